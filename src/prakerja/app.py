@@ -1,0 +1,63 @@
+"""``create_app()``: mounts each domain's routers, the middleware and the one error handler."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+
+from prakerja import __version__
+from prakerja.auth import pages as auth_pages
+from prakerja.auth.models import PMO_ROLES
+from prakerja.auth.service import CurrentAccount
+from prakerja.notifications import pages as notifications_pages
+from prakerja.web import errors, middleware
+from prakerja.web import pages as shell_pages
+from prakerja.web.deps import require_role
+from prakerja.web.pmo import links
+from prakerja.web.templating import render
+
+
+def create_app(*, in_process_worker: bool = False) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        task = None
+        if in_process_worker:
+            from prakerja.worker import run_worker_async
+
+            task = asyncio.create_task(run_worker_async(concurrency=2, name="in-process"))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(
+        title="prakerja",
+        version=__version__,
+        description="Kartu Prakerja-style program platform: internal (`/api/v1`) and partner (`/partner/v1`) APIs.",
+        lifespan=lifespan,
+    )
+    middleware.install(app)
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
+
+    app.include_router(shell_pages.router)
+    app.include_router(auth_pages.router)
+    app.include_router(notifications_pages.router)
+
+    @app.get("/pmo", include_in_schema=False)
+    def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:
+        return render(request, "pmo.html", {"links": links()})
+
+    return app

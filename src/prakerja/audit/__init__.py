@@ -1,0 +1,1 @@
+"""Append-only, hash-chained log of who did what, when and why."""

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, LargeBinary, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from prakerja.kit.orm import Base
+
+
+class AuditEntry(Base):
+    """One recorded action. Rows are never updated or deleted (a trigger refuses it)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index(None, "object_type", "object_id"), Index(None, "actor_id"))
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    """Position in the chain, 1, 2, 3... without gaps."""
+    occurred_at: Mapped[datetime]
+    """When it happened (injected clock)."""
+    actor_id: Mapped[uuid.UUID | None]
+    """The account that acted; empty for the system itself."""
+    actor_role: Mapped[str] = mapped_column(String(32))
+    """The role the actor acted in (``system`` for jobs)."""
+    action: Mapped[str] = mapped_column(String(64))
+    """What was done, ``domain.verb``."""
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    """Why, in the actor's words or a reason code."""
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    """Non-personal details of the change."""
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    """SHA-256 over ``prev_hash`` and the canonical form of this row."""
+
+
+class AuditHead(Base):
+    """The chain's latest position: deleting the newest rows is detected against it."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -1,0 +1,107 @@
+"""Accounts and sign-in. Takes a session; never commits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.auth import repository, rules
+from prakerja.auth.errors import AccountDisabled, EmailTaken, InvalidCredentials, WeakPassword
+from prakerja.auth.models import Account, LoginSession, Role
+from prakerja.kit.clock import utcnow
+from prakerja.kit.pii import blind_index
+
+SESSION_LIFETIME = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class CurrentAccount:
+    """What a request knows about who is signed in (no personal data beyond the display name)."""
+
+    id: uuid.UUID
+    role: Role
+    display_name: str
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(id=self.id, role=self.role.value)
+
+
+def email_index(email: str) -> bytes:
+    return blind_index(email, "email")
+
+
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    created_by: audit.Actor | None = None,
+) -> Account:
+    if len(password) < rules.MIN_PASSWORD_LENGTH:
+        raise WeakPassword(details={"field": "password"})
+    index = email_index(email)
+    if repository.account_by_email_index(session, index) is not None:
+        raise EmailTaken(details={"field": "email"})
+    account = Account(
+        email=email.strip(),
+        email_index=index,
+        password_hash=rules.hash_password(password),
+        role=role,
+        display_name=display_name.strip(),
+    )
+    repository.add(session, account)
+    if created_by is not None:
+        audit.record(session, created_by, "auth.account_created", "account", account.id, data={"role": role.value})
+    return account
+
+
+def authenticate(session: Session, *, email: str, password: str) -> Account:
+    account = repository.account_by_email_index(session, email_index(email))
+    if account is None:
+        rules.verify_password(rules.DUMMY_HASH, password)
+        raise InvalidCredentials()
+    if not rules.verify_password(account.password_hash, password):
+        raise InvalidCredentials()
+    if not account.is_active:
+        raise AccountDisabled()
+    if rules.needs_rehash(account.password_hash):
+        account.password_hash = rules.hash_password(password)
+    account.last_login_at = utcnow()
+    return account
+
+
+def start_session(session: Session, account: Account) -> str:
+    """Returns the token for the cookie."""
+    token = rules.new_token()
+    repository.add(
+        session,
+        LoginSession(token_hash=rules.token_hash(token), account_id=account.id, expires_at=utcnow() + SESSION_LIFETIME),
+    )
+    return token
+
+
+def end_session(session: Session, token: str) -> None:
+    found = repository.login_session(session, rules.token_hash(token))
+    if found is not None and found.revoked_at is None:
+        found.revoked_at = utcnow()
+
+
+def resolve_session(session: Session, token: str) -> CurrentAccount | None:
+    found = repository.login_session(session, rules.token_hash(token))
+    if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
+        return None
+    account = repository.account(session, found.account_id)
+    if account is None or not account.is_active:
+        return None
+    return CurrentAccount(id=account.id, role=account.role, display_name=account.display_name)
+
+
+def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
+    return repository.account(session, account_id)

@@ -1,0 +1,246 @@
+"""``prakerja``: the operator's command line. User mistakes get one line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from prakerja.config import SettingsError, get_settings
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+app = typer.Typer(help="Run a Kartu Prakerja-style program.", no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+scheme_app = typer.Typer(help="Program schemes (parameters by period).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(scheme_app, name="scheme")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UserError(Exception):
+    """A mistake the operator can fix; printed as one line."""
+
+
+def friendly(func: F) -> F:
+    """Turn known user-facing failures into one red line and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from prakerja.pgembed import EmbeddedDatabaseError
+        from prakerja.schemes.rules import SchemeError
+
+        try:
+            return func(*args, **kwargs)
+        except (SettingsError, EmbeddedDatabaseError, SchemeError, UserError) as error:
+            err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except Exception as error:
+            if _is_connection_error(error):
+                err.print(f"[red]error:[/red] PRAKERJA_DATABASE_URL: cannot connect ({_first_line(error)})")
+                raise typer.Exit(2) from None
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _is_connection_error(error: BaseException) -> bool:
+    import psycopg
+    import sqlalchemy.exc
+
+    if isinstance(error, sqlalchemy.exc.OperationalError) and isinstance(error.orig, psycopg.OperationalError):
+        return True
+    return isinstance(error, psycopg.OperationalError)
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise UserError(f"port {port} on {host} is already in use; choose another with --port") from None
+            raise UserError(f"cannot listen on {host}:{port} ({error.strerror})") from None
+
+
+def _serve(host: str, port: int, *, in_process_worker: bool) -> None:
+    import uvicorn
+
+    from prakerja.app import create_app
+    from prakerja.web.logs import configure
+
+    settings = get_settings()
+    check_port_free(host, port)
+    configure(settings.log_level)
+    uvicorn.run(create_app(in_process_worker=in_process_worker), host=host, port=port, log_config=None)
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    worker: Annotated[bool, typer.Option(help="Also run jobs in this process.")] = True,
+) -> None:
+    """Serve the web application (and, by default, an in-process job worker)."""
+    from prakerja.db import get_engine
+    from prakerja.migrate import at_head
+
+    if not at_head(get_engine()):
+        raise UserError("the database is not at the newest migration; run `prakerja db upgrade` first")
+    _serve(host, port, in_process_worker=worker)
+
+
+@app.command()
+@friendly
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Jobs run at once.")] = 2,
+    name: Annotated[str | None, typer.Option(help="Worker name in logs.")] = None,
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+) -> None:
+    """Run background jobs. Start as many workers as you like, on any machine."""
+    from prakerja.web.logs import configure
+    from prakerja.worker import run_worker
+
+    configure(get_settings().log_level)
+    run_worker(concurrency=concurrency, wait=not burst, name=name)
+
+
+@db_app.command("upgrade")
+@friendly
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
+    """Migrate the database to the newest schema (or REVISION)."""
+    from prakerja import migrate
+
+    migrate.upgrade(revision)
+    console.print(f"[green]database at[/green] {', '.join(sorted(migrate.current_revisions(_engine())))}")
+
+
+@db_app.command("downgrade")
+@friendly
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
+    """Step the schema back to REVISION."""
+    from prakerja import migrate
+
+    migrate.downgrade(revision)
+    console.print(f"database at {', '.join(sorted(migrate.current_revisions(_engine()))) or 'base'}")
+
+
+@db_app.command("current")
+@friendly
+def db_current() -> None:
+    """Show the schema revision and whether it is the newest."""
+    from prakerja import migrate
+
+    current = migrate.current_revisions(_engine())
+    heads = migrate.head_revisions()
+    state = "[green]head[/green]" if current == heads else "[yellow]behind[/yellow]"
+    console.print(f"{', '.join(sorted(current)) or 'base'} ({state}; heads: {', '.join(sorted(heads))})")
+
+
+def _engine() -> Any:
+    from prakerja.db import get_engine
+
+    return get_engine()
+
+
+@audit_app.command("verify")
+@friendly
+def audit_verify() -> None:
+    """Recompute the audit chain; exit code 1 on any edited, inserted or deleted row."""
+    from prakerja.audit import service
+    from prakerja.db import unit_of_work
+
+    with unit_of_work() as session:
+        report = service.verify(session)
+    if report.ok:
+        console.print(f"[green]audit log intact[/green]: {report.checked} entries")
+        return
+    for problem in report.problems:
+        err.print(f"[red]FAIL[/red] {problem}", highlight=False)
+    raise typer.Exit(1)
+
+
+@scheme_app.command("show")
+@friendly
+def scheme_show(name: Annotated[str, typer.Argument(help="File stem, e.g. 2023-normal.")]) -> None:
+    """Print every parameter of a scheme with the regulation it implements."""
+    from rich.table import Table
+
+    from prakerja.kit.money import format_rupiah
+    from prakerja.schemes.rules import file_hash, load
+
+    scheme = load(name)
+    console.print(f"[bold]{scheme.title}[/bold] ({scheme.name} v{scheme.version}, sha256 {file_hash(name)[:12]})")
+    console.print(f"berlaku / effective: {scheme.effective_from} - {scheme.effective_to or 'sekarang / now'}")
+    console.print(f"dasar / reference: {scheme.reference}")
+    table = Table("section", "parameter", "value")
+    for section_name in ("training", "incentive", "survey_incentive", "eligibility"):
+        section = getattr(scheme, section_name)
+        for field, value in section.model_dump().items():
+            if field == "reference":
+                continue
+            shown = format_rupiah(value) if field in {"balance", "amount"} else str(value)
+            table.add_row(section_name, field, shown)
+        table.add_row(section_name, "reference", section.reference, end_section=True)
+    console.print(table)
+
+
+@scheme_app.command("list")
+@friendly
+def scheme_list() -> None:
+    """List the available schemes."""
+    from prakerja.schemes.rules import available, load
+
+    for name in available():
+        scheme = load(name)
+        console.print(f"{name}\t{scheme.effective_from} - {scheme.effective_to or ''}\t{scheme.title}")
+
+
+@app.command()
+@friendly
+def demo(
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    reset: Annotated[bool, typer.Option(help="Start again from an empty database.")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data and stop.")] = False,
+) -> None:
+    """Prepare the embedded database, seed a small demo program and serve it."""
+    from prakerja.demo import prepare
+
+    check_port_free(host, port) if not no_serve else None
+    logins = prepare(reset=reset)
+    console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
+    for role, email, password in logins:
+        console.print(f"  {role:<16} {email:<32} {password}")
+    if no_serve:
+        return
+    console.print(f"Open [link]http://{host}:{port}[/link]  (Ctrl+C to stop)")
+    _serve(host, port, in_process_worker=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

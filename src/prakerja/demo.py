@@ -1,0 +1,43 @@
+"""``prakerja demo``: a small program to click through. Grows with each capability."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from prakerja import migrate
+from prakerja.audit.service import Actor
+from prakerja.auth import service as auth
+from prakerja.auth.models import Account, Role
+from prakerja.db import unit_of_work
+
+DEMO_PASSWORD = "prakerja-demo"  # noqa: S105  (printed to the operator on purpose)
+
+DEMO_ACCOUNTS = [
+    (Role.applicant, "peserta@demo.prakerja.id", "Siti Rahmawati"),
+    (Role.pmo_admin, "admin@demo.prakerja.id", "Admin PMO"),
+    (Role.pmo_officer, "petugas@demo.prakerja.id", "Petugas PMO"),
+    (Role.institution, "lembaga@demo.prakerja.id", "Lembaga Pelatihan Demo"),
+    (Role.platform, "platform@demo.prakerja.id", "Platform Digital Demo"),
+    (Role.payment_partner, "mitra@demo.prakerja.id", "Mitra Pembayaran Demo"),
+    (Role.auditor, "auditor@demo.prakerja.id", "Auditor Demo"),
+    (Role.researcher, "peneliti@demo.prakerja.id", "Peneliti Demo"),
+]
+
+
+def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
+    """Migrate and seed (idempotent). Returns (role, e-mail, password) for each demo login."""
+    if reset:
+        migrate.downgrade("base")
+    migrate.upgrade()
+    with unit_of_work() as session:
+        if session.scalars(select(Account.id).limit(1)).first() is None:
+            for role, email, name in DEMO_ACCOUNTS:
+                auth.create_account(
+                    session,
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    role=role,
+                    display_name=name,
+                    created_by=Actor.system(),
+                )
+    return [(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS]

@@ -1,0 +1,60 @@
+"""Background jobs on the same PostgreSQL (procrastinate).
+
+A job caused by a change is written with :func:`enqueue` on the *same session* as the change, so it commits
+or rolls back with it. Handlers live in each domain's ``tasks.py``, are named ``domain.verb``, take ids and
+must be safe to run twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import procrastinate
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+app = procrastinate.App(connector=procrastinate.SyncPsycopgConnector(), import_paths=["prakerja.tasks"])
+"""Tasks register on this app; the worker swaps in a connector for the configured database."""
+
+_TASK_NAME = re.compile(r"^[a-z_]+\.[a-z_]+$")
+
+_DEFER_SQL = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, :priority, :lock, :queueing_lock, "
+    "CAST(:args AS jsonb), :scheduled_at)::procrastinate_job_to_defer_v1])"
+)
+
+
+def enqueue(
+    session: Session,
+    task_name: str,
+    *,
+    queue: str = "default",
+    priority: int = 0,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    scheduled_at: datetime | None = None,
+    **args: Any,
+) -> int:
+    """Write a job in the caller's transaction; returns the job id."""
+    if not _TASK_NAME.match(task_name):
+        raise ValueError(f"task names are domain.verb, got {task_name!r}")
+    job_ids = session.execute(
+        _DEFER_SQL,
+        {
+            "queue": queue,
+            "task": task_name,
+            "priority": priority,
+            "lock": lock,
+            "queueing_lock": queueing_lock,
+            "args": json.dumps(args, default=str),
+            "scheduled_at": scheduled_at,
+        },
+    ).scalar_one()
+    return int(job_ids[0])
+
+
+def libpq_conninfo(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)

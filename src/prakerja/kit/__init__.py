@@ -1,0 +1,1 @@
+"""Domain-free helpers: money, ids, errors, clock, personal-data crypto, signing."""

@@ -1,0 +1,84 @@
+"""One base error for every domain: an HTTP status, a stable code, messages in Indonesian and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on. Rendered as JSON ``{code, message, message_en, details}`` or a page."""
+
+    status_code: int = 400
+    code: str = "bad_request"
+    message: str = "Permintaan tidak dapat diproses."
+    message_en: str = "The request cannot be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        message_en: str | None = None,
+        *,
+        code: str | None = None,
+        status_code: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        if message is not None:
+            self.message = message
+        if message_en is not None:
+            self.message_en = message_en
+        if code is not None:
+            self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+        self.details: dict[str, Any] = details or {}
+        super().__init__(f"{self.code}: {self.message_en}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "message_en": self.message_en,
+            "details": self.details,
+        }
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+    message = "Data tidak ditemukan."
+    message_en = "Not found."
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+    message = "Permintaan bertentangan dengan keadaan data saat ini."
+    message_en = "The request conflicts with the current state."
+
+
+class ValidationFailed(DomainError):
+    status_code = 422
+    code = "validation_failed"
+    message = "Data yang dikirim tidak valid."
+    message_en = "The submitted data is not valid."
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+    message = "Silakan masuk terlebih dahulu."
+    message_en = "Please sign in first."
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+    message = "Anda tidak memiliki akses ke halaman ini."
+    message_en = "You do not have access to this."
+
+
+class RateLimited(DomainError):
+    status_code = 429
+    code = "rate_limited"
+    message = "Terlalu banyak percobaan. Coba lagi nanti."
+    message_en = "Too many attempts. Try again later."

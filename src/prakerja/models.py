@@ -1,0 +1,8 @@
+"""Every domain's models, imported for Alembic and for ``Base.metadata``."""
+
+from prakerja.audit import models as audit_models  # noqa: F401
+from prakerja.auth import models as auth_models  # noqa: F401
+from prakerja.kit.orm import Base
+from prakerja.notifications import models as notifications_models  # noqa: F401
+
+__all__ = ["Base"]

@@ -1,0 +1,1 @@
+"""Program parameters by scheme: dated data with the regulation each implements."""

@@ -1,0 +1,4 @@
+"""Imports every domain's ``tasks`` module so the worker knows all task names."""
+
+from prakerja.audit import tasks as audit_tasks  # noqa: F401
+from prakerja.notifications import tasks as notifications_tasks  # noqa: F401

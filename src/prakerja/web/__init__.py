@@ -1,0 +1,1 @@
+"""The page shell: templates, i18n, security dependencies, middleware, error rendering."""

@@ -1,0 +1,49 @@
+"""Jinja2 for every domain's pages: one environment, templates found in each domain's ``templates/``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
+
+from prakerja.kit.money import format_rupiah
+from prakerja.kit.pii import mask
+from prakerja.web import i18n
+
+_ROOT = Path(__file__).resolve().parent.parent
+_DOMAINS_WITH_TEMPLATES = sorted(p.parent.name for p in _ROOT.glob("*/templates") if p.parent.name != "web")
+
+env = Environment(
+    loader=ChoiceLoader(
+        [
+            FileSystemLoader(str(_ROOT / "web" / "templates")),
+            PrefixLoader({name: FileSystemLoader(str(_ROOT / name / "templates")) for name in _DOMAINS_WITH_TEMPLATES}),
+        ]
+    ),
+    autoescape=select_autoescape(["html"]),
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.filters["rupiah"] = format_rupiah
+env.filters["mask"] = mask
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    state = request.state
+    ctx = {
+        "request": request,
+        "lang": i18n.current_language.get(),
+        "csrf_token": getattr(state, "csrf_token", ""),
+        "user": getattr(state, "user", None),
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from prakerja.kit import pii
+from prakerja.kit.clock import Clock
+from prakerja.kit.ids import new_id, parse_id
+from prakerja.kit.keys import KeyMaterial
+from prakerja.kit.money import MoneyError, format_rupiah, rupiah
+
+
+class TestMoney:
+    @pytest.mark.parametrize(
+        ("amount", "shown"),
+        [
+            (0, "Rp0"),
+            (500, "Rp500"),
+            (1000, "Rp1.000"),
+            (1_000_000, "Rp1.000.000"),
+            (3_500_000, "Rp3.500.000"),
+            (-600_000, "-Rp600.000"),
+        ],
+    )
+    def test_format(self, amount: int, shown: str) -> None:
+        assert format_rupiah(amount) == shown
+
+    @pytest.mark.parametrize("bad", [1.5, 1000.0, True, "12.5", None, "abc"])
+    def test_refuses_non_integers(self, bad: object) -> None:
+        with pytest.raises(MoneyError):
+            rupiah(bad)
+
+    def test_accepts_digit_strings(self) -> None:
+        assert rupiah("600000") == 600_000
+
+
+class TestIds:
+    def test_sortable_by_time(self) -> None:
+        ids = [new_id() for _ in range(200)]
+        assert ids == sorted(ids)
+        assert all(i.version == 7 for i in ids)
+
+    def test_parse(self) -> None:
+        value = new_id()
+        assert parse_id(str(value)) == value
+        assert parse_id("not-an-id") is None
+
+
+class TestClock:
+    def test_frozen_and_advanced(self) -> None:
+        c = Clock()
+        at = datetime(2026, 12, 15, 0, 0, tzinfo=UTC)
+        with c.frozen(at):
+            assert c.now() == at
+            c.advance(timedelta(days=1))
+            assert c.now() == at + timedelta(days=1)
+        assert abs((c.now() - datetime.now(UTC)).total_seconds()) < 5
+
+    def test_naive_refused(self) -> None:
+        with pytest.raises(ValueError):
+            Clock().freeze(datetime(2026, 1, 1))
+
+
+def _keys(active: str = "k1") -> KeyMaterial:
+    return KeyMaterial(
+        secret_key="s",
+        pii_keys={"k1": b"\x01" * 32, "k2": b"\x02" * 32},
+        pii_active_key=active,
+        blind_index_key=b"\x03" * 32,
+        signing_key=b"\x04" * 32,
+    )
+
+
+class TestPii:
+    def test_round_trip_and_no_plaintext(self) -> None:
+        blob = pii.encrypt("3201014101900001", "registration.nik", _keys())
+        assert b"3201014101900001" not in blob
+        assert pii.decrypt(blob, "registration.nik", _keys()) == "3201014101900001"
+
+    def test_same_value_encrypts_differently(self) -> None:
+        assert pii.encrypt("Siti", "c", _keys()) != pii.encrypt("Siti", "c", _keys())
+
+    def test_bound_to_its_column(self) -> None:
+        blob = pii.encrypt("Siti", "auth_accounts.display_name", _keys())
+        with pytest.raises(pii.PiiError):
+            pii.decrypt(blob, "auth_accounts.email", _keys())
+
+    def test_rotation_reads_old_key(self) -> None:
+        old = pii.encrypt("Budi", "c", _keys("k1"))
+        assert pii.key_id_of(old) == "k1"
+        new = pii.encrypt("Budi", "c", _keys("k2"))
+        assert pii.key_id_of(new) == "k2"
+        assert pii.decrypt(old, "c", _keys("k2")) == "Budi"
+
+    def test_unknown_key_refused(self) -> None:
+        blob = pii.encrypt("Budi", "c", _keys())
+        missing = KeyMaterial("s", {"k9": b"\x09" * 32}, "k9", b"\x03" * 32, b"\x04" * 32)
+        with pytest.raises(pii.PiiError, match="k1"):
+            pii.decrypt(blob, "c", missing)
+
+    def test_tampered_ciphertext_refused(self) -> None:
+        blob = bytearray(pii.encrypt("Budi", "c", _keys()))
+        blob[-1] ^= 1
+        with pytest.raises(pii.PiiError):
+            pii.decrypt(bytes(blob), "c", _keys())
+
+    def test_blind_index_equal_for_equal_values_only(self) -> None:
+        a = pii.blind_index(" Siti@Example.org ", "email", _keys())
+        assert a == pii.blind_index("siti@example.org", "email", _keys())
+        assert a != pii.blind_index("siti@example.com", "email", _keys())
+        assert a != pii.blind_index("siti@example.org", "phone", _keys())
+
+    def test_mask(self) -> None:
+        assert pii.mask("3201014101900001") == "************0001"
