@@ -1,0 +1,1 @@
+"""Applicant profile, NIK/KK checks, civil-registry verification, exclusion lists, ability test, integrity flags."""

@@ -1,0 +1,331 @@
+"""Every query on the registration tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from prakerja.registration.models import (
+    AbilityAttempt,
+    AccountToken,
+    Applicant,
+    IdentityCheck,
+    IntegrityFlag,
+    ListEntry,
+    ListImport,
+    PhoneOtp,
+    RateLimit,
+    Signal,
+)
+
+_CHUNK = 10_000
+
+
+def add(session: Session, obj: object) -> None:
+    session.add(obj)
+    session.flush()
+
+
+# --- applicants -------------------------------------------------------------------------------------------------
+
+
+def applicant(session: Session, applicant_id: uuid.UUID, *, lock: bool = False) -> Applicant | None:
+    query = select(Applicant).where(Applicant.id == applicant_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def applicant_by_account(session: Session, account_id: uuid.UUID, *, lock: bool = False) -> Applicant | None:
+    query = select(Applicant).where(Applicant.account_id == account_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def applicant_by_nik_index(session: Session, nik_index: bytes) -> Applicant | None:
+    return session.scalars(select(Applicant).where(Applicant.nik_index == nik_index)).first()
+
+
+def applicants(session: Session, ids: Sequence[uuid.UUID]) -> list[Applicant]:
+    found: list[Applicant] = []
+    for start in range(0, len(ids), _CHUNK):
+        found.extend(session.scalars(select(Applicant).where(Applicant.id.in_(ids[start : start + _CHUNK]))))
+    return found
+
+
+def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:
+    query = select(Applicant.id).where(Applicant.nik_index == nik_index, Applicant.id != other_than)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def phone_taken(session: Session, phone_index: bytes, *, other_than: uuid.UUID) -> bool:
+    query = select(Applicant.id).where(Applicant.phone_index == phone_index, Applicant.id != other_than)
+    return session.scalars(query.limit(1)).first() is not None
+
+
+def count_applicants(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Applicant)) or 0)
+
+
+# --- identity checks --------------------------------------------------------------------------------------------
+
+
+def identity_check(session: Session, check_id: uuid.UUID, *, lock: bool = False) -> IdentityCheck | None:
+    query = select(IdentityCheck).where(IdentityCheck.id == check_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def identity_checks(session: Session, applicant_id: uuid.UUID) -> list[IdentityCheck]:
+    query = select(IdentityCheck).where(IdentityCheck.applicant_id == applicant_id).order_by(IdentityCheck.created_at)
+    return list(session.scalars(query))
+
+
+# --- tokens, OTPs -----------------------------------------------------------------------------------------------
+
+
+def account_token(session: Session, token_hash: bytes, *, lock: bool = False) -> AccountToken | None:
+    query = select(AccountToken).where(AccountToken.token_hash == token_hash)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def latest_otp(session: Session, account_id: uuid.UUID) -> PhoneOtp | None:
+    query = (
+        select(PhoneOtp)
+        .where(PhoneOtp.account_id == account_id, PhoneOtp.consumed_at.is_(None))
+        .order_by(PhoneOtp.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(query).first()
+
+
+# --- rate limits (called on a connection of their own, so a refused request still counts) ------------------------
+
+_HIT_SQL = text(
+    """
+    INSERT INTO registration_rate_limits AS r (key, window_started_at, hits, locked_until)
+    VALUES (:key, :now, 1, NULL)
+    ON CONFLICT (key) DO UPDATE SET
+      window_started_at = CASE WHEN r.window_started_at <= :window_floor AND (r.locked_until IS NULL
+                               OR r.locked_until <= :now) THEN :now ELSE r.window_started_at END,
+      hits = CASE WHEN r.window_started_at <= :window_floor AND (r.locked_until IS NULL OR r.locked_until <= :now)
+                  THEN 1 ELSE r.hits + 1 END,
+      locked_until = CASE
+        WHEN r.locked_until IS NOT NULL AND r.locked_until > :now THEN r.locked_until
+        WHEN r.window_started_at > :window_floor AND r.hits + 1 > :limit THEN :lock_until
+        ELSE NULL END
+    RETURNING hits, locked_until
+    """
+)
+
+
+def hit_rate_limit(
+    session: Session, key: str, *, now: datetime, window: timedelta, limit: int, lockout: timedelta
+) -> datetime | None:
+    """Count one attempt; returns when the subject may try again if it is now locked out."""
+    row = session.execute(
+        _HIT_SQL,
+        {"key": key, "now": now, "window_floor": now - window, "limit": limit, "lock_until": now + lockout},
+    ).one()
+    locked_until: datetime | None = row.locked_until
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+def locked_until(session: Session, key: str, *, now: datetime) -> datetime | None:
+    found = session.get(RateLimit, key)
+    if found is None or found.locked_until is None or found.locked_until <= now:
+        return None
+    return found.locked_until
+
+
+def clear_rate_limit(session: Session, key: str) -> None:
+    session.execute(delete(RateLimit).where(RateLimit.key == key))
+
+
+# --- lists ------------------------------------------------------------------------------------------------------
+
+
+def list_memberships(session: Session, kind: str, nik_indexes: Sequence[bytes]) -> list[tuple[bytes, str]]:
+    rows: list[tuple[bytes, str]] = []
+    for start in range(0, len(nik_indexes), _CHUNK):
+        chunk = list(nik_indexes[start : start + _CHUNK])
+        query = select(ListEntry.nik_index, ListEntry.list_type).where(
+            ListEntry.kind == kind, ListEntry.nik_index.in_(chunk)
+        )
+        rows.extend((bytes(r[0]), r[1]) for r in session.execute(query))
+    return rows
+
+
+def lock_list(session: Session, list_type: str) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(7301004, hashtext(:t))"), {"t": list_type})
+
+
+def stage_list(session: Session, rows: Iterable[bytes]) -> int:
+    """COPY the file's blind indexes into a temporary table (dropped at commit)."""
+    session.execute(text("CREATE TEMP TABLE IF NOT EXISTS registration_list_stage (nik_index bytea) ON COMMIT DROP"))
+    session.execute(text("TRUNCATE registration_list_stage"))
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    count = 0
+    with raw.cursor() as cur, cur.copy("COPY registration_list_stage (nik_index) FROM STDIN") as copy:
+        for value in rows:
+            copy.write_row((value,))
+            count += 1
+    return count
+
+
+def apply_staged_list(
+    session: Session, *, list_type: str, kind: str, import_id: uuid.UUID, replace: bool
+) -> tuple[int, int, int]:
+    """Returns (added, removed, total)."""
+    removed = 0
+    if replace:
+        result = session.execute(
+            text(
+                "DELETE FROM registration_list_entries e WHERE e.list_type = :t AND NOT EXISTS "
+                "(SELECT 1 FROM registration_list_stage s WHERE s.nik_index = e.nik_index)"
+            ),
+            {"t": list_type},
+        )
+        removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    added_result = session.execute(
+        text(
+            "INSERT INTO registration_list_entries (list_type, nik_index, kind, import_id) "
+            "SELECT DISTINCT :t, nik_index, :k, :i FROM registration_list_stage "
+            "ON CONFLICT (list_type, nik_index) DO NOTHING"
+        ),
+        {"t": list_type, "k": kind, "i": import_id},
+    )
+    added = int(added_result.rowcount or 0)  # type: ignore[attr-defined]
+    total = int(
+        session.scalar(select(func.count()).select_from(ListEntry).where(ListEntry.list_type == list_type)) or 0
+    )
+    return added, removed, total
+
+
+def list_imports(session: Session, limit: int = 50) -> list[ListImport]:
+    return list(session.scalars(select(ListImport).order_by(ListImport.created_at.desc()).limit(limit)))
+
+
+def list_types_of(session: Session, nik_index: bytes) -> list[tuple[str, str]]:
+    query = select(ListEntry.kind, ListEntry.list_type).where(ListEntry.nik_index == nik_index)
+    return [(r[0], r[1]) for r in session.execute(query)]
+
+
+# --- integrity --------------------------------------------------------------------------------------------------
+
+
+def add_signal(session: Session, *, applicant_id: uuid.UUID, kind: str, value_index: bytes) -> None:
+    session.execute(
+        insert(Signal)
+        .values(id=uuid.uuid4(), applicant_id=applicant_id, kind=kind, value_index=value_index)
+        .on_conflict_do_nothing(index_elements=["applicant_id", "kind", "value_index"])
+    )
+
+
+_SHARED_SQL = text(
+    """
+    WITH shared AS (
+      SELECT kind, value_index, count(DISTINCT applicant_id) AS people
+      FROM registration_signals GROUP BY kind, value_index
+      HAVING count(DISTINCT applicant_id) >= :threshold
+    ), hits AS (
+      SELECT s.applicant_id, 'shared_' || s.kind AS flag, max(sh.people) AS people
+      FROM registration_signals s JOIN shared sh USING (kind, value_index)
+      GROUP BY s.applicant_id, s.kind
+    )
+    INSERT INTO registration_integrity_flags (id, applicant_id, kind, detail, created_at)
+    SELECT gen_random_uuid(), applicant_id, flag, jsonb_build_object('people', people, 'threshold', :threshold), :now
+    FROM hits
+    ON CONFLICT (applicant_id, kind) DO UPDATE SET detail = EXCLUDED.detail
+    WHERE registration_integrity_flags.detail IS DISTINCT FROM EXCLUDED.detail
+    """
+)
+
+_BURST_SQL = text(
+    """
+    WITH bursts AS (
+      SELECT a.id AS applicant_id, (
+        SELECT count(*) FROM registration_applicants b
+        WHERE b.registration_ip_index = a.registration_ip_index
+          AND b.created_at BETWEEN a.created_at - make_interval(secs => :window) AND a.created_at
+      ) AS in_window
+      FROM registration_applicants a
+      WHERE a.registration_ip_index IS NOT NULL AND a.created_at >= :since
+    )
+    INSERT INTO registration_integrity_flags (id, applicant_id, kind, detail, created_at)
+    SELECT gen_random_uuid(), applicant_id, 'ip_burst',
+           jsonb_build_object('registrations', in_window, 'window_seconds', :window), :now
+    FROM bursts WHERE in_window >= :threshold
+    ON CONFLICT (applicant_id, kind) DO NOTHING
+    """
+)
+
+
+def flag_shared_signals(session: Session, *, threshold: int, now: datetime) -> int:
+    return int(session.execute(_SHARED_SQL, {"threshold": threshold, "now": now}).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def flag_bursts(session: Session, *, window_seconds: int, threshold: int, since: datetime, now: datetime) -> int:
+    result = session.execute(_BURST_SQL, {"window": window_seconds, "threshold": threshold, "since": since, "now": now})
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def flags_for(session: Session, applicant_id: uuid.UUID) -> list[IntegrityFlag]:
+    query = select(IntegrityFlag).where(IntegrityFlag.applicant_id == applicant_id).order_by(IntegrityFlag.kind)
+    return list(session.scalars(query))
+
+
+def open_flags(session: Session, limit: int = 100) -> list[IntegrityFlag]:
+    query = (
+        select(IntegrityFlag)
+        .where(IntegrityFlag.reviewed_at.is_(None))
+        .order_by(IntegrityFlag.created_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def flag(session: Session, flag_id: uuid.UUID) -> IntegrityFlag | None:
+    return session.scalars(select(IntegrityFlag).where(IntegrityFlag.id == flag_id).with_for_update()).first()
+
+
+# --- ability test -----------------------------------------------------------------------------------------------
+
+
+def ability_attempt(
+    session: Session, applicant_id: uuid.UUID, wave_ref: str, *, lock: bool = False
+) -> AbilityAttempt | None:
+    query = select(AbilityAttempt).where(
+        AbilityAttempt.applicant_id == applicant_id, AbilityAttempt.wave_ref == wave_ref
+    )
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def insert_ability_attempt(session: Session, values: dict[str, object]) -> bool:
+    """False when an attempt for this applicant and wave already exists (one attempt per wave)."""
+    result = session.execute(
+        insert(AbilityAttempt).values(**values).on_conflict_do_nothing(index_elements=["applicant_id", "wave_ref"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def ability_attempts(session: Session, applicant_id: uuid.UUID) -> list[AbilityAttempt]:
+    query = select(AbilityAttempt).where(AbilityAttempt.applicant_id == applicant_id)
+    return list(session.scalars(query.order_by(AbilityAttempt.created_at)))
+
+
+def mark_applicant(session: Session, applicant_id: uuid.UUID, **values: object) -> None:
+    session.execute(update(Applicant).where(Applicant.id == applicant_id).values(**values))
