@@ -57,7 +57,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_registration_account_tokens_account_id'), 'registration_account_tokens', ['account_id'], unique=False)
     op.create_table('registration_applicants',
-    sa.Column('account_id', sa.UUID(), nullable=False),
+    sa.Column('account_id', sa.UUID(), nullable=True),
     sa.Column('nik', sa.LargeBinary(), nullable=True),
     sa.Column('nik_index', sa.LargeBinary(length=32), nullable=True),
     sa.Column('kk', sa.LargeBinary(), nullable=True),
@@ -105,11 +105,12 @@ def upgrade() -> None:
     op.create_index(op.f('ix_registration_applicants_registration_ip_index_created_at'), 'registration_applicants', ['registration_ip_index', 'created_at'], unique=False)
     op.create_table('registration_list_entries',
     sa.Column('list_type', sa.String(length=32), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
     sa.Column('nik_index', sa.LargeBinary(length=32), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('import_id', sa.UUID(), nullable=False),
     sa.ForeignKeyConstraint(['import_id'], ['registration_list_imports.id'], name=op.f('fk_registration_list_entries_import_id_registration_list_imports')),
-    sa.PrimaryKeyConstraint('list_type', 'nik_index', name=op.f('pk_registration_list_entries'))
+    sa.PrimaryKeyConstraint('list_type', 'source', 'nik_index', name=op.f('pk_registration_list_entries'))
     )
     op.create_index(op.f('ix_registration_list_entries_nik_index'), 'registration_list_entries', ['nik_index'], unique=False)
     op.create_table('registration_phone_otps',

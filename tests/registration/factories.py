@@ -132,6 +132,12 @@ def put_on_list(
     session.flush()
     for nik in niks:
         session.merge(
-            ListEntry(list_type=list_type, nik_index=blind_index(nik, "nik"), kind=kind.value, import_id=record.id)
+            ListEntry(
+                list_type=list_type,
+                source=source,
+                nik_index=blind_index(nik, "nik"),
+                kind=kind.value,
+                import_id=record.id,
+            )
         )
     session.flush()

@@ -55,7 +55,8 @@ class Applicant(IdMixin, TimestampMixin, Base):
         Index(None, "registration_ip_index", "created_at"),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"), unique=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_accounts.id"), unique=True)
+    """Empty for records imported offline (regional manpower offices) until the person signs up and claims it."""
     nik: Mapped[str | None] = mapped_column(Encrypted("registration_applicants.nik"))
     nik_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     """Blind index of the NIK: one profile per NIK."""
@@ -159,24 +160,26 @@ class ListKind(enum.StrEnum):
 
 
 EXCLUSION_TYPES = (
-    "civil_servant",
+    "asn",
     "tni",
     "polri",
     "state_official",
-    "dpr_dprd",
+    "dprd",
     "village_official",
-    "bumn_bumd_board",
-    "student_education",
-    "student_religious",
-    "aid_dtks",
-    "aid_bsu",
-    "aid_bpum",
+    "bumn_board",
+    "student",
+    "other_aid_dtks",
+    "other_aid_bsu",
+    "other_aid_bpum",
     "past_recipient",
     "revoked",
 )
-"""Exclusion list types (Perpres 76/2020 Pasal 3; BPK findings on students)."""
+"""Exclusion list types, the same names the eligibility engine knows (``eligibility.rules.LIST_TYPES``): civil
+servants (ASN), TNI, Polri, state officials, DPR/DPRD, village officials, BUMN/BUMD boards, students (education
+and religious-affairs school databases, told apart by ``source``), other aid (DTKS, BSU, BPUM), past recipients
+and revoked memberships."""
 
-WHITELIST_TYPES = ("laid_off", "migrant_returnee", "extreme_poverty")
+WHITELIST_TYPES = ("laid_off", "migrant_returnee")
 """Priority list types (e.g. the labour ministry's list of laid-off workers)."""
 
 
@@ -212,6 +215,8 @@ class ListEntry(Base):
     __table_args__ = (Index(None, "nik_index"),)
 
     list_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    """Who listed it; a ``replace`` import replaces only its own source's entries of that type."""
     nik_index: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("registration_list_imports.id"))

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from prakerja.auth.models import Account
 from prakerja.registration.models import (
     AbilityAttempt,
     AccountToken,
@@ -166,8 +167,8 @@ def list_memberships(session: Session, kind: str, nik_indexes: Sequence[bytes]) 
     return rows
 
 
-def lock_list(session: Session, list_type: str) -> None:
-    session.execute(text("SELECT pg_advisory_xact_lock(7301004, hashtext(:t))"), {"t": list_type})
+def lock_list(session: Session, list_type: str, source: str) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(7301004, hashtext(:t))"), {"t": f"{list_type}/{source}"})
 
 
 def stage_list(session: Session, rows: Iterable[bytes]) -> int:
@@ -185,30 +186,35 @@ def stage_list(session: Session, rows: Iterable[bytes]) -> int:
 
 
 def apply_staged_list(
-    session: Session, *, list_type: str, kind: str, import_id: uuid.UUID, replace: bool
+    session: Session, *, list_type: str, source: str, kind: str, import_id: uuid.UUID, replace: bool
 ) -> tuple[int, int, int]:
     """Returns (added, removed, total)."""
     removed = 0
     if replace:
         result = session.execute(
             text(
-                "DELETE FROM registration_list_entries e WHERE e.list_type = :t AND NOT EXISTS "
+                "DELETE FROM registration_list_entries e WHERE e.list_type = :t AND e.source = :s AND NOT EXISTS "
                 "(SELECT 1 FROM registration_list_stage s WHERE s.nik_index = e.nik_index)"
             ),
-            {"t": list_type},
+            {"t": list_type, "s": source},
         )
         removed = int(result.rowcount or 0)  # type: ignore[attr-defined]
     added_result = session.execute(
         text(
-            "INSERT INTO registration_list_entries (list_type, nik_index, kind, import_id) "
-            "SELECT DISTINCT :t, nik_index, :k, :i FROM registration_list_stage "
-            "ON CONFLICT (list_type, nik_index) DO NOTHING"
+            "INSERT INTO registration_list_entries (list_type, source, nik_index, kind, import_id) "
+            "SELECT DISTINCT :t, :s, nik_index, :k, :i FROM registration_list_stage "
+            "ON CONFLICT (list_type, source, nik_index) DO NOTHING"
         ),
-        {"t": list_type, "k": kind, "i": import_id},
+        {"t": list_type, "s": source, "k": kind, "i": import_id},
     )
     added = int(added_result.rowcount or 0)  # type: ignore[attr-defined]
     total = int(
-        session.scalar(select(func.count()).select_from(ListEntry).where(ListEntry.list_type == list_type)) or 0
+        session.scalar(
+            select(func.count())
+            .select_from(ListEntry)
+            .where(ListEntry.list_type == list_type, ListEntry.source == source)
+        )
+        or 0
     )
     return added, removed, total
 
@@ -217,9 +223,9 @@ def list_imports(session: Session, limit: int = 50) -> list[ListImport]:
     return list(session.scalars(select(ListImport).order_by(ListImport.created_at.desc()).limit(limit)))
 
 
-def list_types_of(session: Session, nik_index: bytes) -> list[tuple[str, str]]:
-    query = select(ListEntry.kind, ListEntry.list_type).where(ListEntry.nik_index == nik_index)
-    return [(r[0], r[1]) for r in session.execute(query)]
+def list_types_of(session: Session, nik_index: bytes) -> list[tuple[str, str, str]]:
+    query = select(ListEntry.kind, ListEntry.list_type, ListEntry.source).where(ListEntry.nik_index == nik_index)
+    return [(r[0], r[1], r[2]) for r in session.execute(query.order_by(ListEntry.list_type))]
 
 
 # --- integrity --------------------------------------------------------------------------------------------------
@@ -329,3 +335,7 @@ def ability_attempts(session: Session, applicant_id: uuid.UUID) -> list[AbilityA
 
 def mark_applicant(session: Session, applicant_id: uuid.UUID, **values: object) -> None:
     session.execute(update(Applicant).where(Applicant.id == applicant_id).values(**values))
+
+
+def account_by_email_index(session: Session, email_index: bytes) -> Account | None:
+    return session.scalars(select(Account).where(Account.email_index == email_index)).first()

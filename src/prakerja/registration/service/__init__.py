@@ -1,5 +1,10 @@
-"""Registration use cases. Other domains call only what is re-exported here."""
+"""Registration use cases. Other domains call only what is re-exported here (and ``record_signal``).
 
+The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applicant_for_account`,
+:func:`snapshots`, :func:`list_types_for`, :func:`whitelist_types_for`, :func:`nik_index`."""
+
+from prakerja.registration.service import ability, accounts, checks, identity, integrity, lists, officers
+from prakerja.registration.service.integrity import record_signal
 from prakerja.registration.service.snapshots import (
     ApplicantSnapshot,
     applicant_for_account,
@@ -12,10 +17,18 @@ from prakerja.registration.service.snapshots import (
 
 __all__ = [
     "ApplicantSnapshot",
+    "ability",
+    "accounts",
     "applicant_for_account",
+    "checks",
+    "identity",
+    "integrity",
     "kk_index",
     "list_types_for",
+    "lists",
     "nik_index",
+    "officers",
+    "record_signal",
     "snapshots",
     "whitelist_types_for",
 ]

@@ -44,7 +44,8 @@ def kk_index(kk: str) -> bytes:
 
 def _snapshot(applicant: Applicant) -> ApplicantSnapshot | None:
     if (
-        applicant.nik_index is None
+        applicant.account_id is None
+        or applicant.nik_index is None
         or applicant.kk_index is None
         or applicant.birth_date is None
         or applicant.domicile_province is None

@@ -1,0 +1,58 @@
+"""Reading exclusion-list and whitelist files (CSV or Parquet) into NIK strings, streaming. No database."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+NIK_COLUMN = "nik"
+
+
+class ListFileError(Exception):
+    pass
+
+
+def sniff_format(data: bytes, filename: str = "") -> str:
+    if data[:4] == b"PAR1" or filename.lower().endswith(".parquet"):
+        return "parquet"
+    return "csv"
+
+
+def read_niks(data: bytes, filename: str = "") -> Iterator[str]:
+    """Yields the ``nik`` column's values (stripped), one per row, from CSV (header row) or Parquet."""
+    if sniff_format(data, filename) == "parquet":
+        yield from _parquet(data)
+        return
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ListFileError("the CSV file is not UTF-8") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        raise ListFileError("the file is empty")
+    names = [h.strip().lower() for h in header]
+    if NIK_COLUMN not in names:
+        raise ListFileError("the header has no 'nik' column")
+    column = names.index(NIK_COLUMN)
+    for row in reader:
+        if not row:
+            continue
+        yield row[column].strip() if column < len(row) else ""
+
+
+def _parquet(data: bytes) -> Iterator[str]:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        raise ListFileError("Parquet support needs pyarrow") from None
+    try:
+        table = pq.ParquetFile(io.BytesIO(data))
+    except Exception:
+        raise ListFileError("not a readable Parquet file") from None
+    if NIK_COLUMN not in table.schema_arrow.names:
+        raise ListFileError("the file has no 'nik' column")
+    for batch in table.iter_batches(columns=[NIK_COLUMN], batch_size=65536):
+        for value in batch.column(0).to_pylist():
+            yield "" if value is None else str(value).strip()

@@ -1,0 +1,1 @@
+"""Outside systems registration talks to: the civil registry (Dukcapil)."""

@@ -1,0 +1,189 @@
+"""Field checks for the wizard and the API, built on the pure rules (``registration.rules``, ``regions``).
+
+Each returns a list of field problems ``(field, code, message_id, message_en)``; empty means fine."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+
+from prakerja.kit.clock import clock
+from prakerja.registration import regions, rules
+from prakerja.registration.errors import FieldProblem
+
+MAX_ADDRESS = 200
+_MARKUP = re.compile(r"[<>{}\\]|javascript:|&#", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+_KK_SAME = (
+    "Nomor KK tidak boleh sama dengan NIK. Lihat nomor di bagian atas Kartu Keluarga.",
+    "The family card (KK) number must differ from the NIK. Use the number at the top of the family card.",
+)
+
+
+class Problem:
+    __slots__ = ("code", "field", "message_en", "message_id")
+
+    def __init__(self, field: str, code: str, message_id: str, message_en: str) -> None:
+        self.field, self.code, self.message_id, self.message_en = field, code, message_id, message_en
+
+    def __repr__(self) -> str:
+        return f"Problem({self.field!r}, {self.code!r})"
+
+
+def digits(value: str) -> str:
+    return value.strip().replace(".", "").replace(" ", "")
+
+
+def identity_problems(
+    *, nik: str, kk: str, birth_date: str, sex: str
+) -> tuple[list[FieldProblem], datetime.date | None]:
+    """NIK and KK format and regions, the birth date (real, not future, plausible) and its agreement with the
+    NIK (day + 40 for women), and the KK's region agreeing with the NIK's."""
+    problems: list[FieldProblem] = []
+    if sex not in ("M", "F"):
+        problems.append(Problem("sex", "sex_required", "Pilih jenis kelamin.", "Choose a sex."))
+    born: datetime.date | None = None
+    try:
+        born = datetime.date.fromisoformat(birth_date.strip()) if len(birth_date.strip()) == 10 else None
+    except ValueError:
+        born = None
+    if born is None:
+        problems.append(
+            Problem(
+                "birth_date",
+                "birth_date_invalid",
+                "Tanggal lahir tidak valid (format TTTT-BB-HH).",
+                "The birth date is not valid (format YYYY-MM-DD).",
+            )
+        )
+    today = clock.today_jakarta().date()
+    problems.extend(rules.validate_nik(nik, birth_date=born, female=(sex == "F") if sex in ("M", "F") else None))
+    kk_problems: list[FieldProblem] = list(rules.validate_kk(kk))
+    if not kk_problems and rules.normalize_number(kk) == rules.normalize_number(nik):
+        kk_problems = [rules.FieldError("kk", "kk_same_as_nik", *_KK_SAME)]
+    problems.extend(kk_problems)
+    if born is not None:
+        problems.extend(rules.validate_birth_date(born, reference_date=today))
+    return problems, (born if not problems else None)
+
+
+def text_problems(
+    field: str, value: str, *, required: bool, max_length: int, label_id: str, label_en: str
+) -> list[FieldProblem]:
+    cleaned = value.strip()
+    if not cleaned:
+        if required:
+            return [Problem(field, f"{field}_required", f"{label_id} wajib diisi.", f"{label_en} is required.")]
+        return []
+    if len(cleaned) > max_length:
+        return [
+            Problem(
+                field,
+                f"{field}_too_long",
+                f"{label_id} paling banyak {max_length} karakter.",
+                f"{label_en} must be at most {max_length} characters.",
+            )
+        ]
+    if _MARKUP.search(cleaned) or _CONTROL.search(cleaned):
+        return [
+            Problem(
+                field,
+                f"{field}_invalid_characters",
+                f"{label_id} berisi karakter yang tidak diizinkan.",
+                f"{label_en} contains characters that are not allowed.",
+            )
+        ]
+    return []
+
+
+def name_problems(*, full_name: str, mother_maiden_name: str) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    problems.extend(rules.validate_name(full_name, field="full_name"))
+    problems.extend(rules.validate_name(mother_maiden_name, field="mother_maiden_name"))
+    return problems
+
+
+def address_problems(*, ktp_address: str, domicile_address: str, district: str) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    problems += text_problems(
+        "ktp_address", ktp_address, required=True, max_length=MAX_ADDRESS, label_id="Alamat KTP", label_en="KTP address"
+    )
+    problems += text_problems(
+        "domicile_address",
+        domicile_address,
+        required=False,
+        max_length=MAX_ADDRESS,
+        label_id="Alamat domisili",
+        label_en="Domicile address",
+    )
+    code = digits(district)
+    if not (len(code) == 6 and code.isdigit() and regions.district(code) is not None):
+        problems.append(
+            Problem(
+                "domicile_district",
+                "district_unknown",
+                "Kode kecamatan domisili tidak ada dalam daftar Kemendagri.",
+                "The domicile district code is not in the Ministry of Home Affairs list.",
+            )
+        )
+    return problems
+
+
+def choice_problems(
+    *, education: str, job_status: str, educations: Sequence[str], job_statuses: Sequence[str]
+) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if education not in educations:
+        problems.append(
+            Problem("education", "education_required", "Pilih pendidikan terakhir.", "Choose your education.")
+        )
+    if job_status not in job_statuses:
+        problems.append(
+            Problem("job_status", "job_status_required", "Pilih status pekerjaan.", "Choose your job status.")
+        )
+    return problems
+
+
+def declaration_problems(*, declaration: bool, consent: bool) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if not declaration:
+        problems.append(
+            Problem(
+                "declaration",
+                "declaration_required",
+                "Centang pernyataan bahwa data Anda benar.",
+                "Tick the statement that your data is true.",
+            )
+        )
+    if not consent:
+        problems.append(
+            Problem(
+                "consent",
+                "consent_required",
+                "Centang persetujuan penggunaan data.",
+                "Tick the consent to the use of your data.",
+            )
+        )
+    return problems
+
+
+def phone_problems(phone: str) -> tuple[list[FieldProblem], str | None]:
+    """Indonesian mobile numbers: ``08...``, ``628...`` or ``+628...``, 10-13 digits; normalised to ``+628...``."""
+    raw = phone.strip().replace(" ", "").replace("-", "")
+    if raw.startswith("+"):
+        raw = raw[1:]
+    if raw.startswith("0"):
+        raw = "62" + raw[1:]
+    if not (raw.isdigit() and raw.startswith("628") and 10 <= len(raw) - 1 <= 13):
+        return [
+            Problem(
+                "phone",
+                "phone_invalid",
+                "Nomor ponsel tidak valid (contoh 0812 3456 7890).",
+                "The mobile number is not valid (e.g. 0812 3456 7890).",
+            )
+        ], None
+    return [], "+" + raw

@@ -1,0 +1,296 @@
+"""The profile wizard (saved step by step, resumable) and identity submission with its civil-registry check."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from prakerja.jobs import enqueue
+from prakerja.kit.clock import utcnow
+from prakerja.kit.pii import blind_index
+from prakerja.registration import repository, rules
+from prakerja.registration.errors import (
+    IdentityLocked,
+    InvalidInput,
+    ProfileIncomplete,
+    UploadRejected,
+    UploadTooLarge,
+    nik_taken,
+)
+from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
+from prakerja.registration.providers.base import IdentityQuery
+from prakerja.registration.service import checks
+from prakerja.registration.storage import Storage, default_storage
+from prakerja.registration.uploads import ImageRefused, check_image
+
+DECLARATION_VERSION = "2026.1"
+CONSENT_VERSION = "2026.1"
+EDUCATION = ("sd", "smp", "sma", "d1_d3", "s1", "s2_s3")
+JOB_STATUSES = ("job_seeker", "laid_off", "sent_home", "worker_reskilling", "micro_business")
+
+STEPS = ("identitas", "nama", "alamat", "latar", "telepon", "foto", "pernyataan")
+"""Wizard pages in order: identity numbers, names, address, background, phone, KTP photo, declaration."""
+
+
+def ip_index(ip: str) -> bytes:
+    return blind_index(ip, "ip")
+
+
+def get_or_start(session: Session, account_id: uuid.UUID, *, ip: str | None = None) -> Applicant:
+    found = repository.applicant_by_account(session, account_id, lock=True)
+    if found is not None:
+        return found
+    applicant = Applicant(account_id=account_id, registration_ip_index=ip_index(ip) if ip else None)
+    repository.add(session, applicant)
+    if ip:
+        repository.add_signal(session, applicant_id=applicant.id, kind="ip", value_index=ip_index(ip))
+    return applicant
+
+
+def find(session: Session, account_id: uuid.UUID) -> Applicant | None:
+    return repository.applicant_by_account(session, account_id)
+
+
+def step_done(applicant: Applicant | None, step: str) -> bool:
+    if applicant is None:
+        return False
+    a = applicant
+    return {
+        "identitas": a.nik_index is not None and a.kk_index is not None and a.birth_date is not None,
+        "nama": a.full_name is not None and a.mother_maiden_name is not None,
+        "alamat": a.domicile_regency is not None and a.ktp_address is not None,
+        "latar": a.education is not None and a.job_status is not None,
+        "telepon": a.phone_verified_at is not None,
+        "foto": a.ktp_photo_path is not None,
+        "pernyataan": a.declared_at is not None and a.consented_at is not None,
+    }[step]
+
+
+def next_step(applicant: Applicant | None) -> str | None:
+    return next((s for s in STEPS if not step_done(applicant, s)), None)
+
+
+def _unlocked(applicant: Applicant) -> None:
+    if applicant.identity_status == IdentityStatus.matched.value:
+        raise IdentityLocked()
+
+
+def save_identity(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    nik: str,
+    kk: str,
+    birth_date: str,
+    sex: str,
+    ip: str | None = None,
+) -> Applicant:
+    """Step 1: NIK, KK, birth date and sex, checked against each other and the region list."""
+    problems, born = checks.identity_problems(nik=nik, kk=kk, birth_date=birth_date, sex=sex)
+    if problems:
+        raise InvalidInput(problems)
+    applicant = get_or_start(session, account_id, ip=ip)
+    _unlocked(applicant)
+    nik, kk = rules.normalize_number(nik), rules.normalize_number(kk)
+    index = blind_index(nik, "nik")
+    if repository.nik_taken(session, index, other_than=applicant.id):
+        raise nik_taken()
+    assert born is not None
+    applicant.nik, applicant.nik_index = nik, index
+    applicant.kk, applicant.kk_index = kk, blind_index(kk, "kk")
+    applicant.birth_date, applicant.sex = born.isoformat(), sex
+    if applicant.identity_status != IdentityStatus.unsubmitted.value:
+        applicant.identity_status = IdentityStatus.unsubmitted.value  # changed numbers need a fresh check
+    session.flush()
+    return applicant
+
+
+def save_names(session: Session, *, account_id: uuid.UUID, full_name: str, mother_maiden_name: str) -> Applicant:
+    """Step 2: names as on the KTP. Completing it submits the identity to the civil registry (a job)."""
+    problems = checks.name_problems(full_name=full_name, mother_maiden_name=mother_maiden_name)
+    if problems:
+        raise InvalidInput(problems)
+    applicant = get_or_start(session, account_id)
+    _unlocked(applicant)
+    if not step_done(applicant, "identitas"):
+        raise ProfileIncomplete()
+    applicant.full_name = rules.normalize_name(full_name)
+    applicant.mother_maiden_name = rules.normalize_name(mother_maiden_name)
+    request_identity_check(session, applicant)
+    return applicant
+
+
+@dataclass(frozen=True)
+class IdentitySubmission:
+    nik: str
+    kk: str
+    birth_date: str
+    sex: str
+    full_name: str
+    mother_maiden_name: str
+
+
+def submit_identity(
+    session: Session, *, account_id: uuid.UUID, submission: IdentitySubmission, ip: str | None = None
+) -> Applicant:
+    """The whole identity at once (API): validated, encrypted, persisted, and the registry check enqueued in the
+    same transaction. Any problem refuses the whole submission."""
+    problems, _ = checks.identity_problems(
+        nik=submission.nik, kk=submission.kk, birth_date=submission.birth_date, sex=submission.sex
+    )
+    problems += checks.name_problems(full_name=submission.full_name, mother_maiden_name=submission.mother_maiden_name)
+    if problems:
+        raise InvalidInput(problems)
+    save_identity(
+        session,
+        account_id=account_id,
+        nik=submission.nik,
+        kk=submission.kk,
+        birth_date=submission.birth_date,
+        sex=submission.sex,
+        ip=ip,
+    )
+    return save_names(
+        session, account_id=account_id, full_name=submission.full_name, mother_maiden_name=submission.mother_maiden_name
+    )
+
+
+def request_identity_check(session: Session, applicant: Applicant) -> IdentityCheck:
+    check = IdentityCheck(applicant_id=applicant.id, attempts=0)
+    repository.add(session, check)
+    applicant.identity_status = IdentityStatus.pending.value
+    applicant.submitted_at = applicant.submitted_at or utcnow()
+    enqueue(session, "registration.verify_identity", check_id=str(check.id))
+    return check
+
+
+def save_address(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    ktp_address: str,
+    domicile_address: str,
+    domicile_district: str,
+) -> Applicant:
+    """Step 3: KTP address and domicile; the district code implies regency and province."""
+    problems = checks.address_problems(
+        ktp_address=ktp_address, domicile_address=domicile_address, district=domicile_district
+    )
+    if problems:
+        raise InvalidInput(problems)
+    applicant = get_or_start(session, account_id)
+    district = checks.digits(domicile_district)
+    applicant.ktp_address = " ".join(ktp_address.split())
+    applicant.domicile_address = " ".join((domicile_address or ktp_address).split())
+    applicant.domicile_district, applicant.domicile_regency = district, district[:4]
+    applicant.domicile_province = district[:2]
+    session.flush()
+    return applicant
+
+
+def save_background(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    education: str,
+    job_status: str,
+    has_disability: bool,
+    former_migrant_worker: bool,
+    is_citizen: bool,
+    declared_student: bool,
+) -> Applicant:
+    """Step 4: education, job status, disability, former migrant worker, citizenship, in formal education."""
+    problems = checks.choice_problems(
+        education=education, job_status=job_status, educations=EDUCATION, job_statuses=JOB_STATUSES
+    )
+    if problems:
+        raise InvalidInput(problems)
+    applicant = get_or_start(session, account_id)
+    applicant.education, applicant.job_status = education, job_status
+    applicant.has_disability, applicant.former_migrant_worker = has_disability, former_migrant_worker
+    applicant.is_citizen, applicant.declared_student = is_citizen, declared_student
+    session.flush()
+    return applicant
+
+
+def save_photo(session: Session, *, account_id: uuid.UUID, data: bytes, storage: Storage | None = None) -> Applicant:
+    """Step 6: the KTP photo, content-checked (magic bytes and a real decode), stored encrypted."""
+    try:
+        checked = check_image(data)
+    except ImageRefused as refused:
+        if refused.too_large:
+            raise UploadTooLarge(details={"field": "ktp_photo", "reason": refused.code}) from None
+        raise UploadRejected(details={"field": "ktp_photo", "reason": refused.code}) from None
+    applicant = get_or_start(session, account_id)
+    digest = hashlib.sha256(data).digest()
+    key = f"ktp/{applicant.id}/{digest.hex()[:32]}.{checked.kind}"
+    (storage or default_storage()).put(key, data)
+    applicant.ktp_photo_path, applicant.ktp_photo_hash = key, digest
+    session.flush()
+    return applicant
+
+
+def declare(
+    session: Session, *, account_id: uuid.UUID, declaration: bool, consent: bool, version: str = DECLARATION_VERSION
+) -> Applicant:
+    """Step 7: the self-declaration and consent (versioned, timestamped). Every earlier step must be done."""
+    problems = checks.declaration_problems(declaration=declaration, consent=consent)
+    if problems:
+        raise InvalidInput(problems)
+    applicant = get_or_start(session, account_id)
+    missing = [s for s in STEPS[:-1] if not step_done(applicant, s)]
+    if missing:
+        raise ProfileIncomplete(details={"missing_steps": missing})
+    now = utcnow()
+    applicant.declaration_version, applicant.declared_at = version, now
+    applicant.consent_version, applicant.consented_at = CONSENT_VERSION, now
+    session.flush()
+    return applicant
+
+
+# --- the verification job ---------------------------------------------------------------------------------------
+
+
+def identity_query(session: Session, check_id: uuid.UUID) -> IdentityQuery | None:
+    """What to ask the registry for this check; None when it is already answered (safe to run twice)."""
+    check = repository.identity_check(session, check_id)
+    if check is None or check.completed_at is not None:
+        return None
+    applicant = repository.applicant(session, check.applicant_id)
+    if applicant is None or applicant.nik is None or applicant.kk is None or applicant.birth_date is None:
+        return None
+    return IdentityQuery(
+        nik=applicant.nik,
+        kk=applicant.kk,
+        full_name=applicant.full_name or "",
+        mother_maiden_name=applicant.mother_maiden_name or "",
+        birth_date=applicant.birth_date,
+    )
+
+
+def record_outcome(session: Session, check_id: uuid.UUID, outcome: str) -> bool:
+    check = repository.identity_check(session, check_id, lock=True)
+    if check is None or check.completed_at is not None:
+        return False
+    now = utcnow()
+    check.attempts += 1
+    check.outcome, check.completed_at, check.last_error = outcome, now, None
+    latest = repository.identity_checks(session, check.applicant_id)[-1]
+    if latest.id == check.id:
+        repository.mark_applicant(session, check.applicant_id, identity_status=outcome, identity_checked_at=now)
+    return True
+
+
+def record_failure(session: Session, check_id: uuid.UUID, code: str) -> None:
+    check = repository.identity_check(session, check_id, lock=True)
+    if check is not None and check.completed_at is None:
+        check.attempts += 1
+        check.last_error = code
+
+
+def birth_date_of(applicant: Applicant) -> datetime.date | None:
+    return datetime.date.fromisoformat(applicant.birth_date) if applicant.birth_date else None

@@ -1,0 +1,51 @@
+"""Checks on uploaded images, with no I/O: size, magic bytes, and a real decode of the dimensions."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+MAX_BYTES = 2 * 1024 * 1024
+MIN_SIDE = 200
+MAX_SIDE = 8000
+
+_MAGIC = {b"\xff\xd8\xff": "jpeg", b"\x89PNG\r\n\x1a\n": "png"}
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    kind: str
+    """``jpeg`` or ``png``, from the content, whatever the file name or declared type says."""
+    width: int
+    height: int
+
+
+class ImageRefused(Exception):
+    def __init__(self, code: str, too_large: bool = False) -> None:
+        super().__init__(code)
+        self.code = code
+        self.too_large = too_large
+
+
+def check_image(data: bytes) -> CheckedImage:
+    if len(data) > MAX_BYTES:
+        raise ImageRefused("too_large", too_large=True)
+    kind = next((k for magic, k in _MAGIC.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise ImageRefused("not_an_image")
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if (image.format or "").lower() != kind:
+                raise ImageRefused("disguised")
+            width, height = image.size
+            image.verify()
+    except ImageRefused:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ImageRefused("corrupt") from None
+    if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
+        raise ImageRefused("bad_dimensions")
+    return CheckedImage(kind=kind, width=width, height=height)
