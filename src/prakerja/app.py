@@ -17,6 +17,10 @@ from prakerja.auth import pages as auth_pages
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
 from prakerja.notifications import pages as notifications_pages
+from prakerja.selection import api as selection_api
+from prakerja.selection import pages as selection_pages
+from prakerja.waves import api as waves_api
+from prakerja.waves import pages as waves_pages
 from prakerja.web import errors, middleware
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
@@ -55,6 +59,10 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(shell_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(notifications_pages.router)
+    app.include_router(waves_api.router)
+    app.include_router(selection_api.router)
+    app.include_router(waves_pages.router)
+    app.include_router(selection_pages.router)
 
     @app.get("/pmo", include_in_schema=False)
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:

@@ -6,5 +6,7 @@ from prakerja.eligibility import models as eligibility_models  # noqa: F401
 from prakerja.kit.orm import Base
 from prakerja.notifications import models as notifications_models  # noqa: F401
 from prakerja.registration import models as registration_models  # noqa: F401
+from prakerja.selection import models as selection_models  # noqa: F401
+from prakerja.waves import models as waves_models  # noqa: F401
 
 __all__ = ["Base"]

@@ -2,3 +2,4 @@
 
 from prakerja.audit import tasks as audit_tasks  # noqa: F401
 from prakerja.notifications import tasks as notifications_tasks  # noqa: F401
+from prakerja.selection import tasks as selection_tasks  # noqa: F401

@@ -1,0 +1,1 @@
+"""The selection lottery: commitment, draw, fairness checks, publication, verification and the outcome."""

@@ -1,0 +1,168 @@
+"""Lottery pages: the PMO's draw page (commit, seed, fairness, disqualify, announce), the public list of every
+wave's published files, the applicant's proof download, and the dashboard's "wave" section."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from prakerja.auth.models import PMO_ROLES, Role
+from prakerja.auth.service import CurrentAccount
+from prakerja.db import unit_of_work
+from prakerja.kit.errors import DomainError
+from prakerja.selection import service
+from prakerja.selection.errors import PublicationMissing
+from prakerja.waves import service as waves
+from prakerja.web import dashboard
+from prakerja.web.deps import Csrf, DbSession, require_role
+from prakerja.web.i18n import current_language, gettext
+from prakerja.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+PmoAdmin = Annotated[CurrentAccount, Depends(require_role(Role.pmo_admin))]
+PmoStaff = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
+Applicant = Annotated[CurrentAccount, Depends(require_role(Role.applicant))]
+
+MEDIA_TYPES = {".csv": "text/csv", ".json": "application/json", ".sig": "text/plain", ".pem": "application/x-pem-file"}
+
+
+def _id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise PublicationMissing() from None
+
+
+def _draw_page(request: Request, session: DbSession, wave_id: uuid.UUID, error: DomainError | None = None) -> Response:
+    wave = waves.get_wave(session, wave_id)
+    listed = next((p for p in service.public_waves(session) if p.wave.id == wave.id), None)
+    return render(
+        request,
+        "selection/pmo_draw.html",
+        {
+            "wave": wave,
+            "draw": listed.draw if listed else None,
+            "error": (error.message if current_language.get() == "id" else error.message_en) if error else None,
+            "error_code": error.code if error else None,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/pmo/undian/{wave_id}")
+def draw_page(request: Request, session: DbSession, account: PmoStaff, wave_id: str) -> Response:
+    return _draw_page(request, session, _id(wave_id))
+
+
+@router.post("/pmo/undian/{wave_id}/komitmen", dependencies=[Csrf])
+def commit(
+    request: Request,
+    session: DbSession,
+    account: PmoAdmin,
+    wave_id: str,
+    source: Annotated[str, Form(max_length=200)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    parsed = _id(wave_id)
+    try:
+        service.commit(session, parsed, randomness_source=source, randomness_reference=reference, actor=account.actor)
+    except DomainError as error:
+        session.rollback()
+        return _draw_page(request, session, parsed, error)
+    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+
+
+@router.post("/pmo/undian/{wave_id}/benih", dependencies=[Csrf])
+def seed(
+    request: Request,
+    session: DbSession,
+    account: PmoAdmin,
+    wave_id: str,
+    reference: Annotated[str, Form(max_length=200)] = "",
+    value: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    parsed = _id(wave_id)
+    try:
+        service.seed(session, parsed, reference=reference, value=value, actor=account.actor)
+    except DomainError as error:
+        session.rollback()
+        return _draw_page(request, session, parsed, error)
+    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+
+
+@router.post("/pmo/undian/{wave_id}/batalkan", dependencies=[Csrf])
+def disqualify(
+    request: Request,
+    session: DbSession,
+    account: PmoAdmin,
+    wave_id: str,
+    entry_hash: Annotated[str, Form(max_length=64)] = "",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    parsed = _id(wave_id)
+    try:
+        service.disqualify(session, parsed, entry_hash, reason=reason, actor=account.actor)
+    except DomainError as error:
+        session.rollback()
+        return _draw_page(request, session, parsed, error)
+    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+
+
+@router.post("/pmo/undian/{wave_id}/umumkan", dependencies=[Csrf])
+def announce(
+    request: Request,
+    session: DbSession,
+    account: PmoAdmin,
+    wave_id: str,
+    override_reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    parsed = _id(wave_id)
+    try:
+        service.announce(session, parsed, actor=account.actor, override_reason=override_reason or None)
+    except DomainError as error:
+        session.rollback()
+        return _draw_page(request, session, parsed, error)
+    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------- public
+
+
+@router.get("/undian")
+def public_list(request: Request, session: DbSession) -> Response:
+    return render(request, "selection/public.html", {"items": service.public_waves(session)})
+
+
+@router.get("/undian/{wave_id}/{name}")
+def public_file(session: DbSession, wave_id: str, name: str) -> Response:
+    path = service.published_file(session, _id(wave_id), name)
+    return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix, "application/octet-stream"), filename=name)
+
+
+# ---------------------------------------------------------------------------------------------- applicant
+
+
+@router.get("/gelombang/{wave_id}/bukti")
+def proof(session: DbSession, account: Applicant, wave_id: str) -> Response:
+    parsed = _id(wave_id)
+    body = service.proof_for_account(session, account.id, parsed)
+    return Response(
+        body,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="bukti-undian-{parsed}.json"'},
+    )
+
+
+def _dashboard(account: CurrentAccount, section: dashboard.Section) -> None:
+    """The applicant's wave status, outcome, card and proof link."""
+    with unit_of_work() as session:
+        lines, link = service.dashboard_lines(session, account.id, gettext, current_language.get())
+    section.lines.extend(lines)
+    section.link = link
+
+
+dashboard.register("wave", _dashboard)

@@ -1,0 +1,230 @@
+"""Every query on the selection tables (and the set-based reads over wave entries the draw needs)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from prakerja.selection.models import Draw, Recipient, Result, ResultStatus
+
+
+def add(session: Session, obj: Draw | Recipient) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def draw(session: Session, wave_id: uuid.UUID, *, lock: bool = False) -> Draw | None:
+    query = select(Draw).where(Draw.wave_id == wave_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def draws(session: Session, wave_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Draw]:
+    return {d.wave_id: d for d in session.scalars(select(Draw).where(Draw.wave_id.in_(wave_ids)))}
+
+
+def copy_results(session: Session, wave_id: uuid.UUID, rows: Iterable[tuple[Any, ...]]) -> int:
+    """COPY the draw's rows in one stream: (entry_hash hex, stratum, tier, rank, ticket hex, outcome, num, den).
+    Text format, assembled in large chunks (much faster than one write per row)."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    wave = str(wave_id)
+    count = 0
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY selection_results (wave_id, entry_hash, stratum, tier, rank, ticket, outcome, probability_num, "
+            "probability_den, status) FROM STDIN"
+        ) as copy,
+    ):
+        chunk: list[str] = []
+        for entry_hash, stratum, tier, rank, ticket, outcome, num, den in rows:
+            chunk.append(
+                f"{wave}\t\\\\x{entry_hash}\t{stratum}\t{tier}\t{rank}\t\\\\x{ticket}\t{outcome}\t{num}\t{den}\t{outcome}\n"
+            )
+            if len(chunk) >= 50_000:
+                copy.write("".join(chunk))
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            copy.write("".join(chunk))
+            count += len(chunk)
+    return count
+
+
+def count_results(session: Session, wave_id: uuid.UUID) -> int:
+    return int(session.scalar(select(func.count()).select_from(Result).where(Result.wave_id == wave_id)) or 0)
+
+
+def per_stratum(session: Session, wave_id: uuid.UUID) -> tuple[dict[str, int], dict[str, int]]:
+    """(eligible, selected-by-the-draw) per stratum."""
+    rows = session.execute(
+        select(Result.stratum, func.count(), func.count().filter(Result.outcome == "selected"))
+        .where(Result.wave_id == wave_id)
+        .group_by(Result.stratum)
+    )
+    eligible: dict[str, int] = {}
+    selected: dict[str, int] = {}
+    for stratum, n, s in rows:
+        eligible[stratum] = int(n)
+        selected[stratum] = int(s)
+    return eligible, selected
+
+
+def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tuple[str, int], list[tuple[int, int]]]:
+    """For the independence test: per (stratum, tier), registration-time buckets with (entries, selected)."""
+    rows = session.execute(
+        text(
+            "SELECT stratum, tier, bucket, count(*), count(*) FILTER (WHERE selected) FROM ("
+            "  SELECT r.stratum, r.tier, r.outcome = 'selected' AS selected, "
+            "         ntile(:k) OVER (PARTITION BY r.stratum, r.tier ORDER BY e.joined_at, e.entry_hash) AS bucket "
+            "  FROM selection_results r JOIN waves_entries e ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
+            "  WHERE r.wave_id = :w) t GROUP BY stratum, tier, bucket ORDER BY stratum, tier, bucket"
+        ),
+        {"w": wave_id, "k": buckets},
+    )
+    groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for stratum, tier, _bucket, n, s in rows:
+        groups.setdefault((stratum, int(tier)), []).append((int(n), int(s)))
+    return groups
+
+
+def duplicate_people(session: Session, wave_id: uuid.UUID) -> int:
+    """Applicants with more than one entry in the draw (the schema already forbids it; checked anyway)."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT e.applicant_id FROM selection_results r JOIN waves_entries e "
+                "ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash WHERE r.wave_id = :w "
+                "GROUP BY e.applicant_id HAVING count(*) > 1) d"
+            ),
+            {"w": wave_id},
+        )
+        or 0
+    )
+
+
+def already_recipients(session: Session, wave_id: uuid.UUID) -> int:
+    """People selected in this draw who already are (or were) recipients from another wave."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM selection_results r JOIN waves_entries e "
+                "ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
+                "JOIN selection_recipients p ON p.applicant_id = e.applicant_id AND p.wave_id <> r.wave_id "
+                "WHERE r.wave_id = :w AND r.outcome = 'selected'"
+            ),
+            {"w": wave_id},
+        )
+        or 0
+    )
+
+
+def result(session: Session, wave_id: uuid.UUID, entry_hash: bytes, *, lock: bool = False) -> Result | None:
+    query = select(Result).where(Result.wave_id == wave_id, Result.entry_hash == entry_hash)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def next_on_waitlist(session: Session, wave_id: uuid.UUID, stratum: str) -> Result | None:
+    return session.scalars(
+        select(Result)
+        .where(Result.wave_id == wave_id, Result.stratum == stratum, Result.status == ResultStatus.waitlist)
+        .order_by(Result.rank)
+        .limit(1)
+        .with_for_update(skip_locked=False)
+    ).first()
+
+
+def final_selected_hashes(session: Session, wave_id: uuid.UUID) -> list[bytes]:
+    rows = session.scalars(
+        select(Result.entry_hash).where(
+            Result.wave_id == wave_id, Result.status.in_([ResultStatus.selected, ResultStatus.promoted])
+        )
+    )
+    return [bytes(h) for h in rows]
+
+
+def unnotified(session: Session, wave_id: uuid.UUID, limit: int) -> list[tuple[Result, uuid.UUID, uuid.UUID]]:
+    """The next results whose applicant has not been told, locked (parallel workers skip each other's rows),
+    with the entry's applicant and account."""
+    rows = session.execute(
+        text(
+            "SELECT r.entry_hash, e.applicant_id, e.account_id FROM selection_results r "
+            "JOIN waves_entries e ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
+            "WHERE r.wave_id = :w AND r.notified_at IS NULL ORDER BY r.entry_hash LIMIT :n FOR UPDATE OF r SKIP LOCKED"
+        ),
+        {"w": wave_id, "n": limit},
+    ).all()
+    if not rows:
+        return []
+    by_hash = {
+        bytes(r.entry_hash): r
+        for r in session.scalars(
+            select(Result).where(Result.wave_id == wave_id, Result.entry_hash.in_([bytes(x[0]) for x in rows]))
+        )
+    }
+    return [(by_hash[bytes(h)], applicant_id, account_id) for h, applicant_id, account_id in rows]
+
+
+def recipient_by_applicant(session: Session, applicant_id: uuid.UUID) -> Recipient | None:
+    return session.scalars(select(Recipient).where(Recipient.applicant_id == applicant_id)).first()
+
+
+def recipient_by_account(session: Session, account_id: uuid.UUID) -> Recipient | None:
+    return session.scalars(select(Recipient).where(Recipient.account_id == account_id)).first()
+
+
+def recipient_by_card_index(session: Session, index: bytes) -> Recipient | None:
+    return session.scalars(select(Recipient).where(Recipient.card_number_index == index)).first()
+
+
+def card_index_taken(session: Session, index: bytes) -> bool:
+    return session.scalar(select(Recipient.id).where(Recipient.card_number_index == index)) is not None
+
+
+def results_for(session: Session, wave_id: uuid.UUID, entry_hashes: Sequence[bytes]) -> list[Result]:
+    return list(session.scalars(select(Result).where(Result.wave_id == wave_id, Result.entry_hash.in_(entry_hashes))))
+
+
+def mark_notified(session: Session, wave_id: uuid.UUID, entry_hashes: Sequence[bytes], at: datetime) -> None:
+    session.execute(
+        text("UPDATE selection_results SET notified_at = :t WHERE wave_id = :w AND entry_hash = ANY(:h)"),
+        {"t": at, "w": wave_id, "h": list(entry_hashes)},
+    )
+
+
+def remaining_unnotified(session: Session, wave_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(Result).where(Result.wave_id == wave_id, Result.notified_at.is_(None))
+        )
+        or 0
+    )
+
+
+def recipients_per_kk(session: Session, kk_indexes: Sequence[bytes]) -> dict[bytes, int]:
+    if not kk_indexes:
+        return {}
+    rows = session.execute(
+        select(Recipient.kk_index, func.count())
+        .where(Recipient.kk_index.in_([bytes(k) for k in kk_indexes]))
+        .group_by(Recipient.kk_index)
+    )
+    return {bytes(row[0]): int(row[1]) for row in rows if row[0] is not None}
+
+
+def recipient_statuses(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not applicant_ids:
+        return {}
+    rows = session.execute(
+        select(Recipient.applicant_id, Recipient.status).where(Recipient.applicant_id.in_(list(applicant_ids)))
+    )
+    return {row[0]: row[1].value for row in rows}

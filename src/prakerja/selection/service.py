@@ -1,0 +1,517 @@
+"""Selection use cases: commit, seed and draw, fairness, disqualify/promote, announce, outcomes, proofs. Never
+commits. The lottery itself (files, Merkle tree, tickets, verification) is :mod:`prakerja.selection.lottery`.
+
+Other domains call: :func:`new_entry` (waves, at joining), :func:`recipient_for_account`,
+:func:`recipient_by_card`, :func:`is_recipient`, :func:`public_waves`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.auth import service as auth
+from prakerja.config import get_settings
+from prakerja.jobs import enqueue
+from prakerja.kit import signing
+from prakerja.kit.clock import JAKARTA, utcnow
+from prakerja.kit.errors import Conflict
+from prakerja.kit.pii import blind_index
+from prakerja.notifications import service as notifications
+from prakerja.notifications.models import Channel
+from prakerja.registration import service as registration
+from prakerja.schemes.rules import load as load_scheme
+from prakerja.selection import lottery, repository, rules
+from prakerja.selection.errors import (
+    AlreadyDrawn,
+    DrawNotFound,
+    FairnessFailed,
+    InvalidRandomness,
+    InvalidSeed,
+    LotteryRefused,
+    NoQuotas,
+    NotDisqualifiable,
+    ProofNotAvailable,
+    PublicationMissing,
+    SeedReferenceMismatch,
+    WaveNotCommitted,
+)
+from prakerja.selection.models import Draw, Recipient, RecipientStatus, Result, ResultStatus
+from prakerja.waves import service as waves
+from prakerja.waves.models import EntryStatus, Wave, WaveState
+
+COMMITMENT_FILES = ("eligible.csv", "commitment.json", "commitment.sig", "public-key.pem")
+DRAW_FILES = ("seed.json",)
+RESULT_FILES = ("results.csv",)
+
+
+# ---------------------------------------------------------------------------------------------- entries
+
+
+def new_entry(wave_id: str) -> tuple[bytes, bytes]:
+    """A fresh 32-byte entry secret and its entry hash (contract section 1)."""
+    secret = secrets.token_bytes(32)
+    return secret, bytes.fromhex(lottery.entry_hash(wave_id, secret))
+
+
+# ---------------------------------------------------------------------------------------------- publication folder
+
+
+def publications_root() -> Path:
+    return get_settings().home / "publications"
+
+
+def _draw(session: Session, wave_id: uuid.UUID, *, lock: bool = False) -> Draw:
+    found = repository.draw(session, wave_id, lock=lock)
+    if found is None:
+        raise DrawNotFound(details={"wave_id": str(wave_id)})
+    return found
+
+
+def published_files(wave: Wave, draw: Draw | None) -> list[str]:
+    """Which files the public may download at the wave's stage (results only once announced)."""
+    if draw is None or wave.state in (WaveState.draft, WaveState.open, WaveState.closed):
+        return []
+    names = list(COMMITMENT_FILES)
+    if wave.state in (WaveState.drawn, WaveState.announced):
+        names += DRAW_FILES
+    if wave.state is WaveState.announced:
+        names += RESULT_FILES
+    return names
+
+
+def published_file(session: Session, wave_id: uuid.UUID, name: str) -> Path:
+    wave = waves.get_wave(session, wave_id)
+    draw = repository.draw(session, wave_id)
+    if name not in published_files(wave, draw) or draw is None:
+        raise PublicationMissing(details={"file": name})
+    path = Path(draw.folder) / name
+    if not path.is_file():
+        raise PublicationMissing(details={"file": name})
+    return path
+
+
+@dataclass(frozen=True)
+class PublicWave:
+    wave: Wave
+    draw: Draw | None
+    files: list[str]
+
+
+def public_waves(session: Session) -> list[PublicWave]:
+    """Every wave past drafting, with the files the public may download."""
+    listed = [w for w in waves.list_waves(session) if w.state is not WaveState.draft]
+    found = repository.draws(session, [w.id for w in listed])
+    return [PublicWave(wave=w, draw=found.get(w.id), files=published_files(w, found.get(w.id))) for w in listed]
+
+
+# ---------------------------------------------------------------------------------------------- commitment
+
+
+def commit(
+    session: Session,
+    wave_id: uuid.UUID,
+    *,
+    randomness_source: str,
+    randomness_reference: str,
+    actor: audit.Actor,
+    root: Path | None = None,
+) -> Draw:
+    """Write and sign the commitment for a closed wave (eligible set and quotas frozen from here on)."""
+    if not randomness_source.strip() or not randomness_reference.strip():
+        raise InvalidRandomness(details={"fields": ["randomness_source", "randomness_reference"]})
+    wave = waves.get_wave(session, wave_id, lock=True)
+    if wave.state is not WaveState.closed:
+        raise Conflict(code="wave_not_closed", details={"state": wave.state.value})
+    waves.check_scheme(wave)
+    quotas = waves.quotas(session, wave.id)
+    if not quotas:
+        raise NoQuotas()
+    rows = waves.eligible_rows(session, wave.id)
+    folder = (root or publications_root()) / str(wave.id)
+    committed_at = utcnow().replace(microsecond=0)
+    try:
+        written = lottery.write_commitment_files(
+            folder,
+            entries=[lottery.Entry(h, stratum, tier) for h, stratum, tier in rows],
+            wave_id=str(wave.id),
+            scheme=wave.scheme_name,
+            quotas=quotas,
+            randomness_source=randomness_source.strip(),
+            randomness_reference=randomness_reference.strip(),
+            committed_at=committed_at,
+            signing_key=signing.private_key(),
+        )
+    except lottery.LotteryError as error:
+        raise LotteryRefused(error) from None
+    draw = Draw(
+        wave_id=wave.id,
+        folder=str(folder),
+        eligible_count=len(rows),
+        merkle_root=written.merkle_root,
+        randomness_source=randomness_source.strip(),
+        randomness_reference=randomness_reference.strip(),
+        commitment_sha256=hashlib.sha256((folder / "commitment.json").read_bytes()).hexdigest(),
+        committed_at=committed_at,
+    )
+    repository.add(session, draw)
+    waves.advance(
+        session,
+        wave,
+        WaveState.committed,
+        actor=actor,
+        data={
+            "eligible_count": len(rows),
+            "merkle_root": written.merkle_root,
+            "randomness_reference": draw.randomness_reference,
+            "commitment_sha256": draw.commitment_sha256,
+        },
+    )
+    return draw
+
+
+# ---------------------------------------------------------------------------------------------- draw
+
+
+_HEX = re.compile(r"^(?:[0-9a-f]{2})+$")
+
+
+def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, actor: audit.Actor) -> Draw:
+    """The named public random value is revealed: run the draw, persist every entry's result and probability,
+    write ``seed.json`` and ``results.csv`` (published at announcement) and the fairness report."""
+    wave = waves.get_wave(session, wave_id, lock=True)
+    if wave.state in (WaveState.drawn, WaveState.announced):
+        raise AlreadyDrawn(details={"state": wave.state.value})
+    if wave.state is not WaveState.committed:
+        raise WaveNotCommitted(details={"state": wave.state.value})
+    draw = _draw(session, wave.id, lock=True)
+    if reference.strip() != draw.randomness_reference:
+        raise SeedReferenceMismatch(details={"expected": draw.randomness_reference, "given": reference.strip()})
+    value = value.strip().lower()
+    if not _HEX.match(value) or len(value) > 1024:
+        raise InvalidSeed(details={"field": "value"})
+    folder = Path(draw.folder)
+    try:
+        drawn = lottery.write_draw_files(folder, draw.randomness_reference, value)
+    except lottery.LotteryError as error:
+        raise LotteryRefused(error) from None
+    repository.copy_results(session, wave.id, _copy_rows(drawn))
+    draw.seed_value = value
+    draw.drawn_at = utcnow()
+    draw.results_sha256 = hashlib.sha256((folder / "results.csv").read_bytes()).hexdigest()
+    draw.selected_count = sum(1 for r in drawn if r.outcome == "selected")
+    report = fairness(session, wave)
+    draw.fairness = report.to_json()
+    draw.fairness_ok = report.ok
+    waves.advance(
+        session,
+        wave,
+        WaveState.drawn,
+        actor=actor,
+        data={
+            "reference": draw.randomness_reference,
+            "seed_sha256": hashlib.sha256(bytes.fromhex(value)).hexdigest(),
+            "results_sha256": draw.results_sha256,
+            "selected": draw.selected_count,
+            "fairness_ok": report.ok,
+        },
+    )
+    return draw
+
+
+def _copy_rows(drawn: list[lottery.ResultRow]) -> Iterator[tuple[Any, ...]]:
+    for r in drawn:
+        num, den = rules.probability_parts(r.probability)
+        yield (r.entry_hash, r.stratum, r.tier, r.rank, r.ticket, r.outcome, num, den)
+
+
+def fairness(session: Session, wave: Wave) -> rules.FairnessReport:
+    quotas = waves.quotas(session, wave.id)
+    eligible, selected = repository.per_stratum(session, wave.id)
+    return rules.fairness_report(
+        quotas=quotas,
+        eligible_per_stratum=eligible,
+        selected_per_stratum=selected,
+        time_groups=repository.time_groups(session, wave.id, rules.TIME_BUCKETS),
+        duplicate_people=repository.duplicate_people(session, wave.id),
+        already_recipients=repository.already_recipients(session, wave.id),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- before the decree
+
+
+def disqualify(
+    session: Session, wave_id: uuid.UUID, entry_hash_hex: str, *, reason: str, actor: audit.Actor
+) -> Result | None:
+    """A selected person found ineligible before the decree is replaced by the first on the stratum's waitlist.
+    Returns the promoted result (None when the waitlist is empty)."""
+    wave = waves.get_wave(session, wave_id, lock=True)
+    if wave.state is not WaveState.drawn:
+        raise NotDisqualifiable(details={"state": wave.state.value})
+    try:
+        entry_hash = bytes.fromhex(entry_hash_hex)
+    except ValueError:
+        raise NotDisqualifiable(details={"entry_hash": entry_hash_hex}) from None
+    found = repository.result(session, wave.id, entry_hash, lock=True)
+    if found is None or found.status not in (ResultStatus.selected, ResultStatus.promoted) or not reason.strip():
+        raise NotDisqualifiable(details={"entry_hash": entry_hash_hex})
+    found.status = ResultStatus.disqualified
+    found.status_reason = reason.strip()[:64]
+    promoted = repository.next_on_waitlist(session, wave.id, found.stratum)
+    if promoted is not None:
+        promoted.status = ResultStatus.promoted
+        promoted.status_reason = "replaces:" + entry_hash_hex[:16]
+    audit.record(
+        session,
+        actor,
+        "selection.disqualified",
+        "wave",
+        wave.id,
+        reason=reason.strip(),
+        data={
+            "entry_hash": entry_hash_hex,
+            "stratum": found.stratum,
+            "promoted": promoted.entry_hash.hex() if promoted is not None else None,
+            "promoted_rank": promoted.rank if promoted is not None else None,
+        },
+    )
+    return promoted
+
+
+# ---------------------------------------------------------------------------------------------- announcement
+
+
+def announce(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor, override_reason: str | None = None) -> Draw:
+    """Publish the results and start telling everyone. Refused when a fairness check fails, unless an officer
+    overrides with a recorded reason."""
+    wave = waves.get_wave(session, wave_id, lock=True)
+    if wave.state is not WaveState.drawn:
+        raise Conflict(code="wave_not_drawn", details={"state": wave.state.value})
+    waves.check_scheme(wave)
+    draw = _draw(session, wave.id, lock=True)
+    report = fairness(session, wave)
+    reason = (override_reason or "").strip()
+    if not report.ok and not reason:
+        raise FairnessFailed(details={"failed": report.failed(), "report": report.to_json()})
+    draw.fairness = report.to_json()
+    draw.fairness_ok = report.ok
+    draw.announced_at = utcnow()
+    if not report.ok:
+        draw.override_reason = reason
+        audit.record(
+            session,
+            actor,
+            "selection.fairness_overridden",
+            "wave",
+            wave.id,
+            reason=reason,
+            data={"failed": report.failed()},
+        )
+    waves.record_outcomes(session, wave, repository.final_selected_hashes(session, wave.id))
+    waves.advance(session, wave, WaveState.announced, actor=actor, data={"fairness_ok": report.ok})
+    enqueue(session, "selection.announce_outcomes", queueing_lock=f"selection.announce:{wave.id}", wave_id=str(wave.id))
+    return draw
+
+
+def process_outcomes(session: Session, wave_id: uuid.UUID, *, batch: int = 500) -> int:
+    """Tell the next ``batch`` applicants their outcome; recipients get a card, a funded balance and a deadline.
+    Safe to run twice and in parallel (rows are locked and marked in the same transaction)."""
+    wave = waves.get_wave(session, wave_id)
+    if wave.state is not WaveState.announced:
+        return 0
+    draw = _draw(session, wave.id)
+    scheme = load_scheme(wave.scheme_name)
+    items = repository.unnotified(session, wave.id, batch)
+    now = utcnow()
+    for result, applicant_id, account_id in items:
+        if result.status in (ResultStatus.selected, ResultStatus.promoted):
+            recipient = _make_recipient(session, wave, draw, result, applicant_id, account_id, scheme)
+            _notify_selected(session, wave, recipient)
+        else:
+            _notify_not_selected(session, wave, account_id)
+    repository.mark_notified(session, wave.id, [r.entry_hash for r, _, _ in items], now)
+    return len(items)
+
+
+def remaining_outcomes(session: Session, wave_id: uuid.UUID) -> int:
+    return repository.remaining_unnotified(session, wave_id)
+
+
+def _make_recipient(
+    session: Session,
+    wave: Wave,
+    draw: Draw,
+    result: Result,
+    applicant_id: uuid.UUID,
+    account_id: uuid.UUID,
+    scheme: Any,
+) -> Recipient:
+    existing = repository.recipient_by_applicant(session, applicant_id)
+    if existing is not None:
+        return existing
+    snap = registration.snapshots(session, [applicant_id]).get(applicant_id)
+    while True:
+        card = rules.new_card_number()
+        index = blind_index(card, "card_number")
+        if not repository.card_index_taken(session, index):
+            break
+    assert draw.announced_at is not None
+    recipient = Recipient(
+        wave_id=wave.id,
+        entry_hash=result.entry_hash,
+        applicant_id=applicant_id,
+        account_id=account_id,
+        kk_index=snap.kk_index if snap is not None else None,
+        card_number=card,
+        card_number_index=index,
+        card_last4=card[-4:],
+        scheme_name=wave.scheme_name,
+        training_balance=scheme.training.balance,
+        funding_transfer_id=rules.funding_transfer_id(str(wave.id), result.entry_hash.hex()),
+        first_purchase_deadline=draw.announced_at + timedelta(days=scheme.training.first_purchase_days),
+        status=RecipientStatus.active,
+    )
+    repository.add(session, recipient)
+    return recipient
+
+
+def _notify_selected(session: Session, wave: Wave, recipient: Recipient) -> None:
+    account = auth.get_account(session, recipient.account_id)
+    if account is None:
+        return
+    deadline = recipient.first_purchase_deadline.astimezone(JAKARTA).strftime("%d-%m-%Y")
+    body = (
+        f"Selamat! Anda terpilih sebagai penerima Kartu Prakerja Gelombang {wave.number}. "
+        f"Nomor kartu Anda berakhiran {recipient.card_last4}; lihat nomor lengkap di dasbor. "
+        f"Saldo pelatihan Rp{recipient.training_balance:,}".replace(",", ".")
+        + f" sudah tersedia. Lakukan pembelian pelatihan pertama paling lambat {deadline} (WIB); "
+        "jika terlewat, kepesertaan dicabut dan saldo dikembalikan ke kas negara."
+    )
+    notifications.queue_message(
+        session,
+        channel=Channel.email,
+        recipient=account.email,
+        subject=f"Anda terpilih: Kartu Prakerja Gelombang {wave.number}",
+        body=body,
+        account_id=account.id,
+    )
+
+
+def _notify_not_selected(session: Session, wave: Wave, account_id: uuid.UUID) -> None:
+    account = auth.get_account(session, account_id)
+    if account is None:
+        return
+    causes = "\n".join(f"- {c}" for c in rules.GENERAL_CAUSES_ID)
+    body = (
+        f"Terima kasih telah bergabung di Gelombang {wave.number}. Mohon maaf, Anda belum terpilih sebagai "
+        "penerima Kartu Prakerja. Kemungkinan penyebabnya antara lain:\n"
+        f"{causes}\n"
+        "Data Anda tersimpan: Anda dapat bergabung kembali di gelombang berikutnya tanpa mengisi ulang data."
+    )
+    notifications.queue_message(
+        session,
+        channel=Channel.email,
+        recipient=account.email,
+        subject=f"Hasil seleksi Kartu Prakerja Gelombang {wave.number}",
+        body=body,
+        account_id=account.id,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- applicants
+
+
+def recipient_for_account(session: Session, account_id: uuid.UUID) -> Recipient | None:
+    return repository.recipient_by_account(session, account_id)
+
+
+def recipient_by_card(session: Session, card_number: str) -> Recipient | None:
+    """For checkout: the recipient holding a 16-digit card number (looked up by its blind index)."""
+    if not re.fullmatch(r"[0-9]{16}", card_number.strip()):
+        return None
+    return repository.recipient_by_card_index(session, blind_index(card_number.strip(), "card_number"))
+
+
+def recipients_per_kk(session: Session, kk_indexes: Sequence[bytes]) -> dict[bytes, int]:
+    """Recipients (of any wave, revoked included) per family card blind index (for the KK cap)."""
+    return repository.recipients_per_kk(session, kk_indexes)
+
+
+def recipient_statuses(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``active`` or ``revoked`` for applicants who have ever been recipients (once per lifetime)."""
+    return repository.recipient_statuses(session, applicant_ids)
+
+
+def is_recipient(session: Session, applicant_id: uuid.UUID) -> bool:
+    return repository.recipient_by_applicant(session, applicant_id) is not None
+
+
+def proof_for_account(session: Session, account_id: uuid.UUID, wave_id: uuid.UUID) -> bytes:
+    """The applicant's proof file (contract section 6), with their entry secret."""
+    wave = waves.get_wave(session, wave_id)
+    entry = next((e for e in waves.entries_of_account(session, account_id) if e.wave_id == wave.id), None)
+    in_draw = (EntryStatus.eligible, EntryStatus.recipient, EntryStatus.not_selected)
+    if entry is None or entry.status not in in_draw or wave.state in (WaveState.draft, WaveState.open):
+        raise ProofNotAvailable()
+    if repository.draw(session, wave.id) is None:
+        raise ProofNotAvailable()
+    rows = waves.eligible_rows(session, wave.id)
+    mine = entry.entry_hash.hex()
+    index = next((i for i, row in enumerate(rows) if row[0] == mine), None)
+    if index is None:
+        raise ProofNotAvailable()
+    _, stratum, tier = rows[index]
+    leaves = [lottery.Entry(h, s, t).row.encode() for h, s, t in rows]
+    proof = lottery.proof_for(
+        leaves, index, wave_id=str(wave.id), entry_secret=bytes.fromhex(entry.entry_secret), stratum=stratum, tier=tier
+    )
+    return lottery.proof_json(proof)
+
+
+def verify_folder(folder: Path, proof: Path | None = None) -> Any:
+    return lottery.verify_folder(folder, proof)
+
+
+def dashboard_lines(
+    session: Session, account_id: uuid.UUID, gettext: Callable[[str], str], language: str = "id"
+) -> tuple[list[str], str | None]:
+    """The dashboard's "wave" section: the latest entry's stage and outcome, in the page's language."""
+    entries = waves.entries_of_account(session, account_id)
+    if not entries:
+        return [gettext("You have not joined a wave yet.")], "/gelombang"
+    entry = entries[0]
+    wave = waves.get_wave(session, entry.wave_id)
+    lines = [gettext("Wave %(number)s: joined.") % {"number": wave.number}]
+    link: str | None = None
+    in_draw = entry.status in (EntryStatus.eligible, EntryStatus.recipient, EntryStatus.not_selected)
+    if wave.state in (WaveState.committed, WaveState.drawn, WaveState.announced) and in_draw:
+        link = f"/gelombang/{wave.id}/bukti"
+        lines.append(gettext("Your lottery proof file can be downloaded below."))
+    if wave.state is not WaveState.announced:
+        lines.append(gettext("The results will be announced here."))
+        return lines, link
+    recipient = repository.recipient_by_account(session, account_id)
+    if entry.status is EntryStatus.recipient:
+        lines.append(gettext("Congratulations: you were selected as a Kartu Prakerja recipient."))
+        if recipient is not None and recipient.wave_id == wave.id:
+            deadline = recipient.first_purchase_deadline.astimezone(JAKARTA).strftime("%d-%m-%Y")
+            lines.append(gettext("Card number") + ": " + recipient.card_number)
+            lines.append(gettext("First training purchase by %(date)s (WIB).") % {"date": deadline})
+        else:
+            lines.append(gettext("Your card is being prepared."))
+        return lines, link
+    lines.append(gettext("You were not selected in this wave. Possible causes:"))
+    lines.extend(rules.GENERAL_CAUSES_ID if language == "id" else rules.GENERAL_CAUSES_EN)
+    lines.append(gettext("You can join the next wave without entering your data again."))
+    return lines, link or "/gelombang"

@@ -1,0 +1,1 @@
+"""Waves (gelombang): states, quotas per stratum, priority tiers, joining and closing."""

@@ -1,0 +1,228 @@
+"""``prakerja wave ...``: operators run waves, quotas, the commitment, the draw and the announcement."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from prakerja.audit.service import Actor
+from prakerja.kit.errors import DomainError
+
+app = typer.Typer(
+    help="Waves (gelombang): quotas, joining, closing, commitment, draw, announcement.", no_args_is_help=True
+)
+console = Console()
+err = Console(stderr=True)
+
+CLI_ACTOR = Actor(id=None, role="operator_cli")
+"""Audit entries written from the command line name the operator's shell, not an account."""
+
+
+def _run(action: Any) -> Any:
+    """One transaction; a refusal prints its stable code and message on one line, exit code 2."""
+    from prakerja.db import unit_of_work
+
+    try:
+        with unit_of_work() as session:
+            return action(session)
+    except DomainError as error:
+        err.print(f"[red]error:[/red] {error.code}: {error.message_en}", highlight=False, soft_wrap=True)
+        for key, value in error.details.items():
+            err.print(f"  {key}: {json.dumps(value, default=str)[:2000]}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _wave_id(value: str) -> uuid.UUID:
+    from prakerja.db import unit_of_work
+    from prakerja.waves import service
+
+    if value.isdigit():
+        with unit_of_work() as session:
+            for wave in service.list_waves(session):
+                if wave.number == int(value):
+                    return wave.id
+        err.print(f"[red]error:[/red] wave_not_found: no wave number {value}")
+        raise typer.Exit(2)
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        err.print(f"[red]error:[/red] wave_not_found: {value!r} is neither a wave number nor an id")
+        raise typer.Exit(2) from None
+
+
+WaveArg = Annotated[str, typer.Argument(help="Wave number or id.")]
+
+
+@app.command("create")
+def create(
+    title: Annotated[str, typer.Option(help="Title, e.g. 'Gelombang 1'.")],
+    scheme: Annotated[str, typer.Option(help="Scheme name, e.g. 2023-normal.")],
+    opens_at: Annotated[datetime, typer.Option(help="ISO time with zone, e.g. 2026-03-01T00:00:00+07:00.")],
+    closes_at: Annotated[datetime, typer.Option(help="ISO time with zone.")],
+    total_quota: Annotated[int, typer.Option(help="Places in the wave.")],
+    level: Annotated[str, typer.Option(help="Stratum level: regency or province.")] = "regency",
+    province: Annotated[list[str] | None, typer.Option(help="Restrict to a province code (repeatable).")] = None,
+    tiers: Annotated[Path | None, typer.Option(help="JSON file: ordered priority tiers.")] = None,
+) -> None:
+    """Create a draft wave (the scheme and its file hash are frozen into it)."""
+    from prakerja.waves import service
+    from prakerja.waves.models import StratumLevel
+
+    tier_data = json.loads(tiers.read_text()) if tiers else []
+    wave = _run(
+        lambda s: service.create_wave(
+            s,
+            title=title,
+            scheme=scheme,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            total_quota=total_quota,
+            stratum_level=StratumLevel(level),
+            provinces=province or [],
+            priority_tiers=tier_data,
+            actor=CLI_ACTOR,
+        )
+    )
+    console.print(f"wave {wave.number} created: {wave.id}")
+
+
+@app.command("list")
+def list_() -> None:
+    """Every wave with its state."""
+    from prakerja.waves import service
+
+    table = Table("number", "id", "state", "scheme", "total quota", "eligible")
+    for wave in _run(lambda s: service.list_waves(s)):
+        table.add_row(
+            str(wave.number),
+            str(wave.id),
+            wave.state.value,
+            wave.scheme_name,
+            str(wave.total_quota),
+            "" if wave.eligible_count is None else str(wave.eligible_count),
+        )
+    console.print(table)
+
+
+@app.command("quotas")
+def quotas(
+    wave: WaveArg,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="stratum,quota file.")] = None,
+    by_applicants: Annotated[bool, typer.Option("--by-applicants", help="Proportional to applicants.")] = False,
+    labour_force: Annotated[Path | None, typer.Option(help="stratum,labour_force[,weight] file.")] = None,
+) -> None:
+    """Set the stratum quotas from a CSV or a formula (validated; nothing changes on any problem)."""
+    from prakerja.waves import service
+
+    wave_id = _wave_id(wave)
+    if csv_file is not None:
+        content = csv_file.read_text(encoding="utf-8")
+        result = _run(lambda s: service.set_quotas_from_csv(s, wave_id, content, actor=CLI_ACTOR))
+    elif labour_force is not None:
+        content = labour_force.read_text(encoding="utf-8")
+        result = _run(lambda s: service.set_quotas_by_labour_force(s, wave_id, content, actor=CLI_ACTOR))
+    elif by_applicants:
+        result = _run(lambda s: service.set_quotas_by_applicants(s, wave_id, actor=CLI_ACTOR))
+    else:
+        result = _run(lambda s: service.quotas(s, wave_id))
+    console.print(f"{len(result)} strata, total {sum(result.values())}")
+
+
+@app.command("open")
+def open_(wave: WaveArg) -> None:
+    """Open a draft wave for joining."""
+    from prakerja.waves import service
+
+    wave_id = _wave_id(wave)
+    _run(lambda s: service.open_wave(s, wave_id, actor=CLI_ACTOR))
+    console.print("open")
+
+
+@app.command("close")
+def close(wave: WaveArg) -> None:
+    """Close joining, re-check eligibility and freeze the eligible set."""
+    from prakerja.waves import service
+
+    wave_id = _wave_id(wave)
+    closed = _run(lambda s: service.close_wave(s, wave_id, actor=CLI_ACTOR))
+    console.print(f"closed: {closed.eligible_count} eligible, {closed.ineligible_count} not eligible")
+
+
+@app.command("commit")
+def commit(
+    wave: WaveArg,
+    source: Annotated[str, typer.Option(help="Public randomness source, e.g. a beacon's name.")],
+    reference: Annotated[str, typer.Option(help="The future value's reference, e.g. a round number.")],
+) -> None:
+    """Write, sign and publish the commitment (eligible.csv, commitment.json/.sig, public-key.pem)."""
+    from prakerja.selection import service
+
+    wave_id = _wave_id(wave)
+    draw = _run(
+        lambda s: service.commit(s, wave_id, randomness_source=source, randomness_reference=reference, actor=CLI_ACTOR)
+    )
+    console.print(f"committed {draw.eligible_count} entries, root {draw.merkle_root}; files in {draw.folder}")
+
+
+@app.command("seed")
+def seed(
+    wave: WaveArg,
+    reference: Annotated[str, typer.Option(help="Reference of the revealed value (must match the commitment).")],
+    value: Annotated[str, typer.Option(help="The revealed public random value, hex.")],
+) -> None:
+    """Give the revealed random value; the draw runs and its results are stored (published at announcement)."""
+    from prakerja.selection import service
+
+    wave_id = _wave_id(wave)
+    draw = _run(lambda s: service.seed(s, wave_id, reference=reference, value=value, actor=CLI_ACTOR))
+    state = "[green]pass[/green]" if draw.fairness_ok else "[red]FAIL[/red]"
+    console.print(f"drawn: {draw.selected_count} selected; fairness {state}")
+
+
+@app.command("fairness")
+def fairness(wave: WaveArg) -> None:
+    """Print the fairness report."""
+    from prakerja.selection import service
+    from prakerja.waves import service as waves
+
+    wave_id = _wave_id(wave)
+    report = _run(lambda s: service.fairness(s, waves.get_wave(s, wave_id)))
+    console.print_json(json.dumps(report.to_json()))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("disqualify")
+def disqualify(
+    wave: WaveArg,
+    entry_hash: Annotated[str, typer.Option(help="The selected entry's hash (hex).")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+) -> None:
+    """A selected person found ineligible before the decree: replaced by the first on the stratum's waitlist."""
+    from prakerja.selection import service
+
+    wave_id = _wave_id(wave)
+    promoted = _run(lambda s: service.disqualify(s, wave_id, entry_hash, reason=reason, actor=CLI_ACTOR))
+    console.print("promoted " + (promoted.entry_hash.hex() if promoted else "nobody (waitlist empty)"))
+
+
+@app.command("announce")
+def announce(
+    wave: WaveArg,
+    override_reason: Annotated[
+        str | None, typer.Option(help="Publish despite a failed fairness check, because...")
+    ] = None,
+) -> None:
+    """Publish results (after the fairness checks) and tell everyone; recipients are created by jobs."""
+    from prakerja.selection import service
+
+    wave_id = _wave_id(wave)
+    _run(lambda s: service.announce(s, wave_id, actor=CLI_ACTOR, override_reason=override_reason))
+    console.print("announced; outcomes are being sent by the worker")

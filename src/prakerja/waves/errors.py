@@ -1,0 +1,104 @@
+"""Wave refusals: each carries its HTTP status and a stable code."""
+
+from __future__ import annotations
+
+from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+
+
+class WaveNotFound(NotFound):
+    code = "wave_not_found"
+    message = "Gelombang tidak ditemukan."
+    message_en = "Wave not found."
+
+
+class WaveStateConflict(Conflict):
+    """The wave is not in the state the action needs; ``code`` names the needed state."""
+
+    code = "wave_state_conflict"
+    message = "Tindakan ini tidak dapat dilakukan pada tahap gelombang saat ini."
+    message_en = "This action is not possible at the wave's current stage."
+
+
+class QuotasFrozen(Conflict):
+    code = "quotas_frozen"
+    message = "Kuota tidak dapat diubah setelah komitmen undian diterbitkan."
+    message_en = "Quotas cannot change after the lottery commitment is published."
+
+
+class InvalidQuotas(ValidationFailed):
+    code = "invalid_quotas"
+    message = "Tabel kuota tidak valid."
+    message_en = "The quota table is not valid."
+
+
+class InvalidWave(ValidationFailed):
+    code = "invalid_wave"
+    message = "Data gelombang tidak valid."
+    message_en = "The wave data is not valid."
+
+
+class SchemeChanged(Conflict):
+    code = "scheme_changed"
+    message = "Berkas skema telah berubah sejak gelombang dibuat."
+    message_en = "The scheme file changed since the wave was created."
+
+
+class JoinRefused(DomainError):
+    """Base of the refusals an applicant sees when joining."""
+
+    status_code = 409
+    code = "join_refused"
+
+
+class IdentityNotVerified(JoinRefused):
+    status_code = 403
+    code = "identity_not_verified"
+    message = "Identitas Anda belum terverifikasi. Selesaikan verifikasi data diri terlebih dahulu."
+    message_en = "Your identity is not verified yet. Complete the identity check first."
+
+
+class NoApplicantProfile(JoinRefused):
+    status_code = 403
+    code = "no_applicant_profile"
+    message = "Lengkapi pendaftaran data diri terlebih dahulu."
+    message_en = "Complete your registration first."
+
+
+class ConsentRequired(ValidationFailed):
+    code = "consent_required"
+    message = "Anda perlu menyetujui syarat dan ketentuan untuk bergabung."
+    message_en = "You need to accept the terms to join."
+
+
+class WaveNotOpen(JoinRefused):
+    code = "wave_not_open"
+    message = "Gelombang ini sedang tidak dibuka."
+    message_en = "This wave is not open."
+
+
+class WaveNotForDomicile(JoinRefused):
+    code = "wave_not_for_domicile"
+    message = "Gelombang ini tidak dibuka untuk daerah domisili Anda."
+    message_en = "This wave is not open for your region."
+
+
+class AlreadyInWave(JoinRefused):
+    code = "already_in_wave"
+    message = "Anda sudah tergabung dalam gelombang yang sedang berjalan."
+    message_en = "You are already in a running wave."
+
+
+class OncePerLifetime(JoinRefused):
+    code = "once_per_lifetime"
+    message = "Kartu Prakerja hanya dapat diterima satu kali seumur hidup."
+    message_en = "Kartu Prakerja can be received only once in a lifetime."
+
+
+class NotEligible(JoinRefused):
+    code = "not_eligible"
+    message = "Anda belum memenuhi syarat untuk bergabung pada gelombang ini."
+    message_en = "You do not meet the conditions to join this wave."
+
+
+class NotAllowed(Forbidden):
+    code = "forbidden"
