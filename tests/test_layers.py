@@ -19,6 +19,7 @@ SHARED = {
     "tasks",
     "worker",
     "demo",
+    "schemes",
     "simulators",
     "__main__",
 }

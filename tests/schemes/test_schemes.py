@@ -38,6 +38,10 @@ def test_rules_that_changed_between_schemes() -> None:
     assert new.training.min_course_hours == 15 and new.training.webinar_max_participants == 150
     assert old.age_max_for_wave(17) is None and old.age_max_for_wave(18) == 64
     assert new.age_max_for_wave(1) == 64
+    # 2021 (from wave 12) brought the KK cap and the other-aid exclusion; 2023 dropped the exclusion
+    assert old.kk_cap_for_wave(11) is None and old.kk_cap_for_wave(12) == 2
+    assert not old.exclude_other_aid_for_wave(11) and old.exclude_other_aid_for_wave(12)
+    assert new.kk_cap_for_wave(1) == 2 and not new.exclude_other_aid_for_wave(30)
 
 
 def test_available() -> None:

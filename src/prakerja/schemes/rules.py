@@ -60,8 +60,12 @@ class Eligibility(_Section):
     """The upper age limit applies to waves numbered from this one on."""
     kk_cap: int | None = Field(default=None, ge=1)
     """At most this many recipients per family card (KK)."""
+    kk_cap_from_wave: int = Field(default=1, ge=1)
+    """The KK cap applies to waves numbered from this one on."""
     exclude_other_aid: bool
     """Refuse people receiving other aid (DTKS, BSU, BPUM)."""
+    exclude_other_aid_from_wave: int = Field(default=1, ge=1)
+    """The other-aid exclusion applies to waves numbered from this one on."""
     once_per_lifetime: bool = True
     ability_test_affects_selection: bool = False
     reference: str = Field(min_length=3)
@@ -100,6 +104,14 @@ class Scheme(_Section):
         if wave_number >= self.eligibility.age_max_from_wave:
             return self.eligibility.age_max
         return None
+
+    def kk_cap_for_wave(self, wave_number: int) -> int | None:
+        if wave_number >= self.eligibility.kk_cap_from_wave:
+            return self.eligibility.kk_cap
+        return None
+
+    def exclude_other_aid_for_wave(self, wave_number: int) -> bool:
+        return self.eligibility.exclude_other_aid and wave_number >= self.eligibility.exclude_other_aid_from_wave
 
 
 def schemes_dir() -> Path:
