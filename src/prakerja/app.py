@@ -16,6 +16,8 @@ from prakerja import __version__
 from prakerja.auth import pages as auth_pages
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
+from prakerja.ledger import api as ledger_api
+from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
 from prakerja.selection import api as selection_api
 from prakerja.selection import pages as selection_pages
@@ -59,6 +61,8 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(shell_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(notifications_pages.router)
+    app.include_router(ledger_api.router)
+    app.include_router(ledger_pages.router)
     app.include_router(waves_api.router)
     app.include_router(selection_api.router)
     app.include_router(waves_pages.router)

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from prakerja.config import SettingsError, get_settings
+from prakerja.ledger import cli as ledger_cli
 from prakerja.selection import cli as _selection_cli
 from prakerja.waves import cli as _wave_cli
 
@@ -26,6 +27,7 @@ scheme_app = typer.Typer(help="Program schemes (parameters by period).", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scheme_app, name="scheme")
+app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")
 

@@ -1,5 +1,7 @@
 """Imports every domain's ``tasks`` module so the worker knows all task names."""
 
 from prakerja.audit import tasks as audit_tasks  # noqa: F401
+from prakerja.idempotency import tasks as idempotency_tasks  # noqa: F401
+from prakerja.ledger import tasks as ledger_tasks  # noqa: F401
 from prakerja.notifications import tasks as notifications_tasks  # noqa: F401
 from prakerja.selection import tasks as selection_tasks  # noqa: F401

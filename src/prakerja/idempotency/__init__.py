@@ -1,0 +1,1 @@
+"""Stored responses of requests made with an ``Idempotency-Key`` (generic: any money-moving or partner route)."""

@@ -1,0 +1,72 @@
+"""Running a request at most once per idempotency key. Takes the request's session; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from prakerja.idempotency import repository
+from prakerja.idempotency.errors import IdempotencyKeyInUse, IdempotencyKeyMismatch, IdempotencyKeyRequired
+from prakerja.idempotency.models import IdempotencyRecord
+from prakerja.kit import idempotency as rules
+from prakerja.kit.clock import utcnow
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: Any
+    """JSON-ready."""
+    replayed: bool
+
+
+def run(
+    session: Session,
+    *,
+    scope: str,
+    key: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+    handler: Callable[[], tuple[int, Any]],
+) -> Outcome:
+    """Replay the stored response for a repeated request, or run ``handler`` (returning status and a JSON-ready
+    body) and store its response in the same transaction. A handler that raises stores nothing."""
+    if not rules.valid_key(key):
+        raise IdempotencyKeyRequired()
+    assert key is not None
+    if not repository.try_lock(session, rules.lock_id(scope, key)):
+        raise IdempotencyKeyInUse()
+    fingerprint = rules.fingerprint(method, path, body)
+    now = utcnow()
+    found = repository.get(session, scope, key)
+    if found is not None and found.expires_at <= now:
+        repository.remove(session, found)
+        found = None
+    if found is not None:
+        if found.fingerprint != fingerprint:
+            raise IdempotencyKeyMismatch()
+        return Outcome(found.status_code, found.response, replayed=True)
+    status_code, payload = handler()
+    repository.add(
+        session,
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            method=method.upper()[:8],
+            path=path[:500],
+            status_code=status_code,
+            response=payload,
+            created_at=now,
+            expires_at=now + rules.TTL,
+        ),
+    )
+    return Outcome(status_code, payload, replayed=False)
+
+
+def purge_expired(session: Session) -> int:
+    return repository.purge(session, utcnow())

@@ -1,0 +1,418 @@
+"""Every query on the ledger's tables. Hot-path statements use Core (no identity-map staleness); the batch
+path talks COPY to psycopg directly."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from prakerja.ledger.models import AccountKind, LedgerAccount, LedgerTransfer, TransferMode
+
+accounts = cast(Table, LedgerAccount.__table__)
+transfers = cast(Table, LedgerTransfer.__table__)
+
+LOCK_COLUMNS = (
+    accounts.c.id,
+    accounts.c.ledger,
+    accounts.c.debits_must_not_exceed_credits,
+    accounts.c.credits_must_not_exceed_debits,
+    accounts.c.closed,
+    accounts.c.debits_pending,
+    accounts.c.debits_posted,
+    accounts.c.credits_pending,
+    accounts.c.credits_posted,
+    accounts.c.head_hash,
+)
+
+CANONICAL_SQL = """
+sha256(t.debit_prev_hash || t.credit_prev_hash || convert_to(concat_ws('|',
+    t.id::text, t.ledger::text, t.code, t.mode, t.debit_account_id::text, t.credit_account_id::text,
+    t.amount::text, coalesce(t.pending_id::text, ''),
+    coalesce(((extract(epoch FROM t.timeout_at) * 1000000)::bigint)::text, ''),
+    t.ref_type, t.ref_id, ((extract(epoch FROM t.created_at) * 1000000)::bigint)::text), 'UTF8'))
+"""
+"""rules.canonical + rules.chain_hash, recomputed by PostgreSQL for ``ledger check``."""
+
+
+# accounts -------------------------------------------------------------------------------------------------
+
+
+def account(session: Session, account_id: uuid.UUID) -> LedgerAccount | None:
+    return session.scalars(
+        select(LedgerAccount).where(LedgerAccount.id == account_id).execution_options(populate_existing=True)
+    ).first()
+
+
+def account_by_owner(
+    session: Session, *, ledger: int, kind: AccountKind, owner_type: str, owner_id: str
+) -> LedgerAccount | None:
+    return session.scalars(
+        select(LedgerAccount)
+        .where(
+            LedgerAccount.ledger == ledger,
+            LedgerAccount.kind == kind,
+            LedgerAccount.owner_type == owner_type,
+            LedgerAccount.owner_id == owner_id,
+        )
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def insert_account_if_absent(session: Session, values: dict[str, Any]) -> None:
+    session.execute(
+        pg_insert(accounts)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["ledger", "kind", "owner_type", "owner_id"])
+    )
+
+
+def set_closed(session: Session, account_id: uuid.UUID, closed: bool) -> None:
+    session.execute(update(accounts).where(accounts.c.id == account_id).values(closed=closed))
+
+
+def lock_accounts(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Row locks in one fixed order (by id): two transactions never wait on each other in a cycle."""
+    rows = session.execute(
+        select(*LOCK_COLUMNS).where(accounts.c.id.in_(sorted(set(ids)))).order_by(accounts.c.id).with_for_update()
+    ).all()
+    return {row.id: row for row in rows}
+
+
+def save_account_states(session: Session, states: Sequence[dict[str, Any]]) -> None:
+    """New totals and chain heads of locked accounts (the CHECK constraints are the last word)."""
+    session.execute(
+        update(accounts)
+        .where(accounts.c.id == bindparam("b_id"))
+        .values(
+            debits_pending=bindparam("b_dp"),
+            debits_posted=bindparam("b_dpo"),
+            credits_pending=bindparam("b_cp"),
+            credits_posted=bindparam("b_cpo"),
+            head_hash=bindparam("b_head"),
+        ),
+        list(states),
+    )
+
+
+def wallets_for_expiry(session: Session, *, scheme: str, year: int, after: uuid.UUID | None, limit: int) -> list[Any]:
+    """Wallets of a scheme-year with money left, locked in id order, a page at a time."""
+    query = (
+        select(*LOCK_COLUMNS)
+        .where(
+            accounts.c.kind == AccountKind.training_wallet.value,
+            accounts.c.scheme == scheme,
+            accounts.c.year == year,
+            accounts.c.credits_posted > accounts.c.debits_posted + accounts.c.debits_pending,
+        )
+        .order_by(accounts.c.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    if after is not None:
+        query = query.where(accounts.c.id > after)
+    return list(session.execute(query).all())
+
+
+def expiry_schemes(session: Session) -> list[tuple[str, int]]:
+    rows = session.execute(
+        select(accounts.c.scheme, accounts.c.year)
+        .where(accounts.c.kind == AccountKind.training_wallet.value, accounts.c.scheme.is_not(None))
+        .distinct()
+    ).all()
+    return [(r.scheme, r.year) for r in rows if r.year is not None]
+
+
+# transfers ------------------------------------------------------------------------------------------------
+
+
+def transfers_by_ids(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    rows = session.execute(select(transfers).where(transfers.c.id.in_(list(set(ids))))).all()
+    return {row.id: row for row in rows}
+
+
+def resolutions(session: Session, pending_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """pending id -> mode of the transfer that resolved it."""
+    rows = session.execute(
+        select(transfers.c.pending_id, transfers.c.mode).where(transfers.c.pending_id.in_(list(set(pending_ids))))
+    ).all()
+    return {row.pending_id: row.mode for row in rows}
+
+
+def insert_transfers(session: Session, rows: Sequence[dict[str, Any]]) -> dict[uuid.UUID, int]:
+    """Returns id -> seq."""
+    result = session.execute(
+        insert(transfers).returning(transfers.c.id, transfers.c.seq, sort_by_parameter_order=True), list(rows)
+    )
+    return {row.id: row.seq for row in result}
+
+
+def expired_pending(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
+    p = transfers.alias("p")
+    r = transfers.alias("r")
+    rows = session.execute(
+        select(p.c.id)
+        .where(
+            p.c.mode == TransferMode.pending.value,
+            p.c.timeout_at.is_not(None),
+            p.c.timeout_at <= now,
+            ~select(r.c.id).where(r.c.pending_id == p.c.id).exists(),
+        )
+        .order_by(p.c.timeout_at)
+        .limit(limit)
+    ).all()
+    return [row.id for row in rows]
+
+
+def history(session: Session, account_id: uuid.UUID, limit: int) -> list[Any]:
+    """The account's transfers, newest first, with the posted balance after each (window over all of them)."""
+    return list(
+        session.execute(
+            text(
+                """
+                SELECT * FROM (
+                    SELECT t.*,
+                        CASE WHEN t.mode IN ('posted', 'post_pending')
+                             THEN CASE WHEN t.credit_account_id = :acct THEN t.amount ELSE -t.amount END
+                             ELSE 0 END AS change,
+                        CASE WHEN t.mode = 'pending'
+                                  THEN CASE WHEN t.credit_account_id = :acct THEN t.amount ELSE -t.amount END
+                             WHEN t.mode IN ('post_pending', 'void_pending')
+                                  THEN CASE WHEN t.credit_account_id = :acct THEN -p.amount ELSE p.amount END
+                             ELSE 0 END AS pending_change,
+                        sum(CASE WHEN t.mode IN ('posted', 'post_pending')
+                             THEN CASE WHEN t.credit_account_id = :acct THEN t.amount ELSE -t.amount END
+                             ELSE 0 END) OVER (ORDER BY t.seq) AS running
+                    FROM ledger_transfers t
+                    LEFT JOIN ledger_transfers p ON p.id = t.pending_id
+                    WHERE t.debit_account_id = :acct OR t.credit_account_id = :acct
+                ) h ORDER BY seq DESC LIMIT :limit
+                """
+            ),
+            {"acct": account_id, "limit": limit},
+        ).all()
+    )
+
+
+def totals_by_code(session: Session, *, scheme: str, year: int, ledger: int) -> dict[tuple[str, str], int]:
+    """(code, mode) -> sum of amounts, over transfers touching an account of this scheme-year."""
+    rows = session.execute(
+        text(
+            """
+            SELECT t.code, t.mode, sum(t.amount) AS total
+            FROM ledger_transfers t
+            JOIN ledger_accounts d ON d.id = t.debit_account_id
+            JOIN ledger_accounts c ON c.id = t.credit_account_id
+            WHERE t.ledger = :ledger
+              AND ((d.scheme = :scheme AND d.year = :year) OR (c.scheme = :scheme AND c.year = :year))
+            GROUP BY t.code, t.mode
+            """
+        ),
+        {"scheme": scheme, "year": year, "ledger": ledger},
+    ).all()
+    return {(r.code, r.mode): int(r.total) for r in rows}
+
+
+def pending_open_amount(session: Session, *, scheme: str, year: int) -> int:
+    return int(
+        session.execute(
+            select(func.coalesce(func.sum(accounts.c.debits_pending), 0)).where(
+                accounts.c.kind == AccountKind.training_wallet.value,
+                accounts.c.scheme == scheme,
+                accounts.c.year == year,
+            )
+        ).scalar_one()
+    )
+
+
+# check ----------------------------------------------------------------------------------------------------
+
+CHECK_QUERIES: dict[str, str] = {
+    "sum_zero": """
+        SELECT ledger, sum(debits_posted) - sum(credits_posted) AS posted,
+               sum(debits_pending) - sum(credits_pending) AS pending
+        FROM ledger_accounts GROUP BY ledger
+        HAVING sum(debits_posted) <> sum(credits_posted) OR sum(debits_pending) <> sum(credits_pending)
+    """,
+    "totals": """
+        WITH legs AS (
+            SELECT t.debit_account_id AS account, t.mode, t.amount, -1 AS side, p.amount AS pending_amount
+            FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id
+            UNION ALL
+            SELECT t.credit_account_id, t.mode, t.amount, 1, p.amount
+            FROM ledger_transfers t LEFT JOIN ledger_transfers p ON p.id = t.pending_id
+        ), sums AS (
+            SELECT account,
+                coalesce(sum(CASE WHEN side = -1 AND mode = 'pending' THEN amount
+                                  WHEN side = -1 AND mode IN ('post_pending', 'void_pending') THEN -pending_amount
+                             END), 0) AS dp,
+                coalesce(sum(CASE WHEN side = -1 AND mode IN ('posted', 'post_pending') THEN amount END), 0) AS dpo,
+                coalesce(sum(CASE WHEN side = 1 AND mode = 'pending' THEN amount
+                                  WHEN side = 1 AND mode IN ('post_pending', 'void_pending') THEN -pending_amount
+                             END), 0) AS cp,
+                coalesce(sum(CASE WHEN side = 1 AND mode IN ('posted', 'post_pending') THEN amount END), 0) AS cpo
+            FROM legs GROUP BY account
+        )
+        SELECT a.id FROM ledger_accounts a LEFT JOIN sums s ON s.account = a.id
+        WHERE a.debits_pending <> coalesce(s.dp, 0) OR a.debits_posted <> coalesce(s.dpo, 0)
+           OR a.credits_pending <> coalesce(s.cp, 0) OR a.credits_posted <> coalesce(s.cpo, 0)
+        LIMIT 20
+    """,
+    "resolved_twice": """
+        SELECT pending_id FROM ledger_transfers WHERE pending_id IS NOT NULL
+        GROUP BY pending_id HAVING count(*) > 1 LIMIT 20
+    """,
+    "resolves_non_pending": """
+        SELECT t.id FROM ledger_transfers t JOIN ledger_transfers p ON p.id = t.pending_id
+        WHERE p.mode <> 'pending' OR p.debit_account_id <> t.debit_account_id
+           OR p.credit_account_id <> t.credit_account_id OR t.amount > p.amount LIMIT 20
+    """,
+    "hash": f"SELECT t.id FROM ledger_transfers t WHERE t.hash <> {CANONICAL_SQL} LIMIT 20",
+    "links": """
+        WITH edges AS (
+            SELECT debit_account_id AS account, debit_prev_hash AS prev, hash FROM ledger_transfers
+            UNION ALL
+            SELECT credit_account_id, credit_prev_hash, hash FROM ledger_transfers
+        )
+        SELECT e.account FROM edges e
+        WHERE e.prev <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+          AND NOT EXISTS (SELECT 1 FROM edges f WHERE f.account = e.account AND f.hash = e.prev)
+        UNION
+        SELECT account FROM edges GROUP BY account HAVING count(*) <> count(DISTINCT prev)
+        UNION
+        SELECT account FROM edges GROUP BY account
+        HAVING count(*) FILTER (
+            WHERE prev = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea) <> 1
+        LIMIT 20
+    """,
+    "heads": """
+        WITH edges AS (
+            SELECT debit_account_id AS account, debit_prev_hash AS prev, hash FROM ledger_transfers
+            UNION ALL
+            SELECT credit_account_id, credit_prev_hash, hash FROM ledger_transfers
+        )
+        SELECT a.id FROM ledger_accounts a
+        WHERE (a.head_hash = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+               AND EXISTS (SELECT 1 FROM edges e WHERE e.account = a.id))
+           OR (a.head_hash <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
+               AND (NOT EXISTS (SELECT 1 FROM edges e WHERE e.account = a.id AND e.hash = a.head_hash)
+                    OR EXISTS (SELECT 1 FROM edges e WHERE e.account = a.id AND e.prev = a.head_hash)))
+        LIMIT 20
+    """,
+}
+
+
+def run_check(session: Session, name: str) -> list[Any]:
+    return list(session.execute(text(CHECK_QUERIES[name])).all())
+
+
+def counts(session: Session) -> tuple[int, int]:
+    n_transfers = session.execute(select(func.count()).select_from(transfers)).scalar_one()
+    n_accounts = session.execute(select(func.count()).select_from(accounts)).scalar_one()
+    return int(n_transfers), int(n_accounts)
+
+
+# batch (COPY) ---------------------------------------------------------------------------------------------
+
+TRANSFER_COPY_COLUMNS = (
+    "id",
+    "ledger",
+    "code",
+    "mode",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "ref_type",
+    "ref_id",
+    "created_at",
+    "debit_prev_hash",
+    "credit_prev_hash",
+    "hash",
+)
+TRANSFER_COPY_TYPES = (
+    "uuid",
+    "int2",
+    "text",
+    "text",
+    "uuid",
+    "uuid",
+    "int8",
+    "text",
+    "text",
+    "timestamptz",
+    "bytea",
+    "bytea",
+    "bytea",
+)
+
+
+def _driver(session: Session) -> Any:
+    return session.connection().connection.driver_connection
+
+
+def batch_lock_accounts(session: Session, ids: Iterable[uuid.UUID]) -> list[tuple[Any, ...]]:
+    """COPY the ids into a temporary table, then lock those accounts in id order and return their state."""
+    conn = _driver(session)
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ledger_batch_ids")
+        cur.execute("CREATE TEMP TABLE ledger_batch_ids (id uuid) ON COMMIT DROP")
+        with cur.copy("COPY ledger_batch_ids (id) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["uuid"])
+            for account_id in ids:
+                copy.write_row((account_id,))
+        cur.execute(
+            "SELECT a.id, a.ledger, a.debits_must_not_exceed_credits, a.credits_must_not_exceed_debits, a.closed,"
+            " a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.head_hash"
+            " FROM ledger_accounts a WHERE a.id IN (SELECT id FROM ledger_batch_ids) ORDER BY a.id FOR UPDATE OF a"
+        )
+        return list(cur.fetchall())
+
+
+def batch_existing(session: Session, ids: Iterable[uuid.UUID]) -> list[tuple[Any, ...]]:
+    """The transfers of a batch that already exist (slow path, only after a conflict)."""
+    conn = _driver(session)
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ledger_batch_tids")
+        cur.execute("CREATE TEMP TABLE ledger_batch_tids (id uuid) ON COMMIT DROP")
+        with cur.copy("COPY ledger_batch_tids (id) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["uuid"])
+            for tid in ids:
+                copy.write_row((tid,))
+        cur.execute(
+            "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.code, t.ref_type, t.ref_id, t.mode"
+            " FROM ledger_transfers t WHERE t.id IN (SELECT id FROM ledger_batch_tids)"
+        )
+        return list(cur.fetchall())
+
+
+def batch_copy_transfers(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    conn = _driver(session)
+    statement = f"COPY ledger_transfers ({', '.join(TRANSFER_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        copy.set_types(list(TRANSFER_COPY_TYPES))
+        for row in rows:
+            copy.write_row(row)
+
+
+def batch_apply_deltas(session: Session, deltas: Iterable[tuple[uuid.UUID, int, int, bytes]]) -> None:
+    """One aggregated UPDATE for every touched account; the CHECK constraints still apply row by row."""
+    conn = _driver(session)
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ledger_batch_deltas")
+        cur.execute(
+            "CREATE TEMP TABLE ledger_batch_deltas (id uuid, debits bigint, credits bigint, head bytea) ON COMMIT DROP"
+        )
+        with cur.copy("COPY ledger_batch_deltas FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["uuid", "int8", "int8", "bytea"])
+            for delta in deltas:
+                copy.write_row(delta)
+        cur.execute(
+            "UPDATE ledger_accounts a SET debits_posted = a.debits_posted + d.debits,"
+            " credits_posted = a.credits_posted + d.credits, head_hash = d.head"
+            " FROM ledger_batch_deltas d WHERE a.id = d.id"
+        )

@@ -1,0 +1,154 @@
+"""Opening, reading and closing accounts; the chart of accounts."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.ledger import repository, rules
+from prakerja.ledger.errors import AccountNotFound
+from prakerja.ledger.models import AccountKind, LedgerAccount, LedgerCode
+from prakerja.ledger.schemas import Account, AccountCreate
+
+CHART: dict[AccountKind, tuple[LedgerCode | None, bool, bool]] = {
+    AccountKind.treasury: (None, False, False),
+    AccountKind.state_budget: (None, True, False),
+    AccountKind.training_wallet: (LedgerCode.training, True, False),
+    AccountKind.institution_payable: (LedgerCode.training, True, False),
+    AccountKind.platform_commission: (LedgerCode.training, True, False),
+    AccountKind.incentive_payable: (LedgerCode.cash, True, False),
+    AccountKind.survey_incentive_payable: (LedgerCode.cash, True, False),
+    AccountKind.payouts_in_flight: (LedgerCode.cash, True, False),
+    AccountKind.disbursed: (LedgerCode.cash, False, False),
+}
+"""kind -> (the only ledger it may live on, or None for either; debits must not exceed credits; credits must
+not exceed debits). Everything downstream of the treasury is credit-normal and may never go negative."""
+
+
+def view(row: LedgerAccount) -> Account:
+    account = Account.model_validate(row)
+    account.balance, account.available = rules.balance(
+        debits_must_not_exceed_credits=row.debits_must_not_exceed_credits,
+        credits_must_not_exceed_debits=row.credits_must_not_exceed_debits,
+        debits_posted=row.debits_posted,
+        credits_posted=row.credits_posted,
+        debits_pending=row.debits_pending,
+        credits_pending=row.credits_pending,
+    )
+    return account
+
+
+def open_account(session: Session, data: AccountCreate) -> Account:
+    """Open (or return the existing) account for this ledger, kind and owner."""
+    repository.insert_account_if_absent(session, data.model_dump(mode="python"))
+    row = repository.account_by_owner(
+        session, ledger=data.ledger, kind=data.kind, owner_type=data.owner_type, owner_id=data.owner_id
+    )
+    assert row is not None
+    return view(row)
+
+
+def chart_account(
+    session: Session,
+    kind: AccountKind,
+    owner_type: str,
+    owner_id: str,
+    *,
+    ledger: LedgerCode | None = None,
+    scheme: str | None = None,
+    year: int | None = None,
+) -> Account:
+    """Open an account of the chart of accounts with the flags its kind requires."""
+    fixed_ledger, debits_flag, credits_flag = CHART[kind]
+    chosen = fixed_ledger or ledger
+    if chosen is None or (fixed_ledger is not None and ledger is not None and ledger != fixed_ledger):
+        raise ValueError(f"{kind} lives on ledger {fixed_ledger}")
+    return open_account(
+        session,
+        AccountCreate(
+            ledger=int(chosen),
+            kind=kind,
+            owner_type=owner_type,
+            owner_id=owner_id,
+            scheme=scheme,
+            year=year,
+            debits_must_not_exceed_credits=debits_flag,
+            credits_must_not_exceed_debits=credits_flag,
+        ),
+    )
+
+
+def get_account(session: Session, account_id: uuid.UUID) -> Account:
+    row = repository.account(session, account_id)
+    if row is None:
+        raise AccountNotFound(details={"account_id": str(account_id)})
+    return view(row)
+
+
+def find_account(session: Session, *, ledger: int, kind: AccountKind, owner_type: str, owner_id: str) -> Account | None:
+    row = repository.account_by_owner(session, ledger=ledger, kind=kind, owner_type=owner_type, owner_id=owner_id)
+    return view(row) if row is not None else None
+
+
+def close_account(session: Session, account_id: uuid.UUID, *, actor: audit.Actor, reason: str) -> Account:
+    """Refuse new transfers on the account (pending ones may still be voided)."""
+    repository.lock_accounts(session, [account_id])
+    get_account(session, account_id)
+    repository.set_closed(session, account_id, True)
+    audit.record(session, actor, "ledger.account_closed", "ledger_account", account_id, reason=reason)
+    return get_account(session, account_id)
+
+
+# the chart, by role ---------------------------------------------------------------------------------------
+
+
+def treasury(session: Session, ledger: LedgerCode) -> Account:
+    return chart_account(session, AccountKind.treasury, "program", "kas_negara", ledger=ledger)
+
+
+def state_budget(session: Session, *, scheme: str, year: int, ledger: LedgerCode) -> Account:
+    return chart_account(
+        session, AccountKind.state_budget, "scheme_year", f"{scheme}:{year}", ledger=ledger, scheme=scheme, year=year
+    )
+
+
+def training_wallet(
+    session: Session, participant_id: uuid.UUID | str, *, scheme: str | None = None, year: int | None = None
+) -> Account:
+    return chart_account(
+        session, AccountKind.training_wallet, "participant", str(participant_id), scheme=scheme, year=year
+    )
+
+
+def institution_payable(session: Session, institution_id: uuid.UUID | str) -> Account:
+    return chart_account(session, AccountKind.institution_payable, "institution", str(institution_id))
+
+
+def platform_commission(session: Session, platform_id: uuid.UUID | str) -> Account:
+    return chart_account(session, AccountKind.platform_commission, "platform", str(platform_id))
+
+
+def incentive_payable(
+    session: Session, participant_id: uuid.UUID | str, *, scheme: str | None = None, year: int | None = None
+) -> Account:
+    return chart_account(
+        session, AccountKind.incentive_payable, "participant", str(participant_id), scheme=scheme, year=year
+    )
+
+
+def survey_incentive_payable(
+    session: Session, participant_id: uuid.UUID | str, *, scheme: str | None = None, year: int | None = None
+) -> Account:
+    return chart_account(
+        session, AccountKind.survey_incentive_payable, "participant", str(participant_id), scheme=scheme, year=year
+    )
+
+
+def payouts_in_flight(session: Session, run_id: uuid.UUID | str) -> Account:
+    return chart_account(session, AccountKind.payouts_in_flight, "payout_run", str(run_id))
+
+
+def disbursed(session: Session) -> Account:
+    return chart_account(session, AccountKind.disbursed, "program", "disbursed")

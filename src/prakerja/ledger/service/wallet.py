@@ -1,0 +1,454 @@
+"""The participant's training wallet and the program's money operations (what other domains call).
+
+Every operation takes a caller-chosen ``transfer_id``: calling it again with the same id and arguments returns
+the first result and moves nothing. Officer and partner actions are written to the audit log."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.kit.errors import DomainError
+from prakerja.ledger import repository, rules
+from prakerja.ledger.errors import (
+    AccountNotFound,
+    InsufficientFunds,
+    PendingAlreadyPosted,
+    PendingAlreadyVoided,
+    SchemeUnknown,
+)
+from prakerja.ledger.models import AccountKind, LedgerCode, TransferCode, TransferMode
+from prakerja.ledger.schemas import Account, BatchTransfer, Transfer, TransferCreate
+from prakerja.ledger.service import accounts
+from prakerja.ledger.service.batch import post_batch
+from prakerja.ledger.service.transfers import create_transfers_ex
+from prakerja.schemes.rules import Scheme, SchemeError
+from prakerja.schemes.rules import load as load_scheme
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def atomic(func: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Session, P], R]:
+    """The whole operation in a savepoint: a refusal leaves nothing behind (not even an opened account)."""
+
+    @wraps(func)
+    def wrapper(session: Session, *args: P.args, **kwargs: P.kwargs) -> R:
+        with session.begin_nested():
+            return func(session, *args, **kwargs)
+
+    return wrapper
+
+
+def _record(
+    session: Session, actor: audit.Actor, action: str, transfer: Transfer, *, reason: str = "", **data: object
+) -> None:
+    audit.record(
+        session,
+        actor,
+        action,
+        "ledger_transfer",
+        transfer.id,
+        reason=reason,
+        data={"amount": transfer.amount, "code": transfer.code.value, **{k: str(v) for k, v in data.items()}},
+    )
+
+
+def load(name: str) -> Scheme:
+    try:
+        return load_scheme(name)
+    except SchemeError:
+        raise SchemeUnknown(details={"scheme": name[:64]}) from None
+
+
+def record_officer_transfers(
+    session: Session, actor: audit.Actor, transfers: list[Transfer], *, reason: str = ""
+) -> None:
+    """Audit transfers an officer created directly (adjustments through the API)."""
+    for transfer in transfers:
+        _record(session, actor, "ledger.transfer_created", transfer, reason=reason, mode=transfer.mode.value)
+
+
+def _one(session: Session, spec: TransferCreate) -> tuple[Transfer, bool]:
+    transfers, created = create_transfers_ex(session, [spec])
+    return transfers[0], created
+
+
+def wallet(session: Session, participant_id: uuid.UUID | str) -> Account | None:
+    """The participant's training wallet, or None before funding."""
+    return accounts.find_account(
+        session,
+        ledger=LedgerCode.training,
+        kind=AccountKind.training_wallet,
+        owner_type="participant",
+        owner_id=str(participant_id),
+    )
+
+
+def wallet_or_404(session: Session, participant_id: uuid.UUID | str) -> Account:
+    found = wallet(session, participant_id)
+    if found is None:
+        raise AccountNotFound(details={"participant_id": str(participant_id)})
+    return found
+
+
+@atomic
+def allocate_budget(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    scheme: str,
+    year: int,
+    amount: object,
+    actor: audit.Actor,
+    ledger: LedgerCode = LedgerCode.training,
+    reason: str = "",
+) -> Transfer:
+    """Treasury -> the scheme-year budget (training credit or cash)."""
+    load(scheme)
+    source = accounts.treasury(session, ledger)
+    budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=ledger)
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id,
+            debit_account_id=source.id,
+            credit_account_id=budget.id,
+            amount=amount,
+            code=TransferCode.allocate,
+            ref_type="scheme_year",
+            ref_id=f"{scheme}:{year}",
+        ),
+    )
+    if created:
+        _record(session, actor, "ledger.budget_allocated", transfer, reason=reason, scheme=scheme, year=year)
+    return transfer
+
+
+@atomic
+def fund_wallet(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    scheme: str,
+    year: int,
+    actor: audit.Actor,
+    amount: object | None = None,
+) -> Transfer:
+    """Budget -> wallet, when a person becomes a recipient (the scheme's training balance by default)."""
+    chosen = load(scheme).training.balance if amount is None else amount
+    budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.training)
+    target = accounts.training_wallet(session, participant_id, scheme=scheme, year=year)
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id,
+            debit_account_id=budget.id,
+            credit_account_id=target.id,
+            amount=chosen,
+            code=TransferCode.fund,
+            ref_type="participant",
+            ref_id=str(participant_id),
+        ),
+    )
+    if created:
+        _record(session, actor, "ledger.wallet_funded", transfer, participant_id=participant_id, scheme=scheme)
+    return transfer
+
+
+@atomic
+def authorise_purchase(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    institution_id: uuid.UUID | str,
+    amount: object,
+    purchase_ref: str,
+    timeout: timedelta,
+    actor: audit.Actor,
+) -> Transfer:
+    """Reserve the course price in the wallet (pending wallet -> institution payable) until captured, voided
+    or expired after ``timeout``."""
+    source = wallet_or_404(session, participant_id)
+    payee = accounts.institution_payable(session, institution_id)
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id,
+            debit_account_id=source.id,
+            credit_account_id=payee.id,
+            amount=amount,
+            code=TransferCode.purchase,
+            mode=TransferMode.pending,
+            timeout_seconds=max(1, int(timeout.total_seconds())),
+            ref_type="purchase",
+            ref_id=purchase_ref,
+        ),
+    )
+    if created:
+        _record(session, actor, "ledger.purchase_authorised", transfer, purchase=purchase_ref)
+    return transfer
+
+
+@atomic
+def capture_purchase(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    pending_id: uuid.UUID,
+    actor: audit.Actor,
+    amount: object | None = None,
+    platform_id: uuid.UUID | str | None = None,
+    commission: int = 0,
+) -> list[Transfer]:
+    """Post the authorised purchase (on confirmation), and in the same chain the platform's commission out of
+    the institution payable when its agreement has one."""
+    chain = [
+        TransferCreate(
+            id=transfer_id,
+            pending_id=pending_id,
+            amount=amount,
+            code=TransferCode.purchase,
+            mode=TransferMode.post_pending,
+        )
+    ]
+    if commission:
+        if platform_id is None:
+            raise ValueError("a commission needs the platform")
+        pending = repository.transfers_by_ids(session, [pending_id]).get(pending_id)
+        if pending is not None:
+            chain.append(
+                TransferCreate(
+                    id=rules.system_id("commission", transfer_id),
+                    debit_account_id=pending.credit_account_id,
+                    credit_account_id=accounts.platform_commission(session, platform_id).id,
+                    amount=commission,
+                    code=TransferCode.commission,
+                    ref_type="transfer",
+                    ref_id=str(transfer_id),
+                )
+            )
+    transfers, created = create_transfers_ex(session, chain)
+    if created:
+        _record(session, actor, "ledger.purchase_captured", transfers[0], pending_id=pending_id)
+    return transfers
+
+
+@atomic
+def void_purchase(
+    session: Session, *, transfer_id: uuid.UUID, pending_id: uuid.UUID, actor: audit.Actor, reason: str = ""
+) -> Transfer:
+    """Release an authorised purchase: the money is back in the balance."""
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id, pending_id=pending_id, code=TransferCode.purchase, mode=TransferMode.void_pending
+        ),
+    )
+    if created:
+        _record(session, actor, "ledger.purchase_voided", transfer, reason=reason, pending_id=pending_id)
+    return transfer
+
+
+@atomic
+def refund_purchase(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    institution_id: uuid.UUID | str,
+    amount: object,
+    purchase_ref: str,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """A captured session cancelled by the program: institution payable -> wallet (a correcting transfer)."""
+    target = wallet_or_404(session, participant_id)
+    payer = accounts.institution_payable(session, institution_id)
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id,
+            debit_account_id=payer.id,
+            credit_account_id=target.id,
+            amount=amount,
+            code=TransferCode.refund,
+            ref_type="purchase",
+            ref_id=purchase_ref,
+        ),
+    )
+    if created:
+        _record(session, actor, "ledger.purchase_refunded", transfer, reason=reason, purchase=purchase_ref)
+    return transfer
+
+
+@atomic
+def forfeit_wallet(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    actor: audit.Actor,
+    expiry: bool = False,
+    reason: str = "",
+) -> Transfer | None:
+    """Everything still available in the wallet -> Kas Negara (revocation, or the yearly expiry). Pending
+    purchases stay reserved; None when nothing is left."""
+    existing = repository.transfers_by_ids(session, [transfer_id]).get(transfer_id)
+    if existing is not None:
+        return _one(
+            session,
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=existing.debit_account_id,
+                credit_account_id=existing.credit_account_id,
+                amount=existing.amount,
+                code=existing.code,
+                ref_type=existing.ref_type,
+                ref_id=existing.ref_id,
+            ),
+        )[0]
+    source = wallet_or_404(session, participant_id)
+    repository.lock_accounts(session, [source.id])
+    available = accounts.get_account(session, source.id).available
+    if available <= 0:
+        return None
+    code = TransferCode.forfeit_expiry if expiry else TransferCode.forfeit_revocation
+    sink = accounts.treasury(session, LedgerCode.training)
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id,
+            debit_account_id=source.id,
+            credit_account_id=sink.id,
+            amount=available,
+            code=code,
+            ref_type="participant",
+            ref_id=str(participant_id),
+        ),
+    )
+    if created:
+        _record(session, actor, f"ledger.wallet_{code.value}", transfer, reason=reason, participant_id=participant_id)
+    return transfer
+
+
+@atomic
+def schedule_incentive(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    scheme: str,
+    year: int,
+    actor: audit.Actor,
+    survey: bool = False,
+    amount: object | None = None,
+) -> Transfer:
+    """Cash budget -> the participant's incentive (or survey-incentive) payable."""
+    loaded = load(scheme)
+    default = loaded.survey_incentive.amount if survey else loaded.incentive.amount
+    budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.cash)
+    opener = accounts.survey_incentive_payable if survey else accounts.incentive_payable
+    payable = opener(session, participant_id, scheme=scheme, year=year)
+    transfer, created = _one(
+        session,
+        TransferCreate(
+            id=transfer_id,
+            debit_account_id=budget.id,
+            credit_account_id=payable.id,
+            amount=default if amount is None else amount,
+            code=TransferCode.survey_incentive if survey else TransferCode.incentive,
+            ref_type="participant",
+            ref_id=str(participant_id),
+        ),
+    )
+    if created:
+        _record(session, actor, "ledger.incentive_scheduled", transfer, participant_id=participant_id, survey=survey)
+    return transfer
+
+
+# jobs -----------------------------------------------------------------------------------------------------
+
+
+def expire_pending(session: Session, *, now: datetime, limit: int = 1000) -> int:
+    """Void pending transfers past their timeout (deterministic ids: a rerun voids nothing twice)."""
+    done = 0
+    for pending_id in repository.expired_pending(session, now, limit):
+        try:
+            _one(
+                session,
+                TransferCreate(
+                    id=rules.system_id("expire", pending_id),
+                    pending_id=pending_id,
+                    code=TransferCode.expired,
+                    mode=TransferMode.void_pending,
+                ),
+            )
+            done += 1
+        except (PendingAlreadyPosted, PendingAlreadyVoided):
+            continue
+    return done
+
+
+def year_end_expiry(session: Session, *, now: datetime, page: int = 10_000) -> int:
+    """Forfeit the unused balance of every wallet whose scheme's expiry day (15 December) has come, through the
+    batch path. The id of each forfeit depends on the wallet's chain head, so a rerun forfeits nothing twice and
+    money released later (a voided purchase) is forfeited by the next run."""
+    forfeited = 0
+    for scheme_name, year in repository.expiry_schemes(session):
+        try:
+            training = load(scheme_name).training
+        except SchemeUnknown:
+            log.warning("wallets of an unknown scheme skipped", extra={"scheme": scheme_name})
+            continue
+        if not rules.expiry_due(now, year, training.expiry_month, training.expiry_day):
+            continue
+        sink = accounts.treasury(session, LedgerCode.training)
+        after: uuid.UUID | None = None
+        total = 0
+        while True:
+            rows = repository.wallets_for_expiry(session, scheme=scheme_name, year=year, after=after, limit=page)
+            if not rows:
+                break
+            batch = [
+                BatchTransfer(
+                    id=rules.system_id("expiry", row.id, year, row.head_hash.hex()),
+                    debit_account_id=row.id,
+                    credit_account_id=sink.id,
+                    amount=row.credits_posted - row.debits_posted - row.debits_pending,
+                    code=TransferCode.forfeit_expiry,
+                    ref_type="scheme_year",
+                    ref_id=f"{scheme_name}:{year}",
+                )
+                for row in rows
+            ]
+            try:
+                result = post_batch(session, batch)
+            except DomainError as error:
+                if isinstance(error, InsufficientFunds):
+                    log.error("year-end expiry batch refused", extra={"scheme": scheme_name, "year": year})
+                raise
+            forfeited += result.created
+            total += sum(t.amount for t in batch)
+            after = rows[-1].id
+        if total:
+            audit.record(
+                session,
+                audit.Actor.system(),
+                "ledger.year_end_expiry",
+                "scheme_year",
+                f"{scheme_name}:{year}",
+                data={"amount": total},
+            )
+    return forfeited
