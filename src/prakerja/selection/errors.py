@@ -80,3 +80,9 @@ class LotteryRefused(Conflict):
     def __init__(self, error: Exception) -> None:
         code = str(getattr(error, "code", "lottery_refused"))
         super().__init__(code=f"lottery_{code}", details={"problem": str(getattr(error, "message", error))})
+
+
+class BudgetInsufficient(Conflict):
+    code = "budget_insufficient"
+    message = "Anggaran skema tahun ini tidak cukup untuk saldo pelatihan semua penerima."
+    message_en = "This scheme-year's budget does not cover every recipient's training balance."

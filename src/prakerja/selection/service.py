@@ -27,6 +27,8 @@ from prakerja.kit import signing
 from prakerja.kit.clock import JAKARTA, utcnow
 from prakerja.kit.errors import Conflict
 from prakerja.kit.pii import blind_index
+from prakerja.ledger import service as ledger
+from prakerja.ledger.models import LedgerCode
 from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
 from prakerja.registration import service as registration
@@ -34,6 +36,7 @@ from prakerja.schemes.rules import load as load_scheme
 from prakerja.selection import lottery, repository, rules
 from prakerja.selection.errors import (
     AlreadyDrawn,
+    BudgetInsufficient,
     DrawNotFound,
     FairnessFailed,
     InvalidRandomness,
@@ -307,6 +310,8 @@ def announce(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor, overri
     draw.fairness = report.to_json()
     draw.fairness_ok = report.ok
     draw.announced_at = utcnow()
+    selected = repository.final_selected_hashes(session, wave.id)
+    _check_budget(session, wave, draw, len(selected))
     if not report.ok:
         draw.override_reason = reason
         audit.record(
@@ -318,7 +323,7 @@ def announce(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor, overri
             reason=reason,
             data={"failed": report.failed()},
         )
-    waves.record_outcomes(session, wave, repository.final_selected_hashes(session, wave.id))
+    waves.record_outcomes(session, wave, selected)
     waves.advance(session, wave, WaveState.announced, actor=actor, data={"fairness_ok": report.ok})
     enqueue(session, "selection.announce_outcomes", queueing_lock=f"selection.announce:{wave.id}", wave_id=str(wave.id))
     return draw
@@ -383,7 +388,30 @@ def _make_recipient(
         status=RecipientStatus.active,
     )
     repository.add(session, recipient)
+    ledger.fund_wallet(
+        session,
+        transfer_id=recipient.funding_transfer_id,
+        participant_id=applicant_id,
+        scheme=wave.scheme_name,
+        year=_budget_year(draw),
+        actor=audit.Actor.system(),
+    )
+    recipient.funded_at = utcnow()
     return recipient
+
+
+def _budget_year(draw: Draw) -> int:
+    """Balances are funded from the budget of the year the wave was announced (Jakarta time)."""
+    assert draw.announced_at is not None
+    return draw.announced_at.astimezone(JAKARTA).year
+
+
+def _check_budget(session: Session, wave: Wave, draw: Draw, recipients: int) -> None:
+    """Announcing promises every recipient a funded balance: the scheme-year budget must cover them all."""
+    needed = recipients * load_scheme(wave.scheme_name).training.balance
+    budget = ledger.state_budget(session, scheme=wave.scheme_name, year=_budget_year(draw), ledger=LedgerCode.training)
+    if budget.available < needed:
+        raise BudgetInsufficient(details={"needed": needed, "available": budget.available, "year": _budget_year(draw)})
 
 
 def _notify_selected(session: Session, wave: Wave, recipient: Recipient) -> None:

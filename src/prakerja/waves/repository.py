@@ -130,11 +130,12 @@ def count_status(session: Session, wave_id: uuid.UUID, status: EntryStatus) -> i
 
 
 def eligible_rows(session: Session, wave_id: uuid.UUID) -> list[tuple[str, str, int]]:
-    """(entry_hash hex, stratum, tier) of the frozen eligible set, sorted by entry_hash (bytea order = hex order)."""
+    """(entry_hash hex, stratum, tier) of the frozen eligible set (also after the announcement changed their
+    status), sorted by entry_hash (bytea order = hex order)."""
     rows = session.execute(
         text(
             "SELECT encode(entry_hash, 'hex'), stratum, tier FROM waves_entries "
-            "WHERE wave_id = :w AND status = 'eligible' ORDER BY entry_hash"
+            "WHERE wave_id = :w AND status IN ('eligible', 'recipient', 'not_selected') ORDER BY entry_hash"
         ),
         {"w": wave_id},
     )
