@@ -19,6 +19,8 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
+from prakerja.registration import api as registration_api
+from prakerja.registration import pages as registration_pages
 from prakerja.selection import api as selection_api
 from prakerja.selection import pages as selection_pages
 from prakerja.waves import api as waves_api
@@ -59,8 +61,10 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
 
     app.include_router(shell_pages.router)
-    app.include_router(auth_pages.router)
+    app.include_router(auth_pages.router, dependencies=[Depends(registration_pages.login_rate_limit)])
     app.include_router(notifications_pages.router)
+    app.include_router(registration_api.router)
+    app.include_router(registration_pages.router)
     app.include_router(ledger_api.router)
     app.include_router(ledger_pages.router)
     app.include_router(waves_api.router)

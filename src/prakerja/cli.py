@@ -14,7 +14,9 @@ from rich.console import Console
 
 from prakerja.config import SettingsError, get_settings
 from prakerja.ledger import cli as ledger_cli
+from prakerja.registration import cli as _registration_cli
 from prakerja.selection import cli as _selection_cli
+from prakerja.simulators import cli as _sim_cli
 from prakerja.waves import cli as _wave_cli
 
 console = Console(stderr=False)
@@ -27,6 +29,9 @@ scheme_app = typer.Typer(help="Program schemes (parameters by period).", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scheme_app, name="scheme")
+app.add_typer(_registration_cli.registration_app, name="registration")
+app.add_typer(_registration_cli.exclusions_app, name="exclusions")
+app.add_typer(_sim_cli.app, name="sim")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    dukcapil_url: str = "http://127.0.0.1:8101"
+    """Civil-registry (Dukcapil) verification endpoint; ``prakerja sim dukcapil`` listens here by default."""
+
     pool_size: int = Field(default=10, ge=1, le=200)
 
     @field_validator("database_url")

@@ -152,7 +152,7 @@ def test_personal_fields_not_stored_in_plaintext(session: Session) -> None:
             assert "rahasia.sekali" not in column and "Sangat Rahasia" not in column
 
 
-@pytest.mark.parametrize("template_dir", ["web", "auth", "notifications", "ledger"])
+@pytest.mark.parametrize("template_dir", ["web", "auth", "notifications", "ledger", "registration"])
 def test_every_template_string_is_translated(template_dir: str) -> None:
     from pathlib import Path
 

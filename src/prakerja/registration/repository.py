@@ -339,3 +339,43 @@ def mark_applicant(session: Session, applicant_id: uuid.UUID, **values: object) 
 
 def account_by_email_index(session: Session, email_index: bytes) -> Account | None:
     return session.scalars(select(Account).where(Account.email_index == email_index)).first()
+
+
+# --- bulk offline registrations ---------------------------------------------------------------------------------
+
+
+def stage_applicants(
+    session: Session, columns: Sequence[str], types: Sequence[str], rows: Iterable[tuple[object, ...]]
+) -> int:
+    session.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS registration_applicant_stage "
+            "(LIKE registration_applicants INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+    )
+    session.execute(text("TRUNCATE registration_applicant_stage"))
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    count = 0
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY registration_applicant_stage ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: datetime, status: str) -> int:
+    names = ", ".join(columns)
+    result = session.execute(
+        text(
+            f"INSERT INTO registration_applicants ({names}, identity_status, created_at, updated_at) "
+            f"SELECT DISTINCT ON (nik_index) {names}, :status, :now, :now FROM registration_applicant_stage "
+            "ORDER BY nik_index ON CONFLICT (nik_index) DO NOTHING"
+        ),
+        {"status": status, "now": now},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

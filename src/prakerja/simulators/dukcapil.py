@@ -53,7 +53,7 @@ def person(index: int, seed: int = 2020) -> dict[str, Any]:
     birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 45))
     day = birth.day + (40 if female else 0)
     nik = f"{regency}01{day:02d}{birth.month:02d}{birth.year % 100:02d}{index % 10000:04d}"
-    kk = f"{regency}01{(index // 3):010d}"
+    kk = f"{regency}01{(index // 3 + 1):010d}"
     family = rng.choice(FAMILY)
     name = rng.choice(GIVEN) + (f" {family}" if family else "")
     return {
@@ -156,9 +156,7 @@ def create_app(population: dict[str, dict[str, Any]], faults: Faults | None = No
     return app
 
 
-def serve(
-    *, host: str, port: int, population_path: Path | None, people: int, mode: str, delay_seconds: float
-) -> None:
+def serve(*, host: str, port: int, population_path: Path | None, people: int, mode: str, delay_seconds: float) -> None:
     import uvicorn
 
     if population_path is None or not population_path.exists():

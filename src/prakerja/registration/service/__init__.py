@@ -3,7 +3,7 @@
 The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applicant_for_account`,
 :func:`snapshots`, :func:`list_types_for`, :func:`whitelist_types_for`, :func:`nik_index`."""
 
-from prakerja.registration.service import ability, accounts, checks, identity, integrity, lists, officers
+from prakerja.registration.service import ability, accounts, bulk, checks, identity, integrity, lists, officers
 from prakerja.registration.service.integrity import record_signal
 from prakerja.registration.service.snapshots import (
     ApplicantSnapshot,
@@ -20,6 +20,7 @@ __all__ = [
     "ability",
     "accounts",
     "applicant_for_account",
+    "bulk",
     "checks",
     "identity",
     "integrity",

@@ -1,0 +1,58 @@
+"""Registration jobs: the civil-registry check after submission, and the periodic integrity scan."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import lru_cache
+
+from procrastinate import RetryStrategy
+
+from prakerja.config import get_settings
+from prakerja.db import unit_of_work
+from prakerja.jobs import app
+from prakerja.registration.providers.base import CivilRegistry, RegistryUnavailable
+from prakerja.registration.providers.http import HttpCivilRegistry
+from prakerja.registration.service import identity, integrity
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def registry() -> CivilRegistry:
+    """One client per process, so its circuit breaker sees every call this process makes."""
+    return HttpCivilRegistry(get_settings().dukcapil_url)
+
+
+def run_check(check_id: uuid.UUID, provider: CivilRegistry) -> str | None:
+    """Ask the registry outside any transaction, then record the answer in a transaction of its own.
+    Safe to run twice: an answered check is left alone. Raises RegistryUnavailable so the job is retried."""
+    with unit_of_work() as session:
+        query = identity.identity_query(session, check_id)
+    if query is None:
+        return None
+    try:
+        outcome = provider.verify(query)
+    except RegistryUnavailable as unavailable:
+        with unit_of_work() as session:
+            identity.record_failure(session, check_id, unavailable.code)
+        log.warning("civil registry unavailable", extra={"check_id": str(check_id), "code": unavailable.code})
+        raise
+    with unit_of_work() as session:
+        identity.record_outcome(session, check_id, outcome.value)
+    return outcome.value
+
+
+@app.task(
+    name="registration.verify_identity",
+    retry=RetryStrategy(max_attempts=30, exponential_wait=2, retry_exceptions={RegistryUnavailable}),
+)
+def verify_identity(check_id: str) -> str | None:
+    return run_check(uuid.UUID(check_id), registry())
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="registration.scan_integrity", queueing_lock="registration.scan_integrity")
+def scan_integrity(timestamp: int | None = None) -> int:
+    with unit_of_work() as session:
+        return integrity.scan(session)
