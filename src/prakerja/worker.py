@@ -14,21 +14,20 @@ from prakerja.jobs import app, libpq_conninfo
 log = logging.getLogger(__name__)
 
 
-def worker_app() -> procrastinate.App:
-    return app.with_connector(procrastinate.PsycopgConnector(conninfo=libpq_conninfo(database_url())))
-
-
 async def run_worker_async(
     *, concurrency: int = 2, wait: bool = True, queues: list[str] | None = None, name: str | None = None
 ) -> None:
-    wapp = worker_app()
-    async with wapp.open_async():
-        options: dict[str, object] = {"concurrency": concurrency, "wait": wait, "install_signal_handlers": wait}
-        if queues:
-            options["queues"] = queues
-        if name:
-            options["name"] = name
-        await wapp.run_worker_async(**options)  # type: ignore[arg-type]
+    """Run the worker on an asynchronous connector to the configured database. The tasks (and the periodic
+    registry) stay on the one module-level app; only its connector is swapped for the worker's lifetime."""
+    connector = procrastinate.PsycopgConnector(conninfo=libpq_conninfo(database_url()))
+    with app.replace_connector(connector):
+        async with app.open_async():
+            options: dict[str, object] = {"concurrency": concurrency, "wait": wait, "install_signal_handlers": wait}
+            if queues:
+                options["queues"] = queues
+            if name:
+                options["name"] = name
+            await app.run_worker_async(**options)  # type: ignore[arg-type]
 
 
 def run_worker(*, concurrency: int = 2, wait: bool = True, name: str | None = None) -> None:
