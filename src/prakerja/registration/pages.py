@@ -508,7 +508,7 @@ def pmo_search(request: Request, session: DbSession, nik: Text = "", account: Cu
     try:
         applicant_id = officers.find_by_nik(session, nik=nik, actor=account.actor)
     except DomainError as error:
-        return _form_error(request, "registration/pmo_search.html", error, {"errors": {"nik": error.message}})
+        return _form_error(request, "registration/pmo_search.html", error, {})
     return RedirectResponse(f"/pmo/pendaftar/{applicant_id}", status_code=303)
 
 

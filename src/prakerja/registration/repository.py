@@ -123,7 +123,7 @@ _HIT_SQL = text(
                   THEN 1 ELSE r.hits + 1 END,
       locked_until = CASE
         WHEN r.locked_until IS NOT NULL AND r.locked_until > :now THEN r.locked_until
-        WHEN r.window_started_at > :window_floor AND r.hits + 1 > :limit THEN :lock_until
+        WHEN r.window_started_at > :window_floor AND r.hits + 1 >= :lock_at THEN :lock_until
         ELSE NULL END
     RETURNING hits, locked_until
     """
@@ -131,12 +131,13 @@ _HIT_SQL = text(
 
 
 def hit_rate_limit(
-    session: Session, key: str, *, now: datetime, window: timedelta, limit: int, lockout: timedelta
+    session: Session, key: str, *, now: datetime, window: timedelta, lock_at: int, lockout: timedelta
 ) -> datetime | None:
-    """Count one attempt; returns when the subject may try again if it is now locked out."""
+    """Count one attempt; returns when the subject may try again if it is now locked out (the count reached
+    ``lock_at`` within the window)."""
     row = session.execute(
         _HIT_SQL,
-        {"key": key, "now": now, "window_floor": now - window, "limit": limit, "lock_until": now + lockout},
+        {"key": key, "now": now, "window_floor": now - window, "lock_at": lock_at, "lock_until": now + lockout},
     ).one()
     locked_until: datetime | None = row.locked_until
     return locked_until if locked_until is not None and locked_until > now else None
@@ -349,8 +350,8 @@ def stage_applicants(
 ) -> int:
     session.execute(
         text(
-            "CREATE TEMP TABLE IF NOT EXISTS registration_applicant_stage "
-            "(LIKE registration_applicants INCLUDING DEFAULTS) ON COMMIT DROP"
+            "CREATE TEMP TABLE IF NOT EXISTS registration_applicant_stage ON COMMIT DROP AS "
+            f"SELECT {', '.join(columns)} FROM registration_applicants WITH NO DATA"
         )
     )
     session.execute(text("TRUNCATE registration_applicant_stage"))

@@ -51,8 +51,9 @@ def verify_identity(check_id: str) -> str | None:
     return run_check(uuid.UUID(check_id), registry())
 
 
-@app.periodic(cron="*/10 * * * *")
 @app.task(name="registration.scan_integrity", queueing_lock="registration.scan_integrity")
 def scan_integrity(timestamp: int | None = None) -> int:
+    """Raise integrity flags. Scheduled by the operator (cron: ``prakerja registration scan-integrity``) until
+    periodic tasks can run in the in-process worker."""
     with unit_of_work() as session:
         return integrity.scan(session)

@@ -52,7 +52,7 @@ def person(index: int, seed: int = 2020) -> dict[str, Any]:
     female = rng.random() < 0.5
     birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 45))
     day = birth.day + (40 if female else 0)
-    nik = f"{regency}01{day:02d}{birth.month:02d}{birth.year % 100:02d}{index % 10000:04d}"
+    nik = f"{regency}01{day:02d}{birth.month:02d}{birth.year % 100:02d}{index % 9999 + 1:04d}"
     kk = f"{regency}01{(index // 3 + 1):010d}"
     family = rng.choice(FAMILY)
     name = rng.choice(GIVEN) + (f" {family}" if family else "")

@@ -10,7 +10,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
@@ -69,18 +69,29 @@ def rate_key(action: str, subject: str) -> str:
     return f"{action}:{_subject(subject)}"
 
 
-def hit(action: str, subject: str) -> None:
-    """Count one attempt; raises :class:`TooManyAttempts` (429, with when to retry) once over the limit."""
+def _count(action: str, subject: str, lock_at: int) -> tuple[datetime | None, datetime]:
     from prakerja.db import unit_of_work
 
     rule = LIMITS[action]
     now = utcnow()
-    with unit_of_work() as own:
+    with unit_of_work() as own:  # its own transaction: committed even when the request rolls back
         until = repository.hit_rate_limit(
-            own, rate_key(action, subject), now=now, window=rule.window, limit=rule.limit, lockout=rule.lockout
+            own, rate_key(action, subject), now=now, window=rule.window, lock_at=lock_at, lockout=rule.lockout
         )
+    return until, now
+
+
+def hit(action: str, subject: str) -> None:
+    """Count one attempt before doing it: the first ``limit`` attempts in the window pass, the next one raises
+    :class:`TooManyAttempts` (429, saying when to retry) and locks the subject out."""
+    until, now = _count(action, subject, LIMITS[action].limit + 1)
     if until is not None:
         raise TooManyAttempts(until, now)
+
+
+def failed(action: str, subject: str) -> None:
+    """Count one failure after the fact: ``limit`` failures lock the subject out (checked by check_not_locked)."""
+    _count(action, subject, LIMITS[action].limit)
 
 
 def check_not_locked(session: Session, action: str, subject: str) -> None:
@@ -255,7 +266,7 @@ def confirm_phone_otp(session: Session, *, account_id: uuid.UUID, code: str) -> 
         and hmac.compare_digest(_code_hash(cleaned, otp.id), otp.code_hash)
     )
     if not ok or otp is None:
-        hit("otp_check", str(account_id))
+        failed("otp_check", str(account_id))
         raise OtpInvalid(details={"fields": [{"field": "code", "code": "otp_invalid"}]})
     applicant = get_or_start(session, account_id)
     if repository.phone_taken(session, otp.phone_index, other_than=applicant.id):

@@ -53,7 +53,7 @@ def find_by_nik(session: Session, *, nik: str, actor: audit.Actor) -> uuid.UUID:
         data={"found": found is not None},
     )
     if found is None:
-        raise ApplicantNotFound()
+        raise ApplicantNotFound(details={"field": "nik"})
     return found.id
 
 

@@ -1,0 +1,136 @@
+"""The JSON identity submission (what the intake benchmark drives) and the offline bulk import."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from prakerja.registration.models import Applicant
+from prakerja.registration.service import bulk, nik_index
+from tests.registration.conftest import person
+
+
+def body(index: int = 1, **overrides: str) -> dict[str, str]:
+    p = person(index)
+    return {
+        "nik": str(p["nik"]),
+        "kk": str(p["kk"]),
+        "birth_date": str(p["birth_date"]),
+        "sex": str(p["sex"]),
+        "full_name": str(p["full_name"]),
+        "mother_maiden_name": str(p["mother_maiden_name"]),
+    } | overrides
+
+
+def counts(session: Session) -> tuple[int, int]:
+    applicants = session.scalar(select(func.count()).select_from(Applicant))
+    jobs = session.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one()
+    return int(applicants or 0), int(jobs)
+
+
+class TestIdentityApi:
+    def test_accepted_and_job_queued(self, applicant_client: TestClient, session: Session) -> None:
+        response = applicant_client.post("/api/v1/registration/identity", json=body())
+        assert response.status_code == 202 and response.json()["identity_status"] == "pending"
+        assert counts(session)[0] == 1
+        jobs = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'registration.verify_identity'"
+        assert session.execute(text(jobs)).scalar_one() == 1
+        assert applicant_client.get("/api/v1/registration/identity").json()["identity_status"] == "pending"
+
+    @pytest.mark.parametrize(
+        ("overrides", "status", "code", "fields"),
+        [
+            ({"nik": "123"}, 422, "invalid_input", {"nik": "nik_format"}),
+            ({"kk": "abc"}, 422, "invalid_input", {"kk": "kk_format"}),
+            ({"birth_date": "1980-01-01"}, 422, "invalid_input", {"nik": "nik_birthdate_mismatch"}),
+            (
+                {"full_name": "<img src=x onerror=alert(1)>"},
+                422,
+                "invalid_input",
+                {"full_name": "name_invalid_characters"},
+            ),
+            ({"mother_maiden_name": ""}, 422, "invalid_input", {"mother_maiden_name": "name_required"}),
+            ({"sex": "X"}, 422, "invalid_input", {"sex": "sex_required"}),
+        ],
+    )
+    def test_refusals_are_field_level_and_write_nothing(
+        self,
+        applicant_client: TestClient,
+        session: Session,
+        overrides: dict[str, str],
+        status: int,
+        code: str,
+        fields: dict[str, str],
+    ) -> None:
+        before = counts(session)
+        response = applicant_client.post("/api/v1/registration/identity", json=body(**overrides))
+        assert response.status_code == status
+        payload = response.json()
+        assert payload["code"] == code and payload["message"] and payload["message_en"]
+        found = {f["field"]: f["code"] for f in payload["details"]["fields"]}
+        assert found.items() >= fields.items()
+        assert all(f["message"] and f["message_en"] for f in payload["details"]["fields"])
+        assert counts(session) == before
+
+    def test_malformed_and_oversized_payloads(self, applicant_client: TestClient, session: Session) -> None:
+        before = counts(session)
+        assert applicant_client.post("/api/v1/registration/identity", json={"nik": "1"}).status_code == 422
+        huge = applicant_client.post("/api/v1/registration/identity", json=body(full_name="A" * 10_000))
+        assert huge.status_code == 422 and huge.json()["code"] == "invalid_request"
+        assert counts(session) == before
+
+    def test_duplicate_nik(self, client: TestClient, session: Session) -> None:
+        from tests.registration.conftest import sign_up
+
+        sign_up(client, "a@example.org")
+        assert client.post("/api/v1/registration/identity", json=body()).status_code == 202
+        client.cookies.clear()
+        sign_up(client, "b@example.org")
+        before = counts(session)
+        response = client.post("/api/v1/registration/identity", json=body())
+        assert response.status_code == 409 and response.json()["code"] == "nik_taken"
+        assert response.json()["details"]["fields"][0]["field"] == "nik"
+        assert counts(session) == before
+
+    def test_signed_out_is_401(self, client: TestClient) -> None:
+        assert client.post("/api/v1/registration/identity", json=body()).status_code == 401
+
+
+class TestBulk:
+    def rows(self, n: int) -> list[list[str]]:
+        out = []
+        for i in range(n):
+            p = person(i)
+            out.append(
+                [str(p[k]) for k in ("nik", "kk", "birth_date", "sex", "full_name", "mother_maiden_name")]
+                + [f"{p['regency']}01"]
+            )
+        return out
+
+    def test_import_skips_invalid_and_already_registered(self, session: Session) -> None:
+        rows = self.rows(20) + [["123", "x", "1990-01-01", "M", "Budi", "Ani", "320101"]]
+        first = bulk.import_rows(session, rows)
+        session.commit()
+        assert (first.rows_read, first.rows_invalid, first.rows_inserted, first.rows_duplicate) == (21, 1, 20, 0)
+        again = bulk.import_rows(session, rows[:5])
+        session.commit()
+        assert (again.rows_inserted, again.rows_duplicate) == (0, 5)
+        applicant = session.scalars(select(Applicant).where(Applicant.nik_index == nik_index(rows[3][0]))).one()
+        assert (
+            applicant.nik == rows[3][0] and applicant.account_id is None and applicant.domicile_district == rows[3][6]
+        )
+
+    def test_cli(self, session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        from prakerja.cli import app
+
+        path = tmp_path / "offline.csv"
+        path.write_text(",".join(bulk.COLUMNS) + "\n" + "\n".join(",".join(r) for r in self.rows(10)) + "\n")
+        result = CliRunner().invoke(app, ["registration", "import-offline", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "registered 10" in result.output
+        bad = tmp_path / "bad.csv"
+        bad.write_text("nik,nama\n1,2\n")
+        assert CliRunner().invoke(app, ["registration", "import-offline", str(bad)]).exit_code == 2
