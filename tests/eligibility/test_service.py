@@ -43,7 +43,7 @@ def test_decide_stores_the_decision(session: Session) -> None:
     assert row is not None and not row.eligible and row.context == "join"
     assert row.reason_codes == ["banned"] and row.scheme_version == "2023-normal@2023.1"
     assert row.inputs_hash == evaluate(facts(exclusion_lists={"tni"}), PARAMS).inputs_hash
-    assert [c["rule"] for c in row.checks][0] == "age" and all("message_en" in c for c in row.checks)
+    assert next(c["rule"] for c in row.checks) == "age" and all("message_en" in c for c in row.checks)
     assert service.decisions_for(session, snap.applicant_id)[0].id == stored.id
 
 

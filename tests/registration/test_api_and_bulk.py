@@ -111,7 +111,7 @@ class TestBulk:
         return out
 
     def test_import_skips_invalid_and_already_registered(self, session: Session) -> None:
-        rows = self.rows(20) + [["123", "x", "1990-01-01", "M", "Budi", "Ani", "320101"]]
+        rows = [*self.rows(20), ["123", "x", "1990-01-01", "M", "Budi", "Ani", "320101"]]
         first = bulk.import_rows(session, rows)
         session.commit()
         assert (first.rows_read, first.rows_invalid, first.rows_inserted, first.rows_duplicate) == (21, 1, 20, 0)

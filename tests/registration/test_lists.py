@@ -92,7 +92,7 @@ class TestImport:
 
     def test_parquet(self, session: Session) -> None:
         buffer = io.BytesIO()
-        pq.write_table(pa.table({"nik": NIKS + [None]}), buffer)
+        pq.write_table(pa.table({"nik": [*NIKS, None]}), buffer)
         result = run(session, buffer.getvalue(), name="daftar.parquet", list_type="other_aid_dtks", source="Kemensos")
         assert (result.rows_read, result.rows_invalid, result.rows_total) == (6, 1, 5)
 
