@@ -9,6 +9,7 @@ from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
 from prakerja.db import unit_of_work
+from prakerja.registration.demo import seed_for_email as seed_registration
 
 DEMO_PASSWORD = "prakerja-demo"  # noqa: S105  (printed to the operator on purpose)
 
@@ -40,4 +41,6 @@ def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
                     display_name=name,
                     created_by=Actor.system(),
                 )
+    with unit_of_work() as session:
+        seed_registration(session, DEMO_ACCOUNTS[0][1])  # a verified applicant profile + Dukcapil population
     return [(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS]
