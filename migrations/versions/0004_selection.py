@@ -157,12 +157,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("wave_id", "entry_hash", name=op.f("pk_selection_results")),
     )
-    op.create_index(
-        op.f("ix_selection_results_wave_id_stratum_rank"),
-        "selection_results",
-        ["wave_id", "stratum", "rank"],
-        unique=False,
-    )
     op.create_table(
         "waves_entries",
         sa.Column("wave_id", sa.UUID(), nullable=False),
@@ -234,7 +228,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_waves_entries_applicant_id"), table_name="waves_entries")
     op.drop_index(op.f("ix_waves_entries_account_id"), table_name="waves_entries")
     op.drop_table("waves_entries")
-    op.drop_index(op.f("ix_selection_results_wave_id_stratum_rank"), table_name="selection_results")
     op.drop_table("selection_results")
     op.drop_index(op.f("ix_selection_recipients_wave_id"), table_name="selection_recipients")
     op.drop_index(op.f("ix_selection_recipients_kk_index"), table_name="selection_recipients")

@@ -152,7 +152,9 @@ def test_personal_fields_not_stored_in_plaintext(session: Session) -> None:
             assert "rahasia.sekali" not in column and "Sangat Rahasia" not in column
 
 
-@pytest.mark.parametrize("template_dir", ["web", "auth", "notifications", "ledger", "registration"])
+@pytest.mark.parametrize(
+    "template_dir", ["web", "auth", "notifications", "ledger", "registration", "selection", "waves"]
+)
 def test_every_template_string_is_translated(template_dir: str) -> None:
     from pathlib import Path
 

@@ -11,7 +11,6 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -76,10 +75,9 @@ class Result(Base):
     """One eligible entry's draw: rank, ticket, outcome and probability of selection (for the evaluation)."""
 
     __tablename__ = "selection_results"
-    __table_args__ = (
-        Index(None, "wave_id", "stratum", "rank"),
-        CheckConstraint("probability_den > 0 AND probability_num >= 0", name="probability"),
-    )
+    __table_args__ = (CheckConstraint("probability_den > 0 AND probability_num >= 0", name="probability"),)
+    # No index beyond the primary key: millions of rows are COPied per draw, and the only look-up by stratum
+    # (the next on a waitlist) is a rare officer action.
 
     wave_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("waves_waves.id", ondelete="CASCADE"), primary_key=True)
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)

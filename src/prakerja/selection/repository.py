@@ -30,51 +30,26 @@ def draws(session: Session, wave_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Dr
 
 
 def copy_results(session: Session, wave_id: uuid.UUID, rows: Iterable[tuple[Any, ...]]) -> int:
-    """COPY the draw's rows in one stream: (entry_hash hex, stratum, tier, rank, ticket hex, outcome, num, den).
-    Text format, assembled in large chunks (much faster than one write per row)."""
+    """COPY the draw's rows in one binary stream: (entry_hash hex, stratum, tier, rank, ticket hex, outcome, num,
+    den). Binary COPY spares the server the hex and UUID parsing (a quarter of the time at a million rows)."""
     connection = session.connection().connection.driver_connection
     assert connection is not None
-    wave = str(wave_id)
     count = 0
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(
-            "COPY selection_results (wave_id, entry_hash, stratum, tier, rank, ticket, outcome, probability_num, "
-            "probability_den, status) FROM STDIN"
-        ) as copy,
-    ):
-        chunk: list[str] = []
+    unhex = bytes.fromhex
+    with connection.cursor() as cursor, cursor.copy(
+        "COPY selection_results (wave_id, entry_hash, stratum, tier, rank, ticket, outcome, probability_num, "
+        "probability_den, status) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["uuid", "bytea", "varchar", "int4", "int4", "bytea", "varchar", "int4", "int4", "varchar"])
+        write = copy.write_row
         for entry_hash, stratum, tier, rank, ticket, outcome, num, den in rows:
-            chunk.append(
-                f"{wave}\t\\\\x{entry_hash}\t{stratum}\t{tier}\t{rank}\t\\\\x{ticket}\t{outcome}\t{num}\t{den}\t{outcome}\n"
-            )
-            if len(chunk) >= 50_000:
-                copy.write("".join(chunk))
-                count += len(chunk)
-                chunk = []
-        if chunk:
-            copy.write("".join(chunk))
-            count += len(chunk)
+            write((wave_id, unhex(entry_hash), stratum, tier, rank, unhex(ticket), outcome, num, den, outcome))
+            count += 1
     return count
 
 
 def count_results(session: Session, wave_id: uuid.UUID) -> int:
     return int(session.scalar(select(func.count()).select_from(Result).where(Result.wave_id == wave_id)) or 0)
-
-
-def per_stratum(session: Session, wave_id: uuid.UUID) -> tuple[dict[str, int], dict[str, int]]:
-    """(eligible, selected-by-the-draw) per stratum."""
-    rows = session.execute(
-        select(Result.stratum, func.count(), func.count().filter(Result.outcome == "selected"))
-        .where(Result.wave_id == wave_id)
-        .group_by(Result.stratum)
-    )
-    eligible: dict[str, int] = {}
-    selected: dict[str, int] = {}
-    for stratum, n, s in rows:
-        eligible[stratum] = int(n)
-        selected[stratum] = int(s)
-    return eligible, selected
 
 
 def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tuple[str, int], list[tuple[int, int]]]:
@@ -95,30 +70,31 @@ def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tupl
     return groups
 
 
+_IN_DRAW = "('eligible', 'recipient', 'not_selected')"
+
+
 def duplicate_people(session: Session, wave_id: uuid.UUID) -> int:
-    """Applicants with more than one entry in the draw (the schema already forbids it; checked anyway)."""
-    return int(
-        session.scalar(
-            text(
-                "SELECT count(*) FROM (SELECT e.applicant_id FROM selection_results r JOIN waves_entries e "
-                "ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash WHERE r.wave_id = :w "
-                "GROUP BY e.applicant_id HAVING count(*) > 1) d"
-            ),
-            {"w": wave_id},
-        )
-        or 0
-    )
+    """Entries in the draw beyond one per applicant, plus results that match no entry or entries without a
+    result (the schema already forbids both; checked anyway, as a fairness check must not trust the schema)."""
+    row = session.execute(
+        text(
+            "SELECT count(*), count(DISTINCT applicant_id) FROM waves_entries "
+            f"WHERE wave_id = :w AND status IN {_IN_DRAW}"
+        ),
+        {"w": wave_id},
+    ).one()
+    results = session.scalar(select(func.count()).select_from(Result).where(Result.wave_id == wave_id)) or 0
+    return int(row[0]) - int(row[1]) + abs(int(row[0]) - int(results))
 
 
 def already_recipients(session: Session, wave_id: uuid.UUID) -> int:
-    """People selected in this draw who already are (or were) recipients from another wave."""
+    """People in this draw who already are (or were) recipients from another wave."""
     return int(
         session.scalar(
             text(
-                "SELECT count(*) FROM selection_results r JOIN waves_entries e "
-                "ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
-                "JOIN selection_recipients p ON p.applicant_id = e.applicant_id AND p.wave_id <> r.wave_id "
-                "WHERE r.wave_id = :w AND r.outcome = 'selected'"
+                "SELECT count(*) FROM waves_entries e JOIN selection_recipients p "
+                "ON p.applicant_id = e.applicant_id AND p.wave_id <> e.wave_id "
+                f"WHERE e.wave_id = :w AND e.status IN {_IN_DRAW}"
             ),
             {"w": wave_id},
         )

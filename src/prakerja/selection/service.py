@@ -240,12 +240,17 @@ def _copy_rows(drawn: list[lottery.ResultRow]) -> Iterator[tuple[Any, ...]]:
 
 def fairness(session: Session, wave: Wave) -> rules.FairnessReport:
     quotas = waves.quotas(session, wave.id)
-    eligible, selected = repository.per_stratum(session, wave.id)
+    groups = repository.time_groups(session, wave.id, rules.TIME_BUCKETS)
+    eligible: dict[str, int] = {}
+    selected: dict[str, int] = {}
+    for (stratum, _tier), buckets in groups.items():
+        eligible[stratum] = eligible.get(stratum, 0) + sum(n for n, _ in buckets)
+        selected[stratum] = selected.get(stratum, 0) + sum(s for _, s in buckets)
     return rules.fairness_report(
         quotas=quotas,
         eligible_per_stratum=eligible,
         selected_per_stratum=selected,
-        time_groups=repository.time_groups(session, wave.id, rules.TIME_BUCKETS),
+        time_groups=groups,
         duplicate_people=repository.duplicate_people(session, wave.id),
         already_recipients=repository.already_recipients(session, wave.id),
     )

@@ -1,0 +1,272 @@
+"""Selection benchmark: commitment + draw + persistence of every entry's result and probability, for N eligible
+applicants across the 514 regency strata, with a raw PostgreSQL sort of the same rows as the reference.
+
+    python benchmarks/selection.py [--applicants N] [--runs R]
+
+Uses its own database: a new one on PRAKERJA_DATABASE_URL's server, or an embedded PostgreSQL under
+/tmp/prakerja-bench-selection (PRAKERJA_BENCH_HOME); migrated with Alembic and dropped at the end. The timed part is
+exactly what an operator runs: ``selection.service.commit`` (eligible.csv, Merkle root, signed commitment.json) and
+``selection.service.seed`` (verifies the folder, draws, writes seed.json and results.csv, COPYs every result and
+probability into ``selection_results``, computes the fairness report), then the commit of that transaction.
+The published folder of the last run is left in place and named in the JSON line (``artefacts``); ``verified`` is
+``prakerja selection verify`` run on it in a separate process. Not a test: nothing here asserts a duration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from prakerja.db import normalise_url  # noqa: E402
+
+REFERENCE = "drand/quicknet/round/benchmark"
+
+
+def _home() -> Path:
+    return Path(os.environ.get("PRAKERJA_BENCH_HOME", "/tmp/prakerja-bench-selection"))
+
+
+def _admin_url() -> str:
+    home = _home()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["PRAKERJA_HOME"] = str(home)
+    external = os.environ.get("PRAKERJA_DATABASE_URL")
+    if external:
+        return normalise_url(external)
+    from prakerja.pgembed import embedded_url
+
+    return embedded_url(home)
+
+
+def _regencies() -> list[str]:
+    """The 514 current Kemendagri regency/city codes (the registration domain's region list)."""
+    from prakerja.registration import regions
+
+    codes = sorted(r.code for p in regions.all_provinces() for r in regions.regencies_in(p.code))
+    return codes
+
+
+def _seed_wave(engine: Engine, applicants: int, strata: list[str]) -> uuid.UUID:
+    """Set-up (not timed): a closed wave with quotas and N eligible entries written with COPY."""
+    from prakerja.auth.models import Account, Role
+    from prakerja.kit.ids import new_id
+    from prakerja.kit.pii import blind_index, encrypt
+    from prakerja.schemes.rules import file_hash
+    from prakerja.selection import lottery
+    from prakerja.waves.models import Quota, StratumLevel, Wave, WaveState
+    from prakerja.waves.rules import apportion
+
+    rng = secrets.SystemRandom()
+    weights = {code: rng.randint(1, 20) for code in strata}
+    per_stratum = apportion(applicants, weights)
+    quotas = apportion(applicants // 5, {c: w * rng.choice((1, 1, 1, 6)) for c, w in weights.items()})
+    t0 = datetime(2026, 3, 1, tzinfo=UTC)
+    with Session(engine) as session:
+        account = Account(
+            id=new_id(),
+            email="bench@example.org",
+            email_index=blind_index("bench@example.org", "email"),
+            password_hash="!bench",
+            role=Role.applicant,
+            display_name="Bench",
+        )
+        wave = Wave(
+            id=new_id(),
+            number=1,
+            title="Benchmark",
+            state=WaveState.closed,
+            scheme_name="2023-normal",
+            scheme_hash=file_hash("2023-normal"),
+            opens_at=t0,
+            closes_at=t0 + timedelta(days=7),
+            total_quota=sum(quotas.values()),
+            stratum_level=StratumLevel.regency,
+            provinces=[],
+            priority_tiers=[{"name": "laid_off", "whitelist_types": ["laid_off"], "regencies": []}],
+            quota_method="applicants",
+        )
+        session.add_all([account, wave])
+        session.flush()
+        session.add_all([Quota(wave_id=wave.id, stratum=c, quota=q) for c, q in quotas.items()])
+        session.commit()
+        wave_id, account_id = wave.id, account.id
+    # One ciphertext stands in for every entry secret: set-up speed only (proofs are not generated here).
+    secret_blob = encrypt("00" * 32, "waves_entries.entry_secret").hex()
+    with engine.begin() as conn:
+        raw: Any = conn.connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(
+                "COPY waves_entries (id, wave_id, applicant_id, account_id, stratum, regency, joined_at, consent_at, "
+                "entry_secret, entry_hash, status, tier, active, note) FROM STDIN"
+            ) as copy,
+        ):
+            chunk: list[str] = []
+            minute = 0
+            for code, count in per_stratum.items():
+                for _ in range(count):
+                    digest = lottery.entry_hash(str(wave_id), secrets.token_bytes(32))
+                    tier = 0 if rng.random() < 0.1 else 1
+                    joined = (t0 + timedelta(seconds=minute)).isoformat()
+                    minute += 1
+                    chunk.append(
+                        f"{uuid.uuid4()}\t{wave_id}\t{uuid.uuid4()}\t{account_id}\t{code}\t{code}\t{joined}\t{joined}\t"
+                        f"\\\\x{secret_blob}\t\\\\x{digest}\teligible\t{tier}\tt\t\n"
+                    )
+                    if len(chunk) >= 50_000:
+                        copy.write("".join(chunk))
+                        chunk = []
+            if chunk:
+                copy.write("".join(chunk))
+        conn.execute(text("ANALYZE waves_entries"))
+    return wave_id
+
+
+def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, Path, dict[str, Any]]:
+    from prakerja.audit.service import Actor
+    from prakerja.selection import service
+
+    actor = Actor(id=None, role="benchmark")
+    value = secrets.token_hex(32)
+    with Session(engine) as session:
+        started = time.perf_counter()
+        draw = service.commit(
+            session, wave_id, randomness_source="benchmark", randomness_reference=REFERENCE, actor=actor, root=root
+        )
+        committed = time.perf_counter()
+        service.seed(session, wave_id, reference=REFERENCE, value=value, actor=actor)
+        session.commit()
+        finished = time.perf_counter()
+        detail = {
+            "commit_seconds": round(committed - started, 3),
+            "draw_seconds": round(finished - committed, 3),
+            "selected": draw.selected_count,
+            "fairness_ok": draw.fairness_ok,
+        }
+        return finished - started, Path(draw.folder), detail
+
+
+def _raw_sort(engine: Engine, wave_id: uuid.UUID) -> float:
+    """The reference: PostgreSQL ranks the same rows the same way (tier, then a keyed hash: sha256(seed ||
+    entry_hash), built in, where the lottery uses HMAC-SHA256) into a table."""
+    with engine.begin() as conn:
+        started = time.perf_counter()
+        conn.execute(
+            text(
+                "CREATE TEMP TABLE bench_sorted AS SELECT stratum, tier, entry_hash, "
+                "row_number() OVER (PARTITION BY stratum ORDER BY tier, sha256(:seed || entry_hash), entry_hash) "
+                "AS rank "
+                "FROM waves_entries WHERE wave_id = :w"
+            ),
+            {"w": wave_id, "seed": secrets.token_bytes(32)},
+        )
+        return time.perf_counter() - started
+
+
+def _verify(folder: Path) -> bool:
+    out = subprocess.run(
+        [sys.executable, "-m", "prakerja", "selection", "verify", str(folder), "--require-draw"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    return out.returncode == 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--applicants", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=1, help="Repeat on fresh waves; report the median.")
+    args = parser.parse_args()
+
+    admin_url = _admin_url()
+    from prakerja import migrate
+    from prakerja.config import reset_settings
+
+    reset_settings()
+    name = f"prakerja_bench_selection_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    os.environ["PRAKERJA_DATABASE_URL"] = url
+    reset_settings()
+    migrate.upgrade(url=url)
+    engine = create_engine(url)
+    from prakerja import db
+
+    db.use_engine(engine)
+    strata = _regencies()
+    root = _home() / "publications"
+    times: list[float] = []
+    sorts: list[float] = []
+    details: list[dict[str, Any]] = []
+    folder = root
+    try:
+        for run in range(args.runs):
+            setup = time.perf_counter()
+            wave_id = _seed_wave(engine, args.applicants, strata)
+            print(f"run {run + 1}: {args.applicants:,} eligible entries seeded in {time.perf_counter() - setup:.1f}s")
+            sorts.append(_raw_sort(engine, wave_id))
+            seconds, folder, detail = _timed_run(engine, wave_id, root)
+            times.append(seconds)
+            details.append(detail)
+            print(
+                f"run {run + 1}: commitment {detail['commit_seconds']}s + draw and persistence "
+                f"{detail['draw_seconds']}s = {seconds:.2f}s; raw PostgreSQL sort {sorts[-1]:.2f}s"
+            )
+            if run + 1 < args.runs:
+                with engine.begin() as conn:
+                    conn.execute(
+                        text(
+                            "TRUNCATE waves_waves, waves_entries, waves_quotas, selection_draws, "
+                            "selection_results, auth_accounts CASCADE"
+                        )
+                    )
+        verified = _verify(folder)
+    finally:
+        engine.dispose()
+        db.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    seconds = statistics.median(times)
+    raw = statistics.median(sorts)
+    print(
+        json.dumps(
+            {
+                "benchmark": "selection",
+                "applicants": args.applicants,
+                "strata": len(strata),
+                "runs": args.runs,
+                "seconds": round(seconds, 3),
+                "raw_sort_seconds": round(raw, 3),
+                "ratio": round(seconds / raw, 2) if raw else None,
+                "runs_seconds": [round(t, 3) for t in times],
+                "details": details,
+                "verified": verified,
+                "artefacts": str(folder),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
