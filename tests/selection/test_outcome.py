@@ -18,7 +18,8 @@ from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode
-from prakerja.notifications.models import Message
+from prakerja.notifications.models import Channel, Message
+from prakerja.registration.models import Applicant
 from prakerja.selection import lottery, service
 from prakerja.selection.models import Recipient
 from prakerja.waves import service as waves
@@ -77,7 +78,9 @@ def _through_the_draw(session: Session, root: Path, people: list[object], quotas
 class TestOutcome:
     def test_recipients_cards_deadlines_and_messages(self, session: Session, tmp_path: Path) -> None:
         people = [create_applicant(session, regency="3201") for _ in range(3)]
-        people += [create_applicant(session, regency="3273") for _ in range(2)]
+        people += [create_applicant(session, regency="3273", phone=f"08123456700{i}") for i in range(2)]
+        for profile in session.scalars(select(Applicant).where(Applicant.phone.is_not(None))):
+            profile.phone_verified_at = NOW
         wave = _through_the_draw(session, tmp_path, people, {"3201": 1, "3273": 5})
         allocate(session, 3 * 3_500_000)
         draw = service.announce(session, wave.id, actor=PMO)
@@ -102,7 +105,10 @@ class TestOutcome:
         budget = ledger.state_budget(session, scheme="2023-normal", year=2026, ledger=LedgerCode.training)
         assert budget.balance == 0
 
-        messages = session.scalars(select(Message).order_by(Message.subject)).all()
+        sms = session.scalars(select(Message).where(Message.channel == Channel.sms)).all()
+        assert sorted(m.recipient for m in sms) == ["081234567000", "081234567001"]
+        assert all("terpilih" in m.body and "paling lambat" in m.body for m in sms)
+        messages = session.scalars(select(Message).where(Message.channel == Channel.email)).all()
         assert len(messages) == 5
         selected = [m for m in messages if m.subject.startswith("Anda terpilih")]
         others = [m for m in messages if m.subject.startswith("Hasil seleksi")]

@@ -420,16 +420,17 @@ def _check_budget(session: Session, wave: Wave, draw: Draw, recipients: int) -> 
 
 
 def _notify_selected(session: Session, wave: Wave, recipient: Recipient) -> None:
+    """E-mail with the details, SMS (to the verified phone) with the essentials; the dashboard shows the card."""
     account = auth.get_account(session, recipient.account_id)
     if account is None:
         return
     deadline = recipient.first_purchase_deadline.astimezone(JAKARTA).strftime("%d-%m-%Y")
+    balance = f"Rp{recipient.training_balance:,}".replace(",", ".")
     body = (
         f"Selamat! Anda terpilih sebagai penerima Kartu Prakerja Gelombang {wave.number}. "
         f"Nomor kartu Anda berakhiran {recipient.card_last4}; lihat nomor lengkap di dasbor. "
-        f"Saldo pelatihan Rp{recipient.training_balance:,}".replace(",", ".")
-        + f" sudah tersedia. Lakukan pembelian pelatihan pertama paling lambat {deadline} (WIB); "
-        "jika terlewat, kepesertaan dicabut dan saldo dikembalikan ke kas negara."
+        f"Saldo pelatihan {balance} sudah tersedia. Lakukan pembelian pelatihan pertama paling lambat {deadline} "
+        "(WIB); jika terlewat, kepesertaan dicabut dan saldo dikembalikan ke kas negara."
     )
     notifications.queue_message(
         session,
@@ -439,6 +440,19 @@ def _notify_selected(session: Session, wave: Wave, recipient: Recipient) -> None
         body=body,
         account_id=account.id,
     )
+    profile = registration.identity.find(session, recipient.account_id)
+    if profile is not None and profile.phone and profile.phone_verified_at is not None:
+        notifications.queue_message(
+            session,
+            channel=Channel.sms,
+            recipient=profile.phone,
+            subject="Kartu Prakerja: terpilih",
+            body=(
+                f"Selamat, Anda terpilih di Kartu Prakerja Gelombang {wave.number}. Saldo {balance}. "
+                f"Beli pelatihan pertama paling lambat {deadline}. Cek dasbor prakerja."
+            ),
+            account_id=account.id,
+        )
 
 
 def _notify_not_selected(session: Session, wave: Wave, account_id: uuid.UUID) -> None:

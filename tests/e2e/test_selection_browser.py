@@ -1,0 +1,112 @@
+"""A wave in a real browser, in Indonesian: an applicant joins, the PMO announces after the draw, the applicant
+sees the outcome and downloads a proof that the verifier accepts; the public page serves the files."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from prakerja.auth.models import Account, Role
+from prakerja.auth.rules import hash_password
+from prakerja.ledger import service as ledger
+from prakerja.selection import lottery
+from prakerja.selection import service as selection
+from prakerja.waves import service as waves
+from tests.registration.factories import create_applicant
+from tests.selection.factories import PMO
+from tests.web.test_shell import PASSWORD, create_account
+
+pytestmark = pytest.mark.browser
+
+
+def _sign_in(page, live_server: str, email: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(live_server + "/masuk")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_load_state()
+
+
+def test_join_draw_announce_proof(page, live_server: str, session: Session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    wave = waves.create_wave(
+        session,
+        title="Gelombang Uji",
+        scheme="2023-normal",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=1),
+        total_quota=1,
+        actor=PMO,
+    )
+    waves.open_wave(session, wave.id, actor=PMO)
+    person = create_applicant(session, regency="3201", email="peserta@example.org")
+    account = session.get(Account, person.account_id)
+    assert account is not None
+    account.password_hash = hash_password(PASSWORD)
+    rival = create_applicant(session, regency="3201")
+    waves.join(session, account_id=rival.account_id, wave_id=wave.id, consent=True)
+    create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin PMO")
+    session.commit()
+
+    # the applicant joins through the page, consent first
+    _sign_in(page, live_server, "peserta@example.org")
+    page.goto(live_server + "/gelombang")
+    page.get_by_role("button", name="Gabung gelombang ini").click()
+    assert page.get_by_role("alert").inner_text().startswith("Anda perlu menyetujui")
+    page.get_by_label("Saya menyetujui syarat dan ketentuan").check()
+    page.get_by_role("button", name="Gabung gelombang ini").click()
+    secret = page.get_by_test_id("entry-secret").inner_text()
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+
+    # the office closes, commits and draws (services), then announces through its page
+    waves.close_wave(session, wave.id, actor=PMO)
+    waves.set_quotas(session, wave.id, {"3201": 1}, method="csv", actor=PMO)
+    selection.commit(session, wave.id, randomness_source="drand", randomness_reference="round/1", actor=PMO)
+    selection.seed(session, wave.id, reference="round/1", value="c0ffee" * 8, actor=PMO)
+    ledger.allocate_budget(
+        session, transfer_id=uuid.uuid4(), scheme="2023-normal", year=now.year + 1, amount=10**8, actor=PMO
+    )
+    ledger.allocate_budget(
+        session, transfer_id=uuid.uuid4(), scheme="2023-normal", year=now.year, amount=10**8, actor=PMO
+    )
+    session.commit()
+    page.context.clear_cookies()
+    _sign_in(page, live_server, "admin@example.org")
+    page.goto(f"{live_server}/pmo/undian/{wave.id}")
+    assert page.get_by_test_id("wave-state").inner_text() == "drawn"
+    assert "lulus" in page.get_by_test_id("fairness").inner_text()
+    page.get_by_role("button", name="Terbitkan hasil dan beri tahu pendaftar").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("wave-state").inner_text() == "announced"
+    while selection.process_outcomes(session, wave.id):
+        pass
+    session.commit()
+
+    # the public page serves every file
+    page.goto(live_server + "/undian")
+    card = page.get_by_test_id(f"public-wave-{wave.number}")
+    assert card.get_by_role("link", name="results.csv").count() == 1
+
+    # the applicant sees the outcome and downloads the proof
+    page.context.clear_cookies()
+    _sign_in(page, live_server, "peserta@example.org")
+    page.goto(live_server + "/dasbor")
+    section = page.locator("#section-wave").inner_text()
+    assert f"Gelombang {wave.number}: sudah bergabung." in section
+    assert ("Selamat" in section) != ("belum terpilih" in section)
+    with page.expect_download() as download:
+        page.locator("#section-wave").get_by_role("link", name="Buka").click()
+    folder = tmp_path / "files"
+    folder.mkdir()
+    download.value.save_as(str(folder / "proof.json"))
+    for name in ("eligible.csv", "commitment.json", "commitment.sig", "public-key.pem", "seed.json", "results.csv"):
+        response = page.request.get(f"{live_server}/undian/{wave.id}/{name}")
+        (folder / name).write_bytes(response.body())
+    result = lottery.verify_folder(folder, folder / "proof.json")
+    assert result.ok and result.proof is not None
+    assert result.proof.entry_hash == lottery.entry_hash(str(wave.id), bytes.fromhex(secret))
