@@ -36,10 +36,13 @@ def copy_results(session: Session, wave_id: uuid.UUID, rows: Iterable[tuple[Any,
     assert connection is not None
     count = 0
     unhex = bytes.fromhex
-    with connection.cursor() as cursor, cursor.copy(
-        "COPY selection_results (wave_id, entry_hash, stratum, tier, rank, ticket, outcome, probability_num, "
-        "probability_den, status) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY selection_results (wave_id, entry_hash, stratum, tier, rank, ticket, outcome, probability_num, "
+            "probability_den, status) FROM STDIN (FORMAT BINARY)"
+        ) as copy,
+    ):
         copy.set_types(["uuid", "bytea", "varchar", "int4", "int4", "bytea", "varchar", "int4", "int4", "varchar"])
         write = copy.write_row
         for entry_hash, stratum, tier, rank, ticket, outcome, num, den in rows:
