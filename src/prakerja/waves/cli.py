@@ -98,15 +98,16 @@ def list_() -> None:
     """Every wave with its state."""
     from prakerja.waves import service
 
-    table = Table("number", "id", "state", "scheme", "total quota", "eligible")
+    table = Table("number", "state", "scheme", "total quota", "eligible")
+    table.add_column("id", overflow="fold", min_width=36)
     for wave in _run(lambda s: service.list_waves(s)):
         table.add_row(
             str(wave.number),
-            str(wave.id),
             wave.state.value,
             wave.scheme_name,
             str(wave.total_quota),
             "" if wave.eligible_count is None else str(wave.eligible_count),
+            str(wave.id),
         )
     console.print(table)
 

@@ -1,0 +1,42 @@
+"""``prakerja wave ...``: an operator's run, and refusals printed as one line with their code (exit 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from prakerja.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["wave", *args])
+    return result.exit_code, result.output
+
+
+def test_operator_run_and_refusals(clean_db: Engine, tmp_path: Path) -> None:
+    code, out = run(
+        "create",
+        "--title", "Gelombang CLI",
+        "--scheme", "2023-normal",
+        "--opens-at", "2026-03-01T00:00:00+07:00",
+        "--closes-at", "2026-03-08T00:00:00+07:00",
+        "--total-quota", "10",
+    )  # fmt: skip
+    assert code == 0 and "wave 1 created" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("stratum,quota\n3201,-1\n9999,11\n")
+    code, out = run("quotas", "1", "--csv", str(bad))
+    assert code == 2 and "invalid_quotas" in out and "quota_negative" in out
+    good = tmp_path / "good.csv"
+    good.write_text("stratum,quota\n3201,6\n3273,4\n")
+    assert run("quotas", "1", "--csv", str(good)) == (0, "2 strata, total 10\n")
+    assert run("open", "1")[0] == 0
+    code, out = run("seed", "1", "--reference", "r", "--value", "aa")
+    assert code == 2 and "wave_not_committed" in out
+    code, out = run("list")
+    assert code == 0 and "open" in out
+    assert run("open", "7")[0] == 2
