@@ -221,3 +221,30 @@ class TestFairnessGate:
         assert draw.override_reason == "uji" and draw.fairness_ok is False
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "selection.fairness_overridden")).one()
         assert entry.reason == "uji" and entry.data == {"failed": ["quota_filled"]}
+
+
+def test_a_past_recipient_in_the_draw_fails_no_person_twice(session: Session, tmp_path: Path) -> None:
+    earlier = create_wave(session, state=WaveState.announced, quotas={"3201": 1})
+    wave = create_wave(session, quotas={"3201": 1})
+    made = add_entries(session, wave, [("3201", 0)] * 3)
+    session.add(
+        Recipient(
+            wave_id=earlier.id,
+            entry_hash=b"\x01" * 32,
+            applicant_id=made[1].applicant_id,
+            account_id=made[1].account_id,
+            kk_index=None,
+            card_number="5123456789012345",
+            card_number_index=b"\x02" * 32,
+            card_last4="2345",
+            scheme_name="2023-normal",
+            training_balance=3_500_000,
+            funding_transfer_id=uuid.uuid4(),
+            first_purchase_deadline=NOW,
+        )
+    )
+    service.commit(session, wave.id, randomness_source="b", randomness_reference=REF, actor=PMO, root=tmp_path)
+    draw = service.seed(session, wave.id, reference=REF, value="77" * 32, actor=PMO)
+    assert draw.fairness_ok is False
+    check = next(c for c in draw.fairness["checks"] if c["check"] == "no_person_twice")  # type: ignore[index]
+    assert check["passed"] is False and check["already_recipients"] == 1
