@@ -166,6 +166,7 @@ def _raw_sort(engine: Engine, wave_id: uuid.UUID) -> float:
     """The reference: PostgreSQL ranks the same rows the same way (tier, then a keyed hash: sha256(seed ||
     entry_hash), built in, where the lottery uses HMAC-SHA256) into a table."""
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL work_mem = '256MB'"))  # the same memory the selection's own sorts get
         started = time.perf_counter()
         conn.execute(
             text(

@@ -57,6 +57,7 @@ def count_results(session: Session, wave_id: uuid.UUID) -> int:
 
 def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tuple[str, int], list[tuple[int, int]]]:
     """For the independence test: per (stratum, tier), registration-time buckets with (entries, selected)."""
+    session.execute(text("SET LOCAL work_mem = '256MB'"))  # the window's sort stays in memory
     rows = session.execute(
         text(
             "SELECT stratum, tier, bucket, count(*), count(*) FILTER (WHERE selected) FROM ("
@@ -66,7 +67,8 @@ def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tupl
             "  WHERE r.wave_id = :w) t GROUP BY stratum, tier, bucket ORDER BY stratum, tier, bucket"
         ),
         {"w": wave_id, "k": buckets},
-    )
+    ).all()
+    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
     groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for stratum, tier, _bucket, n, s in rows:
         groups.setdefault((stratum, int(tier)), []).append((int(n), int(s)))

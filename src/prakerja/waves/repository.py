@@ -133,6 +133,7 @@ def eligible_rows(session: Session, wave_id: uuid.UUID) -> list[tuple[str, str, 
     """(entry_hash hex, stratum, tier) of the frozen eligible set (also after the announcement changed their
     status), sorted by entry_hash (bytea order = hex order). One text value built by the server: a wave may hold
     millions of entries, and one row per entry over the wire costs more than the sort."""
+    session.execute(text("SET LOCAL work_mem = '256MB'"))  # the aggregate's sort stays in memory
     data = session.scalar(
         text(
             "SELECT string_agg(encode(entry_hash, 'hex') || ',' || stratum || ',' || tier, E'\\n' "
@@ -141,6 +142,7 @@ def eligible_rows(session: Session, wave_id: uuid.UUID) -> list[tuple[str, str, 
         ),
         {"w": wave_id},
     )
+    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
     rows = []
     for line in (data or "").splitlines():
         entry_hash, stratum, tier = line.split(",")
