@@ -136,6 +136,22 @@ def transfers_by_ids(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     return {row.id: row for row in rows}
 
 
+def existing_and_resolutions(
+    session: Session, ids: Sequence[uuid.UUID], pending_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, Any], dict[uuid.UUID, str]]:
+    """One round trip: stored transfers with these ids, and how these pending transfers were resolved."""
+    condition = transfers.c.id.in_(list(ids))
+    if pending_ids:
+        condition = condition | transfers.c.pending_id.in_(list(pending_ids))
+    rows = session.execute(select(transfers).where(condition)).all()
+    wanted = set(ids)
+    existing = {row.id: row for row in rows if row.id in wanted}
+    resolved = {
+        row.pending_id: row.mode for row in rows if row.pending_id is not None and row.pending_id in pending_ids
+    }
+    return existing, resolved
+
+
 def resolutions(session: Session, pending_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """pending id -> mode of the transfer that resolved it."""
     rows = session.execute(
@@ -274,34 +290,33 @@ CHECK_QUERIES: dict[str, str] = {
     """,
     "hash": f"SELECT t.id FROM ledger_transfers t WHERE t.hash <> {CANONICAL_SQL} LIMIT 20",
     "links": """
-        WITH edges AS (
+        WITH edges AS MATERIALIZED (
             SELECT debit_account_id AS account, debit_prev_hash AS prev, hash FROM ledger_transfers
             UNION ALL
             SELECT credit_account_id, credit_prev_hash, hash FROM ledger_transfers
         )
-        SELECT e.account FROM edges e
+        SELECT DISTINCT e.account FROM edges e LEFT JOIN edges f ON f.account = e.account AND f.hash = e.prev
         WHERE e.prev <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-          AND NOT EXISTS (SELECT 1 FROM edges f WHERE f.account = e.account AND f.hash = e.prev)
-        UNION
-        SELECT account FROM edges GROUP BY account HAVING count(*) <> count(DISTINCT prev)
+          AND f.account IS NULL
         UNION
         SELECT account FROM edges GROUP BY account
-        HAVING count(*) FILTER (
-            WHERE prev = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea) <> 1
+        HAVING count(*) <> count(DISTINCT prev)
+            OR count(*) FILTER (
+                WHERE prev = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea) <> 1
         LIMIT 20
     """,
     "heads": """
-        WITH edges AS (
+        WITH edges AS MATERIALIZED (
             SELECT debit_account_id AS account, debit_prev_hash AS prev, hash FROM ledger_transfers
             UNION ALL
             SELECT credit_account_id, credit_prev_hash, hash FROM ledger_transfers
+        ), newest AS (
+            SELECT e.account, e.hash FROM edges e LEFT JOIN edges n ON n.account = e.account AND n.prev = e.hash
+            WHERE n.account IS NULL
         )
-        SELECT a.id FROM ledger_accounts a
-        WHERE (a.head_hash = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-               AND EXISTS (SELECT 1 FROM edges e WHERE e.account = a.id))
-           OR (a.head_hash <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-               AND (NOT EXISTS (SELECT 1 FROM edges e WHERE e.account = a.id AND e.hash = a.head_hash)
-                    OR EXISTS (SELECT 1 FROM edges e WHERE e.account = a.id AND e.prev = a.head_hash)))
+        SELECT a.id FROM ledger_accounts a LEFT JOIN newest l ON l.account = a.id
+        WHERE coalesce(l.hash, '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
+              <> a.head_hash
         LIMIT 20
     """,
 }

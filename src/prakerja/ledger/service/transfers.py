@@ -141,54 +141,42 @@ def create_transfers_ex(session: Session, specs: Sequence[TransferCreate]) -> tu
             prepared.append(_prepare(spec))
         except DomainError as error:
             raise _wrap(index, len(specs), error) from None
-    for attempt in range(3):
-        try:
-            with session.begin_nested():
-                return _create(session, prepared)
-        except IntegrityError as error:
-            mapped = _map_integrity(error)
-            if mapped is not None:
-                raise mapped from None
-            if attempt == 2:
-                raise
-            # a concurrent writer committed the same id or resolved the same pending: look again
-    raise AssertionError("unreachable")
+    try:
+        return _create(session, prepared)
+    except IntegrityError as error:
+        # only reachable by a race the locks do not cover (the same id on other accounts): the transaction is
+        # aborted, so nothing of the chain can be committed
+        raise _map_integrity(error) from None
 
 
-def _map_integrity(error: IntegrityError) -> DomainError | None:
+def _map_integrity(error: IntegrityError) -> DomainError:
     orig: Any = error.orig
     sqlstate = getattr(orig, "sqlstate", None)
     constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
     if sqlstate == "23514" and constraint.startswith("ck_ledger_accounts_"):
         return InsufficientFunds(details={"constraint": constraint})
-    if sqlstate == "23505" and constraint in ("pk_ledger_transfers", "ix_ledger_transfers_pending_id"):
-        return None  # raced with a concurrent writer: retry reads the winner
+    if sqlstate == "23505" and constraint == "pk_ledger_transfers":
+        return TransferExists()
+    if sqlstate == "23505" and constraint == "ix_ledger_transfers_pending_id":
+        return PendingAlreadyPosted()
     if sqlstate == "23503":
         return AccountNotFound()
-    return TransferInvalid(details={"constraint": constraint}) if sqlstate and sqlstate.startswith("23") else None
+    return TransferInvalid(details={"constraint": constraint})
 
 
 def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
     specs = [p.spec for p in prepared]
     count = len(specs)
+    own_ids = [s.id for s in specs]
     pending_ids = [s.pending_id for s in specs if s.pending_id is not None]
-    known = repository.transfers_by_ids(session, [s.id for s in specs] + pending_ids)
+    known = repository.transfers_by_ids(session, pending_ids) if pending_ids else {}
 
-    stored = [known.get(s.id) for s in specs]
-    if any(row is not None for row in stored):
-        for index, (spec, row) in enumerate(zip(specs, stored, strict=True)):
-            if row is None:
-                raise _wrap(index, count, TransferInvalid(details={"problem": "chain partly exists"}))
-            if not _same(spec, row):
-                raise _wrap(index, count, TransferExists(details={"id": str(spec.id)}))
-        return [_to_schema(row) for row in stored if row is not None], False
-
-    # accounts touched, then locks in id order
+    # accounts touched, locked in id order; then (under the locks) retries and resolutions are looked up
     account_ids: set[uuid.UUID] = set()
     for index, spec in enumerate(specs):
         if spec.pending_id is not None:
             pending = known.get(spec.pending_id)
-            if pending is None and spec.pending_id not in {s.id for s in specs}:
+            if pending is None and spec.pending_id not in set(own_ids):
                 raise _wrap(index, count, PendingNotFound(details={"pending_id": str(spec.pending_id)}))
             if pending is not None:
                 account_ids.update((pending.debit_account_id, pending.credit_account_id))
@@ -196,8 +184,17 @@ def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer]
             assert spec.debit_account_id is not None and spec.credit_account_id is not None
             account_ids.update((spec.debit_account_id, spec.credit_account_id))
     locked = repository.lock_accounts(session, account_ids)
+    existing, resolved = repository.existing_and_resolutions(session, own_ids, pending_ids)
+
+    stored = [existing.get(i) for i in own_ids]
+    if any(row is not None for row in stored):
+        for index, (spec, row) in enumerate(zip(specs, stored, strict=True)):
+            if row is None:
+                raise _wrap(index, count, TransferInvalid(details={"problem": "chain partly exists"}))
+            if not _same(spec, row):
+                raise _wrap(index, count, TransferExists(details={"id": str(spec.id)}))
+        return [_to_schema(row) for row in stored if row is not None], False
     states = {account_id: _state(row) for account_id, row in locked.items()}
-    resolved = repository.resolutions(session, pending_ids) if pending_ids else {}
 
     now = utcnow()
     rows: list[dict[str, Any]] = []
