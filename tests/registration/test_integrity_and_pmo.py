@@ -59,8 +59,10 @@ class TestFlags:
         integrity.scan(session)
         session.commit()
         assert ("ip_burst", integrity.BURST_THRESHOLD) in flags(session)
-        flagged = session.scalars(select(IntegrityFlag.applicant_id)).all()
-        assert lone.applicant_id not in flagged and len(flagged) == 1  # only the one that completed the burst
+        bursts = session.scalars(select(IntegrityFlag.applicant_id).where(IntegrityFlag.kind == "ip_burst")).all()
+        assert len(bursts) == 1  # only the one that completed the burst
+        shared = session.scalars(select(IntegrityFlag.applicant_id).where(IntegrityFlag.kind == "shared_ip")).all()
+        assert len(shared) == integrity.BURST_THRESHOLD and lone.applicant_id not in shared
 
     def test_review_is_audited(self, session: Session) -> None:
         people = [create_applicant(session) for _ in range(3)]

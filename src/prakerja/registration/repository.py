@@ -60,6 +60,19 @@ def applicants(session: Session, ids: Sequence[uuid.UUID]) -> list[Applicant]:
     return found
 
 
+def applicant_and_nik_holder(
+    session: Session, account_id: uuid.UUID, nik_index: bytes
+) -> tuple[Applicant | None, bool]:
+    """One round trip: the account's applicant (locked) and whether another applicant holds the NIK."""
+    rows = session.scalars(
+        select(Applicant)
+        .where((Applicant.account_id == account_id) | (Applicant.nik_index == nik_index))
+        .with_for_update()
+    ).all()
+    mine = next((a for a in rows if a.account_id == account_id), None)
+    return mine, any(a.account_id != account_id for a in rows)
+
+
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:
     query = select(Applicant.id).where(Applicant.nik_index == nik_index, Applicant.id != other_than)
     return session.scalars(query.limit(1)).first() is not None
@@ -242,13 +255,17 @@ def add_signal(session: Session, *, applicant_id: uuid.UUID, kind: str, value_in
 
 _SHARED_SQL = text(
     """
-    WITH shared AS (
+    WITH signals AS (
+      SELECT applicant_id, kind, value_index FROM registration_signals
+      UNION
+      SELECT id, 'ip', registration_ip_index FROM registration_applicants WHERE registration_ip_index IS NOT NULL
+    ), shared AS (
       SELECT kind, value_index, count(DISTINCT applicant_id) AS people
-      FROM registration_signals GROUP BY kind, value_index
+      FROM signals GROUP BY kind, value_index
       HAVING count(DISTINCT applicant_id) >= :threshold
     ), hits AS (
       SELECT s.applicant_id, 'shared_' || s.kind AS flag, max(sh.people) AS people
-      FROM registration_signals s JOIN shared sh USING (kind, value_index)
+      FROM signals s JOIN shared sh USING (kind, value_index)
       GROUP BY s.applicant_id, s.kind
     )
     INSERT INTO registration_integrity_flags (id, applicant_id, kind, detail, created_at)
@@ -345,9 +362,8 @@ def account_by_email_index(session: Session, email_index: bytes) -> Account | No
 # --- bulk offline registrations ---------------------------------------------------------------------------------
 
 
-def stage_applicants(
-    session: Session, columns: Sequence[str], types: Sequence[str], rows: Iterable[tuple[object, ...]]
-) -> int:
+def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int:
+    """COPY ready-made binary COPY data (header, rows, trailer) into the staging table; returns rows staged."""
     session.execute(
         text(
             "CREATE TEMP TABLE IF NOT EXISTS registration_applicant_stage ON COMMIT DROP AS "
@@ -357,16 +373,11 @@ def stage_applicants(
     session.execute(text("TRUNCATE registration_applicant_stage"))
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    count = 0
-    with (
-        raw.cursor() as cur,
-        cur.copy(f"COPY registration_applicant_stage ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
-        copy.set_types(list(types))
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
+    with raw.cursor() as cur:
+        with cur.copy(f"COPY registration_applicant_stage ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+            for block in data:
+                copy.write(block)
+        return int(cur.rowcount)
 
 
 def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: datetime, status: str) -> int:

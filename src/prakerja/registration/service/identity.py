@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
+from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
 from prakerja.registration import repository, rules
 from prakerja.registration.errors import (
@@ -46,8 +47,6 @@ def get_or_start(session: Session, account_id: uuid.UUID, *, ip: str | None = No
         return found
     applicant = Applicant(account_id=account_id, registration_ip_index=ip_index(ip) if ip else None)
     repository.add(session, applicant)
-    if ip:
-        repository.add_signal(session, applicant_id=applicant.id, kind="ip", value_index=ip_index(ip))
     return applicant
 
 
@@ -138,32 +137,41 @@ def submit_identity(
     session: Session, *, account_id: uuid.UUID, submission: IdentitySubmission, ip: str | None = None
 ) -> Applicant:
     """The whole identity at once (API): validated, encrypted, persisted, and the registry check enqueued in the
-    same transaction. Any problem refuses the whole submission."""
-    problems, _ = checks.identity_problems(
+    same transaction. Any problem refuses the whole submission. Few round trips: this is the intake hot path."""
+    problems, born = checks.identity_problems(
         nik=submission.nik, kk=submission.kk, birth_date=submission.birth_date, sex=submission.sex
     )
     problems += checks.name_problems(full_name=submission.full_name, mother_maiden_name=submission.mother_maiden_name)
     if problems:
         raise InvalidInput(problems)
-    save_identity(
-        session,
-        account_id=account_id,
-        nik=submission.nik,
-        kk=submission.kk,
-        birth_date=submission.birth_date,
-        sex=submission.sex,
-        ip=ip,
-    )
-    return save_names(
-        session, account_id=account_id, full_name=submission.full_name, mother_maiden_name=submission.mother_maiden_name
-    )
+    assert born is not None
+    nik, kk = rules.normalize_number(submission.nik), rules.normalize_number(submission.kk)
+    index = blind_index(nik, "nik")
+    applicant, taken = repository.applicant_and_nik_holder(session, account_id, index)
+    if taken:
+        raise nik_taken()
+    if applicant is None:
+        applicant = Applicant(account_id=account_id, registration_ip_index=ip_index(ip) if ip else None)
+        session.add(applicant)
+    else:
+        _unlocked(applicant)
+    applicant.nik, applicant.nik_index = nik, index
+    applicant.kk, applicant.kk_index = kk, blind_index(kk, "kk")
+    applicant.birth_date, applicant.sex = born.isoformat(), submission.sex
+    applicant.full_name = rules.normalize_name(submission.full_name)
+    applicant.mother_maiden_name = rules.normalize_name(submission.mother_maiden_name)
+    request_identity_check(session, applicant)
+    return applicant
 
 
 def request_identity_check(session: Session, applicant: Applicant) -> IdentityCheck:
-    check = IdentityCheck(applicant_id=applicant.id, attempts=0)
-    repository.add(session, check)
     applicant.identity_status = IdentityStatus.pending.value
     applicant.submitted_at = applicant.submitted_at or utcnow()
+    if applicant.id is None:
+        applicant.id = new_id()
+    check = IdentityCheck(id=new_id(), applicant_id=applicant.id, attempts=0)
+    session.add(check)
+    session.flush()  # one flush: the applicant's insert or update, then the check
     enqueue(session, "registration.verify_identity", check_id=str(check.id))
     return check
 

@@ -1,0 +1,396 @@
+"""Registration intake benchmark (issue 4).
+
+    python benchmarks/intake.py [--seconds S] [--bulk-rows N]
+
+1. HTTP identity submissions (``POST /api/v1/registration/identity``: validated, personal fields encrypted,
+   persisted, the civil-registry job enqueued in the same transaction), each from a different signed-in account,
+   sustained for ``--seconds`` against uvicorn worker processes, with the load generated on the same machine by
+   several processes (a small keep-alive HTTP/1.1 client on asyncio);
+2. in the same run, a bare reference on the same server stack: an endpoint that parses the same JSON and
+   inserts one row;
+3. bulk import of ``--bulk-rows`` offline applicant records (validated, encrypted, COPY + one INSERT ... SELECT,
+   the CPU work spread over processes) against raw COPY of the same rows as plain text.
+
+It uses a scratch database of its own (embedded PostgreSQL under ``.prakerja-bench`` unless
+``PRAKERJA_BENCH_DATABASE_URL`` names a server). The last line printed is one JSON object.
+"""
+
+import argparse
+import asyncio
+import datetime
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+INTAKE_PATH = "/api/v1/registration/identity"
+BARE_PATH = "/api/v1/bench/bare"
+REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
+
+
+# --- synthetic, deterministic identities ------------------------------------------------------------------------
+
+
+def identity(i: int) -> dict[str, str]:
+    """A well-formed identity number ``i`` (unique NIK for i < 134 million)."""
+    combo, serial = divmod(i, 9999)
+    day = combo % 28 + 1
+    month = (combo // 28) % 12 + 1
+    year = 1960 + (combo // 336) % 40
+    female = i % 2 == 1
+    nik = f"{REGENCY}01{day + (40 if female else 0):02d}{month:02d}{year % 100:02d}{serial + 1:04d}"
+    return {
+        "nik": nik,
+        "kk": f"{REGENCY}01{i + 1:010d}",
+        "birth_date": f"{year:04d}-{month:02d}-{day:02d}",
+        "sex": "F" if female else "M",
+        "full_name": ("Siti Rahmawati" if female else "Budi Santoso") + f" {chr(65 + i % 26)}",
+        "mother_maiden_name": "Aminah",
+    }
+
+
+def token(i: int) -> str:
+    return f"bench-session-{i:09d}"
+
+
+# --- the server ---------------------------------------------------------------------------------------------------
+
+
+def bench_app():  # type: ignore[no-untyped-def]
+    """The product app plus the bare reference route (same middleware, same session dependency)."""
+    from sqlalchemy import text
+
+    from prakerja.app import create_app
+    from prakerja.registration.schemas import IdentitySubmissionCreate
+    from prakerja.web.deps import DbSession
+
+    app = create_app()
+
+    @app.post(BARE_PATH, status_code=202, include_in_schema=False)
+    def bare(body: IdentitySubmissionCreate, session: DbSession) -> dict[str, str]:
+        session.execute(text("INSERT INTO bench_bare (body) VALUES (CAST(:b AS jsonb))"), {"b": body.model_dump_json()})
+        return {"status": "ok"}
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "intake:bench_app", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+        "--loop", "uvloop", "--http", "httptools",
+    ]  # fmt: skip
+    server_env = {**env, "PYTHONPATH": str(ROOT / "benchmarks") + os.pathsep + env.get("PYTHONPATH", "")}
+    process = subprocess.Popen(command, env=server_env, cwd=str(ROOT))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+                if b"200 OK" in conn.recv(4096):
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+# --- the load generator -------------------------------------------------------------------------------------------
+
+
+def _request(path: str, i: int, with_session: bool) -> bytes:
+    body = json.dumps(identity(i)).encode()
+    cookie = f"prakerja_csrf=bench; prakerja_session={token(i)}" if with_session else "prakerja_csrf=bench"
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nCookie: {cookie}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def _connection(port: int, path: str, ids: range, step: int, offset: int, until: float, out: dict) -> None:  # type: ignore[type-arg]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    latencies: list[float] = out["latencies"]
+    i = ids.start + offset
+    try:
+        while time.perf_counter() < until and i < ids.stop:
+            request = _request(path, i, path == INTAKE_PATH)
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            latencies.append((time.perf_counter() - started) * 1000)
+            status = int(head[9:12])
+            out["ok" if 200 <= status < 300 else "bad"] += 1
+            if out["bad"] and "first_bad" not in out and not 200 <= status < 300:
+                out["first_bad"] = head[:200].decode(errors="replace")
+            i += step
+    finally:
+        writer.close()
+
+
+def _load_process(port: int, path: str, start: int, stop: int, connections: int, seconds: float, queue) -> None:  # type: ignore[no-untyped-def]
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    out = {"latencies": [], "ok": 0, "bad": 0}
+    until = time.perf_counter() + seconds
+
+    async def main() -> None:
+        ids = range(start, stop)
+        await asyncio.gather(*(_connection(port, path, ids, connections, c, until, out) for c in range(connections)))
+
+    asyncio.run(main())
+    queue.put(out)
+
+
+def run_load(
+    port: int, path: str, first_id: int, ids_per_process: int, processes: int, connections: int, seconds: float
+) -> dict:  # type: ignore[type-arg]
+    queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    procs = [
+        mp.Process(
+            target=_load_process,
+            args=(
+                port,
+                path,
+                first_id + p * ids_per_process,
+                first_id + (p + 1) * ids_per_process,
+                connections,
+                seconds,
+                queue,
+            ),
+        )
+        for p in range(processes)
+    ]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    elapsed = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    latencies = sorted(x for r in results for x in r["latencies"])
+    ok = sum(r["ok"] for r in results)
+    bad = sum(r["bad"] for r in results)
+    first_bad = next((r["first_bad"] for r in results if "first_bad" in r), None)
+
+    def p(q):
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else float("nan")
+
+    return {
+        "ok": ok,
+        "bad": bad,
+        "first_bad": first_bad,
+        "per_s": ok / elapsed,
+        "p50_ms": p(0.50),
+        "p99_ms": p(0.99),
+        "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
+        "seconds": elapsed,
+    }
+
+
+# --- database set-up ----------------------------------------------------------------------------------------------
+
+
+def scratch_database() -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    external = os.environ.get("PRAKERJA_BENCH_DATABASE_URL")
+    if external:
+        from prakerja.db import normalise_url
+
+        admin_url = normalise_url(external)
+    else:
+        from prakerja.pgembed import embedded_url
+
+        home = ROOT / ".prakerja-bench"
+        home.mkdir(exist_ok=True)
+        admin_url = embedded_url(home)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS prakerja_bench WITH (FORCE)"))
+        conn.execute(text("CREATE DATABASE prakerja_bench"))
+    admin.dispose()
+    return make_url(admin_url).set(database="prakerja_bench").render_as_string(hide_password=False)
+
+
+def seed_accounts(url: str, count: int) -> None:
+    """Applicant accounts with open sessions, written with COPY (the benchmark measures intake, not sign-up)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+    from prakerja.kit.ids import new_id
+    from prakerja.kit.pii import blind_index, encrypt
+
+    now = datetime.datetime.now(datetime.UTC)
+    expires = now + datetime.timedelta(days=1)
+    with psycopg.connect(libpq_conninfo(url)) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE bench_bare (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
+        cur.execute(
+            "CREATE TABLE bench_raw (nik text, kk text, birth_date text, sex text, full_name text, mother text, "
+            "district text)"
+        )
+        ids = [new_id() for _ in range(count)]
+        with cur.copy(
+            "COPY auth_accounts (id, email, email_index, password_hash, role, display_name, is_active, created_at) "
+            "FROM STDIN"
+        ) as copy:
+            for i, account_id in enumerate(ids):
+                email = f"bench{i}@example.org"
+                copy.write_row(
+                    (account_id, encrypt(email, "auth_accounts.email"), blind_index(email, "email"), "!", "applicant",
+                     encrypt("Peserta", "auth_accounts.display_name"), True, now)
+                )  # fmt: skip
+        with cur.copy("COPY auth_sessions (token_hash, account_id, expires_at, created_at) FROM STDIN") as copy:
+            for i, account_id in enumerate(ids):
+                copy.write_row((hashlib.sha256(token(i).encode()).digest(), account_id, expires, now))
+        conn.commit()
+
+
+# --- bulk import --------------------------------------------------------------------------------------------------
+
+
+def _offline_row(i: int) -> list[str]:
+    p = identity(i)
+    return [p["nik"], p["kk"], p["birth_date"], p["sex"], p["full_name"], p["mother_maiden_name"], "320101"]
+
+
+def _prepare_chunk(bounds: tuple[int, int]) -> tuple[bytes, int, int]:
+    from prakerja.registration.service.bulk import prepare_binary_chunk
+
+    rows = [_offline_row(i) for i in range(*bounds)]
+    return prepare_binary_chunk(rows, datetime.date.today())
+
+
+def run_bulk(url: str, rows: int, first_id: int, processes: int) -> dict:  # type: ignore[type-arg]
+    import psycopg
+
+    from prakerja import db
+    from prakerja.jobs import libpq_conninfo
+    from prakerja.registration.service import bulk
+
+    chunk = 20_000
+    bounds = [(s, min(s + chunk, first_id + rows)) for s in range(first_id, first_id + rows, chunk)]
+    started = time.perf_counter()
+    with mp.get_context("fork").Pool(processes) as pool, db.unit_of_work() as session:
+        result = bulk.write_binary_chunks(session, pool.imap(_prepare_chunk, bounds))
+    ours = time.perf_counter() - started
+    assert result.rows_inserted == rows, result
+
+    text_rows = "".join("\t".join(_offline_row(i)) + "\n" for i in range(first_id, first_id + rows)).encode()
+    with psycopg.connect(libpq_conninfo(url)) as conn, conn.cursor() as cur:
+        started = time.perf_counter()
+        with cur.copy("COPY bench_raw FROM STDIN") as copy:
+            for start in range(0, len(text_rows), 1 << 20):
+                copy.write(text_rows[start : start + (1 << 20)])
+        conn.commit()
+        raw = time.perf_counter() - started
+    return {"bulk_rows_per_s": rows / ours, "bulk_seconds": ours, "raw_rows_per_s": rows / raw, "raw_seconds": raw}
+
+
+# --- main ---------------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="sustained intake load (default 60)")
+    parser.add_argument("--bulk-rows", type=int, default=1_000_000, help="offline records to import (default 1e6)")
+    parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
+    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections per load process")
+    parser.add_argument("--bare-seconds", type=float, default=None, help="bare reference load (default S/3, >= 10)")
+    args = parser.parse_args()
+
+    os.environ.setdefault("PRAKERJA_HOME", str(ROOT / ".prakerja-bench"))  # its own keys and database
+    url = scratch_database()
+    env = {**os.environ, "PRAKERJA_DATABASE_URL": url, "PRAKERJA_LOG_LEVEL": "WARNING", "PRAKERJA_POOL_SIZE": "20"}
+    os.environ.update(env)
+    from prakerja import db, migrate
+    from prakerja.config import reset_settings
+
+    reset_settings()
+    db.dispose()
+    migrate.upgrade(url=url)
+    per_process = int(args.seconds * 1500) + 20_000
+    accounts = per_process * args.load_processes + 10_000
+    print(f"seeding {accounts} accounts ...", file=sys.stderr)
+    seed_accounts(url, accounts)
+
+    port = free_port()
+    server = start_server(env, port, args.server_workers)
+    try:
+        print("warming up ...", file=sys.stderr)
+        run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
+        run_load(port, BARE_PATH, 0, 5_000, 1, 8, 2)
+        print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
+        intake = run_load(port, INTAKE_PATH, 0, per_process, args.load_processes, args.connections, args.seconds)
+        bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
+        print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
+        bare = run_load(port, BARE_PATH, 0, 10**9, args.load_processes, args.connections, bare_seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if intake["bad"] or bare["bad"]:
+        print(
+            f"refused requests: intake {intake['bad']} bare {bare['bad']}: {intake['first_bad'] or bare['first_bad']}",
+            file=sys.stderr,
+        )
+
+    bulk_result: dict = {}  # type: ignore[type-arg]
+    if args.bulk_rows:
+        print(f"bulk import of {args.bulk_rows} rows ...", file=sys.stderr)
+        bulk_result = run_bulk(url, args.bulk_rows, 50_000_000, processes=max(2, os.cpu_count() or 2))
+    db.dispose()
+
+    summary = {
+        "submissions_per_s": round(intake["per_s"], 1),
+        "p50_ms": round(intake["p50_ms"], 1),
+        "p99_ms": round(intake["p99_ms"], 1),
+        "submissions": intake["ok"],
+        "refused": intake["bad"],
+        "bare_per_s": round(bare["per_s"], 1),
+        "bare_p99_ms": round(bare["p99_ms"], 1),
+        "fraction_of_bare": round(intake["per_s"] / bare["per_s"], 3) if bare["per_s"] else None,
+        "bulk_rows": args.bulk_rows,
+        "bulk_rows_per_s": round(bulk_result.get("bulk_rows_per_s", 0.0), 1),
+        "bulk_seconds": round(bulk_result.get("bulk_seconds", 0.0), 2),
+        "raw_rows_per_s": round(bulk_result.get("raw_rows_per_s", 0.0), 1),
+        "bulk_fraction_of_raw": round(bulk_result["bulk_rows_per_s"] / bulk_result["raw_rows_per_s"], 3)
+        if bulk_result
+        else None,
+        "seconds": args.seconds,
+        "server_workers": args.server_workers,
+        "load_processes": args.load_processes,
+        "connections": args.connections * args.load_processes,
+        "cpus": os.cpu_count(),
+        "run_id": str(uuid.uuid4())[:8],
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
