@@ -101,7 +101,7 @@ def save_account_states(session: Session, states: Sequence[dict[str, Any]]) -> N
 
 
 def wallets_for_expiry(session: Session, *, scheme: str, year: int, after: uuid.UUID | None, limit: int) -> list[Any]:
-    """Wallets of a scheme-year with money left, locked in id order, a page at a time."""
+    """Wallets of a scheme-year with money left, a page at a time (not locked: the caller locks in id order)."""
     query = (
         select(*LOCK_COLUMNS)
         .where(
@@ -112,7 +112,6 @@ def wallets_for_expiry(session: Session, *, scheme: str, year: int, after: uuid.
         )
         .order_by(accounts.c.id)
         .limit(limit)
-        .with_for_update()
     )
     if after is not None:
         query = query.where(accounts.c.id > after)
@@ -140,7 +139,7 @@ def existing_and_resolutions(
     session: Session, ids: Sequence[uuid.UUID], pending_ids: Sequence[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, Any], dict[uuid.UUID, str]]:
     """One round trip: stored transfers with these ids, and how these pending transfers were resolved."""
-    condition = transfers.c.id.in_(list(ids))
+    condition: Any = transfers.c.id.in_(list(ids))
     if pending_ids:
         condition = condition | transfers.c.pending_id.in_(list(pending_ids))
     rows = session.execute(select(transfers).where(condition)).all()

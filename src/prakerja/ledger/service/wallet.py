@@ -320,12 +320,12 @@ def forfeit_wallet(
             ),
         )[0]
     source = wallet_or_404(session, participant_id)
-    repository.lock_accounts(session, [source.id])
+    sink = accounts.treasury(session, LedgerCode.training)
+    repository.lock_accounts(session, [source.id, sink.id])  # both, in the one global order
     available = accounts.get_account(session, source.id).available
     if available <= 0:
         return None
     code = TransferCode.forfeit_expiry if expiry else TransferCode.forfeit_revocation
-    sink = accounts.treasury(session, LedgerCode.training)
     transfer, created = _one(
         session,
         TransferCreate(
@@ -418,9 +418,19 @@ def year_end_expiry(session: Session, *, now: datetime, page: int = 10_000) -> i
         after: uuid.UUID | None = None
         total = 0
         while True:
-            rows = repository.wallets_for_expiry(session, scheme=scheme_name, year=year, after=after, limit=page)
-            if not rows:
+            candidates = repository.wallets_for_expiry(session, scheme=scheme_name, year=year, after=after, limit=page)
+            if not candidates:
                 break
+            # lock the page and the treasury together, in id order, then read the amounts under the locks
+            locked = repository.lock_accounts(session, [sink.id, *(c.id for c in candidates)])
+            rows = [
+                locked[c.id]
+                for c in candidates
+                if locked[c.id].credits_posted > locked[c.id].debits_posted + locked[c.id].debits_pending
+            ]
+            after = candidates[-1].id
+            if not rows:
+                continue
             batch = [
                 BatchTransfer(
                     id=rules.system_id("expiry", row.id, year, row.head_hash.hex()),
@@ -441,7 +451,6 @@ def year_end_expiry(session: Session, *, now: datetime, page: int = 10_000) -> i
                 raise
             forfeited += result.created
             total += sum(t.amount for t in batch)
-            after = rows[-1].id
         if total:
             audit.record(
                 session,

@@ -1,0 +1,350 @@
+"""Ledger benchmark: single transfers from concurrent clients, one hot account, batch posting, and a raw COPY
+reference, all in one run on one scratch database.
+
+    python benchmarks/ledger.py [--transfers N] [--clients C] [--single S] [--chunk K]
+
+Uses its own database: a new one on PRAKERJA_DATABASE_URL's server, or an embedded PostgreSQL under
+/tmp/prakerja-bench-ledger; migrated with Alembic and dropped at the end. Prints a table, then (last line) one
+JSON object. Not a test: nothing here asserts a duration."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from prakerja.db import normalise_url  # noqa: E402
+from prakerja.kit.ids import new_id  # noqa: E402
+from prakerja.kit.orm import Base  # noqa: E402,F401
+from prakerja.ledger.models import GENESIS, AccountKind, LedgerCode, TransferCode  # noqa: E402
+
+BIG = 10**15
+
+
+def _admin_url() -> str:
+    external = os.environ.get("PRAKERJA_DATABASE_URL")
+    if external:
+        return normalise_url(external)
+    from prakerja.pgembed import embedded_url
+
+    home = Path(os.environ.get("PRAKERJA_BENCH_HOME", "/tmp/prakerja-bench-ledger"))
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["PRAKERJA_HOME"] = str(home)
+    return embedded_url(home)
+
+
+def _copy_accounts(url: str, rows: list[tuple[Any, ...]]) -> None:
+    """Benchmark set-up only: accounts written straight with COPY (zero totals, genesis heads)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        raw: Any = conn.connection.driver_connection
+        with (
+            raw.cursor() as cur,
+            cur.copy(
+                "COPY ledger_accounts (id, ledger, kind, owner_type, owner_id, debits_must_not_exceed_credits,"
+                " credits_must_not_exceed_debits, closed, debits_pending, debits_posted, credits_pending, credits_posted,"
+                " head_hash, created_at) FROM STDIN (FORMAT BINARY)"
+            ) as copy,
+        ):
+            copy.set_types(
+                [
+                    "uuid",
+                    "int2",
+                    "text",
+                    "text",
+                    "text",
+                    "bool",
+                    "bool",
+                    "bool",
+                    "int8",
+                    "int8",
+                    "int8",
+                    "int8",
+                    "bytea",
+                    "timestamptz",
+                ]
+            )
+            from prakerja.kit.clock import utcnow
+
+            now = utcnow()
+            for account_id, ledger, kind, flagged in rows:
+                copy.write_row(
+                    (
+                        account_id,
+                        ledger,
+                        kind,
+                        "bench",
+                        str(account_id),
+                        flagged,
+                        False,
+                        False,
+                        0,
+                        0,
+                        0,
+                        0,
+                        GENESIS,
+                        now,
+                    )
+                )
+    engine.dispose()
+
+
+def _account(ledger: int = LedgerCode.training, kind: str = AccountKind.training_wallet.value, flagged: bool = True):  # type: ignore[no-untyped-def]
+    return (new_id(), int(ledger), kind, flagged)
+
+
+def _fund(url: str, source: uuid.UUID, targets: list[uuid.UUID], amount: int, chunk: int) -> None:
+    from prakerja.ledger import service
+    from prakerja.ledger.schemas import BatchTransfer
+
+    engine = create_engine(url)
+    for start in range(0, len(targets), chunk):
+        with Session(engine) as session:
+            service.post_batch(
+                session,
+                [
+                    BatchTransfer(new_id(), source, t, amount, TransferCode.allocate)
+                    for t in targets[start : start + chunk]
+                ],
+            )
+            session.commit()
+    engine.dispose()
+
+
+def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, Any]) -> tuple[int, int]:
+    """One client: its own connection, one transaction per transfer. Returns (posted, refused)."""
+    url, pairs, count, barrier, _ = args
+    from prakerja.kit.errors import DomainError
+    from prakerja.ledger import service
+    from prakerja.ledger.schemas import TransferCreate
+
+    engine = create_engine(url, pool_size=1)
+    posted = refused = 0
+    with Session(engine) as session:
+        session.execute(text("SELECT 1"))
+        session.commit()
+        barrier.wait()
+        for i in range(count):
+            debit, credit = pairs[i % len(pairs)]
+            spec = TransferCreate(
+                id=new_id(), debit_account_id=debit, credit_account_id=credit, amount=1, code=TransferCode.adjustment
+            )
+            try:
+                service.create_transfers(session, [spec])
+                session.commit()
+                posted += 1
+            except DomainError as error:
+                session.rollback()
+                if error.code != "insufficient_funds":
+                    raise
+                refused += 1
+    engine.dispose()
+    return posted, refused
+
+
+def _run_clients(url: str, per_client: list[list[tuple[uuid.UUID, uuid.UUID]]], count: int) -> tuple[float, int, int]:
+    ctx = mp.get_context("fork")
+    barrier = ctx.Manager().Barrier(len(per_client) + 1)
+    with ctx.Pool(len(per_client)) as pool:
+        result = pool.map_async(_single_client, [(url, pairs, count, barrier, None) for pairs in per_client])
+        barrier.wait()
+        started = time.perf_counter()
+        outcomes = result.get()
+        elapsed = time.perf_counter() - started
+    return elapsed, sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--transfers", type=int, default=1_000_000, help="transfers in the batch phase")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients for single transfers")
+    parser.add_argument("--single", type=int, default=16_000, help="single transfers in total (each phase)")
+    parser.add_argument("--chunk", type=int, default=100_000, help="transfers per batch transaction")
+    parser.add_argument("--skip-check", action="store_true", help="skip the full `ledger check` at the end")
+    options = parser.parse_args()
+    n, clients = options.transfers, options.clients
+    per_client = max(1, options.single // clients)
+
+    admin_url = _admin_url()
+    name = f"prakerja_bench_ledger_{os.getpid()}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    results: dict[str, Any] = {}
+    rows: list[tuple[str, str, str]] = []
+    try:
+        from prakerja import migrate
+        from prakerja.ledger import service
+
+        migrate.upgrade(url=url)
+
+        # --- set-up: a source, per-client pairs, a hot account ---------------------------------------------
+        source = _account(kind=AccountKind.treasury.value, flagged=False)
+        pairs = [(_account(), _account()) for _ in range(clients)]
+        hot = _account()
+        hot_targets = [_account() for _ in range(clients)]
+        _copy_accounts(url, [source, hot, *[a for p in pairs for a in p], *hot_targets])
+        _fund(url, source[0], [p[0][0] for p in pairs], BIG, 1000)
+        hot_budget = (per_client * clients) // 2  # half the attempts must be refused
+        _fund(url, source[0], [hot[0]], hot_budget, 1000)
+
+        # --- single transfers, distinct accounts ---------------------------------------------------------------
+        elapsed, posted, refused = _run_clients(url, [[(p[0][0], p[1][0])] for p in pairs], per_client)
+        results["single_tps"] = round(posted / elapsed)
+        rows.append(("single, distinct accounts", f"{posted:,} in {elapsed:.2f} s", f"{posted / elapsed:,.0f}/s"))
+
+        # --- single transfers, one hot account -----------------------------------------------------------------
+        elapsed, posted, refused = _run_clients(url, [[(hot[0], t[0])] for t in hot_targets], per_client)
+        results["hot_tps"] = round((posted + refused) / elapsed)
+        engine = create_engine(url)
+        with Session(engine) as session:
+            hot_account = service.get_account(session, hot[0])
+        results["hot_final_balance"] = hot_account.balance
+        results["hot_correct"] = (
+            posted == hot_budget and hot_account.balance == 0 and refused == per_client * clients - hot_budget
+        )
+        rows.append(
+            (
+                "single, one hot account",
+                f"{posted:,} posted + {refused:,} refused in {elapsed:.2f} s",
+                f"{(posted + refused) / elapsed:,.0f}/s",
+            )
+        )
+
+        # --- batch posting: a payout run ------------------------------------------------------------------------
+        budget = _account(ledger=LedgerCode.cash, kind=AccountKind.treasury.value, flagged=False)
+        run = _account(ledger=LedgerCode.cash, kind=AccountKind.payouts_in_flight.value)
+        payables = [_account(ledger=LedgerCode.cash, kind=AccountKind.incentive_payable.value) for _ in range(n)]
+        _copy_accounts(url, [budget, run, *payables])
+        started = time.perf_counter()
+        _fund(url, budget[0], [p[0] for p in payables], 600_000, options.chunk)
+        fund_elapsed = time.perf_counter() - started
+        rows.append(
+            ("batch: budget -> payables (1 hot debit)", f"{n:,} in {fund_elapsed:.2f} s", f"{n / fund_elapsed:,.0f}/s")
+        )
+
+        from prakerja.ledger.schemas import BatchTransfer
+
+        batch = [
+            BatchTransfer(new_id(), p[0], run[0], 600_000, TransferCode.payout, "payout_run", "bench") for p in payables
+        ]
+        chunk_times = []
+        started = time.perf_counter()
+        for start in range(0, n, options.chunk):
+            t0 = time.perf_counter()
+            with Session(engine) as session:
+                service.post_batch(session, batch[start : start + options.chunk])
+                session.commit()
+            chunk_times.append(time.perf_counter() - t0)
+        batch_elapsed = time.perf_counter() - started
+        results["batch_tps"] = round(n / batch_elapsed)
+        rows.append(
+            (
+                "batch: payables -> payout run (1 hot credit)",
+                f"{n:,} in {batch_elapsed:.2f} s",
+                f"{n / batch_elapsed:,.0f}/s",
+            )
+        )
+
+        # a retried payout run: nothing posts twice
+        t0 = time.perf_counter()
+        with Session(engine) as session:
+            retry = service.post_batch(session, batch[: options.chunk])
+            session.commit()
+        results["batch_retry_created"] = retry.created
+        rows.append(
+            (
+                "batch retry (same ids)",
+                f"{retry.existing:,} existing, {retry.created} created",
+                f"{time.perf_counter() - t0:.2f} s",
+            )
+        )
+
+        # --- reference: raw COPY of the same number of rows into a bare table -------------------------------------
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE bench_raw (id uuid, debit uuid, credit uuid, amount bigint, code text, ref text,"
+                    " created_at timestamptz)"
+                )
+            )
+        from prakerja.kit.clock import utcnow
+
+        now = utcnow()
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            raw: Any = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy("COPY bench_raw FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(["uuid", "uuid", "uuid", "int8", "text", "text", "timestamptz"])
+                for t in batch:
+                    copy.write_row((t.id, t.debit_account_id, t.credit_account_id, t.amount, "payout", "bench", now))
+        raw_elapsed = time.perf_counter() - started
+        results["raw_copy_rows_per_s"] = round(n / raw_elapsed)
+        rows.append(("reference: raw COPY, bare table", f"{n:,} in {raw_elapsed:.2f} s", f"{n / raw_elapsed:,.0f}/s"))
+
+        # --- invariants -----------------------------------------------------------------------------------------
+        with engine.connect() as conn:
+            results["overdrafts"] = conn.execute(
+                text(
+                    "SELECT count(*) FROM ledger_accounts WHERE (debits_must_not_exceed_credits AND"
+                    " debits_pending + debits_posted > credits_posted) OR (credits_must_not_exceed_debits AND"
+                    " credits_pending + credits_posted > debits_posted) OR debits_posted < 0 OR credits_posted < 0"
+                )
+            ).scalar_one()
+            results["sum_zero"] = not conn.execute(
+                text(
+                    "SELECT 1 FROM ledger_accounts GROUP BY ledger HAVING sum(debits_posted) <> sum(credits_posted)"
+                    " OR sum(debits_pending) <> sum(credits_pending)"
+                )
+            ).first()
+            results["transfers_total"] = conn.execute(text("SELECT count(*) FROM ledger_transfers")).scalar_one()
+        if not options.skip_check:
+            t0 = time.perf_counter()
+            with Session(engine) as session:
+                report = service.check(session)
+            results["check_ok"] = report.ok
+            rows.append(
+                (
+                    "ledger check (all rules, set-based)",
+                    f"{report.transfers:,} transfers",
+                    f"{time.perf_counter() - t0:.2f} s",
+                )
+            )
+        results["batch_chunk_s_median"] = round(statistics.median(chunk_times), 3)
+        results["batch_vs_raw_copy"] = round(results["batch_tps"] / results["raw_copy_rows_per_s"], 3)
+        results.update({"transfers": n, "clients": clients, "single_per_client": per_client, "chunk": options.chunk})
+        engine.dispose()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'phase':<{width}}  {'work':<42}  rate")
+    for phase, work, rate in rows:
+        print(f"{phase:<{width}}  {work:<42}  {rate}")
+    print(
+        f"overdrafts: {results['overdrafts']}   sum zero per ledger: {results['sum_zero']}   "
+        f"hot account correct: {results['hot_correct']}   check: {results.get('check_ok', 'skipped')}"
+    )
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
