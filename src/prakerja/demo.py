@@ -9,6 +9,7 @@ from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
 from prakerja.db import unit_of_work
+from prakerja.ledger.demo import seed as seed_ledger
 from prakerja.registration.demo import seed_for_email as seed_registration
 from prakerja.selection.demo import seed as seed_selection
 
@@ -46,4 +47,6 @@ def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
         seed_registration(session, DEMO_ACCOUNTS[0][1])  # a verified applicant profile + Dukcapil population
     with unit_of_work() as session:
         seed_selection(session, demo_applicant_email=DEMO_ACCOUNTS[0][1])  # an announced wave + an open one
+    with unit_of_work() as session:
+        seed_ledger(session, DEMO_ACCOUNTS[0][1])  # a funded training wallet with two purchases
     return [(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS]

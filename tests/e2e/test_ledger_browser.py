@@ -1,0 +1,52 @@
+"""The participant's training balance in a real browser, in Indonesian."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from prakerja.kit.ids import new_id
+from prakerja.ledger import service
+from tests.ledger.conftest import OFFICER, SCHEME, YEAR, allocate
+from tests.web.test_shell import PASSWORD, create_account
+
+pytestmark = pytest.mark.browser
+
+
+def test_balance_page_in_indonesian(page, live_server: str, session: Session) -> None:  # type: ignore[no-untyped-def]
+    create_account(session)
+    participant = session.execute(text("SELECT id FROM auth_accounts")).scalar_one()
+    allocate(session)
+    service.fund_wallet(
+        session, transfer_id=new_id(), participant_id=participant, scheme=SCHEME, year=YEAR, actor=OFFICER
+    )
+    from datetime import timedelta
+
+    service.authorise_purchase(
+        session,
+        transfer_id=new_id(),
+        participant_id=participant,
+        institution_id=new_id(),
+        amount=750_000,
+        purchase_ref="kursus-1",
+        timeout=timedelta(hours=1),
+        actor=OFFICER,
+    )
+    session.commit()
+
+    page.goto(live_server + "/masuk")
+    page.get_by_label("E-mail").fill("siti@example.org")
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.get_by_role("button", name="Masuk").click()
+    page.wait_for_url("**/dasbor")
+    card = page.locator("#section-card")
+    assert "Saldo pelatihan: Rp2.750.000" in card.inner_text()
+    card.get_by_role("link", name="Buka").click()
+    page.wait_for_url("**/dasbor/saldo")
+    assert page.get_attribute("html", "lang") == "id"
+    assert page.get_by_role("heading", level=1).inner_text() == "Saldo pelatihan"
+    assert page.get_by_test_id("available").inner_text() == "Rp2.750.000"
+    assert page.get_by_test_id("pending").inner_text() == "Rp750.000"
+    table = page.get_by_role("table").inner_text()
+    assert "Saldo pelatihan diterima" in table and "Pembelian menunggu konfirmasi" in table
