@@ -56,8 +56,8 @@ def _copy_accounts(url: str, rows: list[tuple[Any, ...]]) -> None:
             raw.cursor() as cur,
             cur.copy(
                 "COPY ledger_accounts (id, ledger, kind, owner_type, owner_id, debits_must_not_exceed_credits,"
-                " credits_must_not_exceed_debits, closed, debits_pending, debits_posted, credits_pending, credits_posted,"
-                " head_hash, created_at) FROM STDIN (FORMAT BINARY)"
+                " credits_must_not_exceed_debits, closed, debits_pending, debits_posted, credits_pending,"
+                " credits_posted, head_hash, created_at) FROM STDIN (FORMAT BINARY)"
             ) as copy,
         ):
             copy.set_types(
