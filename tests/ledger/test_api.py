@@ -15,6 +15,7 @@ from prakerja.auth.models import Role
 from prakerja.kit.idempotency import lock_id
 from prakerja.kit.ids import new_id
 from prakerja.ledger import service
+from prakerja.ledger.schemas import TransferCreate
 from tests.ledger.conftest import OFFICER, SCHEME, YEAR, allocate
 from tests.ledger.test_service import snapshot
 from tests.web.test_shell import create_account, login
@@ -104,13 +105,36 @@ class TestBadInput:
         admin(client, session)
         allocate(session)
         wallet = service.wallet(session, new_id()) or service.training_wallet(session, new_id())
+        budget = service.state_budget(session, scheme=SCHEME, year=YEAR, ledger=1)  # type: ignore[arg-type]
+        cash = service.incentive_payable(session, new_id())
+        closed = service.training_wallet(session, new_id())
+        service.close_account(session, closed.id, actor=OFFICER, reason="tutup")
+        pending = service.create_transfers(
+            session,
+            [
+                TransferCreate(
+                    id=new_id(),
+                    debit_account_id=budget.id,
+                    credit_account_id=wallet.id,
+                    amount=5,
+                    code="adjustment",
+                    mode="pending",
+                )
+            ],  # type: ignore[arg-type]
+        )[0]
+        service.create_transfers(
+            session,
+            [TransferCreate(id=new_id(), pending_id=pending.id, code="adjustment", mode="void_pending")],  # type: ignore[arg-type]
+        )
         session.commit()
         before = snapshot(session)
-        budget = service.state_budget(session, scheme=SCHEME, year=YEAR, ledger=1)  # type: ignore[arg-type]
         cases = [
             ({"debit_account_id": str(budget.id), "credit_account_id": str(new_id())}, 404, "account_not_found"),
             ({"debit_account_id": str(wallet.id), "credit_account_id": str(budget.id)}, 409, "insufficient_funds"),
             ({"debit_account_id": str(wallet.id), "credit_account_id": str(wallet.id)}, 400, "same_account"),
+            ({"debit_account_id": str(budget.id), "credit_account_id": str(cash.id)}, 400, "ledger_mismatch"),
+            ({"debit_account_id": str(budget.id), "credit_account_id": str(closed.id)}, 409, "account_closed"),
+            ({"pending_id": str(pending.id), "mode": "post_pending", "amount": None}, 409, "pending_already_voided"),
         ]
         for index, (fields, status, code) in enumerate(cases):
             body = {"transfers": [{"id": str(new_id()), "amount": 10, "code": "adjustment", **fields}]}
