@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -170,7 +171,7 @@ def _raw_sort(engine: Engine, wave_id: uuid.UUID) -> float:
         started = time.perf_counter()
         conn.execute(
             text(
-                "CREATE TEMP TABLE bench_sorted AS SELECT stratum, tier, entry_hash, "
+                "CREATE TEMP TABLE bench_sorted ON COMMIT DROP AS SELECT stratum, tier, entry_hash, "
                 "row_number() OVER (PARTITION BY stratum ORDER BY tier, sha256(:seed || entry_hash), entry_hash) "
                 "AS rank "
                 "FROM waves_entries WHERE wave_id = :w"
@@ -221,10 +222,16 @@ def main() -> None:
     details: list[dict[str, Any]] = []
     folder = root
     try:
+        setup = time.perf_counter()
+        wave_id = _seed_wave(engine, args.applicants, strata)
+        print(f"{args.applicants:,} eligible entries seeded in {time.perf_counter() - setup:.1f}s (not timed)")
         for run in range(args.runs):
-            setup = time.perf_counter()
-            wave_id = _seed_wave(engine, args.applicants, strata)
-            print(f"run {run + 1}: {args.applicants:,} eligible entries seeded in {time.perf_counter() - setup:.1f}s")
+            if run:  # the same entries again: back to a closed wave without a draw, a fresh folder
+                with engine.begin() as conn:
+                    conn.execute(text("DELETE FROM selection_results WHERE wave_id = :w"), {"w": wave_id})
+                    conn.execute(text("DELETE FROM selection_draws WHERE wave_id = :w"), {"w": wave_id})
+                    conn.execute(text("UPDATE waves_waves SET state = 'closed' WHERE id = :w"), {"w": wave_id})
+                shutil.rmtree(folder)
             sorts.append(_raw_sort(engine, wave_id))
             seconds, folder, detail = _timed_run(engine, wave_id, root)
             times.append(seconds)
@@ -233,14 +240,6 @@ def main() -> None:
                 f"run {run + 1}: commitment {detail['commit_seconds']}s + draw and persistence "
                 f"{detail['draw_seconds']}s = {seconds:.2f}s; raw PostgreSQL sort {sorts[-1]:.2f}s"
             )
-            if run + 1 < args.runs:
-                with engine.begin() as conn:
-                    conn.execute(
-                        text(
-                            "TRUNCATE waves_waves, waves_entries, waves_quotas, selection_draws, "
-                            "selection_results, auth_accounts CASCADE"
-                        )
-                    )
         verified = _verify(folder)
     finally:
         engine.dispose()
