@@ -321,7 +321,7 @@ def main() -> None:
     parser.add_argument("--bulk-rows", type=int, default=1_000_000, help="offline records to import (default 1e6)")
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
-    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections per load process")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load process")
     parser.add_argument("--bare-seconds", type=float, default=None, help="bare reference load (default S/3, >= 10)")
     args = parser.parse_args()
 

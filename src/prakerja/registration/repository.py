@@ -385,8 +385,8 @@ def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: d
     result = session.execute(
         text(
             f"INSERT INTO registration_applicants ({names}, identity_status, created_at, updated_at) "
-            f"SELECT DISTINCT ON (nik_index) {names}, :status, :now, :now FROM registration_applicant_stage "
-            "ORDER BY nik_index ON CONFLICT (nik_index) DO NOTHING"
+            f"SELECT {names}, :status, :now, :now FROM registration_applicant_stage "
+            "ON CONFLICT (nik_index) DO NOTHING"  # also skips repeats inside the file
         ),
         {"status": status, "now": now},
     )
