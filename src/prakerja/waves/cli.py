@@ -136,6 +136,20 @@ def quotas(
     console.print(f"{len(result)} strata, total {sum(result.values())}")
 
 
+@app.command("tiers")
+def tiers(
+    wave: WaveArg,
+    tiers_file: Annotated[Path, typer.Argument(help='JSON: [{"name", "whitelist_types": [...], "regencies": [...]}]')],
+) -> None:
+    """Set the ordered priority tiers (e.g. laid-off workers; the extreme-poverty regencies) before closing."""
+    from prakerja.waves import service
+
+    wave_id = _wave_id(wave)
+    data = json.loads(tiers_file.read_text(encoding="utf-8"))
+    updated = _run(lambda s: service.set_priority_tiers(s, wave_id, data, actor=CLI_ACTOR))
+    console.print(f"{len(updated.priority_tiers)} priority tiers set")
+
+
 @app.command("open")
 def open_(wave: WaveArg) -> None:
     """Open a draft wave for joining."""
