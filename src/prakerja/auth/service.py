@@ -94,11 +94,8 @@ def end_session(session: Session, token: str) -> None:
 
 
 def resolve_session(session: Session, token: str) -> CurrentAccount | None:
-    found = repository.login_session(session, rules.token_hash(token))
-    if found is None or found.revoked_at is not None or found.expires_at <= utcnow():
-        return None
-    account = repository.account(session, found.account_id)
-    if account is None or not account.is_active:
+    account = repository.account_for_session(session, rules.token_hash(token), utcnow())
+    if account is None:
         return None
     return CurrentAccount(id=account.id, role=account.role, display_name=account.display_name)
 

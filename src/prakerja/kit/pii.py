@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import os
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -27,11 +28,17 @@ class PiiError(Exception):
     pass
 
 
+@lru_cache(maxsize=64)
+def _cipher(key: bytes) -> AESGCM:
+    """One cipher object per key (building it is most of the cost of a small encryption)."""
+    return AESGCM(key)
+
+
 def encrypt(plaintext: str, context: str, keys: KeyMaterial | None = None) -> bytes:
     keys = keys or get_keys()
     kid = keys.pii_active_key.encode()
     nonce = os.urandom(12)
-    sealed = AESGCM(keys.pii_keys[keys.pii_active_key]).encrypt(nonce, plaintext.encode(), context.encode())
+    sealed = _cipher(keys.pii_keys[keys.pii_active_key]).encrypt(nonce, plaintext.encode(), context.encode())
     return bytes([_VERSION, len(kid)]) + kid + nonce + sealed
 
 
@@ -49,7 +56,7 @@ def decrypt(blob: bytes, context: str, keys: KeyMaterial | None = None) -> str:
     start = 2 + blob[1]
     nonce, sealed = blob[start : start + 12], blob[start + 12 :]
     try:
-        return AESGCM(keys.pii_keys[kid]).decrypt(nonce, sealed, context.encode()).decode()
+        return _cipher(keys.pii_keys[kid]).decrypt(nonce, sealed, context.encode()).decode()
     except InvalidTag:
         raise PiiError("personal data failed authentication") from None
 
@@ -63,7 +70,7 @@ def blind_index(value: str, context: str, keys: KeyMaterial | None = None) -> by
     """HMAC-SHA256 over the normalised value, domain-separated by ``context`` (e.g. ``"nik"``)."""
     keys = keys or get_keys()
     message = context.encode() + b"\x00" + normalise(value).encode()
-    return hmac.new(keys.blind_index_key, message, hashlib.sha256).digest()
+    return hmac.digest(keys.blind_index_key, message, hashlib.sha256)
 
 
 def mask(value: str, visible: int = 4) -> str:
