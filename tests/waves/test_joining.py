@@ -153,7 +153,12 @@ class TestQuotas:
         service.set_quotas(session, wave.id, {"3201": 10}, method="csv", actor=PMO)
         session.commit()
         audits = session.scalar(select(func.count()).select_from(AuditEntry))
-        for table, code in (({"3201": 5, "0000": 5}, "quota_unknown_region"), ({"3201": -1}, "quota_negative")):
+        cases = (
+            ({"3201": 5, "0000": 5}, "quota_unknown_region"),
+            ({"3201": 5, "3299": 5}, "quota_unknown_region"),  # well shaped, but no such regency in Jawa Barat
+            ({"3201": -1}, "quota_negative"),
+        )
+        for table, code in cases:
             with pytest.raises(DomainError) as caught:
                 service.set_quotas(session, wave.id, table, method="csv", actor=PMO)
             assert caught.value.code == "invalid_quotas" and caught.value.status_code == 422

@@ -444,7 +444,4 @@ def region_check(level: StratumLevel) -> RegionCheck | None:
     """Whether a code is a real province/regency, from the registration domain's region list."""
     from prakerja.registration import service as registration
 
-    known = getattr(registration, "region_exists", None)
-    if known is None:
-        return None
-    return lambda code: bool(known(code))
+    return registration.region_exists

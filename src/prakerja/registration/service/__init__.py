@@ -1,10 +1,12 @@
 """Registration use cases. Other domains call only what is re-exported here (and ``record_signal``).
 
 The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applicant_for_account`,
-:func:`snapshots`, :func:`list_types_for`, :func:`whitelist_types_for`, :func:`nik_index`."""
+:func:`snapshots`, :func:`list_types_for`, :func:`whitelist_types_for`, :func:`nik_index`,
+:func:`region_exists`."""
 
 from prakerja.registration.service import ability, accounts, bulk, checks, identity, integrity, lists, officers
 from prakerja.registration.service.integrity import record_signal
+from prakerja.registration.service.regions import region_exists
 from prakerja.registration.service.snapshots import (
     ApplicantSnapshot,
     applicant_for_account,
@@ -30,6 +32,7 @@ __all__ = [
     "nik_index",
     "officers",
     "record_signal",
+    "region_exists",
     "snapshots",
     "whitelist_types_for",
 ]
