@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from prakerja.kit.ids import new_id
 from prakerja.ledger import service
 from tests.ledger.conftest import OFFICER, SCHEME, YEAR, allocate
+from tests.registration.factories import create_applicant
 from tests.web.test_shell import PASSWORD, create_account
 
 pytestmark = pytest.mark.browser
@@ -16,7 +17,8 @@ pytestmark = pytest.mark.browser
 
 def test_balance_page_in_indonesian(page, live_server: str, session: Session) -> None:  # type: ignore[no-untyped-def]
     create_account(session)
-    participant = session.execute(text("SELECT id FROM auth_accounts")).scalar_one()
+    account_id = session.execute(text("SELECT id FROM auth_accounts")).scalar_one()
+    participant = create_applicant(session, account_id=account_id).applicant_id  # wallets belong to the person
     allocate(session)
     service.fund_wallet(
         session, transfer_id=new_id(), participant_id=participant, scheme=SCHEME, year=YEAR, actor=OFFICER

@@ -18,6 +18,7 @@ from prakerja.ledger import service
 from prakerja.ledger.schemas import TransferCreate
 from tests.ledger.conftest import OFFICER, SCHEME, YEAR, allocate
 from tests.ledger.test_service import snapshot
+from tests.registration.factories import create_applicant
 from tests.web.test_shell import create_account, login
 
 
@@ -181,7 +182,8 @@ def test_transfer_audited_and_history(client: TestClient, session: Session) -> N
 class TestParticipantPage:
     def test_balance_and_history_in_indonesian(self, client: TestClient, session: Session) -> None:
         create_account(session)
-        participant = session.execute(text("SELECT id FROM auth_accounts")).scalar_one()
+        account_id = session.execute(text("SELECT id FROM auth_accounts")).scalar_one()
+        participant = create_applicant(session, account_id=account_id).applicant_id  # wallets belong to the person
         allocate(session)
         service.fund_wallet(
             session, transfer_id=new_id(), participant_id=participant, scheme=SCHEME, year=YEAR, actor=OFFICER

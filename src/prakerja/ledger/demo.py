@@ -1,4 +1,4 @@
-"""Demo data: the demo applicant is a recipient with a funded wallet, one captured purchase and one awaiting
+"""Demo data: the demo applicant, a recipient of the demo wave, has one captured purchase and one awaiting
 confirmation. Idempotent: deterministic transfer ids, and nothing is done once the wallet exists."""
 
 from __future__ import annotations
@@ -11,38 +11,30 @@ from sqlalchemy.orm import Session
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account
-from prakerja.kit.clock import clock
 from prakerja.ledger import service
 from prakerja.ledger.rules import system_id
+from prakerja.registration import service as registration
 
 DEMO_SCHEME = "2023-normal"
 DEMO_INSTITUTION = "lembaga-demo"
 
 
 def seed(session: Session, applicant_email: str) -> None:
-    applicant = session.scalars(
+    """Two purchases from the demo applicant's wallet, once the lottery has made them a recipient (the wallet is
+    funded by the announcement, through the ledger). Nothing happens for a person without a wallet."""
+    account_id = session.scalars(
         select(Account.id).where(Account.email_index == auth.email_index(applicant_email))
     ).first()
-    if applicant is None or service.wallet(session, applicant) is not None:
+    if account_id is None:
         return
+    person = registration.applicant_for_account(session, account_id)
+    if person is None:
+        return
+    applicant = person.applicant_id
+    found = service.wallet(session, applicant)
+    if found is None or service.history(session, found.id, limit=2)[1:]:
+        return  # not a recipient, or the purchases are already there
     system = Actor.system()
-    year = clock.today_jakarta().year
-    service.allocate_budget(
-        session,
-        transfer_id=system_id("demo", "budget", year),
-        scheme=DEMO_SCHEME,
-        year=year,
-        amount=1_000 * 3_500_000,
-        actor=system,
-    )
-    service.fund_wallet(
-        session,
-        transfer_id=system_id("demo", "fund", applicant),
-        participant_id=applicant,
-        scheme=DEMO_SCHEME,
-        year=year,
-        actor=system,
-    )
     first = service.authorise_purchase(
         session,
         transfer_id=system_id("demo", "purchase", 1, applicant),

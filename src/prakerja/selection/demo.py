@@ -3,7 +3,6 @@ took part), and an open wave to join. Synthetic people only; idempotent."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import uuid
 from datetime import timedelta
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
-from prakerja.kit.clock import utcnow
+from prakerja.kit.clock import clock, utcnow
 from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
@@ -21,17 +20,27 @@ from prakerja.registration import service as registration
 from prakerja.registration.models import Applicant, IdentityStatus
 from prakerja.selection import service as selection
 from prakerja.waves import service as waves
-from prakerja.waves.models import WaveState
 
 DEMO_TITLE = "Gelombang Demo 1"
-REGENCIES = ("3201", "3273", "5171")
+OTHER_REGENCIES = ("3273", "5171")
 PEOPLE = 36
 SYSTEM = Actor(id=None, role="demo")
+DEMO_PERSON = 1
+"""The synthetic civil-registry person the registration demo gives the demo applicant."""
+
+
+def _regencies() -> tuple[str, ...]:
+    """The demo applicant's own regency first, so their stratum is in the wave."""
+    from prakerja.simulators import dukcapil
+
+    own = str(dukcapil.person(DEMO_PERSON)["regency"])
+    return (own, *(r for r in OTHER_REGENCIES if r != own))
 
 
 def _synthetic_applicant(session: Session, index: int) -> uuid.UUID:
     """A verified synthetic person (never a real NIK: serials 9000+ in a fixed birth date)."""
-    regency = REGENCIES[index % len(REGENCIES)]
+    regencies = _regencies()
+    regency = regencies[index % len(regencies)]
     nik = f"{regency}011505{90 + index % 5:02d}{9000 + index:04d}"[:16]
     kk = f"{regency}01{9_000_000 + index:010d}"[:16]
     email = f"demo-peserta-{index:03d}@demo.prakerja.id"
@@ -98,6 +107,7 @@ def seed(session: Session, *, demo_applicant_email: str) -> None:
     demo_account = next((a.id for a in session.query(Account).filter(Account.email_index == demo).limit(1)), None)
     if demo_account is not None and registration.applicant_for_account(session, demo_account) is not None:
         accounts.append(demo_account)
+        _whitelist_as_laid_off(session, demo_account)  # priority tier 0: the demo applicant becomes a recipient
     for account_id in accounts:
         waves.join(session, account_id=account_id, wave_id=first.id, consent=True)
     waves.close_wave(session, first.id, actor=SYSTEM)
@@ -108,7 +118,7 @@ def seed(session: Session, *, demo_applicant_email: str) -> None:
     )
     value = hashlib.sha256(f"prakerja demo {now.date()}".encode()).hexdigest()
     selection.seed(session, first.id, reference=reference, value=value, actor=SYSTEM)
-    year = datetime.datetime.now(datetime.UTC).year
+    year = clock.today_jakarta().year
     for budget_year in (year, year + 1):
         ledger.allocate_budget(
             session,
@@ -131,4 +141,19 @@ def seed(session: Session, *, demo_applicant_email: str) -> None:
         actor=SYSTEM,
     )
     waves.open_wave(session, second.id, actor=SYSTEM)
-    assert waves.get_wave(session, first.id).state is WaveState.announced
+
+
+def _whitelist_as_laid_off(session: Session, account_id: uuid.UUID) -> None:
+    """Through the same import the labour ministry's list uses, with its provenance."""
+    nik = session.query(Applicant.nik).filter(Applicant.account_id == account_id).scalar()
+    registration.lists.import_list(
+        session,
+        data=f"nik\n{nik}\n".encode(),
+        filename="demo-korban-phk.csv",
+        list_type="laid_off",
+        source="Data demo (Kemnaker)",
+        as_of=clock.today_jakarta().date(),
+        mode="merge",
+        actor=SYSTEM,
+        via="cli",
+    )
