@@ -51,9 +51,10 @@ def verify_identity(check_id: str) -> str | None:
     return run_check(uuid.UUID(check_id), registry())
 
 
+@app.periodic(cron="*/15 * * * *")
 @app.task(name="registration.scan_integrity", queueing_lock="registration.scan_integrity")
 def scan_integrity(timestamp: int | None = None) -> int:
-    """Raise integrity flags. Scheduled by the operator (cron: ``prakerja registration scan-integrity``) until
-    periodic tasks can run in the in-process worker."""
+    """Raise integrity flags every 15 minutes (also ``prakerja registration scan-integrity`` by hand).
+    Safe to run repeatedly: existing flags are refreshed, not duplicated."""
     with unit_of_work() as session:
         return integrity.scan(session)
