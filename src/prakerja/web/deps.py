@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
 from prakerja.auth.models import Role
-from prakerja.db import session_factory
+from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError, Forbidden, Unauthenticated
 
 SESSION_COOKIE = "prakerja_session"
@@ -21,15 +21,8 @@ CSRF_FIELD = "csrf_token"
 
 def _db_session() -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back if it raises."""
-    session = session_factory()()
-    try:
+    with unit_of_work() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 DbSession = Annotated[Session, Depends(_db_session, scope="function")]
