@@ -394,6 +394,22 @@ class TestCheck:
         problems = service.check(session).problems
         assert any("differ" in p for p in problems)
 
+    def test_transfer_on_unknown_account_detected(self, session: Session, program: Program) -> None:
+        _tamper(session, f"UPDATE ledger_transfers SET debit_account_id = '{new_id()}' WHERE code = 'fund'")
+        problems = service.check(session).problems
+        assert any("does not exist" in p for p in problems)
+
+    def test_batch_refuses_unknown_account(self, session: Session, program: Program) -> None:
+        from prakerja.ledger.errors import AccountNotFound
+        from prakerja.ledger.schemas import BatchTransfer
+
+        before = snapshot(session)
+        with pytest.raises(AccountNotFound):
+            service.post_batch(
+                session, [BatchTransfer(new_id(), program.wallet.id, new_id(), 1, TransferCode.adjustment)]
+            )
+        assert snapshot(session) == before
+
 
 class TestBatch:
     def _payables(self, session: Session, n: int) -> tuple[list[uuid.UUID], uuid.UUID]:

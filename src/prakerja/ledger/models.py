@@ -186,8 +186,11 @@ class LedgerTransfer(Base):
     mode: Mapped[TransferMode] = mapped_column(
         Enum(TransferMode, name="ledger_transfer_mode", native_enum=False, length=16)
     )
-    debit_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
-    credit_account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
+    debit_account_id: Mapped[uuid.UUID]
+    """No foreign key (one trigger query per row on the batch path): every writer locks the accounts first and
+    refuses unknown ones, accounts are never deleted, and ``ledger check`` reports a transfer on an unknown
+    account (migration 0006)."""
+    credit_account_id: Mapped[uuid.UUID]
     amount: Mapped[int] = mapped_column(BigInteger)
     """Whole rupiah, > 0."""
     pending_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_transfers.id"))

@@ -278,6 +278,12 @@ CHECK_QUERIES: dict[str, str] = {
            OR a.credits_pending <> coalesce(s.cp, 0) OR a.credits_posted <> coalesce(s.cpo, 0)
         LIMIT 20
     """,
+    "unknown_accounts": """
+        SELECT t.id FROM ledger_transfers t
+        WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = t.debit_account_id)
+           OR NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.id = t.credit_account_id)
+        LIMIT 20
+    """,
     "resolved_twice": """
         SELECT pending_id FROM ledger_transfers WHERE pending_id IS NOT NULL
         GROUP BY pending_id HAVING count(*) > 1 LIMIT 20
@@ -379,10 +385,12 @@ def batch_lock_accounts(session: Session, ids: Iterable[uuid.UUID]) -> list[tupl
             copy.set_types(["uuid"])
             for account_id in ids:
                 copy.write_row((account_id,))
+        # binary results: uuids, bytea and integers arrive without text parsing
         cur.execute(
             "SELECT a.id, a.ledger, a.debits_must_not_exceed_credits, a.credits_must_not_exceed_debits, a.closed,"
             " a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.head_hash"
-            " FROM ledger_accounts a WHERE a.id IN (SELECT id FROM ledger_batch_ids) ORDER BY a.id FOR UPDATE OF a"
+            " FROM ledger_accounts a WHERE a.id IN (SELECT id FROM ledger_batch_ids) ORDER BY a.id FOR UPDATE OF a",
+            binary=True,
         )
         return list(cur.fetchall())
 
@@ -399,7 +407,8 @@ def batch_existing(session: Session, ids: Iterable[uuid.UUID]) -> list[tuple[Any
                 copy.write_row((tid,))
         cur.execute(
             "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.code, t.ref_type, t.ref_id, t.mode"
-            " FROM ledger_transfers t WHERE t.id IN (SELECT id FROM ledger_batch_tids)"
+            " FROM ledger_transfers t WHERE t.id IN (SELECT id FROM ledger_batch_tids)",
+            binary=True,
         )
         return list(cur.fetchall())
 

@@ -57,6 +57,7 @@ def program_totals(session: Session, *, scheme: str, year: int) -> ProgramTotals
 _CHECKS = {
     "sum_zero": "ledger {0}: debits and credits differ (posted {1}, pending {2})",
     "totals": "account {0}: totals differ from the sum of its transfers",
+    "unknown_accounts": "transfer {0}: debits or credits an account that does not exist",
     "resolved_twice": "pending transfer {0}: resolved more than once",
     "resolves_non_pending": "transfer {0}: resolves something that is not a matching pending transfer",
     "hash": "transfer {0}: content does not match its hash (row edited)",
