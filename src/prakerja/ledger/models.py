@@ -207,3 +207,15 @@ class LedgerTransfer(Base):
     credit_prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     """SHA-256 over both previous heads and the canonical form of this row (rules.canonical)."""
+
+
+class EmptyForfeit(Base):
+    """A forfeit that found nothing to forfeit. Kept under its transfer id so that a retry of the same forfeit
+    returns the same "nothing" instead of taking money that arrived in the meantime. Append-only."""
+
+    __tablename__ = "ledger_empty_forfeits"
+
+    transfer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    """The id the caller gave the forfeit."""
+    participant_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

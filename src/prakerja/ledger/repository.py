@@ -12,7 +12,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from prakerja.ledger.models import AccountKind, LedgerAccount, LedgerTransfer, TransferMode
+from prakerja.ledger.models import AccountKind, EmptyForfeit, LedgerAccount, LedgerTransfer, TransferMode
 
 accounts = cast(Table, LedgerAccount.__table__)
 transfers = cast(Table, LedgerTransfer.__table__)
@@ -439,3 +439,15 @@ def batch_apply_deltas(session: Session, deltas: Iterable[tuple[uuid.UUID, int, 
             " credits_posted = a.credits_posted + d.credits, head_hash = d.head"
             " FROM ledger_batch_deltas d WHERE a.id = d.id"
         )
+
+
+def empty_forfeit_exists(session: Session, transfer_id: uuid.UUID) -> bool:
+    return session.get(EmptyForfeit, transfer_id) is not None
+
+
+def record_empty_forfeit(session: Session, transfer_id: uuid.UUID, participant_id: str, now: datetime) -> None:
+    session.execute(
+        pg_insert(EmptyForfeit)
+        .values(transfer_id=transfer_id, participant_id=participant_id, created_at=now)
+        .on_conflict_do_nothing(index_elements=["transfer_id"])
+    )

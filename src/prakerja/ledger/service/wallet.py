@@ -15,6 +15,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
+from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError
 from prakerja.ledger import repository, rules
 from prakerja.ledger.errors import (
@@ -304,7 +305,12 @@ def forfeit_wallet(
     reason: str = "",
 ) -> Transfer | None:
     """Everything still available in the wallet -> Kas Negara (revocation, or the yearly expiry). Pending
-    purchases stay reserved; None when nothing is left."""
+    purchases stay reserved; None when nothing is left. Idempotent like every transfer: a retry with the same id
+    returns the first result, including a first "nothing" (kept in ``ledger_empty_forfeits``), so money that
+    arrived in between is never taken by an old forfeit."""
+    source = wallet_or_404(session, participant_id)
+    sink = accounts.treasury(session, LedgerCode.training)
+    repository.lock_accounts(session, [source.id, sink.id])  # both, in the one global order; then look for retries
     existing = repository.transfers_by_ids(session, [transfer_id]).get(transfer_id)
     if existing is not None:
         return _one(
@@ -319,11 +325,11 @@ def forfeit_wallet(
                 ref_id=existing.ref_id,
             ),
         )[0]
-    source = wallet_or_404(session, participant_id)
-    sink = accounts.treasury(session, LedgerCode.training)
-    repository.lock_accounts(session, [source.id, sink.id])  # both, in the one global order
+    if repository.empty_forfeit_exists(session, transfer_id):
+        return None
     available = accounts.get_account(session, source.id).available
     if available <= 0:
+        repository.record_empty_forfeit(session, transfer_id, str(participant_id), utcnow())
         return None
     code = TransferCode.forfeit_expiry if expiry else TransferCode.forfeit_revocation
     transfer, created = _one(
