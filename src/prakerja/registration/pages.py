@@ -15,7 +15,7 @@ from prakerja.auth import service as auth
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.config import get_settings
-from prakerja.db import session_factory
+from prakerja.db import session_factory, unit_of_work
 from prakerja.eligibility import service as eligibility
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
@@ -483,12 +483,8 @@ async def ability_submit(request: Request, wave_ref: str, account: CurrentAccoun
     answers = {k[2:]: int(v) for k, v in form.items() if k.startswith("q_") and isinstance(v, str) and v.isdigit()}
 
     def save() -> None:
-        session = session_factory()()
-        try:
+        with unit_of_work() as session:  # async route (form parsing): the boundary is opened here
             ability.submit(session, account_id=account.id, wave_ref=wave_ref[:64], answers=answers)
-            session.commit()
-        finally:
-            session.close()
 
     await run_in_threadpool(save)
     return RedirectResponse(f"/tes/{wave_ref[:64]}", status_code=303)
