@@ -4,11 +4,11 @@ path talks COPY to psycopg directly."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -84,22 +84,6 @@ def lock_accounts(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
     return {row.id: row for row in rows}
 
 
-def save_account_states(session: Session, states: Sequence[dict[str, Any]]) -> None:
-    """New totals and chain heads of locked accounts (the CHECK constraints are the last word)."""
-    session.execute(
-        update(accounts)
-        .where(accounts.c.id == bindparam("b_id"))
-        .values(
-            debits_pending=bindparam("b_dp"),
-            debits_posted=bindparam("b_dpo"),
-            credits_pending=bindparam("b_cp"),
-            credits_posted=bindparam("b_cpo"),
-            head_hash=bindparam("b_head"),
-        ),
-        list(states),
-    )
-
-
 def wallets_for_expiry(session: Session, *, scheme: str, year: int, after: uuid.UUID | None, limit: int) -> list[Any]:
     """Wallets of a scheme-year with money left, a page at a time (not locked: the caller locks in id order)."""
     query = (
@@ -135,36 +119,46 @@ def transfers_by_ids(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     return {row.id: row for row in rows}
 
 
-def existing_and_resolutions(
-    session: Session, ids: Sequence[uuid.UUID], pending_ids: Sequence[uuid.UUID]
-) -> tuple[dict[uuid.UUID, Any], dict[uuid.UUID, str]]:
-    """One round trip: stored transfers with these ids, and how these pending transfers were resolved."""
-    condition: Any = transfers.c.id.in_(list(ids))
-    if pending_ids:
-        condition = condition | transfers.c.pending_id.in_(list(pending_ids))
-    rows = session.execute(select(transfers).where(condition)).all()
-    wanted = set(ids)
-    existing = {row.id: row for row in rows if row.id in wanted}
-    resolved = {
-        row.pending_id: row.mode for row in rows if row.pending_id is not None and row.pending_id in pending_ids
-    }
-    return existing, resolved
+CREATE_TRANSFERS_SQL = (
+    "SELECT * FROM ledger_create_transfers(%s::uuid[], %s::uuid[], %s::uuid[], %s::bigint[], %s::integer[],"
+    " %s::text[], %s::text[], %s::uuid[], %s::integer[], %s::text[], %s::text[], %s::timestamptz)"
+)
+CREATE_TRANSFER_SQL = (
+    "SELECT * FROM ledger_create_transfer(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::integer, %s::text,"
+    " %s::text, %s::uuid, %s::integer, %s::text, %s::text, %s::timestamptz)"
+)
 
 
-def resolutions(session: Session, pending_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """pending id -> mode of the transfer that resolved it."""
-    rows = session.execute(
-        select(transfers.c.pending_id, transfers.c.mode).where(transfers.c.pending_id.in_(list(set(pending_ids))))
-    ).all()
-    return {row.pending_id: row.mode for row in rows}
-
-
-def insert_transfers(session: Session, rows: Sequence[dict[str, Any]]) -> dict[uuid.UUID, int]:
-    """Returns id -> seq."""
-    result = session.execute(
-        insert(transfers).returning(transfers.c.id, transfers.c.seq, sort_by_parameter_order=True), list(rows)
-    )
-    return {row.id: row.seq for row in result}
+def create_transfers(
+    session: Session,
+    *,
+    ids: list[uuid.UUID],
+    debits: list[uuid.UUID | None],
+    credits: list[uuid.UUID | None],
+    amounts: list[int | None],
+    ledgers: list[int | None],
+    codes: list[str],
+    modes: list[str],
+    pendings: list[uuid.UUID | None],
+    timeouts: list[int | None],
+    ref_types: list[str],
+    ref_ids: list[str],
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """Call ``ledger_create_transfers`` (migration 0008) in the session's transaction: one round trip, rows in
+    binary. Either one refusal row ``(code, index, details, ...)`` and nothing written, or one row per transfer."""
+    if len(ids) == 1:  # the hot path: scalars are far cheaper to send than arrays
+        query = CREATE_TRANSFER_SQL
+        params: tuple[Any, ...] = (
+            ids[0], debits[0], credits[0], amounts[0], ledgers[0], codes[0], modes[0], pendings[0], timeouts[0],
+            ref_types[0], ref_ids[0], now,
+        )  # fmt: skip
+    else:
+        query = CREATE_TRANSFERS_SQL
+        params = (ids, debits, credits, amounts, ledgers, codes, modes, pendings, timeouts, ref_types, ref_ids, now)
+    with _driver(session).cursor(binary=True) as cur:
+        cur.execute(query, params)
+        return list(cur.fetchall())
 
 
 def expired_pending(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
