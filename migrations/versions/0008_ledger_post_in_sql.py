@@ -1,7 +1,10 @@
 """ledger: post a linked chain of transfers in one round trip (PL/pgSQL function `ledger_create_transfers`, ADR
 0003): fixed lock order, idempotent retries, two-phase rules, balance flags, the per-account hash chain and the
 running totals, all under the account locks, with a refusal returned as a row (code, index, details) before
-anything is written. The CHECK constraints stay the last word.
+anything is written. The CHECK constraints stay the last word. For the batch path: no foreign key from a resolution
+to its pending transfer (one trigger call per inserted row; the function checks it under the locks and `ledger
+check` reports a dangling one), and accounts get fillfactor 45 so that a batch touching every row of a page still
+updates them all in place (HOT).
 
 Revision ID: 0008_ledger
 Revises: 0007
@@ -328,12 +331,23 @@ $fn$
 """
 
 
+_PENDING_FK = "fk_ledger_transfers_pending_id_ledger_transfers"
+
+
 def upgrade() -> None:
     op.execute(_FUNCTION)
     op.execute(_SINGLE)
+    # the batch path: no per-row foreign-key trigger on an INSERT (a resolution's pending transfer is looked up under
+    # the account locks by the function, and `ledger check` reports a resolution of a transfer that does not exist)
+    op.drop_constraint(_PENDING_FK, "ledger_transfers", type_="foreignkey")
+    # a batch updates every account on a page in one transaction: room for a second version of each row keeps every
+    # update HOT (pages written before this migration follow after a `VACUUM FULL ledger_accounts`)
+    op.execute("ALTER TABLE ledger_accounts SET (fillfactor = 45)")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE ledger_accounts SET (fillfactor = 70)")
+    op.create_foreign_key(_PENDING_FK, "ledger_transfers", "ledger_transfers", ["pending_id"], ["id"])
     op.execute(
         "DROP FUNCTION ledger_create_transfer(uuid, uuid, uuid, bigint, integer, text, text, uuid, integer, text,"
         " text, timestamptz)"

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Enum,
-    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -110,8 +109,9 @@ _TOTALS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted
 
 class LedgerAccount(IdMixin, TimestampMixin, Base):
     """An account with four running totals. Balance flags are CHECK constraints: the database refuses an
-    overdraft even if Python were wrong. Never deleted; closing is a flag. Stored with fillfactor 70 (migration
-    0006): no indexed column ever changes, so updating the totals is a HOT update."""
+    overdraft even if Python were wrong. Never deleted; closing is a flag. Stored with fillfactor 45 (migrations
+    0006, 0008): no indexed column ever changes and every row of a page fits a second version, so updating the
+    totals is a HOT update even when a batch touches every account on the page."""
 
     __tablename__ = "ledger_accounts"
     __table_args__ = (
@@ -194,8 +194,10 @@ class LedgerTransfer(Base):
     credit_account_id: Mapped[uuid.UUID]
     amount: Mapped[int] = mapped_column(BigInteger)
     """Whole rupiah, > 0."""
-    pending_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("ledger_transfers.id"))
-    """For post/void: the pending transfer resolved (at most once: unique)."""
+    pending_id: Mapped[uuid.UUID | None]
+    """For post/void: the pending transfer resolved (at most once: unique). No foreign key (migration 0008): the
+    posting function finds the pending transfer under the account locks, and ``ledger check`` reports a resolution
+    of a transfer that does not exist."""
     timeout_at: Mapped[datetime | None]
     """For pending: after this moment it can no longer be posted; the expiry job voids it."""
     ref_type: Mapped[str] = mapped_column(String(32), default="")
