@@ -314,8 +314,10 @@ END
 $fn$
 """
 
-# One transfer (the hot path): the same function, with scalar arguments (arrays cost the client far more to send).
-_SINGLE = """
+# One transfer (the hot path), with scalar arguments (arrays cost the client far more to send): a posted or pending
+# transfer between two given accounts takes a straight path with the very same rules, order of checks, hash and
+# writes as ledger_create_transfers (tests run both on the same cases); a post or void goes to ledger_create_transfers.
+_SINGLE = r"""
 CREATE FUNCTION ledger_create_transfer(
     p_id uuid, p_debit uuid, p_credit uuid, p_amount bigint, p_ledger integer, p_code text, p_mode text,
     p_pending uuid, p_timeout integer, p_ref_type text, p_ref_id text, p_now timestamptz
@@ -323,10 +325,118 @@ CREATE FUNCTION ledger_create_transfer(
     r_error text, r_index integer, r_details jsonb, r_created boolean, r_id uuid, r_seq bigint, r_ledger smallint,
     r_code text, r_mode text, r_debit uuid, r_credit uuid, r_amount bigint, r_pending uuid, r_timeout timestamptz,
     r_ref_type text, r_ref_id text, r_created_at timestamptz
-) LANGUAGE sql AS $fn$
-    SELECT * FROM ledger_create_transfers(ARRAY[p_id], ARRAY[p_debit], ARRAY[p_credit], ARRAY[p_amount],
-        ARRAY[p_ledger], ARRAY[p_code], ARRAY[p_mode], ARRAY[p_pending], ARRAY[p_timeout], ARRAY[p_ref_type],
-        ARRAY[p_ref_id], p_now)
+) LANGUAGE plpgsql AS $fn$
+DECLARE
+    a record;
+    d record;
+    c record;
+    ex record;
+    have_d boolean := false;
+    have_c boolean := false;
+    d_dp bigint;
+    d_dpo bigint;
+    c_cp bigint;
+    c_cpo bigint;
+    v_timeout timestamptz;
+    v_hash bytea;
+BEGIN
+    IF p_pending IS NOT NULL OR p_mode NOT IN ('posted', 'pending') THEN
+        RETURN QUERY SELECT * FROM ledger_create_transfers(ARRAY[p_id], ARRAY[p_debit], ARRAY[p_credit],
+            ARRAY[p_amount], ARRAY[p_ledger], ARRAY[p_code], ARRAY[p_mode], ARRAY[p_pending], ARRAY[p_timeout],
+            ARRAY[p_ref_type], ARRAY[p_ref_id], p_now);
+        RETURN;
+    END IF;
+
+    -- one lock statement, in id order (the fixed global order)
+    FOR a IN
+        SELECT la.id, la.ledger, la.closed, la.debits_must_not_exceed_credits AS dflag,
+               la.credits_must_not_exceed_debits AS cflag, la.debits_pending AS dp, la.debits_posted AS dpo,
+               la.credits_pending AS cp, la.credits_posted AS cpo, la.head_hash AS head
+        FROM ledger_accounts la WHERE la.id IN (p_debit, p_credit) ORDER BY la.id FOR UPDATE
+    LOOP
+        IF a.id = p_debit THEN
+            d := a;
+            have_d := true;
+        ELSE
+            c := a;
+            have_c := true;
+        END IF;
+    END LOOP;
+
+    -- a retry: the id stored with the same fields returns the stored transfer; nothing is written
+    SELECT * INTO ex FROM ledger_transfers t WHERE t.id = p_id;
+    IF FOUND THEN
+        IF ex.code = p_code AND ex.mode = p_mode AND ex.pending_id IS NULL AND ex.ref_type = p_ref_type
+           AND ex.ref_id = p_ref_id AND ex.debit_account_id = p_debit AND ex.credit_account_id = p_credit
+           AND (p_ledger IS NULL OR p_ledger = ex.ledger) AND (p_amount IS NULL OR p_amount = ex.amount)
+           AND p_timeout IS NOT DISTINCT FROM floor(extract(epoch FROM ex.timeout_at - ex.created_at))::integer
+        THEN
+            RETURN QUERY SELECT NULL::text, NULL::integer, NULL::jsonb, false, ex.id, ex.seq, ex.ledger,
+                ex.code::text, ex.mode::text, ex.debit_account_id, ex.credit_account_id, ex.amount, ex.pending_id,
+                ex.timeout_at, ex.ref_type::text, ex.ref_id::text, ex.created_at;
+        ELSE
+            r_error := 'transfer_exists_with_different_fields'; r_index := 0;
+            r_details := jsonb_build_object('id', p_id);
+            RETURN NEXT;
+        END IF;
+        RETURN;
+    END IF;
+
+    IF NOT (have_d AND have_c) THEN
+        r_error := 'account_not_found'; r_index := 0;
+        r_details := jsonb_build_object('account_id', CASE WHEN have_d THEN p_credit ELSE p_debit END);
+        RETURN NEXT; RETURN;
+    END IF;
+    IF d.ledger <> c.ledger OR (p_ledger IS NOT NULL AND p_ledger <> d.ledger) THEN
+        r_error := 'ledger_mismatch'; r_index := 0;
+        r_details := jsonb_build_object('debit_ledger', d.ledger, 'credit_ledger', c.ledger);
+        RETURN NEXT; RETURN;
+    END IF;
+    IF d.closed OR c.closed THEN
+        r_error := 'account_closed'; r_index := 0;
+        r_details := jsonb_build_object('account_id', CASE WHEN d.closed THEN p_debit ELSE p_credit END);
+        RETURN NEXT; RETURN;
+    END IF;
+    IF p_mode = 'posted' THEN
+        d_dp := d.dp; d_dpo := d.dpo + p_amount; c_cp := c.cp; c_cpo := c.cpo + p_amount;
+    ELSE
+        d_dp := d.dp + p_amount; d_dpo := d.dpo; c_cp := c.cp + p_amount; c_cpo := c.cpo;
+    END IF;
+    IF (d.dflag AND d_dp + d_dpo > d.cpo) OR (d.cflag AND d.cp + d.cpo > d_dpo) THEN
+        r_error := 'insufficient_funds'; r_index := 0; r_details := jsonb_build_object('account_id', p_debit);
+        RETURN NEXT; RETURN;
+    END IF;
+    IF (c.dflag AND c.dp + c.dpo > c_cpo) OR (c.cflag AND c_cp + c_cpo > c.dpo) THEN
+        r_error := 'insufficient_funds'; r_index := 0; r_details := jsonb_build_object('account_id', p_credit);
+        RETURN NEXT; RETURN;
+    END IF;
+
+    IF p_timeout IS NOT NULL THEN
+        v_timeout := p_now + make_interval(secs => p_timeout);
+    END IF;
+    v_hash := sha256(d.head || c.head || convert_to(concat_ws('|',
+        p_id::text, d.ledger::text, p_code, p_mode, p_debit::text, p_credit::text, p_amount::text, '',
+        coalesce(((extract(epoch FROM v_timeout) * 1000000)::bigint)::text, ''), p_ref_type, p_ref_id,
+        ((extract(epoch FROM p_now) * 1000000)::bigint)::text), 'UTF8'));
+
+    -- every check passed: write (the CHECK constraints are still the last word)
+    UPDATE ledger_accounts la
+    SET debits_pending = CASE WHEN la.id = p_debit THEN d_dp ELSE la.debits_pending END,
+        debits_posted = CASE WHEN la.id = p_debit THEN d_dpo ELSE la.debits_posted END,
+        credits_pending = CASE WHEN la.id = p_credit THEN c_cp ELSE la.credits_pending END,
+        credits_posted = CASE WHEN la.id = p_credit THEN c_cpo ELSE la.credits_posted END,
+        head_hash = v_hash
+    WHERE la.id IN (p_debit, p_credit);
+    INSERT INTO ledger_transfers (id, ledger, code, mode, debit_account_id, credit_account_id, amount, pending_id,
+        timeout_at, ref_type, ref_id, created_at, debit_prev_hash, credit_prev_hash, hash)
+    VALUES (p_id, d.ledger, p_code, p_mode, p_debit, p_credit, p_amount, NULL, v_timeout, p_ref_type, p_ref_id,
+            p_now, d.head, c.head, v_hash)
+    RETURNING ledger_transfers.seq INTO r_seq;
+    r_created := true; r_id := p_id; r_ledger := d.ledger; r_code := p_code; r_mode := p_mode; r_debit := p_debit;
+    r_credit := p_credit; r_amount := p_amount; r_timeout := v_timeout; r_ref_type := p_ref_type;
+    r_ref_id := p_ref_id; r_created_at := p_now;
+    RETURN NEXT;
+END
 $fn$
 """
 
