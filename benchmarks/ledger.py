@@ -3,6 +3,11 @@ reference, all in one run on one scratch database.
 
     python benchmarks/ledger.py [--transfers N] [--clients C] [--single S] [--chunk K]
 
+Single transfers go through ``ledger.service.create_transfers`` (one call of the SQL posting function of migration
+0008) and are measured twice: in an explicit transaction per transfer (``BEGIN``, call, ``COMMIT``: what a request
+does) and with the connection in autocommit (the function's one statement is the transaction; the same durable
+commit, one round trip instead of three).
+
 Uses its own database: a new one on PRAKERJA_DATABASE_URL's server, or an embedded PostgreSQL under
 /tmp/prakerja-bench-ledger; migrated with Alembic and dropped at the end. Prints a table, then (last line) one
 JSON object. Not a test: nothing here asserts a duration."""
@@ -125,14 +130,15 @@ def _fund(url: str, source: uuid.UUID, targets: list[uuid.UUID], amount: int, ch
     engine.dispose()
 
 
-def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, Any]) -> tuple[int, int]:
-    """One client: its own connection, one transaction per transfer. Returns (posted, refused)."""
-    url, pairs, count, barrier, _ = args
+def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, bool]) -> tuple[int, int]:
+    """One client: its own connection, one transaction per transfer (``BEGIN``, the posting function, ``COMMIT``;
+    or, with ``autocommit``, the function's one statement is the transaction). Returns (posted, refused)."""
+    url, pairs, count, barrier, autocommit = args
     from prakerja.kit.errors import DomainError
     from prakerja.ledger import service
     from prakerja.ledger.schemas import TransferCreate
 
-    engine = create_engine(url, pool_size=1)
+    engine = create_engine(url, pool_size=1, **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}))
     posted = refused = 0
     with Session(engine) as session:
         session.execute(text("SELECT 1"))
@@ -156,11 +162,13 @@ def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any,
     return posted, refused
 
 
-def _run_clients(url: str, per_client: list[list[tuple[uuid.UUID, uuid.UUID]]], count: int) -> tuple[float, int, int]:
+def _run_clients(
+    url: str, per_client: list[list[tuple[uuid.UUID, uuid.UUID]]], count: int, *, autocommit: bool = False
+) -> tuple[float, int, int]:
     ctx = mp.get_context("fork")
     barrier = ctx.Manager().Barrier(len(per_client) + 1)
     with ctx.Pool(len(per_client)) as pool:
-        result = pool.map_async(_single_client, [(url, pairs, count, barrier, None) for pairs in per_client])
+        result = pool.map_async(_single_client, [(url, pairs, count, barrier, autocommit) for pairs in per_client])
         barrier.wait()
         started = time.perf_counter()
         outcomes = result.get()
@@ -208,6 +216,9 @@ def main() -> None:
         elapsed, posted, refused = _run_clients(url, [[(p[0][0], p[1][0])] for p in pairs], per_client)
         results["single_tps"] = round(posted / elapsed)
         rows.append(("single, distinct accounts", f"{posted:,} in {elapsed:.2f} s", f"{posted / elapsed:,.0f}/s"))
+        elapsed, posted, refused = _run_clients(url, [[(p[0][0], p[1][0])] for p in pairs], per_client, autocommit=True)
+        results["single_autocommit_tps"] = round(posted / elapsed)
+        rows.append(("single, distinct, autocommit", f"{posted:,} in {elapsed:.2f} s", f"{posted / elapsed:,.0f}/s"))
 
         # --- single transfers, one hot account -----------------------------------------------------------------
         elapsed, posted, refused = _run_clients(url, [[(hot[0], t[0])] for t in hot_targets], per_client)
