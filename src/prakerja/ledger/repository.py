@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -417,10 +418,12 @@ COPY_TRAILER = b"\xff\xff"
 def batch_copy_transfers(session: Session, blocks: Iterable[bytes]) -> None:
     """Binary COPY of blocks of rows already encoded by the caller (columns ``TRANSFER_COPY_COLUMNS``): the batch
     builds each row from pieces it computed once per account, code and reference, far cheaper than dumping every
-    value of every row; the server stores a block while the next one is built."""
+    value of every row."""
     conn = _driver(session)
     statement = f"COPY ledger_transfers ({', '.join(TRANSFER_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-    with conn.cursor() as cur, cur.copy(statement) as copy:
+    # a writer thread sends each block (and waits on the socket while the server stores it) while this thread
+    # builds the next one: the chain hashing and the server's inserts overlap on two cores
+    with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
         copy.write(COPY_SIGNATURE)
         for block in blocks:
             copy.write(block)

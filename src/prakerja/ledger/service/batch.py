@@ -140,7 +140,7 @@ _DELTA_ROW = struct.pack(">h", 4)
 _BIGINT = struct.Struct(">iq").pack
 _EPOCH_2000_US = 946_684_800 * 1_000_000
 """PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC."""
-_BLOCK = 5000
+_BLOCK = 1000
 """Rows per COPY write."""
 
 
