@@ -363,8 +363,10 @@ def batch_lock_accounts(session: Session, id_texts: Sequence[str]) -> list[tuple
     """COPY the (distinct, sorted) ids into a temporary table, then lock those accounts in id order and return their
     state in that order, without the ids (the caller matches them by position: no UUID parsing for every row).
 
-    A join, not ``IN (SELECT ...)``: the ids are distinct already, and the semi-join was planned as a de-duplicating
-    aggregate followed by one index probe per id (several times slower than a hash join on a large batch)."""
+    ``id = ANY(ARRAY(...))``: one scan of the primary key that visits the wanted leaf pages in id order, so rows
+    come out sorted and are locked in that order without a sort, and a batch of 100,000 in a table of millions reads
+    only its own pages (``IN (SELECT ...)`` was planned as a de-duplicating aggregate and one index probe per id; a
+    join, as a hash or merge join over the whole table: both several times slower)."""
     conn = _driver(session)
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS ledger_batch_ids")
@@ -376,7 +378,8 @@ def batch_lock_accounts(session: Session, id_texts: Sequence[str]) -> list[tuple
         cur.execute(
             "SELECT a.ledger, a.debits_must_not_exceed_credits, a.credits_must_not_exceed_debits, a.closed,"
             " a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.head_hash"
-            " FROM ledger_batch_ids b JOIN ledger_accounts a ON a.id = b.id ORDER BY a.id FOR UPDATE OF a",
+            " FROM ledger_accounts a WHERE a.id = ANY(ARRAY(SELECT id FROM ledger_batch_ids)) ORDER BY a.id"
+            " FOR UPDATE",
             binary=True,
         )
         return list(cur.fetchall())
@@ -404,7 +407,7 @@ def batch_existing(session: Session, ids: Iterable[uuid.UUID]) -> list[tuple[Any
                 copy.write_row((tid,))
         cur.execute(
             "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.code, t.ref_type, t.ref_id, t.mode"
-            " FROM ledger_batch_tids b JOIN ledger_transfers t ON t.id = b.id",
+            " FROM ledger_transfers t WHERE t.id = ANY(ARRAY(SELECT id FROM ledger_batch_tids))",
             binary=True,
         )
         return list(cur.fetchall())
@@ -432,7 +435,8 @@ def batch_copy_transfers(session: Session, blocks: Iterable[bytes]) -> None:
 
 def batch_apply_deltas(session: Session, blocks: Iterable[bytes]) -> None:
     """One aggregated UPDATE for every touched account (binary COPY rows ``id, debits, credits, head`` encoded by
-    the caller); the CHECK constraints still apply row by row."""
+    the caller); the CHECK constraints still apply row by row. The ``ANY(ARRAY(...))`` condition reaches the
+    accounts through the primary key instead of hashing the whole table."""
     conn = _driver(session)
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS ledger_batch_deltas")
@@ -447,7 +451,7 @@ def batch_apply_deltas(session: Session, blocks: Iterable[bytes]) -> None:
         cur.execute(
             "UPDATE ledger_accounts a SET debits_posted = a.debits_posted + d.debits,"
             " credits_posted = a.credits_posted + d.credits, head_hash = d.head"
-            " FROM ledger_batch_deltas d WHERE a.id = d.id"
+            " FROM ledger_batch_deltas d WHERE a.id = d.id AND a.id = ANY(ARRAY(SELECT id FROM ledger_batch_deltas))"
         )
 
 
