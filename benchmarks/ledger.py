@@ -131,8 +131,9 @@ def _fund(url: str, source: uuid.UUID, targets: list[uuid.UUID], amount: int, ch
 
 
 def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, bool]) -> tuple[int, int]:
-    """One client: its own connection, one transaction per transfer (``BEGIN``, the posting function, ``COMMIT``;
-    or, with ``autocommit``, the function's one statement is the transaction). Returns (posted, refused)."""
+    """One client: its own connection for its whole run, one transaction per transfer (``BEGIN``, the posting
+    function, ``COMMIT``; or, with ``autocommit``, the function's one statement is the transaction). Returns
+    (posted, refused)."""
     url, pairs, count, barrier, autocommit = args
     from prakerja.kit.errors import DomainError
     from prakerja.ledger import service
@@ -140,7 +141,8 @@ def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any,
 
     engine = create_engine(url, pool_size=1, **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}))
     posted = refused = 0
-    with Session(engine) as session:
+    # the client keeps its connection (like a worker process): no pool checkout and reset per transaction
+    with engine.connect() as connection, Session(connection) as session:
         session.execute(text("SELECT 1"))
         session.commit()
         barrier.wait()
