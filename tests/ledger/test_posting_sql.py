@@ -5,6 +5,7 @@ store exactly what was given."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -19,7 +20,8 @@ from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import new_id
 from prakerja.ledger import rules, service
-from prakerja.ledger.models import GENESIS, AccountKind, LedgerCode, TransferCode
+from prakerja.ledger.errors import InsufficientFunds
+from prakerja.ledger.models import GENESIS, AccountKind, LedgerCode, TransferCode, TransferMode
 from prakerja.ledger.schemas import BatchTransfer
 from prakerja.ledger.service import batch as batch_module
 from tests.ledger.conftest import OFFICER, Program, plain_account
@@ -286,10 +288,12 @@ transfer_op = st.tuples(
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(transfer_op, min_size=1, max_size=20))
-def test_single_and_chain_paths_agree(session: Session, ops: list[tuple[int, int, int, str, int]]) -> None:
+def test_single_and_chain_paths_agree_with_the_rules(
+    session: Session, ops: list[tuple[int, int, int, str, int]]
+) -> None:
     """The same operations through the scalar fast path and through the chain function, each on its own copy of
-    five accounts (a funded wallet, two wallets, a closed one and a cash account): the same answers, the same
-    totals."""
+    five accounts (a funded wallet, two wallets, a closed one and a cash account), and through ``rules.apply`` in
+    Python (the readable reference): the same answers, the same totals."""
     worlds = []
     for _ in range(2):
         funded = plain_account(session)
@@ -320,6 +324,8 @@ def test_single_and_chain_paths_agree(session: Session, ops: list[tuple[int, int
             )
             answers[world].append(rows[0].r_error or (rows[0].r_created, rows[0].r_amount, rows[0].r_mode))
     assert answers[0] == answers[1]
+    expected_answers, expected_totals = _reference(ops)
+    assert answers[0] == expected_answers
     totals = [
         session.execute(
             text(
@@ -330,6 +336,52 @@ def test_single_and_chain_paths_agree(session: Session, ops: list[tuple[int, int
         ).all()
         for accounts in worlds
     ]
-    assert [tuple(r) for r in totals[0]] == [tuple(r) for r in totals[1]]
+    assert [tuple(r) for r in totals[0]] == [tuple(r) for r in totals[1]] == expected_totals
     session.commit()
     assert service.check(session).ok
+
+
+def _reference(ops: list[tuple[int, int, int, str, int]]) -> tuple[list[Any], list[tuple[int, int, int, int]]]:
+    """The operations of the property test on ``rules.AccountState`` objects, refused in the functions' order:
+    retry, ledger, closed, balance flags (``rules.apply``)."""
+    states = [
+        rules.AccountState(
+            id=uuid.UUID(int=i + 1),
+            ledger=2 if i == 4 else 1,
+            debits_must_not_exceed_credits=True,
+            credits_must_not_exceed_debits=False,
+            closed=i == 3,
+        )
+        for i in range(5)
+    ]
+    states[0].credits_posted = 5_000
+    stored: dict[int, tuple[int, int, int, str]] = {}
+    keys: list[int] = []
+    answers: list[Any] = []
+    for n, (debit, credit, amount, mode, reuse) in enumerate(ops):
+        key = keys[reuse] if reuse < 2 and len(keys) > reuse else n
+        keys.append(key)
+        if debit == credit:
+            continue
+        fields = (debit, credit, amount, mode)
+        if key in stored:
+            same = stored[key] == fields
+            answers.append((False, stored[key][2], stored[key][3]) if same else "transfer_exists_with_different_fields")
+            continue
+        d, c = states[debit], states[credit]
+        if d.ledger != c.ledger:
+            answers.append("ledger_mismatch")
+            continue
+        if d.closed or c.closed:
+            answers.append("account_closed")
+            continue
+        saved = (dataclasses.replace(d), dataclasses.replace(c))
+        try:
+            rules.apply(d, c, TransferMode(mode), amount)
+        except InsufficientFunds:
+            states[debit], states[credit] = saved
+            answers.append("insufficient_funds")
+            continue
+        stored[key] = fields
+        answers.append((True, amount, mode))
+    return answers, [(s.debits_pending, s.debits_posted, s.credits_pending, s.credits_posted) for s in states]
