@@ -134,11 +134,11 @@ def list_partners() -> None:
     views = _run(partners.overview)
     console.print("partner\trole\tstatus\tclient_code\tkey_id\tissued\tkey_status", highlight=False)
     for view in views:
-        rows = [(c, k) for c in view.credentials for k in c.keys] or [(None, None)]
-        for credential, key in rows:
-            fields = [view.name, view.role.value, view.status.value]
-            if credential is None or key is None:
-                fields += ["-", "-", "-", "-"]
-            else:
-                fields += [credential.client_code, str(key.id), key.created_at, "revoked" if key.revoked else "active"]
-            console.print("\t".join(fields), highlight=False, soft_wrap=True)
+        fields = [view.name, view.role.value, view.status.value]
+        rows = [
+            [c.client_code, str(k.id), k.created_at, "revoked" if k.revoked else "active"]
+            for c in view.credentials
+            for k in c.keys
+        ]
+        for row in rows or [["-", "-", "-", "-"]]:
+            console.print("\t".join(fields + row), highlight=False, soft_wrap=True)
