@@ -391,3 +391,8 @@ def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: d
         {"status": status, "now": now},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def photo_keys_in_use(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these storage keys a committed applicant row points to (the upload sweeper)."""
+    return set(session.scalars(select(Applicant.ktp_photo_path).where(Applicant.ktp_photo_path.in_(list(keys)))))

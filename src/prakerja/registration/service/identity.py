@@ -25,7 +25,7 @@ from prakerja.registration.errors import (
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.providers.base import IdentityQuery
 from prakerja.registration.service import checks
-from prakerja.registration.storage import Storage, default_storage
+from prakerja.registration.storage import Storage, default_storage, stage_until_commit
 from prakerja.registration.uploads import ImageRefused, check_image
 
 DECLARATION_VERSION = "2026.1"
@@ -236,7 +236,8 @@ def save_photo(session: Session, *, account_id: uuid.UUID, data: bytes, storage:
     applicant = get_or_start(session, account_id)
     digest = hashlib.sha256(data).digest()
     key = f"ktp/{applicant.id}/{digest.hex()[:32]}.{checked.kind}"
-    (storage or default_storage()).put(key, data)
+    # staged now, published only when this transaction commits: a rollback leaves no orphan file
+    stage_until_commit(session, storage or default_storage(), key, data, replaces=applicant.ktp_photo_path)
     applicant.ktp_photo_path, applicant.ktp_photo_hash = key, digest
     session.flush()
     return applicant
