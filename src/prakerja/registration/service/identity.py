@@ -24,7 +24,7 @@ from prakerja.registration.errors import (
 )
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.providers.base import IdentityQuery
-from prakerja.registration.service import checks
+from prakerja.registration.service import checks, kk_region
 from prakerja.registration.storage import Storage, default_storage, stage_until_commit
 from prakerja.registration.uploads import ImageRefused, check_image
 
@@ -105,6 +105,7 @@ def save_identity(
     if applicant.identity_status != IdentityStatus.unsubmitted.value:
         applicant.identity_status = IdentityStatus.unsubmitted.value  # changed numbers need a fresh check
     session.flush()
+    kk_region.review(session, applicant)
     return applicant
 
 
@@ -197,6 +198,7 @@ def save_address(
     applicant.domicile_district, applicant.domicile_regency = district, district[:4]
     applicant.domicile_province = district[:2]
     session.flush()
+    kk_region.review(session, applicant)
     return applicant
 
 
