@@ -300,3 +300,65 @@ def test_openapi_lists_the_error_codes(signed_client: SignedClient) -> None:
     assert "`bad_signature`" in operation["responses"]["401"]["description"]
     names = {p["name"] for p in operation["parameters"]}
     assert {"client_code", "timestamp", "signature", "Idempotency-Key"} <= names
+
+
+class TestSeveralProcesses:
+    def test_a_replay_sent_to_another_web_process_is_refused(
+        self, signed_client: SignedClient, ministry: Partner, session: Session
+    ) -> None:
+        """Two servers (each its own app, engine pool and threads) share only PostgreSQL."""
+        import threading
+        import time
+
+        import httpx
+        import uvicorn
+
+        from prakerja.app import create_app
+        from tests.conftest import free_port
+
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            first, request = signed_client.request(
+                "POST", PATH, ministry, idempotency_key="x", data=FORM, files=csv_file()
+            )
+            assert first.status_code == 200
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as other:
+                replay = other.send(request)
+            assert_error(replay, 401, "replayed_request")
+            assert counts(session) == (5, 1)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+def test_seen_signatures_are_purged_after_the_window(
+    signed_client: SignedClient, ministry: Partner, session: Session
+) -> None:
+    from prakerja.partners import tasks
+
+    assert signed_client.request("GET", "/partner/v1/ping", ministry)[0].status_code == 200
+    assert tasks.purge_signatures() == 0
+    clock.advance(timedelta(seconds=301))
+    assert signed_client.request("GET", "/partner/v1/ping", ministry)[0].status_code == 200
+    assert tasks.purge_signatures() == 1
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(SeenSignature)) == 1
+
+
+def test_oversized_body_refused_before_anything_is_read(
+    signed_client: SignedClient, ministry: Partner, session: Session, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from prakerja.partners import api
+
+    monkeypatch.setattr(api, "MAX_BODY_BYTES", 1024)
+    response = post(
+        signed_client, ministry, files={"file": ("big.csv", b"nik\n" + b"3201011505950001\n" * 200, "text/csv")}
+    )
+    assert_error(response, 413, "body_too_large")
+    assert counts(session) == (0, 0)
