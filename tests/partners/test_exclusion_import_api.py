@@ -362,3 +362,15 @@ def test_oversized_body_refused_before_anything_is_read(
     )
     assert_error(response, 413, "body_too_large")
     assert counts(session) == (0, 0)
+
+
+def test_unsigned_callers_are_refused_before_their_body_is_read(
+    signed_client: SignedClient, ministry: Partner, session: Session, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from prakerja.partners import api
+
+    monkeypatch.setattr(api, "MAX_BODY_BYTES", 1024)
+    big = {"file": ("big.csv", b"nik\n" + b"3201011505950001\n" * 200, "text/csv")}
+    assert_error(post(signed_client, None, files=big), 401, "missing_signature")
+    stale = int(clock.now().timestamp()) - 3600
+    assert_error(post(signed_client, ministry, files=big, timestamp=stale), 401, "stale_timestamp")

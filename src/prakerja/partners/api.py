@@ -32,12 +32,19 @@ MAX_BODY_BYTES = 513 * 1024 * 1024
 
 class SignedRoute(APIRoute):
     """Reads the whole body (up to :data:`MAX_BODY_BYTES`) before FastAPI parses it, so the signature is checked
-    over the exact bytes sent and the form is parsed from the same bytes."""
+    over the exact bytes sent and the form is parsed from the same bytes. Requests without the signing headers or
+    with a stale timestamp are refused before any of the body is read."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
+            # refuse what needs no body and no database first, so unsigned callers cannot make us buffer
+            service.precheck(
+                client_code=request.headers.get("client_code"),
+                timestamp=request.headers.get("timestamp"),
+                signature=request.headers.get("signature"),
+            )
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
                 raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})

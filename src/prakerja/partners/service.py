@@ -47,6 +47,23 @@ class PartnerCaller:
         return f"partner:{self.credential_id}"
 
 
+def precheck(*, client_code: str | None, timestamp: str | None, signature: str | None) -> int:
+    """What can be refused before the body is read: missing headers, then a timestamp outside the window.
+    Returns the timestamp."""
+    missing = [
+        name
+        for name, value in (("client_code", client_code), ("timestamp", timestamp), ("signature", signature))
+        if not value
+    ]
+    if missing:
+        raise MissingSignature(details={"missing": missing})
+    now = utcnow()
+    sent_at = rules.parse_timestamp(timestamp or "")
+    if sent_at is None or not rules.fresh(sent_at, now):
+        raise StaleTimestamp(details={"server_time": int(now.timestamp())})
+    return sent_at
+
+
 def authenticate(
     session: Session,
     *,
@@ -57,23 +74,13 @@ def authenticate(
     path: str | bytes,
     body: bytes,
 ) -> PartnerCaller:
-    """Check the three headers against the credential's keys. Order: missing headers, unknown client, stale
-    timestamp, wrong signature, revoked key or suspended partner. Replays are checked by :func:`remember`."""
-    missing = [
-        name
-        for name, value in (("client_code", client_code), ("timestamp", timestamp), ("signature", signature))
-        if not value
-    ]
-    if missing:
-        raise MissingSignature(details={"missing": missing})
+    """Check the three headers against the credential's keys. Order: missing headers, stale timestamp, unknown
+    client, wrong signature, revoked key or suspended partner. Replays are checked by :func:`remember`."""
+    sent_at = precheck(client_code=client_code, timestamp=timestamp, signature=signature)
     assert client_code is not None and timestamp is not None and signature is not None
     found = credentials.signing_credential(session, client_code) if len(client_code) <= 64 else None
     if found is None:
         raise UnknownClient()
-    now = utcnow()
-    sent_at = rules.parse_timestamp(timestamp)
-    if sent_at is None or not rules.fresh(sent_at, now):
-        raise StaleTimestamp(details={"server_time": int(now.timestamp())})
     matched = None
     if rules.well_formed_signature(signature):
         for key in found.keys:
