@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from prakerja.auth import partner_cli as _partner_cli
 from prakerja.config import SettingsError, get_settings
 from prakerja.ledger import cli as ledger_cli
 from prakerja.registration import cli as _registration_cli
@@ -35,6 +36,7 @@ app.add_typer(_sim_cli.app, name="sim")
 app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")
+app.add_typer(_partner_cli.app, name="partner")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -2,11 +2,13 @@
 
 from prakerja.audit import models as audit_models  # noqa: F401
 from prakerja.auth import models as auth_models  # noqa: F401
+from prakerja.auth import partner_models as auth_partner_models  # noqa: F401
 from prakerja.eligibility import models as eligibility_models  # noqa: F401
 from prakerja.idempotency import models as idempotency_models  # noqa: F401
 from prakerja.kit.orm import Base
 from prakerja.ledger import models as ledger_models  # noqa: F401
 from prakerja.notifications import models as notifications_models  # noqa: F401
+from prakerja.partners import models as partners_models  # noqa: F401
 from prakerja.registration import models as registration_models  # noqa: F401
 from prakerja.selection import models as selection_models  # noqa: F401
 from prakerja.waves import models as waves_models  # noqa: F401

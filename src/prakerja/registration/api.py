@@ -64,8 +64,9 @@ def import_list(
     mode: Annotated[str, Form(max_length=8)] = "merge",
     account: CurrentAccount = Depends(require_role(Role.pmo_admin)),
 ) -> ListImportOut:
-    """Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes; provenance
-    (source, type, as-of date, who, row counts) is stored and audited."""
+    """For program-office admins (ministries call the signed ``POST /partner/v1/exclusion-lists/imports``).
+    Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes; provenance (source,
+    type, as-of date, who, row counts) is stored and audited."""
     data = file.file.read(MAX_LIST_BYTES + 1)
     if len(data) > MAX_LIST_BYTES:
         raise ListFileInvalid(code="list_file_too_large", status_code=413)

@@ -391,3 +391,33 @@ def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: d
         {"status": status, "now": now},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def photo_keys_in_use(session: Session, keys: Sequence[str]) -> set[str]:
+    """Which of these storage keys a committed applicant row points to (the upload sweeper)."""
+    return set(session.scalars(select(Applicant.ktp_photo_path).where(Applicant.ktp_photo_path.in_(list(keys)))))
+
+
+def raise_flag(
+    session: Session, applicant_id: uuid.UUID, kind: str, *, detail: dict[str, object], now: datetime
+) -> None:
+    """Insert a flag or refresh its details (a reviewed flag keeps its review)."""
+    from prakerja.kit.ids import new_id
+
+    statement = insert(IntegrityFlag).values(
+        id=new_id(), applicant_id=applicant_id, kind=kind, detail=detail, created_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[IntegrityFlag.applicant_id, IntegrityFlag.kind], set_={"detail": statement.excluded.detail}
+        )
+    )
+
+
+def withdraw_open_flag(session: Session, applicant_id: uuid.UUID, kind: str) -> None:
+    """Remove a flag nobody has reviewed yet (its cause is gone); reviewed flags stay as history."""
+    session.execute(
+        delete(IntegrityFlag).where(
+            IntegrityFlag.applicant_id == applicant_id, IntegrityFlag.kind == kind, IntegrityFlag.reviewed_at.is_(None)
+        )
+    )

@@ -24,10 +24,15 @@ two digits only and eligibility uses the declared (and registry-verified) date, 
 
 KK (Kartu Keluarga) number: 16 digits, the first 6 the district code of the office that issued it, then the
 issue date and a serial. **Region policy**: the KK's first 2 digits must be a known province and its first 4 a
-known regency/city (current or retired). When the form gives the regency of the KTP address, the KK's regency
-must be that regency, or a retired code whose successor it is (``kk_region_mismatch``): the KTP address is
-printed from the KK, so the two should agree. The KK is **not** compared with the NIK's region: the NIK keeps
-the region of first registration for life while a family that moves gets a new KK where it lives.
+known regency/city (current or retired); otherwise the number is refused (``kk_unknown_region``). The KK's
+regency should also be the regency of the KTP address, or a retired code whose successor it is
+(``kk_region_mismatch``, :func:`kk_region_mismatch`): the KTP address is printed from the KK, so the two agree
+for almost everybody. Almost: a regency split off after the KK was issued keeps the parent's code on the card
+(only fully retired codes are mapped), and a family that moved may hold a card not yet re-issued. So the services
+raise a mismatch as an **integrity flag for review**, never as a refusal (docs/registration.md); the civil
+registry's ``nik_kk_mismatch`` answer is the authoritative check of the pair. The KK is **not** compared with
+the NIK's region: the NIK keeps the region of first registration for life while a family that moves gets a new
+KK where it lives.
 """
 
 from __future__ import annotations
@@ -288,10 +293,23 @@ def validate_kk(
     if regions.province(kk[:2], include_retired=True) is None or regions.regency(kk[:4], include_retired=True) is None:
         return [_error(field, "kk_unknown_region")]
     if ktp_regency_code is not None:
-        declared = regions.current_code(ktp_regency_code) if len(ktp_regency_code) == 4 else None
-        if declared is not None and regions.current_code(kk[:4]) != declared:
-            return [_error(field, "kk_region_mismatch")]
+        mismatch = kk_region_mismatch(kk, ktp_regency_code, field=field)
+        if mismatch is not None:
+            return [mismatch]
     return []
+
+
+def kk_region_mismatch(kk: str, ktp_regency_code: str, *, field: str = "kk") -> FieldError | None:
+    """``kk_region_mismatch`` when the well-formed KK's regency (mapped to its current code) is not the KTP
+    address's regency; None when they agree or either region is unknown (those are other fields' errors)."""
+    number = _sixteen_digits(kk)
+    declared = regions.current_code(ktp_regency_code) if len(ktp_regency_code) == 4 else None
+    if number is None or declared is None:
+        return None
+    issued = regions.current_code(number[:4])
+    if issued is None or issued == declared:
+        return None
+    return _error(field, "kk_region_mismatch")
 
 
 # ---------------------------------------------------------------------------------------------- birth date

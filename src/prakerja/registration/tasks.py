@@ -58,3 +58,15 @@ def scan_integrity(timestamp: int | None = None) -> int:
     Safe to run repeatedly: existing flags are refreshed, not duplicated."""
     with unit_of_work() as session:
         return integrity.scan(session)
+
+
+@app.periodic(cron="17 * * * *")
+@app.task(name="registration.sweep_uploads", queueing_lock="registration.sweep_uploads")
+def sweep_uploads(timestamp: int | None = None) -> int:
+    """Hourly: publish or delete uploads a crash left staged for more than six hours (safe to run twice)."""
+    from prakerja.registration.service import uploads
+    from prakerja.registration.storage import default_storage
+
+    with unit_of_work() as session:
+        result = uploads.sweep_staged(session, default_storage())
+    return result.published + result.removed

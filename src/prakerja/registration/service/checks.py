@@ -187,3 +187,12 @@ def phone_problems(phone: str) -> tuple[list[FieldProblem], str | None]:
             )
         ], None
     return [], "+" + raw
+
+
+def kk_region_problems(*, kk: str, ktp_regency: str | None) -> list[FieldProblem]:
+    """The KK's region against the KTP address's regency (when known). Not a refusal: the caller raises an
+    integrity flag for review with this field-level message (see ``rules`` on the region policy)."""
+    if not ktp_regency:
+        return []
+    mismatch = rules.kk_region_mismatch(kk, ktp_regency)
+    return [mismatch] if mismatch is not None else []

@@ -24,8 +24,8 @@ from prakerja.registration.errors import (
 )
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.providers.base import IdentityQuery
-from prakerja.registration.service import checks
-from prakerja.registration.storage import Storage, default_storage
+from prakerja.registration.service import checks, kk_region
+from prakerja.registration.storage import Storage, default_storage, stage_until_commit
 from prakerja.registration.uploads import ImageRefused, check_image
 
 DECLARATION_VERSION = "2026.1"
@@ -105,6 +105,7 @@ def save_identity(
     if applicant.identity_status != IdentityStatus.unsubmitted.value:
         applicant.identity_status = IdentityStatus.unsubmitted.value  # changed numbers need a fresh check
     session.flush()
+    kk_region.review(session, applicant)
     return applicant
 
 
@@ -197,6 +198,7 @@ def save_address(
     applicant.domicile_district, applicant.domicile_regency = district, district[:4]
     applicant.domicile_province = district[:2]
     session.flush()
+    kk_region.review(session, applicant)
     return applicant
 
 
@@ -236,7 +238,8 @@ def save_photo(session: Session, *, account_id: uuid.UUID, data: bytes, storage:
     applicant = get_or_start(session, account_id)
     digest = hashlib.sha256(data).digest()
     key = f"ktp/{applicant.id}/{digest.hex()[:32]}.{checked.kind}"
-    (storage or default_storage()).put(key, data)
+    # staged now, published only when this transaction commits: a rollback leaves no orphan file
+    stage_until_commit(session, storage or default_storage(), key, data, replaces=applicant.ktp_photo_path)
     applicant.ktp_photo_path, applicant.ktp_photo_hash = key, digest
     session.flush()
     return applicant

@@ -1,0 +1,118 @@
+"""Program-office pages for partner organisations: create, issue and rotate keys (shown once), revoke, suspend.
+Program-office administrators only; every action is audited with the officer as actor."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from prakerja.auth import partner_service as partners
+from prakerja.auth.models import Role
+from prakerja.auth.service import CurrentAccount
+from prakerja.kit.errors import DomainError
+from prakerja.web.deps import Csrf, DbSession, require_role
+from prakerja.web.i18n import current_language
+from prakerja.web.pmo import PmoLink, add_link
+from prakerja.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Admin = Depends(require_role(Role.pmo_admin))
+Text = Annotated[str, Form(max_length=500)]
+PAGE = "/pmo/mitra"
+
+
+def _context(session: Any) -> dict[str, Any]:
+    return {"partners": partners.overview(session), "roles": list(partners.PartnerRole), "errors": {}, "values": {}}
+
+
+def _error(request: Request, session: Any, error: DomainError, values: dict[str, str]) -> Response:
+    session.rollback()
+    fields = error.details.get("fields") or ({error.details["field"]: ""} if "field" in error.details else {})
+    message = error.message if current_language.get() == "id" else error.message_en
+    return render(
+        request,
+        "auth/partners.html",
+        {**_context(session), "error": message, "errors": dict.fromkeys(fields, message), "values": values},
+        status_code=error.status_code,
+    )
+
+
+@router.get(PAGE)
+def partner_list(request: Request, session: DbSession, account: CurrentAccount = Admin) -> Response:
+    return render(request, "auth/partners.html", _context(session))
+
+
+@router.post(PAGE, dependencies=[Csrf])
+def partner_create(
+    request: Request, session: DbSession, name: Text = "", role: Text = "", account: CurrentAccount = Admin
+) -> Response:
+    try:
+        partners.create_partner(session, name=name, role=role, actor=account.actor)
+    except DomainError as error:
+        return _error(request, session, error, {"name": name, "role": role})
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@router.post(PAGE + "/{partner_id}/kunci", dependencies=[Csrf])
+def key_issue(
+    request: Request,
+    session: DbSession,
+    partner_id: uuid.UUID,
+    client_code: Text = "",
+    label: Text = "",
+    account: CurrentAccount = Admin,
+) -> Response:
+    """Shows the new key once; the page is not cached."""
+    try:
+        issued = partners.issue_key(
+            session, partner_id=partner_id, actor=account.actor, client_code=client_code or None, label=label
+        )
+    except DomainError as error:
+        return _error(request, session, error, {})
+    response = render(request, "auth/partner_key.html", {"issued": issued})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(PAGE + "/kunci/{key_id}/cabut", dependencies=[Csrf])
+def key_revoke(
+    request: Request, session: DbSession, key_id: uuid.UUID, reason: Text = "", account: CurrentAccount = Admin
+) -> Response:
+    try:
+        partners.revoke_key(session, key_id=key_id, actor=account.actor, reason=reason)
+    except DomainError as error:
+        return _error(request, session, error, {})
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@router.post(PAGE + "/kredensial/{client_code}/cabut", dependencies=[Csrf])
+def credential_revoke(
+    request: Request, session: DbSession, client_code: str, reason: Text = "", account: CurrentAccount = Admin
+) -> Response:
+    try:
+        partners.revoke_credential(session, client_code=client_code, actor=account.actor, reason=reason)
+    except DomainError as error:
+        return _error(request, session, error, {})
+    return RedirectResponse(PAGE, status_code=303)
+
+
+@router.post(PAGE + "/{partner_id}/status", dependencies=[Csrf])
+def partner_status(
+    request: Request,
+    session: DbSession,
+    partner_id: uuid.UUID,
+    status: Text = "",
+    reason: Text = "",
+    account: CurrentAccount = Admin,
+) -> Response:
+    try:
+        partners.set_status(session, partner_id=partner_id, status=status, actor=account.actor, reason=reason)
+    except DomainError as error:
+        return _error(request, session, error, {})
+    return RedirectResponse(PAGE, status_code=303)
+
+
+add_link(PmoLink(PAGE, "Mitra & kredensial API", "Partners & API credentials"))

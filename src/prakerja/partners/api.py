@@ -1,0 +1,212 @@
+"""``/partner/v1``: the signed partner API (contract ``partner-api.md``). Every route depends on
+:func:`require_partner`; POST, PUT, PATCH and DELETE also need an ``Idempotency-Key``."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+
+from prakerja.db import unit_of_work
+from prakerja.idempotency import service as idempotency
+from prakerja.idempotency.errors import IdempotencyKeyRequired
+from prakerja.kit import idempotency as idempotency_rules
+from prakerja.kit.clock import utcnow
+from prakerja.partners import rules, service
+from prakerja.partners.errors import BodyTooLarge, RoleForbidden
+from prakerja.partners.schemas import PartnerListImportOut, Ping, error_responses
+from prakerja.partners.service import PartnerCaller, PartnerRole
+from prakerja.registration.service import lists
+from prakerja.web.deps import DbSession
+
+MAX_BODY_BYTES = 513 * 1024 * 1024
+"""A 512 MiB list file and its multipart framing."""
+
+
+class SignedRoute(APIRoute):
+    """Reads the whole body (up to :data:`MAX_BODY_BYTES`) before FastAPI parses it, so the signature is checked
+    over the exact bytes sent and the form is parsed from the same bytes. Requests without the signing headers or
+    with a stale timestamp are refused before any of the body is read."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            # refuse what needs no body and no database first, so unsigned callers cannot make us buffer
+            service.precheck(
+                client_code=request.headers.get("client_code"),
+                timestamp=request.headers.get("timestamp"),
+                signature=request.headers.get("signature"),
+            )
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+                raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})
+            chunks, size = [], 0
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})
+                chunks.append(chunk)
+            request._body = b"".join(chunks)  # Request.body() and .form() read this from now on
+            return await original(request)
+
+        return handler
+
+
+router = APIRouter(prefix="/partner/v1", tags=["partner"], route_class=SignedRoute)
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(_raw_body)]
+
+
+def signed_path(request: Request) -> bytes:
+    """The path with its query string exactly as sent (percent-escapes untouched)."""
+    path = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    return bytes(path) + (b"?" + bytes(query) if query else b"")
+
+
+def _caller(
+    request: Request,
+    session: DbSession,
+    body: RawBody,
+    client_code: Annotated[
+        str | None, Header(alias="client_code", convert_underscores=False, description="The credential's public code.")
+    ] = None,
+    timestamp: Annotated[
+        str | None, Header(alias="timestamp", description="Unix time in whole seconds, as decimal digits.")
+    ] = None,
+    signature: Annotated[
+        str | None,
+        Header(
+            alias="signature",
+            description="Lowercase hex HMAC-SHA256(key, client_code + timestamp + METHOD + path + raw_body).",
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Required on POST, PUT, PATCH and DELETE: 1-255 printable ASCII characters.",
+        ),
+    ] = None,
+) -> PartnerCaller:
+    caller = service.authenticate(
+        session,
+        client_code=client_code,
+        timestamp=timestamp,
+        signature=signature,
+        method=request.method,
+        path=signed_path(request),
+        body=body,
+    )
+    with unit_of_work() as own:
+        # committed at once, on its own connection: every web process sees it, and it counts even when the
+        # request itself is refused later
+        service.remember(own, caller)
+    if request.method.upper() in rules.MUTATING_METHODS and not idempotency_rules.valid_key(idempotency_key):
+        raise IdempotencyKeyRequired()
+    request.state.partner = caller
+    return caller
+
+
+def require_partner(*roles: PartnerRole) -> Callable[..., PartnerCaller]:
+    """``Depends(require_partner(PartnerRole.ministry))``: 401 unless correctly signed, 403 for another role."""
+    allowed = frozenset(roles)
+
+    def check(caller: Annotated[PartnerCaller, Depends(_caller)]) -> PartnerCaller:
+        if caller.role not in allowed:
+            raise RoleForbidden(details={"allowed_roles": sorted(r.value for r in allowed)})
+        return caller
+
+    return check
+
+
+AnyPartner = Annotated[PartnerCaller, Depends(require_partner(*PartnerRole))]
+Ministry = Annotated[PartnerCaller, Depends(require_partner(PartnerRole.ministry))]
+
+
+def idempotent(
+    session: Session,
+    request: Request,
+    caller: PartnerCaller,
+    body: bytes,
+    handler: Callable[[], Any],
+    status_code: int = 200,
+) -> JSONResponse:
+    """Contract section 2: the first response again for the same key and request; nothing done twice."""
+    outcome = idempotency.run(
+        session,
+        scope=caller.idempotency_scope,
+        key=request.headers.get(idempotency_rules.HEADER),
+        method=request.method,
+        path=signed_path(request).decode("utf-8", "replace"),
+        body=body,
+        handler=lambda: (status_code, jsonable_encoder(handler())),
+    )
+    headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@router.get("/ping", response_model=Ping, responses=error_responses())
+def ping(caller: AnyPartner) -> Ping:
+    """Check your signing: answers who you are and our clock. Changes nothing."""
+    return Ping(
+        client_code=caller.client_code,
+        partner=caller.partner_name,
+        role=caller.role.value,
+        server_time=int(utcnow().timestamp()),
+    )
+
+
+@router.post(
+    "/exclusion-lists/imports",
+    response_model=PartnerListImportOut,
+    responses=error_responses(
+        {422: ("list_type_unknown", "list_mode_invalid", "list_source_invalid", "list_file_invalid", "list_file_empty")}
+    ),
+)
+def import_exclusion_list(
+    request: Request,
+    session: DbSession,
+    body: RawBody,
+    caller: Ministry,
+    file: Annotated[UploadFile, File(description="CSV with a 'nik' header, or Parquet with a 'nik' column.")],
+    list_type: Annotated[str, Form(max_length=32, description="e.g. asn, tni, polri, student, laid_off")],
+    source: Annotated[str, Form(max_length=200, description="Who compiled the data, e.g. BKN.")],
+    as_of: Annotated[datetime.date, Form(description="Date of the data, YYYY-MM-DD.")],
+    mode: Annotated[str, Form(max_length=8, description="merge (add) or replace (the whole list from source).")] = (
+        "merge"
+    ),
+) -> JSONResponse:
+    """Ministries only (role ``ministry``). Replace or merge one exclusion list or whitelist. NIKs are kept only
+    as keyed blind indexes; provenance (source, type, as-of date, the credential, file SHA-256, row counts) is
+    stored and audited with the credential as actor. A malformed file is refused with 422 and nothing is written.
+    """
+
+    def handler() -> PartnerListImportOut:
+        result = lists.import_list(
+            session,
+            data=file.file.read(),
+            filename=file.filename or "",
+            list_type=list_type,
+            source=source,
+            as_of=as_of,
+            mode=mode,
+            actor=caller.actor,
+            via="partner_api",
+        )
+        return PartnerListImportOut(**asdict(result), as_of=as_of, source=source.strip())
+
+    return idempotent(session, request, caller, body, handler)

@@ -1,0 +1,62 @@
+"""Refusals of the partner API (contract section 3): 401 for authentication, 403 for the partner's role."""
+
+from prakerja.kit.errors import DomainError, Forbidden, Unauthenticated
+
+
+class MissingSignature(Unauthenticated):
+    code = "missing_signature"
+    message = "Header client_code, timestamp dan signature wajib dikirim."
+    message_en = "The client_code, timestamp and signature headers are required."
+
+
+class BadSignature(Unauthenticated):
+    code = "bad_signature"
+    message = "Tanda tangan permintaan tidak cocok."
+    message_en = "The request signature does not match."
+
+
+class UnknownClient(Unauthenticated):
+    code = "unknown_client"
+    message = "client_code tidak dikenal."
+    message_en = "Unknown client_code."
+
+
+class StaleTimestamp(Unauthenticated):
+    code = "stale_timestamp"
+    message = "Timestamp permintaan lebih dari 300 detik dari waktu server."
+    message_en = "The request timestamp is more than 300 seconds away from the server's clock."
+
+
+class ReplayedRequest(Unauthenticated):
+    code = "replayed_request"
+    message = "Permintaan dengan tanda tangan ini sudah pernah diterima."
+    message_en = "A request with this signature was already received."
+
+
+class CredentialRevoked(Unauthenticated):
+    code = "credential_revoked"
+    message = "Kunci ini sudah dicabut atau mitra sedang ditangguhkan."
+    message_en = "This key is revoked or the partner is suspended."
+
+
+class RoleForbidden(Forbidden):
+    code = "partner_role_forbidden"
+    message = "Peran mitra Anda tidak diizinkan memanggil endpoint ini."
+    message_en = "Your partner role may not call this endpoint."
+
+
+class BodyTooLarge(DomainError):
+    status_code = 413
+    code = "body_too_large"
+    message = "Isi permintaan terlalu besar."
+    message_en = "The request body is too large."
+
+
+AUTHENTICATION_ERRORS = (
+    MissingSignature,
+    BadSignature,
+    UnknownClient,
+    StaleTimestamp,
+    ReplayedRequest,
+    CredentialRevoked,
+)

@@ -1,0 +1,86 @@
+"""Shapes of the partner API: the error body and the error codes each status can carry (for OpenAPI)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+ERROR_CODES: dict[int, tuple[str, ...]] = {
+    400: ("idempotency_key_required", "invalid_request"),
+    401: (
+        "missing_signature",
+        "bad_signature",
+        "unknown_client",
+        "stale_timestamp",
+        "replayed_request",
+        "credential_revoked",
+    ),
+    403: ("partner_role_forbidden",),
+    409: ("idempotency_key_in_use",),
+    413: ("body_too_large", "list_file_too_large"),
+    422: ("idempotency_key_mismatch", "invalid_request"),
+}
+"""Codes any signed endpoint can answer with; an endpoint adds its own (see :func:`error_responses`)."""
+
+_TITLES = {
+    400: "Malformed request",
+    401: "Authentication failed",
+    403: "Not allowed for this partner's role",
+    409: "State conflict",
+    413: "Body too large",
+    422: "Validation or business-rule refusal",
+}
+
+
+class PartnerError(BaseModel):
+    """Every error of the partner API (contract section 3)."""
+
+    code: str
+    """Stable snake_case code."""
+    message: str
+    """Bahasa Indonesia."""
+    message_en: str
+    details: dict[str, Any]
+
+
+class Ping(BaseModel):
+    client_code: str
+    partner: str
+    role: str
+    server_time: int
+    """Our clock, Unix seconds: compare with yours if you get ``stale_timestamp``."""
+
+
+class PartnerListImportOut(BaseModel):
+    import_id: str
+    list_type: str
+    kind: str
+    """``exclusion`` or ``whitelist``."""
+    mode: str
+    rows_read: int
+    rows_invalid: int
+    rows_added: int
+    rows_removed: int
+    rows_total: int
+    """Entries of this list type from this source after the import."""
+    as_of: datetime.date
+    source: str
+
+
+def error_responses(extra: dict[int, tuple[str, ...]] | None = None) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: every status with the codes it may carry, listed in the description and in
+    an ``x-error-codes`` extension of the response."""
+    codes = {status: list(found) for status, found in ERROR_CODES.items()}
+    for status, more in (extra or {}).items():
+        codes.setdefault(status, [])
+        codes[status] += [c for c in more if c not in codes[status]]
+    return {
+        status: {
+            "model": PartnerError,
+            "description": f"{_TITLES.get(status, 'Error')}. Codes: " + ", ".join(f"`{c}`" for c in found),
+            "x-error-codes": found,
+        }
+        for status, found in sorted(codes.items())
+    }
