@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 INTAKE_PATH = "/api/v1/registration/identity"
 BARE_PATH = "/api/v1/bench/bare"
+HTTP_ONLY_PATH = "/api/v1/bench/http-only"
+ASGI_ONLY_PATH = "/bench/asgi-only"
 REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
 
 
@@ -65,7 +67,14 @@ def token(i: int) -> str:
 
 
 def bench_app():  # type: ignore[no-untyped-def]
-    """The product app plus the bare reference route (same middleware, same session dependency)."""
+    """The product app plus the reference routes, served by the same uvicorn worker processes.
+
+    - bare: parses the same JSON with the same Pydantic model and inserts one row (same middleware, same session
+      dependency): the issue's reference;
+    - http-only: the same FastAPI app, middleware and Pydantic model, no database at all: what the web stack costs;
+    - asgi-only: in front of FastAPI, a plain ASGI callable that reads the body and parses it with ``json.loads``:
+      what uvicorn and the load generator on these cores can do at all.
+    """
     from sqlalchemy import text
 
     from prakerja.app import create_app
@@ -79,7 +88,27 @@ def bench_app():  # type: ignore[no-untyped-def]
         session.execute(text("INSERT INTO bench_bare (body) VALUES (CAST(:b AS jsonb))"), {"b": body.model_dump_json()})
         return {"status": "ok"}
 
-    return app
+    @app.post(HTTP_ONLY_PATH, status_code=202, include_in_schema=False)
+    async def http_only(body: IdentitySubmissionCreate) -> dict[str, str]:
+        return {"status": "ok"}
+
+    async def asgi(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http" or scope["path"] != ASGI_ONLY_PATH:
+            await app(scope, receive, send)
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        json.loads(b"".join(chunks))
+        payload = b'{"status":"ok"}'
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 202, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    return asgi
 
 
 def free_port() -> int:
@@ -322,7 +351,7 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load process")
-    parser.add_argument("--bare-seconds", type=float, default=None, help="bare reference load (default S/3, >= 10)")
+    parser.add_argument("--bare-seconds", type=float, default=None, help="each reference's load (default S/3, >= 10)")
     args = parser.parse_args()
 
     os.environ.setdefault("PRAKERJA_HOME", str(ROOT / ".prakerja-bench"))  # its own keys and database
@@ -345,20 +374,23 @@ def main() -> None:
     try:
         print("warming up ...", file=sys.stderr)
         run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
-        run_load(port, BARE_PATH, 0, 5_000, 1, 8, 2)
+        for path in (BARE_PATH, HTTP_ONLY_PATH, ASGI_ONLY_PATH):
+            run_load(port, path, 0, 5_000, 1, 8, 2)
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
         intake = run_load(port, INTAKE_PATH, 0, per_process, args.load_processes, args.connections, args.seconds)
         bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
         print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
         bare = run_load(port, BARE_PATH, 0, 10**9, args.load_processes, args.connections, bare_seconds)
+        print(f"HTTP-only references for {bare_seconds:.0f} s each ...", file=sys.stderr)
+        http_only = run_load(port, HTTP_ONLY_PATH, 0, 10**9, args.load_processes, args.connections, bare_seconds)
+        asgi_only = run_load(port, ASGI_ONLY_PATH, 0, 10**9, args.load_processes, args.connections, bare_seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    if intake["bad"] or bare["bad"]:
-        print(
-            f"refused requests: intake {intake['bad']} bare {bare['bad']}: {intake['first_bad'] or bare['first_bad']}",
-            file=sys.stderr,
-        )
+    refused = {name: r for name, r in (("intake", intake), ("bare", bare), ("http_only", http_only),
+                                          ("asgi_only", asgi_only)) if r["bad"]}  # fmt: skip
+    for name, r in refused.items():
+        print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
 
     bulk_result: dict = {}  # type: ignore[type-arg]
     if args.bulk_rows:
@@ -375,6 +407,12 @@ def main() -> None:
         "bare_per_s": round(bare["per_s"], 1),
         "bare_p99_ms": round(bare["p99_ms"], 1),
         "fraction_of_bare": round(intake["per_s"] / bare["per_s"], 3) if bare["per_s"] else None,
+        "http_only_per_s": round(http_only["per_s"], 1),
+        "http_only_p99_ms": round(http_only["p99_ms"], 1),
+        "asgi_only_per_s": round(asgi_only["per_s"], 1),
+        "asgi_only_p99_ms": round(asgi_only["p99_ms"], 1),
+        "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
+        "refused_references": sum(r["bad"] for r in (bare, http_only, asgi_only)),
         "bulk_rows": args.bulk_rows,
         "bulk_rows_per_s": round(bulk_result.get("bulk_rows_per_s", 0.0), 1),
         "bulk_seconds": round(bulk_result.get("bulk_seconds", 0.0), 2),

@@ -6,13 +6,14 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account
 from prakerja.registration.models import (
     AbilityAttempt,
+    AccountSignal,
     AccountToken,
     Applicant,
     IdentityCheck,
@@ -71,6 +72,64 @@ def applicant_and_nik_holder(
     ).all()
     mine = next((a for a in rows if a.account_id == account_id), None)
     return mine, any(a.account_id != account_id for a in rows)
+
+
+_ENCRYPTED = {name: Applicant.__table__.c[name].type for name in ("nik", "kk", "birth_date", "full_name")}
+_INSERT_SUBMITTED_SQL = text(
+    """
+    WITH applicant AS (
+      INSERT INTO registration_applicants (id, account_id, nik, nik_index, kk, kk_index, birth_date, sex, full_name,
+        mother_maiden_name, identity_status, submitted_at, registration_ip_index, created_at, updated_at)
+      VALUES (:id, :account_id, :nik, :nik_index, :kk, :kk_index, :birth_date, :sex, :full_name, :mother_maiden_name,
+        :status, :now, :ip_index, :now, :now)
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), identity_check AS (
+      INSERT INTO registration_identity_checks (id, applicant_id, attempts, created_at)
+      SELECT :check_id, id, 0, :now FROM applicant
+      RETURNING id
+    ), device AS (
+      INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
+      SELECT :signal_id, id, 'device', CAST(:device_index AS bytea), :now FROM applicant
+      WHERE CAST(:device_index AS bytea) IS NOT NULL
+    )
+    SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL, CAST(:job_args AS jsonb),
+             NULL)::procrastinate_job_to_defer_v1])
+    FROM identity_check
+    """
+).bindparams(
+    bindparam("nik", type_=_ENCRYPTED["nik"]),
+    bindparam("kk", type_=_ENCRYPTED["kk"]),
+    bindparam("birth_date", type_=_ENCRYPTED["birth_date"]),
+    bindparam("full_name", type_=_ENCRYPTED["full_name"]),
+    bindparam("mother_maiden_name", type_=Applicant.__table__.c["mother_maiden_name"].type),
+)
+
+
+def insert_submitted_applicant(
+    session: Session,
+    *,
+    values: dict[str, object],
+    check_id: uuid.UUID,
+    device_index: bytes | None,
+    queue: str,
+    task: str,
+    job_args: str,
+) -> bool:
+    """The intake hot path in one statement: a new applicant with its identity (encrypted by the columns' types),
+    its civil-registry check, its device signal and the procrastinate job (``procrastinate_defer_jobs_v1``, what
+    ``jobs.enqueue`` calls), all in the caller's transaction. False, with nothing written, when the account already
+    has a profile or another profile holds the NIK (the caller then takes the general path)."""
+    params = {
+        **values,
+        "check_id": check_id,
+        "signal_id": uuid.uuid4(),
+        "device_index": device_index,
+        "queue": queue,
+        "task": task,
+        "job_args": job_args,
+    }
+    return session.connection().execute(_INSERT_SUBMITTED_SQL, params).first() is not None
 
 
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:
@@ -253,12 +312,23 @@ def add_signal(session: Session, *, applicant_id: uuid.UUID, kind: str, value_in
     )
 
 
+def add_account_signal(session: Session, *, account_id: uuid.UUID, kind: str, value_index: bytes) -> None:
+    session.execute(
+        insert(AccountSignal)
+        .values(account_id=account_id, kind=kind, value_index=value_index)
+        .on_conflict_do_nothing(index_elements=["account_id", "kind", "value_index"])
+    )
+
+
 _SHARED_SQL = text(
     """
     WITH signals AS (
       SELECT applicant_id, kind, value_index FROM registration_signals
       UNION
       SELECT id, 'ip', registration_ip_index FROM registration_applicants WHERE registration_ip_index IS NOT NULL
+      UNION
+      SELECT a.id, s.kind, s.value_index
+      FROM registration_account_signals s JOIN registration_applicants a ON a.account_id = s.account_id
     ), shared AS (
       SELECT kind, value_index, count(DISTINCT applicant_id) AS people
       FROM signals GROUP BY kind, value_index
