@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 INTAKE_PATH = "/api/v1/registration/identity"
 BARE_PATH = "/api/v1/bench/bare"
+HTTP_ONLY_PATH = "/api/v1/bench/http-only"
+ASGI_ONLY_PATH = "/bench/asgi-only"
 REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
 
 
@@ -65,7 +67,14 @@ def token(i: int) -> str:
 
 
 def bench_app():  # type: ignore[no-untyped-def]
-    """The product app plus the bare reference route (same middleware, same session dependency)."""
+    """The product app plus the reference routes, served by the same uvicorn worker processes.
+
+    - bare: parses the same JSON with the same Pydantic model and inserts one row (same middleware, same session
+      dependency): the issue's reference;
+    - http-only: the same FastAPI app, middleware and Pydantic model, no database at all: what the web stack costs;
+    - asgi-only: in front of FastAPI, a plain ASGI callable that reads the body and parses it with ``json.loads``:
+      what uvicorn and the load generator on these cores can do at all.
+    """
     from sqlalchemy import text
 
     from prakerja.app import create_app
@@ -79,7 +88,43 @@ def bench_app():  # type: ignore[no-untyped-def]
         session.execute(text("INSERT INTO bench_bare (body) VALUES (CAST(:b AS jsonb))"), {"b": body.model_dump_json()})
         return {"status": "ok"}
 
-    return app
+    @app.post(HTTP_ONLY_PATH, status_code=202, include_in_schema=False)
+    async def http_only(body: IdentitySubmissionCreate) -> dict[str, str]:
+        return {"status": "ok"}
+
+    _next_to_intake(app, [BARE_PATH, HTTP_ONLY_PATH])
+
+    async def asgi(scope, receive, send):  # type: ignore[no-untyped-def]
+        if scope["type"] != "http" or scope["path"] != ASGI_ONLY_PATH:
+            await app(scope, receive, send)
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        json.loads(b"".join(chunks))
+        payload = b'{"status":"ok"}'
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": 202, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    return asgi
+
+
+def _next_to_intake(app, paths: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Move the reference routes right after the router holding the intake route, so that routing (a linear scan
+    in FastAPI) costs the references what it costs the intake route."""
+    from starlette.routing import Match
+
+    routes = app.router.routes
+    moved = [r for r in routes if getattr(r, "path", None) in paths]
+    for route in moved:
+        routes.remove(route)
+    scope = {"type": "http", "method": "POST", "path": INTAKE_PATH, "root_path": "", "headers": [], "query_string": b""}
+    position = next(i for i, r in enumerate(routes) if r.matches(dict(scope))[0] == Match.FULL)
+    routes[position + 1 : position + 1] = moved
 
 
 def free_port() -> int:
@@ -114,7 +159,10 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
 
 def _request(path: str, i: int, with_session: bool) -> bytes:
     body = json.dumps(identity(i)).encode()
-    cookie = f"prakerja_csrf=bench; prakerja_session={token(i)}" if with_session else "prakerja_csrf=bench"
+    # A browser sends the CSRF and device cookies set at sign-up (so no request here gets new ones).
+    cookie = f"prakerja_csrf=bench; prakerja_device=bench-device-{i:023d}"
+    if with_session:
+        cookie += f"; prakerja_session={token(i)}"
     head = (
         f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nCookie: {cookie}\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
@@ -166,9 +214,81 @@ def _load_process(port: int, path: str, start: int, stop: int, connections: int,
     queue.put(out)
 
 
+# --- CPU accounting (noise-proof figures on a shared machine) ------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: int) -> tuple[int, float, float] | None:
+    """(parent pid, own CPU seconds, CPU seconds of its children that have exited)."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK, (int(fields[13]) + int(fields[14])) / _TICK
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process, its live descendants and its exited children (Linux /proc)."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _proc_stat(int(entry.name))
+            if found is not None:
+                stats[int(entry.name)] = found
+    if root not in stats:
+        return 0.0
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    total, todo = stats[root][2], [root]
+    while todo:
+        pid = todo.pop()
+        total += stats[pid][1]
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / _TICK, sum(values[:8]) / _TICK
+
+
+def postmaster_pid(url: str) -> int | None:
+    """The local PostgreSQL server's pid (its data folder's ``postmaster.pid``), or None when remote."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    try:
+        with psycopg.connect(libpq_conninfo(url)) as conn:
+            folder = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, psycopg.Error):
+        return None
+
+
 def run_load(
-    port: int, path: str, first_id: int, ids_per_process: int, processes: int, connections: int, seconds: float
+    port: int,
+    path: str,
+    first_id: int,
+    ids_per_process: int,
+    processes: int,
+    connections: int,
+    seconds: float,
+    watch: dict[str, int] | None = None,
 ) -> dict:  # type: ignore[type-arg]
+    """Drive ``path`` for ``seconds``; with ``watch`` ({name: root pid}), also the CPU each of those process trees,
+    the load generator and the rest of the machine (other users) spent, per request."""
+    import resource
+
+    watch = watch or {}
+    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
+    load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine_before = machine_busy_seconds()
     queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
     procs = [
         mp.Process(
@@ -192,6 +312,14 @@ def run_load(
     elapsed = time.perf_counter() - started
     for proc in procs:
         proc.join()
+    machine_after = machine_busy_seconds()
+    load_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in watch.items()}
+    cpu["load_generator"] = (load_after.ru_utime + load_after.ru_stime) - (load_before.ru_utime + load_before.ru_stime)
+    machine_busy = machine_after[0] - machine_before[0]
+    if watch:
+        cpu["others"] = max(0.0, machine_busy - sum(cpu.values()))
+    machine_cores = (machine_after[1] - machine_before[1]) / elapsed
     latencies = sorted(x for r in results for x in r["latencies"])
     ok = sum(r["ok"] for r in results)
     bad = sum(r["bad"] for r in results)
@@ -209,6 +337,10 @@ def run_load(
         "p99_ms": p(0.99),
         "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
         "seconds": elapsed,
+        "cpu_us_per_request": {name: round(v / ok * 1e6) if ok else None for name, v in cpu.items()},
+        "machine_busy_cores": round(machine_busy / elapsed, 2),
+        "others_busy_cores": round(cpu["others"] / elapsed, 2) if "others" in cpu else None,
+        "cores": round(machine_cores, 2),
     }
 
 
@@ -322,7 +454,7 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load process")
-    parser.add_argument("--bare-seconds", type=float, default=None, help="bare reference load (default S/3, >= 10)")
+    parser.add_argument("--bare-seconds", type=float, default=None, help="each reference's load (default S/3, >= 10)")
     args = parser.parse_args()
 
     os.environ.setdefault("PRAKERJA_HOME", str(ROOT / ".prakerja-bench"))  # its own keys and database
@@ -342,23 +474,31 @@ def main() -> None:
 
     port = free_port()
     server = start_server(env, port, args.server_workers)
+    watch = {"server": server.pid}
+    database_pid = postmaster_pid(url)
+    if database_pid is not None:
+        watch["database"] = database_pid
     try:
         print("warming up ...", file=sys.stderr)
         run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
-        run_load(port, BARE_PATH, 0, 5_000, 1, 8, 2)
+        for path in (BARE_PATH, HTTP_ONLY_PATH, ASGI_ONLY_PATH):
+            run_load(port, path, 0, 5_000, 1, 8, 2)
+        load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
-        intake = run_load(port, INTAKE_PATH, 0, per_process, args.load_processes, args.connections, args.seconds)
+        intake = run_load(port, INTAKE_PATH, 0, per_process, seconds=args.seconds, **load)  # type: ignore[arg-type]
         bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
         print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
-        bare = run_load(port, BARE_PATH, 0, 10**9, args.load_processes, args.connections, bare_seconds)
+        bare = run_load(port, BARE_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        print(f"HTTP-only references for {bare_seconds:.0f} s each ...", file=sys.stderr)
+        http_only = run_load(port, HTTP_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        asgi_only = run_load(port, ASGI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
     finally:
         server.terminate()
         server.wait(timeout=30)
-    if intake["bad"] or bare["bad"]:
-        print(
-            f"refused requests: intake {intake['bad']} bare {bare['bad']}: {intake['first_bad'] or bare['first_bad']}",
-            file=sys.stderr,
-        )
+    refused = {name: r for name, r in (("intake", intake), ("bare", bare), ("http_only", http_only),
+                                          ("asgi_only", asgi_only)) if r["bad"]}  # fmt: skip
+    for name, r in refused.items():
+        print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
 
     bulk_result: dict = {}  # type: ignore[type-arg]
     if args.bulk_rows:
@@ -375,6 +515,22 @@ def main() -> None:
         "bare_per_s": round(bare["per_s"], 1),
         "bare_p99_ms": round(bare["p99_ms"], 1),
         "fraction_of_bare": round(intake["per_s"] / bare["per_s"], 3) if bare["per_s"] else None,
+        "http_only_per_s": round(http_only["per_s"], 1),
+        "http_only_p99_ms": round(http_only["p99_ms"], 1),
+        "asgi_only_per_s": round(asgi_only["per_s"], 1),
+        "asgi_only_p99_ms": round(asgi_only["p99_ms"], 1),
+        "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
+        "refused_references": sum(r["bad"] for r in (bare, http_only, asgi_only)),
+        "cpu_us_per_submission": intake["cpu_us_per_request"],
+        "cpu_us_per_bare": bare["cpu_us_per_request"],
+        "cpu_us_per_http_only": http_only["cpu_us_per_request"],
+        "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
+        "others_busy_cores": {
+            "intake": intake["others_busy_cores"],
+            "bare": bare["others_busy_cores"],
+            "http_only": http_only["others_busy_cores"],
+            "asgi_only": asgi_only["others_busy_cores"],
+        },
         "bulk_rows": args.bulk_rows,
         "bulk_rows_per_s": round(bulk_result.get("bulk_rows_per_s", 0.0), 1),
         "bulk_seconds": round(bulk_result.get("bulk_seconds", 0.0), 2),

@@ -95,6 +95,25 @@ class TestIdentityApi:
         assert response.json()["details"]["fields"][0]["field"] == "nik"
         assert counts(session) == before
 
+    def test_stored_encrypted_with_its_check_and_job(self, applicant_client: TestClient, session: Session) -> None:
+        """The one-statement insert writes what the ORM path wrote: encrypted fields the model decrypts, blind
+        indexes, the pending check and the job carrying that check's id."""
+        sent = body(2)
+        response = applicant_client.post("/api/v1/registration/identity", json=sent)
+        assert response.status_code == 202
+        applicant = session.scalars(select(Applicant)).one()
+        assert str(applicant.id) == response.json()["applicant_id"]
+        assert (applicant.nik, applicant.kk, applicant.birth_date) == (sent["nik"], sent["kk"], sent["birth_date"])
+        assert applicant.full_name == sent["full_name"] and applicant.identity_status == "pending"
+        assert applicant.nik_index == nik_index(sent["nik"]) and applicant.registration_ip_index is not None
+        raw = session.execute(text("SELECT nik, full_name FROM registration_applicants")).one()
+        assert sent["nik"].encode() not in bytes(raw.nik) and sent["full_name"].encode() not in bytes(raw.full_name)
+        check_id = session.execute(text("SELECT id FROM registration_identity_checks")).scalar_one()
+        args = session.execute(
+            text("SELECT args FROM procrastinate_jobs WHERE task_name = 'registration.verify_identity'")
+        ).scalar_one()
+        assert args == {"check_id": str(check_id)}
+
     def test_signed_out_is_401(self, client: TestClient) -> None:
         assert client.post("/api/v1/registration/identity", json=body()).status_code == 401
 

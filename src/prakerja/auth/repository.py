@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
-from prakerja.auth.models import Account, LoginSession
+from prakerja.auth.models import Account, LoginSession, Role
 
 
 def account_by_email_index(session: Session, email_index: bytes) -> Account | None:
@@ -26,15 +26,21 @@ def login_session(session: Session, token_hash: bytes) -> LoginSession | None:
     return session.get(LoginSession, token_hash)
 
 
-def account_for_session(session: Session, token_hash: bytes, now: datetime) -> Account | None:
-    """The active account behind a live, unrevoked session: one query per request."""
-    return session.scalars(
-        select(Account)
-        .join(LoginSession, LoginSession.account_id == Account.id)
-        .where(
-            LoginSession.token_hash == token_hash,
-            LoginSession.revoked_at.is_(None),
-            LoginSession.expires_at > now,
-            Account.is_active.is_(True),
-        )
-    ).first()
+_ACCOUNT_FOR_SESSION = (
+    select(Account.id, Account.role, Account.display_name)
+    .join(LoginSession, LoginSession.account_id == Account.id)
+    .where(
+        LoginSession.token_hash == bindparam("token_hash"),
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > bindparam("now"),
+        Account.is_active.is_(True),
+    )
+)
+
+
+def account_for_session(session: Session, token_hash: bytes, now: datetime) -> Row[uuid.UUID, Role, str] | None:
+    """``(id, role, display_name)`` of the active account behind a live, unrevoked session: one query per request,
+    on every signed-in request, so only the three columns (no ORM entity, no e-mail decryption) and Core
+    execution."""
+    result = session.connection().execute(_ACCOUNT_FOR_SESSION, {"token_hash": token_hash, "now": now})
+    return result.first()

@@ -94,10 +94,11 @@ def end_session(session: Session, token: str) -> None:
 
 
 def resolve_session(session: Session, token: str) -> CurrentAccount | None:
-    account = repository.account_for_session(session, rules.token_hash(token), utcnow())
-    if account is None:
+    found = repository.account_for_session(session, rules.token_hash(token), utcnow())
+    if found is None:
         return None
-    return CurrentAccount(id=account.id, role=account.role, display_name=account.display_name)
+    account_id, role, display_name = found
+    return CurrentAccount(id=account_id, role=role, display_name=display_name)
 
 
 def get_account(session: Session, account_id: uuid.UUID) -> Account | None:

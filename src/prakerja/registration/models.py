@@ -237,6 +237,19 @@ class Signal(IdMixin, TimestampMixin, Base):
     value_index: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+class AccountSignal(TimestampMixin, Base):
+    """A device or IP an account was created from, before it has a profile (blind index only). The integrity scan
+    counts it for the applicant the account becomes."""
+
+    __tablename__ = "registration_account_signals"
+    __table_args__ = (Index(None, "kind", "value_index"),)
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """``device`` or ``ip``."""
+    value_index: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+
+
 class IntegrityFlag(IdMixin, TimestampMixin, Base):
     """A pattern worth a human look (never an automatic rejection)."""
 

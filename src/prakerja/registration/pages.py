@@ -25,7 +25,7 @@ from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES, Ident
 from prakerja.registration.service import ability, accounts, identity, integrity, lists, officers
 from prakerja.registration.uploads import MAX_BYTES
 from prakerja.web import dashboard
-from prakerja.web.deps import SESSION_COOKIE, Csrf, DbSession, require_role
+from prakerja.web.deps import SESSION_COOKIE, Csrf, DbSession, device_id, require_role
 from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
@@ -140,6 +140,11 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def _signals(request: Request) -> dict[str, str | None]:
+    """The IP and the device cookie a form was sent from (integrity signals, stored as blind indexes only)."""
+    return {"ip": request.client.host if request.client else None, "device": device_id(request)}
+
+
 def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
@@ -175,7 +180,9 @@ def signup(
     values = {"email": email, "name": name}
     try:
         accounts.hit("signup_ip", client_ip(request))
-        account = accounts.sign_up(session, email=email, password=password, name=name, base_url=base_url(request))
+        account = accounts.sign_up(
+            session, email=email, password=password, name=name, base_url=base_url(request), **_signals(request)
+        )
     except DomainError as error:
         session.rollback()
         return _form_error(request, "registration/signup.html", error, {"values": values})
@@ -384,7 +391,7 @@ def _save_step(
                     kk=form.get("kk", ""),
                     birth_date=form.get("birth_date", ""),
                     sex=form.get("sex", ""),
-                    ip=client_ip(request),
+                    **_signals(request),
                 )
             elif step == "nama":
                 identity.save_names(
@@ -392,6 +399,7 @@ def _save_step(
                     account_id=account.id,
                     full_name=form.get("full_name", ""),
                     mother_maiden_name=form.get("mother_maiden_name", ""),
+                    **_signals(request),
                 )
             elif step == "alamat":
                 identity.save_address(

@@ -17,6 +17,9 @@ from prakerja.kit.errors import DomainError, Forbidden, Unauthenticated
 SESSION_COOKIE = "prakerja_session"
 CSRF_COOKIE = "prakerja_csrf"
 CSRF_FIELD = "csrf_token"
+DEVICE_COOKIE = "prakerja_device"
+"""A long-lived random identifier of the browser (HTTP-only, SameSite=Lax), set by the shell middleware. It is an
+integrity signal only: stored as a keyed blind index, never raw, never logged."""
 
 
 def _db_session() -> Iterator[Session]:
@@ -54,16 +57,37 @@ def _signed_in(account: OptionalAccount) -> auth.CurrentAccount:
 SignedIn = Annotated[auth.CurrentAccount, Depends(_signed_in)]
 
 
+def _check_role(account: auth.CurrentAccount, allowed: frozenset[Role]) -> auth.CurrentAccount:
+    if account.role not in allowed:
+        raise Forbidden(details={"required": sorted(r.value for r in allowed)})
+    return account
+
+
 def require_role(*roles: Role) -> Callable[..., auth.CurrentAccount]:
     """``Depends(require_role(Role.pmo_admin))``: 401 when signed out, 403 for another role."""
     allowed = frozenset(roles)
 
     def check(account: SignedIn) -> auth.CurrentAccount:
-        if account.role not in allowed:
-            raise Forbidden(details={"required": sorted(r.value for r in allowed)})
-        return account
+        return _check_role(account, allowed)
 
     return check
+
+
+def account_with_role(session: Session, request: Request, *roles: Role) -> auth.CurrentAccount:
+    """What ``require_role`` checks, on a session the route opened itself: for async routes that do their
+    database work in one worker-thread call with one boundary (``unit_of_work``) instead of a chain of
+    dependencies, each its own thread hop. 401 when signed out, 403 for another role."""
+    account = _current_account(request, session)
+    if account is None:
+        raise Unauthenticated()
+    return _check_role(account, frozenset(roles))
+
+
+def device_id(request: Request) -> str | None:
+    """The browser's device identifier (the shell middleware sets the cookie when it is missing)."""
+    state = request.scope.get("state") or {}
+    value = state.get("device_id")
+    return value if isinstance(value, str) else None
 
 
 class CsrfFailed(DomainError):

@@ -35,7 +35,7 @@ from prakerja.registration.errors import (
     phone_taken,
 )
 from prakerja.registration.models import AccountToken, PhoneOtp
-from prakerja.registration.service import checks
+from prakerja.registration.service import checks, integrity
 from prakerja.registration.service.identity import get_or_start
 
 EMAIL_TOKEN_LIFETIME = timedelta(days=2)
@@ -106,8 +106,18 @@ def _token() -> tuple[str, bytes]:
     return token, hashlib.sha256(token.encode()).digest()
 
 
-def sign_up(session: Session, *, email: str, password: str, name: str, base_url: str) -> Account:
-    """An applicant account, and an e-mail with a verification link (queued in this transaction)."""
+def sign_up(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    base_url: str,
+    ip: str | None = None,
+    device: str | None = None,
+) -> Account:
+    """An applicant account, and an e-mail with a verification link (queued in this transaction). The browser's
+    device identifier and the IP are kept as integrity signals (blind indexes)."""
     problems: list[FieldProblem] = []
     cleaned = email.strip()
     if not (3 <= len(cleaned) <= 254 and "@" in cleaned and "." in cleaned.rsplit("@", 1)[-1] and " " not in cleaned):
@@ -137,6 +147,7 @@ def sign_up(session: Session, *, email: str, password: str, name: str, base_url:
     except WeakPassword:  # pragma: no cover - checked above
         raise
     send_email_verification(session, account, base_url=base_url)
+    integrity.record_sign_up(session, account_id=account.id, ip=ip, device=device)
     return account
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from prakerja.registration.errors import (
 )
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.providers.base import IdentityQuery
-from prakerja.registration.service import checks, kk_region
+from prakerja.registration.service import checks, integrity, kk_region
 from prakerja.registration.storage import Storage, default_storage, stage_until_commit
 from prakerja.registration.uploads import ImageRefused, check_image
 
@@ -37,8 +38,12 @@ STEPS = ("identitas", "nama", "alamat", "latar", "telepon", "foto", "pernyataan"
 """Wizard pages in order: identity numbers, names, address, background, phone, KTP photo, declaration."""
 
 
+VERIFY_TASK = "registration.verify_identity"
+VERIFY_QUEUE = "default"
+
+
 def ip_index(ip: str) -> bytes:
-    return blind_index(ip, "ip")
+    return integrity.ip_index(ip)
 
 
 def get_or_start(session: Session, account_id: uuid.UUID, *, ip: str | None = None) -> Applicant:
@@ -87,8 +92,10 @@ def save_identity(
     birth_date: str,
     sex: str,
     ip: str | None = None,
+    device: str | None = None,
 ) -> Applicant:
-    """Step 1: NIK, KK, birth date and sex, checked against each other and the region list."""
+    """Step 1: NIK, KK, birth date and sex, checked against each other and the region list; the device and IP
+    they were sent from are kept as integrity signals."""
     problems, born = checks.identity_problems(nik=nik, kk=kk, birth_date=birth_date, sex=sex)
     if problems:
         raise InvalidInput(problems)
@@ -106,11 +113,21 @@ def save_identity(
         applicant.identity_status = IdentityStatus.unsubmitted.value  # changed numbers need a fresh check
     session.flush()
     kk_region.review(session, applicant)
+    integrity.record_use(session, applicant_id=applicant.id, ip=ip, device=device)
     return applicant
 
 
-def save_names(session: Session, *, account_id: uuid.UUID, full_name: str, mother_maiden_name: str) -> Applicant:
-    """Step 2: names as on the KTP. Completing it submits the identity to the civil registry (a job)."""
+def save_names(
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    full_name: str,
+    mother_maiden_name: str,
+    ip: str | None = None,
+    device: str | None = None,
+) -> Applicant:
+    """Step 2: names as on the KTP. Completing it submits the identity to the civil registry (a job), with the
+    device and IP it was sent from as integrity signals."""
     problems = checks.name_problems(full_name=full_name, mother_maiden_name=mother_maiden_name)
     if problems:
         raise InvalidInput(problems)
@@ -121,6 +138,7 @@ def save_names(session: Session, *, account_id: uuid.UUID, full_name: str, mothe
     applicant.full_name = rules.normalize_name(full_name)
     applicant.mother_maiden_name = rules.normalize_name(mother_maiden_name)
     request_identity_check(session, applicant)
+    integrity.record_use(session, applicant_id=applicant.id, ip=ip, device=device)
     return applicant
 
 
@@ -134,11 +152,26 @@ class IdentitySubmission:
     mother_maiden_name: str
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """What an identity submission returns (the hot path loads no ORM object)."""
+
+    id: uuid.UUID
+    identity_status: str
+
+
 def submit_identity(
-    session: Session, *, account_id: uuid.UUID, submission: IdentitySubmission, ip: str | None = None
-) -> Applicant:
+    session: Session,
+    *,
+    account_id: uuid.UUID,
+    submission: IdentitySubmission,
+    ip: str | None = None,
+    device: str | None = None,
+) -> Submitted:
     """The whole identity at once (API): validated, encrypted, persisted, and the registry check enqueued in the
-    same transaction. Any problem refuses the whole submission. Few round trips: this is the intake hot path."""
+    same transaction, with the device and IP it came from as integrity signals. Any problem refuses the whole
+    submission. This is the intake hot path: an account without a profile gets one statement (applicant, check,
+    device signal and job); an existing profile or a NIK held by another profile takes the general path below."""
     problems, born = checks.identity_problems(
         nik=submission.nik, kk=submission.kk, birth_date=submission.birth_date, sex=submission.sex
     )
@@ -148,6 +181,34 @@ def submit_identity(
     assert born is not None
     nik, kk = rules.normalize_number(submission.nik), rules.normalize_number(submission.kk)
     index = blind_index(nik, "nik")
+    full_name = rules.normalize_name(submission.full_name)
+    mother_maiden_name = rules.normalize_name(submission.mother_maiden_name)
+    applicant_id, check_id, now = new_id(), new_id(), utcnow()
+    inserted = repository.insert_submitted_applicant(
+        session,
+        values={
+            "id": applicant_id,
+            "account_id": account_id,
+            "nik": nik,
+            "nik_index": index,
+            "kk": kk,
+            "kk_index": blind_index(kk, "kk"),
+            "birth_date": born.isoformat(),
+            "sex": submission.sex,
+            "full_name": full_name,
+            "mother_maiden_name": mother_maiden_name,
+            "status": IdentityStatus.pending.value,
+            "now": now,
+            "ip_index": ip_index(ip) if ip else None,
+        },
+        check_id=check_id,
+        device_index=integrity.device_index(device) if device else None,
+        queue=VERIFY_QUEUE,
+        task=VERIFY_TASK,
+        job_args=json.dumps({"check_id": str(check_id)}),
+    )
+    if inserted:
+        return Submitted(id=applicant_id, identity_status=IdentityStatus.pending.value)
     applicant, taken = repository.applicant_and_nik_holder(session, account_id, index)
     if taken:
         raise nik_taken()
@@ -159,10 +220,11 @@ def submit_identity(
     applicant.nik, applicant.nik_index = nik, index
     applicant.kk, applicant.kk_index = kk, blind_index(kk, "kk")
     applicant.birth_date, applicant.sex = born.isoformat(), submission.sex
-    applicant.full_name = rules.normalize_name(submission.full_name)
-    applicant.mother_maiden_name = rules.normalize_name(submission.mother_maiden_name)
+    applicant.full_name, applicant.mother_maiden_name = full_name, mother_maiden_name
     request_identity_check(session, applicant)
-    return applicant
+    kk_region.review(session, applicant)  # an existing profile may already have its KTP address
+    integrity.record_use(session, applicant_id=applicant.id, ip=ip, device=device)
+    return Submitted(id=applicant.id, identity_status=applicant.identity_status)
 
 
 def request_identity_check(session: Session, applicant: Applicant) -> IdentityCheck:
@@ -173,7 +235,7 @@ def request_identity_check(session: Session, applicant: Applicant) -> IdentityCh
     check = IdentityCheck(id=new_id(), applicant_id=applicant.id, attempts=0)
     session.add(check)
     session.flush()  # one flush: the applicant's insert or update, then the check
-    enqueue(session, "registration.verify_identity", check_id=str(check.id))
+    enqueue(session, VERIFY_TASK, queue=VERIFY_QUEUE, check_id=str(check.id))
     return check
 
 

@@ -30,6 +30,31 @@ def record_signal(session: Session, *, applicant_id: uuid.UUID, kind: str, value
     repository.add_signal(session, applicant_id=applicant_id, kind=kind, value_index=blind_index(value, kind))
 
 
+def ip_index(ip: str) -> bytes:
+    return blind_index(ip, "ip")
+
+
+def device_index(device: str) -> bytes:
+    """The device cookie's blind index: the only form in which a device identifier is stored."""
+    return blind_index(device, "device")
+
+
+def record_use(session: Session, *, applicant_id: uuid.UUID, ip: str | None, device: str | None) -> None:
+    """The browser (device cookie) and IP an applicant's identity was sent from."""
+    if device:
+        repository.add_signal(session, applicant_id=applicant_id, kind="device", value_index=device_index(device))
+    if ip:
+        repository.add_signal(session, applicant_id=applicant_id, kind="ip", value_index=ip_index(ip))
+
+
+def record_sign_up(session: Session, *, account_id: uuid.UUID, ip: str | None, device: str | None) -> None:
+    """The browser and IP an account was created from; counted for the applicant the account becomes."""
+    if device:
+        repository.add_account_signal(session, account_id=account_id, kind="device", value_index=device_index(device))
+    if ip:
+        repository.add_account_signal(session, account_id=account_id, kind="ip", value_index=ip_index(ip))
+
+
 def scan(session: Session, *, lookback: timedelta = timedelta(days=2)) -> int:
     """Set-based: raise or refresh flags; returns how many rows were written. Safe to run repeatedly."""
     now = utcnow()
