@@ -267,6 +267,15 @@ def record_outcomes(session: Session, wave: Wave, recipient_hashes: list[bytes])
     repository.set_outcomes(session, wave.id, recipient_hashes)
 
 
+def untold_ineligible(session: Session, wave_id: uuid.UUID, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(entry id, account id) of entries found ineligible at close whose applicant was not told yet (locked)."""
+    return repository.untold_ineligible(session, wave_id, limit)
+
+
+def mark_told(session: Session, entry_ids: Sequence[uuid.UUID], at: datetime) -> None:
+    repository.mark_told(session, entry_ids, at)
+
+
 # ---------------------------------------------------------------------------------------------- joining
 
 
