@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from prakerja.waves.models import Entry, EntryStatus, Quota, RegionList, Wave, WaveState
 
 
-def add(session: Session, obj: Wave | Entry | Quota) -> None:
+def add(session: Session, obj: Wave | Entry | Quota | RegionList) -> None:
     session.add(obj)
     session.flush()
 
