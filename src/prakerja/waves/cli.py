@@ -236,6 +236,22 @@ def disqualify(
     console.print("promoted " + (promoted.entry_hash.hex() if promoted else "nobody (waitlist empty)"))
 
 
+@app.command("kk-cap")
+def kk_cap(wave: WaveArg) -> None:
+    """Before the decree: replace members of one family card selected beyond the scheme's cap from the waitlist
+    (the announcement does it too; this shows the changes first)."""
+    from prakerja.selection import service
+
+    wave_id = _wave_id(wave)
+    changes = _run(lambda s: service.apply_kk_cap(s, wave_id, actor=CLI_ACTOR))
+    for change in changes:
+        console.print(f"{change.action:12} {change.entry_hash.hex()} stratum {change.stratum}", highlight=False)
+    console.print(
+        f"{sum(1 for c in changes if c.action != 'promoted')} over the family-card cap, "
+        f"{sum(1 for c in changes if c.action == 'promoted')} promoted"
+    )
+
+
 @app.command("announce")
 def announce(
     wave: WaveArg,

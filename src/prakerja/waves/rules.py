@@ -129,6 +129,7 @@ def tiers_from_json(data: Iterable[Mapping[str, Any]]) -> list[Tier]:
 
 
 MAX_TIERS = 20
+_HEADERS = frozenset({"code", "kode", "kode_wilayah", "kode wilayah", "regency", "kabupaten", "kab_kota", "id"})
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
 
@@ -176,8 +177,8 @@ def check_regency_codes(
 def parse_region_codes(content: str) -> list[tuple[str, int]]:
     """Codes with their line from pasted text or a CSV file: one code per line (``3201`` or Kemendagri's dotted
     ``32.01``), optionally followed by other columns (``3201,Kabupaten Bogor``), or several codes on a line
-    separated by commas, semicolons or spaces. A header line (``code``, ``kode``...) and ``#`` comments are
-    skipped."""
+    separated by commas, semicolons or spaces. A header before the first code (``code``, ``kode``...) and ``#``
+    comments are skipped."""
     found: list[tuple[str, int]] = []
     for number, raw in enumerate(content.lstrip("\ufeff").splitlines(), start=1):
         line = raw.strip()
@@ -185,8 +186,8 @@ def parse_region_codes(content: str) -> list[tuple[str, int]]:
             continue
         if re.search(r"[A-Za-z]", line):
             first = re.split(r"[,;\t]", line, maxsplit=1)[0].strip().strip('"')
-            if number == 1 and not re.search(r"[0-9]", first):
-                continue  # header
+            if not found and first.lower() in _HEADERS:
+                continue
             tokens = [first]
         else:
             tokens = [t for t in re.split(r"[,;\s]+", line) if t]

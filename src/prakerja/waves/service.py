@@ -271,6 +271,12 @@ def _parse_tiers(
     )
 
 
+def region_codes_from_text(content: str) -> list[str]:
+    """Regency codes pasted or uploaded (one per line, CSV ``code[,name]``, or separated by commas/spaces; Kemendagri's
+    dotted ``32.01`` accepted), unchecked: :func:`set_priority_tiers` and :func:`import_region_list` check them."""
+    return [code for code, _line in rules.parse_region_codes(content)]
+
+
 def whitelist_types() -> tuple[str, ...]:
     """The priority list types a tier may name (the registration domain's whitelists)."""
     from prakerja.registration.models import WHITELIST_TYPES
