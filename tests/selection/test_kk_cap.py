@@ -11,10 +11,12 @@ from datetime import UTC, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry
+from prakerja.auth.models import Role
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import new_id
@@ -26,6 +28,7 @@ from prakerja.selection.models import Recipient, Result, ResultStatus
 from prakerja.waves.models import Entry, EntryStatus, Wave, WaveState
 from tests.registration.factories import create_applicant, make_kk
 from tests.selection.factories import PMO, create_wave
+from tests.web.test_shell import create_account, csrf, login
 
 NOW = datetime.datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 REF = "drand/quicknet/round/777"
@@ -198,14 +201,42 @@ class TestKkCapInOneDraw:
         statuses = dict(session.execute(select(Entry.entry_hash, Entry.status).where(Entry.wave_id == wave.id)).all())
         assert statuses[bytes.fromhex(h_wait)] is EntryStatus.recipient
 
-    def test_refused_before_the_draw_and_after_the_announcement(self, session: Session, tmp_path: Path) -> None:
-        wave = create_wave(session, quotas={"3201": 1})
+    @pytest.mark.parametrize("state", [WaveState.closed, WaveState.committed, WaveState.announced])
+    def test_refused_unless_drawn(self, session: Session, state: WaveState) -> None:
+        wave = create_wave(session, state=state, quotas={"3201": 1})
+        audits = session.scalar(select(func.count()).select_from(AuditEntry))
         with pytest.raises(DomainError) as caught:
             service.apply_kk_cap(session, wave.id, actor=PMO)
-        assert (caught.value.code, caught.value.status_code) == ("not_disqualifiable", 409)
+        assert (caught.value.code, caught.value.status_code) == ("wave_not_drawn", 409)
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == audits
 
 
 def kk_index(kk: str) -> bytes:
     from prakerja.registration.service import kk_index as index
 
     return index(kk)
+
+
+def test_the_draw_page_applies_the_cap_and_lists_the_changes(
+    client: TestClient, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _cap(monkeypatch, 1)
+    kk = make_kk(regency="3201")
+    a1, a2 = (create_applicant(session, regency="3201", kk=kk) for _ in range(2))
+    other = create_applicant(session, regency="3201")
+    wave = create_wave(session, quotas={"3201": 2})
+    _enter(session, wave, [(a1, "3201", 0), (a2, "3201", 0), (other, "3201", 1)])
+    closed = create_wave(session, quotas={"3201": 1})
+    _draw(session, wave, tmp_path)
+    create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
+    session.commit()
+    login(client, "admin@example.org")
+    page = f"/pmo/undian/{wave.id}"
+    response = client.post(f"{page}/batas-kk", data={"csrf_token": csrf(client, page)}, follow_redirects=False)
+    assert response.status_code == 303
+    table = client.get(page).text
+    assert 'data-testid="changed-results"' in table and "kk_cap:2023-normal@2023.1" in table
+    refused = client.post(
+        f"/pmo/undian/{closed.id}/batas-kk", data={"csrf_token": csrf(client, page)}, follow_redirects=False
+    )
+    assert refused.status_code == 409 and 'data-code="wave_not_drawn"' in refused.text

@@ -342,7 +342,7 @@ def apply_kk_cap(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor) ->
     an officer may run it earlier to see the changes. Running it twice changes nothing."""
     wave = waves.get_wave(session, wave_id, lock=True)
     if wave.state is not WaveState.drawn:
-        raise NotDisqualifiable(details={"state": wave.state.value})
+        raise Conflict(code="wave_not_drawn", details={"state": wave.state.value})
     return outcomes.apply_kk_cap(session, wave, actor=actor)
 
 
