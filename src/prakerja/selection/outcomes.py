@@ -28,6 +28,9 @@ from prakerja.waves.models import Wave
 WAITLIST_PAGE = 50
 """Waitlisted entries read (with their family cards) at a time while looking for a replacement."""
 
+CHUNK = 10_000
+"""Family cards looked up per query."""
+
 KK_CAP_REASON = "kk_cap"
 """Reason code of a disqualification by the family-card cap (stored with the scheme version)."""
 
@@ -66,7 +69,10 @@ def apply_kk_cap(session: Session, wave: Wave, *, actor: audit.Actor) -> list[ru
         rules.Seat(entry_hash, stratum, tier, ticket, kks.get(applicant_id), status is ResultStatus.promoted)
         for entry_hash, stratum, tier, ticket, status, applicant_id in held
     ]
-    existing = repository.recipients_per_kk(session, sorted({s.kk for s in seats if s.kk is not None}))
+    cards = sorted({s.kk for s in seats if s.kk is not None})
+    existing: dict[bytes, int] = {}
+    for start in range(0, len(cards), CHUNK):  # bounded IN lists (a wave may select hundreds of thousands)
+        existing.update(repository.recipients_per_kk(session, cards[start : start + CHUNK]))
     changes = rules.plan_kk_cap(seats, cap=cap, existing=existing, waitlist=_waitlist(session, wave.id))
     version = f"{scheme.name}@{scheme.version}"
     promoted_for = {c.replaces: c for c in changes if c.action == "promoted" and c.replaces is not None}
