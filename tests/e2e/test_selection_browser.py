@@ -110,3 +110,68 @@ def test_join_draw_announce_proof(page, live_server: str, session: Session, tmp_
     result = lottery.verify_folder(folder, folder / "proof.json")
     assert result.ok and result.proof is not None
     assert result.proof.entry_hash == lottery.entry_hash(str(wave.id), bytes.fromhex(secret))
+
+
+@pytest.fixture
+def page_without_js(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(java_script_enabled=False, locale="id-ID", viewport={"width": 390, "height": 844})
+    yield context.new_page()
+    context.close()
+
+
+def test_pmo_imports_a_region_list_and_edits_the_tiers(  # type: ignore[no-untyped-def]
+    page_without_js, live_server: str, session: Session, tmp_path: Path
+) -> None:
+    """Without JavaScript, on a phone-sized screen, in Indonesian: the office imports the extreme-poverty regencies
+    from a CSV file, then makes them tier 1 of a draft wave, fixing a mistyped code it was told about."""
+    now = datetime.now(UTC)
+    wave = waves.create_wave(
+        session,
+        title="Gelombang Prioritas",
+        scheme="2023-normal",
+        opens_at=now + timedelta(days=1),
+        closes_at=now + timedelta(days=8),
+        total_quota=10,
+        priority_tiers=[{"name": "Korban PHK", "whitelist_types": ["laid_off"]}],
+        actor=PMO,
+    )
+    create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin PMO")
+    session.commit()
+    page = page_without_js
+    _sign_in(page, live_server, "admin@example.org")
+
+    # the region list, from the annex as a CSV file
+    annex = tmp_path / "lampiran.csv"
+    annex.write_text("kode,nama\n32.01,Kabupaten Bogor\n93.01,Kabupaten Merauke\n", encoding="utf-8")
+    page.goto(live_server + "/pmo/daftar-wilayah")
+    page.locator("#name").fill("kemiskinan-ekstrem-2022")
+    page.locator("#source").fill("Keputusan Menko PMK No. 25 Tahun 2022, Lampiran")
+    page.locator("#as_of").fill("2022-09-27")
+    page.locator("#file").set_input_files(str(annex))
+    page.get_by_role("button", name="Impor").click()
+    page.wait_for_load_state()
+    assert "kemiskinan-ekstrem-2022" in page.get_by_test_id("region-lists").inner_text()
+
+    # the tiers: a new row moved to the top, with the list and a mistyped extra code
+    page.goto(f"{live_server}/pmo/gelombang/{wave.id}")
+    page.get_by_test_id("tiers-link").click()
+    page.wait_for_load_state()
+    page.locator("#name_1").fill("Kemiskinan ekstrem")
+    page.locator("#position_0").fill("3")  # Korban PHK moves below the new row
+    page.locator("#region_list_1").select_option("kemiskinan-ekstrem-2022")
+    page.locator("#regencies_1").fill("3273, 9999")
+    page.get_by_role("button", name="Simpan prioritas").click()
+    page.wait_for_load_state()
+    error = page.get_by_test_id("regencies_1-error").inner_text()
+    assert "Tidak ada dalam daftar wilayah resmi (Kemendagri)" in error and "9999" in error
+    assert page.locator("#name_1").input_value() == "Kemiskinan ekstrem"  # nothing typed is lost
+    assert page.locator("#regencies_1").get_attribute("aria-invalid") == "true"
+    page.locator("#regencies_1").fill("3273")
+    page.get_by_role("button", name="Simpan prioritas").click()
+    page.wait_for_load_state()
+    table = page.get_by_test_id("tier-table").inner_text()
+    assert table.index("Kemiskinan ekstrem") < table.index("Korban PHK")
+    assert "kemiskinan-ekstrem-2022: 2 kabupaten/kota" in table and "Lampiran" in table
+    session.expire_all()
+    stored = waves.get_wave(session, wave.id).priority_tiers
+    assert stored[0]["regencies"] == ["3273"] and stored[0]["region_list"]["codes"] == ["3201", "9301"]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit.models import AuditEntry
 from prakerja.auth.models import Role
 from prakerja.selection.models import Draw, Result
-from prakerja.waves.models import Quota, Wave
+from prakerja.waves.models import Quota, Wave, WaveState
 from tests.selection.factories import add_entries, create_wave
 from tests.web.test_shell import create_account, login
 
@@ -139,3 +139,27 @@ def test_applicants_cannot_run_the_lottery(client: TestClient, session: Session)
         403,
         "forbidden",
     )
+
+
+def test_tiers_over_json(pmo: TestClient, session: Session) -> None:
+    wave = create_wave(session, state=WaveState.open)
+    session.commit()
+    before = state(session)
+    url = f"/api/v1/waves/{wave.id}/tiers"
+    refused(pmo.put(url, json=[{"name": "Miskin", "regencies": ["3201", "9999"]}]), 422, "invalid_tiers")
+    refused(pmo.put(url, json=[{"name": "Miskin", "region_list": "tidak-ada"}]), 422, "invalid_tiers")
+    response = pmo.put(url, json=[{"name": "Miskin", "regencies": ["3201", "9999"]}])
+    assert response.json()["details"]["fields"] == [
+        {
+            "field": "tiers[0].regencies",
+            "code": "region_unknown",
+            "problem": "not in the official region list (Kemendagri)",
+            "value": "9999",
+        }
+    ]
+    assert state(session) == before
+    saved = pmo.put(url, json=[{"name": "PHK", "whitelist_types": ["laid_off"]}])
+    assert saved.status_code == 200 and saved.json()["priority_tiers"][0]["name"] == "PHK"
+    closed = create_wave(session, state=WaveState.closed)
+    session.commit()
+    refused(pmo.put(f"/api/v1/waves/{closed.id}/tiers", json=[]), 409, "tiers_frozen")

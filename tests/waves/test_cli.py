@@ -35,7 +35,7 @@ def test_operator_run_and_refusals(clean_db: Engine, tmp_path: Path) -> None:
     good.write_text("stratum,quota\n3201,6\n3273,4\n")
     assert run("quotas", "1", "--csv", str(good)) == (0, "2 strata, total 10\n")
     tiers = tmp_path / "tiers.json"
-    tiers.write_text('[{"name": "PHK", "whitelist_types": ["laid_off"]}, {"name": "miskin", "regencies": ["9471"]}]')
+    tiers.write_text('[{"name": "PHK", "whitelist_types": ["laid_off"]}, {"name": "miskin", "regencies": ["9171"]}]')
     assert run("tiers", "1", str(tiers)) == (0, "2 priority tiers set\n")
     assert run("open", "1")[0] == 0
     code, out = run("seed", "1", "--reference", "r", "--value", "aa")

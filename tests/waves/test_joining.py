@@ -115,11 +115,11 @@ class TestJoin:
 
 class TestClose:
     def test_recheck_against_current_lists_and_tiers(self, session: Session) -> None:
-        niks = [make_nik(regency="3201"), make_nik(regency="3201"), make_nik(regency="9101"), make_nik(regency="3201")]
+        niks = [make_nik(regency="3201"), make_nik(regency="3201"), make_nik(regency="9301"), make_nik(regency="3201")]
         people = [create_applicant(session, nik=n, regency=n[:4]) for n in niks]
         wave = open_wave(
             session,
-            tiers=[{"name": "PHK", "whitelist_types": ["laid_off"]}, {"name": "miskin ekstrem", "regencies": ["9101"]}],
+            tiers=[{"name": "PHK", "whitelist_types": ["laid_off"]}, {"name": "miskin ekstrem", "regencies": ["9301"]}],
         )
         for person in people:
             service.join(session, account_id=person.account_id, wave_id=wave.id, consent=True)

@@ -46,6 +46,7 @@ def _draw_page(request: Request, session: DbSession, wave_id: uuid.UUID, error: 
         {
             "wave": wave,
             "draw": listed.draw if listed else None,
+            "changed": service.changed_results(session, wave.id) if listed and listed.draw else [],
             "error": (error.message if current_language.get() == "id" else error.message_en) if error else None,
             "error_code": error.code if error else None,
         },
@@ -106,6 +107,17 @@ def disqualify(
     parsed = _id(wave_id)
     try:
         service.disqualify(session, parsed, entry_hash, reason=reason, actor=account.actor)
+    except DomainError as error:
+        session.rollback()
+        return _draw_page(request, session, parsed, error)
+    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+
+
+@router.post("/pmo/undian/{wave_id}/batas-kk", dependencies=[Csrf])
+def kk_cap(request: Request, session: DbSession, account: PmoAdmin, wave_id: str) -> Response:
+    parsed = _id(wave_id)
+    try:
+        service.apply_kk_cap(session, parsed, actor=account.actor)
     except DomainError as error:
         session.rollback()
         return _draw_page(request, session, parsed, error)

@@ -211,3 +211,47 @@ def recipient_statuses(session: Session, applicant_ids: Sequence[uuid.UUID]) -> 
         select(Recipient.applicant_id, Recipient.status).where(Recipient.applicant_id.in_(list(applicant_ids)))
     )
     return {row[0]: row[1].value for row in rows}
+
+
+# ------------------------------------------------------------------------------------------ family-card cap, outcomes
+
+
+def seats(session: Session, wave_id: uuid.UUID) -> list[tuple[bytes, str, int, bytes, ResultStatus, uuid.UUID]]:
+    """Results holding a place (selected or promoted): (entry_hash, stratum, tier, ticket, status, applicant)."""
+    rows = session.execute(
+        text(
+            "SELECT r.entry_hash, r.stratum, r.tier, r.ticket, r.status, e.applicant_id FROM selection_results r "
+            "JOIN waves_entries e ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
+            "WHERE r.wave_id = :w AND r.status IN ('selected', 'promoted')"
+        ),
+        {"w": wave_id},
+    ).all()
+    return [(bytes(h), s, int(t), bytes(k), ResultStatus(st), a) for h, s, t, k, st, a in rows]
+
+
+def waitlist_page(
+    session: Session, wave_id: uuid.UUID, stratum: str, after_rank: int, limit: int
+) -> list[tuple[bytes, int, int, bytes, uuid.UUID]]:
+    """The stratum's waitlist after ``after_rank``, in rank order: (entry_hash, rank, tier, ticket, applicant)."""
+    rows = session.execute(
+        text(
+            "SELECT r.entry_hash, r.rank, r.tier, r.ticket, e.applicant_id FROM selection_results r "
+            "JOIN waves_entries e ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
+            "WHERE r.wave_id = :w AND r.stratum = :s AND r.status = 'waitlist' AND r.rank > :after "
+            "ORDER BY r.rank LIMIT :n"
+        ),
+        {"w": wave_id, "s": stratum, "after": after_rank, "n": limit},
+    ).all()
+    return [(bytes(h), int(rank), int(t), bytes(k), a) for h, rank, t, k, a in rows]
+
+
+def changed_results(session: Session, wave_id: uuid.UUID, limit: int = 200) -> list[Result]:
+    """Disqualified and promoted results, for the officer's draw page."""
+    return list(
+        session.scalars(
+            select(Result)
+            .where(Result.wave_id == wave_id, Result.status.in_([ResultStatus.disqualified, ResultStatus.promoted]))
+            .order_by(Result.stratum, Result.rank)
+            .limit(limit)
+        )
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -224,3 +224,97 @@ GENERAL_CAUSES_EN = [
     "your family card already has two Kartu Prakerja recipients;",
     "you receive other social aid excluded under this scheme.",
 ]
+
+GENERAL_CAUSES_SMS_ID = (
+    "kuota daerah terpenuhi lewat undian; data tidak cocok dengan Dukcapil; tercatat pejabat/DPR/DPRD/ASN/TNI/"
+    "Polri/perangkat desa/direksi BUMN-BUMD; sedang sekolah/kuliah; usia di luar batas; sudah 2 penerima dalam 1 "
+    "KK; penerima bansos lain yang dikecualikan"
+)
+"""The same general causes, short enough for a (multi-part) SMS."""
+
+GENERAL_CAUSES_SMS_EN = (
+    "regional quota filled by the lottery; data not matching the civil registry; listed as official/civil servant/"
+    "TNI/Polri/village official/state-company director; in education; age limits; 2 recipients already in the "
+    "family card; excluded other aid"
+)
+
+
+# -------------------------------------------------------------------------------------- family-card cap in one draw
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A result holding (or waiting for) a place, with the blind index of the applicant's family card."""
+
+    entry_hash: bytes
+    stratum: str
+    tier: int
+    ticket: bytes
+    kk: bytes | None
+    """None when the applicant's profile could not be read (such an entry never counts against a cap)."""
+    promoted: bool = False
+    """Already moved up from the waitlist (by an officer's disqualification) before the cap is applied."""
+
+
+def kk_cap_order(seat: Seat) -> tuple[bool, int, bytes, bytes]:
+    """Who keeps a place when one family card has more selected members than its cap allows: the entries the
+    draw selected before those promoted from a waitlist, then the contract's own ranking key (tier, ticket,
+    entry hash; section 5) across strata. Anyone holding ``results.csv`` can recompute it."""
+    return (seat.promoted, seat.tier, seat.ticket, seat.entry_hash)
+
+
+@dataclass(frozen=True)
+class KkCapChange:
+    """One change the cap makes: a place-holder disqualified, a waitlisted entry passed over (its family card
+    is full) or promoted in place of ``replaces``."""
+
+    entry_hash: bytes
+    stratum: str
+    action: str
+    """``disqualified``, ``passed_over`` or ``promoted``."""
+    kk_count: int
+    """Recipients the entry's family card had (earlier waves + places kept in this draw) when it was decided."""
+    replaces: bytes | None = None
+
+
+def plan_kk_cap(
+    seats: Iterable[Seat],
+    *,
+    cap: int,
+    existing: Mapping[bytes, int],
+    waitlist: Callable[[str], Iterator[Seat]],
+) -> list[KkCapChange]:
+    """The changes that bring every family card within ``cap`` recipients, counting ``existing`` recipients of
+    earlier waves. Place-holders are taken in :func:`kk_cap_order`; each one over the cap is disqualified and
+    replaced by the first on its stratum's waitlist (``waitlist(stratum)`` yields it in rank order) whose family
+    card still has room; waitlisted entries whose card is full are passed over. A stratum never gains a place:
+    every promotion replaces one disqualification."""
+    if cap < 1:
+        raise ValueError("cap must be at least 1")
+    counts = dict(existing)
+    over: list[Seat] = []
+    for seat in sorted(seats, key=kk_cap_order):
+        if seat.kk is None:
+            continue
+        if counts.get(seat.kk, 0) >= cap:
+            over.append(seat)
+        else:
+            counts[seat.kk] = counts.get(seat.kk, 0) + 1
+    changes: list[KkCapChange] = []
+    queues: dict[str, Iterator[Seat]] = {}
+    for seat in over:
+        assert seat.kk is not None
+        changes.append(KkCapChange(seat.entry_hash, seat.stratum, "disqualified", counts[seat.kk]))
+        queue = queues.setdefault(seat.stratum, waitlist(seat.stratum))
+        for candidate in queue:
+            have = counts.get(candidate.kk, 0) if candidate.kk is not None else 0
+            if candidate.kk is not None and have >= cap:
+                changes.append(KkCapChange(candidate.entry_hash, candidate.stratum, "passed_over", have))
+                continue
+            if candidate.kk is not None:
+                counts[candidate.kk] = have + 1
+            changes.append(
+                KkCapChange(candidate.entry_hash, candidate.stratum, "promoted", have, replaces=seat.entry_hash)
+            )
+            break
+    return changes

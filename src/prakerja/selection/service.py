@@ -33,7 +33,7 @@ from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
 from prakerja.registration import service as registration
 from prakerja.schemes.rules import load as load_scheme
-from prakerja.selection import lottery, repository, rules
+from prakerja.selection import lottery, outcomes, repository, rules
 from prakerja.selection.errors import (
     AlreadyDrawn,
     BudgetInsufficient,
@@ -301,13 +301,15 @@ def disqualify(
 
 
 def announce(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor, override_reason: str | None = None) -> Draw:
-    """Publish the results and start telling everyone. Refused when a fairness check fails, unless an officer
+    """Publish the results and start telling everyone. The family-card cap is applied first (entries over it are
+    replaced from the waitlist, see :func:`apply_kk_cap`). Refused when a fairness check fails, unless an officer
     overrides with a recorded reason."""
     wave = waves.get_wave(session, wave_id, lock=True)
     if wave.state is not WaveState.drawn:
         raise Conflict(code="wave_not_drawn", details={"state": wave.state.value})
     waves.check_scheme(wave)
     draw = _draw(session, wave.id, lock=True)
+    outcomes.apply_kk_cap(session, wave, actor=actor)
     report = fairness(session, wave)
     reason = (override_reason or "").strip()
     if not report.ok and not reason:
@@ -334,15 +336,33 @@ def announce(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor, overri
     return draw
 
 
+def apply_kk_cap(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor) -> list[rules.KkCapChange]:
+    """Before the decree: selected entries beyond their family card's cap (recipients of earlier waves + entries
+    kept earlier in this draw's order) are disqualified and replaced from the waitlist. ``announce`` runs it too;
+    an officer may run it earlier to see the changes. Running it twice changes nothing."""
+    wave = waves.get_wave(session, wave_id, lock=True)
+    if wave.state is not WaveState.drawn:
+        raise Conflict(code="wave_not_drawn", details={"state": wave.state.value})
+    return outcomes.apply_kk_cap(session, wave, actor=actor)
+
+
+def changed_results(session: Session, wave_id: uuid.UUID) -> list[Result]:
+    """Disqualified and promoted entries (with their reasons), for the officer's draw page."""
+    return repository.changed_results(session, wave_id)
+
+
 def process_outcomes(session: Session, wave_id: uuid.UUID, *, batch: int = 500) -> int:
     """Tell the next ``batch`` applicants their outcome; recipients get a card, a funded balance and a deadline.
-    Safe to run twice and in parallel (rows are locked and marked in the same transaction)."""
+    Entries of the draw first, then applicants found ineligible at close (told "not selected" too). Safe to run
+    twice and in parallel (rows are locked and marked in the same transaction)."""
     wave = waves.get_wave(session, wave_id)
     if wave.state is not WaveState.announced:
         return 0
     draw = _draw(session, wave.id)
     scheme = load_scheme(wave.scheme_name)
     items = repository.unnotified(session, wave.id, batch)
+    if not items:
+        return outcomes.tell_ineligible(session, wave, batch=batch)
     now = utcnow()
     for result, applicant_id, account_id in items:
         if result.status in (ResultStatus.selected, ResultStatus.promoted):
@@ -456,24 +476,8 @@ def _notify_selected(session: Session, wave: Wave, recipient: Recipient) -> None
 
 
 def _notify_not_selected(session: Session, wave: Wave, account_id: uuid.UUID) -> None:
-    account = auth.get_account(session, account_id)
-    if account is None:
-        return
-    causes = "\n".join(f"- {c}" for c in rules.GENERAL_CAUSES_ID)
-    body = (
-        f"Terima kasih telah bergabung di Gelombang {wave.number}. Mohon maaf, Anda belum terpilih sebagai "
-        "penerima Kartu Prakerja. Kemungkinan penyebabnya antara lain:\n"
-        f"{causes}\n"
-        "Data Anda tersimpan: Anda dapat bergabung kembali di gelombang berikutnya tanpa mengisi ulang data."
-    )
-    notifications.queue_message(
-        session,
-        channel=Channel.email,
-        recipient=account.email,
-        subject=f"Hasil seleksi Kartu Prakerja Gelombang {wave.number}",
-        body=body,
-        account_id=account.id,
-    )
+    """E-mail and SMS in Indonesian (then English) with the general causes and an invitation to the next wave."""
+    outcomes.notify_not_selected(session, wave, account_id)
 
 
 # ---------------------------------------------------------------------------------------------- applicants

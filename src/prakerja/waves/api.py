@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
@@ -78,6 +78,15 @@ def put_quotas_csv(
     body: Annotated[str, Body(media_type="text/csv")],
 ) -> dict[str, int]:
     return service.set_quotas_from_csv(session, wave_id, body, actor=account.actor)
+
+
+@router.put("/{wave_id}/tiers", response_model=WaveOut, dependencies=Protected)
+def put_tiers(
+    session: DbSession, account: PmoAdmin, wave_id: uuid.UUID, body: Annotated[list[dict[str, Any]], Body()]
+) -> WaveOut:
+    """The ordered tiers ``[{"name", "whitelist_types", "regencies", "region_list"}]`` (draft or open wave only);
+    a named region list is frozen into the wave with its provenance."""
+    return WaveOut.model_validate(service.set_priority_tiers(session, wave_id, body, actor=account.actor))
 
 
 @router.post("/{wave_id}/open", response_model=WaveOut, dependencies=Protected)

@@ -139,13 +139,21 @@ def quotas(
 @app.command("tiers")
 def tiers(
     wave: WaveArg,
-    tiers_file: Annotated[Path, typer.Argument(help='JSON: [{"name", "whitelist_types": [...], "regencies": [...]}]')],
+    tiers_file: Annotated[
+        Path,
+        typer.Argument(help='JSON: [{"name", "whitelist_types": [...], "regencies": [...], "region_list": NAME}]'),
+    ],
 ) -> None:
-    """Set the ordered priority tiers (e.g. laid-off workers; the extreme-poverty regencies) before closing."""
+    """Set the ordered priority tiers (e.g. laid-off workers; the extreme-poverty regencies as an imported region
+    list, whose codes are frozen into the wave) before closing."""
     from prakerja.waves import service
 
     wave_id = _wave_id(wave)
-    data = json.loads(tiers_file.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(tiers_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        err.print(f"[red]error:[/red] tiers_malformed: {error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     updated = _run(lambda s: service.set_priority_tiers(s, wave_id, data, actor=CLI_ACTOR))
     console.print(f"{len(updated.priority_tiers)} priority tiers set")
 
@@ -228,6 +236,22 @@ def disqualify(
     console.print("promoted " + (promoted.entry_hash.hex() if promoted else "nobody (waitlist empty)"))
 
 
+@app.command("kk-cap")
+def kk_cap(wave: WaveArg) -> None:
+    """Before the decree: replace members of one family card selected beyond the scheme's cap from the waitlist
+    (the announcement does it too; this shows the changes first)."""
+    from prakerja.selection import service
+
+    wave_id = _wave_id(wave)
+    changes = _run(lambda s: service.apply_kk_cap(s, wave_id, actor=CLI_ACTOR))
+    for change in changes:
+        console.print(f"{change.action:12} {change.entry_hash.hex()} stratum {change.stratum}", highlight=False)
+    console.print(
+        f"{sum(1 for c in changes if c.action != 'promoted')} over the family-card cap, "
+        f"{sum(1 for c in changes if c.action == 'promoted')} promoted"
+    )
+
+
 @app.command("announce")
 def announce(
     wave: WaveArg,
@@ -241,3 +265,50 @@ def announce(
     wave_id = _wave_id(wave)
     _run(lambda s: service.announce(s, wave_id, actor=CLI_ACTOR, override_reason=override_reason))
     console.print("announced; outcomes are being sent by the worker")
+
+
+# ---------------------------------------------------------------------------------------------- region lists
+
+region_lists = typer.Typer(
+    help="Named region lists with their provenance (e.g. the extreme-poverty regencies), usable as priority tiers.",
+    no_args_is_help=True,
+)
+app.add_typer(region_lists, name="region-list")
+
+
+@region_lists.command("import")
+def region_list_import(
+    name: Annotated[str, typer.Argument(help="Slug used in tiers, e.g. kemiskinan-ekstrem-2022.")],
+    file: Annotated[Path, typer.Argument(help="Regency codes: one per line or CSV (code[,name]); 32.01 accepted.")],
+    source: Annotated[str, typer.Option(help="The regulation or document the codes come from (and its annex).")],
+    as_of: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="The source's date, YYYY-MM-DD.")],
+) -> None:
+    """Import a list; every code is checked against the official region list (nothing saved on any problem)."""
+    from prakerja.waves import service
+
+    if not file.is_file():
+        err.print(f"[red]error:[/red] file_missing: {file} is not a file", highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    content = file.read_text(encoding="utf-8", errors="replace")
+    imported = _run(
+        lambda s: service.import_region_list(
+            s, name=name, content=content, source=source, as_of=as_of.date(), actor=CLI_ACTOR
+        )
+    )
+    console.print(
+        f"region list {imported.name}: {len(imported.codes)} regencies, as of {imported.as_of.isoformat()}, "
+        f"sha256 {imported.codes_sha256}",
+        highlight=False,
+    )
+
+
+@region_lists.command("list")
+def region_list_list() -> None:
+    """Every imported region list with its provenance."""
+    from prakerja.waves import service
+
+    table = Table("regencies", "as of", "source", "sha256")
+    table.add_column("name", no_wrap=True)
+    for item in _run(lambda s: service.list_region_lists(s)):
+        table.add_row(str(len(item.codes)), item.as_of.isoformat(), item.source, item.codes_sha256[:12], item.name)
+    console.print(table)

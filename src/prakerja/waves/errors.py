@@ -102,3 +102,27 @@ class NotEligible(JoinRefused):
 
 class NotAllowed(Forbidden):
     code = "forbidden"
+
+
+class InvalidTiers(ValidationFailed):
+    code = "invalid_tiers"
+    message = "Daftar prioritas tidak valid; tidak ada yang diubah."
+    message_en = "The priority tiers are not valid; nothing was changed."
+
+
+class TiersFrozen(Conflict):
+    code = "tiers_frozen"
+    message = "Prioritas hanya dapat diubah sebelum gelombang ditutup (dan tidak setelah komitmen undian)."
+    message_en = "Priority tiers can change only before the wave closes (never after the lottery commitment)."
+
+
+class InvalidRegionList(ValidationFailed):
+    code = "invalid_region_list"
+    message = "Daftar wilayah tidak valid; tidak ada yang disimpan."
+    message_en = "The region list is not valid; nothing was saved."
+
+
+class RegionListExists(Conflict):
+    code = "region_list_exists"
+    message = "Sudah ada daftar wilayah dengan nama ini. Daftar tidak diubah; impor perbaikan dengan nama baru."
+    message_en = "A region list with this name exists. Lists are never edited: import a correction under a new name."

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -151,3 +151,28 @@ class Entry(IdMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     """True until the wave is announced: one active wave per applicant (partial unique index)."""
     note: Mapped[str] = mapped_column(Text, default="")
+    told_at: Mapped[datetime | None]
+    """When an applicant found ineligible at close was told the outcome after the announcement (the job's progress
+    marker; entries in the draw are tracked on their ``selection_results`` row instead)."""
+
+
+class RegionList(IdMixin, TimestampMixin, Base):
+    """A named list of regency codes with its provenance (e.g. the extreme-poverty regencies of a decree's annex),
+    imported by the PMO and usable as a priority tier. Never edited: a corrected list is imported under a new name,
+    so a wave that froze a list's codes can always be traced back to it."""
+
+    __tablename__ = "waves_region_lists"
+    __table_args__ = (CheckConstraint("jsonb_array_length(codes) > 0", name="codes_not_empty"),)
+
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    """Slug used in tiers, e.g. ``kemiskinan-ekstrem-2022``."""
+    source: Mapped[str] = mapped_column(String(500))
+    """The regulation or document the codes come from (e.g. the decree and its annex)."""
+    as_of: Mapped[date]
+    """The date the source fixes the list (the decree's date)."""
+    codes: Mapped[list[str]] = mapped_column(JSONB)
+    """Sorted 4-digit Kemendagri regency/city codes, each checked against the official region list at import."""
+    codes_sha256: Mapped[str] = mapped_column(String(64))
+    """SHA-256 of the codes joined by newlines: a wave records it with the codes it froze."""
+    imported_by: Mapped[str] = mapped_column(String(64))
+    """Who imported it (account id or ``operator_cli``); the audit log has the full record."""

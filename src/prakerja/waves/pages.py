@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
-from typing import Annotated
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
@@ -16,7 +19,7 @@ from prakerja.kit.errors import DomainError
 from prakerja.schemes.rules import available
 from prakerja.waves import service
 from prakerja.waves.errors import WaveNotFound
-from prakerja.waves.models import StratumLevel
+from prakerja.waves.models import StratumLevel, Wave, WaveState
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
@@ -25,7 +28,11 @@ from prakerja.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 add_link(PmoLink("/pmo/gelombang", "Gelombang, kuota & undian", "Waves, quotas & lottery"))
+add_link(PmoLink("/pmo/daftar-wilayah", "Daftar wilayah prioritas", "Priority region lists"))
 add_link(PmoLink("/undian", "Hasil undian (publik)", "Lottery results (public)"))
+
+MAX_TIERS = 20
+"""Rows the tier form accepts (the service refuses more than this many tiers)."""
 
 PmoAdmin = Annotated[CurrentAccount, Depends(require_role(Role.pmo_admin))]
 PmoStaff = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
@@ -151,22 +158,6 @@ async def wave_quotas(
     return RedirectResponse(f"/pmo/gelombang/{parsed}", status_code=303)
 
 
-@router.post("/pmo/gelombang/{wave_id}/{action}", dependencies=[Csrf])
-def wave_action(request: Request, session: DbSession, account: PmoAdmin, wave_id: str, action: str) -> Response:
-    parsed = _parse_id(wave_id)
-    try:
-        if action == "buka":
-            service.open_wave(session, parsed, actor=account.actor)
-        elif action == "tutup":
-            service.close_wave(session, parsed, actor=account.actor)
-        else:
-            raise WaveNotFound()
-    except DomainError as error:
-        session.rollback()
-        return _wave_page(request, session, parsed, error=error)
-    return RedirectResponse(f"/pmo/gelombang/{parsed}", status_code=303)
-
-
 # ---------------------------------------------------------------------------------------------- applicants
 
 
@@ -206,3 +197,215 @@ def join(
             status_code=error.status_code,
         )
     return render(request, "waves/joined.html", {"receipt": receipt})
+
+
+# ---------------------------------------------------------------------------------------------- priority tiers
+
+MAX_UPLOAD = 1_000_000
+"""Bytes read from an uploaded code file (514 regency codes with names fit in 20 kB)."""
+
+_TIER_FIELD = re.compile(r"^tiers\[(\d+)\](?:\.(\w+))?$")
+
+
+@dataclass
+class TierRow:
+    """One tier as the form shows it (and as it was submitted, so a refused form keeps what was typed)."""
+
+    index: int
+    position: int
+    name: str = ""
+    whitelist: list[str] = field(default_factory=list)
+    region_list: str = ""
+    regencies: str = ""
+    remove: bool = False
+    errors: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def used(self) -> bool:
+        return not self.remove and bool(self.name or self.whitelist or self.region_list or self.regencies.strip())
+
+
+def _rows_of(wave: Wave) -> list[TierRow]:
+    rows = []
+    for i, tier in enumerate(wave.priority_tiers):
+        frozen = tier.get("region_list")
+        rows.append(
+            TierRow(
+                index=i,
+                position=i + 1,
+                name=str(tier.get("name", "")),
+                whitelist=list(tier.get("whitelist_types", [])),
+                region_list=str(frozen.get("name", "")) if isinstance(frozen, dict) else "",
+                regencies=" ".join(tier.get("regencies", [])),
+            )
+        )
+    return rows + [TierRow(index=len(rows) + k, position=len(rows) + k + 1) for k in range(2)]
+
+
+def _tiers_page(
+    request: Request,
+    session: DbSession,
+    wave: Wave,
+    rows: list[TierRow],
+    *,
+    error: DomainError | None = None,
+    general: list[dict[str, Any]] | None = None,
+) -> Response:
+    return render(
+        request,
+        "waves/pmo_tiers.html",
+        {
+            "wave": wave,
+            "rows": rows,
+            "lists": service.list_region_lists(session),
+            "whitelist_types": service.whitelist_types(),
+            "editable": wave.state in (WaveState.draft, WaveState.open),
+            "error": _message(error) if error else None,
+            "error_code": error.code if error else None,
+            "general": general or [],
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/pmo/gelombang/{wave_id}/prioritas")
+def tiers_page(request: Request, session: DbSession, account: PmoStaff, wave_id: str) -> Response:
+    wave = service.get_wave(session, _parse_id(wave_id))
+    return _tiers_page(request, session, wave, _rows_of(wave))
+
+
+async def _read_upload(value: Any) -> str:
+    if not isinstance(value, StarletteUpload) or not value.filename:
+        return ""
+    raw = await value.read(MAX_UPLOAD + 1)
+    return raw[:MAX_UPLOAD].decode("utf-8", errors="replace")
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return default
+
+
+@router.post("/pmo/gelombang/{wave_id}/prioritas", dependencies=[Csrf])
+async def tiers_save(request: Request, session: DbSession, account: PmoAdmin, wave_id: str) -> Response:
+    """The whole ordered list at once: rows are kept in the order of their position numbers; a removed or empty
+    row is dropped; codes come from the text box and the uploaded file. Nothing changes on any problem."""
+    parsed = _parse_id(wave_id)
+    form = await request.form()
+    count = min(_int(form.get("rows"), 0), MAX_TIERS + 2)
+    rows: list[TierRow] = []
+    for i in range(max(count, 0)):
+        pasted = str(form.get(f"regencies_{i}") or "")
+        uploaded = await _read_upload(form.get(f"file_{i}"))
+        codes = service.region_codes_from_text(pasted) + service.region_codes_from_text(uploaded)
+        rows.append(
+            TierRow(
+                index=i,
+                position=_int(form.get(f"position_{i}"), i + 1),
+                name=str(form.get(f"name_{i}") or "").strip()[:200],
+                whitelist=[str(v) for v in form.getlist(f"whitelist_{i}")][:20],
+                region_list=str(form.get(f"region_list_{i}") or "").strip()[:64],
+                regencies=" ".join(codes) if uploaded else pasted.strip(),
+                remove=form.get(f"remove_{i}") == "yes",
+            )
+        )
+    ordered = sorted((r for r in rows if r.used), key=lambda r: (r.position, r.index))
+    data = [
+        {
+            "name": r.name,
+            "whitelist_types": r.whitelist,
+            "regencies": service.region_codes_from_text(r.regencies),
+            "region_list": r.region_list or None,
+        }
+        for r in ordered
+    ]
+    try:
+        service.set_priority_tiers(session, parsed, data, actor=account.actor)
+    except DomainError as error:
+        session.rollback()
+        general = []
+        for problem in error.details.get("fields", []):
+            found = _TIER_FIELD.match(str(problem.get("field", "")))
+            if found is None or int(found.group(1)) >= len(ordered):
+                general.append(problem)
+                continue
+            ordered[int(found.group(1))].errors.setdefault(found.group(2) or "row", []).append(problem)
+        return _tiers_page(request, session, service.get_wave(session, parsed), rows, error=error, general=general)
+    return RedirectResponse(f"/pmo/gelombang/{parsed}/prioritas", status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------- region lists
+
+
+def _lists_page(
+    request: Request,
+    session: DbSession,
+    *,
+    values: dict[str, str] | None = None,
+    error: DomainError | None = None,
+    imported: str | None = None,
+) -> Response:
+    errors: dict[str, list[dict[str, Any]]] = {}
+    if error is not None:
+        for problem in error.details.get("fields", []):
+            errors.setdefault(str(problem.get("field", "file")), []).append(problem)
+        if not errors:
+            errors["name"] = [{"code": error.code, "problem": _message(error)}]
+    return render(
+        request,
+        "waves/pmo_region_lists.html",
+        {
+            "lists": service.list_region_lists(session),
+            "values": values or {},
+            "errors": errors,
+            "error": _message(error) if error else None,
+            "error_code": error.code if error else None,
+            "imported": imported,
+        },
+        status_code=error.status_code if error else 200,
+    )
+
+
+@router.get("/pmo/daftar-wilayah")
+def region_lists(request: Request, session: DbSession, account: PmoStaff, imported: str | None = None) -> Response:
+    return _lists_page(request, session, imported=imported)
+
+
+@router.post("/pmo/daftar-wilayah", dependencies=[Csrf])
+async def region_list_import(request: Request, session: DbSession, account: PmoAdmin) -> Response:
+    form = await request.form()
+    values = {key: str(form.get(key) or "").strip() for key in ("name", "source", "as_of", "codes")}
+    values["name"] = values["name"][:64]
+    values["source"] = values["source"][:500]
+    content = await _read_upload(form.get("file")) + "\n" + values["codes"]  # a file's header line comes first
+    try:
+        as_of = date.fromisoformat(values["as_of"]) if values["as_of"] else None
+    except ValueError:
+        as_of = None
+    try:
+        imported = service.import_region_list(
+            session, name=values["name"], content=content, source=values["source"], as_of=as_of, actor=account.actor
+        )
+    except DomainError as error:
+        session.rollback()
+        return _lists_page(request, session, values=values, error=error)
+    return RedirectResponse(f"/pmo/daftar-wilayah?imported={imported.name}", status_code=303)
+
+
+# Last: the catch-all action route must not shadow the more specific POST routes above.
+@router.post("/pmo/gelombang/{wave_id}/{action}", dependencies=[Csrf])
+def wave_action(request: Request, session: DbSession, account: PmoAdmin, wave_id: str, action: str) -> Response:
+    parsed = _parse_id(wave_id)
+    try:
+        if action == "buka":
+            service.open_wave(session, parsed, actor=account.actor)
+        elif action == "tutup":
+            service.close_wave(session, parsed, actor=account.actor)
+        else:
+            raise WaveNotFound()
+    except DomainError as error:
+        session.rollback()
+        return _wave_page(request, session, parsed, error=error)
+    return RedirectResponse(f"/pmo/gelombang/{parsed}", status_code=303)

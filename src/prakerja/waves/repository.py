@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from prakerja.waves.models import Entry, EntryStatus, Quota, Wave, WaveState
+from prakerja.waves.models import Entry, EntryStatus, Quota, RegionList, Wave, WaveState
 
 
-def add(session: Session, obj: Wave | Entry | Quota) -> None:
+def add(session: Session, obj: Wave | Entry | Quota | RegionList) -> None:
     session.add(obj)
     session.flush()
 
@@ -165,3 +166,37 @@ def set_outcomes(session: Session, wave_id: uuid.UUID, recipient_hashes: list[by
 
 def mark_entry(session: Session, entry_id: uuid.UUID, status: EntryStatus, reason: str | None) -> None:
     session.execute(update(Entry).where(Entry.id == entry_id).values(status=status, ineligible_reason=reason))
+
+
+# ---------------------------------------------------------------------------------------------- outcomes, region lists
+
+
+def untold_ineligible(session: Session, wave_id: uuid.UUID, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(entry id, account id) of the next entries found ineligible at close and not told yet, locked (parallel
+    workers skip each other's rows)."""
+    rows = session.execute(
+        select(Entry.id, Entry.account_id)
+        .where(Entry.wave_id == wave_id, Entry.status == EntryStatus.ineligible, Entry.told_at.is_(None))
+        .order_by(Entry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def mark_told(session: Session, entry_ids: Sequence[uuid.UUID], at: datetime) -> None:
+    if entry_ids:
+        session.execute(update(Entry).where(Entry.id.in_(list(entry_ids))).values(told_at=at))
+
+
+def region_list(session: Session, name: str) -> RegionList | None:
+    return session.scalars(select(RegionList).where(RegionList.name == name)).first()
+
+
+def region_lists(session: Session) -> list[RegionList]:
+    return list(session.scalars(select(RegionList).order_by(RegionList.name)))
+
+
+def add_region_list(session: Session, region_list: RegionList) -> None:
+    session.add(region_list)
+    session.flush()

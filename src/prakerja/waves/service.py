@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -23,18 +23,22 @@ from prakerja.waves.errors import (
     ConsentRequired,
     IdentityNotVerified,
     InvalidQuotas,
+    InvalidRegionList,
+    InvalidTiers,
     InvalidWave,
     NoApplicantProfile,
     NotEligible,
     OncePerLifetime,
     QuotasFrozen,
+    RegionListExists,
     SchemeChanged,
+    TiersFrozen,
     WaveNotForDomicile,
     WaveNotFound,
     WaveNotOpen,
     WaveStateConflict,
 )
-from prakerja.waves.models import Entry, EntryStatus, StratumLevel, Wave, WaveState
+from prakerja.waves.models import Entry, EntryStatus, RegionList, StratumLevel, Wave, WaveState
 from prakerja.waves.schemas import JoinReceipt
 
 RegionCheck = Callable[[str], bool]
@@ -124,11 +128,8 @@ def create_wave(
     for code in provinces:
         if not rules.code_shape_ok(StratumLevel.province, code):
             problems.append({"field": "provinces", "problem": f"{code!r} is not a province code"})
-    tier_list = rules.tiers_from_json(priority_tiers)
-    for tier in tier_list:
-        for code in tier.regencies:
-            if not rules.code_shape_ok(StratumLevel.regency, code):
-                problems.append({"field": "priority_tiers", "problem": f"{code!r} is not a regency code"})
+    tier_list, tier_problems = _parse_tiers(session, list(priority_tiers))
+    problems.extend(p.to_dict() for p in tier_problems)
     if number is not None and repository.wave_by_number(session, number) is not None:
         problems.append({"field": "number", "problem": f"wave {number} exists"})
     if problems:
@@ -229,17 +230,133 @@ def set_quotas_by_labour_force(
 
 
 def set_priority_tiers(
-    session: Session, wave_id: uuid.UUID, tiers_json: Sequence[dict[str, Any]], *, actor: audit.Actor
+    session: Session,
+    wave_id: uuid.UUID,
+    tiers_json: Any,
+    *,
+    actor: audit.Actor,
+    known_region: RegionCheck | None = None,
 ) -> Wave:
+    """Replace the wave's ordered priority tiers (a draft or open wave only: tiers are fixed for each entry at
+    close). Named region lists are frozen into the wave with their provenance. Nothing changes on any problem."""
     wave = get_wave(session, wave_id, lock=True)
-    _require_state(wave, WaveState.draft, WaveState.open)
-    tier_list = rules.tiers_from_json(tiers_json)
-    bad = sorted(c for t in tier_list for c in t.regencies if not rules.code_shape_ok(StratumLevel.regency, c))
-    if bad:
-        raise InvalidWave(details={"fields": [{"field": "priority_tiers", "problem": f"not regency codes: {bad}"}]})
+    if wave.state not in (WaveState.draft, WaveState.open):
+        raise TiersFrozen(details={"state": wave.state.value})
+    tier_list, problems = _parse_tiers(session, tiers_json, known_region=known_region)
+    if problems:
+        raise InvalidTiers(details={"fields": [p.to_dict() for p in problems]})
+    before = wave.priority_tiers
     wave.priority_tiers = [t.to_json() for t in tier_list]
-    audit.record(session, actor, "waves.tiers_set", "wave", wave.id, data={"tiers": wave.priority_tiers})
+    audit.record(
+        session,
+        actor,
+        "waves.tiers_set",
+        "wave",
+        wave.id,
+        data={"tiers": wave.priority_tiers, "previous": [t.get("name") for t in before]},
+    )
     return wave
+
+
+def _parse_tiers(
+    session: Session, data: Any, *, known_region: RegionCheck | None = None
+) -> tuple[list[rules.Tier], list[rules.FieldProblem]]:
+    from prakerja.registration.models import WHITELIST_TYPES
+
+    return rules.parse_tiers(
+        data,
+        known_region=known_region if known_region is not None else region_check(StratumLevel.regency),
+        whitelist_types=WHITELIST_TYPES,
+        region_lists={r.name: _frozen(r) for r in repository.region_lists(session)},
+    )
+
+
+def region_codes_from_text(content: str) -> list[str]:
+    """Regency codes pasted or uploaded (one per line, CSV ``code[,name]``, or separated by commas/spaces; Kemendagri's
+    dotted ``32.01`` accepted), unchecked: :func:`set_priority_tiers` and :func:`import_region_list` check them."""
+    return [code for code, _line in rules.parse_region_codes(content)]
+
+
+def whitelist_types() -> tuple[str, ...]:
+    """The priority list types a tier may name (the registration domain's whitelists)."""
+    from prakerja.registration.models import WHITELIST_TYPES
+
+    return tuple(WHITELIST_TYPES)
+
+
+# ---------------------------------------------------------------------------------------------- region lists
+
+
+def _frozen(region_list: RegionList) -> rules.FrozenRegionList:
+    return rules.FrozenRegionList(
+        name=region_list.name,
+        source=region_list.source,
+        as_of=region_list.as_of.isoformat(),
+        codes_sha256=region_list.codes_sha256,
+        codes=frozenset(region_list.codes),
+    )
+
+
+def list_region_lists(session: Session) -> list[RegionList]:
+    return repository.region_lists(session)
+
+
+def get_region_list(session: Session, name: str) -> RegionList | None:
+    return repository.region_list(session, name)
+
+
+def import_region_list(
+    session: Session,
+    *,
+    name: str,
+    content: str,
+    source: str,
+    as_of: date | None,
+    actor: audit.Actor,
+    known_region: RegionCheck | None = None,
+) -> RegionList:
+    """A named list of regency codes with its provenance (e.g. the annex of the decree naming the extreme-poverty
+    regencies), every code checked against the official region list. Lists are never edited: a name is used once.
+    Nothing is saved on any problem."""
+    name = name.strip()
+    problems = rules.check_region_list(name, source, as_of, utcnow().astimezone(JAKARTA).date())
+    codes, bad = rules.check_regency_codes(
+        rules.parse_region_codes(content),
+        field="file",
+        known=known_region if known_region is not None else region_check(StratumLevel.regency),
+    )
+    problems.extend(bad)
+    if not codes and not bad:
+        problems.append(rules.FieldProblem("file", "region_list_empty", "no regency code found"))
+    if problems:
+        raise InvalidRegionList(details={"fields": [p.to_dict() for p in problems]})
+    if repository.region_list(session, name) is not None:
+        raise RegionListExists(details={"name": name})
+    assert as_of is not None
+    region_list = RegionList(
+        name=name,
+        source=source.strip(),
+        as_of=as_of,
+        codes=codes,
+        codes_sha256=rules.codes_sha256(codes),
+        imported_by=str(actor.id) if actor.id else actor.role,
+    )
+    repository.add_region_list(session, region_list)
+    audit.record(
+        session,
+        actor,
+        "waves.region_list_imported",
+        "region_list",
+        region_list.id,
+        data={
+            "name": name,
+            "source": region_list.source,
+            "as_of": as_of.isoformat(),
+            "count": len(codes),
+            "codes_sha256": region_list.codes_sha256,
+        },
+    )
+    return region_list
 
 
 def open_wave(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor) -> Wave:
@@ -265,6 +382,15 @@ def advance(session: Session, wave: Wave, target: WaveState, *, actor: audit.Act
 def record_outcomes(session: Session, wave: Wave, recipient_hashes: list[bytes]) -> None:
     """At announcement: recipients marked (never joining again), everybody else free for a later wave."""
     repository.set_outcomes(session, wave.id, recipient_hashes)
+
+
+def untold_ineligible(session: Session, wave_id: uuid.UUID, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(entry id, account id) of entries found ineligible at close whose applicant was not told yet (locked)."""
+    return repository.untold_ineligible(session, wave_id, limit)
+
+
+def mark_told(session: Session, entry_ids: Sequence[uuid.UUID], at: datetime) -> None:
+    repository.mark_told(session, entry_ids, at)
 
 
 # ---------------------------------------------------------------------------------------------- joining
