@@ -68,6 +68,17 @@ def test_scheme_parameters_per_wave() -> None:
     assert service.params_for(old, wave_number=18).exclude_other_aid is True
 
 
+def test_family_card_cap_and_other_aid_start_at_their_wave() -> None:
+    """The 2020 scheme added the KK cap and the other-aid exclusion from wave 12 (Permenko 3/2021):
+    earlier waves must not apply them."""
+    old = load("2020-semi-bansos")
+    assert service.params_for(old, wave_number=11).kk_cap is None
+    assert service.params_for(old, wave_number=11).exclude_other_aid is False
+    assert service.params_for(old, wave_number=12).kk_cap == 2
+    assert service.params_for(old, wave_number=12).exclude_other_aid is True
+    assert service.params_for(load("2023-normal"), wave_number=60).kk_cap == 2
+
+
 def test_decisions_are_append_only(session: Session) -> None:
     snap = create_applicant(session)
     service.decide(session, applicant_id=snap.applicant_id, facts=facts(), params=PARAMS, context="join")

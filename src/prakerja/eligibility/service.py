@@ -49,8 +49,8 @@ def params_for(scheme: Any, *, wave_number: int) -> EligibilityParams:
         scheme_version=scheme.version,
         age_min=scheme.eligibility.age_min,
         age_max=scheme.age_max_for_wave(wave_number),
-        kk_cap=scheme.eligibility.kk_cap,
-        exclude_other_aid=scheme.eligibility.exclude_other_aid,
+        kk_cap=scheme.kk_cap_for_wave(wave_number),
+        exclude_other_aid=scheme.exclude_other_aid_for_wave(wave_number),
     )
 
 
