@@ -37,6 +37,9 @@ class Draw(Base):
     randomness_reference: Mapped[str] = mapped_column(String(200))
     """The future public value that seeds the draw, named before it exists."""
     commitment_sha256: Mapped[str] = mapped_column(String(64))
+    eligible_sha256: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the published ``eligible.csv`` (the draw checks the file against it; empty for draws committed
+    before it was recorded, which recompute the Merkle root instead)."""
     committed_at: Mapped[datetime]
     seed_value: Mapped[str | None] = mapped_column(String(1024))
     """Hex of the revealed public value."""
