@@ -236,8 +236,10 @@ def main() -> None:
         print(f"{args.applicants:,} eligible entries seeded in {time.perf_counter() - setup:.1f}s (not timed)")
         for run in range(args.runs):
             if run:  # the same entries again: back to a closed wave without a draw, a fresh folder
+                from prakerja.selection.repository import results_partition
+
                 with engine.begin() as conn:
-                    conn.execute(text("DELETE FROM selection_results WHERE wave_id = :w"), {"w": wave_id})
+                    conn.execute(text(f"DROP TABLE IF EXISTS {results_partition(wave_id)}"))
                     conn.execute(text("DELETE FROM selection_draws WHERE wave_id = :w"), {"w": wave_id})
                     conn.execute(text("UPDATE waves_waves SET state = 'closed' WHERE id = :w"), {"w": wave_id})
                 shutil.rmtree(folder)

@@ -489,8 +489,14 @@ def _tickets(mac: hmac.HMAC, messages: list[bytes]) -> list[bytes]:
     return tickets
 
 
-def _draw_lines(lines: Sequence[bytes], quotas: Mapping[str, int], seed: bytes) -> Drawn:
-    """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes)."""
+def _draw_lines(
+    lines: Sequence[bytes],
+    quotas: Mapping[str, int],
+    seed: bytes,
+    on_tier: Callable[[TierDraw], object] | None = None,
+) -> Drawn:
+    """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
+    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn)."""
     with phase("draw: group by stratum and tier"):
         groups: dict[bytes, list[bytes]] = {}
         for line in lines:
@@ -521,7 +527,10 @@ def _draw_lines(lines: Sequence[bytes], quotas: Mapping[str, int], seed: bytes) 
                 keys.sort()
             count = len(keys)
             selected = max(0, min(count, chosen - above))
-            tiers.append(TierDraw(stratum, tier, above + 1, selected, probability(quota, above, count), keys))
+            drawn = TierDraw(stratum, tier, above + 1, selected, probability(quota, above, count), keys)
+            tiers.append(drawn)
+            if on_tier is not None:
+                on_tier(drawn)
             above += count
     return Drawn(tiers)
 
@@ -665,21 +674,29 @@ def write_commitment_files(
 
 @_bulk
 def write_draw_files(
-    folder: Path, seed_reference: str, seed_value_hex: str, *, eligible_sha256: str | None = None
+    folder: Path,
+    seed_reference: str,
+    seed_value_hex: str,
+    *,
+    eligible_sha256: str | None = None,
+    commitment_sha256: str | None = None,
+    on_tier: Callable[[TierDraw], object] | None = None,
 ) -> Drawn:
     """Draws from the folder's own published commitment and writes ``seed.json`` and ``results.csv``.
 
     The folder is verified first (signature, canonical form, eligible list and Merkle root, seed reference),
     so the draw can only use the eligible set and quotas that were committed. ``eligible_sha256``, the digest
     :func:`write_commitment_files` returned (kept by the caller since), stands in for recomputing the Merkle
-    root: a file with that digest is the one whose root was committed. Running it again with the same seed
-    rewrites the same bytes; a different seed after one is published is refused."""
+    root: a file with that digest is the one whose root was committed (and whose rows were checked then);
+    ``commitment_sha256``, when given, pins ``commitment.json`` to the one the caller recorded.
+    ``on_tier`` sees each tier of the draw as soon as it is ranked. Running it again with the same seed rewrites
+    the same bytes; a different seed after one is published is refused."""
     seed = seed_json(seed_reference, seed_value_hex)
     existing = folder / SEED_FILE
     if existing.exists() and existing.read_bytes() != seed:
         raise LotteryError("already_drawn", "a different seed is already published for this wave")
-    published = _load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256)
-    drawn = _draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex))
+    published = _load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256, commitment_sha256=commitment_sha256)
+    drawn = _draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier)
     results = drawn.results_csv
     with phase("draw: write seed.json and results.csv"):
         _write_atomic(folder / SEED_FILE, seed)
@@ -823,6 +840,14 @@ def _check_eligible(raw: bytes, document: Mapping[str, Any], digest: str | None 
     if not raw.startswith(header):
         raise LotteryError("eligible_malformed", "eligible.csv must start with the line entry_hash,stratum,tier")
     body = raw[len(header) :]
+    if digest is not None and hashlib.sha256(raw).hexdigest() == digest:
+        # the very bytes whose rows were checked and whose Merkle root was computed at commitment
+        lines = body.split(b"\n")
+        lines.pop()
+        if len(lines) != document["eligible_count"]:
+            count = document["eligible_count"]
+            raise LotteryError("eligible_count_mismatch", f"eligible.csv has {len(lines)} rows, the commitment {count}")
+        return lines
     with phase("verify: eligible.csv rows"):
         split = _split_rows(body)
         if split is None:
@@ -845,11 +870,10 @@ def _check_eligible(raw: bytes, document: Mapping[str, Any], digest: str | None 
     if len(lines) != document["eligible_count"]:
         count = document["eligible_count"]
         raise LotteryError("eligible_count_mismatch", f"eligible.csv has {len(lines)} rows, the commitment {count}")
-    with phase("verify: eligible.csv digest" if digest is not None else "verify: Merkle root"):
-        trusted = digest is not None and hashlib.sha256(raw).hexdigest() == digest
-        if not trusted and merkle_root(lines).hex() != document["merkle_root"]:
+    with phase("verify: Merkle root"):
+        if merkle_root(lines).hex() != document["merkle_root"]:
             raise LotteryError("merkle_root_mismatch", "the Merkle root of eligible.csv differs from the commitment's")
-    if digest is not None and not trusted:
+    if digest is not None:
         raise LotteryError("eligible_changed", "eligible.csv is not the file the commitment was computed from")
     return lines
 
@@ -876,11 +900,14 @@ def _load(
     seed_file: bytes | None = None,
     public_key: bytes | None = None,
     eligible_sha256: str | None = None,
+    commitment_sha256: str | None = None,
 ) -> _Published:
     """Checks 1 to 3 of section 6, appending each passed check's name (``seed_file`` stands in for
     ``seed.json`` when drawing; a matching ``eligible_sha256`` for the Merkle root, see
     :func:`write_draw_files`)."""
     commitment = _read(folder / COMMITMENT_FILE, "commitment")
+    if commitment_sha256 is not None and hashlib.sha256(commitment).hexdigest() != commitment_sha256:
+        raise LotteryError("commitment_changed", "commitment.json is not the commitment that was recorded")
     signature = _read(folder / SIGNATURE_FILE, "signature")
     pem = _read(folder / PUBLIC_KEY_FILE, "public_key")
     _check_signature(commitment, signature, pem, public_key)

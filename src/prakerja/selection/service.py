@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -207,12 +207,20 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     if not _HEX.match(value) or len(value) > 1024:
         raise InvalidSeed(details={"field": "value"})
     folder = Path(draw.folder)
-    try:
-        drawn = lottery.write_draw_files(folder, draw.randomness_reference, value, eligible_sha256=draw.eligible_sha256)
-    except lottery.LotteryError as error:
-        raise LotteryRefused(error) from None
-    with phase("draw: persist results and probabilities (COPY)"):
-        repository.copy_results(session, wave.id, _copy_rows(drawn))
+    # Each tier of the draw is streamed into the database as soon as it is ranked: PostgreSQL stores it while
+    # the next one is drawn. A refused draw raises before the first tier, so nothing is written.
+    with repository.results_writer(session, wave.id) as persist:
+        try:
+            drawn = lottery.write_draw_files(
+                folder,
+                draw.randomness_reference,
+                value,
+                eligible_sha256=draw.eligible_sha256,
+                commitment_sha256=draw.commitment_sha256,
+                on_tier=lambda tier: persist(_tier_rows(tier)),
+            )
+        except lottery.LotteryError as error:
+            raise LotteryRefused(error) from None
     draw.seed_value = value
     draw.drawn_at = utcnow()
     draw.results_sha256 = hashlib.sha256(drawn.results_csv).hexdigest()
@@ -237,11 +245,10 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     return draw
 
 
-def _copy_rows(drawn: lottery.Drawn) -> Iterator[repository.TierRows]:
-    """Each tier of the draw as the repository persists it: the probability as num/den (contract section 5)."""
-    for tier in drawn.tiers:
-        num, den = rules.probability_parts(tier.probability)
-        yield repository.TierRows(tier.stratum, tier.tier, tier.first_rank, tier.selected, num, den, tier.keys)
+def _tier_rows(tier: lottery.TierDraw) -> repository.TierRows:
+    """A tier of the draw as the repository persists it: the probability as num/den (contract section 5)."""
+    num, den = rules.probability_parts(tier.probability)
+    return repository.TierRows(tier.stratum, tier.tier, tier.first_rank, tier.selected, num, den, tier.keys)
 
 
 def fairness(session: Session, wave: Wave) -> rules.FairnessReport:
