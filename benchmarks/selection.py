@@ -142,23 +142,32 @@ def _seed_wave(engine: Engine, applicants: int, strata: list[str]) -> uuid.UUID:
 def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, Path, dict[str, Any]]:
     from prakerja.audit.service import Actor
     from prakerja.selection import service
+    from prakerja.selection.phases import phase, recording
 
     actor = Actor(id=None, role="benchmark")
     value = secrets.token_hex(32)
-    with Session(engine) as session:
+    with Session(engine) as session, recording() as phases:
         started = time.perf_counter()
         draw = service.commit(
             session, wave_id, randomness_source="benchmark", randomness_reference=REFERENCE, actor=actor, root=root
         )
         committed = time.perf_counter()
         service.seed(session, wave_id, reference=REFERENCE, value=value, actor=actor)
-        session.commit()
+        with phase("draw: transaction commit"):
+            session.commit()
         finished = time.perf_counter()
+        phases["commit: other (locks, quotas, audit)"] = (committed - started) - sum(
+            v for k, v in phases.items() if k.startswith("commit:")
+        )
+        phases["draw: other (verify signature, seed, audit)"] = (finished - committed) - sum(
+            v for k, v in phases.items() if not k.startswith("commit:")
+        )
         detail = {
             "commit_seconds": round(committed - started, 3),
             "draw_seconds": round(finished - committed, 3),
             "selected": draw.selected_count,
             "fairness_ok": draw.fairness_ok,
+            "phases": {k: round(v, 3) for k, v in phases.items()},
         }
         return finished - started, Path(draw.folder), detail
 
@@ -227,8 +236,10 @@ def main() -> None:
         print(f"{args.applicants:,} eligible entries seeded in {time.perf_counter() - setup:.1f}s (not timed)")
         for run in range(args.runs):
             if run:  # the same entries again: back to a closed wave without a draw, a fresh folder
+                from prakerja.selection.repository import results_partition
+
                 with engine.begin() as conn:
-                    conn.execute(text("DELETE FROM selection_results WHERE wave_id = :w"), {"w": wave_id})
+                    conn.execute(text(f"DROP TABLE IF EXISTS {results_partition(wave_id)}"))
                     conn.execute(text("DELETE FROM selection_draws WHERE wave_id = :w"), {"w": wave_id})
                     conn.execute(text("UPDATE waves_waves SET state = 'closed' WHERE id = :w"), {"w": wave_id})
                 shutil.rmtree(folder)

@@ -8,6 +8,7 @@ no settings, no clock: callers pass keys, times and seeds in.
 from __future__ import annotations
 
 import base64
+import binascii
 import gc
 import hashlib
 import hmac
@@ -19,10 +20,10 @@ import re
 import secrets
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import wraps
+from functools import cached_property, wraps
 from pathlib import Path
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
@@ -30,6 +31,8 @@ import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from prakerja.selection.phases import phase
 
 ALGORITHM = "prakerja-lottery-v1"
 ELIGIBLE_HEADER = "entry_hash,stratum,tier"
@@ -52,7 +55,6 @@ _STRATUM_RE = re.compile(r"[0-9]+")
 _HEX_RE = re.compile(r"(?:[0-9a-f]{2})+")
 _HEX_DIGITS_RE = re.compile(r"[0-9a-f]*")
 _ROW_RE = re.compile(rb"[0-9a-f]{64},[0-9]+,(?:0|[1-9][0-9]*)")
-_ROWS_RE = re.compile(rb"(?:[0-9a-f]{64},[0-9]+,(?:0|[1-9][0-9]*)\n)*")
 _SIGNATURE_RE = re.compile(rb"[A-Za-z0-9+/]{86}==\n")
 _TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 _COMMITMENT_KEYS = frozenset(
@@ -167,6 +169,60 @@ def leaves_of(entries: Iterable[Entry]) -> list[bytes]:
     return [e.row.encode() for e in sorted_entries(entries)]
 
 
+_HEX_AND_COMMA = b"0123456789abcdef,"
+_SUFFIX_RE = re.compile(rb"[0-9]+,(?:0|[1-9][0-9]*)")
+
+
+def _split_rows(body: bytes) -> tuple[list[bytes], list[bytes]] | None:
+    """``eligible.csv``'s rows and their first 65 bytes (entry hash and comma), when every row is
+    ``entry_hash,stratum,tier`` in canonical form (as ``_ROW_RE``); None otherwise. A regular expression over the
+    whole body costs about a microsecond a row: here the hash columns are checked in one pass over their bytes and
+    the few distinct ``stratum,tier`` endings one by one."""
+    if not body:
+        return [], []
+    if not body.endswith(b"\n"):
+        return None
+    lines = body.split(b"\n")
+    lines.pop()
+    if not all(_SUFFIX_RE.fullmatch(suffix) for suffix in {line[65:] for line in lines}):
+        return None  # also every row shorter than a hash and a comma: its ending is empty
+    heads = [line[:65] for line in lines]
+    joined = b"".join(heads)
+    well_formed = (
+        len(joined) == 65 * len(lines)
+        and joined[64::65] == b"," * len(lines)
+        and joined.count(b",") == len(lines)
+        and not joined.translate(None, _HEX_AND_COMMA)
+    )
+    return (lines, heads) if well_formed else None
+
+
+def eligible_lines(body: bytes) -> list[bytes]:
+    """The rows of an eligible list given as ``eligible.csv``'s body (rows ending in LF, no header), checked
+    and in file order: the fast path for millions of rows that are already text (e.g. straight from the
+    database), refusing what :func:`sorted_entries` refuses, with the same error codes."""
+    split = _split_rows(body)
+    if split is None:
+        text = body.decode(errors="replace")
+        entries = []
+        for line in text.split("\n")[:-1] if text.endswith("\n") else text.split("\n"):
+            fields = line.split(",")
+            if len(fields) != 3:
+                raise LotteryError("eligible_malformed", f"an eligible row is not entry_hash,stratum,tier: {line!r}")
+            tier: object = int(fields[2]) if fields[2].isdigit() else fields[2]
+            entries.append(Entry(fields[0], fields[1], tier))  # type: ignore[arg-type]
+        _check_entries(entries)
+        raise LotteryError("eligible_malformed", "an eligible row is not in canonical form (e.g. a tier like 01)")
+    lines, heads = split
+    if not all(map(operator.lt, heads, heads[1:])):
+        hashes = [head[:64] for head in heads]
+        if len(set(hashes)) != len(hashes):
+            twice = next(h for h, n in Counter(hashes).items() if n > 1)
+            raise LotteryError("entry_duplicate", f"entry_hash appears twice: {twice.decode()}")
+        lines.sort()  # distinct 64-digit prefixes: the whole row sorts like its entry_hash
+    return lines
+
+
 # ---------------------------------------------------------------------------------------------- Merkle tree
 
 
@@ -179,7 +235,8 @@ def _parent_level(level: list[bytes]) -> list[bytes]:
     """Pairs left to right; an odd last node moves up unchanged, which is RFC 6962's split at the largest
     power of two below n, computed bottom-up."""
     sha = hashlib.sha256
-    parents = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+    pairs = iter(level)
+    parents = [sha(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
     if len(level) % 2:
         parents.append(level[-1])
     return parents
@@ -343,50 +400,139 @@ def probability(quota: int, above: int, in_tier: int) -> str:
     return f"{quota - above}/{in_tier}"
 
 
-class _Columns(NamedTuple):
-    """The eligible list column by column: the draw's loops then run in C (``map``, ``zip``, ``sort``)."""
+@dataclass(frozen=True, slots=True)
+class TierDraw:
+    """One priority tier of one stratum after the draw, its entries in rank order.
 
-    hashes: Sequence[str]
-    strata: Sequence[str]
-    tiers: Sequence[int]
+    ``keys[i]`` is the i-th entry's ticket followed by its entry hash (32 raw bytes each): sorting these
+    byte strings is the contract's order within a tier (ticket, then entry_hash). The first ``selected``
+    entries are selected, the others wait; every entry of the tier has the same ``probability``."""
+
+    stratum: str
+    tier: int
+    first_rank: int
+    selected: int
+    probability: str
+    keys: list[bytes] = field(repr=False)
+
+    def rows(self) -> Iterator[ResultRow]:
+        for offset, key in enumerate(self.keys):
+            outcome = SELECTED if offset < self.selected else WAITLIST
+            rank = self.first_rank + offset
+            yield ResultRow(self.stratum, self.tier, rank, key[32:].hex(), key[:32].hex(), outcome, self.probability)
 
 
-def _draw_rows(columns: _Columns, quotas: Mapping[str, int], seed: bytes) -> list[ResultRow]:
-    """The draw over checked columns."""
-    digest, unhex = hmac.digest, bytes.fromhex
-    tickets = [digest(seed, unhex(h), "sha256") for h in columns.hashes]
-    groups: dict[str, list[tuple[int, bytes, str]]] = {}
-    for stratum, key in zip(columns.strata, zip(columns.tiers, tickets, columns.hashes, strict=True), strict=True):
-        group = groups.get(stratum)
-        if group is None:
-            groups[stratum] = [key]
-        else:
-            group.append(key)
-    rows: list[ResultRow] = []
-    for stratum in sorted(groups):
-        members = groups[stratum]
-        members.sort()
-        tiers, ticks, hashes = zip(*members, strict=True)
-        count, quota = len(members), quotas.get(stratum, 0)
-        odds, above = {}, 0
-        for tier, in_tier in sorted(Counter(tiers).items()):
-            odds[tier] = probability(quota, above, in_tier)
-            above += in_tier
-        chosen = min(quota, count)
-        outcomes = [SELECTED] * chosen + [WAITLIST] * (count - chosen)
-        fields = zip(
-            itertools.repeat(stratum),
-            tiers,
-            range(1, count + 1),
-            hashes,
-            map(bytes.hex, ticks),
-            outcomes,
-            map(odds.__getitem__, tiers),
-            strict=False,
-        )
-        # tuple.__new__ builds each row in C; the NamedTuple constructor would be one Python call per row.
-        rows.extend(map(tuple.__new__, itertools.repeat(ResultRow), fields))
-    return rows
+@dataclass(frozen=True)
+class Drawn:
+    """A draw: its tiers in ``results.csv`` order (stratum as a string, then tier, i.e. rank)."""
+
+    tiers: list[TierDraw] = field(repr=False)
+
+    @property
+    def selected_count(self) -> int:
+        return sum(t.selected for t in self.tiers)
+
+    def rows(self) -> Iterator[ResultRow]:
+        for tier in self.tiers:
+            yield from tier.rows()
+
+    def row_of(self, entry_hash_hex: str) -> ResultRow | None:
+        raw = bytes.fromhex(entry_hash_hex)
+        for tier in self.tiers:
+            for offset, key in enumerate(tier.keys):
+                if key[32:] == raw:
+                    return next(itertools.islice(tier.rows(), offset, None))
+        return None
+
+    @cached_property
+    def results_csv(self) -> bytes:
+        """``results.csv``, assembled from byte pieces in C loops (no per-row formatting in Python)."""
+        with phase("draw: results.csv bytes"):
+            return self._results_csv()
+
+    def _results_csv(self) -> bytes:
+        longest = max((t.first_rank - 1 + len(t.keys) for t in self.tiers), default=0)
+        ranks = [b"%d," % rank for rank in range(1, longest + 1)]
+        parts = [RESULTS_HEADER.encode() + b"\n"]
+        comma, chain, repeat = b",", itertools.chain.from_iterable, itertools.repeat
+        for t in self.tiers:
+            head = f"{t.stratum},{t.tier},".encode()
+            # "ticket,entry_hash,ticket,entry_hash,..." in hex, split into the two columns
+            fields = binascii.hexlify(b"".join(t.keys), b",", 32).split(b",")
+            tickets, hashes = fields[0::2], fields[1::2]
+            start = t.first_rank - 1
+            for low, high, outcome in ((0, t.selected, SELECTED), (t.selected, len(t.keys), WAITLIST)):
+                tail = f",{outcome},{t.probability}\n".encode()
+                pieces = zip(
+                    repeat(head),
+                    ranks[start + low : start + high],
+                    hashes[low:high],
+                    repeat(comma),
+                    tickets[low:high],
+                    repeat(tail),
+                    strict=False,
+                )
+                parts.append(b"".join(chain(pieces)))
+        return b"".join(parts)
+
+
+def _tickets(mac: hmac.HMAC, messages: list[bytes]) -> list[bytes]:
+    """HMAC-SHA256 of each message under one key: copies of a keyed state (the standard library's way to
+    reuse a key) instead of keying each message again."""
+    copy = mac.copy
+    tickets: list[bytes] = []
+    append = tickets.append
+    for message in messages:
+        state = copy()
+        state.update(message)
+        append(state.digest())
+    return tickets
+
+
+def _draw_lines(
+    lines: Sequence[bytes],
+    quotas: Mapping[str, int],
+    seed: bytes,
+    on_tier: Callable[[TierDraw], object] | None = None,
+) -> Drawn:
+    """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
+    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn)."""
+    with phase("draw: group by stratum and tier"):
+        groups: dict[bytes, list[bytes]] = {}
+        for line in lines:
+            suffix = line[65:]
+            group = groups.get(suffix)
+            if group is None:
+                groups[suffix] = [line]
+            else:
+                group.append(line)
+    by_stratum: dict[str, list[tuple[int, list[bytes]]]] = {}
+    for suffix, members in groups.items():
+        stratum, tier_digits = suffix.decode().split(",")
+        by_stratum.setdefault(stratum, []).append((int(tier_digits), members))
+    mac = hmac.new(seed, digestmod=hashlib.sha256)
+    unhex = binascii.unhexlify
+    tiers: list[TierDraw] = []
+    for stratum in sorted(by_stratum):
+        in_stratum = sorted(by_stratum[stratum], key=operator.itemgetter(0))
+        quota = quotas.get(stratum, 0)
+        chosen = min(quota, sum(len(members) for _, members in in_stratum))
+        above = 0
+        for tier, members in in_stratum:
+            with phase("draw: tickets (HMAC-SHA256)"):
+                hashes = [unhex(line[:64]) for line in members]
+                tickets = _tickets(mac, hashes)
+            with phase("draw: rank (sort)"):
+                keys = list(map(bytes.__add__, tickets, hashes))
+                keys.sort()
+            count = len(keys)
+            selected = max(0, min(count, chosen - above))
+            drawn = TierDraw(stratum, tier, above + 1, selected, probability(quota, above, count), keys)
+            tiers.append(drawn)
+            if on_tier is not None:
+                on_tier(drawn)
+            above += count
+    return Drawn(tiers)
 
 
 @_bulk
@@ -396,8 +542,7 @@ def draw(entries: Iterable[Entry], quotas: Mapping[str, int], seed: bytes) -> li
         raise LotteryError("seed_invalid", "the seed must not be empty")
     checked = list(entries)
     _check_entries(checked)
-    columns = _Columns([e.entry_hash for e in checked], [e.stratum for e in checked], [e.tier for e in checked])
-    return _draw_rows(columns, _checked_quotas(quotas), seed)
+    return list(_draw_lines([e.row.encode() for e in checked], _checked_quotas(quotas), seed).rows())
 
 
 @_bulk
@@ -470,14 +615,22 @@ class Commitment:
     signature: bytes
     merkle_root: str
     eligible_count: int
-    tree: MerkleTree = field(repr=False)
+    eligible_sha256: str
+    """SHA-256 of ``eligible.csv``: lets the draw check the file is still the committed one without
+    recomputing the Merkle tree."""
+    leaves: Sequence[bytes] = field(repr=False)
+
+    @cached_property
+    def tree(self) -> MerkleTree:
+        return MerkleTree(self.leaves)
 
 
 @_bulk
 def write_commitment_files(
     folder: Path,
     *,
-    entries: Iterable[Entry],
+    entries: Iterable[Entry] = (),
+    eligible_rows: bytes | None = None,
     wave_id: str,
     scheme: str,
     quotas: Mapping[str, int],
@@ -486,44 +639,69 @@ def write_commitment_files(
     committed_at: datetime,
     signing_key: Ed25519PrivateKey,
 ) -> Commitment:
-    """Writes ``eligible.csv``, ``commitment.json``, ``commitment.sig`` and ``public-key.pem``."""
-    ordered = sorted_entries(entries)
-    tree = MerkleTree(e.row.encode() for e in ordered)
+    """Writes ``eligible.csv``, ``commitment.json``, ``commitment.sig`` and ``public-key.pem``.
+
+    The eligible list is either ``entries`` or, for millions of entries, ``eligible_rows``: ``eligible.csv``'s
+    body as bytes (``entry_hash,stratum,tier`` rows ending in LF), checked by :func:`eligible_lines`."""
+    with phase("commit: check eligible rows"):
+        if eligible_rows is not None:
+            lines = eligible_lines(eligible_rows)
+        else:
+            lines = [e.row.encode() for e in sorted_entries(entries)]
+        eligible = b"\n".join([ELIGIBLE_HEADER.encode(), *lines, b""])
+    with phase("commit: Merkle tree"):
+        root = merkle_root(lines)
     commitment = commitment_json(
         wave_id=wave_id,
         scheme=scheme,
         quotas=quotas,
-        eligible_count=len(ordered),
-        merkle_root=tree.root,
+        eligible_count=len(lines),
+        merkle_root=root,
         randomness_source=randomness_source,
         randomness_reference=randomness_reference,
         committed_at=committed_at,
     )
-    signature = signature_file(commitment, signing_key)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / ELIGIBLE_FILE, _eligible_bytes(ordered))
-    _write_atomic(folder / COMMITMENT_FILE, commitment)
-    _write_atomic(folder / SIGNATURE_FILE, signature)
-    _write_atomic(folder / PUBLIC_KEY_FILE, public_key_pem(signing_key))
-    return Commitment(commitment, signature, tree.root.hex(), len(ordered), tree)
+    with phase("commit: sign and write the files"):
+        signature = signature_file(commitment, signing_key)
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / ELIGIBLE_FILE, eligible)
+        _write_atomic(folder / COMMITMENT_FILE, commitment)
+        _write_atomic(folder / SIGNATURE_FILE, signature)
+        _write_atomic(folder / PUBLIC_KEY_FILE, public_key_pem(signing_key))
+        digest = hashlib.sha256(eligible).hexdigest()
+    return Commitment(commitment, signature, root.hex(), len(lines), digest, lines)
 
 
 @_bulk
-def write_draw_files(folder: Path, seed_reference: str, seed_value_hex: str) -> list[ResultRow]:
+def write_draw_files(
+    folder: Path,
+    seed_reference: str,
+    seed_value_hex: str,
+    *,
+    eligible_sha256: str | None = None,
+    commitment_sha256: str | None = None,
+    on_tier: Callable[[TierDraw], object] | None = None,
+) -> Drawn:
     """Draws from the folder's own published commitment and writes ``seed.json`` and ``results.csv``.
 
     The folder is verified first (signature, canonical form, eligible list and Merkle root, seed reference),
-    so the draw can only use the eligible set and quotas that were committed. Running it again with the same
-    seed rewrites the same bytes; a different seed after one is published is refused."""
+    so the draw can only use the eligible set and quotas that were committed. ``eligible_sha256``, the digest
+    :func:`write_commitment_files` returned (kept by the caller since), stands in for recomputing the Merkle
+    root: a file with that digest is the one whose root was committed (and whose rows were checked then);
+    ``commitment_sha256``, when given, pins ``commitment.json`` to the one the caller recorded.
+    ``on_tier`` sees each tier of the draw as soon as it is ranked. Running it again with the same seed rewrites
+    the same bytes; a different seed after one is published is refused."""
     seed = seed_json(seed_reference, seed_value_hex)
     existing = folder / SEED_FILE
     if existing.exists() and existing.read_bytes() != seed:
         raise LotteryError("already_drawn", "a different seed is already published for this wave")
-    published = _load(folder, [], seed_file=seed)
-    rows = _draw_rows(published.entries, published.quotas, bytes.fromhex(seed_value_hex))
-    _write_atomic(folder / SEED_FILE, seed)
-    _write_atomic(folder / RESULTS_FILE, results_csv(rows))
-    return rows
+    published = _load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256, commitment_sha256=commitment_sha256)
+    drawn = _draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier)
+    results = drawn.results_csv
+    with phase("draw: write seed.json and results.csv"):
+        _write_atomic(folder / SEED_FILE, seed)
+        _write_atomic(folder / RESULTS_FILE, results)
+    return drawn
 
 
 # ---------------------------------------------------------------------------------------------- verification
@@ -558,7 +736,8 @@ class VerifyResult:
 @dataclass(frozen=True)
 class _Published:
     commitment: dict[str, Any]
-    entries: _Columns
+    entries: list[bytes]
+    """``eligible.csv``'s rows, checked."""
     quotas: dict[str, int]
     seed: bytes | None
 
@@ -656,37 +835,47 @@ def _commitment_fields(document: Any) -> tuple[dict[str, Any], dict[str, int]]:
     return document, {s["code"]: s["quota"] for s in strata}
 
 
-def _check_eligible(raw: bytes, document: Mapping[str, Any]) -> _Columns:
+def _check_eligible(raw: bytes, document: Mapping[str, Any], digest: str | None = None) -> list[bytes]:
     header = ELIGIBLE_HEADER.encode() + b"\n"
     if not raw.startswith(header):
         raise LotteryError("eligible_malformed", "eligible.csv must start with the line entry_hash,stratum,tier")
     body = raw[len(header) :]
-    if _ROWS_RE.fullmatch(body) is None:
+    if digest is not None and hashlib.sha256(raw).hexdigest() == digest:
+        # the very bytes whose rows were checked and whose Merkle root was computed at commitment
         lines = body.split(b"\n")
-        number = (
-            next(n for n, line in enumerate(lines[:-1], 2) if _ROW_RE.fullmatch(line) is None)
-            if lines[-1] == b""
-            else 0
-        )
-        where = f"line {number} is not entry_hash,stratum,tier" if number else "does not end with a newline"
-        raise LotteryError("eligible_malformed", f"eligible.csv {where}")
-    lines = body.split(b"\n")[:-1]
-    hashes = [line[:64] for line in lines]
-    if any(map(operator.gt, hashes, hashes[1:])):
-        number = next(n for n, pair in enumerate(itertools.pairwise(hashes), 3) if pair[0] > pair[1])
-        raise LotteryError("eligible_not_sorted", f"eligible.csv line {number} is out of entry_hash order")
-    if any(map(operator.eq, hashes, hashes[1:])):
-        number = next(n for n, pair in enumerate(itertools.pairwise(hashes), 3) if pair[0] == pair[1])
-        raise LotteryError("eligible_duplicate", f"eligible.csv line {number} repeats the entry_hash above it")
+        lines.pop()
+        if len(lines) != document["eligible_count"]:
+            count = document["eligible_count"]
+            raise LotteryError("eligible_count_mismatch", f"eligible.csv has {len(lines)} rows, the commitment {count}")
+        return lines
+    with phase("verify: eligible.csv rows"):
+        split = _split_rows(body)
+        if split is None:
+            lines = body.split(b"\n")
+            number = (
+                next((n for n, line in enumerate(lines[:-1], 2) if _ROW_RE.fullmatch(line) is None), 0)
+                if lines[-1] == b""
+                else 0
+            )
+            where = f"line {number} is not entry_hash,stratum,tier" if number else "does not end with a newline"
+            raise LotteryError("eligible_malformed", f"eligible.csv {where}")
+        lines, heads = split
+        if not all(map(operator.lt, heads, heads[1:])):
+            hashes = [line[:64] for line in lines]
+            if any(map(operator.gt, hashes, hashes[1:])):
+                number = next(n for n, pair in enumerate(itertools.pairwise(hashes), 3) if pair[0] > pair[1])
+                raise LotteryError("eligible_not_sorted", f"eligible.csv line {number} is out of entry_hash order")
+            number = next(n for n, pair in enumerate(itertools.pairwise(hashes), 3) if pair[0] == pair[1])
+            raise LotteryError("eligible_duplicate", f"eligible.csv line {number} repeats the entry_hash above it")
     if len(lines) != document["eligible_count"]:
         count = document["eligible_count"]
         raise LotteryError("eligible_count_mismatch", f"eligible.csv has {len(lines)} rows, the commitment {count}")
-    if merkle_root(lines).hex() != document["merkle_root"]:
-        raise LotteryError("merkle_root_mismatch", "the Merkle root of eligible.csv differs from the commitment's")
-    if not lines:
-        return _Columns([], [], [])
-    hashes_, strata, tiers = zip(*(line.split(",") for line in body.decode().split("\n")[:-1]), strict=True)
-    return _Columns(hashes_, strata, list(map(int, tiers)))
+    with phase("verify: Merkle root"):
+        if merkle_root(lines).hex() != document["merkle_root"]:
+            raise LotteryError("merkle_root_mismatch", "the Merkle root of eligible.csv differs from the commitment's")
+    if digest is not None:
+        raise LotteryError("eligible_changed", "eligible.csv is not the file the commitment was computed from")
+    return lines
 
 
 def _seed_value(raw: bytes, document: Mapping[str, Any]) -> bytes:
@@ -705,18 +894,27 @@ def _seed_value(raw: bytes, document: Mapping[str, Any]) -> bytes:
 
 
 def _load(
-    folder: Path, passed: list[str], *, seed_file: bytes | None = None, public_key: bytes | None = None
+    folder: Path,
+    passed: list[str],
+    *,
+    seed_file: bytes | None = None,
+    public_key: bytes | None = None,
+    eligible_sha256: str | None = None,
+    commitment_sha256: str | None = None,
 ) -> _Published:
     """Checks 1 to 3 of section 6, appending each passed check's name (``seed_file`` stands in for
-    ``seed.json`` when drawing)."""
+    ``seed.json`` when drawing; a matching ``eligible_sha256`` for the Merkle root, see
+    :func:`write_draw_files`)."""
     commitment = _read(folder / COMMITMENT_FILE, "commitment")
+    if commitment_sha256 is not None and hashlib.sha256(commitment).hexdigest() != commitment_sha256:
+        raise LotteryError("commitment_changed", "commitment.json is not the commitment that was recorded")
     signature = _read(folder / SIGNATURE_FILE, "signature")
     pem = _read(folder / PUBLIC_KEY_FILE, "public_key")
     _check_signature(commitment, signature, pem, public_key)
     passed.append("signature")
     document, quotas = _commitment_fields(_canonical_document(commitment))
     passed.append("canonical")
-    entries = _check_eligible(_read(folder / ELIGIBLE_FILE, "eligible"), document)
+    entries = _check_eligible(_read(folder / ELIGIBLE_FILE, "eligible"), document, eligible_sha256)
     passed.append("eligible")
     if seed_file is None and (folder / SEED_FILE).exists():
         seed_file = _read(folder / SEED_FILE, "seed")
@@ -734,18 +932,18 @@ def _first_difference(expected: bytes, actual: bytes) -> str:
     return f"expected {len(ours) - 1} lines, found {len(theirs) - 1}"
 
 
-def _check_results(folder: Path, published: _Published, require_draw: bool) -> list[ResultRow] | None:
+def _check_results(folder: Path, published: _Published, require_draw: bool) -> Drawn | None:
     if published.seed is None:
         if require_draw or (folder / RESULTS_FILE).exists():
             raise LotteryError("seed_missing", "seed.json is missing")
         return None
     actual = _read(folder / RESULTS_FILE, "results")
-    rows = _draw_rows(published.entries, published.quotas, published.seed)
-    expected = results_csv(rows)
+    drawn = _draw_lines(published.entries, published.quotas, published.seed)
+    expected = drawn.results_csv
     if actual != expected:
         difference = _first_difference(expected, actual)
         raise LotteryError("results_mismatch", f"results.csv is not what the draw produces ({difference})")
-    return rows
+    return drawn
 
 
 def _proof_entry(proof: Any) -> tuple[Entry, int, int, list[bytes]]:
@@ -770,7 +968,7 @@ def _proof_entry(proof: Any) -> tuple[Entry, int, int, list[bytes]]:
     return entry, proof["leaf_index"], proof["tree_size"], [bytes.fromhex(s) for s in steps]
 
 
-def _check_proof(path: Path, published: _Published, rows: list[ResultRow] | None) -> ProofReport:
+def _check_proof(path: Path, published: _Published, drawn: Drawn | None) -> ProofReport:
     raw = _read(path, "proof")
     try:
         proof = json.loads(raw)
@@ -788,9 +986,9 @@ def _check_proof(path: Path, published: _Published, rows: list[ResultRow] | None
     if root.hex() != published.commitment["merkle_root"]:
         raise LotteryError("proof_root_mismatch", "the entry is not in the committed eligible list at that position")
     report = ProofReport(entry.entry_hash, index, entry.stratum, entry.tier)
-    if rows is None:
+    if drawn is None:
         return report
-    row = next((r for r in rows if r.entry_hash == entry.entry_hash), None)
+    row = drawn.row_of(entry.entry_hash)
     if row is None:
         raise LotteryError("proof_not_in_results", "the entry is in the eligible list but not in results.csv")
     return replace(report, ticket=row.ticket, rank=row.rank, outcome=row.outcome, probability=row.probability)

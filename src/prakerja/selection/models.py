@@ -37,6 +37,9 @@ class Draw(Base):
     randomness_reference: Mapped[str] = mapped_column(String(200))
     """The future public value that seeds the draw, named before it exists."""
     commitment_sha256: Mapped[str] = mapped_column(String(64))
+    eligible_sha256: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of the published ``eligible.csv`` (the draw checks the file against it; empty for draws committed
+    before it was recorded, which recompute the Merkle root instead)."""
     committed_at: Mapped[datetime]
     seed_value: Mapped[str | None] = mapped_column(String(1024))
     """Hex of the revealed public value."""
@@ -75,9 +78,13 @@ class Result(Base):
     """One eligible entry's draw: rank, ticket, outcome and probability of selection (for the evaluation)."""
 
     __tablename__ = "selection_results"
-    __table_args__ = (CheckConstraint("probability_den > 0 AND probability_num >= 0", name="probability"),)
+    __table_args__ = (
+        CheckConstraint("probability_den > 0 AND probability_num >= 0", name="probability"),
+        {"postgresql_partition_by": "LIST (wave_id)"},
+    )
     # No index beyond the primary key: millions of rows are COPied per draw, and the only look-up by stratum
-    # (the next on a waitlist) is a rare officer action.
+    # (the next on a waitlist) is a rare officer action. One partition per drawn wave, in the schema
+    # selection_results_by_wave (migration 0008_selperf; the draw creates and attaches it).
 
     wave_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("waves_waves.id", ondelete="CASCADE"), primary_key=True)
     entry_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)

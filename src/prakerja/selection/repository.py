@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import struct
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from prakerja.selection.models import Draw, Recipient, Result, ResultStatus
+from prakerja.selection.phases import phase
 
 
 def add(session: Session, obj: Draw | Recipient) -> None:
@@ -29,26 +34,176 @@ def draws(session: Session, wave_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Dr
     return {d.wave_id: d for d in session.scalars(select(Draw).where(Draw.wave_id.in_(wave_ids)))}
 
 
-def copy_results(session: Session, wave_id: uuid.UUID, rows: Iterable[tuple[Any, ...]]) -> int:
-    """COPY the draw's rows in one binary stream: (entry_hash hex, stratum, tier, rank, ticket hex, outcome, num,
-    den). Binary COPY spares the server the hex and UUID parsing (a quarter of the time at a million rows)."""
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    count = 0
-    unhex = bytes.fromhex
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(
-            "COPY selection_results (wave_id, entry_hash, stratum, tier, rank, ticket, outcome, probability_num, "
-            "probability_den, status) FROM STDIN (FORMAT BINARY)"
-        ) as copy,
-    ):
-        copy.set_types(["uuid", "bytea", "varchar", "int4", "int4", "bytea", "varchar", "int4", "int4", "varchar"])
-        write = copy.write_row
-        for entry_hash, stratum, tier, rank, ticket, outcome, num, den in rows:
-            write((wave_id, unhex(entry_hash), stratum, tier, rank, unhex(ticket), outcome, num, den, outcome))
-            count += 1
-    return count
+class TierRows(NamedTuple):
+    """One priority tier of one stratum of a draw, as persisted: ``keys[i]`` is the ticket followed by the entry
+    hash (32 raw bytes each) of the entry ranked ``first_rank + i``; the first ``selected`` were selected."""
+
+    stratum: str
+    tier: int
+    first_rank: int
+    selected: int
+    probability_num: int
+    probability_den: int
+    keys: list[bytes]
+
+
+_RESULT_COLUMNS = "ticket, entry_hash, wave_id, stratum, tier, outcome, probability_num, probability_den, status, rank"
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # PostgreSQL's binary COPY header, no flags, no extension
+_COPY_TRAILER = b"\xff\xff"
+_int4 = struct.Struct(">ii").pack  # a binary COPY int4 field: length 4, value
+_LENGTH_32 = (32).to_bytes(4, "big")
+
+
+def _field(value: bytes) -> bytes:
+    return len(value).to_bytes(4, "big") + value
+
+
+PARTITION_SCHEMA = "selection_results_by_wave"
+
+
+def results_partition(wave_id: uuid.UUID) -> str:
+    """The qualified name of a wave's partition of ``selection_results`` (hex digits only: safe in SQL)."""
+    return f'{PARTITION_SCHEMA}."w{wave_id.hex}"'
+
+
+def copy_results(session: Session, wave_id: uuid.UUID, tiers: Iterable[TierRows]) -> int:
+    """Writes every result of a draw (see :func:`results_writer`)."""
+    with results_writer(session, wave_id) as write:
+        for tier in tiers:
+            write(tier)
+    return write.count
+
+
+class _ResultsCopy:
+    """Streams a draw's results into PostgreSQL with one binary COPY, started at the first tier.
+
+    Rows are built from byte pieces: per row only the ticket, the entry hash and the rank differ from the tier's
+    constant fields, so each tier's rows are one ``b"".join`` in C rather than a Python call per value (binary
+    also spares the server the hex and UUID parsing). A queued writer sends them from a thread, so the server
+    stores one tier while the caller draws the next.
+
+    The rows go into a new table that is then attached as the wave's partition: PostgreSQL builds its primary
+    key in one sorted pass and checks the foreign key to the wave and the partition bound with one query each,
+    where rows COPied into ``selection_results`` itself each cost a foreign-key lookup and a random insertion
+    into the primary key. All in the caller's transaction: a failure leaves no partition and no row behind.
+    When the wave already has a partition (a draw run again on purpose after its results were deleted), the
+    rows go in through the parent table. There is no default partition (attaching next to one would lock it
+    against every reader until the draw commits): results are written only here."""
+
+    def __init__(self, session: Session, wave_id: uuid.UUID) -> None:
+        self.session = session
+        self.wave_id = wave_id
+        self.count = 0
+        self._stack = contextlib.ExitStack()
+        self._copy: Any = None
+        self._fresh = False
+        self._ranks: list[bytes] = []
+
+    def _start(self) -> None:
+        connection = self.session.connection().connection.driver_connection
+        assert connection is not None
+        partition = results_partition(self.wave_id)
+        self._fresh = bool(self.session.scalar(text("SELECT to_regclass(:p) IS NULL"), {"p": partition}))
+        if self._fresh:
+            self.session.execute(
+                text(f"CREATE TABLE {partition} (LIKE selection_results INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
+            )
+        table = partition if self._fresh else "selection_results"
+        cursor = self._stack.enter_context(connection.cursor())
+        self._copy = self._stack.enter_context(
+            cursor.copy(
+                f"COPY {table} ({_RESULT_COLUMNS}) FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(cursor)
+            )
+        )
+        self._copy.write(_COPY_SIGNATURE)
+
+    def __call__(self, t: TierRows) -> None:
+        with phase("draw: persist results (COPY rows, streamed)"):
+            self._write(t)
+
+    def _write(self, t: TierRows) -> None:
+        if self._copy is None:
+            self._start()
+        last = t.first_rank - 1 + len(t.keys)
+        if last > len(self._ranks):
+            self._ranks.extend(_int4(4, rank) for rank in range(len(self._ranks) + 1, last + 1))
+        tickets = [key[:32] for key in t.keys]
+        hashes = [key[32:] for key in t.keys]
+        head = (10).to_bytes(2, "big") + (32).to_bytes(4, "big")  # 10 fields; the ticket's length
+        start = t.first_rank - 1
+        for low, high, outcome in ((0, t.selected, b"selected"), (t.selected, len(t.keys), b"waitlist")):
+            constant = b"".join(
+                [
+                    _field(self.wave_id.bytes),
+                    _field(t.stratum.encode()),
+                    _int4(4, t.tier),
+                    _field(outcome),
+                    _int4(4, t.probability_num),
+                    _int4(4, t.probability_den),
+                    _field(outcome),
+                ]
+            )
+            pieces = zip(
+                itertools.repeat(head),
+                tickets[low:high],
+                itertools.repeat(_LENGTH_32),
+                hashes[low:high],
+                itertools.repeat(constant),
+                self._ranks[start + low : start + high],
+                strict=False,
+            )
+            self._copy.write(b"".join(itertools.chain.from_iterable(pieces)))
+        self.count += len(t.keys)
+
+    def abort(self, error: BaseException) -> None:
+        self._stack.__exit__(type(error), error, error.__traceback__)
+
+    def close(self) -> None:
+        with phase("draw: persist results (end of COPY, attach partition)"):
+            self._close()
+
+    def _close(self) -> None:
+        if self._copy is None:
+            return
+        self._copy.write(_COPY_TRAILER)
+        self._stack.close()
+        if self._fresh:
+            partition = results_partition(self.wave_id)
+            self.session.execute(
+                text(f"ALTER TABLE selection_results ATTACH PARTITION {partition} FOR VALUES IN ('{self.wave_id}')")
+            )
+
+
+@contextlib.contextmanager
+def results_writer(session: Session, wave_id: uuid.UUID) -> Iterator[_ResultsCopy]:
+    """A callable that persists one :class:`TierRows` at a time; everything is stored when the block ends
+    (on an exception the COPY is abandoned and the caller's transaction must roll back)."""
+    writer = _ResultsCopy(session, wave_id)
+    try:
+        yield writer
+    except BaseException as error:
+        writer.abort(error)
+        raise
+    writer.close()
+
+
+def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
+    """The body of ``eligible.csv`` (``entry_hash,stratum,tier`` rows, LF-terminated, sorted by entry_hash: bytea
+    order is hex order) for the wave's frozen eligible set, also after the announcement changed statuses. Built
+    by the server as one text value: a wave may hold millions of entries, and one row per entry over the wire
+    costs more than the sort. Rows with an empty stratum or tier are left out, as ``string_agg`` leaves out
+    NULLs."""
+    session.execute(text("SET LOCAL work_mem = '256MB'"))  # the aggregate's sort stays in memory
+    data = session.scalar(
+        text(
+            "SELECT string_agg(encode(entry_hash, 'hex') || ',' || stratum || ',' || tier, E'\\n' "
+            "ORDER BY entry_hash) FROM waves_entries "
+            f"WHERE wave_id = :w AND status IN {_IN_DRAW}"
+        ),
+        {"w": wave_id},
+    )
+    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
+    return (data + "\n").encode() if data else b""
 
 
 def count_results(session: Session, wave_id: uuid.UUID) -> int:
@@ -57,17 +212,24 @@ def count_results(session: Session, wave_id: uuid.UUID) -> int:
 
 def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tuple[str, int], list[tuple[int, int]]]:
     """For the independence test: per (stratum, tier), registration-time buckets with (entries, selected)."""
-    session.execute(text("SET LOCAL work_mem = '256MB'"))  # the window's sort stays in memory
+    # The window's sort stays in memory. Right after the draw's COPY the planner has no statistics for this wave's
+    # results and expects a handful of rows: it would probe the entries' index once per result (a million times);
+    # a hash join reads both sides once. The window partitions by the code's bytes (COLLATE "C": the same
+    # partitions, without the locale's comparison); the output keeps the column's own order.
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    session.execute(text("SET LOCAL enable_nestloop = off"))
     rows = session.execute(
         text(
             "SELECT stratum, tier, bucket, count(*), count(*) FILTER (WHERE selected) FROM ("
             "  SELECT r.stratum, r.tier, r.outcome = 'selected' AS selected, "
-            "         ntile(:k) OVER (PARTITION BY r.stratum, r.tier ORDER BY e.joined_at, e.entry_hash) AS bucket "
+            '         ntile(:k) OVER (PARTITION BY r.stratum COLLATE "C", r.tier '
+            "                         ORDER BY e.joined_at, e.entry_hash) AS bucket "
             "  FROM selection_results r JOIN waves_entries e ON e.wave_id = r.wave_id AND e.entry_hash = r.entry_hash "
             "  WHERE r.wave_id = :w) t GROUP BY stratum, tier, bucket ORDER BY stratum, tier, bucket"
         ),
         {"w": wave_id, "k": buckets},
     ).all()
+    session.execute(text("SET LOCAL enable_nestloop TO DEFAULT"))
     session.execute(text("SET LOCAL work_mem TO DEFAULT"))
     groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for stratum, tier, _bucket, n, s in rows:

@@ -11,7 +11,7 @@ import hashlib
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +50,7 @@ from prakerja.selection.errors import (
     WaveNotCommitted,
 )
 from prakerja.selection.models import Draw, Recipient, RecipientStatus, Result, ResultStatus
+from prakerja.selection.phases import phase
 from prakerja.waves import service as waves
 from prakerja.waves.models import EntryStatus, Wave, WaveState
 
@@ -140,13 +141,14 @@ def commit(
     quotas = waves.quotas(session, wave.id)
     if not quotas:
         raise NoQuotas()
-    rows = waves.eligible_rows(session, wave.id)
+    with phase("commit: read the eligible set (PostgreSQL)"):
+        eligible = repository.eligible_csv_rows(session, wave.id)
     folder = (root or publications_root()) / str(wave.id)
     committed_at = utcnow().replace(microsecond=0)
     try:
         written = lottery.write_commitment_files(
             folder,
-            entries=[lottery.Entry(h, stratum, tier) for h, stratum, tier in rows],
+            eligible_rows=eligible,
             wave_id=str(wave.id),
             scheme=wave.scheme_name,
             quotas=quotas,
@@ -160,11 +162,12 @@ def commit(
     draw = Draw(
         wave_id=wave.id,
         folder=str(folder),
-        eligible_count=len(rows),
+        eligible_count=written.eligible_count,
         merkle_root=written.merkle_root,
         randomness_source=randomness_source.strip(),
         randomness_reference=randomness_reference.strip(),
-        commitment_sha256=hashlib.sha256((folder / "commitment.json").read_bytes()).hexdigest(),
+        commitment_sha256=hashlib.sha256(written.commitment).hexdigest(),
+        eligible_sha256=written.eligible_sha256,
         committed_at=committed_at,
     )
     repository.add(session, draw)
@@ -174,7 +177,7 @@ def commit(
         WaveState.committed,
         actor=actor,
         data={
-            "eligible_count": len(rows),
+            "eligible_count": written.eligible_count,
             "merkle_root": written.merkle_root,
             "randomness_reference": draw.randomness_reference,
             "commitment_sha256": draw.commitment_sha256,
@@ -204,16 +207,26 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     if not _HEX.match(value) or len(value) > 1024:
         raise InvalidSeed(details={"field": "value"})
     folder = Path(draw.folder)
-    try:
-        drawn = lottery.write_draw_files(folder, draw.randomness_reference, value)
-    except lottery.LotteryError as error:
-        raise LotteryRefused(error) from None
-    repository.copy_results(session, wave.id, _copy_rows(drawn))
+    # Each tier of the draw is streamed into the database as soon as it is ranked: PostgreSQL stores it while
+    # the next one is drawn. A refused draw raises before the first tier, so nothing is written.
+    with repository.results_writer(session, wave.id) as persist:
+        try:
+            drawn = lottery.write_draw_files(
+                folder,
+                draw.randomness_reference,
+                value,
+                eligible_sha256=draw.eligible_sha256,
+                commitment_sha256=draw.commitment_sha256,
+                on_tier=lambda tier: persist(_tier_rows(tier)),
+            )
+        except lottery.LotteryError as error:
+            raise LotteryRefused(error) from None
     draw.seed_value = value
     draw.drawn_at = utcnow()
-    draw.results_sha256 = hashlib.sha256((folder / "results.csv").read_bytes()).hexdigest()
-    draw.selected_count = sum(1 for r in drawn if r.outcome == "selected")
-    report = fairness(session, wave)
+    draw.results_sha256 = hashlib.sha256(drawn.results_csv).hexdigest()
+    draw.selected_count = drawn.selected_count
+    with phase("draw: fairness report (PostgreSQL)"):
+        report = fairness(session, wave)
     draw.fairness = report.to_json()
     draw.fairness_ok = report.ok
     waves.advance(
@@ -232,10 +245,10 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     return draw
 
 
-def _copy_rows(drawn: list[lottery.ResultRow]) -> Iterator[tuple[Any, ...]]:
-    for r in drawn:
-        num, den = rules.probability_parts(r.probability)
-        yield (r.entry_hash, r.stratum, r.tier, r.rank, r.ticket, r.outcome, num, den)
+def _tier_rows(tier: lottery.TierDraw) -> repository.TierRows:
+    """A tier of the draw as the repository persists it: the probability as num/den (contract section 5)."""
+    num, den = rules.probability_parts(tier.probability)
+    return repository.TierRows(tier.stratum, tier.tier, tier.first_rank, tier.selected, num, den, tier.keys)
 
 
 def fairness(session: Session, wave: Wave) -> rules.FairnessReport:
