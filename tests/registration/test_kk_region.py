@@ -183,7 +183,9 @@ def test_wizard_address_step_still_succeeds(applicant_client: TestClient, sessio
     assert [f.detail["ktp_regency"] for f in flags(session)] == [other[:4]]
 
 
-def test_wizard_flags_the_ktp_region_when_the_domicile_is_the_kks(applicant_client: TestClient, session: Session) -> None:
+def test_wizard_flags_the_ktp_region_when_the_domicile_is_the_kks(
+    applicant_client: TestClient, session: Session
+) -> None:
     from tests.registration.test_wizard import complete_identity
     from tests.registration.test_wizard import identity as identity_form
 
