@@ -158,6 +158,18 @@ class TestFlag:
         )
         assert [f.detail["ktp_regency"] for f in flags(session)] == ["5171"]
 
+    def test_the_older_call_without_a_ktp_district_still_works(self, session: Session) -> None:
+        # callers that ask only the domicile's district: it is the KTP district when the domicile is the KTP
+        # address, and unknown (no comparison) otherwise
+        account_id = new_account(session)
+        self._identity(session, account_id)
+        self._address(session, account_id, "517101")
+        applicant = identity.find(session, account_id)
+        assert applicant is not None and (applicant.ktp_district, applicant.ktp_regency) == ("517101", "5171")
+        self._address(session, account_id, "517101", domicile_address="Jl. Kenanga 9, Denpasar")
+        assert (applicant.ktp_district, applicant.ktp_regency, applicant.ktp_province) == (None, None, None)
+        assert flags(session) == []
+
     def test_a_reviewed_flag_stays_as_history(self, session: Session) -> None:
         account_id = new_account(session)
         self._identity(session, account_id)
