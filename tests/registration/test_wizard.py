@@ -300,6 +300,28 @@ class TestAddressStep:
         assert 'id="domicile_district-error"' in response.text
         assert the_applicant(session).ktp_district is None
 
+    def test_a_profile_saved_before_the_ktp_district_keeps_its_separate_domicile(
+        self, applicant_client: TestClient, session: Session
+    ) -> None:
+        from prakerja.registration.service import identity as identity_service
+
+        complete_identity(applicant_client)
+        account_id = the_applicant(session).account_id
+        assert account_id is not None
+        identity_service.save_address(  # the older call: the domicile's district only
+            session,
+            account_id=account_id,
+            ktp_address="Jl. Melati 5",
+            domicile_address="Jl. Kenanga 9",
+            domicile_district="517101",
+        )
+        session.commit()
+        picker = applicant_client.get("/profil/alamat").text
+        assert 'for="provinsi"' in picker and 'for="ktp_district"' not in picker  # asked, not guessed from the domicile
+        page = applicant_client.get("/profil/alamat?provinsi=32&kabupaten=3201").text
+        assert 'name="domicile_same" value="tidak" checked' in page and 'value="517101" selected' in page
+        assert 'value="Jl. Kenanga 9"' in page
+
     def test_region_pickers_work_without_javascript(self, applicant_client: TestClient) -> None:
         complete_identity(applicant_client)
         c = applicant_client

@@ -310,9 +310,9 @@ def _step_context(
     applicant = identity.find(session, account.id)
     values: dict[str, Any] = {}
     if applicant is not None:
-        same = applicant.ktp_district is None or (
-            applicant.domicile_district == applicant.ktp_district
-            and applicant.domicile_address == applicant.ktp_address
+        # a profile saved before the KTP district was asked: the domicile is the KTP's when the addresses agree
+        same = (applicant.domicile_address or applicant.ktp_address) == applicant.ktp_address and (
+            applicant.ktp_district is None or applicant.domicile_district == applicant.ktp_district
         )
         values = {
             "birth_date": applicant.birth_date or "",
@@ -334,7 +334,9 @@ def _step_context(
         }
     query = request.query_params
     # the KTP address's region is picked first; the domicile's defaults to it (the common case)
-    known = district_hint or values.get("ktp_district") or (applicant.domicile_district if applicant else "") or ""
+    known = district_hint or values.get("ktp_district") or ""
+    if not known and applicant is not None and values.get("domicile_same") == "ya":
+        known = applicant.domicile_district or ""
     province = query.get("provinsi") or known[:2]
     regency = query.get("kabupaten") or known[:4]
     if regency[:2] != province:
