@@ -57,12 +57,13 @@ def test_sign_up_then_wizard_in_indonesian(page, live_server: str, session: Sess
     page.get_by_role("button", name="Simpan dan lanjut").click()
 
     page.wait_for_url("**/profil/alamat")
-    page.get_by_label("Provinsi domisili").select_option("31")
+    page.get_by_label("Provinsi alamat KTP").select_option("31")
     page.get_by_role("button", name="Pilih").click()
-    page.get_by_label("Kabupaten/kota domisili").select_option("3171")
+    page.get_by_label("Kabupaten/kota alamat KTP").select_option("3171")
     page.get_by_role("button", name="Pilih").click()
-    page.get_by_label("Kecamatan domisili").select_option("317101")
+    page.get_by_label("Kecamatan alamat KTP").select_option("317101")
     page.get_by_label("Alamat sesuai KTP").fill("Jl. Kenanga No. 7")
+    assert page.get_by_label("Ya, saya tinggal di alamat KTP").is_checked()  # the common case, nothing retyped
     page.get_by_role("button", name="Simpan dan lanjut").click()
 
     page.wait_for_url("**/profil/latar")
@@ -96,3 +97,4 @@ def test_sign_up_then_wizard_in_indonesian(page, live_server: str, session: Sess
     session.expire_all()
     applicant = session.scalars(select(Applicant)).one()
     assert applicant.consented_at is not None and applicant.phone_verified_at is not None
+    assert applicant.ktp_district == applicant.domicile_district == "317101"

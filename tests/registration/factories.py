@@ -43,6 +43,7 @@ def create_applicant(
     birth_date: datetime.date = datetime.date(1995, 5, 17),
     regency: str = "3201",
     district: str | None = None,
+    ktp_district: str | None = None,
     female: bool = False,
     verified: bool = True,
     is_citizen: bool = True,
@@ -55,7 +56,8 @@ def create_applicant(
 ) -> ApplicantSnapshot:
     """An applicant with a complete identity (and an applicant account unless ``account_id`` is given).
 
-    Flushes, never commits. NIK and KK default to fresh well-formed numbers for ``regency``."""
+    Flushes, never commits. NIK and KK default to fresh well-formed numbers for ``regency``; the KTP address's
+    district defaults to the domicile's (the applicant lives at the KTP address)."""
     nik = nik or make_nik(regency=regency, birth_date=birth_date, female=female)
     kk = kk or make_kk(regency=regency)
     if account_id is None:
@@ -86,6 +88,9 @@ def create_applicant(
         domicile_province=regency[:2],
         domicile_regency=regency,
         domicile_district=district or f"{regency}01",
+        ktp_district=ktp_district or district or f"{regency}01",
+        ktp_regency=(ktp_district or district or f"{regency}01")[:4],
+        ktp_province=(ktp_district or district or f"{regency}01")[:2],
         education="sma",
         job_status="job_seeker",
         has_disability=False,

@@ -85,7 +85,13 @@ def officer(client: TestClient, session: Session) -> None:
 class TestPmoPages:
     def test_find_by_nik_masked_and_audited(self, client: TestClient, session: Session) -> None:
         nik = "3201011505950007"
-        snap = create_applicant(session, nik=nik, full_name="Siti Rahmawati", birth_date=datetime.date(1995, 5, 15))
+        snap = create_applicant(
+            session,
+            nik=nik,
+            full_name="Siti Rahmawati",
+            birth_date=datetime.date(1995, 5, 15),
+            ktp_district="517101",
+        )
         params = EligibilityParams("2023-normal", "2023.1", 18, 64, 2, False)
         facts = ApplicantFacts(
             birth_date=snap.birth_date,
@@ -106,6 +112,7 @@ class TestPmoPages:
         html = found.text
         assert nik not in html and "************0007" in html
         assert "Siti Rahmawati" not in html and "S*** R********" in html
+        assert 'data-testid="ktp-regency">5171<' in html and "Jl. Contoh" not in html  # codes shown, never the text
         assert "Tidak layak" in html and "banned" in html and "2023-normal@2023.1" in html
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
         assert "registration.applicant_searched" in actions and "registration.applicant_viewed" in actions

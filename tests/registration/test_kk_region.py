@@ -116,6 +116,60 @@ class TestFlag:
         self._address(session, account_id, "517101", domicile_address="Jl. Kenanga 9, Denpasar")
         assert flags(session) == []
 
+    def test_ktp_region_elsewhere_flagged_although_the_domicile_agrees_with_the_kk(self, session: Session) -> None:
+        # The case missed while only the domicile had region codes: the KK and the domicile are in Bogor, the
+        # KTP address (printed from the KK) in Denpasar. The comparison is with the KTP address, not the domicile.
+        account_id = new_account(session)
+        self._identity(session, account_id, kk_regency="3201")
+        identity.save_address(
+            session,
+            account_id=account_id,
+            ktp_address="Jl. Melati No. 5, Denpasar",
+            ktp_district="517101",
+            domicile_address="Jl. Kenanga 9, Bogor",
+            domicile_district="320101",
+        )
+        (flag,) = flags(session)
+        assert flag.detail["kk_regency"] == "3201" and flag.detail["ktp_regency"] == "5171"
+        assert flag.reviewed_at is None and flag in integrity.open_flags(session)
+
+    def test_ktp_region_agreeing_with_the_kk_raises_nothing_wherever_one_lives(self, session: Session) -> None:
+        account_id = new_account(session)
+        self._identity(session, account_id, kk_regency="3201")
+        identity.save_address(
+            session,
+            account_id=account_id,
+            ktp_address="Jl. Melati No. 5, Bogor",
+            ktp_district="320101",
+            domicile_address="Jl. Kenanga 9, Denpasar",
+            domicile_district="517101",
+        )
+        assert flags(session) == []
+
+    def test_domicile_same_as_ktp_compares_the_one_region(self, session: Session) -> None:
+        account_id = new_account(session)
+        self._identity(session, account_id, kk_regency="3201")
+        identity.save_address(
+            session, account_id=account_id, ktp_address="Jl. Melati 5", ktp_district="320101", domicile_same_as_ktp=True
+        )
+        assert flags(session) == []
+        identity.save_address(
+            session, account_id=account_id, ktp_address="Jl. Melati 5", ktp_district="517101", domicile_same_as_ktp=True
+        )
+        assert [f.detail["ktp_regency"] for f in flags(session)] == ["5171"]
+
+    def test_the_older_call_without_a_ktp_district_still_works(self, session: Session) -> None:
+        # callers that ask only the domicile's district: it is the KTP district when the domicile is the KTP
+        # address, and unknown (no comparison) otherwise
+        account_id = new_account(session)
+        self._identity(session, account_id)
+        self._address(session, account_id, "517101")
+        applicant = identity.find(session, account_id)
+        assert applicant is not None and (applicant.ktp_district, applicant.ktp_regency) == ("517101", "5171")
+        self._address(session, account_id, "517101", domicile_address="Jl. Kenanga 9, Denpasar")
+        assert (applicant.ktp_district, applicant.ktp_regency, applicant.ktp_province) == (None, None, None)
+        assert flags(session) == []
+
     def test_a_reviewed_flag_stays_as_history(self, session: Session) -> None:
         account_id = new_account(session)
         self._identity(session, account_id)
@@ -135,7 +189,28 @@ def test_wizard_address_step_still_succeeds(applicant_client: TestClient, sessio
     complete_identity(applicant_client)
     kk = identity_form()["kk"]
     other = "517101" if not kk.startswith("51") else "320101"
-    address = {"ktp_address": "Jl. Melati No. 5", "domicile_address": "", "domicile_district": other}
+    address = {"ktp_address": "Jl. Melati No. 5", "ktp_district": other, "domicile_same": "ya"}
     assert post(applicant_client, "alamat", address).status_code == 303
     session.rollback()
     assert [f.detail["ktp_regency"] for f in flags(session)] == [other[:4]]
+
+
+def test_wizard_flags_the_ktp_region_when_the_domicile_is_the_kks(
+    applicant_client: TestClient, session: Session
+) -> None:
+    from tests.registration.test_wizard import complete_identity
+    from tests.registration.test_wizard import identity as identity_form
+
+    complete_identity(applicant_client)
+    kk = identity_form()["kk"]
+    other = "517101" if not kk.startswith("51") else "320101"
+    address = {
+        "ktp_address": "Jl. Melati No. 5",
+        "ktp_district": other,
+        "domicile_same": "tidak",
+        "domicile_address": "Jl. Kenanga 9",
+        "domicile_district": f"{kk[:4]}01",
+    }
+    assert post(applicant_client, "alamat", address).status_code == 303  # a flag for review, not a refusal
+    session.rollback()
+    assert [(f.detail["kk_regency"], f.detail["ktp_regency"]) for f in flags(session)] == [(kk[:4], other[:4])]

@@ -89,8 +89,8 @@ class TestJourney:
         assert "Kabupaten Bogor" in c.get("/profil/alamat?provinsi=32").text
         address = {
             "ktp_address": "Jl. Melati No. 5, RT 01/RW 02",
-            "domicile_address": "",
-            "domicile_district": "320101",
+            "ktp_district": "320101",
+            "domicile_same": "ya",
         }
         assert post(c, "alamat", address).headers["location"] == "/profil/latar"
         background = {
@@ -214,18 +214,125 @@ class TestNames:
 
     def test_very_long_address_refused(self, applicant_client: TestClient, session: Session) -> None:
         complete_identity(applicant_client)
-        data = {"ktp_address": "Jl. " + "x" * 500, "domicile_address": "", "domicile_district": "320101"}
+        data = {"ktp_address": "Jl. " + "x" * 500, "ktp_district": "320101", "domicile_same": "ya"}
         response = post(applicant_client, "alamat", data)
         assert_refused(response, 422, "ktp_address", "paling banyak 200 karakter")
         assert the_applicant(session).domicile_district is None
 
     def test_unknown_district_refused(self, applicant_client: TestClient, session: Session) -> None:
         complete_identity(applicant_client)
-        data = {"ktp_address": "Jl. Melati 5", "domicile_address": "", "domicile_district": "329999"}
+        data = {
+            "ktp_address": "Jl. Melati 5",
+            "ktp_district": "320101",
+            "domicile_same": "tidak",
+            "domicile_address": "Jl. Kenanga 9",
+            "domicile_district": "329999",
+        }
         assert_refused(
             post(applicant_client, "alamat", data), 422, "domicile_district", "tidak ada dalam daftar Kemendagri"
         )
         assert the_applicant(session).domicile_district is None
+
+
+class TestAddressStep:
+    """Step 3: the KTP address with its district (required), and the domicile: the same, or its own address and
+    district."""
+
+    @pytest.mark.parametrize("code", ["329999", "", "12", "abcdef", "3201011"])
+    def test_unknown_ktp_district_refused_nothing_written(
+        self, applicant_client: TestClient, session: Session, code: str
+    ) -> None:
+        complete_identity(applicant_client)
+        data = {"ktp_address": "Jl. Melati 5", "ktp_district": code, "domicile_same": "ya"}
+        response = post(applicant_client, "alamat", data)
+        assert_refused(response, 422, "ktp_district", "Kode kecamatan KTP tidak ada dalam daftar Kemendagri")
+        assert 'aria-describedby="ktp_district-error"' in response.text
+        applicant = the_applicant(session)
+        assert applicant.ktp_address is None and applicant.ktp_district is None
+        assert applicant.domicile_district is None and applicant.ktp_regency is None
+
+    def test_english_message_for_the_ktp_district(self, applicant_client: TestClient, session: Session) -> None:
+        complete_identity(applicant_client)
+        data = {"ktp_address": "Jl. Melati 5", "ktp_district": "329999", "domicile_same": "ya"}
+        applicant_client.cookies.set("prakerja_lang", "en")
+        response = post(applicant_client, "alamat", data)
+        assert response.status_code == 422
+        assert "The KTP address district code is not in the Ministry of Home Affairs list." in response.text
+
+    def test_domicile_same_as_ktp_stores_the_same_codes(self, applicant_client: TestClient, session: Session) -> None:
+        complete_identity(applicant_client)
+        # whatever the domicile fields hold, "same as KTP" is one answer: they are ignored
+        data = {
+            "ktp_address": "Jl. Melati  5",
+            "ktp_district": "517101",
+            "domicile_same": "ya",
+            "domicile_address": "stale",
+            "domicile_district": "320101",
+        }
+        assert post(applicant_client, "alamat", data).headers["location"] == "/profil/latar"
+        a = the_applicant(session)
+        assert (a.ktp_district, a.ktp_regency, a.ktp_province) == ("517101", "5171", "51")
+        assert (a.domicile_district, a.domicile_regency, a.domicile_province) == ("517101", "5171", "51")
+        assert a.ktp_address == a.domicile_address == "Jl. Melati 5"
+
+    def test_domicile_elsewhere_keeps_both(self, applicant_client: TestClient, session: Session) -> None:
+        complete_identity(applicant_client)
+        data = {
+            "ktp_address": "Jl. Melati 5",
+            "ktp_district": "320101",
+            "domicile_same": "tidak",
+            "domicile_address": "Jl. Kenanga 9",
+            "domicile_district": "517101",
+        }
+        assert post(applicant_client, "alamat", data).status_code == 303
+        a = the_applicant(session)
+        assert (a.ktp_district, a.ktp_regency, a.ktp_province) == ("320101", "3201", "32")
+        assert (a.domicile_district, a.domicile_regency, a.domicile_province) == ("517101", "5171", "51")
+        assert a.domicile_address == "Jl. Kenanga 9"
+        page = applicant_client.get("/profil/alamat").text  # resumable: both answers shown again
+        assert 'value="tidak" checked' in page and 'value="517101" selected' in page
+
+    def test_domicile_elsewhere_needs_its_address(self, applicant_client: TestClient, session: Session) -> None:
+        complete_identity(applicant_client)
+        data = {"ktp_address": "Jl. Melati 5", "ktp_district": "320101", "domicile_same": "tidak"}
+        response = post(applicant_client, "alamat", data)
+        assert_refused(response, 422, "domicile_address", "Alamat domisili wajib diisi")
+        assert 'id="domicile_district-error"' in response.text
+        assert the_applicant(session).ktp_district is None
+
+    def test_a_profile_saved_before_the_ktp_district_keeps_its_separate_domicile(
+        self, applicant_client: TestClient, session: Session
+    ) -> None:
+        from prakerja.registration.service import identity as identity_service
+
+        complete_identity(applicant_client)
+        account_id = the_applicant(session).account_id
+        assert account_id is not None
+        identity_service.save_address(  # the older call: the domicile's district only
+            session,
+            account_id=account_id,
+            ktp_address="Jl. Melati 5",
+            domicile_address="Jl. Kenanga 9",
+            domicile_district="517101",
+        )
+        session.commit()
+        picker = applicant_client.get("/profil/alamat").text
+        assert 'for="provinsi"' in picker and 'for="ktp_district"' not in picker  # asked, not guessed from the domicile
+        page = applicant_client.get("/profil/alamat?provinsi=32&kabupaten=3201").text
+        assert 'name="domicile_same" value="tidak" checked' in page and 'value="517101" selected' in page
+        assert 'value="Jl. Kenanga 9"' in page
+
+    def test_region_pickers_work_without_javascript(self, applicant_client: TestClient) -> None:
+        complete_identity(applicant_client)
+        c = applicant_client
+        first = c.get("/profil/alamat?provinsi=32").text
+        assert 'for="kabupaten"' in first and "Kabupaten Bogor" in first and 'name="ktp_district"' not in first
+        form = c.get("/profil/alamat?provinsi=32&kabupaten=3201").text
+        assert 'for="ktp_district"' in form and 'value="320101"' in form and 'name="domicile_same"' in form
+        picker = c.get("/profil/alamat?provinsi=32&kabupaten=3201&domisili=pilih&dom_provinsi=51").text
+        assert 'for="dom_kabupaten"' in picker and 'name="kabupaten" value="3201"' in picker
+        chosen = c.get("/profil/alamat?provinsi=32&kabupaten=3201&domisili=pilih&dom_provinsi=51&dom_kabupaten=5171")
+        assert 'value="517101"' in chosen.text and 'value="tidak" checked' in chosen.text
 
 
 class TestUploads:

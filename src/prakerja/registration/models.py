@@ -73,6 +73,13 @@ class Applicant(IdMixin, TimestampMixin, Base):
     domicile_province: Mapped[str | None] = mapped_column(String(2))
     domicile_regency: Mapped[str | None] = mapped_column(String(4))
     domicile_district: Mapped[str | None] = mapped_column(String(6))
+    ktp_province: Mapped[str | None] = mapped_column(String(2), info={"not_personal": True})
+    """Region codes of the KTP address (like the domicile's): public administrative areas, not personal data;
+    the address text itself is encrypted."""
+    ktp_regency: Mapped[str | None] = mapped_column(String(4), info={"not_personal": True})
+    """The KTP address's regency: what the KK's region is compared with (``service.kk_region``)."""
+    ktp_district: Mapped[str | None] = mapped_column(String(6), info={"not_personal": True})
+    """The KTP address's district code (Kemendagri); empty for profiles saved before it was asked."""
     education: Mapped[str | None] = mapped_column(String(16))
     job_status: Mapped[str | None] = mapped_column(String(24))
     has_disability: Mapped[bool | None] = mapped_column(Boolean)

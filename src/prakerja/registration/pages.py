@@ -300,19 +300,30 @@ def profile(request: Request, session: DbSession, account: CurrentAccount = Appl
 
 
 def _step_context(
-    session: Any, account: CurrentAccount, step: str, request: Request, district_hint: str = ""
+    session: Any,
+    account: CurrentAccount,
+    step: str,
+    request: Request,
+    district_hint: str = "",
+    domicile_hint: str = "",
 ) -> dict[str, Any]:
     applicant = identity.find(session, account.id)
     values: dict[str, Any] = {}
     if applicant is not None:
+        # a profile saved before the KTP district was asked: the domicile is the KTP's when the addresses agree
+        same = (applicant.domicile_address or applicant.ktp_address) == applicant.ktp_address and (
+            applicant.ktp_district is None or applicant.domicile_district == applicant.ktp_district
+        )
         values = {
             "birth_date": applicant.birth_date or "",
             "sex": applicant.sex or "",
             "full_name": applicant.full_name or "",
             "mother_maiden_name": applicant.mother_maiden_name or "",
             "ktp_address": applicant.ktp_address or "",
-            "domicile_address": applicant.domicile_address or "",
-            "domicile_district": applicant.domicile_district or "",
+            "ktp_district": applicant.ktp_district or "",
+            "domicile_same": "ya" if same else "tidak",
+            "domicile_address": "" if same else applicant.domicile_address or "",
+            "domicile_district": "" if same else applicant.domicile_district or "",
             "education": applicant.education or "",
             "job_status": applicant.job_status or "",
             "has_disability": applicant.has_disability,
@@ -321,11 +332,22 @@ def _step_context(
             "declared_student": applicant.declared_student,
             "nik_saved": applicant.nik is not None,
         }
-    known = district_hint or values.get("domicile_district") or ""
-    province = request.query_params.get("provinsi") or known[:2]
-    regency = request.query_params.get("kabupaten") or known[:4]
+    query = request.query_params
+    # the KTP address's region is picked first; the domicile's defaults to it (the common case)
+    known = district_hint or values.get("ktp_district") or ""
+    if not known and applicant is not None and values.get("domicile_same") == "ya":
+        known = applicant.domicile_district or ""
+    province = query.get("provinsi") or known[:2]
+    regency = query.get("kabupaten") or known[:4]
     if regency[:2] != province:
         regency = ""
+    known_domicile = domicile_hint or values.get("domicile_district") or ""
+    domicile_province = query.get("dom_provinsi") or known_domicile[:2] or province
+    domicile_regency = query.get("dom_kabupaten") or known_domicile[:4] or regency
+    if domicile_regency[:2] != domicile_province:
+        domicile_regency = ""
+    if query.get("dom_kabupaten"):
+        values["domicile_same"] = "tidak"  # the applicant just chose another region to live in
     return {
         "step": step,
         "steps": identity.STEPS,
@@ -336,6 +358,11 @@ def _step_context(
         "regencies": regions.regencies_in(province) if province else [],
         "regency": regency,
         "districts": regions.districts_in(regency) if regency else [],
+        "pick_domicile": query.get("domisili") == "pilih" and not (query.get("dom_kabupaten") and domicile_regency),
+        "domicile_province": domicile_province,
+        "domicile_regencies": regions.regencies_in(domicile_province) if domicile_province else [],
+        "domicile_regency": domicile_regency,
+        "domicile_districts": regions.districts_in(domicile_regency) if domicile_regency else [],
         "educations": identity.EDUCATION,
         "job_statuses": identity.JOB_STATUSES,
         "declaration_version": identity.DECLARATION_VERSION,
@@ -408,6 +435,8 @@ def _save_step(
                     ktp_address=form.get("ktp_address", ""),
                     domicile_address=form.get("domicile_address", ""),
                     domicile_district=form.get("domicile_district", ""),
+                    ktp_district=form.get("ktp_district", ""),
+                    domicile_same_as_ktp=form.get("domicile_same", "ya") != "tidak",
                 )
             elif step == "latar":
                 identity.save_background(
@@ -432,7 +461,14 @@ def _save_step(
             session.commit()
         except DomainError as error:
             session.rollback()
-            context = _step_context(session, account, step, request, form.get("domicile_district", "")[:6])
+            context = _step_context(
+                session,
+                account,
+                step,
+                request,
+                form.get("ktp_district", "")[:6],
+                form.get("domicile_district", "")[:6],
+            )
             context["values"].update({k: v for k, v in form.items() if k not in ("nik", "kk")})
             return _form_error(request, "registration/step.html", error, context)
         return RedirectResponse(_after(step), status_code=303)

@@ -106,29 +106,48 @@ def name_problems(*, full_name: str, mother_maiden_name: str) -> list[FieldProbl
     return problems
 
 
-def address_problems(*, ktp_address: str, domicile_address: str, district: str) -> list[FieldProblem]:
+def _district_problem(field: str, district: str, *, which_id: str, which_en: str) -> list[FieldProblem]:
+    code = digits(district)
+    if len(code) == 6 and code.isdigit() and regions.district(code) is not None:
+        return []
+    return [
+        Problem(
+            field,
+            "district_unknown",
+            f"Kode kecamatan {which_id} tidak ada dalam daftar Kemendagri.",
+            f"The {which_en} district code is not in the Ministry of Home Affairs list.",
+        )
+    ]
+
+
+def address_problems(
+    *,
+    ktp_address: str,
+    domicile_address: str,
+    district: str,
+    ktp_district: str | None = None,
+    domicile_same_as_ktp: bool = False,
+) -> list[FieldProblem]:
+    """The address step. ``ktp_district`` None: a caller that asks only the domicile's region (the domicile
+    district is then required). ``domicile_same_as_ktp``: the domicile is the KTP address, so only the KTP
+    district is checked and the domicile fields are ignored; otherwise a separate domicile needs its address."""
     problems: list[FieldProblem] = []
     problems += text_problems(
         "ktp_address", ktp_address, required=True, max_length=MAX_ADDRESS, label_id="Alamat KTP", label_en="KTP address"
     )
+    if ktp_district is not None or domicile_same_as_ktp:
+        problems += _district_problem("ktp_district", ktp_district or "", which_id="KTP", which_en="KTP address")
+    if domicile_same_as_ktp:
+        return problems
     problems += text_problems(
         "domicile_address",
         domicile_address,
-        required=False,
+        required=ktp_district is not None,
         max_length=MAX_ADDRESS,
         label_id="Alamat domisili",
         label_en="Domicile address",
     )
-    code = digits(district)
-    if not (len(code) == 6 and code.isdigit() and regions.district(code) is not None):
-        problems.append(
-            Problem(
-                "domicile_district",
-                "district_unknown",
-                "Kode kecamatan domisili tidak ada dalam daftar Kemendagri.",
-                "The domicile district code is not in the Ministry of Home Affairs list.",
-            )
-        )
+    problems += _district_problem("domicile_district", district, which_id="domisili", which_en="domicile")
     return problems
 
 

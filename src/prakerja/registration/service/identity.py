@@ -244,21 +244,42 @@ def save_address(
     *,
     account_id: uuid.UUID,
     ktp_address: str,
-    domicile_address: str,
-    domicile_district: str,
+    domicile_address: str = "",
+    domicile_district: str = "",
+    ktp_district: str | None = None,
+    domicile_same_as_ktp: bool = False,
 ) -> Applicant:
-    """Step 3: KTP address and domicile; the district code implies regency and province."""
+    """Step 3: KTP address and domicile, each with a district code that implies regency and province.
+
+    ``domicile_same_as_ktp`` (the common case): the domicile is the KTP address; its codes and text are copied
+    and the domicile arguments are ignored. Otherwise both districts are asked, and a separate domicile needs
+    its own address. ``ktp_district`` None keeps the older call that asks only the domicile's region: the KTP
+    district is then the domicile's when the domicile address is empty or the KTP address, and unknown (empty)
+    otherwise."""
     problems = checks.address_problems(
-        ktp_address=ktp_address, domicile_address=domicile_address, district=domicile_district
+        ktp_address=ktp_address,
+        domicile_address=domicile_address,
+        district=domicile_district,
+        ktp_district=ktp_district,
+        domicile_same_as_ktp=domicile_same_as_ktp,
     )
     if problems:
         raise InvalidInput(problems)
     applicant = get_or_start(session, account_id)
-    district = checks.digits(domicile_district)
-    applicant.ktp_address = " ".join(ktp_address.split())
-    applicant.domicile_address = " ".join((domicile_address or ktp_address).split())
+    ktp_text = " ".join(ktp_address.split())
+    domicile_text = " ".join((domicile_address or ktp_address).split())
+    if domicile_same_as_ktp:
+        domicile_text = ktp_text
+    ktp_code: str | None = checks.digits(ktp_district) if ktp_district is not None else None
+    district = ktp_code if domicile_same_as_ktp and ktp_code else checks.digits(domicile_district)
+    if ktp_code is None and domicile_text == ktp_text:
+        ktp_code = district
+    applicant.ktp_address, applicant.domicile_address = ktp_text, domicile_text
     applicant.domicile_district, applicant.domicile_regency = district, district[:4]
     applicant.domicile_province = district[:2]
+    applicant.ktp_district = ktp_code
+    applicant.ktp_regency = ktp_code[:4] if ktp_code else None
+    applicant.ktp_province = ktp_code[:2] if ktp_code else None
     session.flush()
     kk_region.review(session, applicant)
     return applicant

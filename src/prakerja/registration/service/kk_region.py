@@ -4,9 +4,11 @@ Why not a refusal: the KTP address is printed from the KK, so the two agree for 
 split off after the card was issued keeps the parent's code on it, and a family that moved may not have a
 re-issued card yet. The civil registry's ``nik_kk_mismatch`` answer remains the authoritative check of the pair.
 
-Which region is the KTP address's: the wizard asks one region code, the domicile's. When the applicant leaves
-"address where you live now" empty (or types the KTP address again), the domicile is the KTP address and its
-regency is the KTP regency. Otherwise the KTP regency is not known and no comparison is made."""
+Which region is the KTP address's: the wizard's address step asks the KTP address's district (and whether the
+domicile is the same), stored as ``ktp_district``/``ktp_regency``; the comparison uses that regency, never the
+domicile's, so a KK and domicile from one regency with a KTP address in another is flagged. Profiles saved
+before the KTP district was asked have it empty: for them the domicile's regency stands in when the domicile
+address is the KTP address, and otherwise no comparison is made."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ FLAG = "kk_region_mismatch"
 
 
 def ktp_regency(applicant: Applicant) -> str | None:
+    if applicant.ktp_regency:
+        return applicant.ktp_regency
     if not applicant.domicile_regency or not applicant.ktp_address:
         return None
     if (applicant.domicile_address or applicant.ktp_address) != applicant.ktp_address:

@@ -24,6 +24,8 @@ class ApplicantView:
     kk_masked: str
     name_masked: str
     domicile_regency: str | None
+    ktp_regency: str | None
+    """The KTP address's regency (region codes are not personal data; the address texts are never shown)."""
     identity_status: str
     submitted_at: object
     identity_checked_at: object
@@ -68,6 +70,7 @@ def view(session: Session, *, applicant_id: uuid.UUID, actor: audit.Actor) -> Ap
         kk_masked=mask(applicant.kk or ""),
         name_masked=_mask_name(applicant.full_name),
         domicile_regency=applicant.domicile_regency,
+        ktp_regency=applicant.ktp_regency,
         identity_status=applicant.identity_status,
         submitted_at=applicant.submitted_at,
         identity_checked_at=applicant.identity_checked_at,
