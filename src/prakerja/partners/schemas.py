@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from prakerja.registration.schemas import ListImportOut
+
 ERROR_CODES: dict[int, tuple[str, ...]] = {
     400: ("idempotency_key_required", "invalid_request"),
     401: (
@@ -53,18 +55,9 @@ class Ping(BaseModel):
     """Our clock, Unix seconds: compare with yours if you get ``stale_timestamp``."""
 
 
-class PartnerListImportOut(BaseModel):
-    import_id: str
-    list_type: str
-    kind: str
-    """``exclusion`` or ``whitelist``."""
-    mode: str
-    rows_read: int
-    rows_invalid: int
-    rows_added: int
-    rows_removed: int
-    rows_total: int
-    """Entries of this list type from this source after the import."""
+class PartnerListImportOut(ListImportOut):
+    """The registration domain's import summary, with the provenance the ministry sent back to it."""
+
     as_of: datetime.date
     source: str
 
