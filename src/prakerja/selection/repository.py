@@ -245,69 +245,6 @@ def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tupl
     return groups
 
 
-def time_groups_of_draw(
-    session: Session, wave_id: uuid.UUID, buckets: int, tiers: Sequence[tuple[str, int, int, Sequence[bytes]]]
-) -> dict[tuple[str, int], list[tuple[int, int]]]:
-    """:func:`time_groups` for a draw still in memory: ``tiers`` holds each tier's (stratum, tier, selected, keys)
-    with ``keys[i]`` = ticket + entry hash in rank order, the first ``selected`` selected (``TierDraw``). Only the
-    registration order comes from PostgreSQL (the wave's entry hashes sorted by ``joined_at, entry_hash``, one
-    COPY of fixed-size binary rows, no join and no window); the ``ntile`` buckets are counted here. The result is
-    the same as :func:`time_groups` on the persisted results, groups in the same order."""
-    if not tiers:
-        return {}
-    # Entry hash -> group number * 2 + selected.
-    lookup: dict[bytes, int] = {}
-    for number, (_stratum, _tier, selected, keys) in enumerate(tiers):
-        code = number * 2
-        lookup.update(zip([key[32:] for key in keys[:selected]], itertools.repeat(code + 1), strict=False))
-        lookup.update(zip([key[32:] for key in keys[selected:]], itertools.repeat(code), strict=False))
-    connection = session.connection().connection.driver_connection
-    assert connection is not None
-    session.execute(text("SET LOCAL work_mem = '256MB'"))  # the sort stays in memory
-    query = (
-        "COPY (SELECT entry_hash FROM waves_entries "
-        f"WHERE wave_id = '{uuid.UUID(str(wave_id))}' AND entry_hash IS NOT NULL "
-        "ORDER BY joined_at, entry_hash) TO STDOUT (FORMAT BINARY)"
-    )
-    with connection.cursor() as cursor, cursor.copy(query) as copy:
-        data = b"".join(bytes(chunk) for chunk in copy)
-    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
-    # Binary COPY: a 19-byte header, then per row a field count (2 bytes), a length (4) and the value; a 2-byte
-    # trailer. Entry hashes are 32 bytes; anything else would make the rows variable in size.
-    flags: list[list[int]] = [[] for _ in tiers]
-    position, end = 19, len(data) - 2
-    step = 2 + 4 + 32
-    if (end - position) % step or any(data[at + 2 : at + 6] != _LENGTH_32 for at in range(position, end, step * 4096)):
-        raise ValueError("entry hashes of an unexpected length")
-    get = lookup.get
-    for at in range(position + 6, end, step):
-        value = get(data[at : at + 32])
-        if value is not None:
-            flags[value >> 1].append(value & 1)
-    ordered = session.scalars(
-        text("SELECT k FROM unnest(CAST(:s AS text[])) AS t(k) ORDER BY k"),
-        {"s": sorted({stratum for stratum, _tier, _selected, _keys in tiers})},
-    ).all()
-    rank = {stratum: position for position, stratum in enumerate(ordered)}
-    groups: dict[tuple[str, int], list[tuple[int, int]]] = {}
-    for number in sorted(range(len(tiers)), key=lambda i: (rank[tiers[i][0]], tiers[i][1])):
-        stratum, tier, _selected, _keys = tiers[number]
-        rows = flags[number]
-        if not rows:
-            continue
-        size, extra = divmod(len(rows), buckets)  # ntile: the first ``extra`` buckets hold one row more
-        counts = []
-        low = 0
-        for bucket in range(buckets):
-            high = low + size + (1 if bucket < extra else 0)
-            if high == low:
-                break
-            counts.append((high - low, sum(rows[low:high])))
-            low = high
-        groups.setdefault((stratum, tier), []).extend(counts)
-    return groups
-
-
 _IN_DRAW = "('eligible', 'recipient', 'not_selected')"
 
 

@@ -209,12 +209,6 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     folder = Path(draw.folder)
     # Each tier of the draw is streamed into the database as soon as it is ranked: PostgreSQL stores it while
     # the next one is drawn. A refused draw raises before the first tier, so nothing is written.
-    tiers: list[tuple[str, int, int, list[bytes]]] = []  # for the fairness report, without re-reading the results
-
-    def on_tier(tier: lottery.TierDraw) -> None:
-        persist(_tier_rows(tier))
-        tiers.append((tier.stratum, tier.tier, tier.selected, tier.keys))
-
     with repository.results_writer(session, wave.id) as persist:
         try:
             drawn = lottery.write_draw_files(
@@ -223,7 +217,7 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
                 value,
                 eligible_sha256=draw.eligible_sha256,
                 commitment_sha256=draw.commitment_sha256,
-                on_tier=on_tier,
+                on_tier=lambda tier: persist(_tier_rows(tier)),
             )
         except lottery.LotteryError as error:
             raise LotteryRefused(error) from None
@@ -232,8 +226,7 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     draw.results_sha256 = hashlib.sha256(drawn.results_csv).hexdigest()
     draw.selected_count = drawn.selected_count
     with phase("draw: fairness report (PostgreSQL)"):
-        report = fairness(session, wave, drawn=tiers)
-    tiers.clear()
+        report = fairness(session, wave)
     draw.fairness = report.to_json()
     draw.fairness_ok = report.ok
     waves.advance(
@@ -258,16 +251,9 @@ def _tier_rows(tier: lottery.TierDraw) -> repository.TierRows:
     return repository.TierRows(tier.stratum, tier.tier, tier.first_rank, tier.selected, num, den, tier.keys)
 
 
-def fairness(
-    session: Session, wave: Wave, *, drawn: Sequence[tuple[str, int, int, Sequence[bytes]]] | None = None
-) -> rules.FairnessReport:
-    """The fairness report of a drawn wave. ``drawn`` (the draw's tiers, in memory right after it) spares
-    re-reading and joining every persisted result: the report is the same either way."""
+def fairness(session: Session, wave: Wave) -> rules.FairnessReport:
     quotas = waves.quotas(session, wave.id)
-    if drawn is None:
-        groups = repository.time_groups(session, wave.id, rules.TIME_BUCKETS)
-    else:
-        groups = repository.time_groups_of_draw(session, wave.id, rules.TIME_BUCKETS, drawn)
+    groups = repository.time_groups(session, wave.id, rules.TIME_BUCKETS)
     eligible: dict[str, int] = {}
     selected: dict[str, int] = {}
     for (stratum, _tier), buckets in groups.items():
