@@ -189,21 +189,29 @@ def results_writer(session: Session, wave_id: uuid.UUID) -> Iterator[_ResultsCop
 
 def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     """The body of ``eligible.csv`` (``entry_hash,stratum,tier`` rows, LF-terminated, sorted by entry_hash: bytea
-    order is hex order) for the wave's frozen eligible set, also after the announcement changed statuses. Built
-    by the server as one text value: a wave may hold millions of entries, and one row per entry over the wire
-    costs more than the sort. Rows with an empty stratum or tier are left out, as ``string_agg`` leaves out
-    NULLs."""
-    session.execute(text("SET LOCAL work_mem = '256MB'"))  # the aggregate's sort stays in memory
-    data = session.scalar(
-        text(
-            "SELECT string_agg(encode(entry_hash, 'hex') || ',' || stratum || ',' || tier, E'\\n' "
-            "ORDER BY entry_hash) FROM waves_entries "
-            f"WHERE wave_id = :w AND status IN {_IN_DRAW}"
-        ),
-        {"w": wave_id},
+    order is hex order) for the wave's frozen eligible set, also after the announcement changed statuses. The
+    rows come unsorted with one ``COPY ... TO STDOUT`` (streamed in chunks; the lines hold only hex digits, the
+    stratum code, commas and a number, so COPY's text format escapes nothing) and are sorted here as byte
+    strings: at a million rows about half the time of PostgreSQL's sort (measured 1.6 s against 3.4-3.9 s for
+    the whole read). Each line starts with its hash in hex followed by a comma, which sorts below every hex
+    digit, so the lines' byte order is the hashes' bytea order. Rows with an empty stratum or tier are left out
+    (as the earlier ``string_agg`` left out NULLs)."""
+    connection = session.connection().connection.driver_connection
+    assert connection is not None
+    query = (
+        "COPY (SELECT encode(entry_hash, 'hex') || ',' || stratum || ',' || tier FROM waves_entries "
+        f"WHERE wave_id = '{uuid.UUID(str(wave_id))}' AND status IN {_IN_DRAW} "
+        "AND entry_hash IS NOT NULL AND stratum IS NOT NULL AND tier IS NOT NULL) TO STDOUT"
     )
-    session.execute(text("SET LOCAL work_mem TO DEFAULT"))
-    return (data + "\n").encode() if data else b""
+    with connection.cursor() as cursor, cursor.copy(query) as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    lines = data.split(b"\n")
+    lines.pop()  # after the last LF
+    if not lines:
+        return b""
+    lines.sort()
+    lines.append(b"")
+    return b"\n".join(lines)
 
 
 def count_results(session: Session, wave_id: uuid.UUID) -> int:
