@@ -490,3 +490,30 @@ def test_history_running_balance(session: Session, program: Program) -> None:
         (TransferMode.pending, 0, 3_500_000),
         (TransferMode.posted, 3_500_000, 3_500_000),
     ]
+
+
+def test_single_transfers_keep_one_cursor_per_connection(clean_db: Any, program: Program) -> None:
+    """The hot path's kept cursor: reused across transactions, made again when the connection is replaced."""
+    with clean_db.connect() as connection, Session(connection) as session:
+        target = plain_account(session)
+        session.commit()
+
+        def post() -> Any:
+            spec = TransferCreate(
+                id=new_id(),
+                debit_account_id=program.wallet.id,
+                credit_account_id=target.id,
+                amount=1,
+                code=TransferCode.adjustment,
+            )
+            created = service.create_transfers(session, [spec])
+            session.commit()
+            assert [t.id for t in created] == [spec.id]
+            return session.connection().connection.info.get("prakerja.ledger.posting_cursor")
+
+        first = post()
+        assert first is not None and post() is first
+        connection.invalidate()  # a new DBAPI connection from here on
+        session.rollback()
+        assert post() is not first
+        assert service.get_account(session, target.id).balance == 3

@@ -130,6 +130,32 @@ CREATE_TRANSFER_SQL = (
 )
 
 
+def create_transfer(
+    session: Session,
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID | None,
+    credit: uuid.UUID | None,
+    amount: int | None,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    pending: uuid.UUID | None,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> list[tuple[Any, ...]]:
+    """Call ``ledger_create_transfer`` (migration 0008) for one transfer, the hot path: scalars are far cheaper to
+    send than arrays, and the call goes through the connection's kept cursor (:func:`_posting_cursor`). Rows as
+    :func:`create_transfers`."""
+    cur = _posting_cursor(session)
+    cur.execute(
+        CREATE_TRANSFER_SQL, (id, debit, credit, amount, ledger, code, mode, pending, timeout, ref_type, ref_id, now)
+    )
+    return cur.fetchall()
+
+
 def create_transfers(
     session: Session,
     *,
@@ -148,18 +174,26 @@ def create_transfers(
 ) -> list[tuple[Any, ...]]:
     """Call ``ledger_create_transfers`` (migration 0008) in the session's transaction: one round trip, rows in
     binary. Either one refusal row ``(code, index, details, ...)`` and nothing written, or one row per transfer."""
-    if len(ids) == 1:  # the hot path: scalars are far cheaper to send than arrays
-        query = CREATE_TRANSFER_SQL
-        params: tuple[Any, ...] = (
-            ids[0], debits[0], credits[0], amounts[0], ledgers[0], codes[0], modes[0], pendings[0], timeouts[0],
-            ref_types[0], ref_ids[0], now,
-        )  # fmt: skip
-    else:
-        query = CREATE_TRANSFERS_SQL
-        params = (ids, debits, credits, amounts, ledgers, codes, modes, pendings, timeouts, ref_types, ref_ids, now)
+    params = (ids, debits, credits, amounts, ledgers, codes, modes, pendings, timeouts, ref_types, ref_ids, now)
     with _driver(session).cursor(binary=True) as cur:
-        cur.execute(query, params)
+        cur.execute(CREATE_TRANSFERS_SQL, params)
         return list(cur.fetchall())
+
+
+_POSTING_CURSOR = "prakerja.ledger.posting_cursor"
+
+
+def _posting_cursor(session: Session) -> Any:
+    """A binary cursor kept in the pooled connection's ``info`` for the single-transfer call: a new cursor per call
+    (its adapters and the loaders of the 17 result columns) cost about as much client CPU as the rest of the
+    service. Closed with its connection, and made again for a new one. The statement itself is prepared on the
+    server by psycopg after a few executions (``prepare_threshold``), as any fixed query."""
+    pooled = session.connection().connection
+    driver: Any = pooled.driver_connection
+    cur = pooled.info.get(_POSTING_CURSOR)
+    if cur is None or cur.closed or cur.connection is not driver:
+        cur = pooled.info[_POSTING_CURSOR] = driver.cursor(binary=True)
+    return cur
 
 
 def expired_pending(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:

@@ -143,24 +143,42 @@ _FIELDS = tuple(Transfer.model_fields)
 def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
     """One round trip: the function locks the accounts in id order, answers a retry, applies the two-phase
     rules and balance flags, chains the hashes and writes the transfers and totals (migration 0008, ADR 0003)."""
-    specs = [p.spec for p in prepared]
-    rows = repository.create_transfers(
-        session,
-        ids=[s.id for s in specs],
-        debits=[s.debit_account_id for s in specs],
-        credits=[s.credit_account_id for s in specs],
-        amounts=[p.amount for p in prepared],
-        ledgers=[s.ledger for s in specs],
-        codes=[s.code.value for s in specs],
-        modes=[s.mode.value for s in specs],
-        pendings=[s.pending_id for s in specs],
-        timeouts=[s.timeout_seconds for s in specs],
-        ref_types=[s.ref_type for s in specs],
-        ref_ids=[s.ref_id for s in specs],
-        now=utcnow(),
-    )
+    if len(prepared) == 1:  # the hot path: one transfer, sent as scalars
+        spec, amount = prepared[0].spec, prepared[0].amount
+        rows = repository.create_transfer(
+            session,
+            id=spec.id,
+            debit=spec.debit_account_id,
+            credit=spec.credit_account_id,
+            amount=amount,
+            ledger=spec.ledger,
+            code=spec.code.value,
+            mode=spec.mode.value,
+            pending=spec.pending_id,
+            timeout=spec.timeout_seconds,
+            ref_type=spec.ref_type,
+            ref_id=spec.ref_id,
+            now=utcnow(),
+        )
+    else:
+        specs = [p.spec for p in prepared]
+        rows = repository.create_transfers(
+            session,
+            ids=[s.id for s in specs],
+            debits=[s.debit_account_id for s in specs],
+            credits=[s.credit_account_id for s in specs],
+            amounts=[p.amount for p in prepared],
+            ledgers=[s.ledger for s in specs],
+            codes=[s.code.value for s in specs],
+            modes=[s.mode.value for s in specs],
+            pendings=[s.pending_id for s in specs],
+            timeouts=[s.timeout_seconds for s in specs],
+            ref_types=[s.ref_type for s in specs],
+            ref_ids=[s.ref_id for s in specs],
+            now=utcnow(),
+        )
     first = rows[0]
     if first[0] is not None:
         refusal = _REFUSALS[first[0]](details=dict(first[2] or {}))
-        raise _wrap(first[1], len(specs), refusal)
+        raise _wrap(first[1], len(prepared), refusal)
     return [Transfer.model_validate(dict(zip(_FIELDS, row[4:], strict=True))) for row in rows], bool(first[3])
