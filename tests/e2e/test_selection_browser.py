@@ -68,6 +68,7 @@ def test_join_draw_announce_proof(page, live_server: str, session: Session, tmp_
     waves.set_quotas(session, wave.id, {"3201": 1}, method="csv", actor=PMO)
     selection.commit(session, wave.id, randomness_source="drand", randomness_reference="round/1", actor=PMO)
     selection.seed(session, wave.id, reference="round/1", value="c0ffee" * 8, actor=PMO)
+    selection.record_fairness(session, wave.id)  # the job the draw queued
     ledger.allocate_budget(
         session, transfer_id=uuid.uuid4(), scheme="2023-normal", year=now.year + 1, amount=10**8, actor=PMO
     )

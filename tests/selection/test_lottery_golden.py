@@ -215,6 +215,8 @@ class TestThroughTheService:
             session, wave_id, randomness_source=g.SOURCE, randomness_reference=g.REFERENCE, actor=PMO, root=tmp_path
         )
         service.seed(session, wave_id, reference=g.REFERENCE, value=g.SEED_HEX, actor=PMO)
+        assert draw.fairness is None  # queued as a job in the draw's transaction
+        assert service.record_fairness(session, wave_id)  # what the job does
         session.commit()
         folder = Path(draw.folder)
         assert _digests(folder) == SERVICE_GOLDEN

@@ -58,5 +58,6 @@ def test_quotas_priority_and_probabilities(
             # each probability is the exact chance for the entry's tier; they add up to the places given
             total = sum(Fraction(r.probability_num, r.probability_den) for r in rows)
             assert total == min(quota, len(tiers))
+        assert service.record_fairness(session, wave.id)
         assert draw.fairness is not None
         assert next(c for c in draw.fairness["checks"] if c["check"] == "quota_filled")["passed"]

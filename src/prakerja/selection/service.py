@@ -194,7 +194,7 @@ _HEX = re.compile(r"^(?:[0-9a-f]{2})+$")
 
 def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, actor: audit.Actor) -> Draw:
     """The named public random value is revealed: run the draw, persist every entry's result and probability,
-    write ``seed.json`` and ``results.csv`` (published at announcement) and the fairness report."""
+    write ``seed.json`` and ``results.csv`` (published at announcement); queue the fairness report."""
     wave = waves.get_wave(session, wave_id, lock=True)
     if wave.state in (WaveState.drawn, WaveState.announced):
         raise AlreadyDrawn(details={"state": wave.state.value})
@@ -225,10 +225,11 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     draw.drawn_at = utcnow()
     draw.results_sha256 = hashlib.sha256(drawn.results_csv).hexdigest()
     draw.selected_count = drawn.selected_count
-    with phase("draw: fairness report (PostgreSQL)"):
-        report = fairness(session, wave)
-    draw.fairness = report.to_json()
-    draw.fairness_ok = report.ok
+    # The fairness report reads the whole wave back (seconds at a million entries) and is computed again at the
+    # announcement, which is what it gates: here it is a job queued in the draw's transaction, so the draw page
+    # shows it moments later and the draw's locks are held no longer than the draw needs.
+    draw.fairness, draw.fairness_ok = None, None
+    enqueue(session, FAIRNESS_TASK, wave_id=str(wave.id))
     waves.advance(
         session,
         wave,
@@ -239,10 +240,26 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
             "seed_sha256": hashlib.sha256(bytes.fromhex(value)).hexdigest(),
             "results_sha256": draw.results_sha256,
             "selected": draw.selected_count,
-            "fairness_ok": report.ok,
         },
     )
     return draw
+
+
+FAIRNESS_TASK = "selection.fairness_report"
+
+
+def record_fairness(session: Session, wave_id: uuid.UUID) -> bool:
+    """Store the fairness report of a drawn wave for its draw page (the job queued by :func:`seed`). Safe to run
+    twice; does nothing once the wave is announced (the announcement stores the report it was decided on)."""
+    wave = waves.get_wave(session, wave_id)
+    if wave.state is not WaveState.drawn:
+        return False
+    draw = _draw(session, wave.id, lock=True)
+    with phase("fairness report (PostgreSQL)"):
+        report = fairness(session, wave)
+    draw.fairness = report.to_json()
+    draw.fairness_ok = report.ok
+    return True
 
 
 def _tier_rows(tier: lottery.TierDraw) -> repository.TierRows:

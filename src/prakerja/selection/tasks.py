@@ -19,3 +19,10 @@ def announce_outcomes(wave_id: str) -> int:
         if done:
             enqueue(session, "selection.announce_outcomes", wave_id=wave_id)
     return done
+
+
+@app.task(name=service.FAIRNESS_TASK, retry=5)
+def fairness_report(wave_id: str) -> bool:
+    """The fairness report of a freshly drawn wave, for its draw page. Safe to run twice."""
+    with unit_of_work() as session:
+        return service.record_fairness(session, uuid.UUID(wave_id))
