@@ -69,7 +69,9 @@ class TestDeviceCookie:
     def test_a_forged_value_is_replaced(self, client: TestClient) -> None:
         client.cookies.set(DEVICE_COOKIE, "<script>")
         response = client.get("/")
-        assert any(c.startswith(f"{DEVICE_COOKIE}=") for c in response.headers.get_list("set-cookie"))
+        cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(f"{DEVICE_COOKIE}="))
+        # a new id, not the forged value echoed back
+        assert re.fullmatch(r"[A-Za-z0-9_-]{32}", cookie.split(";")[0].split("=", 1)[1])
 
     def test_stored_only_as_a_blind_index_and_never_logged(
         self, client: TestClient, session: Session, caplog: pytest.LogCaptureFixture

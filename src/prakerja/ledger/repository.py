@@ -186,12 +186,13 @@ _POSTING_CURSOR = "prakerja.ledger.posting_cursor"
 def _posting_cursor(session: Session) -> Any:
     """A binary cursor kept in the pooled connection's ``info`` for the single-transfer call: a new cursor per call
     (its adapters and the loaders of the 17 result columns) cost about as much client CPU as the rest of the
-    service. Closed with its connection, and made again for a new one. The statement itself is prepared on the
-    server by psycopg after a few executions (``prepare_threshold``), as any fixed query."""
+    service. It lives exactly as long as the DBAPI connection: SQLAlchemy empties a pooled connection's ``info``
+    when it invalidates or reconnects it, so a new connection always gets a new cursor. The statement itself is
+    prepared on the server by psycopg after a few executions (``prepare_threshold``), as any fixed query."""
     pooled = session.connection().connection
-    driver: Any = pooled.driver_connection
     cur = pooled.info.get(_POSTING_CURSOR)
-    if cur is None or cur.closed or cur.connection is not driver:
+    if cur is None:
+        driver: Any = pooled.driver_connection
         cur = pooled.info[_POSTING_CURSOR] = driver.cursor(binary=True)
     return cur
 

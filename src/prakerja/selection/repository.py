@@ -6,7 +6,7 @@ import contextlib
 import itertools
 import struct
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -64,14 +64,6 @@ PARTITION_SCHEMA = "selection_results_by_wave"
 def results_partition(wave_id: uuid.UUID) -> str:
     """The qualified name of a wave's partition of ``selection_results`` (hex digits only: safe in SQL)."""
     return f'{PARTITION_SCHEMA}."w{wave_id.hex}"'
-
-
-def copy_results(session: Session, wave_id: uuid.UUID, tiers: Iterable[TierRows]) -> int:
-    """Writes every result of a draw (see :func:`results_writer`)."""
-    with results_writer(session, wave_id) as write:
-        for tier in tiers:
-            write(tier)
-    return write.count
 
 
 class _ResultsCopy:

@@ -399,7 +399,7 @@ def process_outcomes(session: Session, wave_id: uuid.UUID, *, batch: int = 500) 
             recipient = _make_recipient(session, wave, draw, result, applicant_id, account_id, scheme)
             _notify_selected(session, wave, recipient)
         else:
-            _notify_not_selected(session, wave, account_id)
+            outcomes.notify_not_selected(session, wave, account_id)
     repository.mark_notified(session, wave.id, [r.entry_hash for r, _, _ in items], now)
     return len(items)
 
@@ -503,11 +503,6 @@ def _notify_selected(session: Session, wave: Wave, recipient: Recipient) -> None
             ),
             account_id=account.id,
         )
-
-
-def _notify_not_selected(session: Session, wave: Wave, account_id: uuid.UUID) -> None:
-    """E-mail and SMS in Indonesian (then English) with the general causes and an invitation to the next wave."""
-    outcomes.notify_not_selected(session, wave, account_id)
 
 
 # ---------------------------------------------------------------------------------------------- applicants

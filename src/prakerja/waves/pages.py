@@ -17,7 +17,7 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.kit.clock import JAKARTA
 from prakerja.kit.errors import DomainError
 from prakerja.schemes.rules import available
-from prakerja.waves import service
+from prakerja.waves import rules, service
 from prakerja.waves.errors import WaveNotFound
 from prakerja.waves.models import StratumLevel, Wave, WaveState
 from prakerja.web.deps import Csrf, DbSession, require_role
@@ -30,9 +30,6 @@ router = APIRouter(include_in_schema=False)
 add_link(PmoLink("/pmo/gelombang", "Gelombang, kuota & undian", "Waves, quotas & lottery"))
 add_link(PmoLink("/pmo/daftar-wilayah", "Daftar wilayah prioritas", "Priority region lists"))
 add_link(PmoLink("/undian", "Hasil undian (publik)", "Lottery results (public)"))
-
-MAX_TIERS = 20
-"""Rows the tier form accepts (the service refuses more than this many tiers)."""
 
 PmoAdmin = Annotated[CurrentAccount, Depends(require_role(Role.pmo_admin))]
 PmoStaff = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
@@ -294,7 +291,8 @@ async def tiers_save(request: Request, session: DbSession, account: PmoAdmin, wa
     row is dropped; codes come from the text box and the uploaded file. Nothing changes on any problem."""
     parsed = _parse_id(wave_id)
     form = await request.form()
-    count = min(_int(form.get("rows"), 0), MAX_TIERS + 2)
+    # the form's rows: a few more than the service accepts as tiers, so an extra row is refused with a message
+    count = min(_int(form.get("rows"), 0), rules.MAX_TIERS + 2)
     rows: list[TierRow] = []
     for i in range(max(count, 0)):
         pasted = str(form.get(f"regencies_{i}") or "")

@@ -195,8 +195,3 @@ def region_list(session: Session, name: str) -> RegionList | None:
 
 def region_lists(session: Session) -> list[RegionList]:
     return list(session.scalars(select(RegionList).order_by(RegionList.name)))
-
-
-def add_region_list(session: Session, region_list: RegionList) -> None:
-    session.add(region_list)
-    session.flush()

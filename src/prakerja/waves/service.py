@@ -253,7 +253,7 @@ def set_priority_tiers(
         "waves.tiers_set",
         "wave",
         wave.id,
-        data={"tiers": wave.priority_tiers, "previous": [t.get("name") for t in before]},
+        data={"tiers": wave.priority_tiers, "previous": before},
     )
     return wave
 
@@ -301,10 +301,6 @@ def list_region_lists(session: Session) -> list[RegionList]:
     return repository.region_lists(session)
 
 
-def get_region_list(session: Session, name: str) -> RegionList | None:
-    return repository.region_list(session, name)
-
-
 def import_region_list(
     session: Session,
     *,
@@ -341,7 +337,7 @@ def import_region_list(
         codes_sha256=rules.codes_sha256(codes),
         imported_by=str(actor.id) if actor.id else actor.role,
     )
-    repository.add_region_list(session, region_list)
+    repository.add(session, region_list)
     audit.record(
         session,
         actor,

@@ -113,8 +113,6 @@ def _map_integrity(error: Exception) -> DomainError:
         return TransferExists()
     if sqlstate == "23505" and constraint == "ix_ledger_transfers_pending_id":
         return PendingAlreadyPosted()
-    if sqlstate == "23503":
-        return AccountNotFound()
     return TransferInvalid(details={"constraint": constraint})
 
 
