@@ -13,6 +13,7 @@ from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from prakerja.kit import pgcopy
 from prakerja.ledger.models import AccountKind, EmptyForfeit, LedgerAccount, LedgerTransfer, TransferMode
 
 accounts = cast(Table, LedgerAccount.__table__)
@@ -373,19 +374,20 @@ def counts(session: Session) -> tuple[int, int]:
 
 TRANSFER_COPY_COLUMNS = (
     "id",
-    "ledger",
-    "code",
-    "mode",
     "debit_account_id",
     "credit_account_id",
     "amount",
-    "ref_type",
-    "ref_id",
-    "created_at",
     "debit_prev_hash",
     "credit_prev_hash",
     "hash",
+    "ledger",
+    "code",
+    "mode",
+    "ref_type",
+    "ref_id",
+    "created_at",
 )
+"""The batch's COPY columns: the fields that differ per row first, then those shared by a group of rows."""
 COPY_BLOCK = 5000
 """Lines per COPY write on the batch path."""
 
@@ -394,30 +396,65 @@ def _driver(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
-def batch_lock_accounts(session: Session, id_texts: Sequence[str]) -> list[tuple[Any, ...]]:
-    """COPY the (distinct, sorted) ids into a temporary table, then lock those accounts in id order and return their
-    state in that order, without the ids (the caller matches them by position: no UUID parsing for every row).
+def batch_lock_accounts(session: Session, rows: bytes) -> tuple[int, int, int, bool, bytes, bytes]:
+    """COPY the batch's accounts (binary rows ``id, position, debits, credits``: distinct ids in ascending order,
+    with the sums the batch moves) into a temporary table, lock those accounts in id order and return
+    ``(found, lowest ledger, highest ledger, any closed, ids, heads)``: ``ids`` and ``heads`` are the found
+    accounts' 16-byte ids and 32-byte chain heads, each concatenated in lock order (two values to send and read
+    instead of a row per account). :func:`batch_apply_deltas` then updates them from the same table.
 
     ``id = ANY(ARRAY(...))``: one scan of the primary key that visits the wanted leaf pages in id order, so rows
     come out sorted and are locked in that order without a sort, and a batch of 100,000 in a table of millions reads
     only its own pages (``IN (SELECT ...)`` was planned as a de-duplicating aggregate and one index probe per id; a
-    join, as a hash or merge join over the whole table: both several times slower)."""
+    join, as a hash or merge join over the whole table: both several times slower). The aggregates take the rows
+    in the order the subquery locked them (an ``ORDER BY`` inside them sorted all the rows again, on disk); the
+    caller compares ``ids`` with the ids it expects, so the order is checked, not assumed."""
     conn = _driver(session)
     with conn.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS ledger_batch_ids")
-        cur.execute("CREATE TEMP TABLE ledger_batch_ids (id uuid) ON COMMIT DROP")
-        with cur.copy("COPY ledger_batch_ids (id) FROM STDIN") as copy:
-            for start in range(0, len(id_texts), COPY_BLOCK):
-                copy.write("\n".join(id_texts[start : start + COPY_BLOCK]) + "\n")
-        # binary results: bytea and integers arrive without text parsing
         cur.execute(
-            "SELECT a.ledger, a.debits_must_not_exceed_credits, a.credits_must_not_exceed_debits, a.closed,"
-            " a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted, a.head_hash"
-            " FROM ledger_accounts a WHERE a.id = ANY(ARRAY(SELECT id FROM ledger_batch_ids)) ORDER BY a.id"
-            " FOR UPDATE",
+            "DROP TABLE IF EXISTS ledger_batch_ids;"
+            " CREATE TEMP TABLE ledger_batch_ids (id uuid, position integer, debits bigint, credits bigint)"
+            " ON COMMIT DROP"
+        )
+        with cur.copy("COPY ledger_batch_ids FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(pgcopy.SIGNATURE)
+            copy.write(rows)
+            copy.write(pgcopy.TRAILER)
+        cur.execute(
+            "SELECT count(*), min(a.ledger), max(a.ledger), coalesce(bool_or(a.closed), false),"
+            " coalesce(string_agg(uuid_send(a.id), ''::bytea), ''::bytea),"
+            " coalesce(string_agg(a.head_hash, ''::bytea), ''::bytea)"
+            " FROM (SELECT id, ledger, closed, head_hash FROM ledger_accounts"
+            " WHERE id = ANY(ARRAY(SELECT id FROM ledger_batch_ids)) ORDER BY id FOR UPDATE) a",
             binary=True,
         )
-        return list(cur.fetchall())
+        row = cur.fetchone()
+        return int(row[0]), row[1], row[2], bool(row[3]), bytes(row[4]), bytes(row[5])
+
+
+def batch_locked_flags(session: Session) -> list[tuple[int, bool]]:
+    """``(ledger, closed)`` of the accounts locked by :func:`batch_lock_accounts`, in id order (a batch that spans
+    ledgers or touches a closed account is checked transfer by transfer)."""
+    with _driver(session).cursor() as cur:
+        cur.execute(
+            "SELECT a.ledger, a.closed FROM ledger_accounts a"
+            " WHERE a.id = ANY(ARRAY(SELECT id FROM ledger_batch_ids)) ORDER BY a.id",
+            binary=True,
+        )
+        return [(int(r[0]), bool(r[1])) for r in cur.fetchall()]
+
+
+def batch_flagged_totals(session: Session, id_texts: Sequence[str]) -> dict[str, tuple[bool, bool, int, int, int, int]]:
+    """Balance flags and totals of those of ``id_texts`` that carry a flag (naming the account a refused batch
+    would overdraw)."""
+    with _driver(session).cursor() as cur:
+        cur.execute(
+            "SELECT id::text, debits_must_not_exceed_credits, credits_must_not_exceed_debits, debits_pending,"
+            " debits_posted, credits_pending, credits_posted FROM ledger_accounts"
+            " WHERE id = ANY(%s::uuid[]) AND (debits_must_not_exceed_credits OR credits_must_not_exceed_debits)",
+            (list(id_texts),),
+        )
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5], r[6]) for r in cur.fetchall()}
 
 
 def batch_missing_account(session: Session) -> uuid.UUID | None:
@@ -448,11 +485,6 @@ def batch_existing(session: Session, ids: Iterable[uuid.UUID]) -> list[tuple[Any
         return list(cur.fetchall())
 
 
-COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + bytes(8)
-"""Start of a binary COPY stream (signature, flags, no header extension); it ends with ``COPY_TRAILER``."""
-COPY_TRAILER = b"\xff\xff"
-
-
 def batch_copy_transfers(session: Session, blocks: Iterable[bytes]) -> None:
     """Binary COPY of blocks of rows already encoded by the caller (columns ``TRANSFER_COPY_COLUMNS``): the batch
     builds each row from pieces it computed once per account, code and reference, far cheaper than dumping every
@@ -462,31 +494,25 @@ def batch_copy_transfers(session: Session, blocks: Iterable[bytes]) -> None:
     # a writer thread sends each block (and waits on the socket while the server stores it) while this thread
     # builds the next one: the chain hashing and the server's inserts overlap on two cores
     with conn.cursor() as cur, cur.copy(statement, writer=QueuedLibpqWriter(cur)) as copy:
-        copy.write(COPY_SIGNATURE)
+        copy.write(pgcopy.SIGNATURE)
         for block in blocks:
             copy.write(block)
-        copy.write(COPY_TRAILER)
+        copy.write(pgcopy.TRAILER)
 
 
-def batch_apply_deltas(session: Session, blocks: Iterable[bytes]) -> None:
-    """One aggregated UPDATE for every touched account (binary COPY rows ``id, debits, credits, head`` encoded by
-    the caller); the CHECK constraints still apply row by row. The ``ANY(ARRAY(...))`` condition reaches the
-    accounts through the primary key instead of hashing the whole table."""
-    conn = _driver(session)
-    with conn.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS ledger_batch_deltas")
-        cur.execute(
-            "CREATE TEMP TABLE ledger_batch_deltas (id uuid, debits bigint, credits bigint, head bytea) ON COMMIT DROP"
-        )
-        with cur.copy("COPY ledger_batch_deltas FROM STDIN (FORMAT BINARY)") as copy:
-            copy.write(COPY_SIGNATURE)
-            for block in blocks:
-                copy.write(block)
-            copy.write(COPY_TRAILER)
+def batch_apply_deltas(session: Session, heads: bytes) -> None:
+    """One aggregated UPDATE of every account locked by :func:`batch_lock_accounts`: its sums added, its new chain
+    head taken from ``heads`` (32 bytes per account, in lock order) by its position; the CHECK constraints still
+    apply row by row. The ``ANY(ARRAY(...))`` condition reaches the accounts through the primary key instead of
+    hashing the whole table."""
+    with _driver(session).cursor() as cur:
         cur.execute(
             "UPDATE ledger_accounts a SET debits_posted = a.debits_posted + d.debits,"
-            " credits_posted = a.credits_posted + d.credits, head_hash = d.head"
-            " FROM ledger_batch_deltas d WHERE a.id = d.id AND a.id = ANY(ARRAY(SELECT id FROM ledger_batch_deltas))"
+            " credits_posted = a.credits_posted + d.credits,"
+            " head_hash = substring(%s::bytea FROM d.position * 32 + 1 FOR 32)"
+            " FROM ledger_batch_ids d WHERE a.id = d.id AND a.id = ANY(ARRAY(SELECT id FROM ledger_batch_ids))",
+            (heads,),
+            binary=True,
         )
 
 

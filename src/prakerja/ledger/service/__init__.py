@@ -17,7 +17,7 @@ from prakerja.ledger.service.accounts import (
     training_wallet,
     treasury,
 )
-from prakerja.ledger.service.batch import post_batch
+from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import check, history, program_totals
 from prakerja.ledger.service.transfers import create_transfers, create_transfers_ex
 from prakerja.ledger.service.wallet import (
@@ -59,6 +59,8 @@ __all__ = [
     "payouts_in_flight",
     "platform_commission",
     "post_batch",
+    "post_batches",
+    "post_runs",
     "program_totals",
     "record_officer_transfers",
     "refund_purchase",

@@ -1,22 +1,36 @@
 """The batch path (payout runs, yearly expiry): set-based posting of many posted transfers in one transaction.
 
 Same guarantees as single transfers: amounts > 0, accounts exist, are open and on one ledger, locked in id order;
-idempotent ids (a retried batch writes nothing twice; a reused id with other fields fails the batch); CHECK
-constraints on the aggregated UPDATE; the hash chain computed in one fast loop in write order."""
+idempotent ids (a retried batch writes nothing twice; a reused id with other fields fails the batch); the balance
+flags checked by the database's CHECK constraints on the aggregated UPDATE (a refusal names the account); the hash
+chain computed in write order with the same definition as ``rules.canonical`` + ``rules.chain_hash``.
+
+The work is split so that most of it needs no database and runs in bulk: :func:`prepare_batch` validates and
+turns the batch into arrays (account positions, ids and their texts); under the locks only the hash chain itself is
+a Python loop, and the binary COPY rows around the hashes are assembled by numpy. :func:`post_batches` posts a run
+of batches, one transaction each, preparing the next batch while the database finishes the current one."""
 
 from __future__ import annotations
 
 import hashlib
+import operator
 import struct
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import psycopg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
+from prakerja.kit.errors import DomainError
+from prakerja.kit.pgcopy import uuid_bytes, uuid_texts
 from prakerja.ledger import repository, rules
 from prakerja.ledger.errors import (
     AccountClosed,
@@ -28,41 +42,189 @@ from prakerja.ledger.errors import (
     TransferExists,
     TransferInvalid,
 )
-from prakerja.ledger.models import TransferMode
+from prakerja.ledger.models import TransferCode, TransferMode
 from prakerja.ledger.schemas import BatchResult, BatchTransfer
 
 _POSTED = TransferMode.posted.value
+_BLOCK = 5000
+"""Rows per COPY write: the hashes of one block are computed while the server stores the previous one."""
+
+U8 = npt.NDArray[np.uint8]
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A validated batch as arrays; made without the database (:func:`prepare_batch`)."""
+
+    transfers: Sequence[BatchTransfer]
+    accounts: list[int]
+    """The distinct accounts as ``uuid.UUID.int``, ascending: the lock order (PostgreSQL orders uuids the same)."""
+    account_raw: U8
+    account_texts: list[str]
+    debit_pos: list[int]
+    """Per transfer, the position of its debit account in ``accounts``."""
+    credit_pos: list[int]
+    id_raw: U8
+    id_texts: list[str]
+    amounts: list[int]
+    debit_sums: list[int]
+    """Per account (in lock order), what the batch debits it; exact."""
+    credit_sums: list[int]
+    groups: list[tuple[str, str, str]]
+    """The distinct (code, ref_type, ref_id) of the batch."""
+    group_of: list[int] | None
+    """Per transfer, its index in ``groups``; None when the batch has one group."""
+
+
+def prepare_batch(batch: Sequence[BatchTransfer]) -> PreparedBatch:
+    """Every check that needs no database: amounts, two distinct accounts, codes and references."""
+    amounts = [t[3] for t in batch]
+    if not all(type(a) is int for a in amounts) or min(amounts) <= 0 or max(amounts) > rules.MAX_AMOUNT:
+        for index, amount in enumerate(amounts):
+            if type(amount) is not int or amount <= 0 or amount > rules.MAX_AMOUNT:
+                raise AmountInvalid(details={"index": index, "amount": repr(amount)[:32]})
+    debits = [t[1].int for t in batch]
+    credits = [t[2].int for t in batch]
+    if any(map(operator.eq, debits, credits)):
+        raise SameAccount(details={"index": list(map(operator.eq, debits, credits)).index(True)})
+    # (code, ref_type, ref_id) groups; a batch usually shares one set of objects (no tuple per row then)
+    first_code, first_type, first_id = batch[0][4:]
+    keys: list[Any] | None = None
+    if not all(t[4] is first_code and t[5] is first_type and t[6] is first_id for t in batch):
+        keys = [t[4:] for t in batch]
+    index_of: dict[Any, int] = {}
+    for key in keys if keys is not None else [(first_code, first_type, first_id)]:
+        if key not in index_of:
+            index_of[key] = len(index_of)
+    groups = []
+    for code, ref_type, ref_id in index_of:
+        index = keys.index((code, ref_type, ref_id)) if keys is not None else 0
+        try:
+            code_text = TransferCode(code).value
+        except ValueError:
+            raise TransferInvalid(details={"index": index, "field": "code"}) from None
+        if "|" in ref_type or "|" in ref_id or len(ref_type) > 32 or len(ref_id) > 128:
+            raise TransferInvalid(details={"index": index, "field": "ref"})
+        groups.append((code_text, ref_type, ref_id))
+    distinct = set(debits)
+    distinct.update(credits)
+    accounts = sorted(distinct)
+    position = dict(zip(accounts, range(len(accounts)), strict=True)).__getitem__
+    account_raw = uuid_bytes(accounts)
+    id_raw = uuid_bytes([t[0].int for t in batch])
+    debit_pos = list(map(position, debits))
+    credit_pos = list(map(position, credits))
+    debit_sums, credit_sums = _sums(len(accounts), debit_pos, credit_pos, amounts)
+    return PreparedBatch(
+        transfers=batch,
+        accounts=accounts,
+        account_raw=account_raw,
+        account_texts=uuid_texts(account_raw),
+        debit_pos=debit_pos,
+        credit_pos=credit_pos,
+        id_raw=id_raw,
+        id_texts=uuid_texts(id_raw),
+        amounts=amounts,
+        debit_sums=debit_sums,
+        credit_sums=credit_sums,
+        groups=groups,
+        group_of=[index_of[k] for k in keys] if keys is not None and len(groups) > 1 else None,
+    )
 
 
 def post_batch(session: Session, batch: Sequence[BatchTransfer]) -> BatchResult:
     """Post every transfer of ``batch`` or none (a savepoint in the caller's transaction)."""
     if not batch:
         return BatchResult(created=0, existing=0)
-    account_ids: set[int] = set()  # uuid.UUID.int: hashed and sorted in C, unlike the UUID objects
-    add = account_ids.add
-    max_amount = rules.MAX_AMOUNT
-    checked_refs: set[tuple[str, str]] = set()
-    for index, (_id, debit, credit, amount, _code, ref_type, ref_id) in enumerate(batch):
-        if type(amount) is not int or amount <= 0 or amount > max_amount:
-            raise AmountInvalid(details={"index": index, "amount": repr(amount)[:32]})
-        debit_int = debit.int
-        credit_int = credit.int
-        if debit_int == credit_int:
-            raise SameAccount(details={"index": index})
-        ref = (ref_type, ref_id)
-        if ref not in checked_refs:
-            if "|" in ref_type or "|" in ref_id or len(ref_type) > 32 or len(ref_id) > 128:
-                raise TransferInvalid(details={"index": index, "field": "ref"})
-            checked_refs.add(ref)
-        add(debit_int)
-        add(credit_int)
+    return post_prepared(session, prepare_batch(batch))
+
+
+def post_batches(session_factory: Callable[[], Session], batches: Iterable[Sequence[BatchTransfer]]) -> BatchResult:
+    """Post a run of batches (a payout run in chunks), each all or nothing in its own transaction, committed
+    before the next one starts; the run stops at the first refused batch (earlier ones stay committed: they are
+    idempotent, so posting the same run again posts only what is missing).
+
+    A worker thread posts and commits one batch while this thread prepares the next (validation, lock order, id
+    texts) once the worker waits for the database's UPDATE of the totals: the database's work and Python's
+    overlap on two cores, and the preparation never competes with the hashing for the interpreter."""
+    created = existing = 0
+    worker: threading.Thread | None = None
+    outcome: list[BatchResult | BaseException] = []
+    updating = threading.Event()
+
+    def post(prepared: PreparedBatch) -> None:
+        try:
+            with session_factory() as session:
+                result = post_prepared(session, prepared, before_update=updating.set)
+                session.commit()
+            outcome.append(result)
+        except BaseException as error:  # handed to the caller's thread
+            outcome.append(error)
+        finally:
+            updating.set()
+
+    def finish() -> None:
+        nonlocal created, existing
+        assert worker is not None
+        worker.join()
+        result = outcome.pop()
+        if isinstance(result, BaseException):
+            raise result
+        created, existing = created + result.created, existing + result.existing
+
+    for batch in batches:
+        if not batch:
+            continue
+        if worker is not None:
+            updating.wait()
+        try:
+            prepared = prepare_batch(batch)
+        finally:
+            if worker is not None:
+                finish()  # the batch being posted is committed (or refused) before this one is raised
+        updating.clear()
+        worker = threading.Thread(target=post, args=(prepared,), name="ledger-batch")
+        worker.start()
+    if worker is not None:
+        finish()
+    return BatchResult(created=created, existing=existing)
+
+
+def post_runs(
+    session_factory: Callable[[], Session],
+    runs: Sequence[Iterable[Sequence[BatchTransfer]]],
+    *,
+    streams: int = 2,
+) -> list[BatchResult | DomainError]:
+    """Post several independent runs at once (a payout cycle: one run per payment partner), each with
+    :func:`post_batches` on its own connection, at most ``streams`` at a time. Returns each run's result, or the
+    refusal that stopped it (the other runs go on). Runs that share an account are still correct (their batches
+    wait for each other's locks, taken in the same id order); runs on distinct accounts use the database's cores
+    in parallel."""
+
+    def one(run: Iterable[Sequence[BatchTransfer]]) -> BatchResult | DomainError:
+        try:
+            return post_batches(session_factory, run)
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=max(1, streams), thread_name_prefix="ledger-run") as pool:
+        return list(pool.map(one, runs))
+
+
+def post_prepared(
+    session: Session, prepared: PreparedBatch, *, before_update: Callable[[], None] | None = None
+) -> BatchResult:
+    """Post a prepared batch: all or nothing, in a savepoint of the caller's transaction. ``before_update`` is
+    called when only the database's work is left (the UPDATE of the totals)."""
+    batch = prepared.transfers
     try:
         with session.begin_nested():
-            _post(session, batch, account_ids)
+            _post(session, prepared, before_update)
         return BatchResult(created=len(batch), existing=0)
     except (IntegrityError, psycopg.IntegrityError) as error:
         if _diag(error)[0] != "23505":
-            raise _mapped(error) from None
+            raise _mapped(session, prepared, error) from None
     # some ids exist already (a retried batch): compare them, then post only the new ones
     existing = {row[0]: row for row in repository.batch_existing(session, (t.id for t in batch))}
     if not existing:
@@ -83,11 +245,12 @@ def post_batch(session: Session, batch: Sequence[BatchTransfer]) -> BatchResult:
         ):
             raise TransferExists(details={"index": index, "id": str(t.id)})
     if fresh:
+        again = prepare_batch(fresh)
         try:
             with session.begin_nested():
-                _post(session, fresh, account_ids)
+                _post(session, again, before_update)
         except (IntegrityError, psycopg.IntegrityError) as error:
-            raise _mapped(error) from None
+            raise _mapped(session, again, error) from None
     return BatchResult(created=len(fresh), existing=len(batch) - len(fresh))
 
 
@@ -96,146 +259,229 @@ def _diag(error: Exception) -> tuple[str | None, str]:
     return getattr(orig, "sqlstate", None), getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
 
 
-def _mapped(error: Exception) -> Exception:
+def _mapped(session: Session, prepared: PreparedBatch, error: Exception) -> Exception:
     sqlstate, constraint = _diag(error)
     if sqlstate == "23514" and constraint.startswith("ck_ledger_accounts_"):
-        return InsufficientFunds(details={"constraint": constraint})
+        # the savepoint is rolled back: name the account from the totals as they are now
+        account = _overdrawn(session, prepared)
+        return InsufficientFunds(details={"account_id": str(account)} if account else {"constraint": constraint})
     if sqlstate == "23505":
         return TransferInvalid(details={"problem": "duplicate id in the batch"})
     return TransferInvalid(details={"constraint": constraint})
 
 
-def _post(session: Session, batch: Sequence[BatchTransfer], account_ids: set[int]) -> None:
-    ordered = sorted(account_ids)  # PostgreSQL orders uuids by the same 128-bit value
-    texts = [_uuid_text(account_id) for account_id in ordered]
-    locked = repository.batch_lock_accounts(session, texts)
-    if len(locked) != len(ordered):
+def _sums(k: int, debit_pos: list[int], credit_pos: list[int], amounts: list[int]) -> tuple[list[int], list[int]]:
+    """Per account (``k`` of them, in lock order): the batch's debits and credits, exact."""
+    if max(amounts) * len(amounts) < 2**63:
+        values = np.array(amounts, dtype=np.int64)
+        debits = np.zeros(k, dtype=np.int64)
+        credits = np.zeros(k, dtype=np.int64)
+        np.add.at(debits, np.array(debit_pos, dtype=np.intp), values)
+        np.add.at(credits, np.array(credit_pos, dtype=np.intp), values)
+        return debits.tolist(), credits.tolist()
+    debit_sums, credit_sums = [0] * k, [0] * k
+    for d, c, amount in zip(debit_pos, credit_pos, amounts, strict=True):
+        debit_sums[d] += amount
+        credit_sums[c] += amount
+    if max(debit_sums) >= 2**63 or max(credit_sums) >= 2**63:  # past BIGINT: no total could hold it
+        raise AmountInvalid(details={"problem": "the batch moves more than an account total can hold"})
+    return debit_sums, credit_sums
+
+
+def _overdrawn(session: Session, prepared: PreparedBatch) -> str | None:
+    """The first account (in id order) whose balance flag the batch would break, or None."""
+    debits, credits = prepared.debit_sums, prepared.credit_sums
+    moving = [i for i in range(len(prepared.accounts)) if debits[i] != credits[i]]
+    totals = repository.batch_flagged_totals(session, [prepared.account_texts[i] for i in moving])
+    for i in moving:
+        row = totals.get(prepared.account_texts[i])
+        if row is None:
+            continue
+        dflag, cflag, dp, dpo, cp, cpo = row
+        if (dflag and dp + dpo + debits[i] > cpo + credits[i]) or (cflag and cp + cpo + credits[i] > dpo + debits[i]):
+            return prepared.account_texts[i]
+    return None
+
+
+def _post(session: Session, p: PreparedBatch, before_update: Callable[[], None] | None) -> None:
+    count, low, high, any_closed, ids_blob, heads_blob = repository.batch_lock_accounts(session, _account_rows(p))
+    if count != len(p.accounts):
         missing = repository.batch_missing_account(session)
         raise AccountNotFound(details={"account_id": str(missing)})
-    # the rows come back in id order, without their ids: matched by position
-    # id.int -> [ledger, closed, head, debits, credits, dmnec, cmned, dp, dpo, cp, cpo, "ledger|", "id",
-    #            id as a COPY field]
-    state: dict[int, list[Any]] = {
-        account_id: [
-            ledger, closed, head, 0, 0, dflag, cflag, dp, dpo, cp, cpo, f"{ledger}|", text,
-            _UUID_FIELD + account_id.to_bytes(16),
-        ]
-        for account_id, text, (ledger, dflag, cflag, closed, dp, dpo, cp, cpo, head) in zip(
-            ordered, texts, locked, strict=True
-        )
-    }  # fmt: skip
-    repository.batch_copy_transfers(session, _blocks(batch, state, utcnow()))
-    for account_id, s in state.items():
-        debits_posted = s[8] + s[3]
-        credits_posted = s[10] + s[4]
-        if (s[5] and s[7] + debits_posted > credits_posted) or (s[6] and s[9] + credits_posted > debits_posted):
-            raise InsufficientFunds(details={"account_id": _uuid_text(account_id)})
-    repository.batch_apply_deltas(session, _delta_blocks(state))
+    if ids_blob != p.account_raw.tobytes():  # the heads must come in lock order: checked, never assumed
+        raise RuntimeError("ledger: locked accounts came back out of id order")
+    row_ledgers: list[int] | None = None
+    if low != high or any_closed:
+        flags = repository.batch_locked_flags(session)
+        ledgers = [f[0] for f in flags]
+        closed = [f[1] for f in flags]
+        for index, (d, c) in enumerate(zip(p.debit_pos, p.credit_pos, strict=True)):
+            if ledgers[d] != ledgers[c]:
+                raise LedgerMismatch(details={"index": index})
+            if closed[d] or closed[c]:
+                raise AccountClosed(details={"index": index})
+        if low != high:
+            row_ledgers = [ledgers[d] for d in p.debit_pos]
+    heads = [heads_blob[o : o + 32] for o in range(0, len(heads_blob), 32)]
+    repository.batch_copy_transfers(session, _blocks(p, heads, low, row_ledgers, utcnow()))
+    heads_blob = b"".join(heads)
+    if before_update is not None:
+        before_update()
+    repository.batch_apply_deltas(session, heads_blob)
 
 
-_UUID_FIELD = struct.pack(">i", 16)
-_HASH_FIELD = struct.pack(">i", 32)
 _TRANSFER_ROW = struct.pack(">hi", len(repository.TRANSFER_COPY_COLUMNS), 16)
-_DELTA_ROW = struct.pack(">h", 4)
-_BIGINT = struct.Struct(">iq").pack
+_LEN = {size: np.frombuffer(struct.pack(">i", size), dtype=np.uint8) for size in (8, 16, 32)}
+_FIXED = 182
+"""Bytes of a transfer row before its per-group tail: count, id, debit, credit, amount, three hashes."""
 _EPOCH_2000_US = 946_684_800 * 1_000_000
 """PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC."""
-_BLOCK = 1000
-"""Rows per COPY write."""
 
 
-def _uuid_text(value: int) -> str:
-    """``str(uuid.UUID(int=value))`` without making the UUID."""
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _text_field(value: str) -> bytes:
-    data = value.encode()
+def _field(data: bytes) -> bytes:
     return struct.pack(">i", len(data)) + data
 
 
-def _blocks(batch: Sequence[BatchTransfer], state: dict[int, list[Any]], now: datetime) -> Iterator[bytes]:
-    """Validate against the locked accounts and chain each transfer to both accounts' heads, in batch order; yield
-    the rows as blocks of binary COPY data (``repository.TRANSFER_COPY_COLUMNS``).
+def _blocks(
+    p: PreparedBatch, heads: list[bytes], ledger: int, row_ledgers: list[int] | None, now: datetime
+) -> Iterator[bytes]:
+    """Chain each transfer to both accounts' heads in batch order and yield binary COPY blocks
+    (``repository.TRANSFER_COPY_COLUMNS``).
 
-    The hashed text is exactly ``rules.canonical`` (mirrored in SQL for ``ledger check``), built with one
-    f-string from per-account, per-code and per-reference pieces computed once instead of per row."""
+    The hashed text is exactly ``rules.canonical`` (mirrored in SQL for ``ledger check``):
+    ``id|ledger|code|mode|debit|credit|amount|pending_id|timeout_us|ref_type|ref_id|created_us``, built from
+    pieces computed once per group (ledger, code, reference)."""
     sha256 = hashlib.sha256
     micros = rules.micros(now)
     created_us = str(micros)
-    created = _BIGINT(8, micros - _EPOCH_2000_US)
-    codes: dict[Any, str] = {}
-    fixed: dict[tuple[int, str], bytes] = {}  # (ledger, code) -> the ledger, code and mode fields
-    refs: dict[tuple[str, str], bytes] = {}  # -> the ref_type and ref_id fields
-    block = bytearray()
-    rows = 0
-    for index, (tid, debit_id, credit_id, amount, code_in, ref_type, ref_id) in enumerate(batch):
-        debit = state[debit_id.int]
-        credit = state[credit_id.int]
-        ledger = debit[0]
-        if credit[0] != ledger:
-            raise LedgerMismatch(details={"index": index})
-        if debit[1] or credit[1]:
-            raise AccountClosed(details={"index": index})
-        code = codes.get(code_in)
-        if code is None:
-            code = codes[code_in] = code_in.value if hasattr(code_in, "value") else str(code_in)
-        head = fixed.get((ledger, code))
-        if head is None:
-            head = fixed[(ledger, code)] = struct.pack(">ih", 2, ledger) + _text_field(code) + _text_field(_POSTED)
-        ref = refs.get((ref_type, ref_id))
-        if ref is None:
-            ref = refs[(ref_type, ref_id)] = _text_field(ref_type) + _text_field(ref_id)
-        # id|ledger|code|mode|debit|credit|amount|pending_id|timeout_us|ref_type|ref_id|created_us
-        tid_int = tid.int
-        h = f"{tid_int:032x}"
-        body = (
-            f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}|{debit[11]}{code}|{_POSTED}|{debit[12]}|{credit[12]}"
-            f"|{amount}|||{ref_type}|{ref_id}|{created_us}"
+    created = struct.pack(">iq", 8, micros - _EPOCH_2000_US)
+    # a variant per (ledger, group): the text around the accounts and the COPY fields after the hashes
+    variant_of: list[int] | None
+    if row_ledgers is None:
+        keys: list[tuple[int, int]] = [(ledger, g) for g in range(len(p.groups))]
+        variant_of = p.group_of
+    else:
+        group_of = p.group_of or [0] * len(p.transfers)
+        index_of: dict[tuple[int, int], int] = {}
+        variant_of = [index_of.setdefault(key, len(index_of)) for key in zip(row_ledgers, group_of, strict=True)]
+        keys = list(index_of)
+    variants = []
+    for variant_ledger, g in keys:
+        code, ref_type, ref_id = p.groups[g]
+        variants.append(
+            (
+                f"|{variant_ledger}|{code}|{_POSTED}|",
+                f"|||{ref_type}|{ref_id}|{created_us}",
+                struct.pack(">ih", 2, variant_ledger)
+                + _field(code.encode())
+                + _field(_POSTED.encode())
+                + _field(ref_type.encode())
+                + _field(ref_id.encode())
+                + created,
+            )
         )
-        debit_prev = debit[2]
-        credit_prev = credit[2]
-        digest = sha256(debit_prev + credit_prev + body.encode()).digest()
-        debit[2] = credit[2] = digest
-        debit[3] += amount
-        credit[4] += amount
-        block += _TRANSFER_ROW
-        block += tid_int.to_bytes(16)
-        block += head
-        block += debit[13]
-        block += credit[13]
-        block += _BIGINT(8, amount)
-        block += ref
-        block += created
-        block += _HASH_FIELD
-        block += debit_prev
-        block += _HASH_FIELD
-        block += credit_prev
-        block += _HASH_FIELD
-        block += digest
-        rows += 1
-        if rows == _BLOCK:
-            yield bytes(block)
-            block.clear()
-            rows = 0
-    if block:
-        yield bytes(block)
+    texts = p.account_texts
+    n = len(p.transfers)
+    debit_pos = np.array(p.debit_pos, dtype=np.intp)
+    credit_pos = np.array(p.credit_pos, dtype=np.intp)
+    amounts_be = np.array(p.amounts, dtype=">i8").view(np.uint8).reshape(n, 8)
+    for start in range(0, n, _BLOCK):
+        end = min(n, start + _BLOCK)
+        hashes = bytearray()
+        rows = zip(
+            p.id_texts[start:end], p.debit_pos[start:end], p.credit_pos[start:end], p.amounts[start:end], strict=True
+        )
+        if variant_of is None:
+            mid, tail, tail_fields = variants[0]
+            for tid, d, c, amount in rows:
+                debit_prev = heads[d]
+                credit_prev = heads[c]
+                digest = sha256(
+                    debit_prev + credit_prev + f"{tid}{mid}{texts[d]}|{texts[c]}|{amount}{tail}".encode()
+                ).digest()
+                heads[d] = heads[c] = digest
+                hashes += debit_prev
+                hashes += credit_prev
+                hashes += digest
+            yield _assemble(p, start, end, hashes, debit_pos, credit_pos, amounts_be, tail_fields)
+            continue
+        block_variants = variant_of[start:end]
+        for (tid, d, c, amount), v in zip(rows, block_variants, strict=True):
+            mid, tail, _ = variants[v]
+            debit_prev = heads[d]
+            credit_prev = heads[c]
+            digest = sha256(
+                debit_prev + credit_prev + f"{tid}{mid}{texts[d]}|{texts[c]}|{amount}{tail}".encode()
+            ).digest()
+            heads[d] = heads[c] = digest
+            hashes += debit_prev
+            hashes += credit_prev
+            hashes += digest
+        # rows of one variant share a layout: assemble each run of them at once
+        run_start = start
+        while run_start < end:
+            v = block_variants[run_start - start]
+            run_end = run_start + 1
+            while run_end < end and block_variants[run_end - start] == v:
+                run_end += 1
+            offset = (run_start - start) * 96
+            yield _assemble(
+                p,
+                run_start,
+                run_end,
+                hashes[offset : offset + (run_end - run_start) * 96],
+                debit_pos,
+                credit_pos,
+                amounts_be,
+                variants[v][2],
+            )
+            run_start = run_end
 
 
-def _delta_blocks(state: dict[int, list[Any]]) -> Iterator[bytes]:
-    """Binary COPY rows ``id, debits, credits, new head`` of every account the batch moved."""
-    block = bytearray()
-    for s in state.values():
-        if s[3] or s[4]:
-            block += _DELTA_ROW
-            block += s[13]
-            block += _BIGINT(8, s[3])
-            block += _BIGINT(8, s[4])
-            block += _HASH_FIELD
-            block += s[2]
-            if len(block) > 1 << 20:
-                yield bytes(block)
-                block.clear()
-    if block:
-        yield bytes(block)
+def _assemble(
+    p: PreparedBatch,
+    start: int,
+    end: int,
+    hashes: bytes | bytearray,
+    debit_pos: npt.NDArray[np.intp],
+    credit_pos: npt.NDArray[np.intp],
+    amounts_be: U8,
+    tail: bytes,
+) -> bytes:
+    """Rows ``start:end`` as binary COPY data: id, debit, credit, amount, the three hashes, then ``tail`` (ledger,
+    code, mode, references, created_at)."""
+    m = end - start
+    out = np.empty((m, _FIXED + len(tail)), dtype=np.uint8)
+    out[:, 0:6] = np.frombuffer(_TRANSFER_ROW, dtype=np.uint8)
+    out[:, 6:22] = p.id_raw[start:end]
+    out[:, 22:26] = _LEN[16]
+    out[:, 26:42] = p.account_raw[debit_pos[start:end]]
+    out[:, 42:46] = _LEN[16]
+    out[:, 46:62] = p.account_raw[credit_pos[start:end]]
+    out[:, 62:66] = _LEN[8]
+    out[:, 66:74] = amounts_be[start:end]
+    chained = np.frombuffer(hashes, dtype=np.uint8).reshape(m, 96)
+    for i, column in enumerate((74, 110, 146)):
+        out[:, column : column + 4] = _LEN[32]
+        out[:, column + 4 : column + 36] = chained[:, i * 32 : i * 32 + 32]
+    out[:, _FIXED:] = np.frombuffer(tail, dtype=np.uint8)
+    return out.tobytes()
+
+
+_ACCOUNT_ROW = np.frombuffer(struct.pack(">hi", 4, 16), dtype=np.uint8)
+_POSITION = np.frombuffer(struct.pack(">i", 4), dtype=np.uint8)
+
+
+def _account_rows(p: PreparedBatch) -> bytes:
+    """Binary COPY rows ``id, position, debits, credits`` of every account of the batch, in lock order."""
+    k = len(p.accounts)
+    out = np.empty((k, 54), dtype=np.uint8)
+    out[:, 0:6] = _ACCOUNT_ROW
+    out[:, 6:22] = p.account_raw
+    out[:, 22:26] = _POSITION
+    out[:, 26:30] = np.arange(k, dtype=">i4").view(np.uint8).reshape(k, 4)
+    out[:, 30:34] = _LEN[8]
+    out[:, 34:42] = np.array(p.debit_sums, dtype=">i8").view(np.uint8).reshape(k, 8)
+    out[:, 42:46] = _LEN[8]
+    out[:, 46:54] = np.array(p.credit_sums, dtype=">i8").view(np.uint8).reshape(k, 8)
+    return out.tobytes()
