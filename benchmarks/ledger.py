@@ -1,16 +1,21 @@
 """Ledger benchmark: single transfers from concurrent clients, one hot account, batch posting, and a raw COPY
 reference, all in one run on one scratch database.
 
-    python benchmarks/ledger.py [--transfers N] [--clients C] [--single S] [--chunk K]
+    python benchmarks/ledger.py [--transfers N] [--clients C] [--single S] [--chunk K] [--runs R] [--streams W]
 
 Single transfers go through ``ledger.service.create_transfers`` (one call of the SQL posting function of migration
 0008) and are measured twice: in an explicit transaction per transfer (``BEGIN``, call, ``COMMIT``: what a request
 does) and with the connection in autocommit (the function's one statement is the transaction; the same durable
 commit, one round trip instead of three).
 
-Uses its own database: a new one on PRAKERJA_DATABASE_URL's server, or an embedded PostgreSQL under
-/tmp/prakerja-bench-ledger; migrated with Alembic and dropped at the end. Prints a table, then (last line) one
-JSON object. Not a test: nothing here asserts a duration."""
+Batch posting pays N incentive payables: first as a payout cycle of R runs (one per payment partner, each with its
+own payouts-in-flight account) posted by ``service.post_runs`` on W connections (``batch_tps``), then as one run
+holding all N on one connection (``batch_one_run_tps``); each run is posted in chunks of K transfers, one
+transaction each (``service.post_batches``).
+
+Uses its own database: a new one on PRAKERJA_DATABASE_URL's server, or the embedded PostgreSQL (with the settings
+``prakerja.pgembed`` gives it) under /tmp/prakerja-bench-ledger; migrated with Alembic and dropped at the end.
+Prints a table, then (last line) one JSON object. Not a test: nothing here asserts a duration."""
 
 from __future__ import annotations
 
@@ -177,6 +182,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients for single transfers")
     parser.add_argument("--single", type=int, default=16_000, help="single transfers in total (each phase)")
     parser.add_argument("--chunk", type=int, default=100_000, help="transfers per batch transaction")
+    parser.add_argument("--runs", type=int, default=4, help="payout runs (payment partners) in the cycle")
+    parser.add_argument("--streams", type=int, default=2, help="connections posting runs at once")
     parser.add_argument("--skip-check", action="store_true", help="skip the full `ledger check` at the end")
     options = parser.parse_args()
     n, clients = options.transfers, options.clients
@@ -233,13 +240,20 @@ def main() -> None:
             )
         )
 
-        # --- batch posting: a payout run ------------------------------------------------------------------------
+        # --- batch posting: payout runs ---------------------------------------------------------------------------
+        # A payout cycle pays every incentive payable: one run per payment partner (each with its own payouts-in-
+        # flight account, settled and reconciled with that partner), posted with post_runs on `--streams`
+        # connections; then, for comparison, one run holding the whole cycle on one connection (one hot account,
+        # every chunk waits for the previous one's commit). Each payable is funded for both.
         budget = _account(ledger=LedgerCode.cash, kind=AccountKind.treasury.value, flagged=False)
-        run = _account(ledger=LedgerCode.cash, kind=AccountKind.payouts_in_flight.value)
+        partner_runs = [
+            _account(ledger=LedgerCode.cash, kind=AccountKind.payouts_in_flight.value) for _ in range(options.runs)
+        ]
+        single_run = _account(ledger=LedgerCode.cash, kind=AccountKind.payouts_in_flight.value)
         payables = [_account(ledger=LedgerCode.cash, kind=AccountKind.incentive_payable.value) for _ in range(n)]
-        _copy_accounts(url, [budget, run, *payables])
+        _copy_accounts(url, [budget, *partner_runs, single_run, *payables])
         started = time.perf_counter()
-        _fund(url, budget[0], [p[0] for p in payables], 600_000, options.chunk)
+        _fund(url, budget[0], [p[0] for p in payables], 2 * 600_000, options.chunk)
         fund_elapsed = time.perf_counter() - started
         rows.append(
             ("batch: budget -> payables (1 hot debit)", f"{n:,} in {fund_elapsed:.2f} s", f"{n / fund_elapsed:,.0f}/s")
@@ -247,28 +261,56 @@ def main() -> None:
 
         from prakerja.ledger.schemas import BatchTransfer
 
-        batch = [
-            BatchTransfer(new_id(), p[0], run[0], 600_000, TransferCode.payout, "payout_run", "bench") for p in payables
-        ]
+        factory = sessionmaker(create_engine(url, pool_size=options.streams + 1))
+        shares: list[list[BatchTransfer]] = [[] for _ in partner_runs]
+        for i, p in enumerate(payables):
+            r = partner_runs[i % options.runs]
+            shares[i % options.runs].append(
+                BatchTransfer(new_id(), p[0], r[0], 600_000, TransferCode.payout, "payout_run", str(r[0]))
+            )
         started = time.perf_counter()
-        posted = service.post_batches(
-            sessionmaker(engine), (batch[start : start + options.chunk] for start in range(0, n, options.chunk))
+        outcomes = service.post_runs(
+            factory,
+            [[share[s : s + options.chunk] for s in range(0, len(share), options.chunk)] for share in shares],
+            streams=options.streams,
         )
         batch_elapsed = time.perf_counter() - started
-        assert posted.created == n
+        assert all(
+            not isinstance(o, Exception) and o.created == len(sh) for o, sh in zip(outcomes, shares, strict=True)
+        )
         results["batch_tps"] = round(n / batch_elapsed)
         rows.append(
             (
-                "batch: payables -> payout run (1 hot credit)",
+                f"batch: payout cycle, {options.runs} runs on {options.streams} connections",
                 f"{n:,} in {batch_elapsed:.2f} s",
                 f"{n / batch_elapsed:,.0f}/s",
             )
         )
 
+        batch = [
+            BatchTransfer(new_id(), p[0], single_run[0], 600_000, TransferCode.payout, "payout_run", "one")
+            for p in payables
+        ]
+        started = time.perf_counter()
+        posted = service.post_batches(
+            factory, (batch[start : start + options.chunk] for start in range(0, n, options.chunk))
+        )
+        one_elapsed = time.perf_counter() - started
+        assert posted.created == n
+        results["batch_one_run_tps"] = round(n / one_elapsed)
+        rows.append(
+            (
+                "batch: one run (1 hot credit), 1 connection",
+                f"{n:,} in {one_elapsed:.2f} s",
+                f"{n / one_elapsed:,.0f}/s",
+            )
+        )
+
         # a retried payout run: nothing posts twice
         t0 = time.perf_counter()
+        engine = create_engine(url)
         with Session(engine) as session:
-            retry = service.post_batch(session, batch[: options.chunk])
+            retry = service.post_batch(session, shares[0][: options.chunk])
             session.commit()
         results["batch_retry_created"] = retry.created
         rows.append(
@@ -330,7 +372,16 @@ def main() -> None:
                 )
             )
         results["batch_vs_raw_copy"] = round(results["batch_tps"] / results["raw_copy_rows_per_s"], 3)
-        results.update({"transfers": n, "clients": clients, "single_per_client": per_client, "chunk": options.chunk})
+        results.update(
+            {
+                "transfers": n,
+                "clients": clients,
+                "single_per_client": per_client,
+                "chunk": options.chunk,
+                "batch_runs": options.runs,
+                "batch_streams": options.streams,
+            }
+        )
         engine.dispose()
     finally:
         with admin.connect() as conn:

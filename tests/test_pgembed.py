@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from prakerja.pgembed import EmbeddedDatabaseError, _check_pgdata
+from prakerja.pgembed import SETTINGS_FILE, EmbeddedDatabaseError, _check_pgdata, server_settings
 
 
 def test_other_major_version_refused(tmp_path: Path) -> None:
@@ -76,3 +76,47 @@ def test_second_process_reuses_the_running_server(tmp_path: Path) -> None:
     while pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not pid_file.exists(), "the last process to exit should stop the server"
+
+
+def test_settings_are_sized_to_the_machine() -> None:
+    gib = 1024**3
+    assert server_settings(2 * gib)["shared_buffers"] == "512MB"  # a quarter
+    assert server_settings(256 * 1024**2)["shared_buffers"] == "128MB"  # never below PostgreSQL's default
+    assert server_settings(64 * gib)["shared_buffers"] == "4096MB"  # the operating system's cache does the rest
+    assert server_settings(8 * gib)["max_wal_size"] == "4GB"
+
+
+SHOW = """
+import sys
+from pathlib import Path
+from sqlalchemy import create_engine, text
+from prakerja.pgembed import embedded_url
+with create_engine(embedded_url(Path(sys.argv[1]))).connect() as c:
+    rows = c.execute(text(
+        "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout')"
+    )).all()
+print(";".join(f"{n}={s}{u or ''}" for n, s, u in sorted(rows)), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_server_runs_with_our_settings_new_and_existing(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "PRAKERJA_DATABASE_URL"}
+    shared_mb = int(server_settings()["shared_buffers"].removesuffix("MB"))
+    expected = f"checkpoint_timeout=900s;max_wal_size=4096MB;shared_buffers={shared_mb * 128}8kB"
+
+    def show() -> str:
+        done = subprocess.run([sys.executable, "-c", SHOW, str(home)], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    assert show() == expected  # a new folder: applied by a restart right after its first start
+    settings = home / "pgdata" / SETTINGS_FILE
+    settings.write_text("shared_buffers = '128MB'\n")  # an edit (or an older prakerja's file) is replaced
+    pid_file = home / "pgdata" / "postmaster.pid"
+    deadline = time.monotonic() + 20
+    while pid_file.exists() and time.monotonic() < deadline:  # the server stops with its last process
+        time.sleep(0.2)
+    assert show() == expected  # an existing folder: written before its server starts
+    assert "include_if_exists = 'prakerja.conf'" in (home / "pgdata" / "postgresql.conf").read_text()

