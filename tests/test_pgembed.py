@@ -92,9 +92,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from prakerja.pgembed import embedded_url
 with create_engine(embedded_url(Path(sys.argv[1]))).connect() as c:
-    rows = c.execute(text(
-        "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout')"
-    )).all()
+    names = "'shared_buffers', 'max_wal_size', 'checkpoint_timeout'"
+    rows = c.execute(text(f"SELECT name, setting, unit FROM pg_settings WHERE name IN ({names})")).all()
 print(";".join(f"{n}={s}{u or ''}" for n, s, u in sorted(rows)), flush=True)
 """
 

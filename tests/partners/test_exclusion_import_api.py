@@ -91,6 +91,13 @@ class TestGoodImport:
         assert response.json()["role"] == "ministry"
         assert response.json()["server_time"] == int(clock.now().timestamp())
 
+    def test_machine_clients_get_no_browser_cookies(self, signed_client: SignedClient, ministry: Partner) -> None:
+        response, _ = signed_client.request("GET", "/partner/v1/ping", ministry)
+        assert response.status_code == 200, response.text
+        assert response.headers.get_list("set-cookie") == []  # no CSRF token, no device id for a server
+        page = signed_client.http.get("/")
+        assert any("prakerja_device=" in c for c in page.headers.get_list("set-cookie"))  # browsers still get them
+
 
 class TestAuthentication:
     def test_wrong_signature(self, signed_client: SignedClient, ministry: Partner, session: Session) -> None:

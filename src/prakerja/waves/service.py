@@ -261,7 +261,7 @@ def set_priority_tiers(
 def _parse_tiers(
     session: Session, data: Any, *, known_region: RegionCheck | None = None
 ) -> tuple[list[rules.Tier], list[rules.FieldProblem]]:
-    from prakerja.registration.models import WHITELIST_TYPES
+    from prakerja.registration.service import WHITELIST_TYPES
 
     return rules.parse_tiers(
         data,
@@ -279,7 +279,7 @@ def region_codes_from_text(content: str) -> list[str]:
 
 def whitelist_types() -> tuple[str, ...]:
     """The priority list types a tier may name (the registration domain's whitelists)."""
-    from prakerja.registration.models import WHITELIST_TYPES
+    from prakerja.registration.service import WHITELIST_TYPES
 
     return tuple(WHITELIST_TYPES)
 

@@ -57,6 +57,10 @@ def cookie_header(name: str, value: str, *, secure: bool, httponly: bool = True,
     return cookie.output(header="").strip()
 
 
+_MACHINE_PREFIXES = ("/partner/",)
+"""Paths called by machines, not browsers."""
+
+
 def device_id(cookies: dict[str, str]) -> tuple[str, bool]:
     """The browser's device identifier from our cookie, or a new random one (and whether it is new)."""
     found = cookies.get(DEVICE_COOKIE, "")
@@ -89,15 +93,17 @@ class ShellMiddleware:
         )
         csrf = cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         device, new_device = device_id(cookies)
+        # machine clients (the signed partner API) get no browser cookies
+        browser = not scope["path"].startswith(_MACHINE_PREFIXES)
         state = scope.setdefault("state", {})
         state["csrf_token"] = csrf
         state["device_id"] = device
         state["user"] = None
         state["request_id"] = request_id
         set_cookies: list[str] = []
-        if CSRF_COOKIE not in cookies:
+        if browser and CSRF_COOKIE not in cookies:
             set_cookies.append(cookie_header(CSRF_COOKIE, csrf, secure=self.secure))
-        if new_device:
+        if browser and new_device:
             set_cookies.append(cookie_header(DEVICE_COOKIE, device, secure=self.secure, max_age=DEVICE_COOKIE_MAX_AGE))
         if query_lang in i18n.LANGUAGES:
             set_cookies.append(

@@ -2,8 +2,9 @@
 
 The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applicant_for_account`,
 :func:`snapshots`, :func:`list_types_for`, :func:`whitelist_types_for`, :func:`nik_index`,
-:func:`region_exists`."""
+:func:`region_exists`, ``WHITELIST_TYPES`` (the list types a priority tier may name)."""
 
+from prakerja.registration.models import WHITELIST_TYPES
 from prakerja.registration.service import ability, accounts, bulk, checks, identity, integrity, lists, officers
 from prakerja.registration.service.integrity import record_signal
 from prakerja.registration.service.regions import region_exists
@@ -18,6 +19,7 @@ from prakerja.registration.service.snapshots import (
 )
 
 __all__ = [
+    "WHITELIST_TYPES",
     "ApplicantSnapshot",
     "ability",
     "accounts",
