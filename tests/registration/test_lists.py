@@ -179,3 +179,25 @@ class TestApiAndCli:
             app, ["exclusions", "import", str(path), "--type", "nope", "--source", "BKN", "--as-of", "2026-01-31"]
         )
         assert refused.exit_code == 2 and "list_type_unknown" in refused.output
+
+
+class TestSizeLimit:
+    """One limit for every route that takes a list file (the PMO page read the whole upload before)."""
+
+    def test_every_route_refuses_a_file_over_the_limit(
+        self, client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tests.registration.conftest import csrf
+
+        monkeypatch.setattr(lists, "MAX_LIST_BYTES", 64)
+        create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
+        login(client, "admin@example.org")
+        data = {"list_type": "polri", "source": "Polri", "as_of": "2026-02-01", "mode": "replace"}
+        files = {"file": ("polri.csv", csv_bytes(NIKS), "text/csv")}
+        assert len(csv_bytes(NIKS)) > 64
+        api = client.post("/api/v1/exclusion-lists/imports", data=data, files=files)
+        assert api.status_code == 413 and api.json()["code"] == "list_file_too_large"
+        token = csrf(client, "/pmo/daftar-pengecualian")
+        page = client.post("/pmo/daftar-pengecualian", data=data | {"csrf_token": token}, files=files)
+        assert page.status_code == 413 and "terlalu besar" in page.text
+        assert entries(session) == 0 and session.scalar(select(func.count()).select_from(ListImport)) == 0

@@ -198,7 +198,7 @@ def import_exclusion_list(
     def handler() -> PartnerListImportOut:
         result = lists.import_list(
             session,
-            data=file.file.read(),
+            data=lists.read_upload(file.file),
             filename=file.filename or "",
             list_type=list_type,
             source=source,

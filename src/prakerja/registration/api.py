@@ -13,13 +13,11 @@ from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.db import unit_of_work
 from prakerja.kit.errors import NotFound
-from prakerja.registration.errors import ListFileInvalid
 from prakerja.registration.schemas import IdentityStatusOut, IdentitySubmissionCreate, ListImportOut
 from prakerja.registration.service import identity, lists
 from prakerja.web.deps import DbSession, account_with_role, device_id, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["registration"])
-MAX_LIST_BYTES = 512 * 1024 * 1024
 
 
 def client_ip(request: Request) -> str | None:
@@ -71,12 +69,9 @@ def import_list(
     """For program-office admins (ministries call the signed ``POST /partner/v1/exclusion-lists/imports``).
     Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes; provenance (source,
     type, as-of date, who, row counts) is stored and audited."""
-    data = file.file.read(MAX_LIST_BYTES + 1)
-    if len(data) > MAX_LIST_BYTES:
-        raise ListFileInvalid(code="list_file_too_large", status_code=413)
     result = lists.import_list(
         session,
-        data=data,
+        data=lists.read_upload(file.file),
         filename=file.filename or "",
         list_type=list_type,
         source=source,

@@ -635,7 +635,7 @@ def pmo_lists_import(
             ) from None
         result = lists.import_list(
             session,
-            data=file.file.read(),
+            data=lists.read_upload(file.file),
             filename=file.filename or "",
             list_type=list_type,
             source=source,

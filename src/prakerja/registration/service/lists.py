@@ -6,6 +6,7 @@ import datetime
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +42,25 @@ def kind_of(list_type: str) -> ListKind:
         code="list_type_unknown",
         details={"field": "list_type", "allowed": [*EXCLUSION_TYPES, *WHITELIST_TYPES]},
     )
+
+
+MAX_LIST_BYTES = 512 * 1024 * 1024
+"""The largest list file accepted (a national list of NIKs as CSV is about 300 MB)."""
+
+
+def read_upload(file: BinaryIO) -> bytes:
+    """An uploaded list file, read up to :data:`MAX_LIST_BYTES` (one more byte tells that it is larger): every
+    route that takes a list (PMO page, PMO API, partner API) reads it here, with the same limit."""
+    data = file.read(MAX_LIST_BYTES + 1)
+    if len(data) > MAX_LIST_BYTES:
+        raise ListFileInvalid(
+            "Berkas daftar terlalu besar.",
+            "The list file is too large.",
+            code="list_file_too_large",
+            status_code=413,
+            details={"max_bytes": MAX_LIST_BYTES},
+        )
+    return data
 
 
 def import_list(
