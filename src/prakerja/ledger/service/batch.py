@@ -78,6 +78,8 @@ class PreparedBatch:
 
 def prepare_batch(batch: Sequence[BatchTransfer]) -> PreparedBatch:
     """Every check that needs no database: amounts, two distinct accounts, codes and references."""
+    if not batch:
+        raise TransferInvalid(details={"field": "transfers", "problem": "empty batch"})
     amounts = [t[3] for t in batch]
     if not all(type(a) is int for a in amounts) or min(amounts) <= 0 or max(amounts) > rules.MAX_AMOUNT:
         for index, amount in enumerate(amounts):
