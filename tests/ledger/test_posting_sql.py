@@ -6,24 +6,28 @@ store exactly what was given."""
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import create_model
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import new_id
-from prakerja.ledger import rules, service
+from prakerja.ledger import repository, rules, schemas, service
 from prakerja.ledger.errors import InsufficientFunds
 from prakerja.ledger.models import GENESIS, AccountKind, LedgerCode, TransferCode, TransferMode
-from prakerja.ledger.schemas import BatchTransfer
+from prakerja.ledger.schemas import BatchTransfer, Transfer, TransferCreate
 from prakerja.ledger.service import batch as batch_module
+from prakerja.ledger.service import transfers as transfers_module
 from tests.ledger.conftest import OFFICER, Program, plain_account
 from tests.ledger.test_service import authorise, snapshot
 
@@ -207,6 +211,39 @@ class TestHashDefinition:
         assert service.check(session).ok
 
 
+class TestOneHashDefinition:
+    def test_both_posting_functions_and_the_check_use_ledger_chain_hash(
+        self, session: Session, program: Program
+    ) -> None:
+        """The canonical text is written once (migration 0010): with ``ledger_chain_hash`` replaced (in this
+        transaction only, rolled back), both posting functions store its answer and ``ledger check`` expects it."""
+        marker = bytes(range(32))
+        session.execute(
+            text(
+                "CREATE OR REPLACE FUNCTION ledger_chain_hash(debit_prev bytea, credit_prev bytea, id uuid,"
+                " ledger integer, code text, mode text, debit uuid, credit uuid, amount bigint, pending uuid,"
+                " timeout_at timestamptz, ref_type text, ref_id text, created_at timestamptz) RETURNS bytea"
+                " LANGUAGE sql STABLE"
+                " AS $$ SELECT '\\x" + marker.hex() + "'::bytea $$"
+            )
+        )
+        other = plain_account(session)
+        posted = set()
+        for statement in (SINGLE, CHAIN):
+            rows = post(session, statement, debit=program.wallet.id, credit=other.id, amount=3)
+            assert rows[0].r_created is True
+            stored = session.execute(
+                text("SELECT hash FROM ledger_transfers WHERE id = :id"), {"id": rows[0].r_id}
+            ).scalar_one()
+            assert stored == marker
+            posted.add(rows[0].r_id)
+        mismatched = {row.id for row in repository.run_check(session, "hash")}
+        assert len(mismatched) == 2 and not mismatched & posted  # only the program's two earlier transfers
+        session.rollback()
+        assert session.execute(text("SELECT count(*) FROM ledger_transfers")).scalar_one() == 2
+        assert repository.run_check(session, "hash") == []
+
+
 class TestCheckWithoutForeignKey:
     def test_resolution_of_a_transfer_that_does_not_exist_is_reported(self, session: Session, program: Program) -> None:
         pending = authorise(session, program)
@@ -385,3 +422,64 @@ def _reference(ops: list[tuple[int, int, int, str, int]]) -> tuple[list[Any], li
         stored[key] = fields
         answers.append((True, amount, mode))
     return answers, [(s.debits_pending, s.debits_posted, s.credits_pending, s.credits_posted) for s in states]
+
+
+@pytest.fixture
+def transfer_schema_reordered(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[Transfer]]:
+    """The public ``Transfer`` schema as it would be after an edit: a new field (with a default) first and the
+    others in reverse order. ``ledger.service``'s transfers module is imported again against it (as after the edit),
+    and restored afterwards."""
+    fields: dict[str, Any] = {"note": (str | None, None)}
+    for name, info in reversed(Transfer.model_fields.items()):
+        fields[name] = (info.annotation, info)
+    edited = create_model("Transfer", __config__=Transfer.model_config, **fields)
+    monkeypatch.setattr(schemas, "Transfer", edited)
+    importlib.reload(transfers_module)
+    yield edited
+    monkeypatch.undo()
+    importlib.reload(transfers_module)
+
+
+class TestResultMapping:
+    """The service reads the posting functions' result columns by name, not by position in the schema."""
+
+    def _assert_stored(self, session: Session, transfer: Any) -> None:
+        row = session.execute(text("SELECT * FROM ledger_transfers WHERE id = :id"), {"id": transfer.id}).one()
+        for field in Transfer.model_fields:
+            assert getattr(transfer, field) == getattr(row, field), field
+
+    @pytest.mark.parametrize("chain", [False, True], ids=["single", "chain"])
+    def test_every_field_is_the_stored_one(self, session: Session, program: Program, chain: bool) -> None:
+        other = plain_account(session)
+        specs = [
+            TransferCreate(
+                id=new_id(),
+                debit_account_id=program.wallet.id,
+                credit_account_id=other.id,
+                amount=amount,
+                code=TransferCode.adjustment,
+                mode=TransferMode.pending,
+                timeout_seconds=600,
+                ref_type="t",
+                ref_id=f"r{amount}",
+            )
+            for amount in ((11, 12) if chain else (11,))
+        ]
+        created = service.create_transfers(session, specs)
+        retried = service.create_transfers(session, specs)
+        assert [t.id for t in created] == [t.id for t in retried] == [s.id for s in specs]
+        for transfer in (*created, *retried):
+            self._assert_stored(session, transfer)
+
+    def test_a_field_added_to_the_schema_does_not_shift_the_columns(
+        self, session: Session, program: Program, transfer_schema_reordered: type[Transfer]
+    ) -> None:
+        other = plain_account(session)
+        spec = TransferCreate(
+            id=new_id(), debit_account_id=program.wallet.id, credit_account_id=other.id, amount=5, code="adjustment"
+        )
+        for _ in range(2):  # written, then a retry
+            (transfer,) = service.create_transfers(session, [spec])
+            assert isinstance(transfer, transfer_schema_reordered)
+            assert transfer.model_dump()["note"] is None
+            self._assert_stored(session, transfer)

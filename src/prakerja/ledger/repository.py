@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from psycopg.copy import QueuedLibpqWriter
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
@@ -33,13 +34,11 @@ LOCK_COLUMNS = (
 )
 
 CANONICAL_SQL = """
-sha256(t.debit_prev_hash || t.credit_prev_hash || convert_to(concat_ws('|',
-    t.id::text, t.ledger::text, t.code, t.mode, t.debit_account_id::text, t.credit_account_id::text,
-    t.amount::text, coalesce(t.pending_id::text, ''),
-    coalesce(((extract(epoch FROM t.timeout_at) * 1000000)::bigint)::text, ''),
-    t.ref_type, t.ref_id, ((extract(epoch FROM t.created_at) * 1000000)::bigint)::text), 'UTF8'))
+ledger_chain_hash(t.debit_prev_hash, t.credit_prev_hash, t.id, t.ledger, t.code, t.mode, t.debit_account_id,
+    t.credit_account_id, t.amount, t.pending_id, t.timeout_at, t.ref_type, t.ref_id, t.created_at)
 """
-"""rules.canonical + rules.chain_hash, recomputed by PostgreSQL for ``ledger check``."""
+"""rules.canonical + rules.chain_hash, recomputed by PostgreSQL for ``ledger check`` with the SQL function the posting
+functions use (migration 0010)."""
 
 
 # accounts -------------------------------------------------------------------------------------------------
@@ -146,10 +145,10 @@ def create_transfer(
     ref_type: str,
     ref_id: str,
     now: datetime,
-) -> list[tuple[Any, ...]]:
-    """Call ``ledger_create_transfer`` (migration 0008) for one transfer, the hot path: scalars are far cheaper to
-    send than arrays, and the call goes through the connection's kept cursor (:func:`_posting_cursor`). Rows as
-    :func:`create_transfers`."""
+) -> list[Any]:
+    """Call ``ledger_create_transfer`` (migrations 0008, 0010) for one transfer, the hot path: scalars are far
+    cheaper to send than arrays, and the call goes through the connection's kept cursor (:func:`_posting_cursor`).
+    Rows as :func:`create_transfers`."""
     cur = _posting_cursor(session)
     cur.execute(
         CREATE_TRANSFER_SQL, (id, debit, credit, amount, ledger, code, mode, pending, timeout, ref_type, ref_id, now)
@@ -172,11 +171,12 @@ def create_transfers(
     ref_types: list[str],
     ref_ids: list[str],
     now: datetime,
-) -> list[tuple[Any, ...]]:
-    """Call ``ledger_create_transfers`` (migration 0008) in the session's transaction: one round trip, rows in
-    binary. Either one refusal row ``(code, index, details, ...)`` and nothing written, or one row per transfer."""
+) -> list[Any]:
+    """Call ``ledger_create_transfers`` (migrations 0008, 0010) in the session's transaction: one round trip, rows in
+    binary, as named tuples of the function's result columns (``r_error``, ``r_index``, ``r_details``, ``r_created``,
+    ``r_id`` ...). Either one refusal row (``r_error`` set) and nothing written, or one row per transfer."""
     params = (ids, debits, credits, amounts, ledgers, codes, modes, pendings, timeouts, ref_types, ref_ids, now)
-    with _driver(session).cursor(binary=True) as cur:
+    with _driver(session).cursor(binary=True, row_factory=namedtuple_row) as cur:
         cur.execute(CREATE_TRANSFERS_SQL, params)
         return list(cur.fetchall())
 
@@ -194,7 +194,7 @@ def _posting_cursor(session: Session) -> Any:
     cur = pooled.info.get(_POSTING_CURSOR)
     if cur is None:
         driver: Any = pooled.driver_connection
-        cur = pooled.info[_POSTING_CURSOR] = driver.cursor(binary=True)
+        cur = pooled.info[_POSTING_CURSOR] = driver.cursor(binary=True, row_factory=namedtuple_row)
     return cur
 
 

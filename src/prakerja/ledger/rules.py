@@ -65,7 +65,7 @@ def canonical(
     ref_id: str,
     created_at: datetime,
 ) -> bytes:
-    """``|``-joined text of the row; mirrored in SQL by ``repository.CANONICAL_SQL``."""
+    """``|``-joined text of the row; mirrored in SQL by the function ``ledger_chain_hash`` (migration 0010)."""
     return "|".join(
         (
             str(id),

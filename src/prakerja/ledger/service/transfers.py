@@ -1,5 +1,5 @@
-"""Creating transfers: validation here (no database), then one call of the SQL function ``ledger_create_transfers``
-(migration 0008): the fixed lock order, two-phase rules, idempotent retries, the hash chain, the running totals."""
+"""Creating transfers: validation here (no database), then one call of a SQL posting function (migrations 0008,
+0010): the fixed lock order, two-phase rules, idempotent retries, the hash chain, the running totals."""
 
 from __future__ import annotations
 
@@ -134,8 +134,27 @@ _REFUSALS: dict[str, type[DomainError]] = {
 }
 """What ``ledger_create_transfers`` may answer instead of writing, by stable code."""
 
-_FIELDS = tuple(Transfer.model_fields)
-"""The result columns after (error, index, details, created), in this order."""
+_COLUMNS = {
+    "id": "r_id",
+    "seq": "r_seq",
+    "ledger": "r_ledger",
+    "code": "r_code",
+    "mode": "r_mode",
+    "debit_account_id": "r_debit",
+    "credit_account_id": "r_credit",
+    "amount": "r_amount",
+    "pending_id": "r_pending",
+    "timeout_at": "r_timeout",
+    "ref_type": "r_ref_type",
+    "ref_id": "r_ref_id",
+    "created_at": "r_created_at",
+}
+"""Each field of the public ``Transfer`` and the posting functions' result column it comes from, by name: a field
+added to the schema (with a default) or columns in another order cannot shift the values."""
+
+
+def _transfer(row: Any) -> Transfer:
+    return Transfer.model_validate({field: getattr(row, column) for field, column in _COLUMNS.items()})
 
 
 def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
@@ -176,7 +195,7 @@ def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer]
             now=utcnow(),
         )
     first = rows[0]
-    if first[0] is not None:
-        refusal = _REFUSALS[first[0]](details=dict(first[2] or {}))
-        raise _wrap(first[1], len(prepared), refusal)
-    return [Transfer.model_validate(dict(zip(_FIELDS, row[4:], strict=True))) for row in rows], bool(first[3])
+    if first.r_error is not None:
+        refusal = _REFUSALS[first.r_error](details=dict(first.r_details or {}))
+        raise _wrap(first.r_index, len(prepared), refusal)
+    return [_transfer(row) for row in rows], bool(first.r_created)
