@@ -37,7 +37,7 @@ def _transfer(debit: uuid.UUID, credit: uuid.UUID, amount: int = 1, **fields: An
 @settings(max_examples=200, deadline=None)
 @given(
     rows=st.lists(
-        st.tuples(uuids, uuids, uuids, st.integers(1, rules.MAX_AMOUNT)).filter(lambda r: r[1] != r[2]),
+        st.tuples(uuids, uuids, uuids, st.integers(1, 2**57)).filter(lambda r: r[1] != r[2]),  # 40 sum within BIGINT
         min_size=1,
         max_size=40,
     )
@@ -141,6 +141,13 @@ class TestRefusals:
     def test_same_account(self) -> None:
         a, b = uuid.uuid4(), uuid.uuid4()
         assert _refusal([_transfer(a, b), _transfer(b, a), _transfer(b, b)]) == ("same_account", {"index": 2})
+
+    def test_large_amounts_on_different_accounts_summed_exactly(self) -> None:
+        """Past what int64 arithmetic could sum blindly, the sums are made exactly in Python."""
+        a, b, c, d = sorted((uuid.uuid4() for _ in range(4)), key=lambda u: u.int)
+        p = prepare_batch([_transfer(a, b, rules.MAX_AMOUNT), _transfer(c, d, rules.MAX_AMOUNT), _transfer(a, c, 1)])
+        assert p.debit_sums == [rules.MAX_AMOUNT + 1, 0, rules.MAX_AMOUNT, 0]
+        assert p.credit_sums == [0, rules.MAX_AMOUNT, 1, rules.MAX_AMOUNT]
 
     def test_sums_past_bigint(self) -> None:
         a, b = uuid.uuid4(), uuid.uuid4()
