@@ -3,9 +3,9 @@ one closed, one unknown), with amounts that may overdraw, repeats of earlier ids
 mixed (code, reference) groups and the occasional bad row, posted with ``service.post_batch`` and compared with a
 reference that applies the batch transfer by transfer with ``rules.apply``, all or nothing.
 
-A batch is checked on its totals: the balance flags must hold once the whole batch is applied (the aggregated
-UPDATE under the CHECK constraints, docs/ledger.md), not after each transfer in batch order; the reference checks
-the flags at the end of the batch too."""
+A batch is checked in batch order, like a chain: the balance flags must hold after every transfer (an account that
+is debited before it is credited in the same batch may not dip past its flag on the way), and the refusal names
+the first transfer that breaks one, and its account (the debit account looked at first)."""
 
 from __future__ import annotations
 
@@ -137,27 +137,14 @@ class Model:
         fresh = [t for t in batch if t.id not in self.stored]
         if any(uses[t.id] > 1 for t in fresh):
             return ("transfer_invalid", None)  # one id twice in the batch
-        # all or nothing: every transfer applied in batch order, the balance flags checked once at the end
-        work = {
-            k: dataclasses.replace(s, debits_must_not_exceed_credits=False, credits_must_not_exceed_debits=False)
-            for k, s in self.states.items()
-        }
-        for t in fresh:
+        # all or nothing: every transfer applied in batch order, the balance flags checked after each one
+        after = {k: dataclasses.replace(s) for k, s in self.states.items()}
+        for index, t in enumerate(fresh):
             debit, credit = self.ids.index(t.debit_account_id), self.ids.index(t.credit_account_id)
-            rules.apply(work[debit], work[credit], TransferMode.posted, t.amount)
-        after = {
-            k: dataclasses.replace(
-                work[k],
-                debits_must_not_exceed_credits=s.debits_must_not_exceed_credits,
-                credits_must_not_exceed_debits=s.credits_must_not_exceed_debits,
-            )
-            for k, s in self.states.items()
-        }
-        for k in sorted(after, key=lambda k: self.ids[k].int):  # the refusal names the first account in id order
             try:
-                after[k].check()
-            except InsufficientFunds:
-                return ("insufficient_funds", str(self.ids[k]))
+                rules.apply(after[debit], after[credit], TransferMode.posted, t.amount)
+            except InsufficientFunds as refused:
+                return ("insufficient_funds", (batch.index(t), refused.details["account_id"]))
         self.states = after
         for t in fresh:
             self.stored[t.id] = self.fields(t)
@@ -297,7 +284,10 @@ def test_post_batch_agrees_with_the_rules(session: Session, first: Any, batches:
             with pytest.raises(DomainError) as caught:
                 service.post_batch(session, batch)
             details = caught.value.details
-            assert (caught.value.code, details.get("index", details.get("account_id"))) == expected
+            got = details.get("index", details.get("account_id"))
+            if caught.value.code == "insufficient_funds":
+                got = (details.get("index"), details.get("account_id"))
+            assert (caught.value.code, got) == expected
             assert snapshot(session) == before, "a refused batch changed something"
             continue
         result = service.post_batch(session, batch)
@@ -314,11 +304,10 @@ def test_post_batch_agrees_with_the_rules(session: Session, first: Any, batches:
     assert report.ok, report.problems
 
 
-def test_a_batch_is_checked_on_its_totals_not_in_batch_order(session: Session) -> None:
-    """The batch path's documented choice (docs/ledger.md, "The batch path"): the balance flags hold for the batch
-    as a whole, so a flagged account may be debited before it is credited in the same batch, and its history then
-    shows a negative running balance between the two rows. The same two transfers as a linked chain are checked one
-    after the other and refused."""
+def test_a_batch_is_checked_in_batch_order_like_a_chain(session: Session) -> None:
+    """A flagged account debited before it is credited in the same batch may not dip past its flag on the way
+    (its history would show a negative running balance): the batch is refused like the same two transfers as a
+    linked chain, naming the transfer and the account. Failed before: the batch path checked only the totals."""
     model = _accounts(session)
     ids = model.ids
     pairs = [(SMALL, WALLET, 4_000), (TREASURY, SMALL, 2_000)]  # SMALL holds 3_000
@@ -331,9 +320,16 @@ def test_a_batch_is_checked_on_its_totals_not_in_batch_order(session: Session) -
     with pytest.raises(DomainError) as caught:
         service.create_transfers(session, chain)
     assert caught.value.details["cause"] == "insufficient_funds"
+    before = snapshot(session)
     batch = [BatchTransfer(new_id(), ids[d], ids[c], a, TransferCode.adjustment) for d, c, a in pairs]
-    assert service.post_batch(session, batch).created == 2
+    with pytest.raises(DomainError) as refused:
+        service.post_batch(session, batch)
+    assert refused.value.code == "insufficient_funds"
+    assert refused.value.details == {"account_id": str(ids[SMALL]), "index": 0}
+    assert snapshot(session) == before
+    # credited first, then debited: never below zero, accepted
+    assert service.post_batch(session, list(reversed(batch))).created == 2
     running = [line.running_balance for line in reversed(service.history(session, ids[SMALL]))]
-    assert running == [3_000, -1_000, 1_000]
+    assert running == [3_000, 5_000, 1_000]
     session.commit()
     assert service.check(session).ok

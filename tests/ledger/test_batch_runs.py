@@ -112,7 +112,7 @@ class TestPostBatches:
         with pytest.raises(DomainError) as caught:
             service.post_batches(factory, chunks)
         assert caught.value.code == "insufficient_funds"
-        assert caught.value.details == {"account_id": str(run.payables[2])}
+        assert caught.value.details == {"account_id": str(run.payables[2]), "index": 2}
         assert _stored(factory, chunks) == [4, 0, 0, 0]
         _check(factory)
         # the run fixed and posted again: only what is missing

@@ -310,7 +310,7 @@ class TestBatchRows:
         with pytest.raises(DomainError) as caught:
             service.post_batch(session, [BatchTransfer(new_id(), targets[0], targets[1], 1, TransferCode.payout)])
         assert caught.value.code == "insufficient_funds"
-        assert caught.value.details == {"account_id": str(targets[0])}
+        assert caught.value.details == {"account_id": str(targets[0]), "index": 0}
         assert snapshot(session) == before
 
 

@@ -70,6 +70,9 @@ class PreparedBatch:
     debit_sums: list[int]
     """Per account (in lock order), what the batch debits it; exact."""
     credit_sums: list[int]
+    mixed: list[int]
+    """Positions of the accounts the batch both debits and credits: only their balance can dip and recover inside
+    the batch, so only they are checked transfer by transfer before writing (the others move one way)."""
     groups: list[tuple[str, str, str]]
     """The distinct (code, ref_type, ref_id) of the batch."""
     group_of: list[int] | None
@@ -129,6 +132,7 @@ def prepare_batch(batch: Sequence[BatchTransfer]) -> PreparedBatch:
         amounts=amounts,
         debit_sums=debit_sums,
         credit_sums=credit_sums,
+        mixed=[i for i, (d, c) in enumerate(zip(debit_sums, credit_sums, strict=True)) if d and c],
         groups=groups,
         group_of=[index_of[k] for k in keys] if keys is not None and len(groups) > 1 else None,
     )
@@ -248,11 +252,17 @@ def post_prepared(
             raise TransferExists(details={"index": index, "id": str(t.id)})
     if fresh:
         again = prepare_batch(fresh)
+        original = [index for index, t in enumerate(batch) if t.id not in existing]
         try:
-            with session.begin_nested():
-                _post(session, again, before_update)
-        except (IntegrityError, psycopg.IntegrityError) as error:
-            raise _mapped(session, again, error) from None
+            try:
+                with session.begin_nested():
+                    _post(session, again, before_update)
+            except (IntegrityError, psycopg.IntegrityError) as error:
+                raise _mapped(session, again, error) from None
+        except DomainError as refusal:
+            if isinstance(refusal.details.get("index"), int):  # an index into the batch as given
+                refusal.details["index"] = original[refusal.details["index"]]
+            raise
     return BatchResult(created=len(fresh), existing=len(batch) - len(fresh))
 
 
@@ -264,9 +274,11 @@ def _diag(error: Exception) -> tuple[str | None, str]:
 def _mapped(session: Session, prepared: PreparedBatch, error: Exception) -> Exception:
     sqlstate, constraint = _diag(error)
     if sqlstate == "23514" and constraint.startswith("ck_ledger_accounts_"):
-        # the savepoint is rolled back: name the account from the totals as they are now
-        account = _overdrawn(session, prepared)
-        return InsufficientFunds(details={"account_id": str(account)} if account else {"constraint": constraint})
+        # the savepoint is rolled back: name the transfer and account from the totals as they are now
+        found = _first_overdraft(session, prepared, range(len(prepared.accounts)))
+        if found is None:
+            return InsufficientFunds(details={"constraint": constraint})
+        return InsufficientFunds(details={"account_id": found[1], "index": found[0]})
     if sqlstate == "23505":
         return TransferInvalid(details={"problem": "duplicate id in the batch"})
     return TransferInvalid(details={"constraint": constraint})
@@ -290,18 +302,33 @@ def _sums(k: int, debit_pos: list[int], credit_pos: list[int], amounts: list[int
     return debit_sums, credit_sums
 
 
-def _overdrawn(session: Session, prepared: PreparedBatch) -> str | None:
-    """The first account (in id order) whose balance flag the batch would break, or None."""
-    debits, credits = prepared.debit_sums, prepared.credit_sums
-    moving = [i for i in range(len(prepared.accounts)) if debits[i] != credits[i]]
-    totals = repository.batch_flagged_totals(session, [prepared.account_texts[i] for i in moving])
-    for i in moving:
-        row = totals.get(prepared.account_texts[i])
-        if row is None:
-            continue
-        dflag, cflag, dp, dpo, cp, cpo = row
-        if (dflag and dp + dpo + debits[i] > cpo + credits[i]) or (cflag and cp + cpo + credits[i] > dpo + debits[i]):
-            return prepared.account_texts[i]
+def _first_overdraft(session: Session, p: PreparedBatch, positions: Iterable[int]) -> tuple[int, str] | None:
+    """Apply the batch in order to the flagged accounts among ``positions`` (their totals as they are now) and
+    return the first transfer that takes one of them past its flag: ``(index, account)``; the debit account is
+    looked at first, as in the posting functions."""
+    texts = p.account_texts
+    totals = repository.batch_flagged_totals(session, [texts[i] for i in positions])
+    state = {
+        i: [dflag, cflag, dp, dpo, cp, cpo]
+        for i in positions
+        if (row := totals.get(texts[i])) is not None
+        for dflag, cflag, dp, dpo, cp, cpo in [row]
+    }
+    if not state:
+        return None
+    for index, (d, c, amount) in enumerate(zip(p.debit_pos, p.credit_pos, p.amounts, strict=True)):
+        debit = state.get(d)
+        credit = state.get(c)
+        if debit is not None:
+            debit[3] += amount
+        if credit is not None:
+            credit[5] += amount
+        for position, account in ((d, debit), (c, credit)):
+            if account is None:
+                continue
+            dflag, cflag, dp, dpo, cp, cpo = account
+            if (dflag and dp + dpo > cpo) or (cflag and cp + cpo > dpo):
+                return index, texts[position]
     return None
 
 
@@ -326,6 +353,12 @@ def _post(session: Session, p: PreparedBatch, before_update: Callable[[], None] 
             row_ledgers = [ledgers[d] for d in p.debit_pos]
     heads = [heads_blob[o : o + 32] for o in range(0, len(heads_blob), 32)]
     repository.batch_copy_transfers(session, _blocks(p, heads, low, row_ledgers, utcnow()))
+    if p.mixed and _first_overdraft(session, p, p.mixed) is not None:
+        # an account debited and credited in the batch dips past its flag before it recovers: refused like the
+        # chain path refuses it, naming the first transfer (over every flagged account) that overdraws
+        found = _first_overdraft(session, p, range(len(p.accounts)))
+        assert found is not None
+        raise InsufficientFunds(details={"account_id": found[1], "index": found[0]})
     heads_blob = b"".join(heads)
     if before_update is not None:
         before_update()
