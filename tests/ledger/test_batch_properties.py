@@ -139,7 +139,7 @@ class Model:
             return ("transfer_invalid", None)  # one id twice in the batch
         # all or nothing: every transfer applied in batch order, the balance flags checked after each one
         after = {k: dataclasses.replace(s) for k, s in self.states.items()}
-        for index, t in enumerate(fresh):
+        for t in fresh:
             debit, credit = self.ids.index(t.debit_account_id), self.ids.index(t.credit_account_id)
             try:
                 rules.apply(after[debit], after[credit], TransferMode.posted, t.amount)
