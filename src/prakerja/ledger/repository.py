@@ -467,22 +467,22 @@ def batch_missing_account(session: Session) -> uuid.UUID | None:
         return row[0] if row else None
 
 
-def batch_existing(session: Session, ids: Iterable[uuid.UUID]) -> list[tuple[Any, ...]]:
-    """The transfers of a batch that already exist (slow path, only after a conflict)."""
+def batch_existing(session: Session, id_texts: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """The transfers of a batch that already exist (slow path, only after a conflict), by id text:
+    ``(debit, credit, amount, code, ref_type, ref_id, mode)`` with the accounts as text (no UUID objects made)."""
     conn = _driver(session)
     with conn.cursor() as cur:
-        cur.execute("DROP TABLE IF EXISTS ledger_batch_tids")
-        cur.execute("CREATE TEMP TABLE ledger_batch_tids (id uuid) ON COMMIT DROP")
-        with cur.copy("COPY ledger_batch_tids (id) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(["uuid"])
-            for tid in ids:
-                copy.write_row((tid,))
         cur.execute(
-            "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount, t.code, t.ref_type, t.ref_id, t.mode"
-            " FROM ledger_transfers t WHERE t.id = ANY(ARRAY(SELECT id FROM ledger_batch_tids))",
-            binary=True,
+            "DROP TABLE IF EXISTS ledger_batch_tids; CREATE TEMP TABLE ledger_batch_tids (id uuid) ON COMMIT DROP"
         )
-        return list(cur.fetchall())
+        with cur.copy("COPY ledger_batch_tids (id) FROM STDIN") as copy:
+            for start in range(0, len(id_texts), COPY_BLOCK):
+                copy.write("\n".join(id_texts[start : start + COPY_BLOCK]) + "\n")
+        cur.execute(
+            "SELECT t.id::text, t.debit_account_id::text, t.credit_account_id::text, t.amount, t.code, t.ref_type,"
+            " t.ref_id, t.mode FROM ledger_transfers t WHERE t.id = ANY(ARRAY(SELECT id FROM ledger_batch_tids))"
+        )
+        return {row[0]: tuple(row[1:]) for row in cur.fetchall()}
 
 
 def batch_copy_transfers(session: Session, blocks: Iterable[bytes]) -> None:

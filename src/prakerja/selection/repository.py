@@ -14,6 +14,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja.kit import pgcopy
 from prakerja.selection.models import Draw, Recipient, Result, ResultStatus
 from prakerja.selection.phases import phase
 
@@ -48,8 +49,6 @@ class TierRows(NamedTuple):
 
 
 _RESULT_COLUMNS = "ticket, entry_hash, wave_id, stratum, tier, outcome, probability_num, probability_den, status, rank"
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # PostgreSQL's binary COPY header, no flags, no extension
-_COPY_TRAILER = b"\xff\xff"
 _int4 = struct.Struct(">ii").pack  # a binary COPY int4 field: length 4, value
 _LENGTH_32 = (32).to_bytes(4, "big")
 
@@ -107,7 +106,7 @@ class _ResultsCopy:
                 f"COPY {table} ({_RESULT_COLUMNS}) FROM STDIN (FORMAT BINARY)", writer=QueuedLibpqWriter(cursor)
             )
         )
-        self._copy.write(_COPY_SIGNATURE)
+        self._copy.write(pgcopy.SIGNATURE)
 
     def __call__(self, t: TierRows) -> None:
         with phase("draw: persist results (COPY rows, streamed)"):
@@ -157,7 +156,7 @@ class _ResultsCopy:
     def _close(self) -> None:
         if self._copy is None:
             return
-        self._copy.write(_COPY_TRAILER)
+        self._copy.write(pgcopy.TRAILER)
         self._stack.close()
         if self._fresh:
             partition = results_partition(self.wave_id)

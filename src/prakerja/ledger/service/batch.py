@@ -232,27 +232,22 @@ def post_prepared(
         if _diag(error)[0] != "23505":
             raise _mapped(session, prepared, error) from None
     # some ids exist already (a retried batch): compare them, then post only the new ones
-    existing = {row[0]: row for row in repository.batch_existing(session, (t.id for t in batch))}
+    existing = repository.batch_existing(session, prepared.id_texts)
     if not existing:
         raise TransferInvalid(details={"problem": "duplicate id in the batch"})
     fresh = []
-    for index, t in enumerate(batch):
-        row = existing.get(t.id)
+    texts = prepared.account_texts
+    for index, (t, tid, d, c) in enumerate(
+        zip(batch, prepared.id_texts, prepared.debit_pos, prepared.credit_pos, strict=True)
+    ):
+        row = existing.get(tid)
         if row is None:
             fresh.append(t)
-        elif (row[1], row[2], row[3], row[4], row[5], row[6], row[7]) != (
-            t.debit_account_id,
-            t.credit_account_id,
-            t.amount,
-            t.code,
-            t.ref_type,
-            t.ref_id,
-            _POSTED,
-        ):
-            raise TransferExists(details={"index": index, "id": str(t.id)})
+        elif row != (texts[d], texts[c], t.amount, t.code, t.ref_type, t.ref_id, _POSTED):
+            raise TransferExists(details={"index": index, "id": tid})
     if fresh:
         again = prepare_batch(fresh)
-        original = [index for index, t in enumerate(batch) if t.id not in existing]
+        original = [index for index, tid in enumerate(prepared.id_texts) if tid not in existing]
         try:
             try:
                 with session.begin_nested():
