@@ -72,7 +72,8 @@ class PreparedBatch:
     credit_sums: list[int]
     mixed: list[int]
     """Positions of the accounts the batch both debits and credits: only their balance can dip and recover inside
-    the batch, so only they are checked transfer by transfer before writing (the others move one way)."""
+    the batch, so only they are replayed transfer by transfer (under the locks, before the totals are updated); the
+    others move one way, and the CHECK constraints on the UPDATE decide for them."""
     groups: list[tuple[str, str, str]]
     """The distinct (code, ref_type, ref_id) of the batch."""
     group_of: list[int] | None
