@@ -1,8 +1,9 @@
-"""Between the draw and the decree, and after it: the family-card (KK) cap applied to the draw's selected entries
-(waitlist promoted in rank order), and telling applicants who were not selected. Never commits.
+"""Between the draw and the decree, and after it: an officer's disqualification and the family-card (KK) cap applied
+to the draw's selected entries (each replaced from its stratum's waitlist in rank order, through :func:`_promote`),
+and telling applicants who were not selected. Never commits.
 
-Called through :mod:`prakerja.selection.service` (``announce``, ``apply_kk_cap``, ``process_outcomes``); kept apart
-so the service stays small.
+Called through :mod:`prakerja.selection.service` (``disqualify``, ``announce``, ``apply_kk_cap``,
+``process_outcomes``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from prakerja.notifications.models import Channel
 from prakerja.registration import service as registration
 from prakerja.schemes.rules import load as load_scheme
 from prakerja.selection import repository, rules
-from prakerja.selection.models import ResultStatus
+from prakerja.selection.errors import NotDisqualifiable
+from prakerja.selection.models import Result, ResultStatus
 from prakerja.waves import service as waves
-from prakerja.waves.models import Wave
+from prakerja.waves.models import Wave, WaveState
 
 WAITLIST_PAGE = 50
 """Waitlisted entries read (with their family cards) at a time while looking for a replacement."""
@@ -33,6 +35,53 @@ CHUNK = 10_000
 
 KK_CAP_REASON = "kk_cap"
 """Reason code of a disqualification by the family-card cap (stored with the scheme version)."""
+
+
+# ---------------------------------------------------------------------------------------------- before the decree
+
+
+def _promote(replacement: Result, *, replaces_hex: str) -> None:
+    """The one promote step: a waitlisted result takes the place of a disqualified entry (named by its hash in hex,
+    of which the first 16 characters are kept as the reason). The caller has locked the row."""
+    replacement.status = ResultStatus.promoted
+    replacement.status_reason = "replaces:" + replaces_hex[:16]
+
+
+def disqualify(
+    session: Session, wave_id: uuid.UUID, entry_hash_hex: str, *, reason: str, actor: audit.Actor
+) -> Result | None:
+    """A selected person found ineligible before the decree is replaced by the first on the stratum's waitlist.
+    Returns the promoted result (None when the waitlist is empty)."""
+    wave = waves.get_wave(session, wave_id, lock=True)
+    if wave.state is not WaveState.drawn:
+        raise NotDisqualifiable(details={"state": wave.state.value})
+    try:
+        entry_hash = bytes.fromhex(entry_hash_hex)
+    except ValueError:
+        raise NotDisqualifiable(details={"entry_hash": entry_hash_hex}) from None
+    found = repository.result(session, wave.id, entry_hash, lock=True)
+    if found is None or found.status not in (ResultStatus.selected, ResultStatus.promoted) or not reason.strip():
+        raise NotDisqualifiable(details={"entry_hash": entry_hash_hex})
+    found.status = ResultStatus.disqualified
+    found.status_reason = reason.strip()[:64]
+    promoted = repository.next_on_waitlist(session, wave.id, found.stratum)
+    if promoted is not None:
+        _promote(promoted, replaces_hex=entry_hash_hex)
+    audit.record(
+        session,
+        actor,
+        "selection.disqualified",
+        "wave",
+        wave.id,
+        reason=reason.strip(),
+        data={
+            "entry_hash": entry_hash_hex,
+            "stratum": found.stratum,
+            "promoted": promoted.entry_hash.hex() if promoted is not None else None,
+            "promoted_rank": promoted.rank if promoted is not None else None,
+        },
+    )
+    return promoted
 
 
 # ---------------------------------------------------------------------------------------------- family-card cap
@@ -80,8 +129,7 @@ def apply_kk_cap(session: Session, wave: Wave, *, actor: audit.Actor) -> list[ru
         found = repository.result(session, wave.id, change.entry_hash, lock=True)
         assert found is not None
         if change.action == "promoted":
-            found.status = ResultStatus.promoted
-            found.status_reason = "replaces:" + (change.replaces or b"").hex()[:16]
+            _promote(found, replaces_hex=(change.replaces or b"").hex())
             continue
         found.status = ResultStatus.disqualified
         found.status_reason = f"{KK_CAP_REASON}:{version}"[:64]
