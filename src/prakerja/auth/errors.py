@@ -1,4 +1,4 @@
-from prakerja.kit.errors import DomainError, Unauthenticated
+from prakerja.kit.errors import Conflict, Unauthenticated, ValidationFailed
 
 
 class InvalidCredentials(Unauthenticated):
@@ -13,15 +13,13 @@ class AccountDisabled(Unauthenticated):
     message_en = "This account is disabled."
 
 
-class EmailTaken(DomainError):
-    status_code = 409
+class EmailTaken(Conflict):
     code = "email_taken"
     message = "E-mail ini sudah terdaftar."
     message_en = "This e-mail is already registered."
 
 
-class WeakPassword(DomainError):
-    status_code = 422
+class WeakPassword(ValidationFailed):
     code = "weak_password"
     message = "Kata sandi minimal 10 karakter."
     message_en = "The password needs at least 10 characters."

@@ -1,17 +1,15 @@
 """Refusals when the program office manages partner organisations and credentials."""
 
-from prakerja.kit.errors import DomainError, NotFound
+from prakerja.kit.errors import Conflict, NotFound, ValidationFailed
 
 
-class PartnerInvalid(DomainError):
-    status_code = 422
+class PartnerInvalid(ValidationFailed):
     code = "partner_invalid"
     message = "Data mitra tidak valid."
     message_en = "The partner's data is not valid."
 
 
-class PartnerNameTaken(DomainError):
-    status_code = 409
+class PartnerNameTaken(Conflict):
     code = "partner_name_taken"
     message = "Nama mitra ini sudah terdaftar."
     message_en = "A partner with this name is already registered."
@@ -29,8 +27,7 @@ class CredentialNotFound(NotFound):
     message_en = "Credential or key not found."
 
 
-class CredentialAlreadyRevoked(DomainError):
-    status_code = 409
+class CredentialAlreadyRevoked(Conflict):
     code = "credential_already_revoked"
     message = "Kredensial atau kunci ini sudah dicabut."
     message_en = "This credential or key is already revoked."

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from prakerja.auth import partner_service as partners
 from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
+from prakerja.auth.service import partner_credentials as partners
 from prakerja.kit.errors import DomainError
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.i18n import current_language

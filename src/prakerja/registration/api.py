@@ -15,13 +15,9 @@ from prakerja.db import unit_of_work
 from prakerja.kit.errors import NotFound
 from prakerja.registration.schemas import IdentityStatusOut, IdentitySubmissionCreate, ListImportOut
 from prakerja.registration.service import identity, lists
-from prakerja.web.deps import DbSession, account_with_role, device_id, require_role
+from prakerja.web.deps import DbSession, account_with_role, client_ip, device_id, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["registration"])
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 @router.post("/registration/identity", status_code=202, response_model=IdentityStatusOut)

@@ -25,7 +25,7 @@ from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES, Ident
 from prakerja.registration.service import ability, accounts, identity, integrity, lists, officers
 from prakerja.registration.uploads import MAX_BYTES
 from prakerja.web import dashboard
-from prakerja.web.deps import SESSION_COOKIE, Csrf, DbSession, device_id, require_role
+from prakerja.web.deps import SESSION_COOKIE, Csrf, DbSession, client_ip, device_id, require_role
 from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
@@ -136,13 +136,9 @@ def _form_error(request: Request, template: str, error: DomainError, context: di
     )
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _signals(request: Request) -> dict[str, str | None]:
     """The IP and the device cookie a form was sent from (integrity signals, stored as blind indexes only)."""
-    return {"ip": request.client.host if request.client else None, "device": device_id(request)}
+    return {"ip": client_ip(request), "device": device_id(request)}
 
 
 def base_url(request: Request) -> str:
@@ -158,7 +154,7 @@ async def login_rate_limit(request: Request) -> None:
         return
     form = await request.form()
     email = str(form.get("email", ""))[:254].strip().lower()
-    await run_in_threadpool(accounts.hit, "login", f"{email}|{client_ip(request)}")
+    await run_in_threadpool(accounts.hit, "login", f"{email}|{client_ip(request) or 'unknown'}")
 
 
 # --- sign-up, e-mail verification, password reset ---------------------------------------------------------------
@@ -179,7 +175,7 @@ def signup(
 ) -> Response:
     values = {"email": email, "name": name}
     try:
-        accounts.hit("signup_ip", client_ip(request))
+        accounts.hit("signup_ip", client_ip(request) or "unknown")
         account = accounts.sign_up(
             session, email=email, password=password, name=name, base_url=base_url(request), **_signals(request)
         )
@@ -224,7 +220,7 @@ def forgot_form(request: Request) -> Response:
 @router.post("/lupa-sandi", dependencies=[Csrf])
 def forgot(request: Request, session: DbSession, email: Text = "") -> Response:
     try:
-        accounts.hit("reset", f"{email.strip().lower()}|{client_ip(request)}")
+        accounts.hit("reset", f"{email.strip().lower()}|{client_ip(request) or 'unknown'}")
     except DomainError as error:
         return _form_error(request, "registration/forgot.html", error, {"values": {"email": email}})
     accounts.request_password_reset(session, email=email, base_url=base_url(request))

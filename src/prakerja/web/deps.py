@@ -83,6 +83,13 @@ def account_with_role(session: Session, request: Request, *roles: Role) -> auth.
     return _check_role(account, frozenset(roles))
 
 
+def client_ip(request: Request) -> str | None:
+    """The address the request came from, or None when the server does not know it. Personal data: an integrity
+    signal stored as a keyed blind index and a rate-limit key, never logged. Rate-limit keys that need a string
+    write ``client_ip(request) or "unknown"`` where they are built."""
+    return request.client.host if request.client else None
+
+
 def device_id(request: Request) -> str | None:
     """The browser's device identifier (the shell middleware sets the cookie when it is missing)."""
     state = request.scope.get("state") or {}

@@ -1,5 +1,5 @@
 """Partner organisations and credentials: create, issue and rotate keys, revoke, suspend. Takes a session; never
-commits. Other domains reach this through ``prakerja.auth.service.partner_credentials``.
+commits. Other domains (and the auth pages and commands) reach this as ``prakerja.auth.service.partner_credentials``.
 
 Every change is written to the audit log with the officer (or the system, from the command line) as actor."""
 

@@ -1,4 +1,4 @@
-"""Accounts and sign-in. Takes a session; never commits."""
+"""Accounts and sign-in sessions. Takes a session; never commits."""
 
 from __future__ import annotations
 
@@ -103,7 +103,3 @@ def resolve_session(session: Session, token: str) -> CurrentAccount | None:
 
 def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return repository.account(session, account_id)
-
-
-# Partner credentials live in their own module; this is the other domains' way in (``auth.service`` only).
-from prakerja.auth import partner_service as partner_credentials  # noqa: E402, F401
