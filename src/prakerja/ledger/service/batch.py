@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import queue
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -154,47 +154,12 @@ def post_batches(session_factory: Callable[[], Session], batches: Iterable[Seque
     A worker thread posts and commits one batch while this thread prepares the next (validation, lock order, id
     texts) once the worker waits for the database's UPDATE of the totals: the database's work and Python's
     overlap on two cores, and the preparation never competes with the hashing for the interpreter."""
-    created = existing = 0
-    worker: threading.Thread | None = None
-    outcome: list[BatchResult | BaseException] = []
-    updating = threading.Event()
-
-    def post(prepared: PreparedBatch) -> None:
-        try:
-            with session_factory() as session:
-                result = post_prepared(session, prepared, before_update=updating.set)
-                session.commit()
-            outcome.append(result)
-        except BaseException as error:  # handed to the caller's thread
-            outcome.append(error)
-        finally:
-            updating.set()
-
-    def finish() -> None:
-        nonlocal created, existing
-        assert worker is not None
-        worker.join()
-        result = outcome.pop()
-        if isinstance(result, BaseException):
-            raise result
-        created, existing = created + result.created, existing + result.existing
-
-    for batch in batches:
-        if not batch:
-            continue
-        if worker is not None:
-            updating.wait()
-        try:
-            prepared = prepare_batch(batch)
-        finally:
-            if worker is not None:
-                finish()  # the batch being posted is committed (or refused) before this one is raised
-        updating.clear()
-        worker = threading.Thread(target=post, args=(prepared,), name="ledger-batch")
-        worker.start()
-    if worker is not None:
-        finish()
-    return BatchResult(created=created, existing=existing)
+    outcomes: dict[int, BatchResult | BaseException] = {}
+    _pipeline(session_factory, ((0, batch) for batch in batches), outcomes)
+    outcome = outcomes.get(0, BatchResult(created=0, existing=0))
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def post_runs(
@@ -203,20 +168,125 @@ def post_runs(
     *,
     streams: int = 2,
 ) -> list[BatchResult | DomainError]:
-    """Post several independent runs at once (a payout cycle: one run per payment partner), each with
-    :func:`post_batches` on its own connection, at most ``streams`` at a time. Returns each run's result, or the
-    refusal that stopped it (the other runs go on). Runs that share an account are still correct (their batches
+    """Post several independent runs at once (a payout cycle: one run per payment partner) on ``streams``
+    connections. Each stream takes the next run not yet started when it reaches the end of its current one, and
+    keeps its pipeline going across runs (the next run's first batch is prepared while the last one of the
+    previous run is finishing). Returns each run's result, or the refusal that stopped it (the other runs go on;
+    any other error stops everything and is raised). Runs that share an account are still correct (their batches
     wait for each other's locks, taken in the same id order); runs on distinct accounts use the database's cores
     in parallel."""
+    waiting: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(runs)):
+        waiting.put(index)
+    outcomes: dict[int, BatchResult | BaseException] = {}
 
-    def one(run: Iterable[Sequence[BatchTransfer]]) -> BatchResult | DomainError:
+    def chunks() -> Iterator[tuple[int, Sequence[BatchTransfer]]]:
+        while True:
+            try:
+                index = waiting.get_nowait()
+            except queue.Empty:
+                return
+            outcomes[index] = BatchResult(created=0, existing=0)
+            for batch in runs[index]:
+                yield index, batch
+
+    failures: list[BaseException] = []
+
+    def stream() -> None:
         try:
-            return post_batches(session_factory, run)
-        except DomainError as error:
-            return error
+            _pipeline(session_factory, chunks(), outcomes)
+        except BaseException as error:  # a run's own iterable failed: handed to the caller's thread
+            failures.append(error)
 
-    with ThreadPoolExecutor(max_workers=max(1, streams), thread_name_prefix="ledger-run") as pool:
-        return list(pool.map(one, runs))
+    threads = [threading.Thread(target=stream, name="ledger-run") for _ in range(max(1, min(streams, len(runs))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    results: list[BatchResult | DomainError] = []
+    for index in range(len(runs)):
+        outcome = outcomes.get(index, BatchResult(created=0, existing=0))
+        if isinstance(outcome, BaseException) and not isinstance(outcome, DomainError):
+            raise outcome
+        results.append(outcome)
+    return results
+
+
+def _pipeline(
+    session_factory: Callable[[], Session],
+    chunks: Iterable[tuple[int, Sequence[BatchTransfer]]],
+    outcomes: dict[int, BatchResult | BaseException],
+) -> None:
+    """Post ``(run, batch)`` items in order, one committed transaction per batch, summing each run's results in
+    ``outcomes``. A refused batch (``DomainError``) ends its run: the first refusal becomes the run's outcome and
+    its later batches are skipped; any other error ends the pipeline. A worker thread posts while this thread
+    prepares the next batch, started when the worker only waits for the database's UPDATE. The batch in flight
+    is always finished (committed or refused) before anything after it is recorded or raised."""
+    worker: threading.Thread | None = None
+    posted: list[BatchResult | BaseException] = []
+    updating = threading.Event()
+    current = -1
+
+    def post(prepared: PreparedBatch) -> None:
+        try:
+            with session_factory() as session:
+                result = post_prepared(session, prepared, before_update=updating.set)
+                session.commit()
+            posted.append(result)
+        except BaseException as error:  # handed to the pipeline's thread
+            posted.append(error)
+        finally:
+            updating.set()
+
+    def finish() -> bool:
+        """Wait for the batch in flight, if any; False when the pipeline must stop."""
+        nonlocal worker
+        if worker is None:
+            return True
+        worker.join()
+        worker = None
+        return _record(outcomes, current, posted.pop())
+
+    try:
+        for run, batch in chunks:
+            if isinstance(outcomes.get(run), BaseException) or not batch:
+                continue  # the run was refused earlier (or the batch is empty)
+            if worker is not None:
+                updating.wait()
+            try:
+                prepared = prepare_batch(batch)
+            except BaseException as error:
+                if not finish() or not _record(outcomes, run, error):
+                    return
+                continue
+            if not finish():
+                return
+            if isinstance(outcomes.get(run), BaseException):
+                continue  # the batch that was in flight refused this run: its later batches are not posted
+            updating.clear()
+            current = run
+            worker = threading.Thread(target=post, args=(prepared,), name="ledger-batch")
+            worker.start()
+    finally:
+        finish()
+
+
+def _record(outcomes: dict[int, BatchResult | BaseException], run: int, result: BatchResult | BaseException) -> bool:
+    """Add one batch's result to its run's (the run's first refusal stays its outcome); False when the pipeline
+    must stop (an error that is no refusal)."""
+    before = outcomes.get(run)
+    if isinstance(result, BaseException):
+        if not isinstance(before, BaseException):
+            outcomes[run] = result
+        return isinstance(result, DomainError)
+    if isinstance(before, BaseException):
+        return True
+    if before is not None:
+        result = BatchResult(created=before.created + result.created, existing=before.existing + result.existing)
+    outcomes[run] = result
+    return True
 
 
 def post_prepared(
