@@ -488,26 +488,17 @@ def _blocks(
     amounts_be = np.array(p.amounts, dtype=">i8").view(np.uint8).reshape(n, 8)
     for start in range(0, n, _BLOCK):
         end = min(n, start + _BLOCK)
+        block_variants = variant_of[start:end] if variant_of is not None else [0] * (end - start)
         hashes = bytearray()
         rows = zip(
-            p.id_texts[start:end], p.debit_pos[start:end], p.credit_pos[start:end], p.amounts[start:end], strict=True
+            p.id_texts[start:end],
+            p.debit_pos[start:end],
+            p.credit_pos[start:end],
+            p.amounts[start:end],
+            block_variants,
+            strict=True,
         )
-        if variant_of is None:
-            mid, tail, tail_fields = variants[0]
-            for tid, d, c, amount in rows:
-                debit_prev = heads[d]
-                credit_prev = heads[c]
-                digest = sha256(
-                    debit_prev + credit_prev + f"{tid}{mid}{texts[d]}|{texts[c]}|{amount}{tail}".encode()
-                ).digest()
-                heads[d] = heads[c] = digest
-                hashes += debit_prev
-                hashes += credit_prev
-                hashes += digest
-            yield _assemble(p, start, end, hashes, debit_pos, credit_pos, amounts_be, tail_fields)
-            continue
-        block_variants = variant_of[start:end]
-        for (tid, d, c, amount), v in zip(rows, block_variants, strict=True):
+        for tid, d, c, amount, v in rows:
             mid, tail, _ = variants[v]
             debit_prev = heads[d]
             credit_prev = heads[c]
@@ -518,11 +509,11 @@ def _blocks(
             hashes += debit_prev
             hashes += credit_prev
             hashes += digest
-        # rows of one variant share a layout: assemble each run of them at once
+        # rows of one variant share a layout: assemble each run of them at once (a whole block, usually)
         run_start = start
         while run_start < end:
             v = block_variants[run_start - start]
-            run_end = run_start + 1
+            run_end = end if variant_of is None else run_start + 1
             while run_end < end and block_variants[run_end - start] == v:
                 run_end += 1
             offset = (run_start - start) * 96
