@@ -117,5 +117,7 @@ def test_server_runs_with_our_settings_new_and_existing(tmp_path: Path) -> None:
     deadline = time.monotonic() + 20
     while pid_file.exists() and time.monotonic() < deadline:  # the server stops with its last process
         time.sleep(0.2)
+    assert not pid_file.exists(), "the server should have stopped with its last process"
     assert show() == expected  # an existing folder: written before its server starts
+    assert settings.read_text().startswith("# written by prakerja")  # the edit was replaced
     assert "include_if_exists = 'prakerja.conf'" in (home / "pgdata" / "postgresql.conf").read_text()

@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -226,7 +226,7 @@ def _batch(model: Model, spec: tuple[Any, ...], earlier: list[BatchTransfer]) ->
                 t = t._replace(amount=t.amount + 1)
             elif again == 3:
                 t = t._replace(ref_id=t.ref_id + "-other")
-        elif again == 4 and batch:
+        elif again == 4 and batch and which % 8 == 0:  # rare: a repeated id refuses the whole batch
             t = batch[which % len(batch)]
         batch.append(t)
     if defect is not None:
@@ -279,6 +279,7 @@ def test_post_batch_agrees_with_the_rules(session: Session, first: Any, batches:
     for spec in batches:
         batch = _batch(model, spec, earlier)
         expected = model.post(batch)
+        event(str(expected[0]) if isinstance(expected[0], str) else "accepted")
         before = snapshot(session)
         if isinstance(expected[0], str):
             with pytest.raises(DomainError) as caught:

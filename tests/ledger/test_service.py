@@ -160,6 +160,28 @@ class TestPendingResolvedOnce:
             service.capture_purchase(session, transfer_id=new_id(), pending_id=pending, actor=OFFICER)
         assert caught.value.code == "pending_already_posted"
 
+    @pytest.mark.parametrize("resolution", ["capture", "void"])
+    def test_retried_resolution_returns_the_stored_transfer(
+        self, session: Session, program: Program, resolution: str
+    ) -> None:
+        """The same id again (a retried capture or void) answers the first transfer and moves nothing."""
+        pending = authorise(session, program)
+        transfer_id = new_id()
+
+        def resolve() -> Any:
+            if resolution == "capture":
+                return service.capture_purchase(session, transfer_id=transfer_id, pending_id=pending, actor=OFFICER)
+            return service.void_purchase(session, transfer_id=transfer_id, pending_id=pending, actor=OFFICER)
+
+        first = resolve()
+        before = snapshot(session)
+        again = resolve()
+        assert again == first
+        assert snapshot(session) == before
+        assert wallet_of(session, program) == (
+            (2_750_000, 2_750_000) if resolution == "capture" else (3_500_000, 3_500_000)
+        )
+
     def test_posting_a_voided_transfer(self, session: Session, program: Program) -> None:
         pending = authorise(session, program)
         service.void_purchase(session, transfer_id=new_id(), pending_id=pending, actor=OFFICER)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -90,6 +91,16 @@ class TestGoodImport:
         assert response.json()["client_code"] == ministry.client_code
         assert response.json()["role"] == "ministry"
         assert response.json()["server_time"] == int(clock.now().timestamp())
+
+    def test_list_file_over_the_limit_refused_nothing_written(
+        self, signed_client: SignedClient, ministry: Partner, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from prakerja.registration.service import lists
+
+        monkeypatch.setattr(lists, "MAX_LIST_BYTES", 64)  # the same limit as the PMO page and API (tests/registration)
+        assert len(csv_file()["file"][1]) > 64
+        assert_error(post(signed_client, ministry), 413, "list_file_too_large")
+        assert counts(session) == (0, 0)
 
     def test_machine_clients_get_no_browser_cookies(self, signed_client: SignedClient, ministry: Partner) -> None:
         response, _ = signed_client.request("GET", "/partner/v1/ping", ministry)

@@ -20,6 +20,7 @@ from prakerja.auth.models import Role
 from prakerja.registration.errors import ListFileInvalid
 from prakerja.registration.models import ListEntry, ListImport
 from prakerja.registration.service import list_types_for, lists, nik_index, whitelist_types_for
+from tests.registration.conftest import csrf
 from tests.web.test_shell import create_account, login
 
 NIKS = [f"32010115059{n:05d}" for n in range(1, 6)]
@@ -182,13 +183,12 @@ class TestApiAndCli:
 
 
 class TestSizeLimit:
-    """One limit for every route that takes a list file (the PMO page read the whole upload before)."""
+    """One limit for every route that takes a list file (the PMO page read the whole upload before); the partner
+    API's case is in tests/partners/test_exclusion_import_api.py."""
 
     def test_every_route_refuses_a_file_over_the_limit(
         self, client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        from tests.registration.conftest import csrf
-
         monkeypatch.setattr(lists, "MAX_LIST_BYTES", 64)
         create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
         login(client, "admin@example.org")

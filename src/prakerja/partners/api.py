@@ -26,8 +26,8 @@ from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.registration.service import lists
 from prakerja.web.deps import DbSession
 
-MAX_BODY_BYTES = 513 * 1024 * 1024
-"""A 512 MiB list file and its multipart framing."""
+MAX_BODY_BYTES = lists.MAX_LIST_BYTES + 1024 * 1024
+"""The largest list file and its multipart framing."""
 
 
 class SignedRoute(APIRoute):

@@ -147,3 +147,10 @@ class ListFileInvalid(DomainError):
     code = "list_file_invalid"
     message = "Berkas daftar tidak dapat dibaca."
     message_en = "The list file cannot be read."
+
+
+class ListFileTooLarge(DomainError):
+    status_code = 413
+    code = "list_file_too_large"
+    message = "Berkas daftar terlalu besar."
+    message_en = "The list file is too large."

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit import service as audit
 from prakerja.kit.pii import blind_index
 from prakerja.registration import repository, rules
-from prakerja.registration.errors import ListFileInvalid
+from prakerja.registration.errors import ListFileInvalid, ListFileTooLarge
 from prakerja.registration.listfiles import ListFileError, read_niks
 from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES, ListImport, ListKind
 
@@ -53,13 +53,7 @@ def read_upload(file: BinaryIO) -> bytes:
     route that takes a list (PMO page, PMO API, partner API) reads it here, with the same limit."""
     data = file.read(MAX_LIST_BYTES + 1)
     if len(data) > MAX_LIST_BYTES:
-        raise ListFileInvalid(
-            "Berkas daftar terlalu besar.",
-            "The list file is too large.",
-            code="list_file_too_large",
-            status_code=413,
-            details={"max_bytes": MAX_LIST_BYTES},
-        )
+        raise ListFileTooLarge(details={"max_bytes": MAX_LIST_BYTES})
     return data
 
 
