@@ -179,7 +179,7 @@ class TestPendingResolvedOnce:
         assert again == first
         assert snapshot(session) == before
         assert wallet_of(session, program) == (
-            (2_750_000, 2_750_000) if resolution == "capture" else (3_500_000, 3_500_000)
+            (2_500_000, 2_500_000) if resolution == "capture" else (3_500_000, 3_500_000)
         )
 
     def test_posting_a_voided_transfer(self, session: Session, program: Program) -> None:
