@@ -11,8 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.auth.service import partner_credentials as partners
 from prakerja.kit.errors import DomainError
+from prakerja.partners import service as partners
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
@@ -34,7 +34,7 @@ def _error(request: Request, session: Any, error: DomainError, values: dict[str,
     message = error.message if current_language.get() == "id" else error.message_en
     return render(
         request,
-        "auth/partners.html",
+        "partners/partners.html",
         {**_context(session), "error": message, "errors": dict.fromkeys(fields, message), "values": values},
         status_code=error.status_code,
     )
@@ -42,7 +42,7 @@ def _error(request: Request, session: Any, error: DomainError, values: dict[str,
 
 @router.get(PAGE)
 def partner_list(request: Request, session: DbSession, account: CurrentAccount = Admin) -> Response:
-    return render(request, "auth/partners.html", _context(session))
+    return render(request, "partners/partners.html", _context(session))
 
 
 @router.post(PAGE, dependencies=[Csrf])
@@ -72,7 +72,7 @@ def key_issue(
         )
     except DomainError as error:
         return _error(request, session, error, {})
-    response = render(request, "auth/partner_key.html", {"issued": issued})
+    response = render(request, "partners/partner_key.html", {"issued": issued})
     response.headers["Cache-Control"] = "no-store"
     return response
 
