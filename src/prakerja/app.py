@@ -63,7 +63,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
 
     app.include_router(shell_pages.router)
-    app.include_router(auth_pages.router, dependencies=[Depends(registration_pages.login_rate_limit)])
+    app.include_router(auth_pages.router)
     app.include_router(notifications_pages.router)
     app.include_router(registration_api.router)
     app.include_router(registration_pages.router)
