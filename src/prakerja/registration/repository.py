@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from prakerja.kit.ids import new_id
 from prakerja.kit.pii import Encrypted, encrypt
 from prakerja.registration.models import (
     AbilityAttempt,
@@ -403,8 +404,6 @@ def raise_flag(
     session: Session, applicant_id: uuid.UUID, kind: str, *, detail: dict[str, object], now: datetime
 ) -> None:
     """Insert a flag or refresh its details (a reviewed flag keeps its review)."""
-    from prakerja.kit.ids import new_id
-
     statement = insert(IntegrityFlag).values(
         id=new_id(), applicant_id=applicant_id, kind=kind, detail=detail, created_at=now
     )
