@@ -108,7 +108,7 @@ def signup_form(request: Request) -> Response:
 def signup(
     request: Request, session: DbSession, email: Text = "", name: Text = "", password: Password = ""
 ) -> Response:
-    values: dict[str, Any] = {"values": {"email": email, "name": name}}
+    context: dict[str, Any] = {"values": {"email": email, "name": name}}
     try:
         count_attempt("signup_ip", _ip(request))
         account = service.sign_up(
@@ -121,7 +121,7 @@ def signup(
             device=device_id(request),
         )
     except DomainError as error:
-        return form_error(request, session, "auth/signup.html", error, values)
+        return form_error(request, session, "auth/signup.html", error, context)
     response = RedirectResponse("/profil", status_code=303)
     set_session_cookie(response, service.start_session(session, account))
     return response
