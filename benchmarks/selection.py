@@ -59,7 +59,7 @@ def _admin_url() -> str:
 
 def _regencies() -> list[str]:
     """The 514 current Kemendagri regency/city codes (the registration domain's region list)."""
-    from prakerja.registration import regions
+    from prakerja.registration.rules import regions
 
     codes = sorted(r.code for p in regions.all_provinces() for r in regions.regencies_in(p.code))
     return codes

@@ -40,3 +40,24 @@ def test_cross_domain_imports_go_through_service() -> None:
             if len(target) < 3 or target[2] not in ALLOWED_TARGETS:
                 offending.append(f"{importer} -> {imported}")
     assert offending == []
+
+
+LAYERS = {"api", "pages", "tasks", "cli", "service", "providers", "repository", "rules", "models", "errors", "schemas"}
+"""The layers of the import-linter contract, and the types any layer may use (errors, schemas)."""
+LAYERED_DOMAINS = ("auth", "partners", "registration")
+"""Domains whose every module sits in a layer (the others are brought in as they are reshaped)."""
+OUTSIDE_A_LAYER = {"prakerja.registration.storage"}
+"""Known exceptions: uploads' storage is being made selectable by a setting; it joins ``providers`` after that."""
+
+
+def test_every_module_of_a_layered_domain_sits_in_a_layer() -> None:
+    graph = grimp.build_graph("prakerja")
+    loose = sorted(
+        module
+        for module in graph.modules
+        if len(parts := module.split(".")) > 2
+        and parts[1] in LAYERED_DOMAINS
+        and parts[2] not in LAYERS
+        and module not in OUTSIDE_A_LAYER
+    )
+    assert loose == []

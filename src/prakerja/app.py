@@ -14,13 +14,13 @@ from starlette.requests import Request
 
 from prakerja import __version__
 from prakerja.auth import pages as auth_pages
-from prakerja.auth import partner_pages as auth_partner_pages
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
 from prakerja.partners import api as partners_api
+from prakerja.partners import pages as partners_pages
 from prakerja.registration import api as registration_api
 from prakerja.registration import pages as registration_pages
 from prakerja.selection import api as selection_api
@@ -63,7 +63,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
 
     app.include_router(shell_pages.router)
-    app.include_router(auth_pages.router, dependencies=[Depends(registration_pages.login_rate_limit)])
+    app.include_router(auth_pages.router)
     app.include_router(notifications_pages.router)
     app.include_router(registration_api.router)
     app.include_router(registration_pages.router)
@@ -74,7 +74,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(waves_pages.router)
     app.include_router(selection_pages.router)
     app.include_router(partners_api.router)
-    app.include_router(auth_partner_pages.router)
+    app.include_router(partners_pages.router)
 
     @app.get("/pmo", include_in_schema=False)
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:

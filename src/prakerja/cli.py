@@ -12,9 +12,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from prakerja.auth import partner_cli as _partner_cli
 from prakerja.config import SettingsError, get_settings
 from prakerja.ledger import cli as ledger_cli
+from prakerja.partners import cli as _partner_cli
 from prakerja.registration import cli as _registration_cli
 from prakerja.selection import cli as _selection_cli
 from prakerja.simulators import cli as _sim_cli

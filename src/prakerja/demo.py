@@ -10,7 +10,7 @@ from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
 from prakerja.db import unit_of_work
 from prakerja.ledger.demo import seed as seed_ledger
-from prakerja.registration.demo import seed_for_email as seed_registration
+from prakerja.registration.service.demo import seed_for_email as seed_registration
 from prakerja.selection.demo import seed as seed_selection
 
 DEMO_PASSWORD = "prakerja-demo"  # noqa: S105  (printed to the operator on purpose)

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from prakerja.audit.service import Actor
-from prakerja.auth.service import partner_credentials as credentials
 from prakerja.kit.clock import utcnow
 from prakerja.partners import rules
+from prakerja.partners import service as credentials
 
 
 @dataclass

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.auth.models import Role
-from prakerja.auth.partner_models import PartnerKey, PartnerOrganisation, PartnerStatus
-from prakerja.auth.service import partner_credentials as credentials
 from prakerja.kit.errors import DomainError
+from prakerja.partners import service as credentials
+from prakerja.partners.models import PartnerKey, PartnerOrganisation, PartnerStatus
 from tests.partners.conftest import create_partner
 from tests.web.test_shell import create_account, csrf, login
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
-from prakerja.auth.service import partner_credentials as credentials
 from prakerja.idempotency.models import IdempotencyRecord
 from prakerja.kit.clock import clock
+from prakerja.partners import service as credentials
 from prakerja.partners.models import SeenSignature
 from prakerja.registration.models import ListEntry, ListImport
 from prakerja.registration.service import list_types_for, nik_index

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import Clock
-from prakerja.registration import itembank
 from prakerja.registration.errors import AttemptClosed, AttemptExists
 from prakerja.registration.models import AbilityAttempt
+from prakerja.registration.rules import itembank
 from prakerja.registration.service import ability
 from tests.registration.conftest import csrf
 from tests.registration.factories import create_applicant

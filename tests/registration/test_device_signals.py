@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from prakerja.auth.models import Role
+from prakerja.auth.models import AccountSignal, Role
 from prakerja.kit.pii import blind_index
-from prakerja.registration.models import AccountSignal, Applicant, IntegrityFlag, Signal
+from prakerja.registration.models import Applicant, IntegrityFlag, Signal
 from prakerja.registration.service import integrity
 from prakerja.web.deps import DEVICE_COOKIE
 from prakerja.web.middleware import DEVICE_COOKIE_MAX_AGE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from prakerja.registration import regions
+from prakerja.registration.rules import regions
 
 
 def _all_regencies() -> list[regions.Region]:

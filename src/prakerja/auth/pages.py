@@ -1,21 +1,34 @@
-"""Sign in and sign out."""
+"""Sign-up, sign-in and sign-out, e-mail verification and password reset by link. Thin: every decision is in the
+service. Rate limits are counted at this boundary (``web.limits``), on a transaction of their own."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from prakerja.auth import service
-from prakerja.auth.errors import AccountDisabled, InvalidCredentials
+from prakerja.auth.errors import AccountDisabled, InvalidCredentials, TokenInvalid, WeakPassword
 from prakerja.auth.models import PMO_ROLES, Role
-from prakerja.config import get_settings
-from prakerja.web.deps import SESSION_COOKIE, Csrf, DbSession
-from prakerja.web.i18n import current_language
+from prakerja.kit.errors import DomainError
+from prakerja.web.deps import (
+    SESSION_COOKIE,
+    Csrf,
+    DbSession,
+    clear_session_cookie,
+    client_ip,
+    device_id,
+    set_session_cookie,
+)
+from prakerja.web.forms import form_error, pick
+from prakerja.web.limits import count_attempt
 from prakerja.web.templating import render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
+Text = Annotated[str, Form(max_length=2000)]
+Password = Annotated[str, Form(max_length=1024)]
 
 LANDING = {Role.applicant: "/dasbor"}
 
@@ -28,48 +41,145 @@ def _safe_next(target: str | None, role: Role) -> str:
     return LANDING.get(role, "/")
 
 
-@router.get("/masuk", include_in_schema=False)
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _ip(request: Request) -> str:
+    return client_ip(request) or "unknown"
+
+
+def _message(request: Request, title: tuple[str, str], text: tuple[str, str], link: str) -> Response:
+    return render(request, "auth/message.html", {"title": pick(*title), "text": pick(*text), "link": link})
+
+
+# --- sign in, sign out ------------------------------------------------------------------------------------------
+
+
+async def login_rate_limit(request: Request) -> None:
+    """Counts sign-in attempts per e-mail and IP in PostgreSQL (shared by every process); 429 with when to retry.
+    It runs before the password is checked, so once locked out even the right password waits."""
+    form = await request.form()
+    email = str(form.get("email", ""))[:254].strip().lower()
+    await run_in_threadpool(count_attempt, "login", f"{email}|{_ip(request)}")
+
+
+@router.get("/masuk")
 def login_form(request: Request, next: str | None = None) -> Response:
     return render(request, "auth/login.html", {"next": next or "", "email": ""})
 
 
-@router.post("/masuk", include_in_schema=False, dependencies=[Csrf])
+@router.post("/masuk", dependencies=[Depends(login_rate_limit), Csrf])
 def login(
     request: Request,
     session: DbSession,
     email: Annotated[str, Form(max_length=254)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    password: Password = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
         account = service.authenticate(session, email=email, password=password)
     except (InvalidCredentials, AccountDisabled) as error:
-        message = error.message if current_language.get() == "id" else error.message_en
-        return render(
-            request,
-            "auth/login.html",
-            {"next": next, "email": email, "error": message},
-            status_code=error.status_code,
-        )
-    token = service.start_session(session, account)
-    settings = get_settings()
+        return form_error(request, session, "auth/login.html", error, {"next": next, "email": email})
     response = RedirectResponse(_safe_next(next, account.role), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        secure=settings.cookie_secure or settings.env == "production",
-        samesite="lax",
-        max_age=int(service.SESSION_LIFETIME.total_seconds()),
-    )
+    set_session_cookie(response, service.start_session(session, account))
     return response
 
 
-@router.post("/keluar", include_in_schema=False, dependencies=[Csrf])
+@router.post("/keluar", dependencies=[Csrf])
 def logout(request: Request, session: DbSession) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.end_session(session, token)
     response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    clear_session_cookie(response)
     return response
+
+
+# --- sign up, e-mail verification -------------------------------------------------------------------------------
+
+
+@router.get("/daftar")
+def signup_form(request: Request) -> Response:
+    return render(request, "auth/signup.html", {"values": {}, "errors": {}})
+
+
+@router.post("/daftar", dependencies=[Csrf])
+def signup(
+    request: Request, session: DbSession, email: Text = "", name: Text = "", password: Password = ""
+) -> Response:
+    context: dict[str, Any] = {"values": {"email": email, "name": name}}
+    try:
+        count_attempt("signup_ip", _ip(request))
+        account = service.sign_up(
+            session,
+            email=email,
+            password=password,
+            name=name,
+            base_url=_base_url(request),
+            ip=client_ip(request),
+            device=device_id(request),
+        )
+    except DomainError as error:
+        return form_error(request, session, "auth/signup.html", error, context)
+    response = RedirectResponse("/profil", status_code=303)
+    set_session_cookie(response, service.start_session(session, account))
+    return response
+
+
+@router.get("/verifikasi-email/{token}")
+def verify_email(request: Request, session: DbSession, token: str) -> Response:
+    service.verify_email(session, token[:200])
+    return _message(
+        request,
+        ("E-mail terverifikasi", "E-mail verified"),
+        ("Terima kasih. Alamat e-mail Anda sudah terverifikasi.", "Thank you. Your e-mail address is verified."),
+        "/profil",
+    )
+
+
+# --- password reset ---------------------------------------------------------------------------------------------
+
+
+@router.get("/lupa-sandi")
+def forgot_form(request: Request) -> Response:
+    return render(request, "auth/forgot.html", {"values": {}, "errors": {}})
+
+
+@router.post("/lupa-sandi", dependencies=[Csrf])
+def forgot(request: Request, session: DbSession, email: Text = "") -> Response:
+    try:
+        count_attempt("reset", f"{email.strip().lower()}|{_ip(request)}")
+    except DomainError as error:
+        return form_error(request, session, "auth/forgot.html", error, {"values": {"email": email}})
+    service.request_password_reset(session, email=email, base_url=_base_url(request))
+    return _message(
+        request,
+        ("Periksa e-mail Anda", "Check your e-mail"),
+        (
+            "Jika e-mail itu terdaftar, kami telah mengirim tautan untuk mengatur ulang kata sandi.",
+            "If that e-mail is registered, we have sent a link to reset the password.",
+        ),
+        "/masuk",
+    )
+
+
+@router.get("/atur-ulang-sandi/{token}")
+def reset_form(request: Request, session: DbSession, token: str) -> Response:
+    if not service.token_valid(session, token[:200], "reset_password"):
+        raise TokenInvalid()
+    return render(request, "auth/reset.html", {"token": token, "errors": {}})
+
+
+@router.post("/atur-ulang-sandi/{token}", dependencies=[Csrf])
+def reset(request: Request, session: DbSession, token: str, password: Password = "") -> Response:
+    try:
+        service.reset_password(session, token=token[:200], password=password)
+    except WeakPassword as error:
+        return form_error(request, session, "auth/reset.html", error, {"token": token})
+    return _message(
+        request,
+        ("Kata sandi diganti", "Password changed"),
+        ("Kata sandi Anda sudah diganti. Silakan masuk.", "Your password has been changed. Please sign in."),
+        "/masuk",
+    )

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from prakerja.auth.models import Account, LoginSession, Role
+from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
 
 
 def account_by_email_index(session: Session, email_index: bytes) -> Account | None:
@@ -17,7 +18,7 @@ def account(session: Session, account_id: uuid.UUID) -> Account | None:
     return session.get(Account, account_id)
 
 
-def add(session: Session, obj: Account | LoginSession) -> None:
+def add(session: Session, obj: Account | LoginSession | AccountToken) -> None:
     session.add(obj)
     session.flush()
 
@@ -44,3 +45,62 @@ def account_for_session(session: Session, token_hash: bytes, now: datetime) -> R
     execution."""
     result = session.connection().execute(_ACCOUNT_FOR_SESSION, {"token_hash": token_hash, "now": now})
     return result.first()
+
+
+def account_token(session: Session, token_hash: bytes, *, lock: bool = False) -> AccountToken | None:
+    query = select(AccountToken).where(AccountToken.token_hash == token_hash)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def add_account_signal(session: Session, *, account_id: uuid.UUID, kind: str, value_index: bytes) -> None:
+    session.execute(
+        insert(AccountSignal)
+        .values(account_id=account_id, kind=kind, value_index=value_index)
+        .on_conflict_do_nothing(index_elements=["account_id", "kind", "value_index"])
+    )
+
+
+# --- rate limits (called on a connection of their own, so a refused request still counts) ------------------------
+
+_HIT_SQL = text(
+    """
+    INSERT INTO registration_rate_limits AS r (key, window_started_at, hits, locked_until)
+    VALUES (:key, :now, 1, NULL)
+    ON CONFLICT (key) DO UPDATE SET
+      window_started_at = CASE WHEN r.window_started_at <= :window_floor AND (r.locked_until IS NULL
+                               OR r.locked_until <= :now) THEN :now ELSE r.window_started_at END,
+      hits = CASE WHEN r.window_started_at <= :window_floor AND (r.locked_until IS NULL OR r.locked_until <= :now)
+                  THEN 1 ELSE r.hits + 1 END,
+      locked_until = CASE
+        WHEN r.locked_until IS NOT NULL AND r.locked_until > :now THEN r.locked_until
+        WHEN r.window_started_at > :window_floor AND r.hits + 1 >= :lock_at THEN :lock_until
+        ELSE NULL END
+    RETURNING hits, locked_until
+    """
+)
+
+
+def hit_rate_limit(
+    session: Session, key: str, *, now: datetime, window: timedelta, lock_at: int, lockout: timedelta
+) -> datetime | None:
+    """Count one attempt; returns when the subject may try again if it is now locked out (the count reached
+    ``lock_at`` within the window)."""
+    row = session.execute(
+        _HIT_SQL,
+        {"key": key, "now": now, "window_floor": now - window, "lock_at": lock_at, "lock_until": now + lockout},
+    ).one()
+    locked_until: datetime | None = row.locked_until
+    return locked_until if locked_until is not None and locked_until > now else None
+
+
+def locked_until(session: Session, key: str, *, now: datetime) -> datetime | None:
+    found = session.get(RateLimit, key)
+    if found is None or found.locked_until is None or found.locked_until <= now:
+        return None
+    return found.locked_until
+
+
+def clear_rate_limit(session: Session, key: str) -> None:
+    session.execute(delete(RateLimit).where(RateLimit.key == key))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 
 class DomainError(Exception):
@@ -82,3 +83,53 @@ class RateLimited(DomainError):
     code = "rate_limited"
     message = "Terlalu banyak percobaan. Coba lagi nanti."
     message_en = "Too many attempts. Try again later."
+
+
+class FieldProblem(Protocol):
+    """One field's problem in a form or payload: which field, a stable code, messages in both languages."""
+
+    field: str
+    code: str
+    message_id: str
+    message_en: str
+
+
+class Problem:
+    """The plain :class:`FieldProblem`."""
+
+    __slots__ = ("code", "field", "message_en", "message_id")
+
+    def __init__(self, field: str, code: str, message_id: str, message_en: str) -> None:
+        self.field, self.code, self.message_id, self.message_en = field, code, message_id, message_en
+
+    def __repr__(self) -> str:
+        return f"Problem({self.field!r}, {self.code!r})"
+
+
+def field_details(problems: Sequence[FieldProblem]) -> dict[str, Any]:
+    """``details["fields"]`` as ``[{field, code, message, message_en}]``: what pages show next to each field."""
+    return {
+        "fields": [
+            {"field": p.field, "code": p.code, "message": p.message_id, "message_en": p.message_en} for p in problems
+        ]
+    }
+
+
+class InvalidInput(DomainError):
+    """A form or payload with field problems (422); pages show each message next to its field."""
+
+    status_code = 422
+    code = "invalid_input"
+    message = "Periksa kembali isian yang ditandai."
+    message_en = "Check the marked fields."
+
+    def __init__(self, problems: Sequence[FieldProblem], *, code: str | None = None) -> None:
+        super().__init__(code=code, details=field_details(problems))
+
+
+def one_field(field: str, code: str, message_id: str, message_en: str, *, status: int = 422) -> InvalidInput:
+    """One field's problem as the whole refusal (its message is the error's message)."""
+    error = InvalidInput([Problem(field, code, message_id, message_en)], code=code)
+    error.status_code = status
+    error.message, error.message_en = message_id, message_en
+    return error

@@ -1,2 +1,2 @@
-"""The partner API (``/partner/v1``): signed requests from ministries, platforms, institutions and payment
-partners (contract: ``shared/contracts/partner-api.md``); webhooks out come later."""
+"""Partner organisations (ministries, platforms, institutions, payment partners), their signing credentials, and
+the signed partner API (``/partner/v1``, contract ``shared/contracts/partner-api.md``); webhooks out come later."""

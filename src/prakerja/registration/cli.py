@@ -12,6 +12,9 @@ from rich.console import Console
 from rich.progress import Progress
 
 from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
+from prakerja.kit.errors import DomainError
+from prakerja.registration.service import bulk, integrity, lists
 
 console = Console()
 err = Console(stderr=True)
@@ -36,9 +39,6 @@ def import_list(
     mode: Annotated[str, typer.Option(help="merge (add) or replace (the whole list from this source).")] = "merge",
 ) -> None:
     """Import one list; NIKs are stored only as blind indexes, with provenance and an audit entry."""
-    from prakerja.db import unit_of_work
-    from prakerja.kit.errors import DomainError
-    from prakerja.registration.service import lists
 
     def run() -> None:
         try:
@@ -71,8 +71,6 @@ def import_offline(
 ) -> None:
     """Register applicants recorded offline (regional manpower offices). Invalid rows are counted and skipped;
     NIKs already registered are skipped."""
-    from prakerja.db import unit_of_work
-    from prakerja.registration.service import bulk
 
     def run() -> None:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -102,8 +100,6 @@ def import_offline(
 @registration_app.command("scan-integrity")
 def scan_integrity() -> None:
     """Raise integrity flags now (shared phone/device/IP/payout account, registration bursts)."""
-    from prakerja.db import unit_of_work
-    from prakerja.registration.service import integrity
 
     def run() -> None:
         with unit_of_work() as session:

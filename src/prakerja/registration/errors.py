@@ -4,48 +4,8 @@ Field problems travel in ``details["fields"]`` as ``[{field, code, message, mess
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Protocol
-
-from prakerja.kit.errors import DomainError, RateLimited
-
-
-class FieldProblem(Protocol):
-    field: str
-    code: str
-    message_id: str
-    message_en: str
-
-
-def field_details(problems: Sequence[FieldProblem]) -> dict[str, Any]:
-    return {
-        "fields": [
-            {"field": p.field, "code": p.code, "message": p.message_id, "message_en": p.message_en} for p in problems
-        ]
-    }
-
-
-class InvalidInput(DomainError):
-    status_code = 422
-    code = "invalid_input"
-    message = "Periksa kembali isian yang ditandai."
-    message_en = "Check the marked fields."
-
-    def __init__(self, problems: Sequence[FieldProblem], *, code: str | None = None) -> None:
-        super().__init__(code=code, details=field_details(problems))
-
-
-class _Field:
-    def __init__(self, field: str, code: str, message_id: str, message_en: str) -> None:
-        self.field, self.code, self.message_id, self.message_en = field, code, message_id, message_en
-
-
-def one_field(field: str, code: str, message_id: str, message_en: str, *, status: int = 422) -> InvalidInput:
-    error = InvalidInput([_Field(field, code, message_id, message_en)], code=code)
-    error.status_code = status
-    error.message, error.message_en = message_id, message_en
-    return error
+from prakerja.kit.errors import DomainError, InvalidInput, one_field
+from prakerja.kit.errors import FieldProblem as FieldProblem  # re-exported: the wizard's checks name it
 
 
 def nik_taken() -> InvalidInput:
@@ -62,12 +22,6 @@ def phone_taken() -> InvalidInput:
     )
 
 
-def email_taken() -> InvalidInput:
-    return one_field(
-        "email", "email_taken", "E-mail ini sudah terdaftar.", "This e-mail is already registered.", status=409
-    )
-
-
 class UploadRejected(DomainError):
     status_code = 422
     code = "upload_rejected"
@@ -78,26 +32,6 @@ class UploadRejected(DomainError):
 class UploadTooLarge(UploadRejected):
     status_code = 413
     code = "upload_too_large"
-
-
-class TooManyAttempts(RateLimited):
-    """Locked out until ``retry_at``; the message says when."""
-
-    def __init__(self, retry_at: datetime, now: datetime) -> None:
-        seconds = max(1, int((retry_at - now).total_seconds() + 0.999))
-        minutes = max(1, (seconds + 59) // 60)
-        super().__init__(
-            f"Terlalu banyak percobaan. Coba lagi dalam {minutes} menit.",
-            f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
-            details={"retry_after": seconds},
-        )
-
-
-class TokenInvalid(DomainError):
-    status_code = 400
-    code = "token_invalid"
-    message = "Tautan ini tidak berlaku atau sudah kedaluwarsa."
-    message_en = "This link is invalid or has expired."
 
 
 class OtpInvalid(DomainError):
@@ -154,3 +88,10 @@ class ListFileTooLarge(DomainError):
     code = "list_file_too_large"
     message = "Berkas daftar terlalu besar."
     message_en = "The list file is too large."
+
+
+class AsOfInvalid(DomainError):
+    status_code = 422
+    code = "as_of_invalid"
+    message = "Tanggal data tidak valid."
+    message_en = "The as-of date is not valid."

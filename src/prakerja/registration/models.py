@@ -120,19 +120,6 @@ class IdentityCheck(IdMixin, TimestampMixin, Base):
     completed_at: Mapped[datetime | None]
 
 
-class AccountToken(TimestampMixin, Base):
-    """E-mail verification and password-reset links. Only the token's SHA-256 is stored."""
-
-    __tablename__ = "registration_account_tokens"
-
-    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(16))
-    """``verify_email`` or ``reset_password``."""
-    expires_at: Mapped[datetime]
-    used_at: Mapped[datetime | None]
-
-
 class PhoneOtp(IdMixin, TimestampMixin, Base):
     """A 6-digit code sent by SMS to confirm a phone number."""
 
@@ -146,17 +133,6 @@ class PhoneOtp(IdMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     consumed_at: Mapped[datetime | None]
-
-
-class RateLimit(Base):
-    """A fixed-window counter shared by every process: one row per (action, subject)."""
-
-    __tablename__ = "registration_rate_limits"
-
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    window_started_at: Mapped[datetime]
-    hits: Mapped[int] = mapped_column(Integer)
-    locked_until: Mapped[datetime | None]
 
 
 class ListKind(enum.StrEnum):
@@ -242,19 +218,6 @@ class Signal(IdMixin, TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(16))
     """``phone``, ``device``, ``ip`` or ``payout_account``."""
     value_index: Mapped[bytes] = mapped_column(LargeBinary(32))
-
-
-class AccountSignal(TimestampMixin, Base):
-    """A device or IP an account was created from, before it has a profile (blind index only). The integrity scan
-    counts it for the applicant the account becomes."""
-
-    __tablename__ = "registration_account_signals"
-    __table_args__ = (Index(None, "kind", "value_index"),)
-
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    """``device`` or ``ip``."""
-    value_index: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
 
 
 class IntegrityFlag(IdMixin, TimestampMixin, Base):

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from prakerja.auth.models import Account
+from prakerja.kit.ids import new_id
 from prakerja.kit.pii import Encrypted, encrypt
 from prakerja.registration.models import (
     AbilityAttempt,
-    AccountSignal,
-    AccountToken,
     Applicant,
     IdentityCheck,
     IntegrityFlag,
     ListEntry,
     ListImport,
     PhoneOtp,
-    RateLimit,
     Signal,
 )
 
@@ -162,13 +159,6 @@ def identity_checks(session: Session, applicant_id: uuid.UUID) -> list[IdentityC
 # --- tokens, OTPs -----------------------------------------------------------------------------------------------
 
 
-def account_token(session: Session, token_hash: bytes, *, lock: bool = False) -> AccountToken | None:
-    query = select(AccountToken).where(AccountToken.token_hash == token_hash)
-    if lock:
-        query = query.with_for_update()
-    return session.scalars(query).first()
-
-
 def latest_otp(session: Session, account_id: uuid.UUID) -> PhoneOtp | None:
     query = (
         select(PhoneOtp)
@@ -178,50 +168,6 @@ def latest_otp(session: Session, account_id: uuid.UUID) -> PhoneOtp | None:
         .with_for_update()
     )
     return session.scalars(query).first()
-
-
-# --- rate limits (called on a connection of their own, so a refused request still counts) ------------------------
-
-_HIT_SQL = text(
-    """
-    INSERT INTO registration_rate_limits AS r (key, window_started_at, hits, locked_until)
-    VALUES (:key, :now, 1, NULL)
-    ON CONFLICT (key) DO UPDATE SET
-      window_started_at = CASE WHEN r.window_started_at <= :window_floor AND (r.locked_until IS NULL
-                               OR r.locked_until <= :now) THEN :now ELSE r.window_started_at END,
-      hits = CASE WHEN r.window_started_at <= :window_floor AND (r.locked_until IS NULL OR r.locked_until <= :now)
-                  THEN 1 ELSE r.hits + 1 END,
-      locked_until = CASE
-        WHEN r.locked_until IS NOT NULL AND r.locked_until > :now THEN r.locked_until
-        WHEN r.window_started_at > :window_floor AND r.hits + 1 >= :lock_at THEN :lock_until
-        ELSE NULL END
-    RETURNING hits, locked_until
-    """
-)
-
-
-def hit_rate_limit(
-    session: Session, key: str, *, now: datetime, window: timedelta, lock_at: int, lockout: timedelta
-) -> datetime | None:
-    """Count one attempt; returns when the subject may try again if it is now locked out (the count reached
-    ``lock_at`` within the window)."""
-    row = session.execute(
-        _HIT_SQL,
-        {"key": key, "now": now, "window_floor": now - window, "lock_at": lock_at, "lock_until": now + lockout},
-    ).one()
-    locked_until: datetime | None = row.locked_until
-    return locked_until if locked_until is not None and locked_until > now else None
-
-
-def locked_until(session: Session, key: str, *, now: datetime) -> datetime | None:
-    found = session.get(RateLimit, key)
-    if found is None or found.locked_until is None or found.locked_until <= now:
-        return None
-    return found.locked_until
-
-
-def clear_rate_limit(session: Session, key: str) -> None:
-    session.execute(delete(RateLimit).where(RateLimit.key == key))
 
 
 # --- lists ------------------------------------------------------------------------------------------------------
@@ -307,14 +253,6 @@ def add_signal(session: Session, *, applicant_id: uuid.UUID, kind: str, value_in
         insert(Signal)
         .values(id=uuid.uuid4(), applicant_id=applicant_id, kind=kind, value_index=value_index)
         .on_conflict_do_nothing(index_elements=["applicant_id", "kind", "value_index"])
-    )
-
-
-def add_account_signal(session: Session, *, account_id: uuid.UUID, kind: str, value_index: bytes) -> None:
-    session.execute(
-        insert(AccountSignal)
-        .values(account_id=account_id, kind=kind, value_index=value_index)
-        .on_conflict_do_nothing(index_elements=["account_id", "kind", "value_index"])
     )
 
 
@@ -423,10 +361,6 @@ def mark_applicant(session: Session, applicant_id: uuid.UUID, **values: object) 
     session.execute(update(Applicant).where(Applicant.id == applicant_id).values(**values))
 
 
-def account_by_email_index(session: Session, email_index: bytes) -> Account | None:
-    return session.scalars(select(Account).where(Account.email_index == email_index)).first()
-
-
 # --- bulk offline registrations ---------------------------------------------------------------------------------
 
 
@@ -470,8 +404,6 @@ def raise_flag(
     session: Session, applicant_id: uuid.UUID, kind: str, *, detail: dict[str, object], now: datetime
 ) -> None:
     """Insert a flag or refresh its details (a reviewed flag keeps its review)."""
-    from prakerja.kit.ids import new_id
-
     statement = insert(IntegrityFlag).values(
         id=new_id(), applicant_id=applicant_id, kind=kind, detail=detail, created_at=now
     )

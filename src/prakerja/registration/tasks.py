@@ -11,9 +11,10 @@ from procrastinate import RetryStrategy
 from prakerja.config import get_settings
 from prakerja.db import unit_of_work
 from prakerja.jobs import app
+from prakerja.registration import storage
 from prakerja.registration.providers.base import CivilRegistry, RegistryUnavailable
 from prakerja.registration.providers.http import HttpCivilRegistry
-from prakerja.registration.service import identity, integrity
+from prakerja.registration.service import identity, integrity, uploads
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,6 @@ def scan_integrity(timestamp: int | None = None) -> int:
 @app.task(name="registration.sweep_uploads", queueing_lock="registration.sweep_uploads")
 def sweep_uploads(timestamp: int | None = None) -> int:
     """Hourly: publish or delete uploads a crash left staged for more than six hours (safe to run twice)."""
-    from prakerja.registration.service import uploads
-    from prakerja.registration.storage import default_storage
-
     with unit_of_work() as session:
-        result = uploads.sweep_staged(session, default_storage())
+        result = uploads.sweep_staged(session, storage.default_storage())
     return result.published + result.removed

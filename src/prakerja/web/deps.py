@@ -6,11 +6,12 @@ import hmac
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
 from prakerja.auth.models import Role
+from prakerja.config import get_settings
 from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError, Forbidden, Unauthenticated
 
@@ -20,6 +21,23 @@ CSRF_FIELD = "csrf_token"
 DEVICE_COOKIE = "prakerja_device"
 """A long-lived random identifier of the browser (HTTP-only, SameSite=Lax), set by the shell middleware. It is an
 integrity signal only: stored as a keyed blind index, never raw, never logged."""
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    """The signed-in browser's cookie: HTTP-only, SameSite=Lax, Secure in production, as long as the session."""
+    settings = get_settings()
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        secure=settings.cookie_secure or settings.env == "production",
+        samesite="lax",
+        max_age=int(auth.SESSION_LIFETIME.total_seconds()),
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE)
 
 
 def _db_session() -> Iterator[Session]:

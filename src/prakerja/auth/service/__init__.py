@@ -1,12 +1,12 @@
 """The auth domain's use cases: the one way in for other domains. Takes a session; never commits.
 
-Accounts and sign-in sessions live in ``accounts`` and are re-exported here; partner organisations and their
-signing credentials live in ``partner_credentials`` and are reached as ``auth.service.partner_credentials``."""
+Accounts and sign-in sessions (``accounts``), sign-up, e-mail verification and password reset (``signup``), and
+the rate limits shared by every process (``ratelimits``), re-exported here."""
 
-from prakerja.auth.service import partner_credentials
 from prakerja.auth.service.accounts import (
     SESSION_LIFETIME,
     CurrentAccount,
+    account_by_email,
     authenticate,
     create_account,
     email_index,
@@ -15,16 +15,35 @@ from prakerja.auth.service.accounts import (
     resolve_session,
     start_session,
 )
+from prakerja.auth.service.ratelimits import LIMITS, check_not_locked, count_attempt, count_failure
+from prakerja.auth.service.signup import (
+    request_password_reset,
+    reset_password,
+    send_email_verification,
+    sign_up,
+    token_valid,
+    verify_email,
+)
 
 __all__ = [
+    "LIMITS",
     "SESSION_LIFETIME",
     "CurrentAccount",
+    "account_by_email",
     "authenticate",
+    "check_not_locked",
+    "count_attempt",
+    "count_failure",
     "create_account",
     "email_index",
     "end_session",
     "get_account",
-    "partner_credentials",
+    "request_password_reset",
+    "reset_password",
     "resolve_session",
+    "send_email_verification",
+    "sign_up",
     "start_session",
+    "token_valid",
+    "verify_email",
 ]

@@ -103,3 +103,7 @@ def resolve_session(session: Session, token: str) -> CurrentAccount | None:
 
 def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return repository.account(session, account_id)
+
+
+def account_by_email(session: Session, email: str) -> Account | None:
+    return repository.account_by_email_index(session, email_index(email))

@@ -5,7 +5,7 @@ The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applic
 :func:`region_exists`, ``WHITELIST_TYPES`` (the list types a priority tier may name)."""
 
 from prakerja.registration.models import WHITELIST_TYPES
-from prakerja.registration.service import ability, accounts, bulk, checks, identity, integrity, lists, officers
+from prakerja.registration.service import ability, bulk, checks, identity, integrity, lists, officers, phone
 from prakerja.registration.service.integrity import record_signal
 from prakerja.registration.service.regions import region_exists
 from prakerja.registration.service.snapshots import (
@@ -22,7 +22,6 @@ __all__ = [
     "WHITELIST_TYPES",
     "ApplicantSnapshot",
     "ability",
-    "accounts",
     "applicant_for_account",
     "bulk",
     "checks",
@@ -33,6 +32,7 @@ __all__ = [
     "lists",
     "nik_index",
     "officers",
+    "phone",
     "record_signal",
     "region_exists",
     "snapshots",

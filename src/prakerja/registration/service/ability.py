@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id
-from prakerja.registration import itembank, repository
+from prakerja.registration import repository
 from prakerja.registration.errors import ApplicantNotFound, AttemptClosed, AttemptExists
 from prakerja.registration.models import AbilityAttempt
+from prakerja.registration.rules import itembank
 
 
 def _applicant_id(session: Session, account_id: uuid.UUID) -> uuid.UUID:

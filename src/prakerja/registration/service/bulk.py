@@ -19,8 +19,9 @@ from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id
 from prakerja.kit.keys import KeyMaterial, get_keys
 from prakerja.kit.pii import blind_index, encrypt
-from prakerja.registration import regions, repository, rules
+from prakerja.registration import repository, rules
 from prakerja.registration.models import IdentityStatus
+from prakerja.registration.rules import regions
 
 COLUMNS = ("nik", "kk", "birth_date", "sex", "full_name", "mother_maiden_name", "domicile_district")
 """The CSV header an offline file must have, in any order."""

@@ -9,8 +9,10 @@ import re
 from collections.abc import Sequence
 
 from prakerja.kit.clock import clock
-from prakerja.registration import regions, rules
+from prakerja.kit.errors import Problem
+from prakerja.registration import rules
 from prakerja.registration.errors import FieldProblem
+from prakerja.registration.rules import regions
 
 MAX_ADDRESS = 200
 _MARKUP = re.compile(r"[<>{}\\]|javascript:|&#", re.IGNORECASE)
@@ -21,16 +23,6 @@ _KK_SAME = (
     "Nomor KK tidak boleh sama dengan NIK. Lihat nomor di bagian atas Kartu Keluarga.",
     "The family card (KK) number must differ from the NIK. Use the number at the top of the family card.",
 )
-
-
-class Problem:
-    __slots__ = ("code", "field", "message_en", "message_id")
-
-    def __init__(self, field: str, code: str, message_id: str, message_en: str) -> None:
-        self.field, self.code, self.message_id, self.message_en = field, code, message_id, message_en
-
-    def __repr__(self) -> str:
-        return f"Problem({self.field!r}, {self.code!r})"
 
 
 def digits(value: str) -> str:

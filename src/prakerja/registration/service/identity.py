@@ -25,9 +25,9 @@ from prakerja.registration.errors import (
 )
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.providers.base import IdentityQuery
+from prakerja.registration.rules.uploads import ImageRefused, check_image
 from prakerja.registration.service import checks, integrity, kk_region
 from prakerja.registration.storage import Storage, default_storage, stage_until_commit
-from prakerja.registration.uploads import ImageRefused, check_image
 
 DECLARATION_VERSION = "2026.1"
 CONSENT_VERSION = "2026.1"

@@ -47,14 +47,6 @@ def record_use(session: Session, *, applicant_id: uuid.UUID, ip: str | None, dev
         repository.add_signal(session, applicant_id=applicant_id, kind="ip", value_index=ip_index(ip))
 
 
-def record_sign_up(session: Session, *, account_id: uuid.UUID, ip: str | None, device: str | None) -> None:
-    """The browser and IP an account was created from; counted for the applicant the account becomes."""
-    if device:
-        repository.add_account_signal(session, account_id=account_id, kind="device", value_index=device_index(device))
-    if ip:
-        repository.add_account_signal(session, account_id=account_id, kind="ip", value_index=ip_index(ip))
-
-
 def scan(session: Session, *, lookback: timedelta = timedelta(days=2)) -> int:
     """Set-based: raise or refresh flags; returns how many rows were written. Safe to run repeatedly."""
     now = utcnow()

@@ -14,8 +14,8 @@ from prakerja.audit import service as audit
 from prakerja.kit.pii import blind_index
 from prakerja.registration import repository, rules
 from prakerja.registration.errors import ListFileInvalid, ListFileTooLarge
-from prakerja.registration.listfiles import ListFileError, read_niks
 from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES, ListImport, ListKind
+from prakerja.registration.rules.listfiles import ListFileError, read_niks
 
 
 @dataclass(frozen=True)

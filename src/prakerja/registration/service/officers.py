@@ -13,6 +13,7 @@ from prakerja.kit.pii import blind_index, mask
 from prakerja.registration import repository, rules
 from prakerja.registration.errors import ApplicantNotFound
 from prakerja.registration.models import Applicant, IdentityCheck, IntegrityFlag
+from prakerja.registration.service.identity import request_identity_check
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,6 @@ def view(session: Session, *, applicant_id: uuid.UUID, actor: audit.Actor) -> Ap
 
 def request_recheck(session: Session, *, applicant_id: uuid.UUID, actor: audit.Actor, reason: str) -> None:
     """An officer asks the civil registry again (e.g. after the person fixed their record at Dukcapil)."""
-    from prakerja.registration.service.identity import request_identity_check
-
     applicant = repository.applicant(session, applicant_id, lock=True)
     if applicant is None or applicant.nik_index is None:
         raise ApplicantNotFound()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prakerja.registration import regions
+from prakerja.registration.rules import regions
 
 
 def region_exists(code: str) -> bool:

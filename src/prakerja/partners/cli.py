@@ -12,6 +12,9 @@ import typer
 from rich.console import Console
 
 from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
+from prakerja.kit.errors import DomainError
+from prakerja.partners import service as partners
 
 console = Console()
 err = Console(stderr=True)
@@ -22,9 +25,6 @@ T = TypeVar("T")
 
 def _run(work: Callable[..., T]) -> T:
     """One transaction; a refusal is one red line and exit code 2."""
-    from prakerja.db import unit_of_work
-    from prakerja.kit.errors import DomainError
-
     try:
         with unit_of_work() as session:
             return work(session)
@@ -46,8 +46,6 @@ def create(
     role: Annotated[str, typer.Option(help="ministry, platform, institution or payment_partner.")],
 ) -> None:
     """Register a partner organisation (then issue it a key with ``key-issue``)."""
-    from prakerja.auth.service import partner_credentials as partners
-
     partner = _run(lambda s: partners.create_partner(s, name=name, role=role, actor=Actor.system()))
     console.print(f"[green]partner created[/green] {partner.id} ({partner.role.value})", highlight=False)
 
@@ -61,7 +59,6 @@ def key_issue(
     label: Annotated[str, typer.Option(help="What the new credential is for, e.g. production.")] = "",
 ) -> None:
     """Issue a signing key: a new credential, or with --client-code one more key for rotation."""
-    from prakerja.auth.service import partner_credentials as partners
 
     def work(session):  # type: ignore[no-untyped-def]
         found = partners.find_partner(session, partner)
@@ -79,8 +76,6 @@ def key_revoke(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
 ) -> None:
     """Revoke one key, or a whole credential with --client-code. Requests signed with it are refused at once."""
-    from prakerja.auth.service import partner_credentials as partners
-
     if (key_id is None) == (client_code is None):
         err.print("[red]error:[/red] give either a KEY_ID or --client-code")
         raise typer.Exit(2)
@@ -98,8 +93,6 @@ def key_revoke(
 
 
 def _set_status(partner: str, status: str, reason: str) -> None:
-    from prakerja.auth.service import partner_credentials as partners
-
     def work(session):  # type: ignore[no-untyped-def]
         found = partners.find_partner(session, partner)
         return partners.set_status(session, partner_id=found.id, status=status, actor=Actor.system(), reason=reason)
@@ -129,8 +122,6 @@ def reactivate(
 @app.command("list")
 def list_partners() -> None:
     """Every partner with its credentials and keys (never the secrets)."""
-    from prakerja.auth.service import partner_credentials as partners
-
     views = _run(partners.overview)
     console.print("partner\trole\tstatus\tclient_code\tkey_id\tissued\tkey_status", highlight=False)
     for view in views:

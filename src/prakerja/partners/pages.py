@@ -11,10 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 
 from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.auth.service import partner_credentials as partners
 from prakerja.kit.errors import DomainError
+from prakerja.partners import service as partners
 from prakerja.web.deps import Csrf, DbSession, require_role
-from prakerja.web.i18n import current_language
+from prakerja.web.forms import form_error
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
 
@@ -22,27 +22,16 @@ router = APIRouter(include_in_schema=False)
 Admin = Depends(require_role(Role.pmo_admin))
 Text = Annotated[str, Form(max_length=500)]
 PAGE = "/pmo/mitra"
+TEMPLATE = "partners/partners.html"
 
 
 def _context(session: Any) -> dict[str, Any]:
     return {"partners": partners.overview(session), "roles": list(partners.PartnerRole), "errors": {}, "values": {}}
 
 
-def _error(request: Request, session: Any, error: DomainError, values: dict[str, str]) -> Response:
-    session.rollback()
-    fields = error.details.get("fields") or ({error.details["field"]: ""} if "field" in error.details else {})
-    message = error.message if current_language.get() == "id" else error.message_en
-    return render(
-        request,
-        "auth/partners.html",
-        {**_context(session), "error": message, "errors": dict.fromkeys(fields, message), "values": values},
-        status_code=error.status_code,
-    )
-
-
 @router.get(PAGE)
 def partner_list(request: Request, session: DbSession, account: CurrentAccount = Admin) -> Response:
-    return render(request, "auth/partners.html", _context(session))
+    return render(request, TEMPLATE, _context(session))
 
 
 @router.post(PAGE, dependencies=[Csrf])
@@ -52,7 +41,9 @@ def partner_create(
     try:
         partners.create_partner(session, name=name, role=role, actor=account.actor)
     except DomainError as error:
-        return _error(request, session, error, {"name": name, "role": role})
+        return form_error(
+            request, session, TEMPLATE, error, lambda s: {**_context(s), "values": {"name": name, "role": role}}
+        )
     return RedirectResponse(PAGE, status_code=303)
 
 
@@ -71,8 +62,8 @@ def key_issue(
             session, partner_id=partner_id, actor=account.actor, client_code=client_code or None, label=label
         )
     except DomainError as error:
-        return _error(request, session, error, {})
-    response = render(request, "auth/partner_key.html", {"issued": issued})
+        return form_error(request, session, TEMPLATE, error, _context)
+    response = render(request, "partners/partner_key.html", {"issued": issued})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -84,7 +75,7 @@ def key_revoke(
     try:
         partners.revoke_key(session, key_id=key_id, actor=account.actor, reason=reason)
     except DomainError as error:
-        return _error(request, session, error, {})
+        return form_error(request, session, TEMPLATE, error, _context)
     return RedirectResponse(PAGE, status_code=303)
 
 
@@ -95,7 +86,7 @@ def credential_revoke(
     try:
         partners.revoke_credential(session, client_code=client_code, actor=account.actor, reason=reason)
     except DomainError as error:
-        return _error(request, session, error, {})
+        return form_error(request, session, TEMPLATE, error, _context)
     return RedirectResponse(PAGE, status_code=303)
 
 
@@ -111,7 +102,7 @@ def partner_status(
     try:
         partners.set_status(session, partner_id=partner_id, status=status, actor=account.actor, reason=reason)
     except DomainError as error:
-        return _error(request, session, error, {})
+        return form_error(request, session, TEMPLATE, error, _context)
     return RedirectResponse(PAGE, status_code=303)
 
 

@@ -33,7 +33,7 @@ def check_image(data: bytes) -> CheckedImage:
     kind = next((k for magic, k in _MAGIC.items() if data.startswith(magic)), None)
     if kind is None:
         raise ImageRefused("not_an_image")
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError  # heavy: loaded on the first photo, not by every process
 
     Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
     try:

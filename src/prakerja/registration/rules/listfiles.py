@@ -44,7 +44,7 @@ def read_niks(data: bytes, filename: str = "") -> Iterator[str]:
 
 def _parquet(data: bytes) -> Iterator[str]:
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # heavy: loaded for the first Parquet file only
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         raise ListFileError("Parquet support needs pyarrow") from None
     try:

@@ -12,7 +12,7 @@ NIK layout: ``PPRRDD DDMMYY SSSS``
 - ``PPRRDD``: Kemendagri province, regency/city and district codes of the place where the NIK was first issued.
   The NIK never changes ("berlaku seumur hidup", UU 23/2006 Pasal 13), so its region is not where the person
   lives now, and a code retired since issue (the 2022 Papua split) is still valid: see
-  :mod:`prakerja.registration.regions`. District codes are checked against the shipped official list.
+  :mod:`prakerja.registration.rules.regions`. District codes are checked against the shipped official list.
 - ``DDMMYY``: the birth date; women have 40 added to the day (born on the 7th: ``47``).
 - ``SSSS``: a serial, from 0001.
 
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
-from prakerja.registration import regions
+from prakerja.registration.rules import regions
 
 Sex = Literal["M", "F"]
 """``M`` (laki-laki) or ``F`` (perempuan), as stored on the applicant. The checks take ``female: bool``."""

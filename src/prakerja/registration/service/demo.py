@@ -8,12 +8,14 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from prakerja.auth import service as auth
 from prakerja.config import get_settings
 from prakerja.kit.clock import utcnow
 from prakerja.kit.pii import blind_index
 from prakerja.registration import repository
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.service.identity import CONSENT_VERSION, DECLARATION_VERSION
+from prakerja.simulators import dukcapil
 
 POPULATION_PEOPLE = 10_000
 DEMO_PERSON = 1
@@ -21,8 +23,6 @@ DEMO_PERSON = 1
 
 def seed(session: Session, *, account_id: uuid.UUID) -> None:
     """Idempotent: writes the population file if missing and gives the account a verified profile."""
-    from prakerja.simulators import dukcapil
-
     path = get_settings().home / "dukcapil-population.jsonl"
     if not path.exists():
         dukcapil.generate_population(path, POPULATION_PEOPLE)
@@ -75,8 +75,6 @@ def seed(session: Session, *, account_id: uuid.UUID) -> None:
 
 def seed_for_email(session: Session, email: str) -> None:
     """``prakerja demo``: seed the applicant with this e-mail (when it exists)."""
-    from prakerja.auth import service as auth
-
-    account = repository.account_by_email_index(session, auth.email_index(email))
+    account = auth.account_by_email(session, email)
     if account is not None:
         seed(session, account_id=account.id)

@@ -1,4 +1,4 @@
-"""Sign-up, e-mail verification link, password reset, phone OTP, and rate limits kept in PostgreSQL."""
+"""Sign-up, the e-mail verification link, password reset, and the sign-in rate limit kept in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja.auth.errors import TooManyAttempts
 from prakerja.auth.models import Account
+from prakerja.auth.service import LIMITS
 from prakerja.kit.clock import Clock
 from prakerja.notifications.models import Channel, Message
-from prakerja.registration.models import Applicant, PhoneOtp
-from prakerja.registration.service import accounts
+from prakerja.web.limits import count_attempt
 from tests.registration.conftest import PASSWORD, csrf, sign_up
 
 
@@ -113,7 +114,7 @@ class TestLoginRateLimit:
     def test_lockout_with_a_clear_retry_message_across_processes(self, client: TestClient, session: Session) -> None:
         sign_up(client)
         client.cookies.clear()
-        for _ in range(accounts.LIMITS["login"].limit):
+        for _ in range(LIMITS["login"].limit):
             assert login(client, password="salah-salah-salah").status_code == 401
         locked = login(client)  # even the right password waits
         assert locked.status_code == 429
@@ -124,91 +125,16 @@ class TestLoginRateLimit:
         assert row[1] is True  # the counter lives in PostgreSQL, shared by every web process
 
     def test_api_callers_get_retry_after(self, session: Session) -> None:
-        from prakerja.registration.errors import TooManyAttempts
-
-        for _ in range(accounts.LIMITS["reset"].limit):
-            accounts.hit("reset", "x@example.org|1.2.3.4")
+        for _ in range(LIMITS["reset"].limit):
+            count_attempt("reset", "x@example.org|1.2.3.4")
         with pytest.raises(TooManyAttempts) as raised:
-            accounts.hit("reset", "x@example.org|1.2.3.4")
+            count_attempt("reset", "x@example.org|1.2.3.4")
         assert raised.value.status_code == 429 and raised.value.details["retry_after"] == 3600
 
     def test_lock_expires(self, session: Session, frozen_clock: Clock) -> None:
-        from prakerja.registration.errors import TooManyAttempts
-
-        for _ in range(accounts.LIMITS["otp_check"].limit):
-            accounts.hit("otp_check", "a")
+        for _ in range(LIMITS["otp_check"].limit):
+            count_attempt("otp_check", "a")
         with pytest.raises(TooManyAttempts):
-            accounts.hit("otp_check", "a")
+            count_attempt("otp_check", "a")
         frozen_clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
-        accounts.hit("otp_check", "a")
-
-
-def otp_code(session: Session) -> str:
-    match = re.search(r"\b(\d{6})\b", last_message(session, Channel.sms).body)
-    assert match is not None
-    return match.group(1)
-
-
-class TestPhoneOtp:
-    def send(self, client: TestClient, phone: str = "0812 3456 7890"):  # type: ignore[no-untyped-def]
-        return client.post(
-            "/profil/telepon/kirim", data={"phone": phone, "csrf_token": csrf(client, "/profil/telepon")}
-        )
-
-    def confirm(self, client: TestClient, code: str):  # type: ignore[no-untyped-def]
-        return client.post(
-            "/profil/telepon/kode",
-            data={"code": code, "csrf_token": csrf(client, "/profil/telepon")},
-            follow_redirects=False,
-        )
-
-    def test_code_by_sms_confirms_the_phone(self, applicant_client: TestClient, session: Session) -> None:
-        assert self.send(applicant_client).status_code == 200
-        message = last_message(session, Channel.sms)
-        assert message.recipient == "+6281234567890"
-        assert self.confirm(applicant_client, otp_code(session)).status_code == 303
-        session.expire_all()
-        applicant = session.scalars(select(Applicant)).one()
-        assert applicant.phone == "+6281234567890" and applicant.phone_verified_at is not None
-
-    def test_wrong_codes_lock_out(self, applicant_client: TestClient, session: Session) -> None:
-        self.send(applicant_client)
-        right = otp_code(session)
-        wrong = "000000" if right != "000000" else "111111"
-        for _ in range(accounts.LIMITS["otp_check"].limit):
-            response = self.confirm(applicant_client, wrong)
-            assert response.status_code == 422 and 'id="code-error"' in response.text
-        locked = self.confirm(applicant_client, right)
-        assert locked.status_code == 429 and "Coba lagi dalam" in locked.text
-        session.expire_all()
-        assert session.scalars(select(Applicant.phone_verified_at)).one() is None
-
-    def test_resend_is_limited(self, applicant_client: TestClient, session: Session) -> None:
-        for _ in range(accounts.LIMITS["otp_send"].limit):
-            assert self.send(applicant_client).status_code == 200
-        refused = self.send(applicant_client)
-        assert refused.status_code == 429 and "Coba lagi dalam 30 menit." in refused.text
-        assert session.scalar(select(func.count()).select_from(PhoneOtp)) == accounts.LIMITS["otp_send"].limit
-
-    @pytest.mark.parametrize("phone", ["12345", "0212345678", "+1 202 555 0100", "08" + "1" * 20, "<b>0812</b>"])
-    def test_bad_numbers_refused_nothing_sent(self, applicant_client: TestClient, session: Session, phone: str) -> None:
-        response = self.send(applicant_client, phone)
-        assert response.status_code == 422 and 'id="phone-error"' in response.text
-        assert session.scalar(select(func.count()).select_from(PhoneOtp)) == 0
-        assert session.scalar(select(func.count()).select_from(Message).where(Message.channel == Channel.sms)) == 0
-
-    def test_duplicate_phone_refused(self, client: TestClient, session: Session) -> None:
-        sign_up(client, "a@example.org")
-        self.send(client)
-        self.confirm(client, otp_code(session))
-        client.cookies.clear()
-        sign_up(client, "b@example.org")
-        response = self.send(client)
-        assert response.status_code == 409 and "Nomor ponsel ini sudah terdaftar." in response.text
-        assert session.scalar(select(func.count()).select_from(PhoneOtp)) == 1
-
-    def test_expired_code_refused(self, applicant_client: TestClient, session: Session, frozen_clock: Clock) -> None:
-        self.send(applicant_client)
-        code = otp_code(session)
-        frozen_clock.advance(timedelta(minutes=6))  # type: ignore[attr-defined]
-        assert self.confirm(applicant_client, code).status_code == 422
+        count_attempt("otp_check", "a")

@@ -1,0 +1,51 @@
+"""The basic ability and motivation test of a wave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from prakerja.auth.service import CurrentAccount
+from prakerja.registration.pages.common import Applicant
+from prakerja.registration.rules import itembank
+from prakerja.registration.service import ability
+from prakerja.web.deps import Csrf, DbSession
+from prakerja.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _context(attempt: Any, wave_ref: str) -> dict[str, Any]:
+    items = [itembank.BY_ID[i] for i in attempt.item_ids] if attempt is not None else []
+    return {"attempt": attempt, "items": items, "wave_ref": wave_ref, "minutes": int(itembank.TIME_LIMIT.seconds / 60)}
+
+
+@router.get("/tes/{wave_ref}")
+def ability_test(request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = Applicant) -> Response:
+    attempt = ability.current_attempt(session, account_id=account.id, wave_ref=wave_ref[:64])
+    return render(request, "registration/ability.html", _context(attempt, wave_ref[:64]))
+
+
+@router.post("/tes/{wave_ref}/mulai", dependencies=[Csrf])
+def ability_start(request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = Applicant) -> Response:
+    ability.start(session, account_id=account.id, wave_ref=wave_ref[:64])
+    return RedirectResponse(f"/tes/{wave_ref[:64]}", status_code=303)
+
+
+@router.post("/tes/{wave_ref}/kirim", dependencies=[Csrf])
+async def ability_submit(
+    request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = Applicant
+) -> Response:
+    """Async to read the form; the answers are saved in a worker thread on the request's session."""
+    form = await request.form()
+    answers = {k[2:]: int(v) for k, v in form.items() if k.startswith("q_") and isinstance(v, str) and v.isdigit()}
+
+    def save(session: Session) -> None:
+        ability.submit(session, account_id=account.id, wave_ref=wave_ref[:64], answers=answers)
+
+    await run_in_threadpool(save, session)
+    return RedirectResponse(f"/tes/{wave_ref[:64]}", status_code=303)
