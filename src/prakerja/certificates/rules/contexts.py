@@ -50,10 +50,7 @@ def loader(extra: Mapping[str, dict[str, Any]] | None = None) -> Loader:
     more = dict(extra or {})
 
     def load(url: str, options: Any = None) -> dict[str, Any]:
-        if url in more:
-            document = json.loads(json.dumps(more[url]))
-        else:
-            document = shipped_context(url)
+        document = json.loads(json.dumps(more[url])) if url in more else shipped_context(url)
         return {"contextUrl": None, "documentUrl": url, "document": document}
 
     return load

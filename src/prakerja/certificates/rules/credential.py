@@ -120,9 +120,7 @@ def unsigned_credential(fields: CertificateFields, *, base_url: str, program_nam
     }
 
 
-def unsigned_status_list(
-    *, base_url: str, list_number: int, encoded_list: str, valid_from: datetime
-) -> dict[str, Any]:
+def unsigned_status_list(*, base_url: str, list_number: int, encoded_list: str, valid_from: datetime) -> dict[str, Any]:
     url = status_list_url(base_url, list_number)
     return {
         "@context": [VC_V2],

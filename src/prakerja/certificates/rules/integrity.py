@@ -13,7 +13,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pyld import jsonld  # type: ignore[import-untyped]
+from pyld import jsonld
 
 from prakerja.certificates.rules import multibase
 from prakerja.certificates.rules.contexts import Loader, UnknownContext
@@ -48,9 +48,8 @@ def _unknown_context(error: BaseException) -> UnknownContext | None:
             return seen
         details = getattr(seen, "details", None)
         cause = details.get("cause") if isinstance(details, dict) else None
-        if isinstance(cause, BaseException):
-            if isinstance(cause, UnknownContext):
-                return cause
+        if isinstance(cause, UnknownContext):
+            return cause
         seen = seen.__cause__ or seen.__context__ or (cause if isinstance(cause, BaseException) else None)
     return None
 

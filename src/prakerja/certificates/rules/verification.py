@@ -119,24 +119,34 @@ def verify(
         return _refuse(error.reason, str(error), certificate_id=certificate_id)
     entry = document.get("credentialStatus")
     if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-        return _refuse("status_missing", "the certificate has no BitstringStatusListEntry", certificate_id=certificate_id)
-    ok = {"certificate_id": certificate_id, "key_id": key_id}
+        return _refuse(
+            "status_missing", "the certificate has no BitstringStatusListEntry", certificate_id=certificate_id
+        )
+    ok: dict[str, Any] = {"certificate_id": certificate_id, "key_id": key_id}
     if status_list is None:
-        return VerificationResult(valid=True, reason="valid", message="the certificate is valid (status not checked)", **ok)
+        return VerificationResult(
+            valid=True, reason="valid", message="the certificate is valid (status not checked)", **ok
+        )
     try:
         check_signed(status_list, did_document, load)
         if status_list.get("id") != entry.get("statusListCredential"):
             raise statuslist.StatusListError("the status list is not the one the certificate names")
-        subject = status_list.get("credentialSubject") or {}
+        subject = status_list.get("credentialSubject")
+        if not isinstance(subject, dict):
+            raise statuslist.StatusListError("the status list has no subject")
         if subject.get("statusPurpose") != entry.get("statusPurpose"):
             raise statuslist.StatusListError("the status list has another purpose")
-        bits = statuslist.decode(subject.get("encodedList"))
+        bits = statuslist.decode(str(subject.get("encodedList")))
         revoked = statuslist.is_set(bits, int(str(entry.get("statusListIndex"))))
     except (integrity.ProofInvalid, statuslist.StatusListError, ValueError) as error:
         return _refuse("status_list_invalid", f"the status list cannot be checked: {error}", **ok)
     if revoked:
         return VerificationResult(
-            valid=False, reason="revoked", message="the certificate is authentic but revoked", revoked=True,
-            status_checked=True, **ok,
+            valid=False,
+            reason="revoked",
+            message="the certificate is authentic but revoked",
+            revoked=True,
+            status_checked=True,
+            **ok,
         )
     return VerificationResult(valid=True, reason="valid", message="the certificate is valid", status_checked=True, **ok)

@@ -75,8 +75,11 @@ def verify_credential(session: Session, document: Any) -> VerificationResult:
     result = verification.verify(document, did_doc, contexts.loader(), status_list=listed)
     if result.valid and not result.status_checked:
         return VerificationResult(
-            valid=False, reason="status_list_invalid", message="the certificate's status list is not this program's",
-            certificate_id=result.certificate_id, key_id=result.key_id,
+            valid=False,
+            reason="status_list_invalid",
+            message="the certificate's status list is not this program's",
+            certificate_id=result.certificate_id,
+            key_id=result.key_id,
         )
     return result
 
