@@ -55,7 +55,8 @@ def _unknown_context(error: BaseException) -> UnknownContext | None:
 
 
 def _check_types(node: Any) -> None:
-    """Every ``@type`` in the expanded form must be an absolute IRI (an undefined type stays relative)."""
+    """Every ``@type`` and ``@id`` in the expanded form must be an absolute IRI (an undefined type or a relative
+    reference stays relative, and would be left out of the signed RDF)."""
     if isinstance(node, list):
         for item in node:
             _check_types(item)
@@ -65,13 +66,15 @@ def _check_types(node: Any) -> None:
                 for name in value if isinstance(value, list) else [value]:
                     if not isinstance(name, str) or ":" not in name:
                         raise ProofInvalid("undefined_term", f"the type {name!r} is not defined by the contexts")
+            elif key == "@id" and (not isinstance(value, str) or ":" not in value):
+                raise ProofInvalid("undefined_term", f"the identifier {value!r} is not an absolute IRI")
             else:
                 _check_types(value)
 
 
 def canonicalize(document: dict[str, Any], load: Loader) -> str:
     """RDFC-1.0 N-Quads of ``document``; refuses contexts that are not shipped and terms the contexts do not define."""
-    options = {"documentLoader": load}
+    options = {"documentLoader": load, "base": None}
     try:
         expanded = jsonld.expand(json.loads(json.dumps(document)), options, on_property_dropped=_raise_dropped)
     except _Dropped as dropped:
@@ -83,7 +86,7 @@ def canonicalize(document: dict[str, Any], load: Loader) -> str:
         raise ProofInvalid("malformed", f"the document is not valid JSON-LD ({error.type})") from None
     _check_types(expanded)
     canonical: str = jsonld.normalize(
-        expanded, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": load}
+        expanded, {"algorithm": "URDNA2015", "format": "application/n-quads", "documentLoader": load, "base": None}
     )
     return canonical
 
