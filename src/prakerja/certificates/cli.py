@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 
 app = typer.Typer(help="Signed training certificates (W3C Verifiable Credentials).", no_args_is_help=True)
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _read_json(path: Path, what: str) -> Any:
