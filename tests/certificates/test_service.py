@@ -185,3 +185,34 @@ class TestKeyRotation:
         did_document["assertionMethod"] = []
         result = service.verify_offline(document, did_document)
         assert not result.valid and result.reason == "unknown_key"
+
+
+def test_concurrent_issues_of_one_completion_give_one_certificate(clean_db) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    completion, recipient = new_id(), new_id()
+    with Session(clean_db) as warm:  # register the signing key first, so both threads race on the completion only
+        service.active_key(warm)
+        warm.commit()
+    results: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            with Session(clean_db, expire_on_commit=False) as own:
+                barrier.wait()
+                row = issue_certificate(own, completion_id=completion, recipient_id=recipient)
+                own.commit()
+                results.append(str(row.id))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and len(results) == 2 and results[0] == results[1]
+    with Session(clean_db) as check:
+        assert check.scalar(select(func.count()).select_from(Certificate)) == 1
