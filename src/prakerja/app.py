@@ -16,6 +16,7 @@ from prakerja import __version__
 from prakerja.auth import pages as auth_pages
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
+from prakerja.certificates import pages as certificates_pages
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
@@ -75,6 +76,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(selection_pages.router)
     app.include_router(partners_api.router)
     app.include_router(partners_pages.router)
+    app.include_router(certificates_pages.router)
 
     @app.get("/pmo", include_in_schema=False)
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from prakerja.certificates import cli as _certificate_cli
 from prakerja.config import SettingsError, get_settings
 from prakerja.ledger import cli as ledger_cli
 from prakerja.partners import cli as _partner_cli
@@ -37,6 +38,7 @@ app.add_typer(ledger_cli.app, name="ledger")
 app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")
 app.add_typer(_partner_cli.app, name="partner")
+app.add_typer(_certificate_cli.app, name="certificate")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

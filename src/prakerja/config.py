@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     signing_key: str | None = None
     """Base64 raw 32-byte Ed25519 private key for lottery artefacts and certificates."""
 
+    public_base_url: str = "http://127.0.0.1:8000"
+    """The site's public address (scheme and host, no path): certificates' issuer ``did:web``, their page URLs and
+    QR codes are built from it, never from a request's Host header."""
+
+    certificate_signing_keys: str | None = None
+    """Certificate signing keys ``kid:base64key[,kid:base64key...]`` (raw 32-byte Ed25519 private keys). Outside
+    production they are generated into ``home/certificate-keys.json``; ``prakerja certificate rotate-key`` adds one."""
+
     cookie_secure: bool = False
     """Mark cookies ``Secure`` (always on in production)."""
 
