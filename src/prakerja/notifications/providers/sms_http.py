@@ -2,8 +2,9 @@
 
 ``POST {base}/v1/messages`` with ``Authorization: Bearer <token>`` and ``{"id", "to", "text"}``; the gateway
 answers ``200``/``201`` with ``{"id", "status": "accepted", "ref"}`` and deduplicates on ``id``, so a retried
-delivery never sends a second SMS. ``4xx`` means the gateway refused the message for good; ``5xx``, ``429`` and
-timeouts are retried here a few times (tenacity), then by the job."""
+delivery never sends a second SMS. Other ``4xx`` mean the gateway refused the message for good; ``5xx``, ``429``
+and timeouts are retried here a few times (tenacity), then by the job, as are ``401``/``403`` (a wrong token is a
+configuration to fix, not a reason to drop people's messages)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,9 @@ class HttpSmsSender:
 
         with httpx.Client(timeout=self.timeout, transport=self.transport) as client:
             response = post(client)
+        if response.status_code in (401, 403):
+            # our credentials are wrong: a configuration to fix, after which the job's retry gets through
+            raise TemporaryFailure(f"sms gateway: refused our token ({response.status_code})")
         if response.status_code >= 400:
             raise DeliveryFailed(f"sms gateway: refused with status {response.status_code}")
         try:
