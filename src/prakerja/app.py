@@ -20,6 +20,7 @@ from prakerja.certificates import pages as certificates_pages
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
+from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import api as partners_api
 from prakerja.partners import pages as partners_pages
 from prakerja.registration import api as registration_api
@@ -66,6 +67,9 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(shell_pages.router)
     app.include_router(auth_pages.router)
     app.include_router(notifications_pages.router)
+    if dev_mailbox_enabled():
+        app.include_router(notifications_pages.dev_router)
+        app.add_middleware(notifications_pages.DevMailboxClaim)
     app.include_router(registration_api.router)
     app.include_router(registration_pages.router)
     app.include_router(ledger_api.router)

@@ -243,6 +243,10 @@ def demo(
     console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
     for role, email, password in logins:
         console.print(f"  {role:<16} {email:<32} {password}")
+    from prakerja.notifications.providers import dev_mailbox_enabled
+
+    if dev_mailbox_enabled():
+        console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
     if no_serve:
         return
     console.print(f"Open [link]http://{host}:{port}[/link]  (Ctrl+C to stop)")

@@ -61,6 +61,37 @@ class Settings(BaseSettings):
 
     pool_size: int = Field(default=10, ge=1, le=200)
 
+    # --- outgoing messages (ADR 0009) ---------------------------------------------------------------------------
+    email_sender: Literal["smtp", "dev"] = "dev"
+    """``smtp`` sends e-mail through ``smtp_host``; ``dev`` keeps it in the development mailbox (refused in
+    production)."""
+
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    """``starttls`` (port 587), ``ssl`` (implicit TLS, port 465) or ``none`` (loopback relays and tests only)."""
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_ca_file: Path | None = None
+    """Extra CA bundle to verify the SMTP server's certificate (default: the system's)."""
+    smtp_from: str = "Kartu Prakerja <noreply@prakerja.invalid>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    sms_sender: Literal["http", "dev"] = "dev"
+    """``http`` posts SMS to the gateway at ``sms_gateway_url``; ``dev`` keeps them in the development mailbox
+    (refused in production)."""
+
+    sms_gateway_url: str = "http://127.0.0.1:8104"
+    """SMS gateway base URL (the protocol is in docs/operations.md); ``prakerja sim sms`` listens here by default."""
+    sms_gateway_token: str | None = None
+    """Bearer token the gateway expects."""
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
+    storage: Literal["local"] = "local"
+    """Where uploaded files go: ``local`` is an encrypted folder (``storage_root``). Unknown values are refused."""
+    storage_root: Path | None = None
+    """Folder of the ``local`` store (default: ``home/uploads``)."""
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -87,7 +118,23 @@ def get_settings() -> Settings:
         for name in ("database_url", "secret_key", "pii_keys", "blind_index_key", "signing_key"):
             if not getattr(settings, name):
                 raise SettingsError(f"PRAKERJA_{name.upper()}: required when PRAKERJA_ENV=production")
+    _check_senders(settings)
     return settings
+
+
+def _check_senders(settings: Settings) -> None:
+    """Production never starts with a development sender: its messages would reach nobody."""
+    if settings.env == "production":
+        if settings.email_sender == "dev":
+            raise SettingsError("PRAKERJA_EMAIL_SENDER: 'dev' is refused when PRAKERJA_ENV=production; use smtp")
+        if settings.sms_sender == "dev":
+            raise SettingsError("PRAKERJA_SMS_SENDER: 'dev' is refused when PRAKERJA_ENV=production; use http")
+        if not settings.sms_gateway_token:
+            raise SettingsError("PRAKERJA_SMS_GATEWAY_TOKEN: required when PRAKERJA_ENV=production")
+    if settings.email_sender == "smtp" and not settings.smtp_host:
+        raise SettingsError("PRAKERJA_SMTP_HOST: required when PRAKERJA_EMAIL_SENDER=smtp")
+    if settings.smtp_username and not settings.smtp_password:
+        raise SettingsError("PRAKERJA_SMTP_PASSWORD: required with PRAKERJA_SMTP_USERNAME")
 
 
 def reset_settings() -> None:

@@ -26,7 +26,8 @@ class MessageStatus(enum.StrEnum):
 
 
 class Message(IdMixin, TimestampMixin, Base):
-    """One outgoing message. Recipient and body are personal data (OTPs, names): encrypted."""
+    """One outgoing message. Recipient and body are personal data (OTPs, links, names): encrypted, and the body is
+    erased once the provider has it (it is kept only as long as the sender needs it)."""
 
     __tablename__ = "notifications_messages"
 
@@ -46,7 +47,8 @@ class Message(IdMixin, TimestampMixin, Base):
 
 
 class DevOutboxItem(IdMixin, TimestampMixin, Base):
-    """What the development sender "delivered": shown on the demo's outbox page instead of a real SMS/e-mail."""
+    """What the development sender "delivered": shown to its recipient alone in the development mailbox
+    (``/dev/kotak-pesan``) instead of a real SMS/e-mail. Never written when real senders are configured."""
 
     __tablename__ = "notifications_dev_outbox"
 

@@ -1,22 +1,28 @@
-"""Queue and deliver messages. ``queue_message`` writes the delivery job in the caller's transaction."""
+"""Queue and deliver messages. ``queue_message`` writes the delivery job in the caller's transaction.
+
+Who reads what: the program office sees *that* a message went out (:func:`sent_messages`: when, channel,
+template, masked recipient, status), never its body, which may hold a one-time code or a sign-in link. Only the
+recipient reads the body: in their inbox or phone, or, with the development sender, in the development mailbox
+(:func:`dev_mailbox`). A message's body is erased once its provider has it."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
+from prakerja.kit.pii import mask
 from prakerja.notifications import repository
-from prakerja.notifications.models import Channel, DevOutboxItem, Message, MessageStatus
-from prakerja.notifications.providers.base import Outgoing, Sender
-from prakerja.notifications.providers.dev import DevSender
+from prakerja.notifications.models import Channel, Message, MessageStatus
+from prakerja.notifications.providers import sender_for
+from prakerja.notifications.providers.base import DeliveryFailed, Outgoing
 
-
-def sender() -> Sender:
-    """The configured provider. Production SMS/SMTP providers plug in here by setting."""
-    return DevSender()
+log = logging.getLogger(__name__)
 
 
 def queue_message(
@@ -35,27 +41,79 @@ def queue_message(
 
 
 def deliver(session: Session, message_id: uuid.UUID) -> MessageStatus | None:
-    """Safe to run twice: a message already sent is left alone."""
+    """Hand the message to the sender its channel's setting picks. Safe to run twice: a message already sent
+    (or refused for good) is left alone, and the stable message id lets the provider drop a duplicate.
+    A temporary failure raises, so the job's transaction rolls back and the job retries."""
     message = repository.lock_message(session, message_id)
     if message is None:
         return None
     message.attempts += 1
-    if message.status is MessageStatus.sent:
+    if message.status is not MessageStatus.queued:
         return message.status
-    message.provider_ref = sender().send(
-        session,
-        Outgoing(
-            message_id=str(message.id),
-            channel=message.channel.value,
-            recipient=message.recipient,
-            subject=message.subject,
-            body=message.body,
-        ),
+    outgoing = Outgoing(
+        message_id=str(message.id),
+        channel=message.channel.value,
+        recipient=message.recipient,
+        subject=message.subject,
+        body=message.body,
     )
+    try:
+        message.provider_ref = sender_for(message.channel.value).send(session, outgoing)
+    except DeliveryFailed as error:
+        log.warning("message refused", extra={"message_id": str(message.id), "reason": str(error)})
+        message.status = MessageStatus.failed
+        message.body = ""
+        return message.status
     message.status = MessageStatus.sent
     message.sent_at = utcnow()
+    message.body = ""  # the provider has it; a code or a link need not stay at rest here
     return message.status
 
 
-def dev_outbox(session: Session, limit: int = 50) -> list[DevOutboxItem]:
-    return repository.dev_outbox(session, limit)
+@dataclass(frozen=True)
+class SentMessage:
+    """What the program office may see of a message: never its body."""
+
+    id: uuid.UUID
+    created_at: datetime
+    sent_at: datetime | None
+    channel: Channel
+    template: str
+    recipient_masked: str
+    status: MessageStatus
+    attempts: int
+
+
+def sent_messages(session: Session, limit: int = 50) -> list[SentMessage]:
+    return [
+        SentMessage(
+            id=m.id,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            channel=m.channel,
+            template=m.subject,
+            recipient_masked=mask(m.recipient),
+            status=m.status,
+            attempts=m.attempts,
+        )
+        for m in repository.recent_messages(session, limit)
+    ]
+
+
+@dataclass(frozen=True)
+class DevMail:
+    """A message the development sender kept, as its own recipient sees it."""
+
+    created_at: datetime
+    channel: Channel
+    recipient: str
+    subject: str
+    body: str
+
+
+def dev_mailbox(session: Session, account_id: uuid.UUID, limit: int = 50) -> list[DevMail]:
+    """The development mailbox of one account: only messages addressed to that account."""
+    return [
+        DevMail(created_at=i.created_at, channel=i.channel, recipient=i.recipient, subject=i.subject, body=i.body)
+        for i in repository.dev_items_for_account(session, account_id, limit)
+    ]

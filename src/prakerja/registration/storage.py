@@ -1,4 +1,5 @@
-"""Where uploaded files go: an interface, and a local folder under ``PRAKERJA_HOME`` by default.
+"""Where uploaded files go: an interface, chosen by ``PRAKERJA_STORAGE`` (ADR 0009); a local folder under
+``PRAKERJA_HOME`` by default.
 
 Files are personal data (KTP photos), so they are stored encrypted (AES-GCM, bound to their key).
 
@@ -22,7 +23,7 @@ from typing import Protocol
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from prakerja.config import get_settings
+from prakerja.config import SettingsError, get_settings
 from prakerja.kit.clock import utcnow
 from prakerja.kit.pii import decrypt, encrypt
 
@@ -107,8 +108,17 @@ class LocalStorage:
                 yield str(path.relative_to(base))
 
 
+STORES = ("local",)
+"""The stores ``PRAKERJA_STORAGE`` may name. Another store (an S3-compatible bucket, PostgreSQL large objects)
+implements :class:`Storage` and is added here and to the setting's choices."""
+
+
 def default_storage() -> Storage:
-    return LocalStorage(get_settings().home / "uploads")
+    """The store the settings choose (``PRAKERJA_STORAGE``; ``local`` by default, under ``PRAKERJA_HOME``)."""
+    settings = get_settings()
+    if settings.storage == "local":
+        return LocalStorage(settings.storage_root or settings.home / "uploads")
+    raise SettingsError(f"PRAKERJA_STORAGE: unknown store {settings.storage!r}; expected one of {', '.join(STORES)}")
 
 
 _PENDING = "prakerja.storage.pending"

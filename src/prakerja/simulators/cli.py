@@ -27,3 +27,21 @@ def dukcapil(
         raise typer.BadParameter("fault must be none, slow, down or wrong")
     check_port_free(host, port)
     serve(host=host, port=port, population_path=population, people=people, mode=fault, delay_seconds=delay)
+
+
+@app.command("sms")
+def sms(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8104,
+    token: Annotated[str | None, typer.Option(help="Bearer token to require (PRAKERJA_SMS_GATEWAY_TOKEN).")] = None,
+    fault: Annotated[str, typer.Option(help="none, slow, down or flaky.")] = "none",
+    delay: Annotated[float, typer.Option(help="Seconds of delay for the slow fault.")] = 3.0,
+) -> None:
+    """An SMS gateway that accepts messages and lists what it received (GET /_messages)."""
+    from prakerja.cli import check_port_free
+    from prakerja.simulators.sms import MODES, serve
+
+    if fault not in MODES:
+        raise typer.BadParameter(f"fault must be one of {', '.join(MODES)}")
+    check_port_free(host, port)
+    serve(host=host, port=port, token=token, mode=fault, delay_seconds=delay)

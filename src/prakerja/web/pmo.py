@@ -12,7 +12,7 @@ class PmoLink:
     title_en: str
 
 
-_links: list[PmoLink] = [PmoLink("/pmo/pesan", "Pesan terkirim (pengembangan)", "Sent messages (development)")]
+_links: list[PmoLink] = [PmoLink("/pmo/pesan", "Pesan terkirim", "Sent messages")]
 
 
 def add_link(link: PmoLink) -> None:

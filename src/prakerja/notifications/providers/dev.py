@@ -1,4 +1,6 @@
-"""Development sender: records messages in a table the demo shows, instead of sending them."""
+"""Development sender: keeps messages in the development mailbox (``/dev/kotak-pesan``) instead of sending them.
+
+Selected by ``PRAKERJA_EMAIL_SENDER=dev`` / ``PRAKERJA_SMS_SENDER=dev``; production refuses to start with it."""
 
 from __future__ import annotations
 
