@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prakerja.selection import lottery
+from prakerja import lottery
 from prakerja.selection.demo import seed
 from prakerja.selection.models import Draw, Recipient
 from prakerja.waves.models import Wave, WaveState

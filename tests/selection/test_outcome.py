@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.kit.clock import clock
@@ -20,7 +21,7 @@ from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode
 from prakerja.notifications.models import Channel, Message
 from prakerja.registration.models import Applicant
-from prakerja.selection import lottery, service
+from prakerja.selection import service
 from prakerja.selection.models import Recipient
 from prakerja.waves import service as waves
 from prakerja.waves.models import Entry, EntryStatus, StratumLevel, Wave, WaveState

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.auth.models import Role
 from prakerja.ledger import service as ledger
-from prakerja.selection import lottery
 from prakerja.selection import service as selection
 from prakerja.waves import service as waves
 from prakerja.waves.models import Wave, WaveState
