@@ -160,7 +160,7 @@ def eligible_lines(body: bytes) -> list[bytes]:
             fields = line.split(",")
             if len(fields) != 3:
                 raise LotteryError("eligible_malformed", f"an eligible row is not entry_hash,stratum,tier: {line!r}")
-            tier: object = int(fields[2]) if fields[2].isdigit() else fields[2]
+            tier: object = int(fields[2]) if fields[2].isascii() and fields[2].isdigit() else fields[2]
             entries.append(Entry(fields[0], fields[1], tier))  # type: ignore[arg-type]
         check_entries(entries)
         raise LotteryError("eligible_malformed", "an eligible row is not in canonical form (e.g. a tier like 01)")

@@ -98,6 +98,9 @@ class VerifyResult:
     passed: tuple[str, ...] = ()
     drawn: bool = False
     proof: ProofReport | None = None
+    key_pinned: bool = False
+    """Whether the signature was checked against the program's key given to the verifier (``--public-key``);
+    otherwise the folder's own ``public-key.pem`` was trusted, and the verifier says so."""
 
 
 @dataclass(frozen=True)
@@ -248,11 +251,13 @@ def _seed_value(raw: bytes, document: Mapping[str, Any]) -> bytes:
         seed = json.loads(raw)
     except (ValueError, RecursionError):
         seed = None
-    if not isinstance(seed, dict) or not isinstance(seed.get("reference"), str):
+    if not isinstance(seed, dict) or set(seed) != {"reference", "value"} or not isinstance(seed["reference"], str):
         raise LotteryError("seed_malformed", 'seed.json must be {"reference": "...", "value": "<hex>"}')
-    value = seed.get("value")
+    value = seed["value"]
     if not isinstance(value, str) or _HEX_RE.fullmatch(value) is None:
         raise LotteryError("seed_malformed", "seed.json's value must be non-empty lowercase hex")
+    if rfc8785.dumps(seed) != raw:
+        raise LotteryError("seed_not_canonical", "seed.json is not in RFC 8785 canonical form")
     if seed["reference"] != document["randomness"]["reference"]:
         raise LotteryError("seed_reference_mismatch", "seed.json's reference is not the one the commitment named")
     return bytes.fromhex(value)
@@ -378,7 +383,7 @@ def verify_folder(
         if report is not None:
             passed.append("proof")
     except LotteryError as failure:
-        return VerifyResult(False, failure.code, failure.message, tuple(passed))
+        return VerifyResult(False, failure.code, failure.message, tuple(passed), key_pinned=public_key is not None)
     drawn = rows is not None
     message = "all checks passed" if drawn else "the commitment checks passed; the draw is not published yet"
-    return VerifyResult(True, None, message, tuple(passed), drawn, report)
+    return VerifyResult(True, None, message, tuple(passed), drawn, report, key_pinned=public_key is not None)

@@ -179,6 +179,15 @@ def verify(
     result = lottery.verify_folder(
         folder, proof, public_key=public_key.read_bytes() if public_key else None, require_draw=require_draw
     )
+    if result.key_pinned:
+        console.print("key  commitment.sig checked against the program's public key given with --public-key")
+    else:
+        console.print(
+            "key  no --public-key given: trusted the folder's own public-key.pem (compare it with the program's "
+            "published key)",
+            highlight=False,
+            soft_wrap=True,
+        )
     for name in result.passed:
         console.print(f"ok   {name}", highlight=False)
     if not result.ok:
