@@ -161,7 +161,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
         phases["commit: other (locks, quotas, audit)"] = (committed - started) - sum(
             v for k, v in phases.items() if k.startswith("commit:")
         )
-        phases["draw: other (verify signature, seed, audit)"] = (finished - committed) - sum(
+        phases["draw: other (locks, seed checks, audit)"] = (finished - committed) - sum(
             v for k, v in phases.items() if not k.startswith("commit:")
         )
         # Not in the timed scope (commitment + draw + persistence of results and probabilities): the
