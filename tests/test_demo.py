@@ -10,8 +10,8 @@ from prakerja.audit import service as audit
 from prakerja.auth import service as auth
 from prakerja.demo import DEMO_ACCOUNTS, prepare
 from prakerja.ledger import service as ledger
+from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
-from prakerja.selection import service as selection
 
 
 def test_demo_is_consistent_and_idempotent(clean_db: Engine) -> None:
@@ -22,7 +22,7 @@ def test_demo_is_consistent_and_idempotent(clean_db: Engine) -> None:
         account = auth.authenticate(session, email=DEMO_ACCOUNTS[0][1], password=logins[0][2])
         person = registration.applicant_for_account(session, account.id)
         assert person is not None and person.identity_verified
-        recipient = selection.recipient_for_account(session, account.id)
+        recipient = recipients.recipient_by_account(session, account.id)
         assert recipient is not None and len(recipient.card_number) == 16
         wallet = ledger.wallet(session, person.applicant_id)
         assert wallet is not None

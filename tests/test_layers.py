@@ -7,6 +7,7 @@ import grimp
 
 SHARED = {
     "kit",
+    "lottery",  # a pure library (the published lottery's algorithm), used by waves, selection and verifiers
     "web",
     "app",
     "cli",

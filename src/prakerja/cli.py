@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import errno
-import socket
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -14,6 +12,7 @@ from rich.console import Console
 
 from prakerja.certificates import cli as _certificate_cli
 from prakerja.config import SettingsError, get_settings
+from prakerja.kit.cli import UserError, check_port_free
 from prakerja.ledger import cli as ledger_cli
 from prakerja.partners import cli as _partner_cli
 from prakerja.registration import cli as _registration_cli
@@ -35,16 +34,13 @@ app.add_typer(_registration_cli.registration_app, name="registration")
 app.add_typer(_registration_cli.exclusions_app, name="exclusions")
 app.add_typer(_sim_cli.app, name="sim")
 app.add_typer(ledger_cli.app, name="ledger")
+_selection_cli.add_wave_commands(_wave_cli.app)
 app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")
 app.add_typer(_partner_cli.app, name="partner")
 app.add_typer(_certificate_cli.app, name="certificate")
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class UserError(Exception):
-    """A mistake the operator can fix; printed as one line."""
 
 
 def friendly(func: F) -> F:
@@ -80,17 +76,6 @@ def _is_connection_error(error: BaseException) -> bool:
     if isinstance(error, sqlalchemy.exc.OperationalError) and isinstance(error.orig, psycopg.OperationalError):
         return True
     return isinstance(error, psycopg.OperationalError)
-
-
-def check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                raise UserError(f"port {port} on {host} is already in use; choose another with --port") from None
-            raise UserError(f"cannot listen on {host}:{port} ({error.strerror})") from None
 
 
 def _serve(host: str, port: int, *, in_process_worker: bool) -> None:

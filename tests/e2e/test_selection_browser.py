@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.auth.models import Account, Role
 from prakerja.auth.rules import hash_password
 from prakerja.ledger import service as ledger
-from prakerja.selection import lottery
 from prakerja.selection import service as selection
 from prakerja.waves import service as waves
 from tests.registration.factories import create_applicant

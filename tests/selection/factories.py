@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit.service import Actor
 from prakerja.auth.models import Account, Role
 from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
 from prakerja.schemes.rules import file_hash
-from prakerja.selection import lottery
 from prakerja.waves.models import Entry, EntryStatus, Quota, StratumLevel, Wave, WaveState
 
 PMO = Actor(id=None, role="pmo_admin")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from prakerja.selection import lottery
+from prakerja import lottery
 
 WAVE_ID = "01930000-0000-7000-8000-00000000beef"
 SCHEME = "2023-normal"

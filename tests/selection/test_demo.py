@@ -7,9 +7,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prakerja.selection import lottery
+from prakerja import lottery
+from prakerja.recipients.models import Recipient
 from prakerja.selection.demo import seed
-from prakerja.selection.models import Draw, Recipient
+from prakerja.selection.models import Draw
 from prakerja.waves.models import Wave, WaveState
 
 

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit.models import AuditEntry
 from prakerja.kit.errors import DomainError
-from prakerja.selection import lottery, service
+from prakerja.selection import service
 from prakerja.selection.models import Draw, Result, ResultStatus
 from prakerja.waves import service as waves
 from prakerja.waves.models import Quota, Wave, WaveState

@@ -15,16 +15,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit.models import AuditEntry
 from prakerja.auth.models import Role
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import new_id
 from prakerja.ledger import service as ledger
+from prakerja.recipients.models import Recipient
 from prakerja.registration.service import ApplicantSnapshot
 from prakerja.schemes.rules import Scheme
-from prakerja.selection import lottery, service
-from prakerja.selection.models import Recipient, Result, ResultStatus
+from prakerja.selection import service
+from prakerja.selection.models import Result, ResultStatus
 from prakerja.waves.models import Entry, EntryStatus, Wave, WaveState
 from tests.registration.factories import create_applicant, make_kk
 from tests.selection.factories import PMO, create_wave

@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.auth.models import Role
 from prakerja.kit import signing
 from prakerja.kit.clock import clock
 from prakerja.schemes.rules import file_hash
-from prakerja.selection import lottery, service
+from prakerja.selection import service
 from prakerja.waves.models import Entry, EntryStatus, Quota, StratumLevel, Wave, WaveState
 from tests.selection import golden_wave as g
 from tests.selection.factories import PMO, T0, create_account

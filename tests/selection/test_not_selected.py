@@ -14,14 +14,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.kit.clock import clock
 from prakerja.kit.ids import new_id
 from prakerja.ledger import service as ledger
 from prakerja.notifications.models import Channel, DevOutboxItem, Message
+from prakerja.recipients.models import Recipient
 from prakerja.registration.models import Applicant
 from prakerja.registration.service import ApplicantSnapshot
-from prakerja.selection import lottery, service, tasks
-from prakerja.selection.models import Recipient
+from prakerja.selection import service, tasks
 from prakerja.selection.rules import GENERAL_CAUSES_EN
 from prakerja.waves.models import Entry, EntryStatus, Wave
 from prakerja.worker import run_worker as _run_worker

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.kit.clock import clock
@@ -19,9 +20,10 @@ from prakerja.kit.errors import DomainError
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode
 from prakerja.notifications.models import Channel, Message
+from prakerja.recipients import service as recipients
+from prakerja.recipients.models import Recipient
 from prakerja.registration.models import Applicant
-from prakerja.selection import lottery, service
-from prakerja.selection.models import Recipient
+from prakerja.selection import service
 from prakerja.waves import service as waves
 from prakerja.waves.models import Entry, EntryStatus, StratumLevel, Wave, WaveState
 from tests.registration.factories import create_applicant
@@ -153,7 +155,7 @@ class TestOutcome:
             proof_file.write_bytes(proof)
             result = lottery.verify_folder(tmp_path / str(wave.id), proof_file)
             assert result.ok and result.proof is not None
-            recipient = service.recipient_for_account(session, person.account_id)
+            recipient = recipients.recipient_by_account(session, person.account_id)
             if recipient is not None:
                 assert result.proof.outcome == "selected"
                 assert any(recipient.card_number in line for line in lines)

@@ -13,9 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.auth.models import Role
 from prakerja.ledger import service as ledger
-from prakerja.selection import lottery
+from prakerja.recipients import service as recipients
 from prakerja.selection import service as selection
 from prakerja.waves import service as waves
 from prakerja.waves.models import Wave, WaveState
@@ -159,7 +160,7 @@ def test_applicant_joins_sees_dashboard_and_downloads_proof(
         pass
     session.commit()
     html = client.get("/dasbor").text
-    recipient = selection.recipient_for_account(session, person.account_id)  # type: ignore[attr-defined]
+    recipient = recipients.recipient_by_account(session, person.account_id)
     assert recipient is not None
     assert "Selamat: Anda terpilih" in html and recipient.card_number in html
     folder = tmp_path / "folder"  # type: ignore[operator]

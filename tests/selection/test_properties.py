@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prakerja.selection import lottery, service
+from prakerja import lottery
+from prakerja.selection import service
 from prakerja.selection.models import Outcome, Result
 from tests.selection.factories import PMO, add_entries, create_wave
 

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from prakerja import lottery
 from prakerja.cli import app
-from prakerja.selection import lottery, service
+from prakerja.selection import service
 from tests.selection.factories import PMO, add_entries, create_wave
 
 REF = "drand/quicknet/round/999"
@@ -93,7 +94,7 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 DRAW_AGAIN = """
 import hashlib, json, sys
 from pathlib import Path
-from prakerja.selection import lottery
+from prakerja import lottery
 folder = Path(sys.argv[1])
 commitment = json.loads((folder / "commitment.json").read_bytes())
 rows = (folder / "eligible.csv").read_text().splitlines()[1:]

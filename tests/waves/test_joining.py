@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.registration.models import ListKind
-from prakerja.selection import lottery
 from prakerja.waves import service
 from prakerja.waves.models import Entry, EntryStatus, StratumLevel, Wave, WaveState
 from tests.registration.factories import create_applicant, make_nik, put_on_list

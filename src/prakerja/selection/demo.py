@@ -19,6 +19,7 @@ from prakerja.ledger import service as ledger
 from prakerja.registration import service as registration
 from prakerja.registration.models import Applicant, IdentityStatus
 from prakerja.selection import service as selection
+from prakerja.simulators import dukcapil
 from prakerja.waves import service as waves
 
 DEMO_TITLE = "Gelombang Demo 1"
@@ -31,8 +32,6 @@ DEMO_PERSON = 1
 
 def _regencies() -> tuple[str, ...]:
     """The demo applicant's own regency first, so their stratum is in the wave."""
-    from prakerja.simulators import dukcapil
-
     own = str(dukcapil.person(DEMO_PERSON)["regency"])
     return (own, *(r for r in OTHER_REGENCIES if r != own))
 

@@ -15,11 +15,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from prakerja.kit import pgcopy
-from prakerja.selection.models import Draw, Recipient, Result, ResultStatus
-from prakerja.selection.phases import phase
+from prakerja.selection.models import Draw, Result, ResultStatus
 
 
-def add(session: Session, obj: Draw | Recipient) -> None:
+def add(session: Session, obj: Draw) -> None:
     session.add(obj)
     session.flush()
 
@@ -109,10 +108,6 @@ class _ResultsCopy:
         self._copy.write(pgcopy.SIGNATURE)
 
     def __call__(self, t: TierRows) -> None:
-        with phase("draw: persist results (COPY rows, streamed)"):
-            self._write(t)
-
-    def _write(self, t: TierRows) -> None:
         if self._copy is None:
             self._start()
         last = t.first_rank - 1 + len(t.keys)
@@ -150,10 +145,6 @@ class _ResultsCopy:
         self._stack.__exit__(type(error), error, error.__traceback__)
 
     def close(self) -> None:
-        with phase("draw: persist results (end of COPY, attach partition)"):
-            self._close()
-
-    def _close(self) -> None:
         if self._copy is None:
             return
         self._copy.write(pgcopy.TRAILER)
@@ -256,7 +247,9 @@ def duplicate_people(session: Session, wave_id: uuid.UUID) -> int:
 
 
 def already_recipients(session: Session, wave_id: uuid.UUID) -> int:
-    """People in this draw who already are (or were) recipients from another wave."""
+    """People in this draw who already are (or were) recipients from another wave. A set-based read over the
+    recipient register's table (``selection_recipients``, owned by :mod:`prakerja.recipients`), as the draw's other
+    reads go over the waves' entries: selection sits above both."""
     return int(
         session.scalar(
             text(
@@ -318,22 +311,6 @@ def unnotified(session: Session, wave_id: uuid.UUID, limit: int) -> list[tuple[R
     return [(by_hash[bytes(h)], applicant_id, account_id) for h, applicant_id, account_id in rows]
 
 
-def recipient_by_applicant(session: Session, applicant_id: uuid.UUID) -> Recipient | None:
-    return session.scalars(select(Recipient).where(Recipient.applicant_id == applicant_id)).first()
-
-
-def recipient_by_account(session: Session, account_id: uuid.UUID) -> Recipient | None:
-    return session.scalars(select(Recipient).where(Recipient.account_id == account_id)).first()
-
-
-def recipient_by_card_index(session: Session, index: bytes) -> Recipient | None:
-    return session.scalars(select(Recipient).where(Recipient.card_number_index == index)).first()
-
-
-def card_index_taken(session: Session, index: bytes) -> bool:
-    return session.scalar(select(Recipient.id).where(Recipient.card_number_index == index)) is not None
-
-
 def results_for(session: Session, wave_id: uuid.UUID, entry_hashes: Sequence[bytes]) -> list[Result]:
     return list(session.scalars(select(Result).where(Result.wave_id == wave_id, Result.entry_hash.in_(entry_hashes))))
 
@@ -352,26 +329,6 @@ def remaining_unnotified(session: Session, wave_id: uuid.UUID) -> int:
         )
         or 0
     )
-
-
-def recipients_per_kk(session: Session, kk_indexes: Sequence[bytes]) -> dict[bytes, int]:
-    if not kk_indexes:
-        return {}
-    rows = session.execute(
-        select(Recipient.kk_index, func.count())
-        .where(Recipient.kk_index.in_([bytes(k) for k in kk_indexes]))
-        .group_by(Recipient.kk_index)
-    )
-    return {bytes(row[0]): int(row[1]) for row in rows if row[0] is not None}
-
-
-def recipient_statuses(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    if not applicant_ids:
-        return {}
-    rows = session.execute(
-        select(Recipient.applicant_id, Recipient.status).where(Recipient.applicant_id.in_(list(applicant_ids)))
-    )
-    return {row[0]: row[1].value for row in rows}
 
 
 # ------------------------------------------------------------------------------------------ family-card cap, outcomes

@@ -4,7 +4,6 @@ report, card numbers and the ledger transfer id. No I/O."""
 from __future__ import annotations
 
 import math
-import secrets
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -179,11 +178,6 @@ def fairness_report(
 
 
 # ---------------------------------------------------------------------------------------------- outcome helpers
-
-
-def new_card_number() -> str:
-    """16 random digits, not starting with 0 (uniqueness is enforced by the database)."""
-    return str(secrets.randbelow(9) + 1) + "".join(str(secrets.randbelow(10)) for _ in range(15))
 
 
 FUNDING_NAMESPACE = uuid.UUID("6b1e2c0e-5d0f-5a52-9a39-7e1f0c6a4f10")

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from prakerja.kit.cli import check_port_free
+
 app = typer.Typer(help="Simulators of outside systems (development, tests, demos).", no_args_is_help=True)
 
 
@@ -20,7 +22,6 @@ def dukcapil(
     delay: Annotated[float, typer.Option(help="Seconds of delay for the slow fault.")] = 3.0,
 ) -> None:
     """The civil registry (Dukcapil) verification API, answering from a synthetic population."""
-    from prakerja.cli import check_port_free
     from prakerja.simulators.dukcapil import serve
 
     if fault not in {"none", "slow", "down", "wrong"}:
@@ -38,7 +39,6 @@ def sms(
     delay: Annotated[float, typer.Option(help="Seconds of delay for the slow fault.")] = 3.0,
 ) -> None:
     """An SMS gateway that accepts messages and lists what it received (GET /_messages)."""
-    from prakerja.cli import check_port_free
     from prakerja.simulators.sms import MODES, serve
 
     if fault not in MODES:

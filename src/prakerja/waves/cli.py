@@ -1,4 +1,6 @@
-"""``prakerja wave ...``: operators run waves, quotas, the commitment, the draw and the announcement."""
+"""``prakerja wave ...``: operators run waves: create, quotas, tiers, open, close, region lists. The lottery's
+commands under the same group (commit, seed, fairness, disqualify, kk-cap, announce) are selection's
+(:mod:`prakerja.selection.cli`), added to this group by :mod:`prakerja.cli`: waves never calls selection."""
 
 from __future__ import annotations
 
@@ -176,95 +178,6 @@ def close(wave: WaveArg) -> None:
     wave_id = _wave_id(wave)
     closed = _run(lambda s: service.close_wave(s, wave_id, actor=CLI_ACTOR))
     console.print(f"closed: {closed.eligible_count} eligible, {closed.ineligible_count} not eligible")
-
-
-@app.command("commit")
-def commit(
-    wave: WaveArg,
-    source: Annotated[str, typer.Option(help="Public randomness source, e.g. a beacon's name.")],
-    reference: Annotated[str, typer.Option(help="The future value's reference, e.g. a round number.")],
-) -> None:
-    """Write, sign and publish the commitment (eligible.csv, commitment.json/.sig, public-key.pem)."""
-    from prakerja.selection import service
-
-    wave_id = _wave_id(wave)
-    draw = _run(
-        lambda s: service.commit(s, wave_id, randomness_source=source, randomness_reference=reference, actor=CLI_ACTOR)
-    )
-    console.print(f"committed {draw.eligible_count} entries, root {draw.merkle_root}; files in {draw.folder}")
-
-
-@app.command("seed")
-def seed(
-    wave: WaveArg,
-    reference: Annotated[str, typer.Option(help="Reference of the revealed value (must match the commitment).")],
-    value: Annotated[str, typer.Option(help="The revealed public random value, hex.")],
-) -> None:
-    """Give the revealed random value; the draw runs and its results are stored (published at announcement)."""
-    from prakerja.selection import service
-
-    wave_id = _wave_id(wave)
-    draw = _run(lambda s: service.seed(s, wave_id, reference=reference, value=value, actor=CLI_ACTOR))
-    state = "[green]pass[/green]" if draw.fairness_ok else "[red]FAIL[/red]"
-    console.print(f"drawn: {draw.selected_count} selected; fairness {state}")
-
-
-@app.command("fairness")
-def fairness(wave: WaveArg) -> None:
-    """Print the fairness report."""
-    from prakerja.selection import service
-    from prakerja.waves import service as waves
-
-    wave_id = _wave_id(wave)
-    report = _run(lambda s: service.fairness(s, waves.get_wave(s, wave_id)))
-    console.print_json(json.dumps(report.to_json()))
-    if not report.ok:
-        raise typer.Exit(1)
-
-
-@app.command("disqualify")
-def disqualify(
-    wave: WaveArg,
-    entry_hash: Annotated[str, typer.Option(help="The selected entry's hash (hex).")],
-    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
-) -> None:
-    """A selected person found ineligible before the decree: replaced by the first on the stratum's waitlist."""
-    from prakerja.selection import service
-
-    wave_id = _wave_id(wave)
-    promoted = _run(lambda s: service.disqualify(s, wave_id, entry_hash, reason=reason, actor=CLI_ACTOR))
-    console.print("promoted " + (promoted.entry_hash.hex() if promoted else "nobody (waitlist empty)"))
-
-
-@app.command("kk-cap")
-def kk_cap(wave: WaveArg) -> None:
-    """Before the decree: replace members of one family card selected beyond the scheme's cap from the waitlist
-    (the announcement does it too; this shows the changes first)."""
-    from prakerja.selection import service
-
-    wave_id = _wave_id(wave)
-    changes = _run(lambda s: service.apply_kk_cap(s, wave_id, actor=CLI_ACTOR))
-    for change in changes:
-        console.print(f"{change.action:12} {change.entry_hash.hex()} stratum {change.stratum}", highlight=False)
-    console.print(
-        f"{sum(1 for c in changes if c.action != 'promoted')} over the family-card cap, "
-        f"{sum(1 for c in changes if c.action == 'promoted')} promoted"
-    )
-
-
-@app.command("announce")
-def announce(
-    wave: WaveArg,
-    override_reason: Annotated[
-        str | None, typer.Option(help="Publish despite a failed fairness check, because...")
-    ] = None,
-) -> None:
-    """Publish results (after the fairness checks) and tell everyone; recipients are created by jobs."""
-    from prakerja.selection import service
-
-    wave_id = _wave_id(wave)
-    _run(lambda s: service.announce(s, wave_id, actor=CLI_ACTOR, override_reason=override_reason))
-    console.print("announced; outcomes are being sent by the worker")
 
 
 # ---------------------------------------------------------------------------------------------- region lists

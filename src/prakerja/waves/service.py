@@ -14,8 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit import service as audit
+from prakerja.eligibility import service as eligibility
 from prakerja.kit.clock import JAKARTA, utcnow
+from prakerja.recipients import service as recipients
+from prakerja.registration import service as registration
 from prakerja.schemes.rules import SchemeError, file_hash, load
 from prakerja.waves import repository, rules
 from prakerja.waves.errors import (
@@ -261,12 +265,11 @@ def set_priority_tiers(
 def _parse_tiers(
     session: Session, data: Any, *, known_region: RegionCheck | None = None
 ) -> tuple[list[rules.Tier], list[rules.FieldProblem]]:
-    from prakerja.registration.service import WHITELIST_TYPES
 
     return rules.parse_tiers(
         data,
         known_region=known_region if known_region is not None else region_check(StratumLevel.regency),
-        whitelist_types=WHITELIST_TYPES,
+        whitelist_types=registration.WHITELIST_TYPES,
         region_lists={r.name: _frozen(r) for r in repository.region_lists(session)},
     )
 
@@ -279,9 +282,8 @@ def region_codes_from_text(content: str) -> list[str]:
 
 def whitelist_types() -> tuple[str, ...]:
     """The priority list types a tier may name (the registration domain's whitelists)."""
-    from prakerja.registration.service import WHITELIST_TYPES
 
-    return tuple(WHITELIST_TYPES)
+    return tuple(registration.WHITELIST_TYPES)
 
 
 # ---------------------------------------------------------------------------------------------- region lists
@@ -394,8 +396,6 @@ def mark_told(session: Session, entry_ids: Sequence[uuid.UUID], at: datetime) ->
 
 def join(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID, consent: bool) -> JoinReceipt:
     """An applicant joins an open wave. The entry secret is drawn here and shown to them."""
-    from prakerja.registration import service as registration
-    from prakerja.selection import service as selection
 
     if not consent:
         raise ConsentRequired(details={"field": "consent"})
@@ -424,7 +424,8 @@ def join(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID, consent
     decision = _decide(session, wave, [applicant.applicant_id], context="join")[applicant.applicant_id]
     if not decision[0]:
         raise NotEligible()
-    secret, entry_hash = selection.new_entry(str(wave.id))
+    secret = lottery.new_entry_secret()
+    entry_hash = bytes.fromhex(lottery.entry_hash(str(wave.id), secret))
     entry = Entry(
         wave_id=wave.id,
         applicant_id=applicant.applicant_id,
@@ -451,7 +452,6 @@ def join(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID, consent
 
 def open_waves_for(session: Session, account_id: uuid.UUID) -> list[Wave]:
     """Open waves the applicant's domicile matches (what the join page offers)."""
-    from prakerja.registration import service as registration
 
     applicant = registration.applicant_for_account(session, account_id)
     regency = (applicant.domicile_regency or "") if applicant else ""
@@ -469,7 +469,6 @@ def open_waves_for(session: Session, account_id: uuid.UUID) -> list[Wave]:
 def close_wave(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor) -> Wave:
     """Stop joining; re-check every entry against the current exclusion lists and registry results; freeze the
     eligible set with each entry's priority tier. A few set-based queries for the whole wave."""
-    from prakerja.registration import service as registration
 
     wave = get_wave(session, wave_id, lock=True)
     _require_state(wave, WaveState.open)
@@ -522,16 +521,13 @@ def _decide(
 ) -> dict[uuid.UUID, tuple[bool, str | None, str | None]]:
     """Eligibility of many applicants under the wave's scheme, stored by the eligibility domain:
     (eligible, first reason code, decision id). A handful of set-based look-ups for the whole list."""
-    from prakerja.eligibility import service as eligibility
-    from prakerja.registration import service as registration
-    from prakerja.selection import service as selection
 
     if not applicant_ids:
         return {}
     snaps = registration.snapshots(session, applicant_ids)
     listed = registration.list_types_for(session, [s.nik_index for s in snaps.values()])
-    kk_counts = selection.recipients_per_kk(session, [s.kk_index for s in snaps.values()])
-    past = selection.recipient_statuses(session, list(snaps))
+    kk_counts = recipients.recipients_per_kk(session, [s.kk_index for s in snaps.values()])
+    past = recipients.recipient_statuses(session, list(snaps))
     params = eligibility.params_for(load(wave.scheme_name), wave_number=wave.number)
     wave_date = wave.closes_at.astimezone(JAKARTA).date()
     result: dict[uuid.UUID, tuple[bool, str | None, str | None]] = {}
@@ -564,6 +560,5 @@ def _decide(
 
 def region_check(level: StratumLevel) -> RegionCheck | None:
     """Whether a code is a real province/regency, from the registration domain's region list."""
-    from prakerja.registration import service as registration
 
     return registration.region_exists

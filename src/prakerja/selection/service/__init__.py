@@ -1,13 +1,13 @@
 """Selection use cases: commit, seed and draw, fairness, disqualify/promote, announce, outcomes, proofs. Never
-commits. The lottery itself (files, Merkle tree, tickets, verification) is :mod:`prakerja.selection.lottery`.
+commits. The lottery itself (files, Merkle tree, tickets, verification) is the pure :mod:`prakerja.lottery`; who
+became a recipient is the register :mod:`prakerja.recipients` (selection writes to it through its service).
 
 Everything callers use is re-exported here (``from prakerja.selection import service``, then ``service.x``):
-:mod:`.draw` (entries, publication, commitment, draw, fairness), :mod:`.outcomes` (disqualification and the
+:mod:`.draw` (publication, commitment, draw, fairness), :mod:`.outcomes` (disqualification and the
 family-card cap before the decree, telling those not selected), :mod:`.announcement` (announcing, then each
-applicant's outcome), :mod:`.applicants` (recipients, proofs, the dashboard).
+applicant's outcome, recipients registered), :mod:`.applicants` (proofs, the dashboard).
 
-Other domains call: :func:`new_entry` (waves, at joining), :func:`recipient_for_account`,
-:func:`recipient_by_card`, :func:`is_recipient`, :func:`public_waves`.
+Selection sits above waves and the recipient register in the wave lifecycle: no domain below calls it.
 """
 
 from prakerja.selection.service.announcement import (
@@ -19,12 +19,7 @@ from prakerja.selection.service.announcement import (
 )
 from prakerja.selection.service.applicants import (
     dashboard_lines,
-    is_recipient,
     proof_for_account,
-    recipient_by_card,
-    recipient_for_account,
-    recipient_statuses,
-    recipients_per_kk,
     verify_folder,
 )
 from prakerja.selection.service.draw import (
@@ -35,7 +30,6 @@ from prakerja.selection.service.draw import (
     PublicWave,
     commit,
     fairness,
-    new_entry,
     public_waves,
     publications_root,
     published_file,
@@ -58,18 +52,12 @@ __all__ = [
     "dashboard_lines",
     "disqualify",
     "fairness",
-    "is_recipient",
-    "new_entry",
     "process_outcomes",
     "proof_for_account",
     "public_waves",
     "publications_root",
     "published_file",
     "published_files",
-    "recipient_by_card",
-    "recipient_for_account",
-    "recipient_statuses",
-    "recipients_per_kk",
     "record_fairness",
     "remaining_outcomes",
     "seed",

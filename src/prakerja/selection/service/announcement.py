@@ -14,11 +14,12 @@ from prakerja.auth import service as auth
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import JAKARTA, utcnow
 from prakerja.kit.errors import Conflict
-from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode
 from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
+from prakerja.recipients import service as recipients
+from prakerja.recipients.models import Recipient
 from prakerja.registration import service as registration
 from prakerja.schemes.rules import load as load_scheme
 from prakerja.selection import repository, rules
@@ -26,7 +27,7 @@ from prakerja.selection.errors import (
     BudgetInsufficient,
     FairnessFailed,
 )
-from prakerja.selection.models import Draw, Recipient, RecipientStatus, Result, ResultStatus
+from prakerja.selection.models import Draw, Result, ResultStatus
 from prakerja.selection.service import outcomes
 from prakerja.selection.service.draw import fairness, get_draw
 from prakerja.waves import service as waves
@@ -120,32 +121,23 @@ def _make_recipient(
     account_id: uuid.UUID,
     scheme: Any,
 ) -> Recipient:
-    existing = repository.recipient_by_applicant(session, applicant_id)
+    existing = recipients.by_applicant(session, applicant_id)
     if existing is not None:
         return existing
     snap = registration.snapshots(session, [applicant_id]).get(applicant_id)
-    while True:
-        card = rules.new_card_number()
-        index = blind_index(card, "card_number")
-        if not repository.card_index_taken(session, index):
-            break
     assert draw.announced_at is not None
-    recipient = Recipient(
+    recipient, _new = recipients.register(
+        session,
         wave_id=wave.id,
         entry_hash=result.entry_hash,
         applicant_id=applicant_id,
         account_id=account_id,
         kk_index=snap.kk_index if snap is not None else None,
-        card_number=card,
-        card_number_index=index,
-        card_last4=card[-4:],
         scheme_name=wave.scheme_name,
         training_balance=scheme.training.balance,
         funding_transfer_id=rules.funding_transfer_id(str(wave.id), result.entry_hash.hex()),
         first_purchase_deadline=draw.announced_at + timedelta(days=scheme.training.first_purchase_days),
-        status=RecipientStatus.active,
     )
-    repository.add(session, recipient)
     ledger.fund_wallet(
         session,
         transfer_id=recipient.funding_transfer_id,
@@ -154,7 +146,7 @@ def _make_recipient(
         year=_budget_year(draw),
         actor=audit.Actor.system(),
     )
-    recipient.funded_at = utcnow()
+    recipients.mark_funded(session, recipient)
     return recipient
 
 

@@ -1,50 +1,23 @@
-"""What applicants and other domains read: recipients, proof files, the dashboard's wave section, folder
+"""What applicants read: proof files, the dashboard's wave section (the card from the recipient register), folder
 verification. Never commits."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.kit.clock import JAKARTA
-from prakerja.kit.pii import blind_index
-from prakerja.selection import lottery, repository, rules
+from prakerja.recipients import service as recipients
+from prakerja.selection import repository, rules
 from prakerja.selection.errors import (
     ProofNotAvailable,
 )
-from prakerja.selection.models import Recipient
 from prakerja.waves import service as waves
 from prakerja.waves.models import EntryStatus, WaveState
-
-
-def recipient_for_account(session: Session, account_id: uuid.UUID) -> Recipient | None:
-    return repository.recipient_by_account(session, account_id)
-
-
-def recipient_by_card(session: Session, card_number: str) -> Recipient | None:
-    """For checkout: the recipient holding a 16-digit card number (looked up by its blind index)."""
-    if not re.fullmatch(r"[0-9]{16}", card_number.strip()):
-        return None
-    return repository.recipient_by_card_index(session, blind_index(card_number.strip(), "card_number"))
-
-
-def recipients_per_kk(session: Session, kk_indexes: Sequence[bytes]) -> dict[bytes, int]:
-    """Recipients (of any wave, revoked included) per family card blind index (for the KK cap)."""
-    return repository.recipients_per_kk(session, kk_indexes)
-
-
-def recipient_statuses(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """``active`` or ``revoked`` for applicants who have ever been recipients (once per lifetime)."""
-    return repository.recipient_statuses(session, applicant_ids)
-
-
-def is_recipient(session: Session, applicant_id: uuid.UUID) -> bool:
-    return repository.recipient_by_applicant(session, applicant_id) is not None
 
 
 def proof_for_account(session: Session, account_id: uuid.UUID, wave_id: uuid.UUID) -> bytes:
@@ -69,8 +42,11 @@ def proof_for_account(session: Session, account_id: uuid.UUID, wave_id: uuid.UUI
     return lottery.proof_json(proof)
 
 
-def verify_folder(folder: Path, proof: Path | None = None) -> Any:
-    return lottery.verify_folder(folder, proof)
+def verify_folder(
+    folder: Path, proof: Path | None = None, *, public_key: bytes | None = None, require_draw: bool = False
+) -> lottery.VerifyResult:
+    """Contract section 6 over a folder (what ``prakerja selection verify`` runs)."""
+    return lottery.verify_folder(folder, proof, public_key=public_key, require_draw=require_draw)
 
 
 def dashboard_lines(
@@ -91,7 +67,7 @@ def dashboard_lines(
     if wave.state is not WaveState.announced:
         lines.append(gettext("The results will be announced here."))
         return lines, link
-    recipient = repository.recipient_by_account(session, account_id)
+    recipient = recipients.recipient_by_account(session, account_id)
     if entry.status is EntryStatus.recipient:
         lines.append(gettext("Congratulations: you were selected as a Kartu Prakerja recipient."))
         if recipient is not None and recipient.wave_id == wave.id:

@@ -1,24 +1,24 @@
-"""Entries, the publication folder, the commitment, the draw and its fairness report. Never commits. The lottery
-itself (files, Merkle tree, tickets, verification) is :mod:`prakerja.selection.lottery`."""
+"""The publication folder, the commitment, the draw and its fairness report. Never commits. The lottery
+itself (files, Merkle tree, tickets, verification) is :mod:`prakerja.lottery`."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from prakerja import lottery
 from prakerja.audit import service as audit
 from prakerja.config import get_settings
 from prakerja.jobs import enqueue
 from prakerja.kit import signing
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import Conflict
-from prakerja.selection import lottery, repository, rules
+from prakerja.selection import repository, rules
 from prakerja.selection.errors import (
     AlreadyDrawn,
     DrawNotFound,
@@ -31,22 +31,13 @@ from prakerja.selection.errors import (
     WaveNotCommitted,
 )
 from prakerja.selection.models import Draw
-from prakerja.selection.phases import phase
+from prakerja.selection.service.phases import phase
 from prakerja.waves import service as waves
 from prakerja.waves.models import Wave, WaveState
 
 COMMITMENT_FILES = ("eligible.csv", "commitment.json", "commitment.sig", "public-key.pem")
 DRAW_FILES = ("seed.json",)
 RESULT_FILES = ("results.csv",)
-
-
-# ---------------------------------------------------------------------------------------------- entries
-
-
-def new_entry(wave_id: str) -> tuple[bytes, bytes]:
-    """A fresh 32-byte entry secret and its entry hash (contract section 1)."""
-    secret = secrets.token_bytes(32)
-    return secret, bytes.fromhex(lottery.entry_hash(wave_id, secret))
 
 
 # ---------------------------------------------------------------------------------------------- publication folder
@@ -127,17 +118,18 @@ def commit(
     folder = (root or publications_root()) / str(wave.id)
     committed_at = utcnow().replace(microsecond=0)
     try:
-        written = lottery.write_commitment_files(
-            folder,
-            eligible_rows=eligible,
-            wave_id=str(wave.id),
-            scheme=wave.scheme_name,
-            quotas=quotas,
-            randomness_source=randomness_source.strip(),
-            randomness_reference=randomness_reference.strip(),
-            committed_at=committed_at,
-            signing_key=signing.private_key(),
-        )
+        with phase("commit: lottery files (check rows, Merkle tree, sign, write)"):
+            written = lottery.write_commitment_files(
+                folder,
+                eligible_rows=eligible,
+                wave_id=str(wave.id),
+                scheme=wave.scheme_name,
+                quotas=quotas,
+                randomness_source=randomness_source.strip(),
+                randomness_reference=randomness_reference.strip(),
+                committed_at=committed_at,
+                signing_key=signing.private_key(),
+            )
     except lottery.LotteryError as error:
         raise LotteryRefused(error) from None
     draw = Draw(
@@ -190,16 +182,25 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
     folder = Path(draw.folder)
     # Each tier of the draw is streamed into the database as soon as it is ranked: PostgreSQL stores it while
     # the next one is drawn. A refused draw raises before the first tier, so nothing is written.
-    with repository.results_writer(session, wave.id) as persist:
+    with (
+        phase("draw: persist results (start and end of COPY, attach partition)"),
+        repository.results_writer(session, wave.id) as persist,
+    ):
+
+        def store(tier: lottery.TierDraw) -> None:
+            with phase("draw: persist results (COPY rows, streamed)"):
+                persist(_tier_rows(tier))
+
         try:
-            drawn = lottery.write_draw_files(
-                folder,
-                draw.randomness_reference,
-                value,
-                eligible_sha256=draw.eligible_sha256,
-                commitment_sha256=draw.commitment_sha256,
-                on_tier=lambda tier: persist(_tier_rows(tier)),
-            )
+            with phase("draw: lottery (verify the folder, tickets, rank, results.csv, write files)"):
+                drawn = lottery.write_draw_files(
+                    folder,
+                    draw.randomness_reference,
+                    value,
+                    eligible_sha256=draw.eligible_sha256,
+                    commitment_sha256=draw.commitment_sha256,
+                    on_tier=store,
+                )
         except lottery.LotteryError as error:
             raise LotteryRefused(error) from None
     draw.seed_value = value

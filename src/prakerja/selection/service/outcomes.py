@@ -19,6 +19,7 @@ from prakerja.auth import service as auth
 from prakerja.kit.clock import utcnow
 from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
+from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
 from prakerja.schemes.rules import load as load_scheme
 from prakerja.selection import repository, rules
@@ -121,7 +122,7 @@ def apply_kk_cap(session: Session, wave: Wave, *, actor: audit.Actor) -> list[ru
     cards = sorted({s.kk for s in seats if s.kk is not None})
     existing: dict[bytes, int] = {}
     for start in range(0, len(cards), CHUNK):  # bounded IN lists (a wave may select hundreds of thousands)
-        existing.update(repository.recipients_per_kk(session, cards[start : start + CHUNK]))
+        existing.update(recipients.recipients_per_kk(session, cards[start : start + CHUNK]))
     changes = rules.plan_kk_cap(seats, cap=cap, existing=existing, waitlist=_waitlist(session, wave.id))
     version = f"{scheme.name}@{scheme.version}"
     promoted_for = {c.replaces: c for c in changes if c.action == "promoted" and c.replaces is not None}

@@ -1,5 +1,8 @@
 """Wall-clock time per phase of a commitment or a draw, for the benchmark's per-phase table. Costs nothing unless
-someone records (``with recording() as seconds: ...``); phases of the same name add up."""
+someone records (``with recording() as seconds: ...``); phases of the same name add up, and a phase entered inside
+another counts only once (the outer phase keeps its own time, without the inner one's).
+
+The lottery package itself carries no timers: selection's service times its calls from here."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from contextvars import ContextVar
 from time import perf_counter
 
 _current: ContextVar[dict[str, float] | None] = ContextVar("selection_phases", default=None)
+_nested: ContextVar[list[float] | None] = ContextVar("selection_nested_phases", default=None)
 
 
 @contextmanager
@@ -28,8 +32,15 @@ def phase(name: str) -> Iterator[None]:
     if seconds is None:
         yield
         return
+    inner = [0.0]
+    outer = _nested.get()
+    token = _nested.set(inner)
     started = perf_counter()
     try:
         yield
     finally:
-        seconds[name] = seconds.get(name, 0.0) + perf_counter() - started
+        elapsed = perf_counter() - started
+        _nested.reset(token)
+        if outer is not None:
+            outer[0] += elapsed
+        seconds[name] = seconds.get(name, 0.0) + elapsed - inner[0]

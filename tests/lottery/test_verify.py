@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prakerja.selection import lottery
-from prakerja.selection.lottery import Entry, LotteryError
+from prakerja import lottery
+from prakerja.lottery import Entry, LotteryError
 
 WAVE = "0198c0de-0000-7000-8000-000000000042"
 REFERENCE = "drand quicknet round 12345678"

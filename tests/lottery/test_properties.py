@@ -14,9 +14,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prakerja.selection import lottery
-from prakerja.selection.lottery import Entry
-from tests.selection.test_lottery import mth, rfc_path
+from prakerja import lottery
+from prakerja.lottery import Entry
+from tests.lottery.test_lottery import mth, rfc_path
 
 STRATA = ["32", "3201", "9", "0001"]
 """Few strata, so that strata are crowded and quotas often fall inside a tier; "9" > "3201" as text."""

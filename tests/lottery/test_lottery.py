@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from prakerja.selection import lottery
-from prakerja.selection.lottery import Entry, LotteryError
+from prakerja import lottery
+from prakerja.lottery import Entry, LotteryError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -286,7 +286,7 @@ def produce() -> bytes:
 
 
 def test_separate_processes_produce_byte_identical_results() -> None:
-    script = "import sys; from tests.selection.test_lottery import produce; sys.stdout.buffer.write(produce())"
+    script = "import sys; from tests.lottery.test_lottery import produce; sys.stdout.buffer.write(produce())"
     outputs = []
     for hash_seed in ("1", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}

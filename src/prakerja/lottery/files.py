@@ -1,0 +1,141 @@
+"""Contract section 2: a wave's folder, written atomically: the commitment's four files, then ``seed.json`` and
+``results.csv`` drawn from the folder's own verified commitment."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+
+import rfc8785
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from prakerja.lottery.commitment import commitment_json, public_key_pem, signature_file
+from prakerja.lottery.drawing import Drawn, TierDraw, draw_lines
+from prakerja.lottery.entries import ELIGIBLE_HEADER, Entry, bulk, eligible_lines, sorted_entries
+from prakerja.lottery.errors import LotteryError
+from prakerja.lottery.merkle import MerkleTree, merkle_root
+from prakerja.lottery.names import (
+    COMMITMENT_FILE,
+    ELIGIBLE_FILE,
+    PUBLIC_KEY_FILE,
+    RESULTS_FILE,
+    SEED_FILE,
+    SIGNATURE_FILE,
+)
+from prakerja.lottery.verify import load
+
+
+def seed_json(reference: str, value_hex: str) -> bytes:
+    """``seed.json``, canonicalised with RFC 8785 like the commitment."""
+    return rfc8785.dumps({"reference": reference, "value": value_hex})
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Readers never see half a file: write beside it, then rename over it."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """What :func:`write_commitment_files` published; ``tree`` serves the applicants' proofs."""
+
+    commitment: bytes
+    signature: bytes
+    merkle_root: str
+    eligible_count: int
+    eligible_sha256: str
+    """SHA-256 of ``eligible.csv``: lets the draw check the file is still the committed one without
+    recomputing the Merkle tree."""
+    leaves: Sequence[bytes] = field(repr=False)
+
+    @cached_property
+    def tree(self) -> MerkleTree:
+        return MerkleTree(self.leaves)
+
+
+@bulk
+def write_commitment_files(
+    folder: Path,
+    *,
+    entries: Iterable[Entry] = (),
+    eligible_rows: bytes | None = None,
+    wave_id: str,
+    scheme: str,
+    quotas: Mapping[str, int],
+    randomness_source: str,
+    randomness_reference: str,
+    committed_at: datetime,
+    signing_key: Ed25519PrivateKey,
+) -> Commitment:
+    """Writes ``eligible.csv``, ``commitment.json``, ``commitment.sig`` and ``public-key.pem``.
+
+    The eligible list is either ``entries`` or, for millions of entries, ``eligible_rows``: ``eligible.csv``'s
+    body as bytes (``entry_hash,stratum,tier`` rows ending in LF), checked by :func:`eligible_lines`."""
+    if eligible_rows is not None:
+        lines = eligible_lines(eligible_rows)
+    else:
+        lines = [e.row.encode() for e in sorted_entries(entries)]
+    eligible = b"\n".join([ELIGIBLE_HEADER.encode(), *lines, b""])
+    root = merkle_root(lines)
+    commitment = commitment_json(
+        wave_id=wave_id,
+        scheme=scheme,
+        quotas=quotas,
+        eligible_count=len(lines),
+        merkle_root=root,
+        randomness_source=randomness_source,
+        randomness_reference=randomness_reference,
+        committed_at=committed_at,
+    )
+    signature = signature_file(commitment, signing_key)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(folder / ELIGIBLE_FILE, eligible)
+    _write_atomic(folder / COMMITMENT_FILE, commitment)
+    _write_atomic(folder / SIGNATURE_FILE, signature)
+    _write_atomic(folder / PUBLIC_KEY_FILE, public_key_pem(signing_key))
+    digest = hashlib.sha256(eligible).hexdigest()
+    return Commitment(commitment, signature, root.hex(), len(lines), digest, lines)
+
+
+@bulk
+def write_draw_files(
+    folder: Path,
+    seed_reference: str,
+    seed_value_hex: str,
+    *,
+    eligible_sha256: str | None = None,
+    commitment_sha256: str | None = None,
+    on_tier: Callable[[TierDraw], object] | None = None,
+) -> Drawn:
+    """Draws from the folder's own published commitment and writes ``seed.json`` and ``results.csv``.
+
+    The folder is verified first (signature, canonical form, eligible list and Merkle root, seed reference),
+    so the draw can only use the eligible set and quotas that were committed. ``eligible_sha256``, the digest
+    :func:`write_commitment_files` returned (kept by the caller since), stands in for recomputing the Merkle
+    root: a file with that digest is the one whose root was committed (and whose rows were checked then);
+    ``commitment_sha256``, when given, pins ``commitment.json`` to the one the caller recorded.
+    ``on_tier`` sees each tier of the draw as soon as it is ranked. Running it again with the same seed rewrites
+    the same bytes; a different seed after one is published is refused."""
+    seed = seed_json(seed_reference, seed_value_hex)
+    existing = folder / SEED_FILE
+    if existing.exists() and existing.read_bytes() != seed:
+        raise LotteryError("already_drawn", "a different seed is already published for this wave")
+    published = load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256, commitment_sha256=commitment_sha256)
+    drawn = draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier)
+    results = drawn.results_csv
+    _write_atomic(folder / SEED_FILE, seed)
+    _write_atomic(folder / RESULTS_FILE, results)
+    return drawn

@@ -1,0 +1,93 @@
+"""Contract section 4: the RFC 6962 Merkle tree over ``eligible.csv``'s rows, audit paths and roots from them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+
+from prakerja.lottery.errors import LotteryError
+
+
+def _leaf_level(leaves: Iterable[bytes]) -> list[bytes]:
+    sha = hashlib.sha256
+    return [sha(b"\x00" + leaf).digest() for leaf in leaves]
+
+
+def _parent_level(level: list[bytes]) -> list[bytes]:
+    """Pairs left to right; an odd last node moves up unchanged, which is RFC 6962's split at the largest
+    power of two below n, computed bottom-up."""
+    sha = hashlib.sha256
+    pairs = iter(level)
+    parents = [sha(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)]
+    if len(level) % 2:
+        parents.append(level[-1])
+    return parents
+
+
+class MerkleTree:
+    """Every level of the tree, kept so that many audit paths cost O(log n) each."""
+
+    def __init__(self, leaves: Iterable[bytes]) -> None:
+        self.levels: list[list[bytes]] = [_leaf_level(leaves)]
+        while len(self.levels[-1]) > 1:
+            self.levels.append(_parent_level(self.levels[-1]))
+
+    @property
+    def size(self) -> int:
+        return len(self.levels[0])
+
+    @property
+    def root(self) -> bytes:
+        return self.levels[-1][0] if self.size else hashlib.sha256().digest()
+
+    def path(self, index: int) -> list[bytes]:
+        """RFC 6962 audit path of leaf ``index``, from the leaf's sibling up to the root's child."""
+        if not 0 <= index < self.size:
+            raise LotteryError("leaf_index_invalid", f"leaf index {index} is outside a tree of {self.size}")
+        path = []
+        for level in self.levels[:-1]:
+            sibling = index ^ 1
+            if sibling < len(level):
+                path.append(level[sibling])
+            index >>= 1
+        return path
+
+
+def merkle_root(leaves: Iterable[bytes]) -> bytes:
+    """RFC 6962 Merkle Tree Hash of the leaf inputs (not yet hashed)."""
+    level = _leaf_level(leaves)
+    if not level:
+        return hashlib.sha256().digest()
+    while len(level) > 1:
+        level = _parent_level(level)
+    return level[0]
+
+
+def audit_path(leaves: Sequence[bytes], index: int) -> list[bytes]:
+    """RFC 6962 audit path for leaf ``index``; build a :class:`MerkleTree` once for many paths."""
+    return MerkleTree(leaves).path(index)
+
+
+def root_from_path(leaf: bytes, index: int, tree_size: int, path: Sequence[bytes]) -> bytes:
+    """The root an audit path leads to from a leaf input (RFC 9162 section 2.1.3.2); raises
+    :class:`LotteryError` when the path cannot belong to a tree of that size."""
+    if not 0 <= index < tree_size:
+        raise LotteryError("proof_path_invalid", f"leaf index {index} is outside a tree of {tree_size}")
+    sha = hashlib.sha256
+    node, last = index, tree_size - 1
+    digest = sha(b"\x00" + leaf).digest()
+    for sibling in path:
+        if len(sibling) != 32 or last == 0:
+            raise LotteryError("proof_path_invalid", "the audit path does not fit the tree size")
+        if node % 2 == 1 or node == last:
+            digest = sha(b"\x01" + sibling + digest).digest()
+            while node % 2 == 0 and node != 0:
+                node >>= 1
+                last >>= 1
+        else:
+            digest = sha(b"\x01" + digest + sibling).digest()
+        node >>= 1
+        last >>= 1
+    if last != 0:
+        raise LotteryError("proof_path_invalid", "the audit path is too short for the tree size")
+    return digest

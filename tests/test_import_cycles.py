@@ -1,0 +1,101 @@
+"""No import cycle anywhere in ``src/prakerja``: the import graph of its modules (grimp, as in
+``tests/test_layers.py``) has no strongly connected component of more than one module, and no module imports
+itself. A cycle is reported with one shortest loop through it, so it can be cut where it is."""
+
+from __future__ import annotations
+
+import grimp
+
+ALLOWED_CYCLES: list[frozenset[str]] = []
+"""Cycles known and being removed elsewhere, each with the reason; the lead empties this list. Empty: none."""
+
+
+def _components(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Tarjan's strongly connected components of more than one module (iterative: the graph is deep)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    found.append(sorted(component))
+    return found
+
+
+def _loop(graph: grimp.ImportGraph, component: list[str]) -> str:
+    first = component[0]
+    back = min(
+        (graph.find_shortest_chain(importer=other, imported=first) or () for other in component[1:]),
+        key=lambda chain: len(chain) or 10**6,
+    )
+    forward = graph.find_shortest_chain(importer=first, imported=back[0]) if back else None
+    chain = [*(forward or (first,)), *back[1:]]
+    return " -> ".join(chain)
+
+
+def test_no_import_cycle_between_modules() -> None:
+    graph = grimp.build_graph("prakerja")
+    cycles = [c for c in _components(graph) if frozenset(c) not in ALLOWED_CYCLES]
+    assert [_loop(graph, c) for c in cycles] == []
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    graph = grimp.ImportGraph()
+    for name in ("p", "p.a", "p.b", "p.c"):
+        graph.add_module(name)
+    graph.add_import(importer="p.a", imported="p.b")
+    graph.add_import(importer="p.b", imported="p.c")
+    graph.add_import(importer="p.c", imported="p.a")
+    assert _components(graph) == [["p.a", "p.b", "p.c"]]
+    assert _loop(graph, ["p.a", "p.b", "p.c"]) == "p.a -> p.b -> p.c -> p.a"
+
+
+def test_the_wave_lifecycle_runs_one_way() -> None:
+    """Waves, the recipient register and the lottery never reach selection, not even through another module;
+    recipients and the lottery reach no wave; the lottery no part of prakerja."""
+    graph = grimp.build_graph("prakerja")
+    graph.remove_import(importer="prakerja.db", imported="prakerja.models")  # mapper set-up, not a call
+
+    def reaches(importer: str, imported: str) -> bool:
+        return graph.chain_exists(importer=importer, imported=imported, as_packages=True)
+
+    assert not reaches("prakerja.waves.service", "prakerja.selection")
+    assert not reaches("prakerja.recipients.service", "prakerja.selection")
+    assert not reaches("prakerja.recipients.service", "prakerja.waves")
+    lottery = {m for m in graph.modules if m.startswith("prakerja.lottery")}
+    outside = {i for m in lottery for i in graph.find_modules_directly_imported_by(m)} - lottery
+    assert outside == set()
