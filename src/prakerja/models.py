@@ -3,6 +3,7 @@
 from prakerja.audit import models as audit_models  # noqa: F401
 from prakerja.auth import models as auth_models  # noqa: F401
 from prakerja.auth import partner_models as auth_partner_models  # noqa: F401
+from prakerja.catalog import models as catalog_models  # noqa: F401
 from prakerja.eligibility import models as eligibility_models  # noqa: F401
 from prakerja.idempotency import models as idempotency_models  # noqa: F401
 from prakerja.kit.orm import Base
