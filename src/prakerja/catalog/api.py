@@ -3,9 +3,9 @@ read courses, platforms list approved courses. Thin: each route translates HTTP 
 
 The signature check, the role check and idempotent replay belong to the partner API (``partners/api.py``). A
 domain reaches another only through its service, so ``app.py`` hands them in: :func:`mount` adds these routes to
-a router of the partner API's signed route class."""
+a router of the partner API's signed route class. (No ``from __future__ import annotations`` here: the
+routes' annotations name types local to :func:`mount`, which FastAPI must see as objects.)"""
 
-from __future__ import annotations
 
 import uuid
 from collections.abc import Callable

@@ -287,3 +287,7 @@ def partner_page(session: Session, partner_id: uuid.UUID) -> PartnerPage:
 
 def listing_is_sellable(course: Course, listing: Listing) -> bool:
     return course.status == CourseStatus.approved and listing.status == ListingStatus.listed
+
+
+def institution_courses(session: Session, institution_id: uuid.UUID) -> list[Course]:
+    return repository.courses_of_institution(session, institution_id)
