@@ -6,7 +6,6 @@ domain reaches another only through its service, so ``app.py`` hands them in: :f
 a router of the partner API's signed route class. (No ``from __future__ import annotations`` here: the
 routes' annotations name types local to :func:`mount`, which FastAPI must see as objects.)"""
 
-
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Protocol
