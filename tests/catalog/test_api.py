@@ -82,6 +82,20 @@ class TestSubmit:
         assert_error(post_course(signed_client, platform, BODY), 403, "partner_role_forbidden")
         nothing_written(session)
 
+    def test_a_platform_may_not_read_or_change_courses(
+        self, signed_client: SignedClient, institution: Partner, platform: Partner, session: Session
+    ) -> None:
+        course = submit(session, institution.partner_id)
+        session.commit()
+        assert_error(get_course(signed_client, platform, str(course.id)), 403, "partner_role_forbidden")
+        _tick()
+        response, _ = signed_client.request(
+            "PUT", f"/partner/v1/courses/{course.id}", platform, idempotency_key="p-1", json=body(price=1)
+        )
+        assert_error(response, 403, "partner_role_forbidden")
+        session.refresh(course)
+        assert course.price == BODY["price"] and course.version == 1
+
     def test_malformed_bodies_are_refused_with_the_field(
         self, signed_client: SignedClient, institution: Partner, session: Session
     ) -> None:

@@ -101,7 +101,7 @@ def mount(
         course_id: CourseId,
         data: CourseCreate,
     ) -> JSONResponse:
-        """Institutions only (an addition to the contract, proposed in docs/contract-notes.md). Replace the course
+        """Institutions only (an addition to the contract, proposed in docs/catalog.md). Replace the course
         with this version: any change sends it back to curation (an approved course is not sold until approved
         again); the same course sent again changes nothing."""
         parsed = _course_id(course_id)
