@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
@@ -16,6 +16,8 @@ from prakerja import __version__
 from prakerja.auth import pages as auth_pages
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
+from prakerja.catalog import api as catalog_api
+from prakerja.catalog import pages as catalog_pages
 from prakerja.certificates import pages as certificates_pages
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
@@ -81,6 +83,14 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(partners_api.router)
     app.include_router(partners_pages.router)
     app.include_router(certificates_pages.router)
+    app.include_router(
+        catalog_api.mount(
+            APIRouter(prefix="/partner/v1", tags=["partner"], route_class=partners_api.SignedRoute),
+            require_partner=partners_api.require_partner,
+            idempotent=partners_api.idempotent,
+        )
+    )
+    app.include_router(catalog_pages.router)
 
     @app.get("/pmo", include_in_schema=False)
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:

@@ -2,6 +2,7 @@
 
 from prakerja.audit import models as audit_models  # noqa: F401
 from prakerja.auth import models as auth_models  # noqa: F401
+from prakerja.catalog import models as catalog_models  # noqa: F401
 from prakerja.certificates import models as certificates_models  # noqa: F401
 from prakerja.eligibility import models as eligibility_models  # noqa: F401
 from prakerja.idempotency import models as idempotency_models  # noqa: F401

@@ -12,3 +12,14 @@ def region_exists(code: str) -> bool:
     if len(code) == 4:
         return regions.regency(code) is not None
     return False
+
+
+def province_name(code: str) -> str | None:
+    """The current province's name (``"51"`` -> ``"Bali"``), None for an unknown code."""
+    found = regions.province(code) if len(code) == 2 else None
+    return found.name if found is not None else None
+
+
+def province_names() -> dict[str, str]:
+    """Every current province: code -> name, in code order."""
+    return {r.code: r.name for r in regions.all_provinces()}

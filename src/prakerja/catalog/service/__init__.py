@@ -1,0 +1,24 @@
+"""The catalogue's use cases: the one way in for other domains (the ``training`` domain builds on them).
+Takes a session; never commits.
+
+- ``courses``: institutions submit and change courses (a change sends a course back to curation);
+- ``curation``: officers' decisions, platform-institution links and conflicts of interest;
+- ``listings``: platforms list approved courses;
+- ``search``: the participants' catalogue;
+- ``organisations``: the one module that reads partner organisations."""
+
+from prakerja.catalog.service import courses, curation, listings, organisations, search
+from prakerja.catalog.service.courses import course_sessions, get_course, set_rating_summary
+from prakerja.catalog.service.listings import sellable_listing
+
+__all__ = [
+    "course_sessions",
+    "courses",
+    "curation",
+    "get_course",
+    "listings",
+    "organisations",
+    "search",
+    "sellable_listing",
+    "set_rating_summary",
+]

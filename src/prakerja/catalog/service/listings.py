@@ -1,0 +1,69 @@
+"""Platforms list approved courses at a price not above the curated price. Takes a session; never commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.catalog import repository
+from prakerja.catalog.errors import CourseNotApproved, CourseNotFound, ListingPriceAboveCurated
+from prakerja.catalog.models import CourseStatus, Listing, ListingStatus
+from prakerja.catalog.service import curation
+from prakerja.kit.clock import utcnow
+
+
+def put_listing(
+    session: Session, *, course_id: uuid.UUID, platform_id: uuid.UUID, url: str, price: int, actor: audit.Actor
+) -> tuple[Listing, bool]:
+    """``PUT /partner/v1/listings/{course_id}``: create or replace the platform's listing. Refused for a course
+    that is not approved, then for a price above the curated price. Returns the listing and whether the platform is
+    linked to the course's institution (a conflict of interest: allowed, flagged)."""
+    course = repository.course(session, course_id)
+    if course is None:
+        raise CourseNotFound()
+    if course.status != CourseStatus.approved:
+        raise CourseNotApproved(details={"status": course.status.value})
+    if price > course.price:
+        raise ListingPriceAboveCurated(details={"curated_price": course.price, "price": price})
+    now = utcnow()
+    listing = repository.listing(session, course.id, platform_id, lock=True)
+    if listing is None:
+        listing = Listing(
+            course_id=course.id,
+            platform_id=platform_id,
+            url=url,
+            price=price,
+            status=ListingStatus.listed,
+            updated_at=now,
+        )
+        repository.add(session, listing)
+    else:
+        listing.url, listing.price, listing.status, listing.updated_at = url, price, ListingStatus.listed, now
+        session.flush()
+    conflict = curation.linked(session, platform_id, course.institution_id)
+    audit.record(
+        session,
+        actor,
+        "catalog.listing_put",
+        "listing",
+        listing.id,
+        data={
+            "course_id": str(course.id),
+            "platform_id": str(platform_id),
+            "price": price,
+            "url": url,
+            "conflict_of_interest": conflict,
+        },
+    )
+    return listing, conflict
+
+
+def sellable_listing(session: Session, *, course_id: uuid.UUID, platform_id: uuid.UUID) -> Listing | None:
+    """For the training domain: the platform's listing when the course may be bought through it now."""
+    course = repository.course(session, course_id)
+    found = repository.listing(session, course_id, platform_id)
+    if course is None or found is None or not curation.listing_is_sellable(course, found):
+        return None
+    return found
