@@ -19,6 +19,8 @@ from prakerja.registration.errors import (
     IdentityLocked,
     InvalidInput,
     ProfileIncomplete,
+    PhotoMissing,
+    PhotoTooSmall,
     UploadRejected,
     UploadTooLarge,
     nik_taken,
@@ -291,16 +293,24 @@ def save_background(
     account_id: uuid.UUID,
     education: str,
     job_status: str,
-    has_disability: bool,
-    former_migrant_worker: bool,
-    is_citizen: bool,
-    declared_student: bool,
+    has_disability: bool | None,
+    former_migrant_worker: bool | None,
+    is_citizen: bool | None,
+    declared_student: bool | None,
 ) -> Applicant:
-    """Step 4: education, job status, disability, former migrant worker, citizenship, in formal education."""
+    """Step 4: education, job status, disability, former migrant worker, citizenship, in formal education. Each
+    yes/no question must be answered (None: unanswered, refused)."""
     problems = checks.choice_problems(
         education=education, job_status=job_status, educations=EDUCATION, job_statuses=JOB_STATUSES
+    ) + checks.yes_no_problems(
+        {
+            "has_disability": has_disability,
+            "former_migrant_worker": former_migrant_worker,
+            "is_citizen": is_citizen,
+            "declared_student": declared_student,
+        }
     )
-    if problems:
+    if problems or None in (has_disability, former_migrant_worker, is_citizen, declared_student):
         raise InvalidInput(problems)
     applicant = get_or_start(session, account_id)
     applicant.education, applicant.job_status = education, job_status
@@ -315,9 +325,14 @@ def save_photo(session: Session, *, account_id: uuid.UUID, data: bytes, storage:
     try:
         checked = check_image(data)
     except ImageRefused as refused:
+        details = {"field": "ktp_photo", "reason": refused.code}
         if refused.too_large:
-            raise UploadTooLarge(details={"field": "ktp_photo", "reason": refused.code}) from None
-        raise UploadRejected(details={"field": "ktp_photo", "reason": refused.code}) from None
+            raise UploadTooLarge(details=details) from None
+        if refused.code == "empty":
+            raise PhotoMissing(details=details) from None
+        if refused.code == "too_small":
+            raise PhotoTooSmall(details=details) from None
+        raise UploadRejected(details=details) from None
     applicant = get_or_start(session, account_id)
     digest = hashlib.sha256(data).digest()
     key = f"ktp/{applicant.id}/{digest.hex()[:32]}.{checked.kind}"
