@@ -46,8 +46,12 @@ class PhotoMissing(UploadRejected):
 
 class PhotoTooSmall(UploadRejected):
     code = "photo_too_small"
-    message = "Foto terlalu kecil: sisi terpendek minimal 200 piksel. Foto KTP lebih dekat atau dengan resolusi lebih tinggi."
-    message_en = "The photo is too small: at least 200 pixels on its shorter side. Take it closer or at a higher resolution."
+    message = (
+        "Foto terlalu kecil: sisi terpendek minimal 200 piksel. Foto KTP lebih dekat atau dengan resolusi lebih tinggi."
+    )
+    message_en = (
+        "The photo is too small: at least 200 pixels on its shorter side. Take it closer or at a higher resolution."
+    )
 
 
 class OtpInvalid(DomainError):

@@ -164,7 +164,9 @@ def current_code(code: str) -> str | None:
     return retired.successor if retired is not None else None
 
 
-WITA_PROVINCES: Final[frozenset[str]] = frozenset({"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"})
+WITA_PROVINCES: Final[frozenset[str]] = frozenset(
+    {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
+)
 """Bali, the Nusa Tenggaras, South/East/North Kalimantan and Sulawesi: UTC+8 (WITA)."""
 WIT_PROVINCES: Final[frozenset[str]] = frozenset({"81", "82", "91", "92", "93", "94", "95", "96", "97"})
 """Maluku, North Maluku and the Papua provinces: UTC+9 (WIT)."""
