@@ -9,8 +9,8 @@ import uuid
 from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, Role
-from prakerja.kit.ids import new_id
 from prakerja.kit.clock import utcnow
+from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
 from prakerja.registration.models import Applicant, IdentityStatus, ListEntry, ListImport, ListKind
 from prakerja.registration.service import ApplicantSnapshot, applicant_for_account

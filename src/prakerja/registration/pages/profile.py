@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from prakerja.auth import service as auth
 from prakerja.auth.service import CurrentAccount
 from prakerja.db import session_factory
 from prakerja.kit.errors import DomainError
@@ -151,10 +152,26 @@ def profile(request: Request, session: DbSession, account: CurrentAccount = Appl
     applicant = identity.find(session, account.id)
     status_text, fix_step = applicant_status(applicant)
     steps = [(s, identity.step_done(applicant, s)) for s in identity.STEPS]
+    progress = identity.check_progress(session, applicant) if applicant is not None else None
+    if progress is not None and progress.last_error and progress.next_try_at is not None:
+        zone = localtime.zone_for_account(session, account.id)
+        status_text = pick(
+            "Data Dukcapil sedang tidak dapat dihubungi, jadi identitas Anda belum bisa dicocokkan. Kami mencoba "
+            f"lagi otomatis (sudah {progress.attempts} kali); percobaan berikutnya paling lambat pukul "
+            f"{localtime.local(progress.next_try_at, zone)}. Anda tidak perlu mengirim ulang apa pun.",
+            "The civil registry cannot be reached right now, so your identity is not checked yet. We try again "
+            f"automatically ({progress.attempts} tries so far); the next try is at the latest at "
+            f"{localtime.local(progress.next_try_at, zone)}. You do not need to send anything again.",
+        )
+    found = auth.get_account(session, account.id)
     return render(
         request,
         "registration/profile.html",
         {
+            "registry_waiting": progress is not None and progress.last_error is not None,
+            "email_verified": found is not None and found.email_verified_at is not None,
+            "email_masked": _masked_email(found.email) if found is not None else "",
+            "dev_mailbox": notifications.dev_mailbox_enabled(),
             "steps": steps,
             "next_step": identity.next_step(applicant),
             "status": applicant.identity_status if applicant else "unsubmitted",
@@ -164,6 +181,12 @@ def profile(request: Request, session: DbSession, account: CurrentAccount = Appl
             **_titles(),
         },
     )
+
+
+def _masked_email(email: str) -> str:
+    """``ag***@example.org``: enough for the person to recognise their address."""
+    name, _, domain = email.partition("@")
+    return f"{name[:2]}***@{domain}"
 
 
 def _step_context(
@@ -353,7 +376,12 @@ def _dashboard_profile(account: CurrentAccount, section: dashboard.Section) -> N
         next_step = identity.next_step(applicant)
     section.lines = [status_text]
     if next_step is not None:
-        section.lines.append(pick("Profil belum lengkap.", "Your profile is not complete yet."))
+        title = pick(*STEP_TITLES[next_step])
+        section.lines.append(
+            pick(f"Profil belum lengkap: langkah berikutnya {title}.", f"Your profile is not complete: next, {title}.")
+        )
+    else:
+        section.lines.append(pick("Profil lengkap.", "Profile complete."))
     section.link = "/profil"
 
 
