@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from prakerja import migrate
-from prakerja.kit.clock import utcnow
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
 from prakerja.db import unit_of_work
+from prakerja.kit.clock import utcnow
 from prakerja.ledger.demo import seed as seed_ledger
 from prakerja.registration.service.demo import seed_for_email as seed_registration
 from prakerja.selection.demo import seed as seed_selection
