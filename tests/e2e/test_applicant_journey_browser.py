@@ -114,7 +114,7 @@ def journey(page, live_server: str, session: Session, tmp_path, english: bool) -
     page.get_by_label(t("Nomor Kartu Keluarga (KK) (16 angka)", "Family card (KK) number (16 digits)")).fill(
         str(P["kk"])
     )
-    page.get_by_label(t("Perempuan", "Female") if P["sex"] == "F" else t("Laki-laki", "Male")).check()
+    page.locator(f"input[name=sex][value={P['sex']}]").check()
     page.get_by_role("button", name=t("Simpan dan lanjut", "Save and continue")).click()
     assert page.locator("#birth_date-error").is_visible()
     fits(page)
