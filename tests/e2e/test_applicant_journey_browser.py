@@ -137,6 +137,12 @@ def journey(page, live_server: str, session: Session, tmp_path, english: bool) -
     page.get_by_role("button", name=t("Simpan dan lanjut", "Save and continue")).click()
     page.wait_for_url("**/profil/latar")
     fits(page)
+    choices = page.locator("label.choice").all()
+    assert len(choices) == 13
+    for choice in choices:  # every choice a large target with its radio button beside its label
+        box, radio = choice.bounding_box(), choice.locator("input").bounding_box()
+        assert box is not None and radio is not None and box["height"] >= 44 and radio["width"] >= 24
+        assert radio["x"] - box["x"] < 24
     page.locator("#education").select_option("sma")
     page.locator("input[name=job_status][value=laid_off]").check()
     for question in ("has_disability", "former_migrant_worker", "declared_student"):
