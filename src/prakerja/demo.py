@@ -9,6 +9,7 @@ from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
 from prakerja.db import unit_of_work
+from prakerja.kit.clock import utcnow
 from prakerja.ledger.demo import seed as seed_ledger
 from prakerja.registration.service.demo import seed_for_email as seed_registration
 from prakerja.selection.demo import seed as seed_selection
@@ -35,7 +36,7 @@ def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
     with unit_of_work() as session:
         if session.scalars(select(Account.id).limit(1)).first() is None:
             for role, email, name in DEMO_ACCOUNTS:
-                auth.create_account(
+                created = auth.create_account(
                     session,
                     email=email,
                     password=DEMO_PASSWORD,
@@ -43,6 +44,7 @@ def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
                     display_name=name,
                     created_by=Actor.system(),
                 )
+                created.email_verified_at = utcnow()  # demo people verified their e-mail (joining a wave needs it)
     with unit_of_work() as session:
         seed_registration(session, DEMO_ACCOUNTS[0][1])  # a verified applicant profile + Dukcapil population
     with unit_of_work() as session:

@@ -60,7 +60,8 @@ def test_join_draw_announce_proof(page, live_server: str, session: Session, tmp_
     assert page.get_by_role("alert").inner_text().startswith("Anda perlu menyetujui")
     page.get_by_label("Saya menyetujui syarat dan ketentuan").check()
     page.get_by_role("button", name="Gabung gelombang ini").click()
-    secret = page.get_by_test_id("entry-secret").inner_text()
+    page.wait_for_url("**/tanda-terima")
+    secret = page.get_by_test_id("entry-secret").get_attribute("data-value") or ""
     assert re.fullmatch(r"[0-9a-f]{64}", secret)
 
     # the office closes, commits and draws (services), then announces through its page

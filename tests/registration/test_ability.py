@@ -74,4 +74,4 @@ def test_test_pages(client: TestClient, session: Session) -> None:
     attempt = session.scalars(select(AbilityAttempt)).one()
     answers = {f"q_{k}": str(v) for k, v in right_answers(attempt.item_ids).items()}
     client.post("/tes/wave-18/kirim", data={**answers, "csrf_token": csrf(client, "/tes/wave-18")})
-    assert 'data-testid="ability-score">Nilai Anda: 100' in client.get("/tes/wave-18").text
+    assert 'data-testid="ability-score">Nilai Anda: <strong>100 / 100</strong>' in client.get("/tes/wave-18").text

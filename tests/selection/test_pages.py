@@ -139,8 +139,9 @@ def test_applicant_joins_sees_dashboard_and_downloads_proof(
     no_consent = _form(client, f"/gelombang/{wave.id}/gabung", {}, "/gelombang")
     assert no_consent.status_code == 422 and 'data-code="consent_required"' in no_consent.text
     joined = _form(client, f"/gelombang/{wave.id}/gabung", {"consent": "yes"}, "/gelombang")
-    assert joined.status_code == 200
-    secret = re.search(r'data-testid="entry-secret">([0-9a-f]{64})<', joined.text)
+    assert joined.status_code == 303 and joined.headers["location"].endswith("/tanda-terima")
+    receipt = client.get(joined.headers["location"]).text
+    secret = re.search(r'data-testid="entry-secret" data-value="([0-9a-f]{64})"', receipt)
     assert secret is not None
     assert f"Gelombang {wave.number}: sudah bergabung." in client.get("/dasbor").text
 

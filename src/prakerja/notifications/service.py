@@ -19,10 +19,20 @@ from prakerja.kit.clock import utcnow
 from prakerja.kit.pii import mask
 from prakerja.notifications import repository
 from prakerja.notifications.models import Channel, Message, MessageStatus
+from prakerja.notifications.providers import dev_mailbox_enabled as _dev_mailbox_enabled
 from prakerja.notifications.providers import sender_for
 from prakerja.notifications.providers.base import DeliveryFailed, Outgoing
 
 log = logging.getLogger(__name__)
+
+
+DEV_MAILBOX_PATH = "/dev/kotak-pesan"
+"""Where each person reads their own messages when a development sender is selected."""
+
+
+def dev_mailbox_enabled() -> bool:
+    """Whether messages go to the development mailbox (:data:`DEV_MAILBOX_PATH`) instead of out."""
+    return _dev_mailbox_enabled()
 
 
 def queue_message(

@@ -23,15 +23,35 @@ def phone_taken() -> InvalidInput:
 
 
 class UploadRejected(DomainError):
+    """The file is not a readable JPEG or PNG image (whatever its name says)."""
+
     status_code = 422
     code = "upload_rejected"
-    message = "Foto KTP harus berupa gambar JPEG atau PNG yang jelas, paling besar 2 MB."
-    message_en = "The KTP photo must be a clear JPEG or PNG image of at most 2 MB."
+    message = "Berkas ini bukan gambar JPEG atau PNG yang dapat dibaca. Kirim foto KTP dalam format JPEG atau PNG."
+    message_en = "This file is not a readable JPEG or PNG image. Send the KTP photo as a JPEG or PNG."
 
 
 class UploadTooLarge(UploadRejected):
     status_code = 413
     code = "upload_too_large"
+    message = "Foto terlalu besar: paling besar 2 MB (dan 8000 piksel per sisi). Kecilkan foto lalu kirim lagi."
+    message_en = "The photo is too large: at most 2 MB (and 8000 pixels a side). Make it smaller and send it again."
+
+
+class PhotoMissing(UploadRejected):
+    code = "photo_missing"
+    message = "Belum ada foto yang dipilih. Pilih foto KTP Anda, lalu kirim."
+    message_en = "No photo was chosen. Choose the photo of your KTP, then send it."
+
+
+class PhotoTooSmall(UploadRejected):
+    code = "photo_too_small"
+    message = (
+        "Foto terlalu kecil: sisi terpendek minimal 200 piksel. Foto KTP lebih dekat atau dengan resolusi lebih tinggi."
+    )
+    message_en = (
+        "The photo is too small: at least 200 pixels on its shorter side. Take it closer or at a higher resolution."
+    )
 
 
 class OtpInvalid(DomainError):

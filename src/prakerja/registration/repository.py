@@ -151,6 +151,17 @@ def identity_check(session: Session, check_id: uuid.UUID, *, lock: bool = False)
     return session.scalars(query).first()
 
 
+def stalled_identity_checks(session: Session, limit: int = 1000) -> list[uuid.UUID]:
+    """Unanswered checks whose last try failed (the registry was unreachable or answered badly)."""
+    query = (
+        select(IdentityCheck.id)
+        .where(IdentityCheck.completed_at.is_(None), IdentityCheck.last_error.is_not(None))
+        .order_by(IdentityCheck.created_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
 def identity_checks(session: Session, applicant_id: uuid.UUID) -> list[IdentityCheck]:
     query = select(IdentityCheck).where(IdentityCheck.applicant_id == applicant_id).order_by(IdentityCheck.created_at)
     return list(session.scalars(query))

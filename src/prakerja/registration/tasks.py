@@ -52,6 +52,15 @@ def verify_identity(check_id: str) -> str | None:
     return run_check(uuid.UUID(check_id), registry())
 
 
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="registration.retry_identity_checks", queueing_lock="registration.retry_identity_checks")
+def retry_identity_checks(timestamp: int | None = None) -> int:
+    """Every 10 minutes (``identity.RETRY_EVERY``): another try for each check the civil registry could not
+    answer, so a long outage ends in an answer without anyone asking."""
+    with unit_of_work() as session:
+        return identity.retry_stalled_checks(session)
+
+
 @app.periodic(cron="*/15 * * * *")
 @app.task(name="registration.scan_integrity", queueing_lock="registration.scan_integrity")
 def scan_integrity(timestamp: int | None = None) -> int:

@@ -68,6 +68,8 @@ class Eligibility(_Section):
     """The other-aid exclusion applies to waves numbered from this one on."""
     once_per_lifetime: bool = True
     ability_test_affects_selection: bool = False
+    ability_test_required: bool = False
+    """Whether an applicant must finish the wave's basic ability and motivation test before joining it."""
     reference: str = Field(min_length=3)
 
     @model_validator(mode="after")

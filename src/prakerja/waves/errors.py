@@ -94,7 +94,22 @@ class OncePerLifetime(JoinRefused):
     message_en = "Kartu Prakerja can be received only once in a lifetime."
 
 
+class EmailNotVerified(JoinRefused):
+    status_code = 403
+    code = "email_not_verified"
+    message = "Verifikasi e-mail Anda dulu: buka tautan yang kami kirim ke e-mail Anda, lalu bergabung."
+    message_en = "Verify your e-mail first: open the link we sent to your e-mail, then join."
+
+
+class AbilityTestRequired(JoinRefused):
+    code = "ability_test_required"
+    message = "Selesaikan tes kemampuan dasar dan motivasi gelombang ini sebelum bergabung."
+    message_en = "Finish this wave's basic ability and motivation test before joining."
+
+
 class NotEligible(JoinRefused):
+    """``details["reasons"]``: the stored decision's reason codes; ``details["decision_id"]``: its id."""
+
     code = "not_eligible"
     message = "Anda belum memenuhi syarat untuk bergabung pada gelombang ini."
     message_en = "You do not meet the conditions to join this wave."

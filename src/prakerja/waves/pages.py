@@ -9,16 +9,18 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from prakerja.auth import service as auth
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.kit.clock import JAKARTA
 from prakerja.kit.errors import DomainError
+from prakerja.registration import service as registration
 from prakerja.schemes.rules import available
 from prakerja.waves import rules, service
-from prakerja.waves.errors import WaveNotFound
+from prakerja.waves.errors import EmailNotVerified, NotEligible, WaveNotFound
 from prakerja.waves.models import StratumLevel, Wave, WaveState
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.i18n import current_language
@@ -158,16 +160,66 @@ async def wave_quotas(
 # ---------------------------------------------------------------------------------------------- applicants
 
 
+REASONS = {
+    "age_below_min": ("Usia Anda di bawah batas minimum skema ini.", "You are below the scheme's minimum age."),
+    "age_above_max": ("Usia Anda di atas batas maksimum skema ini.", "You are above the scheme's maximum age."),
+    "not_citizen": ("Program ini hanya untuk warga negara Indonesia (WNI).", "The program is for Indonesian citizens."),
+    "student": (
+        "Anda tercatat sedang menempuh pendidikan formal (sekolah atau kuliah).",
+        "You are recorded as in formal education (school or university).",
+    ),
+    "banned": (
+        "NIK Anda ada di daftar pejabat negara, ASN, TNI, Polri, perangkat desa, atau direksi BUMN/BUMD.",
+        "Your NIK is on the list of state officials, civil servants, TNI, Polri, village officials or state "
+        "enterprise boards.",
+    ),
+    "other_aid": (
+        "NIK Anda tercatat menerima bantuan sosial lain (DTKS, BSU atau BPUM).",
+        "Your NIK is recorded as receiving other aid (DTKS, BSU or BPUM).",
+    ),
+    "kk_cap_reached": (
+        "Kartu Keluarga Anda sudah mencapai batas jumlah penerima.",
+        "Your family card already has the most recipients allowed.",
+    ),
+    "past_recipient": ("Anda sudah pernah menerima Kartu Prakerja.", "You have already received Kartu Prakerja."),
+    "revoked": ("Kepesertaan Anda pernah dicabut.", "Your membership was revoked."),
+    "identity_not_verified": ("Identitas Anda belum terverifikasi.", "Your identity is not verified yet."),
+    "profile_incomplete": ("Profil Anda belum lengkap.", "Your profile is not complete."),
+}
+
+
+def _pick(pair: tuple[str, str]) -> str:
+    return pair[0] if current_language.get() == "id" else pair[1]
+
+
+def _reasons(error: DomainError) -> list[str]:
+    return [_pick(REASONS.get(code, (code, code))) for code in error.details.get("reasons", [])]
+
+
+def _join_context(session: DbSession, account: CurrentAccount) -> dict[str, Any]:
+    waves = service.open_waves_for(session, account.id)
+    zone = registration.localtime.zone_for_account(session, account.id)
+    tests = {}
+    for wave in waves:
+        if service.ability_test_required(wave):
+            attempt = registration.ability.current_attempt(
+                session, account_id=account.id, wave_ref=service.ability_ref(wave)
+            )
+            tests[wave.id] = "done" if attempt is not None and attempt.submitted_at is not None else "todo"
+    found = auth.get_account(session, account.id)
+    return {
+        "waves": waves,
+        "closes": {w.id: registration.localtime.local(w.closes_at, zone) for w in waves},
+        "tests": tests,
+        "entries": service.entries_of_account(session, account.id),
+        "email_verified": found is not None and found.email_verified_at is not None,
+        "reasons": [],
+    }
+
+
 @router.get("/gelombang")
 def join_page(request: Request, session: DbSession, account: Applicant) -> Response:
-    return render(
-        request,
-        "waves/join.html",
-        {
-            "waves": service.open_waves_for(session, account.id),
-            "entries": service.entries_of_account(session, account.id),
-        },
-    )
+    return render(request, "waves/join.html", _join_context(session, account))
 
 
 @router.post("/gelombang/{wave_id}/gabung", dependencies=[Csrf])
@@ -179,21 +231,68 @@ def join(
     consent: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     try:
-        receipt = service.join(session, account_id=account.id, wave_id=_parse_id(wave_id), consent=consent == "yes")
+        found = auth.get_account(session, account.id)
+        if found is None or found.email_verified_at is None:
+            raise EmailNotVerified()
+        service.join(session, account_id=account.id, wave_id=_parse_id(wave_id), consent=consent == "yes")
     except DomainError as error:
-        session.rollback()
+        if not isinstance(error, NotEligible):
+            session.rollback()  # an ineligible join keeps its stored decision: committed with this answer
         return render(
             request,
             "waves/join.html",
             {
-                "waves": service.open_waves_for(session, account.id),
-                "entries": service.entries_of_account(session, account.id),
+                **_join_context(session, account),
                 "error": _message(error),
                 "error_code": error.code,
+                "reasons": _reasons(error),
             },
             status_code=error.status_code,
         )
-    return render(request, "waves/joined.html", {"receipt": receipt})
+    return RedirectResponse(f"/gelombang/{_parse_id(wave_id)}/tanda-terima", status_code=303)
+
+
+@router.get("/gelombang/{wave_id}/tanda-terima")
+def receipt_page(request: Request, session: DbSession, account: Applicant, wave_id: str) -> Response:
+    receipt = service.receipt_for(session, account_id=account.id, wave_id=_parse_id(wave_id))
+    if receipt is None:
+        raise WaveNotFound()
+    return render(
+        request,
+        "waves/joined.html",
+        {
+            "receipt": receipt,
+            "secret_groups": _groups(receipt.entry_secret),
+            "hash_groups": _groups(receipt.entry_hash),
+        },
+    )
+
+
+def _groups(code: str, size: int = 8) -> list[str]:
+    """A long hex code in groups of 8, so it wraps on a phone and can be read out and compared."""
+    return [code[i : i + size] for i in range(0, len(code), size)]
+
+
+@router.get("/gelombang/{wave_id}/tanda-terima.txt")
+def receipt_download(request: Request, session: DbSession, account: Applicant, wave_id: str) -> Response:
+    """The proof of joining as a text file the applicant keeps: the entry secret and the published entry hash."""
+    receipt = service.receipt_for(session, account_id=account.id, wave_id=_parse_id(wave_id))
+    if receipt is None:
+        raise WaveNotFound()
+    body = (
+        f"Kartu Prakerja - bukti bergabung / proof of joining\n"
+        f"Gelombang / wave: {receipt.wave_number} ({receipt.wave_id})\n"
+        f"Rahasia entri / entry secret: {receipt.entry_secret}\n"
+        f"Hash entri di daftar terbit / entry hash in the published list: {receipt.entry_hash}\n"
+        "Simpan berkas ini; jangan bagikan rahasia entri. / Keep this file; do not share the entry secret.\n"
+    )
+    return PlainTextResponse(
+        body,
+        headers={
+            "Content-Disposition": f'attachment; filename="prakerja-gelombang-{receipt.wave_number}-bukti.txt"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------- priority tiers

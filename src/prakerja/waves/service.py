@@ -23,6 +23,7 @@ from prakerja.registration import service as registration
 from prakerja.schemes.rules import SchemeError, file_hash, load
 from prakerja.waves import repository, rules
 from prakerja.waves.errors import (
+    AbilityTestRequired,
     AlreadyInWave,
     ConsentRequired,
     IdentityNotVerified,
@@ -421,9 +422,16 @@ def join(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID, consent
         raise AlreadyInWave()
     if repository.entry_in_wave(session, wave.id, applicant.applicant_id) is not None:
         raise AlreadyInWave()
+    if ability_test_required(wave) and not registration.ability.scores(
+        session, [applicant.applicant_id], ability_ref(wave)
+    ):
+        raise AbilityTestRequired(details={"wave": wave.number})
     decision = _decide(session, wave, [applicant.applicant_id], context="join")[applicant.applicant_id]
     if not decision[0]:
-        raise NotEligible()
+        # the decision stays stored: the caller commits it with the refusal (the page shows its reasons)
+        stored = eligibility.decisions_for(session, applicant.applicant_id, limit=1)
+        reasons = list(stored[0].reason_codes) if stored else [decision[1] or "not_eligible"]
+        raise NotEligible(details={"reasons": reasons, "decision_id": decision[2]})
     secret = lottery.new_entry_secret()
     entry_hash = bytes.fromhex(lottery.entry_hash(str(wave.id), secret))
     entry = Entry(
@@ -448,6 +456,31 @@ def join(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID, consent
         entry_secret=secret.hex(),
         entry_hash=entry_hash.hex(),
     )
+
+
+def ability_ref(wave: Wave) -> str:
+    """The wave's reference for its ability test attempts (registration keys attempts by it)."""
+    return str(wave.id)
+
+
+def ability_test_required(wave: Wave) -> bool:
+    """Whether the wave's scheme asks applicants to finish the ability test before joining."""
+    return load(wave.scheme_name).eligibility.ability_test_required
+
+
+def receipt_for(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID) -> JoinReceipt | None:
+    """The join receipt again (its page after the redirect, and the proof download): the account's own entry."""
+    for entry in repository.entries_of_account(session, account_id):
+        if entry.wave_id == wave_id and entry.entry_secret:
+            return JoinReceipt(
+                entry_id=entry.id,
+                wave_id=entry.wave_id,
+                wave_number=get_wave(session, wave_id).number,
+                stratum=entry.stratum,
+                entry_secret=entry.entry_secret,
+                entry_hash=bytes(entry.entry_hash).hex(),
+            )
+    return None
 
 
 def open_waves_for(session: Session, account_id: uuid.UUID) -> list[Wave]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -33,6 +34,17 @@ env.filters["rupiah"] = format_rupiah
 env.filters["mask"] = mask
 
 
+def _page_path(request: Request) -> str:
+    """The address the language switch comes back to. A page that answers a form (a POST) has no address of its
+    own to come back to, so the switch goes to the page the form was on (same site only), else home."""
+    if request.method in ("GET", "HEAD"):
+        return request.url.path
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path.startswith("/") and (not referer.netloc or referer.netloc == request.url.netloc):
+        return referer.path
+    return "/"
+
+
 def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -42,7 +54,7 @@ def render(
         "lang": i18n.current_language.get(),
         "csrf_token": getattr(state, "csrf_token", ""),
         "user": getattr(state, "user", None),
-        "path": request.url.path,
+        "path": _page_path(request),
     }
     ctx.update(context or {})
     html = env.get_template(template).render(ctx)

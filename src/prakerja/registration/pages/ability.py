@@ -12,22 +12,42 @@ from starlette.concurrency import run_in_threadpool
 from prakerja.auth.service import CurrentAccount
 from prakerja.registration.pages.common import Applicant
 from prakerja.registration.rules import itembank
-from prakerja.registration.service import ability
+from prakerja.registration.service import ability, localtime
 from prakerja.web.deps import Csrf, DbSession
+from prakerja.web.forms import pick
 from prakerja.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _context(attempt: Any, wave_ref: str) -> dict[str, Any]:
+BANDS = (
+    (80, ("Sangat baik", "Very good")),
+    (60, ("Baik", "Good")),
+    (40, ("Cukup", "Fair")),
+    (0, ("Perlu latihan", "Needs practice")),
+)
+"""What a total score (0-100) means, in words."""
+
+
+def _context(session: Session, account: CurrentAccount, attempt: Any, wave_ref: str) -> dict[str, Any]:
     items = [itembank.BY_ID[i] for i in attempt.item_ids] if attempt is not None else []
-    return {"attempt": attempt, "items": items, "wave_ref": wave_ref, "minutes": int(itembank.TIME_LIMIT.seconds / 60)}
+    zone = localtime.zone_for_account(session, account.id)
+    score = attempt.score_total if attempt is not None else None
+    band = next((pick(*words) for floor, words in BANDS if score is not None and score >= floor), "")
+    return {
+        "attempt": attempt,
+        "items": items,
+        "wave_ref": wave_ref,
+        "minutes": int(itembank.TIME_LIMIT.seconds / 60),
+        "deadline": localtime.local(attempt.deadline_at, zone) if attempt is not None else "",
+        "band": band,
+    }
 
 
 @router.get("/tes/{wave_ref}")
 def ability_test(request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = Applicant) -> Response:
     attempt = ability.current_attempt(session, account_id=account.id, wave_ref=wave_ref[:64])
-    return render(request, "registration/ability.html", _context(attempt, wave_ref[:64]))
+    return render(request, "registration/ability.html", _context(session, account, attempt, wave_ref[:64]))
 
 
 @router.post("/tes/{wave_ref}/mulai", dependencies=[Csrf])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,14 +13,16 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
+from prakerja.auth import service as auth
 from prakerja.auth.service import CurrentAccount
 from prakerja.db import session_factory
 from prakerja.kit.errors import DomainError
+from prakerja.notifications import service as notifications
 from prakerja.registration.errors import OtpInvalid
 from prakerja.registration.pages.common import Applicant, Text, applicant_status, not_found, signals
 from prakerja.registration.rules import regions
 from prakerja.registration.rules.uploads import MAX_BYTES
-from prakerja.registration.service import identity
+from prakerja.registration.service import identity, localtime
 from prakerja.registration.service import phone as phone_service
 from prakerja.web import dashboard
 from prakerja.web.deps import Csrf, DbSession
@@ -72,8 +75,6 @@ class Submitted:
 
 
 Reader = Callable[[Submitted], Any]
-NOT_ECHOED = frozenset({"nik", "kk"})
-"""Fields never written back into the form after a refusal."""
 
 
 def text(name: str) -> Reader:
@@ -81,8 +82,13 @@ def text(name: str) -> Reader:
 
 
 def ticked(name: str) -> Reader:
-    """A yes/no question answered "ya" (unanswered is no)."""
+    """A checkbox ticked ("ya"); unticked is no."""
     return lambda sent: sent.form.get(name, "") == "ya"
+
+
+def answered(name: str) -> Reader:
+    """A yes/no question: True, False, or None when unanswered (the service refuses None)."""
+    return lambda sent: {"ya": True, "tidak": False}.get(sent.form.get(name, ""))
 
 
 def unless_no(name: str) -> Reader:
@@ -126,10 +132,10 @@ STEP_SAVES: dict[str, Step] = {
         {
             "education": text("education"),
             "job_status": text("job_status"),
-            "has_disability": ticked("has_disability"),
-            "former_migrant_worker": ticked("former_migrant_worker"),
-            "is_citizen": unless_no("is_citizen"),
-            "declared_student": ticked("declared_student"),
+            "has_disability": answered("has_disability"),
+            "former_migrant_worker": answered("former_migrant_worker"),
+            "is_citizen": answered("is_citizen"),
+            "declared_student": answered("declared_student"),
         },
     ),
     "foto": Step(identity.save_photo, {"data": lambda sent: sent.photo or b""}),
@@ -146,10 +152,26 @@ def profile(request: Request, session: DbSession, account: CurrentAccount = Appl
     applicant = identity.find(session, account.id)
     status_text, fix_step = applicant_status(applicant)
     steps = [(s, identity.step_done(applicant, s)) for s in identity.STEPS]
+    progress = identity.check_progress(session, applicant) if applicant is not None else None
+    if progress is not None and progress.last_error and progress.next_try_at is not None:
+        zone = localtime.zone_for_account(session, account.id)
+        status_text = pick(
+            "Data Dukcapil sedang tidak dapat dihubungi, jadi identitas Anda belum bisa dicocokkan. Kami mencoba "
+            f"lagi otomatis (sudah {progress.attempts} kali); percobaan berikutnya paling lambat pukul "
+            f"{localtime.local(progress.next_try_at, zone)}. Anda tidak perlu mengirim ulang apa pun.",
+            "The civil registry cannot be reached right now, so your identity is not checked yet. We try again "
+            f"automatically ({progress.attempts} tries so far); the next try is at the latest at "
+            f"{localtime.local(progress.next_try_at, zone)}. You do not need to send anything again.",
+        )
+    found = auth.get_account(session, account.id)
     return render(
         request,
         "registration/profile.html",
         {
+            "registry_waiting": progress is not None and progress.last_error is not None,
+            "email_verified": found is not None and found.email_verified_at is not None,
+            "email_masked": _masked_email(found.email) if found is not None else "",
+            "dev_mailbox": notifications.dev_mailbox_enabled(),
             "steps": steps,
             "next_step": identity.next_step(applicant),
             "status": applicant.identity_status if applicant else "unsubmitted",
@@ -159,6 +181,12 @@ def profile(request: Request, session: DbSession, account: CurrentAccount = Appl
             **_titles(),
         },
     )
+
+
+def _masked_email(email: str) -> str:
+    """``ag***@example.org``: enough for the person to recognise their address."""
+    name, _, domain = email.partition("@")
+    return f"{name[:2]}***@{domain}"
 
 
 def _step_context(
@@ -243,7 +271,7 @@ def step_form(request: Request, session: DbSession, step: str, account: CurrentA
     if step not in identity.STEPS:
         raise not_found()
     if step == "telepon":
-        return render(request, "registration/phone.html", {"values": {}, "errors": {}, "sent": False})
+        return render(request, "registration/phone.html", _phone_context(session, account))
     return render(request, "registration/step.html", _step_context(session, account, step, request))
 
 
@@ -280,7 +308,8 @@ def _save_step(request: Request, session: Session, step: str, account: CurrentAc
                 sent.form.get("ktp_district", "")[:6],
                 sent.form.get("domicile_district", "")[:6],
             )
-            found["values"].update({k: v for k, v in sent.form.items() if k not in NOT_ECHOED})
+            # everything typed comes back, the NIK and KK too: 32 digits are not retyped for a wrong birth date
+            found["values"].update(sent.form)
             return found
 
         return form_error(request, session, "registration/step.html", error, context)
@@ -290,16 +319,37 @@ def _save_step(request: Request, session: Session, step: str, account: CurrentAc
 # --- the phone step ---------------------------------------------------------------------------------------------
 
 
+def _phone_context(session: Session, account: CurrentAccount, typed: str | None = None) -> dict[str, Any]:
+    """The step as it stands: the number the live code went to (where, until when), or the lock and its end."""
+    state = phone_service.phone_step(session, account_id=account.id)
+    zone = localtime.zone_for_account(session, account.id)
+
+    def when(moment: datetime | None) -> str:
+        return localtime.local(moment, zone) if moment is not None else ""
+
+    return {
+        "values": {"phone": typed if typed is not None else state.phone},
+        "errors": {},
+        "sent": state.code_live,
+        "sent_to": state.phone[-4:] if state.code_live else "",
+        "expires": when(state.code_expires_at),
+        "send_locked_until": when(state.send_locked_until),
+        "check_locked_until": when(state.check_locked_until),
+        "dev_mailbox": notifications.dev_mailbox_enabled(),
+    }
+
+
 @router.post("/profil/telepon/kirim", dependencies=[Csrf])
 def phone_send(request: Request, session: DbSession, phone: Text = "", account: CurrentAccount = Applicant) -> Response:
-    context = {"values": {"phone": phone}, "sent": False}
     try:
         checked = phone_service.check_phone(session, account_id=account.id, phone=phone)
         count_attempt(phone_service.SEND_LIMIT, str(account.id))
         phone_service.send_phone_otp(session, account_id=account.id, phone=checked)
     except DomainError as error:
-        return form_error(request, session, "registration/phone.html", error, context)
-    return render(request, "registration/phone.html", {"values": {"phone": phone}, "errors": {}, "sent": True})
+        return form_error(
+            request, session, "registration/phone.html", error, lambda s: _phone_context(s, account, phone)
+        )
+    return RedirectResponse("/profil/telepon", status_code=303)
 
 
 @router.post("/profil/telepon/kode", dependencies=[Csrf])
@@ -312,7 +362,7 @@ def phone_confirm(
         if isinstance(error, OtpInvalid):
             count_failure(phone_service.CHECK_LIMIT, str(account.id))
             error.details = {"fields": [{"field": "code", "message": error.message, "message_en": error.message_en}]}
-        return form_error(request, session, "registration/phone.html", error, {"values": {}, "sent": True})
+        return form_error(request, session, "registration/phone.html", error, lambda s: _phone_context(s, account))
     return RedirectResponse(_after("telepon"), status_code=303)
 
 
@@ -326,7 +376,12 @@ def _dashboard_profile(account: CurrentAccount, section: dashboard.Section) -> N
         next_step = identity.next_step(applicant)
     section.lines = [status_text]
     if next_step is not None:
-        section.lines.append(pick("Profil belum lengkap.", "Your profile is not complete yet."))
+        title = pick(*STEP_TITLES[next_step])
+        section.lines.append(
+            pick(f"Profil belum lengkap: langkah berikutnya {title}.", f"Your profile is not complete: next, {title}.")
+        )
+    else:
+        section.lines.append(pick("Profil lengkap.", "Profile complete."))
     section.link = "/profil"
 
 

@@ -162,3 +162,23 @@ def current_code(code: str) -> str | None:
         return code
     retired = table.retired.get(code)
     return retired.successor if retired is not None else None
+
+
+WITA_PROVINCES: Final[frozenset[str]] = frozenset(
+    {"51", "52", "53", "63", "64", "65", "71", "72", "73", "74", "75", "76"}
+)
+"""Bali, the Nusa Tenggaras, South/East/North Kalimantan and Sulawesi: UTC+8 (WITA)."""
+WIT_PROVINCES: Final[frozenset[str]] = frozenset({"81", "82", "91", "92", "93", "94", "95", "96", "97"})
+"""Maluku, North Maluku and the Papua provinces: UTC+9 (WIT)."""
+TIME_ZONES: Final[dict[str, str]] = {"WIB": "Asia/Jakarta", "WITA": "Asia/Makassar", "WIT": "Asia/Jayapura"}
+
+
+def time_zone_of(code: str | None) -> str:
+    """Indonesia's zone abbreviation (``WIB``, ``WITA``, ``WIT``) for a region code of any level; WIB when the
+    code is unknown or missing (the capital's zone, which the program's notices use)."""
+    province = (code or "")[:2]
+    if province in WIT_PROVINCES:
+        return "WIT"
+    if province in WITA_PROVINCES:
+        return "WITA"
+    return "WIB"

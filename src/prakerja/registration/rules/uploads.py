@@ -28,6 +28,10 @@ class ImageRefused(Exception):
 
 
 def check_image(data: bytes) -> CheckedImage:
+    """Refusal codes: ``empty`` (no file), ``too_large`` / ``too_wide`` (bytes / pixels), ``not_an_image``,
+    ``disguised`` and ``corrupt`` (not a readable JPEG or PNG), ``too_small`` (under ``MIN_SIDE`` pixels)."""
+    if not data:
+        raise ImageRefused("empty")
     if len(data) > MAX_BYTES:
         raise ImageRefused("too_large", too_large=True)
     kind = next((k for magic, k in _MAGIC.items() if data.startswith(magic)), None)
@@ -46,6 +50,8 @@ def check_image(data: bytes) -> CheckedImage:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise ImageRefused("corrupt") from None
-    if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
-        raise ImageRefused("bad_dimensions")
+    if min(width, height) < MIN_SIDE:
+        raise ImageRefused("too_small")
+    if max(width, height) > MAX_SIDE:
+        raise ImageRefused("too_wide", too_large=True)
     return CheckedImage(kind=kind, width=width, height=height)

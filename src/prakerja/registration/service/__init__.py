@@ -5,7 +5,17 @@ The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applic
 :func:`region_exists`, ``WHITELIST_TYPES`` (the list types a priority tier may name)."""
 
 from prakerja.registration.models import WHITELIST_TYPES
-from prakerja.registration.service import ability, bulk, checks, identity, integrity, lists, officers, phone
+from prakerja.registration.service import (
+    ability,
+    bulk,
+    checks,
+    identity,
+    integrity,
+    lists,
+    localtime,
+    officers,
+    phone,
+)
 from prakerja.registration.service.integrity import record_signal
 from prakerja.registration.service.regions import region_exists
 from prakerja.registration.service.snapshots import (
@@ -30,6 +40,7 @@ __all__ = [
     "kk_index",
     "list_types_for",
     "lists",
+    "localtime",
     "nik_index",
     "officers",
     "phone",

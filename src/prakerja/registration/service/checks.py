@@ -143,6 +143,26 @@ def address_problems(
     return problems
 
 
+_YES_NO_REQUIRED = {
+    "has_disability": ("Jawab: apakah Anda penyandang disabilitas?", "Answer: do you have a disability?"),
+    "former_migrant_worker": ("Jawab: apakah Anda mantan pekerja migran?", "Answer: are you a former migrant worker?"),
+    "is_citizen": ("Jawab: apakah Anda warga negara Indonesia?", "Answer: are you an Indonesian citizen?"),
+    "declared_student": (
+        "Jawab: apakah Anda sedang sekolah atau kuliah?",
+        "Answer: are you at school or university now?",
+    ),
+}
+
+
+def yes_no_problems(answers: dict[str, bool | None]) -> list[FieldProblem]:
+    """A yes/no question left unanswered is refused, never saved as yes or no."""
+    return [
+        Problem(name, "answer_required", *_YES_NO_REQUIRED[name])
+        for name, answer in answers.items()
+        if answer is None and name in _YES_NO_REQUIRED
+    ]
+
+
 def choice_problems(
     *, education: str, job_status: str, educations: Sequence[str], job_statuses: Sequence[str]
 ) -> list[FieldProblem]:

@@ -14,7 +14,7 @@ from prakerja.kit.clock import utcnow
 from prakerja.kit.pii import blind_index
 from prakerja.registration import repository
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
-from prakerja.registration.service.identity import CONSENT_VERSION, DECLARATION_VERSION
+from prakerja.registration.service.identity import CONSENT_VERSION, DECLARATION_VERSION, save_photo
 from prakerja.simulators import dukcapil
 
 POPULATION_PEOPLE = 10_000
@@ -71,6 +71,18 @@ def seed(session: Session, *, account_id: uuid.UUID) -> None:
         session,
         IdentityCheck(applicant_id=applicant.id, outcome=IdentityStatus.matched.value, attempts=1, completed_at=now),
     )
+    save_photo(session, account_id=account_id, data=_demo_ktp_photo())  # a complete profile has its KTP photo
+
+
+def _demo_ktp_photo() -> bytes:
+    """A plain KTP-sized card image (synthetic: the demo person does not exist)."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (856, 540), (164, 196, 228)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def seed_for_email(session: Session, email: str) -> None:

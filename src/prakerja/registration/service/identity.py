@@ -8,6 +8,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prakerja.jobs import enqueue
@@ -18,6 +19,8 @@ from prakerja.registration import repository, rules
 from prakerja.registration.errors import (
     IdentityLocked,
     InvalidInput,
+    PhotoMissing,
+    PhotoTooSmall,
     ProfileIncomplete,
     UploadRejected,
     UploadTooLarge,
@@ -291,16 +294,24 @@ def save_background(
     account_id: uuid.UUID,
     education: str,
     job_status: str,
-    has_disability: bool,
-    former_migrant_worker: bool,
-    is_citizen: bool,
-    declared_student: bool,
+    has_disability: bool | None,
+    former_migrant_worker: bool | None,
+    is_citizen: bool | None,
+    declared_student: bool | None,
 ) -> Applicant:
-    """Step 4: education, job status, disability, former migrant worker, citizenship, in formal education."""
+    """Step 4: education, job status, disability, former migrant worker, citizenship, in formal education. Each
+    yes/no question must be answered (None: unanswered, refused)."""
     problems = checks.choice_problems(
         education=education, job_status=job_status, educations=EDUCATION, job_statuses=JOB_STATUSES
+    ) + checks.yes_no_problems(
+        {
+            "has_disability": has_disability,
+            "former_migrant_worker": former_migrant_worker,
+            "is_citizen": is_citizen,
+            "declared_student": declared_student,
+        }
     )
-    if problems:
+    if problems or None in (has_disability, former_migrant_worker, is_citizen, declared_student):
         raise InvalidInput(problems)
     applicant = get_or_start(session, account_id)
     applicant.education, applicant.job_status = education, job_status
@@ -315,9 +326,14 @@ def save_photo(session: Session, *, account_id: uuid.UUID, data: bytes, storage:
     try:
         checked = check_image(data)
     except ImageRefused as refused:
+        details = {"field": "ktp_photo", "reason": refused.code}
         if refused.too_large:
-            raise UploadTooLarge(details={"field": "ktp_photo", "reason": refused.code}) from None
-        raise UploadRejected(details={"field": "ktp_photo", "reason": refused.code}) from None
+            raise UploadTooLarge(details=details) from None
+        if refused.code == "empty":
+            raise PhotoMissing(details=details) from None
+        if refused.code == "too_small":
+            raise PhotoTooSmall(details=details) from None
+        raise UploadRejected(details=details) from None
     applicant = get_or_start(session, account_id)
     digest = hashlib.sha256(data).digest()
     key = f"ktp/{applicant.id}/{digest.hex()[:32]}.{checked.kind}"
@@ -384,6 +400,60 @@ def record_failure(session: Session, check_id: uuid.UUID, code: str) -> None:
     if check is not None and check.completed_at is None:
         check.attempts += 1
         check.last_error = code
+
+
+RETRY_EVERY = datetime.timedelta(minutes=10)
+"""How often ``registration.retry_identity_checks`` asks again for checks the registry could not answer."""
+
+
+@dataclass(frozen=True)
+class CheckProgress:
+    """Where a pending identity check stands, for the applicant's page (codes only, no personal data)."""
+
+    attempts: int
+    last_error: str | None
+    """``timeout``, ``unavailable``, ``circuit_open``, ``bad_answer``, or None when nothing failed yet."""
+    next_try_at: datetime.datetime | None
+    """When the next try happens at the latest (the retry sweep's next run), when the last one failed."""
+
+
+def next_sweep(now: datetime.datetime) -> datetime.datetime:
+    step = int(RETRY_EVERY.total_seconds())
+    seconds = int(now.timestamp())
+    return datetime.datetime.fromtimestamp(seconds - seconds % step + step, tz=datetime.UTC)
+
+
+def check_progress(session: Session, applicant: Applicant) -> CheckProgress | None:
+    """The latest unanswered check of a pending applicant, or None."""
+    checks_ = repository.identity_checks(session, applicant.id)
+    if applicant.identity_status != IdentityStatus.pending.value or not checks_ or checks_[-1].completed_at:
+        return None
+    latest = checks_[-1]
+    return CheckProgress(
+        attempts=latest.attempts,
+        last_error=latest.last_error,
+        next_try_at=next_sweep(utcnow()) if latest.last_error else None,
+    )
+
+
+def retry_stalled_checks(session: Session) -> int:
+    """Queue another try for every check the registry has not answered after a failure (the job's own retries
+    may have run out during a long outage). One queued try per check at a time; running a check twice is safe."""
+    queued = 0
+    for check_id in repository.stalled_identity_checks(session):
+        try:
+            with session.begin_nested():
+                enqueue(
+                    session,
+                    VERIFY_TASK,
+                    queue=VERIFY_QUEUE,
+                    queueing_lock=f"identity-retry:{check_id}",
+                    check_id=str(check_id),
+                )
+            queued += 1
+        except IntegrityError:
+            continue  # a try queued by an earlier sweep is still waiting
+    return queued
 
 
 def birth_date_of(applicant: Applicant) -> datetime.date | None:

@@ -9,13 +9,14 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
 from prakerja.kit.clock import utcnow
-from prakerja.kit.errors import InvalidInput
+from prakerja.kit.errors import InvalidInput, RateLimited
 from prakerja.kit.keys import get_keys
 from prakerja.kit.pii import blind_index
 from prakerja.notifications import service as notifications
@@ -32,6 +33,43 @@ SEND_LIMIT = "otp_send"
 """The rate limit counted (per account) before each code is sent."""
 CHECK_LIMIT = "otp_check"
 """The rate limit counted (per account) for each wrong code."""
+
+
+@dataclass(frozen=True)
+class PhoneStep:
+    """What the phone step shows when it is opened again: the number a live code went to and until when it is
+    valid, and whether sending or checking is locked (and until when)."""
+
+    phone: str
+    """The number last typed and sent a code (the person's own; shown in full in their form)."""
+    code_sent_at: datetime | None
+    code_expires_at: datetime | None
+    send_locked_until: datetime | None
+    check_locked_until: datetime | None
+
+    @property
+    def code_live(self) -> bool:
+        return self.code_expires_at is not None
+
+
+def _locked_until(session: Session, action: str, subject: str) -> datetime | None:
+    try:
+        auth.check_not_locked(session, action, subject)
+    except RateLimited as refusal:
+        return utcnow() + timedelta(seconds=int(refusal.details.get("retry_after", 60)))
+    return None
+
+
+def phone_step(session: Session, *, account_id: uuid.UUID) -> PhoneStep:
+    otp = repository.latest_otp(session, account_id)
+    live = otp is not None and otp.expires_at > utcnow() and otp.attempts < OTP_MAX_WRONG
+    return PhoneStep(
+        phone=otp.phone if otp is not None else "",
+        code_sent_at=otp.created_at if otp is not None and live else None,
+        code_expires_at=otp.expires_at if otp is not None and live else None,
+        send_locked_until=_locked_until(session, SEND_LIMIT, str(account_id)),
+        check_locked_until=_locked_until(session, CHECK_LIMIT, str(account_id)),
+    )
 
 
 def _code_hash(code: str, otp_id: uuid.UUID) -> bytes:
