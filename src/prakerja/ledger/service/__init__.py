@@ -19,7 +19,7 @@ from prakerja.ledger.service.accounts import (
     treasury,
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
-from prakerja.ledger.service.reading import check, history, program_totals
+from prakerja.ledger.service.reading import budget_available, check, history, program_totals
 from prakerja.ledger.service.transfers import create_transfers, create_transfers_ex
 from prakerja.ledger.service.wallet import (
     allocate_budget,
@@ -40,6 +40,7 @@ from prakerja.ledger.service.wallet import (
 __all__ = [
     "CHART",
     "allocate_budget",
+    "budget_available",
     "authorise_purchase",
     "capture_purchase",
     "chart_account",
