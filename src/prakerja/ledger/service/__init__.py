@@ -40,8 +40,8 @@ from prakerja.ledger.service.wallet import (
 __all__ = [
     "CHART",
     "allocate_budget",
-    "budget_available",
     "authorise_purchase",
+    "budget_available",
     "capture_purchase",
     "chart_account",
     "check",

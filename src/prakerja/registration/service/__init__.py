@@ -7,7 +7,7 @@ The interface for waves and selection: :class:`ApplicantSnapshot`, :func:`applic
 from prakerja.registration.models import WHITELIST_TYPES
 from prakerja.registration.service import ability, bulk, checks, identity, integrity, lists, officers, phone
 from prakerja.registration.service.integrity import record_signal
-from prakerja.registration.service.regions import region_exists
+from prakerja.registration.service.regions import region_exists, region_name
 from prakerja.registration.service.snapshots import (
     ApplicantSnapshot,
     applicant_for_account,
@@ -35,6 +35,7 @@ __all__ = [
     "phone",
     "record_signal",
     "region_exists",
+    "region_name",
     "snapshots",
     "whitelist_types_for",
 ]

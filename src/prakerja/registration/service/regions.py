@@ -12,3 +12,11 @@ def region_exists(code: str) -> bool:
     if len(code) == 4:
         return regions.regency(code) is not None
     return False
+
+
+def region_name(code: str) -> str | None:
+    """The official name of a province, regency/city or district code (a retired code's old name too), for pages
+    that show codes to people."""
+    lookup = {2: regions.province, 4: regions.regency, 6: regions.district}.get(len(code))
+    found = lookup(code, include_retired=True) if lookup is not None else None
+    return found.name if found is not None else None
