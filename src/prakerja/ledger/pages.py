@@ -97,7 +97,7 @@ def _budget_context(session: Session, account: CurrentAccount, values: dict[str,
         "schemes": schemes,
         "years": [year, year + 1],
         "can_allocate": account.role is Role.pmo_admin,
-        "values": {"scheme": schemes[0] if schemes else "", "year": str(year), "transfer_id": str(new_id())}
+        "values": {"scheme": schemes[-1] if schemes else "", "year": str(year), "transfer_id": str(new_id())}
         | (values or {}),
         "errors": {},
         "error": None,
