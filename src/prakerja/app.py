@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 
 from prakerja import __version__
+from prakerja.audit import pages as audit_pages
 from prakerja.auth import pages as auth_pages
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
@@ -31,7 +32,7 @@ from prakerja.selection import api as selection_api
 from prakerja.selection import pages as selection_pages
 from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
-from prakerja.web import errors, middleware
+from prakerja.web import errors, middleware, portals
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
 from prakerja.web.pmo import links
@@ -91,9 +92,11 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
         )
     )
     app.include_router(catalog_pages.router)
+    app.include_router(audit_pages.router)
+    app.include_router(portals.router)
 
     @app.get("/pmo", include_in_schema=False)
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:
-        return render(request, "pmo.html", {"links": links()})
+        return render(request, "pmo.html", {"links": links(account.role)})
 
     return app

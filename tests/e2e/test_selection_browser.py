@@ -80,11 +80,14 @@ def test_join_draw_announce_proof(page, live_server: str, session: Session, tmp_
     page.context.clear_cookies()
     _sign_in(page, live_server, "admin@example.org")
     page.goto(f"{live_server}/pmo/undian/{wave.id}")
-    assert page.get_by_test_id("wave-state").inner_text() == "drawn"
+    assert page.get_by_test_id("wave-state").inner_text() == "Sudah diundi, belum diumumkan"
     assert "lulus" in page.get_by_test_id("fairness").inner_text()
-    page.get_by_role("button", name="Terbitkan hasil dan beri tahu pendaftar").click()
+    page.get_by_role("link", name="Umumkan hasil").click()  # asks first, with the money it takes
     page.wait_for_load_state()
-    assert page.get_by_test_id("wave-state").inner_text() == "announced"
+    assert "Rp3.500.000" in page.get_by_test_id("confirm-text").inner_text()
+    page.get_by_role("button", name="Ya, terbitkan hasil dan beri tahu pendaftar").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("wave-state").inner_text() == "Hasil sudah diumumkan"
     while selection.process_outcomes(session, wave.id):
         pass
     session.commit()

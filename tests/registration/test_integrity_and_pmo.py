@@ -112,7 +112,9 @@ class TestPmoPages:
         html = found.text
         assert nik not in html and "************0007" in html
         assert "Siti Rahmawati" not in html and "S*** R********" in html
-        assert 'data-testid="ktp-regency">5171<' in html and "Jl. Contoh" not in html  # codes shown, never the text
+        assert (
+            'data-testid="ktp-regency">5171 Kota Denpasar<' in html and "Jl. Contoh" not in html
+        )  # codes shown, never the text
         assert "Tidak layak" in html and "banned" in html and "2023-normal@2023.1" in html
         actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
         assert "registration.applicant_searched" in actions and "registration.applicant_viewed" in actions

@@ -24,3 +24,18 @@ def test_seed_is_verifiable_and_idempotent(session: Session) -> None:
     draw = session.scalars(select(Draw)).one()
     assert lottery.verify_folder(Path(draw.folder), None, require_draw=True).ok
     assert session.scalar(select(func.count()).select_from(Recipient)) == 12
+
+
+def test_seed_leaves_budget_for_the_next_waves(session: Session) -> None:
+    """Wave 1 must not spend the whole year: wave 2 (and an officer's next wave) can still be announced."""
+    from prakerja.kit.clock import clock
+    from prakerja.ledger import service as ledger
+    from prakerja.schemes.rules import load
+
+    seed(session, demo_applicant_email="nobody@demo.prakerja.id")
+    session.commit()
+    second = session.scalars(select(Wave).where(Wave.title == "Gelombang Demo 2")).one()
+    year = clock.today_jakarta().year
+    balance = load("2023-normal").training.balance
+    left = ledger.budget_available(session, scheme="2023-normal", year=year)
+    assert left >= 2 * second.total_quota * balance

@@ -77,10 +77,10 @@ def test_pmo_runs_a_wave_through_the_pages(client: TestClient, session: Session,
     )
     assert good.status_code == 303
     assert _form(client, f"{page}/buka", {}, page).status_code == 303
-    assert ">open<" in client.get(page).text
+    assert 'data-state="open">Dibuka untuk pendaftaran<' in client.get(page).text
     assert _form(client, f"{page}/tutup", {}, page).status_code == 303
     draw_page = f"/pmo/undian/{wave_id}"
-    assert ">closed<" in client.get(draw_page).text
+    assert 'data-state="closed">' in client.get(draw_page).text
     refused = _form(client, f"{draw_page}/benih", {"reference": "r", "value": "aa"}, draw_page)
     assert refused.status_code == 409 and 'data-code="wave_not_committed"' in refused.text
     committed = _form(client, f"{draw_page}/komitmen", {"source": "drand", "reference": "round/5"}, draw_page)
@@ -91,7 +91,7 @@ def test_pmo_runs_a_wave_through_the_pages(client: TestClient, session: Session,
         _form(client, f"{draw_page}/benih", {"reference": "round/5", "value": "aa" * 32}, draw_page).status_code == 303
     )
     html = client.get(draw_page).text
-    assert "Pemeriksaan keadilan" in html and ">drawn<" in html
+    assert "Pemeriksaan keadilan" in html and 'data-state="drawn">' in html
     assert _form(client, f"{draw_page}/umumkan", {}, draw_page).status_code == 303
     session.expire_all()
     assert session.get(Wave, wave_id).state is WaveState.announced  # type: ignore[union-attr]

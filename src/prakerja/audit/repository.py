@@ -51,3 +51,11 @@ def for_object(session: Session, object_type: str, object_id: str) -> list[Audit
             .order_by(AuditEntry.seq)
         )
     )
+
+
+def recent(session: Session, *, limit: int, before: int | None = None) -> list[AuditEntry]:
+    """Newest first; ``before`` pages back from a position in the chain."""
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if before is not None:
+        query = query.where(AuditEntry.seq < before)
+    return list(session.scalars(query))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from prakerja.audit import repository, rules
 from prakerja.audit.models import AuditEntry
 from prakerja.kit.clock import utcnow
 from prakerja.kit.context import current_request_id
+from prakerja.kit.pii import blind_index
 
 
 @dataclass(frozen=True)
@@ -108,3 +110,43 @@ def verify(session: Session, *, max_problems: int = 20) -> VerifyReport:
     if head is None and checked:
         problems.append("the chain head is missing")
     return VerifyReport(checked=checked, problems=problems)
+
+
+@dataclass(frozen=True)
+class PseudonymousEntry:
+    """An audit row as an auditor reads it: who and what are stable pseudonyms (the same account or object always
+    gets the same one), never an identifier that leads to a person."""
+
+    seq: int
+    occurred_at: datetime
+    actor_role: str
+    actor: str
+    action: str
+    object_type: str
+    object: str
+    reason: str
+    hash_prefix: str
+
+
+def pseudonym(value: str | None, kind: str) -> str:
+    """A keyed, one-way short name for an identifier (``-`` for none)."""
+    if not value:
+        return "-"
+    return blind_index(value, f"audit-{kind}").hex()[:12]
+
+
+def recent_pseudonymous(session: Session, *, limit: int = 100, before: int | None = None) -> list[PseudonymousEntry]:
+    return [
+        PseudonymousEntry(
+            seq=entry.seq,
+            occurred_at=entry.occurred_at,
+            actor_role=entry.actor_role,
+            actor=pseudonym(str(entry.actor_id) if entry.actor_id else None, "actor"),
+            action=entry.action,
+            object_type=entry.object_type,
+            object=pseudonym(entry.object_id, "object"),
+            reason=entry.reason,
+            hash_prefix=entry.hash.hex()[:16],
+        )
+        for entry in repository.recent(session, limit=limit, before=before)
+    ]

@@ -13,6 +13,7 @@ from prakerja.auth import service
 from prakerja.auth.errors import AccountDisabled, InvalidCredentials, TokenInvalid, WeakPassword
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.kit.errors import DomainError
+from prakerja.web import portals
 from prakerja.web.deps import (
     SESSION_COOKIE,
     Csrf,
@@ -30,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 Text = Annotated[str, Form(max_length=2000)]
 Password = Annotated[str, Form(max_length=1024)]
 
-LANDING = {Role.applicant: "/dasbor"}
+LANDING = {Role.applicant: "/dasbor", **portals.LANDINGS}
 
 
 def _safe_next(target: str | None, role: Role) -> str:

@@ -110,3 +110,10 @@ class SchemeUnknown(LedgerError):
     code = "scheme_unknown"
     message = "Skema program tidak dikenal."
     message_en = "Unknown program scheme."
+
+
+class ReasonMissing(LedgerError):
+    status_code = 422
+    code = "reason_missing"
+    message = "Tuliskan alasannya (misalnya nomor DIPA atau surat keputusan), paling sedikit 3 karakter."
+    message_en = "Give the reason (for example the budget document or decree number), at least 3 characters."

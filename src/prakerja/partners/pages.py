@@ -106,4 +106,4 @@ def partner_status(
     return RedirectResponse(PAGE, status_code=303)
 
 
-add_link(PmoLink(PAGE, "Mitra & kredensial API", "Partners & API credentials"))
+add_link(PmoLink(PAGE, "Mitra & kredensial API", "Partners & API credentials", roles=frozenset({Role.pmo_admin})))

@@ -26,6 +26,9 @@ DEMO_TITLE = "Gelombang Demo 1"
 OTHER_REGENCIES = ("3273", "5171")
 PEOPLE = 36
 SYSTEM = Actor(id=None, role="demo")
+BUDGET_RECIPIENTS = 200
+"""Each demo budget-year covers this many training balances: wave 1's recipients, wave 2 and an officer's next
+waves (a budget of wave 1 alone would make the next announcement fail for want of money)."""
 DEMO_PERSON = 1
 """The synthetic civil-registry person the registration demo gives the demo applicant."""
 
@@ -127,7 +130,7 @@ def seed(session: Session, *, demo_applicant_email: str) -> None:
             transfer_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prakerja-demo-budget-{budget_year}"),
             scheme="2023-normal",
             year=budget_year,
-            amount=12 * 3_500_000,
+            amount=BUDGET_RECIPIENTS * 3_500_000,
             actor=SYSTEM,
         )
     selection.announce(session, first.id, actor=SYSTEM, override_reason="data demo kecil")

@@ -4,10 +4,11 @@ wave's published files, the applicant's proof download, and the dashboard's "wav
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
@@ -18,6 +19,7 @@ from prakerja.selection.errors import PublicationMissing
 from prakerja.waves import service as waves
 from prakerja.web import dashboard
 from prakerja.web.deps import Csrf, DbSession, require_role
+from prakerja.web.forms import form_error
 from prakerja.web.i18n import current_language, gettext
 from prakerja.web.templating import render
 
@@ -37,26 +39,44 @@ def _id(value: str) -> uuid.UUID:
         raise PublicationMissing() from None
 
 
-def _draw_page(request: Request, session: DbSession, wave_id: uuid.UUID, error: DomainError | None = None) -> Response:
+def _draw_context(session: Session, account: CurrentAccount, wave_id: uuid.UUID) -> dict[str, Any]:
     wave = waves.get_wave(session, wave_id)
     listed = next((p for p in service.public_waves(session) if p.wave.id == wave.id), None)
-    return render(
+    return {
+        "wave": wave,
+        "draw": listed.draw if listed else None,
+        "changed": service.changed_results(session, wave.id) if listed and listed.draw else [],
+        "can_edit": account.role is Role.pmo_admin,
+        "error": None,
+        "error_code": None,
+        "errors": {},
+    }
+
+
+def _refused(
+    request: Request, session: Session, account: CurrentAccount, wave_id: uuid.UUID, error: DomainError
+) -> Response:
+    """Rolled back, and the draw page again with the message (and what the refusal carries, e.g. the budget)."""
+    return form_error(
         request,
+        session,
         "selection/pmo_draw.html",
-        {
-            "wave": wave,
-            "draw": listed.draw if listed else None,
-            "changed": service.changed_results(session, wave.id) if listed and listed.draw else [],
-            "error": (error.message if current_language.get() == "id" else error.message_en) if error else None,
-            "error_code": error.code if error else None,
-        },
-        status_code=error.status_code if error else 200,
+        error,
+        lambda s: {**_draw_context(s, account, wave_id), "error_code": error.code, "details": error.details},
     )
 
 
 @router.get("/pmo/undian/{wave_id}")
 def draw_page(request: Request, session: DbSession, account: PmoStaff, wave_id: str) -> Response:
-    return _draw_page(request, session, _id(wave_id))
+    return render(request, "selection/pmo_draw.html", _draw_context(session, account, _id(wave_id)))
+
+
+@router.get("/pmo/undian/{wave_id}/umumkan")
+def announce_confirm(request: Request, session: DbSession, account: PmoAdmin, wave_id: str) -> Response:
+    """What announcing will do, with the money it needs and the budget left, before the officer confirms."""
+    parsed = _id(wave_id)
+    context = {**_draw_context(session, account, parsed), "plan": service.announcement_plan(session, parsed)}
+    return render(request, "selection/pmo_announce.html", context)
 
 
 @router.post("/pmo/undian/{wave_id}/komitmen", dependencies=[Csrf])
@@ -72,8 +92,7 @@ def commit(
     try:
         service.commit(session, parsed, randomness_source=source, randomness_reference=reference, actor=account.actor)
     except DomainError as error:
-        session.rollback()
-        return _draw_page(request, session, parsed, error)
+        return _refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
 
 
@@ -90,8 +109,7 @@ def seed(
     try:
         service.seed(session, parsed, reference=reference, value=value, actor=account.actor)
     except DomainError as error:
-        session.rollback()
-        return _draw_page(request, session, parsed, error)
+        return _refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
 
 
@@ -108,8 +126,7 @@ def disqualify(
     try:
         service.disqualify(session, parsed, entry_hash, reason=reason, actor=account.actor)
     except DomainError as error:
-        session.rollback()
-        return _draw_page(request, session, parsed, error)
+        return _refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
 
 
@@ -119,8 +136,7 @@ def kk_cap(request: Request, session: DbSession, account: PmoAdmin, wave_id: str
     try:
         service.apply_kk_cap(session, parsed, actor=account.actor)
     except DomainError as error:
-        session.rollback()
-        return _draw_page(request, session, parsed, error)
+        return _refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
 
 
@@ -136,8 +152,7 @@ def announce(
     try:
         service.announce(session, parsed, actor=account.actor, override_reason=override_reason or None)
     except DomainError as error:
-        session.rollback()
-        return _draw_page(request, session, parsed, error)
+        return _refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
 
 

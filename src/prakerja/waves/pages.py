@@ -10,19 +10,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from prakerja.auth import service as auth
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.kit.clock import JAKARTA
-from prakerja.kit.errors import DomainError
+from prakerja.kit.errors import DomainError, InvalidInput, Problem, one_field
 from prakerja.registration import service as registration
 from prakerja.schemes.rules import available
 from prakerja.waves import rules, service
 from prakerja.waves.errors import EmailNotVerified, NotEligible, WaveNotFound
 from prakerja.waves.models import StratumLevel, Wave, WaveState
 from prakerja.web.deps import Csrf, DbSession, require_role
+from prakerja.web.forms import form_error
 from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
@@ -49,13 +51,34 @@ def _parse_id(value: str) -> uuid.UUID:
         raise WaveNotFound() from None
 
 
+def _list_context(session: Session, account: CurrentAccount, values: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "waves": service.list_waves(session),
+        "schemes": available(),
+        "levels": list(StratumLevel),
+        "can_edit": account.role is Role.pmo_admin,
+        "values": values or {},
+        "errors": {},
+        "error": None,
+    }
+
+
 @router.get("/pmo/gelombang")
 def wave_list(request: Request, session: DbSession, account: PmoStaff) -> Response:
-    return render(
-        request,
-        "waves/pmo_list.html",
-        {"waves": service.list_waves(session), "schemes": available(), "error": None, "levels": list(StratumLevel)},
-    )
+    return render(request, "waves/pmo_list.html", _list_context(session, account))
+
+
+def _local_time(field_name: str, value: str) -> datetime:
+    """A ``datetime-local`` value, read as Jakarta time."""
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=JAKARTA)
+    except ValueError:
+        raise one_field(
+            field_name,
+            "time_invalid",
+            "Isi tanggal dan jam (WIB).",
+            "Enter a date and time (WIB).",
+        ) from None
 
 
 @router.post("/pmo/gelombang", dependencies=[Csrf])
@@ -63,74 +86,81 @@ def wave_create(
     request: Request,
     session: DbSession,
     account: PmoAdmin,
-    title: Annotated[str, Form(max_length=200)],
-    scheme: Annotated[str, Form(max_length=64)],
-    opens_at: Annotated[str, Form(max_length=32)],
-    closes_at: Annotated[str, Form(max_length=32)],
-    total_quota: Annotated[int, Form()],
+    title: Annotated[str, Form(max_length=200)] = "",
+    scheme: Annotated[str, Form(max_length=64)] = "",
+    opens_at: Annotated[str, Form(max_length=32)] = "",
+    closes_at: Annotated[str, Form(max_length=32)] = "",
+    total_quota: Annotated[str, Form(max_length=16)] = "",
     stratum_level: Annotated[str, Form(max_length=16)] = "regency",
 ) -> Response:
+    """A refused form comes back with everything typed and a message next to each wrong field."""
+    values = {
+        "title": title,
+        "scheme": scheme,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "total_quota": total_quota,
+        "stratum_level": stratum_level,
+    }
     try:
-        opens = datetime.fromisoformat(opens_at).replace(tzinfo=JAKARTA)
-        closes = datetime.fromisoformat(closes_at).replace(tzinfo=JAKARTA)
+        problems = []
+        if not title.strip():
+            problems.append(Problem("title", "title_missing", "Beri gelombang judul.", "Give the wave a title."))
+        if not total_quota.strip().isdigit():
+            problems.append(
+                Problem(
+                    "total_quota",
+                    "total_quota_invalid",
+                    "Kuota total harus bilangan bulat, 0 atau lebih.",
+                    "The total quota must be a whole number, 0 or more.",
+                )
+            )
+        for name, value in (("opens_at", opens_at), ("closes_at", closes_at)):
+            try:
+                _local_time(name, value)
+            except DomainError as error:
+                problems.append(Problem(name, error.code, error.message, error.message_en))
+        if problems:
+            raise InvalidInput(problems, code="wave_invalid")
         wave = service.create_wave(
             session,
             title=title,
             scheme=scheme,
-            opens_at=opens,
-            closes_at=closes,
-            total_quota=total_quota,
+            opens_at=_local_time("opens_at", opens_at),
+            closes_at=_local_time("closes_at", closes_at),
+            total_quota=int(total_quota),
             stratum_level=StratumLevel.province if stratum_level == "province" else StratumLevel.regency,
             actor=account.actor,
         )
-    except ValueError:
-        return render(
-            request,
-            "waves/pmo_list.html",
-            {
-                "waves": service.list_waves(session),
-                "schemes": available(),
-                "levels": list(StratumLevel),
-                "error": "opens_at/closes_at",
-            },
-            status_code=422,
-        )
     except DomainError as error:
-        session.rollback()
-        return render(
-            request,
-            "waves/pmo_list.html",
-            {
-                "waves": service.list_waves(session),
-                "schemes": available(),
-                "levels": list(StratumLevel),
-                "error": _message(error),
-            },
-            status_code=error.status_code,
-        )
+        return form_error(request, session, "waves/pmo_list.html", error, lambda s: _list_context(s, account, values))
     return RedirectResponse(f"/pmo/gelombang/{wave.id}", status_code=303)
 
 
-def _wave_page(
-    request: Request, session: DbSession, wave_id: uuid.UUID, *, error: DomainError | None = None
-) -> Response:
+def _wave_context(session: Session, account: CurrentAccount, wave_id: uuid.UUID) -> dict[str, Any]:
     wave = service.get_wave(session, wave_id)
-    return render(
-        request,
-        "waves/pmo_wave.html",
-        {
-            "wave": wave,
-            "quotas": service.quotas(session, wave.id),
-            "error": _message(error) if error else None,
-            "problems": error.details.get("problems", []) if error else [],
-        },
-        status_code=error.status_code if error else 200,
-    )
+    return {
+        "wave": wave,
+        "quotas": service.quotas(session, wave.id),
+        "can_edit": account.role is Role.pmo_admin,
+        "problems": [],
+        "errors": {},
+        "error": None,
+    }
+
+
+def _wave_refused(
+    request: Request, session: DbSession, account: CurrentAccount, wave_id: uuid.UUID, error: DomainError
+) -> Response:
+    def context(s: Session) -> dict[str, Any]:
+        return {**_wave_context(s, account, wave_id), "problems": error.details.get("problems", [])}
+
+    return form_error(request, session, "waves/pmo_wave.html", error, context)
 
 
 @router.get("/pmo/gelombang/{wave_id}")
 def wave_page(request: Request, session: DbSession, account: PmoStaff, wave_id: str) -> Response:
-    return _wave_page(request, session, _parse_id(wave_id))
+    return render(request, "waves/pmo_wave.html", _wave_context(session, account, _parse_id(wave_id)))
 
 
 @router.post("/pmo/gelombang/{wave_id}/kuota", dependencies=[Csrf])
@@ -152,9 +182,20 @@ async def wave_quotas(
         else:
             service.set_quotas_from_csv(session, parsed, content, actor=account.actor)
     except DomainError as error:
-        session.rollback()
-        return _wave_page(request, session, parsed, error=error)
+        return _wave_refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/gelombang/{parsed}", status_code=303)
+
+
+CONFIRMATIONS = {"buka": WaveState.draft, "tutup": WaveState.open}
+"""The wave actions that ask first (GET shows what will happen, the page's button POSTs), by the stage they need."""
+
+
+@router.get("/pmo/gelombang/{wave_id}/buka")
+@router.get("/pmo/gelombang/{wave_id}/tutup")
+def wave_confirm(request: Request, session: DbSession, account: PmoAdmin, wave_id: str) -> Response:
+    action = request.url.path.rsplit("/", 1)[1]
+    context = _wave_context(session, account, _parse_id(wave_id))
+    return render(request, "waves/pmo_confirm.html", {**context, "action": action, "needed": CONFIRMATIONS[action]})
 
 
 # ---------------------------------------------------------------------------------------------- applicants
@@ -338,36 +379,31 @@ def _rows_of(wave: Wave) -> list[TierRow]:
     return rows + [TierRow(index=len(rows) + k, position=len(rows) + k + 1) for k in range(2)]
 
 
-def _tiers_page(
-    request: Request,
-    session: DbSession,
+def _tiers_context(
+    session: Session,
+    account: CurrentAccount,
     wave: Wave,
     rows: list[TierRow],
     *,
     error: DomainError | None = None,
     general: list[dict[str, Any]] | None = None,
-) -> Response:
-    return render(
-        request,
-        "waves/pmo_tiers.html",
-        {
-            "wave": wave,
-            "rows": rows,
-            "lists": service.list_region_lists(session),
-            "whitelist_types": service.whitelist_types(),
-            "editable": wave.state in (WaveState.draft, WaveState.open),
-            "error": _message(error) if error else None,
-            "error_code": error.code if error else None,
-            "general": general or [],
-        },
-        status_code=error.status_code if error else 200,
-    )
+) -> dict[str, Any]:
+    return {
+        "wave": wave,
+        "rows": rows,
+        "lists": service.list_region_lists(session),
+        "whitelist_types": service.whitelist_types(),
+        "editable": wave.state in (WaveState.draft, WaveState.open) and account.role is Role.pmo_admin,
+        "error": None,
+        "error_code": error.code if error else None,
+        "general": general or [],
+    }
 
 
 @router.get("/pmo/gelombang/{wave_id}/prioritas")
 def tiers_page(request: Request, session: DbSession, account: PmoStaff, wave_id: str) -> Response:
     wave = service.get_wave(session, _parse_id(wave_id))
-    return _tiers_page(request, session, wave, _rows_of(wave))
+    return render(request, "waves/pmo_tiers.html", _tiers_context(session, account, wave, _rows_of(wave)))
 
 
 async def _read_upload(value: Any) -> str:
@@ -421,7 +457,7 @@ async def tiers_save(request: Request, session: DbSession, account: PmoAdmin, wa
     try:
         service.set_priority_tiers(session, parsed, data, actor=account.actor)
     except DomainError as error:
-        session.rollback()
+        session.rollback()  # before reading the wave again for the page
         general = []
         for problem in error.details.get("fields", []):
             found = _TIER_FIELD.match(str(problem.get("field", "")))
@@ -429,45 +465,43 @@ async def tiers_save(request: Request, session: DbSession, account: PmoAdmin, wa
                 general.append(problem)
                 continue
             ordered[int(found.group(1))].errors.setdefault(found.group(2) or "row", []).append(problem)
-        return _tiers_page(request, session, service.get_wave(session, parsed), rows, error=error, general=general)
+        wave = service.get_wave(session, parsed)
+        context = _tiers_context(session, account, wave, rows, error=error, general=general)
+        return form_error(request, None, "waves/pmo_tiers.html", error, context)
     return RedirectResponse(f"/pmo/gelombang/{parsed}/prioritas", status_code=303)
 
 
 # ---------------------------------------------------------------------------------------------- region lists
 
 
-def _lists_page(
-    request: Request,
-    session: DbSession,
+def _lists_context(
+    session: Session,
+    account: CurrentAccount,
     *,
     values: dict[str, str] | None = None,
     error: DomainError | None = None,
     imported: str | None = None,
-) -> Response:
-    errors: dict[str, list[dict[str, Any]]] = {}
+) -> dict[str, Any]:
+    field_problems: dict[str, list[dict[str, Any]]] = {}
     if error is not None:
         for problem in error.details.get("fields", []):
-            errors.setdefault(str(problem.get("field", "file")), []).append(problem)
-        if not errors:
-            errors["name"] = [{"code": error.code, "problem": _message(error)}]
-    return render(
-        request,
-        "waves/pmo_region_lists.html",
-        {
-            "lists": service.list_region_lists(session),
-            "values": values or {},
-            "errors": errors,
-            "error": _message(error) if error else None,
-            "error_code": error.code if error else None,
-            "imported": imported,
-        },
-        status_code=error.status_code if error else 200,
-    )
+            field_problems.setdefault(str(problem.get("field", "file")), []).append(problem)
+        if not field_problems:
+            field_problems["name"] = [{"code": error.code, "problem": _message(error)}]
+    return {
+        "lists": service.list_region_lists(session),
+        "values": values or {},
+        "field_problems": field_problems,
+        "error": None,
+        "error_code": error.code if error else None,
+        "imported": imported,
+        "can_edit": account.role is Role.pmo_admin,
+    }
 
 
 @router.get("/pmo/daftar-wilayah")
 def region_lists(request: Request, session: DbSession, account: PmoStaff, imported: str | None = None) -> Response:
-    return _lists_page(request, session, imported=imported)
+    return render(request, "waves/pmo_region_lists.html", _lists_context(session, account, imported=imported))
 
 
 @router.post("/pmo/daftar-wilayah", dependencies=[Csrf])
@@ -486,8 +520,14 @@ async def region_list_import(request: Request, session: DbSession, account: PmoA
             session, name=values["name"], content=content, source=values["source"], as_of=as_of, actor=account.actor
         )
     except DomainError as error:
-        session.rollback()
-        return _lists_page(request, session, values=values, error=error)
+        refused = error
+        return form_error(
+            request,
+            session,
+            "waves/pmo_region_lists.html",
+            refused,
+            lambda s: _lists_context(s, account, values=values, error=refused),
+        )
     return RedirectResponse(f"/pmo/daftar-wilayah?imported={imported.name}", status_code=303)
 
 
@@ -503,6 +543,5 @@ def wave_action(request: Request, session: DbSession, account: PmoAdmin, wave_id
         else:
             raise WaveNotFound()
     except DomainError as error:
-        session.rollback()
-        return _wave_page(request, session, parsed, error=error)
+        return _wave_refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/gelombang/{parsed}", status_code=303)

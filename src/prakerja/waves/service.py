@@ -124,12 +124,33 @@ def create_wave(
         load(scheme)
         scheme_hash = file_hash(scheme)
     except SchemeError:
-        problems.append({"field": "scheme", "problem": f"unknown scheme {scheme!r}"})
+        problems.append(
+            {
+                "field": "scheme",
+                "problem": f"unknown scheme {scheme!r}",
+                "message": "Skema program tidak dikenal.",
+                "message_en": "Unknown program scheme.",
+            }
+        )
         scheme_hash = ""
     if total_quota < 0:
-        problems.append({"field": "total_quota", "problem": "must not be negative"})
+        problems.append(
+            {
+                "field": "total_quota",
+                "problem": "must not be negative",
+                "message": "Kuota total tidak boleh negatif.",
+                "message_en": "The total quota must not be negative.",
+            }
+        )
     if opens_at.tzinfo is None or closes_at.tzinfo is None or closes_at <= opens_at:
-        problems.append({"field": "closes_at", "problem": "must be timezone-aware and after opens_at"})
+        problems.append(
+            {
+                "field": "closes_at",
+                "problem": "must be timezone-aware and after opens_at",
+                "message": "Waktu tutup harus sesudah waktu buka.",
+                "message_en": "The closing time must be after the opening time.",
+            }
+        )
     for code in provinces:
         if not rules.code_shape_ok(StratumLevel.province, code):
             problems.append({"field": "provinces", "problem": f"{code!r} is not a province code"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,8 +11,10 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 
+from prakerja.kit.clock import JAKARTA
 from prakerja.kit.money import format_rupiah
 from prakerja.kit.pii import mask
+from prakerja.registration.service import region_name
 from prakerja.web import i18n
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +46,24 @@ def _page_path(request: Request) -> str:
     if referer.path.startswith("/") and (not referer.netloc or referer.netloc == request.url.netloc):
         return referer.path
     return "/"
+
+
+def _jakarta_time(value: datetime | None) -> str:
+    """A moment as officers read it: Jakarta time with its zone, e.g. ``2026-12-06 09:00 WIB``."""
+    if value is None:
+        return "-"
+    return value.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M") + " WIB"
+
+
+def _region(code: object) -> str:
+    """A region code with its official name, e.g. ``1271 Kota Medan`` (the code alone when unknown)."""
+    text = str(code)
+    name = region_name(text) if text.isdigit() else None
+    return f"{text} {name}" if name else text
+
+
+env.filters["wib"] = _jakarta_time
+env.filters["region"] = _region
 
 
 def render(

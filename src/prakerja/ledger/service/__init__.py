@@ -19,7 +19,7 @@ from prakerja.ledger.service.accounts import (
     treasury,
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
-from prakerja.ledger.service.reading import check, history, program_totals
+from prakerja.ledger.service.reading import budget_available, check, history, program_totals
 from prakerja.ledger.service.transfers import create_transfers, create_transfers_ex
 from prakerja.ledger.service.wallet import (
     allocate_budget,
@@ -41,6 +41,7 @@ __all__ = [
     "CHART",
     "allocate_budget",
     "authorise_purchase",
+    "budget_available",
     "capture_purchase",
     "chart_account",
     "check",

@@ -7,9 +7,9 @@ import uuid
 from sqlalchemy.orm import Session
 
 from prakerja.ledger import repository
-from prakerja.ledger.models import LedgerCode, TransferCode, TransferMode
+from prakerja.ledger.models import AccountKind, LedgerCode, TransferCode, TransferMode
 from prakerja.ledger.schemas import CheckReport, HistoryLine, ProgramTotals, Transfer
-from prakerja.ledger.service.accounts import get_account
+from prakerja.ledger.service.accounts import find_account, get_account
 
 _TRANSFER_FIELDS = tuple(Transfer.model_fields)
 
@@ -52,6 +52,18 @@ def program_totals(session: Session, *, scheme: str, year: int) -> ProgramTotals
         forfeited=total(TransferCode.forfeit_revocation) + total(TransferCode.forfeit_expiry),
         pending=repository.pending_open_amount(session, scheme=scheme, year=year),
     )
+
+
+def budget_available(session: Session, *, scheme: str, year: int) -> int:
+    """What a scheme-year's training budget can still fund (0 before its first allocation); opens nothing."""
+    found = find_account(
+        session,
+        ledger=LedgerCode.training,
+        kind=AccountKind.state_budget,
+        owner_type="scheme_year",
+        owner_id=f"{scheme}:{year}",
+    )
+    return found.available if found is not None else 0
 
 
 _CHECKS = {

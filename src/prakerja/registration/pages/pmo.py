@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.eligibility import service as eligibility
 from prakerja.kit.errors import DomainError
@@ -126,4 +127,11 @@ def pmo_lists_import(
 
 add_link(PmoLink("/pmo/pendaftar", "Cari pendaftar (NIK)", "Find an applicant (NIK)"))
 add_link(PmoLink("/pmo/tanda", "Tanda integritas", "Integrity flags"))
-add_link(PmoLink("/pmo/daftar-pengecualian", "Daftar pengecualian & prioritas", "Exclusion lists & whitelists"))
+add_link(
+    PmoLink(
+        "/pmo/daftar-pengecualian",
+        "Daftar pengecualian & prioritas",
+        "Exclusion lists & whitelists",
+        roles=frozenset({Role.pmo_admin}),
+    )
+)

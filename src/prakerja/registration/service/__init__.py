@@ -17,7 +17,7 @@ from prakerja.registration.service import (
     phone,
 )
 from prakerja.registration.service.integrity import record_signal
-from prakerja.registration.service.regions import region_exists
+from prakerja.registration.service.regions import region_exists, region_name
 from prakerja.registration.service.snapshots import (
     ApplicantSnapshot,
     applicant_for_account,
@@ -46,6 +46,7 @@ __all__ = [
     "phone",
     "record_signal",
     "region_exists",
+    "region_name",
     "snapshots",
     "whitelist_types_for",
 ]

@@ -23,3 +23,11 @@ def province_name(code: str) -> str | None:
 def province_names() -> dict[str, str]:
     """Every current province: code -> name, in code order."""
     return {r.code: r.name for r in regions.all_provinces()}
+
+
+def region_name(code: str) -> str | None:
+    """The official name of a province, regency/city or district code (a retired code's old name too), for pages
+    that show codes to people."""
+    lookup = {2: regions.province, 4: regions.regency, 6: regions.district}.get(len(code))
+    found = lookup(code, include_retired=True) if lookup is not None else None
+    return found.name if found is not None else None

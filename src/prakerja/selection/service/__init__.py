@@ -11,7 +11,9 @@ Selection sits above waves and the recipient register in the wave lifecycle: no 
 """
 
 from prakerja.selection.service.announcement import (
+    AnnouncementPlan,
     announce,
+    announcement_plan,
     apply_kk_cap,
     changed_results,
     process_outcomes,
@@ -44,8 +46,10 @@ __all__ = [
     "DRAW_FILES",
     "FAIRNESS_TASK",
     "RESULT_FILES",
+    "AnnouncementPlan",
     "PublicWave",
     "announce",
+    "announcement_plan",
     "apply_kk_cap",
     "changed_results",
     "commit",

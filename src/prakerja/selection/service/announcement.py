@@ -4,6 +4,7 @@ batches (recipients get a card, a funded balance and a deadline). Never commits.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit import service as audit
 from prakerja.auth import service as auth
 from prakerja.jobs import enqueue
-from prakerja.kit.clock import JAKARTA, utcnow
+from prakerja.kit.clock import JAKARTA, clock, utcnow
 from prakerja.kit.errors import Conflict
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode
@@ -68,6 +69,38 @@ def announce(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor, overri
     waves.advance(session, wave, WaveState.announced, actor=actor, data={"fairness_ok": report.ok})
     enqueue(session, "selection.announce_outcomes", queueing_lock=f"selection.announce:{wave.id}", wave_id=str(wave.id))
     return draw
+
+
+@dataclass(frozen=True)
+class AnnouncementPlan:
+    """What announcing a drawn wave will do, for the officer's confirmation (read-only: nothing is opened)."""
+
+    selected: int
+    """Entries selected now (the family-card cap may still replace some from the waitlist)."""
+    balance: int
+    """Each recipient's training balance, whole rupiah."""
+    needed: int
+    year: int
+    available: int
+    """The scheme-year budget left."""
+
+    @property
+    def enough(self) -> bool:
+        return self.available >= self.needed
+
+
+def announcement_plan(session: Session, wave_id: uuid.UUID) -> AnnouncementPlan:
+    wave = waves.get_wave(session, wave_id)
+    balance = load_scheme(wave.scheme_name).training.balance
+    selected = len(repository.final_selected_hashes(session, wave.id))
+    year = clock.today_jakarta().year
+    return AnnouncementPlan(
+        selected=selected,
+        balance=balance,
+        needed=selected * balance,
+        year=year,
+        available=ledger.budget_available(session, scheme=wave.scheme_name, year=year),
+    )
 
 
 def apply_kk_cap(session: Session, wave_id: uuid.UUID, *, actor: audit.Actor) -> list[rules.KkCapChange]:
