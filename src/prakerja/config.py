@@ -48,6 +48,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    log_format: Literal["auto", "text", "json"] = "auto"
+    """``text``: one readable line per record; ``json``: one JSON object per line. ``auto``: text when standard
+    error is a terminal outside production, JSON otherwise (files, pipes, log collectors, production)."""
+
+    shutdown_timeout: float = Field(default=8.0, ge=0, le=600)
+    """Seconds ``serve``, ``demo`` and ``worker`` give the requests and jobs in progress to finish after SIGTERM
+    or Ctrl+C (the default keeps the whole stop under ten seconds)."""
+
     dukcapil_url: str = "http://127.0.0.1:8101"
     """Civil-registry (Dukcapil) verification endpoint; ``prakerja sim dukcapil`` listens here by default."""
 
