@@ -88,7 +88,7 @@ def _clear_stale_pid(pgdata: Path) -> None:
 _server: Any = None
 
 SETTINGS_FILE = "prakerja.conf"
-"""Our settings for the embedded server, in its data folder, included from ``postgresql.conf`` (docs/adr/0006)."""
+"""Our settings for the embedded server, in its data folder, included from ``postgresql.conf`` (docs/adr/0005)."""
 _INCLUDE = f"include_if_exists = '{SETTINGS_FILE}'"
 _MB = 1024 * 1024
 

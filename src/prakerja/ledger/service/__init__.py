@@ -1,5 +1,5 @@
 """The ledger's use cases. Other domains call these (never the repository). Takes a session; never commits, except
-``post_batches`` and ``post_runs``, which take a session factory and commit each chunk of a run (ADR 0007)."""
+``post_batches`` and ``post_runs``, which take a session factory and commit each chunk of a run (ADR 0006)."""
 
 from prakerja.ledger.service.accounts import (
     CHART,
