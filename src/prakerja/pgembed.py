@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -207,8 +206,3 @@ def stop() -> None:
     if _server is not None:
         _server.cleanup()
         _server = None
-
-
-def wipe(home: Path) -> None:
-    stop()
-    shutil.rmtree(home / "pgdata", ignore_errors=True)

@@ -41,13 +41,3 @@ def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         yield from rows
         last = rows[-1].seq
         session.expunge_all()
-
-
-def for_object(session: Session, object_type: str, object_id: str) -> list[AuditEntry]:
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-            .order_by(AuditEntry.seq)
-        )
-    )

@@ -20,7 +20,7 @@ from prakerja.ledger.service.accounts import (
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import check, history, program_totals
-from prakerja.ledger.service.transfers import create_transfers, create_transfers_ex
+from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
 from prakerja.ledger.service.wallet import (
     allocate_budget,
     authorise_purchase,
@@ -45,8 +45,8 @@ __all__ = [
     "chart_account",
     "check",
     "close_account",
+    "create_or_find_transfers",
     "create_transfers",
-    "create_transfers_ex",
     "disbursed",
     "expire_pending",
     "find_account",
