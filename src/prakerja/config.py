@@ -61,6 +61,13 @@ class Settings(BaseSettings):
 
     pool_size: int = Field(default=10, ge=1, le=200)
 
+    migration_lock_timeout: str = Field(default="5s", pattern=r"^[0-9]+(ms|s|min|h)$")
+    """How long a migration waits for a table lock before it fails (PostgreSQL ``lock_timeout``); retry later."""
+
+    migration_statement_timeout: str = Field(default="30min", pattern=r"^[0-9]+(ms|s|min|h)$")
+    """The longest one migration statement may run (PostgreSQL ``statement_timeout``); generous for data
+    migrations over millions of rows, finite so that none hangs a deploy."""
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
