@@ -3,6 +3,8 @@ job in progress is finished, not lost (issue "house", point 6). Real subprocesse
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -88,6 +90,41 @@ def _port_closed(port: int) -> bool:
     return False
 
 
+_SLOW_STATUS = text("SELECT status FROM procrastinate_jobs WHERE task_name = 'tests.slow'")
+
+
+def _defer_slow(engine: Engine, folder: Path) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', 'tests.slow', 0, NULL, NULL, "
+                "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
+            ),
+            {"args": json.dumps({"folder": str(folder)})},
+        )
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not path.exists():
+        assert time.monotonic() < deadline and proc.poll() is None, what
+        time.sleep(0.05)
+
+
+def _retry_stalled(database_url: str) -> int:
+    import procrastinate
+
+    from prakerja.jobs import app, libpq_conninfo, retry_stalled_jobs
+
+    async def run() -> int:
+        connector = procrastinate.PsycopgConnector(conninfo=libpq_conninfo(database_url))
+        with app.replace_connector(connector):
+            async with app.open_async():
+                return await retry_stalled_jobs(app.job_manager)
+
+    return asyncio.run(run())
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_one_signal_stops_serve_with_its_worker(database_url: str, clean_db: Engine, signum: int) -> None:
     proc, port = _start(["serve"], database_url)
@@ -108,18 +145,8 @@ def test_one_signal_stops_serve_without_worker(database_url: str, clean_db: Engi
 def test_the_job_in_progress_is_finished(database_url: str, clean_db: Engine, tmp_path: Path) -> None:
     proc, _ = _start(["serve"], database_url, with_slow_task=True)
     try:
-        with clean_db.begin() as conn:
-            conn.execute(
-                text(
-                    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW('default', 'tests.slow', 0, NULL, NULL, "
-                    "CAST(:args AS jsonb), NULL)::procrastinate_job_to_defer_v1])"
-                ),
-                {"args": f'{{"folder": "{tmp_path}"}}'},
-            )
-        deadline = time.monotonic() + 30
-        while not (tmp_path / "started").exists():
-            assert time.monotonic() < deadline and proc.poll() is None, "the worker never started the job"
-            time.sleep(0.05)
+        _defer_slow(clean_db, tmp_path)
+        _wait_for(tmp_path / "started", proc, "the worker never started the job")
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.5)  # the signal is being handled while the job still runs
         (tmp_path / "go").write_text("")
@@ -131,8 +158,7 @@ def test_the_job_in_progress_is_finished(database_url: str, clean_db: Engine, tm
     assert proc.returncode == 0, stderr[-2000:]
     assert (tmp_path / "done").exists(), stderr[-2000:]
     with clean_db.connect() as conn:
-        status = conn.execute(text("SELECT status FROM procrastinate_jobs WHERE task_name = 'tests.slow'")).scalar_one()
-    assert status == "succeeded"
+        assert conn.execute(_SLOW_STATUS).scalar_one() == "succeeded"
 
 
 def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine) -> None:
@@ -141,3 +167,37 @@ def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine) -> None:
     assert proc.returncode == 0, stderr[-2000:]
     assert _port_closed(port)
     assert "Stopped worker" in stderr
+
+
+def test_a_job_of_a_killed_server_runs_again(database_url: str, clean_db: Engine, tmp_path: Path) -> None:
+    """SIGKILL (a process manager's last resort) leaves the job running in the table; once its worker's heartbeat
+    is stale, the periodic `jobs.retry_stalled` puts it back, and the next server runs it to the end."""
+    proc, _ = _start(["serve"], database_url, with_slow_task=True)
+    try:
+        _defer_slow(clean_db, tmp_path)
+        _wait_for(tmp_path / "started", proc, "the worker never started the job")
+    finally:
+        proc.kill()
+        proc.communicate()
+    with clean_db.begin() as conn:
+        assert conn.execute(_SLOW_STATUS).scalar_one() == "doing"
+        assert _retry_stalled(database_url) == 0  # its worker may still be alive: not touched yet
+        conn.execute(text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '5 minutes'"))
+    assert _retry_stalled(database_url) >= 1  # (with any periodic job the kill interrupted)
+    with clean_db.connect() as conn:
+        assert conn.execute(_SLOW_STATUS).scalar_one() == "todo"
+    (tmp_path / "started").unlink()
+    (tmp_path / "go").write_text("")
+    again, _ = _start(["serve"], database_url, with_slow_task=True)
+    try:
+        _wait_for(tmp_path / "done", again, "the job was not run again")
+        deadline = time.monotonic() + 10
+        while True:
+            with clean_db.connect() as conn:
+                status = conn.execute(_SLOW_STATUS).scalar_one()
+            if status == "succeeded" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert status == "succeeded"
+    finally:
+        _stop(again, signal.SIGTERM)
