@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -122,7 +123,8 @@ def _retry_stalled(database_url: str) -> int:
             async with app.open_async():
                 return await retry_stalled_jobs(app.job_manager)
 
-    return asyncio.run(run())
+    with ThreadPoolExecutor(1) as pool:  # a thread of its own: a browser test may have left a loop in this one
+        return pool.submit(asyncio.run, run()).result(timeout=60)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
