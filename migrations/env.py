@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+from prakerja.config import get_settings
 from prakerja.models import Base
 
 config = context.config
@@ -28,6 +29,17 @@ def render_item(type_, obj, autogen_context):  # type: ignore[no-untyped-def]
     return False
 
 
+def _run_with_timeouts() -> None:
+    """Run the migrations with ``lock_timeout`` and ``statement_timeout`` for their transaction (``SET LOCAL``): a
+    migration waiting for a lock behind a long query fails after a few seconds instead of queueing every request
+    behind it, and no statement runs unbounded. Both are settings (``PRAKERJA_MIGRATION_*``)."""
+    settings = get_settings()
+    with context.begin_transaction():
+        context.execute(f"SET LOCAL lock_timeout = '{settings.migration_lock_timeout}'")
+        context.execute(f"SET LOCAL statement_timeout = '{settings.migration_statement_timeout}'")
+        context.run_migrations()
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
@@ -38,8 +50,7 @@ def run_migrations_online() -> None:
             compare_type=True,
             render_item=render_item,
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        _run_with_timeouts()
         return
     engine = engine_from_config(
         {"sqlalchemy.url": config.get_main_option("sqlalchemy.url")}, prefix="sqlalchemy.", poolclass=pool.NullPool
@@ -52,8 +63,7 @@ def run_migrations_online() -> None:
             compare_type=True,
             render_item=render_item,
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        _run_with_timeouts()
 
 
 if context.is_offline_mode():

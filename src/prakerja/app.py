@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -40,22 +39,24 @@ from prakerja.web.templating import render
 
 
 def create_app(*, in_process_worker: bool = False) -> FastAPI:
+    """The web application; with ``in_process_worker`` it also runs jobs, in ``app.state.worker`` (an
+    :class:`~prakerja.worker.InProcessWorker` the server stops when it stops)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        import asyncio
-
-        task = None
+        worker = None
         if in_process_worker:
-            from prakerja.worker import run_worker_async
+            from prakerja.config import get_settings
+            from prakerja.worker import InProcessWorker
 
-            task = asyncio.create_task(run_worker_async(concurrency=2, name="in-process"))
+            worker = InProcessWorker(concurrency=2, shutdown_timeout=get_settings().shutdown_timeout)
+            app.state.worker = worker
+            worker.start()
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            if worker is not None:
+                await worker.stop()
 
     app = FastAPI(
         title="prakerja",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import math
+import signal
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
@@ -14,6 +18,7 @@ from prakerja.certificates import cli as _certificate_cli
 from prakerja.config import SettingsError, get_settings
 from prakerja.kit.cli import UserError, check_port_free
 from prakerja.ledger import cli as ledger_cli
+from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import cli as _partner_cli
 from prakerja.registration import cli as _registration_cli
 from prakerja.selection import cli as _selection_cli
@@ -78,16 +83,64 @@ def _is_connection_error(error: BaseException) -> bool:
     return isinstance(error, psycopg.OperationalError)
 
 
-def _serve(host: str, port: int, *, in_process_worker: bool) -> None:
+def _serve(host: str, port: int, *, in_process_worker: bool, on_shutdown: Sequence[Callable[[], None]] = ()) -> None:
+    """Serve until SIGTERM or Ctrl+C. One signal stops everything within ``shutdown_timeout`` seconds: the server
+    stops accepting connections, and the requests and jobs in progress finish (at the same time, not one after
+    the other); ``on_shutdown`` callables (other servers run next to this one) are told to stop then too."""
     import uvicorn
 
     from prakerja.app import create_app
-    from prakerja.web.logs import configure
 
     settings = get_settings()
     check_port_free(host, port)
-    configure(settings.log_level)
-    uvicorn.run(create_app(in_process_worker=in_process_worker), host=host, port=port, log_config=None)
+    configure_logging()
+    web = create_app(in_process_worker=in_process_worker)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            worker = getattr(web.state, "worker", None)
+            if worker is not None:
+                worker.request_stop()  # jobs finish while the connections drain; the lifespan waits for them
+            for stop in on_shutdown:
+                stop()
+            await super().shutdown(sockets=sockets)
+
+    config = uvicorn.Config(
+        web,
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
+    )
+    server = Server(config)
+    with suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl+C it stopped on, once it has stopped
+        server.run()
+    if not server.started:
+        raise typer.Exit(3)
+
+
+def configure_logging() -> None:
+    from prakerja.web.logs import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format, production=settings.env == "production")
+
+
+@contextmanager
+def _stops_on_signal() -> Iterator[None]:
+    """SIGTERM and Ctrl+C end a long-running command quietly with exit code 0. While uvicorn serves, it takes
+    both signals itself, stops gracefully, then re-raises the signal to this handler."""
+
+    def terminate(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -101,9 +154,10 @@ def serve(
     from prakerja.db import get_engine
     from prakerja.migrate import at_head
 
-    if not at_head(get_engine()):
-        raise UserError("the database is not at the newest migration; run `prakerja db upgrade` first")
-    _serve(host, port, in_process_worker=worker)
+    with _stops_on_signal():
+        if not at_head(get_engine()):
+            raise UserError("the database is not at the newest migration; run `prakerja db upgrade` first")
+        _serve(host, port, in_process_worker=worker)
 
 
 @app.command()
@@ -114,11 +168,10 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
 ) -> None:
     """Run background jobs. Start as many workers as you like, on any machine."""
-    from prakerja.web.logs import configure
     from prakerja.worker import run_worker
 
-    configure(get_settings().log_level)
-    run_worker(concurrency=concurrency, wait=not burst, name=name)
+    configure_logging()
+    run_worker(concurrency=concurrency, wait=not burst, name=name, shutdown_timeout=get_settings().shutdown_timeout)
 
 
 @db_app.command("upgrade")
@@ -223,19 +276,18 @@ def demo(
     """Prepare the embedded database, seed a small demo program and serve it."""
     from prakerja.demo import prepare
 
-    check_port_free(host, port) if not no_serve else None
-    logins = prepare(reset=reset)
-    console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
-    for role, email, password in logins:
-        console.print(f"  {role:<16} {email:<32} {password}")
-    from prakerja.notifications.providers import dev_mailbox_enabled
-
-    if dev_mailbox_enabled():
-        console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
-    if no_serve:
-        return
-    console.print(f"Open [link]http://{host}:{port}[/link]  (Ctrl+C to stop)")
-    _serve(host, port, in_process_worker=True)
+    with _stops_on_signal():
+        check_port_free(host, port) if not no_serve else None
+        logins = prepare(reset=reset)
+        console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
+        for role, email, password in logins:
+            console.print(f"  {role:<16} {email:<32} {password}")
+        if dev_mailbox_enabled():
+            console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
+        if no_serve:
+            return
+        console.print(f"Open [link]http://{host}:{port}[/link]  (Ctrl+C to stop)")
+        _serve(host, port, in_process_worker=True)
 
 
 def main() -> None:

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    log_format: Literal["auto", "text", "json"] = "auto"
+    """``text``: one readable line per record; ``json``: one JSON object per line. ``auto``: text when standard
+    error is a terminal outside production, JSON otherwise (files, pipes, log collectors, production)."""
+
+    shutdown_timeout: float = Field(default=8.0, ge=0, le=600)
+    """Seconds ``serve``, ``demo`` and ``worker`` give the requests and jobs in progress to finish after SIGTERM
+    or Ctrl+C (the default keeps the whole stop under ten seconds)."""
+
     dukcapil_url: str = "http://127.0.0.1:8101"
     """Civil-registry (Dukcapil) verification endpoint; ``prakerja sim dukcapil`` listens here by default."""
 
@@ -91,6 +99,13 @@ class Settings(BaseSettings):
     """Where uploaded files go: ``local`` is an encrypted folder (``storage_root``). Unknown values are refused."""
     storage_root: Path | None = None
     """Folder of the ``local`` store (default: ``home/uploads``)."""
+
+    migration_lock_timeout: str = Field(default="5s", pattern=r"^[0-9]+(ms|s|min|h)$")
+    """How long a migration waits for a table lock before it fails (PostgreSQL ``lock_timeout``); retry later."""
+
+    migration_statement_timeout: str = Field(default="30min", pattern=r"^[0-9]+(ms|s|min|h)$")
+    """The longest one migration statement may run (PostgreSQL ``statement_timeout``); generous for data
+    migrations over millions of rows, finite so that none hangs a deploy."""
 
     @field_validator("database_url")
     @classmethod

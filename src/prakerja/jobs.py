@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import procrastinate
+from procrastinate.manager import JobManager
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -58,3 +59,23 @@ def enqueue(
 
 def libpq_conninfo(sqlalchemy_url: str) -> str:
     return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+STALLED_AFTER_SECONDS = 60.0
+"""A job is stalled when its worker has sent no heartbeat for this long (workers send one every 10 s)."""
+
+
+async def retry_stalled_jobs(manager: JobManager) -> int:
+    """Put back in the queue the jobs left running by a worker that vanished (killed after its grace period, a
+    crash, a lost machine): every handler is safe to run twice, so the job is run again rather than lost."""
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER_SECONDS))
+    for job in stalled:
+        await manager.retry_job(job)
+    return len(stalled)
+
+
+@app.periodic(cron="* * * * *")
+@app.task(name="jobs.retry_stalled", queueing_lock="jobs.retry_stalled", pass_context=True)
+async def retry_stalled(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
+    """Every minute: :func:`retry_stalled_jobs` (any one worker does it)."""
+    return await retry_stalled_jobs(context.app.job_manager)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import subprocess
 import warnings
 from pathlib import Path
@@ -88,7 +87,7 @@ def _clear_stale_pid(pgdata: Path) -> None:
 _server: Any = None
 
 SETTINGS_FILE = "prakerja.conf"
-"""Our settings for the embedded server, in its data folder, included from ``postgresql.conf`` (docs/adr/0006)."""
+"""Our settings for the embedded server, in its data folder, included from ``postgresql.conf`` (docs/adr/0005)."""
 _INCLUDE = f"include_if_exists = '{SETTINGS_FILE}'"
 _MB = 1024 * 1024
 
@@ -207,8 +206,3 @@ def stop() -> None:
     if _server is not None:
         _server.cleanup()
         _server = None
-
-
-def wipe(home: Path) -> None:
-    stop()
-    shutil.rmtree(home / "pgdata", ignore_errors=True)

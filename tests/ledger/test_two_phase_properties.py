@@ -214,7 +214,7 @@ class World:
                 )
             )
         try:
-            transfers, created = service.create_transfers_ex(session, specs)
+            transfers, created = service.create_or_find_transfers(session, specs)
         except DomainError as error:
             if self.chain is None:
                 return error.code

@@ -43,16 +43,6 @@ def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def for_object(session: Session, object_type: str, object_id: str) -> list[AuditEntry]:
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.object_type == object_type, AuditEntry.object_id == object_id)
-            .order_by(AuditEntry.seq)
-        )
-    )
-
-
 def recent(session: Session, *, limit: int, before: int | None = None) -> list[AuditEntry]:
     """Newest first; ``before`` pages back from a position in the chain."""
     query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)

@@ -126,7 +126,7 @@ def create_transfers(
     """Create a linked chain of transfers (posted, pending, post_pending, void_pending): all or nothing."""
 
     def handler() -> Any:
-        transfers, created = service.create_transfers_ex(session, data.transfers)
+        transfers, created = service.create_or_find_transfers(session, data.transfers)
         if created:
             service.record_officer_transfers(session, account.actor, transfers, reason=data.reason)
         return transfers

@@ -176,7 +176,7 @@ def create_transfers(
     binary, as named tuples of the function's result columns (``r_error``, ``r_index``, ``r_details``, ``r_created``,
     ``r_id`` ...). Either one refusal row (``r_error`` set) and nothing written, or one row per transfer."""
     params = (ids, debits, credits, amounts, ledgers, codes, modes, pendings, timeouts, ref_types, ref_ids, now)
-    with _driver(session).cursor(binary=True, row_factory=namedtuple_row) as cur:
+    with _psycopg_connection(session).cursor(binary=True, row_factory=namedtuple_row) as cur:
         cur.execute(CREATE_TRANSFERS_SQL, params)
         return list(cur.fetchall())
 
@@ -364,7 +364,7 @@ def run_check(session: Session, name: str) -> list[Any]:
     return list(session.execute(text(CHECK_QUERIES[name])).all())
 
 
-def counts(session: Session) -> tuple[int, int]:
+def count_transfers_and_accounts(session: Session) -> tuple[int, int]:
     n_transfers = session.execute(select(func.count()).select_from(transfers)).scalar_one()
     n_accounts = session.execute(select(func.count()).select_from(accounts)).scalar_one()
     return int(n_transfers), int(n_accounts)
@@ -392,7 +392,7 @@ COPY_BLOCK = 5000
 """Lines per COPY write on the batch path."""
 
 
-def _driver(session: Session) -> Any:
+def _psycopg_connection(session: Session) -> Any:
     return session.connection().connection.driver_connection
 
 
@@ -409,7 +409,7 @@ def batch_lock_accounts(session: Session, rows: bytes) -> tuple[int, int, int, b
     join, as a hash or merge join over the whole table: both several times slower). The aggregates take the rows
     in the order the subquery locked them (an ``ORDER BY`` inside them sorted all the rows again, on disk); the
     caller compares ``ids`` with the ids it expects, so the order is checked, not assumed."""
-    conn = _driver(session)
+    conn = _psycopg_connection(session)
     with conn.cursor() as cur:
         cur.execute(
             "DROP TABLE IF EXISTS ledger_batch_ids;"
@@ -435,7 +435,7 @@ def batch_lock_accounts(session: Session, rows: bytes) -> tuple[int, int, int, b
 def batch_locked_flags(session: Session) -> list[tuple[int, bool]]:
     """``(ledger, closed)`` of the accounts locked by :func:`batch_lock_accounts`, in id order (a batch that spans
     ledgers or touches a closed account is checked transfer by transfer)."""
-    with _driver(session).cursor() as cur:
+    with _psycopg_connection(session).cursor() as cur:
         cur.execute(
             "SELECT a.ledger, a.closed FROM ledger_accounts a"
             " WHERE a.id = ANY(ARRAY(SELECT id FROM ledger_batch_ids)) ORDER BY a.id",
@@ -447,7 +447,7 @@ def batch_locked_flags(session: Session) -> list[tuple[int, bool]]:
 def batch_flagged_totals(session: Session, id_texts: Sequence[str]) -> dict[str, tuple[bool, bool, int, int, int, int]]:
     """Balance flags and totals of those of ``id_texts`` that carry a flag (naming the account a refused batch
     would overdraw)."""
-    with _driver(session).cursor() as cur:
+    with _psycopg_connection(session).cursor() as cur:
         cur.execute(
             "SELECT id::text, debits_must_not_exceed_credits, credits_must_not_exceed_debits, debits_pending,"
             " debits_posted, credits_pending, credits_posted FROM ledger_accounts"
@@ -459,7 +459,7 @@ def batch_flagged_totals(session: Session, id_texts: Sequence[str]) -> dict[str,
 
 def batch_missing_account(session: Session) -> uuid.UUID | None:
     """An id of ``ledger_batch_ids`` that is no account (after :func:`batch_lock_accounts` found fewer rows)."""
-    with _driver(session).cursor() as cur:
+    with _psycopg_connection(session).cursor() as cur:
         cur.execute(
             "SELECT b.id FROM ledger_batch_ids b LEFT JOIN ledger_accounts a ON a.id = b.id WHERE a.id IS NULL LIMIT 1"
         )
@@ -470,7 +470,7 @@ def batch_missing_account(session: Session) -> uuid.UUID | None:
 def batch_existing(session: Session, id_texts: Sequence[str]) -> dict[str, tuple[Any, ...]]:
     """The transfers of a batch that already exist (slow path, only after a conflict), by id text:
     ``(debit, credit, amount, code, ref_type, ref_id, mode)`` with the accounts as text (no UUID objects made)."""
-    conn = _driver(session)
+    conn = _psycopg_connection(session)
     with conn.cursor() as cur:
         cur.execute(
             "DROP TABLE IF EXISTS ledger_batch_tids; CREATE TEMP TABLE ledger_batch_tids (id uuid) ON COMMIT DROP"
@@ -489,7 +489,7 @@ def batch_copy_transfers(session: Session, blocks: Iterable[bytes]) -> None:
     """Binary COPY of blocks of rows already encoded by the caller (columns ``TRANSFER_COPY_COLUMNS``): the batch
     builds each row from pieces it computed once per account, code and reference, far cheaper than dumping every
     value of every row."""
-    conn = _driver(session)
+    conn = _psycopg_connection(session)
     statement = f"COPY ledger_transfers ({', '.join(TRANSFER_COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
     # a writer thread sends each block (and waits on the socket while the server stores it) while this thread
     # builds the next one: the chain hashing and the server's inserts overlap on two cores
@@ -505,7 +505,7 @@ def batch_apply_deltas(session: Session, heads: bytes) -> None:
     head taken from ``heads`` (32 bytes per account, in lock order) by its position; the CHECK constraints still
     apply row by row. The ``ANY(ARRAY(...))`` condition reaches the accounts through the primary key instead of
     hashing the whole table."""
-    with _driver(session).cursor() as cur:
+    with _psycopg_connection(session).cursor() as cur:
         cur.execute(
             "UPDATE ledger_accounts a SET debits_posted = a.debits_posted + d.debits,"
             " credits_posted = a.credits_posted + d.credits,"

@@ -98,10 +98,6 @@ class Scheme(_Section):
             raise ValueError("effective_to must not be before effective_from")
         return self
 
-    @property
-    def incentive_total(self) -> int:
-        return self.incentive.amount * self.incentive.count
-
     def age_max_for_wave(self, wave_number: int) -> int | None:
         if wave_number >= self.eligibility.age_max_from_wave:
             return self.eligibility.age_max

@@ -1,5 +1,5 @@
 """The ledger's use cases. Other domains call these (never the repository). Takes a session; never commits, except
-``post_batches`` and ``post_runs``, which take a session factory and commit each chunk of a run (ADR 0007)."""
+``post_batches`` and ``post_runs``, which take a session factory and commit each chunk of a run (ADR 0006)."""
 
 from prakerja.ledger.service.accounts import (
     CHART,
@@ -20,7 +20,7 @@ from prakerja.ledger.service.accounts import (
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import budget_available, check, history, program_totals
-from prakerja.ledger.service.transfers import create_transfers, create_transfers_ex
+from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
 from prakerja.ledger.service.wallet import (
     allocate_budget,
     authorise_purchase,
@@ -46,8 +46,8 @@ __all__ = [
     "chart_account",
     "check",
     "close_account",
+    "create_or_find_transfers",
     "create_transfers",
-    "create_transfers_ex",
     "disbursed",
     "expire_pending",
     "find_account",

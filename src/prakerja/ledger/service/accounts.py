@@ -27,7 +27,7 @@ CHART: dict[AccountKind, tuple[LedgerCode | None, bool, bool]] = {
 not exceed debits). Everything downstream of the treasury is credit-normal and may never go negative."""
 
 
-def view(row: LedgerAccount) -> Account:
+def account_with_balances(row: LedgerAccount) -> Account:
     account = Account.model_validate(row)
     account.balance, account.available = rules.balance(
         debits_must_not_exceed_credits=row.debits_must_not_exceed_credits,
@@ -47,7 +47,7 @@ def open_account(session: Session, data: AccountCreate) -> Account:
         session, ledger=data.ledger, kind=data.kind, owner_type=data.owner_type, owner_id=data.owner_id
     )
     assert row is not None
-    return view(row)
+    return account_with_balances(row)
 
 
 def chart_account(
@@ -84,12 +84,12 @@ def get_account(session: Session, account_id: uuid.UUID) -> Account:
     row = repository.account(session, account_id)
     if row is None:
         raise AccountNotFound(details={"account_id": str(account_id)})
-    return view(row)
+    return account_with_balances(row)
 
 
 def find_account(session: Session, *, ledger: int, kind: AccountKind, owner_type: str, owner_id: str) -> Account | None:
     row = repository.account_by_owner(session, ledger=ledger, kind=kind, owner_type=owner_type, owner_id=owner_id)
-    return view(row) if row is not None else None
+    return account_with_balances(row) if row is not None else None
 
 
 def close_account(session: Session, account_id: uuid.UUID, *, actor: audit.Actor, reason: str) -> Account:

@@ -120,7 +120,7 @@ def prepare_batch(batch: Sequence[BatchTransfer]) -> PreparedBatch:
     id_raw = uuid_bytes([t[0].int for t in batch])
     debit_pos = list(map(position, debits))
     credit_pos = list(map(position, credits))
-    debit_sums, credit_sums = _sums(len(accounts), debit_pos, credit_pos, amounts)
+    debit_sums, credit_sums = _account_sums(len(accounts), debit_pos, credit_pos, amounts)
     return PreparedBatch(
         transfers=batch,
         accounts=accounts,
@@ -247,7 +247,7 @@ def _pipeline(
             return True
         worker.join()
         worker = None
-        return _record(outcomes, current, posted.pop())
+        return _merge_outcome(outcomes, current, posted.pop())
 
     try:
         for run, batch in chunks:
@@ -258,7 +258,7 @@ def _pipeline(
             try:
                 prepared = prepare_batch(batch)
             except BaseException as error:
-                if not finish() or not _record(outcomes, run, error):
+                if not finish() or not _merge_outcome(outcomes, run, error):
                     return
                 continue
             if not finish():
@@ -273,7 +273,9 @@ def _pipeline(
         finish()
 
 
-def _record(outcomes: dict[int, BatchResult | BaseException], run: int, result: BatchResult | BaseException) -> bool:
+def _merge_outcome(
+    outcomes: dict[int, BatchResult | BaseException], run: int, result: BatchResult | BaseException
+) -> bool:
     """Add one batch's result to its run's (the run's first refusal stays its outcome); False when the pipeline
     must stop (an error that is no refusal)."""
     before = outcomes.get(run)
@@ -297,11 +299,11 @@ def post_prepared(
     batch = prepared.transfers
     try:
         with session.begin_nested():
-            _post(session, prepared, before_update)
+            _lock_copy_update(session, prepared, before_update)
         return BatchResult(created=len(batch), existing=0)
     except (IntegrityError, psycopg.IntegrityError) as error:
-        if _diag(error)[0] != "23505":
-            raise _mapped(session, prepared, error) from None
+        if _sqlstate_and_constraint(error)[0] != "23505":
+            raise _refusal_for(session, prepared, error) from None
     # some ids exist already (a retried batch): compare them, then post only the new ones
     existing = repository.batch_existing(session, prepared.id_texts)
     if not existing:
@@ -322,9 +324,9 @@ def post_prepared(
         try:
             try:
                 with session.begin_nested():
-                    _post(session, again, before_update)
+                    _lock_copy_update(session, again, before_update)
             except (IntegrityError, psycopg.IntegrityError) as error:
-                raise _mapped(session, again, error) from None
+                raise _refusal_for(session, again, error) from None
         except DomainError as refusal:
             if isinstance(refusal.details.get("index"), int):  # an index into the batch as given
                 refusal.details["index"] = original[refusal.details["index"]]
@@ -332,13 +334,13 @@ def post_prepared(
     return BatchResult(created=len(fresh), existing=len(batch) - len(fresh))
 
 
-def _diag(error: Exception) -> tuple[str | None, str]:
+def _sqlstate_and_constraint(error: Exception) -> tuple[str | None, str]:
     orig: Any = getattr(error, "orig", None) or error
     return getattr(orig, "sqlstate", None), getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
 
 
-def _mapped(session: Session, prepared: PreparedBatch, error: Exception) -> Exception:
-    sqlstate, constraint = _diag(error)
+def _refusal_for(session: Session, prepared: PreparedBatch, error: Exception) -> Exception:
+    sqlstate, constraint = _sqlstate_and_constraint(error)
     if sqlstate == "23514" and constraint.startswith("ck_ledger_accounts_"):
         # the savepoint is rolled back: name the transfer and account from the totals as they are now
         found = _first_overdraft(session, prepared, range(len(prepared.accounts)))
@@ -350,7 +352,9 @@ def _mapped(session: Session, prepared: PreparedBatch, error: Exception) -> Exce
     return TransferInvalid(details={"constraint": constraint})
 
 
-def _sums(k: int, debit_pos: list[int], credit_pos: list[int], amounts: list[int]) -> tuple[list[int], list[int]]:
+def _account_sums(
+    k: int, debit_pos: list[int], credit_pos: list[int], amounts: list[int]
+) -> tuple[list[int], list[int]]:
     """Per account (``k`` of them, in lock order): the batch's debits and credits, exact."""
     if max(amounts) * len(amounts) < 2**63:
         values = np.array(amounts, dtype=np.int64)
@@ -398,7 +402,7 @@ def _first_overdraft(session: Session, p: PreparedBatch, positions: Iterable[int
     return None
 
 
-def _post(session: Session, p: PreparedBatch, before_update: Callable[[], None] | None) -> None:
+def _lock_copy_update(session: Session, p: PreparedBatch, before_update: Callable[[], None] | None) -> None:
     count, low, high, any_closed, ids_blob, heads_blob = repository.batch_lock_accounts(session, _account_rows(p))
     if count != len(p.accounts):
         missing = repository.batch_missing_account(session)
@@ -418,7 +422,7 @@ def _post(session: Session, p: PreparedBatch, before_update: Callable[[], None] 
         if low != high:
             row_ledgers = [ledgers[d] for d in p.debit_pos]
     heads = [heads_blob[o : o + 32] for o in range(0, len(heads_blob), 32)]
-    repository.batch_copy_transfers(session, _blocks(p, heads, low, row_ledgers, utcnow()))
+    repository.batch_copy_transfers(session, _transfer_copy_blocks(p, heads, low, row_ledgers, utcnow()))
     if p.mixed and _first_overdraft(session, p, p.mixed) is not None:
         # an account debited and credited in the batch dips past its flag before it recovers: refused like the
         # chain path refuses it, naming the first transfer (over every flagged account) that overdraws
@@ -439,11 +443,11 @@ _EPOCH_2000_US = 946_684_800 * 1_000_000
 """PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC."""
 
 
-def _field(data: bytes) -> bytes:
+def _copy_field(data: bytes) -> bytes:
     return struct.pack(">i", len(data)) + data
 
 
-def _blocks(
+def _transfer_copy_blocks(
     p: PreparedBatch, heads: list[bytes], ledger: int, row_ledgers: list[int] | None, now: datetime
 ) -> Iterator[bytes]:
     """Chain each transfer to both accounts' heads in batch order and yield binary COPY blocks
@@ -474,10 +478,10 @@ def _blocks(
                 f"|{variant_ledger}|{code}|{_POSTED}|",
                 f"|||{ref_type}|{ref_id}|{created_us}",
                 struct.pack(">ih", 2, variant_ledger)
-                + _field(code.encode())
-                + _field(_POSTED.encode())
-                + _field(ref_type.encode())
-                + _field(ref_id.encode())
+                + _copy_field(code.encode())
+                + _copy_field(_POSTED.encode())
+                + _copy_field(ref_type.encode())
+                + _copy_field(ref_id.encode())
                 + created,
             )
         )

@@ -85,5 +85,5 @@ def check(session: Session) -> CheckReport:
     for name, template in _CHECKS.items():
         for row in repository.run_check(session, name):
             problems.append(template.format(*row))
-    n_transfers, n_accounts = repository.counts(session)
+    n_transfers, n_accounts = repository.count_transfers_and_accounts(session)
     return CheckReport(transfers=n_transfers, accounts=n_accounts, problems=problems)

@@ -63,7 +63,7 @@ def _prepare(spec: TransferCreate) -> _Prepared:
     return _Prepared(spec=spec, amount=amount)
 
 
-def _wrap(index: int, count: int, error: DomainError) -> DomainError:
+def _refusal_at(index: int, count: int, error: DomainError) -> DomainError:
     if count == 1:
         error.details.setdefault("index", index)
         return error
@@ -79,12 +79,13 @@ def create_transfers(session: Session, specs: Sequence[TransferCreate]) -> list[
     """Create a linked chain of transfers: all or nothing, in the caller's transaction.
 
     A retry (every id already stored with the same fields) returns the stored transfers and writes nothing."""
-    transfers, _created = create_transfers_ex(session, specs)
+    transfers, _created = create_or_find_transfers(session, specs)
     return transfers
 
 
-def create_transfers_ex(session: Session, specs: Sequence[TransferCreate]) -> tuple[list[Transfer], bool]:
-    """As :func:`create_transfers`, also telling whether the chain was newly written (False for a retry)."""
+def create_or_find_transfers(session: Session, specs: Sequence[TransferCreate]) -> tuple[list[Transfer], bool]:
+    """As :func:`create_transfers`, also telling whether this call wrote the chain (True) or found it stored by an
+    earlier call with the same ids (False: a retry)."""
     if not specs:
         raise TransferInvalid(details={"field": "transfers"})
     if len({s.id for s in specs}) != len(specs):
@@ -94,9 +95,9 @@ def create_transfers_ex(session: Session, specs: Sequence[TransferCreate]) -> tu
         try:
             prepared.append(_prepare(spec))
         except DomainError as error:
-            raise _wrap(index, len(specs), error) from None
+            raise _refusal_at(index, len(specs), error) from None
     try:
-        return _create(session, prepared)
+        return _post_in_one_call(session, prepared)
     except (IntegrityError, psycopg.IntegrityError) as error:
         # only reachable by a race the locks do not cover (the same id on other accounts): the transaction is
         # aborted, so nothing of the chain can be committed
@@ -157,7 +158,7 @@ def _transfer(row: Any) -> Transfer:
     return Transfer.model_validate({field: getattr(row, column) for field, column in _COLUMNS.items()})
 
 
-def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
+def _post_in_one_call(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
     """One round trip: the function locks the accounts in id order, answers a retry, applies the two-phase
     rules and balance flags, chains the hashes and writes the transfers and totals (migration 0008, ADR 0003)."""
     if len(prepared) == 1:  # the hot path: one transfer, sent as scalars
@@ -197,5 +198,5 @@ def _create(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer]
     first = rows[0]
     if first.r_error is not None:
         refusal = _REFUSALS[first.r_error](details=dict(first.r_details or {}))
-        raise _wrap(first.r_index, len(prepared), refusal)
+        raise _refusal_at(first.r_index, len(prepared), refusal)
     return [_transfer(row) for row in rows], bool(first.r_created)

@@ -29,7 +29,7 @@ from prakerja.ledger.models import AccountKind, LedgerCode, TransferCode, Transf
 from prakerja.ledger.schemas import Account, BatchTransfer, Transfer, TransferCreate
 from prakerja.ledger.service import accounts
 from prakerja.ledger.service.batch import post_batch
-from prakerja.ledger.service.transfers import create_transfers_ex
+from prakerja.ledger.service.transfers import create_or_find_transfers
 from prakerja.schemes.rules import Scheme, SchemeError
 from prakerja.schemes.rules import load as load_scheme
 
@@ -50,7 +50,7 @@ def atomic(func: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[S
     return wrapper
 
 
-def _record(
+def _audit_transfer(
     session: Session, actor: audit.Actor, action: str, transfer: Transfer, *, reason: str = "", **data: object
 ) -> None:
     audit.record(
@@ -76,12 +76,28 @@ def record_officer_transfers(
 ) -> None:
     """Audit transfers an officer created directly (adjustments through the API)."""
     for transfer in transfers:
-        _record(session, actor, "ledger.transfer_created", transfer, reason=reason, mode=transfer.mode.value)
+        _audit_transfer(session, actor, "ledger.transfer_created", transfer, reason=reason, mode=transfer.mode.value)
 
 
-def _one(session: Session, spec: TransferCreate) -> tuple[Transfer, bool]:
-    transfers, created = create_transfers_ex(session, [spec])
-    return transfers[0], created
+def _post_one(session: Session, spec: TransferCreate) -> Transfer:
+    """One transfer, or the stored one when this is a retry."""
+    return create_or_find_transfers(session, [spec])[0][0]
+
+
+def _post_and_audit(
+    session: Session,
+    specs: list[TransferCreate],
+    *,
+    actor: audit.Actor,
+    action: str,
+    reason: str = "",
+    **data: object,
+) -> list[Transfer]:
+    """Post a chain and audit its first transfer, once: a retry returns the stored chain and records nothing."""
+    transfers, created = create_or_find_transfers(session, specs)
+    if created:
+        _audit_transfer(session, actor, action, transfers[0], reason=reason, **data)
+    return transfers
 
 
 def wallet(session: Session, participant_id: uuid.UUID | str) -> Account | None:
@@ -118,21 +134,25 @@ def allocate_budget(
     load(scheme)
     source = accounts.treasury(session, ledger)
     budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=ledger)
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id,
-            debit_account_id=source.id,
-            credit_account_id=budget.id,
-            amount=amount,
-            code=TransferCode.allocate,
-            ref_type="scheme_year",
-            ref_id=f"{scheme}:{year}",
-        ),
-    )
-    if created:
-        _record(session, actor, "ledger.budget_allocated", transfer, reason=reason, scheme=scheme, year=year)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=source.id,
+                credit_account_id=budget.id,
+                amount=amount,
+                code=TransferCode.allocate,
+                ref_type="scheme_year",
+                ref_id=f"{scheme}:{year}",
+            )
+        ],
+        actor=actor,
+        action="ledger.budget_allocated",
+        reason=reason,
+        scheme=scheme,
+        year=year,
+    )[0]
 
 
 @atomic
@@ -150,21 +170,24 @@ def fund_wallet(
     chosen = load(scheme).training.balance if amount is None else amount
     budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.training)
     target = accounts.training_wallet(session, participant_id, scheme=scheme, year=year)
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id,
-            debit_account_id=budget.id,
-            credit_account_id=target.id,
-            amount=chosen,
-            code=TransferCode.fund,
-            ref_type="participant",
-            ref_id=str(participant_id),
-        ),
-    )
-    if created:
-        _record(session, actor, "ledger.wallet_funded", transfer, participant_id=participant_id, scheme=scheme)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=budget.id,
+                credit_account_id=target.id,
+                amount=chosen,
+                code=TransferCode.fund,
+                ref_type="participant",
+                ref_id=str(participant_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.wallet_funded",
+        participant_id=participant_id,
+        scheme=scheme,
+    )[0]
 
 
 @atomic
@@ -183,23 +206,25 @@ def authorise_purchase(
     or expired after ``timeout``."""
     source = wallet_or_404(session, participant_id)
     payee = accounts.institution_payable(session, institution_id)
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id,
-            debit_account_id=source.id,
-            credit_account_id=payee.id,
-            amount=amount,
-            code=TransferCode.purchase,
-            mode=TransferMode.pending,
-            timeout_seconds=max(1, int(timeout.total_seconds())),
-            ref_type="purchase",
-            ref_id=purchase_ref,
-        ),
-    )
-    if created:
-        _record(session, actor, "ledger.purchase_authorised", transfer, purchase=purchase_ref)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=source.id,
+                credit_account_id=payee.id,
+                amount=amount,
+                code=TransferCode.purchase,
+                mode=TransferMode.pending,
+                timeout_seconds=max(1, int(timeout.total_seconds())),
+                ref_type="purchase",
+                ref_id=purchase_ref,
+            )
+        ],
+        actor=actor,
+        action="ledger.purchase_authorised",
+        purchase=purchase_ref,
+    )[0]
 
 
 @atomic
@@ -240,10 +265,7 @@ def capture_purchase(
                     ref_id=str(transfer_id),
                 )
             )
-    transfers, created = create_transfers_ex(session, chain)
-    if created:
-        _record(session, actor, "ledger.purchase_captured", transfers[0], pending_id=pending_id)
-    return transfers
+    return _post_and_audit(session, chain, actor=actor, action="ledger.purchase_captured", pending_id=pending_id)
 
 
 @atomic
@@ -251,15 +273,18 @@ def void_purchase(
     session: Session, *, transfer_id: uuid.UUID, pending_id: uuid.UUID, actor: audit.Actor, reason: str = ""
 ) -> Transfer:
     """Release an authorised purchase: the money is back in the balance."""
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id, pending_id=pending_id, code=TransferCode.purchase, mode=TransferMode.void_pending
-        ),
-    )
-    if created:
-        _record(session, actor, "ledger.purchase_voided", transfer, reason=reason, pending_id=pending_id)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id, pending_id=pending_id, code=TransferCode.purchase, mode=TransferMode.void_pending
+            )
+        ],
+        actor=actor,
+        action="ledger.purchase_voided",
+        reason=reason,
+        pending_id=pending_id,
+    )[0]
 
 
 @atomic
@@ -277,21 +302,24 @@ def refund_purchase(
     """A captured session cancelled by the program: institution payable -> wallet (a correcting transfer)."""
     target = wallet_or_404(session, participant_id)
     payer = accounts.institution_payable(session, institution_id)
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id,
-            debit_account_id=payer.id,
-            credit_account_id=target.id,
-            amount=amount,
-            code=TransferCode.refund,
-            ref_type="purchase",
-            ref_id=purchase_ref,
-        ),
-    )
-    if created:
-        _record(session, actor, "ledger.purchase_refunded", transfer, reason=reason, purchase=purchase_ref)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=payer.id,
+                credit_account_id=target.id,
+                amount=amount,
+                code=TransferCode.refund,
+                ref_type="purchase",
+                ref_id=purchase_ref,
+            )
+        ],
+        actor=actor,
+        action="ledger.purchase_refunded",
+        reason=reason,
+        purchase=purchase_ref,
+    )[0]
 
 
 @atomic
@@ -313,7 +341,7 @@ def forfeit_wallet(
     repository.lock_accounts(session, [source.id, sink.id])  # both, in the one global order; then look for retries
     existing = repository.transfers_by_ids(session, [transfer_id]).get(transfer_id)
     if existing is not None:
-        return _one(
+        return _post_one(
             session,
             TransferCreate(
                 id=transfer_id,
@@ -324,7 +352,7 @@ def forfeit_wallet(
                 ref_type=existing.ref_type,
                 ref_id=existing.ref_id,
             ),
-        )[0]
+        )
     if repository.empty_forfeit_exists(session, transfer_id):
         return None
     available = accounts.get_account(session, source.id).available
@@ -332,21 +360,24 @@ def forfeit_wallet(
         repository.record_empty_forfeit(session, transfer_id, str(participant_id), utcnow())
         return None
     code = TransferCode.forfeit_expiry if expiry else TransferCode.forfeit_revocation
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id,
-            debit_account_id=source.id,
-            credit_account_id=sink.id,
-            amount=available,
-            code=code,
-            ref_type="participant",
-            ref_id=str(participant_id),
-        ),
-    )
-    if created:
-        _record(session, actor, f"ledger.wallet_{code.value}", transfer, reason=reason, participant_id=participant_id)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=source.id,
+                credit_account_id=sink.id,
+                amount=available,
+                code=code,
+                ref_type="participant",
+                ref_id=str(participant_id),
+            )
+        ],
+        actor=actor,
+        action=f"ledger.wallet_{code.value}",
+        reason=reason,
+        participant_id=participant_id,
+    )[0]
 
 
 @atomic
@@ -361,27 +392,31 @@ def schedule_incentive(
     survey: bool = False,
     amount: object | None = None,
 ) -> Transfer:
-    """Cash budget -> the participant's incentive (or survey-incentive) payable."""
+    """Cash budget -> the participant's incentive (or survey-incentive) payable. Its caller is to be the payouts
+    domain (the incentive schedule after a completed training); until payouts exists, only tests call it."""
     loaded = load(scheme)
     default = loaded.survey_incentive.amount if survey else loaded.incentive.amount
     budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.cash)
     opener = accounts.survey_incentive_payable if survey else accounts.incentive_payable
     payable = opener(session, participant_id, scheme=scheme, year=year)
-    transfer, created = _one(
+    return _post_and_audit(
         session,
-        TransferCreate(
-            id=transfer_id,
-            debit_account_id=budget.id,
-            credit_account_id=payable.id,
-            amount=default if amount is None else amount,
-            code=TransferCode.survey_incentive if survey else TransferCode.incentive,
-            ref_type="participant",
-            ref_id=str(participant_id),
-        ),
-    )
-    if created:
-        _record(session, actor, "ledger.incentive_scheduled", transfer, participant_id=participant_id, survey=survey)
-    return transfer
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=budget.id,
+                credit_account_id=payable.id,
+                amount=default if amount is None else amount,
+                code=TransferCode.survey_incentive if survey else TransferCode.incentive,
+                ref_type="participant",
+                ref_id=str(participant_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.incentive_scheduled",
+        participant_id=participant_id,
+        survey=survey,
+    )[0]
 
 
 # jobs -----------------------------------------------------------------------------------------------------
@@ -392,7 +427,7 @@ def expire_pending(session: Session, *, now: datetime, limit: int = 1000) -> int
     done = 0
     for pending_id in repository.expired_pending(session, now, limit):
         try:
-            _one(
+            _post_one(
                 session,
                 TransferCreate(
                     id=rules.system_id("expire", pending_id),
