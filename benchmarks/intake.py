@@ -30,7 +30,7 @@ import time
 import uuid
 from pathlib import Path
 
-from cpu import machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
+from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
 
 ROOT = Path(__file__).resolve().parents[1]
 INTAKE_PATH = "/api/v1/registration/identity"
@@ -364,29 +364,53 @@ def _prepare_chunk(bounds: tuple[int, int]) -> tuple[bytes, int, int]:
 
 
 def run_bulk(url: str, rows: int, first_id: int, processes: int) -> dict:  # type: ignore[type-arg]
+    import resource
+
     import psycopg
 
     from prakerja import db
     from prakerja.jobs import libpq_conninfo
     from prakerja.registration.service import bulk
 
+    def used() -> float:
+        mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
     chunk = 20_000
     bounds = [(s, min(s + chunk, first_id + rows)) for s in range(first_id, first_id + rows, chunk)]
+    database = DatabaseCpu(url)
+    database.start()
+    client_before = used()
     started = time.perf_counter()
     with mp.get_context("fork").Pool(processes) as pool, db.unit_of_work() as session:
         result = bulk.write_binary_chunks(session, pool.imap(_prepare_chunk, bounds))
     ours = time.perf_counter() - started
+    bulk_cpu = {"client": used() - client_before, "database": database.stop()}
     assert result.rows_inserted == rows, result
 
     text_rows = "".join("\t".join(_offline_row(i)) + "\n" for i in range(first_id, first_id + rows)).encode()
     with psycopg.connect(libpq_conninfo(url)) as conn, conn.cursor() as cur:
+        database.start()
+        client_before = used()
         started = time.perf_counter()
         with cur.copy("COPY bench_raw FROM STDIN") as copy:
             for start in range(0, len(text_rows), 1 << 20):
                 copy.write(text_rows[start : start + (1 << 20)])
         conn.commit()
         raw = time.perf_counter() - started
-    return {"bulk_rows_per_s": rows / ours, "bulk_seconds": ours, "raw_rows_per_s": rows / raw, "raw_seconds": raw}
+        raw_cpu = {"client": used() - client_before, "database": database.stop()}
+
+    def per_row(cpu: dict[str, float]) -> dict[str, int]:
+        return {**{k: round(v / rows * 1e6) for k, v in cpu.items()}, "total": round(sum(cpu.values()) / rows * 1e6)}
+
+    return {
+        "bulk_rows_per_s": rows / ours,
+        "bulk_seconds": ours,
+        "raw_rows_per_s": rows / raw,
+        "raw_seconds": raw,
+        "bulk_cpu_us_per_row": per_row(bulk_cpu),
+        "raw_cpu_us_per_row": per_row(raw_cpu),
+    }
 
 
 # --- main ---------------------------------------------------------------------------------------------------------
@@ -451,7 +475,22 @@ def main() -> None:
         bulk_result = run_bulk(url, args.bulk_rows, 50_000_000, processes=max(2, os.cpu_count() or 2))
     db.dispose()
 
+    def total(cpu: dict[str, int | None], *names: str) -> int:
+        return sum(cpu.get(name) or 0 for name in names)
+
+    submission_cpu = total(intake["cpu_us_per_request"], "server", "database")
     summary = {
+        "cpu_us_per_op": {
+            "server": intake["cpu_us_per_request"].get("server"),
+            "database": intake["cpu_us_per_request"].get("database"),
+            "total": submission_cpu,
+        },
+        "bare_server_cpu_vs_http_only": round(
+            total(bare["cpu_us_per_request"], "server") / max(1, total(http_only["cpu_us_per_request"], "server")), 2
+        ),
+        "submission_cpu_vs_bare": round(
+            submission_cpu / max(1, total(bare["cpu_us_per_request"], "server", "database")), 2
+        ),
         "submissions_per_s": round(intake["per_s"], 1),
         "p50_ms": round(intake["p50_ms"], 1),
         "p99_ms": round(intake["p99_ms"], 1),
@@ -483,6 +522,8 @@ def main() -> None:
         "bulk_fraction_of_raw": round(bulk_result["bulk_rows_per_s"] / bulk_result["raw_rows_per_s"], 3)
         if bulk_result
         else None,
+        "bulk_cpu_us_per_row": bulk_result.get("bulk_cpu_us_per_row"),
+        "raw_cpu_us_per_row": bulk_result.get("raw_cpu_us_per_row"),
         "seconds": args.seconds,
         "server_workers": args.server_workers,
         "load_processes": args.load_processes,
