@@ -176,16 +176,17 @@ def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any,
     return posted, refused, (done.ru_utime + done.ru_stime) - (used.ru_utime + used.ru_stime)
 
 
-CPU_PER_OP: dict[str, dict[str, int]] = {}
+CPU_PER_OP: dict[str, dict[str, float]] = {}
 """Phase -> CPU microseconds per operation: ``client`` (our Python processes) and ``database`` (PostgreSQL)."""
 
 
 def _cpu_per_op(phase: str, ops: int, client_seconds: float, database_seconds: float) -> None:
     if ops:
+        digits = 2 if (client_seconds + database_seconds) / ops < 1e-4 else 0  # bulk phases: fractions of a us
         CPU_PER_OP[phase] = {
-            "client": round(client_seconds / ops * 1e6),
-            "database": round(database_seconds / ops * 1e6),
-            "total": round((client_seconds + database_seconds) / ops * 1e6),
+            "client": round(client_seconds / ops * 1e6, digits),
+            "database": round(database_seconds / ops * 1e6, digits),
+            "total": round((client_seconds + database_seconds) / ops * 1e6, digits),
         }
 
 

@@ -33,15 +33,20 @@ async def _db_session() -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException:
-        if session.in_transaction():
+        if _pending(session):
             await run_in_threadpool(_rollback_and_close, session)
         else:
             session.close()
         raise
-    if session.in_transaction():
+    if _pending(session):
         await run_in_threadpool(_commit_and_close, session)
     else:
         session.close()
+
+
+def _pending(session: Session) -> bool:
+    """Whether the session has anything to commit (a transaction begun, or objects waiting for a flush)."""
+    return session.in_transaction() or bool(session.new or session.dirty or session.deleted)
 
 
 def _commit_and_close(session: Session) -> None:
