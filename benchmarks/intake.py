@@ -400,8 +400,11 @@ def run_bulk(url: str, rows: int, first_id: int, processes: int) -> dict:  # typ
         raw = time.perf_counter() - started
         raw_cpu = {"client": used() - client_before, "database": database.stop()}
 
-    def per_row(cpu: dict[str, float]) -> dict[str, int]:
-        return {**{k: round(v / rows * 1e6) for k, v in cpu.items()}, "total": round(sum(cpu.values()) / rows * 1e6)}
+    def per_row(cpu: dict[str, float]) -> dict[str, float]:
+        return {
+            **{k: round(v / rows * 1e6, 2) for k, v in cpu.items()},
+            "total": round(sum(cpu.values()) / rows * 1e6, 2),
+        }
 
     return {
         "bulk_rows_per_s": rows / ours,
@@ -524,6 +527,11 @@ def main() -> None:
         else None,
         "bulk_cpu_us_per_row": bulk_result.get("bulk_cpu_us_per_row"),
         "raw_cpu_us_per_row": bulk_result.get("raw_cpu_us_per_row"),
+        "bulk_cpu_vs_raw_copy": round(
+            bulk_result["bulk_cpu_us_per_row"]["total"] / bulk_result["raw_cpu_us_per_row"]["total"], 1
+        )
+        if bulk_result and bulk_result["raw_cpu_us_per_row"]["total"]
+        else None,
         "seconds": args.seconds,
         "server_workers": args.server_workers,
         "load_processes": args.load_processes,

@@ -92,7 +92,9 @@ def connection_alive(dbapi_connection: Any, *, ping: bool = False) -> bool:
         return False
     if not ping:
         try:
-            ping = bool(select.select([pgconn.socket], [], [], 0)[0])
+            waiting = select.poll()  # poll, not select: no limit on the descriptor's number
+            waiting.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+            ping = bool(waiting.poll(0))
         except (OSError, ValueError, psycopg.OperationalError):
             return False
     if not ping:
