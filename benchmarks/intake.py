@@ -30,6 +30,8 @@ import time
 import uuid
 from pathlib import Path
 
+from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
+
 ROOT = Path(__file__).resolve().parents[1]
 INTAKE_PATH = "/api/v1/registration/identity"
 BARE_PATH = "/api/v1/bench/bare"
@@ -214,63 +216,6 @@ def _load_process(port: int, path: str, start: int, stop: int, connections: int,
     queue.put(out)
 
 
-# --- CPU accounting (noise-proof figures on a shared machine) ------------------------------------------------------
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _proc_stat(pid: int) -> tuple[int, float, float] | None:
-    """(parent pid, own CPU seconds, CPU seconds of its children that have exited)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK, (int(fields[13]) + int(fields[14])) / _TICK
-
-
-def tree_cpu_seconds(root: int) -> float:
-    """CPU time used so far by a process, its live descendants and its exited children (Linux /proc)."""
-    stats = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            found = _proc_stat(int(entry.name))
-            if found is not None:
-                stats[int(entry.name)] = found
-    if root not in stats:
-        return 0.0
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _, _) in stats.items():
-        children.setdefault(parent, []).append(pid)
-    total, todo = stats[root][2], [root]
-    while todo:
-        pid = todo.pop()
-        total += stats[pid][1]
-        todo.extend(children.get(pid, []))
-    return total
-
-
-def machine_busy_seconds() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, all cores (/proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values[:8]) - idle) / _TICK, sum(values[:8]) / _TICK
-
-
-def postmaster_pid(url: str) -> int | None:
-    """The local PostgreSQL server's pid (its data folder's ``postmaster.pid``), or None when remote."""
-    import psycopg
-
-    from prakerja.jobs import libpq_conninfo
-
-    try:
-        with psycopg.connect(libpq_conninfo(url)) as conn:
-            folder = conn.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
-        return int((Path(folder) / "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError, psycopg.Error):
-        return None
-
-
 def run_load(
     port: int,
     path: str,
@@ -419,29 +364,56 @@ def _prepare_chunk(bounds: tuple[int, int]) -> tuple[bytes, int, int]:
 
 
 def run_bulk(url: str, rows: int, first_id: int, processes: int) -> dict:  # type: ignore[type-arg]
+    import resource
+
     import psycopg
 
     from prakerja import db
     from prakerja.jobs import libpq_conninfo
     from prakerja.registration.service import bulk
 
+    def used() -> float:
+        mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
     chunk = 20_000
     bounds = [(s, min(s + chunk, first_id + rows)) for s in range(first_id, first_id + rows, chunk)]
+    database = DatabaseCpu(url)
+    database.start()
+    client_before = used()
     started = time.perf_counter()
     with mp.get_context("fork").Pool(processes) as pool, db.unit_of_work() as session:
         result = bulk.write_binary_chunks(session, pool.imap(_prepare_chunk, bounds))
     ours = time.perf_counter() - started
+    bulk_cpu = {"client": used() - client_before, "database": database.stop()}
     assert result.rows_inserted == rows, result
 
     text_rows = "".join("\t".join(_offline_row(i)) + "\n" for i in range(first_id, first_id + rows)).encode()
     with psycopg.connect(libpq_conninfo(url)) as conn, conn.cursor() as cur:
+        database.start()
+        client_before = used()
         started = time.perf_counter()
         with cur.copy("COPY bench_raw FROM STDIN") as copy:
             for start in range(0, len(text_rows), 1 << 20):
                 copy.write(text_rows[start : start + (1 << 20)])
         conn.commit()
         raw = time.perf_counter() - started
-    return {"bulk_rows_per_s": rows / ours, "bulk_seconds": ours, "raw_rows_per_s": rows / raw, "raw_seconds": raw}
+        raw_cpu = {"client": used() - client_before, "database": database.stop()}
+
+    def per_row(cpu: dict[str, float]) -> dict[str, float]:
+        return {
+            **{k: round(v / rows * 1e6, 2) for k, v in cpu.items()},
+            "total": round(sum(cpu.values()) / rows * 1e6, 2),
+        }
+
+    return {
+        "bulk_rows_per_s": rows / ours,
+        "bulk_seconds": ours,
+        "raw_rows_per_s": rows / raw,
+        "raw_seconds": raw,
+        "bulk_cpu_us_per_row": per_row(bulk_cpu),
+        "raw_cpu_us_per_row": per_row(raw_cpu),
+    }
 
 
 # --- main ---------------------------------------------------------------------------------------------------------
@@ -506,7 +478,22 @@ def main() -> None:
         bulk_result = run_bulk(url, args.bulk_rows, 50_000_000, processes=max(2, os.cpu_count() or 2))
     db.dispose()
 
+    def total(cpu: dict[str, int | None], *names: str) -> int:
+        return sum(cpu.get(name) or 0 for name in names)
+
+    submission_cpu = total(intake["cpu_us_per_request"], "server", "database")
     summary = {
+        "cpu_us_per_op": {
+            "server": intake["cpu_us_per_request"].get("server"),
+            "database": intake["cpu_us_per_request"].get("database"),
+            "total": submission_cpu,
+        },
+        "bare_server_cpu_vs_http_only": round(
+            total(bare["cpu_us_per_request"], "server") / max(1, total(http_only["cpu_us_per_request"], "server")), 2
+        ),
+        "submission_cpu_vs_bare": round(
+            submission_cpu / max(1, total(bare["cpu_us_per_request"], "server", "database")), 2
+        ),
         "submissions_per_s": round(intake["per_s"], 1),
         "p50_ms": round(intake["p50_ms"], 1),
         "p99_ms": round(intake["p99_ms"], 1),
@@ -537,6 +524,13 @@ def main() -> None:
         "raw_rows_per_s": round(bulk_result.get("raw_rows_per_s", 0.0), 1),
         "bulk_fraction_of_raw": round(bulk_result["bulk_rows_per_s"] / bulk_result["raw_rows_per_s"], 3)
         if bulk_result
+        else None,
+        "bulk_cpu_us_per_row": bulk_result.get("bulk_cpu_us_per_row"),
+        "raw_cpu_us_per_row": bulk_result.get("raw_cpu_us_per_row"),
+        "bulk_cpu_vs_raw_copy": round(
+            bulk_result["bulk_cpu_us_per_row"]["total"] / bulk_result["raw_cpu_us_per_row"]["total"], 1
+        )
+        if bulk_result and bulk_result["raw_cpu_us_per_row"]["total"]
         else None,
         "seconds": args.seconds,
         "server_workers": args.server_workers,

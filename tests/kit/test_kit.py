@@ -113,3 +113,39 @@ class TestPii:
 
     def test_mask(self) -> None:
         assert pii.mask("3201014101900001") == "************0001"
+
+
+class TestSealer:
+    def test_sealed_values_decrypt_like_encrypted_ones(self) -> None:
+        keys = _keys()
+        sealer = pii.Sealer(keys)
+        blob = sealer.seal("3201010101900001", b"registration_applicants.nik")
+        assert pii.key_id_of(blob) == "k1"
+        assert pii.decrypt(blob, "registration_applicants.nik", keys) == "3201010101900001"
+        with pytest.raises(pii.PiiError):
+            pii.decrypt(blob, "registration_applicants.kk", keys)
+
+    def test_every_value_gets_its_own_nonce_across_blocks(self) -> None:
+        sealer = pii.Sealer(_keys())
+        count = 2 * pii.Sealer._BLOCK // 12 + 5
+        nonces = {sealer.seal("x", b"c")[4:16] for _ in range(count)}
+        assert len(nonces) == count
+
+    def test_a_sealer_inherited_across_a_fork_refuses_to_draw_nonces(self) -> None:
+        sealer = pii.Sealer(_keys())
+        sealer.seal("x", b"c")
+        sealer._pid = -1  # as in a child process made by fork
+        sealer._at = len(sealer._nonces)
+        with pytest.raises(pii.PiiError):
+            sealer.seal("x", b"c")
+
+
+class TestNormalise:
+    @pytest.mark.parametrize("value", ["3201010101900001", "0812345678", "0"])
+    def test_ascii_numbers_are_their_own_normal_form(self, value: str) -> None:
+        assert pii.normalise(value) == value
+        assert pii.blind_index(value, "nik", _keys()) == pii.blind_index(f" {value} ", "nik", _keys())
+
+    def test_other_digits_still_go_through_nfkc(self) -> None:
+        assert pii.normalise("\uff13\uff12") == "32"  # full-width digits
+        assert pii.normalise("\u0663\u0662") == "\u0663\u0662"  # Arabic-Indic digits stay as they are

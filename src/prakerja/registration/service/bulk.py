@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
-from prakerja.kit.ids import new_id
+from prakerja.kit.ids import new_id_bytes
 from prakerja.kit.keys import KeyMaterial, get_keys
-from prakerja.kit.pii import blind_index, encrypt
+from prakerja.kit.pii import Sealer, blind_index
 from prakerja.registration import repository, rules
 from prakerja.registration.models import IdentityStatus
 from prakerja.registration.rules import regions
@@ -51,9 +51,16 @@ def _normal_name(name: str) -> str:
     return name if _PLAIN_NAME.fullmatch(name) else rules.normalize_name(name)
 
 
-def prepare_row(row: Sequence[str], *, today: datetime.date, keys: KeyMaterial | None = None) -> Prepared | None:
+_T = "registration_applicants."
+_CONTEXTS = {name: (_T + name).encode() for name in ("nik", "kk", "birth_date", "full_name", "mother_maiden_name")}
+
+
+def prepare_row(
+    row: Sequence[str], *, today: datetime.date, keys: KeyMaterial | None = None, sealer: Sealer | None = None
+) -> Prepared | None:
     """One validated, encrypted row ready for COPY, or None when any field is refused."""
     keys = keys or get_keys()
+    seal = (sealer or Sealer(keys)).seal
     if len(row) != len(COLUMNS):
         return None
     nik, kk, birth, sex, name, mother, district = (value.strip() for value in row)
@@ -72,17 +79,17 @@ def prepare_row(row: Sequence[str], *, today: datetime.date, keys: KeyMaterial |
     ):
         return None
     nik, kk = rules.normalize_number(nik), rules.normalize_number(kk)
-    t = "registration_applicants."
+    contexts = _CONTEXTS
     return (
-        new_id(),
-        encrypt(nik, t + "nik", keys),
+        new_id_bytes(),
+        seal(nik, contexts["nik"]),
         blind_index(nik, "nik", keys),
-        encrypt(kk, t + "kk", keys),
+        seal(kk, contexts["kk"]),
         blind_index(kk, "kk", keys),
-        encrypt(born.isoformat(), t + "birth_date", keys),
+        seal(born.isoformat(), contexts["birth_date"]),
         sex,
-        encrypt(_normal_name(name), t + "full_name", keys),
-        encrypt(_normal_name(mother), t + "mother_maiden_name", keys),
+        seal(_normal_name(name), contexts["full_name"]),
+        seal(_normal_name(mother), contexts["mother_maiden_name"]),
         district[:2],
         district[:4],
         district,
@@ -107,13 +114,14 @@ _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _BINARY_TRAILER = struct.pack("!h", -1)
 
 
+_FIELD_COUNT = struct.pack("!h", len(STAGE_COLUMNS))
+
+
 def _binary_row(row: Prepared) -> bytes:
-    parts = [struct.pack("!h", len(row))]
+    parts = [_FIELD_COUNT if len(row) == len(STAGE_COLUMNS) else struct.pack("!h", len(row))]
     for value in row:
-        raw = (
-            value.bytes if isinstance(value, uuid.UUID) else value if isinstance(value, bytes) else str(value).encode()
-        )
-        parts.append(struct.pack("!i", len(raw)))
+        raw = value if type(value) is bytes else value.bytes if isinstance(value, uuid.UUID) else str(value).encode()
+        parts.append(len(raw).to_bytes(4, "big"))
         parts.append(raw)
     return b"".join(parts)
 
@@ -122,10 +130,11 @@ def prepare_binary_chunk(rows: Sequence[Sequence[str]], today: datetime.date) ->
     """Validate and encrypt a chunk into PostgreSQL binary COPY rows (no header): (data, rows read, invalid).
     Pure CPU work with no session, so chunks can be prepared in other processes."""
     keys = get_keys()
+    sealer = Sealer(keys)  # made here, in the process that prepares the chunk (nonces are never shared)
     out: list[bytes] = []
     invalid = 0
     for row in rows:
-        prepared = prepare_row(row, today=today, keys=keys)
+        prepared = prepare_row(row, today=today, keys=keys, sealer=sealer)
         if prepared is None:
             invalid += 1
         else:

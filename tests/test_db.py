@@ -1,0 +1,145 @@
+"""The engine's connection handling: live connections without a round trip per checkout, and the request
+session's boundary (commit on success, rollback on error)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from prakerja import db
+from prakerja.kit.errors import DomainError
+from prakerja.web import errors
+from prakerja.web.deps import DbSession
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(admin: Engine, pid: int) -> None:
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    time.sleep(0.2)  # the server's goodbye reaches the pooled connection's socket
+
+
+@pytest.fixture
+def one_connection(database_url: str) -> Iterator[tuple[Engine, Engine]]:
+    watched = create_engine(database_url, pool_size=1, max_overflow=0)
+    db.watch_connections(watched)
+    plain = create_engine(database_url, pool_size=1, max_overflow=0)
+    yield watched, plain
+    watched.dispose()
+    plain.dispose()
+
+
+class TestWatchedPool:
+    def test_a_connection_the_server_closed_is_replaced_at_checkout(
+        self, one_connection: tuple[Engine, Engine], engine: Engine
+    ) -> None:
+        watched, _ = one_connection
+        first = _backend_pid(watched)
+        _terminate(engine, first)
+        with Session(watched) as session:
+            assert session.execute(text("SELECT 1")).scalar_one() == 1
+        assert _backend_pid(watched) != first
+
+    def test_without_the_watch_the_same_checkout_fails(
+        self, one_connection: tuple[Engine, Engine], engine: Engine
+    ) -> None:
+        _, plain = one_connection
+        _terminate(engine, _backend_pid(plain))
+        with pytest.raises(OperationalError), Session(plain) as session:
+            session.execute(text("SELECT 1"))
+
+    def test_a_long_idle_connection_is_pinged_and_kept_when_alive(self, database_url: str) -> None:
+        watched = create_engine(database_url, pool_size=1, max_overflow=0)
+        db.watch_connections(watched, idle_ping_seconds=0.0)
+        try:
+            first = _backend_pid(watched)
+            assert _backend_pid(watched) == first
+        finally:
+            watched.dispose()
+
+
+class TestConnectionAlive:
+    def test_live_and_idle(self, engine: Engine) -> None:
+        with engine.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            conn.rollback()
+            assert db.connection_alive(dbapi)
+            assert db.connection_alive(dbapi, ping=True)
+
+    def test_inside_a_transaction_it_is_not_handed_out(self, engine: Engine) -> None:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+            assert not db.connection_alive(conn.connection.dbapi_connection)
+
+    def test_terminated(self, one_connection: tuple[Engine, Engine], engine: Engine) -> None:
+        _, plain = one_connection
+        with plain.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            conn.rollback()
+            _terminate(engine, pid)
+            assert not db.connection_alive(conn.connection.dbapi_connection)
+            conn.invalidate()
+
+
+class Refused(DomainError):
+    status_code = 409
+    code = "refused"
+    message = "Ditolak."
+    message_en = "Refused."
+
+
+@pytest.fixture
+def notes_app(clean_db: Engine) -> Iterator[TestClient]:
+    with clean_db.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS test_notes (body text NOT NULL)"))
+        conn.execute(text("TRUNCATE test_notes"))
+    app = FastAPI()
+    errors.install(app)
+
+    @app.post("/api/v1/notes/{body}")
+    def write(body: str, session: DbSession) -> dict[str, str]:
+        session.execute(text("INSERT INTO test_notes (body) VALUES (:b)"), {"b": body})
+        if body == "refuse":
+            raise Refused()
+        return {"status": "ok"}
+
+    @app.get("/api/v1/nothing")
+    def nothing(session: DbSession) -> dict[str, bool]:
+        return {"in_transaction": session.in_transaction()}
+
+    with TestClient(app) as client:
+        yield client
+    with clean_db.begin() as conn:
+        conn.execute(text("DROP TABLE test_notes"))
+
+
+def _notes(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        return [r[0] for r in conn.execute(text("SELECT body FROM test_notes ORDER BY body"))]
+
+
+class TestRequestSession:
+    def test_committed_when_the_route_returns(self, notes_app: TestClient, clean_db: Engine) -> None:
+        assert notes_app.post("/api/v1/notes/kept").status_code == 200
+        assert _notes(clean_db) == ["kept"]
+
+    def test_rolled_back_when_the_route_raises(self, notes_app: TestClient, clean_db: Engine) -> None:
+        response = notes_app.post("/api/v1/notes/refuse")
+        assert response.status_code == 409
+        assert response.json()["code"] == "refused"
+        assert _notes(clean_db) == []
+
+    def test_a_route_without_statements_opens_no_transaction(self, notes_app: TestClient) -> None:
+        assert notes_app.get("/api/v1/nothing").json() == {"in_transaction": False}
