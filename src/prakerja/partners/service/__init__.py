@@ -4,6 +4,7 @@
 section 1). ``webhooks``: the endpoints partners receive events on, and their delivery (contract section 4).
 Every public name is re-exported here: callers import ``prakerja.partners.service``."""
 
+from prakerja.partners.models import WebhookEventType
 from prakerja.partners.service.credentials import (
     KEY_BYTES,
     CredentialView,
@@ -30,11 +31,27 @@ from prakerja.partners.service.credentials import (
     set_status,
     signing_credential,
 )
+from prakerja.partners.service.webhooks import (
+    IssuedWebhookSecret,
+    WebhookAttemptPage,
+    WebhookAttemptView,
+    WebhookEndpointView,
+    add_webhook_endpoint,
+    deliver_webhook,
+    queue_webhook,
+    resume_stalled_webhooks,
+    rotate_webhook_secret,
+    set_webhook_endpoint_status,
+    signed_headers,
+    webhook_deliveries,
+    webhook_endpoints,
+)
 
 __all__ = [
     "KEY_BYTES",
     "CredentialView",
     "IssuedKey",
+    "IssuedWebhookSecret",
     "KeyView",
     "PartnerCaller",
     "PartnerRole",
@@ -42,8 +59,14 @@ __all__ = [
     "PartnerView",
     "SigningCredential",
     "SigningKey",
+    "WebhookAttemptPage",
+    "WebhookAttemptView",
+    "WebhookEndpointView",
+    "WebhookEventType",
+    "add_webhook_endpoint",
     "authenticate",
     "create_partner",
+    "deliver_webhook",
     "find_partner",
     "issue_key",
     "new_client_code",
@@ -51,9 +74,16 @@ __all__ = [
     "overview",
     "precheck",
     "purge_seen_signatures",
+    "queue_webhook",
     "remember",
+    "resume_stalled_webhooks",
     "revoke_credential",
     "revoke_key",
+    "rotate_webhook_secret",
     "set_status",
+    "set_webhook_endpoint_status",
+    "signed_headers",
     "signing_credential",
+    "webhook_deliveries",
+    "webhook_endpoints",
 ]
