@@ -404,10 +404,12 @@ class TestDelivery:
         queue(session, partner)
         receiver.answer(500)
         [(_, first_args, _)] = jobs.pending()
-        jobs.run()
-        jobs.run()
-        assert tasks.deliver_webhook(**first_args) == "succeeded"  # attempt 1 again: already made
-        assert len(receiver.received) == 2
+        assert jobs.run() == ["pending"]
+        assert tasks.deliver_webhook(**first_args) == "pending"  # attempt 1 again while 2 waits: already made
+        assert len(receiver.received) == 1
+        assert jobs.run() == ["succeeded"]
+        assert tasks.deliver_webhook(**first_args) == "succeeded"
+        assert len(receiver.received) == 2 and [a[0] for a in attempts(session)] == [1, 2]
 
     def test_lost_jobs_are_resumed(self, session: Session, jobs: Jobs, receiver: Receiver) -> None:
         partner, _ = platform_with_endpoint(session, receiver.url)
