@@ -232,6 +232,46 @@ class TestEndpoints:
         ]
 
 
+class TestPages:
+    def test_officer_adds_rotates_disables_and_enables(self, client: Any, session: Session) -> None:
+        from prakerja.auth.models import Role
+        from tests.web.test_shell import create_account, csrf, login
+
+        partner = create_partner(session, name="Pijar Mahir", role="platform")
+        create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
+        login(client, "admin@example.org")
+        token = csrf(client, "/pmo/mitra")
+        page = f"/pmo/mitra/{partner.partner_id}/webhook"
+        bad = client.post(page, data={"url": "http://x.example/", "csrf_token": token})
+        assert bad.status_code == 422 and "https" in bad.text
+        added = client.post(
+            f"/pmo/mitra/{partner.partner_id}/webhook", data={"url": "https://pijar.example.id/h", "csrf_token": token}
+        )
+        assert added.status_code == 200 and added.headers["Cache-Control"] == "no-store"
+        secret = re.search(r'data-testid="secret">(whsec_[^<]+)<', added.text)
+        endpoint_id = re.search(r'data-testid="endpoint-id">([^<]+)<', added.text)
+        assert secret and endpoint_id
+        session.commit()
+        assert session.scalars(select(WebhookEndpoint)).one().secret == secret.group(1)
+        listing = client.get("/pmo/mitra").text
+        assert "https://pijar.example.id/h" in listing and secret.group(1) not in listing  # shown once
+        rotated = client.post(f"/pmo/mitra/webhook/{endpoint_id.group(1)}/rotasi", data={"csrf_token": token})
+        assert rotated.status_code == 200 and secret.group(1) not in rotated.text and "whsec_" in rotated.text
+        for status in ("disabled", "active"):
+            changed = client.post(
+                f"/pmo/mitra/webhook/{endpoint_id.group(1)}/status",
+                data={"status": status, "csrf_token": token},
+                follow_redirects=False,
+            )
+            assert changed.status_code == 303
+        assert audit_actions(session)[-4:] == [
+            "partners.webhook_endpoint_added",
+            "partners.webhook_secret_rotated",
+            "partners.webhook_endpoint_disabled",
+            "partners.webhook_endpoint_enabled",
+        ]
+
+
 # --- queueing -----------------------------------------------------------------------------------------------------
 
 
