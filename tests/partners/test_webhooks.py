@@ -454,10 +454,15 @@ class TestDelivery:
     def test_lost_jobs_are_resumed(self, session: Session, jobs: Jobs, receiver: Receiver) -> None:
         partner, _ = platform_with_endpoint(session, receiver.url)
         queue(session, partner)
-        jobs.done.update(job_id for job_id, _, _ in jobs.pending())  # the job is lost
         clock.freeze(datetime.now(UTC) + timedelta(hours=1))
         try:
+            assert tasks.resume_webhooks() == 0  # its job is still queued: nothing added
+            [(job_id, _, _)] = jobs.pending()
+            jobs.done.add(job_id)
+            session.execute(text("UPDATE procrastinate_jobs SET status = 'failed' WHERE id = :id"), {"id": job_id})
+            session.commit()  # the job failed for good (say the database went away five times)
             assert tasks.resume_webhooks() == 1
+            assert tasks.resume_webhooks() == 0
         finally:
             clock.unfreeze()
         assert jobs.run() == ["succeeded"] and len(receiver.received) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -175,10 +175,19 @@ def delivery_for_sending(
 
 
 def stalled_deliveries(session: Session, before: datetime, limit: int) -> list[tuple[uuid.UUID, int]]:
-    """Pending deliveries whose next attempt is long overdue (their job was lost): (id, attempts made)."""
+    """Pending deliveries whose next attempt is long overdue and that no queued or running job will make (their
+    job was lost, or failed for good): (id, attempts made)."""
+    no_job = text(
+        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS job WHERE job.task_name = 'partners.deliver_webhook' "
+        "AND job.status IN ('todo', 'doing') AND job.args->>'delivery_id' = partner_webhook_deliveries.id::text)"
+    )
     rows = session.execute(
         select(WebhookDelivery.id, WebhookDelivery.attempts)
-        .where(WebhookDelivery.status == WebhookDeliveryStatus.pending, WebhookDelivery.next_attempt_at < before)
+        .where(
+            WebhookDelivery.status == WebhookDeliveryStatus.pending,
+            WebhookDelivery.next_attempt_at < before,
+            no_job,
+        )
         .order_by(WebhookDelivery.next_attempt_at)
         .limit(limit)
     )
