@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("status_reason", sa.String(length=200), nullable=False),
         sa.Column("created_by", sa.UUID(), nullable=True),
         sa.Column("secret_rotated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("previous_secret", sa.LargeBinary(), nullable=True),
+        sa.Column("previous_secret_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from typer.testing import CliRunner
 
 from prakerja.audit.models import AuditEntry
@@ -428,6 +428,24 @@ class TestDelivery:
             clock.unfreeze()
         assert attempts(session) == [(1, 503, "", "retrying"), (2, 503, "", "failed")]
         assert jobs.pending() == []
+
+    def test_after_a_rotation_both_secrets_verify_for_a_day(
+        self, session: Session, jobs: Jobs, receiver: Receiver
+    ) -> None:
+        partner, old = platform_with_endpoint(session, receiver.url)
+        [endpoint] = service.webhook_endpoints(session, partner.partner_id)
+        new = service.rotate_webhook_secret(session, endpoint_id=endpoint.id, actor=Actor.system()).secret
+        session.commit()
+        queue(session, partner, event_id="during")
+        jobs.run()
+        assert len(receiver.received[-1].headers["webhook-signature"].split(" ")) == 2
+        assert receiver.verify(new)["type"] == receiver.verify(old)["type"] == "purchase.confirmed"
+        session.execute(text("UPDATE partner_webhook_endpoints SET previous_secret_until = now() - interval '1 s'"))
+        queue(session, partner, event_id="after")
+        jobs.run()
+        assert receiver.verify(new)["type"] == "purchase.confirmed"
+        with pytest.raises(WebhookVerificationError):
+            receiver.verify(old)
 
     def test_a_job_run_twice_sends_once(self, session: Session, jobs: Jobs, receiver: Receiver) -> None:
         partner, _ = platform_with_endpoint(session, receiver.url)

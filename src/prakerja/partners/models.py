@@ -175,6 +175,10 @@ class WebhookEndpoint(IdMixin, TimestampMixin, Base):
     created_by: Mapped[uuid.UUID | None]
     """The officer's account; empty from the command line."""
     secret_rotated_at: Mapped[datetime | None]
+    previous_secret: Mapped[str | None] = mapped_column(Encrypted("partner_webhook_endpoints.previous_secret"))
+    """The secret before the last rotation: attempts carry a signature with it too until ``previous_secret_until``,
+    so the partner can switch its verifier without losing events."""
+    previous_secret_until: Mapped[datetime | None]
 
 
 class WebhookEvent(IdMixin, TimestampMixin, Base):

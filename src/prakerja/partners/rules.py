@@ -68,6 +68,8 @@ LONGEST_WAIT = timedelta(hours=12)
 LONGEST_RETRY_AFTER = timedelta(hours=24)
 """A receiver's ``Retry-After`` is honoured up to this."""
 MAX_DATA_BYTES = 4096
+ROTATION_GRACE = timedelta(hours=24)
+"""After a secret is rotated, attempts are signed with the old secret too for this long."""
 
 _WEBHOOK_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _DATA_KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

@@ -154,10 +154,12 @@ def _endpoint(session: Session, endpoint_id: uuid.UUID | str) -> WebhookEndpoint
 
 
 def rotate_webhook_secret(session: Session, *, endpoint_id: uuid.UUID | str, actor: audit.Actor) -> IssuedWebhookSecret:
-    """A new secret for the endpoint (returned once); attempts from now on are signed with it only."""
+    """A new secret for the endpoint (returned once). For :data:`rules.ROTATION_GRACE` attempts carry a second
+    signature made with the old secret (Standard Webhooks allows several), so the partner can switch over."""
     endpoint = _endpoint(session, endpoint_id)
-    secret = new_webhook_secret()
-    endpoint.secret, endpoint.secret_rotated_at = secret, utcnow()
+    secret, now = new_webhook_secret(), utcnow()
+    endpoint.previous_secret, endpoint.previous_secret_until = endpoint.secret, now + rules.ROTATION_GRACE
+    endpoint.secret, endpoint.secret_rotated_at = secret, now
     session.flush()
     audit.record(
         session,
@@ -265,14 +267,18 @@ def queue_webhook(
 # --- delivery -----------------------------------------------------------------------------------------------------
 
 
-def signed_headers(*, secret: str, webhook_id: str, at: datetime, body: str) -> dict[str, str]:
-    """The Standard Webhooks headers for one attempt (signed with the ``standardwebhooks`` library)."""
+def signed_headers(
+    *, secret: str, webhook_id: str, at: datetime, body: str, previous_secret: str | None = None
+) -> dict[str, str]:
+    """The Standard Webhooks headers for one attempt (signed with the ``standardwebhooks`` library); with
+    ``previous_secret``, a second signature after a space (a rotation's grace period)."""
+    signatures = [Webhook(s).sign(webhook_id, at, body.encode()) for s in (secret, previous_secret) if s]
     return {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, at, body.encode()),
+        "webhook-signature": " ".join(signatures),
     }
 
 
@@ -310,7 +316,14 @@ def deliver_webhook(session: Session, *, delivery_id: uuid.UUID, attempt: int) -
         )
         session.flush()
         return delivery.status
-    headers = signed_headers(secret=endpoint.secret, webhook_id=event.webhook_id, at=now, body=event.body)
+    in_grace = endpoint.previous_secret_until is not None and now < endpoint.previous_secret_until
+    headers = signed_headers(
+        secret=endpoint.secret,
+        webhook_id=event.webhook_id,
+        at=now,
+        body=event.body,
+        previous_secret=endpoint.previous_secret if in_grace else None,
+    )
     started = time.monotonic()
     status_code, error, retry_after = _post(endpoint.url, headers, event.body)
     duration_ms = int((time.monotonic() - started) * 1000)
