@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     """Bearer token the gateway expects."""
     sms_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    """How long one webhook attempt may take (connecting, sending, waiting for the answer): past it the attempt
+    counts as a timeout and is retried."""
+
     storage: Literal["local"] = "local"
     """Where uploaded files go: ``local`` is an encrypted folder (``storage_root``). Unknown values are refused."""
     storage_root: Path | None = None

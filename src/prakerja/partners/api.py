@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -21,7 +21,13 @@ from prakerja.kit import idempotency as idempotency_rules
 from prakerja.kit.clock import utcnow
 from prakerja.partners import rules, service
 from prakerja.partners.errors import BodyTooLarge, RoleForbidden
-from prakerja.partners.schemas import PartnerListImportOut, Ping, error_responses
+from prakerja.partners.schemas import (
+    PartnerListImportOut,
+    Ping,
+    WebhookDeliveryAttempt,
+    WebhookDeliveryPage,
+    error_responses,
+)
 from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.registration.service import lists
 from prakerja.web.deps import DbSession
@@ -210,3 +216,48 @@ def import_exclusion_list(
         return PartnerListImportOut(**asdict(result), as_of=as_of, source=source.strip())
 
     return idempotent(session, request, caller, body, handler)
+
+
+@router.get(
+    "/webhook-deliveries",
+    response_model=WebhookDeliveryPage,
+    responses=error_responses({422: ("webhook_query_invalid",)}),
+)
+def webhook_deliveries(
+    session: DbSession,
+    caller: AnyPartner,
+    type: Annotated[str | None, Query(max_length=64, description="Only this event type, e.g. purchase.confirmed.")] = (
+        None
+    ),
+    status: Annotated[
+        str | None, Query(max_length=32, description="Only attempts that ended so: succeeded, retrying, failed, ...")
+    ] = None,
+    since: Annotated[
+        datetime.datetime | None, Query(description="Only attempts made at or after this RFC 3339 time.")
+    ] = None,
+    after: Annotated[str | None, Query(max_length=64, description="The next_cursor of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Attempts per page.")] = 50,
+) -> WebhookDeliveryPage:
+    """Any role. Every attempt to deliver a webhook to your organisation's endpoints (contract section 4), oldest
+    first: the event's ``webhook-id`` and type, the attempt number and time, your endpoint's status code or the
+    error, and when the next attempt comes. Only your own organisation's attempts. Changes nothing."""
+    page = service.webhook_deliveries(
+        session, partner_id=caller.partner_id, type=type, status=status, since=since, after=after, limit=limit
+    )
+    return WebhookDeliveryPage(
+        items=[
+            WebhookDeliveryAttempt(
+                event_id=a.event_id,
+                type=a.type,
+                endpoint_id=str(a.endpoint_id),
+                attempt=a.attempt,
+                attempted_at=a.attempted_at,
+                status=a.status,
+                status_code=a.status_code,
+                error=a.error,
+                next_attempt_at=a.next_attempt_at,
+            )
+            for a in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )

@@ -1,4 +1,5 @@
-"""Operator commands: ``prakerja partner create|key-issue|key-revoke|suspend|reactivate|list``.
+"""Operator commands: ``prakerja partner create|key-issue|key-revoke|suspend|reactivate|list`` and
+``prakerja partner webhook add|rotate|disable|enable|list``.
 
 Every change is audited (actor ``system``: the command line has no signed-in officer)."""
 
@@ -133,3 +134,84 @@ def list_partners() -> None:
         ]
         for row in rows or [["-", "-", "-", "-"]]:
             console.print("\t".join(fields + row), highlight=False, soft_wrap=True)
+
+
+webhooks = typer.Typer(help="Endpoints a partner receives webhooks on (contract section 4).", no_args_is_help=True)
+app.add_typer(webhooks, name="webhook")
+
+
+def _show_webhook_secret(issued: partners.IssuedWebhookSecret) -> None:
+    console.print(f"endpoint_id  {issued.endpoint_id}", highlight=False)
+    console.print(f"url          {issued.url}", highlight=False)
+    console.print(f"secret       {issued.secret}", highlight=False)
+    console.print(
+        "[yellow]The secret is shown once: hand it to the partner now (it verifies our webhook-signature "
+        "header). It is stored only encrypted.[/yellow]"
+    )
+
+
+@webhooks.command("add")
+def webhook_add(
+    partner: Annotated[str, typer.Argument(help="The partner's id or exact name.")],
+    url: Annotated[str, typer.Argument(help="https:// URL (http only to loopback outside production).")],
+) -> None:
+    """Register an endpoint for the partner and show its new secret once."""
+
+    def work(session):  # type: ignore[no-untyped-def]
+        found = partners.find_partner(session, partner)
+        return partners.add_webhook_endpoint(session, partner_id=found.id, url=url, actor=Actor.system())
+
+    _show_webhook_secret(_run(work))
+
+
+@webhooks.command("rotate")
+def webhook_rotate(endpoint_id: Annotated[str, typer.Argument(help="The endpoint (see `webhook list`).")]) -> None:
+    """Give the endpoint a new secret (shown once); later attempts are signed with it only."""
+    _show_webhook_secret(
+        _run(lambda s: partners.rotate_webhook_secret(s, endpoint_id=endpoint_id, actor=Actor.system()))
+    )
+
+
+def _set_webhook_status(endpoint_id: str, status: str, reason: str) -> None:
+    found = _run(
+        lambda s: partners.set_webhook_endpoint_status(
+            s, endpoint_id=endpoint_id, status=status, actor=Actor.system(), reason=reason
+        )
+    )
+    console.print(f"[green]{found.id}[/green]: {found.status.value}", highlight=False)
+
+
+@webhooks.command("disable")
+def webhook_disable(
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint (see `webhook list`).")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+) -> None:
+    """Send nothing more to this endpoint; its pending deliveries end as endpoint_disabled."""
+    _set_webhook_status(endpoint_id, "disabled", reason)
+
+
+@webhooks.command("enable")
+def webhook_enable(
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint (see `webhook list`).")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+) -> None:
+    """Deliver new events to this endpoint again (after a 410 disabled it, say)."""
+    _set_webhook_status(endpoint_id, "active", reason)
+
+
+@webhooks.command("list")
+def webhook_list(
+    partner: Annotated[str | None, typer.Argument(help="Only this partner (id or exact name).")] = None,
+) -> None:
+    """Endpoints with their status (never the secrets)."""
+
+    def work(session):  # type: ignore[no-untyped-def]
+        names = {p.id: p.name for p in partners.overview(session)}
+        partner_id = partners.find_partner(session, partner).id if partner else None
+        return names, partners.webhook_endpoints(session, partner_id)
+
+    names, endpoints = _run(work)
+    console.print("partner\tendpoint_id\turl\tstatus\treason", highlight=False)
+    for e in endpoints:
+        row = [names.get(e.partner_id, str(e.partner_id)), str(e.id), e.url, e.status.value, e.status_reason or "-"]
+        console.print("\t".join(row), highlight=False, soft_wrap=True)

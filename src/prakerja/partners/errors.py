@@ -91,3 +91,21 @@ class CredentialAlreadyRevoked(Conflict):
     code = "credential_already_revoked"
     message = "Kredensial atau kunci ini sudah dicabut."
     message_en = "This credential or key is already revoked."
+
+
+class WebhookEndpointInvalid(ValidationFailed):
+    code = "webhook_endpoint_invalid"
+    message = "Alamat webhook tidak valid."
+    message_en = "The webhook endpoint is not valid."
+
+
+class WebhookEndpointNotFound(NotFound):
+    code = "webhook_endpoint_not_found"
+    message = "Endpoint webhook tidak ditemukan."
+    message_en = "Webhook endpoint not found."
+
+
+class WebhookQueryInvalid(ValidationFailed):
+    code = "webhook_query_invalid"
+    message = "Filter log pengiriman webhook tidak valid."
+    message_en = "The webhook delivery log filters are not valid."

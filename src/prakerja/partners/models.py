@@ -13,7 +13,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prakerja.kit.orm import Base, IdMixin, TimestampMixin
@@ -98,3 +98,143 @@ class SeenSignature(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     expires_at: Mapped[datetime]
     """The request's timestamp plus the window: after it, the request is refused as stale anyway."""
+
+
+# --- webhooks we send (contract partner-api.md section 4) ----------------------------------------------------
+
+
+class WebhookEventType(enum.StrEnum):
+    """The events partners may receive (marketplace-api.md section 3); new ones are additive."""
+
+    purchase_confirmed = "purchase.confirmed"
+    """A participant confirmed a purchase with the one-time code (to the platform)."""
+    purchase_cancelled = "purchase.cancelled"
+    """A purchase was cancelled and the amount returned to the balance."""
+    session_cancelled = "session.cancelled"
+    """A training session was cancelled; the purchase is refunded to the balance."""
+    completion_accepted = "completion.accepted"
+    """A reported completion was accepted."""
+    completion_refused = "completion.refused"
+    """A reported completion was refused after review."""
+    certificate_issued = "certificate.issued"
+    certificate_revoked = "certificate.revoked"
+    payout_succeeded = "payout.succeeded"
+    """An incentive payment reached the participant's account (to the payment partner)."""
+    payout_failed = "payout.failed"
+
+
+class WebhookEndpointStatus(enum.StrEnum):
+    active = "active"
+    """Events are delivered to it."""
+    disabled = "disabled"
+    """Nothing is sent: the receiver answered 410 Gone, or the program office disabled it."""
+
+
+class WebhookDeliveryStatus(enum.StrEnum):
+    """Where one event stands for one endpoint."""
+
+    pending = "pending"
+    """Not yet delivered: the first attempt, or a retry, is scheduled."""
+    succeeded = "succeeded"
+    """The receiver answered 2xx; nothing more is sent."""
+    failed = "failed"
+    """Refused for good (a 4xx other than 410 and 429, a redirect) or retried for about 3 days in vain."""
+    endpoint_disabled = "endpoint_disabled"
+    """The endpoint was disabled before the event could be delivered."""
+
+
+class WebhookAttemptOutcome(enum.StrEnum):
+    """What one attempt led to (what the partner reads in the delivery log)."""
+
+    succeeded = "succeeded"
+    retrying = "retrying"
+    """Timeout, network error, 5xx or 429: tried again at ``next_attempt_at``."""
+    failed = "failed"
+    """Not tried again."""
+    endpoint_disabled = "endpoint_disabled"
+    """The receiver answered 410 Gone: the endpoint is disabled."""
+
+
+class WebhookEndpoint(IdMixin, TimestampMixin, Base):
+    """A URL a partner organisation receives events on, with its Standard Webhooks secret."""
+
+    __tablename__ = "partner_webhook_endpoints"
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    """https (http only to a loopback address outside production)."""
+    secret: Mapped[str] = mapped_column(Encrypted("partner_webhook_endpoints.secret"))
+    """``whsec_`` + base64 of 24 random bytes; shown once, stored only encrypted (it is needed again to sign)."""
+    status: Mapped[WebhookEndpointStatus] = mapped_column(
+        Enum(WebhookEndpointStatus, name="partner_webhook_endpoint_status", native_enum=False, length=16),
+        default=WebhookEndpointStatus.active,
+    )
+    status_changed_at: Mapped[datetime | None]
+    status_reason: Mapped[str] = mapped_column(String(200), default="")
+    """Why it was last disabled, e.g. ``gone`` (the receiver answered 410)."""
+    created_by: Mapped[uuid.UUID | None]
+    """The officer's account; empty from the command line."""
+    secret_rotated_at: Mapped[datetime | None]
+    previous_secret: Mapped[str | None] = mapped_column(Encrypted("partner_webhook_endpoints.previous_secret"))
+    """The secret before the last rotation: attempts carry a signature with it too until ``previous_secret_until``,
+    so the partner can switch its verifier without losing events."""
+    previous_secret_until: Mapped[datetime | None]
+
+
+class WebhookEvent(IdMixin, TimestampMixin, Base):
+    """One event for one partner organisation: its body is fixed when it is queued, so every attempt to every
+    endpoint sends the same bytes under the same ``webhook-id``."""
+
+    __tablename__ = "partner_webhook_events"
+    __table_args__ = (UniqueConstraint("partner_id", "webhook_id"),)
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    webhook_id: Mapped[str] = mapped_column(String(128))
+    """The ``webhook-id`` header, stable per event: the partner deduplicates on it."""
+    type: Mapped[WebhookEventType] = mapped_column(
+        Enum(WebhookEventType, name="partner_webhook_event_type", native_enum=False, length=64)
+    )
+    body: Mapped[str] = mapped_column(Text)
+    """The JSON body exactly as sent: ``{"type", "timestamp", "data"}`` (ids only, no personal data)."""
+
+
+class WebhookDelivery(IdMixin, TimestampMixin, Base):
+    """One event on its way to one endpoint."""
+
+    __tablename__ = "partner_webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "endpoint_id"),)
+
+    event_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partner_webhook_events.id"))
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partner_webhook_endpoints.id"), index=True)
+    status: Mapped[WebhookDeliveryStatus] = mapped_column(
+        Enum(WebhookDeliveryStatus, name="partner_webhook_delivery_status", native_enum=False, length=24),
+        default=WebhookDeliveryStatus.pending,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts made so far; the job for attempt ``n`` does nothing unless exactly ``n - 1`` were made."""
+    next_attempt_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(IdMixin, Base):
+    """One HTTP request to the partner's endpoint: the delivery log the partner reads."""
+
+    __tablename__ = "partner_webhook_attempts"
+    __table_args__ = (UniqueConstraint("delivery_id", "number"), Index(None, "partner_id", "id"))
+
+    delivery_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("partner_webhook_deliveries.id"))
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
+    """The owner: only this partner reads the attempt."""
+    number: Mapped[int] = mapped_column(Integer)
+    """1 for the first attempt."""
+    attempted_at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    """The receiver's HTTP status; empty when no answer came (see ``error``)."""
+    error: Mapped[str] = mapped_column(String(64), default="")
+    """``timeout`` or ``connection_error`` when no answer came."""
+    outcome: Mapped[WebhookAttemptOutcome] = mapped_column(
+        Enum(WebhookAttemptOutcome, name="partner_webhook_attempt_outcome", native_enum=False, length=24)
+    )
+    next_attempt_at: Mapped[datetime | None]
+    """When the next attempt is scheduled (``retrying`` only)."""
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)

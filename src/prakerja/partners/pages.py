@@ -1,4 +1,5 @@
-"""Program-office pages for partner organisations: create, issue and rotate keys (shown once), revoke, suspend.
+"""Program-office pages for partner organisations: create, issue and rotate keys (shown once), revoke, suspend;
+add webhook endpoints, rotate their secrets (shown once), disable and enable them.
 Program-office administrators only; every action is audited with the officer as actor."""
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ TEMPLATE = "partners/partners.html"
 
 
 def _context(session: Any) -> dict[str, Any]:
-    return {"partners": partners.overview(session), "roles": list(partners.PartnerRole), "errors": {}, "values": {}}
+    webhooks: dict[uuid.UUID, list[partners.WebhookEndpointView]] = {}
+    for endpoint in partners.webhook_endpoints(session):
+        webhooks.setdefault(endpoint.partner_id, []).append(endpoint)
+    return {
+        "partners": partners.overview(session),
+        "roles": list(partners.PartnerRole),
+        "webhooks": webhooks,
+        "errors": {},
+        "values": {},
+    }
 
 
 @router.get(PAGE)
@@ -101,6 +111,53 @@ def partner_status(
 ) -> Response:
     try:
         partners.set_status(session, partner_id=partner_id, status=status, actor=account.actor, reason=reason)
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, _context)
+    return RedirectResponse(PAGE, status_code=303)
+
+
+def _show_webhook_secret(request: Request, issued: partners.IssuedWebhookSecret) -> Response:
+    response = render(request, "partners/webhook_secret.html", {"issued": issued})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(PAGE + "/{partner_id}/webhook", dependencies=[Csrf])
+def webhook_add(
+    request: Request, session: DbSession, partner_id: uuid.UUID, url: Text = "", account: CurrentAccount = Admin
+) -> Response:
+    """A new webhook endpoint; its secret is shown once and the page is not cached."""
+    try:
+        issued = partners.add_webhook_endpoint(session, partner_id=partner_id, url=url, actor=account.actor)
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, _context)
+    return _show_webhook_secret(request, issued)
+
+
+@router.post(PAGE + "/webhook/{endpoint_id}/rotasi", dependencies=[Csrf])
+def webhook_rotate(
+    request: Request, session: DbSession, endpoint_id: uuid.UUID, account: CurrentAccount = Admin
+) -> Response:
+    try:
+        issued = partners.rotate_webhook_secret(session, endpoint_id=endpoint_id, actor=account.actor)
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, _context)
+    return _show_webhook_secret(request, issued)
+
+
+@router.post(PAGE + "/webhook/{endpoint_id}/status", dependencies=[Csrf])
+def webhook_status(
+    request: Request,
+    session: DbSession,
+    endpoint_id: uuid.UUID,
+    status: Text = "",
+    reason: Text = "",
+    account: CurrentAccount = Admin,
+) -> Response:
+    try:
+        partners.set_webhook_endpoint_status(
+            session, endpoint_id=endpoint_id, status=status, actor=account.actor, reason=reason
+        )
     except DomainError as error:
         return form_error(request, session, TEMPLATE, error, _context)
     return RedirectResponse(PAGE, status_code=303)

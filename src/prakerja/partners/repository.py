@@ -5,11 +5,26 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from prakerja.partners.models import PartnerCredential, PartnerKey, PartnerOrganisation, SeenSignature
+from prakerja.kit.clock import utcnow as _now
+from prakerja.kit.ids import new_id as _new_id
+from prakerja.partners.models import (
+    PartnerCredential,
+    PartnerKey,
+    PartnerOrganisation,
+    SeenSignature,
+    WebhookAttempt,
+    WebhookAttemptOutcome,
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+    WebhookEndpoint,
+    WebhookEndpointStatus,
+    WebhookEvent,
+    WebhookEventType,
+)
 
 
 def remember(session: Session, credential_id: uuid.UUID, signature: bytes, expires_at: datetime) -> bool:
@@ -28,7 +43,10 @@ def purge(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def add(session: Session, obj: PartnerOrganisation | PartnerCredential | PartnerKey) -> None:
+def add(
+    session: Session,
+    obj: PartnerOrganisation | PartnerCredential | PartnerKey | WebhookEndpoint | WebhookDelivery | WebhookAttempt,
+) -> None:
     session.add(obj)
     session.flush()
 
@@ -93,3 +111,114 @@ def signing_rows(
         return None
     credential, organisation = row
     return credential, organisation, keys_of(session, [credential.id])
+
+
+# --- webhooks ---------------------------------------------------------------------------------------------------
+
+
+def endpoint(session: Session, endpoint_id: uuid.UUID, *, lock: bool = False) -> WebhookEndpoint | None:
+    query = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def endpoints(session: Session, partner_id: uuid.UUID | None = None) -> list[WebhookEndpoint]:
+    query = select(WebhookEndpoint).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    if partner_id is not None:
+        query = query.where(WebhookEndpoint.partner_id == partner_id)
+    return list(session.scalars(query))
+
+
+def active_endpoints(session: Session, partner_id: uuid.UUID) -> list[WebhookEndpoint]:
+    return list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.status == WebhookEndpointStatus.active)
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+
+def add_event(
+    session: Session, *, partner_id: uuid.UUID, webhook_id: str, type: WebhookEventType, body: str
+) -> WebhookEvent | None:
+    """The new event, or None when the partner already has one with this ``webhook_id`` (any process)."""
+    new_id = session.execute(
+        insert(WebhookEvent)
+        .values(id=_new_id(), partner_id=partner_id, webhook_id=webhook_id, type=type, body=body, created_at=_now())
+        .on_conflict_do_nothing(index_elements=["partner_id", "webhook_id"])
+        .returning(WebhookEvent.id)
+    ).scalar()
+    return None if new_id is None else session.get(WebhookEvent, new_id)
+
+
+def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:
+    return session.scalars(
+        select(WebhookEvent).where(WebhookEvent.partner_id == partner_id, WebhookEvent.webhook_id == webhook_id)
+    ).first()
+
+
+def delivery_for_sending(
+    session: Session, delivery_id: uuid.UUID
+) -> tuple[WebhookDelivery, WebhookEvent, WebhookEndpoint] | None:
+    """The delivery locked (a second run of the job waits here, then finds the attempt made), its event and
+    endpoint."""
+    row = session.execute(
+        select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id == delivery_id)
+        .with_for_update(of=WebhookDelivery)
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def stalled_deliveries(session: Session, before: datetime, limit: int) -> list[tuple[uuid.UUID, int]]:
+    """Pending deliveries whose next attempt is long overdue and that no queued or running job will make (their
+    job was lost, or failed for good): (id, attempts made)."""
+    no_job = text(
+        "NOT EXISTS (SELECT 1 FROM procrastinate_jobs AS job WHERE job.task_name = 'partners.deliver_webhook' "
+        "AND job.status IN ('todo', 'doing') AND job.args->>'delivery_id' = partner_webhook_deliveries.id::text)"
+    )
+    rows = session.execute(
+        select(WebhookDelivery.id, WebhookDelivery.attempts)
+        .where(
+            WebhookDelivery.status == WebhookDeliveryStatus.pending,
+            WebhookDelivery.next_attempt_at < before,
+            no_job,
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def attempts_of(
+    session: Session,
+    *,
+    partner_id: uuid.UUID,
+    type: WebhookEventType | None,
+    outcome: WebhookAttemptOutcome | None,
+    since: datetime | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[tuple[WebhookAttempt, WebhookEvent, uuid.UUID]]:
+    """The partner's delivery log, oldest first from ``after`` (an attempt id): (attempt, event, endpoint id)."""
+    query = (
+        select(WebhookAttempt, WebhookEvent, WebhookDelivery.endpoint_id)
+        .join(WebhookDelivery, WebhookDelivery.id == WebhookAttempt.delivery_id)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+        .where(WebhookAttempt.partner_id == partner_id)
+        .order_by(WebhookAttempt.id)
+        .limit(limit)
+    )
+    if type is not None:
+        query = query.where(WebhookEvent.type == type)
+    if outcome is not None:
+        query = query.where(WebhookAttempt.outcome == outcome)
+    if since is not None:
+        query = query.where(WebhookAttempt.attempted_at >= since)
+    if after is not None:
+        query = query.where(WebhookAttempt.id > after)
+    return [(r[0], r[1], r[2]) for r in session.execute(query)]

@@ -77,3 +77,31 @@ def error_responses(extra: dict[int, tuple[str, ...]] | None = None) -> dict[int
         }
         for status, found in sorted(codes.items())
     }
+
+
+class WebhookDeliveryAttempt(BaseModel):
+    """One attempt to deliver one event to one of your endpoints."""
+
+    event_id: str
+    """The ``webhook-id`` header the event was sent with (the same for every attempt)."""
+    type: str
+    """e.g. ``purchase.confirmed``."""
+    endpoint_id: str
+    attempt: int
+    """1 for the first attempt."""
+    attempted_at: datetime.datetime
+    status: str
+    """``succeeded``, ``retrying`` (tried again at ``next_attempt_at``), ``failed`` (not tried again) or
+    ``endpoint_disabled`` (your endpoint answered 410 and is disabled)."""
+    status_code: int | None
+    """Your endpoint's HTTP status; null when no answer came (see ``error``)."""
+    error: str | None
+    """``timeout`` or ``connection_error`` when no answer came."""
+    next_attempt_at: datetime.datetime | None
+
+
+class WebhookDeliveryPage(BaseModel):
+    items: list[WebhookDeliveryAttempt]
+    """Oldest first."""
+    next_cursor: str | None
+    """Pass as ``after`` to read the next page; null on the last one."""
