@@ -87,7 +87,15 @@ def _serve(host: str, port: int, *, in_process_worker: bool) -> None:
     settings = get_settings()
     check_port_free(host, port)
     configure(settings.log_level)
-    uvicorn.run(create_app(in_process_worker=in_process_worker), host=host, port=port, log_config=None)
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (any local process);
+    # the app reads it itself, from PRAKERJA_TRUSTED_PROXIES only (web.deps.client_ip)
+    uvicorn.run(
+        create_app(in_process_worker=in_process_worker),
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+    )
 
 
 @app.command()
