@@ -155,14 +155,18 @@ class TestOnlyForAnOpenWave:
         assert response.status_code == 409 and response.json()["code"] == "ability_wave_not_for_applicant"
         assert attempts(session) == 0
 
-    def test_one_attempt_whatever_digits_name_the_wave(self, identified_client: TestClient, session: Session) -> None:
+    def test_one_attempt_per_wave_however_its_number_is_written(
+        self, identified_client: TestClient, session: Session
+    ) -> None:
         wave = make_wave(session)
         client = identified_client
         token = csrf(client, "/profil")
-        arabic = "".join(chr(0x0660 + int(d)) for d in str(wave.number))
-        for ref in (str(wave.number), f"0{wave.number}", arabic):
+        for ref in (str(wave.number), f"0{wave.number}", f"00{wave.number}"):
             started = client.post(f"/tes/{ref}/mulai", data={"csrf_token": token}, follow_redirects=False)
             assert started.status_code == 303 and started.headers["location"] == f"/tes/{wave.number}"
+        arabic = "".join(chr(0x0660 + int(d)) for d in str(wave.number))
+        refused = client.post(f"/tes/{arabic}/mulai", data={"csrf_token": token}, headers=self.JSON)
+        assert refused.status_code == 404 and refused.json()["code"] == "ability_wave_not_found"
         assert attempts(session) == 1
 
     def test_answers_in_other_digits_do_not_fail(self, identified_client: TestClient, session: Session) -> None:

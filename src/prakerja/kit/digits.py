@@ -1,26 +1,16 @@
-"""Numbers people type: one policy for every digit the platform reads (phone, NIK, KK, OTP, region codes, lists).
+"""Numbers people type: one policy for every digit the platform reads (phone, NIK, KK, OTP, region codes, lists,
+wave references, amounts).
 
-**Policy.** Every Unicode decimal digit (category ``Nd``: Arabic-Indic ``١``, Extended Arabic-Indic ``۱``,
-Devanagari ``१``, fullwidth ``１`` ...) is mapped to its ASCII digit first; afterwards a number must consist of the
-ASCII digits ``0-9`` only. Other characters that ``str.isdigit()`` accepts but that are not decimal digits
-(superscripts ``²``, circled ``①``) are refused, as is anything else. So ``08١٢...`` is the same phone number as
-``0812...`` (and meets the one-phone-per-applicant rule), and is stored and indexed in ASCII.
+**Policy: ASCII digits ``0-9`` only; anything else is refused.** ``str.isdigit()``, ``isnumeric()``,
+``isdecimal()`` and ``int()`` accept Arabic-Indic (``١``), Devanagari, fullwidth and other digits, and ``isdigit()``
+even superscripts (``²``) that ``int()`` then rejects. A number written with them is refused as malformed, never
+read as another number: so ``08١٢...`` is not a phone number (it cannot slip past the one-phone-per-applicant rule
+under a different blind index), a NIK in such digits is an invalid row in a list import, and no look-alike reaches
+``int()``. Indonesian keyboards type ASCII digits; the identity rules always refused the others.
 
-Never use ``str.isdigit()``/``isnumeric()``/``isdecimal()`` or ``int()`` on raw input: they accept non-ASCII digits."""
+Never call those ``str`` methods or ``int()`` on raw input: use :func:`is_ascii_number` or :func:`read_number`."""
 
 from __future__ import annotations
-
-import unicodedata
-
-
-def ascii_digits(value: str) -> str:
-    """``value`` with every Unicode decimal digit replaced by its ASCII digit; other characters unchanged."""
-    if value.isascii():
-        return value
-    return "".join(
-        str(unicodedata.decimal(char)) if not char.isascii() and unicodedata.category(char) == "Nd" else char
-        for char in value
-    )
 
 
 def is_ascii_number(value: str) -> bool:
@@ -29,6 +19,5 @@ def is_ascii_number(value: str) -> bool:
 
 
 def read_number(value: str) -> str | None:
-    """The ASCII digits of ``value`` after mapping (see the module policy), or None when anything else is left."""
-    mapped = ascii_digits(value)
-    return mapped if is_ascii_number(mapped) else None
+    """``value`` when it is ASCII digits only (see the module policy), else None."""
+    return value if is_ascii_number(value) else None

@@ -45,7 +45,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Literal
 
-from prakerja.kit.digits import ascii_digits
 from prakerja.registration.rules import regions
 
 Sex = Literal["M", "F"]
@@ -154,10 +153,10 @@ def _error(field: str, code: str, **params: object) -> FieldError:
 
 
 def normalize_number(value: str) -> str:
-    """Removes the spaces, dots and hyphens people type inside a NIK or KK (``3201 0115 0895 0001``) and maps
-    non-ASCII decimal digits to ASCII (``prakerja.kit.digits``: one policy for every number).
-    Store the normalised value; the checks below normalise the same way and accept ASCII ``0-9`` only."""
-    return _SEPARATORS.sub("", ascii_digits(value))
+    """Removes the spaces, dots and hyphens people type inside a NIK or KK (``3201 0115 0895 0001``).
+    Store the normalised value; the checks below normalise the same way and accept ASCII ``0-9`` only
+    (``prakerja.kit.digits``: one policy for every number)."""
+    return _SEPARATORS.sub("", value)
 
 
 def _sixteen_digits(value: str) -> str | None:

@@ -3,7 +3,7 @@
 Waves belong to another domain (above this one); an attempt is keyed by ``wave_ref``, the wave's number as text.
 A test starts only for a wave that exists, is open and is open to the applicant: the caller passes that check
 (:class:`WaveCheck`, the waves domain's answer wired in by the application), which also gives the canonical
-reference, so ``18``, ``018`` and ``١٨`` are one wave. Otherwise anybody could start tests for made-up waves and
+reference, so ``18`` and ``018`` are one wave. Otherwise anybody could start tests for made-up waves and
 harvest the item bank. Whether the score counts in selection is the scheme parameter
 ``eligibility.ability_test_affects_selection`` (default: it does not)."""
 

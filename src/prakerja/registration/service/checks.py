@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from prakerja.kit.clock import clock
-from prakerja.kit.digits import ascii_digits, is_ascii_number
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import Problem
 from prakerja.kit.text import invisible_characters
 from prakerja.registration import rules
@@ -27,9 +27,9 @@ _KK_SAME = (
 
 
 def digits(value: str) -> str:
-    """A typed code (region, number) without dots and spaces, non-ASCII decimal digits mapped to ASCII
-    (``prakerja.kit.digits``); check it with ``is_ascii_number``."""
-    return ascii_digits(value.strip()).replace(".", "").replace(" ", "")
+    """A typed code (region, number) without dots and spaces; check it with ``is_ascii_number`` (ASCII digits
+    only: ``prakerja.kit.digits``)."""
+    return value.strip().replace(".", "").replace(" ", "")
 
 
 def identity_problems(
@@ -186,8 +186,8 @@ def declaration_problems(*, declaration: bool, consent: bool) -> list[FieldProbl
 
 def phone_problems(phone: str) -> tuple[list[FieldProblem], str | None]:
     """Indonesian mobile numbers: ``08...``, ``628...`` or ``+628...``, 10-13 digits; normalised to ``+628...``.
-    Non-ASCII decimal digits count as their ASCII digit (``prakerja.kit.digits``): ``08١٢...`` is ``+62812...``."""
-    raw = ascii_digits(phone.strip()).replace(" ", "").replace("-", "")
+    ASCII digits only (``prakerja.kit.digits``): ``08١٢...`` is refused, never stored under another index."""
+    raw = phone.strip().replace(" ", "").replace("-", "")
     if raw.startswith("+"):
         raw = raw[1:]
     if raw.startswith("0"):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
 from prakerja.kit.clock import utcnow
-from prakerja.kit.digits import ascii_digits, is_ascii_number
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import InvalidInput
 from prakerja.kit.keys import get_keys
 from prakerja.kit.pii import blind_index
@@ -77,7 +77,7 @@ def confirm_phone_otp(session: Session, *, account_id: uuid.UUID, code: str) -> 
     """Raises :class:`OtpInvalid` for a wrong or expired code: the boundary then counts :data:`CHECK_LIMIT`."""
     auth.check_not_locked(session, CHECK_LIMIT, str(account_id))
     otp = repository.latest_otp(session, account_id)
-    cleaned = ascii_digits(code.strip())
+    cleaned = code.strip()
     ok = (
         otp is not None
         and otp.expires_at > utcnow()
