@@ -110,6 +110,9 @@ def _serve(host: str, port: int, *, in_process_worker: bool, on_shutdown: Sequen
         host=host,
         port=port,
         log_config=None,
+        # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (any local process);
+        # the app reads it itself, from PRAKERJA_TRUSTED_PROXIES only (web.deps.client_ip)
+        proxy_headers=False,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
     )
     server = Server(config)

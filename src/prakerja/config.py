@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,7 +45,12 @@ class Settings(BaseSettings):
 
     public_base_url: str = "http://127.0.0.1:8000"
     """The site's public address (scheme and host, no path): certificates' issuer ``did:web``, their page URLs and
-    QR codes are built from it, never from a request's Host header."""
+    QR codes, and the links in e-mails (verification, password reset) are built from it, never from a request's
+    Host header. Required (``https://``) when ``env`` is ``production``."""
+
+    trusted_proxies: str = ""
+    """Addresses or networks (``10.0.0.5,10.1.0.0/16``) of reverse proxies whose ``X-Forwarded-For`` is believed.
+    Empty (the default): the socket peer's address is the client's, and ``X-Forwarded-For`` is ignored."""
 
     certificate_signing_keys: str | None = None
     """Certificate signing keys ``kid:base64key[,kid:base64key...]`` (raw 32-byte Ed25519 private keys). Outside
@@ -111,6 +118,32 @@ class Settings(BaseSettings):
     """The longest one migration statement may run (PostgreSQL ``statement_timeout``); generous for data
     migrations over millions of rows, finite so that none hangs a deploy."""
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or parsed.username or parsed.password:
+            raise ValueError("expected http(s)://host[:port]")
+        if parsed.path.strip("/") or parsed.query or parsed.fragment:
+            raise ValueError("expected scheme and host only, without a path")
+        return f"{parsed.scheme}://{parsed.netloc}"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(f"not an address or network: {part.strip()!r}") from None
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(
+            ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()
+        )
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
@@ -137,6 +170,10 @@ def get_settings() -> Settings:
         for name in ("database_url", "secret_key", "pii_keys", "blind_index_key", "signing_key"):
             if not getattr(settings, name):
                 raise SettingsError(f"PRAKERJA_{name.upper()}: required when PRAKERJA_ENV=production")
+        if "public_base_url" not in settings.model_fields_set:
+            raise SettingsError("PRAKERJA_PUBLIC_BASE_URL: required when PRAKERJA_ENV=production")
+        if not settings.public_base_url.startswith("https://"):
+            raise SettingsError("PRAKERJA_PUBLIC_BASE_URL: must be https:// when PRAKERJA_ENV=production")
     _check_senders(settings)
     return settings
 

@@ -40,12 +40,14 @@ def csrf(client: TestClient, path: str) -> str:
 
 
 def sign_up(client: TestClient, email: str, name: str = "Siti Rahmawati") -> None:
+    """Sign up, then sign in: sign-up itself signs nobody in (its answer is the same for a taken e-mail)."""
     response = client.post(
         "/daftar",
         data={"email": email, "name": name, "password": PASSWORD, "csrf_token": csrf(client, "/daftar")},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+    sign_in(client, email)
 
 
 def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> None:

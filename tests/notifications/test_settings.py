@@ -25,6 +25,7 @@ PRODUCTION = {
     "PII_KEYS": "k1:AAAA",
     "BLIND_INDEX_KEY": "AAAA",
     "SIGNING_KEY": "AAAA",
+    "PUBLIC_BASE_URL": "https://prakerja.example.id",
 }
 REAL_SENDERS = {
     "EMAIL_SENDER": "smtp",

@@ -165,6 +165,8 @@ class TestThroughRealHttp:
                 form = {"email": f"orang{n}@example.org", "name": f"Orang {chr(64 + n)}", "password": PASSWORD}
                 signed_up = browser.post("/daftar", data={**form, "csrf_token": token.group(1)})
                 assert signed_up.status_code == 303
+                credentials = {"email": form["email"], "password": PASSWORD, "csrf_token": token.group(1)}
+                assert browser.post("/masuk", data=credentials).status_code == 303
                 assert browser.post(IDENTITY, json=body(n)).status_code == 202
             device = browser.cookies[DEVICE_COOKIE]
         integrity.scan(session)

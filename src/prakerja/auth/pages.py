@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from prakerja.auth import service
-from prakerja.auth.errors import AccountDisabled, InvalidCredentials, TokenInvalid, WeakPassword
+from prakerja.auth.errors import AccountDisabled, AccountLocked, InvalidCredentials, TokenInvalid, WeakPassword
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.kit.errors import DomainError
 from prakerja.web import portals
@@ -24,7 +24,7 @@ from prakerja.web.deps import (
     set_session_cookie,
 )
 from prakerja.web.forms import form_error, pick
-from prakerja.web.limits import count_attempt
+from prakerja.web.limits import count_attempt, count_failure
 from prakerja.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -42,10 +42,6 @@ def _safe_next(target: str | None, role: Role) -> str:
     return LANDING.get(role, "/")
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 def _ip(request: Request) -> str:
     return client_ip(request) or "unknown"
 
@@ -59,9 +55,10 @@ def _message(request: Request, title: tuple[str, str], text: tuple[str, str], li
 
 async def login_rate_limit(request: Request) -> None:
     """Counts sign-in attempts per e-mail and IP in PostgreSQL (shared by every process); 429 with when to retry.
-    It runs before the password is checked, so once locked out even the right password waits."""
+    It runs before the password is checked, so once locked out even the right password waits. (Wrong passwords
+    per account from any address are counted in the route, see ``login``.)"""
     form = await request.form()
-    email = str(form.get("email", ""))[:254].strip().lower()
+    email = service.account_key(str(form.get("email", "")))
     await run_in_threadpool(count_attempt, "login", f"{email}|{_ip(request)}")
 
 
@@ -78,10 +75,15 @@ def login(
     password: Password = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    context = {"next": next, "email": email}
     try:
+        service.check_account_not_locked(session, email)
         account = service.authenticate(session, email=email, password=password)
-    except (InvalidCredentials, AccountDisabled) as error:
-        return form_error(request, session, "auth/login.html", error, {"next": next, "email": email})
+    except InvalidCredentials as error:
+        count_failure("login_account", service.account_key(email))  # from any address: 10 lock the account a while
+        return form_error(request, session, "auth/login.html", error, context)
+    except (AccountDisabled, AccountLocked) as error:
+        return form_error(request, session, "auth/login.html", error, context)
     response = RedirectResponse(_safe_next(next, account.role), status_code=303)
     set_session_cookie(response, service.start_session(session, account))
     return response
@@ -105,27 +107,48 @@ def signup_form(request: Request) -> Response:
     return render(request, "auth/signup.html", {"values": {}, "errors": {}})
 
 
+def _count_sign_up(request: Request, email: str) -> None:
+    """Sign-up attempts, refused ones included: a generous limit per network address (many people share one behind
+    a mobile carrier or an internet cafe), tighter ones per browser and per e-mail address."""
+    count_attempt("signup_network", _ip(request))
+    device = device_id(request)
+    if device:
+        count_attempt("signup_device", device)
+    if email.strip():
+        count_attempt("signup_email", service.account_key(email))
+
+
 @router.post("/daftar", dependencies=[Csrf])
 def signup(
     request: Request, session: DbSession, email: Text = "", name: Text = "", password: Password = ""
 ) -> Response:
+    """The same answer whether the e-mail is new or already has an account (see ``service.sign_up``): nobody is
+    signed in here; the person opens the link in the e-mail, then signs in."""
     context: dict[str, Any] = {"values": {"email": email, "name": name}}
     try:
-        count_attempt("signup_ip", _ip(request))
-        account = service.sign_up(
-            session,
-            email=email,
-            password=password,
-            name=name,
-            base_url=_base_url(request),
-            ip=client_ip(request),
-            device=device_id(request),
+        _count_sign_up(request, email)
+        service.sign_up(
+            session, email=email, password=password, name=name, ip=client_ip(request), device=device_id(request)
         )
     except DomainError as error:
         return form_error(request, session, "auth/signup.html", error, context)
-    response = RedirectResponse("/profil", status_code=303)
-    set_session_cookie(response, service.start_session(session, account))
-    return response
+    return RedirectResponse("/daftar/terkirim", status_code=303)
+
+
+@router.get("/daftar/terkirim")
+def signup_sent(request: Request) -> Response:
+    return _message(
+        request,
+        ("Periksa e-mail Anda", "Check your e-mail"),
+        (
+            "Kami mengirim e-mail ke alamat itu. Buka tautan di dalamnya untuk memverifikasi alamat Anda, lalu "
+            "masuk dengan e-mail dan kata sandi Anda. Tidak menerima e-mail? Periksa folder spam, atau daftar lagi "
+            "nanti.",
+            "We have sent an e-mail to that address. Open the link in it to verify your address, then sign in with "
+            "your e-mail and password. No e-mail? Check the spam folder, or sign up again later.",
+        ),
+        "/masuk",
+    )
 
 
 @router.get("/verifikasi-email/{token}")
@@ -153,7 +176,7 @@ def forgot(request: Request, session: DbSession, email: Text = "") -> Response:
         count_attempt("reset", f"{email.strip().lower()}|{_ip(request)}")
     except DomainError as error:
         return form_error(request, session, "auth/forgot.html", error, {"values": {"email": email}})
-    service.request_password_reset(session, email=email, base_url=_base_url(request))
+    service.request_password_reset(session, email=email)
     return _message(
         request,
         ("Periksa e-mail Anda", "Check your e-mail"),
@@ -178,9 +201,16 @@ def reset(request: Request, session: DbSession, token: str, password: Password =
         service.reset_password(session, token=token[:200], password=password)
     except WeakPassword as error:
         return form_error(request, session, "auth/reset.html", error, {"token": token})
-    return _message(
+    response = _message(
         request,
         ("Kata sandi diganti", "Password changed"),
-        ("Kata sandi Anda sudah diganti. Silakan masuk.", "Your password has been changed. Please sign in."),
+        (
+            "Kata sandi Anda sudah diganti. Demi keamanan, akun Anda dikeluarkan dari semua perangkat dan tautan "
+            "atur ulang lain yang belum dipakai tidak berlaku lagi. Silakan masuk dengan kata sandi baru.",
+            "Your password has been changed. For your safety, your account has been signed out on every device and "
+            "any other unused reset links no longer work. Please sign in with the new password.",
+        ),
         "/masuk",
     )
+    clear_session_cookie(response)
+    return response

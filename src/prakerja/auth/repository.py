@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, delete, select, text
+from sqlalchemy import Row, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,26 @@ def account_for_session(session: Session, token_hash: bytes, now: datetime) -> R
     execution."""
     result = session.connection().execute(_ACCOUNT_FOR_SESSION, {"token_hash": token_hash, "now": now})
     return result.first()
+
+
+def revoke_sessions(session: Session, account_id: uuid.UUID, now: datetime) -> int:
+    """End every live session of the account; returns how many."""
+    result = session.execute(
+        update(LoginSession)
+        .where(LoginSession.account_id == account_id, LoginSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def void_tokens(session: Session, account_id: uuid.UUID, purpose: str, now: datetime) -> int:
+    """Mark every unused link of that purpose of the account as used; returns how many."""
+    result = session.execute(
+        update(AccountToken)
+        .where(AccountToken.account_id == account_id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def account_token(session: Session, token_hash: bytes, *, lock: bool = False) -> AccountToken | None:

@@ -14,6 +14,7 @@ from prakerja.certificates.errors import CertificateNotFound, StatusListNotFound
 from prakerja.certificates.models import Certificate
 from prakerja.certificates.rules.pdf import render_pdf
 from prakerja.kit.clock import JAKARTA
+from prakerja.kit.digits import read_number
 from prakerja.kit.errors import DomainError
 from prakerja.web.deps import DbSession
 from prakerja.web.templating import render
@@ -50,9 +51,10 @@ def did_json(session: DbSession) -> Response:
 @router.get("/sertifikat/status/{list_number}", include_in_schema=False)
 def status_list_json(list_number: str, session: DbSession) -> Response:
     try:
-        if not list_number.isdigit() or len(list_number) > 9:
+        number = read_number(list_number)
+        if number is None or len(number) > 9:
             raise StatusListNotFound()
-        return _json(service.status_list(session, int(list_number)))
+        return _json(service.status_list(session, int(number)))
     except DomainError as error:
         return _json_error(error)
 

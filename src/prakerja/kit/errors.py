@@ -43,6 +43,18 @@ class DomainError(Exception):
         }
 
 
+DEFAULT_RETRY_AFTER = 60
+"""Seconds a 429 asks the caller to wait when the refusal does not say (``details["retry_after"]``)."""
+
+
+def response_headers(error: DomainError) -> dict[str, str] | None:
+    """HTTP headers a refusal carries: ``Retry-After`` on every 429, for pages and API callers alike."""
+    if error.status_code != 429:
+        return None
+    seconds = error.details.get("retry_after", DEFAULT_RETRY_AFTER)
+    return {"Retry-After": str(max(1, int(seconds)) if isinstance(seconds, int) else DEFAULT_RETRY_AFTER)}
+
+
 class NotFound(DomainError):
     status_code = 404
     code = "not_found"

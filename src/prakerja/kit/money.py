@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prakerja.kit.digits import read_number
+
 Rupiah = int
 
 
@@ -15,8 +17,11 @@ def rupiah(value: object) -> Rupiah:
         raise MoneyError("a boolean is not an amount")
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        number = read_number(text[1:] if text.startswith("-") else text)
+        if number is not None:
+            return -int(number) if text.startswith("-") else int(number)
     raise MoneyError(f"not a whole-rupiah amount: {value!r}")
 
 

@@ -89,6 +89,27 @@ class AttemptExists(DomainError):
     message_en = "You have already taken the test for this wave."
 
 
+class AbilityWaveNotFound(DomainError):
+    status_code = 404
+    code = "ability_wave_not_found"
+    message = "Gelombang ini tidak ada."
+    message_en = "This wave does not exist."
+
+
+class AbilityWaveNotOpen(DomainError):
+    status_code = 409
+    code = "ability_wave_not_open"
+    message = "Gelombang ini tidak sedang dibuka, jadi tesnya tidak dapat dimulai."
+    message_en = "This wave is not open, so its test cannot be started."
+
+
+class AbilityWaveNotForApplicant(DomainError):
+    status_code = 409
+    code = "ability_wave_not_for_applicant"
+    message = "Anda tidak dapat mengikuti tes untuk gelombang ini (gelombang ini bukan untuk wilayah domisili Anda)."
+    message_en = "You cannot take the test for this wave (it is not for the region you live in)."
+
+
 class AttemptClosed(DomainError):
     status_code = 409
     code = "attempt_closed"

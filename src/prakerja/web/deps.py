@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -143,8 +144,32 @@ def account_with_role(session: Session, request: Request, *roles: Role) -> auth.
 def client_ip(request: Request) -> str | None:
     """The address the request came from, or None when the server does not know it. Personal data: an integrity
     signal stored as a keyed blind index and a rate-limit key, never logged. Rate-limit keys that need a string
-    write ``client_ip(request) or "unknown"`` where they are built."""
-    return request.client.host if request.client else None
+    write ``client_ip(request) or "unknown"`` where they are built.
+
+    The socket peer's address, unless the peer is one of ``settings.trusted_proxies`` (empty by default): then
+    ``X-Forwarded-For`` is read from the right, skipping the trusted proxies, and the first other address is the
+    client's. A client can put anything in the header, so only what a trusted proxy appended counts."""
+    peer = request.client.host if request.client else None
+    trusted = get_settings().trusted_proxy_networks()
+    if peer is None or not trusted or not _in(peer, trusted):
+        return peer
+    hops = [hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")]
+    for hop in reversed(hops):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return peer  # a malformed hop: nothing left of it can be believed
+        if not _in(str(address), trusted):
+            return str(address)
+    return peer
+
+
+def _in(address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
 
 
 def device_id(request: Request) -> str | None:

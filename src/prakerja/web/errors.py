@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from prakerja.kit.errors import DomainError, Unauthenticated
+from prakerja.kit.errors import DomainError, Unauthenticated, response_headers
 from prakerja.web import i18n
 from prakerja.web.templating import render
 
@@ -32,12 +32,13 @@ def wants_json(request: Request) -> bool:
 
 def error_response(request: Request, error: DomainError) -> Response:
     if wants_json(request):
-        headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else None
-        return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+        return JSONResponse(error.to_dict(), status_code=error.status_code, headers=response_headers(error))
     if isinstance(error, Unauthenticated) and error.code == "unauthenticated":
         return RedirectResponse(f"/masuk?next={request.url.path}", status_code=303)
     message = error.message if i18n.current_language.get() == "id" else error.message_en
-    return render(request, "error.html", {"error": error, "message": message}, status_code=error.status_code)
+    page = render(request, "error.html", {"error": error, "message": message}, status_code=error.status_code)
+    page.headers.update(response_headers(error) or {})
+    return page
 
 
 def install(app: FastAPI) -> None:

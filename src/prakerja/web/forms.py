@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from prakerja.kit.errors import DomainError
+from prakerja.kit.errors import DomainError, response_headers
 from prakerja.web.i18n import current_language
 from prakerja.web.templating import render
 
@@ -47,9 +47,11 @@ def form_error(
     if session is not None:
         session.rollback()
     base = context(session) if callable(context) else context
-    return render(
+    page = render(
         request,
         template,
         {**base, "errors": field_errors(error), "error": pick(error.message, error.message_en)},
         status_code=error.status_code,
     )
+    page.headers.update(response_headers(error) or {})
+    return page

@@ -15,7 +15,14 @@ from prakerja.auth.service.accounts import (
     resolve_session,
     start_session,
 )
-from prakerja.auth.service.ratelimits import LIMITS, check_not_locked, count_attempt, count_failure
+from prakerja.auth.service.ratelimits import (
+    LIMITS,
+    account_key,
+    check_account_not_locked,
+    check_not_locked,
+    count_attempt,
+    count_failure,
+)
 from prakerja.auth.service.signup import (
     request_password_reset,
     reset_password,
@@ -30,7 +37,9 @@ __all__ = [
     "SESSION_LIFETIME",
     "CurrentAccount",
     "account_by_email",
+    "account_key",
     "authenticate",
+    "check_account_not_locked",
     "check_not_locked",
     "count_attempt",
     "count_failure",

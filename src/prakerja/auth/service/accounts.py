@@ -13,6 +13,7 @@ from prakerja.auth import repository, rules
 from prakerja.auth.errors import AccountDisabled, EmailTaken, InvalidCredentials, WeakPassword
 from prakerja.auth.models import Account, LoginSession, Role
 from prakerja.kit.clock import utcnow
+from prakerja.kit.errors import InvalidInput
 from prakerja.kit.pii import blind_index
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -44,8 +45,12 @@ def create_account(
     display_name: str,
     created_by: audit.Actor | None = None,
 ) -> Account:
-    if len(password) < rules.MIN_PASSWORD_LENGTH:
-        raise WeakPassword(details={"field": "password"})
+    weak = rules.password_problems(password, email=email)
+    if weak:
+        raise WeakPassword(weak)
+    bad_name = rules.name_problems(display_name)
+    if bad_name:
+        raise InvalidInput(bad_name)
     index = email_index(email)
     if repository.account_by_email_index(session, index) is not None:
         raise EmailTaken(details={"field": "email"})
@@ -54,7 +59,7 @@ def create_account(
         email_index=index,
         password_hash=rules.hash_password(password),
         role=role,
-        display_name=display_name.strip(),
+        display_name=" ".join(display_name.split()),
     )
     repository.add(session, account)
     if created_by is not None:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from prakerja.auth import repository
-from prakerja.auth.errors import TooManyAttempts
+from prakerja.auth.errors import AccountLocked, TooManyAttempts
 from prakerja.kit.clock import utcnow
 from prakerja.kit.pii import blind_index
 
@@ -26,10 +26,17 @@ class Limit:
 
 LIMITS = {
     "login": Limit(10, timedelta(minutes=15), timedelta(minutes=15)),
+    # wrong passwords per account from any address (counted with count_failure); a password reset clears it
+    "login_account": Limit(10, timedelta(minutes=15), timedelta(minutes=15)),
     "otp_send": Limit(3, timedelta(minutes=15), timedelta(minutes=30)),
     "otp_check": Limit(5, timedelta(minutes=15), timedelta(minutes=15)),
     "reset": Limit(3, timedelta(hours=1), timedelta(hours=1)),
-    "signup_ip": Limit(20, timedelta(hours=1), timedelta(hours=1)),
+    # sign-up attempts (refused ones included) per e-mail address from anywhere, and per browser (device cookie)
+    "signup_email": Limit(5, timedelta(hours=1), timedelta(hours=1)),
+    "signup_device": Limit(10, timedelta(hours=1), timedelta(hours=1)),
+    # per network address: generous, since mobile carriers and internet cafes put many people behind one
+    # address; the e-mail and device limits stop one person hammering
+    "signup_network": Limit(300, timedelta(hours=1), timedelta(hours=1)),
 }
 
 
@@ -64,3 +71,21 @@ def check_not_locked(session: Session, action: str, subject: str) -> None:
     until = repository.locked_until(session, rate_key(action, subject), now=now)
     if until is not None:
         raise TooManyAttempts(until, now)
+
+
+def account_key(email: str) -> str:
+    """The subject of per-account limits: the normalised e-mail (whether or not it has an account)."""
+    return email.strip().lower()[:254]
+
+
+def check_account_not_locked(session: Session, email: str) -> None:
+    """:class:`AccountLocked` (429, saying when, and that a password reset lifts it) after too many wrong
+    passwords for this e-mail from any address."""
+    now = utcnow()
+    until = repository.locked_until(session, rate_key("login_account", account_key(email)), now=now)
+    if until is not None:
+        raise AccountLocked(until, now)
+
+
+def clear_account_lock(session: Session, email: str) -> None:
+    repository.clear_rate_limit(session, rate_key("login_account", account_key(email)))

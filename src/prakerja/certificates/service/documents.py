@@ -13,6 +13,7 @@ from prakerja.certificates.rules.verification import VerificationResult
 from prakerja.certificates.service.keys import active_key
 from prakerja.config import get_settings
 from prakerja.kit.clock import utcnow
+from prakerja.kit.digits import is_ascii_number
 
 
 def base_url() -> str:
@@ -56,7 +57,7 @@ def status_list(session: Session, list_number: int) -> dict[str, Any]:
 
 def _own_list_number(url: Any) -> int | None:
     prefix = credential.status_list_url(base_url(), 0)[:-1]
-    if not isinstance(url, str) or not url.startswith(prefix) or not url[len(prefix) :].isdigit():
+    if not isinstance(url, str) or not url.startswith(prefix) or not is_ascii_number(url[len(prefix) :]):
         return None
     return int(url[len(prefix) :])
 

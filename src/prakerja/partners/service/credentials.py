@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit import service as audit
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import parse_id
+from prakerja.kit.text import invisible_characters
 from prakerja.partners import repository, rules
 from prakerja.partners.errors import (
     BadSignature,
@@ -139,8 +140,8 @@ def new_client_code(role: PartnerRole) -> str:
 def create_partner(session: Session, *, name: str, role: str, actor: audit.Actor) -> PartnerOrganisation:
     name = " ".join(name.split())
     problems = {}
-    if not 2 <= len(name) <= 200 or any(c in name for c in "<>"):
-        problems["name"] = "2-200 characters, no < or >"
+    if not 2 <= len(name) <= 200 or any(c in name for c in "<>") or invisible_characters(name):
+        problems["name"] = "2-200 characters, no < or >, no control or invisible characters"
     if role not in PartnerRole.__members__:
         problems["role"] = f"one of {', '.join(PartnerRole)}"
     if problems:

@@ -154,7 +154,8 @@ def _error(field: str, code: str, **params: object) -> FieldError:
 
 def normalize_number(value: str) -> str:
     """Removes the spaces, dots and hyphens people type inside a NIK or KK (``3201 0115 0895 0001``).
-    Store the normalised value; the checks below normalise the same way."""
+    Store the normalised value; the checks below normalise the same way and accept ASCII ``0-9`` only
+    (``prakerja.kit.digits``: one policy for every number)."""
     return _SEPARATORS.sub("", value)
 
 

@@ -1,12 +1,16 @@
 """The basic ability and motivation test: timed, scored automatically, one attempt per applicant per wave.
 
-Waves belong to another domain; an attempt is keyed by ``wave_ref``, a free-form reference (the wave's id or
-number as text) given by the caller. Whether the score counts in selection is the scheme parameter
+Waves belong to another domain (above this one); an attempt is keyed by ``wave_ref``, the wave's number as text.
+A test starts only for a wave that exists, is open and is open to the applicant: the caller passes that check
+(:class:`WaveCheck`, the waves domain's answer wired in by the application), which also gives the canonical
+reference, so ``18`` and ``018`` are one wave. Otherwise anybody could start tests for made-up waves and
+harvest the item bank. Whether the score counts in selection is the scheme parameter
 ``eligibility.ability_test_affects_selection`` (default: it does not)."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -16,6 +20,14 @@ from prakerja.registration import repository
 from prakerja.registration.errors import ApplicantNotFound, AttemptClosed, AttemptExists
 from prakerja.registration.models import AbilityAttempt
 from prakerja.registration.rules import itembank
+
+
+class WaveCheck(Protocol):
+    """May this account take the test for this wave? Returns the wave's canonical reference; raises
+    :class:`~prakerja.registration.errors.AbilityWaveNotFound` (404), ``AbilityWaveNotOpen`` or
+    ``AbilityWaveNotForApplicant`` (409)."""
+
+    def __call__(self, session: Session, account_id: uuid.UUID, wave_ref: str) -> str: ...
 
 
 def _applicant_id(session: Session, account_id: uuid.UUID) -> uuid.UUID:
@@ -30,9 +42,11 @@ def current_attempt(session: Session, *, account_id: uuid.UUID, wave_ref: str) -
     return None if applicant is None else repository.ability_attempt(session, applicant.id, wave_ref)
 
 
-def start(session: Session, *, account_id: uuid.UUID, wave_ref: str) -> AbilityAttempt:
-    """Start the one attempt for this wave; starting again returns the same unfinished attempt."""
+def start(session: Session, *, account_id: uuid.UUID, wave_ref: str, check_wave: WaveCheck) -> AbilityAttempt:
+    """Start the one attempt for this wave (only when ``check_wave`` allows it); starting again returns the same
+    unfinished attempt."""
     applicant_id = _applicant_id(session, account_id)
+    wave_ref = check_wave(session, account_id, wave_ref)
     existing = repository.ability_attempt(session, applicant_id, wave_ref)
     if existing is not None:
         if existing.submitted_at is not None:

@@ -9,14 +9,15 @@ import re
 from collections.abc import Sequence
 
 from prakerja.kit.clock import clock
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import Problem
+from prakerja.kit.text import invisible_characters
 from prakerja.registration import rules
 from prakerja.registration.errors import FieldProblem
 from prakerja.registration.rules import regions
 
 MAX_ADDRESS = 200
 _MARKUP = re.compile(r"[<>{}\\]|javascript:|&#", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 _KK_SAME = (
@@ -26,6 +27,8 @@ _KK_SAME = (
 
 
 def digits(value: str) -> str:
+    """A typed code (region, number) without dots and spaces; check it with ``is_ascii_number`` (ASCII digits
+    only: ``prakerja.kit.digits``)."""
     return value.strip().replace(".", "").replace(" ", "")
 
 
@@ -79,7 +82,7 @@ def text_problems(
                 f"{label_en} must be at most {max_length} characters.",
             )
         ]
-    if _MARKUP.search(cleaned) or _CONTROL.search(cleaned):
+    if _MARKUP.search(cleaned) or invisible_characters(cleaned):
         return [
             Problem(
                 field,
@@ -100,7 +103,7 @@ def name_problems(*, full_name: str, mother_maiden_name: str) -> list[FieldProbl
 
 def _district_problem(field: str, district: str, *, which_id: str, which_en: str) -> list[FieldProblem]:
     code = digits(district)
-    if len(code) == 6 and code.isdigit() and regions.district(code) is not None:
+    if len(code) == 6 and is_ascii_number(code) and regions.district(code) is not None:
         return []
     return [
         Problem(
@@ -202,13 +205,14 @@ def declaration_problems(*, declaration: bool, consent: bool) -> list[FieldProbl
 
 
 def phone_problems(phone: str) -> tuple[list[FieldProblem], str | None]:
-    """Indonesian mobile numbers: ``08...``, ``628...`` or ``+628...``, 10-13 digits; normalised to ``+628...``."""
+    """Indonesian mobile numbers: ``08...``, ``628...`` or ``+628...``, 10-13 digits; normalised to ``+628...``.
+    ASCII digits only (``prakerja.kit.digits``): ``08١٢...`` is refused, never stored under another index."""
     raw = phone.strip().replace(" ", "").replace("-", "")
     if raw.startswith("+"):
         raw = raw[1:]
     if raw.startswith("0"):
         raw = "62" + raw[1:]
-    if not (raw.isdigit() and raw.startswith("628") and 10 <= len(raw) - 1 <= 13):
+    if not (is_ascii_number(raw) and raw.startswith("628") and 10 <= len(raw) - 1 <= 13):
         return [
             Problem(
                 "phone",

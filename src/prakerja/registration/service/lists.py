@@ -11,6 +11,7 @@ from typing import BinaryIO
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.pii import blind_index
 from prakerja.registration import repository, rules
 from prakerja.registration.errors import ListFileInvalid, ListFileTooLarge
@@ -87,7 +88,7 @@ def import_list(
         for raw in read_niks(data, filename):
             counts["read"] += 1
             nik = rules.normalize_number(raw)
-            if len(nik) != 16 or not nik.isdigit():
+            if len(nik) != 16 or not is_ascii_number(nik):
                 counts["invalid"] += 1
                 continue
             yield blind_index(nik, "nik")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
 from prakerja.kit.clock import utcnow
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import InvalidInput, RateLimited
 from prakerja.kit.keys import get_keys
 from prakerja.kit.pii import blind_index
@@ -120,7 +121,7 @@ def confirm_phone_otp(session: Session, *, account_id: uuid.UUID, code: str) -> 
         and otp.expires_at > utcnow()
         and otp.attempts < OTP_MAX_WRONG
         and len(cleaned) == 6
-        and cleaned.isdigit()
+        and is_ascii_number(cleaned)
         and hmac.compare_digest(_code_hash(cleaned, otp.id), otp.code_hash)
     )
     if not ok or otp is None:
