@@ -29,9 +29,10 @@ from prakerja.selection import api as selection_api
 from prakerja.selection import pages as selection_pages
 from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
-from prakerja.web import errors, middleware
+from prakerja.web import errors, middleware, openapi
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
+from prakerja.web.inputs import refuse_nul
 from prakerja.web.pmo import links
 from prakerja.web.templating import render
 
@@ -59,9 +60,15 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
         version=__version__,
         description="Kartu Prakerja-style program platform: internal (`/api/v1`) and partner (`/partner/v1`) APIs.",
         lifespan=lifespan,
+        # served by web.openapi: documented error responses, and officers only in production
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     middleware.install(app)
     errors.install(app)
+    openapi.install(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
 
     app.include_router(shell_pages.router)

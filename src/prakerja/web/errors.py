@@ -4,13 +4,16 @@ callers and an error page for people."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from prakerja.kit.errors import DomainError, Unauthenticated
+from prakerja.kit.errors import DomainError, Unauthenticated, ValidationFailed
 from prakerja.web import i18n
 from prakerja.web.templating import render
 
@@ -22,22 +25,37 @@ _HTTP_CODES = {
 }
 
 
+class InvalidValue(ValidationFailed):
+    code = "invalid_value"
+    message = "Salah satu nilai yang dikirim tidak dapat diterima (terlalu besar atau berisi karakter terlarang)."
+    message_en = "A value sent cannot be accepted (too large, or holding a forbidden character)."
+
+
+_MACHINE_PATHS = frozenset({"/metrics", "/openapi.json"})
+"""Read by programs (a metrics scraper, API tools): refusals are JSON, never a redirect to the sign-in page."""
+
+
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    if path.startswith(("/api/", "/partner/")):
+    if path.startswith(("/api/", "/partner/")) or path in _MACHINE_PATHS:
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 
-def error_response(request: Request, error: DomainError) -> Response:
+def error_response(request: Request, error: DomainError, headers: Mapping[str, str] | None = None) -> Response:
+    """JSON for API callers, a page for people; ``headers`` (e.g. a 405's ``Allow``) are sent either way."""
+    extra = dict(headers or {})
+    if "retry_after" in error.details:
+        extra["Retry-After"] = str(error.details["retry_after"])
     if wants_json(request):
-        headers = {"Retry-After": str(error.details["retry_after"])} if "retry_after" in error.details else None
-        return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+        return JSONResponse(error.to_dict(), status_code=error.status_code, headers=extra or None)
     if isinstance(error, Unauthenticated) and error.code == "unauthenticated":
-        return RedirectResponse(f"/masuk?next={request.url.path}", status_code=303)
+        return RedirectResponse(f"/masuk?next={quote(request.url.path)}", status_code=303)
     message = error.message if i18n.current_language.get() == "id" else error.message_en
-    return render(request, "error.html", {"error": error, "message": message}, status_code=error.status_code)
+    response = render(request, "error.html", {"error": error, "message": message}, status_code=error.status_code)
+    response.headers.update(extra)
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -68,7 +86,16 @@ def install(app: FastAPI) -> None:
             error.status_code,
             ("http_error", "Permintaan tidak dapat diproses.", "The request cannot be processed."),
         )
-        return error_response(request, DomainError(message, message_en, code=code, status_code=error.status_code))
+        return error_response(
+            request, DomainError(message, message_en, code=code, status_code=error.status_code), error.headers
+        )
+
+    @app.exception_handler(SQLAlchemyDataError)
+    async def data_error(request: Request, error: SQLAlchemyDataError) -> Response:
+        # the database refused a value (a number past its column's type, a NUL character, text it cannot hold):
+        # input the routes' own checks should have refused; the request's transaction is rolled back
+        log.warning("value refused by the database", extra={"error_type": type(error.orig).__name__})
+        return error_response(request, InvalidValue())
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
