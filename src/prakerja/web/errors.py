@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError as SQLAlchemyDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from prakerja.kit.errors import DomainError, Unauthenticated, ValidationFailed
 from prakerja.web import i18n
@@ -58,6 +59,19 @@ def error_response(request: Request, error: DomainError, headers: Mapping[str, s
     return response
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's own ``Allow`` names only the first route's)."""
+    methods = []
+    for method in _METHODS:
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.append(method)
+    return ", ".join(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
@@ -86,8 +100,11 @@ def install(app: FastAPI) -> None:
             error.status_code,
             ("http_error", "Permintaan tidak dapat diproses.", "The request cannot be processed."),
         )
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
         return error_response(
-            request, DomainError(message, message_en, code=code, status_code=error.status_code), error.headers
+            request, DomainError(message, message_en, code=code, status_code=error.status_code), headers
         )
 
     @app.exception_handler(SQLAlchemyDataError)
