@@ -1,7 +1,7 @@
 """partner credentials' list scopes, per-credential rate counters, idempotent responses kept as exact bytes.
 
 Revision ID: 0015_secapi
-Revises: 0010_ledger
+Revises: 0014_certificates
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0015_secapi"
-down_revision: str | Sequence[str] | None = "0010_ledger"
+down_revision: str | Sequence[str] | None = "0014_certificates"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -41,9 +41,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.add_column(
-        "idempotency_keys", sa.Column("response", postgresql.JSONB(astext_type=sa.Text()), nullable=True)
-    )
+    op.add_column("idempotency_keys", sa.Column("response", postgresql.JSONB(astext_type=sa.Text()), nullable=True))
     op.execute("UPDATE idempotency_keys SET response = convert_from(response_body, 'UTF8')::jsonb")
     op.alter_column("idempotency_keys", "response", nullable=False)
     op.drop_column("idempotency_keys", "response_body")

@@ -222,7 +222,11 @@ class TestIdempotencyBytes:
 
     def test_openapi_marks_the_key_required_and_documents_errors(self, client: TestClient) -> None:
         spec = client.get("/openapi.json").json()
-        for path in ("/api/v1/ledger/transfers", "/api/v1/ledger/budgets", "/api/v1/ledger/wallets/{participant_id}/fund"):
+        for path in (
+            "/api/v1/ledger/transfers",
+            "/api/v1/ledger/budgets",
+            "/api/v1/ledger/wallets/{participant_id}/fund",
+        ):
             operation = spec["paths"][path]["post"]
             key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
             assert key["required"] is True, path

@@ -85,7 +85,9 @@ class TestIdempotencyContract:
     def test_replay_is_the_first_response_byte_for_byte(
         self, signed_client: SignedClient, ministry: Partner, session: Session
     ) -> None:
-        first, sent = signed_client.request("POST", PATH, ministry, idempotency_key="bytes", data=FORM, files=csv_file())
+        first, sent = signed_client.request(
+            "POST", PATH, ministry, idempotency_key="bytes", data=FORM, files=csv_file()
+        )
         assert first.status_code == 200
         clock.advance(timedelta(seconds=2))
         again, _ = signed_client.request(

@@ -62,7 +62,7 @@ def _idempotent(
         method=request.method,
         path=request.url.path,
         body=body,
-        handler=lambda: (status_code, JSONResponse(jsonable_encoder(handler())).body),
+        handler=lambda: (status_code, bytes(JSONResponse(jsonable_encoder(handler())).body)),
     )
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else None
     return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
@@ -117,8 +117,7 @@ def get_account(account_id: uuid.UUID, session: DbSession, account: Officer) -> 
 
 
 @router.get("/accounts/{account_id}/history", response_model=list[HistoryLine])
-def account_history(account_id: uuid.UUID, session: DbSession, account: Officer, limit: int = 100
-) -> list[HistoryLine]:
+def account_history(account_id: uuid.UUID, session: DbSession, account: Officer, limit: int = 100) -> list[HistoryLine]:
     """Newest first, with the posted balance after each transfer."""
     return service.history(session, account_id, limit=max(1, min(limit, 1000)))
 

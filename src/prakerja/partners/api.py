@@ -158,7 +158,7 @@ def idempotent(
         method=request.method,
         path=signed_path(request).decode("utf-8", "replace"),
         body=body,
-        handler=lambda: (status_code, JSONResponse(jsonable_encoder(handler())).body),
+        handler=lambda: (status_code, bytes(JSONResponse(jsonable_encoder(handler())).body)),
     )
     headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
     return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
@@ -181,7 +181,13 @@ def ping(caller: AnyPartner) -> Ping:
     responses=error_responses(
         {
             403: ("list_type_not_allowed", "list_source_not_allowed"),
-            422: ("list_type_unknown", "list_mode_invalid", "list_source_invalid", "list_file_invalid", "list_file_empty"),
+            422: (
+                "list_type_unknown",
+                "list_mode_invalid",
+                "list_source_invalid",
+                "list_file_invalid",
+                "list_file_empty",
+            ),
         }
     ),
 )

@@ -181,7 +181,9 @@ def _list_scope(list_types: Iterable[str], source: str) -> tuple[list[str], str]
     problems = {}
     unknown = [t for t in wanted if t not in (*EXCLUSION_TYPES, *WHITELIST_TYPES)]
     if unknown:
-        problems["list_types"] = f"unknown: {', '.join(unknown)}; one of {', '.join((*EXCLUSION_TYPES, *WHITELIST_TYPES))}"
+        problems["list_types"] = (
+            f"unknown: {', '.join(unknown)}; one of {', '.join((*EXCLUSION_TYPES, *WHITELIST_TYPES))}"
+        )
     if len(source) > 200 or any(c in source for c in "<>\x00"):
         problems["list_source"] = "at most 200 characters, no < or >"
     if wanted and not source:

@@ -64,8 +64,8 @@ def import_list(
 ) -> ListImportOut:
     """For program-office admins (ministries call the signed ``POST /partner/v1/exclusion-lists/imports``), signed
     in by cookie: send the CSRF cookie's value as ``X-CSRF-Token`` or the ``csrf_token`` field (403
-    ``csrf_failed``). Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes; provenance (source,
-    type, as-of date, who, row counts) is stored and audited."""
+    ``csrf_failed``). Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes;
+    provenance (source, type, as-of date, who, row counts) is stored and audited."""
     result = lists.import_list(
         session,
         data=lists.read_upload(file.file),

@@ -38,9 +38,7 @@ async def refuse_nul(request: Request) -> None:
     where = None
     if NUL in request.url.path or any(_has_nul(v) for v in request.path_params.values()):
         where = "path"
-    elif request.scope.get("query_string") and any(
-        NUL in k or NUL in v for k, v in request.query_params.multi_items()
-    ):
+    elif request.scope.get("query_string") and any(NUL in k or NUL in v for k, v in request.query_params.multi_items()):
         where = "query"
     else:
         form = getattr(request, "_form", None)

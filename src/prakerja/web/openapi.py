@@ -19,12 +19,11 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from fastapi.routing import APIRoute
 
 from prakerja.auth.models import PMO_ROLES
 from prakerja.config import get_settings
-from prakerja.web.deps import OptionalAccount
 from prakerja.kit.errors import Forbidden, Unauthenticated
+from prakerja.web.deps import OptionalAccount
 
 ERROR_SCHEMA = "ErrorBody"
 _ERROR_BODY = {
@@ -53,7 +52,7 @@ _COMMON: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
+def _statuses(path: str, operation: dict[str, Any]) -> list[str]:
     """The error statuses a route of this kind can answer with."""
     found = ["400", "422"]
     if path.startswith(("/api/", "/partner/")):
@@ -65,9 +64,8 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
     return found
 
 
-def _ref(openapi: dict[str, Any], name: str) -> dict[str, str]:
-    prefix = "#/components/schemas/"
-    return {"$ref": prefix + name}
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": "#/components/schemas/" + name}
 
 
 def build(app: FastAPI) -> dict[str, Any]:
@@ -87,13 +85,13 @@ def build(app: FastAPI) -> dict[str, Any]:
             validation = responses.get("422", {})
             if "HTTPValidationError" in str(validation.get("content", {})):
                 del responses["422"]
-            for status in _statuses(path, method, operation):
+            for status in _statuses(path, operation):
                 if status in responses:
                     continue
                 title, codes = _COMMON[status]
                 responses[status] = {
                     "description": f"{title}. Codes: " + ", ".join(f"`{c}`" for c in codes),
-                    "content": {"application/json": {"schema": _ref(document, ERROR_SCHEMA)}},
+                    "content": {"application/json": {"schema": _ref(ERROR_SCHEMA)}},
                     "x-error-codes": list(codes),
                 }
             if method in _WRITES:
@@ -138,7 +136,8 @@ def _docs_page(response: HTMLResponse) -> Response:
     html = bytes(response.body).decode()
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' {_CDN} {_inline_script_hashes(html)}; "
-        f"style-src 'self' {_CDN} https://fonts.googleapis.com 'unsafe-inline'; font-src 'self' https://fonts.gstatic.com; "
+        f"style-src 'self' {_CDN} https://fonts.googleapis.com 'unsafe-inline'; "
+        "font-src 'self' https://fonts.gstatic.com; "
         f"img-src 'self' data: https://fastapi.tiangolo.com; worker-src 'self' blob:; connect-src 'self'; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
     )
