@@ -179,3 +179,13 @@ class TestBadInputIsRefusedNot500:
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "list_file_invalid"
         assert session.scalar(select(func.count()).select_from(ListImport)) == 0
+
+
+def test_documentation_pages_allow_only_their_own_inline_scripts(client: TestClient) -> None:
+    for path in ("/docs", "/redoc"):
+        response = client.get(path)
+        assert response.status_code == 200
+        script = re.search(r"script-src ([^;]*)", response.headers["content-security-policy"])
+        assert script and "'unsafe-inline'" not in script.group(1), path
+        inline = re.findall(r"<script>", response.text)
+        assert script.group(1).count("'sha256-") == len(inline), path

@@ -44,7 +44,11 @@ async def refuse_nul(request: Request) -> None:
         form = getattr(request, "_form", None)
         if form is not None and any(isinstance(v, str) and (NUL in v or NUL in k) for k, v in form.multi_items()):
             where = "form"
-        elif getattr(request, "_body", None) and b"\\u0000" in request._body:
+        elif (
+            "json" in request.headers.get("content-type", "json")
+            and getattr(request, "_body", None)
+            and b"\\u0000" in request._body
+        ):
             # a JSON string can hold NUL only as the escape \u0000: parse to be sure it is one (not "\\u0000")
             try:
                 parsed = json.loads(request._body)
