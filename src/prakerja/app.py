@@ -38,9 +38,10 @@ from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
 from prakerja.waves import service as waves_service
 from prakerja.waves.models import WaveState
-from prakerja.web import errors, middleware, portals
+from prakerja.web import errors, middleware, openapi, portals
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
+from prakerja.web.inputs import refuse_nul
 from prakerja.web.pmo import links
 from prakerja.web.templating import render
 
@@ -70,9 +71,15 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
         version=__version__,
         description="Kartu Prakerja-style program platform: internal (`/api/v1`) and partner (`/partner/v1`) APIs.",
         lifespan=lifespan,
+        # served by web.openapi: documented error responses, and officers only in production
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_nul)],
     )
     middleware.install(app)
     errors.install(app)
+    openapi.install(app)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
 
     app.include_router(shell_pages.router)

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     """Certificate signing keys ``kid:base64key[,kid:base64key...]`` (raw 32-byte Ed25519 private keys). Outside
     production they are generated into ``home/certificate-keys.json``; ``prakerja certificate rotate-key`` adds one."""
 
+    metrics_token: str | None = None
+    """In production ``/metrics`` answers signed-in officers, or a scraper sending ``Authorization: Bearer`` with
+    this token (at least 24 characters); unset, officers only."""
+
+    partner_rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
+    """Requests one partner credential may make per minute; past it, 429 ``rate_limited`` with ``Retry-After``."""
+
     cookie_secure: bool = False
     """Mark cookies ``Secure`` (always on in production)."""
 

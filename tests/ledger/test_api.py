@@ -205,3 +205,34 @@ class TestParticipantPage:
         login(client, "lp@example.org")
         assert client.get("/dasbor/saldo").status_code == 403
         assert session.query(AuthAccount).count() == 1
+
+
+class TestIdempotencyBytes:
+    def test_replay_is_the_first_response_byte_for_byte(self, client: TestClient, session: Session) -> None:
+        admin(client, session)
+        allocate(session)
+        session.commit()
+        url = f"/api/v1/ledger/wallets/{new_id()}/fund"
+        body = {"transfer_id": str(new_id()), "scheme": SCHEME, "year": YEAR}
+        first = client.post(url, json=body, headers={"Idempotency-Key": "bytes-1"})
+        again = client.post(url, json=body, headers={"Idempotency-Key": "bytes-1"})
+        assert first.status_code == again.status_code == 201
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.content == first.content
+
+    def test_openapi_marks_the_key_required_and_documents_errors(self, client: TestClient) -> None:
+        spec = client.get("/openapi.json").json()
+        for path in (
+            "/api/v1/ledger/transfers",
+            "/api/v1/ledger/budgets",
+            "/api/v1/ledger/wallets/{participant_id}/fund",
+        ):
+            operation = spec["paths"][path]["post"]
+            key = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+            assert key["required"] is True, path
+            for status in ("400", "401", "403", "409", "422"):
+                assert status in operation["responses"], (path, status)
+                schema = operation["responses"][status]["content"]["application/json"]["schema"]
+                assert schema["$ref"].endswith("/ErrorBody"), (path, status)
+        error = spec["components"]["schemas"]["ErrorBody"]
+        assert set(error["required"]) == {"code", "message", "message_en", "details"}

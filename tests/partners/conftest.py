@@ -25,9 +25,26 @@ class Partner:
     secret: str
 
 
-def create_partner(session: Session, *, name: str = "Badan Kepegawaian Negara", role: str = "ministry") -> Partner:
+def create_partner(
+    session: Session,
+    *,
+    name: str = "Badan Kepegawaian Negara",
+    role: str = "ministry",
+    list_types: tuple[str, ...] | None = None,
+    source: str = "BKN",
+) -> Partner:
+    """A partner with one credential; a ministry's may import ``list_types`` (default ``asn``) under ``source``."""
     org = credentials.create_partner(session, name=name, role=role, actor=Actor.system())
-    issued = credentials.issue_key(session, partner_id=org.id, actor=Actor.system(), label="production")
+    if list_types is None:
+        list_types = ("asn",) if role == "ministry" else ()
+    issued = credentials.issue_key(
+        session,
+        partner_id=org.id,
+        actor=Actor.system(),
+        label="production",
+        list_types=list_types,
+        list_source=source if list_types else "",
+    )
     session.commit()
     return Partner(org.id, issued.client_code, issued.key_id, issued.secret)
 

@@ -198,3 +198,43 @@ class TestCli:
             "auth.partner_credential_issued",
             "auth.partner_key_revoked",
         ]
+
+    def test_list_scope_on_issue_and_later(self, session: Session) -> None:
+        from prakerja.cli import app
+
+        runner = CliRunner()
+        assert (
+            runner.invoke(app, ["partner", "create", "Badan Kepegawaian Negara", "--role", "ministry"]).exit_code == 0
+        )
+        issued = runner.invoke(
+            app,
+            ["partner", "key-issue", "Badan Kepegawaian Negara", "--list-type", "asn", "--list-source", "BKN"],
+        )
+        assert issued.exit_code == 0, issued.output
+        code = re.search(r"^client_code\s+(\S+)$", issued.output, re.M)
+        assert code
+        found = credentials.signing_credential(session, code.group(1))
+        assert found is not None and (found.list_types, found.list_source) == (("asn",), "BKN")
+        changed = runner.invoke(
+            app,
+            [
+                "partner",
+                "list-scope",
+                code.group(1),
+                "--list-type",
+                "asn",
+                "--list-type",
+                "tni",
+                "--list-source",
+                "BKN",
+            ],
+        )
+        assert changed.exit_code == 0, changed.output
+        session.rollback()
+        found = credentials.signing_credential(session, code.group(1))
+        assert found is not None and found.list_types == ("asn", "tni")
+        unknown = runner.invoke(app, ["partner", "list-scope", code.group(1), "--list-type", "pns_palsu"])
+        assert unknown.exit_code == 2 and "partner_invalid" in unknown.output
+        no_source = runner.invoke(app, ["partner", "list-scope", code.group(1), "--list-type", "asn"])
+        assert no_source.exit_code == 2 and "partner_invalid" in no_source.output
+        assert actions(session)[-1] == "auth.partner_list_scope_set"

@@ -255,14 +255,14 @@ class TestIdempotency:
         same = post(signed_client, ministry, key="k", headers=fixed)
         assert same.status_code == 200 and same.headers["Idempotent-Replayed"] == "true"
         clock.advance(timedelta(seconds=1))
-        different = post(signed_client, ministry, key="k", headers=fixed, data={**FORM, "source": "BKN pusat"})
+        different = post(signed_client, ministry, key="k", headers=fixed, data={**FORM, "as_of": "2026-02-01"})
         assert_error(different, 422, "idempotency_key_mismatch")
         assert counts(session) == (5, 1)
 
     def test_keys_are_scoped_per_credential(
         self, signed_client: SignedClient, ministry: Partner, session: Session
     ) -> None:
-        other = create_partner(session, name="Kementerian Sosial")
+        other = create_partner(session, name="Kementerian Sosial", source="Kemensos")
         assert post(signed_client, ministry, key="same").status_code == 200
         second = post(signed_client, other, key="same", data={**FORM, "source": "Kemensos"})
         assert second.status_code == 200 and "Idempotent-Replayed" not in second.headers

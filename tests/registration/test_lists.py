@@ -137,6 +137,11 @@ class TestImport:
         assert entries(session) == 0 and session.scalar(select(func.count()).select_from(ListImport)) == 0
 
 
+def csrf_header(client: TestClient) -> dict[str, str]:
+    """Cookie-authenticated API writes echo the CSRF cookie."""
+    return {"x-csrf-token": client.cookies.get("prakerja_csrf") or ""}
+
+
 class TestApiAndCli:
     def test_api_import_for_pmo_admin(self, client: TestClient, session: Session) -> None:
         create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
@@ -145,6 +150,7 @@ class TestApiAndCli:
             "/api/v1/exclusion-lists/imports",
             data={"list_type": "polri", "source": "Polri", "as_of": "2026-02-01", "mode": "replace"},
             files={"file": ("polri.csv", csv_bytes(NIKS), "text/csv")},
+            headers=csrf_header(client),
         )
         assert response.status_code == 200, response.text
         assert response.json()["rows_total"] == 5 and response.json()["kind"] == "exclusion"
@@ -157,12 +163,24 @@ class TestApiAndCli:
         login(client)
         data = {"list_type": "polri", "source": "Polri", "as_of": "2026-02-01"}
         files = {"file": ("p.csv", csv_bytes(NIKS), "text/csv")}
-        assert client.post("/api/v1/exclusion-lists/imports", data=data, files=files).status_code == 403
+        assert (
+            client.post(
+                "/api/v1/exclusion-lists/imports", data=data, files=files, headers=csrf_header(client)
+            ).status_code
+            == 403
+        )
         client.cookies.clear()
         login(client, "admin@example.org")
-        bad = client.post("/api/v1/exclusion-lists/imports", data={**data, "list_type": "x"}, files=files)
+        bad = client.post(
+            "/api/v1/exclusion-lists/imports", data={**data, "list_type": "x"}, files=files, headers=csrf_header(client)
+        )
         assert bad.status_code == 422 and bad.json()["code"] == "list_type_unknown"
-        bad_date = client.post("/api/v1/exclusion-lists/imports", data={**data, "as_of": "kemarin"}, files=files)
+        bad_date = client.post(
+            "/api/v1/exclusion-lists/imports",
+            data={**data, "as_of": "kemarin"},
+            files=files,
+            headers=csrf_header(client),
+        )
         assert bad_date.status_code == 422 and bad_date.json()["code"] == "invalid_request"
         assert entries(session) == 0
 
@@ -195,7 +213,7 @@ class TestSizeLimit:
         data = {"list_type": "polri", "source": "Polri", "as_of": "2026-02-01", "mode": "replace"}
         files = {"file": ("polri.csv", csv_bytes(NIKS), "text/csv")}
         assert len(csv_bytes(NIKS)) > 64
-        api = client.post("/api/v1/exclusion-lists/imports", data=data, files=files)
+        api = client.post("/api/v1/exclusion-lists/imports", data=data, files=files, headers=csrf_header(client))
         assert api.status_code == 413 and api.json()["code"] == "list_file_too_large"
         token = csrf(client, "/pmo/daftar-pengecualian")
         page = client.post("/pmo/daftar-pengecualian", data=data | {"csrf_token": token}, files=files)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from prakerja.catalog import service
@@ -32,7 +32,7 @@ class Idempotent(Protocol):
         body: bytes,
         handler: Callable[[], Any],
         status_code: int = 200,
-    ) -> JSONResponse: ...
+    ) -> Response: ...
 
 
 CourseId = Annotated[str, Path(max_length=64, description="The course's id, as returned when it was submitted.")]
@@ -68,7 +68,7 @@ def mount(
     )
     def submit_course(
         request: Request, session: DbSession, body: RawBody, caller: Institution, data: CourseCreate
-    ) -> JSONResponse:
+    ) -> Response:
         """Institutions only. Submit a course: it goes to curation, where officers check it against the scheme in
         force (hours, hours per day, class size and trainers, price not above the outside price, not free
         elsewhere, interactive) and decide with reasons."""
@@ -100,7 +100,7 @@ def mount(
         caller: Institution,
         course_id: CourseId,
         data: CourseCreate,
-    ) -> JSONResponse:
+    ) -> Response:
         """Institutions only (an addition to the contract, proposed in docs/catalog.md). Replace the course
         with this version: any change sends it back to curation (an approved course is not sold until approved
         again); the same course sent again changes nothing."""
@@ -123,7 +123,7 @@ def mount(
     )
     def put_listing(
         request: Request, session: DbSession, body: RawBody, caller: Platform, course_id: CourseId, data: ListingPut
-    ) -> JSONResponse:
+    ) -> Response:
         """Platforms only. Sell an approved course at a price not above its curated price (create or replace)."""
         parsed = _course_id(course_id)
 

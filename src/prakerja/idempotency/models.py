@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Index, Integer, LargeBinary, String
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prakerja.kit.orm import Base
@@ -25,6 +23,7 @@ class IdempotencyRecord(Base):
     method: Mapped[str] = mapped_column(String(8))
     path: Mapped[str] = mapped_column(String(500))
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[Any] = mapped_column(JSONB)
+    response_body: Mapped[bytes] = mapped_column(LargeBinary)
+    """The first response's body, byte for byte (a replay sends exactly these bytes)."""
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

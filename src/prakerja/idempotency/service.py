@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,8 +17,8 @@ from prakerja.kit.clock import utcnow
 @dataclass(frozen=True)
 class Outcome:
     status_code: int
-    body: Any
-    """JSON-ready."""
+    body: bytes
+    """The response body as first sent (a replay gets the same bytes)."""
     replayed: bool
 
 
@@ -31,10 +30,11 @@ def run(
     method: str,
     path: str,
     body: bytes,
-    handler: Callable[[], tuple[int, Any]],
+    handler: Callable[[], tuple[int, bytes]],
 ) -> Outcome:
-    """Replay the stored response for a repeated request, or run ``handler`` (returning status and a JSON-ready
-    body) and store its response in the same transaction. A handler that raises stores nothing."""
+    """Replay the stored response for a repeated request, or run ``handler`` (returning the status and the
+    rendered body) and store its response, byte for byte, in the same transaction. A handler that raises stores
+    nothing."""
     if not rules.valid_key(key):
         raise IdempotencyKeyRequired()
     assert key is not None
@@ -49,7 +49,7 @@ def run(
     if found is not None:
         if found.fingerprint != fingerprint:
             raise IdempotencyKeyMismatch()
-        return Outcome(found.status_code, found.response, replayed=True)
+        return Outcome(found.status_code, found.response_body, replayed=True)
     status_code, payload = handler()
     repository.add(
         session,
@@ -60,7 +60,7 @@ def run(
             method=method.upper()[:8],
             path=path[:500],
             status_code=status_code,
-            response=payload,
+            response_body=payload,
             created_at=now,
             expires_at=now + rules.TTL,
         ),

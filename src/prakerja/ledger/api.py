@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -27,8 +27,15 @@ router = APIRouter(prefix="/api/v1/ledger", tags=["ledger"])
 Officer = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
 Admin = Annotated[CurrentAccount, Depends(require_role(Role.pmo_admin))]
 IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", description="Required: 1-255 printable ASCII characters.")
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Required: 1-255 visible ASCII characters (0x21-0x7E, no space); "
+        "400 `idempotency_key_required` without it.",
+    ),
 ]
+"""Declared optional so that a missing key is our 400 ``idempotency_key_required`` rather than a validation error;
+the OpenAPI document marks it required (``web.openapi``)."""
 
 
 async def _raw_body(request: Request) -> bytes:
@@ -46,7 +53,8 @@ def _idempotent(
     body: bytes,
     handler: Callable[[], Any],
     status_code: int = 201,
-) -> JSONResponse:
+) -> Response:
+    """The first response's exact bytes again for a repeated request (``Idempotent-Replayed: true``)."""
     outcome = idempotency.run(
         session,
         scope=f"account:{account.id}",
@@ -54,10 +62,10 @@ def _idempotent(
         method=request.method,
         path=request.url.path,
         body=body,
-        handler=lambda: (status_code, jsonable_encoder(handler())),
+        handler=lambda: (status_code, bytes(JSONResponse(jsonable_encoder(handler())).body)),
     )
     headers = {REPLAYED_HEADER: "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+    return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
 
 
 class TransfersCreate(BaseModel):
@@ -122,7 +130,7 @@ def create_transfers(
     account: Admin,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Create a linked chain of transfers (posted, pending, post_pending, void_pending): all or nothing."""
 
     def handler() -> Any:
@@ -142,7 +150,7 @@ def allocate_budget(
     account: Admin,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Treasury -> the scheme-year budget."""
     return _idempotent(
         session,
@@ -177,7 +185,7 @@ def fund_wallet(
     account: Officer,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Budget -> the participant's training wallet."""
     return _idempotent(
         session,
@@ -206,7 +214,7 @@ def forfeit_wallet(
     account: Admin,
     body: RawBody,
     idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
+) -> Response:
     """Revocation: everything available in the wallet -> Kas Negara. ``null`` when nothing was left."""
     return _idempotent(
         session,
@@ -225,6 +233,11 @@ def forfeit_wallet(
 
 
 @router.get("/totals/{scheme}/{year}", response_model=ProgramTotals)
-def program_totals(scheme: str, year: int, session: DbSession, account: Officer) -> ProgramTotals:
+def program_totals(
+    scheme: Annotated[str, Path(max_length=64)],
+    year: Annotated[int, Path(ge=2000, le=2200)],
+    session: DbSession,
+    account: Officer,
+) -> ProgramTotals:
     """Training money of a scheme-year: budget, committed, spent, refunded, forfeited, pending."""
     return service.program_totals(session, scheme=scheme, year=year)

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
+from prakerja.config import get_settings
 from prakerja.db import unit_of_work
 from prakerja.idempotency import service as idempotency
 from prakerja.idempotency.errors import IdempotencyKeyRequired
@@ -104,7 +105,8 @@ def _caller(
         str | None,
         Header(
             alias="Idempotency-Key",
-            description="Required on POST, PUT, PATCH and DELETE: 1-255 printable ASCII characters.",
+            description="Required on POST, PUT, PATCH and DELETE: 1-255 visible ASCII characters (0x21-0x7E, no "
+            "space); 400 `idempotency_key_required` without it.",
         ),
     ] = None,
 ) -> PartnerCaller:
@@ -121,6 +123,8 @@ def _caller(
         # committed at once, on its own connection: every web process sees it, and it counts even when the
         # request itself is refused later
         service.remember(own, caller)
+    with unit_of_work() as own:
+        service.count_request(own, caller, get_settings().partner_rate_limit_per_minute)
     if request.method.upper() in rules.MUTATING_METHODS and not idempotency_rules.valid_key(idempotency_key):
         raise IdempotencyKeyRequired()
     request.state.partner = caller
@@ -150,8 +154,9 @@ def idempotent(
     body: bytes,
     handler: Callable[[], Any],
     status_code: int = 200,
-) -> JSONResponse:
-    """Contract section 2: the first response again for the same key and request; nothing done twice."""
+) -> Response:
+    """Contract section 2: the first response again, byte for byte, for the same key and request; nothing done
+    twice."""
     outcome = idempotency.run(
         session,
         scope=caller.idempotency_scope,
@@ -159,10 +164,10 @@ def idempotent(
         method=request.method,
         path=signed_path(request).decode("utf-8", "replace"),
         body=body,
-        handler=lambda: (status_code, jsonable_encoder(handler())),
+        handler=lambda: (status_code, bytes(JSONResponse(jsonable_encoder(handler())).body)),
     )
     headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+    return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
 
 
 @router.get("/ping", response_model=Ping, responses=error_responses())
@@ -180,7 +185,16 @@ def ping(caller: AnyPartner) -> Ping:
     "/exclusion-lists/imports",
     response_model=PartnerListImportOut,
     responses=error_responses(
-        {422: ("list_type_unknown", "list_mode_invalid", "list_source_invalid", "list_file_invalid", "list_file_empty")}
+        {
+            403: ("list_type_not_allowed", "list_source_not_allowed"),
+            422: (
+                "list_type_unknown",
+                "list_mode_invalid",
+                "list_source_invalid",
+                "list_file_invalid",
+                "list_file_empty",
+            ),
+        }
     ),
 )
 def import_exclusion_list(
@@ -190,30 +204,40 @@ def import_exclusion_list(
     caller: Ministry,
     file: Annotated[UploadFile, File(description="CSV with a 'nik' header, or Parquet with a 'nik' column.")],
     list_type: Annotated[str, Form(max_length=32, description="e.g. asn, tni, polri, student, laid_off")],
-    source: Annotated[str, Form(max_length=200, description="Who compiled the data, e.g. BKN.")],
     as_of: Annotated[datetime.date, Form(description="Date of the data, YYYY-MM-DD.")],
     mode: Annotated[str, Form(max_length=8, description="merge (add) or replace (the whole list from source).")] = (
         "merge"
     ),
-) -> JSONResponse:
-    """Ministries only (role ``ministry``). Replace or merge one exclusion list or whitelist. NIKs are kept only
-    as keyed blind indexes; provenance (source, type, as-of date, the credential, file SHA-256, row counts) is
-    stored and audited with the credential as actor. A malformed file is refused with 422 and nothing is written.
+    source: Annotated[
+        str | None,
+        Form(
+            max_length=200,
+            description="Optional: the source registered for your credential (e.g. BKN); any other is refused.",
+        ),
+    ] = None,
+) -> Response:
+    """Ministries only (role ``ministry``). Replace or merge one exclusion list or whitelist. A credential imports
+    only the list types it was issued for, under its registered source (403 ``list_type_not_allowed``,
+    ``list_source_not_allowed``), so ``replace`` touches only that source's entries. NIKs are kept only as keyed
+    blind indexes; provenance (source, type, as-of date, the credential, file SHA-256, row counts) is stored and
+    audited with the credential as actor. A malformed file is refused with 422 and nothing is written.
     """
 
     def handler() -> PartnerListImportOut:
+        lists.kind_of(list_type)  # an unknown type is 422 list_type_unknown before the credential's scope
+        own_source = service.allowed_list_source(caller, list_type, source)
         result = lists.import_list(
             session,
             data=lists.read_upload(file.file),
             filename=file.filename or "",
             list_type=list_type,
-            source=source,
+            source=own_source,
             as_of=as_of,
             mode=mode,
             actor=caller.actor,
             via="partner_api",
         )
-        return PartnerListImportOut(**asdict(result), as_of=as_of, source=source.strip())
+        return PartnerListImportOut(**asdict(result), as_of=as_of, source=own_source)
 
     return idempotent(session, request, caller, body, handler)
 

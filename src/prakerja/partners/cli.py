@@ -1,4 +1,4 @@
-"""Operator commands: ``prakerja partner create|key-issue|key-revoke|suspend|reactivate|list`` and
+"""Operator commands: ``prakerja partner create|key-issue|list-scope|key-revoke|suspend|reactivate|list`` and
 ``prakerja partner webhook add|rotate|disable|enable|list``.
 
 Every change is audited (actor ``system``: the command line has no signed-in officer)."""
@@ -58,16 +58,45 @@ def key_issue(
         str | None, typer.Option(help="Rotate: add a key to this existing credential instead of a new one.")
     ] = None,
     label: Annotated[str, typer.Option(help="What the new credential is for, e.g. production.")] = "",
+    list_type: Annotated[
+        list[str] | None, typer.Option(help="A ministry's new credential: a list it may import (repeat the option).")
+    ] = None,
+    list_source: Annotated[str, typer.Option(help="The source its imports are recorded under, e.g. BKN.")] = "",
 ) -> None:
     """Issue a signing key: a new credential, or with --client-code one more key for rotation."""
 
     def work(session):  # type: ignore[no-untyped-def]
         found = partners.find_partner(session, partner)
         return partners.issue_key(
-            session, partner_id=found.id, actor=Actor.system(), client_code=client_code, label=label
+            session,
+            partner_id=found.id,
+            actor=Actor.system(),
+            client_code=client_code,
+            label=label,
+            list_types=list_type or (),
+            list_source=list_source,
         )
 
     _show_key(_run(work))
+
+
+@app.command("list-scope")
+def list_scope(
+    client_code: Annotated[str, typer.Argument(help="The credential.")],
+    list_type: Annotated[list[str] | None, typer.Option(help="A list it may import (repeat; none: nothing).")] = None,
+    list_source: Annotated[str, typer.Option(help="The source its imports are recorded under, e.g. BKN.")] = "",
+) -> None:
+    """Set which exclusion lists and whitelists a credential may import, and under which source name."""
+    credential = _run(
+        lambda s: partners.set_list_scope(
+            s, client_code=client_code, list_types=list_type or (), list_source=list_source, actor=Actor.system()
+        )
+    )
+    console.print(
+        f"[green]scope set[/green] {credential.client_code}: {', '.join(credential.list_types) or '-'}"
+        f" from {credential.list_source or '-'}",
+        highlight=False,
+    )
 
 
 @app.command("key-revoke")

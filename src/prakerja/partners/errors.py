@@ -1,7 +1,15 @@
 """Refusals of the partner domain: the signed API's (contract section 3: 401 for authentication, 403 for the
 partner's role), and the program office's when it manages organisations and credentials."""
 
-from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from prakerja.kit.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 
 class MissingSignature(Unauthenticated):
@@ -44,6 +52,29 @@ class RoleForbidden(Forbidden):
     code = "partner_role_forbidden"
     message = "Peran mitra Anda tidak diizinkan memanggil endpoint ini."
     message_en = "Your partner role may not call this endpoint."
+
+
+class ListTypeNotAllowed(Forbidden):
+    code = "list_type_not_allowed"
+    message = "Kredensial ini tidak diizinkan mengimpor jenis daftar ini."
+    message_en = "This credential may not import this list type."
+
+
+class ListSourceNotAllowed(Forbidden):
+    code = "list_source_not_allowed"
+    message = "Sumber daftar harus sumber yang tercatat untuk kredensial ini."
+    message_en = "The list's source must be the one registered for this credential."
+
+
+class PartnerRateLimited(RateLimited):
+    """Too many requests from one credential in a minute; ``details.retry_after`` and ``Retry-After`` say when."""
+
+    def __init__(self, retry_after: int, limit: int) -> None:
+        super().__init__(
+            f"Terlalu banyak permintaan (batas {limit} per menit). Coba lagi dalam {retry_after} detik.",
+            f"Too many requests (limit {limit} per minute). Try again in {retry_after} seconds.",
+            details={"retry_after": retry_after, "limit_per_minute": limit},
+        )
 
 
 class BodyTooLarge(DomainError):

@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prakerja.kit.orm import Base, IdMixin, TimestampMixin
@@ -69,6 +70,11 @@ class PartnerCredential(IdMixin, TimestampMixin, Base):
     """What the partner uses it for, e.g. ``production`` or ``staging``."""
     revoked_at: Mapped[datetime | None]
     """Set when the whole credential is revoked: none of its keys are honoured any more."""
+    list_types: Mapped[list[str]] = mapped_column(ARRAY(String(32)), default=list, server_default="{}")
+    """The exclusion lists and whitelists this credential may import (empty: none)."""
+    list_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """The source its imports are recorded under (e.g. ``BKN``): a ``replace`` touches only this source's entries,
+    and the request cannot name another."""
 
 
 class PartnerKey(IdMixin, TimestampMixin, Base):
@@ -98,6 +104,18 @@ class SeenSignature(Base):
     signature: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
     expires_at: Mapped[datetime]
     """The request's timestamp plus the window: after it, the request is refused as stale anyway."""
+
+
+class RateWindow(Base):
+    """Requests a credential made in one minute (``partners.service.count_request``): past the setting
+    ``partner_rate_limit_per_minute`` the API answers 429 ``rate_limited``. Old windows are purged with the seen
+    signatures."""
+
+    __tablename__ = "partner_rate_windows"
+
+    credential_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 # --- webhooks we send (contract partner-api.md section 4) ----------------------------------------------------

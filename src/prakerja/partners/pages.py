@@ -64,12 +64,21 @@ def key_issue(
     partner_id: uuid.UUID,
     client_code: Text = "",
     label: Text = "",
+    list_types: Text = "",
+    list_source: Text = "",
     account: CurrentAccount = Admin,
 ) -> Response:
-    """Shows the new key once; the page is not cached."""
+    """Shows the new key once; the page is not cached. A ministry's new credential names the lists it may import
+    (comma-separated) and the source they are recorded under."""
     try:
         issued = partners.issue_key(
-            session, partner_id=partner_id, actor=account.actor, client_code=client_code or None, label=label
+            session,
+            partner_id=partner_id,
+            actor=account.actor,
+            client_code=client_code or None,
+            label=label,
+            list_types=list_types.split(","),
+            list_source=list_source,
         )
     except DomainError as error:
         return form_error(request, session, TEMPLATE, error, _context)

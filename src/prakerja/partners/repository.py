@@ -15,6 +15,7 @@ from prakerja.partners.models import (
     PartnerCredential,
     PartnerKey,
     PartnerOrganisation,
+    RateWindow,
     SeenSignature,
     WebhookAttempt,
     WebhookAttemptOutcome,
@@ -40,6 +41,24 @@ def remember(session: Session, credential_id: uuid.UUID, signature: bytes, expir
 
 def purge(session: Session, now: datetime) -> int:
     result = session.execute(delete(SeenSignature).where(SeenSignature.expires_at < now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def hit_rate_window(session: Session, credential_id: uuid.UUID, window_start: datetime) -> int:
+    """Count one request in the credential's window (atomic across processes); returns the window's count."""
+    statement = insert(RateWindow).values(credential_id=credential_id, window_start=window_start, hits=1)
+    return int(
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[RateWindow.credential_id, RateWindow.window_start],
+                set_={"hits": RateWindow.hits + 1},
+            ).returning(RateWindow.hits)
+        ).scalar_one()
+    )
+
+
+def purge_rate_windows(session: Session, before: datetime) -> int:
+    result = session.execute(delete(RateWindow).where(RateWindow.window_start < before))
     return int(getattr(result, "rowcount", 0) or 0)
 
 

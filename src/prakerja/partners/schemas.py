@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from prakerja.registration.schemas import ListImportOut
 
 ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("idempotency_key_required", "invalid_request"),
+    400: ("idempotency_key_required", "invalid_request", "nul_character"),
     401: (
         "missing_signature",
         "bad_signature",
@@ -22,7 +22,8 @@ ERROR_CODES: dict[int, tuple[str, ...]] = {
     403: ("partner_role_forbidden",),
     409: ("idempotency_key_in_use",),
     413: ("body_too_large", "list_file_too_large"),
-    422: ("idempotency_key_mismatch", "invalid_request"),
+    422: ("idempotency_key_mismatch", "invalid_request", "invalid_value"),
+    429: ("rate_limited",),
 }
 """Codes any signed endpoint can answer with; an endpoint adds its own (see :func:`error_responses`)."""
 
@@ -33,6 +34,7 @@ _TITLES = {
     409: "State conflict",
     413: "Body too large",
     422: "Validation or business-rule refusal",
+    429: "Too many requests from this credential (see Retry-After)",
 }
 
 

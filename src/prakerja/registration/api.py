@@ -15,7 +15,7 @@ from prakerja.db import unit_of_work
 from prakerja.kit.errors import NotFound
 from prakerja.registration.schemas import IdentityStatusOut, IdentitySubmissionCreate, ListImportOut
 from prakerja.registration.service import identity, lists
-from prakerja.web.deps import DbSession, account_with_role, client_ip, device_id, require_role
+from prakerja.web.deps import CsrfForCookie, DbSession, account_with_role, client_ip, device_id, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["registration"])
 
@@ -52,7 +52,7 @@ def identity_status(
     return IdentityStatusOut(applicant_id=applicant.id, identity_status=applicant.identity_status)
 
 
-@router.post("/exclusion-lists/imports", response_model=ListImportOut)
+@router.post("/exclusion-lists/imports", response_model=ListImportOut, dependencies=[CsrfForCookie])
 def import_list(
     session: DbSession,
     file: Annotated[UploadFile, File(description="CSV with a 'nik' header, or Parquet with a 'nik' column")],
@@ -62,9 +62,10 @@ def import_list(
     mode: Annotated[str, Form(max_length=8)] = "merge",
     account: CurrentAccount = Depends(require_role(Role.pmo_admin)),
 ) -> ListImportOut:
-    """For program-office admins (ministries call the signed ``POST /partner/v1/exclusion-lists/imports``).
-    Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes; provenance (source,
-    type, as-of date, who, row counts) is stored and audited."""
+    """For program-office admins (ministries call the signed ``POST /partner/v1/exclusion-lists/imports``), signed
+    in by cookie: send the CSRF cookie's value as ``X-CSRF-Token`` or the ``csrf_token`` field (403
+    ``csrf_failed``). Replace or merge an exclusion list or whitelist. NIKs are kept only as blind indexes;
+    provenance (source, type, as-of date, who, row counts) is stored and audited."""
     result = lists.import_list(
         session,
         data=lists.read_upload(file.file),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from prakerja.waves.models import StratumLevel, WaveState
+
+INT32_MAX = 2**31 - 1
+"""The columns are PostgreSQL ``integer``: a larger number is a validation error here, not a database error."""
 
 
 class WaveCreate(BaseModel):
@@ -18,17 +21,17 @@ class WaveCreate(BaseModel):
     scheme: str = Field(min_length=2, max_length=64)
     opens_at: datetime
     closes_at: datetime
-    total_quota: int
+    total_quota: int = Field(le=INT32_MAX)
     stratum_level: StratumLevel = StratumLevel.regency
     provinces: list[str] = Field(default_factory=list)
     priority_tiers: list[dict[str, Any]] = Field(default_factory=list)
-    number: int | None = Field(default=None, ge=1)
+    number: int | None = Field(default=None, ge=1, le=INT32_MAX)
 
 
 class QuotaSet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    quotas: dict[str, int]
+    quotas: dict[str, Annotated[int, Field(le=INT32_MAX)]]
 
 
 class WaveOut(BaseModel):
@@ -42,7 +45,7 @@ class WaveOut(BaseModel):
     scheme_hash: str
     opens_at: datetime
     closes_at: datetime
-    total_quota: int
+    total_quota: int = Field(le=INT32_MAX)
     stratum_level: StratumLevel
     provinces: list[str]
     priority_tiers: list[dict[str, Any]]

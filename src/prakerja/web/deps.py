@@ -196,3 +196,22 @@ async def csrf_protect(request: Request) -> None:
 
 
 Csrf = Depends(csrf_protect)
+
+
+async def csrf_for_cookie(request: Request) -> None:
+    """For cookie-authenticated API writes that a cross-site form could send (multipart, urlencoded): the
+    ``X-CSRF-Token`` header or the ``csrf_token`` form field must equal the CSRF cookie. FastAPI has parsed the
+    form before dependencies run, so reading it again costs nothing. Without a session cookie there is nothing to
+    forge: the route's own sign-in check answers 401."""
+    if SESSION_COOKIE not in request.cookies:
+        return
+    expected = request.cookies.get(CSRF_COOKIE)
+    sent: object = request.headers.get("x-csrf-token")
+    if not sent:
+        form = await request.form()
+        sent = form.get(CSRF_FIELD)
+    if not isinstance(sent, str) or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise CsrfFailed()
+
+
+CsrfForCookie = Depends(csrf_for_cookie)

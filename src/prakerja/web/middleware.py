@@ -11,6 +11,7 @@ import secrets
 import time
 from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
@@ -34,11 +35,33 @@ LANG_COOKIE = "prakerja_lang"
 DEVICE_COOKIE_MAX_AGE = 2 * 365 * 86400
 """The device cookie lives two years: it identifies a browser, not a person or a session."""
 
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+"""Pages load scripts and styles only from ``/static`` (no inline script, style element or attribute; a test
+crawls the pages for them). A route may send its own policy (the API documentation pages do)."""
+
 _SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
 )
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+"""Production only: browsers then refuse plain HTTP to the site for a year."""
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def relative_location(location: str, host: str | None) -> str | None:
+    """A redirect to our own host made relative (``/path?query``), so a forged ``Host`` header cannot send the
+    browser elsewhere (Starlette's trailing-slash redirect builds an absolute URL from it). None: leave as is."""
+    if not host or not location.startswith(("http://", "https://")):
+        return None
+    parsed = urlsplit(location)
+    if parsed.netloc.lower() != host.lower():
+        return None
+    return (parsed.path or "/") + (f"?{parsed.query}" if parsed.query else "")
 
 
 def cookie_header(name: str, value: str, *, secure: bool, httponly: bool = True, max_age: int | None = None) -> str:
@@ -75,6 +98,7 @@ class ShellMiddleware:
         settings = get_settings()
         self.secure = settings.cookie_secure or settings.env == "production"
         self.default_language = settings.default_language
+        self.security_headers = _SECURITY_HEADERS + ((HSTS,) if settings.env == "production" else ())
         self._requests: dict[tuple[str, str, str], Any] = {}
         self._latency: dict[tuple[str, str], Any] = {}
 
@@ -117,9 +141,13 @@ class ShellMiddleware:
                 status = message["status"]
                 response_headers = MutableHeaders(scope=message)
                 response_headers["X-Request-ID"] = request_id
+                if status in _REDIRECTS and "location" in response_headers:
+                    relative = relative_location(response_headers["location"], headers.get("host"))
+                    if relative is not None:
+                        response_headers["location"] = relative
                 raw = response_headers.raw
                 present = {k for k, _ in raw}
-                raw.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                raw.extend(h for h in self.security_headers if h[0] not in present)
                 for value in set_cookies:
                     response_headers.append("set-cookie", value)
             await send(message)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from prakerja.auth.models import Role
+from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
+from prakerja.config import get_settings
 from prakerja.db import get_engine
+from prakerja.kit.errors import Forbidden, Unauthenticated
 from prakerja.migrate import at_head
 from prakerja.web import i18n
 from prakerja.web.dashboard import sections_for
@@ -65,6 +69,22 @@ def readyz() -> Response:
     return JSONResponse({"status": "ok", "database": True, "migrations": "head"})
 
 
-@router.get("/metrics", include_in_schema=False)
+def _metrics_access(request: Request, account: OptionalAccount) -> None:
+    """Production: a signed-in officer, or ``Authorization: Bearer <metrics_token>`` (the scraper); elsewhere open.
+    Signed out without the token: 401; another role: 403."""
+    settings = get_settings()
+    if settings.env != "production":
+        return
+    sent = request.headers.get("authorization", "")
+    token = settings.metrics_token or ""
+    if len(token) >= 24 and sent.startswith("Bearer ") and hmac.compare_digest(sent[7:].encode(), token.encode()):
+        return
+    if account is None:
+        raise Unauthenticated()
+    if account.role not in PMO_ROLES:
+        raise Forbidden()
+
+
+@router.get("/metrics", include_in_schema=False, dependencies=[Depends(_metrics_access)])
 def metrics() -> Response:
     return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -23,10 +24,13 @@ from prakerja.partners.errors import (
     CredentialAlreadyRevoked,
     CredentialNotFound,
     CredentialRevoked,
+    ListSourceNotAllowed,
+    ListTypeNotAllowed,
     MissingSignature,
     PartnerInvalid,
     PartnerNameTaken,
     PartnerNotFound,
+    PartnerRateLimited,
     ReplayedRequest,
     StaleTimestamp,
     UnknownClient,
@@ -38,6 +42,7 @@ from prakerja.partners.models import (
     PartnerRole,
     PartnerStatus,
 )
+from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES
 
 __all__ = [
     "CredentialView",
@@ -49,7 +54,9 @@ __all__ = [
     "PartnerView",
     "SigningCredential",
     "SigningKey",
+    "allowed_list_source",
     "authenticate",
+    "count_request",
     "create_partner",
     "find_partner",
     "issue_key",
@@ -59,6 +66,7 @@ __all__ = [
     "remember",
     "revoke_credential",
     "revoke_key",
+    "set_list_scope",
     "set_status",
     "signing_credential",
 ]
@@ -97,6 +105,8 @@ class SigningCredential:
     usable: bool
     """False when the organisation is suspended or the credential revoked."""
     keys: tuple[SigningKey, ...]
+    list_types: tuple[str, ...] = ()
+    list_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,8 @@ class CredentialView:
     label: str
     revoked: bool
     keys: tuple[KeyView, ...]
+    list_types: tuple[str, ...] = ()
+    list_source: str = ""
 
     @property
     def active_keys(self) -> int:
@@ -163,11 +175,38 @@ def find_partner(session: Session, ref: str) -> PartnerOrganisation:
     return found
 
 
+def _list_scope(list_types: Iterable[str], source: str) -> tuple[list[str], str]:
+    """The list types (known ones, each once, in order) and the source name a credential may import under."""
+    wanted = [t.strip() for t in list_types if t.strip()]
+    source = " ".join(source.split())
+    problems = {}
+    unknown = [t for t in wanted if t not in (*EXCLUSION_TYPES, *WHITELIST_TYPES)]
+    if unknown:
+        problems["list_types"] = (
+            f"unknown: {', '.join(unknown)}; one of {', '.join((*EXCLUSION_TYPES, *WHITELIST_TYPES))}"
+        )
+    if len(source) > 200 or any(c in source for c in "<>\x00"):
+        problems["list_source"] = "at most 200 characters, no < or >"
+    if wanted and not source:
+        problems["list_source"] = "required with list types"
+    if problems:
+        raise PartnerInvalid(details={"fields": problems})
+    return list(dict.fromkeys(wanted)), source
+
+
 def issue_key(
-    session: Session, *, partner_id: uuid.UUID, actor: audit.Actor, client_code: str | None = None, label: str = ""
+    session: Session,
+    *,
+    partner_id: uuid.UUID,
+    actor: audit.Actor,
+    client_code: str | None = None,
+    label: str = "",
+    list_types: Iterable[str] = (),
+    list_source: str = "",
 ) -> IssuedKey:
-    """A new key. Without ``client_code``: a new credential with its first key. With it: one more key for that
-    credential (rotation: the old key keeps working until it is revoked)."""
+    """A new key. Without ``client_code``: a new credential with its first key, allowed to import
+    ``list_types`` under ``list_source`` (ministries; nothing when empty). With it: one more key for that
+    credential (rotation: the old key keeps working until it is revoked; its scope is unchanged)."""
     partner = repository.partner(session, partner_id)
     if partner is None:
         raise PartnerNotFound()
@@ -180,7 +219,14 @@ def issue_key(
         action = "auth.partner_key_rotated"
     else:
         label = " ".join(label.split())[:200]
-        credential = PartnerCredential(partner_id=partner.id, client_code=new_client_code(partner.role), label=label)
+        types, source = _list_scope(list_types, list_source)
+        credential = PartnerCredential(
+            partner_id=partner.id,
+            client_code=new_client_code(partner.role),
+            label=label,
+            list_types=types,
+            list_source=source,
+        )
         repository.add(session, credential)
         action = "auth.partner_credential_issued"
     secret = new_secret()
@@ -192,7 +238,13 @@ def issue_key(
         action,
         "partner_credential",
         credential.id,
-        data={"partner_id": str(partner.id), "client_code": credential.client_code, "key_id": str(key.id)},
+        data={
+            "partner_id": str(partner.id),
+            "client_code": credential.client_code,
+            "key_id": str(key.id),
+            "list_types": list(credential.list_types),
+            "list_source": credential.list_source,
+        },
     )
     return IssuedKey(
         partner_id=partner.id,
@@ -248,6 +300,28 @@ def revoke_credential(session: Session, *, client_code: str, actor: audit.Actor,
     return credential
 
 
+def set_list_scope(
+    session: Session, *, client_code: str, list_types: Iterable[str], list_source: str, actor: audit.Actor
+) -> PartnerCredential:
+    """Which lists a credential may import, and under which source name (replaces the previous scope)."""
+    credential = repository.credential_by_code(session, client_code, lock=True)
+    if credential is None:
+        raise CredentialNotFound(details={"field": "client_code"})
+    types, source = _list_scope(list_types, list_source)
+    before = {"list_types": list(credential.list_types), "list_source": credential.list_source}
+    credential.list_types, credential.list_source = types, source
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "auth.partner_list_scope_set",
+        "partner_credential",
+        credential.id,
+        data={"client_code": client_code, "before": before, "list_types": types, "list_source": source},
+    )
+    return credential
+
+
 def set_status(
     session: Session, *, partner_id: uuid.UUID, status: str, actor: audit.Actor, reason: str = ""
 ) -> PartnerOrganisation:
@@ -290,6 +364,8 @@ def overview(session: Session) -> list[PartnerView]:
                 label=c.label,
                 revoked=c.revoked_at is not None,
                 keys=tuple(keys_by.get(c.id, ())),
+                list_types=tuple(c.list_types),
+                list_source=c.list_source,
             )
         )
     return [
@@ -318,6 +394,8 @@ def signing_credential(session: Session, client_code: str) -> SigningCredential 
             )
             for k in keys
         ),
+        list_types=tuple(credential.list_types),
+        list_source=credential.list_source,
     )
 
 
@@ -336,6 +414,8 @@ class PartnerCaller:
     role: PartnerRole
     timestamp: int
     signature: str
+    list_types: tuple[str, ...] = ()
+    list_source: str = ""
 
     @property
     def actor(self) -> audit.Actor:
@@ -400,6 +480,8 @@ def authenticate(
         role=found.role,
         timestamp=sent_at,
         signature=signature,
+        list_types=found.list_types,
+        list_source=found.list_source,
     )
 
 
@@ -411,5 +493,32 @@ def remember(session: Session, caller: PartnerCaller) -> None:
         raise ReplayedRequest()
 
 
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def count_request(session: Session, caller: PartnerCaller, limit_per_minute: int) -> None:
+    """Count the request in its credential's current minute (fixed windows shared by every web process); past
+    the limit, 429 ``rate_limited`` with the seconds until the next window. Call it on a transaction of its own
+    that commits at once, like :func:`remember`."""
+    now = utcnow()
+    start = now.replace(second=0, microsecond=0)
+    hits = repository.hit_rate_window(session, caller.credential_id, start)
+    if hits > limit_per_minute:
+        retry_after = max(1, int((start + RATE_WINDOW - now).total_seconds() + 0.999))
+        raise PartnerRateLimited(retry_after, limit_per_minute)
+
+
+def allowed_list_source(caller: PartnerCaller, list_type: str, source: str | None) -> str:
+    """The source an import by this credential is recorded under: its own. 403 ``list_type_not_allowed`` for a
+    list type it was not issued for, 403 ``list_source_not_allowed`` when the request names another source."""
+    if list_type not in caller.list_types or not caller.list_source:
+        raise ListTypeNotAllowed(details={"list_type": list_type[:32], "allowed": list(caller.list_types)})
+    if source is not None and " ".join(source.split()) not in ("", caller.list_source):
+        raise ListSourceNotAllowed(details={"source": caller.list_source})
+    return caller.list_source
+
+
 def purge_seen_signatures(session: Session) -> int:
-    return repository.purge(session, utcnow())
+    """Signatures past the window and rate windows older than an hour."""
+    now = utcnow()
+    return repository.purge(session, now) + repository.purge_rate_windows(session, now - timedelta(hours=1))

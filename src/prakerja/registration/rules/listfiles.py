@@ -28,18 +28,22 @@ def read_niks(data: bytes, filename: str = "") -> Iterator[str]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ListFileError("the CSV file is not UTF-8") from None
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
-    if header is None:
-        raise ListFileError("the file is empty")
-    names = [h.strip().lower() for h in header]
-    if NIK_COLUMN not in names:
-        raise ListFileError("the header has no 'nik' column")
-    column = names.index(NIK_COLUMN)
-    for row in reader:
-        if not row:
-            continue
-        yield row[column].strip() if column < len(row) else ""
+    try:
+        # a field past the csv module's limit (131,072 characters) or a malformed quote is a malformed file
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, None)
+        if header is None:
+            raise ListFileError("the file is empty")
+        names = [h.strip().lower() for h in header]
+        if NIK_COLUMN not in names:
+            raise ListFileError("the header has no 'nik' column")
+        column = names.index(NIK_COLUMN)
+        for row in reader:
+            if not row:
+                continue
+            yield row[column].strip() if column < len(row) else ""
+    except csv.Error as error:
+        raise ListFileError(f"the CSV file is malformed ({error})") from None
 
 
 def _parquet(data: bytes) -> Iterator[str]:
