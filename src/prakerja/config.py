@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     storage_root: Path | None = None
     """Folder of the ``local`` store (default: ``home/uploads``)."""
 
+    attendance_proof: Literal["simulator", "simulator_fail"] = "simulator"
+    """Who proves a participant attends a session (``training/providers``): the simulator passes every proof,
+    ``simulator_fail`` fails every one (the review path); a face-match provider plugs in here."""
+
     @field_validator("database_url")
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
