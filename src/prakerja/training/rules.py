@@ -11,8 +11,8 @@ OTP_TTL = timedelta(minutes=5)
 """How long a one-time code is valid."""
 OTP_MAX_WRONG = 5
 """The fifth wrong code cancels the purchase (429 ``otp_attempts_exceeded``)."""
-RESERVE_TIMEOUT = timedelta(days=400)
-"""The ledger's timeout of a purchase's reserve: longer than any course; cancellations void it earlier."""
+RESERVE_TIMEOUT = timedelta(days=365)
+"""The ledger's timeout of a purchase's reserve (its longest, a year): longer than any course."""
 REDEEM_WINDOW = timedelta(hours=1)
 """A redeem code is valid from 1 hour before to 1 hour after its session starts (edges included)."""
 
