@@ -23,7 +23,6 @@ from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
 from prakerja.notifications.models import Message
 from prakerja.recipients import service as recipients
-from prakerja.recipients.models import Recipient
 from prakerja.registration.models import Applicant
 from prakerja.waves.models import WaveState
 from tests.catalog.conftest import BODY, OFFICER, approve, body, submit
@@ -152,7 +151,9 @@ class Api:
         self.client = client
         self.n = 0
 
-    def call(self, method: str, path: str, partner: Partner, data: dict[str, Any] | None = None, **kw: Any) -> httpx.Response:
+    def call(
+        self, method: str, path: str, partner: Partner, data: dict[str, Any] | None = None, **kw: Any
+    ) -> httpx.Response:
         tick()
         self.n += 1
         key = None if method == "GET" else kw.pop("key", f"k-{self.n}-{uuid.uuid4().hex[:8]}")
@@ -165,12 +166,19 @@ class Api:
     def inquiry(self, platform: Partner, card: str) -> httpx.Response:
         return self.call("POST", "/partner/v1/cards/inquiry", platform, {"card_number": card})
 
-    def buy(self, platform: Partner, card: str, course_id: Any, account: str = "akun-1", order: str = "order-1") -> httpx.Response:
+    def buy(
+        self, platform: Partner, card: str, course_id: Any, account: str = "akun-1", order: str = "order-1"
+    ) -> httpx.Response:
         return self.call(
             "POST",
             "/partner/v1/purchases",
             platform,
-            {"card_number": card, "course_id": str(course_id), "platform_order_id": order, "platform_account_id": account},
+            {
+                "card_number": card,
+                "course_id": str(course_id),
+                "platform_order_id": order,
+                "platform_account_id": account,
+            },
         )
 
     def confirm(self, platform: Partner, purchase_id: str, otp: str) -> httpx.Response:
@@ -191,7 +199,9 @@ class Api:
     def commit(self, institution: Partner, code: str, **more: Any) -> httpx.Response:
         return self.call("POST", "/partner/v1/redeem-codes/commit", institution, {"redeem_code": code, **more})
 
-    def complete(self, institution: Partner, purchase_id: str, completed_at: str, score: int = 85, passed: bool = True) -> httpx.Response:
+    def complete(
+        self, institution: Partner, purchase_id: str, completed_at: str, score: int = 85, passed: bool = True
+    ) -> httpx.Response:
         return self.call(
             "POST",
             "/partner/v1/completions",
@@ -201,7 +211,7 @@ class Api:
 
 
 @pytest.fixture
-def api(signed_client: SignedClient) -> Api:
+def api(signed_client: SignedClient) -> Api:  # noqa: F811
     return Api(signed_client)
 
 

@@ -28,6 +28,7 @@ from tests.training.conftest import (
     last_otp,
     make_course,
     make_participant,
+    tick,
 )
 
 MONEY_AND_STATE = (Purchase, RedeemCode, Transfer, Message, IdempotencyRecord, TrainingEvent, AuditEntry)
@@ -55,7 +56,9 @@ def refused(session: Session, before: dict[str, int], response: httpx.Response, 
     assert refusals >= 1
 
 
-def buy_and_confirm(api: Api, session: Session, platform: Partner, participant: Participant, course: Course, **kw: Any) -> dict[str, Any]:
+def buy_and_confirm(
+    api: Api, session: Session, platform: Partner, participant: Participant, course: Course, **kw: Any
+) -> dict[str, Any]:
     created = api.buy(platform, participant.card_number, course.id, **kw)
     assert created.status_code == 201, created.text
     confirmed = api.confirm(platform, created.json()["purchase_id"], last_otp(session, participant.account_id))
@@ -64,7 +67,9 @@ def buy_and_confirm(api: Api, session: Session, platform: Partner, participant: 
 
 
 class TestInquiry:
-    def test_masked_card_and_name_with_balance(self, api: Api, session: Session, platform: Partner, participant: Participant) -> None:
+    def test_masked_card_and_name_with_balance(
+        self, api: Api, session: Session, platform: Partner, participant: Participant
+    ) -> None:
         response = api.inquiry(platform, participant.card_number)
         assert response.status_code == 200, response.text
         card = response.json()
@@ -74,7 +79,9 @@ class TestInquiry:
         assert card["balance"] == BALANCE and card["status"] == "active"
         assert participant.card_number not in response.text
 
-    def test_unknown_and_malformed_cards(self, api: Api, session: Session, platform: Partner, participant: Participant) -> None:
+    def test_unknown_and_malformed_cards(
+        self, api: Api, session: Session, platform: Partner, participant: Participant
+    ) -> None:
         before = snapshot(session)
         refused(session, before, api.inquiry(platform, "1234567890123456"), 404, "card_not_found")
         refused(session, before, api.inquiry(platform, "12ab"), 404, "card_not_found")
@@ -83,12 +90,16 @@ class TestInquiry:
         response = api.call("POST", "/partner/v1/cards/inquiry", platform, content=b"{not json")
         refused(session, before, response, 422, "invalid_request")
 
-    def test_an_institution_may_not_use_platform_calls(self, api: Api, session: Session, institution: Partner, participant: Participant) -> None:
+    def test_an_institution_may_not_use_platform_calls(
+        self, api: Api, session: Session, institution: Partner, participant: Participant
+    ) -> None:
         before = snapshot(session)
         assert_refused(api.inquiry(institution, participant.card_number), 403, "partner_role_forbidden")
         assert snapshot(session) == before
 
-    def test_revoked_card_is_refused_at_inquiry_and_purchase(self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_revoked_card_is_refused_at_inquiry_and_purchase(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
         recipients.revoke(session, participant.recipient_id)
         session.commit()
         before = snapshot(session)
@@ -103,7 +114,9 @@ class TestInquiry:
 
 
 class TestPurchase:
-    def test_otp_confirm_gives_voucher_and_reserves_the_price(self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_otp_confirm_gives_voucher_and_reserves_the_price(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
         created = api.buy(platform, participant.card_number, course.id)
         assert created.status_code == 201, created.text
         body = created.json()
@@ -127,23 +140,46 @@ class TestPurchase:
         assert otp not in str(session.scalars(select(AuditEntry.data)).all())
         assert [e.type for e in session.scalars(select(TrainingEvent))] == ["purchase.confirmed", "purchase.confirmed"]
 
-    def test_cancel_before_redemption_returns_the_money(self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_cancel_before_redemption_returns_the_money(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
         confirmed = buy_and_confirm(api, session, platform, participant, course)
         response = api.cancel(platform, confirmed["purchase_id"])
         assert response.status_code == 200, response.text
-        assert response.json() == {"purchase_id": confirmed["purchase_id"], "status": "cancelled", "balance_after": BALANCE}
+        assert response.json() == {
+            "purchase_id": confirmed["purchase_id"],
+            "status": "cancelled",
+            "balance_after": BALANCE,
+        }
         assert available(session, participant) == BALANCE
         before = snapshot(session)
         refused(session, before, api.cancel(platform, confirmed["purchase_id"]), 409, "purchase_state")
         refused(session, before, api.confirm(platform, confirmed["purchase_id"], "000000"), 409, "purchase_state")
 
-    def test_cancel_after_redemption_is_refused(self, api: Api, session: Session, platform: Partner, institution: Partner, participant: Participant, course: Course) -> None:
+    def test_cancel_after_redemption_is_refused(
+        self,
+        api: Api,
+        session: Session,
+        platform: Partner,
+        institution: Partner,
+        participant: Participant,
+        course: Course,
+    ) -> None:
         confirmed = buy_and_confirm(api, session, platform, participant, course)
         assert api.redeem(institution, confirmed["voucher_code"]).status_code == 200
         before = snapshot(session)
         refused(session, before, api.cancel(platform, confirmed["purchase_id"]), 409, "purchase_state")
 
-    def test_business_refusals_write_nothing(self, api: Api, session: Session, institution: Partner, platform: Partner, other_platform: Partner, participant: Participant, course: Course) -> None:
+    def test_business_refusals_write_nothing(
+        self,
+        api: Api,
+        session: Session,
+        institution: Partner,
+        platform: Partner,
+        other_platform: Partner,
+        participant: Participant,
+        course: Course,
+    ) -> None:
         before = snapshot(session)
         refused(session, before, api.buy(other_platform, participant.card_number, course.id), 422, "course_not_listed")
         refused(session, before, api.buy(platform, participant.card_number, "not-an-id"), 422, "course_not_listed")
@@ -152,37 +188,70 @@ class TestPurchase:
         before = snapshot(session)
         refused(session, before, api.buy(platform, poor.card_number, dear.id), 422, "insufficient_balance")
 
-    def test_first_training_must_be_finished(self, api: Api, session: Session, institution: Partner, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_first_training_must_be_finished(
+        self,
+        api: Api,
+        session: Session,
+        institution: Partner,
+        platform: Partner,
+        participant: Participant,
+        course: Course,
+    ) -> None:
         buy_and_confirm(api, session, platform, participant, course)
         second = make_course(session, institution, platform, title="Kursus Kedua")
         before = snapshot(session)
-        refused(session, before, api.buy(platform, participant.card_number, second.id, order="o-2"), 422, "first_training_unfinished")
+        refused(
+            session,
+            before,
+            api.buy(platform, participant.card_number, second.id, order="o-2"),
+            422,
+            "first_training_unfinished",
+        )
 
-    def test_one_platform_account_pays_with_one_card(self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_one_platform_account_pays_with_one_card(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
         buy_and_confirm(api, session, platform, participant, course, account="akun-sama")
         other = make_participant(session)
         before = snapshot(session)
-        refused(session, before, api.buy(platform, other.card_number, course.id, account="akun-sama"), 422, "platform_account_bound")
+        refused(
+            session,
+            before,
+            api.buy(platform, other.card_number, course.id, account="akun-sama"),
+            422,
+            "platform_account_bound",
+        )
 
-    def test_another_platform_cannot_see_or_confirm(self, api: Api, session: Session, platform: Partner, other_platform: Partner, participant: Participant, course: Course) -> None:
+    def test_another_platform_cannot_see_or_confirm(
+        self,
+        api: Api,
+        session: Session,
+        platform: Partner,
+        other_platform: Partner,
+        participant: Participant,
+        course: Course,
+    ) -> None:
         created = api.buy(platform, participant.card_number, course.id).json()
         before = snapshot(session)
-        refused(session, before, api.confirm(other_platform, created["purchase_id"], "123456"), 404, "purchase_not_found")
+        refused(
+            session, before, api.confirm(other_platform, created["purchase_id"], "123456"), 404, "purchase_not_found"
+        )
         refused(session, before, api.read(other_platform, created["purchase_id"]), 404, "purchase_not_found")
 
-    def test_expired_code_is_refused(self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_expired_code_is_refused(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
         created = api.buy(platform, participant.card_number, course.id).json()
         otp = last_otp(session, participant.account_id)
-        api.client.http  # noqa: B018
-        from tests.training.conftest import tick
-
         tick(5 * 60)
         before = snapshot(session)
         refused(session, before, api.confirm(platform, created["purchase_id"], otp), 422, "otp_expired")
 
 
 class TestOtpBruteForce:
-    def test_five_wrong_codes_cancel_the_purchase_and_release_the_money(self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course) -> None:
+    def test_five_wrong_codes_cancel_the_purchase_and_release_the_money(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
         created = api.buy(platform, participant.card_number, course.id).json()
         otp = last_otp(session, participant.account_id)
         wrong = "000000" if otp != "000000" else "111111"
