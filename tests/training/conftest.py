@@ -70,16 +70,22 @@ def make_course(
 
 
 def make_participant(
-    session: Session, *, balance: int = BALANCE, name: str = NAME, deadline_days: int = 15, funded: bool = True
+    session: Session,
+    *,
+    balance: int = BALANCE,
+    name: str = NAME,
+    deadline_days: int = 15,
+    funded: bool = True,
+    account_id: uuid.UUID | None = None,
 ) -> Participant:
-    account = create_account(session)
+    account_id = account_id or create_account(session).id
     wave = create_wave(session, state=WaveState.announced, quotas={"3201": 1})
     applicant_id = new_id()
     phone = "0812" + str(uuid.uuid4().int)[:8]
     session.add(
         Applicant(
             id=applicant_id,
-            account_id=account.id,
+            account_id=account_id,
             full_name=name,
             phone=phone,
             phone_index=blind_index(phone, "phone"),
@@ -92,7 +98,7 @@ def make_participant(
         wave_id=wave.id,
         entry_hash=uuid.uuid4().bytes * 2,
         applicant_id=applicant_id,
-        account_id=account.id,
+        account_id=account_id,
         kk_index=None,
         scheme_name=SCHEME,
         training_balance=balance,
@@ -112,7 +118,7 @@ def make_participant(
         )
         recipients.mark_funded(session, recipient)
     session.commit()
-    return Participant(recipient.id, applicant_id, account.id, recipient.card_number)
+    return Participant(recipient.id, applicant_id, account_id, recipient.card_number)
 
 
 def last_otp(session: Session, account_id: uuid.UUID) -> str:

@@ -153,7 +153,8 @@ def test_personal_fields_not_stored_in_plaintext(session: Session) -> None:
 
 
 @pytest.mark.parametrize(
-    "template_dir", ["web", "auth", "catalog", "notifications", "ledger", "registration", "selection", "waves"]
+    "template_dir",
+    ["web", "auth", "catalog", "notifications", "ledger", "registration", "selection", "training", "waves"],
 )
 def test_every_template_string_is_translated(template_dir: str) -> None:
     from pathlib import Path
