@@ -271,3 +271,73 @@ class TestOtpBruteForce:
         assert available(session, participant) == BALANCE
         assert_refused(api.confirm(platform, created["purchase_id"], otp), 409, "purchase_state")
         assert count(session, PartnerRefusal, code="otp_invalid") == 4
+
+
+class TestIdempotencyAndDocument:
+    def test_a_retried_purchase_reserves_once(
+        self, api: Api, session: Session, platform: Partner, participant: Participant, course: Course
+    ) -> None:
+        first = api.call(
+            "POST",
+            "/partner/v1/purchases",
+            platform,
+            {
+                "card_number": participant.card_number,
+                "course_id": str(course.id),
+                "platform_order_id": "o-1",
+                "platform_account_id": "akun",
+            },
+            key="same-order",
+        )
+        again = api.call(
+            "POST",
+            "/partner/v1/purchases",
+            platform,
+            {
+                "card_number": participant.card_number,
+                "course_id": str(course.id),
+                "platform_order_id": "o-1",
+                "platform_account_id": "akun",
+            },
+            key="same-order",
+        )
+        assert first.status_code == again.status_code == 201
+        assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+        assert count(session, Purchase) == 1 and count(session, Message) == 1
+        assert available(session, participant) == BALANCE - PRICE
+
+    def test_openapi_lists_every_refusal_code(self, api: Api) -> None:
+        spec = api.client.http.get("/openapi.json").json()
+
+        def codes(path: str, method: str = "post") -> set[str]:
+            operation = spec["paths"][path][method]
+            return {c for response in operation["responses"].values() for c in response.get("x-error-codes", [])}
+
+        assert {
+            "card_not_found",
+            "card_revoked",
+            "card_not_active",
+            "insufficient_balance",
+            "first_training_unfinished",
+            "course_not_listed",
+            "platform_account_bound",
+            "partner_role_forbidden",
+        } <= codes("/partner/v1/purchases")
+        assert {"otp_invalid", "otp_expired", "otp_attempts_exceeded", "purchase_state"} <= codes(
+            "/partner/v1/purchases/{purchase_id}/confirm"
+        )
+        assert {"voucher_not_found", "voucher_used", "voucher_other_institution"} <= codes(
+            "/partner/v1/vouchers/redeem"
+        )
+        assert {
+            "redeem_code_not_found",
+            "redeem_code_type_mismatch",
+            "redeem_code_other_institution",
+            "redeem_code_cancelled",
+            "transaction_cancelled",
+            "redeem_code_used",
+            "redeem_code_outside_window",
+        } <= codes("/partner/v1/redeem-codes/commit")
+        assert {"completion_exists", "attendance_missing", "completion_too_early"} <= codes("/partner/v1/completions")
+        body = spec["paths"]["/partner/v1/purchases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        assert set(body["properties"]) == {"card_number", "course_id", "platform_order_id", "platform_account_id"}
