@@ -292,3 +292,25 @@ class TestMoneyProperty:
         assert wallet.debits_pending == reserved and wallet.debits_posted == captured
         assert wallet.available + reserved + captured == BALANCE
         assert ledger.institution_payable(session, institution.partner_id).credits_posted - payable_before == captured
+
+
+class TestCommands:
+    def test_cancel_session_and_commission_commands(
+        self, session: Session, frozen_clock: object, platform: Partner, institution: Partner
+    ) -> None:
+        from typer.testing import CliRunner
+
+        from prakerja.cli import app
+
+        course = make_course(session, institution, platform)
+        person = make_participant(session)
+        confirm(session, platform, person, buy(session, platform, person, course))
+        first = catalog.course_sessions(session, course.id)[0]
+        runner = CliRunner()
+        result = runner.invoke(app, ["training", "cancel-session", str(first.id), "--reason", "Hari libur nasional"])
+        assert result.exit_code == 0, result.output
+        assert available(session, person) == BALANCE - PRICE + PRICE // 5
+        assert runner.invoke(app, ["training", "cancel-session", "nope", "--reason", "x"]).exit_code != 0
+        result = runner.invoke(app, ["training", "commission", str(platform.partner_id), "500"])
+        assert result.exit_code == 0, result.output
+        assert runner.invoke(app, ["training", "commission", str(platform.partner_id), "9000"]).exit_code != 0
