@@ -82,6 +82,7 @@ class TestParticipant:
         assert again.status_code == 409
         reviews = client.get(f"/pelatihan/{spl.id}/ulasan")
         assert reviews.status_code == 200 and "Sangat bermanfaat untuk usaha saya." in reviews.text
+        assert f"/pelatihan/{spl.id}/ulasan" in client.get(f"/pelatihan/{spl.id}").text
 
         client.cookies.clear()
         assert login(client, "lain@example.org").status_code == 303
