@@ -4,9 +4,11 @@ purchase with a one-time code, confirm, cancel, read; every refusal's status and
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -341,3 +343,30 @@ class TestIdempotencyAndDocument:
         assert {"completion_exists", "attendance_missing", "completion_too_early"} <= codes("/partner/v1/completions")
         body = spec["paths"]["/partner/v1/purchases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert set(body["properties"]) == {"card_number", "course_id", "platform_order_id", "platform_account_id"}
+
+
+class TestSecrets:
+    def test_the_one_time_code_is_never_logged_nor_answered(
+        self,
+        api: Api,
+        session: Session,
+        platform: Partner,
+        participant: Participant,
+        course: Course,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        created = api.buy(platform, participant.card_number, course.id)
+        otp = last_otp(session, participant.account_id)
+        wrong = api.confirm(platform, created.json()["purchase_id"], "999999" if otp != "999999" else "888888")
+        confirmed = api.confirm(platform, created.json()["purchase_id"], otp)
+        assert confirmed.status_code == 200
+        for response in (created, wrong, confirmed):
+            assert otp not in response.text and participant.card_number not in response.text
+        standard = set(vars(logging.makeLogRecord({})))  # timestamps could hold any six digits by chance
+        for record in caplog.records:
+            said = record.getMessage() + repr({k: v for k, v in vars(record).items() if k not in standard})
+            assert otp not in said and participant.card_number not in said
+        session.rollback()
+        stored = session.get(Purchase, created.json()["purchase_id"])
+        assert stored is not None and otp.encode() not in stored.otp_hash
