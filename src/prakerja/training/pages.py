@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.catalog import service as catalog
+from prakerja.catalog.errors import CourseNotFound
 from prakerja.db import session_factory
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
@@ -121,8 +122,6 @@ def rate(
 
 @router.get("/pelatihan/{course_id}/ulasan")
 def course_reviews(request: Request, session: DbSession, course_id: str) -> Response:
-    from prakerja.catalog.errors import CourseNotFound
-
     course = catalog.get_course(session, _id(course_id, CourseNotFound))
     reviews = service.ratings.course_reviews(session, course.id, limit=50)
     return render(request, "training/reviews.html", {"course": course, "reviews": reviews})
