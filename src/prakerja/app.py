@@ -34,6 +34,8 @@ from prakerja.registration import pages as registration_pages
 from prakerja.registration.errors import AbilityWaveNotForApplicant, AbilityWaveNotFound, AbilityWaveNotOpen
 from prakerja.selection import api as selection_api
 from prakerja.selection import pages as selection_pages
+from prakerja.training import api as training_api
+from prakerja.training import pages as training_pages
 from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
 from prakerja.waves import service as waves_service
@@ -107,6 +109,14 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
         )
     )
     app.include_router(catalog_pages.router)
+    app.include_router(
+        training_api.mount(
+            APIRouter(prefix="/partner/v1", tags=["partner"], route_class=partners_api.SignedRoute),
+            require_partner=partners_api.require_partner,
+            idempotent=partners_api.idempotent,
+        )
+    )
+    app.include_router(training_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(portals.router)
 

@@ -23,6 +23,7 @@ from prakerja.partners import cli as _partner_cli
 from prakerja.registration import cli as _registration_cli
 from prakerja.selection import cli as _selection_cli
 from prakerja.simulators import cli as _sim_cli
+from prakerja.training import cli as _training_cli
 from prakerja.waves import cli as _wave_cli
 
 console = Console(stderr=False)
@@ -44,6 +45,7 @@ app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")
 app.add_typer(_partner_cli.app, name="partner")
 app.add_typer(_certificate_cli.app, name="certificate")
+app.add_typer(_training_cli.app, name="training")
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -118,6 +118,10 @@ class Settings(BaseSettings):
     storage_root: Path | None = None
     """Folder of the ``local`` store (default: ``home/uploads``)."""
 
+    attendance_proof: Literal["simulator", "simulator_fail"] = "simulator"
+    """Who proves a participant attends a session (``training/providers``): the simulator passes every proof,
+    ``simulator_fail`` fails every one (the review path); a face-match provider plugs in here."""
+
     migration_lock_timeout: str = Field(default="5s", pattern=r"^[0-9]+(ms|s|min|h)$")
     """How long a migration waits for a table lock before it fails (PostgreSQL ``lock_timeout``); retry later."""
 

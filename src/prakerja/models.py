@@ -13,6 +13,7 @@ from prakerja.partners import models as partners_models  # noqa: F401
 from prakerja.recipients import models as recipients_models  # noqa: F401
 from prakerja.registration import models as registration_models  # noqa: F401
 from prakerja.selection import models as selection_models  # noqa: F401
+from prakerja.training import models as training_models  # noqa: F401
 from prakerja.waves import models as waves_models  # noqa: F401
 
 __all__ = ["Base"]

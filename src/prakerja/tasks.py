@@ -7,3 +7,4 @@ from prakerja.notifications import tasks as notifications_tasks  # noqa: F401
 from prakerja.partners import tasks as partners_tasks  # noqa: F401
 from prakerja.registration import tasks as registration_tasks  # noqa: F401
 from prakerja.selection import tasks as selection_tasks  # noqa: F401
+from prakerja.training import tasks as training_tasks  # noqa: F401

@@ -53,6 +53,13 @@ def sessions_of(session: Session, course_id: uuid.UUID) -> list[CourseSession]:
     )
 
 
+def course_session(session: Session, session_id: uuid.UUID, *, lock: bool = False) -> CourseSession | None:
+    query = select(CourseSession).where(CourseSession.id == session_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
 def remove_sessions(session: Session, course_id: uuid.UUID) -> None:
     session.execute(delete(CourseSession).where(CourseSession.course_id == course_id))
 

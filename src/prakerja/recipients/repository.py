@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prakerja.recipients.models import Recipient
+from prakerja.recipients.models import Recipient, RecipientStatus
 
 
 def add(session: Session, recipient: Recipient) -> None:
@@ -61,3 +62,10 @@ def statuses(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.
 
 def count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Recipient)) or 0)
+
+
+def active_past_deadline(session: Session, now: datetime, after: uuid.UUID | None, limit: int) -> list[Recipient]:
+    query = select(Recipient).where(Recipient.status == RecipientStatus.active, Recipient.first_purchase_deadline < now)
+    if after is not None:
+        query = query.where(Recipient.id > after)
+    return list(session.scalars(query.order_by(Recipient.id).limit(limit)))

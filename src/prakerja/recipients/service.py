@@ -37,6 +37,14 @@ def recipient_by_card(session: Session, card_number: str) -> Recipient | None:
     return repository.by_card_index(session, blind_index(card_number.strip(), "card_number"))
 
 
+def active_past_deadline(
+    session: Session, *, now: datetime, after: uuid.UUID | None = None, limit: int = 500
+) -> list[Recipient]:
+    """For the marketplace's deadline job: active recipients whose first-purchase deadline has passed, by id (page
+    with ``after``). Whether they bought in time is the marketplace's to say."""
+    return repository.active_past_deadline(session, now, after, limit)
+
+
 def recipients_per_kk(session: Session, kk_indexes: Sequence[bytes]) -> dict[bytes, int]:
     """Recipients (of any wave, revoked included) per family card blind index (for the KK cap)."""
     return repository.per_kk(session, kk_indexes)

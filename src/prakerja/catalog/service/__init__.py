@@ -8,14 +8,22 @@ Takes a session; never commits.
 - ``organisations``: the one module that reads partner organisations."""
 
 from prakerja.catalog.service import courses, curation, listings, organisations, search
-from prakerja.catalog.service.courses import course_sessions, get_course, set_rating_summary
+from prakerja.catalog.service.courses import (
+    cancel_session,
+    course_sessions,
+    get_course,
+    get_session,
+    set_rating_summary,
+)
 from prakerja.catalog.service.listings import sellable_listing
 
 __all__ = [
+    "cancel_session",
     "course_sessions",
     "courses",
     "curation",
     "get_course",
+    "get_session",
     "listings",
     "organisations",
     "search",

@@ -327,3 +327,29 @@ def set_rating_summary(session: Session, course_id: uuid.UUID, *, average: float
     course.rating_average = None if average is None else round(average, 2)  # type: ignore[assignment]
     course.rating_count = count
     session.flush()
+
+
+def get_session(session: Session, session_id: uuid.UUID) -> CourseSession | None:
+    """For the training domain: one session (cancelled ones too)."""
+    return repository.course_session(session, session_id)
+
+
+def cancel_session(session: Session, *, session_id: uuid.UUID, actor: audit.Actor, reason: str) -> CourseSession | None:
+    """The program cancels a session (e.g. a public holiday); the training domain refunds it to the balances.
+    None when there is no such session; a session already cancelled keeps its first time."""
+    found = repository.course_session(session, session_id, lock=True)
+    if found is None:
+        return None
+    if found.cancelled_at is None:
+        found.cancelled_at = utcnow()
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "catalog.session_cancelled",
+            "course_session",
+            found.id,
+            reason=reason,
+            data={"course_id": str(found.course_id)},
+        )
+    return found

@@ -1,0 +1,293 @@
+"""Every query on the marketplace's tables."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from prakerja.training.models import (
+    AttendanceEvent,
+    CodeState,
+    Completion,
+    CompletionStatus,
+    PartnerRefusal,
+    PlatformAgreement,
+    Purchase,
+    PurchaseStatus,
+    Rating,
+    RedeemCode,
+    SessionRefund,
+    TrainingEvent,
+)
+
+BOUGHT = (PurchaseStatus.confirmed, PurchaseStatus.redeemed, PurchaseStatus.completed)
+UNDER_WAY = (PurchaseStatus.confirmed, PurchaseStatus.redeemed)
+
+
+def add(session: Session, row: object) -> None:
+    session.add(row)
+    session.flush()
+
+
+# -- purchases -----------------------------------------------------------------------------------------------------
+
+
+def purchase(session: Session, purchase_id: uuid.UUID, *, lock: bool = False) -> Purchase | None:
+    query = select(Purchase).where(Purchase.id == purchase_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def purchase_by_voucher(session: Session, code: str, *, lock: bool = False) -> Purchase | None:
+    query = select(Purchase).where(Purchase.voucher_code == code)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def purchases_of_participant(session: Session, participant_id: uuid.UUID) -> list[Purchase]:
+    return list(
+        session.scalars(select(Purchase).where(Purchase.participant_id == participant_id).order_by(Purchase.id.desc()))
+    )
+
+
+def purchases_of_account(session: Session, account_id: uuid.UUID) -> list[Purchase]:
+    return list(session.scalars(select(Purchase).where(Purchase.account_id == account_id).order_by(Purchase.id.desc())))
+
+
+def count_in_status(session: Session, participant_id: uuid.UUID, statuses: Sequence[PurchaseStatus]) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Purchase)
+            .where(Purchase.participant_id == participant_id, Purchase.status.in_(list(statuses)))
+        )
+        or 0
+    )
+
+
+def platform_account_paid_with_other(
+    session: Session, platform_id: uuid.UUID, account_index: bytes, recipient_id: uuid.UUID
+) -> bool:
+    return (
+        session.scalar(
+            select(Purchase.id)
+            .where(
+                Purchase.platform_id == platform_id,
+                Purchase.platform_account_index == account_index,
+                Purchase.recipient_id != recipient_id,
+                Purchase.status.in_(BOUGHT),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def expired_otp_purchases(session: Session, now: datetime, limit: int) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(Purchase.id)
+            .where(Purchase.status == PurchaseStatus.otp_sent, Purchase.otp_expires_at < now)
+            .order_by(Purchase.otp_expires_at)
+            .limit(limit)
+        )
+    )
+
+
+def awaiting_otp(session: Session, participant_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(
+        session.scalars(
+            select(Purchase.id).where(
+                Purchase.participant_id == participant_id, Purchase.status == PurchaseStatus.otp_sent
+            )
+        )
+    )
+
+
+def purchases_with_session(session: Session, session_id: uuid.UUID) -> list[uuid.UUID]:
+    """Purchases under way holding a code for this session."""
+    return list(
+        session.scalars(
+            select(Purchase.id)
+            .join(RedeemCode, RedeemCode.purchase_id == Purchase.id)
+            .where(RedeemCode.session_id == session_id, Purchase.status.in_(UNDER_WAY))
+            .order_by(Purchase.id)
+        )
+    )
+
+
+# -- redeem codes and attendance -----------------------------------------------------------------------------------
+
+
+def code(session: Session, value: str, *, lock: bool = False) -> RedeemCode | None:
+    query = select(RedeemCode).where(RedeemCode.code == value)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def code_taken(session: Session, value: str) -> bool:
+    return (
+        session.scalar(select(RedeemCode.id).where(RedeemCode.code == value)) is not None
+        or session.scalar(select(Purchase.id).where(Purchase.voucher_code == value)) is not None
+    )
+
+
+def codes_of(session: Session, purchase_id: uuid.UUID) -> list[RedeemCode]:
+    return list(
+        session.scalars(select(RedeemCode).where(RedeemCode.purchase_id == purchase_id).order_by(RedeemCode.valid_from))
+    )
+
+
+def codes_of_session(session: Session, purchase_id: uuid.UUID, session_id: uuid.UUID) -> RedeemCode | None:
+    return session.scalars(
+        select(RedeemCode).where(RedeemCode.purchase_id == purchase_id, RedeemCode.session_id == session_id)
+    ).first()
+
+
+def cancel_codes(session: Session, purchase_id: uuid.UUID) -> None:
+    for row in codes_of(session, purchase_id):
+        if row.state is CodeState.valid:
+            row.state = CodeState.cancelled
+    session.flush()
+
+
+def failed_proofs(session: Session, purchase_id: uuid.UUID) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(AttendanceEvent)
+            .where(AttendanceEvent.purchase_id == purchase_id, AttendanceEvent.needs_review.is_(True))
+        )
+        or 0
+    )
+
+
+# -- completions ---------------------------------------------------------------------------------------------------
+
+
+def live_completion(session: Session, purchase_id: uuid.UUID) -> Completion | None:
+    return session.scalars(
+        select(Completion).where(Completion.purchase_id == purchase_id, Completion.status != CompletionStatus.refused)
+    ).first()
+
+
+def completion(session: Session, completion_id: uuid.UUID, *, lock: bool = False) -> Completion | None:
+    query = select(Completion).where(Completion.id == completion_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def completions_since(session: Session, institution_id: uuid.UUID, since: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Completion)
+            .where(Completion.institution_id == institution_id, Completion.created_at >= since)
+        )
+        or 0
+    )
+
+
+def recent_scores(session: Session, institution_id: uuid.UUID, limit: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Completion.score)
+            .where(Completion.institution_id == institution_id)
+            .order_by(Completion.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def in_review(session: Session) -> list[Completion]:
+    return list(
+        session.scalars(
+            select(Completion).where(Completion.status == CompletionStatus.in_review).order_by(Completion.id)
+        )
+    )
+
+
+def accepted_between(
+    session: Session, *, partner_id: uuid.UUID, start: datetime, end: datetime, platform: bool
+) -> list[tuple[Completion, Purchase]]:
+    owner = Completion.platform_id if platform else Completion.institution_id
+    rows = session.execute(
+        select(Completion, Purchase)
+        .join(Purchase, Purchase.id == Completion.purchase_id)
+        .where(
+            owner == partner_id,
+            Completion.status == CompletionStatus.accepted,
+            Completion.decided_at >= start,
+            Completion.decided_at < end,
+        )
+        .order_by(Completion.decided_at, Completion.id)
+    )
+    return [(row[0], row[1]) for row in rows]
+
+
+def completion_of_purchase(session: Session, purchase_id: uuid.UUID) -> Completion | None:
+    return session.scalars(
+        select(Completion).where(Completion.purchase_id == purchase_id).order_by(Completion.id.desc())
+    ).first()
+
+
+# -- refunds, ratings, agreements, events, refusals ----------------------------------------------------------------
+
+
+def refund(session: Session, purchase_id: uuid.UUID, session_id: uuid.UUID) -> SessionRefund | None:
+    return session.scalars(
+        select(SessionRefund).where(SessionRefund.purchase_id == purchase_id, SessionRefund.session_id == session_id)
+    ).first()
+
+
+def rating_of(session: Session, purchase_id: uuid.UUID) -> Rating | None:
+    return session.scalars(select(Rating).where(Rating.purchase_id == purchase_id)).first()
+
+
+def rating_summary(session: Session, course_id: uuid.UUID) -> tuple[float | None, int]:
+    row = session.execute(
+        select(func.avg(Rating.stars), func.count()).select_from(Rating).where(Rating.course_id == course_id)
+    ).one()
+    return (None if row[0] is None else float(row[0])), int(row[1])
+
+
+def ratings_of_course(session: Session, course_id: uuid.UUID, limit: int = 20) -> list[Rating]:
+    return list(
+        session.scalars(select(Rating).where(Rating.course_id == course_id).order_by(Rating.id.desc()).limit(limit))
+    )
+
+
+def agreement(session: Session, platform_id: uuid.UUID, *, lock: bool = False) -> PlatformAgreement | None:
+    query = select(PlatformAgreement).where(PlatformAgreement.platform_id == platform_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def add_event(session: Session, event: TrainingEvent) -> None:
+    session.add(event)
+    session.flush()
+
+
+def events(session: Session, partner_id: uuid.UUID | None = None) -> list[TrainingEvent]:
+    query = select(TrainingEvent).order_by(TrainingEvent.id)
+    if partner_id is not None:
+        query = query.where(TrainingEvent.partner_id == partner_id)
+    return list(session.scalars(query))
+
+
+def add_refusal(session: Session, refusal: PartnerRefusal) -> None:
+    session.add(refusal)
+    session.flush()
+
+
+def refusals(session: Session, limit: int = 200) -> list[PartnerRefusal]:
+    return list(session.scalars(select(PartnerRefusal).order_by(PartnerRefusal.id.desc()).limit(limit)))

@@ -1,0 +1,14 @@
+"""The marketplace's use cases (what the routes, jobs and other domains call). Takes a session; never commits.
+
+- ``purchases``: section 1 (inquiry, purchase with a one-time code, confirm, cancel, read), the code-expiry and
+  first-purchase-deadline jobs;
+- ``delivery``: vouchers, redeem codes and attendance, sessions cancelled by the program;
+- ``completions``: completion, review, capture and certificates, platform agreements;
+- ``settlement``: statements per partner and period;
+- ``ratings``: ratings and reviews, the participant's trainings;
+- ``events``: the one call site for webhook events; ``refusals``: the log of refused partner calls;
+- ``people``: the one module that reads people from other domains."""
+
+from prakerja.training.service import completions, delivery, events, people, purchases, ratings, refusals, settlement
+
+__all__ = ["completions", "delivery", "events", "people", "purchases", "ratings", "refusals", "settlement"]

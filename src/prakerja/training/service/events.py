@@ -1,0 +1,43 @@
+"""The one call site for the marketplace's webhook events (contract section 3). Each event is written in the
+change's transaction to ``training_events`` (the domain's own record) and queued for delivery to the partner's
+endpoints by ``partners.service.queue_webhook`` in the same transaction, under a ``webhook-id`` derived from the
+event's type and data, so the same event queued twice is delivered once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from prakerja.partners import service as partners
+from prakerja.training import repository
+from prakerja.training.models import TrainingEvent
+
+TYPES = (
+    "purchase.confirmed",
+    "purchase.cancelled",
+    "session.cancelled",
+    "completion.accepted",
+    "completion.refused",
+    "certificate.issued",
+)
+
+
+def emit(session: Session, partner_id: uuid.UUID, type_: str, data: dict[str, Any]) -> None:
+    """Queue one event for one partner (``data`` carries ids only, no personal data)."""
+    if type_ not in TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    repository.add_event(session, TrainingEvent(partner_id=partner_id, type=type_, data=data))
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:40]
+    partners.queue_webhook(session, partner_id=partner_id, type=type_, data=data, event_id=f"{type_}:{digest}")
+
+
+def emit_both(
+    session: Session, platform_id: uuid.UUID, institution_id: uuid.UUID, type_: str, data: dict[str, Any]
+) -> None:
+    emit(session, platform_id, type_, data)
+    if institution_id != platform_id:
+        emit(session, institution_id, type_, data)

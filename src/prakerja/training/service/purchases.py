@@ -1,0 +1,346 @@
+"""Section 1 of the marketplace contract: card inquiry, purchase with a one-time code, confirmation with a voucher,
+cancellation, reading; and the jobs around them (expired codes, the first-purchase deadline). Takes a session;
+never commits. Money moves only through ``ledger.service``: a purchase reserves its price (a pending transfer)
+when the code is sent; cancelling voids it; an accepted completion captures it (``completions``)."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import secrets
+import uuid
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.catalog import service as catalog
+from prakerja.catalog.models import Course
+from prakerja.kit.clock import utcnow
+from prakerja.kit.errors import DomainError, NotFound
+from prakerja.kit.ids import new_id, parse_id
+from prakerja.kit.pii import blind_index
+from prakerja.ledger import service as ledger
+from prakerja.ledger.errors import InsufficientFunds, PendingAlreadyPosted, PendingAlreadyVoided
+from prakerja.recipients.models import Recipient, RecipientStatus
+from prakerja.training import repository, rules
+from prakerja.training.errors import (
+    CardNotActive,
+    CardNotFound,
+    CardRevoked,
+    CourseNotListed,
+    FirstTrainingUnfinished,
+    InsufficientBalance,
+    OtpAttemptsExceeded,
+    OtpExpired,
+    OtpInvalid,
+    PlatformAccountBound,
+    PurchaseNotFound,
+    PurchaseState,
+)
+from prakerja.training.models import CodeState, Purchase, PurchaseStatus, RedeemCode
+from prakerja.training.schemas import (
+    CardOut,
+    PurchaseCancelled,
+    PurchaseConfirmed,
+    PurchaseCreate,
+    PurchaseCreated,
+    PurchaseOut,
+    PurchaseSession,
+)
+from prakerja.training.service import events, people
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+"""Voucher and redeem-code characters: no 0/O or 1/I to misread."""
+
+
+def new_code(session: Session, length: int) -> str:
+    while True:
+        value = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+        if not repository.code_taken(session, value):
+            return value
+
+
+def otp_hash(purchase_id: uuid.UUID, code: str) -> bytes:
+    return blind_index(f"{purchase_id}:{code.strip()}", "purchase_otp")
+
+
+def _bought(session: Session, recipient: Recipient) -> bool:
+    return repository.count_in_status(session, recipient.applicant_id, repository.BOUGHT) > 0
+
+
+def usable_card(session: Session, card_number: str) -> Recipient:
+    """The card's recipient if it may pay: refused when unknown, revoked (or past the first-purchase deadline
+    without a purchase: revoked by the next job run) or not funded yet."""
+    recipient = people.card(session, card_number)
+    if recipient is None:
+        raise CardNotFound()
+    if recipient.status is RecipientStatus.revoked or rules.deadline_missed(
+        recipient.first_purchase_deadline, utcnow(), has_purchase=_bought(session, recipient)
+    ):
+        raise CardRevoked()
+    if recipient.funded_at is None or ledger.wallet(session, recipient.applicant_id) is None:
+        raise CardNotActive()
+    return recipient
+
+
+def balance(session: Session, participant_id: uuid.UUID) -> int:
+    found = ledger.wallet(session, participant_id)
+    return found.available if found is not None else 0
+
+
+def inquiry(session: Session, *, card_number: str) -> CardOut:
+    """``POST /partner/v1/cards/inquiry``: masked card and name, the balance, status and the deadline."""
+    recipient = usable_card(session, card_number)
+    return CardOut(
+        card_number_masked=rules.mask_card(recipient.card_number),
+        name_masked=rules.mask_name(people.full_name(session, recipient.account_id)),
+        balance=balance(session, recipient.applicant_id),
+        status=recipient.status.value,
+        first_purchase_deadline=recipient.first_purchase_deadline,
+    )
+
+
+def _listed_course(session: Session, course_id: str, platform_id: uuid.UUID) -> tuple[Course, int]:
+    parsed = parse_id(course_id)
+    listing = None if parsed is None else catalog.sellable_listing(session, course_id=parsed, platform_id=platform_id)
+    if parsed is None or listing is None:
+        raise CourseNotListed()
+    return catalog.get_course(session, parsed), listing.price
+
+
+def create(session: Session, *, platform_id: uuid.UUID, data: PurchaseCreate, actor: audit.Actor) -> PurchaseCreated:
+    """``POST /partner/v1/purchases``: check the card and the rules, reserve the price and text a one-time code."""
+    recipient = usable_card(session, data.card_number)
+    course, amount = _listed_course(session, data.course_id, platform_id)
+    account_index = blind_index(data.platform_account_id, "platform_account")
+    if repository.platform_account_paid_with_other(session, platform_id, account_index, recipient.id):
+        raise PlatformAccountBound()
+    participant = recipient.applicant_id
+    completed = repository.count_in_status(session, participant, (PurchaseStatus.completed,))
+    if not completed and repository.count_in_status(session, participant, repository.UNDER_WAY):
+        raise FirstTrainingUnfinished()
+    if balance(session, participant) < amount:
+        raise InsufficientBalance(details={"amount": amount})
+    now = utcnow()
+    purchase_id = new_id()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    purchase = Purchase(
+        id=purchase_id,
+        recipient_id=recipient.id,
+        participant_id=participant,
+        account_id=recipient.account_id,
+        course_id=course.id,
+        institution_id=course.institution_id,
+        platform_id=platform_id,
+        platform_order_id=data.platform_order_id,
+        platform_account_index=account_index,
+        amount=amount,
+        status=PurchaseStatus.otp_sent,
+        otp_hash=otp_hash(purchase_id, code),
+        otp_expires_at=now + rules.OTP_TTL,
+        pending_transfer_id=new_id(),
+    )
+    repository.add(session, purchase)
+    try:
+        ledger.authorise_purchase(
+            session,
+            transfer_id=purchase.pending_transfer_id,
+            participant_id=participant,
+            institution_id=course.institution_id,
+            amount=amount,
+            purchase_ref=str(purchase_id),
+            timeout=rules.RESERVE_TIMEOUT,
+            actor=actor,
+        )
+    except InsufficientFunds:
+        raise InsufficientBalance(details={"amount": amount}) from None
+    people.send_otp(session, account_id=recipient.account_id, code=code, amount=amount, course_title=course.title)
+    audit.record(
+        session,
+        actor,
+        "training.purchase_started",
+        "purchase",
+        purchase_id,
+        data={"course_id": str(course.id), "amount": amount, "platform_order_id": data.platform_order_id},
+    )
+    return PurchaseCreated(
+        purchase_id=str(purchase_id),
+        status=purchase.status.value,
+        amount=amount,
+        otp_expires_at=purchase.otp_expires_at,
+    )
+
+
+def _own_purchase(session: Session, purchase_id: str, platform_id: uuid.UUID, *, lock: bool = False) -> Purchase:
+    parsed = parse_id(purchase_id)
+    found = None if parsed is None else repository.purchase(session, parsed, lock=lock)
+    if found is None or found.platform_id != platform_id:
+        raise PurchaseNotFound()
+    return found
+
+
+def confirm(
+    session: Session, *, purchase_id: str, platform_id: uuid.UUID, otp: str, actor: audit.Actor
+) -> PurchaseConfirmed:
+    """``POST /partner/v1/purchases/{id}/confirm``: the right code gives the voucher and the session codes. A wrong
+    code raises :class:`OtpInvalid` and writes nothing here: the caller counts it with :func:`count_wrong_otp` on a
+    transaction of its own (the one write a refusal makes)."""
+    purchase = _own_purchase(session, purchase_id, platform_id, lock=True)
+    if purchase.status is not PurchaseStatus.otp_sent:
+        raise PurchaseState(details={"status": purchase.status.value})
+    now = utcnow()
+    if now > purchase.otp_expires_at:
+        raise OtpExpired()
+    if not hmac.compare_digest(otp_hash(purchase.id, otp), purchase.otp_hash):
+        raise OtpInvalid()
+    purchase.status = PurchaseStatus.confirmed
+    purchase.confirmed_at = now
+    purchase.voucher_code = new_code(session, 12)
+    for course_session in catalog.course_sessions(session, purchase.course_id):
+        if course_session.cancelled_at is not None:
+            continue
+        repository.add(
+            session,
+            RedeemCode(
+                purchase_id=purchase.id,
+                session_id=course_session.id,
+                institution_id=purchase.institution_id,
+                training_type=course_session.training_type.value,
+                code=new_code(session, 10),
+                state=CodeState.valid,
+                valid_from=course_session.starts_at - rules.REDEEM_WINDOW,
+                valid_until=course_session.starts_at + rules.REDEEM_WINDOW,
+            ),
+        )
+    session.flush()
+    events.emit_both(
+        session, purchase.platform_id, purchase.institution_id, "purchase.confirmed", {"purchase_id": str(purchase.id)}
+    )
+    audit.record(session, actor, "training.purchase_confirmed", "purchase", purchase.id)
+    return PurchaseConfirmed(
+        purchase_id=str(purchase.id),
+        status=purchase.status.value,
+        voucher_code=purchase.voucher_code,
+        amount=purchase.amount,
+        balance_after=balance(session, purchase.participant_id),
+    )
+
+
+def count_wrong_otp(session: Session, *, purchase_id: str, platform_id: uuid.UUID, actor: audit.Actor) -> DomainError:
+    """Count one wrong code (on its own transaction) and return the refusal to give: ``otp_invalid``, or on the
+    fifth ``otp_attempts_exceeded`` with the purchase cancelled and its reserve voided."""
+    purchase = _own_purchase(session, purchase_id, platform_id, lock=True)
+    if purchase.status is not PurchaseStatus.otp_sent:
+        return PurchaseState(details={"status": purchase.status.value})
+    purchase.otp_attempts += 1
+    session.flush()
+    if purchase.otp_attempts >= rules.OTP_MAX_WRONG:
+        cancel_purchase(session, purchase, reason="otp_attempts_exceeded", actor=actor)
+        return OtpAttemptsExceeded()
+    return OtpInvalid(details={"attempts_left": rules.OTP_MAX_WRONG - purchase.otp_attempts})
+
+
+def cancel_purchase(session: Session, purchase: Purchase, *, reason: str, actor: audit.Actor) -> None:
+    """Void the reserve (the money is back in the balance), cancel the codes, tell the partners."""
+    was_confirmed = purchase.status is PurchaseStatus.confirmed
+    purchase.void_transfer_id = purchase.void_transfer_id or new_id()
+    with contextlib.suppress(PendingAlreadyVoided):  # the ledger's timeout came first: the money is already back
+        ledger.void_purchase(
+            session,
+            transfer_id=purchase.void_transfer_id,
+            pending_id=purchase.pending_transfer_id,
+            actor=actor,
+            reason=reason[:200],
+        )
+    purchase.status = PurchaseStatus.cancelled
+    purchase.cancelled_at = utcnow()
+    purchase.cancel_reason = reason[:200]
+    repository.cancel_codes(session, purchase.id)
+    data = {"purchase_id": str(purchase.id)}
+    if was_confirmed:
+        events.emit_both(session, purchase.platform_id, purchase.institution_id, "purchase.cancelled", data)
+    else:
+        events.emit(session, purchase.platform_id, "purchase.cancelled", data)
+    audit.record(session, actor, "training.purchase_cancelled", "purchase", purchase.id, reason=reason[:200])
+
+
+def cancel(
+    session: Session, *, purchase_id: str, platform_id: uuid.UUID, reason: str, actor: audit.Actor
+) -> PurchaseCancelled:
+    """``POST /partner/v1/purchases/{id}/cancel``: only before the voucher is redeemed."""
+    purchase = _own_purchase(session, purchase_id, platform_id, lock=True)
+    if purchase.status not in (PurchaseStatus.otp_sent, PurchaseStatus.confirmed):
+        raise PurchaseState(details={"status": purchase.status.value})
+    cancel_purchase(session, purchase, reason=reason, actor=actor)
+    return PurchaseCancelled(
+        purchase_id=str(purchase.id),
+        status=purchase.status.value,
+        balance_after=balance(session, purchase.participant_id),
+    )
+
+
+def purchase_sessions(session: Session, purchase: Purchase) -> list[PurchaseSession]:
+    return [
+        PurchaseSession(
+            session_id=str(s.id),
+            starts_at=s.starts_at,
+            training_type=s.training_type.value,
+            cancelled=s.cancelled_at is not None,
+        )
+        for s in catalog.course_sessions(session, purchase.course_id)
+    ]
+
+
+def read(session: Session, *, purchase_id: str, platform_id: uuid.UUID) -> PurchaseOut:
+    """``GET /partner/v1/purchases/{id}``: the platform's own purchases only."""
+    purchase = _own_purchase(session, purchase_id, platform_id)
+    return PurchaseOut(
+        purchase_id=str(purchase.id),
+        status=purchase.status.value,
+        course_id=str(purchase.course_id),
+        amount=purchase.amount,
+        voucher_code=purchase.voucher_code,
+        sessions=purchase_sessions(session, purchase),
+    )
+
+
+# -- jobs ----------------------------------------------------------------------------------------------------------
+
+
+def expire_otps(session: Session, *, now: datetime, limit: int = 500) -> int:
+    """Cancel purchases whose one-time code expired unused (their reserve is voided)."""
+    done = 0
+    for purchase_id in repository.expired_otp_purchases(session, now, limit):
+        purchase = repository.purchase(session, purchase_id, lock=True)
+        if purchase is None or purchase.status is not PurchaseStatus.otp_sent or purchase.otp_expires_at >= now:
+            continue
+        cancel_purchase(session, purchase, reason="otp_expired", actor=audit.Actor.system())
+        done += 1
+    return done
+
+
+def revoke_missed_deadline(session: Session, recipient: Recipient) -> bool:
+    """Revoke a recipient who made no purchase by the first-purchase deadline and forfeit the balance to the
+    treasury (a deterministic transfer id: a rerun forfeits nothing twice). False when they did buy."""
+    if _bought(session, recipient):
+        return False
+    actor = audit.Actor.system()
+    for purchase_id in repository.awaiting_otp(session, recipient.applicant_id):
+        purchase = repository.purchase(session, purchase_id, lock=True)
+        if purchase is not None and purchase.status is PurchaseStatus.otp_sent:
+            cancel_purchase(session, purchase, reason="card_revoked", actor=actor)
+    people.revoke(session, recipient.id)
+    if ledger.wallet(session, recipient.applicant_id) is not None:
+        with contextlib.suppress(NotFound, PendingAlreadyPosted):
+            ledger.forfeit_wallet(
+                session,
+                transfer_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prakerja:training.revocation:{recipient.id}"),
+                participant_id=recipient.applicant_id,
+                actor=actor,
+                reason="first_purchase_deadline",
+            )
+    audit.record(
+        session, actor, "training.card_revoked", "recipient", recipient.id, reason="first_purchase_deadline_missed"
+    )
+    return True
