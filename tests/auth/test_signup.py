@@ -39,6 +39,11 @@ def login(client: TestClient, email: str = "siti@example.org", password: str = P
 
 
 class TestSignUp:
+    def test_check_your_mail_page_points_to_the_development_mailbox(self, client: TestClient) -> None:
+        """With the development sender nothing leaves the program: the page says where the message is instead."""
+        page = client.get("/daftar/terkirim").text
+        assert 'data-testid="dev-mailbox-hint"' in page and 'href="/dev/kotak-pesan"' in page
+
     def test_sign_up_sends_a_verification_link(self, client: TestClient, session: Session) -> None:
         response = sign_up(client)  # then signs in with the password
         assert response.status_code == 303 and response.headers["location"] == "/daftar/terkirim"

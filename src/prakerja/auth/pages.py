@@ -13,6 +13,7 @@ from prakerja.auth import service
 from prakerja.auth.errors import AccountDisabled, AccountLocked, InvalidCredentials, TokenInvalid, WeakPassword
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.kit.errors import DomainError
+from prakerja.notifications import service as notifications
 from prakerja.web import portals
 from prakerja.web.deps import (
     SESSION_COOKIE,
@@ -46,8 +47,11 @@ def _ip(request: Request) -> str:
     return client_ip(request) or "unknown"
 
 
-def _message(request: Request, title: tuple[str, str], text: tuple[str, str], link: str) -> Response:
-    return render(request, "auth/message.html", {"title": pick(*title), "text": pick(*text), "link": link})
+def _message(
+    request: Request, title: tuple[str, str], text: tuple[str, str], link: str, *, dev_mailbox: bool = False
+) -> Response:
+    context = {"title": pick(*title), "text": pick(*text), "link": link, "dev_mailbox": dev_mailbox}
+    return render(request, "auth/message.html", context)
 
 
 # --- sign in, sign out ------------------------------------------------------------------------------------------
@@ -148,6 +152,7 @@ def signup_sent(request: Request) -> Response:
             "your e-mail and password. No e-mail? Check the spam folder, or sign up again later.",
         ),
         "/masuk",
+        dev_mailbox=notifications.dev_mailbox_enabled(),
     )
 
 
