@@ -167,8 +167,12 @@ class TestClientAddress:
         from prakerja import cli
 
         seen: dict[str, object] = {}
-        monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
-        monkeypatch.setattr(cli, "check_port_free", lambda host, port: None)
+
+        def run(server: uvicorn.Server, sockets: object = None) -> None:  # record the config, serve nothing
+            seen["proxy_headers"] = server.config.proxy_headers
+            server.started = True
+
+        monkeypatch.setattr(uvicorn.Server, "run", run)
         cli._serve("127.0.0.1", 8000, in_process_worker=False)
         assert seen["proxy_headers"] is False
 

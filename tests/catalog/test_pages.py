@@ -65,6 +65,19 @@ class TestCatalogue:
         )
         assert response.status_code == 200 and BODY["title"] in response.text
 
+    def test_filters_in_other_digits_are_ignored_not_a_server_error(
+        self, client: TestClient, session: Session, institution: Partner
+    ) -> None:
+        """``"²".isdigit()`` is true but ``int("²")`` raises: such a filter was a 500 before (kit/digits.py)."""
+        approve(session, submit(session, institution.partner_id))
+        session.commit()
+        response = client.get(
+            "/pelatihan", params={"harga_maks": "\u00b2", "rating_min": "\u00b2", "halaman": "\u00b2"}
+        )
+        assert response.status_code == 200 and BODY["title"] in response.text
+        # Arabic-Indic digits are refused with a clear 4xx by the digits policy, never a 5xx
+        assert client.get("/pelatihan", params={"halaman": "\u0661\u0662"}).status_code < 500
+
     def test_a_course_not_approved_has_no_public_page(
         self, client: TestClient, session: Session, institution: Partner
     ) -> None:

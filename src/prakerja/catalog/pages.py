@@ -16,6 +16,7 @@ from prakerja.catalog.errors import CourseNotFound, LinkNotFound, PartnerUnknown
 from prakerja.catalog.models import CourseFormat, LinkKind
 from prakerja.catalog.service.search import SearchFilters
 from prakerja.kit.clock import JAKARTA
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
 from prakerja.web.deps import Csrf, DbSession, OptionalAccount, require_role
@@ -46,7 +47,7 @@ def _id(value: str, error: type[DomainError]) -> uuid.UUID:
 
 def _whole(value: str | None, *, low: int, high: int) -> int | None:
     """A filter's number, or None when empty or not a number (a bad filter is ignored, never an error page)."""
-    if value is None or not value.strip().isdigit():
+    if value is None or not is_ascii_number(value.strip()):
         return None
     number = int(value.strip())
     return number if low <= number <= high else None
@@ -255,7 +256,7 @@ def decide(
             reasons=(reasons or [])[:20],
             note=note,
             officer=account.actor,
-            version=int(version) if version.isdigit() else None,
+            version=int(version) if is_ascii_number(version) else None,
         )
     except DomainError as error:
         session.rollback()

@@ -18,6 +18,7 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.catalog import service as catalog
 from prakerja.catalog.errors import CourseNotFound
 from prakerja.db import session_factory
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
 from prakerja.kit.money import format_rupiah
@@ -105,7 +106,7 @@ def rate(
             session,
             account_id=account.id,
             purchase_id=parsed,
-            stars=int(stars) if stars.isdigit() else 0,
+            stars=int(stars) if is_ascii_number(stars) else 0,
             review=review,
             actor=account.actor,
         )
