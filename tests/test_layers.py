@@ -79,7 +79,7 @@ def test_each_domain_has_a_contract_keeping_others_to_its_service() -> None:
             for name in ENTRY_AND_INSIDE
             if (SOURCE / domain / f"{name}.py").exists() or (SOURCE / domain / name / "__init__.py").exists()
         ]
-        sources = sorted(f"prakerja.{other}" for other in domains if other != domain) + ["prakerja.web"]
+        sources = sorted([*(f"prakerja.{other}" for other in domains if other != domain), "prakerja.web"])
         expected[domain] = (sources, sorted(forbidden))
     found = {}
     for contract in _contracts():

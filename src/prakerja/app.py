@@ -19,6 +19,7 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.catalog import api as catalog_api
 from prakerja.catalog import pages as catalog_pages
 from prakerja.certificates import pages as certificates_pages
+from prakerja.config import get_settings
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
@@ -36,6 +37,7 @@ from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
 from prakerja.web.pmo import links
 from prakerja.web.templating import render
+from prakerja.worker import InProcessWorker
 
 
 def create_app(*, in_process_worker: bool = False) -> FastAPI:
@@ -46,9 +48,6 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if in_process_worker:
-            from prakerja.config import get_settings
-            from prakerja.worker import InProcessWorker
-
             worker = InProcessWorker(concurrency=2, shutdown_timeout=get_settings().shutdown_timeout)
             app.state.worker = worker
             worker.start()

@@ -8,6 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prakerja.db import unit_of_work
+from prakerja.kit.money import format_rupiah
+from prakerja.ledger import service
+
 app = typer.Typer(help="The double-entry ledger (training balances, incentives).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
@@ -17,9 +21,6 @@ err = Console(stderr=True)
 def check() -> None:
     """Sum zero per ledger, totals = sum of transfers, no pending resolved twice, hash chain intact.
     Exit code 1 on any failure."""
-    from prakerja.db import unit_of_work
-    from prakerja.ledger import service
-
     with unit_of_work() as session:
         report = service.check(session)
     if report.ok:
@@ -36,10 +37,6 @@ def totals(
     year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
 ) -> None:
     """Training money of a scheme-year: budget, committed, spent, refunded, forfeited, pending."""
-    from prakerja.db import unit_of_work
-    from prakerja.kit.money import format_rupiah
-    from prakerja.ledger import service
-
     with unit_of_work() as session:
         result = service.program_totals(session, scheme=scheme, year=year)
     table = Table("total", "rupiah", title=f"{scheme} {year}")
