@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, delete, select, text
+from sqlalchemy import Row, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -100,7 +100,3 @@ def locked_until(session: Session, key: str, *, now: datetime) -> datetime | Non
     if found is None or found.locked_until is None or found.locked_until <= now:
         return None
     return found.locked_until
-
-
-def clear_rate_limit(session: Session, key: str) -> None:
-    session.execute(delete(RateLimit).where(RateLimit.key == key))

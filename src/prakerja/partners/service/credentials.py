@@ -113,10 +113,6 @@ class CredentialView:
     revoked: bool
     keys: tuple[KeyView, ...]
 
-    @property
-    def active_keys(self) -> int:
-        return sum(1 for k in self.keys if not k.revoked)
-
 
 @dataclass(frozen=True)
 class PartnerView:

@@ -454,7 +454,3 @@ def retry_stalled_checks(session: Session) -> int:
         except IntegrityError:
             continue  # a try queued by an earlier sweep is still waiting
     return queued
-
-
-def birth_date_of(applicant: Applicant) -> datetime.date | None:
-    return datetime.date.fromisoformat(applicant.birth_date) if applicant.birth_date else None
