@@ -14,7 +14,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from prakerja import migrate
 from prakerja.audit import service as audit
 from prakerja.certificates import cli as _certificate_cli
 from prakerja.config import SettingsError, get_settings
@@ -31,7 +30,6 @@ from prakerja.selection import cli as _selection_cli
 from prakerja.simulators import cli as _sim_cli
 from prakerja.waves import cli as _wave_cli
 from prakerja.web import logs
-from prakerja.worker import run_worker
 
 console = Console(stderr=False)
 err = Console(stderr=True)
@@ -94,7 +92,7 @@ def _serve(host: str, port: int, *, in_process_worker: bool, on_shutdown: Sequen
     the other); ``on_shutdown`` callables (other servers run next to this one) are told to stop then too."""
     import uvicorn
 
-    from prakerja.app import create_app  # lazy: the whole web application (every page, ~1 s); only `serve` and `demo`
+    from prakerja.app import create_app  # lazy: the web application, every page (about 1 s)
 
     settings = get_settings()
     check_port_free(host, port)
@@ -154,6 +152,8 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Also run jobs in this process.")] = True,
 ) -> None:
     """Serve the web application (and, by default, an in-process job worker)."""
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
+
     with _stops_on_signal():
         if not migrate.at_head(get_engine()):
             raise UserError("the database is not at the newest migration; run `prakerja db upgrade` first")
@@ -168,6 +168,8 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
 ) -> None:
     """Run background jobs. Start as many workers as you like, on any machine."""
+    from prakerja.worker import run_worker  # lazy: every domain's jobs and services (about 160 modules)
+
     configure_logging()
     run_worker(concurrency=concurrency, wait=not burst, name=name, shutdown_timeout=get_settings().shutdown_timeout)
 
@@ -176,6 +178,8 @@ def worker(
 @friendly
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     """Migrate the database to the newest schema (or REVISION)."""
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
+
     migrate.upgrade(revision)
     console.print(f"[green]database at[/green] {', '.join(sorted(migrate.current_revisions(_engine())))}")
 
@@ -184,6 +188,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
 @friendly
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
     """Step the schema back to REVISION."""
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
+
     migrate.downgrade(revision)
     console.print(f"database at {', '.join(sorted(migrate.current_revisions(_engine()))) or 'base'}")
 
@@ -192,6 +198,8 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
 @friendly
 def db_current() -> None:
     """Show the schema revision and whether it is the newest."""
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
+
     current = migrate.current_revisions(_engine())
     heads = migrate.head_revisions()
     state = "[green]head[/green]" if current == heads else "[yellow]behind[/yellow]"
@@ -256,7 +264,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data and stop.")] = False,
 ) -> None:
     """Prepare the embedded database, seed a small demo program and serve it."""
-    from prakerja.demo import prepare  # lazy: the demo seeds and the Dukcapil simulator (~0.4 s); only `demo`
+    from prakerja.demo import prepare  # lazy: the demo seeds and the Dukcapil simulator
 
     with _stops_on_signal():
         check_port_free(host, port) if not no_serve else None

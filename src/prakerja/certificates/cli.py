@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from prakerja.audit.service import Actor
-from prakerja.certificates import service
 from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError
 
@@ -43,6 +42,8 @@ def verify(
 ) -> None:
     """Check a certificate offline: its eddsa-rdfc-2022 signature, that the key is in the issuer's DID document, and
     (when known) that it is not revoked. Exit code 0 valid, 1 not valid."""
+    from prakerja.certificates import service  # lazy: JSON-LD and PDF libraries (about 130 modules)
+
     document = _read_json(file, "credential")
     listed = _read_json(status_list, "status list") if status_list is not None else None
     if did_document is not None:
@@ -69,6 +70,8 @@ def rotate_key(
     ] = None,
 ) -> None:
     """Sign new certificates with a new key; every older key stays in the DID document."""
+    from prakerja.certificates import service  # lazy: JSON-LD and PDF libraries (about 130 modules)
+
     try:
         with unit_of_work() as session:
             row = service.rotate(session, actor=Actor(id=None, role="operator"), key_id=key_id)
@@ -85,6 +88,8 @@ def revoke(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
 ) -> None:
     """Revoke a certificate: its bit in the status list is set; its page says it is revoked."""
+    from prakerja.certificates import service  # lazy: JSON-LD and PDF libraries (about 130 modules)
+
     try:
         with unit_of_work() as session:
             service.revoke(session, certificate_id, reason=reason, actor=Actor(id=None, role="operator"))

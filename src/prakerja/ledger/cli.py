@@ -10,7 +10,6 @@ from rich.table import Table
 
 from prakerja.db import unit_of_work
 from prakerja.kit.money import format_rupiah
-from prakerja.ledger import service
 
 app = typer.Typer(help="The double-entry ledger (training balances, incentives).", no_args_is_help=True)
 console = Console()
@@ -21,6 +20,8 @@ err = Console(stderr=True)
 def check() -> None:
     """Sum zero per ledger, totals = sum of transfers, no pending resolved twice, hash chain intact.
     Exit code 1 on any failure."""
+    from prakerja.ledger import service  # lazy: the ledger's services (about 100 modules)
+
     with unit_of_work() as session:
         report = service.check(session)
     if report.ok:
@@ -37,6 +38,8 @@ def totals(
     year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
 ) -> None:
     """Training money of a scheme-year: budget, committed, spent, refunded, forfeited, pending."""
+    from prakerja.ledger import service  # lazy: the ledger's services (about 100 modules)
+
     with unit_of_work() as session:
         result = service.program_totals(session, scheme=scheme, year=year)
     table = Table("total", "rupiah", title=f"{scheme} {year}")

@@ -16,7 +16,6 @@ from prakerja import lottery
 from prakerja.audit.service import Actor
 from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError
-from prakerja.selection import service
 from prakerja.waves import service as waves
 
 app = typer.Typer(help="The selection lottery's published files.", no_args_is_help=True)
@@ -72,6 +71,8 @@ def commit(
     reference: Annotated[str, typer.Option(help="The future value's reference, e.g. a round number.")],
 ) -> None:
     """Write, sign and publish the commitment (eligible.csv, commitment.json/.sig, public-key.pem)."""
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
+
     wave_id = _wave_id(wave)
     draw = _run(
         lambda s: service.commit(s, wave_id, randomness_source=source, randomness_reference=reference, actor=CLI_ACTOR)
@@ -86,6 +87,8 @@ def seed(
     value: Annotated[str, typer.Option(help="The revealed public random value, hex.")],
 ) -> None:
     """Give the revealed random value; the draw runs and its results are stored (published at announcement)."""
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
+
     wave_id = _wave_id(wave)
     draw = _run(lambda s: service.seed(s, wave_id, reference=reference, value=value, actor=CLI_ACTOR))
     state = "[green]pass[/green]" if draw.fairness_ok else "[red]FAIL[/red]"
@@ -95,6 +98,8 @@ def seed(
 @wave_commands.command("fairness")
 def fairness(wave: WaveArg) -> None:
     """Print the fairness report."""
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
+
     wave_id = _wave_id(wave)
     report = _run(lambda s: service.fairness(s, waves.get_wave(s, wave_id)))
     console.print_json(json.dumps(report.to_json()))
@@ -109,6 +114,8 @@ def disqualify(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
 ) -> None:
     """A selected person found ineligible before the decree: replaced by the first on the stratum's waitlist."""
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
+
     wave_id = _wave_id(wave)
     promoted = _run(lambda s: service.disqualify(s, wave_id, entry_hash, reason=reason, actor=CLI_ACTOR))
     console.print("promoted " + (promoted.entry_hash.hex() if promoted else "nobody (waitlist empty)"))
@@ -118,6 +125,8 @@ def disqualify(
 def kk_cap(wave: WaveArg) -> None:
     """Before the decree: replace members of one family card selected beyond the scheme's cap from the waitlist
     (the announcement does it too; this shows the changes first)."""
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
+
     wave_id = _wave_id(wave)
     changes = _run(lambda s: service.apply_kk_cap(s, wave_id, actor=CLI_ACTOR))
     for change in changes:
@@ -136,6 +145,8 @@ def announce(
     ] = None,
 ) -> None:
     """Publish results (after the fairness checks) and tell everyone; recipients are created by jobs."""
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
+
     wave_id = _wave_id(wave)
     _run(lambda s: service.announce(s, wave_id, actor=CLI_ACTOR, override_reason=override_reason))
     console.print("announced; outcomes are being sent by the worker")
