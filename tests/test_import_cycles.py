@@ -4,6 +4,9 @@ itself. A cycle is reported with one shortest loop through it, so it can be cut 
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import grimp
 
 ALLOWED_CYCLES: list[frozenset[str]] = []
@@ -99,3 +102,46 @@ def test_the_wave_lifecycle_runs_one_way() -> None:
     lottery = {m for m in graph.modules if m.startswith("prakerja.lottery")}
     outside = {i for m in lottery for i in graph.find_modules_directly_imported_by(m)} - lottery
     assert outside == set()
+
+
+SOURCE = Path(__file__).resolve().parent.parent / "src" / "prakerja"
+
+LAZY_IMPORTS = {
+    ("cli.py", "prakerja.app"): "the web application, every page",
+    ("cli.py", "prakerja.demo"): "the demo seeds and the Dukcapil simulator",
+    ("cli.py", "prakerja"): "prakerja.migrate: Alembic and Mako, about 110 modules",
+    ("cli.py", "prakerja.worker"): "every domain's jobs and services, about 160 modules",
+    ("certificates/cli.py", "prakerja.certificates"): "its service: JSON-LD and PDF libraries, about 130 modules",
+    ("ledger/cli.py", "prakerja.ledger"): "its service: about 100 modules",
+    ("selection/cli.py", "prakerja.selection"): "its service: the draw and its libraries, about 130 modules",
+    ("simulators/cli.py", "prakerja.simulators.dukcapil"): "a whole ASGI app for one command",
+    ("simulators/cli.py", "prakerja.simulators.sms"): "a whole ASGI app for one command",
+    ("db.py", "prakerja.models"): "every mapper registered before the first flush; models.py sits above db",
+}
+"""Imports of ``prakerja`` inside a function body, each with its reason. An import is put inside a function only to
+keep a heavy module off the command line's start (``python -X importtime -m prakerja --help``: what costs more than
+about 150 ms there stays in the command that needs it), never to dodge a cycle: a cycle is cut by moving code to the
+layer it belongs to."""
+
+
+def _function_level_imports() -> set[tuple[str, str]]:
+    found = set()
+    for path in sorted(SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom):
+                    names = [node.module or ""] if node.level == 0 else ["prakerja (relative)"]
+                elif isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                else:
+                    continue
+                relative = path.relative_to(SOURCE).as_posix()
+                found.update((relative, name) for name in names if name.split(".")[0] == "prakerja")
+    return found
+
+
+def test_no_prakerja_import_inside_a_function_but_the_listed_ones() -> None:
+    assert _function_level_imports() == set(LAZY_IMPORTS)

@@ -21,6 +21,7 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.catalog import api as catalog_api
 from prakerja.catalog import pages as catalog_pages
 from prakerja.certificates import pages as certificates_pages
+from prakerja.config import get_settings
 from prakerja.kit.clock import utcnow
 from prakerja.kit.digits import read_number
 from prakerja.ledger import api as ledger_api
@@ -46,6 +47,7 @@ from prakerja.web.deps import require_role
 from prakerja.web.inputs import refuse_nul
 from prakerja.web.pmo import links
 from prakerja.web.templating import render
+from prakerja.worker import InProcessWorker
 
 
 def create_app(*, in_process_worker: bool = False) -> FastAPI:
@@ -56,9 +58,6 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = None
         if in_process_worker:
-            from prakerja.config import get_settings
-            from prakerja.worker import InProcessWorker
-
             worker = InProcessWorker(concurrency=2, shutdown_timeout=get_settings().shutdown_timeout)
             app.state.worker = worker
             worker.start()

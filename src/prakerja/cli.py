@@ -14,17 +14,23 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from prakerja.audit import service as audit
 from prakerja.certificates import cli as _certificate_cli
 from prakerja.config import SettingsError, get_settings
+from prakerja.db import get_engine, unit_of_work
 from prakerja.kit.cli import UserError, check_port_free
+from prakerja.kit.money import format_rupiah
 from prakerja.ledger import cli as ledger_cli
 from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import cli as _partner_cli
+from prakerja.pgembed import EmbeddedDatabaseError
 from prakerja.registration import cli as _registration_cli
+from prakerja.schemes.rules import SchemeError, available, file_hash, load
 from prakerja.selection import cli as _selection_cli
 from prakerja.simulators import cli as _sim_cli
 from prakerja.training import cli as _training_cli
 from prakerja.waves import cli as _wave_cli
+from prakerja.web import logs
 
 console = Console(stderr=False)
 err = Console(stderr=True)
@@ -55,9 +61,6 @@ def friendly(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from prakerja.pgembed import EmbeddedDatabaseError
-        from prakerja.schemes.rules import SchemeError
-
         try:
             return func(*args, **kwargs)
         except (SettingsError, EmbeddedDatabaseError, SchemeError, UserError) as error:
@@ -91,7 +94,7 @@ def _serve(host: str, port: int, *, in_process_worker: bool, on_shutdown: Sequen
     the other); ``on_shutdown`` callables (other servers run next to this one) are told to stop then too."""
     import uvicorn
 
-    from prakerja.app import create_app
+    from prakerja.app import create_app  # lazy: the web application, every page (about 1 s)
 
     settings = get_settings()
     check_port_free(host, port)
@@ -125,10 +128,8 @@ def _serve(host: str, port: int, *, in_process_worker: bool, on_shutdown: Sequen
 
 
 def configure_logging() -> None:
-    from prakerja.web.logs import configure
-
     settings = get_settings()
-    configure(settings.log_level, settings.log_format, production=settings.env == "production")
+    logs.configure(settings.log_level, settings.log_format, production=settings.env == "production")
 
 
 @contextmanager
@@ -156,11 +157,10 @@ def serve(
     worker: Annotated[bool, typer.Option(help="Also run jobs in this process.")] = True,
 ) -> None:
     """Serve the web application (and, by default, an in-process job worker)."""
-    from prakerja.db import get_engine
-    from prakerja.migrate import at_head
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
 
     with _stops_on_signal():
-        if not at_head(get_engine()):
+        if not migrate.at_head(get_engine()):
             raise UserError("the database is not at the newest migration; run `prakerja db upgrade` first")
         _serve(host, port, in_process_worker=worker)
 
@@ -173,7 +173,7 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
 ) -> None:
     """Run background jobs. Start as many workers as you like, on any machine."""
-    from prakerja.worker import run_worker
+    from prakerja.worker import run_worker  # lazy: every domain's jobs and services (about 160 modules)
 
     configure_logging()
     run_worker(concurrency=concurrency, wait=not burst, name=name, shutdown_timeout=get_settings().shutdown_timeout)
@@ -183,7 +183,7 @@ def worker(
 @friendly
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
     """Migrate the database to the newest schema (or REVISION)."""
-    from prakerja import migrate
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
 
     migrate.upgrade(revision)
     console.print(f"[green]database at[/green] {', '.join(sorted(migrate.current_revisions(_engine())))}")
@@ -193,7 +193,7 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "heads") -> None:
 @friendly
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, e.g. -1 or base.")]) -> None:
     """Step the schema back to REVISION."""
-    from prakerja import migrate
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
 
     migrate.downgrade(revision)
     console.print(f"database at {', '.join(sorted(migrate.current_revisions(_engine()))) or 'base'}")
@@ -203,7 +203,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target revision, 
 @friendly
 def db_current() -> None:
     """Show the schema revision and whether it is the newest."""
-    from prakerja import migrate
+    from prakerja import migrate  # lazy: Alembic and Mako (about 110 modules)
 
     current = migrate.current_revisions(_engine())
     heads = migrate.head_revisions()
@@ -212,8 +212,6 @@ def db_current() -> None:
 
 
 def _engine() -> Any:
-    from prakerja.db import get_engine
-
     return get_engine()
 
 
@@ -221,11 +219,8 @@ def _engine() -> Any:
 @friendly
 def audit_verify() -> None:
     """Recompute the audit chain; exit code 1 on any edited, inserted or deleted row."""
-    from prakerja.audit import service
-    from prakerja.db import unit_of_work
-
     with unit_of_work() as session:
-        report = service.verify(session)
+        report = audit.verify(session)
     if report.ok:
         console.print(f"[green]audit log intact[/green]: {report.checked} entries")
         return
@@ -239,9 +234,6 @@ def audit_verify() -> None:
 def scheme_show(name: Annotated[str, typer.Argument(help="File stem, e.g. 2023-normal.")]) -> None:
     """Print every parameter of a scheme with the regulation it implements."""
     from rich.table import Table
-
-    from prakerja.kit.money import format_rupiah
-    from prakerja.schemes.rules import file_hash, load
 
     scheme = load(name)
     console.print(f"[bold]{scheme.title}[/bold] ({scheme.name} v{scheme.version}, sha256 {file_hash(name)[:12]})")
@@ -263,8 +255,6 @@ def scheme_show(name: Annotated[str, typer.Argument(help="File stem, e.g. 2023-n
 @friendly
 def scheme_list() -> None:
     """List the available schemes."""
-    from prakerja.schemes.rules import available, load
-
     for name in available():
         scheme = load(name)
         console.print(f"{name}\t{scheme.effective_from} - {scheme.effective_to or ''}\t{scheme.title}")
@@ -279,7 +269,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data and stop.")] = False,
 ) -> None:
     """Prepare the embedded database, seed a small demo program and serve it."""
-    from prakerja.demo import prepare
+    from prakerja.demo import prepare  # lazy: the demo seeds and the Dukcapil simulator
 
     with _stops_on_signal():
         check_port_free(host, port) if not no_serve else None

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from prakerja.config import get_settings
+from prakerja.pgembed import embedded_url
 
 
 def normalise_url(url: str) -> str:
@@ -29,8 +30,6 @@ def database_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return normalise_url(settings.database_url)
-    from prakerja.pgembed import embedded_url
-
     return embedded_url(settings.home)
 
 
@@ -40,7 +39,7 @@ _factory: sessionmaker[Session] | None = None
 
 def get_engine() -> Engine:
     global _engine, _factory
-    import prakerja.models  # noqa: F401  (every mapper known before the first flush)
+    import prakerja.models  # noqa: F401  (every mapper known before the first flush; models.py sits above db)
 
     if _engine is None:
         settings = get_settings()
@@ -109,7 +108,7 @@ def connection_alive(dbapi_connection: Any, *, ping: bool = False) -> bool:
 def use_engine(engine: Engine) -> None:
     """Point the process at another engine (tests)."""
     global _engine, _factory
-    import prakerja.models  # noqa: F401
+    import prakerja.models  # noqa: F401  (as in get_engine)
 
     _engine = engine
     _factory = sessionmaker(bind=engine, expire_on_commit=False)

@@ -10,9 +10,9 @@ from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
 from prakerja.db import unit_of_work
 from prakerja.kit.clock import utcnow
-from prakerja.ledger.demo import seed as seed_ledger
+from prakerja.ledger.service.demo import seed as seed_ledger
 from prakerja.registration.service.demo import seed_for_email as seed_registration
-from prakerja.selection.demo import seed as seed_selection
+from prakerja.selection.service.demo import seed as seed_selection
 
 DEMO_PASSWORD = "prakerja-demo"  # noqa: S105  (printed to the operator on purpose)
 

@@ -224,7 +224,7 @@ class TestConflictOfInterest:
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_demo_seed_is_idempotent(session: Session) -> None:
-    from prakerja.catalog.demo import seed_demo_catalog
+    from prakerja.catalog.service.demo import seed_demo_catalog
 
     first = seed_demo_catalog(session)
     second = seed_demo_catalog(session)

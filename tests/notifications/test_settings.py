@@ -16,7 +16,7 @@ from prakerja.notifications.providers import sender_for
 from prakerja.notifications.providers.dev import DevSender
 from prakerja.notifications.providers.sms_http import HttpSmsSender
 from prakerja.notifications.providers.smtp import SmtpSender
-from prakerja.registration.storage import LocalStorage, default_storage
+from prakerja.registration.providers.storage import LocalStorage, default_storage
 
 PRODUCTION = {
     "ENV": "production",

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import clock
 from prakerja.registration.models import Applicant
+from prakerja.registration.providers.storage import LocalStorage
 from prakerja.registration.service import identity
-from prakerja.registration.storage import LocalStorage
 from tests.registration.factories import create_applicant
 from tests.registration.test_wizard import jpeg, png
 
@@ -112,7 +112,8 @@ class TestSweeper:
 
 def test_sweeper_job_is_registered_and_runs(session: Session, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from prakerja.jobs import app as jobs
-    from prakerja.registration import storage, tasks
+    from prakerja.registration import tasks
+    from prakerja.registration.providers import storage
 
     store = LocalStorage(tmp_path)
     monkeypatch.setattr(storage, "default_storage", lambda: store)

@@ -360,7 +360,7 @@ class TestUploads:
         assert response.status_code == 422 and the_applicant(session).ktp_photo_path is None
 
     def test_jpeg_stored_encrypted(self, applicant_client: TestClient, session: Session) -> None:
-        from prakerja.registration.storage import default_storage
+        from prakerja.registration.providers.storage import default_storage
 
         complete_identity(applicant_client)
         data = jpeg()

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from prakerja import lottery
 from prakerja.recipients.models import Recipient
-from prakerja.selection.demo import seed
 from prakerja.selection.models import Draw
+from prakerja.selection.service.demo import seed
 from prakerja.waves.models import Wave, WaveState
 
 

@@ -123,4 +123,5 @@ def locked_until(session: Session, key: str, *, now: datetime) -> datetime | Non
 
 
 def clear_rate_limit(session: Session, key: str) -> None:
+    """Forget a limit's count (a password reset lifts the account's sign-in lock)."""
     session.execute(delete(RateLimit).where(RateLimit.key == key))

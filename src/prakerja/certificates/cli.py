@@ -9,6 +9,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
+from prakerja.kit.errors import DomainError
+
 app = typer.Typer(help="Signed training certificates (W3C Verifiable Credentials).", no_args_is_help=True)
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -38,15 +42,13 @@ def verify(
 ) -> None:
     """Check a certificate offline: its eddsa-rdfc-2022 signature, that the key is in the issuer's DID document, and
     (when known) that it is not revoked. Exit code 0 valid, 1 not valid."""
-    from prakerja.certificates import service
+    from prakerja.certificates import service  # lazy: JSON-LD and PDF libraries (about 130 modules)
 
     document = _read_json(file, "credential")
     listed = _read_json(status_list, "status list") if status_list is not None else None
     if did_document is not None:
         result = service.verify_offline(document, _read_json(did_document, "DID document"), listed)
     else:
-        from prakerja.db import unit_of_work
-
         with unit_of_work() as session:
             if listed is not None:
                 result = service.verify_offline(document, service.did_document(session), listed)
@@ -68,10 +70,7 @@ def rotate_key(
     ] = None,
 ) -> None:
     """Sign new certificates with a new key; every older key stays in the DID document."""
-    from prakerja.audit.service import Actor
-    from prakerja.certificates import service
-    from prakerja.db import unit_of_work
-    from prakerja.kit.errors import DomainError
+    from prakerja.certificates import service  # lazy: JSON-LD and PDF libraries (about 130 modules)
 
     try:
         with unit_of_work() as session:
@@ -89,10 +88,7 @@ def revoke(
     reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
 ) -> None:
     """Revoke a certificate: its bit in the status list is set; its page says it is revoked."""
-    from prakerja.audit.service import Actor
-    from prakerja.certificates import service
-    from prakerja.db import unit_of_work
-    from prakerja.kit.errors import DomainError
+    from prakerja.certificates import service  # lazy: JSON-LD and PDF libraries (about 130 modules)
 
     try:
         with unit_of_work() as session:

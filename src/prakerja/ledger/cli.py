@@ -8,6 +8,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from prakerja.db import unit_of_work
+from prakerja.kit.money import format_rupiah
+
 app = typer.Typer(help="The double-entry ledger (training balances, incentives).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
@@ -17,8 +20,7 @@ err = Console(stderr=True)
 def check() -> None:
     """Sum zero per ledger, totals = sum of transfers, no pending resolved twice, hash chain intact.
     Exit code 1 on any failure."""
-    from prakerja.db import unit_of_work
-    from prakerja.ledger import service
+    from prakerja.ledger import service  # lazy: the ledger's services (about 100 modules)
 
     with unit_of_work() as session:
         report = service.check(session)
@@ -36,9 +38,7 @@ def totals(
     year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
 ) -> None:
     """Training money of a scheme-year: budget, committed, spent, refunded, forfeited, pending."""
-    from prakerja.db import unit_of_work
-    from prakerja.kit.money import format_rupiah
-    from prakerja.ledger import service
+    from prakerja.ledger import service  # lazy: the ledger's services (about 100 modules)
 
     with unit_of_work() as session:
         result = service.program_totals(session, scheme=scheme, year=year)

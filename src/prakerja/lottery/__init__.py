@@ -28,7 +28,6 @@ from prakerja.lottery.entries import (
     eligible_lines,
     entry_hash,
     is_stratum,
-    leaves_of,
     new_entry_secret,
     sorted_entries,
 )
@@ -75,7 +74,6 @@ __all__ = [
     "entry_hash",
     "format_timestamp",
     "is_stratum",
-    "leaves_of",
     "merkle_root",
     "new_entry_secret",
     "probability",

@@ -115,11 +115,6 @@ def eligible_csv(entries: Iterable[Entry]) -> bytes:
     return _eligible_bytes(sorted_entries(entries))
 
 
-def leaves_of(entries: Iterable[Entry]) -> list[bytes]:
-    """Merkle leaf inputs in file order."""
-    return [e.row.encode() for e in sorted_entries(entries)]
-
-
 _HEX_AND_COMMA = b"0123456789abcdef,"
 _SUFFIX_RE = re.compile(rb"[0-9]+,(?:0|[1-9][0-9]*)")
 

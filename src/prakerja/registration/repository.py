@@ -137,10 +137,6 @@ def phone_taken(session: Session, phone_index: bytes, *, other_than: uuid.UUID) 
     return session.scalars(query.limit(1)).first() is not None
 
 
-def count_applicants(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Applicant)) or 0)
-
-
 # --- identity checks --------------------------------------------------------------------------------------------
 
 
@@ -361,11 +357,6 @@ def insert_ability_attempt(session: Session, values: dict[str, object]) -> bool:
         insert(AbilityAttempt).values(**values).on_conflict_do_nothing(index_elements=["applicant_id", "wave_ref"])
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def ability_attempts(session: Session, applicant_id: uuid.UUID) -> list[AbilityAttempt]:
-    query = select(AbilityAttempt).where(AbilityAttempt.applicant_id == applicant_id)
-    return list(session.scalars(query.order_by(AbilityAttempt.created_at)))
 
 
 def mark_applicant(session: Session, applicant_id: uuid.UUID, **values: object) -> None:

@@ -11,7 +11,7 @@ from procrastinate import RetryStrategy
 from prakerja.config import get_settings
 from prakerja.db import unit_of_work
 from prakerja.jobs import app
-from prakerja.registration import storage
+from prakerja.registration.providers import storage
 from prakerja.registration.providers.base import CivilRegistry, RegistryUnavailable
 from prakerja.registration.providers.http import HttpCivilRegistry
 from prakerja.registration.service import identity, integrity, uploads

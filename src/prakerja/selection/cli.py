@@ -14,7 +14,9 @@ from rich.console import Console
 
 from prakerja import lottery
 from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError
+from prakerja.waves import service as waves
 
 app = typer.Typer(help="The selection lottery's published files.", no_args_is_help=True)
 wave_commands = typer.Typer(help="The lottery's steps of a wave.", no_args_is_help=True)
@@ -34,8 +36,6 @@ def add_wave_commands(group: typer.Typer) -> None:
 
 def _run(action: Any) -> Any:
     """One transaction; a refusal prints its stable code and message on one line, exit code 2."""
-    from prakerja.db import unit_of_work
-
     try:
         with unit_of_work() as session:
             return action(session)
@@ -47,9 +47,6 @@ def _run(action: Any) -> Any:
 
 
 def _wave_id(value: str) -> uuid.UUID:
-    from prakerja.db import unit_of_work
-    from prakerja.waves import service as waves
-
     if value.isdigit():
         with unit_of_work() as session:
             for wave in waves.list_waves(session):
@@ -74,7 +71,7 @@ def commit(
     reference: Annotated[str, typer.Option(help="The future value's reference, e.g. a round number.")],
 ) -> None:
     """Write, sign and publish the commitment (eligible.csv, commitment.json/.sig, public-key.pem)."""
-    from prakerja.selection import service
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
 
     wave_id = _wave_id(wave)
     draw = _run(
@@ -90,7 +87,7 @@ def seed(
     value: Annotated[str, typer.Option(help="The revealed public random value, hex.")],
 ) -> None:
     """Give the revealed random value; the draw runs and its results are stored (published at announcement)."""
-    from prakerja.selection import service
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
 
     wave_id = _wave_id(wave)
     draw = _run(lambda s: service.seed(s, wave_id, reference=reference, value=value, actor=CLI_ACTOR))
@@ -101,8 +98,7 @@ def seed(
 @wave_commands.command("fairness")
 def fairness(wave: WaveArg) -> None:
     """Print the fairness report."""
-    from prakerja.selection import service
-    from prakerja.waves import service as waves
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
 
     wave_id = _wave_id(wave)
     report = _run(lambda s: service.fairness(s, waves.get_wave(s, wave_id)))
@@ -118,7 +114,7 @@ def disqualify(
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
 ) -> None:
     """A selected person found ineligible before the decree: replaced by the first on the stratum's waitlist."""
-    from prakerja.selection import service
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
 
     wave_id = _wave_id(wave)
     promoted = _run(lambda s: service.disqualify(s, wave_id, entry_hash, reason=reason, actor=CLI_ACTOR))
@@ -129,7 +125,7 @@ def disqualify(
 def kk_cap(wave: WaveArg) -> None:
     """Before the decree: replace members of one family card selected beyond the scheme's cap from the waitlist
     (the announcement does it too; this shows the changes first)."""
-    from prakerja.selection import service
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
 
     wave_id = _wave_id(wave)
     changes = _run(lambda s: service.apply_kk_cap(s, wave_id, actor=CLI_ACTOR))
@@ -149,7 +145,7 @@ def announce(
     ] = None,
 ) -> None:
     """Publish results (after the fairness checks) and tell everyone; recipients are created by jobs."""
-    from prakerja.selection import service
+    from prakerja.selection import service  # lazy: the draw and its libraries (about 130 modules)
 
     wave_id = _wave_id(wave)
     _run(lambda s: service.announce(s, wave_id, actor=CLI_ACTOR, override_reason=override_reason))

@@ -196,10 +196,6 @@ def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     return b"\n".join(lines)
 
 
-def count_results(session: Session, wave_id: uuid.UUID) -> int:
-    return int(session.scalar(select(func.count()).select_from(Result).where(Result.wave_id == wave_id)) or 0)
-
-
 def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tuple[str, int], list[tuple[int, int]]]:
     """For the independence test: per (stratum, tier), registration-time buckets with (entries, selected)."""
     # The window's sort stays in memory. Right after the draw's COPY the planner has no statistics for this wave's
@@ -309,10 +305,6 @@ def unnotified(session: Session, wave_id: uuid.UUID, limit: int) -> list[tuple[R
         )
     }
     return [(by_hash[bytes(h)], applicant_id, account_id) for h, applicant_id, account_id in rows]
-
-
-def results_for(session: Session, wave_id: uuid.UUID, entry_hashes: Sequence[bytes]) -> list[Result]:
-    return list(session.scalars(select(Result).where(Result.wave_id == wave_id, Result.entry_hash.in_(entry_hashes))))
 
 
 def mark_notified(session: Session, wave_id: uuid.UUID, entry_hashes: Sequence[bytes], at: datetime) -> None:

@@ -20,6 +20,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from prakerja.config import get_settings
+
 REGENCIES = ("3201", "3171", "3578", "5171", "7371", "1271", "3273", "3374")
 """Kemendagri regency codes the synthetic population lives in; district ``<regency>01`` exists in each."""
 
@@ -160,8 +162,6 @@ def serve(*, host: str, port: int, population_path: Path | None, people: int, mo
     import uvicorn
 
     if population_path is None or not population_path.exists():
-        from prakerja.config import get_settings
-
         population_path = population_path or (get_settings().home / "dukcapil-population.jsonl")
         generate_population(population_path, people)
     app = create_app(load_population(population_path), Faults(mode=mode, delay_seconds=delay_seconds))

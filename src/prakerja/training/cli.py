@@ -7,7 +7,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
 from prakerja.kit.cli import UserError
+from prakerja.kit.errors import DomainError
+from prakerja.kit.ids import parse_id
+from prakerja.training import service
 
 app = typer.Typer(
     help="The marketplace: sessions cancelled by the program, platform commissions.", no_args_is_help=True
@@ -21,12 +26,6 @@ def cancel_session(
     reason: Annotated[str, typer.Option(help="Why (e.g. a public holiday); recorded in the audit log.")],
 ) -> None:
     """Cancel a session for every participant: codes cancelled, the session's share refunded to each balance."""
-    from prakerja.audit.service import Actor
-    from prakerja.db import unit_of_work
-    from prakerja.kit.errors import DomainError
-    from prakerja.kit.ids import parse_id
-    from prakerja.training import service
-
     parsed = parse_id(session_id)
     if parsed is None or not reason.strip():
         raise UserError("a session id and a reason are required")
@@ -46,12 +45,6 @@ def commission(
     basis_points: Annotated[int, typer.Argument(help="Commission in basis points of each captured purchase (0-5000).")],
 ) -> None:
     """Record a platform's agreement: its commission out of each captured purchase."""
-    from prakerja.audit.service import Actor
-    from prakerja.db import unit_of_work
-    from prakerja.kit.errors import DomainError
-    from prakerja.kit.ids import parse_id
-    from prakerja.training import service
-
     parsed = parse_id(platform_id)
     if parsed is None:
         raise UserError("not a partner id")

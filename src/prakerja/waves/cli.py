@@ -15,7 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError
+from prakerja.waves import service
+from prakerja.waves.models import StratumLevel
 
 app = typer.Typer(
     help="Waves (gelombang): quotas, joining, closing, commitment, draw, announcement.", no_args_is_help=True
@@ -29,8 +32,6 @@ CLI_ACTOR = Actor(id=None, role="operator_cli")
 
 def _run(action: Any) -> Any:
     """One transaction; a refusal prints its stable code and message on one line, exit code 2."""
-    from prakerja.db import unit_of_work
-
     try:
         with unit_of_work() as session:
             return action(session)
@@ -42,9 +43,6 @@ def _run(action: Any) -> Any:
 
 
 def _wave_id(value: str) -> uuid.UUID:
-    from prakerja.db import unit_of_work
-    from prakerja.waves import service
-
     if value.isdigit():
         with unit_of_work() as session:
             for wave in service.list_waves(session):
@@ -74,9 +72,6 @@ def create(
     tiers: Annotated[Path | None, typer.Option(help="JSON file: ordered priority tiers.")] = None,
 ) -> None:
     """Create a draft wave (the scheme and its file hash are frozen into it)."""
-    from prakerja.waves import service
-    from prakerja.waves.models import StratumLevel
-
     tier_data = json.loads(tiers.read_text()) if tiers else []
     wave = _run(
         lambda s: service.create_wave(
@@ -98,8 +93,6 @@ def create(
 @app.command("list")
 def list_() -> None:
     """Every wave with its state."""
-    from prakerja.waves import service
-
     table = Table("number", "state", "scheme", "total quota", "eligible")
     table.add_column("id", overflow="fold", min_width=36)
     for wave in _run(lambda s: service.list_waves(s)):
@@ -122,8 +115,6 @@ def quotas(
     labour_force: Annotated[Path | None, typer.Option(help="stratum,labour_force[,weight] file.")] = None,
 ) -> None:
     """Set the stratum quotas from a CSV or a formula (validated; nothing changes on any problem)."""
-    from prakerja.waves import service
-
     wave_id = _wave_id(wave)
     if csv_file is not None:
         content = csv_file.read_text(encoding="utf-8")
@@ -148,8 +139,6 @@ def tiers(
 ) -> None:
     """Set the ordered priority tiers (e.g. laid-off workers; the extreme-poverty regencies as an imported region
     list, whose codes are frozen into the wave) before closing."""
-    from prakerja.waves import service
-
     wave_id = _wave_id(wave)
     try:
         data = json.loads(tiers_file.read_text(encoding="utf-8"))
@@ -163,8 +152,6 @@ def tiers(
 @app.command("open")
 def open_(wave: WaveArg) -> None:
     """Open a draft wave for joining."""
-    from prakerja.waves import service
-
     wave_id = _wave_id(wave)
     _run(lambda s: service.open_wave(s, wave_id, actor=CLI_ACTOR))
     console.print("open")
@@ -173,8 +160,6 @@ def open_(wave: WaveArg) -> None:
 @app.command("close")
 def close(wave: WaveArg) -> None:
     """Close joining, re-check eligibility and freeze the eligible set."""
-    from prakerja.waves import service
-
     wave_id = _wave_id(wave)
     closed = _run(lambda s: service.close_wave(s, wave_id, actor=CLI_ACTOR))
     console.print(f"closed: {closed.eligible_count} eligible, {closed.ineligible_count} not eligible")
@@ -197,8 +182,6 @@ def region_list_import(
     as_of: Annotated[datetime, typer.Option(formats=["%Y-%m-%d"], help="The source's date, YYYY-MM-DD.")],
 ) -> None:
     """Import a list; every code is checked against the official region list (nothing saved on any problem)."""
-    from prakerja.waves import service
-
     if not file.is_file():
         err.print(f"[red]error:[/red] file_missing: {file} is not a file", highlight=False, soft_wrap=True)
         raise typer.Exit(2)
@@ -218,8 +201,6 @@ def region_list_import(
 @region_lists.command("list")
 def region_list_list() -> None:
     """Every imported region list with its provenance."""
-    from prakerja.waves import service
-
     table = Table("regencies", "as of", "source", "sha256")
     table.add_column("name", no_wrap=True)
     for item in _run(lambda s: service.list_region_lists(s)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from prakerja.kit.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 
 class WaveNotFound(NotFound):
@@ -113,10 +113,6 @@ class NotEligible(JoinRefused):
     code = "not_eligible"
     message = "Anda belum memenuhi syarat untuk bergabung pada gelombang ini."
     message_en = "You do not meet the conditions to join this wave."
-
-
-class NotAllowed(Forbidden):
-    code = "forbidden"
 
 
 class InvalidTiers(ValidationFailed):

@@ -164,10 +164,6 @@ def set_outcomes(session: Session, wave_id: uuid.UUID, recipient_hashes: list[by
     )
 
 
-def mark_entry(session: Session, entry_id: uuid.UUID, status: EntryStatus, reason: str | None) -> None:
-    session.execute(update(Entry).where(Entry.id == entry_id).values(status=status, ineligible_reason=reason))
-
-
 # ---------------------------------------------------------------------------------------------- outcomes, region lists
 
 

@@ -76,10 +76,6 @@ def entries_of_account(session: Session, account_id: uuid.UUID) -> list[Entry]:
     return repository.entries_of_account(session, account_id)
 
 
-def get_entry(session: Session, entry_id: uuid.UUID) -> Entry | None:
-    return repository.entry(session, entry_id)
-
-
 def tiers(wave: Wave) -> list[rules.Tier]:
     return rules.tiers_from_json(wave.priority_tiers)
 

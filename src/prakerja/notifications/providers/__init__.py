@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from prakerja.config import Settings, get_settings
 from prakerja.notifications.providers.base import Sender
+from prakerja.notifications.providers.dev import DevSender
+from prakerja.notifications.providers.sms_http import HttpSmsSender
+from prakerja.notifications.providers.smtp import SmtpSender
 
 
 def sender_for(channel: str, settings: Settings | None = None) -> Sender:
     """The configured sender for ``channel`` (``email`` or ``sms``)."""
     settings = settings or get_settings()
     if channel == "email" and settings.email_sender == "smtp":
-        from prakerja.notifications.providers.smtp import SmtpSender
-
         assert settings.smtp_host  # checked with the settings
         return SmtpSender(
             host=settings.smtp_host,
@@ -24,14 +25,11 @@ def sender_for(channel: str, settings: Settings | None = None) -> Sender:
             ca_file=settings.smtp_ca_file,
         )
     if channel == "sms" and settings.sms_sender == "http":
-        from prakerja.notifications.providers.sms_http import HttpSmsSender
-
         return HttpSmsSender(
             base_url=settings.sms_gateway_url,
             token=settings.sms_gateway_token,
             timeout=settings.sms_timeout_seconds,
         )
-    from prakerja.notifications.providers.dev import DevSender
 
     return DevSender()
 

@@ -126,10 +126,6 @@ class CredentialView:
     list_types: tuple[str, ...] = ()
     list_source: str = ""
 
-    @property
-    def active_keys(self) -> int:
-        return sum(1 for k in self.keys if not k.revoked)
-
 
 @dataclass(frozen=True)
 class PartnerView:

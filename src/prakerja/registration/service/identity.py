@@ -28,9 +28,9 @@ from prakerja.registration.errors import (
 )
 from prakerja.registration.models import Applicant, IdentityCheck, IdentityStatus
 from prakerja.registration.providers.base import IdentityQuery
+from prakerja.registration.providers.storage import Storage, default_storage, stage_until_commit
 from prakerja.registration.rules.uploads import ImageRefused, check_image
 from prakerja.registration.service import checks, integrity, kk_region
-from prakerja.registration.storage import Storage, default_storage, stage_until_commit
 
 DECLARATION_VERSION = "2026.1"
 CONSENT_VERSION = "2026.1"
@@ -454,7 +454,3 @@ def retry_stalled_checks(session: Session) -> int:
         except IntegrityError:
             continue  # a try queued by an earlier sweep is still waiting
     return queued
-
-
-def birth_date_of(applicant: Applicant) -> datetime.date | None:
-    return datetime.date.fromisoformat(applicant.birth_date) if applicant.birth_date else None

@@ -1,5 +1,5 @@
 """Uploaded files left half-done by a crash: staged files are published when the database recorded them and
-deleted when it did not (see ``registration.storage``)."""
+deleted when it did not (see ``registration.providers.storage``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
 from prakerja.registration import repository
-from prakerja.registration.storage import Storage
+from prakerja.registration.providers.storage import Storage
 
 STAGED_MAX_AGE = timedelta(hours=6)
 """A staged file older than this belongs to no request still running (requests take seconds)."""
