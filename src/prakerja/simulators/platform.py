@@ -136,7 +136,9 @@ class Shop:
     def list_course(self, course_id: str, price: int, title: str = "") -> Listing:
         url = f"{self.public_url.rstrip('/')}/kursus/{course_id}"
         self._call(self.client.put_listing, course_id, url=url, price=price)
-        listing = Listing(course_id=course_id, price=price, title=title or f"Pelatihan {course_id[:8]}", url=url)
+        known = self.listings.get(course_id)
+        title = title or (known.title if known else f"Pelatihan {course_id[:8]}")
+        listing = Listing(course_id=course_id, price=price, title=title, url=url)
         self.listings[course_id] = listing
         return listing
 
