@@ -33,7 +33,7 @@ from prakerja.partners import service as partners
 from prakerja.simulators.demo_marketplace import buy_attend_complete
 from tests.catalog.conftest import BODY, approve
 from tests.conftest import free_port
-from tests.partners.conftest import create_partner
+from tests.partners.conftest import Partner, create_partner
 from tests.simulators.processes import WebhookJobs, events, simulator
 from tests.simulators.test_against_program import submit_with_the_command
 
@@ -53,6 +53,71 @@ pytestmark = [
 ]
 
 PRICE = 950_000
+
+
+def last_sms_code(session: Session, account_id: uuid.UUID) -> str:
+    """The one-time code in the participant's latest message (the notifications table: their phone, in a test)."""
+    session.rollback()
+    message = session.scalars(
+        select(Message).where(Message.account_id == account_id).order_by(Message.created_at.desc(), Message.id.desc())
+    ).first()
+    assert message is not None, "no SMS for the participant"
+    found = re.search(r"\b(\d{6})\b", message.body)
+    assert found, "no 6-digit code in the SMS"
+    return found.group(1)
+
+
+def approved_course(live_server: str, session: Session, institution: Partner, folder: Path) -> str:
+    course_id = str(submit_with_the_command(live_server, institution, folder, BODY)["course_id"])
+    session.rollback()
+    course = session.get(Course, uuid.UUID(course_id))
+    assert course is not None
+    approve(session, course)
+    session.commit()
+    return course_id
+
+
+def test_html_checkout_with_the_program(
+    live_server: str, frozen_clock: object, session: Session, tmp_path: Path
+) -> None:
+    """The pages a buyer sees: card checked, paid, a wrong SMS code refused in words, the right one gives the
+    voucher; the same shop account with another card is refused in words; a confirmed order is cancelled."""
+    from prakerja.simulators.platform import MESSAGES
+    from tests.training.conftest import make_participant
+
+    institution = create_partner(session, name="Lembaga Pelatihan Halaman", role="institution")
+    seller = create_partner(session, name="Toko Belajar Halaman", role="platform")
+    course_id = approved_course(live_server, session, institution, tmp_path)
+    first, second = make_participant(session), make_participant(session, name="Budi Santoso")
+    with (
+        simulator("platform", live_server, seller, tmp_path, "--list", f"{course_id}:{PRICE}:{BODY['title']}") as shop,
+        httpx.Client(base_url=shop, timeout=60, follow_redirects=True) as buyer,
+    ):
+        checked = buyer.post(
+            f"/kursus/{course_id}/kartu", data={"akun": "ni.made@contoh.id", "nomor_kartu": first.card_number}
+        )
+        assert checked.status_code == 200 and f"**** **** **** {first.card_number[-4:]}" in checked.text
+        order_path = checked.url.path
+        paid = buyer.post(f"{order_path}/bayar")
+        assert paid.status_code == 200 and "Kode OTP" in paid.text
+        code = last_sms_code(session, first.account_id)
+        wrong = buyer.post(f"{order_path}/otp", data={"otp": "000000" if code != "000000" else "111111"})
+        assert wrong.status_code == 422 and MESSAGES["otp_invalid"] in wrong.text
+        done = buyer.post(f"{order_path}/otp", data={"otp": code})
+        assert done.status_code == 200 and "Kode voucher Anda" in done.text
+
+        other = buyer.post(
+            f"/kursus/{course_id}/kartu", data={"akun": "ni.made@contoh.id", "nomor_kartu": second.card_number}
+        )
+        refused = buyer.post(f"{other.url.path}/bayar")
+        assert refused.status_code == 422 and MESSAGES["platform_account_bound"] in refused.text
+        unknown = buyer.post(f"/kursus/{course_id}/kartu", data={"akun": "x@contoh.id", "nomor_kartu": "9" * 16})
+        assert unknown.status_code == 404 and MESSAGES["card_not_found"] in unknown.text
+
+        cancelled = buyer.post(f"{order_path}/batal")
+        assert (
+            cancelled.status_code == 200 and "Pesanan dibatalkan" in cancelled.text and "Rp3.500.000" in cancelled.text
+        )
 
 
 def test_buy_attend_complete_verify_rate(
@@ -77,24 +142,10 @@ def test_buy_attend_complete_verify_rate(
     session.commit()
     participant = make_participant(session)
 
-    course_id = submit_with_the_command(live_server, institution, tmp_path, BODY)["course_id"]
-    session.rollback()
-    course = session.get(Course, uuid.UUID(course_id))
-    assert course is not None
-    approve(session, course)
-    session.commit()
+    course_id = approved_course(live_server, session, institution, tmp_path)
 
     def read_otp(purchase_id: str) -> str:
-        session.rollback()
-        message = session.scalars(
-            select(Message)
-            .where(Message.account_id == participant.account_id)
-            .order_by(Message.created_at.desc(), Message.id.desc())
-        ).first()
-        assert message is not None, "no SMS for the participant"
-        found = re.search(r"\b(\d{6})\b", message.body)
-        assert found, "no 6-digit code in the SMS"
-        return found.group(1)
+        return last_sms_code(session, participant.account_id)
 
     def redeem_codes(purchase_id: str) -> dict[str, str]:
         """What the participant sees on their dashboard (/pelatihan-saya) and types in at the institution."""
