@@ -43,3 +43,27 @@ def test_key_issue_output_is_a_credentials_file(session: Session, tmp_path: Path
     path.write_text(issued.output)
     found = load_credentials(path)
     assert found.client_code.startswith("pla_") and f"key          {found.key}" in issued.output
+
+
+def test_a_listing_refused_at_start_is_one_line() -> None:
+    from tests.conftest import free_port
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "sim",
+            "platform",
+            "--client-code",
+            "c",
+            "--key",
+            "k",
+            "--api-url",
+            "http://127.0.0.1:9",
+            "--port",
+            str(free_port()),
+            "--list",
+            "crs_1:100000",
+        ],
+    )
+    assert result.exit_code == 1
+    assert "cannot list crs_1: program_unreachable" in str(result.exception) + result.output

@@ -481,5 +481,8 @@ def serve(
     client = PartnerClient.connect(api_url, Credentials(client_code, key), clock)
     shop = Shop(client=client, public_url=public_url)
     for course_id, price, title in listings:
-        shop.list_course(course_id, price, title)
+        try:
+            shop.list_course(course_id, price, title)
+        except ShopError as error:
+            raise SystemExit(f"error: cannot list {course_id}: {error.code} ({error.message})") from None
     uvicorn.run(create_app(shop, Inbox(webhook_secret, clock)), host=host, port=port, log_level="warning")
