@@ -116,6 +116,10 @@ LAZY_IMPORTS = {
     ("selection/cli.py", "prakerja.selection"): "its service: the draw and its libraries, about 130 modules",
     ("simulators/cli.py", "prakerja.simulators.dukcapil"): "a whole ASGI app for one command",
     ("simulators/cli.py", "prakerja.simulators.sms"): "a whole ASGI app for one command",
+    ("simulators/cli.py", "prakerja.simulators.platform"): "a whole ASGI app (the shop) for one command",
+    ("simulators/cli.py", "prakerja.simulators.institution"): "a whole ASGI app for one command",
+    ("simulators/cli.py", "prakerja.simulators.partner_client"): "httpx and the signing client, for three commands",
+    ("simulators/demo_marketplace.py", "prakerja.simulators"): "the two partner apps, started only when the demo buys",
     ("db.py", "prakerja.models"): "every mapper registered before the first flush; models.py sits above db",
 }
 """Imports of ``prakerja`` inside a function body, each with its reason. An import is put inside a function only to

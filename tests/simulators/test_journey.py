@@ -124,7 +124,6 @@ def test_buy_attend_complete_verify_rate(
     live_server: str, frozen_clock: object, session: Session, tmp_path: Path
 ) -> None:
     from prakerja.training.service import ratings
-
     from tests.training.conftest import make_participant
 
     institution = create_partner(session, name="Lembaga Pelatihan Perjalanan", role="institution")

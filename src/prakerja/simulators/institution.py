@@ -27,7 +27,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from prakerja.simulators.partner_client import PartnerClient, PartnerError, SimClock, parse_time
+from prakerja.simulators.partner_client import Credentials, PartnerClient, PartnerError, SimClock, parse_time
 from prakerja.simulators.webhook_receiver import Inbox, mount, mount_clock
 
 MESSAGES: dict[str, str] = {
@@ -349,8 +349,6 @@ def serve(
     *, host: str, port: int, api_url: str, client_code: str, key: str, webhook_secret: str | None, clock_offset: float
 ) -> None:
     import uvicorn
-
-    from prakerja.simulators.partner_client import Credentials
 
     clock = SimClock()
     clock.set(offset_seconds=clock_offset)

@@ -32,7 +32,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from prakerja.simulators.partner_client import PartnerClient, PartnerError, SimClock
+from prakerja.simulators.partner_client import Credentials, PartnerClient, PartnerError, SimClock
 from prakerja.simulators.webhook_receiver import Inbox, mount, mount_clock
 
 CARD = re.compile(r"^[0-9]{16}$")
@@ -473,8 +473,6 @@ def serve(
     clock_offset: float = 0.0,
 ) -> None:
     import uvicorn
-
-    from prakerja.simulators.partner_client import Credentials
 
     clock = SimClock()
     clock.set(offset_seconds=clock_offset)
