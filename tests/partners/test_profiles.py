@@ -132,7 +132,8 @@ class TestProfile:
         ]
         raw = session.execute(
             text(
-                "SELECT encode(name, 'escape') || encode(email, 'escape') || encode(phone, 'escape') FROM partner_contacts"
+                "SELECT encode(name, 'escape') || encode(email, 'escape') || encode(phone, 'escape')"
+                " FROM partner_contacts"
             )
         ).scalar_one()
         assert "Rina" not in raw and "rina.kartika" not in raw and "9876" not in raw
