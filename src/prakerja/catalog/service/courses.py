@@ -327,3 +327,8 @@ def set_rating_summary(session: Session, course_id: uuid.UUID, *, average: float
     course.rating_average = None if average is None else round(average, 2)  # type: ignore[assignment]
     course.rating_count = count
     session.flush()
+
+
+def categories(language: str) -> list[tuple[str, str]]:
+    """(code, label) of every course category in the reader's language, for forms."""
+    return [(code, rules.category_label(code, language)) for code in rules.CATEGORIES]
