@@ -154,7 +154,19 @@ def test_personal_fields_not_stored_in_plaintext(session: Session) -> None:
 
 @pytest.mark.parametrize(
     "template_dir",
-    ["web", "auth", "audit", "catalog", "notifications", "ledger", "partners", "portals", "registration", "selection", "waves"],
+    [
+        "web",
+        "auth",
+        "audit",
+        "catalog",
+        "notifications",
+        "ledger",
+        "partners",
+        "portals",
+        "registration",
+        "selection",
+        "waves",
+    ],
 )
 def test_every_template_string_is_translated(template_dir: str) -> None:
     from pathlib import Path
