@@ -17,6 +17,9 @@ MAX_ROWS = 60
 """Trainer and session rows read from one form."""
 EXTRA_TRAINER_ROWS = 2
 EXTRA_SESSION_ROWS = 3
+MIN_TRAINER_ROWS = 2
+MIN_SESSION_ROWS = 6
+"""A new course's form: room for a typical schedule without any script."""
 JAKARTA_OFFSET = "+07:00"
 
 HINTS: dict[str, tuple[str, str]] = {
@@ -210,7 +213,7 @@ def form_values(course: CourseOut) -> dict[str, str]:
     return values
 
 
-def row_count(values: Mapping[str, str], prefix: str, extra: int) -> int:
-    """How many numbered rows the form shows: those filled in, then ``extra`` empty ones."""
+def row_count(values: Mapping[str, str], prefix: str, extra: int, minimum: int) -> int:
+    """How many numbered rows the form shows: those filled in, then ``extra`` empty ones, at least ``minimum``."""
     used = [int(m.group(1)) for key in values if (m := re.fullmatch(rf"{prefix}_[a-z]+_(\d+)", key)) and values[key]]
-    return min((max(used) + 1 if used else 0) + extra, MAX_ROWS)
+    return min(max((max(used) + 1 if used else 0) + extra, minimum), MAX_ROWS)
