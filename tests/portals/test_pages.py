@@ -79,7 +79,8 @@ class TestInstitutionPortal:
         create_account(session, email="lepas@lembaga.example", role=Role.institution, name="Lepas")
         login(client, "lepas@lembaga.example")
         response = client.get("/portal/lembaga")
-        assert response.status_code == 403 and "belum ditautkan" in response.text
+        assert response.status_code == 200 and "belum ditautkan" in response.text and "PMO" in response.text
+        assert client.get("/portal/lembaga/pelatihan/baru").status_code == 403
 
     def test_courses_with_status_and_the_curators_reasons(
         self, client: TestClient, session: Session, institution: Partner

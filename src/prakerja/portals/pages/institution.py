@@ -19,6 +19,7 @@ from prakerja.catalog.service import courses as catalog_courses
 from prakerja.catalog.service import search as catalog_search
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
+from prakerja.partners.errors import NotAMember
 from prakerja.partners.service import Membership, PartnerRole
 from prakerja.portals import rules, service
 from prakerja.portals.pages.forms import FormData
@@ -46,8 +47,11 @@ def _course_id(value: str) -> uuid.UUID:
 
 @router.get(HOME)
 def home(request: Request, session: DbSession, account: Institution) -> Response:
-    found = service.institution_home(session, _organisation(session, account))
-    return render(request, "portals/institution.html", {"home": found})
+    try:
+        organisation = _organisation(session, account)
+    except NotAMember:
+        return render(request, "portals/unlinked.html", {"title": "Training institution portal"})
+    return render(request, "portals/institution.html", {"home": service.institution_home(session, organisation)})
 
 
 def _form_context(

@@ -17,6 +17,7 @@ from prakerja.catalog.errors import CourseNotFound, ListingPriceAboveCurated
 from prakerja.catalog.schemas import ListingPut
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
+from prakerja.partners.errors import NotAMember
 from prakerja.partners.service import Membership, PartnerRole
 from prakerja.portals import rules, service
 from prakerja.portals.errors import ListingInvalid
@@ -41,7 +42,11 @@ def _context(session: Session, organisation: Membership, values: dict[str, str])
 
 @router.get(HOME)
 def home(request: Request, session: DbSession, account: Platform) -> Response:
-    return render(request, TEMPLATE, _context(session, _organisation(session, account), {}))
+    try:
+        organisation = _organisation(session, account)
+    except NotAMember:
+        return render(request, "portals/unlinked.html", {"title": "Digital platform portal"})
+    return render(request, TEMPLATE, _context(session, organisation, {}))
 
 
 @router.post(HOME + "/penawaran", dependencies=[Csrf])
