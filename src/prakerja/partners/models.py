@@ -1,5 +1,5 @@
 """Partner organisations, their credentials for the signed partner API (``/partner/v1``), and the signatures
-it has seen.
+it has seen; their profiles (legal entity, contacts, documents, trainers) and the accounts that work for them.
 
 Partner organisations and their credentials for the signed partner API (``/partner/v1``).
 
