@@ -8,9 +8,13 @@ from prakerja import migrate
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
+from prakerja.catalog.service.demo import INSTITUTIONS as CATALOG_INSTITUTIONS
+from prakerja.catalog.service.demo import PLATFORMS as CATALOG_PLATFORMS
+from prakerja.catalog.service.demo import seed_demo_catalog
 from prakerja.db import unit_of_work
 from prakerja.kit.clock import utcnow
 from prakerja.ledger.service.demo import seed as seed_ledger
+from prakerja.portals.service.demo import seed as seed_portals
 from prakerja.registration.service.demo import seed_for_email as seed_registration
 from prakerja.selection.service.demo import seed as seed_selection
 
@@ -51,4 +55,13 @@ def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
         seed_selection(session, demo_applicant_email=DEMO_ACCOUNTS[0][1])  # an announced wave + an open one
     with unit_of_work() as session:
         seed_ledger(session, DEMO_ACCOUNTS[0][1])  # a funded training wallet with two purchases
+    with unit_of_work() as session:  # courses, listings, a conflict of interest; the partner logins' organisations
+        catalog = seed_demo_catalog(session)
+        seed_portals(
+            session,
+            institution_id=catalog.institutions[CATALOG_INSTITUTIONS[0]],
+            platform_id=catalog.platforms[CATALOG_PLATFORMS[0]],
+            institution_email=DEMO_ACCOUNTS[3][1],
+            platform_email=DEMO_ACCOUNTS[4][1],
+        )
     return [(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS]

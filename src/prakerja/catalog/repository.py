@@ -255,3 +255,12 @@ def offline_provinces(session: Session) -> list[str]:
             .order_by(CourseSession.province_code)
         )
     )
+
+
+def approved_courses(session: Session, limit: int = 500) -> list[Course]:
+    """Approved courses by title (a platform's listing form)."""
+    return list(
+        session.scalars(
+            select(Course).where(Course.status == CourseStatus.approved).order_by(Course.title, Course.id).limit(limit)
+        )
+    )

@@ -140,3 +140,51 @@ class WebhookQueryInvalid(ValidationFailed):
     code = "webhook_query_invalid"
     message = "Filter log pengiriman webhook tidak valid."
     message_en = "The webhook delivery log filters are not valid."
+
+
+class PartnerDelisted(Conflict):
+    code = "partner_delisted"
+    message = "Mitra ini sudah dikeluarkan dari program; statusnya tidak dapat diubah lagi."
+    message_en = "This partner was delisted from the program; its status cannot change any more."
+
+
+class PartnerNotDesignated(Forbidden):
+    code = "partner_not_designated"
+    message = "Organisasi Anda sedang ditangguhkan atau dikeluarkan: perubahan tidak dapat dilakukan."
+    message_en = "Your organisation is suspended or delisted: changes cannot be made."
+
+
+class StatusReasonRequired(ValidationFailed):
+    code = "status_reason_required"
+    message = "Tuliskan alasan perubahan status."
+    message_en = "Give the reason for the status change."
+
+
+class ProfileInvalid(ValidationFailed):
+    code = "partner_profile_invalid"
+    message = "Data profil organisasi tidak valid."
+    message_en = "The organisation's profile is not valid."
+
+
+class MemberInvalid(ValidationFailed):
+    code = "partner_member_invalid"
+    message = "Akun ini tidak dapat ditautkan ke organisasi ini."
+    message_en = "This account cannot be linked to this organisation."
+
+
+class MemberExists(Conflict):
+    code = "partner_member_exists"
+    message = "Akun ini sudah tertaut ke sebuah organisasi."
+    message_en = "This account is already linked to an organisation."
+
+
+class NotAMember(Forbidden):
+    code = "partner_not_a_member"
+    message = "Akun Anda belum ditautkan ke organisasi mitra. Hubungi kantor program (PMO)."
+    message_en = "Your account is not linked to a partner organisation yet. Contact the program office (PMO)."
+
+
+class ProfileItemNotFound(NotFound):
+    code = "partner_profile_item_not_found"
+    message = "Data tidak ditemukan."
+    message_en = "Not found."

@@ -1,5 +1,5 @@
 """Partner organisations, their credentials for the signed partner API (``/partner/v1``), and the signatures
-it has seen.
+it has seen; their profiles (legal entity, contacts, documents, trainers) and the accounts that work for them.
 
 Partner organisations and their credentials for the signed partner API (``/partner/v1``).
 
@@ -13,8 +13,8 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prakerja.kit.orm import Base, IdMixin, TimestampMixin
@@ -35,12 +35,14 @@ class PartnerRole(enum.StrEnum):
 
 
 class PartnerStatus(enum.StrEnum):
-    """Whether the organisation's credentials are honoured."""
+    """Where the organisation stands with the program: designated, suspended, delisted (final)."""
 
     active = "active"
-    """Requests signed with its unrevoked keys are accepted."""
+    """Designated by the program office: requests signed with its unrevoked keys are accepted."""
     suspended = "suspended"
     """Every request is refused with ``credential_revoked`` until the program office reactivates it."""
+    delisted = "delisted"
+    """Removed from the program for good: every request is refused and no status change follows."""
 
 
 class PartnerOrganisation(IdMixin, TimestampMixin, Base):
@@ -56,6 +58,8 @@ class PartnerOrganisation(IdMixin, TimestampMixin, Base):
     )
     status_changed_at: Mapped[datetime | None]
     """When it was last suspended or reactivated."""
+    status_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    """The officer's reason for the last status change (also in the audit log)."""
 
 
 class PartnerCredential(IdMixin, TimestampMixin, Base):
@@ -256,3 +260,109 @@ class WebhookAttempt(IdMixin, Base):
     next_attempt_at: Mapped[datetime | None]
     """When the next attempt is scheduled (``retrying`` only)."""
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- organisations' profiles and people ----------------------------------------------------------------------
+
+
+class OwnerType(enum.StrEnum):
+    """Who owns a training institution."""
+
+    private = "private"
+    """A private company or foundation (swasta)."""
+    government = "government"
+    """A ministry's or a region's training centre (BLK, balai)."""
+    university = "university"
+    """A university or polytechnic."""
+    association = "association"
+    """A professional or industry association."""
+    other = "other"
+
+
+class MemberRole(enum.StrEnum):
+    """What a person does for the organisation in the portal."""
+
+    admin = "admin"
+    """Manages the organisation's courses or listings."""
+    staff = "staff"
+    """Works on them too (the same rights today; kept apart for the audit log)."""
+
+
+class PartnerProfile(Base):
+    """The organisation as a legal entity: what the program office designates."""
+
+    __tablename__ = "partner_profiles"
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    """The legal entity's name as in its deed (e.g. ``PT Nusantara Digital Edukasi``)."""
+    registration_number: Mapped[str] = mapped_column(String(32), default="")
+    """Nomor Induk Berusaha (NIB, 13 digits) from OSS."""
+    address: Mapped[str] = mapped_column(Encrypted("partner_profiles.address"))
+    """Registered office address (encrypted like every address)."""
+    provinces: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    """Kemendagri province codes a platform reaches (the program asks for two thirds of the provinces)."""
+    owner_type: Mapped[OwnerType | None] = mapped_column(
+        Enum(OwnerType, name="partner_owner_type", native_enum=False, length=16)
+    )
+    """Institutions: who owns it."""
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[uuid.UUID | None]
+
+
+class PartnerContact(IdMixin, TimestampMixin, Base):
+    """A person the program office contacts at the organisation. Name, e-mail and phone are personal data."""
+
+    __tablename__ = "partner_contacts"
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    name: Mapped[str] = mapped_column(Encrypted("partner_contacts.name"))
+    email: Mapped[str] = mapped_column(Encrypted("partner_contacts.email"))
+    phone: Mapped[str] = mapped_column(Encrypted("partner_contacts.phone"))
+    position: Mapped[str] = mapped_column(String(100), default="")
+    """Their function, e.g. ``Direktur`` or ``PIC teknis``."""
+    removed_at: Mapped[datetime | None]
+
+
+class PartnerDocument(IdMixin, TimestampMixin, Base):
+    """A document the organisation handed in (deed, NIB, licence): its reference, not the file."""
+
+    __tablename__ = "partner_documents"
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    """``deed``, ``nib``, ``licence``, ``tax_number`` or ``other``."""
+    reference: Mapped[str] = mapped_column(String(200))
+    """The document's number or title, e.g. ``Akta No. 12/2020``."""
+    added_by: Mapped[uuid.UUID | None]
+    removed_at: Mapped[datetime | None]
+
+
+class PartnerTrainer(IdMixin, TimestampMixin, Base):
+    """A trainer of an institution. The name is personal data; the qualification is shown on course pages."""
+
+    __tablename__ = "partner_trainers"
+
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    name: Mapped[str] = mapped_column(Encrypted("partner_trainers.name"))
+    qualification: Mapped[str] = mapped_column(String(300))
+    removed_at: Mapped[datetime | None]
+
+
+class PartnerMember(IdMixin, TimestampMixin, Base):
+    """A signed-in account working for an organisation: its portal shows that organisation. An account belongs to
+    one organisation at a time."""
+
+    __tablename__ = "partner_members"
+    __table_args__ = (
+        Index(
+            "uq_partner_members_active_account", "account_id", unique=True, postgresql_where=text("removed_at IS NULL")
+        ),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"))
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    role: Mapped[MemberRole] = mapped_column(Enum(MemberRole, name="partner_member_role", native_enum=False, length=16))
+    added_by: Mapped[uuid.UUID | None]
+    removed_at: Mapped[datetime | None]
+    removed_by: Mapped[uuid.UUID | None]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
@@ -12,9 +13,14 @@ from sqlalchemy.orm import Session
 from prakerja.kit.clock import utcnow as _now
 from prakerja.kit.ids import new_id as _new_id
 from prakerja.partners.models import (
+    PartnerContact,
     PartnerCredential,
+    PartnerDocument,
     PartnerKey,
+    PartnerMember,
     PartnerOrganisation,
+    PartnerProfile,
+    PartnerTrainer,
     RateWindow,
     SeenSignature,
     WebhookAttempt,
@@ -241,3 +247,45 @@ def attempts_of(
     if after is not None:
         query = query.where(WebhookAttempt.id > after)
     return [(r[0], r[1], r[2]) for r in session.execute(query)]
+
+
+# --- profiles and people ----------------------------------------------------------------------------------------
+
+ProfileRow = PartnerContact | PartnerDocument | PartnerTrainer | PartnerMember
+T = TypeVar("T", PartnerContact, PartnerDocument, PartnerTrainer, PartnerMember)
+
+
+def add_row(session: Session, obj: PartnerProfile | ProfileRow) -> None:
+    session.add(obj)
+    session.flush()
+
+
+def profile(session: Session, partner_id: uuid.UUID, *, lock: bool = False) -> PartnerProfile | None:
+    query = select(PartnerProfile).where(PartnerProfile.partner_id == partner_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def row(session: Session, model: type[T], row_id: uuid.UUID, *, lock: bool = False) -> T | None:
+    query = select(model).where(model.id == row_id)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def current_rows(session: Session, model: type[T], partner_id: uuid.UUID) -> list[T]:
+    """The organisation's contacts, documents, trainers or members not removed, oldest first."""
+    return list(
+        session.scalars(
+            select(model)
+            .where(model.partner_id == partner_id, model.removed_at.is_(None))
+            .order_by(model.created_at, model.id)
+        )
+    )
+
+
+def membership_of_account(session: Session, account_id: uuid.UUID) -> PartnerMember | None:
+    return session.scalars(
+        select(PartnerMember).where(PartnerMember.account_id == account_id, PartnerMember.removed_at.is_(None))
+    ).first()

@@ -191,3 +191,44 @@ def next_attempt_at(
         wait = max(wait, min(retry_after, LONGEST_RETRY_AFTER))
     when = now + wait
     return when if when - first_attempt_at <= RETRY_FOR else None
+
+
+# --- organisations: designation and profile -----------------------------------------------------------------
+
+REACH_NUMERATOR, REACH_DENOMINATOR = 2, 3
+"""A platform must reach at least two thirds of the provinces (Permenko 11/2020 on platform requirements)."""
+_NIB = re.compile(r"^[0-9]{13}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{6,18}[0-9]$")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+DOCUMENT_KINDS = ("deed", "nib", "licence", "tax_number", "other")
+"""Akta pendirian, NIB, izin (e.g. LPK licence), NPWP, anything else."""
+
+
+def reach_required(total_provinces: int) -> int:
+    """Provinces a platform must reach: two thirds of all, rounded up (26 of 38)."""
+    return -(-total_provinces * REACH_NUMERATOR // REACH_DENOMINATOR)
+
+
+def status_change_allowed(current: str, new: str) -> bool:
+    """Designated and suspended go back and forth; delisted is final."""
+    return current != "delisted" and new != current
+
+
+def valid_nib(value: str) -> bool:
+    return bool(_NIB.match(value))
+
+
+def valid_phone(value: str) -> bool:
+    return bool(_PHONE.match(value))
+
+
+def valid_email(value: str) -> bool:
+    return len(value) <= 254 and bool(_EMAIL.match(value))
+
+
+def clean_text(value: str, limit: int) -> str | None:
+    """One line with single spaces, or None when too long or with ``<``/``>`` or control characters."""
+    cleaned = " ".join(value.split())
+    if len(cleaned) > limit or any(c in cleaned for c in "<>"):
+        return None
+    return cleaned

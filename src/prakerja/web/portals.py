@@ -1,4 +1,5 @@
-"""Where each role without its own portal yet lands after signing in: what it can do here today (real links),
+"""Where each role without its own portal yet lands (institutions and platforms have theirs in
+``prakerja.portals``) after signing in: what it can do here today (real links),
 what comes later, and whom to ask. Simple on purpose: each page is replaced when the role's portal exists."""
 
 from __future__ import annotations
@@ -66,24 +67,15 @@ PORTALS = [
             "Open data: aggregate figures per region and wave",
         ],
     ),
-    Portal(
-        Role.institution,
-        "lembaga",
-        "Training institution portal",
-        today=[("/undian", "See the published lottery results of every wave")],
-        later=["Your courses in the catalogue, sessions, redeem codes, attendance and certificates"],
-    ),
-    Portal(
-        Role.platform,
-        "platform",
-        "Digital platform portal",
-        today=[("/undian", "See the published lottery results of every wave")],
-        later=["Your course listings, purchases by recipients, and the marketplace API"],
-    ),
 ]
 
-LANDINGS = {portal.role: f"/portal/{portal.slug}" for portal in PORTALS}
-"""Where each role lands after signing in (auth's sign-in redirects here)."""
+LANDINGS = {
+    **{portal.role: f"/portal/{portal.slug}" for portal in PORTALS},
+    Role.institution: "/portal/lembaga",
+    Role.platform: "/portal/platform",
+}
+"""Where each role lands after signing in (auth's sign-in redirects here). Institutions and platforms have their
+own portals (``prakerja.portals``)."""
 
 
 def _route(portal: Portal) -> None:

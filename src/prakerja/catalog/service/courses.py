@@ -353,3 +353,8 @@ def cancel_session(session: Session, *, session_id: uuid.UUID, actor: audit.Acto
             data={"course_id": str(found.course_id)},
         )
     return found
+
+
+def categories(language: str) -> list[tuple[str, str]]:
+    """(code, label) of every course category in the reader's language, for forms."""
+    return [(code, rules.category_label(code, language)) for code in rules.CATEGORIES]

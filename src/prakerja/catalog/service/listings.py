@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit import service as audit
 from prakerja.catalog import repository
 from prakerja.catalog.errors import CourseNotApproved, CourseNotFound, ListingPriceAboveCurated
-from prakerja.catalog.models import CourseStatus, Listing, ListingStatus
+from prakerja.catalog.models import Course, CourseStatus, Listing, ListingStatus
 from prakerja.catalog.service import curation
 from prakerja.kit.clock import utcnow
 
@@ -67,3 +67,8 @@ def sellable_listing(session: Session, *, course_id: uuid.UUID, platform_id: uui
     if course is None or found is None or not curation.listing_is_sellable(course, found):
         return None
     return found
+
+
+def listable_courses(session: Session) -> list[Course]:
+    """Approved courses a platform may list (by title), for the platform portal's form."""
+    return repository.approved_courses(session)

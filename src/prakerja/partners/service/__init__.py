@@ -1,10 +1,13 @@
 """The partner domain's use cases. Takes a session; never commits.
 
 ``credentials``: organisations and their signing credentials, and who is calling the signed API (contract
-section 1). ``webhooks``: the endpoints partners receive events on, and their delivery (contract section 4).
+section 1).
+``profiles``: the organisations' legal entity, contacts, documents, trainers, people (accounts linked to them)
+and designation. ``webhooks``: the endpoints partners receive events on, and their delivery (contract section 4).
 Every public name is re-exported here: callers import ``prakerja.partners.service``."""
 
-from prakerja.partners.models import WebhookEventType
+from prakerja.partners.models import MemberRole, OwnerType, WebhookEventType
+from prakerja.partners.rules import DOCUMENT_KINDS
 from prakerja.partners.service.credentials import (
     KEY_BYTES,
     CredentialView,
@@ -34,6 +37,26 @@ from prakerja.partners.service.credentials import (
     set_status,
     signing_credential,
 )
+from prakerja.partners.service.profiles import (
+    ContactView,
+    DocumentView,
+    Membership,
+    MemberView,
+    ProfileView,
+    Reach,
+    TrainerView,
+    add_contact,
+    add_document,
+    add_member,
+    add_trainer,
+    change_designation,
+    membership,
+    profile,
+    remove_item,
+    remove_member,
+    require_designated,
+    update_profile,
+)
 from prakerja.partners.service.webhooks import (
     IssuedWebhookSecret,
     WebhookAttemptPage,
@@ -51,36 +74,56 @@ from prakerja.partners.service.webhooks import (
 )
 
 __all__ = [
+    "DOCUMENT_KINDS",
     "KEY_BYTES",
+    "ContactView",
     "CredentialView",
+    "DocumentView",
     "IssuedKey",
     "IssuedWebhookSecret",
     "KeyView",
+    "MemberRole",
+    "MemberView",
+    "Membership",
+    "OwnerType",
     "PartnerCaller",
     "PartnerRole",
     "PartnerStatus",
     "PartnerView",
+    "ProfileView",
+    "Reach",
     "SigningCredential",
     "SigningKey",
+    "TrainerView",
     "WebhookAttemptPage",
     "WebhookAttemptView",
     "WebhookEndpointView",
     "WebhookEventType",
+    "add_contact",
+    "add_document",
+    "add_member",
+    "add_trainer",
     "add_webhook_endpoint",
     "allowed_list_source",
     "authenticate",
+    "change_designation",
     "count_request",
     "create_partner",
     "deliver_webhook",
     "find_partner",
     "issue_key",
+    "membership",
     "new_client_code",
     "new_secret",
     "overview",
     "precheck",
+    "profile",
     "purge_seen_signatures",
     "queue_webhook",
     "remember",
+    "remove_item",
+    "remove_member",
+    "require_designated",
     "resume_stalled_webhooks",
     "revoke_credential",
     "revoke_key",
@@ -90,6 +133,7 @@ __all__ = [
     "set_webhook_endpoint_status",
     "signed_headers",
     "signing_credential",
+    "update_profile",
     "webhook_deliveries",
     "webhook_endpoints",
 ]

@@ -27,12 +27,14 @@ from prakerja.partners.errors import (
     ListSourceNotAllowed,
     ListTypeNotAllowed,
     MissingSignature,
+    PartnerDelisted,
     PartnerInvalid,
     PartnerNameTaken,
     PartnerNotFound,
     PartnerRateLimited,
     ReplayedRequest,
     StaleTimestamp,
+    StatusReasonRequired,
     UnknownClient,
 )
 from prakerja.partners.models import (
@@ -321,22 +323,28 @@ def set_list_scope(
 def set_status(
     session: Session, *, partner_id: uuid.UUID, status: str, actor: audit.Actor, reason: str = ""
 ) -> PartnerOrganisation:
-    """Suspend (every request refused) or reactivate an organisation."""
+    """Suspend (every request refused), reactivate (designated again) or delist (final: every request refused, no
+    change afterwards) an organisation. Delisting needs a reason."""
     if status not in PartnerStatus.__members__:
         raise PartnerInvalid(details={"fields": {"status": f"one of {', '.join(PartnerStatus)}"}})
+    reason = " ".join(reason.split())[:500]
     partner = repository.partner(session, partner_id, lock=True)
     if partner is None:
         raise PartnerNotFound()
-    if partner.status != status:
-        partner.status, partner.status_changed_at = PartnerStatus(status), utcnow()
+    if partner.status == PartnerStatus.delisted:
+        raise PartnerDelisted()
+    if status == PartnerStatus.delisted and not reason:
+        raise StatusReasonRequired(details={"field": "reason"})
+    if rules.status_change_allowed(partner.status.value, status):
+        previous = partner.status
+        partner.status, partner.status_changed_at, partner.status_reason = PartnerStatus(status), utcnow(), reason
         session.flush()
+        action = {
+            PartnerStatus.suspended: "auth.partner_suspended",
+            PartnerStatus.delisted: "auth.partner_delisted",
+        }.get(PartnerStatus(status), "auth.partner_reactivated")
         audit.record(
-            session,
-            actor,
-            "auth.partner_suspended" if status == PartnerStatus.suspended else "auth.partner_reactivated",
-            "partner",
-            partner.id,
-            reason=reason[:500],
+            session, actor, action, "partner", partner.id, reason=reason, data={"previous_status": previous.value}
         )
     return partner
 

@@ -1,0 +1,199 @@
+"""What the institution and platform portals and the officer's partner page read and do, composed from the
+domains that own the data: ``partners`` (the organisation, its people and designation), ``catalog`` (courses,
+curation, listings, conflicts of interest), and later ``training`` (purchases, attendance, completions,
+settlement). Writes go through the same catalogue functions the partner API calls. Takes a session; never
+commits."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.catalog import service as catalog
+from prakerja.catalog.models import Course, Listing
+from prakerja.catalog.schemas import CourseCreate, CourseOut
+from prakerja.partners import service as partners
+from prakerja.partners.errors import NotAMember
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    """What the ``training`` domain knows about an organisation's participants and money, for its portal."""
+
+    participants: list[dict[str, object]] = field(default_factory=list)
+    """Institutions: who bought which course and session (masked names only)."""
+    attendance: list[dict[str, object]] = field(default_factory=list)
+    completions: list[dict[str, object]] = field(default_factory=list)
+    statements: list[dict[str, object]] = field(default_factory=list)
+    """Settlement statements: what the program paid the organisation, per period."""
+    sales: list[dict[str, object]] = field(default_factory=list)
+    """Platforms: purchases made through their listings."""
+
+
+def _training_summary(session: Session, organisation_id: uuid.UUID) -> TrainingSummary | None:
+    """SEAM for the lead: the ``training`` domain (purchases, attendance, completions, settlement) is not merged
+    yet, so there is nothing to read and the portals show "Belum ada data". Wire it to ``training.service`` here,
+    the only place the portals read training data from."""
+    return None
+
+
+# -- who is signed in ----------------------------------------------------------------------------------------------
+
+
+def membership(session: Session, account_id: uuid.UUID, role: partners.PartnerRole) -> partners.Membership:
+    """The organisation of this account, which must be of ``role`` (an institution account's portal shows an
+    institution)."""
+    found = partners.membership(session, account_id)
+    if found.role != role:
+        raise NotAMember()
+    return found
+
+
+# -- the institution --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    course: Course
+    reasons: list[catalog.courses.Reason]
+    note: str
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InstitutionHome:
+    organisation: partners.Membership
+    profile: partners.ProfileView
+    courses: list[CourseRow]
+    training: TrainingSummary | None
+
+
+def institution_home(session: Session, organisation: partners.Membership) -> InstitutionHome:
+    rows = []
+    for course in catalog.curation.institution_courses(session, organisation.partner_id):
+        reasons, note, decided_at = catalog.courses.reasons_of(session, course)
+        rows.append(CourseRow(course, reasons, note, decided_at))
+    rows.sort(key=lambda r: r.course.updated_at, reverse=True)
+    return InstitutionHome(
+        organisation,
+        partners.profile(session, organisation.partner_id),
+        rows,
+        _training_summary(session, organisation.partner_id),
+    )
+
+
+def institution_course(session: Session, organisation: partners.Membership, course_id: uuid.UUID) -> CourseOut:
+    return catalog.courses.institution_course(session, course_id=course_id, institution_id=organisation.partner_id)
+
+
+def submit_course(
+    session: Session, organisation: partners.Membership, data: CourseCreate, actor: audit.Actor
+) -> Course:
+    """As ``POST /partner/v1/courses``: the course goes to curation. A suspended organisation changes nothing."""
+    partners.require_designated(organisation)
+    return catalog.courses.submit(session, institution_id=organisation.partner_id, data=data, actor=actor)
+
+
+def edit_course(
+    session: Session,
+    organisation: partners.Membership,
+    course_id: uuid.UUID,
+    data: CourseCreate,
+    actor: audit.Actor,
+) -> tuple[Course, bool]:
+    """As ``PUT /partner/v1/courses/{id}``: any change sends the course back to curation."""
+    partners.require_designated(organisation)
+    return catalog.courses.edit(
+        session, course_id=course_id, institution_id=organisation.partner_id, data=data, actor=actor
+    )
+
+
+# -- the platform ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListingRow:
+    listing: Listing
+    title: str
+    institution: str
+    curated_price: int
+    conflict_of_interest: bool
+
+
+@dataclass(frozen=True)
+class PlatformHome:
+    organisation: partners.Membership
+    profile: partners.ProfileView
+    listings: list[ListingRow]
+    listable: list[tuple[Course, str]]
+    """Approved courses with their institution's name, for the listing form."""
+    training: TrainingSummary | None
+
+
+def platform_home(session: Session, organisation: partners.Membership) -> PlatformHome:
+    page = catalog.curation.partner_page(session, organisation.partner_id)
+    flagged = {course_id for c in page.conflicts for course_id, _title in c.listed_courses}
+    names = catalog.organisations.names(session)
+    courses = {c.id: c for c in catalog.listings.listable_courses(session)}
+    rows = []
+    for listing in page.listings:
+        course = courses.get(listing.course_id) or catalog.get_course(session, listing.course_id)
+        rows.append(
+            ListingRow(
+                listing,
+                page.course_titles.get(listing.course_id, course.title),
+                names.get(course.institution_id, "?"),
+                course.price,
+                listing.course_id in flagged,
+            )
+        )
+    return PlatformHome(
+        organisation,
+        partners.profile(session, organisation.partner_id),
+        rows,
+        [(c, names.get(c.institution_id, "?")) for c in courses.values()],
+        _training_summary(session, organisation.partner_id),
+    )
+
+
+def put_listing(
+    session: Session,
+    organisation: partners.Membership,
+    *,
+    course_id: uuid.UUID,
+    url: str,
+    price: int,
+    actor: audit.Actor,
+) -> tuple[Listing, bool]:
+    """As ``PUT /partner/v1/listings/{course_id}``; returns the listing and the conflict-of-interest flag."""
+    partners.require_designated(organisation)
+    return catalog.listings.put_listing(
+        session, course_id=course_id, platform_id=organisation.partner_id, url=url, price=price, actor=actor
+    )
+
+
+# -- the officer's partner page -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficerPartnerPage:
+    profile: partners.ProfileView
+    catalogue: catalog.curation.PartnerPage
+    webhooks: list[partners.WebhookEndpointView]
+    credentials: int
+    """Unrevoked credentials (the keys themselves are on the credentials page)."""
+
+
+def officer_partner_page(session: Session, partner_id: uuid.UUID) -> OfficerPartnerPage:
+    found = partners.profile(session, partner_id)
+    views = [v for v in partners.overview(session) if v.id == partner_id]
+    return OfficerPartnerPage(
+        profile=found,
+        catalogue=catalog.curation.partner_page(session, partner_id),
+        webhooks=partners.webhook_endpoints(session, partner_id),
+        credentials=sum(1 for v in views for c in v.credentials if not c.revoked),
+    )
