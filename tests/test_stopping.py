@@ -182,7 +182,7 @@ def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine, tmp_path
     assert proc.returncode == 0, stderr[-2000:]
     assert _port_closed(port)
     assert _port_closed(registry, "/_health") and _port_closed(gateway, "/_health")
-    assert "Traceback" not in stderr
+    assert "Traceback" not in stderr, stderr[stderr.find("Traceback") - 2000 :][:4000]
     assert "Stopped worker" in stderr
 
 

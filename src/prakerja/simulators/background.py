@@ -1,8 +1,8 @@
 """A simulator served next to another server: its own uvicorn server in a thread of this process.
 
-``prakerja demo`` runs the simulators it relies on this way, so one SIGTERM or Ctrl+C stops them with it: the demo's
-web server calls :meth:`Background.request_stop` when it starts shutting down and :meth:`Background.join` once it
-has stopped. Only the main thread takes signals; this server never installs handlers of its own."""
+``prakerja demo`` runs the simulators it relies on this way, so one SIGTERM or Ctrl+C stops them with it: once its
+web server and in-process worker have stopped (the jobs in progress may still be calling a simulator), it calls
+:meth:`Background.join`. Only the main thread takes signals; this server never installs handlers of its own."""
 
 from __future__ import annotations
 
