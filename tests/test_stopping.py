@@ -176,8 +176,13 @@ def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine, tmp_path
         "PRAKERJA_SMS_GATEWAY_URL": f"http://127.0.0.1:{gateway}",
     }
     proc, port = _start(["demo"], database_url, env=settings)
-    assert httpx.get(f"http://127.0.0.1:{registry}/_health", timeout=5).json()["people"] > 0
-    assert httpx.get(f"http://127.0.0.1:{gateway}/_health", timeout=5).status_code == 200
+    try:
+        assert httpx.get(f"http://127.0.0.1:{registry}/_health", timeout=5).json()["people"] > 0
+        assert httpx.get(f"http://127.0.0.1:{gateway}/_health", timeout=5).status_code == 200
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
     stderr = _stop(proc, signal.SIGTERM)
     assert proc.returncode == 0, stderr[-2000:]
     assert _port_closed(port)
