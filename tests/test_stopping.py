@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -46,12 +47,14 @@ _WITH_SLOW_TASK = textwrap.dedent(
 )
 
 
-def _start(args: list[str], database_url: str, *, with_slow_task: bool = False) -> tuple[subprocess.Popen[str], int]:
+def _start(
+    args: list[str], database_url: str, *, with_slow_task: bool = False, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], int]:
     port = free_port()
     command = ["-c", _WITH_SLOW_TASK] if with_slow_task else ["-m", "prakerja"]
     proc = subprocess.Popen(
         [sys.executable, *command, *args, "--port", str(port)],
-        env={**os.environ, "PRAKERJA_DATABASE_URL": database_url, "PRAKERJA_LOG_FORMAT": "json"},
+        env={**os.environ, "PRAKERJA_DATABASE_URL": database_url, "PRAKERJA_LOG_FORMAT": "json", **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,9 +86,9 @@ def _stop(proc: subprocess.Popen[str], signum: int | None) -> str:
     return stderr
 
 
-def _port_closed(port: int) -> bool:
+def _port_closed(port: int, path: str = "/healthz") -> bool:
     try:
-        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        httpx.get(f"http://127.0.0.1:{port}{path}", timeout=2)
     except httpx.TransportError:
         return True
     return False
@@ -163,12 +166,52 @@ def test_the_job_in_progress_is_finished(database_url: str, clean_db: Engine, tm
         assert conn.execute(_SLOW_STATUS).scalar_one() == "succeeded"
 
 
-def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine) -> None:
-    proc, port = _start(["demo"], database_url)
+def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine, tmp_path: Path) -> None:
+    """With the simulators it started next to it (journeys issue: the demo runs the civil registry's)."""
+    registry, gateway = free_port(), free_port()
+    settings = {
+        "PRAKERJA_HOME": str(tmp_path),
+        "PRAKERJA_DUKCAPIL_URL": f"http://127.0.0.1:{registry}",
+        "PRAKERJA_SMS_SENDER": "http",
+        "PRAKERJA_SMS_GATEWAY_URL": f"http://127.0.0.1:{gateway}",
+    }
+    proc, port = _start(["demo"], database_url, env=settings)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{registry}/_health", timeout=5).json()["people"] > 0
+        assert httpx.get(f"http://127.0.0.1:{gateway}/_health", timeout=5).status_code == 200
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
     stderr = _stop(proc, signal.SIGTERM)
     assert proc.returncode == 0, stderr[-2000:]
     assert _port_closed(port)
+    assert _port_closed(registry, "/_health") and _port_closed(gateway, "/_health")
+    assert "Traceback" not in stderr, stderr[stderr.find("Traceback") - 2000 :][:4000]
     assert "Stopped worker" in stderr
+
+
+def test_the_demo_says_which_simulator_port_is_taken(database_url: str, clean_db: Engine, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "prakerja", "demo", "--port", str(free_port())],
+            env={
+                **os.environ,
+                "PRAKERJA_DATABASE_URL": database_url,
+                "PRAKERJA_HOME": str(tmp_path),
+                "PRAKERJA_DUKCAPIL_URL": f"http://127.0.0.1:{busy}",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2, result.stderr[-2000:]
+    message = " ".join(result.stderr.split())
+    assert f"port {busy}" in message and "Dukcapil simulator" in message and "PRAKERJA_DUKCAPIL_URL" in message
+    assert "Traceback" not in result.stderr
 
 
 def test_a_job_of_a_killed_server_runs_again(database_url: str, clean_db: Engine, tmp_path: Path) -> None:

@@ -267,13 +267,27 @@ def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     reset: Annotated[bool, typer.Option(help="Start again from an empty database.")] = False,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Prepare the data and stop.")] = False,
+    simulators: Annotated[
+        bool,
+        typer.Option(help="Also run the simulators the demo relies on (off: you run them, e.g. with faults)."),
+    ] = True,
 ) -> None:
-    """Prepare the embedded database, seed a small demo program and serve it."""
-    from prakerja.demo import prepare  # lazy: the demo seeds and the Dukcapil simulator
+    """Prepare the embedded database, seed a small demo program and serve it, with the simulators of the outside
+    systems it relies on (the civil registry; the SMS gateway when SMS go out over HTTP). One signal stops all."""
+    import prakerja.demo as demo_data  # lazy: the demo seeds and the simulators it runs
 
     with _stops_on_signal():
-        check_port_free(host, port) if not no_serve else None
-        logins = prepare(reset=reset)
+        stand_ins = demo_data.simulators() if simulators and not no_serve else []
+        if not no_serve:
+            check_port_free(host, port)
+        for sim in stand_ins:
+            check_port_free(
+                sim.host,
+                sim.port,
+                hint=f"the demo runs its {sim.name} simulator there ({sim.setting}={sim.url}); stop what listens "
+                f"there, set {sim.setting} to a free port, or start the demo with --no-simulators",
+            )
+        logins = demo_data.prepare(reset=reset)
         console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
         for role, email, password in logins:
             console.print(f"  {role:<16} {email:<32} {password}")
@@ -281,8 +295,18 @@ def demo(
             console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
         if no_serve:
             return
-        console.print(f"Open [link]http://{host}:{port}[/link]  (Ctrl+C to stop)")
-        _serve(host, port, in_process_worker=True)
+        running: list[Any] = []
+        try:
+            for sim in stand_ins:
+                running.append(sim.start())
+                console.print(f"{sim.name} simulator: {sim.url} ({sim.setting})", highlight=False)
+            console.print(f"Open [link]http://{host}:{port}[/link]  (Ctrl+C to stop)")
+            _serve(host, port, in_process_worker=True)
+        finally:
+            # stopped by the same signal, once the web server and its worker are done: a job still running
+            # when the signal came (an SMS, an identity check) finishes against its simulator, not a closed port
+            for started in running:
+                started.join()
 
 
 def main() -> None:

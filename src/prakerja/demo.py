@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sqlalchemy import select
+from starlette.types import ASGIApp
 
 from prakerja import migrate
 from prakerja.audit.service import Actor
@@ -11,12 +15,16 @@ from prakerja.auth.models import Account, Role
 from prakerja.catalog.service.demo import INSTITUTIONS as CATALOG_INSTITUTIONS
 from prakerja.catalog.service.demo import PLATFORMS as CATALOG_PLATFORMS
 from prakerja.catalog.service.demo import seed_demo_catalog
+from prakerja.config import get_settings
 from prakerja.db import unit_of_work
 from prakerja.kit.clock import utcnow
 from prakerja.ledger.service.demo import seed as seed_ledger
 from prakerja.portals.service.demo import seed as seed_portals
+from prakerja.registration.service.demo import population_path
 from prakerja.registration.service.demo import seed_for_email as seed_registration
 from prakerja.selection.service.demo import seed as seed_selection
+from prakerja.simulators import dukcapil, sms
+from prakerja.simulators.background import Background, loopback_address
 
 DEMO_PASSWORD = "prakerja-demo"  # noqa: S105  (printed to the operator on purpose)
 
@@ -65,3 +73,53 @@ def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
             platform_email=DEMO_ACCOUNTS[4][1],
         )
     return [(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS]
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """An outside system the demo stands in for, on the loopback address its setting names."""
+
+    name: str
+    setting: str
+    """The environment variable that moves it (its URL)."""
+    url: str
+    host: str
+    port: int
+    build: Callable[[], ASGIApp]
+
+    def start(self) -> Background:
+        running = Background(self.name, self.build(), host=self.host, port=self.port)
+        running.start()
+        return running
+
+
+def simulators() -> list[Simulator]:
+    """The simulators the demo relies on with the current settings: the civil registry (every new applicant's
+    identity check), and the SMS gateway when SMS go out over HTTP (the development sender needs none). A setting
+    pointing away from this machine names a real system: the demo leaves it alone."""
+    settings = get_settings()
+    found: list[Simulator] = []
+    address = loopback_address(settings.dukcapil_url)
+    if address is not None:
+        found.append(
+            Simulator(
+                "Dukcapil",
+                "PRAKERJA_DUKCAPIL_URL",
+                settings.dukcapil_url,
+                *address,
+                lambda: dukcapil.create_app(dukcapil.load_population(population_path())),
+            )
+        )
+    address = loopback_address(settings.sms_gateway_url) if settings.sms_sender == "http" else None
+    if address is not None:
+        token = settings.sms_gateway_token
+        found.append(
+            Simulator(
+                "SMS gateway",
+                "PRAKERJA_SMS_GATEWAY_URL",
+                settings.sms_gateway_url,
+                *address,
+                lambda: sms.create_app(sms.Gateway(token=token)),
+            )
+        )
+    return found

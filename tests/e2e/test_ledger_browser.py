@@ -1,4 +1,5 @@
-"""The participant's training balance in a real browser, in Indonesian."""
+"""The participant's training balance in a real browser, in Indonesian, on a 360 px phone (journeys issue point 9:
+no horizontal overflow)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ from tests.registration.factories import create_applicant
 from tests.web.test_shell import PASSWORD, create_account
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    """The narrowest common phone (the shared fixture's is 390 px)."""
+    context = browser.new_context(locale="id-ID", viewport={"width": 360, "height": 740}, is_mobile=True)
+    yield context.new_page()
+    context.close()
 
 
 def test_balance_page_in_indonesian(page, live_server: str, session: Session) -> None:  # type: ignore[no-untyped-def]
@@ -52,3 +61,7 @@ def test_balance_page_in_indonesian(page, live_server: str, session: Session) ->
     assert page.get_by_test_id("pending").inner_text() == "Rp750.000"
     table = page.get_by_role("table").inner_text()
     assert "Saldo pelatihan diterima" in table and "Pembelian menunggu konfirmasi" in table
+    for path in ("/dasbor/saldo", "/dasbor"):
+        page.goto(live_server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{path} is {width} px wide at 360 px"

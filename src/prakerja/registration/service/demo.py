@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -21,11 +22,18 @@ POPULATION_PEOPLE = 10_000
 DEMO_PERSON = 1
 
 
-def seed(session: Session, *, account_id: uuid.UUID) -> None:
-    """Idempotent: writes the population file if missing and gives the account a verified profile."""
+def population_path() -> Path:
+    """The demo's civil-registry population (``prakerja demo``'s Dukcapil simulator answers from it), written
+    when missing."""
     path = get_settings().home / "dukcapil-population.jsonl"
     if not path.exists():
         dukcapil.generate_population(path, POPULATION_PEOPLE)
+    return path
+
+
+def seed(session: Session, *, account_id: uuid.UUID) -> None:
+    """Idempotent: writes the population file if missing and gives the account a verified profile."""
+    population_path()
     if repository.applicant_by_account(session, account_id) is not None:
         return
     person = dukcapil.person(DEMO_PERSON)
