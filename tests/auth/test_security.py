@@ -173,6 +173,7 @@ class TestClientAddress:
             server.started = True
 
         monkeypatch.setattr(uvicorn.Server, "run", run)
+        monkeypatch.setattr(cli, "check_port_free", lambda host, port: None)
         cli._serve("127.0.0.1", 8000, in_process_worker=False)
         assert seen["proxy_headers"] is False
 

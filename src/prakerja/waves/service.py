@@ -476,8 +476,9 @@ def join(session: Session, *, account_id: uuid.UUID, wave_id: uuid.UUID, consent
 
 
 def ability_ref(wave: Wave) -> str:
-    """The wave's reference for its ability test attempts (registration keys attempts by it)."""
-    return str(wave.id)
+    """The wave's reference for its ability test attempts (registration keys attempts by it): its number, the
+    canonical reference the test's own wave check returns."""
+    return str(wave.number)
 
 
 def ability_test_required(wave: Wave) -> bool:
