@@ -152,8 +152,9 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def seed_partners(platforms: int) -> tuple[dict, list[dict]]:  # type: ignore[type-arg]
-    """One institution and ``platforms`` platforms, each with a signing key (the partners service)."""
+def seed_partners(institutions: int, platforms: int) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+    """``institutions`` institutions and ``platforms`` platforms, each with a signing key (the partners
+    service)."""
     from prakerja import db
     from prakerja.audit.service import Actor
     from prakerja.partners import service as partners
@@ -164,13 +165,14 @@ def seed_partners(platforms: int) -> tuple[dict, list[dict]]:  # type: ignore[ty
         return {"id": str(org.id), "client_code": issued.client_code, "secret": issued.secret}
 
     with db.unit_of_work() as session:
-        institution = make(session, "Lembaga Pelatihan Nusantara", "institution")
+        made_institutions = [make(session, f"Lembaga Pelatihan {n + 1}", "institution") for n in range(institutions)]
         made = [make(session, f"Platform Belajar {n + 1}", "platform") for n in range(platforms)]
-    return institution, made
+    return made_institutions, made
 
 
-def seed_courses(count: int, institution: dict, platforms: list[dict]) -> list[str]:  # type: ignore[type-arg]
-    """``count`` courses submitted and approved through the catalog service, each listed by every platform."""
+def seed_courses(count: int, institutions: list[dict], platforms: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """``count`` courses (round-robin over the institutions) submitted and approved through the catalog service,
+    each listed by every platform."""
     from prakerja import db
     from prakerja.audit.service import Actor
     from prakerja.catalog import service as catalog
@@ -187,7 +189,7 @@ def seed_courses(count: int, institution: dict, platforms: list[dict]) -> list[s
             for i in range(first, min(count, first + batch)):
                 course = catalog.courses.submit(
                     session,
-                    institution_id=uuid.UUID(institution["id"]),
+                    institution_id=uuid.UUID(institutions[i % len(institutions)]["id"]),
                     data=CourseCreate.model_validate(course_body(i, starts)),
                     actor=partner,
                 )
@@ -464,6 +466,7 @@ def _load_process(kind: str, port: int, job: dict, connections: int, seconds: fl
         else:
             tasks = [_searcher(port, until, out, job["seed"] * 100 + c) for c in range(connections)]
         await asyncio.gather(*tasks)
+        out["ran_out"] = kind == "purchase" and time.perf_counter() < until - 0.5
 
     uvloop.run(main())
     queue.put(out)
@@ -496,6 +499,7 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
         "ok": ok,
         "bad": sum(r["bad"] for r in results),
         "first_bad": next((r["first_bad"] for r in results if "first_bad" in r), None),
+        "ran_out": any(r.get("ran_out") for r in results),
         "per_s": ok / elapsed,
         "seconds": elapsed,
         "latencies": {name: values for name, values in latencies.items() if values},
@@ -510,6 +514,51 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
 
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+class WaitSampler:
+    """What the PostgreSQL backends of the benchmark database are doing, sampled every 0.2 s from
+    ``pg_stat_activity`` during a phase (a cheap query: well under 1% of the database CPU measured)."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        from prakerja.jobs import libpq_conninfo
+
+        with psycopg.connect(libpq_conninfo(self.url), autocommit=True) as conn:
+            while not self.stop_event.wait(0.2):
+                rows = conn.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                ).fetchall()
+                self.samples += 1
+                for state, kind, event in rows:
+                    if state == "idle":
+                        continue
+                    key = f"{state}: {kind}/{event}" if kind else f"{state}: on CPU"
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self) -> WaitSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        self.thread.join()
+
+    def summary(self) -> dict[str, float]:
+        """Average number of backends in each state (not idle), busiest first."""
+        ranked = sorted(self.counts.items(), key=lambda kv: -kv[1])
+        return {key: round(n / max(1, self.samples), 2) for key, n in ranked[:8]}
 
 
 # --- the phone's own PostgreSQL cost, and in-process search -------------------------------------------------------
@@ -611,6 +660,7 @@ def main() -> None:
     parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load process")
     parser.add_argument("--platforms", type=int, default=4, help="platform partners (credentials) buying")
+    parser.add_argument("--institutions", type=int, default=20, help="training institutions selling (default 20)")
     parser.add_argument("--rate", type=float, default=250.0, help="purchases/s to provision cards for")
     parser.add_argument("--ref-seconds", type=float, default=None, help="reference and search load (S/3, >= 8)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -635,11 +685,11 @@ def main() -> None:
     db.dispose()
     migrate.upgrade(url=url)
     setup_started = time.perf_counter()
-    institution, platforms = seed_partners(args.platforms)
+    institutions, platforms = seed_partners(args.institutions, args.platforms)
     print(f"seeding {args.courses} courses ...", file=sys.stderr)
-    courses = seed_courses(args.courses, institution, platforms)
+    courses = seed_courses(args.courses, institutions, platforms)
     warm_cards = 300
-    cards_needed = int(args.rate * args.seconds * 1.2) + warm_cards
+    cards_needed = int(args.rate * args.seconds * 1.2) + 2 * warm_cards
     print(f"seeding {cards_needed} funded recipients ...", file=sys.stderr)
     cards = seed_recipients(cards_needed)
     with db.unit_of_work() as session:
@@ -651,7 +701,7 @@ def main() -> None:
 
     dsn = libpq_conninfo(url)
     work = [(card, account, platforms[i % len(platforms)]) for i, (card, account) in enumerate(cards)]
-    warm, work = work[:warm_cards], work[warm_cards:]
+    warm, spare, work = work[:warm_cards], work[warm_cards : 2 * warm_cards], work[2 * warm_cards :]
     n = args.load_processes
 
     def purchase_jobs(items: list) -> list[dict]:  # type: ignore[type-arg]
@@ -670,7 +720,10 @@ def main() -> None:
         run_load("ping", port, [{"platform": platforms[0]}], 4, 2, watch)
         run_load("search", port, [{"seed": 0}], 4, 2, watch)
         print(f"complete purchases for {args.seconds:.0f} s ...", file=sys.stderr)
-        buy = run_load("purchase", port, purchase_jobs(work), args.connections, args.seconds, watch)
+        with WaitSampler(url) as waits:
+            buy = run_load("purchase", port, purchase_jobs(work), args.connections, args.seconds, watch)
+        print("complete purchases, one client at a time (no contention), 5 s ...", file=sys.stderr)
+        alone = run_load("purchase", port, [{"work": spare, "courses": courses, "dsn": dsn}], 1, 5, watch)
         print(f"signed ping reference for {ref_seconds:.0f} s ...", file=sys.stderr)
         ping_jobs = [{"platform": platforms[p % len(platforms)]} for p in range(n)]
         ping = run_load("ping", port, ping_jobs, args.connections, ref_seconds, watch)
@@ -687,7 +740,9 @@ def main() -> None:
     if not args.keep:
         drop_database(url)
 
-    for name, r in (("purchases", buy), ("ping", ping), ("search", found)):
+    if buy["ran_out"]:
+        print("the load ran out of funded cards before the time was up: raise --rate", file=sys.stderr)
+    for name, r in (("purchases", buy), ("alone", alone), ("ping", ping), ("search", found)):
         if r["bad"]:
             print(f"refused or failed calls ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
 
@@ -695,6 +750,7 @@ def main() -> None:
     server_us = buy["cpu_us_per_op"]["server"] or 0
     database_us = (buy["cpu_us_per_op"].get("database") or 0) - phone_db_us
     purchase_cpu = server_us + database_us
+    alone_cpu = (alone["cpu_us_per_op"]["server"] or 0) + (alone["cpu_us_per_op"].get("database") or 0) - phone_db_us
     ping_cpu = (ping["cpu_us_per_op"]["server"] or 0) + (ping["cpu_us_per_op"].get("database") or 0)
     search_http_cpu = (found["cpu_us_per_op"]["server"] or 0) + (found["cpu_us_per_op"].get("database") or 0)
     service = inproc["service"]
@@ -713,6 +769,8 @@ def main() -> None:
             for name, v in buy["latencies"].items()
         ],
         ("  every call", "", f"{ms(buy['calls'], 0.5)}", f"{ms(buy['calls'], 0.99)}", ""),
+        ("one client at a time (no contention)", f"{alone['per_s']:.1f}/s", f"{ms(alone['calls'], 0.5)}",
+         f"{ms(alone['calls'], 0.99)}", f"{alone_cpu:,.0f}"),
         ("reference: signed ping", f"{ping['per_s']:.1f}/s", f"{ms(ping['calls'], 0.5)}",
          f"{ms(ping['calls'], 0.99)}", f"{ping_cpu:,.0f}"),
         ("search GET /pelatihan?q= (HTTP)", f"{found['per_s']:.1f}/s", f"{ms(found['calls'], 0.5)}",
@@ -732,6 +790,10 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}\n"
     )
 
+    print("PostgreSQL backends during the purchases (average number, by what they wait on):")
+    for key, value in waits.summary().items():
+        print(f"  {value:6.2f}  {key}")
+    print()
     summary = {
         "purchases_per_s": round(buy["per_s"], 1),
         "call_p99_ms": ms(buy["calls"], 0.99),
@@ -744,6 +806,12 @@ def main() -> None:
         "search_service_cpu_vs_raw_sql": round(service_cpu / max(1.0, raw_cpu), 2),
         "search_service_p95_vs_raw_sql": round(pct(service["times"], 0.95) / max(0.001, pct(raw["times"], 0.95)), 2),
         "purchases": ok,
+        "alone_purchases_per_s": round(alone["per_s"], 1),
+        "alone_call_p50_ms": ms(alone["calls"], 0.5),
+        "alone_cpu_us_per_purchase": {
+            "server": alone["cpu_us_per_op"]["server"],
+            "database": round((alone["cpu_us_per_op"].get("database") or 0) - phone_db_us),
+        },
         "failed_calls": buy["bad"],
         "call_ms_by_kind": {k: {"p50": ms(v, 0.5), "p99": ms(v, 0.99)} for k, v in buy["latencies"].items()},
         "phone_read_db_cpu_us": round(phone_db_us),
@@ -758,6 +826,7 @@ def main() -> None:
         "search_raw_sql_ms": {"p50": ms(raw["times"], 0.5), "p95": ms(raw["times"], 0.95)},
         "search_raw_sql_cpu_us": round(raw_cpu),
         "search_median_matches": service["median_hits"],
+        "purchase_backends_by_wait": waits.summary(),
         "others_busy_cores": {
             "purchase": buy["others_busy_cores"],
             "ping": ping["others_busy_cores"],
@@ -770,6 +839,7 @@ def main() -> None:
         "server_workers": args.server_workers,
         "connections": args.connections * n,
         "platforms": args.platforms,
+        "institutions": args.institutions,
         "cpus": os.cpu_count(),
         "run_id": str(uuid.uuid4())[:8],
         "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
