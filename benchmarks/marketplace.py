@@ -206,9 +206,63 @@ def seed_courses(count: int, institutions: list[dict], platforms: list[dict]) ->
                         actor=Actor(id=None, role="partner:platform"),
                     )
                 ids.append(str(course.id))
-        if first // batch % 8 == 0:
-            print(f"  courses: {len(ids)} / {count}", file=sys.stderr)
+        print(f"  courses: {len(ids)} / {count}", file=sys.stderr)
     return ids
+
+
+def clone_courses(url: str, service_ids: list[str], count: int, institutions: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """Courses ``len(service_ids)`` .. ``count - 1`` in SQL, each a copy of a course the service approved (its
+    sessions, curation decision and listings too) with its own title, competency and syllabus, so the catalogue
+    has ``count`` approved courses without waiting for the service ``count`` times (set-up time only: every
+    course the benchmark buys was made by the service)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    made = len(service_ids)
+    starts = datetime.now(UTC) + timedelta(days=30)
+    ids = [str(uuid.uuid4()) for _ in range(made, count)]
+    with psycopg.connect(libpq_conninfo(url)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE bench_clone (id uuid, template uuid, institution_id uuid, title text, "
+            "competency_standard text, syllabus text, outside_url text)"
+        )
+        with cur.copy("COPY bench_clone FROM STDIN") as copy:
+            for n, new_id in enumerate(ids):
+                i = made + n
+                body = course_body(i, starts)
+                # the template has the same topic (so category, price and format agree with the words)
+                template = service_ids[i % len(TOPICS) + len(TOPICS) * ((i // len(TOPICS)) % (made // len(TOPICS)))]
+                institution = institutions[i % len(institutions)]["id"]
+                copy.write_row(
+                    (new_id, template, institution, body["title"], body["competency_standard"], body["syllabus"],
+                     body["outside_url"])
+                )  # fmt: skip
+
+        def columns(table: str, replaced: set[str]) -> list[str]:
+            cur.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_generated = 'NEVER'"
+                " ORDER BY ordinal_position",
+                (table,),
+            )
+            return [name for (name,) in cur.fetchall() if name not in replaced]
+
+        own = ["id", "institution_id", "title", "competency_standard", "syllabus", "outside_url"]
+        rest = columns("catalog_courses", set(own))
+        cur.execute(
+            f"INSERT INTO catalog_courses ({', '.join(own + rest)}) "
+            f"SELECT {', '.join('b.' + c for c in own)}, {', '.join('c.' + c for c in rest)} "
+            "FROM bench_clone b JOIN catalog_courses c ON c.id = b.template"
+        )
+        for table in ("catalog_course_sessions", "catalog_curation_decisions", "catalog_listings"):
+            rest = columns(table, {"id", "course_id"})
+            cur.execute(
+                f"INSERT INTO {table} (id, course_id, {', '.join(rest)}) "
+                f"SELECT gen_random_uuid(), b.id, {', '.join('t.' + c for c in rest)} "
+                f"FROM bench_clone b JOIN {table} t ON t.course_id = b.template"
+            )
+        conn.commit()
+    return service_ids + ids
 
 
 def seed_recipients(count: int) -> list[tuple[str, str]]:
@@ -659,7 +713,11 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load process")
+    parser.add_argument("--search-connections", type=int, default=2, help="search connections per load process")
     parser.add_argument("--platforms", type=int, default=4, help="platform partners (credentials) buying")
+    parser.add_argument(
+        "--service-courses", type=int, default=1000, help="of those, made by the catalog service (the rest copied)"
+    )
     parser.add_argument("--institutions", type=int, default=20, help="training institutions selling (default 20)")
     parser.add_argument("--rate", type=float, default=250.0, help="purchases/s to provision cards for")
     parser.add_argument("--ref-seconds", type=float, default=None, help="reference and search load (S/3, >= 8)")
@@ -686,8 +744,12 @@ def main() -> None:
     migrate.upgrade(url=url)
     setup_started = time.perf_counter()
     institutions, platforms = seed_partners(args.institutions, args.platforms)
-    print(f"seeding {args.courses} courses ...", file=sys.stderr)
-    courses = seed_courses(args.courses, institutions, platforms)
+    by_service = max(len(TOPICS), min(args.courses, args.service_courses) // len(TOPICS) * len(TOPICS))
+    print(f"seeding {by_service} courses through the catalog service ...", file=sys.stderr)
+    courses = seed_courses(by_service, institutions, platforms)
+    if args.courses > by_service:
+        print(f"cloning them in SQL up to {args.courses} courses ...", file=sys.stderr)
+        courses = clone_courses(url, courses, args.courses, institutions)
     warm_cards = 300
     cards_needed = int(args.rate * args.seconds * 1.2) + 2 * warm_cards
     print(f"seeding {cards_needed} funded recipients ...", file=sys.stderr)
@@ -728,7 +790,8 @@ def main() -> None:
         ping_jobs = [{"platform": platforms[p % len(platforms)]} for p in range(n)]
         ping = run_load("ping", port, ping_jobs, args.connections, ref_seconds, watch)
         print(f"catalogue search over HTTP for {ref_seconds:.0f} s ...", file=sys.stderr)
-        found = run_load("search", port, [{"seed": p + 1} for p in range(n)], args.connections, ref_seconds, watch)
+        search_jobs = [{"seed": p + 1} for p in range(n)]
+        found = run_load("search", port, search_jobs, args.search_connections, ref_seconds, watch)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -834,10 +897,12 @@ def main() -> None:
         },
         "load_average": round(os.getloadavg()[0], 1),
         "courses": args.courses,
+        "courses_by_service": by_service,
         "seconds": args.seconds,
         "setup_seconds": round(setup_seconds),
         "server_workers": args.server_workers,
         "connections": args.connections * n,
+        "search_connections": args.search_connections * n,
         "platforms": args.platforms,
         "institutions": args.institutions,
         "cpus": os.cpu_count(),
