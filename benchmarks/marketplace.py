@@ -9,19 +9,22 @@
    from several load processes (a small keep-alive HTTP/1.1 client on asyncio). The "phone" of each participant is
    the development sender's storage: the load client reads the code from ``notifications_messages`` (decrypting
    it) the way ``tests/training`` does; that read's own PostgreSQL CPU is measured apart and taken off.
-2. In the same run, the reference: the bare signed endpoint ``GET /partner/v1/ping`` (signature check, replay
-   record and rate count, each committed; no body, no idempotency), three of them per purchase.
+2. In the same run, one client alone (the same purchases without contention), and the reference: the bare signed
+   endpoint ``GET /partner/v1/ping`` (signature check, replay record and rate count, each committed; no body, no
+   idempotency), three of them per purchase.
 3. Catalogue search over ``--courses`` approved courses (Indonesian titles and syllabi from a varied vocabulary):
    ``GET /pelatihan?q=...`` over HTTP under load, the service's ``catalog.service.search.search`` in-process, and
    the same ``websearch_to_tsquery`` query (count + one ranked page) in raw SQL with psycopg.
 
 Set-up: a scratch database (embedded PostgreSQL under ``.prakerja-bench`` unless ``PRAKERJA_BENCH_DATABASE_URL``
-names a server) migrated with Alembic; courses submitted and approved through the catalog service; platform and
+names a server) migrated with Alembic; ``--service-courses`` courses submitted, approved and listed through the
+catalog service, the rest up to ``--courses`` copied from those in SQL (set-up time only); platform and
 institution partners with keys (``partners.service.create_partner`` / ``issue_key``); listings through the catalog
 service; recipients registered, funded (ledger service) and with verified phones, as ``tests/training`` does. No
 job worker runs: the SMS delivery and webhook jobs each purchase enqueues stay queued (their enqueueing is
 measured, their delivery is not). CPU per operation is read from ``/proc`` (``benchmarks/cpu.py``) for the web
-processes and the PostgreSQL server's process tree. The last line printed is one JSON object.
+processes and the PostgreSQL server's process tree; what the database backends wait on during the purchases is
+sampled from ``pg_stat_activity``. The last line printed is one JSON object.
 """
 
 from __future__ import annotations
