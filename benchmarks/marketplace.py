@@ -1,0 +1,919 @@
+"""Marketplace benchmark (marketplace issue).
+
+    python benchmarks/marketplace.py [--seconds S] [--courses N]
+
+1. Complete purchases through the signed partner API (contract ``marketplace-api.md`` section 1), each one
+   ``POST /partner/v1/cards/inquiry``, ``POST /partner/v1/purchases`` and ``POST .../confirm`` with the one-time
+   code the program texted, every call signed (HMAC) with an ``Idempotency-Key``, by a fresh funded card (the
+   program allows one training under way per person), sustained for ``--seconds`` against uvicorn worker processes
+   from several load processes (a small keep-alive HTTP/1.1 client on asyncio). The "phone" of each participant is
+   the development sender's storage: the load client reads the code from ``notifications_messages`` (decrypting
+   it) the way ``tests/training`` does; that read's own PostgreSQL CPU is measured apart and taken off.
+2. In the same run, one client alone (the same purchases without contention), and the reference: the bare signed
+   endpoint ``GET /partner/v1/ping`` (signature check, replay record and rate count, each committed; no body, no
+   idempotency), three of them per purchase.
+3. Catalogue search over ``--courses`` approved courses (Indonesian titles and syllabi from a varied vocabulary):
+   ``GET /pelatihan?q=...`` over HTTP under load, the service's ``catalog.service.search.search`` in-process, and
+   the same ``websearch_to_tsquery`` query (count + one ranked page) in raw SQL with psycopg.
+
+Set-up: a scratch database (embedded PostgreSQL under ``.prakerja-bench`` unless ``PRAKERJA_BENCH_DATABASE_URL``
+names a server) migrated with Alembic; ``--service-courses`` courses submitted, approved and listed through the
+catalog service, the rest up to ``--courses`` copied from those in SQL (set-up time only); platform and
+institution partners with keys (``partners.service.create_partner`` / ``issue_key``); listings through the catalog
+service; recipients registered, funded (ledger service) and with verified phones, as ``tests/training`` does. No
+job worker runs: the SMS delivery and webhook jobs each purchase enqueues stay queued (their enqueueing is
+measured, their delivery is not). CPU per operation is read from ``/proc`` (``benchmarks/cpu.py``) for the web
+processes and the PostgreSQL server's process tree; what the database backends wait on during the purchases is
+sampled from ``pg_stat_activity``. The last line printed is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import multiprocessing as mp
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
+
+ROOT = Path(__file__).resolve().parents[1]
+DB_NAME = "prakerja_bench_market"
+SCHEME = "2023-normal"
+BALANCE = 3_500_000
+PING_PATH = "/partner/v1/ping"
+
+# --- synthetic Indonesian courses ---------------------------------------------------------------------------------
+
+TOPICS = [
+    ("marketing", "Pemasaran Digital", "pemasaran media sosial iklan konten merek pelanggan kampanye"),
+    ("sales", "Penjualan Daring", "penjualan toko daring lokapasar katalog produk promosi ulasan"),
+    ("food", "Tata Boga", "memasak kue roti resep bumbu dapur makanan minuman katering"),
+    ("food", "Kopi dan Barista", "kopi barista seduh espreso susu kafe biji sangrai"),
+    ("technology", "Pemrograman Web", "pemrograman aplikasi situs basis data jaringan server kode"),
+    ("technology", "Analisis Data", "data statistik lembar kerja visualisasi laporan dasbor analisis"),
+    ("finance", "Akuntansi UMKM", "akuntansi pembukuan pajak laporan keuangan kas anggaran usaha"),
+    ("language", "Bahasa Inggris Kerja", "bahasa inggris percakapan wawancara surat presentasi kosakata"),
+    ("creative", "Desain Grafis", "desain grafis logo poster ilustrasi warna tipografi foto"),
+    ("creative", "Videografi", "video kamera sunting rekam cerita konten film suara"),
+    ("agriculture", "Pertanian Modern", "pertanian hidroponik sayur pupuk tanaman panen kebun bibit"),
+    ("manufacturing", "Menjahit Busana", "menjahit busana pola kain batik bordir pakaian mode"),
+    ("entrepreneurship", "Tata Rias", "rias wajah kecantikan rambut salon perawatan kulit pengantin"),
+    ("hospitality", "Perhotelan", "hotel tamu resepsionis kamar pelayanan wisata pariwisata"),
+    ("manufacturing", "Servis Motor", "servis motor mesin bengkel oli rem kelistrikan suku cadang"),
+    ("management", "Logistik dan Gudang", "gudang logistik pengiriman stok persediaan kurir armada"),
+]
+LEVELS = ["Dasar", "Menengah", "Lanjutan", "untuk Pemula", "untuk UMKM", "Praktis", "Terapan", "Profesional"]
+PLACES = ["Jakarta", "Bandung", "Surabaya", "Medan", "Makassar", "Denpasar", "Yogyakarta", "Semarang", "Palembang"]
+EXTRA = [
+    "strategi", "perencanaan", "praktik", "studi", "kasus", "evaluasi", "tim", "komunikasi", "kreatif", "efisien",
+    "mandiri", "modal", "usaha", "rumahan", "keselamatan", "kerja", "kualitas", "standar", "sertifikasi",
+    "peralatan", "bahan", "biaya", "harga", "pasar", "peluang", "digitalisasi",
+]  # fmt: skip
+QUERIES = [
+    "pemasaran", "kue", "kopi", "pemrograman", "data", "pajak", "bahasa inggris", "desain logo", "video",
+    "hidroponik", "batik", "rias wajah", "hotel", "motor", "gudang", "iklan media sosial", "resep makanan",
+    "laporan keuangan", "pola kain", "servis mesin", "umkm", "pelanggan", "roti", "aplikasi", "wisata",
+]  # fmt: skip
+
+
+def course_body(i: int, starts: datetime) -> dict:  # type: ignore[type-arg]
+    rng = random.Random(i)
+    category, name, words = TOPICS[i % len(TOPICS)]
+    words_list = words.split()
+    level = LEVELS[(i // len(TOPICS)) % len(LEVELS)]
+    place = PLACES[(i // 7) % len(PLACES)]
+    picked = rng.sample(words_list, 4) + rng.sample(EXTRA, 5)
+    price = 500_000 + 50_000 * (i % 30)
+    return {
+        "title": f"{name} {level} {place} {i}",
+        "category": category,
+        "competency_standard": f"SKKNI {name}: {' '.join(picked[:3])}",
+        "syllabus": f"Materi {' '.join(picked)}; {rng.choice(words_list)} dan {rng.choice(EXTRA)} untuk usaha.",
+        "trainers": [
+            {"name": "Budi Santoso", "qualification": f"Sertifikat BNSP {name}"},
+            {"name": "Dewi Lestari", "qualification": f"Praktisi {name.lower()} 5 tahun"},
+        ],
+        "format": "webinar",
+        "hours": 15,
+        "sessions": [
+            {"starts_at": (starts + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%SZ"), "duration_minutes": 180}
+            for n in range(5)
+        ],
+        "class_size": 100,
+        "price": price,
+        "outside_price": price + 200_000,
+        "outside_url": f"https://kursus.example/{i}",
+        "interactive": True,
+    }
+
+
+# --- database set-up ----------------------------------------------------------------------------------------------
+
+
+def scratch_database() -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    external = os.environ.get("PRAKERJA_BENCH_DATABASE_URL")
+    if external:
+        from prakerja.db import normalise_url
+
+        admin_url = normalise_url(external)
+    else:
+        from prakerja.pgembed import embedded_url
+
+        home = ROOT / ".prakerja-bench"
+        home.mkdir(exist_ok=True)
+        admin_url = embedded_url(home)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
+    admin.dispose()
+    return make_url(admin_url).set(database=DB_NAME).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+    admin.dispose()
+
+
+def seed_partners(institutions: int, platforms: int) -> tuple[list[dict], list[dict]]:  # type: ignore[type-arg]
+    """``institutions`` institutions and ``platforms`` platforms, each with a signing key (the partners
+    service)."""
+    from prakerja import db
+    from prakerja.audit.service import Actor
+    from prakerja.partners import service as partners
+
+    def make(session, name: str, role: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+        org = partners.create_partner(session, name=name, role=role, actor=Actor.system())
+        issued = partners.issue_key(session, partner_id=org.id, actor=Actor.system(), label="bench")
+        return {"id": str(org.id), "client_code": issued.client_code, "secret": issued.secret}
+
+    with db.unit_of_work() as session:
+        made_institutions = [make(session, f"Lembaga Pelatihan {n + 1}", "institution") for n in range(institutions)]
+        made = [make(session, f"Platform Belajar {n + 1}", "platform") for n in range(platforms)]
+    return made_institutions, made
+
+
+def seed_courses(count: int, institutions: list[dict], platforms: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """``count`` courses (round-robin over the institutions) submitted and approved through the catalog service,
+    each listed by every platform."""
+    from prakerja import db
+    from prakerja.audit.service import Actor
+    from prakerja.catalog import service as catalog
+    from prakerja.catalog.schemas import CourseCreate
+    from prakerja.kit.clock import utcnow
+
+    officer = Actor(id=uuid.UUID("00000000-0000-7000-8000-0000000000c1"), role="pmo_officer")
+    partner = Actor(id=None, role="partner:institution")
+    starts = (utcnow() + timedelta(days=30)).replace(hour=2, minute=0, second=0, microsecond=0)
+    ids: list[str] = []
+    batch = 250
+    for first in range(0, count, batch):
+        with db.unit_of_work() as session:
+            for i in range(first, min(count, first + batch)):
+                course = catalog.courses.submit(
+                    session,
+                    institution_id=uuid.UUID(institutions[i % len(institutions)]["id"]),
+                    data=CourseCreate.model_validate(course_body(i, starts)),
+                    actor=partner,
+                )
+                catalog.curation.curate(
+                    session, course_id=course.id, decision="approved", reasons=[], note="", officer=officer
+                )
+                for p in platforms:
+                    catalog.listings.put_listing(
+                        session,
+                        course_id=course.id,
+                        platform_id=uuid.UUID(p["id"]),
+                        url=f"https://platform.example/kursus/{i}",
+                        price=course.price,
+                        actor=Actor(id=None, role="partner:platform"),
+                    )
+                ids.append(str(course.id))
+        print(f"  courses: {len(ids)} / {count}", file=sys.stderr)
+    return ids
+
+
+def clone_courses(url: str, service_ids: list[str], count: int, institutions: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """Courses ``len(service_ids)`` .. ``count - 1`` in SQL, each a copy of a course the service approved (its
+    sessions, curation decision and listings too) with its own title, competency and syllabus, so the catalogue
+    has ``count`` approved courses without waiting for the service ``count`` times (set-up time only: every
+    course the benchmark buys was made by the service)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    made = len(service_ids)
+    starts = datetime.now(UTC) + timedelta(days=30)
+    ids = [str(uuid.uuid4()) for _ in range(made, count)]
+    with psycopg.connect(libpq_conninfo(url)) as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE bench_clone (id uuid, template uuid, institution_id uuid, title text, "
+            "competency_standard text, syllabus text, outside_url text)"
+        )
+        with cur.copy("COPY bench_clone FROM STDIN") as copy:
+            for n, new_id in enumerate(ids):
+                i = made + n
+                body = course_body(i, starts)
+                # the template has the same topic (so category, price and format agree with the words)
+                template = service_ids[i % len(TOPICS) + len(TOPICS) * ((i // len(TOPICS)) % (made // len(TOPICS)))]
+                institution = institutions[i % len(institutions)]["id"]
+                copy.write_row(
+                    (new_id, template, institution, body["title"], body["competency_standard"], body["syllabus"],
+                     body["outside_url"])
+                )  # fmt: skip
+
+        def columns(table: str, replaced: set[str]) -> list[str]:
+            cur.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND is_generated = 'NEVER'"
+                " ORDER BY ordinal_position",
+                (table,),
+            )
+            return [name for (name,) in cur.fetchall() if name not in replaced]
+
+        own = ["id", "institution_id", "title", "competency_standard", "syllabus", "outside_url"]
+        rest = columns("catalog_courses", set(own))
+        cur.execute(
+            f"INSERT INTO catalog_courses ({', '.join(own + rest)}) "
+            f"SELECT {', '.join('b.' + c for c in own)}, {', '.join('c.' + c for c in rest)} "
+            "FROM bench_clone b JOIN catalog_courses c ON c.id = b.template"
+        )
+        for table in ("catalog_course_sessions", "catalog_curation_decisions", "catalog_listings"):
+            rest = columns(table, {"id", "course_id"})
+            cur.execute(
+                f"INSERT INTO {table} (id, course_id, {', '.join(rest)}) "
+                f"SELECT gen_random_uuid(), b.id, {', '.join('t.' + c for c in rest)} "
+                f"FROM bench_clone b JOIN {table} t ON t.course_id = b.template"
+            )
+        conn.commit()
+    return service_ids + ids
+
+
+def seed_recipients(count: int) -> list[tuple[str, str]]:
+    """``count`` recipients with a verified phone and a funded wallet, as tests/training's ``make_participant``
+    does (recipients and ledger services). Returns (card number, account id) pairs."""
+    from prakerja import db
+    from prakerja.audit.service import Actor
+    from prakerja.auth.models import Account, Role
+    from prakerja.kit.clock import utcnow
+    from prakerja.kit.ids import new_id
+    from prakerja.kit.pii import blind_index
+    from prakerja.ledger import service as ledger
+    from prakerja.recipients import service as recipients
+    from prakerja.registration.models import Applicant
+    from prakerja.schemes.rules import file_hash
+    from prakerja.waves.models import Quota, StratumLevel, Wave, WaveState
+
+    officer = Actor(id=uuid.UUID("00000000-0000-7000-8000-0000000000c1"), role="pmo_officer")
+    year = utcnow().year
+    now = utcnow()
+    with db.unit_of_work() as session:
+        wave = Wave(
+            id=new_id(), number=1, title="Gelombang uji beban", state=WaveState.announced, scheme_name=SCHEME,
+            scheme_hash=file_hash(SCHEME), opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=23),
+            total_quota=count, stratum_level=StratumLevel.regency, provinces=[], priority_tiers=[],
+            quota_method="csv",
+        )  # fmt: skip
+        session.add(wave)
+        session.flush()
+        session.add(Quota(wave_id=wave.id, stratum="3201", quota=count))
+        ledger.allocate_budget(
+            session, transfer_id=new_id(), scheme=SCHEME, year=year, amount=BALANCE * count, actor=officer
+        )
+        wave_id = wave.id
+    out: list[tuple[str, str]] = []
+    batch = 250
+    for first in range(0, count, batch):
+        with db.unit_of_work() as session:
+            for i in range(first, min(count, first + batch)):
+                email = f"peserta{i}@example.org"
+                account = Account(
+                    id=new_id(), email=email, email_index=blind_index(email, "email"), password_hash="!bench",
+                    role=Role.applicant, display_name="Peserta",
+                )  # fmt: skip
+                session.add(account)
+                applicant_id = new_id()
+                phone = f"0812{i:08d}"
+                session.add(
+                    Applicant(
+                        id=applicant_id, account_id=account.id, full_name=f"Siti Rahmawati {i}", phone=phone,
+                        phone_index=blind_index(phone, "phone"), phone_verified_at=now,
+                    )
+                )  # fmt: skip
+                session.flush()
+                recipient, _ = recipients.register(
+                    session, wave_id=wave_id, entry_hash=uuid.uuid4().bytes * 2, applicant_id=applicant_id,
+                    account_id=account.id, kk_index=None, scheme_name=SCHEME, training_balance=BALANCE,
+                    funding_transfer_id=new_id(), first_purchase_deadline=now + timedelta(days=30),
+                )  # fmt: skip
+                ledger.fund_wallet(
+                    session, transfer_id=recipient.funding_transfer_id, participant_id=applicant_id, scheme=SCHEME,
+                    year=year, actor=officer, amount=BALANCE,
+                )  # fmt: skip
+                recipients.mark_funded(session, recipient)
+                out.append((recipient.card_number, str(account.id)))
+        if first // batch % 8 == 0:
+            print(f"  recipients: {len(out)} / {count}", file=sys.stderr)
+    return out
+
+
+# --- the server ---------------------------------------------------------------------------------------------------
+
+
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    import socket
+
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "prakerja.app:create_app", "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+        "--loop", "uvloop", "--http", "httptools",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env=env, cwd=str(ROOT))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n")
+                if b"200 OK" in conn.recv(4096):
+                    return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not start")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# --- the load generator -------------------------------------------------------------------------------------------
+
+
+def signed(method: str, path: str, body: bytes, partner: dict, key: str | None) -> bytes:  # type: ignore[type-arg]
+    stamp = str(int(time.time()))
+    message = partner["client_code"].encode() + stamp.encode() + method.encode() + path.encode() + body
+    signature = hmac.new(partner["secret"].encode(), message, hashlib.sha256).hexdigest()
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: bench\r\nclient_code: {partner['client_code']}\r\n"
+        f"timestamp: {stamp}\r\nsignature: {signature}\r\n"
+    )
+    if key:
+        head += f"Idempotency-Key: {key}\r\n"
+    if body or method != "GET":
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+class Http:
+    """One keep-alive HTTP/1.1 connection."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def call(self, request: bytes) -> tuple[int, bytes, float]:
+        started = time.perf_counter()
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        body = await self.reader.readexactly(length) if length else b""
+        return int(head[9:12]), body, (time.perf_counter() - started) * 1000
+
+
+async def _otp(conn, account_id: str) -> str:  # type: ignore[no-untyped-def]
+    """The participant's phone: the last message to the account, as tests/training's ``last_otp`` reads it."""
+    from prakerja.kit.pii import decrypt
+
+    cur = await conn.execute(
+        "SELECT body FROM notifications_messages WHERE account_id = %s ORDER BY created_at DESC, id DESC LIMIT 1",
+        (account_id,),
+    )
+    row = await cur.fetchone()
+    await conn.commit()
+    text = decrypt(bytes(row[0]), "notifications_messages.body")
+    return text.split("Kode OTP Kartu Prakerja: ")[1][:6]
+
+
+async def _buyer(port: int, dsn: str, work: list, courses: list[str], until: float, out: dict) -> None:  # type: ignore[type-arg]
+    import psycopg
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    http = Http(reader, writer)
+    phone = await psycopg.AsyncConnection.connect(dsn)
+    rng = random.Random(id(work))
+    try:
+        while time.perf_counter() < until and work:
+            card, account_id, platform = work.pop()
+            tag = uuid.uuid4().hex[:12]
+            body = json.dumps({"card_number": card}).encode()
+            calls = []
+            request = signed("POST", "/partner/v1/cards/inquiry", body, platform, f"i-{tag}")
+            status, answer, ms = await http.call(request)
+            calls.append(("inquiry", status, answer, ms))
+            if status == 200:
+                body = json.dumps(
+                    {
+                        "card_number": card,
+                        "course_id": rng.choice(courses),
+                        "platform_order_id": f"order-{tag}",
+                        "platform_account_id": f"akun-{account_id}",
+                    }
+                ).encode()
+                request = signed("POST", "/partner/v1/purchases", body, platform, f"p-{tag}")
+                status, answer, ms = await http.call(request)
+                calls.append(("purchase", status, answer, ms))
+            if status == 201:
+                purchase_id = json.loads(answer)["purchase_id"]
+                phone_started = time.perf_counter()
+                otp = await _otp(phone, account_id)
+                out["phone_ms"].append((time.perf_counter() - phone_started) * 1000)
+                body = json.dumps({"otp": otp}).encode()
+                path = f"/partner/v1/purchases/{purchase_id}/confirm"
+                status, answer, ms = await http.call(signed("POST", path, body, platform, f"c-{tag}"))
+                calls.append(("confirm", status, answer, ms))
+            for name, st, ans, ms in calls:
+                out["latencies"][name].append(ms)
+                if not 200 <= st < 300:
+                    out["bad"] += 1
+                    out.setdefault("first_bad", f"{name} {st} {ans[:300]!r}")
+            if status == 200 and calls[-1][0] == "confirm":
+                out["ok"] += 1
+    finally:
+        writer.close()
+        await phone.close()
+
+
+async def _pinger(port: int, platform: dict, until: float, out: dict) -> None:  # type: ignore[type-arg]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    http = Http(reader, writer)
+    try:
+        while time.perf_counter() < until:
+            # a distinct path each time: a signature is accepted once per timestamp window
+            request = signed("GET", f"{PING_PATH}?n={uuid.uuid4().hex}", b"", platform, None)
+            status, answer, ms = await http.call(request)
+            out["latencies"]["ping"].append(ms)
+            if status == 200:
+                out["ok"] += 1
+            else:
+                out["bad"] += 1
+                out.setdefault("first_bad", f"ping {status} {answer[:300]!r}")
+    finally:
+        writer.close()
+
+
+async def _searcher(port: int, until: float, out: dict, seed: int) -> None:  # type: ignore[type-arg]
+    from urllib.parse import quote_plus
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    http = Http(reader, writer)
+    rng = random.Random(seed)
+    try:
+        while time.perf_counter() < until:
+            q = quote_plus(rng.choice(QUERIES))
+            status, answer, ms = await http.call(f"GET /pelatihan?q={q} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+            out["latencies"]["search"].append(ms)
+            if status == 200:
+                out["ok"] += 1
+            else:
+                out["bad"] += 1
+                out.setdefault("first_bad", f"search {status} {answer[:300]!r}")
+    finally:
+        writer.close()
+
+
+def _load_process(kind: str, port: int, job: dict, connections: int, seconds: float, queue) -> None:  # type: ignore[no-untyped-def,type-arg]
+    import uvloop
+
+    out: dict = {"latencies": {}, "ok": 0, "bad": 0, "phone_ms": []}  # type: ignore[type-arg]
+    for name in ("inquiry", "purchase", "confirm", "ping", "search"):
+        out["latencies"][name] = []
+
+    async def main() -> None:
+        until = time.perf_counter() + seconds
+        if kind == "purchase":
+            shares = [job["work"][c::connections] for c in range(connections)]
+            tasks = [_buyer(port, job["dsn"], shares[c], job["courses"], until, out) for c in range(connections)]
+        elif kind == "ping":
+            tasks = [_pinger(port, job["platform"], until, out) for _ in range(connections)]
+        else:
+            tasks = [_searcher(port, until, out, job["seed"] * 100 + c) for c in range(connections)]
+        await asyncio.gather(*tasks)
+        out["ran_out"] = kind == "purchase" and time.perf_counter() < until - 0.5
+
+    uvloop.run(main())
+    queue.put(out)
+
+
+def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: float, watch: dict[str, int]) -> dict:  # type: ignore[type-arg]
+    """Drive the server from ``len(jobs)`` processes for ``seconds``; CPU of the watched process trees per op."""
+    cpu_before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
+    load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine_before = machine_busy_seconds()
+    queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    procs = [mp.Process(target=_load_process, args=(kind, port, job, connections, seconds, queue)) for job in jobs]
+    started = time.perf_counter()
+    for proc in procs:
+        proc.start()
+    results = [queue.get() for _ in procs]
+    elapsed = time.perf_counter() - started
+    for proc in procs:
+        proc.join()
+    machine_after = machine_busy_seconds()
+    load_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in watch.items()}
+    cpu["load_generator"] = (load_after.ru_utime + load_after.ru_stime) - (load_before.ru_utime + load_before.ru_stime)
+    machine_busy = machine_after[0] - machine_before[0]
+    cpu["others"] = max(0.0, machine_busy - sum(cpu.values()))
+    ok = sum(r["ok"] for r in results)
+    latencies = {name: sorted(x for r in results for x in r["latencies"][name]) for name in results[0]["latencies"]}
+    every_call = sorted(x for name in ("inquiry", "purchase", "confirm", "ping", "search") for x in latencies[name])
+    return {
+        "ok": ok,
+        "bad": sum(r["bad"] for r in results),
+        "first_bad": next((r["first_bad"] for r in results if "first_bad" in r), None),
+        "ran_out": any(r.get("ran_out") for r in results),
+        "per_s": ok / elapsed,
+        "seconds": elapsed,
+        "latencies": {name: values for name, values in latencies.items() if values},
+        "calls": every_call,
+        "phone_ms": sorted(x for r in results for x in r["phone_ms"]),
+        "cpu_seconds": cpu,
+        "cpu_us_per_op": {name: round(v / ok * 1e6) if ok else None for name, v in cpu.items()},
+        "others_busy_cores": round(cpu["others"] / elapsed, 2),
+        "machine_busy_cores": round(machine_busy / elapsed, 2),
+    }
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+class WaitSampler:
+    """What the PostgreSQL backends of the benchmark database are doing, sampled every 0.2 s from
+    ``pg_stat_activity`` during a phase (a cheap query: well under 1% of the database CPU measured)."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url
+        self.counts: dict[str, int] = {}
+        self.samples = 0
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        from prakerja.jobs import libpq_conninfo
+
+        with psycopg.connect(libpq_conninfo(self.url), autocommit=True) as conn:
+            while not self.stop_event.wait(0.2):
+                rows = conn.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                ).fetchall()
+                self.samples += 1
+                for state, kind, event in rows:
+                    if state == "idle":
+                        continue
+                    key = f"{state}: {kind}/{event}" if kind else f"{state}: on CPU"
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def __enter__(self) -> WaitSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop_event.set()
+        self.thread.join()
+
+    def summary(self) -> dict[str, float]:
+        """Average number of backends in each state (not idle), busiest first."""
+        ranked = sorted(self.counts.items(), key=lambda kv: -kv[1])
+        return {key: round(n / max(1, self.samples), 2) for key, n in ranked[:8]}
+
+
+# --- the phone's own PostgreSQL cost, and in-process search -------------------------------------------------------
+
+
+def phone_reads_cpu(url: str, accounts: list[str]) -> float:
+    """PostgreSQL CPU (us) of one OTP read of the load client, measured alone (sequential, one connection)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    database = DatabaseCpu(url)
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        database.start()
+        for account_id in accounts:
+            conn.execute(
+                "SELECT body FROM notifications_messages WHERE account_id = %s "
+                "ORDER BY created_at DESC, id DESC LIMIT 1",
+                (account_id,),
+            ).fetchone()
+            conn.commit()
+        used = database.stop()
+    return used / max(1, len(accounts)) * 1e6
+
+
+RAW_COUNT = """
+SELECT count(*) FROM catalog_courses c
+WHERE c.status = 'approved' AND c.search @@ websearch_to_tsquery('indonesian'::regconfig, %(q)s)
+"""
+RAW_PAGE = """
+SELECT c.*, coalesce((SELECT min(l.price) FROM catalog_listings l WHERE l.course_id = c.id AND l.status = 'listed'),
+                     c.price) AS from_price
+FROM catalog_courses c, websearch_to_tsquery('indonesian'::regconfig, %(q)s) AS q
+WHERE c.status = 'approved' AND c.search @@ q
+ORDER BY ts_rank(c.search, q) DESC, c.rating_average DESC NULLS LAST, c.rating_count DESC, c.title, c.id
+LIMIT 20
+"""
+
+
+def search_in_process(url: str, rounds: int) -> dict:  # type: ignore[type-arg]
+    """The service's search and the same query in raw SQL, one after the other, sequential: ms per search and
+    CPU (this process + PostgreSQL) per search."""
+    import psycopg
+
+    from prakerja import db
+    from prakerja.catalog.service import search
+    from prakerja.jobs import libpq_conninfo
+
+    database = DatabaseCpu(url)
+
+    def own_cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    out = {}
+    queries = [QUERIES[i % len(QUERIES)] for i in range(rounds)]
+    with db.unit_of_work() as session:
+        for q in QUERIES:  # warm
+            search.search(session, search.SearchFilters(query=q))
+        times, hits = [], []
+        database.start()
+        before = own_cpu()
+        for q in queries:
+            started = time.perf_counter()
+            results = search.search(session, search.SearchFilters(query=q))
+            times.append((time.perf_counter() - started) * 1000)
+            hits.append(results.total)
+        out["service"] = {
+            "times": sorted(times),
+            "median_hits": statistics.median(hits),
+            "client_cpu": own_cpu() - before,
+            "db_cpu": database.stop(),
+        }
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        for q in QUERIES:
+            conn.execute(RAW_COUNT, {"q": q}).fetchone()
+            conn.execute(RAW_PAGE, {"q": q}).fetchall()
+        times = []
+        database.start()
+        before = own_cpu()
+        for q in queries:
+            started = time.perf_counter()
+            conn.execute(RAW_COUNT, {"q": q}).fetchone()
+            conn.execute(RAW_PAGE, {"q": q}).fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+        conn.rollback()
+        out["raw_sql"] = {"times": sorted(times), "client_cpu": own_cpu() - before, "db_cpu": database.stop()}
+    return out
+
+
+# --- main ---------------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="sustained purchase load (default 60)")
+    parser.add_argument("--courses", type=int, default=20_000, help="approved courses in the catalogue (20,000)")
+    parser.add_argument("--server-workers", type=int, default=2, help="uvicorn worker processes (default 2)")
+    parser.add_argument("--load-processes", type=int, default=2, help="load generator processes (default 2)")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections per load process")
+    parser.add_argument("--search-connections", type=int, default=2, help="search connections per load process")
+    parser.add_argument("--platforms", type=int, default=4, help="platform partners (credentials) buying")
+    parser.add_argument(
+        "--service-courses", type=int, default=1000, help="of those, made by the catalog service (the rest copied)"
+    )
+    parser.add_argument("--institutions", type=int, default=20, help="training institutions selling (default 20)")
+    parser.add_argument("--rate", type=float, default=250.0, help="purchases/s to provision cards for")
+    parser.add_argument("--ref-seconds", type=float, default=None, help="reference and search load (S/3, >= 8)")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+
+    os.environ.setdefault("PRAKERJA_HOME", str(ROOT / ".prakerja-bench"))  # its own keys and database
+    url = scratch_database()
+    env = {
+        **os.environ,
+        "PRAKERJA_DATABASE_URL": url,
+        "PRAKERJA_LOG_LEVEL": "WARNING",
+        "PRAKERJA_POOL_SIZE": "20",
+        # the default (600 a minute per credential) is a production guard; the benchmark measures the work
+        "PRAKERJA_PARTNER_RATE_LIMIT_PER_MINUTE": "100000",
+    }
+    os.environ.update(env)
+    from prakerja import db, migrate
+    from prakerja.config import reset_settings
+    from prakerja.jobs import libpq_conninfo
+
+    reset_settings()
+    db.dispose()
+    migrate.upgrade(url=url)
+    setup_started = time.perf_counter()
+    institutions, platforms = seed_partners(args.institutions, args.platforms)
+    by_service = max(len(TOPICS), min(args.courses, args.service_courses) // len(TOPICS) * len(TOPICS))
+    print(f"seeding {by_service} courses through the catalog service ...", file=sys.stderr)
+    courses = seed_courses(by_service, institutions, platforms)
+    if args.courses > by_service:
+        print(f"cloning them in SQL up to {args.courses} courses ...", file=sys.stderr)
+        courses = clone_courses(url, courses, args.courses, institutions)
+    warm_cards = 300
+    cards_needed = int(args.rate * args.seconds * 1.2) + 2 * warm_cards
+    print(f"seeding {cards_needed} funded recipients ...", file=sys.stderr)
+    cards = seed_recipients(cards_needed)
+    with db.unit_of_work() as session:
+        from sqlalchemy import text
+
+        session.execute(text("ANALYZE"))
+    setup_seconds = time.perf_counter() - setup_started
+    db.dispose()
+
+    dsn = libpq_conninfo(url)
+    work = [(card, account, platforms[i % len(platforms)]) for i, (card, account) in enumerate(cards)]
+    warm, spare, work = work[:warm_cards], work[warm_cards : 2 * warm_cards], work[2 * warm_cards :]
+    n = args.load_processes
+
+    def purchase_jobs(items: list) -> list[dict]:  # type: ignore[type-arg]
+        return [{"work": items[p::n], "courses": courses, "dsn": dsn} for p in range(n)]
+
+    port = free_port()
+    server = start_server(env, port, args.server_workers)
+    watch = {"server": server.pid}
+    database_pid = postmaster_pid(url)
+    if database_pid is not None:
+        watch["database"] = database_pid
+    ref_seconds = args.ref_seconds or max(8.0, args.seconds / 3)
+    try:
+        print("warming up ...", file=sys.stderr)
+        run_load("purchase", port, purchase_jobs(warm), 4, 4, watch)
+        run_load("ping", port, [{"platform": platforms[0]}], 4, 2, watch)
+        run_load("search", port, [{"seed": 0}], 4, 2, watch)
+        print(f"complete purchases for {args.seconds:.0f} s ...", file=sys.stderr)
+        with WaitSampler(url) as waits:
+            buy = run_load("purchase", port, purchase_jobs(work), args.connections, args.seconds, watch)
+        print("complete purchases, one client at a time (no contention), 5 s ...", file=sys.stderr)
+        alone = run_load("purchase", port, [{"work": spare, "courses": courses, "dsn": dsn}], 1, 5, watch)
+        print(f"signed ping reference for {ref_seconds:.0f} s ...", file=sys.stderr)
+        ping_jobs = [{"platform": platforms[p % len(platforms)]} for p in range(n)]
+        ping = run_load("ping", port, ping_jobs, args.connections, ref_seconds, watch)
+        print(f"catalogue search over HTTP for {ref_seconds:.0f} s ...", file=sys.stderr)
+        search_jobs = [{"seed": p + 1} for p in range(n)]
+        found = run_load("search", port, search_jobs, args.search_connections, ref_seconds, watch)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    used_accounts = [account for _, account, _ in work[: min(buy["ok"], 2000)]]
+    phone_db_us = phone_reads_cpu(url, used_accounts) if used_accounts else 0.0
+    print("catalogue search in-process (service and raw SQL) ...", file=sys.stderr)
+    inproc = search_in_process(url, 400)
+    db.dispose()
+    if not args.keep:
+        drop_database(url)
+
+    if buy["ran_out"]:
+        print("the load ran out of funded cards before the time was up: raise --rate", file=sys.stderr)
+    for name, r in (("purchases", buy), ("alone", alone), ("ping", ping), ("search", found)):
+        if r["bad"]:
+            print(f"refused or failed calls ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
+
+    ok = buy["ok"]
+    server_us = buy["cpu_us_per_op"]["server"] or 0
+    database_us = (buy["cpu_us_per_op"].get("database") or 0) - phone_db_us
+    purchase_cpu = server_us + database_us
+    alone_cpu = (alone["cpu_us_per_op"]["server"] or 0) + (alone["cpu_us_per_op"].get("database") or 0) - phone_db_us
+    ping_cpu = (ping["cpu_us_per_op"]["server"] or 0) + (ping["cpu_us_per_op"].get("database") or 0)
+    search_http_cpu = (found["cpu_us_per_op"]["server"] or 0) + (found["cpu_us_per_op"].get("database") or 0)
+    service = inproc["service"]
+    raw = inproc["raw_sql"]
+    rounds = len(service["times"])
+    service_cpu = (service["client_cpu"] + service["db_cpu"]) / rounds * 1e6
+    raw_cpu = (raw["client_cpu"] + raw["db_cpu"]) / rounds * 1e6
+
+    def ms(values: list[float], q: float) -> float:
+        return round(pct(values, q), 1)
+
+    rows = [
+        ("complete purchase (3 signed calls)", f"{buy['per_s']:.1f}/s", "-", "-", f"{purchase_cpu:,.0f}"),
+        *[
+            (f"  {name}", "", f"{ms(v, 0.5)}", f"{ms(v, 0.99)}", "")
+            for name, v in buy["latencies"].items()
+        ],
+        ("  every call", "", f"{ms(buy['calls'], 0.5)}", f"{ms(buy['calls'], 0.99)}", ""),
+        ("one client at a time (no contention)", f"{alone['per_s']:.1f}/s", f"{ms(alone['calls'], 0.5)}",
+         f"{ms(alone['calls'], 0.99)}", f"{alone_cpu:,.0f}"),
+        ("reference: signed ping", f"{ping['per_s']:.1f}/s", f"{ms(ping['calls'], 0.5)}",
+         f"{ms(ping['calls'], 0.99)}", f"{ping_cpu:,.0f}"),
+        ("search GET /pelatihan?q= (HTTP)", f"{found['per_s']:.1f}/s", f"{ms(found['calls'], 0.5)}",
+         f"p95 {ms(found['calls'], 0.95)}", f"{search_http_cpu:,.0f}"),
+        ("search service, in-process", "", f"{ms(service['times'], 0.5)}", f"p95 {ms(service['times'], 0.95)}",
+         f"{service_cpu:,.0f}"),
+        ("reference: raw SQL, same tsquery", "", f"{ms(raw['times'], 0.5)}", f"p95 {ms(raw['times'], 0.95)}",
+         f"{raw_cpu:,.0f}"),
+    ]  # fmt: skip
+    print(f"\n{'operation':<38} {'rate':>10} {'p50 ms':>8} {'p99 ms':>10} {'CPU us/op':>10}")
+    for row in rows:
+        print(f"{row[0]:<38} {row[1]:>10} {row[2]:>8} {row[3]:>10} {row[4]:>10}")
+    print(
+        f"purchase CPU: web {server_us:,} us + PostgreSQL {database_us:,.0f} us (the load client's OTP read, "
+        f"{phone_db_us:.0f} us of PostgreSQL, taken off); load generator {buy['cpu_us_per_op']['load_generator']:,}"
+        f" us; other users of the machine: {buy['others_busy_cores']} cores busy; load average "
+        f"{os.getloadavg()[0]:.1f}\n"
+    )
+
+    print("PostgreSQL backends during the purchases (average number, by what they wait on):")
+    for key, value in waits.summary().items():
+        print(f"  {value:6.2f}  {key}")
+    print()
+    summary = {
+        "purchases_per_s": round(buy["per_s"], 1),
+        "call_p99_ms": ms(buy["calls"], 0.99),
+        "call_p50_ms": ms(buy["calls"], 0.5),
+        "cpu_us_per_purchase": round(purchase_cpu),
+        "search_p95_ms": ms(found["calls"], 0.95),
+        "search_p50_ms": ms(found["calls"], 0.5),
+        "cpu_us_per_op": {"server": server_us, "database": round(database_us), "total": round(purchase_cpu)},
+        "purchase_cpu_vs_three_signed_pings": round(purchase_cpu / max(1, 3 * ping_cpu), 2),
+        "search_service_cpu_vs_raw_sql": round(service_cpu / max(1.0, raw_cpu), 2),
+        "search_service_p95_vs_raw_sql": round(pct(service["times"], 0.95) / max(0.001, pct(raw["times"], 0.95)), 2),
+        "purchases": ok,
+        "alone_purchases_per_s": round(alone["per_s"], 1),
+        "alone_call_p50_ms": ms(alone["calls"], 0.5),
+        "alone_cpu_us_per_purchase": {
+            "server": alone["cpu_us_per_op"]["server"],
+            "database": round((alone["cpu_us_per_op"].get("database") or 0) - phone_db_us),
+        },
+        "failed_calls": buy["bad"],
+        "call_ms_by_kind": {k: {"p50": ms(v, 0.5), "p99": ms(v, 0.99)} for k, v in buy["latencies"].items()},
+        "phone_read_db_cpu_us": round(phone_db_us),
+        "ping_per_s": round(ping["per_s"], 1),
+        "ping_p99_ms": ms(ping["calls"], 0.99),
+        "cpu_us_per_ping": ping["cpu_us_per_op"],
+        "cpu_us_per_purchase_by_process": buy["cpu_us_per_op"],
+        "search_http_per_s": round(found["per_s"], 1),
+        "search_http_cpu_us": round(search_http_cpu),
+        "search_service_ms": {"p50": ms(service["times"], 0.5), "p95": ms(service["times"], 0.95)},
+        "search_service_cpu_us": round(service_cpu),
+        "search_raw_sql_ms": {"p50": ms(raw["times"], 0.5), "p95": ms(raw["times"], 0.95)},
+        "search_raw_sql_cpu_us": round(raw_cpu),
+        "search_median_matches": service["median_hits"],
+        "purchase_backends_by_wait": waits.summary(),
+        "others_busy_cores": {
+            "purchase": buy["others_busy_cores"],
+            "ping": ping["others_busy_cores"],
+            "search": found["others_busy_cores"],
+        },
+        "load_average": round(os.getloadavg()[0], 1),
+        "courses": args.courses,
+        "courses_by_service": by_service,
+        "seconds": args.seconds,
+        "setup_seconds": round(setup_seconds),
+        "server_workers": args.server_workers,
+        "connections": args.connections * n,
+        "search_connections": args.search_connections * n,
+        "platforms": args.platforms,
+        "institutions": args.institutions,
+        "cpus": os.cpu_count(),
+        "run_id": str(uuid.uuid4())[:8],
+        "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
