@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.db import session_factory
 from prakerja.kit.clock import JAKARTA, clock
 from prakerja.kit.errors import DomainError, one_field
 from prakerja.kit.ids import new_id, parse_id
@@ -51,9 +50,8 @@ def balance_page(
     return render(request, "ledger/balance.html", {"wallet": wallet, "lines": lines, "jakarta": JAKARTA})
 
 
-def _card(account: CurrentAccount, section: dashboard.Section) -> None:
-    with session_factory()() as session:
-        wallet = _wallet_of(session, account.id)
+def _card(session: Session, account: CurrentAccount, section: dashboard.Section) -> None:
+    wallet = _wallet_of(session, account.id)
     if wallet is None:
         return
     section.lines.append(f"{_('Training balance')}: {format_rupiah(wallet.available)}")

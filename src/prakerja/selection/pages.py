@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.db import unit_of_work
 from prakerja.kit.errors import DomainError
 from prakerja.selection import service
 from prakerja.selection.errors import PublicationMissing
@@ -184,10 +183,9 @@ def proof(session: DbSession, account: Applicant, wave_id: str) -> Response:
     )
 
 
-def _dashboard(account: CurrentAccount, section: dashboard.Section) -> None:
+def _dashboard(session: Session, account: CurrentAccount, section: dashboard.Section) -> None:
     """The applicant's wave status, outcome, card and proof link."""
-    with unit_of_work() as session:
-        lines, link = service.dashboard_lines(session, account.id, gettext, current_language.get())
+    lines, link = service.dashboard_lines(session, account.id, gettext, current_language.get())
     section.lines.extend(lines)
     section.link = link
 

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.catalog import service as catalog
 from prakerja.catalog.errors import CourseNotFound
-from prakerja.db import session_factory
 from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
@@ -128,9 +128,8 @@ def course_reviews(request: Request, session: DbSession, course_id: str) -> Resp
     return render(request, "training/reviews.html", {"course": course, "reviews": reviews})
 
 
-def _dashboard(account: CurrentAccount, section: dashboard.Section) -> None:
-    with session_factory()() as session:
-        views = service.ratings.my_trainings(session, account.id)
+def _dashboard(session: Session, account: CurrentAccount, section: dashboard.Section) -> None:
+    views = service.ratings.my_trainings(session, account.id)
     for view in views[:5]:
         section.lines.append(f"{view.course_title}: {gettext(view.status)}")
         if view.missing:

@@ -1,9 +1,12 @@
-"""The participant dashboard frame. Each capability fills its section by registering a provider."""
+"""The participant dashboard frame. Each capability fills its section by registering a provider, which reads on
+the request's session (one transaction for the whole page, committed or rolled back at the boundary)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
 
 from prakerja.auth.service import CurrentAccount
 
@@ -29,7 +32,7 @@ SECTION_ORDER = [
     ("complaints", "Pengaduan", "Complaints"),
 ]
 
-Provider = Callable[[CurrentAccount, Section], None]
+Provider = Callable[[Session, CurrentAccount, Section], None]
 _providers: dict[str, Provider] = {}
 
 
@@ -40,12 +43,12 @@ def register(key: str, provider: Provider) -> None:
     _providers[key] = provider
 
 
-def sections_for(account: CurrentAccount) -> list[Section]:
+def sections_for(session: Session, account: CurrentAccount) -> list[Section]:
     sections = []
     for key, title_id, title_en in SECTION_ORDER:
         section = Section(key=key, title_id=title_id, title_en=title_en)
         provider = _providers.get(key)
         if provider is not None:
-            provider(account, section)
+            provider(session, account, section)
         sections.append(section)
     return sections

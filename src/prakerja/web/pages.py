@@ -17,7 +17,7 @@ from prakerja.kit.errors import Forbidden, Unauthenticated
 from prakerja.migrate import at_head
 from prakerja.web import i18n
 from prakerja.web.dashboard import sections_for
-from prakerja.web.deps import OptionalAccount, require_role
+from prakerja.web.deps import DbSession, OptionalAccount, require_role
 from prakerja.web.middleware import LANG_COOKIE
 from prakerja.web.templating import render
 
@@ -44,8 +44,10 @@ def switch_language(request: Request, language: str, next: str | None = None) ->
 
 
 @router.get("/dasbor", include_in_schema=False)
-def dashboard(request: Request, account: CurrentAccount = Depends(require_role(Role.applicant))) -> Response:
-    return render(request, "dashboard.html", {"sections": sections_for(account)})
+def dashboard(
+    request: Request, session: DbSession, account: CurrentAccount = Depends(require_role(Role.applicant))
+) -> Response:
+    return render(request, "dashboard.html", {"sections": sections_for(session, account)})
 
 
 @router.get("/healthz", tags=["operations"])

@@ -15,7 +15,6 @@ from starlette.datastructures import UploadFile as StarletteUpload
 
 from prakerja.auth import service as auth
 from prakerja.auth.service import CurrentAccount
-from prakerja.db import session_factory
 from prakerja.kit.errors import DomainError
 from prakerja.notifications import service as notifications
 from prakerja.registration.errors import OtpInvalid
@@ -369,11 +368,10 @@ def phone_confirm(
 # --- the applicant's dashboard ----------------------------------------------------------------------------------
 
 
-def _dashboard_profile(account: CurrentAccount, section: dashboard.Section) -> None:
-    with session_factory()() as session:  # the dashboard asks each domain for its section with no request session
-        applicant = identity.find(session, account.id)
-        status_text, _ = applicant_status(applicant)
-        next_step = identity.next_step(applicant)
+def _dashboard_profile(session: Session, account: CurrentAccount, section: dashboard.Section) -> None:
+    applicant = identity.find(session, account.id)
+    status_text, _ = applicant_status(applicant)
+    next_step = identity.next_step(applicant)
     section.lines = [status_text]
     if next_step is not None:
         title = pick(*STEP_TITLES[next_step])
