@@ -10,6 +10,7 @@ from prakerja.kit.orm import Base
 from prakerja.ledger import models as ledger_models  # noqa: F401
 from prakerja.notifications import models as notifications_models  # noqa: F401
 from prakerja.partners import models as partners_models  # noqa: F401
+from prakerja.payouts import models as payouts_models  # noqa: F401
 from prakerja.recipients import models as recipients_models  # noqa: F401
 from prakerja.registration import models as registration_models  # noqa: F401
 from prakerja.selection import models as selection_models  # noqa: F401
