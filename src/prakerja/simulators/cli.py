@@ -47,6 +47,33 @@ def sms(
     serve(host=host, port=port, token=token, mode=fault, delay_seconds=delay)
 
 
+@app.command("payments")
+def payments(
+    partner: Annotated[
+        list[str],
+        typer.Option(help="code:kind:secret, e.g. bni:bank:whsec_... (kind bank or ewallet); repeat for several."),
+    ],
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8092,
+    program: Annotated[str | None, typer.Option(help="The program's base URL, where callbacks go.")] = None,
+    any_account: Annotated[bool, typer.Option(help="Pay any number as an active account (load tests).")] = False,
+) -> None:
+    """Payment partners (banks and e-wallets): account inquiry and OTP linking, bulk payouts with callbacks, ISO
+    20022 files and statements, with injectable faults (docs/payouts-partner-interface.md)."""
+    from prakerja.simulators.payments.app import serve  # lazy: a whole ASGI app for one command of `prakerja`
+    from prakerja.simulators.payments.state import Partner, Simulator
+
+    partners: dict[str, Partner] = {}
+    for spec in partner:
+        code, _, rest = spec.partition(":")
+        kind, _, secret = rest.partition(":")
+        if not code or kind not in {"bank", "ewallet"} or not secret.startswith("whsec_"):
+            raise typer.BadParameter(f"{spec!r}: expected code:bank|ewallet:whsec_...")
+        partners[code] = Partner(code=code, kind=kind, secret=secret, any_account=any_account)
+    check_port_free(host, port)
+    serve(host=host, port=port, simulator=Simulator(partners=partners, program_url=program))
+
+
 ApiUrl = Annotated[str, typer.Option(help="The program's base URL (the partner API is under /partner/v1).")]
 ClientCode = Annotated[str | None, typer.Option(help="The credential's client_code (or in the --key file).")]
 Key = Annotated[
