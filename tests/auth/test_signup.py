@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
+from prakerja.auth import service as auth_service
 from prakerja.auth.errors import TooManyAttempts
 from prakerja.auth.models import Account
 from prakerja.auth.service import LIMITS
@@ -145,3 +147,29 @@ class TestLoginRateLimit:
             count_attempt("otp_check", "a")
         frozen_clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
         count_attempt("otp_check", "a")
+
+
+def test_two_sign_ups_with_one_email_at_once_make_one_account_and_no_error(clean_db: Engine) -> None:
+    """The second sign-up waits for the first and then finds its account: no unique-index violation (a 500)."""
+    started = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sign_up_once() -> None:
+        try:
+            with Session(clean_db) as session:
+                started.wait()
+                auth_service.sign_up(
+                    session, email="kembar@example.id", password="sandi-yang-panjang-1", name="Siti Kembar"
+                )
+                session.commit()
+        except BaseException as error:  # the test reports whatever escaped
+            errors.append(error)
+
+    threads = [threading.Thread(target=sign_up_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert errors == []
+    with Session(clean_db) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 1

@@ -9,6 +9,16 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
 
+EMAIL_LOCK_CLASS = 7302
+"""Advisory lock class of e-mail addresses (two-key form: a key space apart from single-key locks)."""
+
+
+def lock_email(session: Session, email_index: bytes) -> None:
+    """Until this transaction ends, nobody else creates an account with this e-mail: two sign-ups with one address
+    at once run one after the other, and the second finds the first's account instead of violating the index."""
+    key = int.from_bytes(email_index[:4], "big", signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), {"c": EMAIL_LOCK_CLASS, "k": key})
+
 
 def account_by_email_index(session: Session, email_index: bytes) -> Account | None:
     return session.scalars(select(Account).where(Account.email_index == email_index)).first()

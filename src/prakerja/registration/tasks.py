@@ -44,9 +44,11 @@ def run_check(check_id: uuid.UUID, provider: CivilRegistry) -> str | None:
     return outcome.value
 
 
+# The job's own retries cover a short outage: waits of 2, 4, ... 256 s, about 8.5 minutes in all. A longer one is
+# the sweep's (every 10 minutes, below): 30 attempts at 2**n seconds would have put the last try years away.
 @app.task(
     name="registration.verify_identity",
-    retry=RetryStrategy(max_attempts=30, exponential_wait=2, retry_exceptions={RegistryUnavailable}),
+    retry=RetryStrategy(max_attempts=8, exponential_wait=2, retry_exceptions={RegistryUnavailable}),
 )
 def verify_identity(check_id: str) -> str | None:
     return run_check(uuid.UUID(check_id), registry())

@@ -52,6 +52,7 @@ def create_account(
     if bad_name:
         raise InvalidInput(bad_name)
     index = email_index(email)
+    repository.lock_email(session, index)
     if repository.account_by_email_index(session, index) is not None:
         raise EmailTaken(details={"field": "email"})
     account = Account(

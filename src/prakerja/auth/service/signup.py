@@ -52,6 +52,7 @@ def sign_up(
     problems = rules.sign_up_problems(email=email, name=name, password=password)
     if problems:
         raise InvalidInput(problems)
+    repository.lock_email(session, email_index(email))
     existing = repository.account_by_email_index(session, email_index(email))
     if existing is not None:
         rules.hash_password(password)  # the same work as for a new account
