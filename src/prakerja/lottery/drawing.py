@@ -8,9 +8,10 @@ import hmac
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from prakerja.lottery.commitment import checked_quotas
 from prakerja.lottery.entries import Entry, bulk, check_entries
@@ -74,6 +75,8 @@ class Drawn:
     """A draw: its tiers in ``results.csv`` order (stratum as a string, then tier, i.e. rank)."""
 
     tiers: list[TierDraw] = field(repr=False)
+    csv_parts: list[bytes] | None = field(default=None, repr=False)
+    """The tiers' ``results.csv`` rows when the draw already made them (else built from ``tiers`` on demand)."""
 
     @property
     def selected_count(self) -> int:
@@ -97,52 +100,96 @@ class Drawn:
         return self._results_csv()
 
     def _results_csv(self) -> bytes:
-        longest = max((t.first_rank - 1 + len(t.keys) for t in self.tiers), default=0)
-        ranks = [b"%d," % rank for rank in range(1, longest + 1)]
-        parts = [RESULTS_HEADER.encode() + b"\n"]
-        comma, chain, repeat = b",", itertools.chain.from_iterable, itertools.repeat
-        for t in self.tiers:
-            head = f"{t.stratum},{t.tier},".encode()
-            # "ticket,entry_hash,ticket,entry_hash,..." in hex, split into the two columns
-            fields = binascii.hexlify(b"".join(t.keys), b",", 32).split(b",")
-            tickets, hashes = fields[0::2], fields[1::2]
-            start = t.first_rank - 1
-            for low, high, outcome in ((0, t.selected, SELECTED), (t.selected, len(t.keys), WAITLIST)):
-                tail = f",{outcome},{t.probability}\n".encode()
-                pieces = zip(
-                    repeat(head),
-                    ranks[start + low : start + high],
-                    hashes[low:high],
-                    repeat(comma),
-                    tickets[low:high],
-                    repeat(tail),
-                    strict=False,
-                )
-                parts.append(b"".join(chain(pieces)))
-        return b"".join(parts)
+        parts = self.csv_parts
+        if parts is None:
+            parts = [_tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, t.keys) for t in self.tiers]
+        return b"".join([RESULTS_HEADER.encode() + b"\n", *parts])
 
 
-def _tickets(mac: hmac.HMAC, messages: list[bytes]) -> list[bytes]:
-    """HMAC-SHA256 of each message under one key: copies of a keyed state (the standard library's way to
-    reuse a key) instead of keying each message again."""
-    copy = mac.copy
-    tickets: list[bytes] = []
-    append = tickets.append
-    for message in messages:
-        state = copy()
-        state.update(message)
-        append(state.digest())
-    return tickets
+def _keyed(seed: bytes) -> tuple[Any, Any]:
+    """HMAC-SHA256's inner and outer hash states for the key ``seed`` (RFC 2104): each ticket then costs two
+    copies and two short hashes, the same bytes as ``hmac.digest`` without keying every message again."""
+    key = hashlib.sha256(seed).digest() if len(seed) > 64 else seed
+    key = key.ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+    return inner, outer
 
 
-def draw_lines(
-    lines: Sequence[bytes],
-    quotas: Mapping[str, int],
-    seed: bytes,
-    on_tier: Callable[[TierDraw], object] | None = None,
-) -> Drawn:
-    """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
-    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn)."""
+def _sorted_keys(inner: Any, outer: Any, hashes: list[bytes]) -> list[bytes]:
+    """Each raw entry hash's ticket followed by the hash itself, sorted: the tier's rank order."""
+    copy_in, copy_out = inner.copy, outer.copy
+    keys: list[bytes] = []
+    append = keys.append
+    for entry in hashes:
+        state = copy_in()
+        state.update(entry)
+        final = copy_out()
+        final.update(state.digest())
+        append(final.digest() + entry)
+    keys.sort()
+    return keys
+
+
+class _Tier(NamedTuple):
+    """A tier as planned before its tickets exist: everything but the order of its entries."""
+
+    stratum: str
+    tier: int
+    first_rank: int
+    selected: int
+    probability: str
+    lines: list[bytes]
+
+
+def _tier_csv(stratum: str, tier: int, first_rank: int, selected: int, chance: str, keys: list[bytes]) -> bytes:
+    """A tier's rows of ``results.csv``, assembled from byte pieces in C loops (no per-row formatting)."""
+    head = f"{stratum},{tier},".encode()
+    ranks = [b"%d," % rank for rank in range(first_rank, first_rank + len(keys))]
+    # "ticket,entry_hash,ticket,entry_hash,..." in hex, split into the two columns
+    fields = binascii.hexlify(b"".join(keys), b",", 32).split(b",") if keys else []
+    tickets, hashes = fields[0::2], fields[1::2]
+    parts = []
+    for low, high, outcome in ((0, selected, SELECTED), (selected, len(keys), WAITLIST)):
+        tail = f",{outcome},{chance}\n".encode()
+        pieces = zip(
+            itertools.repeat(head),
+            ranks[low:high],
+            hashes[low:high],
+            itertools.repeat(b","),
+            tickets[low:high],
+            itertools.repeat(tail),
+            strict=False,
+        )
+        parts.append(b"".join(itertools.chain.from_iterable(pieces)))
+    return b"".join(parts)
+
+
+def _draw_tiers(seed: bytes, tiers: Sequence[_Tier]) -> list[tuple[list[bytes], bytes]]:
+    """Each tier's sorted keys and ``results.csv`` rows."""
+    inner, outer = _keyed(seed)
+    unhex = binascii.unhexlify
+    done = []
+    for t in tiers:
+        keys = _sorted_keys(inner, outer, [unhex(line[:64]) for line in t.lines])
+        done.append((keys, _tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys)))
+    return done
+
+
+def _draw_packed(seed: bytes, heads: list[tuple[str, int, int, int, str, int]], blob: bytes) -> tuple[bytes, bytes]:
+    """:func:`_draw_tiers` in a helper process, over bytes: the tiers' lines LF-joined in ``blob`` (``heads`` give
+    each tier's fields and line count); returns every tier's keys joined (64 bytes each) and the CSV rows."""
+    lines = blob.split(b"\n") if blob else []
+    tiers, start = [], 0
+    for stratum, tier, first_rank, selected, chance, count in heads:
+        tiers.append(_Tier(stratum, tier, first_rank, selected, chance, lines[start : start + count]))
+        start += count
+    done = _draw_tiers(seed, tiers)
+    return b"".join(b"".join(keys) for keys, _ in done), b"".join(csv for _, csv in done)
+
+
+def _plan(lines: Sequence[bytes], quotas: Mapping[str, int]) -> list[_Tier]:
+    """Every tier in ``results.csv`` order with its first rank, selected count and probability."""
     groups: dict[bytes, list[bytes]] = {}
     for line in lines:
         suffix = line[65:]
@@ -155,27 +202,82 @@ def draw_lines(
     for suffix, members in groups.items():
         stratum, tier_digits = suffix.decode().split(",")
         by_stratum.setdefault(stratum, []).append((int(tier_digits), members))
-    mac = hmac.new(seed, digestmod=hashlib.sha256)
-    unhex = binascii.unhexlify
-    tiers: list[TierDraw] = []
+    plan: list[_Tier] = []
     for stratum in sorted(by_stratum):
         in_stratum = sorted(by_stratum[stratum], key=operator.itemgetter(0))
         quota = quotas.get(stratum, 0)
         chosen = min(quota, sum(len(members) for _, members in in_stratum))
         above = 0
         for tier, members in in_stratum:
-            hashes = [unhex(line[:64]) for line in members]
-            tickets = _tickets(mac, hashes)
-            keys = list(map(bytes.__add__, tickets, hashes))
-            keys.sort()
-            count = len(keys)
+            count = len(members)
             selected = max(0, min(count, chosen - above))
-            drawn = TierDraw(stratum, tier, above + 1, selected, probability(quota, above, count), keys)
-            tiers.append(drawn)
-            if on_tier is not None:
-                on_tier(drawn)
+            plan.append(_Tier(stratum, tier, above + 1, selected, probability(quota, above, count), members))
             above += count
-    return Drawn(tiers)
+    return plan
+
+
+SEGMENTS_PER_PROCESS = 4
+"""Each process's share of a draw is cut in this many pieces, so tiers stream out while later ones are hashed."""
+
+
+def draw_lines(
+    lines: Sequence[bytes],
+    quotas: Mapping[str, int],
+    seed: bytes,
+    on_tier: Callable[[TierDraw], object] | None = None,
+    executor: Executor | None = None,
+) -> Drawn:
+    """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
+    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With an
+    ``executor`` (:func:`prakerja.lottery.parallel.pool`), helper processes hash tiers ahead while this process
+    streams and hashes the ones they have not started: the same tiers in the same order either way."""
+    plan = _plan(lines, quotas)
+    tiers: list[TierDraw] = []
+    parts: list[bytes] = []
+
+    def emit(t: _Tier, keys: list[bytes], csv: bytes) -> None:
+        drawn = TierDraw(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys)
+        tiers.append(drawn)
+        parts.append(csv)
+        if on_tier is not None:
+            on_tier(drawn)
+
+    if executor is None:
+        for t, (keys, csv) in zip(plan, _draw_tiers(seed, plan), strict=True):
+            emit(t, keys, csv)
+        return Drawn(tiers, csv_parts=parts)
+    size = max(1, len(lines) // (SEGMENTS_PER_PROCESS * 2 * max(1, getattr(executor, "_max_workers", 1) + 1)))
+    segments: list[list[_Tier]] = [[]]
+    filled = 0
+    for t in plan:
+        if filled >= size:
+            segments.append([])
+            filled = 0
+        segments[-1].append(t)
+        filled += len(t.lines)
+    futures = [
+        executor.submit(
+            _draw_packed,
+            seed,
+            [(t.stratum, t.tier, t.first_rank, t.selected, t.probability, len(t.lines)) for t in segment],
+            b"\n".join(itertools.chain.from_iterable(t.lines for t in segment)),
+        )
+        for segment in segments
+    ]
+    for segment, future in zip(segments, futures, strict=True):
+        if future.cancel():  # no helper has started it: hash it here rather than wait
+            for t, (keys, csv) in zip(segment, _draw_tiers(seed, segment), strict=True):
+                emit(t, keys, csv)
+            continue
+        joined, csv = future.result()
+        start = 0
+        for index, t in enumerate(segment):
+            count = len(t.lines)
+            keys = [joined[i : i + 64] for i in range(start * 64, (start + count) * 64, 64)]
+            start += count
+            # the segment's CSV is handed over whole with its last tier (the parts are only ever joined)
+            emit(t, keys, csv if index == len(segment) - 1 else b"")
+    return Drawn(tiers, csv_parts=parts)
 
 
 @bulk

@@ -19,7 +19,7 @@ from prakerja.lottery.commitment import commitment_json, public_key_pem, signatu
 from prakerja.lottery.drawing import Drawn, TierDraw, draw_lines
 from prakerja.lottery.entries import ELIGIBLE_HEADER, Entry, bulk, eligible_lines, sorted_entries
 from prakerja.lottery.errors import LotteryError
-from prakerja.lottery.merkle import MerkleTree, merkle_root
+from prakerja.lottery.merkle import MerkleTree, merkle_root_on
 from prakerja.lottery.names import (
     COMMITMENT_FILE,
     ELIGIBLE_FILE,
@@ -28,6 +28,7 @@ from prakerja.lottery.names import (
     SEED_FILE,
     SIGNATURE_FILE,
 )
+from prakerja.lottery.parallel import pool
 from prakerja.lottery.verify import load
 
 
@@ -88,8 +89,9 @@ def write_commitment_files(
         lines = eligible_lines(eligible_rows)
     else:
         lines = [e.row.encode() for e in sorted_entries(entries)]
+    with pool(len(lines)) as executor:
+        root = merkle_root_on(lines, executor)
     eligible = b"\n".join([ELIGIBLE_HEADER.encode(), *lines, b""])
-    root = merkle_root(lines)
     commitment = commitment_json(
         wave_id=wave_id,
         scheme=scheme,
@@ -134,7 +136,8 @@ def write_draw_files(
     if existing.exists() and existing.read_bytes() != seed:
         raise LotteryError("already_drawn", "a different seed is already published for this wave")
     published = load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256, commitment_sha256=commitment_sha256)
-    drawn = draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier)
+    with pool(len(published.entries)) as executor:
+        drawn = draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier, executor)
     results = drawn.results_csv
     _write_atomic(folder / SEED_FILE, seed)
     _write_atomic(folder / RESULTS_FILE, results)

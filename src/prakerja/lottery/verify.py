@@ -23,7 +23,7 @@ from prakerja.lottery.commitment import ALGORITHM
 from prakerja.lottery.drawing import Drawn, draw_lines
 from prakerja.lottery.entries import ELIGIBLE_HEADER, HASH_RE, Entry, bulk, entry_hash, is_count, is_stratum, split_rows
 from prakerja.lottery.errors import LotteryError
-from prakerja.lottery.merkle import MerkleTree, merkle_root, root_from_path
+from prakerja.lottery.merkle import MerkleTree, merkle_root_on, root_from_path
 from prakerja.lottery.names import (
     COMMITMENT_FILE,
     ELIGIBLE_FILE,
@@ -32,6 +32,7 @@ from prakerja.lottery.names import (
     SEED_FILE,
     SIGNATURE_FILE,
 )
+from prakerja.lottery.parallel import pool
 
 _HEX_RE = re.compile(r"(?:[0-9a-f]{2})+")
 _ROW_RE = re.compile(rb"[0-9a-f]{64},[0-9]+,(?:0|[1-9][0-9]*)")
@@ -239,7 +240,9 @@ def _check_eligible(raw: bytes, document: Mapping[str, Any], digest: str | None 
     if len(lines) != document["eligible_count"]:
         count = document["eligible_count"]
         raise LotteryError("eligible_count_mismatch", f"eligible.csv has {len(lines)} rows, the commitment {count}")
-    if merkle_root(lines).hex() != document["merkle_root"]:
+    with pool(len(lines)) as executor:
+        root = merkle_root_on(lines, executor)
+    if root.hex() != document["merkle_root"]:
         raise LotteryError("merkle_root_mismatch", "the Merkle root of eligible.csv differs from the commitment's")
     if digest is not None:
         raise LotteryError("eligible_changed", "eligible.csv is not the file the commitment was computed from")
@@ -308,7 +311,8 @@ def _check_results(folder: Path, published: Published, require_draw: bool) -> Dr
             raise LotteryError("seed_missing", "seed.json is missing")
         return None
     actual = _read(folder / RESULTS_FILE, "results")
-    drawn = draw_lines(published.entries, published.quotas, published.seed)
+    with pool(len(published.entries)) as executor:
+        drawn = draw_lines(published.entries, published.quotas, published.seed, executor=executor)
     expected = drawn.results_csv
     if actual != expected:
         difference = _first_difference(expected, actual)
