@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,7 +9,6 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from prakerja import __version__
@@ -22,8 +20,6 @@ from prakerja.catalog import api as catalog_api
 from prakerja.catalog import pages as catalog_pages
 from prakerja.certificates import pages as certificates_pages
 from prakerja.config import get_settings
-from prakerja.kit.clock import utcnow
-from prakerja.kit.digits import read_number
 from prakerja.ledger import api as ledger_api
 from prakerja.ledger import pages as ledger_pages
 from prakerja.notifications import pages as notifications_pages
@@ -33,15 +29,12 @@ from prakerja.partners import pages as partners_pages
 from prakerja.portals import pages as portals_pages
 from prakerja.registration import api as registration_api
 from prakerja.registration import pages as registration_pages
-from prakerja.registration.errors import AbilityWaveNotForApplicant, AbilityWaveNotFound, AbilityWaveNotOpen
 from prakerja.selection import api as selection_api
 from prakerja.selection import pages as selection_pages
 from prakerja.training import api as training_api
 from prakerja.training import pages as training_pages
 from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
-from prakerja.waves import service as waves_service
-from prakerja.waves.models import WaveState
 from prakerja.web import errors, middleware, openapi, portals
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
@@ -121,27 +114,8 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(portals_pages.router)
     app.include_router(portals.router)
 
-    app.state.ability_wave_check = ability_wave_check
-
     @app.get("/pmo", include_in_schema=False)
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:
         return render(request, "pmo.html", {"links": links(account.role)})
 
     return app
-
-
-def ability_wave_check(session: Session, account_id: uuid.UUID, wave_ref: str) -> str:
-    """Who may take a wave's ability test (``registration.service.ability.WaveCheck``), answered by waves: the
-    wave (by number) exists (else 404), is open now (else 409) and is open to this applicant's domicile (else
-    409). Returns the wave's number as the canonical reference. Wired here because registration sits below
-    waves."""
-    number = read_number(wave_ref.strip())
-    wave = next((w for w in waves_service.list_waves(session) if number and w.number == int(number)), None)
-    if wave is None:
-        raise AbilityWaveNotFound()
-    now = utcnow()
-    if wave.state is not WaveState.open or not (wave.opens_at <= now < wave.closes_at):
-        raise AbilityWaveNotOpen(details={"wave": wave.number})
-    if all(w.id != wave.id for w in waves_service.open_waves_for(session, account_id)):
-        raise AbilityWaveNotForApplicant(details={"wave": wave.number})
-    return str(wave.number)

@@ -11,12 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from prakerja.auth import service as auth
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.kit.clock import JAKARTA
+from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import DomainError, InvalidInput, Problem, one_field
 from prakerja.registration import service as registration
 from prakerja.schemes.rules import available
@@ -24,7 +26,7 @@ from prakerja.waves import rules, service
 from prakerja.waves.errors import EmailNotVerified, NotEligible, WaveNotFound
 from prakerja.waves.models import StratumLevel, Wave, WaveState
 from prakerja.web.deps import Csrf, DbSession, require_role
-from prakerja.web.forms import form_error
+from prakerja.web.forms import form_error, pick
 from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
@@ -545,3 +547,67 @@ def wave_action(request: Request, session: DbSession, account: PmoAdmin, wave_id
     except DomainError as error:
         return _wave_refused(request, session, account, parsed, error)
     return RedirectResponse(f"/pmo/gelombang/{parsed}", status_code=303)
+
+
+# ---------------------------------------------------------------------------------------------- ability test
+# The basic ability and motivation test of a wave: the items and scoring are registration's (the applicant's
+# record); who may take it for which wave is this domain's (``service.ability_wave_check``).
+
+APPLICANT = Depends(require_role(Role.applicant))
+
+BANDS = (
+    (80, ("Sangat baik", "Very good")),
+    (60, ("Baik", "Good")),
+    (40, ("Cukup", "Fair")),
+    (0, ("Perlu latihan", "Needs practice")),
+)
+"""What a total score (0-100) means, in words."""
+
+
+def _context(session: Session, account: CurrentAccount, attempt: Any, wave_ref: str) -> dict[str, Any]:
+    items = registration.ability.items(attempt)
+    zone = registration.localtime.zone_for_account(session, account.id)
+    score = attempt.score_total if attempt is not None else None
+    band = next((pick(*words) for floor, words in BANDS if score is not None and score >= floor), "")
+    return {
+        "attempt": attempt,
+        "items": items,
+        "wave_ref": wave_ref,
+        "minutes": registration.ability.time_limit_minutes(),
+        "deadline": registration.localtime.local(attempt.deadline_at, zone) if attempt is not None else "",
+        "band": band,
+    }
+
+
+@router.get("/tes/{wave_ref}")
+def ability_test(request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = APPLICANT) -> Response:
+    attempt = registration.ability.current_attempt(session, account_id=account.id, wave_ref=wave_ref[:64])
+    if attempt is None:  # nothing started: only a wave the applicant may take the test for
+        wave_ref = service.ability_wave_check(session, account.id, wave_ref[:64])
+        attempt = registration.ability.current_attempt(session, account_id=account.id, wave_ref=wave_ref)
+    return render(request, "waves/ability.html", _context(session, account, attempt, wave_ref[:64]))
+
+
+@router.post("/tes/{wave_ref}/mulai", dependencies=[Csrf])
+def ability_start(request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = APPLICANT) -> Response:
+    attempt = registration.ability.start(
+        session, account_id=account.id, wave_ref=wave_ref[:64], check_wave=service.ability_wave_check
+    )
+    return RedirectResponse(f"/tes/{attempt.wave_ref}", status_code=303)
+
+
+@router.post("/tes/{wave_ref}/kirim", dependencies=[Csrf])
+async def ability_submit(
+    request: Request, session: DbSession, wave_ref: str, account: CurrentAccount = APPLICANT
+) -> Response:
+    """Async to read the form; the answers are saved in a worker thread on the request's session."""
+    form = await request.form()
+    answers = {
+        k[2:]: int(v) for k, v in form.items() if k.startswith("q_") and isinstance(v, str) and is_ascii_number(v)
+    }
+
+    def save(session: Session) -> None:
+        registration.ability.submit(session, account_id=account.id, wave_ref=wave_ref[:64], answers=answers)
+
+    await run_in_threadpool(save, session)
+    return RedirectResponse(f"/tes/{wave_ref[:64]}", status_code=303)

@@ -18,8 +18,10 @@ from prakerja import lottery
 from prakerja.audit import service as audit
 from prakerja.eligibility import service as eligibility
 from prakerja.kit.clock import JAKARTA, utcnow
+from prakerja.kit.digits import read_number
 from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
+from prakerja.registration.errors import AbilityWaveNotForApplicant, AbilityWaveNotFound, AbilityWaveNotOpen
 from prakerja.schemes.rules import SchemeError, file_hash, load
 from prakerja.waves import repository, rules
 from prakerja.waves.errors import (
@@ -613,3 +615,19 @@ def region_check(level: StratumLevel) -> RegionCheck | None:
     """Whether a code is a real province/regency, from the registration domain's region list."""
 
     return registration.region_exists
+
+
+def ability_wave_check(session: Session, account_id: uuid.UUID, wave_ref: str) -> str:
+    """Who may take a wave's ability test (``registration.service.ability.WaveCheck``): the wave (by number)
+    exists (else 404), is open now (else 409) and is open to this applicant's domicile (else 409). Returns the
+    wave's number, the canonical reference registration keys attempts by (:func:`ability_ref`)."""
+    number = read_number(wave_ref.strip())
+    wave = next((w for w in list_waves(session) if number and w.number == int(number)), None)
+    if wave is None:
+        raise AbilityWaveNotFound()
+    now = utcnow()
+    if wave.state is not WaveState.open or not (wave.opens_at <= now < wave.closes_at):
+        raise AbilityWaveNotOpen(details={"wave": wave.number})
+    if all(w.id != wave.id for w in open_waves_for(session, account_id)):
+        raise AbilityWaveNotForApplicant(details={"wave": wave.number})
+    return str(wave.number)

@@ -4,11 +4,10 @@ service. Sign-up, e-mail verification and password reset are ``auth``'s pages.""
 
 from fastapi import APIRouter
 
-from prakerja.registration.pages import ability, pmo, profile
+from prakerja.registration.pages import pmo, profile
 
 router = APIRouter(include_in_schema=False)
 router.include_router(profile.router)
-router.include_router(ability.router)
 router.include_router(pmo.router)
 
 __all__ = ["router"]

@@ -37,6 +37,15 @@ def _applicant_id(session: Session, account_id: uuid.UUID) -> uuid.UUID:
     return applicant.id
 
 
+def items(attempt: AbilityAttempt | None) -> list[itembank.Item]:
+    """The questions of an attempt, in the order it was drawn (none without an attempt)."""
+    return [itembank.BY_ID[i] for i in attempt.item_ids] if attempt is not None else []
+
+
+def time_limit_minutes() -> int:
+    return int(itembank.TIME_LIMIT.total_seconds() // 60)
+
+
 def current_attempt(session: Session, *, account_id: uuid.UUID, wave_ref: str) -> AbilityAttempt | None:
     applicant = repository.applicant_by_account(session, account_id)
     return None if applicant is None else repository.ability_attempt(session, applicant.id, wave_ref)
