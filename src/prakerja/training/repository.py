@@ -14,7 +14,6 @@ from prakerja.training.models import (
     CodeState,
     Completion,
     CompletionStatus,
-    PartnerRefusal,
     PlatformAgreement,
     Purchase,
     PurchaseStatus,
@@ -239,7 +238,7 @@ def completion_of_purchase(session: Session, purchase_id: uuid.UUID) -> Completi
     ).first()
 
 
-# -- refunds, ratings, agreements, events, refusals ----------------------------------------------------------------
+# -- refunds, ratings, agreements, events ----------------------------------------------------------------
 
 
 def refund(session: Session, purchase_id: uuid.UUID, session_id: uuid.UUID) -> SessionRefund | None:
@@ -282,12 +281,3 @@ def events(session: Session, partner_id: uuid.UUID | None = None) -> list[Traini
     if partner_id is not None:
         query = query.where(TrainingEvent.partner_id == partner_id)
     return list(session.scalars(query))
-
-
-def add_refusal(session: Session, refusal: PartnerRefusal) -> None:
-    session.add(refusal)
-    session.flush()
-
-
-def refusals(session: Session, limit: int = 200) -> list[PartnerRefusal]:
-    return list(session.scalars(select(PartnerRefusal).order_by(PartnerRefusal.id.desc()).limit(limit)))
