@@ -229,6 +229,29 @@ class TestMalformedBodies:
         assert snapshot(session) == before
         assert [(r.code, r.status, r.signed) for r in refusals(session)] == [("malformed_body", 400, True)]
 
+    @pytest.mark.parametrize(
+        ("content", "content_type", "reason"),
+        [
+            (b"[" * 100_000, "application/json", "json_invalid"),
+            (b'{"card_number": "\xff\xfe"}', "application/json", "json_invalid"),
+            (b"", "application/json", "json_invalid"),
+            (b'{"card_number": "1234567890123456"}', "text/plain", "content_type"),
+            (b'{"card_number": "1234567890123456"}', "", "content_type"),
+        ],
+    )
+    def test_what_cannot_be_read(
+        self, signed_client: SignedClient, platform: Partner, content: bytes, content_type: str, reason: str
+    ) -> None:
+        tick()
+        headers = {"content-type": content_type} if content_type else {}
+        response, sent = signed_client.request(
+            "POST", "/partner/v1/cards/inquiry", platform, idempotency_key="r", content=content, headers=headers
+        )
+        if not content_type:
+            assert "content-type" not in sent.headers
+        assert_error(response, 400, "malformed_body")
+        assert response.json()["details"] == {"reason": reason}
+
     def test_json_breaking_the_schema_stays_422(
         self, signed_client: SignedClient, session: Session, institution: Partner
     ) -> None:

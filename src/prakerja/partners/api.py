@@ -119,7 +119,7 @@ async def _malformed(request: Request, *, form_body: bool, json_body: bool) -> s
             return "content_type"
         try:
             json.loads(request._body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past what a parser can hold
             request._json = None  # what FastAPI reads instead: a missing body, refused after authentication
             return "json_invalid"
         return None
