@@ -1,6 +1,8 @@
 """The partner portals on a 360 px phone in Indonesian, with the demo's logins and organisations: the demo
 institution submits a course and sees it in curation, an officer approves it, the institution sees it approved,
-and the demo platform lists it. No page scrolls sideways."""
+and the demo platform lists it; after purchases, attendance and completions made through the marketplace's service, the
+institution sees its participants, attendance, completions and statement, and the platform its sales and
+commission. No page scrolls sideways."""
 
 from __future__ import annotations
 
@@ -16,7 +18,10 @@ from prakerja.catalog.models import Course, Listing
 from prakerja.catalog.service.demo import INSTITUTIONS, PLATFORMS, seed_demo_catalog
 from prakerja.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from prakerja.kit.clock import clock
+from prakerja.partners.models import PartnerOrganisation
 from prakerja.portals.service.demo import seed as seed_portals
+from tests.portals.test_training import marketplace
+from tests.training.conftest import Partner
 
 pytestmark = pytest.mark.browser
 
@@ -47,6 +52,12 @@ def demo(session: Session) -> None:
         platform_email=demo_email("platform"),
     )
     session.commit()
+
+
+def demo_partner(session: Session, name: str) -> Partner:
+    """A demo organisation as the marketplace's test helpers take it (its id is all they use)."""
+    found = session.scalars(select(PartnerOrganisation.id).where(PartnerOrganisation.name == name)).one()
+    return Partner(found, "", None, "")
 
 
 def phone(browser):  # type: ignore[no-untyped-def]
@@ -139,3 +150,47 @@ def test_institution_submits_officer_approves_platform_lists(  # type: ignore[no
 
     course = session.scalars(select(Course).where(Course.title == TITLE)).one()
     assert session.scalars(select(Listing).where(Listing.course_id == course.id)).one().price == 750_000
+
+
+def test_institution_and_platform_see_real_rows_after_purchase_attendance_and_completion(  # type: ignore[no-untyped-def]
+    browser, live_server: str, session: Session, demo: None, frozen_clock: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    institution = demo_partner(session, INSTITUTIONS[0])
+    platform = demo_partner(session, PLATFORMS[0])
+    # bought, confirmed, redeemed, attended and completed through the marketplace's service (as the signed API does)
+    marketplace(session, platform, institution, monkeypatch)
+
+    context, page = phone(browser)
+    sign_in(page, live_server, "institution")
+    assert page.url == live_server + "/portal/lembaga"
+    participants = page.get_by_test_id("participant")
+    assert participants.count() == 4 and "Ni M**e D**i" in participants.first.inner_text()
+    assert "Ni Made Dewi" not in page.content()
+    counts = [c.inner_text() for c in page.get_by_test_id("attendance-count").all()]
+    assert sorted(counts) == ["0 / 1"] * 4 + ["1 / 1"]
+    states = sorted(s.inner_text() for s in page.get_by_test_id("completion-status").all())
+    assert states == ["Dalam tinjauan", "Diterima", "Ditolak"]
+    assert "pola mencurigakan" in page.get_by_test_id("refusal-reason").inner_text()
+    assert "Rp878.750" in page.get_by_test_id("statement-payable").inner_text()
+    assert "Rp878.750" in page.get_by_test_id("ledger-balance").inner_text()
+    no_sideways_scroll(page)
+    page.get_by_role("link", name="Lihat laporan").click()
+    page.wait_for_load_state()
+    assert page.get_by_test_id("statement-line").count() == 1
+    assert "Rp878.750" in page.get_by_test_id("statement-payable").inner_text()
+    no_sideways_scroll(page)
+    context.close()
+
+    context, page = phone(browser)
+    sign_in(page, live_server, "platform")
+    assert page.url == live_server + "/portal/platform"
+    assert page.get_by_test_id("sale").count() == 6
+    assert page.get_by_test_id("sales-state").count() == 4
+    assert "Rp71.250" in page.get_by_test_id("commission-total").inner_text()
+    assert "Rp71.250" in page.get_by_test_id("statement-payable").inner_text()
+    no_sideways_scroll(page)
+    page.get_by_role("link", name="Lihat laporan").click()
+    page.wait_for_load_state()
+    assert "Rp71.250" in page.get_by_test_id("statement-payable").inner_text()
+    no_sideways_scroll(page)
+    context.close()

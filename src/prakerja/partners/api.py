@@ -4,15 +4,22 @@
 from __future__ import annotations
 
 import datetime
+import email.message
+import json
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, params
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prakerja.config import get_settings
 from prakerja.db import unit_of_work
@@ -20,8 +27,9 @@ from prakerja.idempotency import service as idempotency
 from prakerja.idempotency.errors import IdempotencyKeyRequired
 from prakerja.kit import idempotency as idempotency_rules
 from prakerja.kit.clock import utcnow
+from prakerja.kit.errors import DomainError
 from prakerja.partners import rules, service
-from prakerja.partners.errors import BodyTooLarge, RoleForbidden
+from prakerja.partners.errors import BodyTooLarge, MalformedBody, RoleForbidden
 from prakerja.partners.schemas import (
     PartnerListImportOut,
     Ping,
@@ -33,38 +41,122 @@ from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.registration.service import lists
 from prakerja.web.deps import DbSession
 
+log = logging.getLogger(__name__)
+
 MAX_BODY_BYTES = lists.MAX_LIST_BYTES + 1024 * 1024
 """The largest list file and its multipart framing."""
+
+
+def _media_type(request: Request) -> str:
+    """``type/subtype`` of the request's Content-Type, lower case ("" when absent)."""
+    message = email.message.Message()
+    message["content-type"] = request.headers.get("content-type", "")
+    return message.get_content_type() if request.headers.get("content-type") else ""
 
 
 class SignedRoute(APIRoute):
     """Reads the whole body (up to :data:`MAX_BODY_BYTES`) before FastAPI parses it, so the signature is checked
     over the exact bytes sent and the form is parsed from the same bytes. Requests without the signing headers or
-    with a stale timestamp are refused before any of the body is read."""
+    with a stale timestamp are refused before any of the body is read.
+
+    A body that cannot be read (a JSON route's body not JSON or sent with another content type, a form route's
+    body not a form) is noted here and refused with 400 ``malformed_body`` once the caller is authenticated, so an
+    unsigned caller learns nothing more than 401 (contract section 3). Every refusal of every route, signed or
+    not, is written to the log of refused partner calls for officers to review, on a transaction of its own
+    after the request's own work was rolled back."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
+        form_body = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
+        extra = (self.openapi_extra or {}).get("requestBody", {})
+        json_body = not form_body and (self.body_field is not None or "application/json" in extra.get("content", {}))
+        endpoint = self.path
 
         async def handler(request: Request) -> Response:
-            # refuse what needs no body and no database first, so unsigned callers cannot make us buffer
-            service.precheck(
-                client_code=request.headers.get("client_code"),
-                timestamp=request.headers.get("timestamp"),
-                signature=request.headers.get("signature"),
-            )
-            declared = request.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-                raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})
-            chunks, size = [], 0
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_BODY_BYTES:
-                    raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})
-                chunks.append(chunk)
-            request._body = b"".join(chunks)  # Request.body() and .form() read this from now on
-            return await original(request)
+            try:
+                return await self._handle(request, original, form_body=form_body, json_body=json_body)
+            except (DomainError, RequestValidationError, StarletteHTTPException) as error:
+                await run_in_threadpool(_record_refusal, request, endpoint, error)
+                raise
 
         return handler
+
+    @staticmethod
+    async def _handle(
+        request: Request,
+        original: Callable[[Request], Coroutine[Any, Any, Response]],
+        *,
+        form_body: bool,
+        json_body: bool,
+    ) -> Response:
+        # refuse what needs no body and no database first, so unsigned callers cannot make us buffer
+        service.precheck(
+            client_code=request.headers.get("client_code"),
+            timestamp=request.headers.get("timestamp"),
+            signature=request.headers.get("signature"),
+        )
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise BodyTooLarge(details={"max_bytes": MAX_BODY_BYTES})
+            chunks.append(chunk)
+        request._body = b"".join(chunks)  # Request.body() and .form() read this from now on
+        if request.method.upper() in rules.BODY_METHODS:
+            request.state.malformed_body = await _malformed(request, form_body=form_body, json_body=json_body)
+        return await original(request)
+
+
+async def _malformed(request: Request, *, form_body: bool, json_body: bool) -> str | None:
+    """Why the body cannot be read (``content_type``, ``json_invalid``, ``form_invalid``), or None. A malformed
+    body is replaced by an empty one so FastAPI's own parsing does not answer before the signature is checked."""
+    media = _media_type(request)
+    if json_body:
+        if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+            return "content_type"
+        try:
+            json.loads(request._body)
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past what a parser can hold
+            request._json = None  # what FastAPI reads instead: a missing body, refused after authentication
+            return "json_invalid"
+        return None
+    if form_body:
+        if media not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            request._form = FormData()
+            return "content_type"
+        try:
+            await request.form()
+        except Exception:  # the multipart parser's errors are several types; any of them is a malformed body
+            request._form = FormData()
+            return "form_invalid"
+    return None
+
+
+def _record_refusal(request: Request, endpoint: str, error: Exception) -> None:
+    if isinstance(error, DomainError):
+        code, status = error.code, error.status_code
+    elif isinstance(error, RequestValidationError):
+        code, status = "invalid_request", 422
+    else:
+        code, status = "http_error", getattr(error, "status_code", 400)
+    caller = getattr(request.state, "partner", None)
+    try:
+        with unit_of_work() as own:
+            service.record_refusal(
+                own,
+                caller=caller if isinstance(caller, PartnerCaller) else None,
+                client_code=request.headers.get("client_code"),
+                method=request.method,
+                endpoint=endpoint,
+                code=code,
+                status=status,
+                remote=request.client.host if request.client else None,
+            )
+    except Exception:  # the refusal itself is answered even when the log cannot be written
+        log.exception("refused partner call not logged", extra={"code": code})
 
 
 router = APIRouter(prefix="/partner/v1", tags=["partner"], route_class=SignedRoute)
@@ -119,6 +211,7 @@ def _caller(
         path=signed_path(request),
         body=body,
     )
+    request.state.partner = caller  # refusals from here on are logged as the signed partner's
     with unit_of_work() as own:
         # committed at once, on its own connection: every web process sees it, and it counts even when the
         # request itself is refused later
@@ -127,17 +220,20 @@ def _caller(
         service.count_request(own, caller, get_settings().partner_rate_limit_per_minute)
     if request.method.upper() in rules.MUTATING_METHODS and not idempotency_rules.valid_key(idempotency_key):
         raise IdempotencyKeyRequired()
-    request.state.partner = caller
     return caller
 
 
 def require_partner(*roles: PartnerRole) -> Callable[..., PartnerCaller]:
-    """``Depends(require_partner(PartnerRole.ministry))``: 401 unless correctly signed, 403 for another role."""
+    """``Depends(require_partner(PartnerRole.ministry))``: 401 unless correctly signed, 403 for another role, 400
+    ``malformed_body`` for a body that cannot be read."""
     allowed = frozenset(roles)
 
-    def check(caller: Annotated[PartnerCaller, Depends(_caller)]) -> PartnerCaller:
+    def check(request: Request, caller: Annotated[PartnerCaller, Depends(_caller)]) -> PartnerCaller:
         if caller.role not in allowed:
             raise RoleForbidden(details={"allowed_roles": sorted(r.value for r in allowed)})
+        malformed = getattr(request.state, "malformed_body", None)
+        if malformed:  # noted by SignedRoute; refused only now, after the signature and the role
+            raise MalformedBody(details={"reason": malformed})
         return caller
 
     return check

@@ -84,6 +84,16 @@ class BodyTooLarge(DomainError):
     message_en = "The request body is too large."
 
 
+class MalformedBody(DomainError):
+    """Contract section 3: 400 for a body that cannot be read at all (not JSON, or sent with another content
+    type); a JSON body that breaks the schema is 422 ``invalid_request``. ``details.reason`` says which."""
+
+    status_code = 400
+    code = "malformed_body"
+    message = "Isi permintaan tidak dapat dibaca: kirim JSON yang sah dengan Content-Type application/json."
+    message_en = "The request body cannot be read: send valid JSON with Content-Type application/json."
+
+
 AUTHENTICATION_ERRORS = (
     MissingSignature,
     BadSignature,

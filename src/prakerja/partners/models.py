@@ -13,7 +13,19 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -120,6 +132,33 @@ class RateWindow(Base):
     credential_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     hits: Mapped[int] = mapped_column(Integer)
+
+
+class PartnerRefusal(IdMixin, TimestampMixin, Base):
+    """A refused call to the signed partner API, kept for officers to review (partner abuse: bad signatures,
+    stale timestamps, replays, unknown clients, malformed bodies, business refusals). Never the body, the
+    signature or a key: the call's route, the refusal's code and status, and who claimed to call."""
+
+    __tablename__ = "partner_refusals"
+    __table_args__ = (Index(None, "partner_id", "created_at"), Index(None, "created_at"))
+
+    partner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_partners.id"))
+    """The organisation of the credential named by ``client_code`` (None when no credential has that code)."""
+    credential_id: Mapped[uuid.UUID | None]
+    client_code: Mapped[str] = mapped_column(String(64), default="")
+    """The ``client_code`` header as sent (visible ASCII, cut at 64 characters): public, never a secret."""
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    """The signature was verified: the partner made this call (else someone claimed to be it)."""
+    method: Mapped[str] = mapped_column(String(8))
+    endpoint: Mapped[str] = mapped_column(String(200))
+    """The route template, e.g. ``/partner/v1/purchases/{purchase_id}/confirm``."""
+    code: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    remote: Mapped[str] = mapped_column(String(64), default="")
+    """The caller's network address as the server saw it."""
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[uuid.UUID | None]
+    """The officer who marked it reviewed (audited)."""
 
 
 # --- webhooks we send (contract partner-api.md section 4) ----------------------------------------------------

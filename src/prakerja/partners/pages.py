@@ -1,16 +1,17 @@
 """Program-office pages for partner organisations: create, issue and rotate keys (shown once), revoke, suspend;
 add webhook endpoints, rotate their secrets (shown once), disable and enable them.
-Program-office administrators only; every action is audited with the officer as actor."""
+Program-office administrators only; every action is audited with the officer as actor. And, for every officer, the
+log of refused partner calls (``/pmo/penolakan-mitra``) to review and mark reviewed (audited)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from prakerja.auth.models import Role
+from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.kit.errors import DomainError
 from prakerja.partners import service as partners
@@ -173,3 +174,38 @@ def webhook_status(
 
 
 add_link(PmoLink(PAGE, "Mitra & kredensial API", "Partners & API credentials", roles=frozenset({Role.pmo_admin})))
+
+
+# -- refused partner calls (partner abuse kept for review) -----------------------------------------------------------
+
+REFUSALS = "/pmo/penolakan-mitra"
+Staff = Depends(require_role(*PMO_ROLES))
+
+
+@router.get(REFUSALS)
+def refusal_log(
+    request: Request,
+    session: DbSession,
+    semua: Annotated[str, Query(max_length=1)] = "",
+    account: CurrentAccount = Staff,
+) -> Response:
+    """Every refused call to the signed partner API, newest first: unreviewed ones unless ``?semua=1``."""
+    found = partners.refusal_log(session, unreviewed_only=semua != "1")
+    return render(request, "partners/refusals.html", {"log": found, "all": semua == "1"})
+
+
+@router.post(REFUSALS + "/tinjau", dependencies=[Csrf])
+def refusals_reviewed(
+    session: DbSession,
+    up_to: Annotated[uuid.UUID, Form()],
+    down_to: Annotated[uuid.UUID, Form()],
+    note: Text = "",
+    account: CurrentAccount = Staff,
+) -> Response:
+    """The officer has looked at the refusals on their page (``down_to`` the oldest, ``up_to`` the newest):
+    audited."""
+    partners.mark_refusals_reviewed(session, down_to=down_to, up_to=up_to, note=note, actor=account.actor)
+    return RedirectResponse(REFUSALS, status_code=303)
+
+
+add_link(PmoLink(REFUSALS, "Panggilan mitra yang ditolak", "Refused partner calls"))

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from prakerja.partners.models import (
     PartnerMember,
     PartnerOrganisation,
     PartnerProfile,
+    PartnerRefusal,
     PartnerTrainer,
     RateWindow,
     SeenSignature,
@@ -289,3 +290,44 @@ def membership_of_account(session: Session, account_id: uuid.UUID) -> PartnerMem
     return session.scalars(
         select(PartnerMember).where(PartnerMember.account_id == account_id, PartnerMember.removed_at.is_(None))
     ).first()
+
+
+# --- refused calls ---------------------------------------------------------------------------------------------
+
+
+def add_refusal(session: Session, refusal: PartnerRefusal) -> None:
+    session.add(refusal)
+    session.flush()
+
+
+def refusals(session: Session, *, limit: int, unreviewed: bool = False) -> list[tuple[PartnerRefusal, str | None]]:
+    """Newest first, with the organisation's name (one query)."""
+    query = (
+        select(PartnerRefusal, PartnerOrganisation.name)
+        .outerjoin(PartnerOrganisation, PartnerOrganisation.id == PartnerRefusal.partner_id)
+        .order_by(PartnerRefusal.id.desc())
+        .limit(limit)
+    )
+    if unreviewed:
+        query = query.where(PartnerRefusal.reviewed_at.is_(None))
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def count_unreviewed_refusals(session: Session) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(PartnerRefusal).where(PartnerRefusal.reviewed_at.is_(None)))
+        or 0
+    )
+
+
+def mark_refusals_reviewed(
+    session: Session, *, down_to: uuid.UUID, up_to: uuid.UUID, at: datetime, by: uuid.UUID | None
+) -> int:
+    """Every unreviewed refusal from ``down_to`` to ``up_to``, both included (ids are time-ordered)."""
+    result = session.execute(
+        update(PartnerRefusal)
+        .where(PartnerRefusal.reviewed_at.is_(None), PartnerRefusal.id >= down_to, PartnerRefusal.id <= up_to)
+        .values(reviewed_at=at, reviewed_by=by)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

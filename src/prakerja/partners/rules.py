@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 WINDOW = timedelta(seconds=300)
 """How far a request's timestamp may be from our clock, either way; also how long a signature is remembered."""
 MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Methods whose body is read: a body that cannot be read is 400 ``malformed_body``."""
 """Methods that must carry an ``Idempotency-Key``."""
 
 _TIMESTAMP = re.compile(r"^[0-9]{1,12}$")

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from prakerja.registration.schemas import ListImportOut
 
 ERROR_CODES: dict[int, tuple[str, ...]] = {
-    400: ("idempotency_key_required", "invalid_request", "nul_character"),
+    400: ("idempotency_key_required", "invalid_request", "malformed_body", "nul_character"),
     401: (
         "missing_signature",
         "bad_signature",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -217,3 +218,16 @@ def row_count(values: Mapping[str, str], prefix: str, extra: int, minimum: int) 
     """How many numbered rows the form shows: those filled in, then ``extra`` empty ones, at least ``minimum``."""
     used = [int(m.group(1)) for key in values if (m := re.fullmatch(rf"{prefix}_[a-z]+_(\d+)", key)) and values[key]]
     return min(max((max(used) + 1 if used else 0) + extra, minimum), MAX_ROWS)
+
+
+def month_start(value: str) -> date | None:
+    """``2026-03`` -> 1 March 2026; None for anything else (ASCII digits only)."""
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", value)
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def month_end(start: date) -> date:
+    """The month's last day."""
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

@@ -2,11 +2,12 @@
 platforms check cards, buy, confirm, cancel and read purchases; institutions redeem vouchers, commit redeem codes
 and report completions. Thin: each route translates HTTP to one service call.
 
-Bodies are parsed here from the signed bytes, so a malformed body is a refusal like any other: every refusal is
-rolled back and then written, on a transaction of its own, to the log of refused partner calls (with the count of
-a wrong one-time code, the one other thing a refusal writes). Signing, roles and idempotent replay come from the
-partner API through :func:`mount`, as in ``catalog/api.py``. (No ``from __future__ import annotations``: FastAPI
-must see the routes' annotations as objects.)"""
+Bodies are parsed here from the signed bytes: a body that is not JSON was refused by the partner API (400
+``malformed_body``), one that breaks the schema is 422 ``invalid_request``. Every refusal is rolled back (the
+count of a wrong one-time code is the one thing a refusal writes, on a transaction of its own) and logged for
+review by the partner API's route class, as for every partner endpoint. Signing, roles and idempotent replay come
+from the partner API through :func:`mount`, as in ``catalog/api.py``. (No ``from __future__ import annotations``:
+FastAPI must see the routes' annotations as objects.)"""
 
 from collections.abc import Callable
 from typing import Annotated, Any, Protocol, TypeVar
@@ -18,7 +19,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from prakerja.db import unit_of_work
-from prakerja.kit.errors import DomainError
 from prakerja.partners.schemas import error_responses
 from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.training import service
@@ -97,27 +97,6 @@ def parse(model: type[M], body: bytes) -> M:
         raise RequestValidationError(error.errors()) from None
 
 
-def guarded(session: Session, request: Request, caller: PartnerCaller, run: Callable[[], Response]) -> Response:
-    """Run the route; on a refusal roll back everything and log the refusal for review."""
-    try:
-        return run()
-    except (DomainError, RequestValidationError) as error:
-        session.rollback()
-        code, status = (error.code, error.status_code) if isinstance(error, DomainError) else ("invalid_request", 422)
-        route = request.scope.get("route")
-        endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-        with unit_of_work() as own:
-            service.refusals.record(
-                own,
-                partner_id=caller.partner_id,
-                credential_id=caller.credential_id,
-                endpoint=endpoint,
-                code=code,
-                status=status,
-            )
-        raise
-
-
 def mount(
     router: APIRouter,
     *,
@@ -144,14 +123,10 @@ def mount(
     def card_inquiry(request: Request, session: DbSession, body: RawBody, caller: Platform) -> Response:
         """Platforms only. The card's masked number and holder name, the balance, status and first-purchase
         deadline. A revoked card is refused."""
-
-        def run() -> Response:
-            data = parse(CardInquiry, body)
-            return idempotent(
-                session, request, caller, body, lambda: service.purchases.inquiry(session, card_number=data.card_number)
-            )
-
-        return guarded(session, request, caller, run)
+        data = parse(CardInquiry, body)
+        return idempotent(
+            session, request, caller, body, lambda: service.purchases.inquiry(session, card_number=data.card_number)
+        )
 
     @router.post(
         "/purchases",
@@ -163,19 +138,15 @@ def mount(
     def create_purchase(request: Request, session: DbSession, body: RawBody, caller: Platform) -> Response:
         """Platforms only. Reserve the course's listed price in the participant's balance and text them a one-time
         code (valid 5 minutes)."""
-
-        def run() -> Response:
-            data = parse(PurchaseCreate, body)
-            return idempotent(
-                session,
-                request,
-                caller,
-                body,
-                lambda: service.purchases.create(session, platform_id=caller.partner_id, data=data, actor=caller.actor),
-                status_code=201,
-            )
-
-        return guarded(session, request, caller, run)
+        data = parse(PurchaseCreate, body)
+        return idempotent(
+            session,
+            request,
+            caller,
+            body,
+            lambda: service.purchases.create(session, platform_id=caller.partner_id, data=data, actor=caller.actor),
+            status_code=201,
+        )
 
     @router.post(
         "/purchases/{purchase_id}/confirm",
@@ -188,32 +159,28 @@ def mount(
     ) -> Response:
         """Platforms only. The participant's one-time code gives the voucher. A wrong code counts: the fifth
         cancels the purchase (429) and releases the reserve."""
-
-        def run() -> Response:
-            data = parse(PurchaseConfirm, body)
-            try:
-                return idempotent(
+        data = parse(PurchaseConfirm, body)
+        try:
+            return idempotent(
+                session,
+                request,
+                caller,
+                body,
+                lambda: service.purchases.confirm(
                     session,
-                    request,
-                    caller,
-                    body,
-                    lambda: service.purchases.confirm(
-                        session,
-                        purchase_id=purchase_id,
-                        platform_id=caller.partner_id,
-                        otp=data.otp,
-                        actor=caller.actor,
-                    ),
+                    purchase_id=purchase_id,
+                    platform_id=caller.partner_id,
+                    otp=data.otp,
+                    actor=caller.actor,
+                ),
+            )
+        except OtpInvalid:
+            session.rollback()
+            with unit_of_work() as own:
+                error = service.purchases.count_wrong_otp(
+                    own, purchase_id=purchase_id, platform_id=caller.partner_id, actor=caller.actor
                 )
-            except OtpInvalid:
-                session.rollback()
-                with unit_of_work() as own:
-                    error = service.purchases.count_wrong_otp(
-                        own, purchase_id=purchase_id, platform_id=caller.partner_id, actor=caller.actor
-                    )
-                raise error from None
-
-        return guarded(session, request, caller, run)
+            raise error from None
 
     @router.post(
         "/purchases/{purchase_id}/cancel",
@@ -225,24 +192,20 @@ def mount(
         request: Request, session: DbSession, body: RawBody, caller: Platform, purchase_id: PurchaseId
     ) -> Response:
         """Platforms only. Cancel before the voucher is redeemed: the reserve returns to the balance."""
-
-        def run() -> Response:
-            data = parse(PurchaseCancel, body)
-            return idempotent(
+        data = parse(PurchaseCancel, body)
+        return idempotent(
+            session,
+            request,
+            caller,
+            body,
+            lambda: service.purchases.cancel(
                 session,
-                request,
-                caller,
-                body,
-                lambda: service.purchases.cancel(
-                    session,
-                    purchase_id=purchase_id,
-                    platform_id=caller.partner_id,
-                    reason=data.reason,
-                    actor=caller.actor,
-                ),
-            )
-
-        return guarded(session, request, caller, run)
+                purchase_id=purchase_id,
+                platform_id=caller.partner_id,
+                reason=data.reason,
+                actor=caller.actor,
+            ),
+        )
 
     @router.get(
         "/purchases/{purchase_id}",
@@ -251,12 +214,8 @@ def mount(
     )
     def read_purchase(request: Request, session: DbSession, caller: Platform, purchase_id: PurchaseId) -> Response:
         """Platforms only, their own purchases: status, course, amount, voucher and the sessions."""
-
-        def run() -> Response:
-            found = service.purchases.read(session, purchase_id=purchase_id, platform_id=caller.partner_id)
-            return JSONResponse(found.model_dump(mode="json"))
-
-        return guarded(session, request, caller, run)
+        found = service.purchases.read(session, purchase_id=purchase_id, platform_id=caller.partner_id)
+        return JSONResponse(found.model_dump(mode="json"))
 
     # -- section 2: institutions ---------------------------------------------------------------------------------
 
@@ -275,20 +234,16 @@ def mount(
     )
     def redeem_voucher(request: Request, session: DbSession, body: RawBody, caller: Institution) -> Response:
         """Institutions only, their own courses' vouchers. Starts the participant's training."""
-
-        def run() -> Response:
-            data = parse(VoucherRedeem, body)
-            return idempotent(
-                session,
-                request,
-                caller,
-                body,
-                lambda: service.delivery.redeem_voucher(
-                    session, institution_id=caller.partner_id, voucher_code=data.voucher_code, actor=caller.actor
-                ),
-            )
-
-        return guarded(session, request, caller, run)
+        data = parse(VoucherRedeem, body)
+        return idempotent(
+            session,
+            request,
+            caller,
+            body,
+            lambda: service.delivery.redeem_voucher(
+                session, institution_id=caller.partner_id, voucher_code=data.voucher_code, actor=caller.actor
+            ),
+        )
 
     @router.post(
         "/redeem-codes/status",
@@ -298,23 +253,19 @@ def mount(
     )
     def redeem_code_status(request: Request, session: DbSession, body: RawBody, caller: Institution) -> Response:
         """Institutions only. A session code's state (``valid``, ``used`` or ``cancelled``) and its window."""
-
-        def run() -> Response:
-            data = parse(RedeemCodeIn, body)
-            return idempotent(
+        data = parse(RedeemCodeIn, body)
+        return idempotent(
+            session,
+            request,
+            caller,
+            body,
+            lambda: service.delivery.code_status(
                 session,
-                request,
-                caller,
-                body,
-                lambda: service.delivery.code_status(
-                    session,
-                    institution_id=caller.partner_id,
-                    redeem_code=data.redeem_code,
-                    training_type=data.training_type,
-                ),
-            )
-
-        return guarded(session, request, caller, run)
+                institution_id=caller.partner_id,
+                redeem_code=data.redeem_code,
+                training_type=data.training_type,
+            ),
+        )
 
     @router.post(
         "/redeem-codes/commit",
@@ -325,24 +276,20 @@ def mount(
     def commit_redeem_code(request: Request, session: DbSession, body: RawBody, caller: Institution) -> Response:
         """Institutions only. The participant attends the session: valid from 1 hour before to 1 hour after its
         start. The attendance proof is consulted; a failed proof sends the completion to review."""
-
-        def run() -> Response:
-            data = parse(RedeemCodeIn, body)
-            return idempotent(
+        data = parse(RedeemCodeIn, body)
+        return idempotent(
+            session,
+            request,
+            caller,
+            body,
+            lambda: service.delivery.commit_code(
                 session,
-                request,
-                caller,
-                body,
-                lambda: service.delivery.commit_code(
-                    session,
-                    institution_id=caller.partner_id,
-                    redeem_code=data.redeem_code,
-                    training_type=data.training_type,
-                    actor=caller.actor,
-                ),
-            )
-
-        return guarded(session, request, caller, run)
+                institution_id=caller.partner_id,
+                redeem_code=data.redeem_code,
+                training_type=data.training_type,
+                actor=caller.actor,
+            ),
+        )
 
     @router.post(
         "/completions",
@@ -361,21 +308,17 @@ def mount(
         """Institutions only. Refused, in this order: ``completion_exists``, ``attendance_missing``,
         ``completion_too_early``. Bursts and impossible timing go to review (``in_review``, no certificate yet);
         otherwise the payment is captured and the certificate issued."""
-
-        def run() -> Response:
-            data = parse(CompletionCreate, body)
-            return idempotent(
-                session,
-                request,
-                caller,
-                body,
-                lambda: service.completions.report(
-                    session, institution_id=caller.partner_id, data=data, actor=caller.actor
-                ),
-                status_code=201,
-            )
-
-        return guarded(session, request, caller, run)
+        data = parse(CompletionCreate, body)
+        return idempotent(
+            session,
+            request,
+            caller,
+            body,
+            lambda: service.completions.report(
+                session, institution_id=caller.partner_id, data=data, actor=caller.actor
+            ),
+            status_code=201,
+        )
 
     return router
 

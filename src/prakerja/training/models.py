@@ -233,7 +233,9 @@ class TrainingEvent(IdMixin, TimestampMixin, Base):
 
 
 class PartnerRefusal(IdMixin, TimestampMixin, Base):
-    """A refused partner call on the marketplace endpoints, kept for review (no body, no personal data)."""
+    """No longer written: refused partner calls of every endpoint are logged by the partner API
+    (``partners.models.PartnerRefusal``; migration 0021 copied these rows there). Kept until a later release drops
+    the table (expand, then contract)."""
 
     __tablename__ = "training_partner_refusals"
     __table_args__ = (Index(None, "partner_id", "created_at"),)

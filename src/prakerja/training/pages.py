@@ -1,7 +1,7 @@
 """Marketplace pages: the participant's trainings (``/pelatihan-saya``: voucher and session codes shown to their
 owner only, windows in WIB/WITA/WIT, certificate, what is missing before the incentive), the rating form, a course's
 reviews; and for the program office the completions in review (``/pmo/pelatihan/tinjauan``), settlement statements
-(page and CSV) and the log of refused partner calls."""
+(page and CSV); the log of refused partner calls is the partner API's (``/pmo/penolakan-mitra``)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ router = APIRouter(include_in_schema=False)
 
 add_link(PmoLink("/pmo/pelatihan/tinjauan", "Tinjauan penyelesaian pelatihan", "Completions in review"))
 add_link(PmoLink("/pmo/pelatihan/penyelesaian", "Laporan penyelesaian pembayaran", "Settlement statements"))
-add_link(PmoLink("/pmo/pelatihan/penolakan", "Panggilan mitra yang ditolak", "Refused partner calls"))
 
 Participant = Annotated[CurrentAccount, Depends(require_role(Role.applicant))]
 PmoStaff = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
@@ -233,6 +232,6 @@ def settlement(
 
 
 @router.get("/pmo/pelatihan/penolakan")
-def refusals(request: Request, session: DbSession, account: PmoStaff) -> Response:
-    names = catalog.organisations.names(session)
-    return render(request, "training/pmo_refusals.html", {"rows": service.refusals.latest(session), "names": names})
+def refusals(account: PmoStaff) -> Response:
+    """The log of refused partner calls moved to the partner API's page (every endpoint, not only these)."""
+    return RedirectResponse("/pmo/penolakan-mitra", status_code=308)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.orm import Session
 
+from prakerja.catalog.models import Course, CourseSession
 from prakerja.training.models import (
     AttendanceEvent,
     CodeState,
     Completion,
     CompletionStatus,
-    PartnerRefusal,
     PlatformAgreement,
     Purchase,
     PurchaseStatus,
@@ -239,7 +240,7 @@ def completion_of_purchase(session: Session, purchase_id: uuid.UUID) -> Completi
     ).first()
 
 
-# -- refunds, ratings, agreements, events, refusals ----------------------------------------------------------------
+# -- refunds, ratings, agreements, events ----------------------------------------------------------------
 
 
 def refund(session: Session, purchase_id: uuid.UUID, session_id: uuid.UUID) -> SessionRefund | None:
@@ -284,10 +285,131 @@ def events(session: Session, partner_id: uuid.UUID | None = None) -> list[Traini
     return list(session.scalars(query))
 
 
-def add_refusal(session: Session, refusal: PartnerRefusal) -> None:
-    session.add(refusal)
-    session.flush()
+# -- what a partner's portal reads (set-based, one query each; course titles and sessions by catalog's models) -------
 
 
-def refusals(session: Session, limit: int = 200) -> list[PartnerRefusal]:
-    return list(session.scalars(select(PartnerRefusal).order_by(PartnerRefusal.id.desc()).limit(limit)))
+def institution_participants(session: Session, institution_id: uuid.UUID, limit: int) -> list[Any]:
+    """The institution's bought purchases (voucher issued), newest first, with the course's title."""
+    return list(
+        session.execute(
+            select(
+                Purchase.id,
+                Purchase.participant_id,
+                Purchase.status,
+                Purchase.confirmed_at,
+                Purchase.redeemed_at,
+                Course.title,
+            )
+            .join(Course, Course.id == Purchase.course_id)
+            .where(Purchase.institution_id == institution_id, Purchase.status.in_(BOUGHT))
+            .order_by(Purchase.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def session_attendance(session: Session, institution_id: uuid.UUID, limit: int) -> list[Any]:
+    """Every session of the institution's courses that participants bought (latest start first), with its redeem
+    codes committed and expected (codes not cancelled)."""
+    committed = func.count(RedeemCode.id).filter(RedeemCode.state == CodeState.used)
+    expected = func.count(RedeemCode.id).filter(RedeemCode.state != CodeState.cancelled)
+    return list(
+        session.execute(
+            select(
+                CourseSession.id,
+                CourseSession.position,
+                CourseSession.starts_at,
+                CourseSession.duration_minutes,
+                CourseSession.training_type,
+                CourseSession.province_code,
+                CourseSession.cancelled_at,
+                Course.title,
+                committed.label("committed"),
+                expected.label("expected"),
+            )
+            .join(Course, Course.id == CourseSession.course_id)
+            .join(RedeemCode, RedeemCode.session_id == CourseSession.id)
+            .where(Course.institution_id == institution_id, RedeemCode.institution_id == institution_id)
+            .group_by(CourseSession.id, Course.title)
+            .order_by(CourseSession.starts_at.desc(), CourseSession.position)
+            .limit(limit)
+        )
+    )
+
+
+def institution_completions(session: Session, institution_id: uuid.UUID, limit: int) -> list[Any]:
+    """The institution's reported completions, newest first, with the participant and the course's title."""
+    return list(
+        session.execute(
+            select(Completion, Purchase.participant_id, Course.title)
+            .join(Purchase, Purchase.id == Completion.purchase_id)
+            .join(Course, Course.id == Purchase.course_id)
+            .where(Completion.institution_id == institution_id)
+            .order_by(Completion.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def accepted_by_month(session: Session, partner_id: uuid.UUID, *, platform: bool) -> list[Any]:
+    """Accepted completions per calendar month in Jakarta time (the settlement periods), newest first: the month's
+    first day, count, gross and commission."""
+    owner = Completion.platform_id if platform else Completion.institution_id
+    month = cast(func.date_trunc("month", func.timezone("Asia/Jakarta", Completion.decided_at)), Date).label("month")
+    return list(
+        session.execute(
+            select(
+                month,
+                func.count(Completion.id),
+                func.coalesce(func.sum(Completion.gross_amount), 0),
+                func.coalesce(func.sum(Completion.commission), 0),
+            )
+            .where(owner == partner_id, Completion.status == CompletionStatus.accepted)
+            .group_by(month)
+            .order_by(month.desc())
+        )
+    )
+
+
+def sales_by_state(session: Session, platform_id: uuid.UUID) -> list[Any]:
+    """The platform's purchases per state: count, amount and the part refunded for cancelled sessions."""
+    return list(
+        session.execute(
+            select(
+                Purchase.status,
+                func.count(Purchase.id),
+                func.coalesce(func.sum(Purchase.amount), 0),
+                func.coalesce(func.sum(Purchase.refunded_amount), 0),
+            )
+            .where(Purchase.platform_id == platform_id)
+            .group_by(Purchase.status)
+        )
+    )
+
+
+def platform_sales(session: Session, platform_id: uuid.UUID, limit: int) -> list[Any]:
+    """The platform's latest purchases with the course's title and the commission of an accepted completion."""
+    commission = (
+        select(Completion.commission)
+        .where(Completion.purchase_id == Purchase.id, Completion.status == CompletionStatus.accepted)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return list(
+        session.execute(
+            select(
+                Purchase.id,
+                Purchase.platform_order_id,
+                Purchase.status,
+                Purchase.amount,
+                Purchase.created_at,
+                Purchase.cancel_reason,
+                Course.title,
+                func.coalesce(commission, 0).label("commission"),
+            )
+            .join(Course, Course.id == Purchase.course_id)
+            .where(Purchase.platform_id == platform_id)
+            .order_by(Purchase.id.desc())
+            .limit(limit)
+        )
+    )

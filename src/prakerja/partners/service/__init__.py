@@ -3,7 +3,8 @@
 ``credentials``: organisations and their signing credentials, and who is calling the signed API (contract
 section 1).
 ``profiles``: the organisations' legal entity, contacts, documents, trainers, people (accounts linked to them)
-and designation. ``webhooks``: the endpoints partners receive events on, and their delivery (contract section 4).
+and designation. ``refusals``: the log of refused calls officers review.
+``webhooks``: the endpoints partners receive events on, and their delivery (contract section 4).
 Every public name is re-exported here: callers import ``prakerja.partners.service``."""
 
 from prakerja.partners.models import MemberRole, OwnerType, WebhookEventType
@@ -57,6 +58,13 @@ from prakerja.partners.service.profiles import (
     require_designated,
     update_profile,
 )
+from prakerja.partners.service.refusals import (
+    RefusalLog,
+    RefusalView,
+    mark_refusals_reviewed,
+    record_refusal,
+    refusal_log,
+)
 from prakerja.partners.service.webhooks import (
     IssuedWebhookSecret,
     WebhookAttemptPage,
@@ -92,6 +100,8 @@ __all__ = [
     "PartnerView",
     "ProfileView",
     "Reach",
+    "RefusalLog",
+    "RefusalView",
     "SigningCredential",
     "SigningKey",
     "TrainerView",
@@ -112,6 +122,7 @@ __all__ = [
     "deliver_webhook",
     "find_partner",
     "issue_key",
+    "mark_refusals_reviewed",
     "membership",
     "new_client_code",
     "new_secret",
@@ -120,6 +131,8 @@ __all__ = [
     "profile",
     "purge_seen_signatures",
     "queue_webhook",
+    "record_refusal",
+    "refusal_log",
     "remember",
     "remove_item",
     "remove_member",

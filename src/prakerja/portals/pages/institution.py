@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from prakerja.partners.errors import NotAMember
 from prakerja.partners.service import Membership, PartnerRole
 from prakerja.portals import rules, service
 from prakerja.portals.pages.forms import FormData
+from prakerja.portals.pages.statements import statement_response
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.forms import form_error
 from prakerja.web.i18n import current_language
@@ -114,3 +115,15 @@ def change_course(
     request: Request, session: DbSession, account: Institution, course_id: str, form: FormData
 ) -> Response:
     return _save(request, session, account, form, _course_id(course_id))
+
+
+@router.get(HOME + "/penyelesaian/{month}")
+def statement(
+    request: Request,
+    session: DbSession,
+    account: Institution,
+    month: Annotated[str, Path(max_length=7)],
+    format: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """The institution's settlement statement for one month (``2026-03``); ``?format=csv`` for the CSV."""
+    return statement_response(request, session, _organisation(session, account), month, back=HOME, csv=format == "csv")

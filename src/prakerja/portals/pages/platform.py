@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from prakerja.partners.service import Membership, PartnerRole
 from prakerja.portals import rules, service
 from prakerja.portals.errors import ListingInvalid
 from prakerja.portals.pages.forms import FormData
+from prakerja.portals.pages.statements import statement_response
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.forms import form_error
 from prakerja.web.templating import render
@@ -79,3 +80,15 @@ def put_listing(request: Request, session: DbSession, account: Platform, form: F
             error.details["field"] = "course_id"
         return form_error(request, session, TEMPLATE, error, lambda s: _context(s, organisation, values))
     return RedirectResponse(HOME, status_code=303)
+
+
+@router.get(HOME + "/penyelesaian/{month}")
+def statement(
+    request: Request,
+    session: DbSession,
+    account: Platform,
+    month: Annotated[str, Path(max_length=7)],
+    format: Annotated[str, Query(max_length=8)] = "",
+) -> Response:
+    """The platform's settlement statement for one month (``2026-03``); ``?format=csv`` for the CSV."""
+    return statement_response(request, session, _organisation(session, account), month, back=HOME, csv=format == "csv")

@@ -1,13 +1,13 @@
 """What the institution and platform portals and the officer's partner page read and do, composed from the
 domains that own the data: ``partners`` (the organisation, its people and designation), ``catalog`` (courses,
-curation, listings, conflicts of interest), and later ``training`` (purchases, attendance, completions,
-settlement). Writes go through the same catalogue functions the partner API calls. Takes a session; never
-commits."""
+curation, listings, conflicts of interest) and ``training`` (participants, attendance, completions, sales and
+settlement, with the ledger's balances). Writes go through the same catalogue functions the partner API calls.
+Takes a session; never commits."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -18,27 +18,32 @@ from prakerja.catalog.models import Course, Listing
 from prakerja.catalog.schemas import CourseCreate, CourseOut
 from prakerja.partners import service as partners
 from prakerja.partners.errors import NotAMember
+from prakerja.portals import rules as portal_rules
+from prakerja.training import service as training
+from prakerja.training.errors import PeriodInvalid
 
 
-@dataclass(frozen=True)
-class TrainingSummary:
-    """What the ``training`` domain knows about an organisation's participants and money, for its portal."""
-
-    participants: list[dict[str, object]] = field(default_factory=list)
-    """Institutions: who bought which course and session (masked names only)."""
-    attendance: list[dict[str, object]] = field(default_factory=list)
-    completions: list[dict[str, object]] = field(default_factory=list)
-    statements: list[dict[str, object]] = field(default_factory=list)
-    """Settlement statements: what the program paid the organisation, per period."""
-    sales: list[dict[str, object]] = field(default_factory=list)
-    """Platforms: purchases made through their listings."""
+def _institution_training(session: Session, institution_id: uuid.UUID) -> training.overview.InstitutionOverview:
+    """The one place the institution portal reads training data from: participants (masked names), attendance per
+    session, completions and settlement periods, with the ledger's balance."""
+    return training.overview.institution(session, institution_id)
 
 
-def _training_summary(session: Session, organisation_id: uuid.UUID) -> TrainingSummary | None:
-    """SEAM for the lead: the ``training`` domain (purchases, attendance, completions, settlement) is not merged
-    yet, so there is nothing to read and the portals show "Belum ada data". Wire it to ``training.service`` here,
-    the only place the portals read training data from."""
-    return None
+def _platform_training(session: Session, platform_id: uuid.UUID) -> training.overview.PlatformOverview:
+    """The one place the platform portal reads training data from: sales by state, latest sales, commissions per
+    settlement period, with the ledger's balance."""
+    return training.overview.platform(session, platform_id)
+
+
+def statement(session: Session, organisation: partners.Membership, month: str) -> training.settlement.Statement:
+    """The organisation's settlement statement for one month (``YYYY-MM``, Jakarta time): the same statement the
+    program office reads, its totals equal to the ledger's."""
+    start = portal_rules.month_start(month)
+    if start is None:
+        raise PeriodInvalid()
+    return training.settlement.statement(
+        session, partner_id=organisation.partner_id, start=start, end=portal_rules.month_end(start)
+    )
 
 
 # -- who is signed in ----------------------------------------------------------------------------------------------
@@ -69,7 +74,7 @@ class InstitutionHome:
     organisation: partners.Membership
     profile: partners.ProfileView
     courses: list[CourseRow]
-    training: TrainingSummary | None
+    training: training.overview.InstitutionOverview
 
 
 def institution_home(session: Session, organisation: partners.Membership) -> InstitutionHome:
@@ -82,7 +87,7 @@ def institution_home(session: Session, organisation: partners.Membership) -> Ins
         organisation,
         partners.profile(session, organisation.partner_id),
         rows,
-        _training_summary(session, organisation.partner_id),
+        _institution_training(session, organisation.partner_id),
     )
 
 
@@ -131,7 +136,7 @@ class PlatformHome:
     listings: list[ListingRow]
     listable: list[tuple[Course, str]]
     """Approved courses with their institution's name, for the listing form."""
-    training: TrainingSummary | None
+    training: training.overview.PlatformOverview
 
 
 def platform_home(session: Session, organisation: partners.Membership) -> PlatformHome:
@@ -156,7 +161,7 @@ def platform_home(session: Session, organisation: partners.Membership) -> Platfo
         partners.profile(session, organisation.partner_id),
         rows,
         [(c, names.get(c.institution_id, "?")) for c in courses.values()],
-        _training_summary(session, organisation.partner_id),
+        _platform_training(session, organisation.partner_id),
     )
 
 

@@ -5,10 +5,20 @@
 - ``delivery``: vouchers, redeem codes and attendance, sessions cancelled by the program;
 - ``completions``: completion, review, capture and certificates, platform agreements;
 - ``settlement``: statements per partner and period;
+- ``overview``: what an institution's or a platform's portal shows (read only);
 - ``ratings``: ratings and reviews, the participant's trainings;
-- ``events``: the one call site for webhook events; ``refusals``: the log of refused partner calls;
+- ``events``: the one call site for webhook events (refused partner calls are logged by ``partners``);
 - ``people``: the one module that reads people from other domains."""
 
-from prakerja.training.service import completions, delivery, events, people, purchases, ratings, refusals, settlement
+from prakerja.training.service import (
+    completions,
+    delivery,
+    events,
+    overview,
+    people,
+    purchases,
+    ratings,
+    settlement,
+)
 
-__all__ = ["completions", "delivery", "events", "people", "purchases", "ratings", "refusals", "settlement"]
+__all__ = ["completions", "delivery", "events", "overview", "people", "purchases", "ratings", "settlement"]

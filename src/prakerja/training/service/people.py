@@ -5,6 +5,7 @@ domains, so masking and what may leave this domain are decided in one place."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from prakerja.notifications.models import Channel
 from prakerja.recipients import service as recipients
 from prakerja.recipients.models import Recipient
 from prakerja.registration import service as registration
+from prakerja.training.rules import mask_name
 
 
 def card(session: Session, card_number: str) -> Recipient | None:
@@ -28,6 +30,12 @@ def full_name(session: Session, account_id: uuid.UUID) -> str:
     """The name on the registration profile ("" when there is none)."""
     profile = registration.identity.find(session, account_id)
     return (profile.full_name or "") if profile is not None else ""
+
+
+def masked_names(session: Session, participant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Each participant's name as partners may see it (``Ni M**e D**i``, as the voucher's
+    ``participant_name_masked``), by participant (applicant) id, in one query. Never the name itself."""
+    return {pid: mask_name(name) for pid, name in registration.identity.full_names(session, participant_ids).items()}
 
 
 def send_otp(session: Session, *, account_id: uuid.UUID, code: str, amount: int, course_title: str) -> None:
