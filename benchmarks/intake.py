@@ -6,8 +6,11 @@
    persisted, the civil-registry job enqueued in the same transaction), each from a different signed-in account,
    sustained for ``--seconds`` against uvicorn worker processes, with the load generated on the same machine by
    several processes (a small keep-alive HTTP/1.1 client on asyncio);
-2. in the same run, a bare reference on the same server stack: an endpoint that parses the same JSON and
-   inserts one row;
+2. in the same run, references on the same server stack (``bench_app``): an endpoint that parses the same JSON and
+   inserts one row with one durable commit, the same through a ``Session``, the web stack with no database, and
+   uvicorn alone; and the intake again with procrastinate's NOTIFY trigger off (diagnostic: what PostgreSQL's
+   one-at-a-time commit of notifying transactions costs). Each phase's table row splits CPU per request into the
+   web processes and PostgreSQL, user and system time, with their sleeps (context switches) per request;
 3. bulk import of ``--bulk-rows`` offline applicant records (validated, encrypted, COPY + one INSERT ... SELECT,
    the CPU work spread over processes) against raw COPY of the same rows as plain text.
 
@@ -17,6 +20,7 @@ It uses a scratch database of its own (embedded PostgreSQL under ``.prakerja-ben
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import hashlib
 import json
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
@@ -171,6 +176,38 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
 # --- CPU split: user (our Python, PostgreSQL's executor) and system (the kernel: sockets, wake-ups, WAL writes) ---
 
 
+def tree_switches(root: int) -> int:
+    """Voluntary context switches so far of a process's live tree, all threads: each is a sleep and a wake-up (a
+    thread waiting for a socket, a lock or a futex), and on this VM a wake-up costs 20-50 us of CPU by itself."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                raw = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(raw[raw.rindex(")") + 2 :].split()[1])
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    total = 0
+    for pid in tree:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+    return total
+
+
 def tree_cpu_split(root: int) -> tuple[float, float]:
     """(user, system) CPU seconds of a process, its live descendants and its exited children (Linux /proc), as
     ``cpu.tree_cpu_seconds`` counts them together."""
@@ -276,6 +313,7 @@ def run_load(
 
     watch = watch or {}
     split_before = {name: tree_cpu_split(pid) for name, pid in watch.items()}
+    switches_before = {name: tree_switches(pid) for name, pid in watch.items()}
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
     load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     machine_before = machine_busy_seconds()
@@ -309,6 +347,7 @@ def run_load(
     machine_busy = machine_after[0] - machine_before[0]
     if watch:
         cpu["others"] = max(0.0, machine_busy - sum(cpu.values()))
+    switches = {name: tree_switches(pid) - switches_before[name] for name, pid in watch.items()}
     for name, pid in watch.items():
         user, system = tree_cpu_split(pid)
         cpu[f"{name}_user"] = user - split_before[name][0]
@@ -332,6 +371,7 @@ def run_load(
         "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
         "seconds": elapsed,
         "cpu_us_per_request": {name: round(v / ok * 1e6) if ok else None for name, v in cpu.items()},
+        "sleeps_per_request": {name: round(v / ok, 1) if ok else None for name, v in switches.items()},
         "machine_busy_cores": round(machine_busy / elapsed, 2),
         "others_busy_cores": round(cpu["others"] / elapsed, 2) if "others" in cpu else None,
         "cores": round(machine_cores, 2),
@@ -341,10 +381,10 @@ def run_load(
 def print_phases(phases: dict[str, dict]) -> None:  # type: ignore[type-arg]
     """Per phase: rate, latency and CPU per request of the web processes and the PostgreSQL server, each split
     into user (Python; PostgreSQL's parser, executor, WAL insertion) and system time (the kernel: sockets,
-    wake-ups, the WAL's write and fsync)."""
+    wake-ups, the WAL's write and fsync), and the voluntary sleeps (context switches) per request of each."""
     print(
         f"{'phase':<14}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'web us':>8}{'(user':>7}{'sys)':>6}"
-        f"{'pg us':>7}{'(user':>7}{'sys)':>6}{'load us':>9}{'others':>8}"
+        f"{'pg us':>7}{'(user':>7}{'sys)':>6}{'load us':>9}{'others':>8}{'web sleeps':>11}{'pg sleeps':>10}"
     )
     for name, r in phases.items():
         c = r["cpu_us_per_request"]
@@ -352,8 +392,29 @@ def print_phases(phases: dict[str, dict]) -> None:  # type: ignore[type-arg]
             f"{name:<14}{r['per_s']:>8.0f}{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{c.get('server') or 0:>8}"
             f"{c.get('server_user') or 0:>7}{c.get('server_sys') or 0:>6}{c.get('database') or 0:>7}"
             f"{c.get('database_user') or 0:>7}{c.get('database_sys') or 0:>6}{c.get('load_generator') or 0:>9}"
-            f"{r['others_busy_cores'] or 0:>8}"
+            f"{r['others_busy_cores'] or 0:>8}{r['sleeps_per_request'].get('server') or 0:>11}"
+            f"{r['sleeps_per_request'].get('database') or 0:>10}"
         )
+
+
+@contextlib.contextmanager
+def quiet_job_inserts(url: str) -> Iterator[None]:
+    """Diagnostic only, on the scratch database: procrastinate's trigger that ``pg_notify``s workers of each new job
+    is off, so a submission's transaction (its rows and its job, as always) commits without NOTIFY. PostgreSQL lets
+    only one notifying transaction commit at a time (a database-wide lock held through the commit's WAL flush), so
+    with the trigger on, submissions commit one after another, each waiting for its own flush; the difference
+    between the two intake phases is what that serialisation costs (docs/benchmarks.md)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    statement = "ALTER TABLE procrastinate_jobs {} TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1"
+    with psycopg.connect(libpq_conninfo(url), autocommit=True) as conn:
+        conn.execute(statement.format("DISABLE"))  # type: ignore[arg-type]
+        try:
+            yield
+        finally:
+            conn.execute(statement.format("ENABLE"))  # type: ignore[arg-type]
 
 
 # --- database set-up ----------------------------------------------------------------------------------------------
@@ -507,7 +568,10 @@ def main() -> None:
     db.dispose()
     migrate.upgrade(url=url)
     per_process = int(args.seconds * 1500) + 20_000
-    accounts = per_process * args.load_processes + 10_000
+    bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
+    quiet_first = per_process * args.load_processes  # accounts of the quiet-commit phase
+    quiet_per_process = int(bare_seconds * 1500) + 5_000
+    accounts = quiet_first + quiet_per_process * args.load_processes + 10_000
     print(f"seeding {accounts} accounts ...", file=sys.stderr)
     seed_accounts(url, accounts)
 
@@ -525,7 +589,9 @@ def main() -> None:
         load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
         intake = run_load(port, INTAKE_PATH, 0, per_process, seconds=args.seconds, **load)  # type: ignore[arg-type]
-        bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
+        print(f"intake with quiet commits (diagnostic) for {bare_seconds:.0f} s ...", file=sys.stderr)
+        with quiet_job_inserts(url):
+            intake_quiet = run_load(port, INTAKE_PATH, quiet_first, quiet_per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
         bare = run_load(port, BARE_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference through a Session for {bare_seconds:.0f} s ...", file=sys.stderr)
@@ -536,8 +602,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    phases = {"intake": intake, "bare": bare, "bare_session": bare_session, "http_only": http_only,
-              "asgi_only": asgi_only}  # fmt: skip
+    phases = {"intake": intake, "intake_quiet": intake_quiet, "bare": bare, "bare_session": bare_session,
+              "http_only": http_only, "asgi_only": asgi_only}  # fmt: skip
     for name, r in phases.items():
         if r["bad"]:
             print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
@@ -580,6 +646,10 @@ def main() -> None:
         "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
         "refused_references": sum(r["bad"] for r in (bare, bare_session, http_only, asgi_only)),
         "cpu_us_per_submission": intake["cpu_us_per_request"],
+        "cpu_us_per_submission_quiet": intake_quiet["cpu_us_per_request"],
+        "submissions_quiet_per_s": round(intake_quiet["per_s"], 1),
+        "p99_ms_quiet": round(intake_quiet["p99_ms"], 1),
+        "sleeps_per_request": {name: r["sleeps_per_request"] for name, r in phases.items()},
         "cpu_us_per_bare": bare["cpu_us_per_request"],
         "cpu_us_per_bare_session": bare_session["cpu_us_per_request"],
         "bare_session_per_s": round(bare_session["per_s"], 1),
@@ -593,6 +663,7 @@ def main() -> None:
         "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
         "others_busy_cores": {
             "intake": intake["others_busy_cores"],
+            "intake_quiet": intake_quiet["others_busy_cores"],
             "bare": bare["others_busy_cores"],
             "bare_session": bare_session["others_busy_cores"],
             "http_only": http_only["others_busy_cores"],
