@@ -150,7 +150,7 @@ async def insert_submitted_applicant_on_loop(
     0014): the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
     together, durably, in one round trip, or not at all. False, with nothing written, as above."""
     if not conn.autocommit:
-        raise ValueError("a loop connection is in autocommit mode (db.on_loop)")
+        raise ValueError("expects an autocommit loop connection (db.on_loop)")
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     cur = await conn.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
     return await cur.fetchone() is not None
