@@ -6,8 +6,11 @@
    persisted, the civil-registry job enqueued in the same transaction), each from a different signed-in account,
    sustained for ``--seconds`` against uvicorn worker processes, with the load generated on the same machine by
    several processes (a small keep-alive HTTP/1.1 client on asyncio);
-2. in the same run, a bare reference on the same server stack: an endpoint that parses the same JSON and
-   inserts one row;
+2. in the same run, references on the same server stack (``bench_app``): an endpoint that parses the same JSON and
+   inserts one row with one durable commit, the same through a ``Session``, the web stack with no database, and
+   uvicorn alone; and the intake again with procrastinate's NOTIFY trigger off (diagnostic: what PostgreSQL's
+   one-at-a-time commit of notifying transactions costs). Each phase's table row splits CPU per request into the
+   web processes and PostgreSQL, user and system time, with their sleeps (context switches) per request;
 3. bulk import of ``--bulk-rows`` offline applicant records (validated, encrypted, COPY + one INSERT ... SELECT,
    the CPU work spread over processes) against raw COPY of the same rows as plain text.
 
@@ -17,6 +20,7 @@ It uses a scratch database of its own (embedded PostgreSQL under ``.prakerja-ben
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import hashlib
 import json
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
@@ -35,6 +40,8 @@ from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seco
 ROOT = Path(__file__).resolve().parents[1]
 INTAKE_PATH = "/api/v1/registration/identity"
 BARE_PATH = "/api/v1/bench/bare"
+BARE_SESSION_PATH = "/api/v1/bench/bare-session"
+BARE_SQL = "INSERT INTO bench_bare (body) VALUES (CAST(%s AS jsonb))"
 HTTP_ONLY_PATH = "/api/v1/bench/http-only"
 ASGI_ONLY_PATH = "/bench/asgi-only"
 REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
@@ -71,14 +78,18 @@ def token(i: int) -> str:
 def bench_app():  # type: ignore[no-untyped-def]
     """The product app plus the reference routes, served by the same uvicorn worker processes.
 
-    - bare: parses the same JSON with the same Pydantic model and inserts one row (same middleware, same session
-      dependency): the issue's reference;
+    - bare: parses the same JSON with the same Pydantic model and inserts one row, one durable commit, on the
+      product's path for a one-statement unit of work (a loop connection, ``db.on_loop``; same middleware): the
+      issue's reference;
+    - bare-session: the same insert through the request's ``DbSession`` (a SQLAlchemy session committed in a worker
+      thread): what every route with a ``Session`` pays for the same work;
     - http-only: the same FastAPI app, middleware and Pydantic model, no database at all: what the web stack costs;
     - asgi-only: in front of FastAPI, a plain ASGI callable that reads the body and parses it with ``json.loads``:
       what uvicorn and the load generator on these cores can do at all.
     """
     from sqlalchemy import text
 
+    from prakerja import db
     from prakerja.app import create_app
     from prakerja.registration.schemas import IdentitySubmissionCreate
     from prakerja.web.deps import DbSession
@@ -86,7 +97,13 @@ def bench_app():  # type: ignore[no-untyped-def]
     app = create_app()
 
     @app.post(BARE_PATH, status_code=202, include_in_schema=False)
-    def bare(body: IdentitySubmissionCreate, session: DbSession) -> dict[str, str]:
+    async def bare(body: IdentitySubmissionCreate) -> dict[str, str]:
+        async with db.on_loop() as conn:  # the product's request path for a one-statement unit of work (ADR 0014)
+            await conn.execute(BARE_SQL, (body.model_dump_json(),), prepare=True)
+        return {"status": "ok"}
+
+    @app.post(BARE_SESSION_PATH, status_code=202, include_in_schema=False)
+    def bare_session(body: IdentitySubmissionCreate, session: DbSession) -> dict[str, str]:
         session.execute(text("INSERT INTO bench_bare (body) VALUES (CAST(:b AS jsonb))"), {"b": body.model_dump_json()})
         return {"status": "ok"}
 
@@ -94,7 +111,7 @@ def bench_app():  # type: ignore[no-untyped-def]
     async def http_only(body: IdentitySubmissionCreate) -> dict[str, str]:
         return {"status": "ok"}
 
-    _next_to_intake(app, [BARE_PATH, HTTP_ONLY_PATH])
+    _next_to_intake(app, [BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH])
 
     async def asgi(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http" or scope["path"] != ASGI_ONLY_PATH:
@@ -154,6 +171,70 @@ def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Pop
             time.sleep(0.2)
     process.kill()
     raise RuntimeError("server did not start")
+
+
+# --- CPU split: user (our Python, PostgreSQL's executor) and system (the kernel: sockets, wake-ups, WAL writes) ---
+
+
+def tree_switches(root: int) -> int:
+    """Voluntary context switches so far of a process's live tree, all threads: each is a sleep and a wake-up (a
+    thread waiting for a socket, a lock or a futex), and on this VM a wake-up costs 20-50 us of CPU by itself."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                raw = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(raw[raw.rindex(")") + 2 :].split()[1])
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    total = 0
+    for pid in tree:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                for line in (task / "status").read_text().splitlines():
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+    return total
+
+
+def tree_cpu_split(root: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process, its live descendants and its exited children (Linux /proc), as
+    ``cpu.tree_cpu_seconds`` counts them together."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float, float, float, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        f = raw[raw.rindex(")") + 2 :].split()
+        stats[int(entry.name)] = (int(f[1]), int(f[11]) / tick, int(f[12]) / tick, int(f[13]) / tick, int(f[14]) / tick)
+    if root not in stats:
+        return 0.0, 0.0
+    children: dict[int, list[int]] = {}
+    for pid, (parent, *_) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    user, system = stats[root][3], stats[root][4]
+    todo = [root]
+    while todo:
+        pid = todo.pop()
+        user += stats[pid][1]
+        system += stats[pid][2]
+        todo.extend(children.get(pid, []))
+    return user, system
 
 
 # --- the load generator -------------------------------------------------------------------------------------------
@@ -231,6 +312,8 @@ def run_load(
     import resource
 
     watch = watch or {}
+    split_before = {name: tree_cpu_split(pid) for name, pid in watch.items()}
+    switches_before = {name: tree_switches(pid) for name, pid in watch.items()}
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
     load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     machine_before = machine_busy_seconds()
@@ -264,6 +347,11 @@ def run_load(
     machine_busy = machine_after[0] - machine_before[0]
     if watch:
         cpu["others"] = max(0.0, machine_busy - sum(cpu.values()))
+    switches = {name: tree_switches(pid) - switches_before[name] for name, pid in watch.items()}
+    for name, pid in watch.items():
+        user, system = tree_cpu_split(pid)
+        cpu[f"{name}_user"] = user - split_before[name][0]
+        cpu[f"{name}_sys"] = system - split_before[name][1]
     machine_cores = (machine_after[1] - machine_before[1]) / elapsed
     latencies = sorted(x for r in results for x in r["latencies"])
     ok = sum(r["ok"] for r in results)
@@ -283,10 +371,50 @@ def run_load(
         "mean_ms": statistics.fmean(latencies) if latencies else float("nan"),
         "seconds": elapsed,
         "cpu_us_per_request": {name: round(v / ok * 1e6) if ok else None for name, v in cpu.items()},
+        "sleeps_per_request": {name: round(v / ok, 1) if ok else None for name, v in switches.items()},
         "machine_busy_cores": round(machine_busy / elapsed, 2),
         "others_busy_cores": round(cpu["others"] / elapsed, 2) if "others" in cpu else None,
         "cores": round(machine_cores, 2),
     }
+
+
+def print_phases(phases: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    """Per phase: rate, latency and CPU per request of the web processes and the PostgreSQL server, each split
+    into user (Python; PostgreSQL's parser, executor, WAL insertion) and system time (the kernel: sockets,
+    wake-ups, the WAL's write and fsync), and the voluntary sleeps (context switches) per request of each."""
+    print(
+        f"{'phase':<14}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}{'web us':>8}{'(user':>7}{'sys)':>6}"
+        f"{'pg us':>7}{'(user':>7}{'sys)':>6}{'load us':>9}{'others':>8}{'web sleeps':>11}{'pg sleeps':>10}"
+    )
+    for name, r in phases.items():
+        c = r["cpu_us_per_request"]
+        print(
+            f"{name:<14}{r['per_s']:>8.0f}{r['p50_ms']:>8.1f}{r['p99_ms']:>8.1f}{c.get('server') or 0:>8}"
+            f"{c.get('server_user') or 0:>7}{c.get('server_sys') or 0:>6}{c.get('database') or 0:>7}"
+            f"{c.get('database_user') or 0:>7}{c.get('database_sys') or 0:>6}{c.get('load_generator') or 0:>9}"
+            f"{r['others_busy_cores'] or 0:>8}{r['sleeps_per_request'].get('server') or 0:>11}"
+            f"{r['sleeps_per_request'].get('database') or 0:>10}"
+        )
+
+
+@contextlib.contextmanager
+def quiet_job_inserts(url: str) -> Iterator[None]:
+    """Diagnostic only, on the scratch database: procrastinate's trigger that ``pg_notify``s workers of each new job
+    is off, so a submission's transaction (its rows and its job, as always) commits without NOTIFY. PostgreSQL lets
+    only one notifying transaction commit at a time (a database-wide lock held through the commit's WAL flush), so
+    with the trigger on, submissions commit one after another, each waiting for its own flush; the difference
+    between the two intake phases is what that serialisation costs (docs/benchmarks.md)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    statement = "ALTER TABLE procrastinate_jobs {} TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1"
+    with psycopg.connect(libpq_conninfo(url), autocommit=True) as conn:
+        conn.execute(statement.format("DISABLE"))  # type: ignore[arg-type]
+        try:
+            yield
+        finally:
+            conn.execute(statement.format("ENABLE"))  # type: ignore[arg-type]
 
 
 # --- database set-up ----------------------------------------------------------------------------------------------
@@ -440,7 +568,10 @@ def main() -> None:
     db.dispose()
     migrate.upgrade(url=url)
     per_process = int(args.seconds * 1500) + 20_000
-    accounts = per_process * args.load_processes + 10_000
+    bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
+    quiet_first = per_process * args.load_processes  # accounts of the quiet-commit phase
+    quiet_per_process = int(bare_seconds * 1500) + 5_000
+    accounts = quiet_first + quiet_per_process * args.load_processes + 10_000
     print(f"seeding {accounts} accounts ...", file=sys.stderr)
     seed_accounts(url, accounts)
 
@@ -453,24 +584,30 @@ def main() -> None:
     try:
         print("warming up ...", file=sys.stderr)
         run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
-        for path in (BARE_PATH, HTTP_ONLY_PATH, ASGI_ONLY_PATH):
+        for path in (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, ASGI_ONLY_PATH):
             run_load(port, path, 0, 5_000, 1, 8, 2)
         load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
         intake = run_load(port, INTAKE_PATH, 0, per_process, seconds=args.seconds, **load)  # type: ignore[arg-type]
-        bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
+        print(f"intake with quiet commits (diagnostic) for {bare_seconds:.0f} s ...", file=sys.stderr)
+        with quiet_job_inserts(url):
+            intake_quiet = run_load(port, INTAKE_PATH, quiet_first, quiet_per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
         bare = run_load(port, BARE_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        print(f"bare reference through a Session for {bare_seconds:.0f} s ...", file=sys.stderr)
+        bare_session = run_load(port, BARE_SESSION_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"HTTP-only references for {bare_seconds:.0f} s each ...", file=sys.stderr)
         http_only = run_load(port, HTTP_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         asgi_only = run_load(port, ASGI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
     finally:
         server.terminate()
         server.wait(timeout=30)
-    refused = {name: r for name, r in (("intake", intake), ("bare", bare), ("http_only", http_only),
-                                          ("asgi_only", asgi_only)) if r["bad"]}  # fmt: skip
-    for name, r in refused.items():
-        print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
+    phases = {"intake": intake, "intake_quiet": intake_quiet, "bare": bare, "bare_session": bare_session,
+              "http_only": http_only, "asgi_only": asgi_only}  # fmt: skip
+    for name, r in phases.items():
+        if r["bad"]:
+            print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
+    print_phases(phases)
 
     bulk_result: dict = {}  # type: ignore[type-arg]
     if args.bulk_rows:
@@ -507,14 +644,28 @@ def main() -> None:
         "asgi_only_per_s": round(asgi_only["per_s"], 1),
         "asgi_only_p99_ms": round(asgi_only["p99_ms"], 1),
         "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
-        "refused_references": sum(r["bad"] for r in (bare, http_only, asgi_only)),
+        "refused_references": sum(r["bad"] for r in (bare, bare_session, http_only, asgi_only)),
         "cpu_us_per_submission": intake["cpu_us_per_request"],
+        "cpu_us_per_submission_quiet": intake_quiet["cpu_us_per_request"],
+        "submissions_quiet_per_s": round(intake_quiet["per_s"], 1),
+        "p99_ms_quiet": round(intake_quiet["p99_ms"], 1),
+        "sleeps_per_request": {name: r["sleeps_per_request"] for name, r in phases.items()},
         "cpu_us_per_bare": bare["cpu_us_per_request"],
+        "cpu_us_per_bare_session": bare_session["cpu_us_per_request"],
+        "bare_session_per_s": round(bare_session["per_s"], 1),
+        "bare_session_server_cpu_vs_bare": round(
+            total(bare_session["cpu_us_per_request"], "server") / max(1, total(bare["cpu_us_per_request"], "server")),
+            2,
+        ),
+        "bare_server_cpu_over_http_only_us": total(bare["cpu_us_per_request"], "server")
+        - total(http_only["cpu_us_per_request"], "server"),
         "cpu_us_per_http_only": http_only["cpu_us_per_request"],
         "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
         "others_busy_cores": {
             "intake": intake["others_busy_cores"],
+            "intake_quiet": intake_quiet["others_busy_cores"],
             "bare": bare["others_busy_cores"],
+            "bare_session": bare_session["others_busy_cores"],
             "http_only": http_only["others_busy_cores"],
             "asgi_only": asgi_only["others_busy_cores"],
         },

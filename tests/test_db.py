@@ -3,6 +3,7 @@ session's boundary (commit on success, rollback on error)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
@@ -143,3 +144,75 @@ class TestRequestSession:
 
     def test_a_route_without_statements_opens_no_transaction(self, notes_app: TestClient) -> None:
         assert notes_app.get("/api/v1/nothing").json() == {"in_transaction": False}
+
+
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    return asyncio.run(coroutine)
+
+
+class TestLoopConnections:
+    """``db.on_loop`` (ADR 0014): autocommit connections on the event loop."""
+
+    def test_a_statement_commits_by_itself(self, clean_db: Engine) -> None:
+        with clean_db.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS loop_probe (n int)"))
+            conn.execute(text("TRUNCATE loop_probe"))
+
+        async def insert() -> None:
+            async with db.on_loop() as conn:
+                await conn.execute("INSERT INTO loop_probe (n) VALUES (%s)", (7,), prepare=True)
+
+        try:
+            _run(insert())
+            with clean_db.connect() as conn:  # another connection sees it: committed, not pending
+                assert conn.execute(text("SELECT n FROM loop_probe")).scalars().all() == [7]
+        finally:
+            with clean_db.begin() as conn:
+                conn.execute(text("DROP TABLE loop_probe"))
+
+    def test_a_connection_the_server_closed_is_replaced_at_checkout(self, clean_db: Engine) -> None:
+        async def pid() -> int:
+            async with db.on_loop() as conn:
+                row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+                assert row is not None
+                return int(row[0])
+
+        first = _run(pid())
+        assert _run(pid()) == first  # the idle one is reused
+        _terminate(clean_db, first)
+        assert _run(pid()) != first
+
+    def test_a_connection_left_in_a_transaction_is_not_reused(self, clean_db: Engine) -> None:
+        async def leave_open() -> int:
+            async with db.on_loop() as conn:
+                await conn.execute("BEGIN")
+                row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+                assert row is not None
+                return int(row[0])
+
+        async def pid() -> int:
+            async with db.on_loop() as conn:
+                row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
+                assert row is not None
+                return int(row[0])
+
+        left = _run(leave_open())
+        assert _run(pid()) != left
+        time.sleep(0.2)
+        with clean_db.connect() as conn:  # closed, so its transaction is gone with it
+            alive = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": left}).scalar_one()
+        assert alive == 0
+
+    def test_a_failed_statement_writes_nothing_and_the_connection_stays_usable(self, clean_db: Engine) -> None:
+        import psycopg
+
+        async def fail_then_read() -> int:
+            async with db.on_loop() as conn:
+                with pytest.raises(psycopg.errors.DivisionByZero):
+                    await conn.execute("SELECT 1 / 0")
+            async with db.on_loop() as conn:
+                row = await (await conn.execute("SELECT 2")).fetchone()
+                assert row is not None
+                return int(row[0])
+
+        assert _run(fail_then_read()) == 2

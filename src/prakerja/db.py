@@ -1,13 +1,27 @@
-"""Engine and sessions. One commit per request or job, at the boundary: services never commit."""
+"""Engine and sessions. One commit per request or job, at the boundary: services never commit.
+
+Two ways to the database:
+
+- the SQLAlchemy :class:`Session` (``unit_of_work``, the request's ``DbSession``): any number of statements, ORM
+  or Core, one transaction committed at the boundary, in a worker thread;
+- the **loop connections** (``on_loop``, ADR 0014): pooled psycopg ``AsyncConnection`` objects in autocommit mode,
+  used on the event loop with no thread hop and no ``Session``. Each statement is its own transaction, committed
+  durably when the server answers, so this path is only for a unit of work that is *one statement* (a read, or a
+  write whose every row, job and signal is in that statement: the intake's insert) or an explicit
+  ``async with conn.transaction():`` block.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import select
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
@@ -15,6 +29,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from prakerja.config import get_settings
 from prakerja.pgembed import embedded_url
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def normalise_url(url: str) -> str:
@@ -112,6 +129,7 @@ def use_engine(engine: Engine) -> None:
 
     _engine = engine
     _factory = sessionmaker(bind=engine, expire_on_commit=False)
+    _loop_connections.close_all()
 
 
 def ready() -> bool:
@@ -145,4 +163,87 @@ def dispose() -> None:
         _engine.dispose()
     _engine = None
     _factory = None
+    _loop_connections.close_all()
     database_url.cache_clear()
+
+
+# --- loop connections (ADR 0014) --------------------------------------------------------------------------------
+
+
+class LoopConnections:
+    """Idle autocommit ``psycopg.AsyncConnection`` objects shared by the process's event loops.
+
+    A connection is used by one coroutine at a time (checked out, then back), so it never waits on its own lock and
+    is not tied to one loop: the test client's loops and uvicorn's loop can all take from the same idle stack. How
+    many are checked out at once is bounded per loop (``limit``); idle ones beyond ``limit`` are closed. A checkout
+    costs a ``poll()`` with a zero timeout (``connection_alive``; a real ping after ``idle_ping_seconds`` idle), as
+    for the engine's pool, and connecting happens only when the stack is empty."""
+
+    def __init__(self, limit: int = 10, idle_ping_seconds: float = IDLE_PING_SECONDS) -> None:
+        self.limit = limit
+        self.idle_ping_seconds = idle_ping_seconds
+        self.conninfo: str | None = None
+        self._idle: collections.deque[tuple[psycopg.AsyncConnection[Any], float]] = collections.deque()
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def checkout(self) -> psycopg.AsyncConnection[Any]:
+        import psycopg
+
+        while self._idle:
+            conn, checked_in = self._idle.pop()
+            if connection_alive(conn, ping=time.monotonic() - checked_in > self.idle_ping_seconds):
+                return conn
+            conn.pgconn.finish()
+        if self.conninfo is None:
+            raise RuntimeError("loop connections used before the database was chosen")
+        return await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+
+    def checkin(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Back on the idle stack if it is usable as it is (idle, not closed), else closed."""
+        import psycopg
+
+        idle = psycopg.pq.TransactionStatus.IDLE
+        if conn.closed or conn.pgconn.transaction_status != idle or len(self._idle) >= self.limit:
+            conn.pgconn.finish()
+            return
+        self._idle.append((conn, time.monotonic()))
+
+    def gate(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        found = self._gates.get(loop)
+        if found is None:
+            found = self._gates[loop] = asyncio.Semaphore(self.limit)
+        return found
+
+    def close_all(self) -> None:
+        while self._idle:
+            self._idle.pop()[0].pgconn.finish()
+        self.conninfo = None
+
+
+_loop_connections = LoopConnections()
+
+
+def _choose_loop_database() -> None:
+    """The loop connections go where the engine goes (tests point the engine elsewhere with ``use_engine``)."""
+    engine = get_engine()
+    _loop_connections.limit = get_settings().pool_size
+    _loop_connections.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@asynccontextmanager
+async def on_loop() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+    """An autocommit connection for the event loop (ADR 0014): every statement on it commits by itself (durably:
+    the server answers after its WAL flush), so use it only for a unit of work that is one statement, or open
+    ``async with conn.transaction():`` on it. An error leaves nothing half-done: a failed statement rolled itself
+    back, and a connection that is not idle afterwards (a broken transaction block) is closed, not reused."""
+    if _loop_connections.conninfo is None:
+        await asyncio.to_thread(_choose_loop_database)  # it may start the embedded server: blocking work
+    async with _loop_connections.gate():
+        conn = await _loop_connections.checkout()
+        try:
+            yield conn
+        finally:
+            _loop_connections.checkin(conn)

@@ -117,6 +117,29 @@ class TestIdentityApi:
     def test_signed_out_is_401(self, client: TestClient) -> None:
         assert client.post("/api/v1/registration/identity", json=body()).status_code == 401
 
+    def test_a_second_submission_takes_the_general_path_then_a_matched_identity_is_locked(
+        self, applicant_client: TestClient, session: Session
+    ) -> None:
+        """The first submission is one statement on a loop connection; the same account's next one finds its profile
+        (the statement writes nothing) and is taken by the general path on a Session: same applicant, a new check and
+        job. Once the registry matched the identity, a new one is refused and nothing is written."""
+        first = applicant_client.post("/api/v1/registration/identity", json=body(3))
+        second = applicant_client.post("/api/v1/registration/identity", json=body(3, full_name="Siti Aminah Putri"))
+        assert first.status_code == second.status_code == 202
+        assert first.json()["applicant_id"] == second.json()["applicant_id"]
+        applicant = session.scalars(select(Applicant)).one()
+        assert applicant.full_name == "Siti Aminah Putri" and applicant.identity_status == "pending"
+        checks_and_jobs = text(
+            "SELECT (SELECT count(*) FROM registration_identity_checks), "
+            "(SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'registration.verify_identity')"
+        )
+        assert tuple(session.execute(checks_and_jobs).one()) == (2, 2)
+        session.execute(text("UPDATE registration_applicants SET identity_status = 'matched'"))
+        session.commit()
+        locked = applicant_client.post("/api/v1/registration/identity", json=body(3))
+        assert locked.status_code == 409 and locked.json()["code"] == "identity_locked"
+        assert tuple(session.execute(checks_and_jobs).one()) == (2, 2)
+
 
 class TestBulk:
     def rows(self, n: int) -> list[list[str]]:

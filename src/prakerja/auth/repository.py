@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import Row, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
+from prakerja.kit.pii import decrypt
 
 EMAIL_LOCK_CLASS = 7302
 """Advisory lock class of e-mail addresses (two-key form: a key space apart from single-key locks)."""
@@ -55,6 +58,26 @@ def account_for_session(session: Session, token_hash: bytes, now: datetime) -> R
     execution."""
     result = session.connection().execute(_ACCOUNT_FOR_SESSION, {"token_hash": token_hash, "now": now})
     return result.first()
+
+
+_ACCOUNT_FOR_SESSION_SQL = (
+    "SELECT a.id, a.role, a.display_name FROM auth_accounts a JOIN auth_sessions s ON s.account_id = a.id "
+    "WHERE s.token_hash = %(token_hash)s AND s.revoked_at IS NULL AND s.expires_at > %(now)s AND a.is_active"
+)
+"""``_ACCOUNT_FOR_SESSION`` as SQL for a loop connection (``db.on_loop``); tests hold the two to the same answers."""
+
+
+async def account_for_session_on_loop(
+    conn: AsyncConnection[Any], token_hash: bytes, now: datetime
+) -> tuple[uuid.UUID, Role, str] | None:
+    """``account_for_session`` in one prepared statement on a loop connection (ADR 0014): every signed-in request
+    asks it, so no thread hop and no ``Session``. A read: in autocommit it commits nothing."""
+    cur = await conn.execute(_ACCOUNT_FOR_SESSION_SQL, {"token_hash": token_hash, "now": now}, prepare=True)
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    account_id, role, display_name = row
+    return account_id, Role(role), decrypt(display_name, "auth_accounts.display_name")
 
 
 def revoke_sessions(session: Session, account_id: uuid.UUID, now: datetime) -> int:

@@ -11,35 +11,43 @@ from starlette.concurrency import run_in_threadpool
 
 from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.db import unit_of_work
+from prakerja.db import on_loop, unit_of_work
 from prakerja.kit.errors import NotFound
 from prakerja.registration.schemas import IdentityStatusOut, IdentitySubmissionCreate, ListImportOut
 from prakerja.registration.service import identity, lists
-from prakerja.web.deps import CsrfForCookie, DbSession, account_with_role, client_ip, device_id, require_role
+from prakerja.web.deps import CsrfForCookie, DbSession, client_ip, device_id, require_role
 
 router = APIRouter(prefix="/api/v1", tags=["registration"])
 
 
 @router.post("/registration/identity", status_code=202, response_model=IdentityStatusOut)
-async def submit_identity(body: IdentitySubmissionCreate, request: Request) -> IdentityStatusOut:
+async def submit_identity(
+    body: IdentitySubmissionCreate, request: Request, account: CurrentAccount = Depends(require_role(Role.applicant))
+) -> IdentityStatusOut:
     """Validate, encrypt and store the identity; the civil-registry check is queued in the same transaction.
     Applicant session required (401 signed out, 403 another role).
 
     Refusals: 422 ``invalid_input`` with ``details.fields`` (``nik_format``, ``nik_birthdate_mismatch``, ...),
     409 ``nik_taken``, 409 ``identity_locked``."""
     submission = identity.IdentitySubmission(**body.model_dump())
-    # The intake hot path: one worker-thread call holding the whole boundary (who is signed in, the submission,
-    # one commit), instead of a thread hop per dependency (docs/benchmarks.md, registration intake).
-    submitted = await run_in_threadpool(_submit_identity, request, submission)
+    ip, device = client_ip(request), device_id(request)
+    # The intake hot path (ADR 0014): who is signed in and a first submission are each one statement on a loop
+    # connection, no thread and no Session; the submission's statement is its whole transaction (applicant, check,
+    # device signal and registry job). An existing profile takes the general path on a Session in one thread hop.
+    async with on_loop() as conn:
+        submitted = await identity.submit_new_identity_on_loop(
+            conn, account_id=account.id, submission=submission, ip=ip, device=device
+        )
+    if submitted is None:
+        submitted = await run_in_threadpool(_submit_identity, account, submission, ip, device)
     return IdentityStatusOut(applicant_id=submitted.id, identity_status=submitted.identity_status)
 
 
-def _submit_identity(request: Request, submission: identity.IdentitySubmission) -> identity.Submitted:
+def _submit_identity(
+    account: CurrentAccount, submission: identity.IdentitySubmission, ip: str | None, device: str | None
+) -> identity.Submitted:
     with unit_of_work() as session:
-        account = account_with_role(session, request, Role.applicant)
-        return identity.submit_identity(
-            session, account_id=account.id, submission=submission, ip=client_ip(request), device=device_id(request)
-        )
+        return identity.submit_identity(session, account_id=account.id, submission=submission, ip=ip, device=device)
 
 
 @router.get("/registration/identity", response_model=IdentityStatusOut)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -99,6 +101,17 @@ _ENCRYPTED_CONTEXT = {
 """Each encrypted column's associated data, exactly what the ORM type uses (``kit.pii.Encrypted``)."""
 
 
+def _submitted_params(
+    values: dict[str, object], check_id: uuid.UUID, device_index: bytes | None, queue: str, task: str, job_args: str
+) -> dict[str, object]:
+    params = {name: encrypt(v, _ENCRYPTED_CONTEXT[name]) if name in _ENCRYPTED_CONTEXT and isinstance(v, str) else v
+              for name, v in values.items()}  # fmt: skip
+    params.update(
+        check_id=check_id, signal_id=uuid.uuid4(), device_index=device_index, queue=queue, task=task, job_args=job_args
+    )
+    return params
+
+
 def insert_submitted_applicant(
     session: Session,
     *,
@@ -115,16 +128,32 @@ def insert_submitted_applicant(
     Executed on the session's psycopg connection as a prepared statement: this path is measured per microsecond
     (docs/benchmarks.md). False, with nothing written, when the account already has a profile or another profile
     holds the NIK (the caller then takes the general path)."""
-    params = {name: encrypt(v, _ENCRYPTED_CONTEXT[name]) if name in _ENCRYPTED_CONTEXT and isinstance(v, str) else v
-              for name, v in values.items()}  # fmt: skip
-    params.update(
-        check_id=check_id, signal_id=uuid.uuid4(), device_index=device_index, queue=queue, task=task, job_args=job_args
-    )
+    params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur:
         cur.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
         return cur.fetchone() is not None
+
+
+async def insert_submitted_applicant_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    values: dict[str, object],
+    check_id: uuid.UUID,
+    device_index: bytes | None,
+    queue: str,
+    task: str,
+    job_args: str,
+) -> bool:
+    """``insert_submitted_applicant`` as a whole transaction on an autocommit loop connection (``db.on_loop``, ADR
+    0014): the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
+    together, durably, in one round trip, or not at all. False, with nothing written, as above."""
+    if not conn.autocommit:
+        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    params = _submitted_params(values, check_id, device_index, queue, task, job_args)
+    cur = await conn.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
+    return await cur.fetchone() is not None
 
 
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:

@@ -93,7 +93,8 @@ def db_session_dependency() -> Callable[[], AsyncIterator[Session]]:
     return _db_session
 
 
-def _current_account(request: Request, session: DbSession) -> auth.CurrentAccount | None:
+def _current_account(request: Request, session: Session) -> auth.CurrentAccount | None:
+    """Who is signed in, on a session the caller holds (``account_with_role``)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -102,7 +103,20 @@ def _current_account(request: Request, session: DbSession) -> auth.CurrentAccoun
     return account
 
 
-OptionalAccount = Annotated[auth.CurrentAccount | None, Depends(_current_account)]
+async def _current_account_on_loop(request: Request) -> auth.CurrentAccount | None:
+    """Who is signed in: one prepared statement on a loop connection (``db.on_loop``, ADR 0014), asked on the event
+    loop before the route runs. No thread hop, and the request's ``Session`` is not opened for it (a read in
+    autocommit commits nothing; the route's own transaction starts with the route's first statement)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    async with db.on_loop() as conn:
+        account = await auth.resolve_session_on_loop(conn, token)
+    request.state.user = account
+    return account
+
+
+OptionalAccount = Annotated[auth.CurrentAccount | None, Depends(_current_account_on_loop)]
 
 
 async def _signed_in(account: OptionalAccount) -> auth.CurrentAccount:

@@ -13,6 +13,7 @@ from prakerja.auth.service.accounts import (
     end_session,
     get_account,
     resolve_session,
+    resolve_session_on_loop,
     start_session,
 )
 from prakerja.auth.service.ratelimits import (
@@ -50,6 +51,7 @@ __all__ = [
     "request_password_reset",
     "reset_password",
     "resolve_session",
+    "resolve_session_on_loop",
     "send_email_verification",
     "sign_up",
     "start_session",

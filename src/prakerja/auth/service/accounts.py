@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -101,6 +103,15 @@ def end_session(session: Session, token: str) -> None:
 
 def resolve_session(session: Session, token: str) -> CurrentAccount | None:
     found = repository.account_for_session(session, rules.token_hash(token), utcnow())
+    if found is None:
+        return None
+    account_id, role, display_name = found
+    return CurrentAccount(id=account_id, role=role, display_name=display_name)
+
+
+async def resolve_session_on_loop(conn: AsyncConnection[Any], token: str) -> CurrentAccount | None:
+    """``resolve_session`` on a loop connection (``db.on_loop``, ADR 0014): the same answer, no ``Session``."""
+    found = await repository.account_for_session_on_loop(conn, rules.token_hash(token), utcnow())
     if found is None:
         return None
     account_id, role, display_name = found

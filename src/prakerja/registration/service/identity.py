@@ -8,7 +8,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
+from psycopg import AsyncConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -170,6 +172,83 @@ class Submitted:
     identity_status: str
 
 
+class _InsertArguments(TypedDict):
+    """``repository.insert_submitted_applicant``'s keyword arguments."""
+
+    values: dict[str, object]
+    check_id: uuid.UUID
+    device_index: bytes | None
+    queue: str
+    task: str
+    job_args: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A submission checked and normalised, with everything the one-statement insert needs."""
+
+    account_id: uuid.UUID
+    submission: IdentitySubmission
+    born: datetime.date
+    nik: str
+    kk: str
+    nik_index: bytes
+    full_name: str
+    mother_maiden_name: str
+    ip: str | None
+    device: str | None
+
+    def insert_arguments(self) -> tuple[uuid.UUID, _InsertArguments]:
+        """The new applicant's id and ``repository.insert_submitted_applicant``'s arguments (fresh ids each call)."""
+        applicant_id, check_id, now = new_id(), new_id(), utcnow()
+        return applicant_id, {
+            "values": {
+                "id": applicant_id,
+                "account_id": self.account_id,
+                "nik": self.nik,
+                "nik_index": self.nik_index,
+                "kk": self.kk,
+                "kk_index": blind_index(self.kk, "kk"),
+                "birth_date": self.born.isoformat(),
+                "sex": self.submission.sex,
+                "full_name": self.full_name,
+                "mother_maiden_name": self.mother_maiden_name,
+                "status": IdentityStatus.pending.value,
+                "now": now,
+                "ip_index": ip_index(self.ip) if self.ip else None,
+            },
+            "check_id": check_id,
+            "device_index": integrity.device_index(self.device) if self.device else None,
+            "queue": VERIFY_QUEUE,
+            "task": VERIFY_TASK,
+            "job_args": json.dumps({"check_id": str(check_id)}),
+        }
+
+
+def _prepare(account_id: uuid.UUID, submission: IdentitySubmission, ip: str | None, device: str | None) -> _Prepared:
+    """Validation and normalisation (no I/O): any problem refuses the whole submission (``InvalidInput``)."""
+    problems, born = checks.identity_problems(
+        nik=submission.nik, kk=submission.kk, birth_date=submission.birth_date, sex=submission.sex
+    )
+    problems += checks.name_problems(full_name=submission.full_name, mother_maiden_name=submission.mother_maiden_name)
+    if problems:
+        raise InvalidInput(problems)
+    assert born is not None
+    nik = rules.normalize_number(submission.nik)
+    return _Prepared(
+        account_id=account_id,
+        submission=submission,
+        born=born,
+        nik=nik,
+        kk=rules.normalize_number(submission.kk),
+        nik_index=blind_index(nik, "nik"),
+        full_name=rules.normalize_name(submission.full_name),
+        mother_maiden_name=rules.normalize_name(submission.mother_maiden_name),
+        ip=ip,
+        device=device,
+    )
+
+
 def submit_identity(
     session: Session,
     *,
@@ -182,44 +261,38 @@ def submit_identity(
     same transaction, with the device and IP it came from as integrity signals. Any problem refuses the whole
     submission. This is the intake hot path: an account without a profile gets one statement (applicant, check,
     device signal and job); an existing profile or a NIK held by another profile takes the general path below."""
-    problems, born = checks.identity_problems(
-        nik=submission.nik, kk=submission.kk, birth_date=submission.birth_date, sex=submission.sex
-    )
-    problems += checks.name_problems(full_name=submission.full_name, mother_maiden_name=submission.mother_maiden_name)
-    if problems:
-        raise InvalidInput(problems)
-    assert born is not None
-    nik, kk = rules.normalize_number(submission.nik), rules.normalize_number(submission.kk)
-    index = blind_index(nik, "nik")
-    full_name = rules.normalize_name(submission.full_name)
-    mother_maiden_name = rules.normalize_name(submission.mother_maiden_name)
-    applicant_id, check_id, now = new_id(), new_id(), utcnow()
-    inserted = repository.insert_submitted_applicant(
-        session,
-        values={
-            "id": applicant_id,
-            "account_id": account_id,
-            "nik": nik,
-            "nik_index": index,
-            "kk": kk,
-            "kk_index": blind_index(kk, "kk"),
-            "birth_date": born.isoformat(),
-            "sex": submission.sex,
-            "full_name": full_name,
-            "mother_maiden_name": mother_maiden_name,
-            "status": IdentityStatus.pending.value,
-            "now": now,
-            "ip_index": ip_index(ip) if ip else None,
-        },
-        check_id=check_id,
-        device_index=integrity.device_index(device) if device else None,
-        queue=VERIFY_QUEUE,
-        task=VERIFY_TASK,
-        job_args=json.dumps({"check_id": str(check_id)}),
-    )
-    if inserted:
+    prepared = _prepare(account_id, submission, ip, device)
+    applicant_id, arguments = prepared.insert_arguments()
+    if repository.insert_submitted_applicant(session, **arguments):
         return Submitted(id=applicant_id, identity_status=IdentityStatus.pending.value)
-    applicant, taken = repository.applicant_and_nik_holder(session, account_id, index)
+    return _submit_to_existing(session, prepared)
+
+
+async def submit_new_identity_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    account_id: uuid.UUID,
+    submission: IdentitySubmission,
+    ip: str | None = None,
+    device: str | None = None,
+) -> Submitted | None:
+    """``submit_identity``'s hot path as a whole unit of work on a loop connection (``db.on_loop``, ADR 0014): the
+    applicant, its check, its device signal and the registry job in one statement, committed durably by itself,
+    in one round trip. ``InvalidInput`` before anything is sent. None, with nothing written, when the account
+    already has a profile or another profile holds the NIK: the caller then runs ``submit_identity`` on a
+    ``Session`` (the general path, with its refusals)."""
+    prepared = _prepare(account_id, submission, ip, device)
+    applicant_id, arguments = prepared.insert_arguments()
+    if await repository.insert_submitted_applicant_on_loop(conn, **arguments):
+        return Submitted(id=applicant_id, identity_status=IdentityStatus.pending.value)
+    return None
+
+
+def _submit_to_existing(session: Session, prepared: _Prepared) -> Submitted:
+    """The general path: an existing profile (locked) takes the new identity, unless it is locked or another
+    profile holds the NIK."""
+    account_id, ip, device = prepared.account_id, prepared.ip, prepared.device
+    applicant, taken = repository.applicant_and_nik_holder(session, account_id, prepared.nik_index)
     if taken:
         raise nik_taken()
     if applicant is None:
@@ -227,10 +300,10 @@ def submit_identity(
         session.add(applicant)
     else:
         _unlocked(applicant)
-    applicant.nik, applicant.nik_index = nik, index
-    applicant.kk, applicant.kk_index = kk, blind_index(kk, "kk")
-    applicant.birth_date, applicant.sex = born.isoformat(), submission.sex
-    applicant.full_name, applicant.mother_maiden_name = full_name, mother_maiden_name
+    applicant.nik, applicant.nik_index = prepared.nik, prepared.nik_index
+    applicant.kk, applicant.kk_index = prepared.kk, blind_index(prepared.kk, "kk")
+    applicant.birth_date, applicant.sex = prepared.born.isoformat(), prepared.submission.sex
+    applicant.full_name, applicant.mother_maiden_name = prepared.full_name, prepared.mother_maiden_name
     request_identity_check(session, applicant)
     kk_region.review(session, applicant)  # an existing profile may already have its KTP address
     integrity.record_use(session, applicant_id=applicant.id, ip=ip, device=device)
