@@ -275,6 +275,7 @@ def demo(
     """Prepare the embedded database, seed a small demo program and serve it, with the simulators of the outside
     systems it relies on (the civil registry; the SMS gateway when SMS go out over HTTP). One signal stops all."""
     import prakerja.demo as demo_data  # lazy: the demo seeds and the simulators it runs
+    from prakerja.app import create_app  # lazy: the web application, every page (the demo buys through it)
 
     with _stops_on_signal():
         stand_ins = demo_data.simulators() if simulators and not no_serve else []
@@ -287,9 +288,9 @@ def demo(
                 hint=f"the demo runs its {sim.name} simulator there ({sim.setting}={sim.url}); stop what listens "
                 f"there, set {sim.setting} to a free port, or start the demo with --no-simulators",
             )
-        logins = demo_data.prepare(reset=reset)
+        prepared = demo_data.prepare(reset=reset, program=create_app)
         console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
-        for role, email, password in logins:
+        for role, email, password in prepared.logins:
             console.print(f"  {role:<16} {email:<32} {password}")
         if dev_mailbox_enabled():
             console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
