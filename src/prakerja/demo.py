@@ -55,6 +55,8 @@ HISTORY = timedelta(days=10)
 applicant has since bought a course, attended its sessions and completed it (a completion is never in the future)."""
 CLASS_STARTS = timedelta(days=2)
 """The demo courses' first session, after the story's start (one session a day from then)."""
+PLATFORM_PUBLIC_URL = "https://platform-1.example"
+"""Where the demo platform's course pages are (the catalogue seed lists them there)."""
 SHOP_ACCOUNT = "peserta@demo.prakerja.id"
 """The demo applicant's account at the platform simulator's shop."""
 
@@ -187,7 +189,11 @@ def _buy_through_simulators(
     started: list[demo_marketplace.Running] = [server]
     try:
         shop = demo_marketplace.start_platform(
-            api_url=server.url, credentials=shopping.platform, listings=shopping.listings, clock=_following()
+            api_url=server.url,
+            credentials=shopping.platform,
+            listings=shopping.listings,  # as the catalogue seed listed them: the same prices and pages
+            clock=_following(),
+            public_url=PLATFORM_PUBLIC_URL,
         )
         started.append(shop)
         desk = demo_marketplace.start_institution(

@@ -80,11 +80,15 @@ def start_platform(
     listings: tuple[tuple[str, int, str], ...] = (),
     clock: SimClock | None = None,
     port: int = 0,
+    public_url: str | None = None,
 ) -> Running:
+    """``public_url``: the shop's address in its listings' URLs (default: the simulator's own example address)."""
     from prakerja.simulators import platform
 
     clock = clock or SimClock()
     shop = platform.Shop(client=PartnerClient.connect(api_url, credentials, clock))
+    if public_url is not None:
+        shop.public_url = public_url
     for course_id, price, title in listings:
         shop.list_course(course_id, price, title)
     return serve_in_thread(platform.create_app(shop, Inbox(webhook_secret, clock)), port=port)
