@@ -9,6 +9,7 @@ import io
 import re
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -28,11 +29,12 @@ from prakerja.demo import DEMO_ACCOUNTS, prepare
 from prakerja.kit.clock import clock
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerTransfer, TransferCode, TransferMode
+from prakerja.partners import service as partners
 from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
 from prakerja.simulators import dukcapil
 from prakerja.training.models import Purchase
-from prakerja.training.service import ratings
+from prakerja.training.service import ratings, settlement
 from tests.conftest import free_port
 from tests.test_stopping import _port_closed, _start, _stop
 
@@ -51,6 +53,13 @@ class Recorder:
         if scope["type"] == "http":
             self.calls.append((scope["method"], scope["path"]))
         await self.app(scope, receive, send)
+
+
+def organisation_of(session: Session, email: str) -> uuid.UUID:
+    """The partner organisation the login works for (whose portal it lands on)."""
+    account = auth.account_by_email(session, email)
+    assert account is not None
+    return partners.membership(session, account.id).partner_id
 
 
 def test_demo_is_consistent_and_idempotent(clean_db: Engine) -> None:
@@ -91,6 +100,14 @@ def test_the_demo_applicant_has_trained_and_has_a_voucher(clean_db: Engine) -> N
         assert certificates.verify_credential(session, document).valid
         assert (latest.status, latest.amount, latest.codes) == ("confirmed", SELF_PACED, [])
         assert latest.voucher_code and latest.created_at < now
+
+        # ... and the organisations of the demo's institution and platform logins are the ones that sold and taught
+        bought = {p.id: p for p in session.scalars(select(Purchase))}
+        institution, platform = (organisation_of(session, DEMO_ACCOUNTS[n][1]) for n in (3, 4))
+        assert {(p.institution_id, p.platform_id) for p in bought.values()} == {(institution, platform)}
+        today = clock.today_jakarta().date()
+        paid = settlement.statement(session, partner_id=institution, start=today - timedelta(days=30), end=today)
+        assert ([line.purchase_id for line in paid.lines], paid.payable) == ([str(first.purchase_id)], WEBINAR)
 
 
 def test_the_demo_buys_only_through_the_partner_api(clean_db: Engine) -> None:
