@@ -1,5 +1,7 @@
 """`prakerja demo` seeds one consistent program: the demo applicant is verified, wins the demo wave through
-the priority tier, gets a card and a wallet funded by the announcement, and has made two purchases."""
+the priority tier, gets a card and a wallet funded by the announcement, then buys a course on the platform simulator,
+attends its sessions and completes it at the institution simulator (over HTTP, through the signed partner API, the
+program's clock walking through the story), and buys a second course (a voucher not redeemed yet)."""
 
 from __future__ import annotations
 
@@ -7,41 +9,136 @@ import io
 import re
 import signal
 import time
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from PIL import Image
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from prakerja.app import create_app
 from prakerja.audit import service as audit
+from prakerja.audit.models import AuditEntry
 from prakerja.auth import service as auth
+from prakerja.certificates import service as certificates
 from prakerja.demo import DEMO_ACCOUNTS, prepare
+from prakerja.kit.clock import clock
 from prakerja.ledger import service as ledger
+from prakerja.ledger.models import LedgerTransfer, TransferCode, TransferMode
+from prakerja.partners import service as partners
 from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
 from prakerja.simulators import dukcapil
+from prakerja.training.models import Purchase
+from prakerja.training.service import ratings, settlement
 from tests.conftest import free_port
 from tests.test_stopping import _port_closed, _start, _stop
 
+WEBINAR, SELF_PACED = 1_200_000, 900_000
+"""The prices of the two demo courses the demo applicant buys (the demo platform sells at the curated price)."""
+
+
+class Recorder:
+    """The program's web application, noting every request it serves."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.calls: list[tuple[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.calls.append((scope["method"], scope["path"]))
+        await self.app(scope, receive, send)
+
+
+def organisation_of(session: Session, email: str) -> uuid.UUID:
+    """The partner organisation the login works for (whose portal it lands on)."""
+    account = auth.account_by_email(session, email)
+    assert account is not None
+    return partners.membership(session, account.id).partner_id
+
 
 def test_demo_is_consistent_and_idempotent(clean_db: Engine) -> None:
-    logins = prepare()
-    assert prepare() == logins  # a second run changes nothing
-    assert {role for role, _, _ in logins} == {role.value for role, _, _ in DEMO_ACCOUNTS}
+    before = clock.now()
+    prepared = prepare(program=create_app)
+    again = prepare(program=create_app)
+    assert (again.logins, again.orders) == (prepared.logins, [])  # a second run changes nothing
+    assert clock.now() - before < timedelta(hours=1)  # the clock walked through the story and came back
+    assert {role for role, _, _ in prepared.logins} == {role.value for role, _, _ in DEMO_ACCOUNTS}
     with Session(clean_db) as session:
-        account = auth.authenticate(session, email=DEMO_ACCOUNTS[0][1], password=logins[0][2])
+        account = auth.authenticate(session, email=DEMO_ACCOUNTS[0][1], password=prepared.logins[0][2])
         person = registration.applicant_for_account(session, account.id)
         assert person is not None and person.identity_verified
         recipient = recipients.recipient_by_account(session, account.id)
         assert recipient is not None and len(recipient.card_number) == 16
         wallet = ledger.wallet(session, person.applicant_id)
         assert wallet is not None
-        assert (wallet.balance, wallet.available) == (3_500_000 - 1_200_000, 3_500_000 - 1_200_000 - 450_000)
+        assert (wallet.balance, wallet.available) == (3_500_000 - WEBINAR, 3_500_000 - WEBINAR - SELF_PACED)
         assert ledger.check(session).ok
         assert audit.verify(session).ok
         session.rollback()
+
+
+def test_the_demo_applicant_has_trained_and_has_a_voucher(clean_db: Engine) -> None:
+    """What the demo applicant finds after signing in: a completed course with every session attended and a
+    certificate that verifies, and a second course bought (its voucher waiting), both in the past."""
+    now = clock.now()
+    prepare(program=create_app)
+    with Session(clean_db) as session:
+        account = auth.account_by_email(session, DEMO_ACCOUNTS[0][1])
+        assert account is not None
+        latest, first = ratings.my_trainings(session, account.id)
+        assert (first.status, first.completion_status, first.amount) == ("completed", "accepted", WEBINAR)
+        assert first.codes and {code.state for code in first.codes} == {"used"}
+        assert max(code.starts_at for code in first.codes) < now
+        assert first.certificate_id is not None
+        document = certificates.credential_of(certificates.get(session, str(first.certificate_id)))
+        assert certificates.verify_credential(session, document).valid
+        assert (latest.status, latest.amount, latest.codes) == ("confirmed", SELF_PACED, [])
+        assert latest.voucher_code and latest.created_at < now
+
+        # ... and the organisations of the demo's institution and platform logins are the ones that sold and taught
+        bought = {p.id: p for p in session.scalars(select(Purchase))}
+        institution, platform = (organisation_of(session, DEMO_ACCOUNTS[n][1]) for n in (3, 4))
+        assert {(p.institution_id, p.platform_id) for p in bought.values()} == {(institution, platform)}
+        today = clock.today_jakarta().date()
+        paid = settlement.statement(session, partner_id=institution, start=today - timedelta(days=30), end=today)
+        assert ([line.purchase_id for line in paid.lines], paid.payable) == ([str(first.purchase_id)], WEBINAR)
+
+
+def test_the_demo_buys_only_through_the_partner_api(clean_db: Engine) -> None:
+    """The demo's purchases are the platform simulator's orders (same purchase ids, order ids, vouchers), made with
+    the program's partner API; every purchase transfer in the ledger belongs to one of them."""
+    program = Recorder(create_app())
+    prepared = prepare(program=lambda: program)
+    orders = {order["purchase_id"]: order for order in prepared.orders}
+    assert len(orders) == 2 and all(order["voucher_code"] for order in orders.values())
+    calls = program.calls
+    assert calls.count(("POST", "/partner/v1/purchases")) == 2
+    assert sum(1 for method, path in calls if method == "POST" and path.endswith("/confirm")) == 2
+    assert calls.count(("POST", "/partner/v1/completions")) == 1
+    with Session(clean_db) as session:
+        purchases = {str(p.id): p for p in session.scalars(select(Purchase))}
+        assert purchases.keys() == orders.keys()
+        for purchase_id, purchase in purchases.items():
+            assert purchase.platform_order_id == orders[purchase_id]["order_id"]
+            assert purchase.voucher_code == orders[purchase_id]["voucher_code"]
+        started = session.scalars(select(AuditEntry).where(AuditEntry.action == "training.purchase_started")).all()
+        assert sorted(e.object_id for e in started) == sorted(purchases)
+        assert {e.actor_role for e in started} == {"partner:platform"}
+        transfers = session.scalars(
+            select(LedgerTransfer).where(LedgerTransfer.code.in_([TransferCode.purchase, TransferCode.commission]))
+        ).all()
+        pending = {p.pending_transfer_id for p in purchases.values()}
+        captured = {p.capture_transfer_id for p in purchases.values()} - {None}
+        assert {t.id for t in transfers if t.mode is TransferMode.pending} == pending
+        assert {t.id for t in transfers if t.mode is not TransferMode.pending} == captured
+        assert all(t.ref_id in purchases for t in transfers if t.mode is TransferMode.pending)
+        assert {p.status.value for p in purchases.values()} == {"completed", "confirmed"}
 
 
 # --- a new applicant on a real `prakerja demo` ------------------------------------------------------------------

@@ -276,6 +276,12 @@ def demo(
     systems it relies on (the civil registry; the SMS gateway when SMS go out over HTTP). One signal stops all."""
     import prakerja.demo as demo_data  # lazy: the demo seeds and the simulators it runs
 
+    def program() -> Any:
+        """The web application the demo's simulators buy through (built only when the demo buys)."""
+        from prakerja.app import create_app  # lazy: the web application, every page (about 1 s)
+
+        return create_app()
+
     with _stops_on_signal():
         stand_ins = demo_data.simulators() if simulators and not no_serve else []
         if not no_serve:
@@ -287,9 +293,9 @@ def demo(
                 hint=f"the demo runs its {sim.name} simulator there ({sim.setting}={sim.url}); stop what listens "
                 f"there, set {sim.setting} to a free port, or start the demo with --no-simulators",
             )
-        logins = demo_data.prepare(reset=reset)
+        prepared = demo_data.prepare(reset=reset, program=program)
         console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
-        for role, email, password in logins:
+        for role, email, password in prepared.logins:
             console.print(f"  {role:<16} {email:<32} {password}")
         if dev_mailbox_enabled():
             console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")

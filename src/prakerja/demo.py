@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
 
+import httpx
 from sqlalchemy import select
 from starlette.types import ASGIApp
 
@@ -12,19 +17,24 @@ from prakerja import migrate
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Account, Role
+from prakerja.catalog import service as catalog_service
 from prakerja.catalog.service.demo import INSTITUTIONS as CATALOG_INSTITUTIONS
 from prakerja.catalog.service.demo import PLATFORMS as CATALOG_PLATFORMS
-from prakerja.catalog.service.demo import seed_demo_catalog
+from prakerja.catalog.service.demo import DemoCatalog, seed_demo_catalog
 from prakerja.config import get_settings
 from prakerja.db import unit_of_work
-from prakerja.kit.clock import utcnow
-from prakerja.ledger.service.demo import seed as seed_ledger
+from prakerja.kit.clock import JAKARTA, clock, utcnow
+from prakerja.notifications.models import Message
+from prakerja.partners import service as partners
 from prakerja.portals.service.demo import seed as seed_portals
+from prakerja.recipients import service as recipients
 from prakerja.registration.service.demo import population_path
 from prakerja.registration.service.demo import seed_for_email as seed_registration
 from prakerja.selection.service.demo import seed as seed_selection
-from prakerja.simulators import dukcapil, sms
+from prakerja.simulators import demo_marketplace, dukcapil, sms
 from prakerja.simulators.background import Background, loopback_address
+from prakerja.simulators.partner_client import Credentials, SimClock, rfc3339
+from prakerja.training.service import ratings as trainings
 
 DEMO_PASSWORD = "prakerja-demo"  # noqa: S105  (printed to the operator on purpose)
 
@@ -40,39 +50,192 @@ DEMO_ACCOUNTS = [
 ]
 
 
-def prepare(*, reset: bool = False) -> list[tuple[str, str, str]]:
-    """Migrate and seed (idempotent). Returns (role, e-mail, password) for each demo login."""
+HISTORY = timedelta(days=10)
+"""The demo's story starts this long before the moment it is prepared: the wave was announced then, and the demo
+applicant has since bought a course, attended its sessions and completed it (a completion is never in the future)."""
+CLASS_STARTS = timedelta(days=2)
+"""The demo courses' first session, after the story's start (one session a day from then)."""
+PLATFORM_PUBLIC_URL = "https://platform-1.example"
+"""Where the demo platform's course pages are (the catalogue seed lists them there)."""
+SHOP_ACCOUNT = "peserta@demo.prakerja.id"
+"""The demo applicant's account at the platform simulator's shop."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    logins: list[tuple[str, str, str]]
+    """(role, e-mail, password) for each demo login."""
+    orders: list[dict[str, Any]]
+    """The platform simulator's orders (its ``GET /api/orders``) of the purchases this run made: none once made."""
+
+
+def prepare(*, program: Callable[[], ASGIApp], reset: bool = False) -> Prepared:
+    """Migrate and seed (idempotent). ``program`` builds the web application: the demo serves it on loopback while
+    the platform and institution simulators buy, attend and complete through its partner API."""
     if reset:
         migrate.downgrade("base")
     migrate.upgrade()
+    now = clock.now()
+    with clock.frozen(now - HISTORY):
+        with unit_of_work() as session:
+            if session.scalars(select(Account.id).limit(1)).first() is None:
+                for role, email, name in DEMO_ACCOUNTS:
+                    created = auth.create_account(
+                        session,
+                        email=email,
+                        password=DEMO_PASSWORD,
+                        role=role,
+                        display_name=name,
+                        created_by=Actor.system(),
+                    )
+                    created.email_verified_at = utcnow()  # demo people verified their e-mail (joining a wave needs it)
+        with unit_of_work() as session:
+            seed_registration(session, DEMO_ACCOUNTS[0][1])  # a verified applicant profile + Dukcapil population
+        with unit_of_work() as session:
+            seed_selection(session, demo_applicant_email=DEMO_ACCOUNTS[0][1])  # an announced wave + an open one
+        with unit_of_work() as session:  # courses, listings, a conflict of interest; the partner logins' organisations
+            first_day = (clock.today_jakarta() + CLASS_STARTS).date()
+            catalog = seed_demo_catalog(session, first_session=datetime.combine(first_day, time(9, 0), JAKARTA))
+            seed_portals(
+                session,
+                institution_id=catalog.institutions[CATALOG_INSTITUTIONS[0]],
+                platform_id=catalog.platforms[CATALOG_PLATFORMS[0]],
+                institution_email=DEMO_ACCOUNTS[3][1],
+                platform_email=DEMO_ACCOUNTS[4][1],
+            )
+        orders = _buy_through_simulators(program, catalog, DEMO_ACCOUNTS[0][1], until=now)
+    return Prepared([(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS], orders)
+
+
+# --- purchases through the platform and institution simulators --------------------------------------------------
+
+
+_DEMO_PURCHASES = ("Strategi Pemasaran Digital untuk UMKM", "Dasar Pemrograman Web untuk Pemula")
+"""The demo institution's webinar (bought, attended, completed) and self-paced course (bought: a voucher)."""
+
+
+@dataclass(frozen=True)
+class _Shopping:
+    account_id: uuid.UUID
+    card_number: str
+    platform: Credentials
+    institution: Credentials
+    listings: tuple[tuple[str, int, str], ...]
+    """(course id, price, title): the course attended (with sessions), then the one bought last (self-paced)."""
+
+
+def _shopping(catalog: DemoCatalog, applicant_email: str) -> _Shopping | None:
+    """What the simulators need, with a signing key for each demo partner (issued to the demo's simulators only);
+    None when the applicant is no recipient or has bought already (the demo ran before)."""
     with unit_of_work() as session:
-        if session.scalars(select(Account.id).limit(1)).first() is None:
-            for role, email, name in DEMO_ACCOUNTS:
-                created = auth.create_account(
-                    session,
-                    email=email,
-                    password=DEMO_PASSWORD,
-                    role=role,
-                    display_name=name,
-                    created_by=Actor.system(),
-                )
-                created.email_verified_at = utcnow()  # demo people verified their e-mail (joining a wave needs it)
-    with unit_of_work() as session:
-        seed_registration(session, DEMO_ACCOUNTS[0][1])  # a verified applicant profile + Dukcapil population
-    with unit_of_work() as session:
-        seed_selection(session, demo_applicant_email=DEMO_ACCOUNTS[0][1])  # an announced wave + an open one
-    with unit_of_work() as session:
-        seed_ledger(session, DEMO_ACCOUNTS[0][1])  # a funded training wallet with two purchases
-    with unit_of_work() as session:  # courses, listings, a conflict of interest; the partner logins' organisations
-        catalog = seed_demo_catalog(session)
-        seed_portals(
-            session,
-            institution_id=catalog.institutions[CATALOG_INSTITUTIONS[0]],
-            platform_id=catalog.platforms[CATALOG_PLATFORMS[0]],
-            institution_email=DEMO_ACCOUNTS[3][1],
-            platform_email=DEMO_ACCOUNTS[4][1],
+        account = auth.account_by_email(session, applicant_email)
+        recipient = None if account is None else recipients.recipient_by_account(session, account.id)
+        if account is None or recipient is None or recipient.funded_at is None:
+            return None
+        if trainings.my_trainings(session, account.id):
+            return None
+        keys = [
+            partners.issue_key(session, partner_id=partner_id, actor=Actor.system(), label=label)
+            for partner_id, label in (
+                (catalog.platforms[CATALOG_PLATFORMS[0]], "Simulator platform (demo)"),
+                (catalog.institutions[CATALOG_INSTITUTIONS[0]], "Simulator lembaga (demo)"),
+            )
+        ]
+        courses = [catalog_service.get_course(session, catalog.courses[title]) for title in _DEMO_PURCHASES]
+        return _Shopping(
+            account_id=account.id,
+            card_number=recipient.card_number,
+            platform=Credentials(keys[0].client_code, keys[0].secret),
+            institution=Credentials(keys[1].client_code, keys[1].secret),
+            listings=tuple((str(c.id), c.price, c.title) for c in courses),
         )
-    return [(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS]
+
+
+def _latest_otp(account_id: uuid.UUID) -> str:
+    """The one-time code in the participant's latest message (what their phone shows)."""
+    with unit_of_work() as session:
+        body = session.scalars(
+            select(Message.body)
+            .where(Message.account_id == account_id)
+            .order_by(Message.created_at.desc(), Message.id.desc())
+            .limit(1)
+        ).first()
+    found = re.search(r"\b(\d{6})\b", body or "")
+    if found is None:
+        raise RuntimeError("the demo applicant received no one-time code")
+    return found.group(1)
+
+
+def _redeem_codes(account_id: uuid.UUID, purchase_id: str) -> dict[str, str]:
+    """The redeem codes on the participant's dashboard, which they type in at the institution."""
+    with unit_of_work() as session:
+        found = [t for t in trainings.my_trainings(session, account_id) if str(t.purchase_id) == purchase_id]
+        return {str(code.session_id): code.code for training in found for code in training.codes}
+
+
+def _buy_through_simulators(
+    program: Callable[[], ASGIApp], catalog: DemoCatalog, applicant_email: str, *, until: datetime
+) -> list[dict[str, Any]]:
+    """The demo applicant buys the webinar on the platform simulator (card, SMS code), the institution simulator
+    redeems the voucher, commits each session's redeem code at the session's time and reports the completion (the
+    certificate is issued); then, the day before ``until``, the applicant buys the self-paced course (a voucher not
+    redeemed yet). Everything over HTTP through the signed partner API of ``program``, served on loopback meanwhile;
+    the injected clock walks through the story and the simulators' clocks follow it. Returns the platform
+    simulator's orders."""
+    shopping = _shopping(catalog, applicant_email)
+    if shopping is None:
+        return []
+    server = demo_marketplace.serve_in_thread(program())
+    started: list[demo_marketplace.Running] = [server]
+    try:
+        shop = demo_marketplace.start_platform(
+            api_url=server.url,
+            credentials=shopping.platform,
+            listings=shopping.listings,  # as the catalogue seed listed them: the same prices and pages
+            clock=_following(),
+            public_url=PLATFORM_PUBLIC_URL,
+        )
+        started.append(shop)
+        desk = demo_marketplace.start_institution(
+            api_url=server.url, credentials=shopping.institution, clock=_following()
+        )
+        started.append(desk)
+        with httpx.Client(timeout=60) as http:
+            demo_marketplace.buy_attend_complete(
+                platform_url=shop.url,
+                institution_url=desk.url,
+                course_id=shopping.listings[0][0],
+                card_number=shopping.card_number,
+                account=SHOP_ACCOUNT,
+                read_otp=lambda _purchase: _latest_otp(shopping.account_id),
+                redeem_codes=lambda purchase_id: _redeem_codes(shopping.account_id, purchase_id),
+                set_time=clock.freeze,
+                score=86,
+                http=http,
+            )
+            clock.freeze(until - timedelta(days=1))
+            for url in (shop.url, desk.url):
+                http.post(f"{url}/_clock", json={"now": rfc3339(clock.now())}).raise_for_status()
+            demo_marketplace.buy(
+                platform_url=shop.url,
+                course_id=shopping.listings[1][0],
+                card_number=shopping.card_number,
+                account=SHOP_ACCOUNT,
+                read_otp=lambda _purchase: _latest_otp(shopping.account_id),
+                http=http,
+            )
+            orders = http.get(f"{shop.url}/api/orders").raise_for_status().json()["orders"]
+    finally:
+        for running in reversed(started):
+            running.stop()
+    return list(orders)
+
+
+def _following() -> SimClock:
+    """A simulator's clock, frozen where the program's is (the demo moves both)."""
+    found = SimClock()
+    found.set(now=clock.now())
+    return found
 
 
 @dataclass(frozen=True)

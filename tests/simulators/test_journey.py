@@ -4,19 +4,24 @@ moved by the test), the platform and institution simulators (``prakerja sim plat
 A participant buys on the platform simulator's checkout with their card and the SMS code (read from the program's
 notifications), the institution simulator redeems the voucher and commits each session's redeem code (as the
 participant would type them from their dashboard) inside its window, reports the completion, the certificate
-verifies with ``prakerja certificate verify`` and a tampered copy does not, the participant rates the course, and
-the webhooks reached both partners.
+verifies with ``prakerja certificate verify`` and a tampered copy does not; revoked with ``prakerja certificate
+revoke``, it is reported revoked by the status list the program serves over HTTP, by its public page and by the
+offline verifier given the documents fetched over HTTP; the participant rates the course, and the webhooks reached
+both partners.
 
 Skipped until the program side of purchases exists (``/partner/v1/purchases`` in the app: branch ``training``)."""
 
 from __future__ import annotations
 
+import base64
 import functools
+import gzip
 import json
 import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,6 +80,68 @@ def approved_course(live_server: str, session: Session, institution: Partner, fo
     approve(session, course)
     session.commit()
     return course_id
+
+
+def status_bit(status_list: dict[str, Any], index: int) -> bool:
+    """The entry's bit, read as the W3C Bitstring Status List says (GZIP, base64url, most significant bit first),
+    without the program's code."""
+    encoded = str(status_list["credentialSubject"]["encodedList"])
+    assert encoded.startswith("u")
+    bits = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    return bool(bits[index // 8] & (0x80 >> (index % 8)))
+
+
+def public_status(live_server: str, credential: dict[str, Any], folder: Path) -> tuple[bool, Path, Path]:
+    """The certificate's bit in the status list the program serves over HTTP, and the status list and DID document
+    as fetched (files for the offline verifier)."""
+    entry = credential["credentialStatus"]
+    list_url = str(entry["statusListCredential"])
+    found = re.search(r"/sertifikat/status/(\d+)$", list_url)
+    assert found, list_url
+    listed = httpx.get(f"{live_server}/sertifikat/status/{found.group(1)}", timeout=30)
+    assert listed.status_code == 200
+    did = httpx.get(f"{live_server}/.well-known/did.json", timeout=30)
+    assert did.status_code == 200
+    (status_file := folder / "status-list.json").write_bytes(listed.content)
+    (did_file := folder / "did.json").write_bytes(did.content)
+    return status_bit(listed.json(), int(entry["statusListIndex"])), status_file, did_file
+
+
+def assert_revoked_is_reported(live_server: str, certificate_id: str, credential_file: Path, folder: Path) -> None:
+    """Revoked with ``prakerja certificate revoke``: the public status list over HTTP has its bit set, the public
+    page says so, and the offline verifier given the documents fetched over HTTP refuses it as revoked."""
+    credential = json.loads(credential_file.read_bytes())
+
+    def verify_offline(status_file: Path, did_file: Path) -> Any:
+        return CliRunner().invoke(
+            cli,
+            [
+                "certificate",
+                "verify",
+                str(credential_file),
+                "--did-document",
+                str(did_file),
+                "--status-list",
+                str(status_file),
+            ],
+        )
+
+    revoked, status_file, did_file = public_status(live_server, credential, folder)
+    assert not revoked
+    before = verify_offline(status_file, did_file)
+    assert before.exit_code == 0 and "VALID" in before.output, before.output
+
+    revoke = CliRunner().invoke(cli, ["certificate", "revoke", certificate_id, "--reason", "Data kehadiran dipalsukan"])
+    assert revoke.exit_code == 0, revoke.output
+
+    revoked, status_file, did_file = public_status(live_server, credential, folder)
+    assert revoked
+    page = httpx.get(f"{live_server}/sertifikat/{certificate_id}", timeout=30)
+    assert page.status_code == 200 and 'class="state revoked"' in page.text
+    after = verify_offline(status_file, did_file)
+    assert after.exit_code == 1 and "revoked" in after.output, after.output
+    online = CliRunner().invoke(cli, ["certificate", "verify", str(credential_file)])
+    assert online.exit_code == 1 and "revoked" in online.output, online.output
 
 
 def test_html_checkout_with_the_program(
@@ -208,6 +275,7 @@ def test_buy_attend_complete_verify_rate(
         tampered = tmp_path / "tampered.json"
         tampered.write_text(json.dumps(tampered_document))
         assert CliRunner().invoke(cli, ["certificate", "verify", str(tampered)]).exit_code == 1
+        assert_revoked_is_reported(live_server, journey.certificate_id, good, tmp_path)
 
         session.rollback()
         ratings.rate(

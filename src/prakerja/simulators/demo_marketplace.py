@@ -3,7 +3,7 @@ HTTP, for the demo and the journey test (instead of writing to the ledger direct
 
 :func:`start_platform` and :func:`start_institution` run the simulators on loopback in threads of this process
 (each still speaks to the program only over HTTP, signed); :func:`buy_attend_complete` drives them through their
-JSON routes. What only the participant sees (the SMS code, the redeem codes on their dashboard) and the time the
+JSON routes, :func:`buy` the platform's part alone (up to the voucher). What only the participant sees (the SMS code, the redeem codes on their dashboard) and the time the
 program lives in are handed in by the caller, since a partner cannot read them:
 
 - ``read_otp(purchase_id) -> str``: the one-time code the program texted (the demo reads its development sender);
@@ -80,11 +80,15 @@ def start_platform(
     listings: tuple[tuple[str, int, str], ...] = (),
     clock: SimClock | None = None,
     port: int = 0,
+    public_url: str | None = None,
 ) -> Running:
+    """``public_url``: the shop's address in its listings' URLs (default: the simulator's own example address)."""
     from prakerja.simulators import platform
 
     clock = clock or SimClock()
     shop = platform.Shop(client=PartnerClient.connect(api_url, credentials, clock))
+    if public_url is not None:
+        shop.public_url = public_url
     for course_id, price, title in listings:
         shop.list_course(course_id, price, title)
     return serve_in_thread(platform.create_app(shop, Inbox(webhook_secret, clock)), port=port)
@@ -136,6 +140,31 @@ def _post(http: httpx.Client, step: str, url: str, body: Mapping[str, Any], expe
     return answer
 
 
+def buy(
+    *,
+    platform_url: str,
+    course_id: str,
+    card_number: str,
+    account: str,
+    read_otp: Callable[[str], str],
+    http: httpx.Client,
+) -> Journey:
+    """Buy ``course_id`` on the platform with the card: inquiry and purchase (the program texts a code), then the
+    code. The journey stops at the voucher (a purchase awaiting redemption)."""
+    journey = Journey()
+    journey.order = _post(
+        http,
+        "checkout",
+        f"{platform_url}/api/checkout",
+        {"course_id": course_id, "card_number": card_number, "account": account},
+        (201,),
+    )
+    otp = read_otp(journey.purchase_id)
+    confirmed = _post(http, "otp", f"{platform_url}/api/orders/{journey.order['order_id']}/otp", {"otp": otp}, (200,))
+    journey.order, journey.voucher_code = confirmed, str(confirmed["voucher_code"])
+    return journey
+
+
 def buy_attend_complete(
     *,
     platform_url: str,
@@ -157,7 +186,6 @@ def buy_attend_complete(
     after the last session starts, or a week after redemption for a course without sessions)."""
     own = http is None
     client = http or httpx.Client(timeout=60)
-    journey = Journey()
 
     def move(at: datetime) -> None:
         if set_time is None:
@@ -167,18 +195,14 @@ def buy_attend_complete(
             _post(client, "clock", f"{base}/_clock", {"now": rfc3339(at)}, (200,))
 
     try:
-        journey.order = _post(
-            client,
-            "checkout",
-            f"{platform_url}/api/checkout",
-            {"course_id": course_id, "card_number": card_number, "account": account},
-            (201,),
+        journey = buy(
+            platform_url=platform_url,
+            course_id=course_id,
+            card_number=card_number,
+            account=account,
+            read_otp=read_otp,
+            http=client,
         )
-        otp = read_otp(journey.purchase_id)
-        confirmed = _post(
-            client, "otp", f"{platform_url}/api/orders/{journey.order['order_id']}/otp", {"otp": otp}, (200,)
-        )
-        journey.order, journey.voucher_code = confirmed, str(confirmed["voucher_code"])
         journey.enrolment = _post(
             client, "redeem", f"{institution_url}/api/vouchers/redeem", {"voucher_code": journey.voucher_code}, (200,)
         )

@@ -96,9 +96,12 @@ def _courses(first: datetime) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def seed_demo_catalog(session: Session, *, actor: Actor | None = None) -> DemoCatalog:
+def seed_demo_catalog(
+    session: Session, *, actor: Actor | None = None, first_session: datetime | None = None
+) -> DemoCatalog:
     """Create (or find) the demo institutions and platforms, submit, approve and list their courses, and record
-    that the first platform and the first institution share an owner (a conflict of interest the pages show)."""
+    that the first platform and the first institution share an owner (a conflict of interest the pages show).
+    The courses with sessions hold one a day from ``first_session`` (default: 09:00 WIB two weeks from today)."""
     actor = actor or Actor.system()
     orgs = service.organisations
     institutions = {
@@ -106,7 +109,7 @@ def seed_demo_catalog(session: Session, *, actor: Actor | None = None) -> DemoCa
     }
     platforms = {name: orgs.ensure(session, name=name, role=orgs.PLATFORM, actor=actor).id for name in PLATFORMS}
     today = clock.today_jakarta().date()
-    first = datetime.combine(today + timedelta(days=14), time(9, 0), JAKARTA)
+    first = first_session or datetime.combine(today + timedelta(days=14), time(9, 0), JAKARTA)
     existing = {
         (c.institution_id, c.title): c.id
         for institution_id in institutions.values()
