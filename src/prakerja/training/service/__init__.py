@@ -7,8 +7,29 @@
 - ``settlement``: statements per partner and period;
 - ``ratings``: ratings and reviews, the participant's trainings;
 - ``events``: the one call site for webhook events; ``refusals``: the log of refused partner calls;
-- ``people``: the one module that reads people from other domains."""
+- ``people``: the one module that reads people from other domains;
+- ``incentives``: what payouts reads about the first training (certificate, rating, review) and spending."""
 
-from prakerja.training.service import completions, delivery, events, people, purchases, ratings, refusals, settlement
+from prakerja.training.service import (
+    completions,
+    delivery,
+    events,
+    incentives,
+    people,
+    purchases,
+    ratings,
+    refusals,
+    settlement,
+)
 
-__all__ = ["completions", "delivery", "events", "people", "purchases", "ratings", "refusals", "settlement"]
+__all__ = [
+    "completions",
+    "delivery",
+    "events",
+    "incentives",
+    "people",
+    "purchases",
+    "ratings",
+    "refusals",
+    "settlement",
+]
