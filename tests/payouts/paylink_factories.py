@@ -21,14 +21,16 @@ from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode
-from prakerja.payouts.models import PayoutProvider
+from prakerja.payouts.models import AccountFailure, AccountStatus, PayoutAccount, PayoutProvider
 from prakerja.payouts.service import accounts
 from prakerja.recipients import service as recipients
 from prakerja.registration.models import Applicant
 from prakerja.training.models import Completion, CompletionStatus, Purchase, PurchaseStatus, Rating
 from prakerja.waves.models import WaveState
+from tests.partners.conftest import create_partner
 from tests.payouts.conftest import PaymentsSim
 from tests.selection.factories import create_account, create_wave
+from tests.training.conftest import make_course
 
 SYSTEM = Actor.system()
 OFFICER = Actor(id=uuid.UUID("00000000-0000-7000-8000-0000000000c1"), role="pmo_admin")
@@ -134,12 +136,10 @@ def allocate_cash(session: Session, scheme: str, amount: int = 100_000_000) -> N
     session.commit()
 
 
-def training(
+def train(
     session: Session,
     person: Person,
-    course: Course,
-    institution_id: uuid.UUID,
-    platform_id: uuid.UUID,
+    where: Market,
     *,
     accepted: bool = True,
     certificate: bool = True,
@@ -153,9 +153,9 @@ def training(
         recipient_id=person.recipient_id,
         participant_id=person.applicant_id,
         account_id=person.account_id,
-        course_id=course.id,
-        institution_id=institution_id,
-        platform_id=platform_id,
+        course_id=where.course.id,
+        institution_id=where.institution_id,
+        platform_id=where.platform_id,
         platform_order_id=f"order-{uuid.uuid4().hex[:8]}",
         platform_account_index=secrets.token_bytes(32),
         amount=amount,
@@ -169,8 +169,8 @@ def training(
     session.add(
         Completion(
             purchase_id=purchase.id,
-            institution_id=institution_id,
-            platform_id=platform_id,
+            institution_id=where.institution_id,
+            platform_id=where.platform_id,
             completed_at=utcnow(),
             score=90,
             passed=True,
@@ -183,7 +183,11 @@ def training(
     if stars is not None:
         session.add(
             Rating(
-                purchase_id=purchase.id, course_id=course.id, account_id=person.account_id, stars=stars, review=review
+                purchase_id=purchase.id,
+                course_id=where.course.id,
+                account_id=person.account_id,
+                stars=stars,
+                review=review,
             )
         )
     session.commit()
@@ -196,3 +200,45 @@ def count(session: Session, model: type, **where: Any) -> int:
     for name, value in where.items():
         query = query.where(getattr(model, name) == value)
     return int(session.scalar(query) or 0)
+
+
+def account_row(
+    session: Session,
+    person: Person,
+    provider: PayoutProvider,
+    *,
+    status: AccountStatus = AccountStatus.active,
+    failure: AccountFailure | None = None,
+    number: str = "7766554433",
+) -> PayoutAccount:
+    """An account as a finished link leaves it (for tests of what follows a link, not of linking itself)."""
+    row = PayoutAccount(
+        recipient_id=person.recipient_id,
+        participant_id=person.applicant_id,
+        account_id=person.account_id,
+        provider_id=provider.id,
+        number=number,
+        number_index=accounts.number_index(provider.code, number),
+        number_masked="******" + number[-4:],
+        status=status,
+        failure_reason=failure,
+        link_reference=f"lnk_{uuid.uuid4().hex}",
+        linked_at=utcnow() if status is AccountStatus.active else None,
+    )
+    session.add(row)
+    session.commit()
+    return row
+
+
+@dataclass
+class Market:
+    course: Course
+    institution_id: uuid.UUID
+    platform_id: uuid.UUID
+
+
+def market(session: Session) -> Market:
+    institution = create_partner(session, name=f"Lembaga {uuid.uuid4().hex[:6]}", role="institution")
+    platform = create_partner(session, name=f"Platform {uuid.uuid4().hex[:6]}", role="platform")
+    course = make_course(session, institution, platform)
+    return Market(course, institution.partner_id, platform.partner_id)

@@ -218,7 +218,13 @@ class TestRefusalsWriteNothing:
     def test_provider_registration_is_validated(self, session: Session) -> None:
         with pytest.raises(DomainError) as refused:
             accounts.register_provider(
-                session, name="Bank X", code="BAD CODE", kind="cash", channel="fax", api_base_url="ftp://x", actor=SYSTEM
+                session,
+                name="Bank X",
+                code="BAD CODE",
+                kind="cash",
+                channel="fax",
+                api_base_url="ftp://x",
+                actor=SYSTEM,
             )
         assert (refused.value.status_code, refused.value.code) == (422, "provider_invalid")
         assert set(refused.value.details["fields"]) == {"code", "kind", "channel", "api_base_url"}
