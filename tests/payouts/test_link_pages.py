@@ -73,6 +73,7 @@ class TestLinking:
         open_at_partner(payments_sim, "ovo", number=person.phone, holder_name="Dewi", nik=person.nik)
         page = client.get("/rekening-saya")
         assert page.status_code == 200 and "Belum ada rekening pembayaran yang ditautkan." in page.text
+        assert "OVO (dompet digital)" in page.text and "Bank BNI (rekening bank)" in page.text
         started = link(client, providers["ovo"], person.phone)
         assert started.status_code == 303
         otp_path = started.headers["location"]

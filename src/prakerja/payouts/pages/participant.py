@@ -33,7 +33,10 @@ Participant = Annotated[CurrentAccount, Depends(require_role(Role.applicant))]
 
 
 def _providers(session: Session) -> list[dict[str, Any]]:
-    return [{"id": str(p.id), "name": p.name, "kind": p.kind.value} for p in service.accounts.providers(session)]
+    return [
+        {"id": str(p.id), "name": p.name, "kind_words": words.word(words.PROVIDER_KIND, p.kind.value)}
+        for p in service.accounts.providers(session)
+    ]
 
 
 def _account_view(session: Session, account: PayoutAccount) -> dict[str, Any]:
