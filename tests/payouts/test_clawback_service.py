@@ -88,6 +88,10 @@ class TestOpen:
             for r in session.scalars(select(Entitlement).where(Entitlement.recipient_id == paid_person.recipient_id))
         )
         assert statuses == ["cancelled", "cancelled", "cancelled", "paid"]
+        payable = ledger.incentive_payable(
+            session, paid_person.applicant_id, scheme=SEMI, year=entitlements.today().year
+        )
+        assert payable.balance == 600_000  # the three cancelled instalments went back to the cash budget
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "payouts.clawback_opened")).one()
         assert entry.reason == REASON
         assert entitlements.refresh(session, paid_person.recipient_id) == 0  # nothing new for a claimed-back person

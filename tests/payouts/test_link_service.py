@@ -164,6 +164,23 @@ class TestOtpAttempts:
 
 
 class TestRefusalsWriteNothing:
+    def test_partner_unavailable_at_the_otp_check(
+        self, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+    ) -> None:
+        person = make_person(session)
+        open_at_partner(payments_sim, "bni", number="4545454545", holder_name="Siti", nik=person.nik, phone="0")
+        link = start(session, person, providers["bni"], "4545454545")
+        code = last_otp(payments_sim, "bni", "4545454545")
+        providers["bni"].api_base_url = "http://127.0.0.1:9/bni"  # the partner goes away between the two steps
+        session.commit()
+        with pytest.raises(DomainError) as refused:
+            accounts.verify_link(session, account_id=person.account_id, link_id=link.id, otp=code, actor=SYSTEM)
+        assert (refused.value.status_code, refused.value.code) == (503, "partner_unavailable")
+        session.rollback()
+        again = session.get(PayoutAccount, link.id)
+        assert again is not None and (again.status, again.otp_attempts) == (AccountStatus.otp_sent, 0)
+        assert accounts.active_account(session, person.recipient_id) is None
+
     def test_partner_unavailable(
         self, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
     ) -> None:

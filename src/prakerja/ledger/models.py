@@ -105,6 +105,8 @@ class TransferCode(enum.StrEnum):
     """Payouts in flight to disbursed (partner confirmed)."""
     payout_failed = "payout_failed"
     """Payouts in flight back to the payable (partner refused)."""
+    incentive_cancelled = "incentive_cancelled"
+    """An incentive (or survey-incentive) payable back to the cash budget: its entitlement was cancelled."""
     clawback_demand = "clawback_demand"
     """Clawback claims to a demand's receivable (a recipient found ineligible must repay)."""
     clawback_repayment = "clawback_repayment"

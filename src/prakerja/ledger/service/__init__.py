@@ -22,7 +22,7 @@ from prakerja.ledger.service.accounts import (
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import budget_available, check, history, program_totals
-from prakerja.ledger.service.recovery import demand_repayment, receivable, record_repayment
+from prakerja.ledger.service.recovery import demand_repayment, receivable, record_repayment, release_incentive
 from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
 from prakerja.ledger.service.wallet import (
     allocate_budget,
@@ -74,6 +74,7 @@ __all__ = [
     "record_officer_transfers",
     "record_repayment",
     "refund_purchase",
+    "release_incentive",
     "schedule_incentive",
     "state_budget",
     "survey_incentive_payable",

@@ -83,6 +83,44 @@ def record_repayment(
     )[0]
 
 
+@atomic
+def release_incentive(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    scheme: str,
+    year: int,
+    amount: object,
+    actor: audit.Actor,
+    survey: bool = False,
+    reason: str = "",
+) -> Transfer:
+    """The reverse of ``schedule_incentive`` for an entitlement cancelled before it was paid (a clawback): the
+    participant's incentive (or survey-incentive) payable -> the scheme-year's cash budget."""
+    opener = accounts.survey_incentive_payable if survey else accounts.incentive_payable
+    payable = opener(session, participant_id, scheme=scheme, year=year)
+    budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.cash)
+    return _post_and_audit(
+        session,
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=payable.id,
+                credit_account_id=budget.id,
+                amount=amount,
+                code=TransferCode.incentive_cancelled,
+                ref_type="participant",
+                ref_id=str(participant_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.incentive_released",
+        reason=reason,
+        participant_id=participant_id,
+    )[0]
+
+
 def receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
     """The demand's receivable with its balance (what is still owed)."""
     return accounts.clawback_receivable(session, clawback_id)

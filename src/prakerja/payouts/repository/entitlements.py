@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from prakerja.payouts.models import Entitlement, EntitlementKind, EntitlementStatus
@@ -59,22 +59,6 @@ def paid_total(session: Session, recipient_id: uuid.UUID) -> int:
         )
         or 0
     )
-
-
-def cancel_unpaid(session: Session, recipient_id: uuid.UUID) -> int:
-    """Blocked, scheduled and needs-action entitlements become cancelled (one in flight is left to its run)."""
-    result = session.execute(
-        update(Entitlement)
-        .where(
-            Entitlement.recipient_id == recipient_id,
-            Entitlement.status.in_(
-                [EntitlementStatus.blocked, EntitlementStatus.scheduled, EntitlementStatus.needs_action]
-            ),
-        )
-        .values(status=EntitlementStatus.cancelled)
-        .execution_options(synchronize_session="fetch")
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def add_all(session: Session, rows: Sequence[Entitlement]) -> None:

@@ -226,7 +226,8 @@ def verify_link(
     """The participant types the partner's code. Right: the account is active (the one before it replaced) and the
     entitlements are looked at again. Wrong: counted; after ``rules.OTP_ATTEMPTS`` wrong codes, or when the partner
     says the code expired or is locked, the link is rejected (``otp_failed``) and the participant starts again."""
-    own_recipient(session, account_id)
+    recipient = own_recipient(session, account_id)
+    entitlements.lock(session, recipient.id)  # one activation at a time per person (one active account)
     link = own_link(session, account_id=account_id, link_id=link_id, lock=True)
     if link.status is not AccountStatus.otp_sent or link.link_reference is None:
         raise LinkNotAwaitingOtp()

@@ -81,7 +81,7 @@ def open_clawback(
     due = amount if amount is not None else paid.total
     if due <= 0:
         raise NothingToClaw()
-    cancelled = entitlements.cancel_unpaid(session, recipient.id)
+    cancelled = entitlements.cancel_unpaid(session, recipient.id, actor=actor, reason=words[:500])
     clawback = Clawback(
         recipient_id=recipient.id,
         participant_id=recipient.applicant_id,

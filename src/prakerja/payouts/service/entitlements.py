@@ -278,9 +278,29 @@ def timeline(session: Session, recipient_id: uuid.UUID) -> Timeline:
     return Timeline(items=items, first_training_done=done)
 
 
-def cancel_unpaid(session: Session, recipient_id: uuid.UUID) -> int:
-    """A clawback: what was not paid yet is cancelled (an instruction already with a partner finishes its run)."""
-    return repository.cancel_unpaid(session, recipient_id)
+def cancel_unpaid(session: Session, recipient_id: uuid.UUID, *, actor: audit.Actor, reason: str) -> int:
+    """A clawback: what was not paid yet is cancelled (an instruction already with a partner finishes its run); a
+    scheduled one's payable goes back to the cash budget (deterministic id: a retry releases nothing twice)."""
+    cancelled = 0
+    for row in repository.of_recipient(session, recipient_id):
+        if row.status not in (EntitlementStatus.blocked, EntitlementStatus.scheduled, EntitlementStatus.needs_action):
+            continue
+        if row.schedule_transfer_id is not None:
+            ledger.release_incentive(
+                session,
+                transfer_id=rules.payouts_id("entitlement_cancelled", row.id),
+                participant_id=row.participant_id,
+                scheme=row.scheme,
+                year=row.year,
+                amount=row.amount,
+                actor=actor,
+                survey=row.kind is EntitlementKind.survey_incentive,
+                reason=reason,
+            )
+        row.status = EntitlementStatus.cancelled
+        cancelled += 1
+    session.flush()
+    return cancelled
 
 
 def paid_total(session: Session, recipient_id: uuid.UUID) -> int:
