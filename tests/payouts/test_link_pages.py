@@ -264,3 +264,34 @@ def test_every_template_string_is_translated() -> None:
             if catalogue.gettext(msg) == msg:
                 missing.append(f"{path.name}: {msg}")
     assert missing == []
+
+
+def test_officers_see_a_shared_payout_account_with_the_other_shared_signals(
+    client: TestClient, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+) -> None:
+    from prakerja.payouts.service import accounts
+    from prakerja.registration.service import integrity
+    from tests.payouts.paylink_factories import SYSTEM
+
+    owner = make_person(session)
+    open_at_partner(payments_sim, "bni", number="5566778899", holder_name="Siti", nik=owner.nik, phone="0")
+    for person in (owner, make_person(session), make_person(session)):
+        accounts.start_link(
+            session, account_id=person.account_id, provider_id=providers["bni"].id, number="5566778899", actor=SYSTEM
+        )
+        session.commit()
+    integrity.scan(session)
+    auth.create_account(
+        session,
+        email="petugas@example.org",
+        password=PASSWORD,
+        role=Role.pmo_officer,
+        display_name="Petugas",
+        created_by=Actor.system(),
+    )
+    session.commit()
+    login(client, "petugas@example.org")
+    page = client.get("/pmo/tanda")
+    assert page.status_code == 200
+    assert page.text.count("Rekening bank atau dompet digital yang sama dengan pendaftar lain") == 3
+    assert "5566778899" not in page.text
