@@ -220,6 +220,17 @@ class TestRefusalsWriteNothing:
         assert (refused.value.status_code, refused.value.code) == (422, "account_number_invalid")
         assert count(session, PayoutAccount) == 0
 
+    def test_too_many_inquiries_in_a_day(
+        self, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+    ) -> None:
+        person = make_person(session)
+        for n in range(rules.LINKS_PER_DAY):
+            assert start(session, person, providers["bni"], f"90000000{n:02d}").status is AccountStatus.rejected
+        with pytest.raises(DomainError) as refused:
+            start(session, person, providers["bni"], "9000000099")
+        assert (refused.value.status_code, refused.value.code) == (429, "rate_limited")
+        assert count(session, PayoutAccount) == rules.LINKS_PER_DAY
+
     def test_not_a_recipient(self, session: Session, providers: dict[str, PayoutProvider]) -> None:
         from tests.selection.factories import create_account
 

@@ -37,6 +37,8 @@ def mask_number(number: str) -> str:
 
 OTP_ATTEMPTS = 5
 """Wrong codes a participant may type for one link before it is rejected (the partner locks after five too)."""
+LINKS_PER_DAY = 10
+"""Account inquiries a participant may start in 24 hours (each asks a partner who holds a number: no enumeration)."""
 NAMESPACE = uuid.UUID("5b0e2f4c-8a61-4d0e-9a3f-7c1d2e6b9f40")
 """For deterministic ids of the payouts domain (ledger transfers of entitlements and clawbacks)."""
 

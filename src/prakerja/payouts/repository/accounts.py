@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -75,6 +75,15 @@ def latest_accounts(session: Session, recipient_ids: Sequence[uuid.UUID]) -> dic
         .ext(distinct_on(PayoutAccount.recipient_id))
     )
     return {row.recipient_id: row for row in rows}
+
+
+def links_since(session: Session, recipient_id: uuid.UUID, since: datetime) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(PayoutAccount.recipient_id == recipient_id, PayoutAccount.created_at >= since)
+        )
+        or 0
+    )
 
 
 def recipients_linked_since(session: Session, since: datetime) -> list[uuid.UUID]:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
 from prakerja.kit.clock import utcnow
+from prakerja.kit.errors import RateLimited
 from prakerja.kit.pii import blind_index
 from prakerja.partners import service as partners
 from prakerja.payouts import rules
@@ -159,6 +161,8 @@ def start_link(
     normal = rules.normal_number(found.kind.value, number)
     if normal is None:
         raise AccountNumberInvalid()
+    if repository.links_since(session, recipient.id, utcnow() - timedelta(days=1)) >= rules.LINKS_PER_DAY:
+        raise RateLimited(details={"retry_after": 3600})
     applicant = registration.identity.find(session, account_id)
     if applicant is None or not applicant.nik or not applicant.phone or applicant.phone_verified_at is None:
         raise ProfileIncomplete()
