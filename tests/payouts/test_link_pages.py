@@ -295,3 +295,18 @@ def test_officers_see_a_shared_payout_account_with_the_other_shared_signals(
     assert page.status_code == 200
     assert page.text.count("Rekening bank atau dompet digital yang sama dengan pendaftar lain") == 3
     assert "5566778899" not in page.text
+
+
+def test_the_timeline_says_why_an_incentive_waits(client: TestClient, session: Session) -> None:
+    from prakerja.payouts.service import entitlements
+
+    person = signed_in_person(client, session)
+    train(session, person, market(session), review="")
+    entitlements.refresh(session, person.recipient_id)
+    session.commit()
+    page = client.get("/insentif-saya")
+    assert "Insentif pasca pelatihan 1" in page.text and "Rp600.000" in page.text
+    assert "Tertahan" in page.text and "Tulis ulasan untuk pelatihan pertama Anda." in page.text
+    assert "no_review" not in page.text
+    assert "Tulis ulasan untuk pelatihan pertama Anda." in client.get("/dasbor").text
+    assert "Write a review of your first training." in client.get("/insentif-saya?lang=en").text
