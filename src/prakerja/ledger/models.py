@@ -56,6 +56,11 @@ class AccountKind(enum.StrEnum):
     """Money sent to a payment partner in one payout run, not yet confirmed (cash ledger)."""
     disbursed = "disbursed"
     """Money confirmed paid out to participants' own accounts (cash ledger)."""
+    clawback_claims = "clawback_claims"
+    """Where repayment demands come from: what the program claims back from people found ineligible (cash ledger;
+    one per program, no flag: its balance is minus everything ever demanded)."""
+    clawback_receivable = "clawback_receivable"
+    """What one repayment demand still has to bring back (cash ledger, one per demand, never negative)."""
 
 
 class TransferMode(enum.StrEnum):
@@ -100,6 +105,12 @@ class TransferCode(enum.StrEnum):
     """Payouts in flight to disbursed (partner confirmed)."""
     payout_failed = "payout_failed"
     """Payouts in flight back to the payable (partner refused)."""
+    incentive_cancelled = "incentive_cancelled"
+    """An incentive (or survey-incentive) payable back to the cash budget: its entitlement was cancelled."""
+    clawback_demand = "clawback_demand"
+    """Clawback claims to a demand's receivable (a recipient found ineligible must repay)."""
+    clawback_repayment = "clawback_repayment"
+    """A demand's receivable to the treasury (money repaid)."""
     adjustment = "adjustment"
     """A correcting transfer made by an officer (always with a reason in the audit log)."""
 

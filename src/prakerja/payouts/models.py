@@ -448,3 +448,22 @@ class Clawback(IdMixin, TimestampMixin, Base):
     demand_transfer_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     """The ledger transfer that records the receivable."""
     created_by: Mapped[str] = mapped_column(String(100))
+
+
+class ClawbackRepayment(IdMixin, TimestampMixin, Base):
+    """One repayment towards a clawback, recorded by an officer (audited) under the payer's reference: the same
+    reference again records nothing twice (migration 0023)."""
+
+    __tablename__ = "payouts_clawback_repayments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        UniqueConstraint("clawback_id", "reference"),
+    )
+
+    clawback_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts_clawbacks.id"), index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(64))
+    """The payment's reference (a bank transfer's or a receipt's number)."""
+    transfer_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    """The ledger transfer receivable -> treasury."""
+    recorded_by: Mapped[str] = mapped_column(String(100))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 END_TO_END_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: no I, L, O or U to misread on a statement."""
@@ -29,3 +31,134 @@ def mask_number(number: str) -> str:
     digits = number.strip()
     visible = digits[-4:]
     return "*" * max(len(digits) - 4, 2) + visible
+
+
+# account linking ---------------------------------------------------------------------------------------------
+
+OTP_ATTEMPTS = 5
+"""Wrong codes a participant may type for one link before it is rejected (the partner locks after five too)."""
+LINKS_PER_DAY = 10
+"""Account inquiries a participant may start in 24 hours (each asks a partner who holds a number: no enumeration)."""
+NAMESPACE = uuid.UUID("5b0e2f4c-8a61-4d0e-9a3f-7c1d2e6b9f40")
+"""For deterministic ids of the payouts domain (ledger transfers of entitlements and clawbacks)."""
+
+
+def payouts_id(*parts: object) -> uuid.UUID:
+    """A deterministic id: the same action (say, scheduling one instalment) always gets the same ledger transfer id."""
+    return uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts))
+
+
+def normal_number(kind: str, number: str) -> str | None:
+    """The account number as sent to the partner, or None when it cannot be one: a bank account is 6-20 ASCII digits;
+    an e-wallet is a phone number ``08...`` or ``+628...`` (kept as ``08...``), 10-15 digits."""
+    text = number.strip().replace(" ", "").replace("-", "")
+    if kind == "ewallet":
+        if text.startswith("+62"):
+            text = "0" + text[3:]
+        elif text.startswith("62"):
+            text = "0" + text[2:]
+        if not (text.isascii() and text.isdigit() and text.startswith("08") and 10 <= len(text) <= 15):
+            return None
+        return text
+    if not (text.isascii() and text.isdigit() and 6 <= len(text) <= 20):
+        return None
+    return text
+
+
+def inquiry_failure(kind: str, *, status: str, nik_match: bool, kyc: bool, phone_match: bool) -> str | None:
+    """Why an account answered by the partner's inquiry cannot be linked (an ``AccountFailure`` value), or None when
+    it can: active, the holder's NIK is the participant's, and for an e-wallet KYC'd with the registered phone."""
+    if status == "not_found":
+        return "account_not_found"
+    if status != "active":
+        return "account_inactive"
+    if not nik_match:
+        return "nik_mismatch"
+    if kind == "ewallet" and not kyc:
+        return "ewallet_not_kyc"
+    if kind == "ewallet" and not phone_match:
+        return "phone_mismatch"
+    return None
+
+
+# entitlements -------------------------------------------------------------------------------------------------
+
+BLOCKED_REASONS = (
+    "no_certificate",
+    "no_rating",
+    "no_review",
+    "no_account",
+    "account_rejected",
+    "nik_mismatch",
+    "ewallet_not_kyc",
+)
+"""Why an entitlement cannot be scheduled yet, in the order they are checked (the first that holds is shown)."""
+
+
+@dataclass(frozen=True)
+class IncentiveFacts:
+    """What decides a participant's post-training incentive, read from the marketplace and the payout accounts."""
+
+    first_completion_on: date | None
+    """The day the first training's completion was accepted (None: no accepted completion yet)."""
+    certificate: bool
+    rating: bool
+    review: bool
+    account: str
+    """``active``, ``none`` (never linked, or a link not finished) or the failure of the latest rejected link."""
+
+
+@dataclass(frozen=True)
+class Planned:
+    instalment: int
+    amount: int
+    blocked_reason: str | None
+    due_on: date | None
+
+
+def account_block(account: str) -> str | None:
+    """The blocked reason an account state gives (None when an account is active)."""
+    if account == "active":
+        return None
+    if account == "none":
+        return "no_account"
+    if account in ("nik_mismatch", "ewallet_not_kyc"):
+        return account
+    return "account_rejected"
+
+
+def incentive_block(facts: IncentiveFacts) -> str | None:
+    """The first reason the incentive cannot be scheduled, or None when every condition holds."""
+    if not facts.certificate:
+        return "no_certificate"
+    if not facts.rating:
+        return "no_rating"
+    if not facts.review:
+        return "no_review"
+    return account_block(facts.account)
+
+
+def incentive_plan(*, amount: int, count: int, interval_days: int, facts: IncentiveFacts, today: date) -> list[Planned]:
+    """The scheme's instalments of the post-training incentive for the first training: none before an accepted
+    completion; otherwise ``count`` instalments of ``amount``, blocked with the reason while a condition is missing,
+    else due from ``today`` and every ``interval_days`` after."""
+    if facts.first_completion_on is None:
+        return []
+    reason = incentive_block(facts)
+    return [
+        Planned(
+            instalment=n,
+            amount=amount,
+            blocked_reason=reason,
+            due_on=None if reason else today + timedelta(days=interval_days * (n - 1)),
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+CLAWBACK_DAYS = 60
+"""An ineligible recipient must return the money within 60 days (PROGRAM.md step 13)."""
+
+
+def clawback_due_on(opened_on: date) -> date:
+    return opened_on + timedelta(days=CLAWBACK_DAYS)

@@ -69,3 +69,9 @@ def active_past_deadline(session: Session, now: datetime, after: uuid.UUID | Non
     if after is not None:
         query = query.where(Recipient.id > after)
     return list(session.scalars(query.order_by(Recipient.id).limit(limit)))
+
+
+def by_ids(session: Session, recipient_ids: Sequence[uuid.UUID]) -> list[Recipient]:
+    if not recipient_ids:
+        return []
+    return list(session.scalars(select(Recipient).where(Recipient.id.in_(list(recipient_ids)))))

@@ -30,6 +30,15 @@ def by_applicant(session: Session, applicant_id: uuid.UUID) -> Recipient | None:
     return repository.by_applicant(session, applicant_id)
 
 
+def by_id(session: Session, recipient_id: uuid.UUID) -> Recipient | None:
+    return repository.by_id(session, recipient_id)
+
+
+def by_ids(session: Session, recipient_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Recipient]:
+    """Recipients by id, one query for the set (payouts' entitlements job)."""
+    return {r.id: r for r in repository.by_ids(session, recipient_ids)}
+
+
 def recipient_by_card(session: Session, card_number: str) -> Recipient | None:
     """For checkout: the recipient holding a 16-digit card number (looked up by its blind index)."""
     if not rules.card_number_shape_ok(card_number):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Date, cast, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import Course, CourseSession
@@ -413,3 +414,50 @@ def platform_sales(session: Session, platform_id: uuid.UUID, limit: int) -> list
             .limit(limit)
         )
     )
+# -- what payouts reads --------------------------------------------------------------------------------------------
+
+
+def first_accepted(session: Session, recipient_ids: Sequence[uuid.UUID]) -> list[tuple[Any, ...]]:
+    """Per recipient, the first accepted completion (by decision time, then id) with its certificate and rating:
+    ``(recipient_id, purchase_id, decided_at, certificate_id, stars, review)``; one query for the whole set."""
+    if not recipient_ids:
+        return []
+    query = (
+        select(
+            Purchase.recipient_id,
+            Purchase.id,
+            Completion.decided_at,
+            Completion.certificate_id,
+            Rating.stars,
+            Rating.review,
+        )
+        .join(Completion, Completion.purchase_id == Purchase.id)
+        .outerjoin(Rating, Rating.purchase_id == Purchase.id)
+        .where(Purchase.recipient_id.in_(list(recipient_ids)), Completion.status == CompletionStatus.accepted)
+        .order_by(Purchase.recipient_id, Completion.decided_at, Completion.id)
+        .ext(distinct_on(Purchase.recipient_id))
+    )
+    return [tuple(row) for row in session.execute(query)]
+
+
+def recipients_changed_since(session: Session, since: datetime) -> list[uuid.UUID]:
+    """Recipients with a completion accepted or a rating given since ``since`` (the payouts refresh job's input)."""
+    accepted = (
+        select(Purchase.recipient_id)
+        .join(Completion, Completion.purchase_id == Purchase.id)
+        .where(Completion.status == CompletionStatus.accepted, Completion.decided_at >= since)
+    )
+    rated = (
+        select(Purchase.recipient_id).join(Rating, Rating.purchase_id == Purchase.id).where(Rating.created_at >= since)
+    )
+    return list(session.scalars(accepted.union(rated)))
+
+
+def spent_by(session: Session, recipient_id: uuid.UUID) -> int:
+    """Training balance captured for a recipient's completed purchases (after refunds), whole rupiah."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Purchase.amount - Purchase.refunded_amount), 0)).where(
+            Purchase.recipient_id == recipient_id, Purchase.status == PurchaseStatus.completed
+        )
+    )
+    return int(total or 0)

@@ -4,6 +4,8 @@
 from prakerja.ledger.service.accounts import (
     CHART,
     chart_account,
+    clawback_claims,
+    clawback_receivable,
     close_account,
     disbursed,
     find_account,
@@ -20,6 +22,7 @@ from prakerja.ledger.service.accounts import (
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import budget_available, check, history, program_totals
+from prakerja.ledger.service.recovery import demand_repayment, receivable, record_repayment, release_incentive
 from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
 from prakerja.ledger.service.wallet import (
     allocate_budget,
@@ -45,9 +48,12 @@ __all__ = [
     "capture_purchase",
     "chart_account",
     "check",
+    "clawback_claims",
+    "clawback_receivable",
     "close_account",
     "create_or_find_transfers",
     "create_transfers",
+    "demand_repayment",
     "disbursed",
     "expire_pending",
     "find_account",
@@ -64,8 +70,11 @@ __all__ = [
     "post_batches",
     "post_runs",
     "program_totals",
+    "receivable",
     "record_officer_transfers",
+    "record_repayment",
     "refund_purchase",
+    "release_incentive",
     "schedule_incentive",
     "state_budget",
     "survey_incentive_payable",

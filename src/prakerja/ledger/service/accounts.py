@@ -22,6 +22,8 @@ CHART: dict[AccountKind, tuple[LedgerCode | None, bool, bool]] = {
     AccountKind.survey_incentive_payable: (LedgerCode.cash, True, False),
     AccountKind.payouts_in_flight: (LedgerCode.cash, True, False),
     AccountKind.disbursed: (LedgerCode.cash, False, False),
+    AccountKind.clawback_claims: (LedgerCode.cash, False, False),
+    AccountKind.clawback_receivable: (LedgerCode.cash, True, False),
 }
 """kind -> (the only ledger it may live on, or None for either; debits must not exceed credits; credits must
 not exceed debits). Everything downstream of the treasury is credit-normal and may never go negative."""
@@ -152,3 +154,11 @@ def payouts_in_flight(session: Session, run_id: uuid.UUID | str) -> Account:
 
 def disbursed(session: Session) -> Account:
     return chart_account(session, AccountKind.disbursed, "program", "disbursed")
+
+
+def clawback_claims(session: Session) -> Account:
+    return chart_account(session, AccountKind.clawback_claims, "program", "clawback_claims")
+
+
+def clawback_receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
+    return chart_account(session, AccountKind.clawback_receivable, "clawback", str(clawback_id))

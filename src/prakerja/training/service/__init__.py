@@ -8,12 +8,14 @@
 - ``overview``: what an institution's or a platform's portal shows (read only);
 - ``ratings``: ratings and reviews, the participant's trainings;
 - ``events``: the one call site for webhook events (refused partner calls are logged by ``partners``);
-- ``people``: the one module that reads people from other domains."""
+- ``people``: the one module that reads people from other domains;
+- ``incentives``: what payouts reads about the first training (certificate, rating, review) and spending."""
 
 from prakerja.training.service import (
     completions,
     delivery,
     events,
+    incentives,
     overview,
     people,
     purchases,
@@ -21,4 +23,14 @@ from prakerja.training.service import (
     settlement,
 )
 
-__all__ = ["completions", "delivery", "events", "overview", "people", "purchases", "ratings", "settlement"]
+__all__ = [
+    "completions",
+    "delivery",
+    "events",
+    "incentives",
+    "overview",
+    "people",
+    "purchases",
+    "ratings",
+    "settlement",
+]

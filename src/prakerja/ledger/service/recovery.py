@@ -1,0 +1,126 @@
+"""Money claimed back from recipients found ineligible (PROGRAM.md step 13): a repayment demand opens a receivable
+(clawback claims -> the demand's receivable), each repayment moves what came back to the treasury (receivable -> Kas
+Negara). The receivable may never go negative, so the database refuses a repayment above what is still owed. The
+payouts domain calls these; every call takes a caller-chosen ``transfer_id`` (a retry moves nothing twice)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from prakerja.audit import service as audit
+from prakerja.ledger.models import LedgerCode, TransferCode
+from prakerja.ledger.schemas import Account, Transfer, TransferCreate
+from prakerja.ledger.service import accounts
+from prakerja.ledger.service.wallet import _post_and_audit, atomic
+
+
+@atomic
+def demand_repayment(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    clawback_id: uuid.UUID | str,
+    participant_id: uuid.UUID | str,
+    amount: object,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """Clawback claims -> the demand's receivable: ``amount`` is now owed back to the program."""
+    source = accounts.clawback_claims(session)
+    receivable = accounts.clawback_receivable(session, clawback_id)
+    return _post_and_audit(
+        session,
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=source.id,
+                credit_account_id=receivable.id,
+                amount=amount,
+                code=TransferCode.clawback_demand,
+                ref_type="clawback",
+                ref_id=str(clawback_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.clawback_demanded",
+        reason=reason,
+        participant_id=participant_id,
+    )[0]
+
+
+@atomic
+def record_repayment(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    clawback_id: uuid.UUID | str,
+    amount: object,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """The demand's receivable -> Kas Negara (cash): money repaid. Refused (``insufficient_funds``) above what is
+    still owed."""
+    receivable = accounts.clawback_receivable(session, clawback_id)
+    treasury = accounts.treasury(session, LedgerCode.cash)
+    return _post_and_audit(
+        session,
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=receivable.id,
+                credit_account_id=treasury.id,
+                amount=amount,
+                code=TransferCode.clawback_repayment,
+                ref_type="clawback",
+                ref_id=str(clawback_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.clawback_repaid",
+        reason=reason,
+    )[0]
+
+
+@atomic
+def release_incentive(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    participant_id: uuid.UUID | str,
+    scheme: str,
+    year: int,
+    amount: object,
+    actor: audit.Actor,
+    survey: bool = False,
+    reason: str = "",
+) -> Transfer:
+    """The reverse of ``schedule_incentive`` for an entitlement cancelled before it was paid (a clawback): the
+    participant's incentive (or survey-incentive) payable -> the scheme-year's cash budget."""
+    opener = accounts.survey_incentive_payable if survey else accounts.incentive_payable
+    payable = opener(session, participant_id, scheme=scheme, year=year)
+    budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.cash)
+    return _post_and_audit(
+        session,
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=payable.id,
+                credit_account_id=budget.id,
+                amount=amount,
+                code=TransferCode.incentive_cancelled,
+                ref_type="participant",
+                ref_id=str(participant_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.incentive_released",
+        reason=reason,
+        participant_id=participant_id,
+    )[0]
+
+
+def receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
+    """The demand's receivable with its balance (what is still owed)."""
+    return accounts.clawback_receivable(session, clawback_id)
