@@ -4,7 +4,8 @@ HTTP, for the demo and the journey test (instead of writing to the ledger direct
 :func:`start_platform` and :func:`start_institution` run the simulators on loopback in threads of this process
 (each still speaks to the program only over HTTP, signed); :func:`buy_attend_complete` drives them through their
 JSON routes, :func:`buy` the platform's part alone (up to the voucher). What only the participant sees (the SMS
-code, the redeem codes on their dashboard) and the time the program lives in are handed in by the caller, since a partner cannot read them:
+code, the redeem codes on their dashboard) and the time the program lives in are handed in by the caller, since a
+partner cannot read them:
 
 - ``read_otp(purchase_id) -> str``: the one-time code the program texted (the demo reads its development sender);
 - ``redeem_codes(purchase_id) -> {session_id: redeem_code}``: the codes the participant would type in;
