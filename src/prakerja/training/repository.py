@@ -414,6 +414,8 @@ def platform_sales(session: Session, platform_id: uuid.UUID, limit: int) -> list
             .limit(limit)
         )
     )
+
+
 # -- what payouts reads --------------------------------------------------------------------------------------------
 
 
