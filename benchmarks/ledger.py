@@ -224,11 +224,11 @@ def _backend_seconds(pid: int) -> float:
 
 def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) -> dict[str, dict[str, float]]:
     """Where a single transfer's CPU goes, one client alone, each step measured over ``count`` transactions on one
-    connection: this process's thread CPU and its backend's CPU (/proc), per transaction. ``round_trips``: raw
-    psycopg ``BEGIN``, ``SELECT 1``, ``COMMIT`` (the floor of any transaction); ``function``: raw psycopg ``BEGIN``,
-    the posting function, ``COMMIT``; ``service``: ``ledger.service.create_transfers`` with a ``TransferCreate`` and
-    the session's commit (what a request or job pays). The differences are the posting function's share and the
-    service's + SQLAlchemy's share."""
+    connection, the steps taking turns: this process's thread CPU and its backend's CPU (/proc), per transaction.
+    ``round_trips``: raw psycopg ``BEGIN``, ``SELECT 1``, ``COMMIT`` (the floor of any transaction); ``function``: raw
+    psycopg ``BEGIN``, the posting function (a kept binary cursor, as the service's), ``COMMIT``; ``service``:
+    ``ledger.service.create_transfers`` with a ``TransferCreate`` and the session's commit (what a request or job
+    pays). The differences are the posting function's share and the service's + SQLAlchemy's share."""
     from prakerja.kit.clock import utcnow
     from prakerja.ledger import repository, service
     from prakerja.ledger.schemas import TransferCreate
@@ -241,6 +241,8 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
             id=new_id(), debit_account_id=debit, credit_account_id=credit, amount=1, code=TransferCode.adjustment
         )
 
+    kept: dict[str, Any] = {}
+
     def round_trips(session: Session) -> None:
         raw: Any = session.connection().connection.driver_connection
         raw.execute("SELECT 1").fetchall()
@@ -248,13 +250,15 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
 
     def function(session: Session) -> None:
         raw: Any = session.connection().connection.driver_connection
-        with raw.cursor(binary=True) as cur:
-            s = spec()
-            cur.execute(
-                repository.CREATE_TRANSFER_SQL,
-                (s.id, debit, credit, 1, None, "adjustment", "posted", None, None, "", "", utcnow()),
-            )
-            cur.fetchall()
+        cur = kept.get("cursor")
+        if cur is None:  # kept, as the service keeps its own (repository._posting_cursor)
+            cur = kept["cursor"] = raw.cursor(binary=True)
+        s = spec()
+        cur.execute(
+            repository.CREATE_TRANSFER_SQL,
+            (s.id, debit, credit, 1, None, "adjustment", "posted", None, None, "", "", utcnow()),
+        )
+        cur.fetchall()
         raw.commit()
 
     def through_service(session: Session) -> None:
@@ -262,21 +266,25 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
         session.commit()
 
     steps = {"round_trips": round_trips, "function": function, "service": through_service}
+    client = dict.fromkeys(steps, 0.0)
+    database = dict.fromkeys(steps, 0.0)
     with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
         pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         session.commit()
-        for name, step in steps.items():
+        for step in steps.values():
             for _ in range(min(200, count)):
                 step(session)
-            backend = _backend_seconds(pid)
-            started = time.thread_time()
-            for _ in range(count):
+        # the steps take turns, so that the machine's changing load falls on all of them alike; the backend's CPU
+        # is read in clock ticks (10 ms), unbiased over many transactions
+        for _ in range(count):
+            for name, step in steps.items():
+                backend = _backend_seconds(pid)
+                started = time.thread_time()
                 step(session)
-            client = time.thread_time() - started
-            out[name] = {
-                "client": round(client / count * 1e6),
-                "database": round((_backend_seconds(pid) - backend) / count * 1e6),
-            }
+                client[name] += time.thread_time() - started
+                database[name] += _backend_seconds(pid) - backend
+    for name in steps:
+        out[name] = {"client": round(client[name] / count * 1e6), "database": round(database[name] / count * 1e6)}
     engine.dispose()
     return out
 
