@@ -223,10 +223,10 @@ def _backend_seconds(pid: int) -> float:
 
 
 def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) -> dict[str, dict[str, float]]:
-    """Where a single transfer's CPU goes, one client alone, each step measured over ``count`` transactions on one
-    connection, the steps taking turns: this process's thread CPU and its backend's CPU (/proc), per transaction.
-    ``round_trips``: raw psycopg ``BEGIN``, ``SELECT 1``, ``COMMIT`` (the floor of any transaction); ``function``: raw
-    psycopg ``BEGIN``, the posting function (a kept binary cursor, as the service's), ``COMMIT``; ``service``:
+    """Where a single transfer's CPU goes, one client alone on one connection, the steps taking turns in blocks
+    (``count`` transactions each): this process's thread CPU and its backend's CPU (/proc), per transaction.
+    ``round_trips``: raw psycopg ``BEGIN``, ``SELECT 1``, ``COMMIT`` (the floor of any transaction); ``function``:
+    raw psycopg ``BEGIN``, the posting function (a kept binary cursor, as the service's), ``COMMIT``; ``service``:
     ``ledger.service.create_transfers`` with a ``TransferCreate`` and the session's commit (what a request or job
     pays). The differences are the posting function's share and the service's + SQLAlchemy's share."""
     from prakerja.kit.clock import utcnow
@@ -274,15 +274,19 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
         for step in steps.values():
             for _ in range(min(200, count)):
                 step(session)
-        # the steps take turns, so that the machine's changing load falls on all of them alike; the backend's CPU
-        # is read in clock ticks (10 ms), unbiased over many transactions
-        for _ in range(count):
+        # the steps take turns in blocks of 50 transactions, so that the machine's changing load falls on all of
+        # them alike (one by one, each would run with the caches the others left cold)
+        block = 50
+        rounds = max(1, count // block)
+        for _ in range(rounds):
             for name, step in steps.items():
                 backend = _backend_seconds(pid)
                 started = time.thread_time()
-                step(session)
+                for _ in range(block):
+                    step(session)
                 client[name] += time.thread_time() - started
                 database[name] += _backend_seconds(pid) - backend
+        count = rounds * block
     for name in steps:
         out[name] = {"client": round(client[name] / count * 1e6), "database": round(database[name] / count * 1e6)}
     engine.dispose()
