@@ -152,7 +152,7 @@ def _single_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any,
     engine = create_engine(url, pool_size=1, **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}))
     posted = refused = 0
     # the client keeps its connection (like a worker process): no pool checkout and reset per transaction
-    with engine.connect() as connection, Session(connection) as session:
+    with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
         session.execute(text("SELECT 1"))
         session.commit()
         barrier.wait()
@@ -215,6 +215,84 @@ def _run_clients(
     return elapsed, posted, refused
 
 
+def _backend_seconds(pid: int) -> float:
+    """CPU seconds of one PostgreSQL backend so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text()
+    fields = fields[fields.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) -> dict[str, dict[str, float]]:
+    """Where a single transfer's CPU goes, one client alone on one connection, the steps taking turns in blocks
+    (``count`` transactions each): this process's thread CPU and its backend's CPU (/proc), per transaction.
+    ``round_trips``: raw psycopg ``BEGIN``, ``SELECT 1``, ``COMMIT`` (the floor of any transaction); ``function``:
+    raw psycopg ``BEGIN``, the posting function (a kept binary cursor, as the service's), ``COMMIT``; ``service``:
+    ``ledger.service.create_transfers`` with a ``TransferCreate`` and the session's commit (what a request or job
+    pays). The differences are the posting function's share and the service's + SQLAlchemy's share."""
+    from prakerja.kit.clock import utcnow
+    from prakerja.ledger import repository, service
+    from prakerja.ledger.schemas import TransferCreate
+
+    engine = create_engine(url, pool_size=1)
+    out: dict[str, dict[str, float]] = {}
+
+    def spec() -> TransferCreate:
+        return TransferCreate(
+            id=new_id(), debit_account_id=debit, credit_account_id=credit, amount=1, code=TransferCode.adjustment
+        )
+
+    kept: dict[str, Any] = {}
+
+    def round_trips(session: Session) -> None:
+        raw: Any = session.connection().connection.driver_connection
+        raw.execute("SELECT 1").fetchall()
+        raw.commit()
+
+    def function(session: Session) -> None:
+        raw: Any = session.connection().connection.driver_connection
+        cur = kept.get("cursor")
+        if cur is None:  # kept, as the service keeps its own (repository._posting_cursor)
+            cur = kept["cursor"] = raw.cursor(binary=True)
+        s = spec()
+        cur.execute(
+            repository.CREATE_TRANSFER_SQL,
+            (s.id, debit, credit, 1, None, "adjustment", "posted", None, None, "", "", utcnow()),
+        )
+        cur.fetchall()
+        raw.commit()
+
+    def through_service(session: Session) -> None:
+        service.create_transfers(session, [spec()])
+        session.commit()
+
+    steps = {"round_trips": round_trips, "function": function, "service": through_service}
+    client = dict.fromkeys(steps, 0.0)
+    database = dict.fromkeys(steps, 0.0)
+    with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        session.commit()
+        for step in steps.values():
+            for _ in range(min(200, count)):
+                step(session)
+        # the steps take turns in blocks of 50 transactions, so that the machine's changing load falls on all of
+        # them alike (one by one, each would run with the caches the others left cold)
+        block = 50
+        rounds = max(1, count // block)
+        for _ in range(rounds):
+            for name, step in steps.items():
+                backend = _backend_seconds(pid)
+                started = time.thread_time()
+                for _ in range(block):
+                    step(session)
+                client[name] += time.thread_time() - started
+                database[name] += _backend_seconds(pid) - backend
+        count = rounds * block
+    for name in steps:
+        out[name] = {"client": round(client[name] / count * 1e6), "database": round(database[name] / count * 1e6)}
+    engine.dispose()
+    return out
+
+
 def _rusage_seconds(usage: Any) -> float:
     return float(usage.ru_utime + usage.ru_stime)
 
@@ -268,6 +346,10 @@ def run_pgbench(url: str, clients: int, per_client: int) -> dict[str, Any] | Non
     client_seconds = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     _cpu_per_op("pgbench", transactions, client_seconds, database_seconds)
     return {"tps": float(found.group(1)), "transactions": transactions, "binary": binary}
+
+
+def _minus(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {key: round(a[key] - b[key]) for key in ("client", "database")}
 
 
 def main() -> None:
@@ -333,6 +415,10 @@ def main() -> None:
                     f"{pgbench['tps']:,.0f}/s",
                 )
             )
+
+        # --- where a single transfer's CPU goes: one client alone, step by step ------------------------------------
+        breakdown = single_breakdown(url, pairs[0][0][0], pairs[0][1][0], max(500, per_client // 2))
+        results["single_breakdown_us"] = breakdown
 
         # --- single transfers, one hot account -----------------------------------------------------------------
         elapsed, posted, refused = _run_clients(url, [[(hot[0], t[0])] for t in hot_targets], per_client, phase="hot")
@@ -522,6 +608,17 @@ def main() -> None:
         print(f"{phase:<{width}}  {work:<42}  {rate}")
     for phase, cpu in CPU_PER_OP.items():
         print(f"CPU per operation, {phase}: client {cpu['client']} us, PostgreSQL {cpu['database']} us")
+    if "single_breakdown_us" in results:
+        b = results["single_breakdown_us"]
+        print("single transfer, one client alone (CPU per transaction, us):   ours   PostgreSQL")
+        shares = [
+            ("BEGIN, SELECT 1, COMMIT (raw psycopg: the floor)", b["round_trips"]),
+            ("posting function instead of SELECT 1 (raw psycopg)", _minus(b["function"], b["round_trips"])),
+            ("service + session on top (TransferCreate, checks, SQLAlchemy)", _minus(b["service"], b["function"])),
+            ("total through the service", b["service"]),
+        ]
+        for label, cpu in shares:
+            print(f"  {label:<62} {cpu['client']:>6} {cpu['database']:>12}")
     print(
         f"overdrafts: {results['overdrafts']}   sum zero per ledger: {results['sum_zero']}   "
         f"hot account correct: {results['hot_correct']}   check: {results.get('check_ok', 'skipped')}"

@@ -1,7 +1,7 @@
 """payouts: repayments towards a clawback (each under the payer's reference, with its ledger transfer).
 
 Revision ID: 0023_paylink
-Revises: 0021_mportal
+Revises: 0022_chain
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_paylink"
-down_revision: str | Sequence[str] | None = "0021_mportal"
+down_revision: str | Sequence[str] | None = "0022_chain"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -160,8 +160,8 @@ class TestTwoPhaseInSql:
         assert rows[0].r_error == "amount_invalid" and rows[0].r_details["pending"] == 1_000
 
 
-def _python_hash(row: Any) -> bytes:
-    body = rules.canonical(
+def _canonical(row: Any) -> bytes:
+    return rules.canonical(
         id=row.id,
         ledger=row.ledger,
         code=row.code,
@@ -175,7 +175,10 @@ def _python_hash(row: Any) -> bytes:
         ref_id=row.ref_id,
         created_at=row.created_at,
     )
-    return rules.chain_hash(row.debit_prev_hash, row.credit_prev_hash, body)
+
+
+def _python_hash(row: Any) -> bytes:
+    return rules.chain_hash(row.debit_prev_hash, row.credit_prev_hash, _canonical(row))
 
 
 class TestHashDefinition:
@@ -200,13 +203,22 @@ class TestHashDefinition:
         )
         rows = session.execute(text("SELECT * FROM ledger_transfers ORDER BY seq")).all()
         assert len(rows) == 8
+        heads: dict[uuid.UUID, bytes] = {}
         for row in rows:
+            debit_prev = heads.get(row.debit_account_id, GENESIS)
+            credit_prev = heads.get(row.credit_account_id, GENESIS)
+            if row.code == "adjustment":  # the batch (format 2): one link per account, both accounts once here
+                assert row.hash is None and row.debit_prev_hash is None and row.credit_prev_hash is None
+                assert row.debit_link == rules.link_hash(debit_prev, [_canonical(row)])
+                assert row.credit_link == rules.link_hash(credit_prev, [_canonical(row)])
+                heads[row.debit_account_id], heads[row.credit_account_id] = row.debit_link, row.credit_link
+                continue
             assert row.hash == _python_hash(row), row.code
-        wallet_chain = [r for r in rows if program.wallet.id in (r.debit_account_id, r.credit_account_id)]
-        heads = [GENESIS] + [r.hash for r in wallet_chain]
-        for previous, row in zip(heads, wallet_chain, strict=False):
-            own_prev = row.debit_prev_hash if row.debit_account_id == program.wallet.id else row.credit_prev_hash
-            assert own_prev == previous
+            assert (row.debit_prev_hash, row.credit_prev_hash) == (debit_prev, credit_prev), row.code
+            assert row.debit_link is None and row.credit_link is None
+            heads[row.debit_account_id] = heads[row.credit_account_id] = row.hash
+        stored = {r.id: r.head_hash for r in session.execute(text("SELECT id, head_hash FROM ledger_accounts"))}
+        assert {account: stored[account] for account in heads} == heads
         session.commit()
         assert service.check(session).ok
 

@@ -166,7 +166,8 @@ class LedgerAccount(IdMixin, TimestampMixin, Base):
     credits_pending: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_posted: Mapped[int] = mapped_column(BigInteger, default=0)
     head_hash: Mapped[bytes] = mapped_column(LargeBinary(32), default=GENESIS)
-    """Hash of the newest transfer touching this account (the account's chain head)."""
+    """The account's chain head: the newest link of its chain (a format-1 transfer's ``hash`` or a batch's
+    ``debit_link``/``credit_link``, ADR 0013); ``GENESIS`` before its first transfer."""
 
 
 class LedgerTransfer(Base):
@@ -181,6 +182,12 @@ class LedgerTransfer(Base):
             "(mode IN ('post_pending', 'void_pending')) = (pending_id IS NOT NULL)", name="pending_reference"
         ),
         CheckConstraint("timeout_at IS NULL OR mode = 'pending'", name="timeout_only_pending"),
+        CheckConstraint(
+            "(hash IS NOT NULL AND debit_prev_hash IS NOT NULL AND credit_prev_hash IS NOT NULL"
+            " AND debit_link IS NULL AND credit_link IS NULL)"
+            " OR (hash IS NULL AND debit_prev_hash IS NULL AND credit_prev_hash IS NULL)",
+            name="chain_format",
+        ),
         Index(None, "debit_account_id", "seq"),
         Index(None, "credit_account_id", "seq"),
         Index(None, "pending_id", unique=True, postgresql_where=text("pending_id IS NOT NULL")),
@@ -215,11 +222,18 @@ class LedgerTransfer(Base):
     """The business object this transfer belongs to (``purchase``, ``payout_run``...)."""
     ref_id: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime]
-    debit_prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    """The debit account's chain head before this transfer."""
-    credit_prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    """SHA-256 over both previous heads and the canonical form of this row (rules.canonical)."""
+    debit_prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """Format 1 (single transfers, linked chains): the debit account's chain head before this transfer. NULL on a
+    row written by a batch (format 2, ADR 0013)."""
+    credit_prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """Format 1: SHA-256 over both previous heads and the canonical form of this row (``rules.chain_hash``); it
+    becomes the head of both accounts."""
+    debit_link: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """Format 2 (the batch path): set on the row that is the debit account's last transfer of its batch, to
+    ``rules.link_hash(the account's head before the batch, the canonical forms of the account's transfers of the
+    batch, in order)``; that link becomes the account's head. NULL elsewhere."""
+    credit_link: Mapped[bytes | None] = mapped_column(LargeBinary(32))
 
 
 class EmptyForfeit(Base):

@@ -278,6 +278,30 @@ def pending_open_amount(session: Session, *, scheme: str, year: int) -> int:
 
 # check ----------------------------------------------------------------------------------------------------
 
+_GENESIS_SQL = "'\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea"
+_CANONICAL_TEXT_SQL = """
+ledger_canonical(t.id, t.ledger, t.code, t.mode, t.debit_account_id, t.credit_account_id, t.amount, t.pending_id,
+    t.timeout_at, t.ref_type, t.ref_id, t.created_at)
+"""
+_SIDES_SQL = f"""
+    SELECT t.debit_account_id AS account, t.seq, t.id, t.debit_prev_hash AS prev, t.hash, t.debit_link AS link,
+           coalesce(t.hash, t.debit_link) AS result, CASE WHEN t.hash IS NULL THEN {_CANONICAL_TEXT_SQL} END AS body
+    FROM ledger_transfers t
+    UNION ALL
+    SELECT t.credit_account_id, t.seq, t.id, t.credit_prev_hash, t.hash, t.credit_link,
+           coalesce(t.hash, t.credit_link), CASE WHEN t.hash IS NULL THEN {_CANONICAL_TEXT_SQL} END
+    FROM ledger_transfers t
+"""
+"""Each transfer once per account it touches: its own link (format 1), or its part of the account's batch link
+(format 2, ``link`` set on the account's last transfer of the batch), in write order (``seq``)."""
+_STEPS_SQL = f"""
+    SELECT s.*, coalesce(sum((s.result IS NOT NULL)::integer) OVER (
+               PARTITION BY s.account ORDER BY s.seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS step
+    FROM ({_SIDES_SQL}) s
+"""
+"""The sides numbered into steps of each account's chain: a step ends at each row that carries a link (a format-1
+transfer, or the account's last transfer of a batch); a batch's transfers of one account form one step."""
+
 CHECK_QUERIES: dict[str, str] = {
     "sum_zero": """
         SELECT ledger, sum(debits_posted) - sum(credits_posted) AS posted,
@@ -326,35 +350,34 @@ CHECK_QUERIES: dict[str, str] = {
                OR p.credit_account_id <> t.credit_account_id OR t.amount > p.amount)
         LIMIT 20
     """,
-    "hash": f"SELECT t.id FROM ledger_transfers t WHERE t.hash <> {CANONICAL_SQL} LIMIT 20",
-    "links": """
-        WITH edges AS MATERIALIZED (
-            SELECT debit_account_id AS account, debit_prev_hash AS prev, hash FROM ledger_transfers
-            UNION ALL
-            SELECT credit_account_id, credit_prev_hash, hash FROM ledger_transfers
+    "hash": f"SELECT t.id FROM ledger_transfers t WHERE t.hash IS NOT NULL AND t.hash <> {CANONICAL_SQL} LIMIT 20",
+    "links": f"""
+        WITH steps AS (
+            SELECT account, step, count(*) AS n, count(hash) AS n_one,
+                   (array_agg(coalesce(hash, link) ORDER BY seq DESC))[1] AS result,
+                   (array_agg(prev ORDER BY seq))[1] AS prev,
+                   (array_agg(id ORDER BY seq))[1] AS first_id,
+                   string_agg(body || E'\\n', '' ORDER BY seq) FILTER (WHERE hash IS NULL) AS bodies
+            FROM ({_STEPS_SQL}) marked
+            GROUP BY account, step
+        ), ordered AS (
+            SELECT s.*, lag(s.result, 1, {_GENESIS_SQL}) OVER (PARTITION BY s.account ORDER BY s.step) AS expected
+            FROM steps s
         )
-        SELECT DISTINCT e.account FROM edges e LEFT JOIN edges f ON f.account = e.account AND f.hash = e.prev
-        WHERE e.prev <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-          AND f.account IS NULL
-        UNION
-        SELECT account FROM edges GROUP BY account
-        HAVING count(*) <> count(DISTINCT prev)
-            OR count(*) FILTER (
-                WHERE prev = '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea) <> 1
+        SELECT DISTINCT ON (account) account, first_id FROM ordered
+        WHERE result IS NULL
+           OR (n_one > 0 AND (n <> 1 OR prev IS DISTINCT FROM expected))
+           OR (n_one = 0 AND result <> sha256(expected || convert_to(bodies, 'UTF8')))
+        ORDER BY account, step
         LIMIT 20
     """,
-    "heads": """
-        WITH edges AS MATERIALIZED (
-            SELECT debit_account_id AS account, debit_prev_hash AS prev, hash FROM ledger_transfers
-            UNION ALL
-            SELECT credit_account_id, credit_prev_hash, hash FROM ledger_transfers
-        ), newest AS (
-            SELECT e.account, e.hash FROM edges e LEFT JOIN edges n ON n.account = e.account AND n.prev = e.hash
-            WHERE n.account IS NULL
+    "heads": f"""
+        WITH newest AS (
+            SELECT DISTINCT ON (account) account, result FROM ({_SIDES_SQL}) s
+            WHERE result IS NOT NULL ORDER BY account, seq DESC
         )
         SELECT a.id FROM ledger_accounts a LEFT JOIN newest l ON l.account = a.id
-        WHERE coalesce(l.hash, '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea)
-              <> a.head_hash
+        WHERE coalesce(l.result, {_GENESIS_SQL}) <> a.head_hash
         LIMIT 20
     """,
 }
@@ -377,9 +400,8 @@ TRANSFER_COPY_COLUMNS = (
     "debit_account_id",
     "credit_account_id",
     "amount",
-    "debit_prev_hash",
-    "credit_prev_hash",
-    "hash",
+    "debit_link",
+    "credit_link",
     "ledger",
     "code",
     "mode",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -85,7 +86,19 @@ def canonical(
 
 
 def chain_hash(debit_prev: bytes, credit_prev: bytes, body: bytes) -> bytes:
+    """Format 1 (single transfers and linked chains): one link per transfer, the head of both its accounts."""
     return hashlib.sha256(debit_prev + credit_prev + body).digest()
+
+
+def link_hash(prev: bytes, bodies: Iterable[bytes]) -> bytes:
+    """Format 2 (the batch path, ADR 0013): one link per batch and account, over the canonical forms of the
+    account's transfers of the batch in batch order, each followed by a newline (a canonical form has a fixed
+    number of fields, none holding a newline after its last ``|``, so the boundaries are unambiguous); mirrored in
+    SQL by ``ledger check`` (``ledger_canonical``, migration 0022)."""
+    digest = hashlib.sha256(prev)
+    for body in bodies:
+        digest.update(body + b"\n")
+    return digest.digest()
 
 
 @dataclass

@@ -3,7 +3,7 @@
 Same guarantees as single transfers: amounts > 0, accounts exist, are open and on one ledger, locked in id order;
 idempotent ids (a retried batch writes nothing twice; a reused id with other fields fails the batch); the balance
 flags checked by the database's CHECK constraints on the aggregated UPDATE (a refusal names the account); the hash
-chain computed in write order with the same definition as ``rules.canonical`` + ``rules.chain_hash``.
+chain linked once per batch and account, in batch order (``rules.canonical`` + ``rules.link_hash``, ADR 0013).
 
 The work is split so that most of it needs no database and runs in bulk: :func:`prepare_batch` validates and
 turns the batch into arrays (account positions, ids and their texts); under the locks only the hash chain itself is
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -437,30 +437,57 @@ def _lock_copy_update(session: Session, p: PreparedBatch, before_update: Callabl
 
 _TRANSFER_ROW = struct.pack(">hi", len(repository.TRANSFER_COPY_COLUMNS), 16)
 _LEN = {size: np.frombuffer(struct.pack(">i", size), dtype=np.uint8) for size in (8, 16, 32)}
-_FIXED = 182
-"""Bytes of a transfer row before its per-group tail: count, id, debit, credit, amount, three hashes."""
+_NULL = np.frombuffer(struct.pack(">i", -1), dtype=np.uint8)
+_FIXED = 74
+"""Bytes of a transfer row before its two links: count, id, debit, credit, amount."""
 _EPOCH_2000_US = 946_684_800 * 1_000_000
 """PostgreSQL's binary timestamps count microseconds from 2000-01-01 UTC."""
+_ONCE, _OPEN, _LAST = 0, 1, 2
+"""A row's part in one of its accounts' batch link: the account's only transfer of the batch (the row carries the
+link), one of several but not the last (no link on the row), the last of several (the row carries the link)."""
 
 
 def _copy_field(data: bytes) -> bytes:
     return struct.pack(">i", len(data)) + data
 
 
+def _link_roles(p: PreparedBatch) -> tuple[list[int], list[int]]:
+    """Per transfer, its part (``_ONCE``, ``_OPEN``, ``_LAST``) in its debit account's and its credit account's link
+    of this batch, computed in bulk."""
+    n, k = len(p.transfers), len(p.accounts)
+    debit_pos = np.array(p.debit_pos, dtype=np.intp)
+    credit_pos = np.array(p.credit_pos, dtype=np.intp)
+    uses = np.bincount(debit_pos, minlength=k) + np.bincount(credit_pos, minlength=k)
+    rows = np.arange(n, dtype=np.int64)
+    last = np.full(k, -1, dtype=np.int64)
+    np.maximum.at(last, debit_pos, rows)
+    np.maximum.at(last, credit_pos, rows)
+
+    def roles(positions: npt.NDArray[np.intp]) -> list[int]:
+        found = np.where(last[positions] == rows, _LAST, _OPEN)
+        found[uses[positions] == 1] = _ONCE
+        return list(found.tolist())
+
+    return roles(debit_pos), roles(credit_pos)
+
+
 def _transfer_copy_blocks(
     p: PreparedBatch, heads: list[bytes], ledger: int, row_ledgers: list[int] | None, now: datetime
 ) -> Iterator[bytes]:
-    """Chain each transfer to both accounts' heads in batch order and yield binary COPY blocks
-    (``repository.TRANSFER_COPY_COLUMNS``).
+    """Link each account's transfers of the batch to its head, once per account (``rules.link_hash``, ADR 0013),
+    and yield binary COPY blocks (``repository.TRANSFER_COPY_COLUMNS``); ``heads`` ends holding each account's new
+    head.
 
-    The hashed text is exactly ``rules.canonical`` (mirrored in SQL for ``ledger check``):
+    The hashed text of a transfer is exactly ``rules.canonical`` (mirrored in SQL for ``ledger check``):
     ``id|ledger|code|mode|debit|credit|amount|pending_id|timeout_us|ref_type|ref_id|created_us``, built from
-    pieces computed once per group (ledger, code, reference)."""
+    pieces computed once per group (ledger, code, reference). An account with one transfer in the batch (a payable
+    in a payout run) costs one SHA-256 call; an account with many (the run's payouts-in-flight account) one
+    running digest fed by each of its transfers, read at its last one."""
     sha256 = hashlib.sha256
     micros = rules.micros(now)
     created_us = str(micros)
     created = struct.pack(">iq", 8, micros - _EPOCH_2000_US)
-    # a variant per (ledger, group): the text around the accounts and the COPY fields after the hashes
+    # a variant per (ledger, group): the text around the accounts and the COPY fields after the links
     variant_of: list[int] | None
     if row_ledgers is None:
         keys: list[tuple[int, int]] = [(ledger, g) for g in range(len(p.groups))]
@@ -476,7 +503,7 @@ def _transfer_copy_blocks(
         variants.append(
             (
                 f"|{variant_ledger}|{code}|{_POSTED}|",
-                f"|||{ref_type}|{ref_id}|{created_us}",
+                f"|||{ref_type}|{ref_id}|{created_us}\n",
                 struct.pack(">ih", 2, variant_ledger)
                 + _copy_field(code.encode())
                 + _copy_field(_POSTED.encode())
@@ -485,51 +512,68 @@ def _transfer_copy_blocks(
                 + created,
             )
         )
+    debit_roles, credit_roles = _link_roles(p)
     texts = p.account_texts
     n = len(p.transfers)
     debit_pos = np.array(p.debit_pos, dtype=np.intp)
     credit_pos = np.array(p.credit_pos, dtype=np.intp)
     amounts_be = np.array(p.amounts, dtype=">i8").view(np.uint8).reshape(n, 8)
+    running: dict[int, Any] = {}
+    """The running digest of each account with several transfers in the batch, until its last one."""
     for start in range(0, n, _BLOCK):
         end = min(n, start + _BLOCK)
         block_variants = variant_of[start:end] if variant_of is not None else [0] * (end - start)
-        hashes = bytearray()
+        debit_links: list[bytes | None] = []
+        credit_links: list[bytes | None] = []
         rows = zip(
             p.id_texts[start:end],
             p.debit_pos[start:end],
             p.credit_pos[start:end],
             p.amounts[start:end],
             block_variants,
+            debit_roles[start:end],
+            credit_roles[start:end],
             strict=True,
         )
-        for tid, d, c, amount, v in rows:
+        for tid, d, c, amount, v, debit_role, credit_role in rows:
             mid, tail, _ = variants[v]
-            debit_prev = heads[d]
-            credit_prev = heads[c]
-            digest = sha256(
-                debit_prev + credit_prev + f"{tid}{mid}{texts[d]}|{texts[c]}|{amount}{tail}".encode()
-            ).digest()
-            heads[d] = heads[c] = digest
-            hashes += debit_prev
-            hashes += credit_prev
-            hashes += digest
-        # rows of one variant share a layout: assemble each run of them at once (a whole block, usually)
+            body = f"{tid}{mid}{texts[d]}|{texts[c]}|{amount}{tail}".encode()
+            for position, role, links in ((d, debit_role, debit_links), (c, credit_role, credit_links)):
+                if role == _ONCE:
+                    link = heads[position] = sha256(heads[position] + body).digest()
+                    links.append(link)
+                    continue
+                digest = running.get(position)
+                if digest is None:
+                    digest = running[position] = sha256(heads[position])
+                digest.update(body)
+                if role == _LAST:
+                    link = heads[position] = digest.digest()
+                    del running[position]
+                    links.append(link)
+                else:
+                    links.append(None)
+        # rows of one variant and one link pattern share a layout: assemble each run of them at once
         run_start = start
         while run_start < end:
-            v = block_variants[run_start - start]
-            run_end = end if variant_of is None else run_start + 1
-            while run_end < end and block_variants[run_end - start] == v:
+            i = run_start - start
+            key = (block_variants[i], debit_roles[run_start] != _OPEN, credit_roles[run_start] != _OPEN)
+            run_end = run_start + 1
+            while run_end < end:
+                j = run_end - start
+                if (block_variants[j], debit_roles[run_end] != _OPEN, credit_roles[run_end] != _OPEN) != key:
+                    break
                 run_end += 1
-            offset = (run_start - start) * 96
             yield _assemble(
                 p,
                 run_start,
                 run_end,
-                hashes[offset : offset + (run_end - run_start) * 96],
+                debit_links[i : run_end - start] if key[1] else None,
+                credit_links[i : run_end - start] if key[2] else None,
                 debit_pos,
                 credit_pos,
                 amounts_be,
-                variants[v][2],
+                variants[key[0]][2],
             )
             run_start = run_end
 
@@ -538,16 +582,18 @@ def _assemble(
     p: PreparedBatch,
     start: int,
     end: int,
-    hashes: bytes | bytearray,
+    debit_links: list[bytes | None] | None,
+    credit_links: list[bytes | None] | None,
     debit_pos: npt.NDArray[np.intp],
     credit_pos: npt.NDArray[np.intp],
     amounts_be: U8,
     tail: bytes,
 ) -> bytes:
-    """Rows ``start:end`` as binary COPY data: id, debit, credit, amount, the three hashes, then ``tail`` (ledger,
-    code, mode, references, created_at)."""
+    """Rows ``start:end`` as binary COPY data: id, debit, credit, amount, the debit and credit links (NULL where
+    None is given), then ``tail`` (ledger, code, mode, references, created_at)."""
     m = end - start
-    out = np.empty((m, _FIXED + len(tail)), dtype=np.uint8)
+    width = _FIXED + (36 if debit_links is not None else 4) + (36 if credit_links is not None else 4) + len(tail)
+    out = np.empty((m, width), dtype=np.uint8)
     out[:, 0:6] = np.frombuffer(_TRANSFER_ROW, dtype=np.uint8)
     out[:, 6:22] = p.id_raw[start:end]
     out[:, 22:26] = _LEN[16]
@@ -556,11 +602,18 @@ def _assemble(
     out[:, 46:62] = p.account_raw[credit_pos[start:end]]
     out[:, 62:66] = _LEN[8]
     out[:, 66:74] = amounts_be[start:end]
-    chained = np.frombuffer(hashes, dtype=np.uint8).reshape(m, 96)
-    for i, column in enumerate((74, 110, 146)):
+    column = _FIXED
+    for links in (debit_links, credit_links):
+        if links is None:
+            out[:, column : column + 4] = _NULL
+            column += 4
+            continue
         out[:, column : column + 4] = _LEN[32]
-        out[:, column + 4 : column + 36] = chained[:, i * 32 : i * 32 + 32]
-    out[:, _FIXED:] = np.frombuffer(tail, dtype=np.uint8)
+        out[:, column + 4 : column + 36] = np.frombuffer(b"".join(cast(list[bytes], links)), dtype=np.uint8).reshape(
+            m, 32
+        )
+        column += 36
+    out[:, column:] = np.frombuffer(tail, dtype=np.uint8)
     return out.tobytes()
 
 

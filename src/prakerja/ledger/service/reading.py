@@ -73,14 +73,16 @@ _CHECKS = {
     "resolved_twice": "pending transfer {0}: resolved more than once",
     "resolves_non_pending": "transfer {0}: resolves something that is not a matching pending transfer",
     "hash": "transfer {0}: content does not match its hash (row edited)",
-    "links": "account {0}: chain broken (transfers inserted, deleted or reordered)",
+    "links": "account {0}: chain broken from transfer {1} on (transfers edited, inserted, deleted or reordered)",
     "heads": "account {0}: chain head does not match its newest transfer (rows deleted)",
 }
 
 
 def check(session: Session) -> CheckReport:
     """Sum zero per ledger; every account's totals = the sum of its transfers; no pending resolved twice; the
-    hash chain over transfers intact. Set-based SQL: runs on millions of rows."""
+    hash chain over transfers intact: each per-transfer link (single transfers, chains) and each link of a batch
+    and account (the batch path, ADR 0013) recomputed, in write order, from genesis to the account's head.
+    Set-based SQL: runs on millions of rows."""
     problems = []
     for name, template in _CHECKS.items():
         for row in repository.run_check(session, name):
