@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from prakerja.training.models import (
@@ -132,11 +133,17 @@ def code(session: Session, value: str, *, lock: bool = False) -> RedeemCode | No
     return session.scalars(query).first()
 
 
-def code_taken(session: Session, value: str) -> bool:
-    return (
-        session.scalar(select(RedeemCode.id).where(RedeemCode.code == value)) is not None
-        or session.scalar(select(Purchase.id).where(Purchase.voucher_code == value)) is not None
-    )
+def taken_codes(session: Session, values: list[str]) -> set[str]:
+    """Which of these values are already a redeem code or a voucher: one query for the lot."""
+    redeem = select(RedeemCode.code).where(RedeemCode.code.in_(values))
+    vouchers = select(Purchase.voucher_code).where(Purchase.voucher_code.in_(values))
+    return {str(v) for v in session.scalars(redeem.union_all(vouchers))}
+
+
+def add_codes(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Every redeem code of a purchase in one INSERT."""
+    if rows:
+        session.execute(insert(RedeemCode), rows)
 
 
 def codes_of(session: Session, purchase_id: uuid.UUID) -> list[RedeemCode]:

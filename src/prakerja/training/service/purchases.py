@@ -38,7 +38,7 @@ from prakerja.training.errors import (
     PurchaseNotFound,
     PurchaseState,
 )
-from prakerja.training.models import CodeState, Purchase, PurchaseStatus, RedeemCode
+from prakerja.training.models import CodeState, Purchase, PurchaseStatus
 from prakerja.training.schemas import (
     CardOut,
     PurchaseCancelled,
@@ -54,11 +54,24 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """Voucher and redeem-code characters: no 0/O or 1/I to misread."""
 
 
-def new_code(session: Session, length: int) -> str:
+def new_codes(session: Session, lengths: list[int]) -> list[str]:
+    """Fresh codes of these lengths, none already a voucher or a redeem code nor equal to another: one query to
+    check the lot (and another only in the rare case one was taken)."""
+    codes: list[str | None] = [None] * len(lengths)
     while True:
-        value = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-        if not repository.code_taken(session, value):
-            return value
+        for i, length in enumerate(lengths):
+            if codes[i] is None:
+                codes[i] = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+        drawn = [c for c in codes if c is not None]
+        taken = repository.taken_codes(session, drawn)
+        seen: set[str] = set()
+        for i, code in enumerate(codes):
+            if code is None or code in taken or code in seen:
+                codes[i] = None
+            else:
+                seen.add(code)
+        if all(c is not None for c in codes):
+            return [c for c in codes if c is not None]
 
 
 def otp_hash(purchase_id: uuid.UUID, code: str) -> bytes:
@@ -196,23 +209,26 @@ def confirm(
         raise OtpInvalid()
     purchase.status = PurchaseStatus.confirmed
     purchase.confirmed_at = now
-    purchase.voucher_code = new_code(session, 12)
-    for course_session in catalog.course_sessions(session, purchase.course_id):
-        if course_session.cancelled_at is not None:
-            continue
-        repository.add(
-            session,
-            RedeemCode(
-                purchase_id=purchase.id,
-                session_id=course_session.id,
-                institution_id=purchase.institution_id,
-                training_type=course_session.training_type.value,
-                code=new_code(session, 10),
-                state=CodeState.valid,
-                valid_from=course_session.starts_at - rules.REDEEM_WINDOW,
-                valid_until=course_session.starts_at + rules.REDEEM_WINDOW,
-            ),
-        )
+    sessions = [s for s in catalog.course_sessions(session, purchase.course_id) if s.cancelled_at is None]
+    voucher, *codes = new_codes(session, [12] + [10] * len(sessions))
+    purchase.voucher_code = voucher
+    repository.add_codes(
+        session,
+        [
+            {
+                "id": new_id(),
+                "purchase_id": purchase.id,
+                "session_id": course_session.id,
+                "institution_id": purchase.institution_id,
+                "training_type": course_session.training_type.value,
+                "code": code,
+                "state": CodeState.valid,
+                "valid_from": course_session.starts_at - rules.REDEEM_WINDOW,
+                "valid_until": course_session.starts_at + rules.REDEEM_WINDOW,
+            }
+            for course_session, code in zip(sessions, codes, strict=True)
+        ],
+    )
     session.flush()
     events.emit_both(
         session, purchase.platform_id, purchase.institution_id, "purchase.confirmed", {"purchase_id": str(purchase.id)}
