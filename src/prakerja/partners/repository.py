@@ -223,27 +223,33 @@ def endpoints(session: Session, partner_id: uuid.UUID | None = None) -> list[Web
     return list(session.scalars(query))
 
 
-def active_endpoints(session: Session, partner_id: uuid.UUID) -> list[WebhookEndpoint]:
-    return list(
-        session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.status == WebhookEndpointStatus.active)
-            .order_by(WebhookEndpoint.id)
+def partner_active_endpoints(session: Session, partner_id: uuid.UUID) -> list[WebhookEndpoint] | None:
+    """The organisation's active endpoints (by id), or None when there is no such organisation: one query."""
+    rows = session.execute(
+        select(PartnerOrganisation.id, WebhookEndpoint)
+        .outerjoin(
+            WebhookEndpoint,
+            (WebhookEndpoint.partner_id == PartnerOrganisation.id)
+            & (WebhookEndpoint.status == WebhookEndpointStatus.active),
         )
-    )
+        .where(PartnerOrganisation.id == partner_id)
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    if not rows:
+        return None
+    return [endpoint for _, endpoint in rows if endpoint is not None]
 
 
 def add_event(
     session: Session, *, partner_id: uuid.UUID, webhook_id: str, type: WebhookEventType, body: str
 ) -> WebhookEvent | None:
     """The new event, or None when the partner already has one with this ``webhook_id`` (any process)."""
-    new_id = session.execute(
+    return session.scalars(
         insert(WebhookEvent)
         .values(id=_new_id(), partner_id=partner_id, webhook_id=webhook_id, type=type, body=body, created_at=_now())
         .on_conflict_do_nothing(index_elements=["partner_id", "webhook_id"])
-        .returning(WebhookEvent.id)
-    ).scalar()
-    return None if new_id is None else session.get(WebhookEvent, new_id)
+        .returning(WebhookEvent)
+    ).first()
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:

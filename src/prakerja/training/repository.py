@@ -61,6 +61,14 @@ def purchases_of_account(session: Session, account_id: uuid.UUID) -> list[Purcha
     return list(session.scalars(select(Purchase).where(Purchase.account_id == account_id).order_by(Purchase.id.desc())))
 
 
+def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
+    """The participant's purchases by status: one query."""
+    rows = session.execute(
+        select(Purchase.status, func.count()).where(Purchase.participant_id == participant_id).group_by(Purchase.status)
+    )
+    return {PurchaseStatus(status): int(n) for status, n in rows}
+
+
 def count_in_status(session: Session, participant_id: uuid.UUID, statuses: Sequence[PurchaseStatus]) -> int:
     return int(
         session.scalar(

@@ -85,16 +85,25 @@ def _bought(session: Session, recipient: Recipient) -> bool:
 def usable_card(session: Session, card_number: str) -> Recipient:
     """The card's recipient if it may pay: refused when unknown, revoked (or past the first-purchase deadline
     without a purchase: revoked by the next job run) or not funded yet."""
+    return _usable_card(session, card_number)[0]
+
+
+def _usable_card(session: Session, card_number: str) -> tuple[Recipient, dict[PurchaseStatus, int], int]:
+    """:func:`usable_card`, the participant's purchases by status and the wallet's available balance (each read
+    once for the card's checks and the call's own)."""
     recipient = people.card(session, card_number)
     if recipient is None:
         raise CardNotFound()
+    counts = repository.status_counts(session, recipient.applicant_id)
+    bought = any(counts.get(status, 0) for status in repository.BOUGHT)
     if recipient.status is RecipientStatus.revoked or rules.deadline_missed(
-        recipient.first_purchase_deadline, utcnow(), has_purchase=_bought(session, recipient)
+        recipient.first_purchase_deadline, utcnow(), has_purchase=bought
     ):
         raise CardRevoked()
-    if recipient.funded_at is None or ledger.wallet(session, recipient.applicant_id) is None:
+    wallet = ledger.wallet(session, recipient.applicant_id) if recipient.funded_at is not None else None
+    if wallet is None:
         raise CardNotActive()
-    return recipient
+    return recipient, counts, wallet.available
 
 
 def balance(session: Session, participant_id: uuid.UUID) -> int:
@@ -104,11 +113,11 @@ def balance(session: Session, participant_id: uuid.UUID) -> int:
 
 def inquiry(session: Session, *, card_number: str) -> CardOut:
     """``POST /partner/v1/cards/inquiry``: masked card and name, the balance, status and the deadline."""
-    recipient = usable_card(session, card_number)
+    recipient, _, available = _usable_card(session, card_number)
     return CardOut(
         card_number_masked=rules.mask_card(recipient.card_number),
         name_masked=rules.mask_name(people.full_name(session, recipient.account_id)),
-        balance=balance(session, recipient.applicant_id),
+        balance=available,
         status=recipient.status.value,
         first_purchase_deadline=recipient.first_purchase_deadline,
     )
@@ -124,16 +133,16 @@ def _listed_course(session: Session, course_id: str, platform_id: uuid.UUID) -> 
 
 def create(session: Session, *, platform_id: uuid.UUID, data: PurchaseCreate, actor: audit.Actor) -> PurchaseCreated:
     """``POST /partner/v1/purchases``: check the card and the rules, reserve the price and text a one-time code."""
-    recipient = usable_card(session, data.card_number)
+    recipient, counts, available = _usable_card(session, data.card_number)
     course, amount = _listed_course(session, data.course_id, platform_id)
     account_index = blind_index(data.platform_account_id, "platform_account")
     if repository.platform_account_paid_with_other(session, platform_id, account_index, recipient.id):
         raise PlatformAccountBound()
     participant = recipient.applicant_id
-    completed = repository.count_in_status(session, participant, (PurchaseStatus.completed,))
-    if not completed and repository.count_in_status(session, participant, repository.UNDER_WAY):
+    completed = counts.get(PurchaseStatus.completed, 0)
+    if not completed and any(counts.get(status, 0) for status in repository.UNDER_WAY):
         raise FirstTrainingUnfinished()
-    if balance(session, participant) < amount:
+    if available < amount:
         raise InsufficientBalance(details={"amount": amount})
     now = utcnow()
     purchase_id = new_id()
@@ -207,10 +216,10 @@ def confirm(
         raise OtpExpired()
     if not hmac.compare_digest(otp_hash(purchase.id, otp), purchase.otp_hash):
         raise OtpInvalid()
-    purchase.status = PurchaseStatus.confirmed
-    purchase.confirmed_at = now
     sessions = [s for s in catalog.course_sessions(session, purchase.course_id) if s.cancelled_at is None]
     voucher, *codes = new_codes(session, [12] + [10] * len(sessions))
+    purchase.status = PurchaseStatus.confirmed
+    purchase.confirmed_at = now
     purchase.voucher_code = voucher
     repository.add_codes(
         session,
