@@ -10,8 +10,8 @@
    the development sender's storage: the load client reads the code from ``notifications_messages`` (decrypting
    it) the way ``tests/training`` does; that read's own PostgreSQL CPU is measured apart and taken off.
 2. In the same run, one client alone (the same purchases without contention), and the reference: the bare signed
-   endpoint ``GET /partner/v1/ping`` (signature check, replay record and rate count, each committed; no body, no
-   idempotency), three of them per purchase.
+   endpoint ``GET /partner/v1/ping`` (signature check, then the replay record and the rate count committed in one
+   statement; no body, no idempotency), three of them per purchase.
 3. Catalogue search over ``--courses`` approved courses (Indonesian titles and syllabi from a varied vocabulary):
    ``GET /pelatihan?q=...`` over HTTP under load, the service's ``catalog.service.search.search`` in-process, and
    the same ``websearch_to_tsquery`` query (count + one ranked page) in raw SQL with psycopg.

@@ -3,7 +3,7 @@
 ``training_partner_refusals`` are copied over; that table is no longer written and a later release drops it.
 
 Revision ID: 0021_mportal
-Revises: 0020_payouts
+Revises: 0021_mperf
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021_mportal"
-down_revision: str | Sequence[str] | None = "0020_payouts"
+down_revision: str | Sequence[str] | None = "0021_mperf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from prakerja.audit import service
+from prakerja.audit import rules, service
 from prakerja.audit.service import Actor
 from prakerja.kit.ids import new_id
 
@@ -88,3 +90,154 @@ def test_cli_verify_fails_on_tampered_row(session: Session, database_url: str) -
     bad = subprocess.run([sys.executable, "-m", "prakerja", "audit", "verify"], env=env, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "seq 2" in bad.stderr
+
+
+class TestLinkedAtCommit:
+    """Entries are linked into the chain by the database right before their transaction commits (ADR 0012)."""
+
+    def test_entry_is_linked_only_when_its_transaction_commits(self, session: Session) -> None:
+        service.record(session, Actor.system(), "x.y", "thing", "1")
+        pending = session.execute(text("SELECT seq, prev_hash, hash, body_digest FROM audit_entries")).one()
+        assert pending.seq is None and pending.hash is None and len(pending.body_digest) == 32
+        session.commit()
+        linked = session.execute(text("SELECT seq, prev_hash, hash FROM audit_entries")).one()
+        assert linked.seq == 1 and linked.prev_hash == b"\x00" * 32 and len(linked.hash) == 32
+        assert service.verify(session).ok
+
+    def test_chain_is_in_commit_order_and_appends_do_not_wait(self, session: Session, clean_db: Engine) -> None:
+        early = Session(clean_db)
+        try:
+            service.record(early, Actor.system(), "x.first_written", "thing", "1")
+            early.flush()
+            # another transaction appends and commits while the first is still open: it does not wait for it
+            service.record(session, Actor.system(), "x.second_written", "thing", "2")
+            session.commit()
+            early.commit()
+        finally:
+            early.close()
+        order = session.execute(text("SELECT action FROM audit_entries ORDER BY seq")).scalars().all()
+        assert order == ["x.second_written", "x.first_written"]
+        assert service.verify(session).ok
+
+    def test_concurrent_appends_make_one_gapless_chain(self, clean_db: Engine, session: Session) -> None:
+        def work(n: int) -> None:
+            for i in range(10):
+                with Session(clean_db) as own:
+                    service.record(own, Actor.system(), "x.y", "thing", f"{n}-{i}")
+                    service.record(own, Actor.system(), "x.z", "thing", f"{n}-{i}")
+                    own.commit()
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        report = service.verify(session)
+        assert report.ok, report.problems
+        assert report.checked == 120
+        # the two entries of one transaction are next to each other in the chain
+        rows = session.execute(text("SELECT object_id FROM audit_entries ORDER BY seq")).scalars().all()
+        assert all(rows[i] == rows[i + 1] for i in range(0, 120, 2))
+
+    def test_reordered_rows_detected(self, session: Session) -> None:
+        _record(session, 4)
+        _tamper(
+            session,
+            "UPDATE audit_entries SET seq = -seq WHERE seq IN (2, 3);"
+            " UPDATE audit_entries SET seq = CASE seq WHEN -2 THEN 3 ELSE 2 END WHERE seq IN (-2, -3)",
+        )
+        problems = service.verify(session).problems
+        assert any("does not link" in p for p in problems), problems
+
+    def test_swapped_contents_detected(self, session: Session) -> None:
+        """Moving content between positions (links left in place) breaks both rows' hashes."""
+        _record(session, 4)
+        _tamper(
+            session,
+            "UPDATE audit_entries a SET object_id = b.object_id, data = b.data, body_digest = b.body_digest"
+            " FROM audit_entries b WHERE (a.seq, b.seq) IN ((2, 3), (3, 2))",
+        )
+        problems = service.verify(session).problems
+        assert any("seq 2" in p and "edited" in p for p in problems), problems
+        assert any("seq 3" in p and "edited" in p for p in problems), problems
+
+    def test_edited_digest_and_content_detected(self, session: Session) -> None:
+        """Editing a row and recomputing its content digest still breaks the link's hash."""
+        _record(session, 3)
+        _tamper(session, "UPDATE audit_entries SET reason = 'lain', body_digest = sha256('x') WHERE seq = 2")
+        assert any("seq 2" in p and "edited" in p for p in service.verify(session).problems)
+
+    def test_digest_dropped_to_pass_as_old_entry_detected(self, session: Session) -> None:
+        _record(session, 3)
+        _tamper(session, "UPDATE audit_entries SET body_digest = NULL WHERE seq = 2")
+        assert any("seq 2" in p and "edited" in p for p in service.verify(session).problems)
+
+    def test_deleted_middle_row_detected(self, session: Session) -> None:
+        _record(session, 5)
+        _tamper(session, "DELETE FROM audit_entries WHERE seq = 3")
+        problems = service.verify(session).problems
+        assert any("seq 3: missing" in p for p in problems) and any("seq 4: does not link" in p for p in problems)
+
+    def test_row_slipped_in_without_link_detected(self, session: Session) -> None:
+        _record(session, 2)
+        _tamper(
+            session,
+            "INSERT INTO audit_entries (occurred_at, actor_role, action, object_type, object_id, reason, data,"
+            " body_digest) VALUES (now(), 'pmo_admin', 'x.y', 'wave', 'w9', '', '{}', sha256('x'))",
+        )
+        assert any("not linked" in p for p in service.verify(session).problems)
+
+    def test_inserted_linked_row_detected(self, session: Session) -> None:
+        """A row added at the end with a correct link and a recomputed head: its content digest is not its
+        content's."""
+        _record(session, 2)
+        _tamper(
+            session,
+            "INSERT INTO audit_entries (seq, occurred_at, actor_role, action, object_type, object_id, reason, data,"
+            " body_digest, prev_hash, hash) SELECT 3, now(), 'pmo_admin', 'x.y', 'wave', 'w9', '', '{}',"
+            " sha256('x'), hash, sha256(hash || int8send(3) || sha256('x')) FROM audit_entries WHERE seq = 2;"
+            " UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit_entries WHERE seq = 3)",
+        )
+        assert any("seq 3" in p and "edited" in p for p in service.verify(session).problems)
+
+    def test_linked_rows_refuse_change_but_the_link_step_works(self, session: Session) -> None:
+        _record(session, 1)
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text("UPDATE audit_entries SET seq = 7"))
+        session.rollback()
+        with pytest.raises(DBAPIError, match="append-only"):
+            session.execute(text("DELETE FROM audit_entries"))
+        session.rollback()
+        service.record(session, Actor.system(), "x.y", "thing", "2")
+        with pytest.raises(DBAPIError, match="append-only"):  # its content digest is fixed once written
+            session.execute(text("UPDATE audit_entries SET body_digest = sha256('x') WHERE hash IS NULL"))
+        session.rollback()
+
+    def test_entries_from_before_the_change_still_verify(self, session: Session) -> None:
+        """A chain that starts with rows linked by the first formula (seq inside the hashed form) and goes on
+        with rows linked at commit verifies, and an edit in the old part is still found."""
+        prev = rules.GENESIS
+        for seq in (1, 2):
+            when = datetime(2026, 1, 1, 8, 0, seq, tzinfo=UTC)
+            body = rules.canonical(
+                seq=seq, occurred_at=when, actor_id=None, actor_role="system", action="old.entry",
+                object_type="thing", object_id=str(seq), reason="", data={"n": seq}, request_id=None,
+            )  # fmt: skip
+            digest = rules.chain_hash(prev, body)
+            session.execute(
+                text(
+                    "INSERT INTO audit_entries (seq, occurred_at, actor_role, action, object_type, object_id, reason,"
+                    " data, prev_hash, hash) VALUES (:seq, :when, 'system', 'old.entry', 'thing', :oid, '',"
+                    " CAST(:data AS jsonb), :prev, :hash)"
+                ),
+                {"seq": seq, "when": when, "oid": str(seq), "data": f'{{"n": {seq}}}', "prev": prev, "hash": digest},
+            )
+            prev = digest
+        session.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 2, :h)"), {"h": prev})
+        session.commit()
+        _record(session, 2)
+        report = service.verify(session)
+        assert report.ok and report.checked == 4, report.problems
+        assert session.execute(text("SELECT prev_hash FROM audit_entries WHERE seq = 3")).scalar_one() == prev
+        _tamper(session, "UPDATE audit_entries SET data = '{\"n\": 9}' WHERE seq = 1")
+        assert any("seq 1" in p and "edited" in p for p in service.verify(session).problems)

@@ -1,51 +1,55 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry, AuditHead
 
-# One chain for the whole program: appends are serialised by a transaction-scoped advisory lock.
-_CHAIN_LOCK = 7_301_001
-
-
-def lock_chain(session: Session) -> None:
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHAIN_LOCK})
+# The chain lock (a transaction-scoped advisory lock) is taken by the database's link trigger at commit
+# (migration 0021_mperf); nothing here takes it.
 
 
 def head(session: Session) -> AuditHead | None:
     return session.get(AuditHead, 1)
 
 
-def add(session: Session, entry: AuditEntry) -> None:
-    session.add(entry)
-    current = session.get(AuditHead, 1)
-    if current is None:
-        session.add(AuditHead(id=1, seq=entry.seq, hash=entry.hash))
-    else:
-        current.seq = entry.seq
-        current.hash = entry.hash
-    session.flush()
+def append(session: Session, values: dict[str, Any]) -> None:
+    """One INSERT; the row is linked into the chain when the transaction commits."""
+    session.execute(insert(AuditEntry).values(**values))
 
 
 def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    """Linked entries in chain order."""
     last = 0
     while True:
         rows = session.scalars(
-            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+            select(AuditEntry)
+            .where(AuditEntry.seq > last)
+            .order_by(AuditEntry.seq)
+            .limit(batch)
+            .execution_options(populate_existing=True)
         ).all()
         if not rows:
             return
         yield from rows
-        last = rows[-1].seq
+        last = rows[-1].seq or last
         session.expunge_all()
 
 
+def unlinked(session: Session) -> list[int]:
+    """Insertion ids of rows without a chain link (at most 20). Committed, such a row was written with the link
+    trigger bypassed; in the reading transaction's own uncommitted writes it is simply not linked yet."""
+    return list(
+        session.scalars(select(AuditEntry.id).where(AuditEntry.hash.is_(None)).order_by(AuditEntry.id).limit(20))
+    )
+
+
 def recent(session: Session, *, limit: int, before: int | None = None) -> list[AuditEntry]:
-    """Newest first; ``before`` pages back from a position in the chain."""
-    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    """Newest first; ``before`` pages back from a position in the chain. Only linked (committed) entries."""
+    query = select(AuditEntry).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(limit)
     if before is not None:
         query = query.where(AuditEntry.seq < before)
     return list(session.scalars(query))

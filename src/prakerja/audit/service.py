@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from prakerja.audit import repository, rules
-from prakerja.audit.models import AuditEntry
 from prakerja.kit.clock import utcnow
 from prakerja.kit.context import current_request_id
 from prakerja.kit.pii import blind_index
@@ -37,16 +36,12 @@ def record(
     *,
     reason: str = "",
     data: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry in the caller's transaction (it commits or rolls back with the change)."""
-    repository.lock_chain(session)
-    current = repository.head(session)
-    seq = (current.seq + 1) if current else 1
-    prev = current.hash if current else rules.GENESIS
-    occurred_at = utcnow()
+) -> None:
+    """Append one entry in the caller's transaction (it commits or rolls back with the change). The entry is
+    linked into the chain (position, previous hash, hash) by the database right before that transaction commits,
+    so the chain is in commit order and appends do not wait for one another until then (docs/adr/0012)."""
     fields: dict[str, Any] = {
-        "seq": seq,
-        "occurred_at": occurred_at,
+        "occurred_at": utcnow(),
         "actor_id": str(actor.id) if actor.id else None,
         "actor_role": actor.role,
         "action": action,
@@ -56,10 +51,8 @@ def record(
         "data": data or {},
         "request_id": current_request_id(),
     }
-    digest = rules.chain_hash(prev, rules.canonical(**fields))
-    entry = AuditEntry(**{**fields, "actor_id": actor.id}, prev_hash=prev, hash=digest)
-    repository.add(session, entry)
-    return entry
+    digest = rules.content_digest(**fields)
+    repository.append(session, {**fields, "actor_id": actor.id, "body_digest": digest})
 
 
 @dataclass
@@ -73,37 +66,51 @@ class VerifyReport:
 
 
 def verify(session: Session, *, max_problems: int = 20) -> VerifyReport:
-    """Recompute the chain: an edited row breaks its hash, an inserted or deleted row breaks the sequence
-    or the link to the previous hash, a deleted tail disagrees with the recorded head."""
+    """Recompute the chain: an edited row breaks its hash, an inserted, deleted or moved row breaks the sequence
+    or the link to the previous hash, a deleted tail disagrees with the recorded head, a row slipped in without
+    a link has none. Read it from a transaction with no audit entries of its own still to commit."""
     problems: list[str] = []
     expected_seq = 1
     prev = rules.GENESIS
     checked = 0
     for entry in repository.iterate(session):
         checked += 1
-        if entry.seq != expected_seq:
-            problems.append(f"seq {expected_seq}: missing (next row is seq {entry.seq}): rows deleted")
-            expected_seq = entry.seq
+        seq = entry.seq or 0
+        if seq != expected_seq:
+            problems.append(f"seq {expected_seq}: missing (next row is seq {seq}): rows deleted")
+            expected_seq = seq
         if entry.prev_hash != prev:
-            problems.append(f"seq {entry.seq}: does not link to the previous row: rows inserted or deleted")
-        body = rules.canonical(
-            seq=entry.seq,
-            occurred_at=entry.occurred_at,
-            actor_id=str(entry.actor_id) if entry.actor_id else None,
-            actor_role=entry.actor_role,
-            action=entry.action,
-            object_type=entry.object_type,
-            object_id=entry.object_id,
-            reason=entry.reason,
-            data=entry.data,
-            request_id=entry.request_id,
-        )
-        if rules.chain_hash(entry.prev_hash, body) != entry.hash:
-            problems.append(f"seq {entry.seq}: content does not match its hash: row edited")
-        prev = entry.hash
-        expected_seq = entry.seq + 1
+            problems.append(f"seq {seq}: does not link to the previous row: rows inserted, deleted or reordered")
+        content: dict[str, Any] = {
+            "occurred_at": entry.occurred_at,
+            "actor_id": str(entry.actor_id) if entry.actor_id else None,
+            "actor_role": entry.actor_role,
+            "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": entry.object_id,
+            "reason": entry.reason,
+            "data": entry.data,
+            "request_id": entry.request_id,
+        }
+        link = entry.prev_hash or b""
+        if entry.body_digest is None:  # written before 0021: the first formula
+            computed = rules.chain_hash(link, rules.canonical(seq=seq, **content))
+        else:
+            digest = rules.content_digest(**content)
+            computed = rules.linked_hash(link, seq, digest)
+            if digest != entry.body_digest:
+                problems.append(f"seq {seq}: content does not match its digest: row edited")
+        if computed != entry.hash:
+            problems.append(f"seq {seq}: content does not match its hash: row edited")
+        prev = entry.hash or b""
+        expected_seq = seq + 1
         if len(problems) >= max_problems:
             break
+    if len(problems) < max_problems:
+        problems.extend(
+            f"entry id {i}: not linked into the chain (written past the link step): row inserted"
+            for i in repository.unlinked(session)
+        )
     head = repository.head(session)
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev) and len(problems) < max_problems:
         problems.append(f"head says seq {head.seq} but the chain ends at seq {expected_seq - 1}: rows deleted")
@@ -138,7 +145,7 @@ def pseudonym(value: str | None, kind: str) -> str:
 def recent_pseudonymous(session: Session, *, limit: int = 100, before: int | None = None) -> list[PseudonymousEntry]:
     return [
         PseudonymousEntry(
-            seq=entry.seq,
+            seq=entry.seq or 0,
             occurred_at=entry.occurred_at,
             actor_role=entry.actor_role,
             actor=pseudonym(str(entry.actor_id) if entry.actor_id else None, "actor"),
@@ -146,7 +153,7 @@ def recent_pseudonymous(session: Session, *, limit: int = 100, before: int | Non
             object_type=entry.object_type,
             object=pseudonym(entry.object_id, "object"),
             reason=entry.reason,
-            hash_prefix=entry.hash.hex()[:16],
+            hash_prefix=(entry.hash or b"").hex()[:16],
         )
         for entry in repository.recent(session, limit=limit, before=before)
     ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from prakerja.idempotency.models import IdempotencyRecord
@@ -27,8 +27,20 @@ def remove(session: Session, record: IdempotencyRecord) -> None:
 
 
 def add(session: Session, record: IdempotencyRecord) -> None:
-    session.add(record)
-    session.flush()
+    """One INSERT (Core: no unit-of-work flush for a row nothing else in the request reads)."""
+    session.execute(
+        insert(IdempotencyRecord).values(
+            scope=record.scope,
+            key=record.key,
+            fingerprint=record.fingerprint,
+            method=record.method,
+            path=record.path,
+            status_code=record.status_code,
+            response_body=record.response_body,
+            created_at=record.created_at,
+            expires_at=record.expires_at,
+        )
+    )
 
 
 def purge(session: Session, now: datetime) -> int:

@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prakerja.config import get_settings
-from prakerja.db import unit_of_work
+from prakerja.db import get_engine, unit_of_work
 from prakerja.idempotency import service as idempotency
 from prakerja.idempotency.errors import IdempotencyKeyRequired
 from prakerja.kit import idempotency as idempotency_rules
@@ -202,22 +202,22 @@ def _caller(
         ),
     ] = None,
 ) -> PartnerCaller:
-    caller = service.authenticate(
-        session,
-        client_code=client_code,
-        timestamp=timestamp,
-        signature=signature,
-        method=request.method,
-        path=signed_path(request),
-        body=body,
-    )
+    with get_engine().connect() as own:
+        # the signature record and the rate count: one statement, committed at once on a connection of its own
+        # (autocommit), so every web process sees it and it counts even when the request is refused later
+        own.execution_options(isolation_level="AUTOCOMMIT")
+        caller = service.admit(
+            session,
+            own,
+            client_code=client_code,
+            timestamp=timestamp,
+            signature=signature,
+            method=request.method,
+            path=signed_path(request),
+            body=body,
+            limit_per_minute=get_settings().partner_rate_limit_per_minute,
+        )
     request.state.partner = caller  # refusals from here on are logged as the signed partner's
-    with unit_of_work() as own:
-        # committed at once, on its own connection: every web process sees it, and it counts even when the
-        # request itself is refused later
-        service.remember(own, caller)
-    with unit_of_work() as own:
-        service.count_request(own, caller, get_settings().partner_rate_limit_per_minute)
     if request.method.upper() in rules.MUTATING_METHODS and not idempotency_rules.valid_key(idempotency_key):
         raise IdempotencyKeyRequired()
     return caller

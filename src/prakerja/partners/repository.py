@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -124,10 +124,78 @@ def keys_of(session: Session, credential_ids: list[uuid.UUID]) -> list[PartnerKe
     )
 
 
+# A credential's revision: the row versions (``xmin``, new at every INSERT and UPDATE) of the credential, its
+# organisation and each of its keys. Any change to what a signature check reads (a key added or revoked, the
+# credential revoked or rescoped, the organisation suspended or renamed) gives a new revision, whichever code
+# path made it: nothing has to remember to bump a counter.
+_REVISION = (
+    "c.xmin::text || '/' || p.xmin::text || '/' || coalesce((SELECT string_agg(k.id::text || ':' || k.xmin::text,"
+    " ',' ORDER BY k.id) FROM auth_partner_keys k WHERE k.credential_id = c.id), '')"
+)
+_REVISION_BY_CODE = text(
+    f"SELECT {_REVISION} FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id"
+    " WHERE c.client_code = :code"
+)
+
+# One round trip on an autocommit connection, so it is committed whatever the request does next: checks that
+# the credential is still at the revision the caller checked the signature against and, only then, records the
+# signature (a replay inserts nothing) and, only for a new signature, counts the request in its minute.
+_ADMIT = text(
+    f"""
+WITH cur AS (
+    SELECT {_REVISION} AS revision
+    FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
+    WHERE c.id = :credential_id
+), seen AS (
+    INSERT INTO partner_seen_signatures (credential_id, signature, expires_at)
+    SELECT :credential_id, :signature, :expires_at FROM cur WHERE cur.revision = :revision
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), hit AS (
+    INSERT INTO partner_rate_windows (credential_id, window_start, hits)
+    SELECT :credential_id, :window_start, 1 FROM seen
+    ON CONFLICT (credential_id, window_start) DO UPDATE SET hits = partner_rate_windows.hits + 1
+    RETURNING hits
+)
+SELECT (SELECT revision FROM cur), EXISTS (SELECT 1 FROM seen), (SELECT hits FROM hit)
+"""
+)
+
+
+def revision(session: Session, client_code: str) -> str | None:
+    """The credential's current revision (read before its rows, so the rows are at least that new)."""
+    found = session.execute(_REVISION_BY_CODE, {"code": client_code}).scalar()
+    return None if found is None else str(found)
+
+
+def admit(
+    connection: Connection,
+    *,
+    credential_id: uuid.UUID,
+    revision: str,
+    signature: bytes,
+    expires_at: datetime,
+    window_start: datetime,
+) -> tuple[str | None, bool, int]:
+    """(the credential's current revision, whether the signature is new, the minute's count). Nothing is written
+    unless the revision is the one given."""
+    row = connection.execute(
+        _ADMIT,
+        {
+            "credential_id": credential_id,
+            "revision": revision,
+            "signature": signature,
+            "expires_at": expires_at,
+            "window_start": window_start,
+        },
+    ).one()
+    return (None if row[0] is None else str(row[0])), bool(row[1]), int(row[2] or 0)
+
+
 def signing_rows(
     session: Session, client_code: str
 ) -> tuple[PartnerCredential, PartnerOrganisation, list[PartnerKey]] | None:
-    """The credential, its organisation and its keys (decrypted on load): two queries per request."""
+    """The credential, its organisation and its keys (decrypted on load): two queries."""
     row = session.execute(
         select(PartnerCredential, PartnerOrganisation)
         .join(PartnerOrganisation, PartnerOrganisation.id == PartnerCredential.partner_id)
@@ -156,27 +224,33 @@ def endpoints(session: Session, partner_id: uuid.UUID | None = None) -> list[Web
     return list(session.scalars(query))
 
 
-def active_endpoints(session: Session, partner_id: uuid.UUID) -> list[WebhookEndpoint]:
-    return list(
-        session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.partner_id == partner_id, WebhookEndpoint.status == WebhookEndpointStatus.active)
-            .order_by(WebhookEndpoint.id)
+def partner_active_endpoints(session: Session, partner_id: uuid.UUID) -> list[WebhookEndpoint] | None:
+    """The organisation's active endpoints (by id), or None when there is no such organisation: one query."""
+    rows = session.execute(
+        select(PartnerOrganisation.id, WebhookEndpoint)
+        .outerjoin(
+            WebhookEndpoint,
+            (WebhookEndpoint.partner_id == PartnerOrganisation.id)
+            & (WebhookEndpoint.status == WebhookEndpointStatus.active),
         )
-    )
+        .where(PartnerOrganisation.id == partner_id)
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    if not rows:
+        return None
+    return [endpoint for _, endpoint in rows if endpoint is not None]
 
 
 def add_event(
     session: Session, *, partner_id: uuid.UUID, webhook_id: str, type: WebhookEventType, body: str
 ) -> WebhookEvent | None:
     """The new event, or None when the partner already has one with this ``webhook_id`` (any process)."""
-    new_id = session.execute(
+    return session.scalars(
         insert(WebhookEvent)
         .values(id=_new_id(), partner_id=partner_id, webhook_id=webhook_id, type=type, body=body, created_at=_now())
         .on_conflict_do_nothing(index_elements=["partner_id", "webhook_id"])
-        .returning(WebhookEvent.id)
-    ).scalar()
-    return None if new_id is None else session.get(WebhookEvent, new_id)
+        .returning(WebhookEvent)
+    ).first()
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:

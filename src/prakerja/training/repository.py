@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, func, select
+from sqlalchemy import Date, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -60,6 +60,14 @@ def purchases_of_participant(session: Session, participant_id: uuid.UUID) -> lis
 
 def purchases_of_account(session: Session, account_id: uuid.UUID) -> list[Purchase]:
     return list(session.scalars(select(Purchase).where(Purchase.account_id == account_id).order_by(Purchase.id.desc())))
+
+
+def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
+    """The participant's purchases by status: one query."""
+    rows = session.execute(
+        select(Purchase.status, func.count()).where(Purchase.participant_id == participant_id).group_by(Purchase.status)
+    )
+    return {PurchaseStatus(status): int(n) for status, n in rows}
 
 
 def count_in_status(session: Session, participant_id: uuid.UUID, statuses: Sequence[PurchaseStatus]) -> int:
@@ -134,11 +142,17 @@ def code(session: Session, value: str, *, lock: bool = False) -> RedeemCode | No
     return session.scalars(query).first()
 
 
-def code_taken(session: Session, value: str) -> bool:
-    return (
-        session.scalar(select(RedeemCode.id).where(RedeemCode.code == value)) is not None
-        or session.scalar(select(Purchase.id).where(Purchase.voucher_code == value)) is not None
-    )
+def taken_codes(session: Session, values: list[str]) -> set[str]:
+    """Which of these values are already a redeem code or a voucher: one query for the lot."""
+    redeem = select(RedeemCode.code).where(RedeemCode.code.in_(values))
+    vouchers = select(Purchase.voucher_code).where(Purchase.voucher_code.in_(values))
+    return {str(v) for v in session.scalars(redeem.union_all(vouchers))}
+
+
+def add_codes(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Every redeem code of a purchase in one INSERT."""
+    if rows:
+        session.execute(insert(RedeemCode), rows)
 
 
 def codes_of(session: Session, purchase_id: uuid.UUID) -> list[RedeemCode]:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -56,11 +57,13 @@ __all__ = [
     "PartnerView",
     "SigningCredential",
     "SigningKey",
+    "admit",
     "allowed_list_source",
     "authenticate",
     "count_request",
     "create_partner",
     "find_partner",
+    "forget_cached_credentials",
     "issue_key",
     "overview",
     "precheck",
@@ -109,6 +112,8 @@ class SigningCredential:
     keys: tuple[SigningKey, ...]
     list_types: tuple[str, ...] = ()
     list_source: str = ""
+    revision: str = ""
+    """The rows' versions when read (``repository.revision``): a cached copy is used only while it is current."""
 
 
 @dataclass(frozen=True)
@@ -381,7 +386,8 @@ def overview(session: Session) -> list[PartnerView]:
 def signing_credential(session: Session, client_code: str) -> SigningCredential | None:
     """The credential behind a ``client_code`` header with its keys (revoked ones too, so a request signed with
     a revoked key is told so rather than told its signature is wrong)."""
-    found = repository.signing_rows(session, client_code)
+    revision = repository.revision(session, client_code)
+    found = repository.signing_rows(session, client_code) if revision is not None else None
     if found is None:
         return None
     credential, partner, keys = found
@@ -400,6 +406,7 @@ def signing_credential(session: Session, client_code: str) -> SigningCredential 
         ),
         list_types=tuple(credential.list_types),
         list_source=credential.list_source,
+        revision=revision or "",
     )
 
 
@@ -463,6 +470,19 @@ def authenticate(
     sent_at = precheck(client_code=client_code, timestamp=timestamp, signature=signature)
     assert client_code is not None and timestamp is not None and signature is not None
     found = signing_credential(session, client_code) if len(client_code) <= 64 else None
+    return _check(found, sent_at, client_code, timestamp, signature, method, path, body)
+
+
+def _check(
+    found: SigningCredential | None,
+    sent_at: int,
+    client_code: str,
+    timestamp: str,
+    signature: str,
+    method: str,
+    path: str | bytes,
+    body: bytes,
+) -> PartnerCaller:
     if found is None:
         raise UnknownClient()
     matched = None
@@ -487,6 +507,77 @@ def authenticate(
         list_types=found.list_types,
         list_source=found.list_source,
     )
+
+
+# Credentials as last read, by client code, in this process. A copy is only trusted together with the one
+# statement of :func:`admit`, which writes nothing unless the credential's revision in the database is still the
+# copy's; otherwise the copy is dropped and the credential read again in the same request. So a revocation or a
+# suspension takes effect at the next request, as without the copy.
+_credentials: dict[str, SigningCredential] = {}
+_CACHE_SIZE = 4096
+_ATTEMPTS = 4
+
+
+def forget_cached_credentials() -> None:
+    _credentials.clear()
+
+
+def admit(
+    session: Session,
+    bookkeeping: Connection,
+    *,
+    client_code: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    method: str,
+    path: str | bytes,
+    body: bytes,
+    limit_per_minute: int,
+) -> PartnerCaller:
+    """:func:`authenticate`, :func:`remember` and :func:`count_request` with one round trip to the database when
+    the credential is cached (two more to read it when not). ``bookkeeping`` is a connection in autocommit mode:
+    the signature record and the count are committed at once, so a request that fails later still counts and
+    its signature cannot be replayed. Refusals, in order: as :func:`authenticate`, then 409 ``replayed_request``,
+    then 429 ``rate_limited``."""
+    sent_at = precheck(client_code=client_code, timestamp=timestamp, signature=signature)
+    assert client_code is not None and timestamp is not None and signature is not None
+    if len(client_code) > 64:
+        raise UnknownClient()
+    for _ in range(_ATTEMPTS):
+        cached = _credentials.get(client_code)
+        found = cached if cached is not None else signing_credential(session, client_code)
+        try:
+            caller = _check(found, sent_at, client_code, timestamp, signature, method, path, body)
+        except (BadSignature, CredentialRevoked):
+            if cached is None:
+                raise
+            _credentials.pop(client_code, None)  # perhaps a key issued or a partner reinstated since: read again
+            continue
+        assert found is not None
+        now = utcnow()
+        current, new, hits = repository.admit(
+            bookkeeping,
+            credential_id=found.credential_id,
+            revision=found.revision,
+            signature=bytes.fromhex(signature),
+            expires_at=datetime.fromtimestamp(sent_at, UTC) + rules.WINDOW,
+            window_start=now.replace(second=0, microsecond=0),
+        )
+        if current != found.revision:
+            _credentials.pop(client_code, None)
+            continue
+        if cached is None:
+            if len(_credentials) >= _CACHE_SIZE:
+                _credentials.clear()
+            _credentials[client_code] = found
+        if not new:
+            raise ReplayedRequest()
+        if hits > limit_per_minute:
+            start = now.replace(second=0, microsecond=0)
+            retry_after = max(1, int((start + RATE_WINDOW - now).total_seconds() + 0.999))
+            raise PartnerRateLimited(retry_after, limit_per_minute)
+        return caller
+    raise UnknownClient()  # the credential changed under every attempt (or went away): refused, nothing written
 
 
 def remember(session: Session, caller: PartnerCaller) -> None:

@@ -248,7 +248,8 @@ def queue_webhook(
     body = rules.webhook_body(event_type.value, utcnow(), data)
     if len(body) > rules.MAX_DATA_BYTES:
         raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
-    if repository.partner(session, partner_id) is None:
+    endpoints = repository.partner_active_endpoints(session, partner_id)
+    if endpoints is None:
         raise PartnerNotFound()
     event = repository.add_event(session, partner_id=partner_id, webhook_id=webhook_id, type=event_type, body=body)
     if event is None:
@@ -257,7 +258,7 @@ def queue_webhook(
         if existing.type != event_type or json.loads(existing.body)["data"] != json.loads(body)["data"]:
             raise ValueError(f"event_id {webhook_id!r} was already used for another event")
         return existing
-    for endpoint in repository.active_endpoints(session, partner_id):
+    for endpoint in endpoints:
         delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=event.created_at)
         repository.add(session, delivery)
         enqueue(session, DELIVER_TASK, delivery_id=str(delivery.id), attempt=1)

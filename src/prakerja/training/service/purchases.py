@@ -38,7 +38,7 @@ from prakerja.training.errors import (
     PurchaseNotFound,
     PurchaseState,
 )
-from prakerja.training.models import CodeState, Purchase, PurchaseStatus, RedeemCode
+from prakerja.training.models import CodeState, Purchase, PurchaseStatus
 from prakerja.training.schemas import (
     CardOut,
     PurchaseCancelled,
@@ -54,11 +54,24 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """Voucher and redeem-code characters: no 0/O or 1/I to misread."""
 
 
-def new_code(session: Session, length: int) -> str:
+def new_codes(session: Session, lengths: list[int]) -> list[str]:
+    """Fresh codes of these lengths, none already a voucher or a redeem code nor equal to another: one query to
+    check the lot (and another only in the rare case one was taken)."""
+    codes: list[str | None] = [None] * len(lengths)
     while True:
-        value = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
-        if not repository.code_taken(session, value):
-            return value
+        for i, length in enumerate(lengths):
+            if codes[i] is None:
+                codes[i] = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+        drawn = [c for c in codes if c is not None]
+        taken = repository.taken_codes(session, drawn)
+        seen: set[str] = set()
+        for i, code in enumerate(codes):
+            if code is None or code in taken or code in seen:
+                codes[i] = None
+            else:
+                seen.add(code)
+        if all(c is not None for c in codes):
+            return [c for c in codes if c is not None]
 
 
 def otp_hash(purchase_id: uuid.UUID, code: str) -> bytes:
@@ -72,16 +85,25 @@ def _bought(session: Session, recipient: Recipient) -> bool:
 def usable_card(session: Session, card_number: str) -> Recipient:
     """The card's recipient if it may pay: refused when unknown, revoked (or past the first-purchase deadline
     without a purchase: revoked by the next job run) or not funded yet."""
+    return _usable_card(session, card_number)[0]
+
+
+def _usable_card(session: Session, card_number: str) -> tuple[Recipient, dict[PurchaseStatus, int], int]:
+    """:func:`usable_card`, the participant's purchases by status and the wallet's available balance (each read
+    once for the card's checks and the call's own)."""
     recipient = people.card(session, card_number)
     if recipient is None:
         raise CardNotFound()
+    counts = repository.status_counts(session, recipient.applicant_id)
+    bought = any(counts.get(status, 0) for status in repository.BOUGHT)
     if recipient.status is RecipientStatus.revoked or rules.deadline_missed(
-        recipient.first_purchase_deadline, utcnow(), has_purchase=_bought(session, recipient)
+        recipient.first_purchase_deadline, utcnow(), has_purchase=bought
     ):
         raise CardRevoked()
-    if recipient.funded_at is None or ledger.wallet(session, recipient.applicant_id) is None:
+    wallet = ledger.wallet(session, recipient.applicant_id) if recipient.funded_at is not None else None
+    if wallet is None:
         raise CardNotActive()
-    return recipient
+    return recipient, counts, wallet.available
 
 
 def balance(session: Session, participant_id: uuid.UUID) -> int:
@@ -91,11 +113,11 @@ def balance(session: Session, participant_id: uuid.UUID) -> int:
 
 def inquiry(session: Session, *, card_number: str) -> CardOut:
     """``POST /partner/v1/cards/inquiry``: masked card and name, the balance, status and the deadline."""
-    recipient = usable_card(session, card_number)
+    recipient, _, available = _usable_card(session, card_number)
     return CardOut(
         card_number_masked=rules.mask_card(recipient.card_number),
         name_masked=rules.mask_name(people.full_name(session, recipient.account_id)),
-        balance=balance(session, recipient.applicant_id),
+        balance=available,
         status=recipient.status.value,
         first_purchase_deadline=recipient.first_purchase_deadline,
     )
@@ -111,16 +133,16 @@ def _listed_course(session: Session, course_id: str, platform_id: uuid.UUID) -> 
 
 def create(session: Session, *, platform_id: uuid.UUID, data: PurchaseCreate, actor: audit.Actor) -> PurchaseCreated:
     """``POST /partner/v1/purchases``: check the card and the rules, reserve the price and text a one-time code."""
-    recipient = usable_card(session, data.card_number)
+    recipient, counts, available = _usable_card(session, data.card_number)
     course, amount = _listed_course(session, data.course_id, platform_id)
     account_index = blind_index(data.platform_account_id, "platform_account")
     if repository.platform_account_paid_with_other(session, platform_id, account_index, recipient.id):
         raise PlatformAccountBound()
     participant = recipient.applicant_id
-    completed = repository.count_in_status(session, participant, (PurchaseStatus.completed,))
-    if not completed and repository.count_in_status(session, participant, repository.UNDER_WAY):
+    completed = counts.get(PurchaseStatus.completed, 0)
+    if not completed and any(counts.get(status, 0) for status in repository.UNDER_WAY):
         raise FirstTrainingUnfinished()
-    if balance(session, participant) < amount:
+    if available < amount:
         raise InsufficientBalance(details={"amount": amount})
     now = utcnow()
     purchase_id = new_id()
@@ -194,25 +216,28 @@ def confirm(
         raise OtpExpired()
     if not hmac.compare_digest(otp_hash(purchase.id, otp), purchase.otp_hash):
         raise OtpInvalid()
+    sessions = [s for s in catalog.course_sessions(session, purchase.course_id) if s.cancelled_at is None]
+    voucher, *codes = new_codes(session, [12] + [10] * len(sessions))
     purchase.status = PurchaseStatus.confirmed
     purchase.confirmed_at = now
-    purchase.voucher_code = new_code(session, 12)
-    for course_session in catalog.course_sessions(session, purchase.course_id):
-        if course_session.cancelled_at is not None:
-            continue
-        repository.add(
-            session,
-            RedeemCode(
-                purchase_id=purchase.id,
-                session_id=course_session.id,
-                institution_id=purchase.institution_id,
-                training_type=course_session.training_type.value,
-                code=new_code(session, 10),
-                state=CodeState.valid,
-                valid_from=course_session.starts_at - rules.REDEEM_WINDOW,
-                valid_until=course_session.starts_at + rules.REDEEM_WINDOW,
-            ),
-        )
+    purchase.voucher_code = voucher
+    repository.add_codes(
+        session,
+        [
+            {
+                "id": new_id(),
+                "purchase_id": purchase.id,
+                "session_id": course_session.id,
+                "institution_id": purchase.institution_id,
+                "training_type": course_session.training_type.value,
+                "code": code,
+                "state": CodeState.valid,
+                "valid_from": course_session.starts_at - rules.REDEEM_WINDOW,
+                "valid_until": course_session.starts_at + rules.REDEEM_WINDOW,
+            }
+            for course_session, code in zip(sessions, codes, strict=True)
+        ],
+    )
     session.flush()
     events.emit_both(
         session, purchase.platform_id, purchase.institution_id, "purchase.confirmed", {"purchase_id": str(purchase.id)}
