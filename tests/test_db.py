@@ -216,3 +216,44 @@ class TestLoopConnections:
                 return int(row[0])
 
         assert _run(fail_then_read()) == 2
+
+
+def test_threads_starting_at_once_all_get_the_one_session_factory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first requests of a new web worker arrive together: every thread gets the one engine's factory, never an
+    AssertionError from seeing the engine before its factory (found under load by the marketplace benchmark)."""
+    import threading
+    import time as _time
+
+    from prakerja import db
+
+    real_watch = db.watch_connections
+
+    def slow_watch(engine: Engine) -> None:  # widens the window between the engine and its factory
+        _time.sleep(0.3)
+        real_watch(engine)
+
+    saved = (db._engine, db._factory)
+    monkeypatch.setattr(db, "watch_connections", slow_watch)
+    db._engine, db._factory = None, None
+    results: list[object] = []
+    start = threading.Barrier(4)
+
+    def first_request() -> None:
+        start.wait()
+        try:
+            results.append(db.session_factory())
+        except BaseException as error:
+            results.append(error)
+
+    try:
+        threads = [threading.Thread(target=first_request) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        assert all(not isinstance(r, BaseException) for r in results), results
+        assert len({id(r) for r in results}) == 1
+    finally:
+        if db._engine is not None and db._engine is not saved[0]:
+            db._engine.dispose()
+        db._engine, db._factory = saved

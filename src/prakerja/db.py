@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import select
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterator
@@ -52,22 +53,26 @@ def database_url() -> str:
 
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
+_starting = threading.Lock()
+"""The first requests of a process arrive together: one of them makes the engine, the others wait for it."""
 
 
 def get_engine() -> Engine:
     global _engine, _factory
     import prakerja.models  # noqa: F401  (every mapper known before the first flush; models.py sits above db)
 
-    if _engine is None:
-        settings = get_settings()
-        _engine = create_engine(
-            database_url(),
-            pool_size=settings.pool_size,
-            max_overflow=settings.pool_size,
-        )
-        watch_connections(_engine)
-        _factory = sessionmaker(bind=_engine, expire_on_commit=False)
-    return _engine
+    engine = _engine
+    if engine is None:
+        with _starting:
+            if _engine is None:
+                settings = get_settings()
+                made = create_engine(database_url(), pool_size=settings.pool_size, max_overflow=settings.pool_size)
+                watch_connections(made)
+                # the factory before the engine: whoever sees the engine (without the lock) sees its factory too
+                _factory = sessionmaker(bind=made, expire_on_commit=False)
+                _engine = made
+            engine = _engine
+    return engine
 
 
 IDLE_PING_SECONDS = 30.0
