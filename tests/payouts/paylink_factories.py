@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.audit.service import Actor
 from prakerja.catalog.models import Course
+from prakerja.certificates import service as certificates
 from prakerja.kit.clock import clock, utcnow
 from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
@@ -166,20 +167,31 @@ def train(
     )
     session.add(purchase)
     session.flush()
-    session.add(
-        Completion(
-            purchase_id=purchase.id,
-            institution_id=where.institution_id,
-            platform_id=where.platform_id,
-            completed_at=utcnow(),
-            score=90,
-            passed=True,
-            status=CompletionStatus.accepted if accepted else CompletionStatus.in_review,
-            certificate_id=new_id() if (certificate and accepted) else None,
-            decided_at=utcnow() + decided_after if accepted else None,
-            gross_amount=amount if accepted else 0,
-        )
+    completion = Completion(
+        purchase_id=purchase.id,
+        institution_id=where.institution_id,
+        platform_id=where.platform_id,
+        completed_at=utcnow(),
+        score=90,
+        passed=True,
+        status=CompletionStatus.accepted if accepted else CompletionStatus.in_review,
+        decided_at=utcnow() + decided_after if accepted else None,
+        gross_amount=amount if accepted else 0,
     )
+    session.add(completion)
+    session.flush()
+    if certificate and accepted:
+        completion.certificate_id = certificates.issue(
+            session,
+            completion_id=completion.id,
+            recipient_id=person.recipient_id,
+            account_id=person.account_id,
+            holder_name="Peserta Uji",
+            course_title="Kursus Uji",
+            institution_name="Lembaga Uji",
+            completed_at=completion.completed_at,
+            score=90,
+        ).id
     if stars is not None:
         session.add(
             Rating(

@@ -317,3 +317,28 @@ def test_never_more_than_count_never_a_second_training_and_amounts_add_up(
     ready = certificate and stars and review and account == "active"
     assert {r.status for r in found} == {EntitlementStatus.scheduled if ready else EntitlementStatus.blocked}
     assert payable(session, person, scheme) == (incentive.count * incentive.amount if ready else 0)
+
+
+def test_a_revoked_certificate_blocks_the_incentive(
+    session: Session, providers: dict[str, PayoutProvider], where: Market
+) -> None:
+    """The incentive needs a certificate that stands: one revoked (e.g. found to be unearned) counts as none."""
+    from prakerja.audit import service as audit
+    from prakerja.certificates import service as certificates
+    from prakerja.training.models import Completion
+
+    allocate_cash(session, NORMAL)
+    person = make_person(session)
+    purchase = train(session, person, where)
+    account_row(session, person, providers["bni"])
+    completion = session.scalars(select(Completion).where(Completion.purchase_id == purchase)).one()
+    assert completion.certificate_id is not None
+    certificates.revoke(
+        session, str(completion.certificate_id), reason="Kehadiran tidak terbukti", actor=audit.Actor.system()
+    )
+    session.commit()
+    refresh(session, person)
+    assert [(r.status, r.blocked_reason) for r in rows(session, person)] == [
+        (EntitlementStatus.blocked, "no_certificate")
+    ]
+    assert payable(session, person, NORMAL) == 0

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import Course, CourseSession
+from prakerja.certificates.models import Certificate
 from prakerja.training.models import (
     AttendanceEvent,
     CodeState,
@@ -434,8 +435,9 @@ def platform_sales(session: Session, platform_id: uuid.UUID, limit: int) -> list
 
 
 def first_accepted(session: Session, recipient_ids: Sequence[uuid.UUID]) -> list[tuple[Any, ...]]:
-    """Per recipient, the first accepted completion (by decision time, then id) with its certificate and rating:
-    ``(recipient_id, purchase_id, decided_at, certificate_id, stars, review)``; one query for the whole set."""
+    """Per recipient, the first accepted completion (by decision time, then id) with its certificate (only one not
+    revoked) and rating: ``(recipient_id, purchase_id, decided_at, certificate_id, stars, review)``; one query for
+    the whole set."""
     if not recipient_ids:
         return []
     query = (
@@ -443,11 +445,12 @@ def first_accepted(session: Session, recipient_ids: Sequence[uuid.UUID]) -> list
             Purchase.recipient_id,
             Purchase.id,
             Completion.decided_at,
-            Completion.certificate_id,
+            Certificate.id,
             Rating.stars,
             Rating.review,
         )
         .join(Completion, Completion.purchase_id == Purchase.id)
+        .outerjoin(Certificate, (Certificate.id == Completion.certificate_id) & Certificate.revoked_at.is_(None))
         .outerjoin(Rating, Rating.purchase_id == Purchase.id)
         .where(Purchase.recipient_id.in_(list(recipient_ids)), Completion.status == CompletionStatus.accepted)
         .order_by(Purchase.recipient_id, Completion.decided_at, Completion.id)

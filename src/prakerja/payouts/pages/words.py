@@ -61,8 +61,8 @@ ENTITLEMENT_STATUS = {
 
 BLOCKED_REASON = {
     "no_certificate": (
-        "Sertifikat pelatihan pertama Anda belum terbit.",
-        "The certificate of your first training is not issued yet.",
+        "Sertifikat pelatihan pertama Anda belum terbit atau telah dicabut.",
+        "The certificate of your first training is not issued yet, or was revoked.",
     ),
     "no_rating": (
         "Beri rating bintang untuk pelatihan pertama Anda.",
