@@ -30,6 +30,7 @@ from prakerja.notifications import pages as notifications_pages
 from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import api as partners_api
 from prakerja.partners import pages as partners_pages
+from prakerja.payouts import pages as payouts_pages
 from prakerja.portals import pages as portals_pages
 from prakerja.registration import api as registration_api
 from prakerja.registration import pages as registration_pages
@@ -119,6 +120,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(training_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(portals_pages.router)
+    app.include_router(payouts_pages.router)
     app.include_router(portals.router)
 
     app.state.ability_wave_check = ability_wave_check
