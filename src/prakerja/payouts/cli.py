@@ -87,6 +87,11 @@ def reconcile(
             except DomainError as error:
                 raise _refused(error, f"{code} {statement_day}") from None
             _print_report(report)
+    else:
+        with unit_of_work() as session:
+            explained = reconciliation.recheck(session, actor=OPERATOR)
+        if explained:
+            console.print(f"explained since the last statement: {explained}")
     try:
         with unit_of_work() as session:
             provider_id = reconciliation.provider(session, provider).id if provider else None
@@ -99,9 +104,13 @@ def reconcile(
     if not still_open:
         console.print("[green]reconciled[/green]: no open differences")
         return
-    table = Table(
-        "partner", "end-to-end id", "difference", "expected", "on statement", "found at", title="Open differences"
-    )
+    table = Table(title="Open differences")
+    table.add_column("partner")
+    table.add_column("end-to-end id", no_wrap=True)
+    table.add_column("difference", no_wrap=True)
+    table.add_column("expected", justify="right")
+    table.add_column("on statement", justify="right")
+    table.add_column("found at")
     for difference in still_open:
         table.add_row(
             codes_by_id.get(difference.provider_id, "?"),

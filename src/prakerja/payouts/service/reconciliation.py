@@ -162,6 +162,27 @@ def fetch_and_ingest(
     return ingest_statement(session, provider_code=found.code, content=content, actor=actor, fmt=fmt, day=day)
 
 
+def recheck(session: Session, *, actor: audit.Actor) -> int:
+    """Close the open differences that statements or results recorded since explain, for every provider (no new
+    statement needed); returns how many closed."""
+    now = utcnow()
+    closed = 0
+    for found in repository.providers(session):
+        repository.lock_reconciliation(session, found.id)
+        explained = repository.explain_differences(session, provider_id=found.id, now=now, by="system")
+        if explained:
+            audit.record(
+                session,
+                actor,
+                "payouts.differences_explained",
+                "payouts_provider",
+                found.id,
+                data={"provider": found.code, "explained": explained},
+            )
+        closed += explained
+    return closed
+
+
 def resolve_difference(session: Session, *, difference_id: uuid.UUID, reason: str, actor: audit.Actor) -> Difference:
     """An officer explains a difference in words (kept in the audit log). Nothing else changes: money is corrected,
     if at all, through the ledger's own operations."""
