@@ -255,7 +255,7 @@ def batches_of_provider(session: Session, provider_id: uuid.UUID, *, limit: int 
         .order_by(PayoutRun.run_date.desc(), PayoutBatch.created_at.desc())
         .limit(limit)
     )
-    return [BatchRow(batch, run) for batch, run in session.execute(query).tuples()]
+    return [BatchRow(batch, run) for batch, run in session.execute(query).all()]
 
 
 def batch_of_provider(session: Session, provider_id: uuid.UUID, batch_id: uuid.UUID) -> BatchRow | None:
@@ -278,7 +278,7 @@ def instructions_of_batch(
         .order_by(PayoutInstruction.end_to_end_id)
         .limit(limit)
     )
-    return list(session.execute(query).tuples())
+    return [(row[0], row[1]) for row in session.execute(query).all()]
 
 
 def results_of_provider(session: Session, provider_id: uuid.UUID, *, limit: int = 100) -> list[PayoutResult]:
