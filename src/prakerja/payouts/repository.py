@@ -86,21 +86,28 @@ def stage_lines(session: Session, lines: Iterable[tuple[str, int, bool, date]]) 
     return count
 
 
+def _new_id_sql(session: Session) -> str:
+    """Time-ordered ids made by the database (``uuidv7()``, PostgreSQL 18+; random ones before), so a million new
+    rows land at the end of the primary key's B-tree instead of all over it."""
+    version = int(session.execute(text("SHOW server_version_num")).scalar_one())
+    return "uuidv7()" if version >= 180000 else "gen_random_uuid()"
+
+
 def insert_staged_entries(session: Session, statement_id: uuid.UUID) -> int:
     result = session.execute(
         text(
             "INSERT INTO payouts_statement_entries (id, statement_id, end_to_end_id, amount, debit, booked_on) "
-            f"SELECT gen_random_uuid(), :statement, end_to_end_id, amount, debit, booked_on FROM {STAGE}"
+            f"SELECT {_new_id_sql(session)}, :statement, end_to_end_id, amount, debit, booked_on FROM {STAGE}"
         ),
         {"statement": statement_id},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-_DIFFERENCES = f"""
+_DIFFERENCES = """
 WITH here AS (
     SELECT end_to_end_id, bool_or(debit) AS paid_here, sum(amount) FILTER (WHERE NOT debit) AS returned_here
-    FROM {STAGE} GROUP BY end_to_end_id
+    FROM {stage} GROUP BY end_to_end_id
 ), paid AS (
     SELECT e.end_to_end_id, sum(e.amount) AS paid
     FROM payouts_statement_entries e JOIN payouts_statements s ON s.id = e.statement_id
@@ -131,7 +138,7 @@ WITH here AS (
 )
 INSERT INTO payouts_differences
     (id, created_at, provider_id, statement_id, end_to_end_id, kind, expected_amount, actual_amount)
-SELECT gen_random_uuid(), :now, :provider, :statement, end_to_end_id, kind, expected, actual FROM found
+SELECT {new_id}, :now, :provider, :statement, end_to_end_id, kind, expected, actual FROM found
 ON CONFLICT (provider_id, end_to_end_id, kind) DO NOTHING
 RETURNING kind
 """
@@ -149,7 +156,7 @@ def record_differences(
     """Match the staged statement with the provider's instructions by end-to-end id (after its entries are
     stored) and record each difference once; returns how many new differences of each kind."""
     rows = session.execute(
-        text(_DIFFERENCES),
+        text(_DIFFERENCES.format(stage=STAGE, new_id=_new_id_sql(session))),
         {
             "provider": provider_id,
             "statement": statement_id,
