@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from prakerja.kit.clock import JAKARTA
 from prakerja.payouts.models import (
     Difference,
     DifferenceKind,
@@ -131,7 +132,7 @@ WITH here AS (
     UNION ALL
     SELECT i.end_to_end_id, 'missing', i.amount, NULL FROM payouts_instructions i
     WHERE i.provider_id = :provider AND i.status = 'succeeded'
-      AND (coalesce(i.settled_at, i.created_at) AT TIME ZONE 'Asia/Jakarta')::date BETWEEN :period_from AND :period_to
+      AND i.settled_at >= :period_start AND i.settled_at < :period_end
       AND NOT EXISTS (
           SELECT 1 FROM payouts_statement_entries e JOIN payouts_statements s ON s.id = e.statement_id
           WHERE s.provider_id = :provider AND e.debit AND e.end_to_end_id = i.end_to_end_id)
@@ -154,14 +155,16 @@ def record_differences(
     now: datetime,
 ) -> dict[DifferenceKind, int]:
     """Match the staged statement with the provider's instructions by end-to-end id (after its entries are
-    stored) and record each difference once; returns how many new differences of each kind."""
+    stored) and record each difference once; returns how many new differences of each kind. ``missing`` looks at
+    the instructions settled (``settled_at``) on the statement's days in Jakarta time, through the index on
+    (provider, settled_at)."""
     rows = session.execute(
         text(_DIFFERENCES.format(stage=STAGE, new_id=_new_id_sql(session))),
         {
             "provider": provider_id,
             "statement": statement_id,
-            "period_from": period_from,
-            "period_to": period_to,
+            "period_start": datetime.combine(period_from, time(0), JAKARTA),
+            "period_end": datetime.combine(period_to + timedelta(days=1), time(0), JAKARTA),
             "now": now,
         },
     )
