@@ -14,6 +14,7 @@ import pytest
 from prakerja.payouts.errors import StatementControlMismatch
 from prakerja.payouts.models import StatementFormat
 from prakerja.payouts.providers import camt, signing
+from prakerja.simulators.payments.state import Payment
 from tests.payouts.conftest import PaymentsSim
 from tests.payouts.recon_factory import DAY, PAID_AT, pay_at_sim
 
@@ -117,3 +118,17 @@ class TestRefusalsAndControls:
         assert httpx.post(f"{booked.base('bni')}/sim/statements", json={"corrupt": "yes"}).status_code == 400
         httpx.post(f"{booked.base('bni')}/sim/statements", json={"corrupt": False})
         assert camt.read_statement(get(booked, "bni", f"{DAY}.csv").content).entries == 4
+
+
+def test_a_payment_recorded_without_booking_days_is_booked_on_its_last_change(payments_sim: PaymentsSim) -> None:
+    """Whoever pays at the simulator may set the status without ``mark_paid``/``mark_reversed``: the statement then
+    books the payment (and its reversal) on the day of its last change."""
+    bni = payments_sim.simulator.partners["bni"]
+    bni.payments["PKJE"] = Payment(
+        end_to_end_id="PKJE", number="1", amount=100, batch_id="B", status="reversed", times_paid=1, updated_at=PAID_AT
+    )
+    lines = camt.read_statement(get(payments_sim, "bni", f"{DAY}.csv").content).lines
+    assert [(line.end_to_end_id, line.amount, line.debit) for line in lines] == [
+        ("PKJE", 100, True),
+        ("PKJE", 100, False),
+    ]

@@ -85,6 +85,14 @@ class Payment:
             return self.booked_on
         return self.updated_at.astimezone(JAKARTA).date() if self.updated_at is not None else None
 
+    def reversed_day(self) -> date | None:
+        """The day (Jakarta) a reversed payment's money came back (``reversed_on``, or the day of its last change)."""
+        if self.status != "reversed":
+            return None
+        if self.reversed_on is not None:
+            return self.reversed_on
+        return self.updated_at.astimezone(JAKARTA).date() if self.updated_at is not None else None
+
 
 @dataclass
 class Partner:

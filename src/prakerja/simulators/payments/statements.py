@@ -40,7 +40,7 @@ def lines_of(partner: Partner, day: date) -> list[Line]:
     for payment in sorted(partner.payments.values(), key=lambda p: p.end_to_end_id):
         if payment.booked() == day:
             lines.extend(Line(payment.end_to_end_id, payment.amount, True, day) for _ in range(payment.times_paid or 1))
-        if payment.status == "reversed" and payment.reversed_on == day:
+        if payment.reversed_day() == day:
             lines.append(Line(payment.end_to_end_id, payment.amount, False, day))
     return lines
 
@@ -52,7 +52,8 @@ def net_before(partner: Partner, day: date) -> int:
         booked = payment.booked()
         if booked is not None and booked < day:
             net += payment.amount * (payment.times_paid or 1)
-        if payment.status == "reversed" and payment.reversed_on is not None and payment.reversed_on < day:
+        returned = payment.reversed_day()
+        if returned is not None and returned < day:
             net -= payment.amount
     return net
 
