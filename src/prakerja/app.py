@@ -114,6 +114,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(payouts_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(portals_pages.router)
+    app.include_router(payouts_pages.router)
     app.include_router(portals.router)
 
     @app.get("/pmo", include_in_schema=False)

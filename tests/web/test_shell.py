@@ -162,6 +162,7 @@ def test_personal_fields_not_stored_in_plaintext(session: Session) -> None:
         "notifications",
         "ledger",
         "partners",
+        "payouts",
         "portals",
         "registration",
         "selection",

@@ -282,6 +282,7 @@ class PayoutInstruction(IdMixin, TimestampMixin, Base):
         CheckConstraint("attempt >= 1", name="attempt_positive"),
         Index(None, "batch_id", "status"),
         Index(None, "status", "next_check_at"),
+        Index(None, "provider_id", "settled_at"),
         Index(
             "uq_payouts_instructions_one_open_per_entitlement",
             "entitlement_id",

@@ -34,11 +34,14 @@ PORTALS = [
         "mitra",
         "Partner portal",
         today=[
+            (
+                "/portal/mitra/pembayaran",
+                "Your payout batches and instructions, the results you reported, statements and reconciliation",
+            ),
             ("/openapi.json", "Read the partner API description (OpenAPI): signed requests under /partner/v1"),
             ("/undian", "See the published lottery results of every wave"),
         ],
         later=[
-            "Incentive payout runs: the recipients' bank or e-wallet accounts to pay, and reconciliation",
             "Your organisation's API credentials and webhook deliveries",
         ],
     ),

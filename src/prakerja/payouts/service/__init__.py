@@ -1,11 +1,21 @@
-"""The payouts domain's use cases. Other domains call only what is re-exported here.
+"""The payouts domain's use cases. Other domains call only what is re-exported here. Takes a session; never commits.
 
 - ``accounts``: payment providers (``register_provider``) and participants' payout accounts (inquiry + OTP);
 - ``entitlements``: incentives from the scheme, ``refresh``/``refresh_many``, ``grant_survey_incentive``, the
   participant's timeline;
-- ``clawbacks``: repayment demands to recipients found ineligible, repayments, overdue after 60 days."""
+- ``clawbacks``: repayment demands to recipients found ineligible, repayments, overdue after 60 days;
+- ``reconciliation``: partner statements in (camt.053, CSV), differences out, resolved by officers;
+- ``partner_portal``: what a payment partner's people see of their own runs, instructions, results and statements."""
 
-from prakerja.payouts.service import accounts, clawbacks, entitlements
+from prakerja.payouts.service import accounts, clawbacks, entitlements, partner_portal, reconciliation
 from prakerja.payouts.service.entitlements import grant_survey_incentive, refresh
 
-__all__ = ["accounts", "clawbacks", "entitlements", "grant_survey_incentive", "refresh"]
+__all__ = [
+    "accounts",
+    "clawbacks",
+    "entitlements",
+    "grant_survey_incentive",
+    "partner_portal",
+    "reconciliation",
+    "refresh",
+]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from prakerja.simulators.payments.state import FAULTS, Customer, LinkSession, Partner, Simulator, request_signature
+from prakerja.simulators.payments.statements import statements_router
 
 OTP_LIFETIME = timedelta(minutes=5)
 OTP_ATTEMPTS = 5
@@ -210,6 +211,7 @@ def create_app(simulator: Simulator) -> FastAPI:
 
     app.include_router(linking_router())
     app.include_router(controls_router())
+    app.include_router(statements_router())
     return app
 
 

@@ -10,10 +10,14 @@ import hmac
 import random
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 FAULTS = ("invalid_account", "timeout", "server_error", "duplicate_callback", "delayed_callback", "reversal")
 """Fault rates (0-1) a partner can be told to inject (docs/payouts-partner-interface.md section 6)."""
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+"""Partners book in Indonesian western time: a statement's date is a Jakarta day."""
 
 
 @dataclass
@@ -53,6 +57,41 @@ class Payment:
     times_paid: int = 0
     """How many times money actually left for it: anything above 1 is a duplicate payment."""
     updated_at: datetime | None = None
+    booked_on: date | None = None
+    """The day (Jakarta) money left for it: its debit lines on that day's statement (``times_paid`` of them)."""
+    reversed_on: date | None = None
+    """The day (Jakarta) the money came back: a credit line marked as a reversal on that day's statement."""
+
+    def mark_paid(self, at: datetime) -> None:
+        """Money leaves for it (once more, if it already did: ``times_paid`` counts duplicates)."""
+        self.status = "succeeded"
+        self.times_paid += 1
+        self.updated_at = at
+        self.booked_on = at.astimezone(JAKARTA).date()
+
+    def mark_reversed(self, at: datetime, reason: str = "") -> None:
+        """A payment the partner made comes back (the account was closed after it, a fraud hold...)."""
+        self.status = "reversed"
+        self.reason = reason
+        self.updated_at = at
+        self.reversed_on = at.astimezone(JAKARTA).date()
+
+    def booked(self) -> date | None:
+        """The booking day of a payment that left (``booked_on``, or the day of its last change when whoever paid it
+        did not record one); None when it never left."""
+        if self.times_paid < 1 and self.status not in {"succeeded", "reversed"}:
+            return None
+        if self.booked_on is not None:
+            return self.booked_on
+        return self.updated_at.astimezone(JAKARTA).date() if self.updated_at is not None else None
+
+    def reversed_day(self) -> date | None:
+        """The day (Jakarta) a reversed payment's money came back (``reversed_on``, or the day of its last change)."""
+        if self.status != "reversed":
+            return None
+        if self.reversed_on is not None:
+            return self.reversed_on
+        return self.updated_at.astimezone(JAKARTA).date() if self.updated_at is not None else None
 
 
 @dataclass
@@ -72,6 +111,10 @@ class Partner:
     faults: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FAULTS, 0.0))
     any_account: bool = False
     """Pay any well-formed number as if it were an active account (load tests without opening accounts)."""
+    corrupt_statements: bool = False
+    """Serve statements whose control totals do not match their entries (the program must refuse them)."""
+    opening_balance: int = 1_000_000_000_000
+    """What the program's account at the partner held before the first payout (the statements' balances)."""
     rng: random.Random = field(default_factory=lambda: random.Random(20))
     lock: threading.Lock = field(default_factory=threading.Lock)
 

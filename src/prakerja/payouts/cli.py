@@ -1,0 +1,136 @@
+"""``prakerja payouts ...``: operator commands for payouts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from prakerja.audit.service import Actor
+from prakerja.db import unit_of_work
+from prakerja.kit.clock import JAKARTA
+from prakerja.kit.errors import DomainError
+from prakerja.kit.money import format_rupiah
+from prakerja.payouts.models import StatementFormat
+from prakerja.payouts.service import reconciliation
+
+app = typer.Typer(help="Payouts to participants and providers: runs, reconciliation.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+OPERATOR = Actor(id=None, role="operator")
+
+
+def _fail(message: str) -> typer.Exit:
+    """One red line and exit code 2, like every operator mistake or refused statement."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def _refused(error: DomainError, where: str) -> typer.Exit:
+    details = ", ".join(f"{k}={v}" for k, v in sorted(error.details.items()))
+    return _fail(f"{where}: {error.code}: {error.message_en}" + (f" ({details})" if details else ""))
+
+
+@app.command("reconcile")
+def reconcile(
+    provider: Annotated[str | None, typer.Option(help="The payment partner's code (bni, ovo); default: all.")] = None,
+    day: Annotated[
+        str | None, typer.Option("--date", help="Fetch the partner's statement of this day (YYYY-MM-DD) over HTTP.")
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="Ingest this statement file (camt.053 XML or CSV)."),
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Statement to fetch with --date: camt053 or csv.")
+    ] = StatementFormat.camt053.value,
+) -> None:
+    """Ingest a partner statement (fetched with --date, or a file), match it with our instructions by end-to-end id
+    and print the differences still open. Exit code 1 while any difference is unexplained, 0 when none is, 2 when a
+    statement is refused (bad control sums, duplicate, malformed, unknown partner) or unavailable."""
+    if day is not None and file is not None:
+        raise _fail("give --date or --file, not both")
+    if file is not None and provider is None:
+        raise _fail("--file needs --provider (whose statement it is)")
+    if fmt not in {f.value for f in StatementFormat}:
+        raise _fail("--format is camt053 or csv")
+    statement_day = None
+    if day is not None:
+        try:
+            statement_day = date.fromisoformat(day)
+        except ValueError:
+            raise _fail("--date is YYYY-MM-DD") from None
+    if file is not None and provider is not None:
+        try:
+            with unit_of_work() as session:
+                report = reconciliation.ingest_statement(
+                    session, provider_code=provider, content=file.read_bytes(), actor=OPERATOR
+                )
+        except DomainError as error:
+            raise _refused(error, str(file)) from None
+        _print_report(report)
+    elif statement_day is not None:
+        with unit_of_work() as session:
+            codes = [provider] if provider else [p.code for p in reconciliation.providers(session) if p.active]
+        if not codes:
+            raise _fail("no payment partner is registered")
+        for code in codes:
+            try:
+                with unit_of_work() as session:
+                    report = reconciliation.fetch_and_ingest(
+                        session, provider_code=code, day=statement_day, actor=OPERATOR, fmt=StatementFormat(fmt)
+                    )
+            except DomainError as error:
+                raise _refused(error, f"{code} {statement_day}") from None
+            _print_report(report)
+    else:
+        with unit_of_work() as session:
+            explained = reconciliation.recheck(session, actor=OPERATOR)
+        if explained:
+            console.print(f"explained since the last statement: {explained}")
+    try:
+        with unit_of_work() as session:
+            provider_id = reconciliation.provider(session, provider).id if provider else None
+    except DomainError as error:
+        raise _refused(error, "--provider") from None
+    with unit_of_work() as session:
+        codes_by_id = {p.id: p.code for p in reconciliation.providers(session)}
+        still_open = reconciliation.differences(session, provider_id=provider_id, open_only=True, limit=1000)
+        total = reconciliation.open_difference_count(session, provider_id=provider_id)
+    if not still_open:
+        console.print("[green]reconciled[/green]: no open differences")
+        return
+    table = Table(title="Open differences")
+    table.add_column("partner")
+    table.add_column("end-to-end id", no_wrap=True)
+    table.add_column("difference", no_wrap=True)
+    table.add_column("expected", justify="right")
+    table.add_column("on statement", justify="right")
+    table.add_column("found at")
+    for difference in still_open:
+        table.add_row(
+            codes_by_id.get(difference.provider_id, "?"),
+            difference.end_to_end_id,
+            difference.kind.value,
+            format_rupiah(difference.expected_amount) if difference.expected_amount is not None else "-",
+            format_rupiah(difference.actual_amount) if difference.actual_amount is not None else "-",
+            difference.created_at.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M WIB"),
+        )
+    console.print(table)
+    if total > len(still_open):
+        console.print(f"... and {total - len(still_open)} more")
+    err.print(f"[red]{total} open difference(s)[/red]: resolve each on /pmo/pembayaran/rekonsiliasi")
+    raise typer.Exit(1)
+
+
+def _print_report(report: reconciliation.IngestReport) -> None:
+    found = ", ".join(f"{kind.value} {n}" for kind, n in sorted(report.new_differences.items())) or "none"
+    console.print(
+        f"{report.provider} statement {report.statement_ref}: {report.entries} entries, "
+        f"{format_rupiah(report.control_sum)}; new differences: {found}; explained: {report.explained}",
+        highlight=False,
+    )
