@@ -23,6 +23,7 @@ from prakerja.kit.money import format_rupiah
 from prakerja.ledger import cli as ledger_cli
 from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import cli as _partner_cli
+from prakerja.payouts import cli as _payouts_cli
 from prakerja.pgembed import EmbeddedDatabaseError
 from prakerja.registration import cli as _registration_cli
 from prakerja.schemes.rules import SchemeError, available, file_hash, load
@@ -50,6 +51,7 @@ _selection_cli.add_wave_commands(_wave_cli.app)
 app.add_typer(_wave_cli.app, name="wave")
 app.add_typer(_selection_cli.app, name="selection")
 app.add_typer(_partner_cli.app, name="partner")
+app.add_typer(_payouts_cli.app, name="payouts")
 app.add_typer(_certificate_cli.app, name="certificate")
 app.add_typer(_training_cli.app, name="training")
 

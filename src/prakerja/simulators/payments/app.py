@@ -208,8 +208,11 @@ def create_app(simulator: Simulator) -> FastAPI:
     async def health() -> JSONResponse:
         return JSONResponse({"partners": sorted(simulator.partners)})
 
+    from prakerja.simulators.payments.paying import paying_router
+
     app.include_router(linking_router())
     app.include_router(controls_router())
+    app.include_router(paying_router())
     return app
 
 

@@ -1,0 +1,49 @@
+"""Payout jobs: the daily incentive run, the results check, the year-end return of unclaimed money. Each is safe to
+run twice and at the same time as another worker (the run of a day is one row; batches are worked under a lock)."""
+
+from __future__ import annotations
+
+import logging
+
+from prakerja.audit.service import Actor
+from prakerja.db import session_factory, unit_of_work
+from prakerja.jobs import app
+from prakerja.kit.clock import clock, utcnow
+from prakerja.payouts.models import RunKind
+from prakerja.payouts.service import runs
+
+log = logging.getLogger(__name__)
+
+
+@app.periodic(cron="0 2 * * *")
+@app.task(name="payouts.daily_run", queueing_lock="payouts.daily_run")
+def daily_run(timestamp: int | None = None) -> int:
+    """Every day at 09:00 in Jakarta (02:00 UTC): the day's incentive run, started and sent."""
+    with unit_of_work() as session:
+        run = runs.start(session, kind=RunKind.incentives, run_date=clock.today_jakarta().date(), actor=Actor.system())
+        run_id = run.id
+    summary = runs.execute(session_factory(), run_id)
+    if summary.errors:
+        log.warning("payout run pass with errors", extra={"run_id": str(run_id), "errors": summary.errors[:5]})
+    return summary.sent
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="payouts.check_results", queueing_lock="payouts.check_results")
+def check_results(timestamp: int | None = None) -> int:
+    """Every 10 minutes: resend what a technical failure delayed, ask partners about what waited too long."""
+    summary = runs.check_all(session_factory())
+    return summary.applied
+
+
+@app.periodic(cron="30 17 * * *")
+@app.task(name="payouts.expire_unclaimed", queueing_lock="payouts.expire_unclaimed")
+def expire_unclaimed(timestamp: int | None = None) -> int:
+    """Daily just after midnight in Jakarta: entitlements of a year that is over go back to the treasury."""
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            done = runs.expire_unclaimed(session, now=utcnow(), limit=500)
+        total += done
+        if done < 500:
+            return total
