@@ -57,7 +57,6 @@ def insert_run_if_absent(session: Session, *, kind: RunKind, run_date: date, sta
             status=RunStatus.preparing,
             started_by=started_by,
             created_at=now,
-            updated_at=now,
         )
         .on_conflict_do_nothing(index_elements=["kind", "run_date"])
         .returning(PayoutRun.id)
@@ -171,7 +170,7 @@ def mark_sent(session: Session, ids: Sequence[uuid.UUID], *, check_at: datetime)
 
 
 def set_batch_status(session: Session, batch_id: uuid.UUID, status: BatchStatus, *, now: datetime) -> None:
-    values: dict[str, object] = {"status": status, "updated_at": now}
+    values: dict[str, object] = {"status": status}
     if status is BatchStatus.sent:
         values["sent_at"] = now
     session.execute(update(PayoutBatch).where(PayoutBatch.id == batch_id).values(**values))
@@ -227,7 +226,7 @@ def account_failed(session: Session, account_id: uuid.UUID, *, now: datetime) ->
     session.execute(
         update(PayoutAccount)
         .where(PayoutAccount.id == account_id, PayoutAccount.status == AccountStatus.active)
-        .values(status=AccountStatus.rejected, failure_reason=AccountFailure.closed_after_link, updated_at=now)
+        .values(status=AccountStatus.rejected, failure_reason=AccountFailure.closed_after_link)
     )
 
 
