@@ -26,6 +26,7 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -82,6 +83,12 @@ def worker(run_date: date, stage: str | None, occurrence: int) -> int:
 
 
 # --- the harness -------------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -191,7 +198,6 @@ def crash_run(url: str, sim: Any, run_date: date, participants: int, rng: random
 def start_servers(url: str, seed: int) -> tuple[Any, list[Any]]:
     """The payment simulator (three partners, faults on) and the program's web app, each on a loopback port."""
     import uvicorn
-    from tests.conftest import free_port
 
     from prakerja.app import create_app
     from prakerja.payouts.providers import signing

@@ -31,6 +31,7 @@ from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import api as partners_api
 from prakerja.partners import pages as partners_pages
 from prakerja.payouts import api as payouts_api
+from prakerja.payouts.pages import runs as payouts_runs_pages
 from prakerja.portals import pages as portals_pages
 from prakerja.registration import api as registration_api
 from prakerja.registration import pages as registration_pages
@@ -102,6 +103,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(partners_api.router)
     app.include_router(partners_pages.router)
     app.include_router(payouts_api.router)
+    app.include_router(payouts_runs_pages.router)
     app.include_router(certificates_pages.router)
     app.include_router(
         catalog_api.mount(

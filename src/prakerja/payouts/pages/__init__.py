@@ -1,0 +1,1 @@
+"""The payouts domain's HTML pages, one module per audience (``runs``: officers)."""
