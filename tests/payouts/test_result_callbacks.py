@@ -174,7 +174,8 @@ class TestBadCallbacks:
             b"not json",
             b"[]",
             b'{"event_id": "e1"}',
-            b'{"event_id": "e1", "end_to_end_id": "X", "status": "paid", "amount": 1, "occurred_at": "2026-01-01T00:00:00Z"}',
+            b'{"event_id": "e1", "end_to_end_id": "X", "status": "paid", "amount": 1, '
+            b'"occurred_at": "2026-01-01T00:00:00Z"}',
             b'{"event_id": "e1", "end_to_end_id": "X", "status": "succeeded", "amount": -5, '
             b'"occurred_at": "2026-01-01T00:00:00Z"}',
         ],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
 import pytest
+from defusedxml.ElementTree import fromstring
 
 from prakerja.payouts.providers import pain
 from prakerja.payouts.providers.paying import Outgoing
@@ -27,7 +27,7 @@ def batch() -> pain.Batch:
 
 
 def test_pain001_has_the_structure_and_control_totals_of_the_standard() -> None:
-    root = ET.fromstring(pain.write_pain001(batch()))
+    root = fromstring(pain.write_pain001(batch()))
     assert root.tag == f"{{{pain.PAIN001}}}Document"
     header = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", NS)
     assert header is not None
