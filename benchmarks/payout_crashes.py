@@ -22,6 +22,7 @@ seconds (the same code paths, other constants)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -101,23 +103,82 @@ class Outcome:
     kills: int
 
 
-def _spawn(url: str, run_date: date, stage: str | None, occurrence: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PRAKERJA_DATABASE_URL": url, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", run_date.isoformat()]
-    if stage:
-        command += ["--stage", stage, "--occurrence", str(occurrence)]
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+class Zygote:
+    """A process that has imported the program once and forks each worker on request: a worker starts in
+    milliseconds instead of re-importing everything (seconds on a busy machine), so many kills fit in a run. The
+    zygote itself holds no database connection and runs no thread; each forked worker opens its own."""
+
+    def __init__(self, url: str) -> None:
+        env = {**os.environ, "PRAKERJA_DATABASE_URL": url, "PYTHONPATH": f"{ROOT / 'src'}{os.pathsep}{ROOT}"}
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "--zygote"],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def _ask(self, command: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the zygote died")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def spawn(self, run_date: date, stage: str | None, occurrence: int) -> int:
+        return int(self._ask({"spawn": run_date.isoformat(), "stage": stage, "occurrence": occurrence})["pid"])
+
+    def wait(self, pid: int, timeout: float) -> int:
+        return int(self._ask({"wait": pid, "timeout": timeout})["code"])
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
 
 
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> int:
-    try:
-        return process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
+def zygote() -> int:
+    """Serve spawn/wait commands (one JSON object per line) until stdin closes."""
+    import httpx  # noqa: F401  (imported once, here, for every worker)
+
+    from prakerja import db  # noqa: F401
+    from prakerja.payouts.service import results, runs  # noqa: F401
+
+    for line in sys.stdin:
+        command = json.loads(line)
+        if "spawn" in command:
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    code = worker(date.fromisoformat(command["spawn"]), command["stage"], command["occurrence"])
+                except BaseException:
+                    traceback.print_exc()
+                finally:
+                    os._exit(code)
+            answer: dict[str, Any] = {"pid": pid}
+        else:
+            pid, deadline = int(command["wait"]), time.monotonic() + float(command["timeout"])
+            while True:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                if time.monotonic() > deadline:
+                    os.kill(pid, signal.SIGKILL)
+                    _, status = os.waitpid(pid, 0)
+                    break
+                time.sleep(0.02)
+            answer = {"code": os.waitstatus_to_exitcode(status)}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+    return 0
 
 
-def crash_run(url: str, sim: Any, run_date: date, participants: int, rng: random.Random) -> Outcome:
+def crash_run(zygote: Zygote, sim: Any, run_date: date, participants: int, rng: random.Random) -> Outcome:
     """Seed one run's participants, kill its worker at random points, finish it with two workers, check it."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -149,22 +210,24 @@ def crash_run(url: str, sim: Any, run_date: date, participants: int, rng: random
             entitlement_ids.append(person.entitlement_id)
         session.commit()
 
-    kills = 0
-    for _ in range(rng.randint(1, 3)):
+    kills, wanted = 0, rng.randint(1, 3)
+    for _ in range(2 * wanted):  # until the wanted number of kills landed, or a worker finished the run
         if rng.random() < 0.6:
-            process = _spawn(url, run_date, rng.choice(STAGES), rng.randint(1, 3))
+            pid = zygote.spawn(run_date, rng.choice(STAGES), rng.randint(1, 2))
         else:
-            process = _spawn(url, run_date, None, 0)
-            time.sleep(rng.uniform(0.3, 2.5))
-            process.send_signal(signal.SIGKILL)
-        code = _wait(process, WORKER_DEADLINE + 30)
+            pid = zygote.spawn(run_date, None, 0)
+            time.sleep(rng.uniform(0.02, 0.8))
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        code = zygote.wait(pid, WORKER_DEADLINE + 30)
         kills += code == -signal.SIGKILL
-    finishers = [_spawn(url, run_date, None, 0) for _ in range(2)]
-    for process in finishers:
-        code = _wait(process, WORKER_DEADLINE + 30)
-        if code not in (0, -signal.SIGKILL):
-            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            print(f"worker exited {code}: {err[-2000:]}", file=sys.stderr)
+        if code == 0 or kills >= wanted:
+            break
+    finishers = [zygote.spawn(run_date, None, 0) for _ in range(2)]  # two workers on the same run at once
+    for pid in finishers:
+        code = zygote.wait(pid, WORKER_DEADLINE + 30)
+        if code != 0:
+            print(f"a finishing worker exited with {code}", file=sys.stderr)
 
     with Session(db.get_engine()) as session:
         run = session.scalars(select(PayoutRun).where(PayoutRun.run_date == run_date)).one()
@@ -224,7 +287,7 @@ def start_servers(url: str, seed: int) -> tuple[Any, list[Any]]:
         if time.monotonic() > deadline:
             raise RuntimeError("servers did not start")
         time.sleep(0.05)
-    simulator.base_url = f"http://127.0.0.1:{sim_port}"  # type: ignore[attr-defined]
+    simulator.base_url = f"http://127.0.0.1:{sim_port}"
     return simulator, servers
 
 
@@ -254,12 +317,21 @@ def harness(url: str, *, runs: int, participants: int, seed: int) -> dict[str, A
 
     rng = random.Random(seed)
     simulator, servers = start_servers(url, seed)
+    workers = Zygote(url)
     started = time.monotonic()
     try:
         seed_providers(simulator, AMOUNT * participants * runs + AMOUNT)
-        totals = {"runs": 0, "entitlements": 0, "kills": 0, "duplicates": 0, "lost": 0, "stuck": 0, "ledger_ok": True}
+        totals: dict[str, Any] = {
+            "runs": 0,
+            "entitlements": 0,
+            "kills": 0,
+            "duplicates": 0,
+            "lost": 0,
+            "stuck": 0,
+            "ledger_ok": True,
+        }
         for index in range(runs):
-            outcome = crash_run(url, simulator, date(2026, 1, 1) + timedelta(days=index), participants, rng)
+            outcome = crash_run(workers, simulator, date(2026, 1, 1) + timedelta(days=index), participants, rng)
             totals["runs"] += 1
             totals["entitlements"] += outcome.entitlements
             totals["kills"] += outcome.kills
@@ -277,6 +349,7 @@ def harness(url: str, *, runs: int, participants: int, seed: int) -> dict[str, A
         totals["faults"] = FAULTS
         return totals
     finally:
+        workers.close()
         for server in servers:
             server.should_exit = True
 
@@ -286,12 +359,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--participants", type=int, default=24)
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--stage", help=argparse.SUPPRESS)
-    parser.add_argument("--occurrence", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--zygote", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
-    if options.worker:
-        sys.exit(worker(date.fromisoformat(options.worker), options.stage, options.occurrence))
+    if options.zygote:
+        sys.exit(zygote())
 
     sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
     from sqlalchemy import create_engine, text
