@@ -229,6 +229,36 @@ class TestRefusals:
         assert set(session.scalars(select(PayoutInstruction.sends)).all()) == {2}
 
 
+class TestTechnicalFailures:
+    def test_a_technical_failure_is_sent_again_under_the_same_end_to_end_id_and_paid_once(
+        self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
+    ) -> None:
+        participants(session, payments_sim, {"ovo": 2})
+        run_id = start(factory)
+        runs.execute(factory, run_id, check_after=timedelta(hours=1))
+        partner = payments_sim.simulator.partners["ovo"]
+        for _ in range(200):  # the simulator decides each payment a moment after taking the batch
+            if all(p.status != "received" for p in partner.payments.values()):
+                break
+            time.sleep(0.02)
+        victim = next(iter(partner.payments.values()))
+        victim.status, victim.reason, victim.times_paid = "failed", "insufficient_funds", 0  # the partner was short
+        for _ in range(2):  # no callback came: the time to ask comes, then the backoff passes
+            with factory() as s:
+                for row in s.scalars(select(PayoutInstruction)):
+                    row.next_check_at = None
+                s.commit()
+            runs.execute(factory, run_id, check_after=NOW)
+        until_settled(factory, run_id)
+        instruction = session.scalars(
+            select(PayoutInstruction).where(PayoutInstruction.end_to_end_id == victim.end_to_end_id)
+        ).one()
+        assert instruction.status is InstructionStatus.succeeded and instruction.sends == 2
+        assert set(paid_at_sim(payments_sim).values()) == {1}
+        assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
+        assert_ledger_settled(session, run_id)
+
+
 class Crash(Exception):
     pass
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from prakerja.payouts.models import (
@@ -99,6 +100,7 @@ def due_entitlements(
         .join(PayoutProvider, and_(PayoutProvider.id == PayoutAccount.provider_id, PayoutProvider.active))
         .where(
             Entitlement.status == EntitlementStatus.scheduled,
+            Entitlement.schedule_transfer_id.is_not(None),
             Entitlement.due_on <= on,
             Entitlement.kind.in_(list(kinds)),
         )
@@ -250,9 +252,10 @@ def unclaimed(session: Session, *, before_year: int, limit: int) -> Sequence[Ent
     ).all()
 
 
-def try_advisory_lock(session: Session, key: int) -> bool:
-    return bool(session.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+def try_advisory_lock(connection: Connection, key: int) -> bool:
+    """A session-level lock on ``connection`` (held across its transactions until unlocked or closed)."""
+    return bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
 
 
-def advisory_unlock(session: Session, key: int) -> None:
-    session.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+def advisory_unlock(connection: Connection, key: int) -> None:
+    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})

@@ -92,13 +92,14 @@ def message_id(kind: RunKind, run_date: date, code: str) -> str:
     return f"PKJ{run_date:%Y%m%d}{kind.value[0].upper()}{code.upper()[:16]}"
 
 
-def chunk_reference(batch: PayoutBatch, end_to_end_ids: Sequence[str]) -> str:
-    """The id a chunk is sent under: the batch's MsgId when it carries the whole batch, else a digest of its
-    end-to-end ids. The same content always gets the same id, so a chunk sent again gets the partner's first
-    answer, and a different chunk is never mistaken for an earlier one."""
-    if len(end_to_end_ids) == batch.count:
+def chunk_reference(batch: PayoutBatch, end_to_end_ids: Sequence[str], attempt: int = 0) -> str:
+    """The id a chunk is sent under: the batch's MsgId when it carries the whole batch the first time, else a
+    digest of its end-to-end ids and of how many times they were sent before. The same content in the same round
+    gets the same id, so a chunk sent again after a lost answer gets the partner's first answer; a resend after a
+    technical failure gets a new id, so the partner takes it again instead of repeating its first answer."""
+    if len(end_to_end_ids) == batch.count and attempt == 0:
         return batch.message_id
-    digest = hashlib.sha256("\n".join(sorted(end_to_end_ids)).encode()).hexdigest()
+    digest = hashlib.sha256(("\n".join(sorted(end_to_end_ids)) + f"#{attempt}").encode()).hexdigest()
     return f"PKJC{digest[:31].upper()}"
 
 
@@ -294,7 +295,7 @@ def _ask(
     elif report.status == "received":
         _push_check(factory, instruction.id, ready=False, at=utcnow() + check_after)
     else:
-        key = f"query:{report.end_to_end_id}:{report.status}:{report.reason or ''}"
+        key = f"query:{report.end_to_end_id}:{instruction.sends}:{report.status}:{report.reason or ''}"
         summary.applied += _apply(factory, provider.id, report, ResultSource.status_query, key)
     return True
 
@@ -322,7 +323,7 @@ def _send_api(
     for start_at in range(0, len(due), CHUNK):
         chunk = due[start_at : start_at + CHUNK]
         ids = [i.id for i in chunk]
-        reference = chunk_reference(batch, [i.end_to_end_id for i in chunk])
+        reference = chunk_reference(batch, [i.end_to_end_id for i in chunk], max(i.sends for i in chunk))
         with factory() as session:
             repository.mark_sending(
                 session, ids, reference=reference, retry_at=utcnow() + results.backoff(max(i.sends for i in chunk) + 1)
@@ -359,7 +360,7 @@ def _send_file(
     if not due:
         return
     ids = [i.id for i in due]
-    reference = chunk_reference(batch, [i.end_to_end_id for i in due])
+    reference = chunk_reference(batch, [i.end_to_end_id for i in due], max(i.sends for i in due))
     document = pain.write_pain001(
         pain.Batch(
             message_id=reference,
@@ -496,16 +497,20 @@ def execute(
         run_date = run.run_date
         batches = list(repository.batches(session, run_id))
         providers = repository.providers(session, [b.provider_id for b in batches])
+        engine = session.get_bind().engine
     own_http = http is None
     client = http or httpx.Client()
     try:
         for done, batch in enumerate(batches, start=1):
             provider = providers[batch.provider_id]
-            with factory() as holder:
+            # the lock lives on a connection of its own, outside any transaction: it is held across the
+            # commits below and dies with the connection of a killed worker
+            with engine.connect() as holder:
                 if not repository.try_advisory_lock(holder, lock_key(batch.id)):
+                    holder.commit()
                     summary.skipped_batches += 1
-                    holder.rollback()
                     continue
+                holder.commit()
                 try:
                     if provider.channel is Channel.api:
                         _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
