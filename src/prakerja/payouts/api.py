@@ -46,7 +46,22 @@ def _refusal(status: int, code: str, message: str, message_en: str) -> JSONRespo
     return JSONResponse({"code": code, "message": message, "message_en": message_en, "details": {}}, status_code=status)
 
 
-@router.post("/callbacks/{code}", response_model=None)
+class Received(BaseModel):
+    received: bool
+
+
+@router.post(
+    "/callbacks/{code}",
+    response_model=Received,
+    responses={
+        401: {"description": "`bad_signature`: missing, wrong or stale Standard Webhooks signature (recorded)"},
+        404: {"description": "`unknown_provider`"},
+        422: {"description": "`malformed_callback`: the body is not a result"},
+    },
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": Callback.model_json_schema()}}}
+    },
+)
 def callback(
     code: str, request: Request, session: DbSession, body: Annotated[bytes, Depends(_raw_body)]
 ) -> JSONResponse:

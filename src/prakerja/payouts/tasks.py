@@ -4,6 +4,7 @@ run twice and at the same time as another worker (the run of a day is one row; b
 from __future__ import annotations
 
 import logging
+import uuid
 
 from prakerja.audit.service import Actor
 from prakerja.db import session_factory, unit_of_work
@@ -25,6 +26,13 @@ def daily_run(timestamp: int | None = None) -> int:
     summary = runs.execute(session_factory(), run_id)
     if summary.errors:
         log.warning("payout run pass with errors", extra={"run_id": str(run_id), "errors": summary.errors[:5]})
+    return summary.sent
+
+
+@app.task(name="payouts.execute_run", retry=5)
+def execute_run(run_id: str) -> int:
+    """Send a run that was just started (by the daily job, the command or an officer) and ask about the rest."""
+    summary = runs.execute(session_factory(), uuid.UUID(run_id))
     return summary.sent
 
 

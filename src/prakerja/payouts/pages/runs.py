@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse, Response
 from prakerja.audit.service import Actor
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.db import session_factory
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import NotFound, one_field
 from prakerja.payouts.models import RunKind
@@ -60,8 +59,8 @@ def start_run(
     account: Admin,
     run_date: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """Start (or resume) the incentive run of a day; the audit log records the officer. The run is created in
-    this request; its sending is the job's (``payouts.check_results`` picks up every unfinished run)."""
+    """Start the incentive run of a day (or open it, if it exists); the audit log records the officer. The run is
+    created in this request with the job that sends it (``payouts.execute_run``)."""
     try:
         day = date.fromisoformat(run_date)
     except ValueError:
@@ -69,7 +68,4 @@ def start_run(
     run = runs.start(
         session, kind=RunKind.incentives, run_date=day, actor=Actor(id=account.id, role=account.role.value)
     )
-    session.commit()
-    factory = session_factory()
-    runs.execute(factory, run.id)
     return RedirectResponse(f"{RUNS_PAGE}/{run.id}", status_code=303)

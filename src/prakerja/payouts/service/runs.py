@@ -33,6 +33,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
+from prakerja.jobs import enqueue
 from prakerja.kit.clock import JAKARTA, utcnow
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerCode, TransferCode
@@ -172,6 +173,8 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
     if not due:
         run.status = RunStatus.completed
         run.finished_at = now
+    else:  # sent by a job written with the run: a crash after this commit cannot forget to send it
+        enqueue(session, "payouts.execute_run", run_id=str(run.id))
     session.flush()
     audit.record(
         session,
