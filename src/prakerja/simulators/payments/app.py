@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from prakerja.simulators.payments.paying import paying_router
 from prakerja.simulators.payments.state import FAULTS, Customer, LinkSession, Partner, Simulator, request_signature
 
 OTP_LIFETIME = timedelta(minutes=5)
@@ -207,8 +208,6 @@ def create_app(simulator: Simulator) -> FastAPI:
     @app.get("/_health")
     async def health() -> JSONResponse:
         return JSONResponse({"partners": sorted(simulator.partners)})
-
-    from prakerja.simulators.payments.paying import paying_router
 
     app.include_router(linking_router())
     app.include_router(controls_router())
