@@ -124,6 +124,8 @@ LAZY_IMPORTS = {
     ("simulators/cli.py", "prakerja.simulators.platform"): "a whole ASGI app (the shop) for one command",
     ("simulators/cli.py", "prakerja.simulators.institution"): "a whole ASGI app for one command",
     ("simulators/cli.py", "prakerja.simulators.partner_client"): "httpx and the signing client, for three commands",
+    ("simulators/cli.py", "prakerja.simulators.payments.app"): "a whole ASGI app (the payment partners) for one command",
+    ("simulators/cli.py", "prakerja.simulators.payments.state"): "the payment partners' state, with their app",
     ("simulators/demo_marketplace.py", "prakerja.simulators"): "the two partner apps, started only when the demo buys",
     ("db.py", "prakerja.models"): "every mapper registered before the first flush; models.py sits above db",
 }
