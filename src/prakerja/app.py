@@ -26,6 +26,7 @@ from prakerja.notifications import pages as notifications_pages
 from prakerja.notifications.providers import dev_mailbox_enabled
 from prakerja.partners import api as partners_api
 from prakerja.partners import pages as partners_pages
+from prakerja.payouts import api as payouts_api
 from prakerja.payouts import pages as payouts_pages
 from prakerja.portals import pages as portals_pages
 from prakerja.registration import api as registration_api
@@ -94,6 +95,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(selection_pages.router)
     app.include_router(partners_api.router)
     app.include_router(partners_pages.router)
+    app.include_router(payouts_api.router)
     app.include_router(certificates_pages.router)
     app.include_router(
         catalog_api.mount(
@@ -114,7 +116,6 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     app.include_router(payouts_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(portals_pages.router)
-    app.include_router(payouts_pages.router)
     app.include_router(portals.router)
 
     @app.get("/pmo", include_in_schema=False)

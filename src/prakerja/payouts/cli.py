@@ -1,4 +1,5 @@
-"""``prakerja payouts ...``: operator commands for payouts."""
+"""``prakerja payouts ...``: operator commands for payouts (``run``: start or resume the day's payout run and send
+it; ``reconcile``: a partner statement against our instructions)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from prakerja.audit.service import Actor
-from prakerja.db import unit_of_work
-from prakerja.kit.clock import JAKARTA
+from prakerja.db import session_factory, unit_of_work
+from prakerja.kit.clock import JAKARTA, clock
 from prakerja.kit.errors import DomainError
 from prakerja.kit.money import format_rupiah
-from prakerja.payouts.models import StatementFormat
-from prakerja.payouts.service import reconciliation
+from prakerja.payouts.models import RunKind, StatementFormat
+from prakerja.payouts.service import reconciliation, runs
 
 app = typer.Typer(help="Payouts to participants and providers: runs, reconciliation.", no_args_is_help=True)
 console = Console()
@@ -33,6 +35,45 @@ def _fail(message: str) -> typer.Exit:
 def _refused(error: DomainError, where: str) -> typer.Exit:
     details = ", ".join(f"{k}={v}" for k, v in sorted(error.details.items()))
     return _fail(f"{where}: {error.code}: {error.message_en}" + (f" ({details})" if details else ""))
+
+
+@app.command("run")
+def run(
+    day: Annotated[str | None, typer.Option("--date", help="Run date YYYY-MM-DD (default: today in Jakarta).")] = None,
+    kind: Annotated[str, typer.Option(help="incentives or settlement.")] = "incentives",
+) -> None:
+    """Start (or resume) the payout run of a day: due entitlements -> batches per partner -> ledger -> partners.
+    Running it again never pays twice; it sends what is still unsent and asks partners about the rest."""
+    try:
+        run_date = date.fromisoformat(day) if day else clock.today_jakarta().date()
+        run_kind = RunKind(kind)
+    except ValueError as error:
+        raise _fail(f"invalid option: {error}") from None
+    with unit_of_work() as session:
+        started = runs.start(session, kind=run_kind, run_date=run_date, actor=OPERATOR)
+        run_id = started.id
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+        task = bar.add_task("Mengirim batch / sending batches", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        summary = runs.execute(session_factory(), run_id, progress=progress)
+    with unit_of_work() as session:
+        view = runs.get_run(session, run_id)
+    assert view is not None
+    table = Table(title=f"Payout run {view.kind} {view.run_date} ({view.status})")
+    for column in ("partner", "channel", "message id", "count", "control sum", "status", "instructions"):
+        table.add_column(column)
+    for b in view.batches:
+        counts = ", ".join(f"{s} {c}" for s, (c, _a) in sorted(b.by_status.items()))
+        table.add_row(
+            b.provider_code, b.channel, b.message_id, str(b.count), format_rupiah(b.control_sum), b.status, counts
+        )
+    console.print(table)
+    console.print(f"sent {summary.sent}, status queries {summary.queried}, results applied {summary.applied}")
+    for problem in summary.errors[:10]:
+        err.print(f"[yellow]partner problem[/yellow]: {problem}", highlight=False)
 
 
 @app.command("reconcile")

@@ -1,19 +1,28 @@
-"""Payouts jobs. Each is safe to run twice (deterministic ledger ids; set-based updates)."""
+"""Payouts jobs: entitlements refreshed, clawbacks overdue, the daily incentive run, the results check, the year-end
+return of unclaimed money. Each is safe to run twice and beside another worker (deterministic ledger ids, set-based
+updates; the run of a day is one row and batches are worked under a lock)."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
-from prakerja.db import unit_of_work
+from prakerja.audit.service import Actor
+from prakerja.db import session_factory, unit_of_work
 from prakerja.jobs import app
-from prakerja.kit.clock import utcnow
+from prakerja.kit.clock import clock, utcnow
 from prakerja.payouts import service
+from prakerja.payouts.models import RunKind
+from prakerja.payouts.service import runs
 
 log = logging.getLogger(__name__)
 
+
 REFRESH_LOOKBACK = timedelta(days=1)
 """Each run looks a day back (runs overlap; a rerun changes nothing)."""
+
+
 REFRESH_CHUNK = 500
 
 
@@ -43,3 +52,44 @@ def mark_clawbacks_overdue(timestamp: int | None = None) -> int:
     """Daily just after midnight in Jakarta: repayment demands past their 60 days become overdue."""
     with unit_of_work() as session:
         return service.clawbacks.mark_overdue(session)
+
+
+@app.periodic(cron="0 2 * * *")
+@app.task(name="payouts.daily_run", queueing_lock="payouts.daily_run")
+def daily_run(timestamp: int | None = None) -> int:
+    """Every day at 09:00 in Jakarta (02:00 UTC): the day's incentive run, started and sent."""
+    with unit_of_work() as session:
+        run = runs.start(session, kind=RunKind.incentives, run_date=clock.today_jakarta().date(), actor=Actor.system())
+        run_id = run.id
+    summary = runs.execute(session_factory(), run_id)
+    if summary.errors:
+        log.warning("payout run pass with errors", extra={"run_id": str(run_id), "errors": summary.errors[:5]})
+    return summary.sent
+
+
+@app.task(name="payouts.execute_run", retry=5)
+def execute_run(run_id: str) -> int:
+    """Send a run that was just started (by the daily job, the command or an officer) and ask about the rest."""
+    summary = runs.execute(session_factory(), uuid.UUID(run_id))
+    return summary.sent
+
+
+@app.periodic(cron="*/10 * * * *")
+@app.task(name="payouts.check_results", queueing_lock="payouts.check_results")
+def check_results(timestamp: int | None = None) -> int:
+    """Every 10 minutes: resend what a technical failure delayed, ask partners about what waited too long."""
+    summary = runs.check_all(session_factory())
+    return summary.applied
+
+
+@app.periodic(cron="30 17 * * *")
+@app.task(name="payouts.expire_unclaimed", queueing_lock="payouts.expire_unclaimed")
+def expire_unclaimed(timestamp: int | None = None) -> int:
+    """Daily just after midnight in Jakarta: entitlements of a year that is over go back to the treasury."""
+    total = 0
+    while True:
+        with unit_of_work() as session:
+            done = runs.expire_unclaimed(session, now=utcnow(), limit=500)
+        total += done
+        if done < 500:
+            return total

@@ -1,13 +1,14 @@
 """The payouts pages, one module per journey or audience: the participant's payout accounts and incentives
-(``participant``), the program office's repayment demands (``clawbacks``) and reconciliation (``reconciliation``:
-statements and differences), and the payment partner's portal (``partner``)."""
+(``participant``), the program office's payout runs (``runs``), repayment demands (``clawbacks``) and reconciliation
+(``reconciliation``: statements and differences), and the payment partner's portal (``partner``)."""
 
 from fastapi import APIRouter
 
-from prakerja.payouts.pages import clawbacks, participant, partner, reconciliation
+from prakerja.payouts.pages import clawbacks, participant, partner, reconciliation, runs
 
 router = APIRouter(include_in_schema=False)
 router.include_router(participant.router)
+router.include_router(runs.router)
 router.include_router(clawbacks.router)
 router.include_router(reconciliation.router)
 router.include_router(partner.router)

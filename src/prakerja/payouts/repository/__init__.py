@@ -1,2 +1,2 @@
-"""Every query on the payouts tables, one module per concern: accounts, entitlements, clawbacks, and
-``reconciliation`` (statements, differences and what the partner portal reads)."""
+"""Every query on the payouts tables, one module per concern: accounts, entitlements, clawbacks, ``runs`` (runs,
+batches, instructions, results) and ``reconciliation`` (statements, differences and what the partner portal reads)."""

@@ -1,13 +1,24 @@
-"""The payouts domain's use cases. Other domains call only what is re-exported here. Takes a session; never commits.
+"""The payouts domain's use cases. Other domains call only what is re-exported here. Takes a session and never
+commits, except where a module says otherwise (``runs.execute``: ADR 0015).
 
 - ``accounts``: payment providers (``register_provider``) and participants' payout accounts (inquiry + OTP);
 - ``entitlements``: incentives from the scheme, ``refresh``/``refresh_many``, ``grant_survey_incentive``, the
   participant's timeline;
+- ``runs``: payout runs (due entitlements -> batches per partner -> ledger -> partners), the year-end return;
+- ``results``: what partners report (callbacks, pain.002, status answers), each applied once;
 - ``clawbacks``: repayment demands to recipients found ineligible, repayments, overdue after 60 days;
 - ``reconciliation``: partner statements in (camt.053, CSV), differences out, resolved by officers;
 - ``partner_portal``: what a payment partner's people see of their own runs, instructions, results and statements."""
 
-from prakerja.payouts.service import accounts, clawbacks, entitlements, partner_portal, reconciliation
+from prakerja.payouts.service import (
+    accounts,
+    clawbacks,
+    entitlements,
+    partner_portal,
+    reconciliation,
+    results,
+    runs,
+)
 from prakerja.payouts.service.entitlements import grant_survey_incentive, refresh
 
 __all__ = [
@@ -18,4 +29,6 @@ __all__ = [
     "partner_portal",
     "reconciliation",
     "refresh",
+    "results",
+    "runs",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from prakerja.simulators.payments.paying import paying_router
 from prakerja.simulators.payments.state import FAULTS, Customer, LinkSession, Partner, Simulator, request_signature
 from prakerja.simulators.payments.statements import statements_router
 
@@ -212,6 +213,7 @@ def create_app(simulator: Simulator) -> FastAPI:
     app.include_router(linking_router())
     app.include_router(controls_router())
     app.include_router(statements_router())
+    app.include_router(paying_router())
     return app
 
 

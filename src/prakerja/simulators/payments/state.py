@@ -109,6 +109,11 @@ class Partner:
     batches: dict[str, dict[str, object]] = field(default_factory=dict)
     """batch id -> the first answer given for it (a repeated batch gets the same answer)."""
     faults: dict[str, float] = field(default_factory=lambda: dict.fromkeys(FAULTS, 0.0))
+    files: dict[str, list[str]] = field(default_factory=dict)
+    """pain.001 message id -> the end-to-end ids it carried (the pain.002 answer lists them)."""
+    callbacks: list[dict[str, object]] = field(default_factory=list)
+    """Callbacks delivered to the program, with the program's answer status."""
+    reversed: int = 0
     any_account: bool = False
     """Pay any well-formed number as if it were an active account (load tests without opening accounts)."""
     corrupt_statements: bool = False
