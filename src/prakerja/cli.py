@@ -54,7 +54,6 @@ app.add_typer(_partner_cli.app, name="partner")
 app.add_typer(_payouts_cli.app, name="payouts")
 app.add_typer(_certificate_cli.app, name="certificate")
 app.add_typer(_training_cli.app, name="training")
-app.add_typer(_payouts_cli.app, name="payouts")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
