@@ -8,7 +8,7 @@ from prakerja.payouts.pages import clawbacks, participant, partner, reconciliati
 
 router = APIRouter(include_in_schema=False)
 router.include_router(participant.router)
-router.include_router(runs.router)
 router.include_router(clawbacks.router)
-router.include_router(reconciliation.router)
+router.include_router(reconciliation.router)  # before runs: /pmo/pembayaran/rekonsiliasi is not a run's id
+router.include_router(runs.router)
 router.include_router(partner.router)
