@@ -16,6 +16,7 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import NotFound, one_field
 from prakerja.payouts.models import RunKind
+from prakerja.payouts.pages import words
 from prakerja.payouts.service import runs
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.pmo import PmoLink, add_link
@@ -40,6 +41,7 @@ def runs_page(request: Request, session: DbSession, account: Officer) -> Respons
             "can_start": account.role is Role.pmo_admin,
             "today": clock.today_jakarta().date().isoformat(),
             "error": None,
+            "words": words,
         },
     )
 
@@ -49,7 +51,7 @@ def run_page(request: Request, session: DbSession, account: Officer, run_id: uui
     view = runs.get_run(session, run_id)
     if view is None:
         raise NotFound(details={"run_id": str(run_id)})
-    return render(request, "payouts/run.html", {"run": view})
+    return render(request, "payouts/run.html", {"run": view, "words": words})
 
 
 @router.post(RUNS_PAGE, include_in_schema=False, dependencies=[Csrf])

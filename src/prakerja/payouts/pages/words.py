@@ -106,6 +106,34 @@ CLAWBACK_STATUS = {
 }
 
 
+RUN_KIND = {
+    "incentives": ("Insentif peserta", "Participants' incentives"),
+    "settlement": ("Pembayaran lembaga", "Provider settlement"),
+}
+RUN_STATUS = {
+    "preparing": ("Disiapkan", "Being prepared"),
+    "sending": ("Sedang dikirim", "Being sent"),
+    "awaiting_results": ("Menunggu hasil", "Awaiting results"),
+    "completed": ("Selesai", "Completed"),
+}
+CHANNEL = {
+    "api": ("API pembayaran massal", "Bulk payout API"),
+    "file": ("Berkas ISO 20022 (pain.001)", "ISO 20022 file (pain.001)"),
+}
+BATCH_STATUS = {
+    "ready": ("Siap dikirim", "Ready to send"),
+    "sent": ("Terkirim", "Sent"),
+    "completed": ("Selesai", "Completed"),
+}
+INSTRUCTION_STATUS = {
+    "ready": ("Siap", "Ready"),
+    "sent": ("Di mitra", "With the partner"),
+    "succeeded": ("Berhasil", "Paid"),
+    "failed": ("Gagal", "Failed"),
+    "reversed": ("Dibatalkan mitra", "Reversed"),
+}
+
+
 def word(table: dict[str, tuple[str, str]], key: str | None) -> str:
     if key is None:
         return ""
