@@ -233,6 +233,9 @@ def test_threads_starting_at_once_all_get_the_one_session_factory(monkeypatch: p
         real_watch(engine)
 
     saved = (db._engine, db._factory)
+    assert saved[0] is not None
+    url = saved[0].url.render_as_string(hide_password=False)
+    monkeypatch.setattr(db, "database_url", lambda: url)  # the test database: no other server is started
     monkeypatch.setattr(db, "watch_connections", slow_watch)
     db._engine, db._factory = None, None
     results: list[object] = []

@@ -216,8 +216,8 @@ def _caller(
             path=signed_path(request),
             body=body,
             limit_per_minute=get_settings().partner_rate_limit_per_minute,
+            verified=lambda caller: setattr(request.state, "partner", caller),  # refusals from here on: the partner's
         )
-    request.state.partner = caller  # refusals from here on are logged as the signed partner's
     if request.method.upper() in rules.MUTATING_METHODS and not idempotency_rules.valid_key(idempotency_key):
         raise IdempotencyKeyRequired()
     return caller

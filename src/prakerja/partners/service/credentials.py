@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -533,12 +533,14 @@ def admit(
     path: str | bytes,
     body: bytes,
     limit_per_minute: int,
+    verified: Callable[[PartnerCaller], object] | None = None,
 ) -> PartnerCaller:
     """:func:`authenticate`, :func:`remember` and :func:`count_request` with one round trip to the database when
     the credential is cached (two more to read it when not). ``bookkeeping`` is a connection in autocommit mode:
     the signature record and the count are committed at once, so a request that fails later still counts and
     its signature cannot be replayed. Refusals, in order: as :func:`authenticate`, then 409 ``replayed_request``,
-    then 429 ``rate_limited``."""
+    then 429 ``rate_limited``. ``verified`` sees the caller once its signature checked out, before a replay or the
+    rate limit can refuse it (so such refusals are logged as the signed partner's)."""
     sent_at = precheck(client_code=client_code, timestamp=timestamp, signature=signature)
     assert client_code is not None and timestamp is not None and signature is not None
     if len(client_code) > 64:
@@ -570,6 +572,8 @@ def admit(
             if len(_credentials) >= _CACHE_SIZE:
                 _credentials.clear()
             _credentials[client_code] = found
+        if verified is not None:
+            verified(caller)
         if not new:
             raise ReplayedRequest()
         if hits > limit_per_minute:
