@@ -147,7 +147,12 @@ class TestRequestSession:
 
 
 def _run(coroutine):  # type: ignore[no-untyped-def]
-    return asyncio.run(coroutine)
+    """The coroutine on a loop of its own in a thread of its own: an earlier test of the same worker (a browser
+    test's client) may have left a loop running in this thread, where ``asyncio.run`` refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 class TestLoopConnections:
