@@ -224,3 +224,10 @@ class TestBadCallbacks:
         assert status_of(session, sent[0]) is InstructionStatus.sent
         row = session.scalars(select(PayoutResult)).one()
         assert (row.applied, row.rejection) == (False, "wrong_provider")
+
+
+def test_partners_get_no_browser_cookies(client: TestClient, payments_sim: PaymentsSim) -> None:
+    """A payment partner's callback is a machine call: no CSRF token or device id comes back with the answer."""
+    answer = post(client, payments_sim.secrets["ovo"], b"{not json")
+    assert answer.status_code in (400, 401, 404, 422)
+    assert answer.headers.get_list("set-cookie") == []

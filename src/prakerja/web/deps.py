@@ -93,16 +93,6 @@ def db_session_dependency() -> Callable[[], AsyncIterator[Session]]:
     return _db_session
 
 
-def _current_account(request: Request, session: Session) -> auth.CurrentAccount | None:
-    """Who is signed in, on a session the caller holds (``account_with_role``)."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    account = auth.resolve_session(session, token)
-    request.state.user = account
-    return account
-
-
 async def _current_account_on_loop(request: Request) -> auth.CurrentAccount | None:
     """Who is signed in: one prepared statement on a loop connection (``db.on_loop``, ADR 0014), asked on the event
     loop before the route runs. No thread hop, and the request's ``Session`` is not opened for it (a read in
@@ -143,16 +133,6 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[auth.CurrentAccount]]:
         return _check_role(account, allowed)
 
     return check
-
-
-def account_with_role(session: Session, request: Request, *roles: Role) -> auth.CurrentAccount:
-    """What ``require_role`` checks, on a session the route opened itself: for async routes that do their
-    database work in one worker-thread call with one boundary (``unit_of_work``) instead of a chain of
-    dependencies, each its own thread hop. 401 when signed out, 403 for another role."""
-    account = _current_account(request, session)
-    if account is None:
-        raise Unauthenticated()
-    return _check_role(account, frozenset(roles))
 
 
 def client_ip(request: Request) -> str | None:

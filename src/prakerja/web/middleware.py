@@ -80,8 +80,8 @@ def cookie_header(name: str, value: str, *, secure: bool, httponly: bool = True,
     return cookie.output(header="").strip()
 
 
-_MACHINE_PREFIXES = ("/partner/",)
-"""Paths called by machines, not browsers."""
+_MACHINE_PREFIXES = ("/partner/", "/payouts/v1/")
+"""Paths called by machines, not browsers (the signed partner API, payment partners' callbacks)."""
 
 
 def device_id(cookies: dict[str, str]) -> tuple[str, bool]:
