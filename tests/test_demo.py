@@ -30,6 +30,7 @@ from prakerja.kit.clock import clock
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerTransfer, TransferCode, TransferMode
 from prakerja.partners import service as partners
+from prakerja.payouts.models import Entitlement
 from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
 from prakerja.simulators import dukcapil
@@ -108,6 +109,10 @@ def test_the_demo_applicant_has_trained_and_has_a_voucher(clean_db: Engine) -> N
         today = clock.today_jakarta().date()
         paid = settlement.statement(session, partner_id=institution, start=today - timedelta(days=30), end=today)
         assert ([line.purchase_id for line in paid.lines], paid.payable) == ([str(first.purchase_id)], WEBINAR)
+
+        # ... and her incentive's timeline says what she still has to do (she has not rated the course yet)
+        owed = list(session.scalars(select(Entitlement)))
+        assert [(e.status.value, e.blocked_reason) for e in owed] == [("blocked", "no_rating")]
 
 
 def test_the_demo_buys_only_through_the_partner_api(clean_db: Engine) -> None:

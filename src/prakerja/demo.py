@@ -26,6 +26,7 @@ from prakerja.db import unit_of_work
 from prakerja.kit.clock import JAKARTA, clock, utcnow
 from prakerja.notifications.models import Message
 from prakerja.partners import service as partners
+from prakerja.payouts import service as payouts
 from prakerja.portals.service.demo import seed as seed_portals
 from prakerja.recipients import service as recipients
 from prakerja.registration.service.demo import population_path
@@ -104,6 +105,11 @@ def prepare(*, program: Callable[[], ASGIApp], reset: bool = False) -> Prepared:
                 platform_email=DEMO_ACCOUNTS[4][1],
             )
         orders = _buy_through_simulators(program, catalog, DEMO_ACCOUNTS[0][1], until=now)
+    with unit_of_work() as session:  # her incentive's timeline says what is still missing (rating, review, account)
+        person = auth.account_by_email(session, DEMO_ACCOUNTS[0][1])
+        recipient = recipients.recipient_by_account(session, person.id) if person is not None else None
+        if recipient is not None:
+            payouts.refresh(session, recipient.id)
     return Prepared([(role.value, email, DEMO_PASSWORD) for role, email, _ in DEMO_ACCOUNTS], orders)
 
 
