@@ -87,60 +87,36 @@ def update_profile(
     )
 
 
-@router.post(PAGE + "/kontak", dependencies=[Csrf])
-def add_contact(request: Request, session: DbSession, account: Admin, partner_id: str, form: FormData) -> Response:
-    parsed = _id(partner_id)
-    return _act(
-        request,
-        session,
-        parsed,
-        form,
-        lambda: partners.add_contact(
+# The profile's lists each take one form: (path, the partner service's function, its keyword -> the form field).
+_ADDITIONS: tuple[tuple[str, Callable[..., object], dict[str, str]], ...] = (
+    (
+        "kontak",
+        partners.add_contact,
+        {"name": "contact_name", "email": "contact_email", "phone": "contact_phone", "position": "contact_position"},
+    ),
+    ("dokumen", partners.add_document, {"kind": "document_kind", "reference": "document_reference"}),
+    ("pelatih", partners.add_trainer, {"name": "trainer_name", "qualification": "trainer_qualification"}),
+    ("anggota", partners.add_member, {"email": "member_email", "role": "member_role"}),
+)
+
+
+def _addition(add: Callable[..., object], fields: dict[str, str]) -> Callable[..., Response]:
+    def handler(request: Request, session: DbSession, account: Admin, partner_id: str, form: FormData) -> Response:
+        parsed = _id(partner_id)
+        values = {keyword: form.get(field, "") for keyword, field in fields.items()}
+        return _act(
+            request,
             session,
-            partner_id=parsed,
-            name=form.get("contact_name", ""),
-            email=form.get("contact_email", ""),
-            phone=form.get("contact_phone", ""),
-            position=form.get("contact_position", ""),
-            actor=account.actor,
-        ),
-    )
+            parsed,
+            form,
+            lambda: add(session, partner_id=parsed, actor=account.actor, **values),
+        )
+
+    return handler
 
 
-@router.post(PAGE + "/dokumen", dependencies=[Csrf])
-def add_document(request: Request, session: DbSession, account: Admin, partner_id: str, form: FormData) -> Response:
-    parsed = _id(partner_id)
-    return _act(
-        request,
-        session,
-        parsed,
-        form,
-        lambda: partners.add_document(
-            session,
-            partner_id=parsed,
-            kind=form.get("document_kind", ""),
-            reference=form.get("document_reference", ""),
-            actor=account.actor,
-        ),
-    )
-
-
-@router.post(PAGE + "/pelatih", dependencies=[Csrf])
-def add_trainer(request: Request, session: DbSession, account: Admin, partner_id: str, form: FormData) -> Response:
-    parsed = _id(partner_id)
-    return _act(
-        request,
-        session,
-        parsed,
-        form,
-        lambda: partners.add_trainer(
-            session,
-            partner_id=parsed,
-            name=form.get("trainer_name", ""),
-            qualification=form.get("trainer_qualification", ""),
-            actor=account.actor,
-        ),
-    )
+for _path, _add, _fields in _ADDITIONS:
+    router.post(PAGE + "/" + _path, dependencies=[Csrf], name=f"add_{_path}")(_addition(_add, _fields))
 
 
 @router.post(PAGE + "/hapus/{kind}/{item_id}", dependencies=[Csrf])
@@ -155,24 +131,6 @@ def remove_item(
         parsed,
         {},
         lambda: partners.remove_item(session, kind=kind, item_id=item, actor=account.actor),
-    )
-
-
-@router.post(PAGE + "/anggota", dependencies=[Csrf])
-def add_member(request: Request, session: DbSession, account: Admin, partner_id: str, form: FormData) -> Response:
-    parsed = _id(partner_id)
-    return _act(
-        request,
-        session,
-        parsed,
-        form,
-        lambda: partners.add_member(
-            session,
-            partner_id=parsed,
-            email=form.get("member_email", ""),
-            role=form.get("member_role", ""),
-            actor=account.actor,
-        ),
     )
 
 
