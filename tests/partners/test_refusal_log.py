@@ -355,3 +355,27 @@ def test_migration_copies_the_marketplace_log(session: Session) -> None:
         True,
     )
     session.rollback()
+
+
+def test_rows_past_the_retention_are_purged_and_the_purge_is_audited(client: TestClient, session: Session) -> None:
+    from prakerja.partners import service as partners
+
+    def refused_call() -> None:
+        response = client.get("/partner/v1/ping", headers={"client_code": "siapa", "timestamp": "1", "signature": "00"})
+        assert response.status_code == 401
+
+    clock.freeze(clock.now())
+    refused_call()
+    clock.advance(timedelta(days=300))
+    refused_call()
+    clock.advance(timedelta(days=66))  # the first is 366 days old, the second 66 (retention: 365 days)
+    assert len(refusals(session)) == 2
+    assert partners.purge_old_refusals(session) == 1
+    session.commit()
+    left = refusals(session)
+    assert len(left) == 1 and left[0].created_at > clock.now() - timedelta(days=67)
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "partners.refusals_purged")).one()
+    assert entry.data["count"] == 1 and entry.data["unreviewed"] == 1 and entry.data["retention_days"] == 365
+    assert partners.purge_old_refusals(session) == 0  # nothing more, and no second entry
+    session.commit()
+    assert session.scalar(select(func.count()).where(AuditEntry.action == "partners.refusals_purged")) == 1

@@ -387,6 +387,18 @@ def refusals(session: Session, *, limit: int, unreviewed: bool = False) -> list[
     return [(row[0], row[1]) for row in session.execute(query)]
 
 
+def purge_refusals(session: Session, before: datetime) -> tuple[int, int]:
+    """Delete the refusals logged before ``before``: (how many, how many of them were never reviewed)."""
+    row = session.execute(
+        text(
+            "WITH gone AS (DELETE FROM partner_refusals WHERE created_at < :before RETURNING reviewed_at) "
+            "SELECT count(*), count(*) FILTER (WHERE reviewed_at IS NULL) FROM gone"
+        ),
+        {"before": before},
+    ).one()
+    return int(row[0]), int(row[1])
+
+
 def count_unreviewed_refusals(session: Session) -> int:
     return int(
         session.scalar(select(func.count()).select_from(PartnerRefusal).where(PartnerRefusal.reviewed_at.is_(None)))

@@ -17,6 +17,14 @@ def purge_signatures(timestamp: int | None = None) -> int:
         return service.purge_seen_signatures(session)
 
 
+@app.periodic(cron="40 2 * * *")
+@app.task(name="partners.purge_refusals", queueing_lock="partners.purge_refusals")
+def purge_refusals(timestamp: int | None = None) -> int:
+    """Daily: delete refused-call log rows past the retention (audited; safe to run twice)."""
+    with unit_of_work() as session:
+        return service.purge_old_refusals(session)
+
+
 @app.task(name="partners.deliver_webhook", retry=5)
 def deliver_webhook(delivery_id: str, attempt: int) -> str | None:
     """One attempt of a webhook delivery; the next one, if any, is queued by this one (safe to run twice)."""

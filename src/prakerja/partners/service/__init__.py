@@ -64,6 +64,7 @@ from prakerja.partners.service.refusals import (
     RefusalLog,
     RefusalView,
     mark_refusals_reviewed,
+    purge_old_refusals,
     record_refusal,
     refusal_log,
 )
@@ -133,6 +134,7 @@ __all__ = [
     "overview",
     "precheck",
     "profile",
+    "purge_old_refusals",
     "purge_seen_signatures",
     "queue_webhook",
     "record_refusal",

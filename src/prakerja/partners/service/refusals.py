@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
+from prakerja.config import get_settings
 from prakerja.kit.clock import utcnow
 from prakerja.partners import repository
 from prakerja.partners.models import PartnerRefusal
@@ -118,3 +119,21 @@ def mark_refusals_reviewed(
             data={"count": marked, "from": str(down_to)},
         )
     return marked
+
+
+def purge_old_refusals(session: Session) -> int:
+    """Delete the refusals older than the retention (``partner_refusal_retention_days``), reviewed or not, and
+    audit how many went (and how many of those no officer had reviewed)."""
+    days = get_settings().partner_refusal_retention_days
+    before = utcnow() - timedelta(days=days)
+    deleted, unreviewed = repository.purge_refusals(session, before)
+    if deleted:
+        audit.record(
+            session,
+            audit.Actor.system(),
+            "partners.refusals_purged",
+            "partner_refusal",
+            before.date().isoformat(),
+            data={"count": deleted, "unreviewed": unreviewed, "before": before.isoformat(), "retention_days": days},
+        )
+    return deleted
