@@ -43,3 +43,11 @@ def test_operator_run_and_refusals(clean_db: Engine, tmp_path: Path) -> None:
     code, out = run("list")
     assert code == 0 and "open" in out
     assert run("open", "7")[0] == 2
+
+
+def test_a_wave_is_named_by_its_number_or_id(clean_db: Engine) -> None:
+    for unknown in ("7", "bukan-gelombang", "00000000-0000-0000-0000-000000000000"):
+        code, out = run("open", unknown)
+        assert code == 2 and "wave_not_found" in out, out
+        code, out = run("commit", unknown, "--source", "drand", "--reference", "1")
+        assert code == 2 and "wave_not_found" in out, out

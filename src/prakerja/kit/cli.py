@@ -1,11 +1,23 @@
-"""Helpers every command line uses (``prakerja`` and the simulators'): the one-line user error and the free-port
-check. Here rather than in :mod:`prakerja.cli`, so that the simulators' commands need not import the command line
-that mounts them (no import cycle)."""
+"""Helpers every command line uses (``prakerja`` and the simulators'): the one-line user error, the free-port
+check and one transaction whose refusal is printed as its stable code. Here rather than in :mod:`prakerja.cli`,
+so that the simulators' commands need not import the command line that mounts them (no import cycle)."""
 
 from __future__ import annotations
 
 import errno
+import json
 import socket
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from prakerja.kit.errors import DomainError
+
+T = TypeVar("T")
+S = TypeVar("S")
 
 
 class UserError(Exception):
@@ -22,3 +34,17 @@ def check_port_free(host: str, port: int, *, hint: str = "choose another with --
             if error.errno == errno.EADDRINUSE:
                 raise UserError(f"port {port} on {host} is already in use; {hint}") from None
             raise UserError(f"cannot listen on {host}:{port} ({error.strerror})") from None
+
+
+def in_transaction(transaction: Callable[[], AbstractContextManager[S]], action: Callable[[S], T]) -> T:
+    """``action`` in one transaction (``transaction`` is the caller's unit of work, e.g. ``db.unit_of_work``); a
+    refusal is printed on one line as its stable code and English message, its details below it, exit code 2."""
+    try:
+        with transaction() as session:
+            return action(session)
+    except DomainError as error:
+        err = Console(stderr=True)
+        err.print(f"[red]error:[/red] {error.code}: {error.message_en}", highlight=False, soft_wrap=True)
+        for key, value in error.details.items():
+            err.print(f"  {key}: {json.dumps(value, default=str)[:2000]}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None

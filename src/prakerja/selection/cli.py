@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from prakerja import lottery
 from prakerja.audit.service import Actor
 from prakerja.db import unit_of_work
-from prakerja.kit.errors import DomainError
+from prakerja.kit.cli import in_transaction
 from prakerja.waves import service as waves
 
 app = typer.Typer(help="The selection lottery's published files.", no_args_is_help=True)
@@ -23,6 +25,8 @@ wave_commands = typer.Typer(help="The lottery's steps of a wave.", no_args_is_he
 """Its commands join ``prakerja wave`` (see :func:`add_wave_commands`)."""
 console = Console()
 err = Console(stderr=True)
+
+T = TypeVar("T")
 
 CLI_ACTOR = Actor(id=None, role="operator_cli")
 """Audit entries written from the command line name the operator's shell, not an account."""
@@ -34,31 +38,14 @@ def add_wave_commands(group: typer.Typer) -> None:
         group.registered_commands.append(command)
 
 
-def _run(action: Any) -> Any:
+def _run(action: Callable[[Session], T]) -> T:
     """One transaction; a refusal prints its stable code and message on one line, exit code 2."""
-    try:
-        with unit_of_work() as session:
-            return action(session)
-    except DomainError as error:
-        err.print(f"[red]error:[/red] {error.code}: {error.message_en}", highlight=False, soft_wrap=True)
-        for key, value in error.details.items():
-            err.print(f"  {key}: {json.dumps(value, default=str)[:2000]}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    return in_transaction(unit_of_work, action)
 
 
 def _wave_id(value: str) -> uuid.UUID:
-    if value.isdigit():
-        with unit_of_work() as session:
-            for wave in waves.list_waves(session):
-                if wave.number == int(value):
-                    return wave.id
-        err.print(f"[red]error:[/red] wave_not_found: no wave number {value}")
-        raise typer.Exit(2)
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        err.print(f"[red]error:[/red] wave_not_found: {value!r} is neither a wave number nor an id")
-        raise typer.Exit(2) from None
+    """A wave by its number or id (a refusal exits with code 2)."""
+    return _run(lambda s: waves.wave_id_of(s, value))
 
 
 WaveArg = Annotated[str, typer.Argument(help="Wave number or id.")]

@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from prakerja.audit.service import Actor
 from prakerja.db import unit_of_work
-from prakerja.kit.errors import DomainError
+from prakerja.kit.cli import in_transaction
 from prakerja.waves import service
 from prakerja.waves.models import StratumLevel
 
@@ -26,35 +28,20 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+T = TypeVar("T")
+
 CLI_ACTOR = Actor(id=None, role="operator_cli")
 """Audit entries written from the command line name the operator's shell, not an account."""
 
 
-def _run(action: Any) -> Any:
+def _run(action: Callable[[Session], T]) -> T:
     """One transaction; a refusal prints its stable code and message on one line, exit code 2."""
-    try:
-        with unit_of_work() as session:
-            return action(session)
-    except DomainError as error:
-        err.print(f"[red]error:[/red] {error.code}: {error.message_en}", highlight=False, soft_wrap=True)
-        for key, value in error.details.items():
-            err.print(f"  {key}: {json.dumps(value, default=str)[:2000]}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
+    return in_transaction(unit_of_work, action)
 
 
 def _wave_id(value: str) -> uuid.UUID:
-    if value.isdigit():
-        with unit_of_work() as session:
-            for wave in service.list_waves(session):
-                if wave.number == int(value):
-                    return wave.id
-        err.print(f"[red]error:[/red] wave_not_found: no wave number {value}")
-        raise typer.Exit(2)
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        err.print(f"[red]error:[/red] wave_not_found: {value!r} is neither a wave number nor an id")
-        raise typer.Exit(2) from None
+    """A wave by its number or id (a refusal exits with code 2)."""
+    return _run(lambda s: service.wave_id_of(s, value))
 
 
 WaveArg = Annotated[str, typer.Argument(help="Wave number or id.")]

@@ -61,6 +61,20 @@ def get_wave(session: Session, wave_id: uuid.UUID, *, lock: bool = False) -> Wav
     return found
 
 
+def wave_id_of(session: Session, label: str) -> uuid.UUID:
+    """The wave an operator names by its number (``3``) or its id; 404 ``wave_not_found`` otherwise."""
+    label = label.strip()
+    if label.isascii() and label.isdigit():
+        for wave in repository.waves(session, None):
+            if wave.number == int(label):
+                return wave.id
+        raise WaveNotFound(details={"wave": label[:40]})
+    try:
+        return get_wave(session, uuid.UUID(label)).id
+    except ValueError:
+        raise WaveNotFound(details={"wave": label[:40]}) from None
+
+
 def list_waves(session: Session, states: Sequence[WaveState] | None = None) -> list[Wave]:
     return repository.waves(session, states)
 
