@@ -4,6 +4,7 @@ wave's published files, the applicant's proof download, and the dashboard's "wav
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -65,6 +66,17 @@ def _refused(
     )
 
 
+def _act(
+    request: Request, session: Session, account: CurrentAccount, wave_id: uuid.UUID, action: Callable[[], object]
+) -> Response:
+    """One step of the draw; back to the draw page, or the page again with the refusal."""
+    try:
+        action()
+    except DomainError as error:
+        return _refused(request, session, account, wave_id, error)
+    return RedirectResponse(f"/pmo/undian/{wave_id}", status_code=303)
+
+
 @router.get("/pmo/undian/{wave_id}")
 def draw_page(request: Request, session: DbSession, account: PmoStaff, wave_id: str) -> Response:
     return render(request, "selection/pmo_draw.html", _draw_context(session, account, _id(wave_id)))
@@ -88,11 +100,15 @@ def commit(
     reference: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     parsed = _id(wave_id)
-    try:
-        service.commit(session, parsed, randomness_source=source, randomness_reference=reference, actor=account.actor)
-    except DomainError as error:
-        return _refused(request, session, account, parsed, error)
-    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+    return _act(
+        request,
+        session,
+        account,
+        parsed,
+        lambda: service.commit(
+            session, parsed, randomness_source=source, randomness_reference=reference, actor=account.actor
+        ),
+    )
 
 
 @router.post("/pmo/undian/{wave_id}/benih", dependencies=[Csrf])
@@ -105,11 +121,13 @@ def seed(
     value: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     parsed = _id(wave_id)
-    try:
-        service.seed(session, parsed, reference=reference, value=value, actor=account.actor)
-    except DomainError as error:
-        return _refused(request, session, account, parsed, error)
-    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+    return _act(
+        request,
+        session,
+        account,
+        parsed,
+        lambda: service.seed(session, parsed, reference=reference, value=value, actor=account.actor),
+    )
 
 
 @router.post("/pmo/undian/{wave_id}/batalkan", dependencies=[Csrf])
@@ -122,21 +140,19 @@ def disqualify(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     parsed = _id(wave_id)
-    try:
-        service.disqualify(session, parsed, entry_hash, reason=reason, actor=account.actor)
-    except DomainError as error:
-        return _refused(request, session, account, parsed, error)
-    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+    return _act(
+        request,
+        session,
+        account,
+        parsed,
+        lambda: service.disqualify(session, parsed, entry_hash, reason=reason, actor=account.actor),
+    )
 
 
 @router.post("/pmo/undian/{wave_id}/batas-kk", dependencies=[Csrf])
 def kk_cap(request: Request, session: DbSession, account: PmoAdmin, wave_id: str) -> Response:
     parsed = _id(wave_id)
-    try:
-        service.apply_kk_cap(session, parsed, actor=account.actor)
-    except DomainError as error:
-        return _refused(request, session, account, parsed, error)
-    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+    return _act(request, session, account, parsed, lambda: service.apply_kk_cap(session, parsed, actor=account.actor))
 
 
 @router.post("/pmo/undian/{wave_id}/umumkan", dependencies=[Csrf])
@@ -148,11 +164,13 @@ def announce(
     override_reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     parsed = _id(wave_id)
-    try:
-        service.announce(session, parsed, actor=account.actor, override_reason=override_reason or None)
-    except DomainError as error:
-        return _refused(request, session, account, parsed, error)
-    return RedirectResponse(f"/pmo/undian/{parsed}", status_code=303)
+    return _act(
+        request,
+        session,
+        account,
+        parsed,
+        lambda: service.announce(session, parsed, actor=account.actor, override_reason=override_reason or None),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- public
