@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 REFRESH_LOOKBACK = timedelta(days=1)
-"""Each run looks a day back (runs overlap; a rerun changes nothing)."""
+"""Each run looks a day back (runs overlap; a rerun changes nothing). Recipients with an accepted completion and no
+incentive row are taken whatever their age (``entitlements.recipients_to_refresh``)."""
 
 
 REFRESH_CHUNK = 500

@@ -230,8 +230,11 @@ def grant_survey_incentive(
 
 def recipients_to_refresh(session: Session, since: datetime) -> list[uuid.UUID]:
     """Who the job looks at: completions accepted (certificates issued) and ratings given since ``since``, accounts
-    linked or refused since then, and everyone still blocked (a budget may have arrived)."""
+    linked or refused since then, everyone still blocked (a budget may have arrived), and everyone with an accepted
+    completion but no incentive row yet, however old the completion (a worker down for longer than the look-back
+    must not lose anyone)."""
     found = set(training.incentives.recipients_changed_since(session, since))
+    found.update(repository.recipients_without_incentive(session, training.incentives.accepted_recipients()))
     found.update(account_rows.recipients_linked_since(session, since))
     found.update(repository.recipients_blocked(session))
     return sorted(found)
