@@ -472,7 +472,7 @@ def recipients_changed_since(session: Session, since: datetime) -> list[uuid.UUI
     return list(session.scalars(accepted.union(rated)))
 
 
-def accepted_recipients() -> Select[tuple[uuid.UUID]]:
+def accepted_recipients() -> Select[Any]:
     """A subquery of the recipients with at least one accepted completion, for a caller to compose with its own
     tables into one statement (the payouts refresh job's recipients that have no entitlement yet)."""
     return (

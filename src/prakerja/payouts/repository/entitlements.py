@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.orm import Session
@@ -77,9 +78,7 @@ def recipients_blocked(session: Session, limit: int = 10_000) -> list[uuid.UUID]
     )
 
 
-def recipients_without_incentive(
-    session: Session, accepted: Select[tuple[uuid.UUID]], limit: int = 10_000
-) -> list[uuid.UUID]:
+def recipients_without_incentive(session: Session, accepted: Select[Any], limit: int = 10_000) -> list[uuid.UUID]:
     """Of ``accepted`` (a query of recipient ids with an accepted completion, from the marketplace), those with no
     incentive entitlement row at all: one statement, whatever the age of the completion."""
     found = accepted.subquery()

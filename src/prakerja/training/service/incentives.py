@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -48,7 +49,7 @@ def recipients_changed_since(session: Session, since: datetime) -> list[uuid.UUI
     return repository.recipients_changed_since(session, since)
 
 
-def accepted_recipients() -> Select[tuple[uuid.UUID]]:
+def accepted_recipients() -> Select[Any]:
     """The recipients with an accepted completion, as a query to compose with (never run alone: one statement)."""
     return repository.accepted_recipients()
 
