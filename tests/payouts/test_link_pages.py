@@ -255,6 +255,44 @@ class TestClawbackPages:
             "Tuntutan pengembalian dana" in page.text and "Rp5.000" in page.text and "Harus dikembalikan" in page.text
         )
 
+    def test_an_administrator_withdraws_a_demand_raised_in_error_and_the_person_sees_it_withdrawn(
+        self, client: TestClient, session: Session
+    ) -> None:
+        from prakerja.payouts.service import clawbacks
+        from tests.payouts.paylink_factories import OFFICER
+
+        person = signed_in_person(client, session)
+        demand = clawbacks.open_clawback(
+            session, recipient_id=person.recipient_id, reason="Terdaftar sebagai ASN aktif.", actor=OFFICER, amount=5000
+        )
+        auth.create_account(
+            session,
+            email="admin@example.org",
+            password=PASSWORD,
+            role=Role.pmo_admin,
+            display_name="Admin",
+            created_by=Actor.system(),
+        )
+        session.commit()
+        officer = TestClient(client.app, base_url="http://testserver")
+        assert login(officer, "admin@example.org").status_code == 303
+        detail = f"/pmo/pengembalian/{demand.id}"
+        assert 'action="' + detail + '/tarik"' in officer.get(detail).text
+        short = officer.post(detail + "/tarik", data={"reason": "keliru", "csrf_token": token(officer, detail)})
+        assert short.status_code == 422 and "Tuliskan alasannya." in short.text
+        why = "Keliru: NIK tertukar dengan ASN lain yang bernama sama."
+        done = officer.post(
+            detail + "/tarik", data={"reason": why, "csrf_token": token(officer, detail)}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        page = officer.get(detail).text
+        assert "Ditarik" in page and why in page and 'action="' + detail + '/tarik"' not in page
+        session.expire_all()
+        assert session.scalars(select(Clawback)).one().status is ClawbackStatus.withdrawn
+        mine = client.get("/insentif-saya").text
+        assert 'data-testid="clawback-withdrawn"' in mine and "tidak perlu mengembalikannya" in mine and why in mine
+        assert "WIB" in mine
+
 
 def test_every_template_string_is_translated() -> None:
     catalogue = translations("id")

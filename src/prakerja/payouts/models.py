@@ -449,6 +449,9 @@ class Clawback(IdMixin, TimestampMixin, Base):
     demand_transfer_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     """The ledger transfer that records the receivable."""
     created_by: Mapped[str] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why an officer withdrew the demand (the finding was wrong); audited with the officer."""
 
 
 class ClawbackRepayment(IdMixin, TimestampMixin, Base):

@@ -171,6 +171,8 @@ def _timeline_context(session: Session, recipient_id: uuid.UUID) -> dict[str, An
             "due_on": c.due_on,
             "status": c.status.value,
             "status_words": words.word(words.CLAWBACK_STATUS, c.status.value),
+            "withdrawn_at": c.withdrawn_at,
+            "withdrawal_reason": c.withdrawal_reason,
         }
         for c in service.clawbacks.of_recipient(session, recipient_id)
     ]
