@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,16 @@ from sqlalchemy.orm import Session
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Role
-from prakerja.payouts.models import AccountStatus, Clawback, ClawbackStatus, PayoutAccount, PayoutProvider
+from prakerja.kit.clock import clock
+from prakerja.payouts import rules
+from prakerja.payouts.models import (
+    AccountFailure,
+    AccountStatus,
+    Clawback,
+    ClawbackStatus,
+    PayoutAccount,
+    PayoutProvider,
+)
 from prakerja.web.i18n import translations
 from tests.payouts.conftest import PaymentsSim
 from tests.payouts.paylink_factories import (
@@ -99,6 +109,36 @@ class TestLinking:
         session.expire_all()
         (row,) = session.scalars(select(PayoutAccount)).all()
         assert (row.status, row.otp_attempts) == (AccountStatus.active, 1)
+
+    def test_an_otp_never_entered_expires_with_its_reason_and_the_person_links_again(
+        self, client: TestClient, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+    ) -> None:
+        person = signed_in_person(client, session)
+        open_at_partner(payments_sim, "bni", number="5566778899", holder_name="Dewi", nik=person.nik, phone="0")
+        started = link(client, providers["bni"], "5566778899")
+        otp_path = started.headers["location"]
+        code = last_otp(payments_sim, "bni", "5566778899")
+        with clock.frozen(clock.now() + rules.OTP_LIFETIME + timedelta(seconds=1)):
+            back = client.get(otp_path, follow_redirects=False)
+            assert (back.status_code, back.headers["location"]) == (303, "/rekening-saya")
+            page = client.get("/rekening-saya")
+            assert "Kode OTP tidak dimasukkan dalam 5 menit dan sudah kedaluwarsa" in page.text
+            assert 'data-testid="link-again"' in page.text and 'id="tautkan"' in page.text
+            late = client.post(otp_path, data={"otp": code, "csrf_token": token(client, "/rekening-saya")})
+            assert late.status_code == 409
+        session.expire_all()
+        (row,) = session.scalars(select(PayoutAccount)).all()
+        assert (row.status, row.failure_reason) == (AccountStatus.rejected, AccountFailure.otp_expired)
+        again = link(client, providers["bni"], "5566778899")
+        done = client.post(
+            again.headers["location"],
+            data={"otp": last_otp(payments_sim, "bni", "5566778899"), "csrf_token": token(client, "/rekening-saya")},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert 'data-testid="link-again"' not in client.get("/rekening-saya").text
+        session.expire_all()
+        assert count(session, PayoutAccount, status=AccountStatus.active) == 1
 
     def test_rejection_shown_in_words(
         self, client: TestClient, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]

@@ -97,6 +97,8 @@ class AccountFailure(enum.StrEnum):
     ewallet_not_kyc = "ewallet_not_kyc"
     phone_mismatch = "phone_mismatch"
     otp_failed = "otp_failed"
+    otp_expired = "otp_expired"
+    """The link waited for its OTP longer than the partner's code lives (``rules.OTP_LIFETIME``)."""
     partner_unavailable = "partner_unavailable"
     closed_after_link = "closed_after_link"
     """A payout to it failed for an account reason after it was linked."""

@@ -47,6 +47,15 @@ def run_refresh(chunk: int = REFRESH_CHUNK) -> int:
     return changed
 
 
+@app.periodic(cron="*/5 * * * *")
+@app.task(name="payouts.expire_stale_links", queueing_lock="payouts.expire_stale_links")
+def expire_stale_links(timestamp: int | None = None) -> int:
+    """Every five minutes: account links whose partner OTP expired unconfirmed are rejected (``otp_expired``), so
+    the participant reads why and links again (their own pages do it too before showing them)."""
+    with unit_of_work() as session:
+        return service.accounts.expire_stale_links(session)
+
+
 @app.periodic(cron="20 17 * * *")
 @app.task(name="payouts.mark_clawbacks_overdue", queueing_lock="payouts.mark_clawbacks_overdue")
 def mark_clawbacks_overdue(timestamp: int | None = None) -> int:

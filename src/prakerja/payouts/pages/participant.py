@@ -58,6 +58,7 @@ def _account_view(session: Session, account: PayoutAccount) -> dict[str, Any]:
 
 def _accounts_context(session: Session, account: CurrentAccount) -> dict[str, Any]:
     recipient = service.accounts.own_recipient(session, account.id)
+    service.accounts.expire_stale_links(session, recipient_id=recipient.id)  # an OTP not entered in time says so
     rows = service.accounts.accounts_of(session, recipient.id)
     return {
         "accounts": [_account_view(session, row) for row in rows],
@@ -111,6 +112,7 @@ def _link(session: Session, account: CurrentAccount, link_id: str) -> PayoutAcco
 @router.get("/rekening-saya/{link_id}/otp")
 def otp_form(request: Request, session: DbSession, account: Participant, link_id: str) -> Response:
     link = _link(session, account, link_id)
+    service.accounts.expire_stale_links(session, recipient_id=link.recipient_id)
     if link.status is not AccountStatus.otp_sent:
         return RedirectResponse("/rekening-saya", status_code=303)
     return render(request, "payouts/otp.html", {"link": _account_view(session, link)})

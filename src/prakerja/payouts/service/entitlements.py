@@ -26,6 +26,7 @@ from prakerja.ledger import service as ledger
 from prakerja.payouts import rules
 from prakerja.payouts.errors import NotARecipient, RecipientNotActive, SurveyIncentivesExhausted
 from prakerja.payouts.models import (
+    AccountFailure,
     AccountStatus,
     Entitlement,
     EntitlementKind,
@@ -59,6 +60,8 @@ def account_state(account: PayoutAccount | None) -> str:
         return "none"
     if account.status is AccountStatus.active:
         return "active"
+    if account.status is AccountStatus.rejected and account.failure_reason is AccountFailure.otp_expired:
+        return "none"  # a code never entered: no account was refused, none is linked yet
     if account.status is AccountStatus.rejected and account.failure_reason is not None:
         return account.failure_reason.value
     return "none"
