@@ -101,4 +101,4 @@ def expire_waiting_links(session: Session, *, sent_before: datetime, recipient_i
     )
     if recipient_id is not None:
         statement = statement.where(PayoutAccount.recipient_id == recipient_id)
-    return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
+    return session.execute(statement).rowcount  # type: ignore[attr-defined]
