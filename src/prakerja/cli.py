@@ -306,7 +306,7 @@ def demo(
         )
         console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
         for role, email, password in prepared.logins:
-            console.print(f"  {role:<16} {email:<32} {password}")
+            console.print(f"  {role:<16} {email:<34} {password}")
         if dev_mailbox_enabled():
             console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
         if prepared.paid:
