@@ -15,8 +15,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -25,12 +26,23 @@ from prakerja.audit import service as audit
 from prakerja.audit.models import AuditEntry
 from prakerja.auth import service as auth
 from prakerja.certificates import service as certificates
-from prakerja.demo import DEMO_ACCOUNTS, prepare
+from prakerja.demo import DEMO_ACCOUNTS, DEMO_BANK_ACCOUNT, DEMO_PASSWORD, prepare
 from prakerja.kit.clock import clock
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import LedgerTransfer, TransferCode, TransferMode
 from prakerja.partners import service as partners
-from prakerja.payouts.models import Entitlement
+from prakerja.payouts.models import (
+    AccountStatus,
+    Difference,
+    Entitlement,
+    InstructionStatus,
+    PayoutAccount,
+    PayoutBatch,
+    PayoutInstruction,
+    PayoutRun,
+    RunStatus,
+    Statement,
+)
 from prakerja.recipients import service as recipients
 from prakerja.registration import service as registration
 from prakerja.simulators import dukcapil
@@ -38,9 +50,17 @@ from prakerja.training.models import Purchase
 from prakerja.training.service import ratings, settlement
 from tests.conftest import free_port
 from tests.test_stopping import _port_closed, _start, _stop
+from tests.web.test_shell import login
 
 WEBINAR, SELF_PACED = 1_200_000, 900_000
 """The prices of the two demo courses the demo applicant buys (the demo platform sells at the curated price)."""
+INCENTIVE = 600_000
+"""The post-training incentive of the demo wave's scheme (2023-normal: once)."""
+
+
+def payments_url() -> str:
+    """The payment simulator's address for one test (a free port: tests run side by side)."""
+    return f"http://127.0.0.1:{free_port()}"
 
 
 class Recorder:
@@ -65,9 +85,10 @@ def organisation_of(session: Session, email: str) -> uuid.UUID:
 
 def test_demo_is_consistent_and_idempotent(clean_db: Engine) -> None:
     before = clock.now()
-    prepared = prepare(program=create_app)
-    again = prepare(program=create_app)
-    assert (again.logins, again.orders) == (prepared.logins, [])  # a second run changes nothing
+    payments = payments_url()
+    prepared = prepare(program=create_app, payments_url=payments)
+    again = prepare(program=create_app, payments_url=payments)
+    assert (again.logins, again.orders, again.paid) == (prepared.logins, [], {})  # a second run changes nothing
     assert clock.now() - before < timedelta(hours=1)  # the clock walked through the story and came back
     assert {role for role, _, _ in prepared.logins} == {role.value for role, _, _ in DEMO_ACCOUNTS}
     with Session(clean_db) as session:
@@ -88,7 +109,7 @@ def test_the_demo_applicant_has_trained_and_has_a_voucher(clean_db: Engine) -> N
     """What the demo applicant finds after signing in: a completed course with every session attended and a
     certificate that verifies, and a second course bought (its voucher waiting), both in the past."""
     now = clock.now()
-    prepare(program=create_app)
+    prepare(program=create_app, payments_url=payments_url())
     with Session(clean_db) as session:
         account = auth.account_by_email(session, DEMO_ACCOUNTS[0][1])
         assert account is not None
@@ -110,16 +131,17 @@ def test_the_demo_applicant_has_trained_and_has_a_voucher(clean_db: Engine) -> N
         paid = settlement.statement(session, partner_id=institution, start=today - timedelta(days=30), end=today)
         assert ([line.purchase_id for line in paid.lines], paid.payable) == ([str(first.purchase_id)], WEBINAR)
 
-        # ... and her incentive's timeline says what she still has to do (she has not rated the course yet)
+        # ... and she rated and reviewed it, linked her bank account and was paid her incentive
+        assert first.rated
         owed = list(session.scalars(select(Entitlement)))
-        assert [(e.status.value, e.blocked_reason) for e in owed] == [("blocked", "no_rating")]
+        assert [(e.status.value, e.blocked_reason, e.amount) for e in owed] == [("paid", None, INCENTIVE)]
 
 
 def test_the_demo_buys_only_through_the_partner_api(clean_db: Engine) -> None:
     """The demo's purchases are the platform simulator's orders (same purchase ids, order ids, vouchers), made with
     the program's partner API; every purchase transfer in the ledger belongs to one of them."""
     program = Recorder(create_app())
-    prepared = prepare(program=lambda: program)
+    prepared = prepare(program=lambda: program, payments_url=payments_url())
     orders = {order["purchase_id"]: order for order in prepared.orders}
     assert len(orders) == 2 and all(order["voucher_code"] for order in orders.values())
     calls = program.calls
@@ -144,6 +166,62 @@ def test_the_demo_buys_only_through_the_partner_api(clean_db: Engine) -> None:
         assert {t.id for t in transfers if t.mode is not TransferMode.pending} == captured
         assert all(t.ref_id in purchases for t in transfers if t.mode is TransferMode.pending)
         assert {p.status.value for p in purchases.values()} == {"completed", "confirmed"}
+
+
+def _signed_in(app: ASGIApp, email: str) -> TestClient:
+    client = TestClient(app, base_url="http://testserver")
+    answer = login(client, email, DEMO_PASSWORD)
+    assert answer.status_code == 303, answer.text[:500]
+    return client
+
+
+def test_the_demo_pays_her_incentive_through_the_payment_simulator(clean_db: Engine) -> None:
+    """Issue 14 item 7: the demo links the demo applicant's bank account through the payment simulator's inquiry and
+    OTP, she rates and reviews her course, and today's payout run pays her incentive through the simulator (a
+    pain.001 file); the day's statement is reconciled. What the simulator paid is exactly the program's succeeded
+    instructions, the ledger balances, and each payments role finds it on its pages."""
+    payments = payments_url()
+    prepared = prepare(program=create_app, payments_url=payments)
+    assert prepared.payments is None and _port_closed(int(payments.rsplit(":", 1)[1]), "/_health")
+    with Session(clean_db) as session:
+        instructions = list(session.scalars(select(PayoutInstruction)))
+        assert [(i.status, i.amount) for i in instructions] == [(InstructionStatus.succeeded, INCENTIVE)]
+        at_simulator = {
+            (code, p["end_to_end_id"], p["amount"], p["status"], p["times"])
+            for code, found in prepared.paid.items()
+            for p in found
+        }
+        assert at_simulator == {("bni", instructions[0].end_to_end_id, INCENTIVE, "succeeded", 1)}
+        (run,) = session.scalars(select(PayoutRun))
+        assert (run.status, run.run_date) == (RunStatus.completed, clock.today_jakarta().date())
+        (batch,) = session.scalars(select(PayoutBatch))
+        (linked,) = session.scalars(select(PayoutAccount).where(PayoutAccount.status == AccountStatus.active))
+        assert linked.number_masked.endswith(DEMO_BANK_ACCOUNT[-4:])
+        (statement,) = session.scalars(select(Statement))
+        assert (statement.entries, statement.control_sum) == (1, INCENTIVE)
+        assert session.scalars(select(Difference)).all() == []
+        assert ledger.payouts_in_flight(session, batch.id).balance == 0
+        assert ledger.check(session).ok
+        assert audit.verify(session).ok
+        session.rollback()
+
+    app = create_app()
+    partner = _signed_in(app, DEMO_ACCOUNTS[5][1]).get("/portal/mitra/pembayaran")
+    assert partner.status_code == 200 and batch.message_id in partner.text
+    officer = _signed_in(app, DEMO_ACCOUNTS[1][1]).get("/pmo/pembayaran")
+    assert officer.status_code == 200 and str(run.id) in officer.text
+    incentives = _signed_in(app, DEMO_ACCOUNTS[0][1]).get("/insentif-saya")
+    assert incentives.status_code == 200 and 'data-testid="entitlement-paid"' in incentives.text
+
+    # ... and another applicant can sign in with the printed password and still has her account to link
+    (second,) = [email for role, email, _ in prepared.logins if role == "applicant" and email != DEMO_ACCOUNTS[0][1]]
+    accounts = _signed_in(app, second).get("/rekening-saya")
+    assert accounts.status_code == 200 and 'data-testid="account-' not in accounts.text and "OVO" in accounts.text
+
+    again = prepare(program=create_app, payments_url=payments)
+    assert again.paid == {}
+    with Session(clean_db) as session:
+        assert session.scalar(select(func.count()).select_from(PayoutInstruction)) == 1
 
 
 # --- a new applicant on a real `prakerja demo` ------------------------------------------------------------------
@@ -198,6 +276,7 @@ def test_a_new_applicant_is_verified_and_joins_on_the_demo(database_url: str, cl
         env={
             "PRAKERJA_HOME": str(tmp_path / "home"),
             "PRAKERJA_DUKCAPIL_URL": f"http://127.0.0.1:{registry}",
+            "PRAKERJA_PAYMENTS_SIM_URL": payments_url(),
             "PRAKERJA_LOG_LEVEL": "WARNING",  # the pipe is read at the end: it must not fill up meanwhile
         },
     )

@@ -168,10 +168,11 @@ def test_the_job_in_progress_is_finished(database_url: str, clean_db: Engine, tm
 
 def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine, tmp_path: Path) -> None:
     """With the simulators it started next to it (journeys issue: the demo runs the civil registry's)."""
-    registry, gateway = free_port(), free_port()
+    registry, gateway, payments = free_port(), free_port(), free_port()
     settings = {
         "PRAKERJA_HOME": str(tmp_path),
         "PRAKERJA_DUKCAPIL_URL": f"http://127.0.0.1:{registry}",
+        "PRAKERJA_PAYMENTS_SIM_URL": f"http://127.0.0.1:{payments}",
         "PRAKERJA_SMS_SENDER": "http",
         "PRAKERJA_SMS_GATEWAY_URL": f"http://127.0.0.1:{gateway}",
     }
@@ -179,6 +180,7 @@ def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine, tmp_path
     try:
         assert httpx.get(f"http://127.0.0.1:{registry}/_health", timeout=5).json()["people"] > 0
         assert httpx.get(f"http://127.0.0.1:{gateway}/_health", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{payments}/_health", timeout=5).json()["partners"] == ["bni", "ovo"]
     except BaseException:
         proc.kill()
         proc.communicate()
@@ -187,6 +189,7 @@ def test_one_signal_stops_the_demo(database_url: str, clean_db: Engine, tmp_path
     assert proc.returncode == 0, stderr[-2000:]
     assert _port_closed(port)
     assert _port_closed(registry, "/_health") and _port_closed(gateway, "/_health")
+    assert _port_closed(payments, "/_health")
     assert "Traceback" not in stderr, stderr[stderr.find("Traceback") - 2000 :][:4000]
     assert "Stopped worker" in stderr
 

@@ -277,6 +277,7 @@ def demo(
     """Prepare the embedded database, seed a small demo program and serve it, with the simulators of the outside
     systems it relies on (the civil registry; the SMS gateway when SMS go out over HTTP). One signal stops all."""
     import prakerja.demo as demo_data  # lazy: the demo seeds and the simulators it runs
+    from prakerja.simulators.background import loopback_address
 
     def program() -> Any:
         """The web application the demo's simulators buy through (built only when the demo buys)."""
@@ -288,22 +289,38 @@ def demo(
         stand_ins = demo_data.simulators() if simulators and not no_serve else []
         if not no_serve:
             check_port_free(host, port)
-        for sim in stand_ins:
+        payments = demo_data.payments_url() if simulators else None
+        checked = [(sim.name, sim.setting, sim.url) for sim in stand_ins]
+        if payments is not None:
+            checked.append(("payment partners", "PRAKERJA_PAYMENTS_SIM_URL", payments))
+        for name, setting, url in checked:
+            address = loopback_address(url)
+            assert address is not None
             check_port_free(
-                sim.host,
-                sim.port,
-                hint=f"the demo runs its {sim.name} simulator there ({sim.setting}={sim.url}); stop what listens "
-                f"there, set {sim.setting} to a free port, or start the demo with --no-simulators",
+                *address,
+                hint=f"the demo runs its {name} simulator there ({setting}={url}); stop what listens "
+                f"there, set {setting} to a free port, or start the demo with --no-simulators",
             )
-        prepared = demo_data.prepare(reset=reset, program=program)
+        prepared = demo_data.prepare(
+            reset=reset, program=program, pay=payments is not None, keep_payments=payments is not None and not no_serve
+        )
         console.print("[bold green]Demo ready.[/bold green] Logins (e-mail / password):")
         for role, email, password in prepared.logins:
-            console.print(f"  {role:<16} {email:<32} {password}")
+            console.print(f"  {role:<16} {email:<34} {password}")
         if dev_mailbox_enabled():
             console.print("E-mail and SMS are not sent: each person reads their own at /dev/kotak-pesan.")
+        if prepared.paid:
+            paid = sum(p["amount"] for found in prepared.paid.values() for p in found if p["status"] == "succeeded")
+            console.print(f"Incentive paid through the payment partners' simulator: {format_rupiah(paid)}.")
         if no_serve:
             return
-        running: list[Any] = []
+        running: list[Any] = [prepared.payments] if prepared.payments is not None else []
+        if payments is not None:
+            console.print(
+                f"Payment partners simulator: {payments} (PRAKERJA_PAYMENTS_SIM_URL); the OTP codes it texts are at "
+                f"{payments}/ovo/sim/outbox and {payments}/bni/sim/outbox",
+                highlight=False,
+            )
         try:
             for sim in stand_ins:
                 running.append(sim.start())

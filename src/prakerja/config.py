@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     dukcapil_url: str = "http://127.0.0.1:8101"
     """Civil-registry (Dukcapil) verification endpoint; ``prakerja sim dukcapil`` listens here by default."""
 
+    payments_sim_url: str = "http://127.0.0.1:8092"
+    """Where ``prakerja demo`` serves its payment partners' simulator (the demo's BNI and OVO providers point there;
+    ``prakerja sim payments`` listens here by default). Not on this machine's loopback: the demo pays nothing."""
+
     pool_size: int = Field(default=10, ge=1, le=200)
 
     # --- outgoing messages (ADR 0009) ---------------------------------------------------------------------------

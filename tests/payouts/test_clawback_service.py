@@ -218,3 +218,85 @@ class TestOverdue:
         )
         session.commit()
         assert done.status is ClawbackStatus.repaid
+
+
+class TestWithdraw:
+    WHY = "Keliru: data BKN tertukar dengan orang lain yang bernama sama."
+
+    def test_a_demand_raised_in_error_is_withdrawn_and_what_it_cancelled_is_owed_again(
+        self, session: Session, paid_person: Person
+    ) -> None:
+        demand = clawbacks.open_clawback(session, recipient_id=paid_person.recipient_id, reason=REASON, actor=OFFICER)
+        clawbacks.record_repayment(session, clawback_id=demand.id, amount=100_000, reference="TRF-1", actor=OFFICER)
+        session.commit()
+        done = clawbacks.withdraw(session, clawback_id=demand.id, reason=self.WHY, actor=OFFICER)
+        session.commit()
+        assert (done.status, done.withdrawal_reason, done.amount_repaid) == (
+            ClawbackStatus.withdrawn,
+            self.WHY,
+            100_000,
+        )
+        assert done.withdrawn_at is not None
+        assert receivable(session, demand.id) == 0  # the 1,000,000 still owed is no longer claimed
+        statuses = sorted(
+            r.status.value
+            for r in session.scalars(select(Entitlement).where(Entitlement.recipient_id == paid_person.recipient_id))
+        )
+        assert statuses == ["paid", "scheduled", "scheduled", "scheduled"]
+        payable = ledger.incentive_payable(
+            session, paid_person.applicant_id, scheme=SEMI, year=entitlements.today().year
+        )
+        assert payable.balance == 4 * 600_000  # the three instalments' payables are back (the first one is paid)
+        assert ledger.check(session).problems == []
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "payouts.clawback_withdrawn")).one()
+        assert (entry.reason, entry.data["released"], entry.data["entitlements_restored"]) == (self.WHY, 1_000_000, 3)
+
+        again = clawbacks.withdraw(session, clawback_id=demand.id, reason=self.WHY, actor=OFFICER)
+        session.commit()  # withdrawing again changes nothing
+        assert again.status is ClawbackStatus.withdrawn and receivable(session, demand.id) == 0
+        assert (
+            payable.balance
+            == ledger.incentive_payable(
+                session, paid_person.applicant_id, scheme=SEMI, year=entitlements.today().year
+            ).balance
+        )
+        with pytest.raises(DomainError) as closed:
+            clawbacks.record_repayment(session, clawback_id=demand.id, amount=5, reference="TRF-9", actor=OFFICER)
+        assert closed.value.code == "clawback_closed"
+
+    def test_a_second_demand_after_a_withdrawal_cancels_the_restored_instalments_again(
+        self, session: Session, paid_person: Person
+    ) -> None:
+        first = clawbacks.open_clawback(session, recipient_id=paid_person.recipient_id, reason=REASON, actor=OFFICER)
+        clawbacks.withdraw(session, clawback_id=first.id, reason=self.WHY, actor=OFFICER)
+        session.commit()
+        clawbacks.open_clawback(session, recipient_id=paid_person.recipient_id, reason=REASON, actor=OFFICER)
+        session.commit()
+        payable = ledger.incentive_payable(
+            session, paid_person.applicant_id, scheme=SEMI, year=entitlements.today().year
+        )
+        assert payable.balance == 600_000  # the restored payables went back to the budget again, once
+        assert ledger.check(session).problems == []
+
+    @pytest.mark.parametrize("reason", ["", "keliru"])
+    def test_a_withdrawal_needs_its_reason_and_writes_nothing_without(
+        self, session: Session, paid_person: Person, reason: str
+    ) -> None:
+        demand = clawbacks.open_clawback(session, recipient_id=paid_person.recipient_id, reason=REASON, actor=OFFICER)
+        session.commit()
+        with pytest.raises(DomainError) as refused:
+            clawbacks.withdraw(session, clawback_id=demand.id, reason=reason, actor=OFFICER)
+        assert (refused.value.status_code, refused.value.code) == (422, "reason_required")
+        session.rollback()
+        assert session.get(Clawback, demand.id).status is ClawbackStatus.open  # type: ignore[union-attr]
+        assert receivable(session, demand.id) == 1_100_000
+
+    def test_a_repaid_demand_cannot_be_withdrawn(self, session: Session, paid_person: Person) -> None:
+        demand = clawbacks.open_clawback(
+            session, recipient_id=paid_person.recipient_id, reason=REASON, actor=OFFICER, amount=5_000
+        )
+        clawbacks.record_repayment(session, clawback_id=demand.id, amount=5_000, reference="TRF-1", actor=OFFICER)
+        session.commit()
+        with pytest.raises(DomainError) as refused:
+            clawbacks.withdraw(session, clawback_id=demand.id, reason=self.WHY, actor=OFFICER)
+        assert (refused.value.status_code, refused.value.code) == (409, "clawback_closed")

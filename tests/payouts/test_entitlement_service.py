@@ -203,6 +203,25 @@ class TestBlockedReasons:
         assert [r.status for r in rows(session, person)] == [EntitlementStatus.scheduled]
         assert tasks.run_refresh() == 0
 
+    def test_the_job_finds_a_completion_older_than_its_look_back_that_has_no_entitlement(
+        self, session: Session, providers: dict[str, PayoutProvider], where: Market
+    ) -> None:
+        """A completion accepted (and rated, and an account linked) while the worker was down for longer than the
+        job's one-day look-back: the job still creates and schedules its incentive, once."""
+        allocate_cash(session, NORMAL)
+        person = make_person(session)
+        with clock.frozen(clock.now() - 3 * tasks.REFRESH_LOOKBACK):
+            train(session, person, where)
+            account_row(session, person, providers["bni"])
+        assert rows(session, person) == []
+        assert tasks.run_refresh() == 1
+        assert [(r.status, r.due_on) for r in rows(session, person)] == [
+            (EntitlementStatus.scheduled, entitlements.today())
+        ]
+        assert payable(session, person, NORMAL) == 600_000
+        assert tasks.run_refresh() == 0  # idempotent: nothing created or scheduled twice
+        assert len(rows(session, person)) == 1
+
 
 class TestNeedsAction:
     def test_a_new_link_puts_it_back_on_the_schedule(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,16 @@ from sqlalchemy.orm import Session
 from prakerja.audit.service import Actor
 from prakerja.auth import service as auth
 from prakerja.auth.models import Role
-from prakerja.payouts.models import AccountStatus, Clawback, ClawbackStatus, PayoutAccount, PayoutProvider
+from prakerja.kit.clock import clock
+from prakerja.payouts import rules
+from prakerja.payouts.models import (
+    AccountFailure,
+    AccountStatus,
+    Clawback,
+    ClawbackStatus,
+    PayoutAccount,
+    PayoutProvider,
+)
 from prakerja.web.i18n import translations
 from tests.payouts.conftest import PaymentsSim
 from tests.payouts.paylink_factories import (
@@ -99,6 +109,36 @@ class TestLinking:
         session.expire_all()
         (row,) = session.scalars(select(PayoutAccount)).all()
         assert (row.status, row.otp_attempts) == (AccountStatus.active, 1)
+
+    def test_an_otp_never_entered_expires_with_its_reason_and_the_person_links_again(
+        self, client: TestClient, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+    ) -> None:
+        person = signed_in_person(client, session)
+        open_at_partner(payments_sim, "bni", number="5566778899", holder_name="Dewi", nik=person.nik, phone="0")
+        started = link(client, providers["bni"], "5566778899")
+        otp_path = started.headers["location"]
+        code = last_otp(payments_sim, "bni", "5566778899")
+        with clock.frozen(clock.now() + rules.OTP_LIFETIME + timedelta(seconds=1)):
+            back = client.get(otp_path, follow_redirects=False)
+            assert (back.status_code, back.headers["location"]) == (303, "/rekening-saya")
+            page = client.get("/rekening-saya")
+            assert "Kode OTP tidak dimasukkan dalam 5 menit dan sudah kedaluwarsa" in page.text
+            assert 'data-testid="link-again"' in page.text and 'id="tautkan"' in page.text
+            late = client.post(otp_path, data={"otp": code, "csrf_token": token(client, "/rekening-saya")})
+            assert late.status_code == 409
+        session.expire_all()
+        (row,) = session.scalars(select(PayoutAccount)).all()
+        assert (row.status, row.failure_reason) == (AccountStatus.rejected, AccountFailure.otp_expired)
+        again = link(client, providers["bni"], "5566778899")
+        done = client.post(
+            again.headers["location"],
+            data={"otp": last_otp(payments_sim, "bni", "5566778899"), "csrf_token": token(client, "/rekening-saya")},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        assert 'data-testid="link-again"' not in client.get("/rekening-saya").text
+        session.expire_all()
+        assert count(session, PayoutAccount, status=AccountStatus.active) == 1
 
     def test_rejection_shown_in_words(
         self, client: TestClient, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
@@ -254,6 +294,44 @@ class TestClawbackPages:
         assert (
             "Tuntutan pengembalian dana" in page.text and "Rp5.000" in page.text and "Harus dikembalikan" in page.text
         )
+
+    def test_an_administrator_withdraws_a_demand_raised_in_error_and_the_person_sees_it_withdrawn(
+        self, client: TestClient, session: Session
+    ) -> None:
+        from prakerja.payouts.service import clawbacks
+        from tests.payouts.paylink_factories import OFFICER
+
+        person = signed_in_person(client, session)
+        demand = clawbacks.open_clawback(
+            session, recipient_id=person.recipient_id, reason="Terdaftar sebagai ASN aktif.", actor=OFFICER, amount=5000
+        )
+        auth.create_account(
+            session,
+            email="admin@example.org",
+            password=PASSWORD,
+            role=Role.pmo_admin,
+            display_name="Admin",
+            created_by=Actor.system(),
+        )
+        session.commit()
+        officer = TestClient(client.app, base_url="http://testserver")
+        assert login(officer, "admin@example.org").status_code == 303
+        detail = f"/pmo/pengembalian/{demand.id}"
+        assert 'action="' + detail + '/tarik"' in officer.get(detail).text
+        short = officer.post(detail + "/tarik", data={"reason": "keliru", "csrf_token": token(officer, detail)})
+        assert short.status_code == 422 and "Tuliskan alasannya." in short.text
+        why = "Keliru: NIK tertukar dengan ASN lain yang bernama sama."
+        done = officer.post(
+            detail + "/tarik", data={"reason": why, "csrf_token": token(officer, detail)}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        page = officer.get(detail).text
+        assert "Ditarik" in page and why in page and 'action="' + detail + '/tarik"' not in page
+        session.expire_all()
+        assert session.scalars(select(Clawback)).one().status is ClawbackStatus.withdrawn
+        mine = client.get("/insentif-saya").text
+        assert 'data-testid="clawback-withdrawn"' in mine and "tidak perlu mengembalikannya" in mine and why in mine
+        assert "WIB" in mine
 
 
 def test_every_template_string_is_translated() -> None:

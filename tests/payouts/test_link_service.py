@@ -5,16 +5,19 @@ is an integrity signal, so one account tried by several NIKs is flagged for offi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry
+from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
-from prakerja.payouts import rules
+from prakerja.payouts import rules, tasks
 from prakerja.payouts.models import AccountFailure, AccountStatus, PayoutAccount, PayoutProvider
-from prakerja.payouts.service import accounts
+from prakerja.payouts.service import accounts, entitlements
 from prakerja.registration.models import IntegrityFlag, Signal
 from prakerja.registration.service import integrity
 from tests.payouts.conftest import PaymentsSim
@@ -277,3 +280,42 @@ class TestSharedAccountSignal:
         session.commit()
         flags = session.scalars(select(IntegrityFlag).where(IntegrityFlag.kind == "shared_payout_account")).all()
         assert {f.applicant_id for f in flags} == {p.applicant_id for p in people}
+
+
+class TestStaleOtp:
+    """A link whose OTP was never confirmed does not wait forever: after the partner's OTP lifetime it is rejected
+    as ``otp_expired`` (by the job, or when the participant comes back), and the incentive waits for an account."""
+
+    def test_the_job_expires_a_link_left_waiting_for_its_otp(
+        self, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+    ) -> None:
+        person = make_person(session)
+        open_at_partner(payments_sim, "bni", number="0011223355", holder_name="Siti", nik=person.nik, phone="0800")
+        link = start(session, person, providers["bni"], "0011223355")
+        assert tasks.expire_stale_links() == 0  # still within the partner's OTP lifetime
+        with clock.frozen(clock.now() + rules.OTP_LIFETIME + timedelta(seconds=1)):
+            assert tasks.expire_stale_links() == 1
+            assert tasks.expire_stale_links() == 0
+        session.expire_all()
+        row = session.get(PayoutAccount, link.id)
+        assert row is not None and (row.status, row.failure_reason) == (
+            AccountStatus.rejected,
+            AccountFailure.otp_expired,
+        )
+        assert entitlements.account_state(row) == "none"  # no account was refused: none is linked yet
+
+    def test_a_code_typed_after_the_lifetime_expires_the_link_without_asking_the_partner(
+        self, session: Session, payments_sim: PaymentsSim, providers: dict[str, PayoutProvider]
+    ) -> None:
+        person = make_person(session)
+        open_at_partner(payments_sim, "bni", number="0011223366", holder_name="Siti", nik=person.nik, phone="0800")
+        link = start(session, person, providers["bni"], "0011223366")
+        code = last_otp(payments_sim, "bni", "0011223366")
+        with clock.frozen(clock.now() + rules.OTP_LIFETIME + timedelta(seconds=1)):
+            done = accounts.verify_link(session, account_id=person.account_id, link_id=link.id, otp=code, actor=SYSTEM)
+            session.commit()
+        assert done.wrong_code and (done.account.status, done.account.failure_reason) == (
+            AccountStatus.rejected,
+            AccountFailure.otp_expired,
+        )
+        assert {s.status for s in payments_sim.simulator.partners["bni"].links.values()} == {"otp_sent"}

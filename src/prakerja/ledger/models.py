@@ -111,6 +111,8 @@ class TransferCode(enum.StrEnum):
     """Clawback claims to a demand's receivable (a recipient found ineligible must repay)."""
     clawback_repayment = "clawback_repayment"
     """A demand's receivable to the treasury (money repaid)."""
+    clawback_withdrawn = "clawback_withdrawn"
+    """A withdrawn demand's receivable back to clawback claims (what was still owed is no longer claimed)."""
     adjustment = "adjustment"
     """A correcting transfer made by an officer (always with a reason in the audit log)."""
 

@@ -97,6 +97,8 @@ class AccountFailure(enum.StrEnum):
     ewallet_not_kyc = "ewallet_not_kyc"
     phone_mismatch = "phone_mismatch"
     otp_failed = "otp_failed"
+    otp_expired = "otp_expired"
+    """The link waited for its OTP longer than the partner's code lives (``rules.OTP_LIFETIME``)."""
     partner_unavailable = "partner_unavailable"
     closed_after_link = "closed_after_link"
     """A payout to it failed for an account reason after it was linked."""
@@ -449,6 +451,9 @@ class Clawback(IdMixin, TimestampMixin, Base):
     demand_transfer_id: Mapped[uuid.UUID | None] = mapped_column(nullable=True)
     """The ledger transfer that records the receivable."""
     created_by: Mapped[str] = mapped_column(String(100))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why an officer withdrew the demand (the finding was wrong); audited with the officer."""
 
 
 class ClawbackRepayment(IdMixin, TimestampMixin, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 END_TO_END_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: no I, L, O or U to misread on a statement."""
@@ -37,6 +37,9 @@ def mask_number(number: str) -> str:
 
 OTP_ATTEMPTS = 5
 """Wrong codes a participant may type for one link before it is rejected (the partner locks after five too)."""
+OTP_LIFETIME = timedelta(minutes=5)
+"""How long a partner's OTP lives (docs/payouts-partner-interface.md section 3; the simulator's too): a link still
+waiting for its code after that is expired (``otp_expired``) and the participant links again."""
 LINKS_PER_DAY = 10
 """Account inquiries a participant may start in 24 hours (each asks a partner who holds a number: no enumeration)."""
 NAMESPACE = uuid.UUID("5b0e2f4c-8a61-4d0e-9a3f-7c1d2e6b9f40")
@@ -46,6 +49,11 @@ NAMESPACE = uuid.UUID("5b0e2f4c-8a61-4d0e-9a3f-7c1d2e6b9f40")
 def payouts_id(*parts: object) -> uuid.UUID:
     """A deterministic id: the same action (say, scheduling one instalment) always gets the same ledger transfer id."""
     return uuid.uuid5(NAMESPACE, ":".join(str(p) for p in parts))
+
+
+def otp_stale(sent_at: datetime, now: datetime) -> bool:
+    """Whether an OTP sent at ``sent_at`` can no longer be confirmed at ``now``."""
+    return now - sent_at > OTP_LIFETIME
 
 
 def normal_number(kind: str, number: str) -> str | None:

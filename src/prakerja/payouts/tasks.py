@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 REFRESH_LOOKBACK = timedelta(days=1)
-"""Each run looks a day back (runs overlap; a rerun changes nothing)."""
+"""Each run looks a day back (runs overlap; a rerun changes nothing). Recipients with an accepted completion and no
+incentive row are taken whatever their age (``entitlements.recipients_to_refresh``)."""
 
 
 REFRESH_CHUNK = 500
@@ -44,6 +45,15 @@ def run_refresh(chunk: int = REFRESH_CHUNK) -> int:
     if changed:
         log.info("entitlements refreshed", extra={"changed": changed})
     return changed
+
+
+@app.periodic(cron="*/5 * * * *")
+@app.task(name="payouts.expire_stale_links", queueing_lock="payouts.expire_stale_links")
+def expire_stale_links(timestamp: int | None = None) -> int:
+    """Every five minutes: account links whose partner OTP expired unconfirmed are rejected (``otp_expired``), so
+    the participant reads why and links again (their own pages do it too before showing them)."""
+    with unit_of_work() as session:
+        return service.accounts.expire_stale_links(session)
 
 
 @app.periodic(cron="20 17 * * *")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, cast, func, insert, select
+from sqlalchemy import Date, Select, cast, func, insert, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -470,6 +470,17 @@ def recipients_changed_since(session: Session, since: datetime) -> list[uuid.UUI
         select(Purchase.recipient_id).join(Rating, Rating.purchase_id == Purchase.id).where(Rating.created_at >= since)
     )
     return list(session.scalars(accepted.union(rated)))
+
+
+def accepted_recipients() -> Select[Any]:
+    """A subquery of the recipients with at least one accepted completion, for a caller to compose with its own
+    tables into one statement (the payouts refresh job's recipients that have no entitlement yet)."""
+    return (
+        select(Purchase.recipient_id)
+        .join(Completion, Completion.purchase_id == Purchase.id)
+        .where(Completion.status == CompletionStatus.accepted)
+        .distinct()
+    )
 
 
 def spent_by(session: Session, recipient_id: uuid.UUID) -> int:

@@ -22,7 +22,13 @@ from prakerja.ledger.service.accounts import (
 )
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import budget_available, check, history, program_totals
-from prakerja.ledger.service.recovery import demand_repayment, receivable, record_repayment, release_incentive
+from prakerja.ledger.service.recovery import (
+    demand_repayment,
+    receivable,
+    record_repayment,
+    release_incentive,
+    withdraw_demand,
+)
 from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
 from prakerja.ledger.service.wallet import (
     allocate_budget,
@@ -83,5 +89,6 @@ __all__ = [
     "void_purchase",
     "wallet",
     "wallet_or_404",
+    "withdraw_demand",
     "year_end_expiry",
 ]

@@ -84,6 +84,40 @@ def record_repayment(
 
 
 @atomic
+def withdraw_demand(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    clawback_id: uuid.UUID | str,
+    amount: object,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """The reverse of ``demand_repayment`` for a demand withdrawn (raised in error): what is still owed goes from the
+    demand's receivable back to clawback claims. Refused (``insufficient_funds``) above what is still owed; what
+    was repaid stays with the treasury (a refund is a payment of its own)."""
+    receivable = accounts.clawback_receivable(session, clawback_id)
+    source = accounts.clawback_claims(session)
+    return _post_and_audit(
+        session,
+        [
+            TransferCreate(
+                id=transfer_id,
+                debit_account_id=receivable.id,
+                credit_account_id=source.id,
+                amount=amount,
+                code=TransferCode.clawback_withdrawn,
+                ref_type="clawback",
+                ref_id=str(clawback_id),
+            )
+        ],
+        actor=actor,
+        action="ledger.clawback_withdrawn",
+        reason=reason,
+    )[0]
+
+
+@atomic
 def release_incentive(
     session: Session,
     *,

@@ -52,6 +52,8 @@ def _row(c: Any) -> dict[str, Any]:
         "status_words": words.word(words.CLAWBACK_STATUS, c.status.value),
         "reason": c.reason,
         "created_at": c.created_at,
+        "withdrawn_at": c.withdrawn_at,
+        "withdrawal_reason": c.withdrawal_reason,
     }
 
 
@@ -115,6 +117,7 @@ def _detail_context(session: Session, clawback_id: uuid.UUID) -> dict[str, Any]:
         "repayments": service.clawbacks.repayments(session, found.id),
         "amount": "",
         "reference": "",
+        "withdrawal_reason": "",
     }
 
 
@@ -149,5 +152,27 @@ def repay(
             "payouts/pmo_clawback.html",
             error,
             lambda s: {**_detail_context(s, parsed), "can_act": True, "amount": amount, "reference": reference},
+        )
+    return RedirectResponse(f"/pmo/pengembalian/{parsed}", status_code=303)
+
+
+@router.post("/pmo/pengembalian/{clawback_id}/tarik", dependencies=[Csrf])
+def withdraw(
+    request: Request,
+    session: DbSession,
+    account: Admin,
+    clawback_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    parsed = _id(clawback_id)
+    try:
+        service.clawbacks.withdraw(session, clawback_id=parsed, reason=reason, actor=account.actor)
+    except DomainError as error:
+        return form_error(
+            request,
+            session,
+            "payouts/pmo_clawback.html",
+            error,
+            lambda s: {**_detail_context(s, parsed), "can_act": True, "withdrawal_reason": reason},
         )
     return RedirectResponse(f"/pmo/pengembalian/{parsed}", status_code=303)

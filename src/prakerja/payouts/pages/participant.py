@@ -58,6 +58,7 @@ def _account_view(session: Session, account: PayoutAccount) -> dict[str, Any]:
 
 def _accounts_context(session: Session, account: CurrentAccount) -> dict[str, Any]:
     recipient = service.accounts.own_recipient(session, account.id)
+    service.accounts.expire_stale_links(session, recipient_id=recipient.id)  # an OTP not entered in time says so
     rows = service.accounts.accounts_of(session, recipient.id)
     return {
         "accounts": [_account_view(session, row) for row in rows],
@@ -111,6 +112,7 @@ def _link(session: Session, account: CurrentAccount, link_id: str) -> PayoutAcco
 @router.get("/rekening-saya/{link_id}/otp")
 def otp_form(request: Request, session: DbSession, account: Participant, link_id: str) -> Response:
     link = _link(session, account, link_id)
+    service.accounts.expire_stale_links(session, recipient_id=link.recipient_id)
     if link.status is not AccountStatus.otp_sent:
         return RedirectResponse("/rekening-saya", status_code=303)
     return render(request, "payouts/otp.html", {"link": _account_view(session, link)})
@@ -171,6 +173,8 @@ def _timeline_context(session: Session, recipient_id: uuid.UUID) -> dict[str, An
             "due_on": c.due_on,
             "status": c.status.value,
             "status_words": words.word(words.CLAWBACK_STATUS, c.status.value),
+            "withdrawn_at": c.withdrawn_at,
+            "withdrawal_reason": c.withdrawal_reason,
         }
         for c in service.clawbacks.of_recipient(session, recipient_id)
     ]

@@ -37,6 +37,10 @@ ACCOUNT_FAILURE = {
         "Kode OTP salah terlalu sering atau kedaluwarsa. Tautkan lagi untuk menerima kode baru.",
         "The OTP code was wrong too often or expired. Link again to get a new code.",
     ),
+    "otp_expired": (
+        "Kode OTP tidak dimasukkan dalam 5 menit dan sudah kedaluwarsa. Tautkan lagi untuk menerima kode baru.",
+        "The OTP code was not entered within 5 minutes and has expired. Link again to get a new code.",
+    ),
     "partner_unavailable": ("Bank atau dompet digital tidak dapat dihubungi.", "The bank or e-wallet was unreachable."),
     "closed_after_link": (
         "Pembayaran ke rekening ini ditolak (rekening ditutup atau diblokir). Tautkan rekening lain.",

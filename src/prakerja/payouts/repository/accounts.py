@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
-from prakerja.payouts.models import AccountStatus, PayoutAccount, PayoutProvider
+from prakerja.payouts.models import AccountFailure, AccountStatus, PayoutAccount, PayoutProvider
 
 
 def add(session: Session, row: object) -> None:
@@ -88,3 +88,17 @@ def links_since(session: Session, recipient_id: uuid.UUID, since: datetime) -> i
 
 def recipients_linked_since(session: Session, since: datetime) -> list[uuid.UUID]:
     return list(session.scalars(select(PayoutAccount.recipient_id).where(PayoutAccount.created_at >= since).distinct()))
+
+
+def expire_waiting_links(session: Session, *, sent_before: datetime, recipient_id: uuid.UUID | None = None) -> int:
+    """Links still waiting for their OTP, sent before ``sent_before`` (of one recipient, or everyone's): rejected
+    as ``otp_expired``, in one statement. Returns how many."""
+    statement = (
+        update(PayoutAccount)
+        .where(PayoutAccount.status == AccountStatus.otp_sent, PayoutAccount.created_at < sent_before)
+        .values(status=AccountStatus.rejected, failure_reason=AccountFailure.otp_expired)
+        .execution_options(synchronize_session="fetch")
+    )
+    if recipient_id is not None:
+        statement = statement.where(PayoutAccount.recipient_id == recipient_id)
+    return session.execute(statement).rowcount  # type: ignore[attr-defined]

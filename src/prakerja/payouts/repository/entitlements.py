@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from prakerja.payouts.models import Entitlement, EntitlementKind, EntitlementStatus
@@ -72,6 +73,24 @@ def recipients_blocked(session: Session, limit: int = 10_000) -> list[uuid.UUID]
             select(Entitlement.recipient_id)
             .where(Entitlement.status == EntitlementStatus.blocked)
             .distinct()
+            .limit(limit)
+        )
+    )
+
+
+def recipients_without_incentive(session: Session, accepted: Select[Any], limit: int = 10_000) -> list[uuid.UUID]:
+    """Of ``accepted`` (a query of recipient ids with an accepted completion, from the marketplace), those with no
+    incentive entitlement row at all: one statement, whatever the age of the completion."""
+    found = accepted.subquery()
+    return list(
+        session.scalars(
+            select(found.c.recipient_id)
+            .where(
+                ~exists().where(
+                    Entitlement.recipient_id == found.c.recipient_id,
+                    Entitlement.kind == EntitlementKind.incentive,
+                )
+            )
             .limit(limit)
         )
     )

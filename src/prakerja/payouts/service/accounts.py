@@ -217,6 +217,14 @@ class Verified:
     """The code was wrong (the attempt is counted; the link is rejected once the attempts run out)."""
 
 
+def expire_stale_links(session: Session, *, recipient_id: uuid.UUID | None = None) -> int:
+    """Links whose OTP outlived ``rules.OTP_LIFETIME`` unconfirmed become ``rejected`` (``otp_expired``): the job
+    for everyone, the participant's pages for their own before showing them. Safe to run any number of times."""
+    return repository.expire_waiting_links(
+        session, sent_before=utcnow() - rules.OTP_LIFETIME, recipient_id=recipient_id
+    )
+
+
 def own_link(session: Session, *, account_id: uuid.UUID, link_id: uuid.UUID, lock: bool = False) -> PayoutAccount:
     link = repository.account(session, link_id, lock=lock)
     if link is None or link.account_id != account_id:
@@ -235,6 +243,11 @@ def verify_link(
     link = own_link(session, account_id=account_id, link_id=link_id, lock=True)
     if link.status is not AccountStatus.otp_sent or link.link_reference is None:
         raise LinkNotAwaitingOtp()
+    if rules.otp_stale(link.created_at, utcnow()):
+        link.status = AccountStatus.rejected
+        link.failure_reason = AccountFailure.otp_expired
+        session.flush()
+        return Verified(account=link, wrong_code=True)
     code = otp.strip()
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
         raise OtpFormatInvalid()
@@ -245,7 +258,9 @@ def verify_link(
         link.otp_attempts += 1
         if result.code in ("otp_expired", "otp_locked") or link.otp_attempts >= rules.OTP_ATTEMPTS:
             link.status = AccountStatus.rejected
-            link.failure_reason = AccountFailure.otp_failed
+            link.failure_reason = (
+                AccountFailure.otp_expired if result.code == "otp_expired" else AccountFailure.otp_failed
+            )
         session.flush()
         audit.record(
             session,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
+from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import Conflict, ValidationFailed
 from prakerja.ledger import service as ledger
 from prakerja.payouts import rules
@@ -183,6 +184,54 @@ def record_repayment(
         clawback.id,
         reason=ref,
         data={"amount": amount, "repaid": clawback.amount_repaid, "status": clawback.status.value},
+    )
+    return clawback
+
+
+def withdraw(session: Session, *, clawback_id: uuid.UUID, reason: str, actor: audit.Actor) -> Clawback:
+    """An officer withdraws a demand raised in error, with the reason (audited): what was still owed leaves the
+    ledger's receivable (``ledger.service.withdraw_demand``), the entitlements the demand cancelled are owed again,
+    and the person sees the demand withdrawn. What was already repaid stays recorded (a refund is a payment of its
+    own). Withdrawing a withdrawn demand changes nothing; a repaid one cannot be withdrawn."""
+    words = " ".join(reason.split())
+    if len(words) < MIN_REASON:
+        raise ReasonRequired()
+    clawback = repository.clawback(session, clawback_id, lock=True)
+    if clawback is None:
+        raise ClawbackNotFound()
+    if clawback.status is ClawbackStatus.withdrawn:
+        return clawback
+    if clawback.status not in (ClawbackStatus.open, ClawbackStatus.overdue):
+        raise ClawbackClosed()
+    entitlements.lock(session, clawback.recipient_id)
+    outstanding = clawback.amount_due - clawback.amount_repaid
+    if outstanding > 0:
+        ledger.withdraw_demand(
+            session,
+            transfer_id=rules.payouts_id("clawback_withdrawn", clawback.id),
+            clawback_id=clawback.id,
+            amount=outstanding,
+            actor=actor,
+            reason=words[:500],
+        )
+    clawback.status = ClawbackStatus.withdrawn
+    clawback.withdrawn_at = utcnow()
+    clawback.withdrawal_reason = words[:2000]
+    session.flush()
+    restored = entitlements.restore_cancelled(session, clawback.recipient_id, actor=actor, ref=str(clawback.id))
+    audit.record(
+        session,
+        actor,
+        "payouts.clawback_withdrawn",
+        "clawback",
+        clawback.id,
+        reason=words[:500],
+        data={
+            "recipient_id": str(clawback.recipient_id),
+            "released": outstanding,
+            "repaid": clawback.amount_repaid,
+            "entitlements_restored": restored,
+        },
     )
     return clawback
 

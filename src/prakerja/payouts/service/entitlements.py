@@ -26,6 +26,7 @@ from prakerja.ledger import service as ledger
 from prakerja.payouts import rules
 from prakerja.payouts.errors import NotARecipient, RecipientNotActive, SurveyIncentivesExhausted
 from prakerja.payouts.models import (
+    AccountFailure,
     AccountStatus,
     Entitlement,
     EntitlementKind,
@@ -59,6 +60,8 @@ def account_state(account: PayoutAccount | None) -> str:
         return "none"
     if account.status is AccountStatus.active:
         return "active"
+    if account.status is AccountStatus.rejected and account.failure_reason is AccountFailure.otp_expired:
+        return "none"  # a code never entered: no account was refused, none is linked yet
     if account.status is AccountStatus.rejected and account.failure_reason is not None:
         return account.failure_reason.value
     return "none"
@@ -230,8 +233,11 @@ def grant_survey_incentive(
 
 def recipients_to_refresh(session: Session, since: datetime) -> list[uuid.UUID]:
     """Who the job looks at: completions accepted (certificates issued) and ratings given since ``since``, accounts
-    linked or refused since then, and everyone still blocked (a budget may have arrived)."""
+    linked or refused since then, everyone still blocked (a budget may have arrived), and everyone with an accepted
+    completion but no incentive row yet, however old the completion (a worker down for longer than the look-back
+    must not lose anyone)."""
     found = set(training.incentives.recipients_changed_since(session, since))
+    found.update(repository.recipients_without_incentive(session, training.incentives.accepted_recipients()))
     found.update(account_rows.recipients_linked_since(session, since))
     found.update(repository.recipients_blocked(session))
     return sorted(found)
@@ -286,9 +292,13 @@ def cancel_unpaid(session: Session, recipient_id: uuid.UUID, *, actor: audit.Act
         if row.status not in (EntitlementStatus.blocked, EntitlementStatus.scheduled, EntitlementStatus.needs_action):
             continue
         if row.schedule_transfer_id is not None:
+            first = rules.payouts_id("entitlement", row.recipient_id, row.kind.value, row.instalment)
             ledger.release_incentive(
                 session,
-                transfer_id=rules.payouts_id("entitlement_cancelled", row.id),
+                # a row scheduled again after a withdrawn clawback is released under an id of that schedule
+                transfer_id=rules.payouts_id("entitlement_cancelled", row.id)
+                if row.schedule_transfer_id == first
+                else rules.payouts_id("entitlement_cancelled", row.id, row.schedule_transfer_id),
                 participant_id=row.participant_id,
                 scheme=row.scheme,
                 year=row.year,
@@ -301,6 +311,43 @@ def cancel_unpaid(session: Session, recipient_id: uuid.UUID, *, actor: audit.Act
         cancelled += 1
     session.flush()
     return cancelled
+
+
+def restore_cancelled(session: Session, recipient_id: uuid.UUID, *, actor: audit.Actor, ref: str) -> int:
+    """A clawback was withdrawn: what it cancelled is owed again. A row that was scheduled gets its payable back
+    from the cash budget (under an id of ``ref``: a retry moves nothing twice) and is due today at the earliest; a
+    row that was still blocked is blocked again, and :func:`refresh` gives it its reason. A row whose budget cannot
+    be found stays cancelled (counted out). Returns how many rows are owed again."""
+    restored = 0
+    day = today()
+    for row in repository.of_recipient(session, recipient_id):
+        if row.status is not EntitlementStatus.cancelled:
+            continue
+        if row.schedule_transfer_id is None:
+            row.status = EntitlementStatus.blocked
+            restored += 1
+            continue
+        transfer_id = rules.payouts_id("entitlement_restored", row.id, ref)
+        try:
+            ledger.schedule_incentive(
+                session,
+                transfer_id=transfer_id,
+                participant_id=row.participant_id,
+                scheme=row.scheme,
+                year=row.year,
+                actor=actor,
+                survey=row.kind is EntitlementKind.survey_incentive,
+                amount=row.amount,
+            )
+        except DomainError:
+            continue
+        row.status = EntitlementStatus.scheduled
+        row.schedule_transfer_id = transfer_id
+        row.due_on = max(row.due_on or day, day)
+        restored += 1
+    session.flush()
+    refresh(session, recipient_id, actor=actor)
+    return restored
 
 
 def paid_total(session: Session, recipient_id: uuid.UUID) -> int:

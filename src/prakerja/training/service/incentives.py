@@ -8,7 +8,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from prakerja.training import repository
@@ -45,6 +47,11 @@ def first_trainings(session: Session, recipient_ids: Sequence[uuid.UUID]) -> dic
 def recipients_changed_since(session: Session, since: datetime) -> list[uuid.UUID]:
     """Recipients with a completion accepted (and so a certificate issued) or a rating given since ``since``."""
     return repository.recipients_changed_since(session, since)
+
+
+def accepted_recipients() -> Select[Any]:
+    """The recipients with an accepted completion, as a query to compose with (never run alone: one statement)."""
+    return repository.accepted_recipients()
 
 
 def spent(session: Session, recipient_id: uuid.UUID) -> int:
