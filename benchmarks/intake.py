@@ -8,8 +8,8 @@
    several processes (a small keep-alive HTTP/1.1 client on asyncio);
 2. in the same run, references on the same server stack (``bench_app``): an endpoint that parses the same JSON and
    inserts one row with one durable commit, the same through a ``Session``, the web stack with no database, and
-   uvicorn alone; and the intake again with procrastinate's NOTIFY trigger off (diagnostic: what PostgreSQL's
-   one-at-a-time commit of notifying transactions costs). Each phase's table row splits CPU per request into the
+   uvicorn alone; and the intake again with procrastinate's NOTIFY trigger back (diagnostic: what PostgreSQL's
+   one-at-a-time commit of notifying transactions cost before ADR 0019). Each phase's table row splits CPU per request into the
    web processes and PostgreSQL, user and system time, with their sleeps (context switches) per request;
 3. bulk import of ``--bulk-rows`` offline applicant records (validated, encrypted, COPY + one INSERT ... SELECT,
    the CPU work spread over processes) against raw COPY of the same rows as plain text.
@@ -398,23 +398,26 @@ def print_phases(phases: dict[str, dict]) -> None:  # type: ignore[type-arg]
 
 
 @contextlib.contextmanager
-def quiet_job_inserts(url: str) -> Iterator[None]:
-    """Diagnostic only, on the scratch database: procrastinate's trigger that ``pg_notify``s workers of each new job
-    is off, so a submission's transaction (its rows and its job, as always) commits without NOTIFY. PostgreSQL lets
-    only one notifying transaction commit at a time (a database-wide lock held through the commit's WAL flush), so
-    with the trigger on, submissions commit one after another, each waiting for its own flush; the difference
-    between the two intake phases is what that serialisation costs (docs/benchmarks.md)."""
+def notifying_job_inserts(url: str) -> Iterator[None]:
+    """Diagnostic only, on the scratch database: procrastinate's trigger that ``pg_notify``s workers of each new job,
+    dropped by migration ``0030_ipath`` (ADR 0019), is back for the phase. PostgreSQL lets only one notifying
+    transaction commit at a time (a database-wide lock held through the commit's WAL flush), so with the trigger
+    submissions commit one after another, each waiting for its own flush; the difference between the two intake
+    phases is what that serialisation cost (docs/benchmarks.md)."""
     import psycopg
 
     from prakerja.jobs import libpq_conninfo
 
-    statement = "ALTER TABLE procrastinate_jobs {} TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1"
     with psycopg.connect(libpq_conninfo(url), autocommit=True) as conn:
-        conn.execute(statement.format("DISABLE"))  # type: ignore[arg-type]
+        conn.execute(
+            "CREATE TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1 AFTER INSERT ON procrastinate_jobs "
+            "FOR EACH ROW WHEN ((new.status = 'todo'::procrastinate_job_status)) "
+            "EXECUTE PROCEDURE procrastinate_notify_queue_job_inserted_v1()"
+        )
         try:
             yield
         finally:
-            conn.execute(statement.format("ENABLE"))  # type: ignore[arg-type]
+            conn.execute("DROP TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1 ON procrastinate_jobs")
 
 
 # --- database set-up ----------------------------------------------------------------------------------------------
@@ -569,7 +572,7 @@ def main() -> None:
     migrate.upgrade(url=url)
     per_process = int(args.seconds * 1500) + 20_000
     bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
-    quiet_first = per_process * args.load_processes  # accounts of the quiet-commit phase
+    quiet_first = per_process * args.load_processes  # accounts of the notifying phase
     quiet_per_process = int(bare_seconds * 1500) + 5_000
     accounts = quiet_first + quiet_per_process * args.load_processes + 10_000
     print(f"seeding {accounts} accounts ...", file=sys.stderr)
@@ -589,9 +592,12 @@ def main() -> None:
         load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
         intake = run_load(port, INTAKE_PATH, 0, per_process, seconds=args.seconds, **load)  # type: ignore[arg-type]
-        print(f"intake with quiet commits (diagnostic) for {bare_seconds:.0f} s ...", file=sys.stderr)
-        with quiet_job_inserts(url):
-            intake_quiet = run_load(port, INTAKE_PATH, quiet_first, quiet_per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        print(
+            f"intake with a NOTIFY per job (diagnostic, as before ADR 0019) for {bare_seconds:.0f} s ...",
+            file=sys.stderr,
+        )
+        with notifying_job_inserts(url):
+            intake_notify = run_load(port, INTAKE_PATH, quiet_first, quiet_per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
         bare = run_load(port, BARE_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference through a Session for {bare_seconds:.0f} s ...", file=sys.stderr)
@@ -602,7 +608,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    phases = {"intake": intake, "intake_quiet": intake_quiet, "bare": bare, "bare_session": bare_session,
+    phases = {"intake": intake, "intake_notify": intake_notify, "bare": bare, "bare_session": bare_session,
               "http_only": http_only, "asgi_only": asgi_only}  # fmt: skip
     for name, r in phases.items():
         if r["bad"]:
@@ -646,9 +652,9 @@ def main() -> None:
         "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
         "refused_references": sum(r["bad"] for r in (bare, bare_session, http_only, asgi_only)),
         "cpu_us_per_submission": intake["cpu_us_per_request"],
-        "cpu_us_per_submission_quiet": intake_quiet["cpu_us_per_request"],
-        "submissions_quiet_per_s": round(intake_quiet["per_s"], 1),
-        "p99_ms_quiet": round(intake_quiet["p99_ms"], 1),
+        "cpu_us_per_submission_notify": intake_notify["cpu_us_per_request"],
+        "submissions_notify_per_s": round(intake_notify["per_s"], 1),
+        "p99_ms_notify": round(intake_notify["p99_ms"], 1),
         "sleeps_per_request": {name: r["sleeps_per_request"] for name, r in phases.items()},
         "cpu_us_per_bare": bare["cpu_us_per_request"],
         "cpu_us_per_bare_session": bare_session["cpu_us_per_request"],
@@ -663,7 +669,7 @@ def main() -> None:
         "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
         "others_busy_cores": {
             "intake": intake["others_busy_cores"],
-            "intake_quiet": intake_quiet["others_busy_cores"],
+            "intake_notify": intake_notify["others_busy_cores"],
             "bare": bare["others_busy_cores"],
             "bare_session": bare_session["others_busy_cores"],
             "http_only": http_only["others_busy_cores"],
