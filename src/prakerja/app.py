@@ -73,6 +73,9 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(refuse_nul)],
+        # no OpenTelemetry here (metrics are Prometheus', web.middleware): FastAPI would otherwise look up three
+        # global providers on every request to find out that none is configured
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     # the development mailbox's claim is a hook of the one shell middleware, not a middleware layer of its own
     middleware.install(app, answer_hooks=[notifications_pages.dev_mailbox_claim()] if dev_mailbox_enabled() else [])
