@@ -7,10 +7,12 @@
    sustained for ``--seconds`` against uvicorn worker processes, with the load generated on the same machine by
    several processes (a small keep-alive HTTP/1.1 client on asyncio);
 2. in the same run, references on the same server stack (``bench_app``): an endpoint that parses the same JSON and
-   inserts one row with one durable commit, the same through a ``Session``, the web stack with no database, and
-   uvicorn alone; and the intake again with procrastinate's NOTIFY trigger off (diagnostic: what PostgreSQL's
-   one-at-a-time commit of notifying transactions costs). Each phase's table row splits CPU per request into the
-   web processes and PostgreSQL, user and system time, with their sleeps (context switches) per request;
+   inserts one row with one durable commit, the same through a ``Session``, the web stack with no database, a bare
+   ``FastAPI()`` with the same route (the libraries alone), and uvicorn alone; and the intake again with
+   procrastinate's NOTIFY trigger back (diagnostic: what PostgreSQL's one-at-a-time commit of notifying transactions
+   cost before ADR 0019). Each phase's table row splits CPU per request into the web processes and PostgreSQL, user
+   and system time, with their sleeps (context switches) per request, and a second table splits the bare endpoint's
+   and the submission's CPU by layer (uvicorn and the kernel, the libraries, our web code, the database path);
 3. bulk import of ``--bulk-rows`` offline applicant records (validated, encrypted, COPY + one INSERT ... SELECT,
    the CPU work spread over processes) against raw COPY of the same rows as plain text.
 
@@ -43,6 +45,7 @@ BARE_PATH = "/api/v1/bench/bare"
 BARE_SESSION_PATH = "/api/v1/bench/bare-session"
 BARE_SQL = "INSERT INTO bench_bare (body) VALUES (CAST(%s AS jsonb))"
 HTTP_ONLY_PATH = "/api/v1/bench/http-only"
+FASTAPI_ONLY_PATH = "/bench/fastapi-only"
 ASGI_ONLY_PATH = "/bench/asgi-only"
 REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
 
@@ -84,6 +87,9 @@ def bench_app():  # type: ignore[no-untyped-def]
     - bare-session: the same insert through the request's ``DbSession`` (a SQLAlchemy session committed in a worker
       thread): what every route with a ``Session`` pays for the same work;
     - http-only: the same FastAPI app, middleware and Pydantic model, no database at all: what the web stack costs;
+    - fastapi-only: a bare ``FastAPI()`` (its own default middleware, no middleware, dependency, error handler or
+      other route of ours) with the same route and Pydantic model: what the libraries cost by themselves, so that
+      http-only minus fastapi-only is our code's share of the web stack;
     - asgi-only: in front of FastAPI, a plain ASGI callable that reads the body and parses it with ``json.loads``:
       what uvicorn and the load generator on these cores can do at all.
     """
@@ -113,9 +119,19 @@ def bench_app():  # type: ignore[no-untyped-def]
 
     _next_to_intake(app, [BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH])
 
+    from fastapi import FastAPI
+
+    library_only = FastAPI(
+        openapi_url=None, docs_url=None, redoc_url=None, telemetry={"tracing": False, "metrics": False, "logs": False}
+    )
+
+    @library_only.post(FASTAPI_ONLY_PATH, status_code=202)
+    async def fastapi_only(body: IdentitySubmissionCreate) -> dict[str, str]:
+        return {"status": "ok"}
+
     async def asgi(scope, receive, send):  # type: ignore[no-untyped-def]
         if scope["type"] != "http" or scope["path"] != ASGI_ONLY_PATH:
-            await app(scope, receive, send)
+            await (library_only if scope.get("path") == FASTAPI_ONLY_PATH else app)(scope, receive, send)
             return
         chunks = []
         more = True
@@ -397,24 +413,58 @@ def print_phases(phases: dict[str, dict]) -> None:  # type: ignore[type-arg]
         )
 
 
+def layers(phases: dict[str, dict]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
+    """Web-process CPU per request of the bare endpoint and the submission, by layer, from the phases of one run by
+    subtraction (each phase adds one layer to the one before), user and system time apart; PostgreSQL's own."""
+
+    def cpu(name: str, part: str = "server") -> dict[str, int]:
+        c = phases[name]["cpu_us_per_request"]
+        return {k: c.get(f"{part}{k}") or 0 for k in ("", "_user", "_sys")}
+
+    def minus(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+        return {k: a[k] - b[k] for k in a}
+
+    def named(d: dict[str, int]) -> dict[str, int]:
+        return {"total": d[""], "user": d["_user"], "sys": d["_sys"]}
+
+    return {
+        "uvicorn_and_kernel (asgi_only)": named(cpu("asgi_only")),
+        "fastapi_starlette_pydantic (fastapi_only - asgi_only)": named(minus(cpu("fastapi_only"), cpu("asgi_only"))),
+        "ours_web_stack (http_only - fastapi_only)": named(minus(cpu("http_only"), cpu("fastapi_only"))),
+        "database_path_in_web (bare - http_only)": named(minus(cpu("bare"), cpu("http_only"))),
+        "postgresql_bare": named(cpu("bare", "database")),
+        "submission_over_bare_in_web (intake - bare)": named(minus(cpu("intake"), cpu("bare"))),
+        "postgresql_submission": named(cpu("intake", "database")),
+    }
+
+
+def print_layers(by_layer: dict[str, dict[str, int]]) -> None:
+    print(f"{'layer (web-process CPU per request unless PostgreSQL)':<56}{'us':>7}{'user':>7}{'sys':>7}")
+    for name, c in by_layer.items():
+        print(f"{name:<56}{c['total']:>7}{c['user']:>7}{c['sys']:>7}")
+
+
 @contextlib.contextmanager
-def quiet_job_inserts(url: str) -> Iterator[None]:
-    """Diagnostic only, on the scratch database: procrastinate's trigger that ``pg_notify``s workers of each new job
-    is off, so a submission's transaction (its rows and its job, as always) commits without NOTIFY. PostgreSQL lets
-    only one notifying transaction commit at a time (a database-wide lock held through the commit's WAL flush), so
-    with the trigger on, submissions commit one after another, each waiting for its own flush; the difference
-    between the two intake phases is what that serialisation costs (docs/benchmarks.md)."""
+def notifying_job_inserts(url: str) -> Iterator[None]:
+    """Diagnostic only, on the scratch database: procrastinate's trigger that ``pg_notify``s workers of each new job,
+    dropped by migration ``0030_ipath`` (ADR 0019), is back for the phase. PostgreSQL lets only one notifying
+    transaction commit at a time (a database-wide lock held through the commit's WAL flush), so with the trigger
+    submissions commit one after another, each waiting for its own flush; the difference between the two intake
+    phases is what that serialisation cost (docs/benchmarks.md)."""
     import psycopg
 
     from prakerja.jobs import libpq_conninfo
 
-    statement = "ALTER TABLE procrastinate_jobs {} TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1"
     with psycopg.connect(libpq_conninfo(url), autocommit=True) as conn:
-        conn.execute(statement.format("DISABLE"))  # type: ignore[arg-type]
+        conn.execute(
+            "CREATE TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1 AFTER INSERT ON procrastinate_jobs "
+            "FOR EACH ROW WHEN ((new.status = 'todo'::procrastinate_job_status)) "
+            "EXECUTE PROCEDURE procrastinate_notify_queue_job_inserted_v1()"
+        )
         try:
             yield
         finally:
-            conn.execute(statement.format("ENABLE"))  # type: ignore[arg-type]
+            conn.execute("DROP TRIGGER procrastinate_jobs_notify_queue_job_inserted_v1 ON procrastinate_jobs")
 
 
 # --- database set-up ----------------------------------------------------------------------------------------------
@@ -569,7 +619,7 @@ def main() -> None:
     migrate.upgrade(url=url)
     per_process = int(args.seconds * 1500) + 20_000
     bare_seconds = args.bare_seconds or max(10.0, args.seconds / 3)
-    quiet_first = per_process * args.load_processes  # accounts of the quiet-commit phase
+    quiet_first = per_process * args.load_processes  # accounts of the notifying phase
     quiet_per_process = int(bare_seconds * 1500) + 5_000
     accounts = quiet_first + quiet_per_process * args.load_processes + 10_000
     print(f"seeding {accounts} accounts ...", file=sys.stderr)
@@ -584,30 +634,35 @@ def main() -> None:
     try:
         print("warming up ...", file=sys.stderr)
         run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
-        for path in (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, ASGI_ONLY_PATH):
+        for path in (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, FASTAPI_ONLY_PATH, ASGI_ONLY_PATH):
             run_load(port, path, 0, 5_000, 1, 8, 2)
         load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
         intake = run_load(port, INTAKE_PATH, 0, per_process, seconds=args.seconds, **load)  # type: ignore[arg-type]
-        print(f"intake with quiet commits (diagnostic) for {bare_seconds:.0f} s ...", file=sys.stderr)
-        with quiet_job_inserts(url):
-            intake_quiet = run_load(port, INTAKE_PATH, quiet_first, quiet_per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        print(
+            f"intake with a NOTIFY per job (diagnostic, as before ADR 0019) for {bare_seconds:.0f} s ...",
+            file=sys.stderr,
+        )
+        with notifying_job_inserts(url):
+            intake_notify = run_load(port, INTAKE_PATH, quiet_first, quiet_per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference for {bare_seconds:.0f} s ...", file=sys.stderr)
         bare = run_load(port, BARE_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"bare reference through a Session for {bare_seconds:.0f} s ...", file=sys.stderr)
         bare_session = run_load(port, BARE_SESSION_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"HTTP-only references for {bare_seconds:.0f} s each ...", file=sys.stderr)
         http_only = run_load(port, HTTP_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        fastapi_only = run_load(port, FASTAPI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         asgi_only = run_load(port, ASGI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
     finally:
         server.terminate()
         server.wait(timeout=30)
-    phases = {"intake": intake, "intake_quiet": intake_quiet, "bare": bare, "bare_session": bare_session,
-              "http_only": http_only, "asgi_only": asgi_only}  # fmt: skip
+    phases = {"intake": intake, "intake_notify": intake_notify, "bare": bare, "bare_session": bare_session,
+              "http_only": http_only, "fastapi_only": fastapi_only, "asgi_only": asgi_only}  # fmt: skip
     for name, r in phases.items():
         if r["bad"]:
             print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
     print_phases(phases)
+    print_layers(layers(phases))
 
     bulk_result: dict = {}  # type: ignore[type-arg]
     if args.bulk_rows:
@@ -644,11 +699,11 @@ def main() -> None:
         "asgi_only_per_s": round(asgi_only["per_s"], 1),
         "asgi_only_p99_ms": round(asgi_only["p99_ms"], 1),
         "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
-        "refused_references": sum(r["bad"] for r in (bare, bare_session, http_only, asgi_only)),
+        "refused_references": sum(r["bad"] for r in (bare, bare_session, http_only, fastapi_only, asgi_only)),
         "cpu_us_per_submission": intake["cpu_us_per_request"],
-        "cpu_us_per_submission_quiet": intake_quiet["cpu_us_per_request"],
-        "submissions_quiet_per_s": round(intake_quiet["per_s"], 1),
-        "p99_ms_quiet": round(intake_quiet["p99_ms"], 1),
+        "cpu_us_per_submission_notify": intake_notify["cpu_us_per_request"],
+        "submissions_notify_per_s": round(intake_notify["per_s"], 1),
+        "p99_ms_notify": round(intake_notify["p99_ms"], 1),
         "sleeps_per_request": {name: r["sleeps_per_request"] for name, r in phases.items()},
         "cpu_us_per_bare": bare["cpu_us_per_request"],
         "cpu_us_per_bare_session": bare_session["cpu_us_per_request"],
@@ -660,13 +715,16 @@ def main() -> None:
         "bare_server_cpu_over_http_only_us": total(bare["cpu_us_per_request"], "server")
         - total(http_only["cpu_us_per_request"], "server"),
         "cpu_us_per_http_only": http_only["cpu_us_per_request"],
+        "cpu_us_per_fastapi_only": fastapi_only["cpu_us_per_request"],
         "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
+        "bare_server_cpu_by_layer_us": layers(phases),
         "others_busy_cores": {
             "intake": intake["others_busy_cores"],
-            "intake_quiet": intake_quiet["others_busy_cores"],
+            "intake_notify": intake_notify["others_busy_cores"],
             "bare": bare["others_busy_cores"],
             "bare_session": bare_session["others_busy_cores"],
             "http_only": http_only["others_busy_cores"],
+            "fastapi_only": fastapi_only["others_busy_cores"],
             "asgi_only": asgi_only["others_busy_cores"],
         },
         "bulk_rows": args.bulk_rows,

@@ -120,6 +120,9 @@ def _serve(host: str, port: int, *, in_process_worker: bool, on_shutdown: Sequen
         # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1 (any local process);
         # the app reads it itself, from PRAKERJA_TRUSTED_PROXIES only (web.deps.client_ip)
         proxy_headers=False,
+        # the shell middleware logs every request (JSON, with its request id); uvicorn's own access line would
+        # format its arguments on every request even with its logger off
+        access_log=False,
         timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
     )
     server = Server(config)

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
 
     pool_size: int = Field(default=10, ge=1, le=200)
 
+    job_poll_interval: float = Field(default=0.2, gt=0, le=60)
+    """Seconds an idle worker waits before it looks for new jobs again (ADR 0019: no NOTIFY per job). A busy worker
+    takes the next job as soon as it finishes one."""
+
     # --- outgoing messages (ADR 0009) ---------------------------------------------------------------------------
     email_sender: Literal["smtp", "dev"] = "dev"
     """``smtp`` sends e-mail through ``smtp_host``; ``dev`` keeps it in the development mailbox (refused in

@@ -9,6 +9,7 @@ import logging
 import procrastinate
 
 from prakerja import tasks as _tasks  # noqa: F401  (registers every task)
+from prakerja.config import get_settings
 from prakerja.db import database_url
 from prakerja.jobs import app, libpq_conninfo
 
@@ -38,6 +39,8 @@ async def run_worker_async(
                 "wait": wait,
                 "install_signal_handlers": wait if install_signal_handlers is None else install_signal_handlers,
                 "shutdown_graceful_timeout": shutdown_timeout,
+                # new jobs are not announced (ADR 0019): an idle worker looks for them this often
+                "fetch_job_polling_interval": get_settings().job_poll_interval,
             }
             if queues:
                 options["queues"] = queues

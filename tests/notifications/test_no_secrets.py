@@ -146,3 +146,13 @@ def test_a_browser_signed_out_still_sees_its_reset_link(
     box = siti.get("/dev/kotak-pesan").text
     assert reset in box and DEV_MARK in box
     assert reset not in make_client().get("/dev/kotak-pesan").text
+
+
+def test_pages_claim_the_mailbox_and_json_answers_do_not(make_client: Callable[[], TestClient]) -> None:
+    siti = make_client()
+    sign_up(siti, "siti@example.org")
+    siti.cookies.delete("prakerja_dev_mailbox")
+    api = siti.get("/api/v1/registration/identity")  # signed in, no profile yet: 404, JSON
+    assert api.status_code == 404 and "prakerja_dev_mailbox" not in api.headers.get("set-cookie", "")
+    page = siti.get("/profil")
+    assert page.status_code == 200 and "prakerja_dev_mailbox=" in page.headers.get("set-cookie", "")

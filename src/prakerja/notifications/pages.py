@@ -2,19 +2,20 @@
 messages in the development mailbox (``/dev/kotak-pesan``), which exists only then.
 
 Who may open which development mailbox: the signed-in person, their own; a signed-out browser, the mailbox of the
-last account signed in on it (a signed, HTTP-only cookie set by :class:`DevMailboxClaim`, valid one day), so a
+last account signed in on it (a signed, HTTP-only cookie set by :func:`dev_mailbox_claim`, valid one day), so a
 newcomer can finish sign-up and someone who signed out can follow a password-reset link in development, while
 nobody can name another person's mailbox (there is no address or id in the URL to change)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from prakerja.auth.models import PMO_ROLES
 from prakerja.auth.service import CurrentAccount
@@ -22,7 +23,7 @@ from prakerja.config import get_settings
 from prakerja.kit.keys import get_keys
 from prakerja.notifications import service
 from prakerja.web.deps import DbSession, OptionalAccount, require_role
-from prakerja.web.middleware import cookie_header
+from prakerja.web.middleware import JSON_API_PREFIX, AnswerHook, cookie_header
 from prakerja.web.templating import render
 
 router = APIRouter()
@@ -62,32 +63,18 @@ def dev_mailbox(request: Request, session: DbSession, account: OptionalAccount) 
     return render(request, "notifications/dev_mailbox.html", {"items": items, "known": owner is not None})
 
 
-class DevMailboxClaim:
-    """After a signed-in request, remember on this browser (signed cookie) whose development mailbox it may open
-    while signed out. Installed only with a development sender."""
+def dev_mailbox_claim() -> AnswerHook:
+    """After a signed-in request for a page, remember on this browser (signed cookie) whose development mailbox it
+    may open while signed out: a hook of the shell middleware, installed only with a development sender. JSON API
+    answers (``/api/``) carry no claim: a browser signs in on the pages, which set it."""
+    secure = get_settings().cookie_secure
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.secure = get_settings().cookie_secure
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+    def claim(scope: Scope, cookies: Mapping[str, str], headers: MutableHeaders) -> None:
+        if scope["path"].startswith(JSON_API_PREFIX):
             return
-        current = _cookie(scope, CLAIM_COOKIE)
+        user = scope.get("state", {}).get("user")
+        if user is not None and claimed_account(cookies.get(CLAIM_COOKIE)) != user.id:
+            value = _serializer().dumps(str(user.id))
+            headers.append("set-cookie", cookie_header(CLAIM_COOKIE, value, secure=secure, max_age=CLAIM_MAX_AGE))
 
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                user = scope.get("state", {}).get("user")
-                if user is not None and claimed_account(current) != user.id:
-                    value = _serializer().dumps(str(user.id))
-                    MutableHeaders(scope=message).append(
-                        "set-cookie", cookie_header(CLAIM_COOKIE, value, secure=self.secure, max_age=CLAIM_MAX_AGE)
-                    )
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
-
-
-def _cookie(scope: Scope, name: str) -> str | None:
-    return Request(scope).cookies.get(name)
+    return claim

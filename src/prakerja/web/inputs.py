@@ -36,7 +36,7 @@ async def refuse_nul(request: Request) -> None:
     request) and the JSON body's bytes are checked as they are, nothing is read twice. Uploaded files' contents
     are data, not text fields, and are not checked."""
     where = None
-    if NUL in request.url.path or any(_has_nul(v) for v in request.path_params.values()):
+    if NUL in request.scope["path"] or any(_has_nul(v) for v in request.path_params.values()):
         where = "path"
     elif request.scope.get("query_string") and any(NUL in k or NUL in v for k, v in request.query_params.multi_items()):
         where = "query"

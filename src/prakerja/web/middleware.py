@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable, Mapping, Sequence
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from prakerja.config import get_settings
@@ -92,13 +93,28 @@ def device_id(cookies: dict[str, str]) -> tuple[str, bool]:
     return secrets.token_urlsafe(24), True
 
 
+JSON_API_PREFIX = "/api/"
+"""Our internal JSON API: browsers call it with their cookies, but it renders no page."""
+
+AnswerHook = Callable[[Scope, Mapping[str, str], MutableHeaders], None]
+"""Called with the request's scope, its cookies and the answer's headers as a browser's answer starts (machine paths
+get none): a domain adds its own header there (the development mailbox's claim) without a middleware layer of its
+own (each layer wraps every request's ``send``)."""
+
+_ACCEPT_LANGUAGE = b"accept-language"
+_COOKIE = b"cookie"
+_HOST = b"host"
+_X_REQUEST_ID = b"x-request-id"
+
+
 class ShellMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, answer_hooks: Sequence[AnswerHook] = ()) -> None:
         self.app = app
         settings = get_settings()
         self.secure = settings.cookie_secure or settings.env == "production"
         self.default_language = settings.default_language
         self.security_headers = _SECURITY_HEADERS + ((HSTS,) if settings.env == "production" else ())
+        self.answer_hooks = tuple(answer_hooks)
         self._requests: dict[tuple[str, str, str], Any] = {}
         self._latency: dict[tuple[str, str], Any] = {}
 
@@ -106,18 +122,26 @@ class ShellMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
-        headers = request.headers
-        cookies = request.cookies
-        incoming = headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-        query_lang = request.query_params.get("lang") if scope.get("query_string") else None
-        language = i18n.pick_language(
-            query_lang, cookies.get(LANG_COOKIE), headers.get("accept-language"), self.default_language
-        )
+        # the four request headers read here, in one pass over the raw list (Starlette's Headers scans it per look-up)
+        incoming = accept_language = host = None
+        cookie_values: list[str] = []
+        for key, value in scope["headers"]:
+            if key == _COOKIE:
+                cookie_values.append(value.decode("latin-1"))
+            elif key == _X_REQUEST_ID:
+                incoming = value.decode("latin-1") if incoming is None else incoming
+            elif key == _ACCEPT_LANGUAGE:
+                accept_language = value.decode("latin-1") if accept_language is None else accept_language
+            elif key == _HOST:
+                host = value.decode("latin-1") if host is None else host
+        # as Starlette's Request.cookies reads them (several Cookie headers are joined)
+        cookies = cookie_parser("; ".join(cookie_values)) if cookie_values else {}
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        query_lang = Request(scope).query_params.get("lang") if scope.get("query_string") else None
+        language = i18n.pick_language(query_lang, cookies.get(LANG_COOKIE), accept_language, self.default_language)
         csrf = cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         device, new_device = device_id(cookies)
-        # machine clients (the signed partner API) get no browser cookies
+        # machine clients (the signed partner API, payment partners' callbacks) get no browser cookies
         browser = not scope["path"].startswith(_MACHINE_PREFIXES)
         state = scope.setdefault("state", {})
         state["csrf_token"] = csrf
@@ -133,6 +157,7 @@ class ShellMiddleware:
             set_cookies.append(
                 cookie_header(LANG_COOKIE, language, secure=self.secure, httponly=False, max_age=365 * 86400)
             )
+        hooks = self.answer_hooks if browser else ()
         status = 500
 
         async def send_wrapper(message: Message) -> None:
@@ -140,16 +165,20 @@ class ShellMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_headers = MutableHeaders(scope=message)
-                response_headers["X-Request-ID"] = request_id
-                if status in _REDIRECTS and "location" in response_headers:
-                    relative = relative_location(response_headers["location"], headers.get("host"))
+                raw = response_headers.raw  # the message's own list: appended to in place
+                present = {k.lower() for k, _ in raw}
+                if _X_REQUEST_ID in present:
+                    del response_headers["x-request-id"]
+                raw.append((_X_REQUEST_ID, request_id.encode("latin-1")))
+                if status in _REDIRECTS and b"location" in present:
+                    relative = relative_location(response_headers["location"], host)
                     if relative is not None:
                         response_headers["location"] = relative
-                raw = response_headers.raw
-                present = {k for k, _ in raw}
                 raw.extend(h for h in self.security_headers if h[0] not in present)
                 for value in set_cookies:
-                    response_headers.append("set-cookie", value)
+                    raw.append((b"set-cookie", value.encode("latin-1")))
+                for hook in hooks:
+                    hook(scope, cookies, response_headers)
             await send(message)
 
         rid_token = request_id_var.set(request_id)
@@ -188,5 +217,5 @@ class ShellMiddleware:
         histogram.observe(elapsed)
 
 
-def install(app: FastAPI) -> None:
-    app.add_middleware(ShellMiddleware)
+def install(app: FastAPI, answer_hooks: Sequence[AnswerHook] = ()) -> None:
+    app.add_middleware(ShellMiddleware, answer_hooks=answer_hooks)

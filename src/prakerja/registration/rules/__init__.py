@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import string
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -341,10 +342,18 @@ def validate_birth_date(
 # ---------------------------------------------------------------------------------------------------- names
 
 
+_ASCII_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_ASCII_NAME_CHARACTERS: Final = frozenset(string.ascii_letters) | _NAME_PUNCTUATION
+"""In ASCII, the Latin letters are a-z and A-Z, the control characters are the only ones refused by category, and
+nothing combines: names in plain ASCII (most of them) are checked without the Unicode database."""
+
+
 def normalize_name(value: str) -> str:
     """NFC form, typographic apostrophes made ``'``, every kind of space made `` ``, outer spaces removed and
     inner runs of spaces made one.
     Store the normalised name; :func:`validate_name` checks this form."""
+    if value.isascii():  # already NFC; the one ASCII space is " ", the one ASCII apostrophe to replace "`"
+        return re.sub(" {2,}", " ", value.replace("`", "'")).strip(" ")
     text = unicodedata.normalize("NFC", value).translate(_APOSTROPHES)
     text = "".join(" " if unicodedata.category(char) == "Zs" else char for char in text)
     return re.sub(" {2,}", " ", text).strip(" ")
@@ -366,6 +375,28 @@ def validate_name(value: str, *, field: str = "full_name", max_length: int = NAM
     """
     if len(value) > 10 * max_length:  # refuse huge input before scanning it character by character
         return [_error(field, "name_too_long", max_length=max_length)]
+    if value.isascii():
+        return _validate_ascii_name(value, field=field, max_length=max_length)
+    return _validate_unicode_name(value, field=field, max_length=max_length)
+
+
+def _validate_ascii_name(value: str, *, field: str, max_length: int) -> list[FieldError]:
+    """:func:`validate_name` for ASCII input: the same checks in the same order, without the Unicode database."""
+    if _ASCII_CONTROL.search(value):
+        return [_error(field, "name_invalid_characters")]
+    name = normalize_name(value)
+    if not name:
+        return [_error(field, "name_required")]
+    if len(name) > max_length:
+        return [_error(field, "name_too_long", max_length=max_length)]
+    if not _ASCII_NAME_CHARACTERS.issuperset(name):
+        return [_error(field, "name_invalid_characters")]
+    if not any(char.isalpha() for char in name):
+        return [_error(field, "name_no_letters")]
+    return []
+
+
+def _validate_unicode_name(value: str, *, field: str, max_length: int) -> list[FieldError]:
     if any(unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for char in value):
         return [_error(field, "name_invalid_characters")]
     name = normalize_name(value)
