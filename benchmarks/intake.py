@@ -484,11 +484,8 @@ def _offline_row(i: int) -> list[str]:
     return [p["nik"], p["kk"], p["birth_date"], p["sex"], p["full_name"], p["mother_maiden_name"], "320101"]
 
 
-def _prepare_chunk(bounds: tuple[int, int]) -> tuple[bytes, int, int]:
-    from prakerja.registration.service.bulk import prepare_binary_chunk
-
-    rows = [_offline_row(i) for i in range(*bounds)]
-    return prepare_binary_chunk(rows, datetime.date.today())
+def _offline_rows(first: int, count: int) -> Iterator[list[str]]:
+    return (_offline_row(i) for i in range(first, first + count))
 
 
 def run_bulk(url: str, rows: int, first_id: int, processes: int) -> dict:  # type: ignore[type-arg]
@@ -504,14 +501,13 @@ def run_bulk(url: str, rows: int, first_id: int, processes: int) -> dict:  # typ
         mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
 
-    chunk = 20_000
-    bounds = [(s, min(s + chunk, first_id + rows)) for s in range(first_id, first_id + rows, chunk)]
     database = DatabaseCpu(url)
     database.start()
     client_before = used()
     started = time.perf_counter()
-    with mp.get_context("fork").Pool(processes) as pool, db.unit_of_work() as session:
-        result = bulk.write_binary_chunks(session, pool.imap(_prepare_chunk, bounds))
+    # what `prakerja registration import-offline` does: preparing processes forked first, one transaction
+    with bulk.preparers(processes) as pool, db.unit_of_work() as session:
+        result = bulk.import_rows(session, _offline_rows(first_id, rows), pool=pool)
     ours = time.perf_counter() - started
     bulk_cpu = {"client": used() - client_before, "database": database.stop()}
     assert result.rows_inserted == rows, result
