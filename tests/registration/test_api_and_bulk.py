@@ -220,11 +220,15 @@ class TestBulkOnEveryCore:
         assert counts(session)[0] == 30
 
     def test_a_failing_chunk_leaves_nothing(self, session: Session) -> None:
+        inserted_before_failure = []
+
         def rows():  # type: ignore[no-untyped-def]
-            yield from self.rows(25)
+            yield from self.rows(60)
+            inserted_before_failure.append(counts(session)[0])  # between chunks the connection is free
             raise OSError("file read failed half way")
 
         with bulk.preparers(2) as pool, pytest.raises(OSError):
             bulk.import_rows(session, rows(), chunk_size=10, pool=pool)
         session.rollback()
+        assert inserted_before_failure[0] >= 10  # earlier chunks were in the table, in the same transaction
         assert counts(session)[0] == 0
