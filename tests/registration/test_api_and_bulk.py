@@ -232,3 +232,24 @@ class TestBulkOnEveryCore:
         session.rollback()
         assert inserted_before_failure[0] >= 10  # earlier chunks were in the table, in the same transaction
         assert counts(session)[0] == 0
+
+    def test_cli_prepares_a_large_file_in_forked_processes(
+        self, session: Session, tmp_path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        from prakerja.cli import app
+
+        monkeypatch.setattr(bulk, "SMALL_FILE_BYTES", 0)  # every file counts as large
+        forked = []
+        real = bulk.preparers
+
+        def watched(processes: int | None = None):  # type: ignore[no-untyped-def]
+            forked.append(processes)
+            return real(processes)
+
+        monkeypatch.setattr(bulk, "preparers", watched)
+        path = tmp_path / "offline.csv"
+        path.write_text(",".join(bulk.COLUMNS) + "\n" + "\n".join(",".join(r) for r in self.rows(30)) + "\n")
+        result = CliRunner().invoke(app, ["registration", "import-offline", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "registered 30" in result.output and forked == [None]
+        assert counts(session)[0] == 30

@@ -80,8 +80,10 @@ def import_offline(
             if sorted(header) != sorted(bulk.COLUMNS):
                 raise _fail(f"{path}: header must be {','.join(bulk.COLUMNS)}")
             order = [header.index(c) for c in bulk.COLUMNS]
-            # the preparing processes fork first, before the progress bar's thread and the database connection
-            with bulk.preparers() as pool, Progress(console=console) as progress, unit_of_work() as session:
+            # the preparing processes fork first, before the progress bar's thread and the database connection;
+            # a small file (a few chunks) is prepared here, where forking would cost more than it saves
+            processes = None if path.stat().st_size > bulk.SMALL_FILE_BYTES else 1
+            with bulk.preparers(processes) as pool, Progress(console=console) as progress, unit_of_work() as session:
                 task = progress.add_task("registering", total=None)
 
                 def rows():  # type: ignore[no-untyped-def]

@@ -186,6 +186,10 @@ def _batches(rows: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence
         yield batch
 
 
+SMALL_FILE_BYTES = 2_000_000
+"""Below this (about 20,000 rows) a file is prepared in the importing process alone."""
+
+
 def preparing_cores() -> int:
     """Cores this process may use: the processes that prepare chunks (PostgreSQL and this process mostly wait)."""
     try:
