@@ -155,6 +155,38 @@ def _database_cpu(engine: Engine) -> Any:
     return DatabaseCpu(engine.url.render_as_string(hide_password=False))
 
 
+def _process_cpu(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of one process from ``/proc`` (the session's PostgreSQL backend)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _cpu_counters(backend: int | None) -> dict[str, Any]:
+    """Per-phase CPU: ours (this process and its joined helper processes) and the session's PostgreSQL backend,
+    each split into user time (our Python and C libraries; PostgreSQL's own work) and system time (the kernel:
+    pipes, sockets, file writes, page faults)."""
+
+    def ours(index: int) -> Any:
+        def read() -> float:
+            mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+            return (mine.ru_utime + children.ru_utime) if index == 0 else (mine.ru_stime + children.ru_stime)
+
+        return read
+
+    counters = {"ours_user": ours(0), "ours_sys": ours(1)}
+    if backend is not None and Path(f"/proc/{backend}/stat").exists():
+        last = [0.0]  # the counters are read in order: user reads the file once for both
+
+        def postgres_user() -> float:
+            user, last[0] = _process_cpu(backend)
+            return user
+
+        counters["postgres_user"] = postgres_user
+        counters["postgres_sys"] = lambda: last[0]
+    return counters
+
+
 def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, Path, dict[str, Any]]:
     from prakerja.audit.service import Actor
     from prakerja.selection import service
@@ -163,7 +195,13 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
     actor = Actor(id=None, role="benchmark")
     value = secrets.token_hex(32)
     database = _database_cpu(engine)
-    with Session(engine) as session, recording() as phases:
+    with Session(engine) as session:
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        session.commit()  # the same connection stays with the session (the engine's pool hands it back)
+    with Session(engine) as session, recording(_cpu_counters(backend)) as phases:
+        if session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend:  # another pooled connection
+            phases.counters = {k: v for k, v in phases.counters.items() if k.startswith("ours")}
+        session.commit()
         database.start()
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
@@ -176,6 +214,15 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             session.commit()
         finished = time.perf_counter()
         cpu = {"client": _cpu_seconds() - cpu_before, "database": database.stop()}
+        phase_cpu = {name: {k: round(v, 3) for k, v in usage.items()} for name, usage in phases.usage.items()}
+        known = {k: sum(u.get(k, 0.0) for u in phases.usage.values()) for k in phases.counters}
+        # what no phase holds: ours outside the phases, PostgreSQL's other processes (WAL writer, checkpointer...)
+        phase_cpu["outside the phases"] = {
+            "ours": round(cpu["client"] - known.get("ours_user", 0.0) - known.get("ours_sys", 0.0), 3),
+            "postgres_other_processes": round(
+                cpu["database"] - known.get("postgres_user", 0.0) - known.get("postgres_sys", 0.0), 3
+            ),
+        }
         phases["commit: other (locks, quotas, audit)"] = (committed - started) - sum(
             v for k, v in phases.items() if k.startswith("commit:")
         )
@@ -196,6 +243,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             "fairness_ok": draw.fairness_ok,
             "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
             "phases": {k: round(v, 3) for k, v in phases.items()},
+            "cpu_seconds_by_phase": phase_cpu,
         }
         return finished - started, Path(draw.folder), detail
 
@@ -293,6 +341,15 @@ def main() -> None:
         admin.dispose()
     seconds = statistics.median(times)
     raw = statistics.median(sorts)
+    middle = details[times.index(seconds)] if seconds in times else details[-1]
+    by_phase = {
+        name: {k: round(v / args.applicants * 1e6, 2) for k, v in usage.items()}
+        for name, usage in middle["cpu_seconds_by_phase"].items()
+    }
+    print(f"CPU us per entry by phase (median run, {middle['commit_seconds'] + middle['draw_seconds']:.2f} s):")
+    for name, usage in by_phase.items():
+        wall = middle["phases"].get(name)
+        print(f"  {name:<78} {'' if wall is None else f'{wall:6.2f} s'}  {usage}")
     print(
         json.dumps(
             {
@@ -312,6 +369,7 @@ def main() -> None:
                 )
                 if sort_cpu and statistics.median(sort_cpu)
                 else None,
+                "cpu_us_per_op_by_phase": by_phase,
                 "fairness_job_seconds": round(statistics.median(d["fairness_job_seconds"] for d in details), 3),
                 "runs_seconds": [round(t, 3) for t in times],
                 "details": details,

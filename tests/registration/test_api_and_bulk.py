@@ -176,3 +176,80 @@ class TestBulk:
         bad = tmp_path / "bad.csv"
         bad.write_text("nik,nama\n1,2\n")
         assert CliRunner().invoke(app, ["registration", "import-offline", str(bad)]).exit_code == 2
+
+
+class TestBulkOnEveryCore:
+    """The import with its chunks prepared by forked processes and inserted chunk by chunk (issue 15)."""
+
+    rows = TestBulk.rows
+
+    def test_pool_registers_every_field_as_the_wizard_would(self, session: Session) -> None:
+        from prakerja.kit.pii import blind_index
+
+        rows = self.rows(45)
+        rows[7] = [rows[7][0], "0" * 16, *rows[7][2:]]  # refused KK
+        with bulk.preparers(2) as pool:
+            assert pool is not None
+            # chunks of 10, one repeat of an earlier chunk's NIK inside the file
+            result = bulk.import_rows(session, [*rows, rows[3]], chunk_size=10, pool=pool)
+        session.commit()
+        assert (result.rows_read, result.rows_invalid, result.rows_inserted, result.rows_duplicate) == (46, 1, 44, 1)
+        for row in (rows[0], rows[29], rows[44]):
+            nik, kk, birth, sex, name, mother, district = row
+            applicant = session.scalars(select(Applicant).where(Applicant.nik_index == nik_index(nik))).one()
+            assert (applicant.nik, applicant.kk, applicant.birth_date, applicant.sex) == (nik, kk, birth, sex)
+            assert (applicant.full_name, applicant.mother_maiden_name) == (name, mother)
+            assert applicant.kk_index == blind_index(kk, "kk") and applicant.nik_index == blind_index(nik, "nik")
+            assert (applicant.domicile_province, applicant.domicile_regency, applicant.domicile_district) == (
+                district[:2],
+                district[:4],
+                district,
+            )
+            assert applicant.account_id is None and applicant.identity_status == "unsubmitted"
+        ids = session.scalars(select(Applicant.id)).all()
+        assert len(set(ids)) == 44 and all(i.version == 7 for i in ids)
+
+    def test_pool_import_is_idempotent(self, session: Session) -> None:
+        rows = self.rows(30)
+        with bulk.preparers(2) as pool:
+            first = bulk.import_rows(session, rows[:20], chunk_size=7, pool=pool)
+            session.commit()
+            again = bulk.import_rows(session, rows, chunk_size=7, pool=pool)
+            session.commit()
+        assert (first.rows_inserted, again.rows_inserted, again.rows_duplicate) == (20, 10, 20)
+        assert counts(session)[0] == 30
+
+    def test_a_failing_chunk_leaves_nothing(self, session: Session) -> None:
+        inserted_before_failure = []
+
+        def rows():  # type: ignore[no-untyped-def]
+            yield from self.rows(60)
+            inserted_before_failure.append(counts(session)[0])  # between chunks the connection is free
+            raise OSError("file read failed half way")
+
+        with bulk.preparers(2) as pool, pytest.raises(OSError):
+            bulk.import_rows(session, rows(), chunk_size=10, pool=pool)
+        session.rollback()
+        assert inserted_before_failure[0] >= 10  # earlier chunks were in the table, in the same transaction
+        assert counts(session)[0] == 0
+
+    def test_cli_prepares_a_large_file_in_forked_processes(
+        self, session: Session, tmp_path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        from prakerja.cli import app
+
+        monkeypatch.setattr(bulk, "SMALL_FILE_BYTES", 0)  # every file counts as large
+        forked = []
+        real = bulk.preparers
+
+        def watched(processes: int | None = None):  # type: ignore[no-untyped-def]
+            forked.append(processes)
+            return real(processes)
+
+        monkeypatch.setattr(bulk, "preparers", watched)
+        path = tmp_path / "offline.csv"
+        path.write_text(",".join(bulk.COLUMNS) + "\n" + "\n".join(",".join(r) for r in self.rows(30)) + "\n")
+        result = CliRunner().invoke(app, ["registration", "import-offline", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "registered 30" in result.output and forked == [None]
+        assert counts(session)[0] == 30

@@ -70,7 +70,8 @@ def import_offline(
     path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV with the columns of bulk.COLUMNS.")],
 ) -> None:
     """Register applicants recorded offline (regional manpower offices). Invalid rows are counted and skipped;
-    NIKs already registered are skipped."""
+    NIKs already registered are skipped. The whole file is registered in one transaction; rows are prepared on
+    every core."""
 
     def run() -> None:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -79,7 +80,10 @@ def import_offline(
             if sorted(header) != sorted(bulk.COLUMNS):
                 raise _fail(f"{path}: header must be {','.join(bulk.COLUMNS)}")
             order = [header.index(c) for c in bulk.COLUMNS]
-            with Progress(console=console) as progress, unit_of_work() as session:
+            # the preparing processes fork first, before the progress bar's thread and the database connection;
+            # a small file (a few chunks) is prepared here, where forking would cost more than it saves
+            processes = None if path.stat().st_size > bulk.SMALL_FILE_BYTES else 1
+            with bulk.preparers(processes) as pool, Progress(console=console) as progress, unit_of_work() as session:
                 task = progress.add_task("registering", total=None)
 
                 def rows():  # type: ignore[no-untyped-def]
@@ -88,7 +92,7 @@ def import_offline(
                             progress.update(task, completed=i)
                         yield [row[j] if j < len(row) else "" for j in order]
 
-                result = bulk.import_rows(session, rows())
+                result = bulk.import_rows(session, rows(), pool=pool)
         console.print(
             f"read {result.rows_read}, invalid {result.rows_invalid}, registered {result.rows_inserted}, "
             f"already registered {result.rows_duplicate}"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,10 +53,23 @@ class Applicant(IdMixin, TimestampMixin, Base):
     __table_args__ = (
         CheckConstraint("sex IS NULL OR sex IN ('M', 'F')", name="sex"),
         Index(None, "domicile_regency"),
-        Index(None, "registration_ip_index", "created_at"),
+        # partial: records imported offline have no account, phone or IP, and a bulk import pays per index entry
+        Index(None, "registration_ip_index", "created_at", postgresql_where=text("registration_ip_index IS NOT NULL")),
+        Index(
+            "uq_registration_applicants_account_id",
+            "account_id",
+            unique=True,
+            postgresql_where=text("account_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_registration_applicants_phone_index",
+            "phone_index",
+            unique=True,
+            postgresql_where=text("phone_index IS NOT NULL"),
+        ),
     )
 
-    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_accounts.id"), unique=True)
+    account_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("auth_accounts.id"))
     """Empty for records imported offline (regional manpower offices) until the person signs up and claims it."""
     nik: Mapped[str | None] = mapped_column(Encrypted("registration_applicants.nik"))
     nik_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
@@ -88,7 +102,7 @@ class Applicant(IdMixin, TimestampMixin, Base):
     declared_student: Mapped[bool | None] = mapped_column(Boolean)
     """The applicant says they are in formal education."""
     phone: Mapped[str | None] = mapped_column(Encrypted("registration_applicants.phone"))
-    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     phone_verified_at: Mapped[datetime | None]
     ktp_photo_path: Mapped[str | None] = mapped_column(String(255))
     """Storage key of the encrypted KTP photo."""

@@ -395,8 +395,8 @@ def mark_applicant(session: Session, applicant_id: uuid.UUID, **values: object) 
 # --- bulk offline registrations ---------------------------------------------------------------------------------
 
 
-def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int:
-    """COPY ready-made binary COPY data (header, rows, trailer) into the staging table; returns rows staged."""
+def open_applicant_stage(session: Session, columns: Sequence[str]) -> None:
+    """An empty temporary staging table for a bulk import, dropped at the end of the transaction."""
     session.execute(
         text(
             "CREATE TEMP TABLE IF NOT EXISTS registration_applicant_stage ON COMMIT DROP AS "
@@ -404,6 +404,10 @@ def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterabl
         )
     )
     session.execute(text("TRUNCATE registration_applicant_stage"))
+
+
+def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int:
+    """COPY ready-made binary COPY data (header, rows, trailer) into the staging table; returns rows staged."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur:
@@ -414,15 +418,19 @@ def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterabl
 
 
 def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: datetime, status: str) -> int:
+    """Move the staged rows into ``registration_applicants``, skipping NIKs already there (also repeats inside the
+    file, or in an earlier batch of the same import), and empty the stage; returns rows inserted."""
     names = ", ".join(columns)
     result = session.execute(
         text(
             f"INSERT INTO registration_applicants ({names}, identity_status, created_at, updated_at) "
             f"SELECT {names}, :status, :now, :now FROM registration_applicant_stage "
-            "ON CONFLICT (nik_index) DO NOTHING"  # also skips repeats inside the file
+            "ON CONFLICT (nik_index) DO NOTHING"
         ),
         {"status": status, "now": now},
     )
+    # created in this transaction, so emptied in place (no new file per batch)
+    session.execute(text("TRUNCATE registration_applicant_stage"))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

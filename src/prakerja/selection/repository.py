@@ -171,29 +171,33 @@ def results_writer(session: Session, wave_id: uuid.UUID) -> Iterator[_ResultsCop
 
 def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     """The body of ``eligible.csv`` (``entry_hash,stratum,tier`` rows, LF-terminated, sorted by entry_hash: bytea
-    order is hex order) for the wave's frozen eligible set, also after the announcement changed statuses. The
-    rows come unsorted with one ``COPY ... TO STDOUT`` (streamed in chunks; the lines hold only hex digits, the
-    stratum code, commas and a number, so COPY's text format escapes nothing) and are sorted here as byte
-    strings: at a million rows about half the time of PostgreSQL's sort (measured 1.6 s against 3.4-3.9 s for
-    the whole read). Each line starts with its hash in hex followed by a comma, which sorts below every hex
-    digit, so the lines' byte order is the hashes' bytea order. Rows with an empty stratum or tier are left out
-    (as the earlier ``string_agg`` left out NULLs)."""
+    order is hex order) for the wave's frozen eligible set, also after the announcement changed statuses.
+
+    PostgreSQL joins the lines into 256 blocks, one per first byte of the hash, sent in that byte's order (one
+    message per block: a ``COPY ... TO STDOUT`` sent one message per line, and reading a million of them cost
+    more of our CPU than anything else in the commitment); each block is sorted here as byte strings (faster than
+    PostgreSQL's sort of the whole set, measured 1.6 s against 3.4-3.9 s for the whole read at a million). Each line
+    starts with its hash in hex followed by a comma, which sorts below every hex digit, so the lines' byte order is
+    the hashes' bytea order, and blocks in first-byte order keep it across blocks. Rows with an empty stratum or
+    tier are left out."""
     connection = session.connection().connection.driver_connection
     assert connection is not None
     query = (
-        "COPY (SELECT encode(entry_hash, 'hex') || ',' || stratum || ',' || tier FROM waves_entries "
+        "SELECT convert_to(string_agg(encode(entry_hash, 'hex') || ',' || stratum || ',' || tier || E'\\n', ''), "
+        "'UTF8') FROM waves_entries "
         f"WHERE wave_id = '{uuid.UUID(str(wave_id))}' AND status IN {_IN_DRAW} "
-        "AND entry_hash IS NOT NULL AND stratum IS NOT NULL AND tier IS NOT NULL) TO STDOUT"
+        "AND entry_hash IS NOT NULL AND stratum IS NOT NULL AND tier IS NOT NULL "
+        "GROUP BY get_byte(entry_hash, 0) ORDER BY get_byte(entry_hash, 0)"
     )
-    with connection.cursor() as cursor, cursor.copy(query) as copy:
-        data = b"".join(bytes(chunk) for chunk in copy)
-    lines = data.split(b"\n")
-    lines.pop()  # after the last LF
-    if not lines:
-        return b""
-    lines.sort()
-    lines.append(b"")
-    return b"\n".join(lines)
+    out: list[bytes] = []
+    with connection.cursor(binary=True) as cursor:
+        for (block,) in cursor.execute(query):
+            lines = bytes(block).split(b"\n")
+            lines.pop()  # after the block's last LF
+            lines.sort()
+            lines.append(b"")
+            out.append(b"\n".join(lines))
+    return b"".join(out)
 
 
 def time_groups(session: Session, wave_id: uuid.UUID, buckets: int) -> dict[tuple[str, int], list[tuple[int, int]]]:

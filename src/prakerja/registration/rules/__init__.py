@@ -231,6 +231,17 @@ def parse_nik(value: str) -> ParsedNik | None:
 
 def _region_errors(field: str, prefix: str) -> list[FieldError]:
     """Checks a 6-digit region prefix level by level and reports only the first unknown level."""
+    return [dataclasses.replace(error) for error in _region_errors_cached(field, prefix)]  # callers own their list
+
+
+@functools.lru_cache(maxsize=16384)
+def _region_errors_cached(field: str, prefix: str) -> tuple[FieldError, ...]:
+    """Cached (the region lists never change while the process runs): a bulk import checks many NIKs of the same
+    few districts."""
+    return tuple(_region_errors_uncached(field, prefix))
+
+
+def _region_errors_uncached(field: str, prefix: str) -> list[FieldError]:
     if regions.province(prefix[:2], include_retired=True) is None:
         return [_error(field, "nik_unknown_province")]
     if regions.regency(prefix[:4], include_retired=True) is None:
