@@ -156,6 +156,40 @@ def create_transfer(
     return cur.fetchall()
 
 
+CREATE_POSTED_SQL = (
+    "SELECT r_error, r_index, r_details, r_created, r_seq, r_ledger, r_timeout, r_created_at"
+    " FROM ledger_create_transfer(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::integer, %s::text, %s::text, NULL,"
+    " %s::integer, %s::text, %s::text, %s::timestamptz)"
+)
+"""The hot path's call (a posted or pending transfer that resolves nothing): only the columns the caller does not
+already know. The other fields of the result are the request's own: the function writes them as given, and a retry
+is answered only when every one of them equals the stored transfer's."""
+
+
+def create_posted(
+    session: Session,
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID,
+    credit: uuid.UUID,
+    amount: int,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> tuple[Any, ...]:
+    """Call ``ledger_create_transfer`` for one posted or pending transfer without ``pending_id``: one statement, one
+    row back as a plain tuple ``(error, index, details, created, seq, ledger, timeout_at, created_at)``, through
+    the connection's kept cursor. A refusal has ``error`` set and wrote nothing."""
+    cur = _posting_cursor(session, _POSTED_CURSOR, None)
+    cur.execute(CREATE_POSTED_SQL, (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now))
+    row: tuple[Any, ...] = cur.fetchone()
+    return row
+
+
 def create_transfers(
     session: Session,
     *,
@@ -182,19 +216,24 @@ def create_transfers(
 
 
 _POSTING_CURSOR = "prakerja.ledger.posting_cursor"
+_POSTED_CURSOR = "prakerja.ledger.posted_cursor"
 
 
-def _posting_cursor(session: Session) -> Any:
+def _posting_cursor(session: Session, key: str = _POSTING_CURSOR, row_factory: Any = namedtuple_row) -> Any:
     """A binary cursor kept in the pooled connection's ``info`` for the single-transfer call: a new cursor per call
     (its adapters and the loaders of the 17 result columns) cost about as much client CPU as the rest of the
     service. It lives exactly as long as the DBAPI connection: SQLAlchemy empties a pooled connection's ``info``
     when it invalidates or reconnects it, so a new connection always gets a new cursor. The statement itself is
     prepared on the server by psycopg after a few executions (``prepare_threshold``), as any fixed query."""
     pooled = session.connection().connection
-    cur = pooled.info.get(_POSTING_CURSOR)
+    cur = pooled.info.get(key)
     if cur is None:
         driver: Any = pooled.driver_connection
-        cur = pooled.info[_POSTING_CURSOR] = driver.cursor(binary=True, row_factory=namedtuple_row)
+        if row_factory is None:
+            cur = driver.cursor(binary=True)
+        else:
+            cur = driver.cursor(binary=True, row_factory=row_factory)
+        pooled.info[key] = cur
     return cur
 
 
