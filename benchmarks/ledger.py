@@ -359,7 +359,7 @@ def batch_breakdown(url: str, budget: uuid.UUID, run_account: uuid.UUID, count: 
         found, low, _high, _closed, _ids, heads_blob = repository.batch_lock_accounts(
             session, batch_path._account_rows(prepared)
         )
-        assert found == len(prepared.accounts)
+        assert found == prepared.account_raw.shape[0]
         mark("lock")
         heads = [heads_blob[o : o + 32] for o in range(0, len(heads_blob), 32)]
         blocks = list(batch_path._transfer_copy_blocks(prepared, heads, low, None, utcnow()))

@@ -229,10 +229,8 @@ def _posting_cursor(session: Session, key: str = _POSTING_CURSOR, row_factory: A
     cur = pooled.info.get(key)
     if cur is None:
         driver: Any = pooled.driver_connection
-        if row_factory is None:
-            cur = driver.cursor(binary=True)
-        else:
-            cur = driver.cursor(binary=True, row_factory=row_factory)
+        options = {} if row_factory is None else {"row_factory": row_factory}
+        cur = driver.cursor(binary=True, **options)
         pooled.info[key] = cur
     return cur
 
