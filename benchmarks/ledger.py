@@ -25,6 +25,7 @@ Prints a table, then (last line) one JSON object. Not a test: nothing here asser
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -180,7 +181,20 @@ CPU_PER_OP: dict[str, dict[str, float]] = {}
 """Phase -> CPU microseconds per operation: ``client`` (our Python processes) and ``database`` (PostgreSQL)."""
 
 
-def _cpu_per_op(phase: str, ops: int, client_seconds: float, database_seconds: float) -> None:
+CPU_BY_ROLE: dict[str, dict[str, dict[str, float]]] = {}
+"""Phase -> PostgreSQL's CPU per operation by process role (``backend``: the connections' own processes;
+``walwriter``, ``checkpointer``, ``autovacuum_worker``, ``io_worker``...; ``exited``: processes that ended during
+the phase), user and system time apart (benchmarks/cpu.py), plus ``client`` (our processes, user and system)."""
+
+
+def _cpu_per_op(
+    phase: str,
+    ops: int,
+    client_seconds: float,
+    database_seconds: float,
+    database: DatabaseCpu | None = None,
+    client_split: tuple[float, float] | None = None,
+) -> None:
     if ops:
         digits = 2 if (client_seconds + database_seconds) / ops < 1e-4 else 0  # bulk phases: fractions of a us
         CPU_PER_OP[phase] = {
@@ -188,6 +202,18 @@ def _cpu_per_op(phase: str, ops: int, client_seconds: float, database_seconds: f
             "database": round(database_seconds / ops * 1e6, digits),
             "total": round((client_seconds + database_seconds) / ops * 1e6, digits),
         }
+        roles = database.by_role(ops) if database is not None else {}
+        if client_split is not None:
+            roles["client"] = {
+                "user": round(client_split[0] / ops * 1e6, 2),
+                "sys": round(client_split[1] / ops * 1e6, 2),
+            }
+        if roles:
+            CPU_BY_ROLE[phase] = roles
+
+
+def _rusage_split(before: Any, after: Any) -> tuple[float, float]:
+    return float(after.ru_utime - before.ru_utime), float(after.ru_stime - before.ru_stime)
 
 
 def _run_clients(
@@ -211,7 +237,7 @@ def _run_clients(
         database_seconds = database.stop()
     posted, refused = sum(o[0] for o in outcomes), sum(o[1] for o in outcomes)
     if phase:
-        _cpu_per_op(phase, posted + refused, sum(o[2] for o in outcomes), database_seconds)
+        _cpu_per_op(phase, posted + refused, sum(o[2] for o in outcomes), database_seconds, database)
     return elapsed, posted, refused
 
 
@@ -293,6 +319,69 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
     return out
 
 
+def batch_breakdown(url: str, budget: uuid.UUID, run_account: uuid.UUID, count: int) -> dict[str, dict[str, float]]:
+    """Where a batch transfer's CPU goes: ``count`` fresh payables (funded first) paid into ``run_account`` as one
+    batch on one connection, the steps of ``ledger.service``'s batch path run one after the other (no overlap, so
+    each is timed alone): ``prepare`` (validation, lock order, id texts), ``lock`` (the accounts' temporary table
+    and ``SELECT ... FOR UPDATE``), ``hash`` (the chain links and the binary COPY rows, Python only), ``copy``
+    (COPY into ``ledger_transfers``: heap, indexes, constraints), ``update`` (the accounts' totals and heads),
+    ``commit``. Per transfer: our process's CPU (``ours``), the connection's backend (``backend``) and the rest of
+    the server (``server_other``: WAL writer, checkpointer, autovacuum, I/O workers), in microseconds."""
+    from prakerja.kit.clock import utcnow
+    from prakerja.ledger import repository
+    from prakerja.ledger.schemas import BatchTransfer
+    from prakerja.ledger.service import batch as batch_path
+
+    payables = [_account(ledger=LedgerCode.cash, kind=AccountKind.incentive_payable.value) for _ in range(count)]
+    _copy_accounts(url, payables)
+    _fund(url, budget, [p[0] for p in payables], 600_000, count)
+    transfers = [
+        BatchTransfer(new_id(), p[0], run_account, 600_000, TransferCode.payout, "payout_run", "breakdown")
+        for p in payables
+    ]
+    engine = create_engine(url, pool_size=1)
+    server = DatabaseCpu(url)
+    out: dict[str, dict[str, float]] = {}
+    with engine.connect() as connection, Session(connection) as session:
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        session.commit()
+        marks: list[tuple[str, float, float, float]] = []
+
+        def mark(step: str) -> None:
+            marks.append(
+                (step, _rusage_seconds(resource.getrusage(resource.RUSAGE_SELF)), _backend_seconds(pid), server.stop())
+            )
+
+        server.start()
+        mark("start")
+        prepared = batch_path.prepare_batch(transfers)
+        mark("prepare")
+        found, low, _high, _closed, _ids, heads_blob = repository.batch_lock_accounts(
+            session, batch_path._account_rows(prepared)
+        )
+        assert found == prepared.account_raw.shape[0]
+        mark("lock")
+        heads = [heads_blob[o : o + 32] for o in range(0, len(heads_blob), 32)]
+        blocks = list(batch_path._transfer_copy_blocks(prepared, heads, low, None, utcnow()))
+        mark("hash")
+        repository.batch_copy_transfers(session, blocks)
+        mark("copy")
+        repository.batch_apply_deltas(session, b"".join(heads))
+        mark("update")
+        session.commit()
+        mark("commit")
+    engine.dispose()
+    for (_, ours0, backend0, server0), (step, ours1, backend1, server1) in itertools.pairwise(marks):
+        backend = backend1 - backend0
+        out[step] = {
+            "ours": round((ours1 - ours0) / count * 1e6, 2),
+            "backend": round(backend / count * 1e6, 2),
+            "server_other": round(max(0.0, server1 - server0 - backend) / count * 1e6, 2),
+        }
+    out["total"] = {key: round(sum(v[key] for v in out.values()), 2) for key in ("ours", "backend", "server_other")}
+    return out
+
+
 def _rusage_seconds(usage: Any) -> float:
     return float(usage.ru_utime + usage.ru_stime)
 
@@ -344,7 +433,7 @@ def run_pgbench(url: str, clients: int, per_client: int) -> dict[str, Any] | Non
         raise RuntimeError(f"unexpected pgbench output: {done.stdout[-500:]}")
     transactions = int(processed.group(1))
     client_seconds = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    _cpu_per_op("pgbench", transactions, client_seconds, database_seconds)
+    _cpu_per_op("pgbench", transactions, client_seconds, database_seconds, database, _rusage_split(before, after))
     return {"tps": float(found.group(1)), "transactions": transactions, "binary": binary}
 
 
@@ -477,7 +566,14 @@ def main() -> None:
         )
         batch_elapsed = time.perf_counter() - started
         client_after = resource.getrusage(resource.RUSAGE_SELF)
-        _cpu_per_op("batch", n, _rusage_seconds(client_after) - _rusage_seconds(client_before), database.stop())
+        _cpu_per_op(
+            "batch",
+            n,
+            _rusage_seconds(client_after) - _rusage_seconds(client_before),
+            database.stop(),
+            database,
+            _rusage_split(client_before, client_after),
+        )
         assert all(
             not isinstance(o, Exception) and o.created == len(sh) for o, sh in zip(outcomes, shares, strict=True)
         )
@@ -524,6 +620,10 @@ def main() -> None:
             )
         )
 
+        # --- where a batch transfer's CPU goes: one batch on one connection, step by step ---------------------------
+        breakdown_size = min(n, options.chunk)
+        results["batch_breakdown_us"] = batch_breakdown(url, budget[0], single_run[0], breakdown_size)
+
         # --- reference: raw COPY of the same number of rows into a bare table -------------------------------------
         with engine.begin() as conn:
             conn.execute(
@@ -547,7 +647,14 @@ def main() -> None:
                     copy.write_row((t.id, t.debit_account_id, t.credit_account_id, t.amount, "payout", "bench", now))
         raw_elapsed = time.perf_counter() - started
         client_after = resource.getrusage(resource.RUSAGE_SELF)
-        _cpu_per_op("raw_copy", n, _rusage_seconds(client_after) - _rusage_seconds(client_before), database.stop())
+        _cpu_per_op(
+            "raw_copy",
+            n,
+            _rusage_seconds(client_after) - _rusage_seconds(client_before),
+            database.stop(),
+            database,
+            _rusage_split(client_before, client_after),
+        )
         results["raw_copy_rows_per_s"] = round(n / raw_elapsed)
         rows.append(("reference: raw COPY, bare table", f"{n:,} in {raw_elapsed:.2f} s", f"{n / raw_elapsed:,.0f}/s"))
 
@@ -582,6 +689,7 @@ def main() -> None:
         results["batch_vs_raw_copy"] = round(results["batch_tps"] / results["raw_copy_rows_per_s"], 3)
         results["cpu_us_per_op"] = CPU_PER_OP.get("single")
         results["cpu_us_per_op_by_phase"] = CPU_PER_OP
+        results["cpu_us_per_op_by_role"] = CPU_BY_ROLE
         if "pgbench" in CPU_PER_OP and "single" in CPU_PER_OP:
             results["single_cpu_vs_pgbench"] = round(CPU_PER_OP["single"]["total"] / CPU_PER_OP["pgbench"]["total"], 2)
         if "batch" in CPU_PER_OP and "raw_copy" in CPU_PER_OP:
@@ -619,6 +727,13 @@ def main() -> None:
         ]
         for label, cpu in shares:
             print(f"  {label:<62} {cpu['client']:>6} {cpu['database']:>12}")
+    for phase, roles in CPU_BY_ROLE.items():
+        parts = ", ".join(f"{role} {cpu['user']}+{cpu['sys']}" for role, cpu in roles.items())
+        print(f"CPU per operation by process, {phase} (user+sys us): {parts}")
+    if "batch_breakdown_us" in results:
+        print("batch transfer, one batch on one connection (CPU per transfer, us):   ours   backend   server other")
+        for step, cpu in results["batch_breakdown_us"].items():
+            print(f"  {step:<10} {cpu['ours']:>8} {cpu['backend']:>9} {cpu['server_other']:>14}")
     print(
         f"overdrafts: {results['overdrafts']}   sum zero per ledger: {results['sum_zero']}   "
         f"hot account correct: {results['hot_correct']}   check: {results.get('check_ok', 'skipped')}"

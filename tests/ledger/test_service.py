@@ -461,6 +461,20 @@ class TestBatch:
         session.commit()
         assert service.check(session).ok, service.check(session).problems
 
+    def test_planner_setting_is_the_callers_again_after_a_batch(self, session: Session) -> None:
+        """The batch's lock turns bitmap scans off for its one statement; the caller's transaction goes on with the
+        value it had, after a posted batch and after a refused one."""
+        payables, run = self._payables(session, 3)
+        session.execute(text("SET LOCAL enable_bitmapscan = off"))
+        service.post_batch(session, self._batch(payables[:1], run))
+        assert session.execute(text("SHOW enable_bitmapscan")).scalar_one() == "off"
+        session.execute(text("SET LOCAL enable_bitmapscan = on"))
+        service.post_batch(session, self._batch(payables[1:2], run))
+        assert session.execute(text("SHOW enable_bitmapscan")).scalar_one() == "on"
+        with pytest.raises(DomainError):
+            service.post_batch(session, self._batch(payables[2:], run, amount=600_001))
+        assert session.execute(text("SHOW enable_bitmapscan")).scalar_one() == "on"
+
     def test_overdraft_refuses_the_whole_batch(self, session: Session) -> None:
         payables, run = self._payables(session, 3)
         batch = self._batch(payables, run)

@@ -156,6 +156,40 @@ def create_transfer(
     return cur.fetchall()
 
 
+CREATE_POSTED_SQL = (
+    "SELECT r_error, r_index, r_details, r_created, r_seq, r_ledger, r_timeout, r_created_at"
+    " FROM ledger_create_transfer(%s::uuid, %s::uuid, %s::uuid, %s::bigint, %s::integer, %s::text, %s::text, NULL,"
+    " %s::integer, %s::text, %s::text, %s::timestamptz)"
+)
+"""The hot path's call (a posted or pending transfer that resolves nothing): only the columns the caller does not
+already know. The other fields of the result are the request's own: the function writes them as given, and a retry
+is answered only when every one of them equals the stored transfer's."""
+
+
+def create_posted(
+    session: Session,
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID,
+    credit: uuid.UUID,
+    amount: int,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> tuple[Any, ...]:
+    """Call ``ledger_create_transfer`` for one posted or pending transfer without ``pending_id``: one statement, one
+    row back as a plain tuple ``(error, index, details, created, seq, ledger, timeout_at, created_at)``, through
+    the connection's kept cursor. A refusal has ``error`` set and wrote nothing."""
+    cur = _posting_cursor(session, _POSTED_CURSOR, None)
+    cur.execute(CREATE_POSTED_SQL, (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now))
+    row: tuple[Any, ...] = cur.fetchone()
+    return row
+
+
 def create_transfers(
     session: Session,
     *,
@@ -182,19 +216,22 @@ def create_transfers(
 
 
 _POSTING_CURSOR = "prakerja.ledger.posting_cursor"
+_POSTED_CURSOR = "prakerja.ledger.posted_cursor"
 
 
-def _posting_cursor(session: Session) -> Any:
+def _posting_cursor(session: Session, key: str = _POSTING_CURSOR, row_factory: Any = namedtuple_row) -> Any:
     """A binary cursor kept in the pooled connection's ``info`` for the single-transfer call: a new cursor per call
     (its adapters and the loaders of the 17 result columns) cost about as much client CPU as the rest of the
     service. It lives exactly as long as the DBAPI connection: SQLAlchemy empties a pooled connection's ``info``
     when it invalidates or reconnects it, so a new connection always gets a new cursor. The statement itself is
     prepared on the server by psycopg after a few executions (``prepare_threshold``), as any fixed query."""
     pooled = session.connection().connection
-    cur = pooled.info.get(_POSTING_CURSOR)
+    cur = pooled.info.get(key)
     if cur is None:
         driver: Any = pooled.driver_connection
-        cur = pooled.info[_POSTING_CURSOR] = driver.cursor(binary=True, row_factory=namedtuple_row)
+        options = {} if row_factory is None else {"row_factory": row_factory}
+        cur = driver.cursor(binary=True, **options)
+        pooled.info[key] = cur
     return cur
 
 
@@ -425,10 +462,11 @@ def batch_lock_accounts(session: Session, rows: bytes) -> tuple[int, int, int, b
     accounts' 16-byte ids and 32-byte chain heads, each concatenated in lock order (two values to send and read
     instead of a row per account). :func:`batch_apply_deltas` then updates them from the same table.
 
-    ``id = ANY(ARRAY(...))``: one scan of the primary key that visits the wanted leaf pages in id order, so rows
-    come out sorted and are locked in that order without a sort, and a batch of 100,000 in a table of millions reads
-    only its own pages (``IN (SELECT ...)`` was planned as a de-duplicating aggregate and one index probe per id; a
-    join, as a hash or merge join over the whole table: both several times slower). The aggregates take the rows
+    ``id = ANY(ARRAY(...))``: one scan of the primary key (bitmap scans are turned off for it) that visits the
+    wanted leaf pages in id order, so rows come out sorted and are locked in that order without a sort, and a
+    batch of 100,000 in a table of millions reads only its own pages (``IN (SELECT ...)`` was planned as a
+    de-duplicating aggregate and one index probe per id; a join, as a hash or merge join over the whole table:
+    both several times slower). The aggregates take the rows
     in the order the subquery locked them (an ``ORDER BY`` inside them sorted all the rows again, on disk); the
     caller compares ``ids`` with the ids it expects, so the order is checked, not assumed."""
     conn = _psycopg_connection(session)
@@ -442,6 +480,13 @@ def batch_lock_accounts(session: Session, rows: bytes) -> tuple[int, int, int, b
             copy.write(pgcopy.SIGNATURE)
             copy.write(rows)
             copy.write(pgcopy.TRAILER)
+        # The planner cannot know how many ids the subquery gives (it guesses 10), so left alone it reads the
+        # accounts with a bitmap scan, which loses the index order, and sorts them again, on disk past work_mem:
+        # half the statement's CPU. Without bitmap scans it walks the primary key, whose order is the lock order.
+        # The setting is local to this statement: the caller's value comes back right after it (a refusal rolls
+        # the savepoint back, and the setting with it).
+        before = cur.execute("SELECT current_setting('enable_bitmapscan')").fetchone()[0]
+        cur.execute("SET LOCAL enable_bitmapscan = off")
         cur.execute(
             "SELECT count(*), min(a.ledger), max(a.ledger), coalesce(bool_or(a.closed), false),"
             " coalesce(string_agg(uuid_send(a.id), ''::bytea), ''::bytea),"
@@ -451,6 +496,7 @@ def batch_lock_accounts(session: Session, rows: bytes) -> tuple[int, int, int, b
             binary=True,
         )
         row = cur.fetchone()
+        cur.execute("SELECT set_config('enable_bitmapscan', %s, true)", (before,))
         return int(row[0]), row[1], row[2], bool(row[3]), bytes(row[4]), bytes(row[5])
 
 

@@ -13,10 +13,12 @@ of batches, one transaction each, preparing the next batch while the database fi
 from __future__ import annotations
 
 import hashlib
+import itertools
 import operator
 import queue
 import struct
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError
-from prakerja.kit.pgcopy import uuid_bytes, uuid_texts
+from prakerja.kit.pgcopy import uuid_texts
 from prakerja.ledger import repository, rules
 from prakerja.ledger.errors import (
     AccountClosed,
@@ -57,12 +59,11 @@ class PreparedBatch:
     """A validated batch as arrays; made without the database (:func:`prepare_batch`)."""
 
     transfers: Sequence[BatchTransfer]
-    accounts: list[int]
-    """The distinct accounts as ``uuid.UUID.int``, ascending: the lock order (PostgreSQL orders uuids the same)."""
     account_raw: U8
+    """The distinct accounts' 16-byte ids, ascending: the lock order (PostgreSQL orders uuids by their bytes)."""
     account_texts: list[str]
     debit_pos: list[int]
-    """Per transfer, the position of its debit account in ``accounts``."""
+    """Per transfer, the position of its debit account in ``account_raw``."""
     credit_pos: list[int]
     id_raw: U8
     id_texts: list[str]
@@ -79,27 +80,53 @@ class PreparedBatch:
     group_of: list[int] | None
     """Per transfer, its index in ``groups``; None when the batch has one group."""
 
+    @property
+    def accounts(self) -> list[int]:
+        """The distinct accounts as ``uuid.UUID.int``, in lock order (ascending)."""
+        raw = self.account_raw.tobytes()
+        return [int.from_bytes(raw[i : i + 16]) for i in range(0, len(raw), 16)]
+
+
+_ID = operator.itemgetter(0)
+_DEBIT = operator.itemgetter(1)
+_CREDIT = operator.itemgetter(2)
+_AMOUNT = operator.itemgetter(3)
+_GROUP_FIELDS = (operator.itemgetter(4), operator.itemgetter(5), operator.itemgetter(6))
+_UUID_INT = operator.attrgetter("int")
+
+
+def _raw(values: Iterable[uuid.UUID], n: int) -> U8:
+    """UUIDs -> an ``(n, 16)`` array of their bytes (``UUID.bytes`` is a Python property; ``int`` is a slot)."""
+    raw = b"".join(map(int.to_bytes, map(_UUID_INT, values), itertools.repeat(16)))
+    return np.frombuffer(raw, dtype=np.uint8).reshape(n, 16)
+
 
 def prepare_batch(batch: Sequence[BatchTransfer]) -> PreparedBatch:
-    """Every check that needs no database: amounts, two distinct accounts, codes and references."""
+    """Every check that needs no database: amounts, two distinct accounts, codes and references. The per-transfer
+    work runs in C (``map`` over item getters, numpy): the accounts are sorted and numbered by ``numpy.unique`` over
+    their 16-byte ids, which orders them as PostgreSQL orders uuids."""
     if not batch:
         raise TransferInvalid(details={"field": "transfers", "problem": "empty batch"})
-    amounts = [t[3] for t in batch]
-    if not all(type(a) is int for a in amounts) or min(amounts) <= 0 or max(amounts) > rules.MAX_AMOUNT:
+    n = len(batch)
+    amounts = list(map(_AMOUNT, batch))
+    if set(map(type, amounts)) != {int} or min(amounts) <= 0 or max(amounts) > rules.MAX_AMOUNT:
         for index, amount in enumerate(amounts):
             if type(amount) is not int or amount <= 0 or amount > rules.MAX_AMOUNT:
                 raise AmountInvalid(details={"index": index, "amount": repr(amount)[:32]})
-    debits = [t[1].int for t in batch]
-    credits = [t[2].int for t in batch]
-    if any(map(operator.eq, debits, credits)):
-        raise SameAccount(details={"index": list(map(operator.eq, debits, credits)).index(True)})
+    debit_raw = _raw(map(_DEBIT, batch), n)
+    credit_raw = _raw(map(_CREDIT, batch), n)
+    same = (debit_raw == credit_raw).all(axis=1)
+    if same.any():
+        raise SameAccount(details={"index": int(np.flatnonzero(same)[0])})
     # (code, ref_type, ref_id) groups; a batch usually shares one set of objects (no tuple per row then)
-    first_code, first_type, first_id = batch[0][4:]
+    first = batch[0][4:]
     keys: list[Any] | None = None
-    if not all(t[4] is first_code and t[5] is first_type and t[6] is first_id for t in batch):
-        keys = [t[4:] for t in batch]
+    for field, value in zip(_GROUP_FIELDS, first, strict=True):
+        if not all(map(operator.is_, map(field, batch), itertools.repeat(value))):
+            keys = [t[4:] for t in batch]
+            break
     index_of: dict[Any, int] = {}
-    for key in keys if keys is not None else [(first_code, first_type, first_id)]:
+    for key in keys if keys is not None else [tuple(first)]:
         if key not in index_of:
             index_of[key] = len(index_of)
     groups = []
@@ -112,18 +139,17 @@ def prepare_batch(batch: Sequence[BatchTransfer]) -> PreparedBatch:
         if "|" in ref_type or "|" in ref_id or len(ref_type) > 32 or len(ref_id) > 128:
             raise TransferInvalid(details={"index": index, "field": "ref"})
         groups.append((code_text, ref_type, ref_id))
-    distinct = set(debits)
-    distinct.update(credits)
-    accounts = sorted(distinct)
-    position = dict(zip(accounts, range(len(accounts)), strict=True)).__getitem__
-    account_raw = uuid_bytes(accounts)
-    id_raw = uuid_bytes([t[0].int for t in batch])
-    debit_pos = list(map(position, debits))
-    credit_pos = list(map(position, credits))
-    debit_sums, credit_sums = _account_sums(len(accounts), debit_pos, credit_pos, amounts)
+    # the distinct accounts in byte order (= uuid order), and each side's position among them
+    both = np.concatenate((debit_raw, credit_raw)).view("S16").ravel()
+    distinct, position = np.unique(both, return_inverse=True)
+    account_raw = np.frombuffer(distinct.tobytes(), dtype=np.uint8).reshape(len(distinct), 16)
+    positions = position.reshape(-1)
+    debit_pos = positions[:n].tolist()
+    credit_pos = positions[n:].tolist()
+    id_raw = _raw(map(_ID, batch), n)
+    debit_sums, credit_sums = _account_sums(len(distinct), debit_pos, credit_pos, amounts)
     return PreparedBatch(
         transfers=batch,
-        accounts=accounts,
         account_raw=account_raw,
         account_texts=uuid_texts(account_raw),
         debit_pos=debit_pos,
@@ -343,7 +369,7 @@ def _refusal_for(session: Session, prepared: PreparedBatch, error: Exception) ->
     sqlstate, constraint = _sqlstate_and_constraint(error)
     if sqlstate == "23514" and constraint.startswith("ck_ledger_accounts_"):
         # the savepoint is rolled back: name the transfer and account from the totals as they are now
-        found = _first_overdraft(session, prepared, range(len(prepared.accounts)))
+        found = _first_overdraft(session, prepared, range(prepared.account_raw.shape[0]))
         if found is None:
             return InsufficientFunds(details={"constraint": constraint})
         return InsufficientFunds(details={"account_id": found[1], "index": found[0]})
@@ -404,7 +430,7 @@ def _first_overdraft(session: Session, p: PreparedBatch, positions: Iterable[int
 
 def _lock_copy_update(session: Session, p: PreparedBatch, before_update: Callable[[], None] | None) -> None:
     count, low, high, any_closed, ids_blob, heads_blob = repository.batch_lock_accounts(session, _account_rows(p))
-    if count != len(p.accounts):
+    if count != p.account_raw.shape[0]:
         missing = repository.batch_missing_account(session)
         raise AccountNotFound(details={"account_id": str(missing)})
     if ids_blob != p.account_raw.tobytes():  # the heads must come in lock order: checked, never assumed
@@ -426,7 +452,7 @@ def _lock_copy_update(session: Session, p: PreparedBatch, before_update: Callabl
     if p.mixed and _first_overdraft(session, p, p.mixed) is not None:
         # an account debited and credited in the batch dips past its flag before it recovers: refused like the
         # chain path refuses it, naming the first transfer (over every flagged account) that overdraws
-        found = _first_overdraft(session, p, range(len(p.accounts)))
+        found = _first_overdraft(session, p, range(p.account_raw.shape[0]))
         assert found is not None
         raise InsufficientFunds(details={"account_id": found[1], "index": found[0]})
     heads_blob = b"".join(heads)
@@ -454,7 +480,7 @@ def _copy_field(data: bytes) -> bytes:
 def _link_roles(p: PreparedBatch) -> tuple[list[int], list[int]]:
     """Per transfer, its part (``_ONCE``, ``_OPEN``, ``_LAST``) in its debit account's and its credit account's link
     of this batch, computed in bulk."""
-    n, k = len(p.transfers), len(p.accounts)
+    n, k = len(p.transfers), p.account_raw.shape[0]
     debit_pos = np.array(p.debit_pos, dtype=np.intp)
     credit_pos = np.array(p.credit_pos, dtype=np.intp)
     uses = np.bincount(debit_pos, minlength=k) + np.bincount(credit_pos, minlength=k)
@@ -623,7 +649,7 @@ _POSITION = np.frombuffer(struct.pack(">i", 4), dtype=np.uint8)
 
 def _account_rows(p: PreparedBatch) -> bytes:
     """Binary COPY rows ``id, position, debits, credits`` of every account of the batch, in lock order."""
-    k = len(p.accounts)
+    k = p.account_raw.shape[0]
     out = np.empty((k, 54), dtype=np.uint8)
     out[:, 0:6] = _ACCOUNT_ROW
     out[:, 6:22] = p.account_raw

@@ -158,11 +158,58 @@ def _transfer(row: Any) -> Transfer:
     return Transfer.model_validate({field: getattr(row, column) for field, column in _COLUMNS.items()})
 
 
+_DIRECT = (TransferMode.posted, TransferMode.pending)
+"""Modes posted by ``ledger_create_transfer`` itself (the others resolve a pending transfer)."""
+
+
+def _post_direct(session: Session, spec: TransferCreate, amount: int) -> tuple[Transfer, bool]:
+    """The hot path: a posted or pending transfer. The function returns only what the caller does not know (seq,
+    ledger, timeout, creation time, and whether this call wrote it); every other field is the request's, which the
+    function wrote as given or, on a retry, found equal in the stored transfer. No validation of the result: each
+    value is already of its type (the request's were validated, the database's come typed from the driver)."""
+    assert spec.debit_account_id is not None and spec.credit_account_id is not None  # _prepare checked it
+    error, index, details, created, seq, ledger, timeout_at, created_at = repository.create_posted(
+        session,
+        id=spec.id,
+        debit=spec.debit_account_id,
+        credit=spec.credit_account_id,
+        amount=amount,
+        ledger=spec.ledger,
+        code=spec.code.value,
+        mode=spec.mode.value,
+        timeout=spec.timeout_seconds,
+        ref_type=spec.ref_type,
+        ref_id=spec.ref_id,
+        now=utcnow(),
+    )
+    if error is not None:
+        raise _refusal_at(index, 1, _REFUSALS[error](details=dict(details or {})))
+    transfer = Transfer.model_construct(
+        id=spec.id,
+        seq=seq,
+        ledger=ledger,
+        code=spec.code,
+        mode=spec.mode,
+        debit_account_id=spec.debit_account_id,
+        credit_account_id=spec.credit_account_id,
+        amount=amount,
+        pending_id=None,
+        timeout_at=timeout_at,
+        ref_type=spec.ref_type,
+        ref_id=spec.ref_id,
+        created_at=created_at,
+    )
+    return transfer, bool(created)
+
+
 def _post_in_one_call(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
     """One round trip: the function locks the accounts in id order, answers a retry, applies the two-phase
     rules and balance flags, chains the hashes and writes the transfers and totals (migration 0008, ADR 0003)."""
     if len(prepared) == 1:  # the hot path: one transfer, sent as scalars
         spec, amount = prepared[0].spec, prepared[0].amount
+        if spec.pending_id is None and amount is not None and spec.mode in _DIRECT:
+            transfer, created = _post_direct(session, spec, amount)
+            return [transfer], created
         rows = repository.create_transfer(
             session,
             id=spec.id,
