@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,7 @@ from prakerja.auth import service as auth
 from prakerja.kit.money import format_rupiah
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import TransferCode
-from prakerja.ledger.schemas import TransferCreate
+from prakerja.ledger.schemas import BatchTransfer, TransferCreate
 from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
 from prakerja.payouts.models import (
@@ -124,6 +125,97 @@ def apply_report(
     outcome = _apply(session, provider, report, now=now)
     repository.decide_result(session, result_id, applied=outcome.applied, rejection=outcome.rejection)
     return outcome
+
+
+def apply_reports(
+    session: Session,
+    provider: PayoutProvider,
+    reports: Sequence[tuple[Report, str]],
+    *,
+    source: ResultSource,
+    now: datetime,
+) -> int:
+    """Store and apply many reports at once (a pain.002 file): (report, event id) pairs, in the caller's
+    transaction; returns how many were applied. The outcome is the one :func:`apply_report` gives each of them:
+    every report is stored once per event id (a replayed one changes nothing), and the common case (a success of an
+    open instruction of this provider with its amount) is applied set-wise: the instructions' row locks in id order,
+    one ledger batch in flight -> disbursed (``ledger.service.post_batch``, transfer ids uuid5 of the end-to-end id
+    as one by one, referenced to the batch), one UPDATE of the instructions, of their entitlements and of the
+    results. Anything else (failures, reversals, a second report of one id, mismatches) goes through
+    :func:`apply_report`'s own rules one at a time."""
+    if not reports:
+        return 0
+    by_event = {event_id[:100]: report for report, event_id in reports}
+    stored = repository.insert_results(
+        session,
+        (
+            (
+                source.value,
+                event_id,
+                report.end_to_end_id[:35],
+                report.status[:16],
+                (report.reason or None) and str(report.reason)[:40],
+                report.amount,
+                report.occurred_at,
+                now,
+            )
+            for event_id, report in by_event.items()
+        ),
+        provider_id=provider.id,
+    )
+    if not stored:
+        return 0
+    order = {event_id: index for index, event_id in enumerate(by_event)}
+    stored.sort(key=lambda r: order[r.event_id])  # applied in the order the partner reported them
+    per_e2e: dict[str, int] = {}
+    for row in stored:
+        per_e2e[row.end_to_end_id] = per_e2e.get(row.end_to_end_id, 0) + 1
+    locked = repository.lock_by_e2e(session, sorted(per_e2e))
+    fast: list[tuple[uuid.UUID, repository.Locked]] = []
+    slow: list[tuple[uuid.UUID, Report]] = []
+    for row in stored:
+        report = by_event[row.event_id]
+        instruction = locked.get(row.end_to_end_id)
+        if (
+            per_e2e[row.end_to_end_id] == 1
+            and report.status == "succeeded"
+            and instruction is not None
+            and instruction.provider_id == provider.id
+            and (report.amount is None or report.amount == instruction.amount)
+            and instruction.status in (InstructionStatus.ready.value, InstructionStatus.sent.value)
+        ):
+            fast.append((row.id, instruction))
+        else:
+            slow.append((row.id, report))
+    if fast:
+        disbursed = ledger.disbursed(session).id
+        in_flight: dict[uuid.UUID, uuid.UUID] = {}
+        transfers = []
+        refs: dict[uuid.UUID, str] = {}
+        for _, instruction in fast:
+            if instruction.batch_id not in in_flight:
+                in_flight[instruction.batch_id] = ledger.payouts_in_flight(session, instruction.batch_id).id
+                refs[instruction.batch_id] = str(instruction.batch_id)
+            transfers.append(
+                BatchTransfer(
+                    system_id("payouts", "settled", instruction.end_to_end_id),
+                    in_flight[instruction.batch_id],
+                    disbursed,
+                    instruction.amount,
+                    TransferCode.payout_settled,
+                    "payout_batch",
+                    refs[instruction.batch_id],
+                )
+            )
+        ledger.post_batch(session, transfers)
+        repository.settle_many(session, [instruction.id for _, instruction in fast], now=now)
+        repository.results_applied(session, [result_id for result_id, _ in fast])
+    applied = len(fast)
+    for result_id, report in slow:
+        outcome = _apply(session, provider, report, now=now)
+        repository.decide_result(session, result_id, applied=outcome.applied, rejection=outcome.rejection)
+        applied += outcome.applied
+    return applied
 
 
 def record_refusal(
