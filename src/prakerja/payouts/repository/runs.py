@@ -290,6 +290,7 @@ def push_checks(session: Session, ids: Sequence[uuid.UUID], *, at: datetime) -> 
         update(PayoutInstruction)
         .where(PayoutInstruction.id == _ids(ids), PayoutInstruction.status.in_(OPEN))
         .values(status=InstructionStatus.sent, next_check_at=at)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -340,6 +341,7 @@ def mark_sending(session: Session, ids: Sequence[uuid.UUID], *, reference: str, 
         update(PayoutInstruction)
         .where(PayoutInstruction.id == _ids(ids), PayoutInstruction.status == InstructionStatus.ready)
         .values(sends=PayoutInstruction.sends + 1, next_check_at=retry_at, provider_reference=reference)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -349,6 +351,7 @@ def mark_sent(session: Session, ids: Sequence[uuid.UUID], *, check_at: datetime)
         update(PayoutInstruction)
         .where(PayoutInstruction.id == _ids(ids), PayoutInstruction.status == InstructionStatus.ready)
         .values(status=InstructionStatus.sent, next_check_at=check_at)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -437,48 +440,54 @@ def insert_results(
 
 
 @dataclass(frozen=True, slots=True)
-class Locked:
-    """An instruction under its row lock, as a result needs it."""
+class Settled:
+    """An instruction :func:`settle_open` moved to ``succeeded``."""
 
     id: uuid.UUID
     end_to_end_id: str
-    provider_id: uuid.UUID
     batch_id: uuid.UUID
     entitlement_id: uuid.UUID | None
     amount: int
-    status: str
 
 
-def lock_by_e2e(session: Session, end_to_end_ids: Sequence[str]) -> dict[str, Locked]:
-    """Row-lock the instructions of these end-to-end ids, in id order (the order every worker locks them in)."""
+def settle_open(
+    session: Session, provider_id: uuid.UUID, paid: Sequence[tuple[str, int | None]], *, now: datetime
+) -> list[Settled]:
+    """The partner paid these (end-to-end id, amount it reports or None): each of this provider's instructions still
+    open (``ready`` or ``sent``) with that amount becomes ``succeeded``, and its entitlement ``paid``. The UPDATE
+    takes each row's lock and checks the status again under it, so a result another worker applied meanwhile is
+    left alone; the ones not moved are the caller's to explain."""
+    if not paid:
+        return []
     rows = session.execute(
         text(
-            "SELECT id, end_to_end_id, provider_id, batch_id, entitlement_id, amount, status "
-            "FROM payouts_instructions WHERE end_to_end_id = ANY(:ids) ORDER BY id FOR UPDATE"
+            """
+            UPDATE payouts_instructions i SET status = 'succeeded', settled_at = :now, next_check_at = NULL
+            FROM unnest(CAST(:e2es AS text[]), CAST(:amounts AS bigint[])) AS w(end_to_end_id, amount)
+            WHERE i.end_to_end_id = w.end_to_end_id AND i.provider_id = :provider
+              AND i.status IN ('ready', 'sent') AND (w.amount IS NULL OR w.amount = i.amount)
+            RETURNING i.id, i.end_to_end_id, i.batch_id, i.entitlement_id, i.amount
+            """
         ),
-        {"ids": list(end_to_end_ids)},
+        {"now": now, "provider": provider_id, "e2es": [p[0] for p in paid], "amounts": [p[1] for p in paid]},
     ).all()
-    return {r[1]: Locked(*r) for r in rows}
-
-
-def settle_many(session: Session, instruction_ids: Sequence[uuid.UUID], *, now: datetime) -> None:
-    """Locked open instructions the partner paid: ``succeeded``, their entitlements ``paid``."""
-    session.execute(
-        update(PayoutInstruction)
-        .where(PayoutInstruction.id == _ids(instruction_ids))
-        .values(status=InstructionStatus.succeeded, settled_at=now, next_check_at=None)
-    )
-    session.execute(
-        text(
-            "UPDATE payouts_entitlements e SET status = 'paid', paid_at = :now FROM payouts_instructions i "
-            "WHERE i.id = ANY(:ids) AND e.id = i.entitlement_id"
-        ),
-        {"now": now, "ids": list(instruction_ids)},
-    )
+    settled = [Settled(*r) for r in rows]
+    entitlements = [s.entitlement_id for s in settled if s.entitlement_id is not None]
+    if entitlements:
+        session.execute(
+            text("UPDATE payouts_entitlements SET status = 'paid', paid_at = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": entitlements},
+        )
+    return settled
 
 
 def results_applied(session: Session, result_ids: Sequence[uuid.UUID]) -> None:
-    session.execute(update(PayoutResult).where(PayoutResult.id == _ids(result_ids)).values(applied=True))
+    session.execute(
+        update(PayoutResult)
+        .where(PayoutResult.id == _ids(result_ids))
+        .values(applied=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def decide_result(session: Session, result_id: uuid.UUID, *, applied: bool, rejection: str | None) -> None:

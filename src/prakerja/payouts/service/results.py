@@ -138,11 +138,11 @@ def apply_reports(
     """Store and apply many reports at once (a pain.002 file): (report, event id) pairs, in the caller's
     transaction; returns how many were applied. The outcome is the one :func:`apply_report` gives each of them:
     every report is stored once per event id (a replayed one changes nothing), and the common case (a success of an
-    open instruction of this provider with its amount) is applied set-wise: the instructions' row locks in id order,
-    one ledger batch in flight -> disbursed (``ledger.service.post_batch``, transfer ids uuid5 of the end-to-end id
-    as one by one, referenced to the batch), one UPDATE of the instructions, of their entitlements and of the
-    results. Anything else (failures, reversals, a second report of one id, mismatches) goes through
-    :func:`apply_report`'s own rules one at a time."""
+    open instruction of this provider with its amount) is applied set-wise: one UPDATE of the instructions (each
+    row's lock, its status checked again under it) and of their entitlements, one ledger batch in flight ->
+    disbursed (``ledger.service.post_batch``, transfer ids uuid5 of the end-to-end id as one by one, referenced to
+    the batch) and one UPDATE of the results. Anything else (failures, reversals, a second report of one id,
+    mismatches) goes through :func:`apply_report`'s own rules one at a time."""
     if not reports:
         return 0
     by_event = {event_id[:100]: report for report, event_id in reports}
@@ -170,50 +170,49 @@ def apply_reports(
     per_e2e: dict[str, int] = {}
     for row in stored:
         per_e2e[row.end_to_end_id] = per_e2e.get(row.end_to_end_id, 0) + 1
-    locked = repository.lock_by_e2e(session, sorted(per_e2e))
-    fast: list[tuple[uuid.UUID, repository.Locked]] = []
-    slow: list[tuple[uuid.UUID, Report]] = []
-    for row in stored:
-        report = by_event[row.event_id]
-        instruction = locked.get(row.end_to_end_id)
-        if (
-            per_e2e[row.end_to_end_id] == 1
-            and report.status == "succeeded"
-            and instruction is not None
-            and instruction.provider_id == provider.id
-            and (report.amount is None or report.amount == instruction.amount)
-            and instruction.status in (InstructionStatus.ready.value, InstructionStatus.sent.value)
-        ):
-            fast.append((row.id, instruction))
-        else:
-            slow.append((row.id, report))
-    if fast:
+    # the common case, set-wise: the one new report of an id is a success
+    paid = {
+        row.end_to_end_id: row.id
+        for row in stored
+        if per_e2e[row.end_to_end_id] == 1 and by_event[row.event_id].status == "succeeded"
+    }
+    settled = repository.settle_open(
+        session,
+        provider.id,
+        [(row.end_to_end_id, by_event[row.event_id].amount) for row in stored if row.end_to_end_id in paid],
+        now=now,
+    )
+    if settled:
         disbursed = ledger.disbursed(session).id
-        in_flight: dict[uuid.UUID, uuid.UUID] = {}
+        in_flight: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
         transfers = []
-        refs: dict[uuid.UUID, str] = {}
-        for _, instruction in fast:
+        for instruction in settled:
             if instruction.batch_id not in in_flight:
-                in_flight[instruction.batch_id] = ledger.payouts_in_flight(session, instruction.batch_id).id
-                refs[instruction.batch_id] = str(instruction.batch_id)
+                account = ledger.payouts_in_flight(session, instruction.batch_id).id
+                in_flight[instruction.batch_id] = (account, str(instruction.batch_id))
+            account, reference = in_flight[instruction.batch_id]
             transfers.append(
                 BatchTransfer(
                     system_id("payouts", "settled", instruction.end_to_end_id),
-                    in_flight[instruction.batch_id],
+                    account,
                     disbursed,
                     instruction.amount,
                     TransferCode.payout_settled,
                     "payout_batch",
-                    refs[instruction.batch_id],
+                    reference,
                 )
             )
         ledger.post_batch(session, transfers)
-        repository.settle_many(session, [instruction.id for _, instruction in fast], now=now)
-        repository.results_applied(session, [result_id for result_id, _ in fast])
-    applied = len(fast)
-    for result_id, report in slow:
-        outcome = _apply(session, provider, report, now=now)
-        repository.decide_result(session, result_id, applied=outcome.applied, rejection=outcome.rejection)
+        repository.results_applied(session, [paid[instruction.end_to_end_id] for instruction in settled])
+    # everything else (failures, reversals, several reports of one id, mismatches, news of a final instruction)
+    # one at a time, under :func:`apply_report`'s rules
+    done = {instruction.end_to_end_id for instruction in settled}
+    applied = len(settled)
+    for row in stored:
+        if row.end_to_end_id in done:
+            continue
+        outcome = _apply(session, provider, by_event[row.event_id], now=now)
+        repository.decide_result(session, row.id, applied=outcome.applied, rejection=outcome.rejection)
         applied += outcome.applied
     return applied
 
