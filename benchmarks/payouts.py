@@ -59,6 +59,8 @@ PHASES: dict[str, float] = defaultdict(float)
 PHASE_CPU: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
 """Phase -> CPU seconds meanwhile of this process (all its threads), the simulator and PostgreSQL."""
 WATCHED: dict[str, int | None] = {"simulator": None, "postgres": None}
+QUIET = {"posting", "entitlements due", "statement ingested", "reconciliation"}
+"""Phases called many times (no progress line each)."""
 
 
 def _cpus() -> tuple[float, float, float]:
@@ -78,6 +80,8 @@ def timed(phase: str, function: Callable[..., Any]) -> Callable[..., Any]:
             return function(*args, **kwargs)
         finally:
             PHASES[phase] += time.perf_counter() - started
+            if phase not in QUIET:
+                print(f"  {phase}: {PHASES[phase]:.1f} s so far", file=sys.stderr, flush=True)
             after = _cpus()
             for index in range(3):
                 PHASE_CPU[phase][index] += after[index] - before[index]
