@@ -18,7 +18,7 @@ from prakerja.payouts.providers import signing
 
 SEND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 QUERY_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
-FILE_TIMEOUT = httpx.Timeout(120.0, connect=3.0)
+FILE_TIMEOUT = httpx.Timeout(600.0, connect=3.0)
 """A pain.001 upload or a pain.002 download: one file per batch, up to hundreds of thousands of transactions that
 the partner reads or writes before it answers."""
 STATUSES = ("received", "succeeded", "failed", "reversed")
