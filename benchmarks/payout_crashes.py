@@ -59,6 +59,7 @@ def worker(run_date: date, stage: str | None, occurrence: int) -> int:
     from prakerja.payouts.service import results, runs
 
     paying.SEND_TIMEOUT = httpx.Timeout(1.0, connect=1.0)
+    paying.FILE_TIMEOUT = paying.SEND_TIMEOUT
     results.BACKOFF = (timedelta(milliseconds=200),) * 6
     seen = 0
 

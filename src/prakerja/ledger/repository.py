@@ -73,6 +73,22 @@ def insert_account_if_absent(session: Session, values: dict[str, Any]) -> None:
     )
 
 
+def account_ids_by_owners(
+    session: Session, *, ledger: int, kind: AccountKind, owner_type: str, owner_ids: Sequence[str]
+) -> dict[str, uuid.UUID]:
+    """owner id -> account id of the existing accounts of one kind among ``owner_ids``, in one query."""
+    if not owner_ids:
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT owner_id, id FROM ledger_accounts WHERE ledger = :ledger AND kind = :kind "
+            "AND owner_type = :owner_type AND owner_id = ANY(:owners)"
+        ),
+        {"ledger": ledger, "kind": kind.value, "owner_type": owner_type, "owners": list(owner_ids)},
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
 def set_closed(session: Session, account_id: uuid.UUID, closed: bool) -> None:
     session.execute(update(accounts).where(accounts.c.id == account_id).values(closed=closed))
 

@@ -285,6 +285,7 @@ class PayoutInstruction(IdMixin, TimestampMixin, Base):
         Index(None, "batch_id", "status"),
         Index(None, "status", "next_check_at"),
         Index(None, "provider_id", "settled_at"),
+        Index(None, "entitlement_id"),
         Index(
             "uq_payouts_instructions_one_open_per_entitlement",
             "entitlement_id",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
@@ -146,6 +147,28 @@ def survey_incentive_payable(
     return chart_account(
         session, AccountKind.survey_incentive_payable, "participant", str(participant_id), scheme=scheme, year=year
     )
+
+
+def incentive_payables(
+    session: Session,
+    participant_ids: Sequence[uuid.UUID | str],
+    *,
+    survey: bool = False,
+    scheme: str | None = None,
+    year: int | None = None,
+) -> dict[str, uuid.UUID]:
+    """The incentive (or survey-incentive) payables of many participants at once, by participant id text (the
+    payout run's bulk path): one query for the existing ones, :func:`incentive_payable` for any still missing."""
+    kind = AccountKind.survey_incentive_payable if survey else AccountKind.incentive_payable
+    owners = sorted({str(p) for p in participant_ids})
+    found = repository.account_ids_by_owners(
+        session, ledger=int(LedgerCode.cash), kind=kind, owner_type="participant", owner_ids=owners
+    )
+    opener = survey_incentive_payable if survey else incentive_payable
+    for owner in owners:
+        if owner not in found:
+            found[owner] = opener(session, owner, scheme=scheme, year=year).id
+    return found
 
 
 def payouts_in_flight(session: Session, run_id: uuid.UUID | str) -> Account:

@@ -18,6 +18,9 @@ from prakerja.payouts.providers import signing
 
 SEND_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 QUERY_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
+FILE_TIMEOUT = httpx.Timeout(600.0, connect=3.0)
+"""A pain.001 upload or a pain.002 download: one file per batch, up to hundreds of thousands of transactions that
+the partner reads or writes before it answers."""
 STATUSES = ("received", "succeeded", "failed", "reversed")
 
 
@@ -141,7 +144,7 @@ def upload_pain001(
     url, headers = _signed(partner, "PUT", f"/files/pain.001/{message_id}", document)
     headers["content-type"] = "application/xml"
     try:
-        answer = client.put(url, content=document, headers=headers, timeout=SEND_TIMEOUT)
+        answer = client.put(url, content=document, headers=headers, timeout=FILE_TIMEOUT)
     except httpx.HTTPError as error:
         return Unknown(type(error).__name__)
     if answer.status_code == 202:
@@ -155,7 +158,7 @@ def fetch_pain002(client: httpx.Client, partner: Partner, message_id: str) -> by
     """The status report of an uploaded file, or None while the partner has not made it."""
     url, headers = _signed(partner, "GET", f"/files/pain.002/{message_id}", b"")
     try:
-        answer = client.get(url, headers=headers, timeout=QUERY_TIMEOUT)
+        answer = client.get(url, headers=headers, timeout=FILE_TIMEOUT)
     except httpx.HTTPError as error:
         raise PartnerUnavailable(type(error).__name__) from None
     if answer.status_code == 404:

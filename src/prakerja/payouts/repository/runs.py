@@ -4,14 +4,17 @@ instructions by id), so two workers on the same run wait for each other instead 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Uuid, and_, any_, bindparam, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from prakerja.kit.clock import utcnow
+from prakerja.kit.ids import new_id
 from prakerja.payouts.models import (
     AccountFailure,
     AccountStatus,
@@ -119,6 +122,178 @@ def attempts_made(session: Session, entitlement_ids: Sequence[uuid.UUID]) -> dic
     return {r[0]: int(r[1]) for r in rows if r[0] is not None}
 
 
+def _ids(ids: Sequence[uuid.UUID]) -> object:
+    """``= ANY(array)``: one parameter however many ids (an ``IN`` list is limited to 65,535 parameters)."""
+    return any_(bindparam(None, list(ids), type_=ARRAY(Uuid())))
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """A due entitlement claimed for a run (now ``in_flight``), with the account and provider it is paid to."""
+
+    entitlement_id: uuid.UUID
+    participant_id: uuid.UUID
+    amount: int
+    account_id: uuid.UUID
+    provider_id: uuid.UUID
+    attempts: int
+    """Instructions made for it before (the next one is attempt ``attempts + 1``)."""
+
+
+def claim_due(session: Session, *, kinds: Sequence[EntitlementKind], on: date) -> list[Due]:
+    """Scheduled entitlements due by ``on`` whose participant has an active account at an active provider, put
+    ``in_flight`` in one statement (rows another worker holds are skipped: they are in its run)."""
+    if not kinds:
+        return []
+    rows = session.execute(
+        text(
+            """
+            WITH due AS (
+                SELECT e.id, a.id AS account_id, a.provider_id
+                FROM payouts_entitlements e
+                JOIN payouts_accounts a ON a.recipient_id = e.recipient_id AND a.status = 'active'
+                JOIN payouts_providers p ON p.id = a.provider_id AND p.active
+                WHERE e.status = 'scheduled' AND e.schedule_transfer_id IS NOT NULL AND e.due_on <= :on
+                  AND e.kind = ANY(:kinds)
+                ORDER BY e.id
+                FOR UPDATE OF e SKIP LOCKED
+            )
+            UPDATE payouts_entitlements e SET status = 'in_flight'
+            FROM due WHERE e.id = due.id
+            RETURNING e.id, e.participant_id, e.amount, due.account_id, due.provider_id,
+                coalesce((SELECT max(i.attempt) FROM payouts_instructions i WHERE i.entitlement_id = e.id), 0)
+            """
+        ),
+        {"on": on, "kinds": [k.value for k in kinds]},
+    ).all()
+    found = [Due(*row) for row in rows]
+    found.sort(key=lambda d: d.entitlement_id)
+    return found
+
+
+INSTRUCTION_COLUMNS = (
+    "id",
+    "created_at",
+    "end_to_end_id",
+    "run_id",
+    "batch_id",
+    "provider_id",
+    "beneficiary_type",
+    "beneficiary_id",
+    "entitlement_id",
+    "payout_account_id",
+    "amount",
+    "attempt",
+    "pending_transfer_id",
+    "status",
+    "sends",
+)
+
+
+def copy_instructions(session: Session, rows: Iterable[tuple[object, ...]]) -> int:
+    """Write a run's new instructions with COPY (``INSTRUCTION_COLUMNS`` minus id and created_at, in order), in the
+    caller's transaction: status ``ready``, sent zero times."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    now = utcnow()
+    count = 0
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY payouts_instructions ({', '.join(INSTRUCTION_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row((new_id(), now, *row))
+            count += 1
+    return count
+
+
+@dataclass(frozen=True, slots=True)
+class ToPost:
+    """One instruction's ledger transfer (payable -> in flight), with the payable's owner."""
+
+    pending_transfer_id: uuid.UUID
+    amount: int
+    participant_id: uuid.UUID
+    kind: str
+
+
+def to_post(session: Session, batch_id: uuid.UUID) -> list[ToPost]:
+    """The entitlement instructions of a batch with what their ledger transfer needs, in id order."""
+    rows = session.execute(
+        text(
+            "SELECT i.pending_transfer_id, i.amount, e.participant_id, e.kind FROM payouts_instructions i "
+            "JOIN payouts_entitlements e ON e.id = i.entitlement_id WHERE i.batch_id = :batch ORDER BY i.id"
+        ),
+        {"batch": batch_id},
+    ).all()
+    return [ToPost(*row) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Sendable:
+    """An instruction as it goes to the partner (number and name decrypted)."""
+
+    id: uuid.UUID
+    end_to_end_id: str
+    amount: int
+    sends: int
+    number: str
+    name: str
+
+
+def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list[Sendable]:
+    """The batch's ``ready`` instructions due by ``due_by`` with their account's number and holder, in id order."""
+    rows = session.execute(
+        select(
+            PayoutInstruction.id,
+            PayoutInstruction.end_to_end_id,
+            PayoutInstruction.amount,
+            PayoutInstruction.sends,
+            PayoutAccount.number,
+            PayoutAccount.holder_name,
+        )
+        .outerjoin(PayoutAccount, PayoutAccount.id == PayoutInstruction.payout_account_id)
+        .where(
+            PayoutInstruction.batch_id == batch_id,
+            PayoutInstruction.status == InstructionStatus.ready,
+            (PayoutInstruction.next_check_at.is_(None)) | (PayoutInstruction.next_check_at <= due_by),
+        )
+        .order_by(PayoutInstruction.id)
+    ).all()
+    return [Sendable(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "") for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    id: uuid.UUID
+    end_to_end_id: str
+    provider_reference: str | None
+
+
+def waiting(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list[Waiting]:
+    """The batch's ``sent`` instructions whose result is due by ``due_by`` (id, end-to-end id, file), in id order."""
+    rows = session.execute(
+        select(PayoutInstruction.id, PayoutInstruction.end_to_end_id, PayoutInstruction.provider_reference)
+        .where(
+            PayoutInstruction.batch_id == batch_id,
+            PayoutInstruction.status == InstructionStatus.sent,
+            (PayoutInstruction.next_check_at.is_(None)) | (PayoutInstruction.next_check_at <= due_by),
+        )
+        .order_by(PayoutInstruction.id)
+    ).all()
+    return [Waiting(r[0], r[1], r[2]) for r in rows]
+
+
+def push_checks(session: Session, ids: Sequence[uuid.UUID], *, at: datetime) -> None:
+    """No final result yet for these: ask again at ``at`` (a ``ready`` one was received by the partner: ``sent``)."""
+    session.execute(
+        update(PayoutInstruction)
+        .where(PayoutInstruction.id == _ids(ids), PayoutInstruction.status.in_(OPEN))
+        .values(status=InstructionStatus.sent, next_check_at=at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def batches(session: Session, run_id: uuid.UUID) -> Sequence[PayoutBatch]:
     return session.scalars(select(PayoutBatch).where(PayoutBatch.run_id == run_id).order_by(PayoutBatch.id)).all()
 
@@ -134,9 +309,16 @@ def instructions(session: Session, batch_id: uuid.UUID) -> Sequence[PayoutInstru
 
 
 def open_instructions(
-    session: Session, batch_id: uuid.UUID, status: InstructionStatus, *, due_by: datetime | None = None
+    session: Session,
+    batch_id: uuid.UUID,
+    status: InstructionStatus,
+    *,
+    due_by: datetime | None = None,
+    sent_before: bool = False,
 ) -> Sequence[PayoutInstruction]:
     query = select(PayoutInstruction).where(PayoutInstruction.batch_id == batch_id, PayoutInstruction.status == status)
+    if sent_before:
+        query = query.where(PayoutInstruction.sends > 0)
     if due_by is not None:
         query = query.where((PayoutInstruction.next_check_at.is_(None)) | (PayoutInstruction.next_check_at <= due_by))
     return session.scalars(query.order_by(PayoutInstruction.id)).all()
@@ -157,8 +339,9 @@ def mark_sending(session: Session, ids: Sequence[uuid.UUID], *, reference: str, 
     """Before the HTTP call: one more send of each (so a restart knows it may have reached the partner)."""
     session.execute(
         update(PayoutInstruction)
-        .where(PayoutInstruction.id.in_(list(ids)), PayoutInstruction.status == InstructionStatus.ready)
+        .where(PayoutInstruction.id == _ids(ids), PayoutInstruction.status == InstructionStatus.ready)
         .values(sends=PayoutInstruction.sends + 1, next_check_at=retry_at, provider_reference=reference)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -166,8 +349,9 @@ def mark_sent(session: Session, ids: Sequence[uuid.UUID], *, check_at: datetime)
     """After the partner took them; a result that came by callback in between is left as it is."""
     session.execute(
         update(PayoutInstruction)
-        .where(PayoutInstruction.id.in_(list(ids)), PayoutInstruction.status == InstructionStatus.ready)
+        .where(PayoutInstruction.id == _ids(ids), PayoutInstruction.status == InstructionStatus.ready)
         .values(status=InstructionStatus.sent, next_check_at=check_at)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -209,6 +393,101 @@ def insert_result(session: Session, values: dict[str, object]) -> uuid.UUID | No
         .returning(PayoutResult.id)
     ).first()
     return row[0] if row is not None else None
+
+
+RESULT_STAGE = "payouts_results_stage"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """A report stored by :func:`insert_results` (new: never stored before)."""
+
+    id: uuid.UUID
+    event_id: str
+    end_to_end_id: str
+
+
+def insert_results(
+    session: Session, rows: Iterable[tuple[object, ...]], *, provider_id: uuid.UUID
+) -> list[StoredResult]:
+    """Store many reports at once (COPY into a temporary table, then one ``INSERT ... ON CONFLICT DO NOTHING``):
+    rows are (source, event id, end-to-end id, status, reason, amount, occurred at, received at); the ones whose
+    (provider, event id) was stored before are left out of the answer, as :func:`insert_result` does one by one."""
+    session.execute(
+        text(
+            f"CREATE TEMP TABLE IF NOT EXISTS {RESULT_STAGE} (source text, event_id text, end_to_end_id text, "
+            "reported_status text, reason_code text, amount bigint, occurred_at timestamptz, "
+            "received_at timestamptz) ON COMMIT DROP"
+        )
+    )
+    session.execute(text(f"TRUNCATE {RESULT_STAGE}"))
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {RESULT_STAGE} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    found = session.execute(
+        text(
+            "INSERT INTO payouts_results (id, provider_id, source, event_id, end_to_end_id, reported_status, "
+            "reason_code, amount, occurred_at, received_at, applied) "
+            "SELECT gen_random_uuid(), :provider, source, event_id, end_to_end_id, reported_status, reason_code, "
+            f"amount, occurred_at, received_at, false FROM {RESULT_STAGE} "
+            "ON CONFLICT (provider_id, event_id) DO NOTHING RETURNING id, event_id, end_to_end_id"
+        ),
+        {"provider": provider_id},
+    ).all()
+    return [StoredResult(r[0], r[1], r[2]) for r in found]
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """An instruction :func:`settle_open` moved to ``succeeded``."""
+
+    id: uuid.UUID
+    end_to_end_id: str
+    batch_id: uuid.UUID
+    entitlement_id: uuid.UUID | None
+    amount: int
+
+
+def settle_open(
+    session: Session, provider_id: uuid.UUID, paid: Sequence[tuple[str, int | None]], *, now: datetime
+) -> list[Settled]:
+    """The partner paid these (end-to-end id, amount it reports or None): each of this provider's instructions still
+    open (``ready`` or ``sent``) with that amount becomes ``succeeded``, and its entitlement ``paid``. The UPDATE
+    takes each row's lock and checks the status again under it, so a result another worker applied meanwhile is
+    left alone; the ones not moved are the caller's to explain."""
+    if not paid:
+        return []
+    rows = session.execute(
+        text(
+            """
+            UPDATE payouts_instructions i SET status = 'succeeded', settled_at = :now, next_check_at = NULL
+            FROM unnest(CAST(:e2es AS text[]), CAST(:amounts AS bigint[])) AS w(end_to_end_id, amount)
+            WHERE i.end_to_end_id = w.end_to_end_id AND i.provider_id = :provider
+              AND i.status IN ('ready', 'sent') AND (w.amount IS NULL OR w.amount = i.amount)
+            RETURNING i.id, i.end_to_end_id, i.batch_id, i.entitlement_id, i.amount
+            """
+        ),
+        {"now": now, "provider": provider_id, "e2es": [p[0] for p in paid], "amounts": [p[1] for p in paid]},
+    ).all()
+    settled = [Settled(*r) for r in rows]
+    entitlements = [s.entitlement_id for s in settled if s.entitlement_id is not None]
+    if entitlements:
+        session.execute(
+            text("UPDATE payouts_entitlements SET status = 'paid', paid_at = :now WHERE id = ANY(:ids)"),
+            {"now": now, "ids": entitlements},
+        )
+    return settled
+
+
+def results_applied(session: Session, result_ids: Sequence[uuid.UUID]) -> None:
+    session.execute(
+        update(PayoutResult)
+        .where(PayoutResult.id == _ids(result_ids))
+        .values(applied=True)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def decide_result(session: Session, result_id: uuid.UUID, *, applied: bool, rejection: str | None) -> None:

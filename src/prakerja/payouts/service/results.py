@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,7 @@ from prakerja.auth import service as auth
 from prakerja.kit.money import format_rupiah
 from prakerja.ledger import service as ledger
 from prakerja.ledger.models import TransferCode
-from prakerja.ledger.schemas import TransferCreate
+from prakerja.ledger.schemas import BatchTransfer, TransferCreate
 from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
 from prakerja.payouts.models import (
@@ -124,6 +125,96 @@ def apply_report(
     outcome = _apply(session, provider, report, now=now)
     repository.decide_result(session, result_id, applied=outcome.applied, rejection=outcome.rejection)
     return outcome
+
+
+def apply_reports(
+    session: Session,
+    provider: PayoutProvider,
+    reports: Sequence[tuple[Report, str]],
+    *,
+    source: ResultSource,
+    now: datetime,
+) -> int:
+    """Store and apply many reports at once (a pain.002 file): (report, event id) pairs, in the caller's
+    transaction; returns how many were applied. The outcome is the one :func:`apply_report` gives each of them:
+    every report is stored once per event id (a replayed one changes nothing), and the common case (a success of an
+    open instruction of this provider with its amount) is applied set-wise: one UPDATE of the instructions (each
+    row's lock, its status checked again under it) and of their entitlements, one ledger batch in flight ->
+    disbursed (``ledger.service.post_batch``, transfer ids uuid5 of the end-to-end id as one by one, referenced to
+    the batch) and one UPDATE of the results. Anything else (failures, reversals, a second report of one id,
+    mismatches) goes through :func:`apply_report`'s own rules one at a time."""
+    if not reports:
+        return 0
+    by_event = {event_id[:100]: report for report, event_id in reports}
+    stored = repository.insert_results(
+        session,
+        (
+            (
+                source.value,
+                event_id,
+                report.end_to_end_id[:35],
+                report.status[:16],
+                (report.reason or None) and str(report.reason)[:40],
+                report.amount,
+                report.occurred_at,
+                now,
+            )
+            for event_id, report in by_event.items()
+        ),
+        provider_id=provider.id,
+    )
+    if not stored:
+        return 0
+    order = {event_id: index for index, event_id in enumerate(by_event)}
+    stored.sort(key=lambda r: order[r.event_id])  # applied in the order the partner reported them
+    per_e2e: dict[str, int] = {}
+    for row in stored:
+        per_e2e[row.end_to_end_id] = per_e2e.get(row.end_to_end_id, 0) + 1
+    # the common case, set-wise: the one new report of an id is a success
+    paid = {
+        row.end_to_end_id: row.id
+        for row in stored
+        if per_e2e[row.end_to_end_id] == 1 and by_event[row.event_id].status == "succeeded"
+    }
+    settled = repository.settle_open(
+        session,
+        provider.id,
+        [(row.end_to_end_id, by_event[row.event_id].amount) for row in stored if row.end_to_end_id in paid],
+        now=now,
+    )
+    if settled:
+        disbursed = ledger.disbursed(session).id
+        in_flight: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+        transfers = []
+        for instruction in settled:
+            if instruction.batch_id not in in_flight:
+                account = ledger.payouts_in_flight(session, instruction.batch_id).id
+                in_flight[instruction.batch_id] = (account, str(instruction.batch_id))
+            account, reference = in_flight[instruction.batch_id]
+            transfers.append(
+                BatchTransfer(
+                    system_id("payouts", "settled", instruction.end_to_end_id),
+                    account,
+                    disbursed,
+                    instruction.amount,
+                    TransferCode.payout_settled,
+                    "payout_batch",
+                    reference,
+                )
+            )
+        ledger.post_batch(session, transfers)
+        repository.results_applied(session, [paid[instruction.end_to_end_id] for instruction in settled])
+    # everything else (failures, reversals, several reports of one id, mismatches, news of a final instruction)
+    # one at a time, under :func:`apply_report`'s rules
+    done = {instruction.end_to_end_id for instruction in settled}
+    applied = len(settled)
+    for row in stored:
+        if row.end_to_end_id in done:
+            continue
+        outcome = _apply(session, provider, by_event[row.event_id], now=now)
+        repository.decide_result(session, row.id, applied=outcome.applied, rejection=outcome.rejection)
+        applied += outcome.applied
+    return applied
 
 
 def record_refusal(

@@ -61,7 +61,10 @@ from prakerja.payouts.service import results
 log = logging.getLogger(__name__)
 
 CHUNK = 500
-"""Instructions per HTTP call (the bulk API) or per ledger chunk."""
+"""Instructions per HTTP call (the bulk API)."""
+LEDGER_CHUNK = 10_000
+"""Ledger transfers per transaction of the batch path (ledger.service.post_runs) and results applied per
+transaction (a pain.002 file's lines)."""
 CHECK_AFTER = timedelta(minutes=30)
 """How long a sent instruction waits for its callback before the partner is asked."""
 
@@ -109,13 +112,6 @@ def lock_key(batch_id: uuid.UUID) -> int:
     return int.from_bytes(batch_id.bytes[8:], "big", signed=True)
 
 
-def _payable_id(session: Session, entitlement: Entitlement, cache: dict[tuple[object, ...], uuid.UUID]) -> uuid.UUID:
-    key = (entitlement.participant_id, entitlement.kind, entitlement.scheme, entitlement.year)
-    if key not in cache:
-        cache[key] = results.payable(session, entitlement)
-    return cache[key]
-
-
 # 1. start -------------------------------------------------------------------------------------------------------
 
 
@@ -128,14 +124,17 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
     run = repository.lock_run(session, kind, run_date)
     if not created:
         return run
-    due = repository.due_entitlements(session, kinds=RUN_KINDS[kind], on=run_date)
-    attempts = repository.attempts_made(session, [e.id for e, _ in due])
-    by_provider: dict[uuid.UUID, list[tuple[Entitlement, uuid.UUID]]] = defaultdict(list)
-    for entitlement, account in due:
-        by_provider[account.provider_id].append((entitlement, account.id))
+    session.flush()
+    due = repository.claim_due(session, kinds=RUN_KINDS[kind], on=run_date)
+    for loaded in list(session.identity_map.values()):  # now in flight: reread if the caller looks at them
+        if isinstance(loaded, Entitlement):
+            session.expire(loaded)
+    by_provider: dict[uuid.UUID, list[repository.Due]] = defaultdict(list)
+    for item in due:
+        by_provider[item.provider_id].append(item)
     providers = repository.providers(session, list(by_provider))
-    payables: dict[tuple[object, ...], uuid.UUID] = {}
     total = 0
+    rows: list[tuple[object, ...]] = []
     for provider_id in sorted(by_provider):
         items = by_provider[provider_id]
         batch = PayoutBatch(
@@ -143,34 +142,34 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
             provider_id=provider_id,
             message_id=message_id(kind, run_date, providers[provider_id].code),
             count=len(items),
-            control_sum=sum(e.amount for e, _ in items),
+            control_sum=sum(d.amount for d in items),
             status=BatchStatus.ready,
         )
         session.add(batch)
         session.flush()
         ledger.payouts_in_flight(session, batch.id)
-        for entitlement, account_id in items:
-            e2e = rules.end_to_end_id(entitlement.id, attempts.get(entitlement.id, 0) + 1)
-            _payable_id(session, entitlement, payables)
-            session.add(
-                PayoutInstruction(
-                    end_to_end_id=e2e,
-                    run_id=run.id,
-                    batch_id=batch.id,
-                    provider_id=provider_id,
-                    beneficiary_type="participant",
-                    beneficiary_id=entitlement.participant_id,
-                    entitlement_id=entitlement.id,
-                    payout_account_id=account_id,
-                    amount=entitlement.amount,
-                    attempt=attempts.get(entitlement.id, 0) + 1,
-                    pending_transfer_id=results.transfer_ids(e2e)["out"],
-                    status=InstructionStatus.ready,
-                    sends=0,
+        for item in items:
+            attempt = item.attempts + 1
+            e2e = rules.end_to_end_id(item.entitlement_id, attempt)
+            rows.append(
+                (
+                    e2e,
+                    run.id,
+                    batch.id,
+                    provider_id,
+                    "participant",
+                    item.participant_id,
+                    item.entitlement_id,
+                    item.account_id,
+                    item.amount,
+                    attempt,
+                    results.system_id("payouts", "out", e2e),
+                    InstructionStatus.ready.value,
+                    0,
                 )
             )
-            entitlement.status = EntitlementStatus.in_flight
-            total += entitlement.amount
+            total += item.amount
+    repository.copy_instructions(session, rows)
     if not due:
         run.status = RunStatus.completed
         run.finished_at = now
@@ -199,28 +198,31 @@ def _post_ledger(factory: SessionFactory, run_id: uuid.UUID) -> None:
         if run is None or run.status is not RunStatus.preparing:
             return
         runs: list[list[list[BatchTransfer]]] = []
-        payables: dict[tuple[object, ...], uuid.UUID] = {}
         for batch in repository.batches(session, run_id):
             in_flight = ledger.payouts_in_flight(session, batch.id).id
-            transfers = []
-            for instruction in repository.instructions(session, batch.id):
-                entitlement = (
-                    repository.entitlement(session, instruction.entitlement_id) if instruction.entitlement_id else None
+            rows = repository.to_post(session, batch.id)
+            payables = {
+                kind: ledger.incentive_payables(
+                    session,
+                    [r.participant_id for r in rows if r.kind == kind],
+                    survey=kind == EntitlementKind.survey_incentive.value,
                 )
-                if entitlement is None:
-                    continue
-                transfers.append(
-                    BatchTransfer(
-                        instruction.pending_transfer_id,
-                        _payable_id(session, entitlement, payables),
-                        in_flight,
-                        instruction.amount,
-                        TransferCode.payout,
-                        "payout_batch",
-                        str(batch.id),
-                    )
+                for kind in {r.kind for r in rows}
+            }
+            reference = str(batch.id)
+            transfers = [
+                BatchTransfer(
+                    r.pending_transfer_id,
+                    payables[r.kind][str(r.participant_id)],
+                    in_flight,
+                    r.amount,
+                    TransferCode.payout,
+                    "payout_batch",
+                    reference,
                 )
-            runs.append([transfers[i : i + CHUNK] for i in range(0, len(transfers), CHUNK)])
+                for r in rows
+            ]
+            runs.append([transfers[i : i + LEDGER_CHUNK] for i in range(0, len(transfers), LEDGER_CHUNK)])
         outcomes = ledger.post_runs(factory, runs) if runs else []
         refused = [o for o in outcomes if isinstance(o, Exception)]
         if refused:
@@ -236,19 +238,26 @@ def _partner(provider: PayoutProvider) -> paying.Partner:
     return paying.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret)
 
 
-def _outgoing(session: Session, instructions: Sequence[PayoutInstruction]) -> list[paying.Outgoing]:
-    out = []
-    for instruction in instructions:
-        account = repository.account(session, instruction.payout_account_id) if instruction.payout_account_id else None
-        out.append(
-            paying.Outgoing(
-                end_to_end_id=instruction.end_to_end_id,
-                number=account.number if account else "",
-                amount=instruction.amount,
-                name=(account.holder_name or "") if account else "",
+def _outgoing(rows: Sequence[repository.Sendable]) -> list[paying.Outgoing]:
+    return [paying.Outgoing(end_to_end_id=r.end_to_end_id, number=r.number, amount=r.amount, name=r.name) for r in rows]
+
+
+def _apply_file(factory: SessionFactory, provider_id: uuid.UUID, reports: Sequence[tuple[paying.Report, str]]) -> int:
+    """A status file's lines, stored and applied a chunk per transaction (``results.apply_reports``)."""
+    applied = 0
+    for start_at in range(0, len(reports), LEDGER_CHUNK):
+        with factory() as session:
+            provider = session.get(PayoutProvider, provider_id)
+            assert provider is not None
+            applied += results.apply_reports(
+                session,
+                provider,
+                reports[start_at : start_at + LEDGER_CHUNK],
+                source=ResultSource.status_file,
+                now=utcnow(),
             )
-        )
-    return out
+            session.commit()
+    return applied
 
 
 def _apply(
@@ -316,14 +325,16 @@ def _send_api(
 ) -> None:
     now = utcnow()
     with factory() as session:
-        due = list(repository.open_instructions(session, batch.id, InstructionStatus.ready, due_by=now))
+        resent = list(
+            repository.open_instructions(session, batch.id, InstructionStatus.ready, due_by=now, sent_before=True)
+        )
     # ready but sent before: the partner may have it (a crash between sending and recording, a lost answer)
-    for instruction in [i for i in due if i.sends > 0]:
+    for instruction in resent:
         if not _ask(factory, http, provider, instruction, summary, check_after=check_after):
             return
     with factory() as session:
-        due = list(repository.open_instructions(session, batch.id, InstructionStatus.ready, due_by=now))
-        outgoing = _outgoing(session, due)
+        due = repository.sendable(session, batch.id, due_by=now)
+    outgoing = _outgoing(due)
     for start_at in range(0, len(due), CHUNK):
         chunk = due[start_at : start_at + CHUNK]
         ids = [i.id for i in chunk]
@@ -359,8 +370,8 @@ def _send_file(
 ) -> None:
     now = utcnow()
     with factory() as session:
-        due = list(repository.open_instructions(session, batch.id, InstructionStatus.ready, due_by=now))
-        outgoing = _outgoing(session, due)
+        due = repository.sendable(session, batch.id, due_by=now)
+    outgoing = _outgoing(due)
     if not due:
         return
     ids = [i.id for i in due]
@@ -418,8 +429,8 @@ def _poll_files(
     check_after: timedelta,
 ) -> None:
     with factory() as session:
-        waiting = list(repository.open_instructions(session, batch.id, InstructionStatus.sent, due_by=utcnow()))
-    by_file: dict[str, list[PayoutInstruction]] = defaultdict(list)
+        waiting = repository.waiting(session, batch.id, due_by=utcnow())
+    by_file: dict[str, list[repository.Waiting]] = defaultdict(list)
     for instruction in waiting:
         by_file[instruction.provider_reference or batch.message_id].append(instruction)
     for reference, items in by_file.items():
@@ -435,13 +446,17 @@ def _poll_files(
             except pain.MalformedStatusReport as error:
                 summary.errors.append(f"{provider.code}: pain.002 {reference} {error}")
                 reports = []
-            for report in reports:
-                answered.add(report.end_to_end_id)
-                key = f"{reference}:{report.end_to_end_id}:{report.status}:{report.reason or ''}"
-                summary.applied += _apply(factory, provider.id, report, ResultSource.status_file, key)
-        for instruction in items:
-            if instruction.end_to_end_id not in answered:
-                _push_check(factory, instruction.id, ready=False, at=utcnow() + check_after)
+            answered.update(report.end_to_end_id for report in reports)
+            keyed = [
+                (report, f"{reference}:{report.end_to_end_id}:{report.status}:{report.reason or ''}")
+                for report in reports
+            ]
+            summary.applied += _apply_file(factory, provider.id, keyed)
+        unanswered = [i.id for i in items if i.end_to_end_id not in answered]
+        if unanswered:
+            with factory() as session:
+                repository.push_checks(session, unanswered, at=utcnow() + check_after)
+                session.commit()
 
 
 def _finish_batch(factory: SessionFactory, batch_id: uuid.UUID) -> None:
