@@ -280,7 +280,6 @@ def demo(
     """Prepare the embedded database, seed a small demo program and serve it, with the simulators of the outside
     systems it relies on (the civil registry; the SMS gateway when SMS go out over HTTP). One signal stops all."""
     import prakerja.demo as demo_data  # lazy: the demo seeds and the simulators it runs
-    from prakerja.simulators.background import loopback_address
 
     def program() -> Any:
         """The web application the demo's simulators buy through (built only when the demo buys)."""
@@ -297,7 +296,7 @@ def demo(
         if payments is not None:
             checked.append(("payment partners", "PRAKERJA_PAYMENTS_SIM_URL", payments))
         for name, setting, url in checked:
-            address = loopback_address(url)
+            address = demo_data.simulator_address(url)
             assert address is not None
             check_port_free(
                 *address,

@@ -360,6 +360,11 @@ class PaymentsRunning:
     url: str
 
 
+def simulator_address(url: str) -> tuple[str, int] | None:
+    """``(host, port)`` where the demo serves a simulator of ``url``; None for an address not on this machine."""
+    return loopback_address(url)
+
+
 def payments_url() -> str | None:
     """Where the demo serves the payment partners' simulator, or None when the setting names a real system."""
     url = get_settings().payments_sim_url
