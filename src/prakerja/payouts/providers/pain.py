@@ -77,7 +77,7 @@ def write_pain001(batch: Batch) -> bytes:
         _sub(_sub(tx, "Amt"), "InstdAmt", str(item.amount)).set("Ccy", "IDR")
         _sub(_sub(tx, "Cdtr"), "Nm", item.name[:140] or "PESERTA")
         _sub(_sub(_sub(_sub(tx, "CdtrAcct"), "Id"), "Othr"), "Id", item.number)
-        _sub(_sub(tx, "RmtInf"), "Ustrd", "Insentif Kartu Prakerja")
+        _sub(_sub(tx, "RmtInf"), "Ustrd", item.remittance[:140] or "Insentif Kartu Prakerja")
     ET.register_namespace("", PAIN001)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 

@@ -15,6 +15,10 @@ leaves a state the next worker can finish:
    to send; anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
 4. Instructions still ``sent`` after ``check_after`` are asked for (status query, or the pain.002 of their file).
 
+The same machinery pays participants' entitlements (incentive runs) and organisations' settlements (settlement runs,
+ADR 0016): what differs per payee (which items are due, which ledger accounts, where the money goes) is in
+``payees``.
+
 Unlike the rest of the service, :func:`execute` and :func:`check_all` take a session *factory* and commit each step
 (like ``ledger.service.post_runs``, ADR 0006): an HTTP call must never sit inside an uncommitted transaction whose
 loss would forget it was made."""
@@ -42,8 +46,6 @@ from prakerja.payouts import rules
 from prakerja.payouts.models import (
     BatchStatus,
     Channel,
-    Entitlement,
-    EntitlementKind,
     EntitlementStatus,
     InstructionStatus,
     PayoutBatch,
@@ -56,7 +58,7 @@ from prakerja.payouts.models import (
 )
 from prakerja.payouts.providers import pain, paying
 from prakerja.payouts.repository import runs as repository
-from prakerja.payouts.service import results
+from prakerja.payouts.service import payees, results
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,7 @@ Progress = Callable[[str, int, int], None]
 """(stage, done, total)."""
 SessionFactory = Callable[[], Session]
 
-RUN_KINDS: dict[RunKind, tuple[EntitlementKind, ...]] = {
-    RunKind.incentives: (EntitlementKind.incentive, EntitlementKind.survey_incentive),
-    RunKind.settlement: (),
-}
+RUN_KINDS = payees.RUN_KINDS
 
 
 @dataclass
@@ -109,13 +108,6 @@ def lock_key(batch_id: uuid.UUID) -> int:
     return int.from_bytes(batch_id.bytes[8:], "big", signed=True)
 
 
-def _payable_id(session: Session, entitlement: Entitlement, cache: dict[tuple[object, ...], uuid.UUID]) -> uuid.UUID:
-    key = (entitlement.participant_id, entitlement.kind, entitlement.scheme, entitlement.year)
-    if key not in cache:
-        cache[key] = results.payable(session, entitlement)
-    return cache[key]
-
-
 # 1. start -------------------------------------------------------------------------------------------------------
 
 
@@ -128,13 +120,12 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
     run = repository.lock_run(session, kind, run_date)
     if not created:
         return run
-    due = repository.due_entitlements(session, kinds=RUN_KINDS[kind], on=run_date)
-    attempts = repository.attempts_made(session, [e.id for e, _ in due])
-    by_provider: dict[uuid.UUID, list[tuple[Entitlement, uuid.UUID]]] = defaultdict(list)
-    for entitlement, account in due:
-        by_provider[account.provider_id].append((entitlement, account.id))
+    due = payees.due(session, kind, run_date)
+    attempts = payees.attempts_made(session, due)
+    by_provider: dict[uuid.UUID, list[payees.Due]] = defaultdict(list)
+    for item in due:
+        by_provider[item.provider_id].append(item)
     providers = repository.providers(session, list(by_provider))
-    payables: dict[tuple[object, ...], uuid.UUID] = {}
     total = 0
     for provider_id in sorted(by_provider):
         items = by_provider[provider_id]
@@ -143,34 +134,27 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
             provider_id=provider_id,
             message_id=message_id(kind, run_date, providers[provider_id].code),
             count=len(items),
-            control_sum=sum(e.amount for e, _ in items),
+            control_sum=sum(d.amount for d in items),
             status=BatchStatus.ready,
         )
         session.add(batch)
         session.flush()
-        ledger.payouts_in_flight(session, batch.id)
-        for entitlement, account_id in items:
-            e2e = rules.end_to_end_id(entitlement.id, attempts.get(entitlement.id, 0) + 1)
-            _payable_id(session, entitlement, payables)
+        payees.in_flight(session, batch.id, kind)
+        for item in items:
+            attempt = attempts.get(item.key, 0) + 1
+            e2e = rules.end_to_end_id(item.key, attempt)
             session.add(
-                PayoutInstruction(
+                payees.instruction(
+                    session,
+                    item,
                     end_to_end_id=e2e,
                     run_id=run.id,
                     batch_id=batch.id,
-                    provider_id=provider_id,
-                    beneficiary_type="participant",
-                    beneficiary_id=entitlement.participant_id,
-                    entitlement_id=entitlement.id,
-                    payout_account_id=account_id,
-                    amount=entitlement.amount,
-                    attempt=attempts.get(entitlement.id, 0) + 1,
+                    attempt=attempt,
                     pending_transfer_id=results.transfer_ids(e2e)["out"],
-                    status=InstructionStatus.ready,
-                    sends=0,
                 )
             )
-            entitlement.status = EntitlementStatus.in_flight
-            total += entitlement.amount
+            total += item.amount
     if not due:
         run.status = RunStatus.completed
         run.finished_at = now
@@ -201,21 +185,19 @@ def _post_ledger(factory: SessionFactory, run_id: uuid.UUID) -> None:
         runs: list[list[list[BatchTransfer]]] = []
         payables: dict[tuple[object, ...], uuid.UUID] = {}
         for batch in repository.batches(session, run_id):
-            in_flight = ledger.payouts_in_flight(session, batch.id).id
+            in_flight = payees.in_flight(session, batch.id, run.kind)
             transfers = []
             for instruction in repository.instructions(session, batch.id):
-                entitlement = (
-                    repository.entitlement(session, instruction.entitlement_id) if instruction.entitlement_id else None
-                )
-                if entitlement is None:
+                payable = payees.payable_of(session, instruction, payables)
+                if payable is None:
                     continue
                 transfers.append(
                     BatchTransfer(
                         instruction.pending_transfer_id,
-                        _payable_id(session, entitlement, payables),
+                        payable,
                         in_flight,
                         instruction.amount,
-                        TransferCode.payout,
+                        payees.codes(instruction).out,
                         "payout_batch",
                         str(batch.id),
                     )
@@ -239,13 +221,14 @@ def _partner(provider: PayoutProvider) -> paying.Partner:
 def _outgoing(session: Session, instructions: Sequence[PayoutInstruction]) -> list[paying.Outgoing]:
     out = []
     for instruction in instructions:
-        account = repository.account(session, instruction.payout_account_id) if instruction.payout_account_id else None
+        to = payees.destination(session, instruction)
         out.append(
             paying.Outgoing(
                 end_to_end_id=instruction.end_to_end_id,
-                number=account.number if account else "",
+                number=to.number,
                 amount=instruction.amount,
-                name=(account.holder_name or "") if account else "",
+                name=to.name,
+                remittance=to.remittance,
             )
         )
     return out
