@@ -56,7 +56,6 @@ def upgrade() -> None:
         sa.Column("recorded_by", sa.String(length=100), nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"],
             ["auth_partners.id"],
@@ -125,7 +124,6 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("amount > 0", name=op.f("ck_payouts_settlements_amount_positive")),
         sa.CheckConstraint(
             "gross >= 0 AND commission >= 0 AND completions > 0", name=op.f("ck_payouts_settlements_totals_valid")

@@ -259,3 +259,8 @@ def try_advisory_lock(connection: Connection, key: int) -> bool:
 
 def advisory_unlock(connection: Connection, key: int) -> None:
     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+def run_of(session: Session, kind: RunKind, run_date: date) -> PayoutRun | None:
+    query = select(PayoutRun).where(PayoutRun.kind == kind, PayoutRun.run_date == run_date)
+    return session.scalars(query).one_or_none()

@@ -192,3 +192,20 @@ def mark_paid(session: Session, settlement_id: uuid.UUID, *, now: datetime) -> N
     session.execute(
         update(Settlement).where(Settlement.id == settlement_id).values(status=SettlementStatus.paid, paid_at=now)
     )
+
+
+def any_due(session: Session) -> bool:
+    """Is any settlement scheduled with a verified account (a settlement run would pay it)?"""
+    found = session.execute(
+        select(Settlement.id)
+        .join(
+            SettlementAccount,
+            and_(
+                SettlementAccount.organisation_id == Settlement.organisation_id,
+                SettlementAccount.status == SettlementAccountStatus.verified,
+            ),
+        )
+        .where(Settlement.status == SettlementStatus.scheduled)
+        .limit(1)
+    ).first()
+    return found is not None

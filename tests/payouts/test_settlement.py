@@ -1,0 +1,219 @@
+"""Provider settlement (ADR 0016) against the payment simulator over HTTP: institutions' and platforms' payables
+from accepted completions prepared per month, paid once by the same run machinery as incentives (API and pain.001),
+the ledger balanced, the statement named as remittance information; held back with a reason when no verified
+account exists; nothing created for a month with nothing owed; running the same month twice pays nothing twice."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from prakerja.audit.models import AuditEntry
+from prakerja.audit.service import Actor
+from prakerja.ledger import service as ledger
+from prakerja.payouts.errors import PeriodInvalid, PeriodNotOver
+from prakerja.payouts.models import (
+    Channel,
+    InstructionStatus,
+    PayoutInstruction,
+    PayoutRun,
+    RunKind,
+    Settlement,
+    SettlementAccountStatus,
+    SettlementStatus,
+)
+from prakerja.payouts.service import settlements
+from prakerja.training import service as training
+from tests.payouts.conftest import PaymentsSim
+from tests.payouts.settle_factories import (
+    INSTITUTION_NAME,
+    INSTITUTION_NUMBER,
+    PERIOD,
+    PLATFORM_NAME,
+    PLATFORM_NUMBER,
+    Marketplace,
+    accepted_completions,
+    after_march,
+    open_bank_account,
+)
+from tests.payouts.test_run_paying import factory, paid_at_sim, provider_at, until_settled  # noqa: F401
+
+OFFICER = Actor(id=None, role="pmo_admin")
+RUN_DAY = date(2026, 4, 1)
+
+
+def record(session: Session, market_partner_id: object, provider_id: object, number: str, name: str) -> object:
+    account = settlements.record_account(
+        session,
+        organisation_id=market_partner_id,  # type: ignore[arg-type]
+        provider_id=provider_id,  # type: ignore[arg-type]
+        number=number,
+        holder_name=name,
+        actor=OFFICER,
+    )
+    session.commit()
+    return account
+
+
+def verified_market(session: Session, sim: PaymentsSim, channel: Channel = Channel.api) -> Marketplace:
+    market = accepted_completions(session)
+    after_march()
+    bank = provider_at(session, sim, "bni", channel=channel)
+    session.commit()
+    open_bank_account(sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
+    open_bank_account(sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
+    record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER, INSTITUTION_NAME)
+    record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER, PLATFORM_NAME)
+    return market
+
+
+def start(session: Session, run_day: date = RUN_DAY) -> PayoutRun | None:
+    _prepared, run = settlements.start_run(session, period=PERIOD, run_date=run_day, actor=OFFICER)
+    session.commit()
+    return run
+
+
+class TestSettlementRun:
+    @pytest.mark.parametrize("channel", [Channel.api, Channel.file])
+    def test_a_month_is_paid_once_equal_to_the_statements_and_the_ledger_balances(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+        channel: Channel,
+    ) -> None:
+        market = verified_market(session, payments_sim, channel)
+        statements = {
+            s.partner_id: s for s in training.settlement.owed(session, start=date(2026, 3, 1), end=date(2026, 3, 31))
+        }
+        assert statements[market.institution.partner_id].payable == market.net
+        assert statements[market.platform.partner_id].payable == market.commission
+        run = start(session)
+        assert run is not None and run.kind is RunKind.settlement
+        until_settled(factory, run.id)
+
+        rows = {s.organisation_id: s for s in session.scalars(select(Settlement))}
+        assert {k: (v.amount, v.status) for k, v in rows.items()} == {
+            market.institution.partner_id: (market.net, SettlementStatus.paid),
+            market.platform.partner_id: (market.commission, SettlementStatus.paid),
+        }
+        instructions = session.scalars(select(PayoutInstruction)).all()
+        assert {i.status for i in instructions} == {InstructionStatus.succeeded}
+        paid = payments_sim.simulator.partners["bni"].payments
+        assert sorted((p.number, p.amount, p.times_paid) for p in paid.values()) == sorted(
+            [(INSTITUTION_NUMBER, market.net, 1), (PLATFORM_NUMBER, market.commission, 1)]
+        )
+        for instruction in instructions:  # the partner was told which statement each payment settles
+            settlement = rows[instruction.beneficiary_id]
+            assert instruction.settlement_ref == settlement.statement_ref
+            assert paid[instruction.end_to_end_id].remittance.endswith(f"{PERIOD} {settlement.statement_ref}")
+        # the ledger: the payables are paid out, nothing is in flight, the books balance
+        assert ledger.institution_payable(session, market.institution.partner_id).balance == 0
+        assert ledger.platform_commission(session, market.platform.partner_id).balance == 0
+        assert ledger.settled(session).balance == market.gross
+        for instruction in instructions:
+            assert ledger.settlement_in_flight(session, instruction.batch_id).balance == 0
+        report = ledger.check(session)
+        assert report.ok, report.problems
+
+        # the same month again, the same day and another day: nothing new, nothing paid twice
+        assert start(session) is not None
+        assert start(session, date(2026, 4, 2)) is None
+        assert session.scalar(select(func.count()).select_from(Settlement)) == 2
+        assert session.scalar(select(func.count()).select_from(PayoutInstruction)) == 2
+        assert set(paid_at_sim(payments_sim).values()) == {1}
+
+
+class TestHeldBack:
+    def test_without_a_verified_account_nothing_is_sent_until_one_is_verified(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+    ) -> None:
+        market = accepted_completions(session)
+        after_march()
+        bank = provider_at(session, payments_sim, "bni")
+        session.commit()
+        open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="PT LAIN SEKALI")
+        refused = record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER, INSTITUTION_NAME)
+        assert refused.status is SettlementAccountStatus.rejected  # type: ignore[attr-defined]
+        assert start(session) is None  # nothing due: no run, nothing sent
+        rows = {s.organisation_id: s for s in session.scalars(select(Settlement))}
+        assert rows[market.institution.partner_id].status is SettlementStatus.blocked
+        assert rows[market.institution.partner_id].blocked_reason == "settlement_account_rejected"
+        assert rows[market.platform.partner_id].blocked_reason == "no_settlement_account"
+        assert paid_at_sim(payments_sim) == {}
+        assert session.scalar(select(func.count()).select_from(PayoutInstruction)) == 0
+        view = settlements.of_organisation(session, market.platform.partner_id)
+        assert view.settlements[0].reason is not None and view.settlements[0].reason[0].startswith("Belum ada")
+
+        # the platform verifies its account: its settlement is scheduled and the next run pays it (only it)
+        open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
+        record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER, PLATFORM_NAME)
+        assert session.get(Settlement, rows[market.platform.partner_id].id).status is SettlementStatus.scheduled  # type: ignore[union-attr]
+        run = start(session, date(2026, 4, 3))
+        assert run is not None
+        until_settled(factory, run.id)
+        session.expire_all()
+        assert session.get(Settlement, rows[market.platform.partner_id].id).status is SettlementStatus.paid  # type: ignore[union-attr]
+        assert session.get(Settlement, rows[market.institution.partner_id].id).status is SettlementStatus.blocked  # type: ignore[union-attr]
+        assert list(paid_at_sim(payments_sim).values()) == [1]
+        assert ledger.institution_payable(session, market.institution.partner_id).balance == market.net
+        assert ledger.check(session).ok
+
+    def test_an_account_refused_at_payment_needs_the_organisations_action_and_the_money_is_owed_again(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+    ) -> None:
+        market = verified_market(session, payments_sim)
+        payments_sim.simulator.partners["bni"].customers[INSTITUTION_NUMBER].active = False  # closed after verifying
+        run = start(session)
+        assert run is not None
+        until_settled(factory, run.id)
+        session.expire_all()
+        institution = session.scalars(
+            select(Settlement).where(Settlement.organisation_id == market.institution.partner_id)
+        ).one()
+        assert institution.status is SettlementStatus.needs_action and institution.blocked_reason == "account_closed"
+        assert settlements.of_organisation(session, market.institution.partner_id).account.status == "rejected"  # type: ignore[union-attr]
+        assert ledger.institution_payable(session, market.institution.partner_id).balance == market.net
+        assert ledger.settled(session).balance == market.commission
+        assert ledger.check(session).ok
+
+
+class TestNothingOwedAndBadPeriods:
+    def test_a_month_with_nothing_owed_creates_nothing(
+        self, session: Session, frozen_clock: object, payments_sim: PaymentsSim
+    ) -> None:
+        prepared, run = settlements.start_run(session, period="2026-02", run_date=RUN_DAY, actor=OFFICER)
+        session.commit()
+        assert (prepared.created, run) == (0, None)
+        assert session.scalar(select(func.count()).select_from(Settlement)) == 0
+        assert session.scalar(select(func.count()).select_from(PayoutRun)) == 0
+
+    @pytest.mark.parametrize(
+        ("period", "error"),
+        [("2026-3", PeriodInvalid), ("maret", PeriodInvalid), ("2026-13", PeriodInvalid), ("2026-03", PeriodNotOver)],
+    )
+    def test_a_bad_or_running_period_is_refused_and_writes_nothing(
+        self, session: Session, frozen_clock: object, period: str, error: type[Exception]
+    ) -> None:
+        with pytest.raises(error):
+            settlements.prepare(session, period=period, actor=OFFICER)
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(Settlement)) == 0
+        assert (
+            session.scalar(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "payouts.settlements_prepared")
+            )
+            == 0
+        )
