@@ -29,10 +29,8 @@ from prakerja.payouts.service import settlements
 from prakerja.training import service as training
 from tests.payouts.conftest import PaymentsSim
 from tests.payouts.settle_factories import (
-    INSTITUTION_NAME,
     INSTITUTION_NUMBER,
     PERIOD,
-    PLATFORM_NAME,
     PLATFORM_NUMBER,
     Marketplace,
     accepted_completions,
@@ -45,13 +43,12 @@ OFFICER = Actor(id=None, role="pmo_admin")
 RUN_DAY = date(2026, 4, 1)
 
 
-def record(session: Session, market_partner_id: object, provider_id: object, number: str, name: str) -> object:
+def record(session: Session, market_partner_id: object, provider_id: object, number: str) -> object:
     account = settlements.record_account(
         session,
         organisation_id=market_partner_id,  # type: ignore[arg-type]
         provider_id=provider_id,  # type: ignore[arg-type]
         number=number,
-        holder_name=name,
         actor=OFFICER,
     )
     session.commit()
@@ -65,8 +62,8 @@ def verified_market(session: Session, sim: PaymentsSim, channel: Channel = Chann
     session.commit()
     open_bank_account(sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
     open_bank_account(sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-    record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER, INSTITUTION_NAME)
-    record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER, PLATFORM_NAME)
+    record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+    record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
     return market
 
 
@@ -141,7 +138,7 @@ class TestHeldBack:
         bank = provider_at(session, payments_sim, "bni")
         session.commit()
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="PT LAIN SEKALI")
-        refused = record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER, INSTITUTION_NAME)
+        refused = record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
         assert refused.status is SettlementAccountStatus.rejected  # type: ignore[attr-defined]
         assert start(session) is None  # nothing due: no run, nothing sent
         rows = {s.organisation_id: s for s in session.scalars(select(Settlement))}
@@ -155,7 +152,7 @@ class TestHeldBack:
 
         # the platform verifies its account: its settlement is scheduled and the next run pays it (only it)
         open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-        record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER, PLATFORM_NAME)
+        record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
         assert session.get(Settlement, rows[market.platform.partner_id].id).status is SettlementStatus.scheduled  # type: ignore[union-attr]
         run = start(session, date(2026, 4, 3))
         assert run is not None

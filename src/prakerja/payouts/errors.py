@@ -211,15 +211,6 @@ class StatementTooLarge(DomainError):
     message_en = "The file is too large to upload here; use the `prakerja payouts reconcile` command."
 
 
-class HolderNameInvalid(ValidationFailed):
-    code = "holder_name_invalid"
-    message = "Tulis nama pemilik rekening sesuai nama resmi lembaga (3-140 karakter)."
-    message_en = "Write the account holder's name as the organisation's legal name (3-140 characters)."
-
-    def __init__(self) -> None:
-        super().__init__(details={"field": "holder_name"})
-
-
 class SettlementBankInvalid(ValidationFailed):
     code = "settlement_bank_invalid"
     message = "Pilih bank tempat rekening penyelesaian lembaga berada."

@@ -32,7 +32,6 @@ from prakerja.partners import service as partners
 from prakerja.payouts import rules
 from prakerja.payouts.errors import (
     AccountNumberInvalid,
-    HolderNameInvalid,
     NotASettledOrganisation,
     PeriodInvalid,
     PeriodNotOver,
@@ -71,6 +70,13 @@ def _role(session: Session, organisation_id: uuid.UUID) -> tuple[BeneficiaryType
     return role, found.name
 
 
+def legal_name(session: Session, organisation_id: uuid.UUID) -> str:
+    """The name the bank's account holder must carry: the legal entity's name on the organisation's profile (set by
+    the program office), else the organisation's registered name."""
+    profile = partners.profile(session, organisation_id)
+    return " ".join((profile.legal_name or profile.name).split())
+
+
 def banks(session: Session) -> list[tuple[uuid.UUID, str, str]]:
     """The banks an organisation may choose for its settlement account: (provider id, code, name)."""
     return [(p.id, p.code, p.name) for p in account_repository.active_providers(session) if p.kind is ProviderKind.bank]
@@ -85,21 +91,19 @@ def record_account(
     organisation_id: uuid.UUID,
     provider_id: uuid.UUID | None,
     number: str,
-    holder_name: str,
     actor: audit.Actor,
 ) -> SettlementAccount:
     """Record an organisation's settlement account and verify it with the bank's account inquiry (before anything is
-    written: an unreachable bank changes nothing). The verified account before it is replaced either way."""
+    written: an unreachable bank changes nothing): the bank's holder must be the organisation's legal entity (its
+    legal name on its profile, else its registered name). The verified account before it is replaced either way."""
     _role(session, organisation_id)
+    name = legal_name(session, organisation_id)
     provider = account_repository.provider(session, provider_id) if provider_id is not None else None
     if provider is None or not provider.active or provider.kind is not ProviderKind.bank:
         raise SettlementBankInvalid()
     normal = rules.normal_number("bank", number)
     if normal is None:
         raise AccountNumberInvalid()
-    name = " ".join(holder_name.split())
-    if not 3 <= len(name) <= 140:
-        raise HolderNameInvalid()
     reference = "PKS" + secrets.token_hex(12).upper()
     answer = linking.inquire_organisation(
         linking.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret),
