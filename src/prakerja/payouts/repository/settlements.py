@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
 from prakerja.payouts.models import (
@@ -48,7 +48,7 @@ def latest_accounts(session: Session) -> dict[uuid.UUID, SettlementAccount]:
     """Each organisation's newest settlement account (what officers see next to its payables)."""
     rows = session.scalars(
         select(SettlementAccount)
-        .distinct(SettlementAccount.organisation_id)
+        .ext(distinct_on(SettlementAccount.organisation_id))
         .order_by(SettlementAccount.organisation_id, SettlementAccount.created_at.desc())
     ).all()
     return {r.organisation_id: r for r in rows}
