@@ -10,9 +10,12 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
+from prakerja.cli import app
+from prakerja.kit.clock import clock
 from prakerja.ledger import service as ledger
 from prakerja.payouts.errors import PeriodInvalid, PeriodNotOver
 from prakerja.payouts.models import (
@@ -24,8 +27,10 @@ from prakerja.payouts.models import (
     Settlement,
     SettlementAccountStatus,
     SettlementStatus,
+    StatementFormat,
 )
-from prakerja.payouts.service import settlements
+from prakerja.payouts.service import reconciliation, settlements
+from prakerja.payouts.tasks import monthly_settlement
 from prakerja.training import service as training
 from tests.payouts.conftest import PaymentsSim
 from tests.payouts.settle_factories import (
@@ -116,6 +121,14 @@ class TestSettlementRun:
             assert ledger.settlement_in_flight(session, instruction.batch_id).balance == 0
         report = ledger.check(session)
         assert report.ok, report.problems
+
+        # the bank's statement of the day (camt.053 for one channel, CSV for the other) reconciles with no difference
+        fmt = StatementFormat.camt053 if channel is Channel.api else StatementFormat.csv
+        ingested = reconciliation.fetch_and_ingest(
+            session, provider_code="bni", day=clock.today_jakarta().date(), actor=OFFICER, fmt=fmt
+        )
+        session.commit()
+        assert (ingested.open_differences, ingested.entries) == (0, 2)
 
         # the same month again, the same day and another day: nothing new, nothing paid twice
         assert start(session) is not None
@@ -214,3 +227,45 @@ class TestNothingOwedAndBadPeriods:
             )
             == 0
         )
+
+
+class TestCommandAndJob:
+    def test_the_command_pays_a_month_once_and_the_monthly_job_finds_nothing_more(
+        self,
+        session: Session,
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+    ) -> None:
+        market = verified_market(session, payments_sim)
+        first = CliRunner().invoke(
+            app, ["payouts", "run", "--kind", "settlement", "--period", PERIOD, "--date", "2026-04-01"]
+        )
+        assert first.exit_code == 0, first.output
+        assert "settlement 2026-03: 2 new (0 held back)" in first.output and "bni" in first.output
+        again = CliRunner().invoke(
+            app, ["payouts", "run", "--kind", "settlement", "--period", PERIOD, "--date", "2026-04-02"]
+        )
+        assert again.exit_code == 0, again.output
+        assert "0 new" in again.output and "2 already prepared" in again.output
+        assert monthly_settlement() == 0  # the month before today (real clock): nothing owed, nothing created
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 2 and set(paid.values()) == {1}
+        assert session.scalar(select(func.count()).select_from(Settlement)) == 2
+        assert {r.kind for r in session.scalars(select(PayoutRun))} == {RunKind.settlement}
+        session.expire_all()
+        owed = {s.organisation_id: s.amount for s in session.scalars(select(Settlement))}
+        assert owed == {market.institution.partner_id: market.net, market.platform.partner_id: market.commission}
+
+    @pytest.mark.parametrize(
+        "arguments",
+        [
+            ["--kind", "settlement", "--period", "2026/03"],
+            ["--kind", "settlement", "--period", "2099-01"],
+            ["--period", "2026-03"],
+        ],
+    )
+    def test_the_command_refuses_a_bad_period(self, session: Session, arguments: list[str]) -> None:
+        result = CliRunner().invoke(app, ["payouts", "run", *arguments])
+        assert result.exit_code == 2, result.output
+        assert session.scalar(select(func.count()).select_from(Settlement)) == 0
+        assert session.scalar(select(func.count()).select_from(PayoutRun)) == 0
