@@ -5,6 +5,7 @@ account exists; nothing created for a month with nothing owed; running the same 
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -29,7 +30,7 @@ from prakerja.payouts.models import (
     SettlementStatus,
     StatementFormat,
 )
-from prakerja.payouts.service import reconciliation, settlements
+from prakerja.payouts.service import reconciliation, runs, settlements
 from prakerja.payouts.tasks import monthly_settlement
 from prakerja.training import service as training
 from tests.payouts.conftest import PaymentsSim
@@ -42,7 +43,7 @@ from tests.payouts.settle_factories import (
     after_march,
     open_bank_account,
 )
-from tests.payouts.test_run_paying import factory, paid_at_sim, provider_at, until_settled  # noqa: F401
+from tests.payouts.test_run_paying import NOW, factory, paid_at_sim, provider_at, until_settled  # noqa: F401
 
 OFFICER = Actor(id=None, role="pmo_admin")
 RUN_DAY = date(2026, 4, 1)
@@ -269,3 +270,71 @@ class TestCommandAndJob:
         assert result.exit_code == 2, result.output
         assert session.scalar(select(func.count()).select_from(Settlement)) == 0
         assert session.scalar(select(func.count()).select_from(PayoutRun)) == 0
+
+
+class TestExactlyOnce:
+    def test_two_workers_preparing_and_paying_the_same_month_pay_nothing_twice(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+    ) -> None:
+        verified_market(session, payments_sim)
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with factory() as own:
+                    _prepared, run = settlements.start_run(own, period=PERIOD, run_date=RUN_DAY, actor=OFFICER)
+                    own.commit()
+                assert run is not None
+                for _ in range(3):
+                    runs.execute(factory, run.id, check_after=NOW)
+            except BaseException as error:  # handed to the test's thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        run_ids = session.scalars(select(PayoutRun.id)).all()
+        assert len(run_ids) == 1
+        until_settled(factory, run_ids[0])
+        assert session.scalar(select(func.count()).select_from(Settlement)) == 2
+        assert session.scalar(select(func.count()).select_from(PayoutInstruction)) == 2
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 2 and set(paid.values()) == {1}
+        assert ledger.check(session).ok
+
+    @pytest.mark.parametrize("step", ["posted", "before_send", "after_send", "recorded"])
+    def test_a_worker_killed_at_any_step_leaves_a_run_the_next_one_finishes_paying_once(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+        step: str,
+    ) -> None:
+        market = verified_market(session, payments_sim)
+        run = start(session)
+        assert run is not None
+
+        class Killed(BaseException):
+            pass
+
+        def kill(at: str) -> None:
+            if at == step:
+                raise Killed(at)
+
+        with pytest.raises(Killed):
+            runs.execute(factory, run.id, checkpoint=kill, check_after=NOW)
+        until_settled(factory, run.id)
+        session.expire_all()
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 2 and set(paid.values()) == {1}
+        assert {s.status for s in session.scalars(select(Settlement))} == {SettlementStatus.paid}
+        assert ledger.settled(session).balance == market.gross
+        assert ledger.check(session).ok
