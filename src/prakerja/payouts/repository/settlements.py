@@ -209,3 +209,12 @@ def any_due(session: Session) -> bool:
         .limit(1)
     ).first()
     return found is not None
+
+
+def hold_scheduled(session: Session, organisation_id: uuid.UUID, reason: str) -> None:
+    """The organisation's account failed: its other scheduled settlements wait (with the reason) for a new one."""
+    session.execute(
+        update(Settlement)
+        .where(Settlement.organisation_id == organisation_id, Settlement.status == SettlementStatus.scheduled)
+        .values(status=SettlementStatus.blocked, blocked_reason=reason)
+    )

@@ -180,6 +180,21 @@ def payable_of(
     return cache[key]
 
 
+def open_payable(session: Session, found: Due, cache: dict[tuple[object, ...], uuid.UUID]) -> uuid.UUID:
+    """The payable a due item is paid from, opened in the run's own transaction (the ledger's batch path, on other
+    connections, must find it committed)."""
+    item = found.item
+    if isinstance(item, Settlement):
+        key: tuple[object, ...] = ("settlement", item.organisation_id, item.beneficiary_type)
+        if key not in cache:
+            cache[key] = settlement_payable(session, item)
+        return cache[key]
+    key = (item.participant_id, item.kind, item.scheme, item.year)
+    if key not in cache:
+        cache[key] = entitlement_payable(session, item)
+    return cache[key]
+
+
 def in_flight(session: Session, batch_id: uuid.UUID, kind: RunKind) -> uuid.UUID:
     """The batch's in-flight account (opened on first use)."""
     if kind is RunKind.settlement:
@@ -261,6 +276,7 @@ def settlement_failed(
         settlement.blocked_reason = reason[:40]
         if instruction.settlement_account_id is not None:
             settlement_repository.account_failed(session, instruction.settlement_account_id)
+        settlement_repository.hold_scheduled(session, settlement.organisation_id, "settlement_account_rejected")
     else:
         settlement.status = SettlementStatus.scheduled
 
@@ -271,3 +287,4 @@ def settlement_reversed(session: Session, settlement: Settlement, instruction: P
     settlement.paid_at = None
     if instruction.settlement_account_id is not None:
         settlement_repository.account_failed(session, instruction.settlement_account_id)
+    settlement_repository.hold_scheduled(session, settlement.organisation_id, "settlement_account_rejected")

@@ -126,6 +126,7 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
     for item in due:
         by_provider[item.provider_id].append(item)
     providers = repository.providers(session, list(by_provider))
+    payables: dict[tuple[object, ...], uuid.UUID] = {}
     total = 0
     for provider_id in sorted(by_provider):
         items = by_provider[provider_id]
@@ -143,6 +144,7 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
         for item in items:
             attempt = attempts.get(item.key, 0) + 1
             e2e = rules.end_to_end_id(item.key, attempt)
+            payees.open_payable(session, item, payables)
             session.add(
                 payees.instruction(
                     session,
