@@ -17,6 +17,7 @@ from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.cli import app
 from prakerja.kit.clock import clock
+from prakerja.kit.ids import new_id
 from prakerja.ledger import service as ledger
 from prakerja.payouts.errors import PeriodInvalid, PeriodNotOver
 from prakerja.payouts.models import (
@@ -33,6 +34,7 @@ from prakerja.payouts.models import (
 from prakerja.payouts.service import reconciliation, runs, settlements
 from prakerja.payouts.tasks import monthly_settlement
 from prakerja.training import service as training
+from prakerja.training.models import Purchase
 from tests.payouts.conftest import PaymentsSim
 from tests.payouts.settle_factories import (
     INSTITUTION_NUMBER,
@@ -338,3 +340,34 @@ class TestExactlyOnce:
         assert {s.status for s in session.scalars(select(Settlement))} == {SettlementStatus.paid}
         assert ledger.settled(session).balance == market.gross
         assert ledger.check(session).ok
+
+
+class TestLedgerOwesLess:
+    def test_a_settlement_the_ledger_cannot_cover_is_held_back_and_nothing_is_sent(
+        self, session: Session, frozen_clock: object, payments_sim: PaymentsSim
+    ) -> None:
+        market = verified_market(session, payments_sim)
+        purchase = session.scalars(select(Purchase)).first()
+        assert purchase is not None
+        ledger.refund_purchase(  # a correction after capture: the ledger now owes the institution less
+            session,
+            transfer_id=new_id(),
+            participant_id=purchase.participant_id,
+            institution_id=market.institution.partner_id,
+            amount=1_000,
+            purchase_ref=str(purchase.id),
+            actor=OFFICER,
+        )
+        session.commit()
+        prepared = settlements.prepare(session, period=PERIOD, actor=OFFICER)
+        session.commit()
+        assert (prepared.created, prepared.blocked) == (2, 1)
+        held = session.scalars(
+            select(Settlement).where(Settlement.organisation_id == market.institution.partner_id)
+        ).one()
+        assert (held.status, held.blocked_reason) == (SettlementStatus.blocked, "payable_short")
+        run = start(session)
+        assert run is not None
+        assert session.scalars(select(PayoutInstruction.settlement_id)).all() == [
+            s.id for s in session.scalars(select(Settlement).where(Settlement.status != SettlementStatus.blocked))
+        ]

@@ -116,17 +116,13 @@ def recent(session: Session, limit: int = 200) -> list[Settlement]:
 
 
 def open_amount(session: Session, organisation_id: uuid.UUID) -> int:
-    """What earlier periods' settlements still take from the organisation's payable (not yet paid)."""
+    """What earlier periods' settlements still owe from the organisation's payable: not paid and not in flight (the
+    money of a settlement in flight has left the payable already)."""
     rows = session.scalars(
         select(Settlement.amount).where(
             Settlement.organisation_id == organisation_id,
             Settlement.status.in_(
-                [
-                    SettlementStatus.blocked,
-                    SettlementStatus.scheduled,
-                    SettlementStatus.in_flight,
-                    SettlementStatus.needs_action,
-                ]
+                [SettlementStatus.blocked, SettlementStatus.scheduled, SettlementStatus.needs_action]
             ),
         )
     ).all()
