@@ -2,7 +2,7 @@
 earlier attempts by index instead of scanning every instruction ever made (ADR 0017).
 
 Revision ID: 0027_paybulk
-Revises: 0025_payrecon
+Revises: 0026_settle
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0027_paybulk"
-down_revision: str | Sequence[str] | None = "0025_payrecon"
+down_revision: str | Sequence[str] | None = "0026_settle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """payouts clawbacks: a demand withdrawn (raised in error) keeps when and why.
 
 Revision ID: 0028_paydemo
-Revises: 0025_payrecon
+Revises: 0027_paybulk
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0028_paydemo"
-down_revision: str | Sequence[str] | None = "0025_payrecon"
+down_revision: str | Sequence[str] | None = "0027_paybulk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ indexes), so an offline bulk import, whose records have none of them, no longer 
 Uniqueness is unchanged (NULLs never conflicted); look-ups by value use the partial indexes.
 
 Revision ID: 0032_bulk
-Revises: 0025_payrecon
+Revises: 0030_ipath
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0032_bulk"
-down_revision: str | Sequence[str] | None = "0025_payrecon"
+down_revision: str | Sequence[str] | None = "0030_ipath"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

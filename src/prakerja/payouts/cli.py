@@ -17,8 +17,9 @@ from prakerja.db import session_factory, unit_of_work
 from prakerja.kit.clock import JAKARTA, clock
 from prakerja.kit.errors import DomainError
 from prakerja.kit.money import format_rupiah
+from prakerja.payouts import rules
 from prakerja.payouts.models import RunKind, StatementFormat
-from prakerja.payouts.service import reconciliation, runs
+from prakerja.payouts.service import reconciliation, runs, settlements
 
 app = typer.Typer(help="Payouts to participants and providers: runs, reconciliation.", no_args_is_help=True)
 console = Console()
@@ -41,16 +42,42 @@ def _refused(error: DomainError, where: str) -> typer.Exit:
 def run(
     day: Annotated[str | None, typer.Option("--date", help="Run date YYYY-MM-DD (default: today in Jakarta).")] = None,
     kind: Annotated[str, typer.Option(help="incentives or settlement.")] = "incentives",
+    period: Annotated[
+        str | None,
+        typer.Option(help="With --kind settlement: the month to settle, YYYY-MM (default: the month before the run)."),
+    ] = None,
 ) -> None:
     """Start (or resume) the payout run of a day: due entitlements -> batches per partner -> ledger -> partners.
-    Running it again never pays twice; it sends what is still unsent and asks partners about the rest."""
+    With --kind settlement, first the period's settlements (what institutions and platforms are owed from accepted
+    completions, one per organisation and month) are prepared, then they are paid the same way. Running it again
+    never pays twice; it sends what is still unsent and asks partners about the rest."""
     try:
         run_date = date.fromisoformat(day) if day else clock.today_jakarta().date()
         run_kind = RunKind(kind)
     except ValueError as error:
         raise _fail(f"invalid option: {error}") from None
+    if period is not None and run_kind is not RunKind.settlement:
+        raise _fail("--period goes with --kind settlement")
     with unit_of_work() as session:
-        started = runs.start(session, kind=run_kind, run_date=run_date, actor=OPERATOR)
+        if run_kind is RunKind.settlement:
+            month = period or rules.previous_period(run_date)
+            try:
+                prepared, started_or_none = settlements.start_run(
+                    session, period=month, run_date=run_date, actor=OPERATOR
+                )
+            except DomainError as error:
+                raise _refused(error, f"settlement {month}") from None
+            console.print(
+                f"settlement {month}: {prepared.created} new ({prepared.blocked} held back), "
+                f"{prepared.existing} already prepared, {format_rupiah(prepared.amount)} new",
+                highlight=False,
+            )
+            if started_or_none is None:
+                console.print("nothing due: no settlement run", highlight=False)
+                return
+            started = started_or_none
+        else:
+            started = runs.start(session, kind=run_kind, run_date=run_date, actor=OPERATOR)
         run_id = started.id
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
         task = bar.add_task("Mengirim batch / sending batches", total=None)

@@ -209,3 +209,33 @@ class StatementTooLarge(DomainError):
     code = "statement_too_large"
     message = "Berkas terlalu besar untuk diunggah di halaman ini; gunakan perintah `prakerja payouts reconcile`."
     message_en = "The file is too large to upload here; use the `prakerja payouts reconcile` command."
+
+
+class SettlementBankInvalid(ValidationFailed):
+    code = "settlement_bank_invalid"
+    message = "Pilih bank tempat rekening penyelesaian lembaga berada."
+    message_en = "Choose the bank that holds the organisation's settlement account."
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "provider"})
+
+
+class NotASettledOrganisation(Forbidden):
+    code = "not_a_settled_organisation"
+    message = "Hanya lembaga pelatihan dan platform digital yang menerima pembayaran penyelesaian."
+    message_en = "Only training institutions and digital platforms receive settlement payments."
+
+
+class PeriodInvalid(ValidationFailed):
+    code = "settlement_period_invalid"
+    message = "Periode penyelesaian ditulis TTTT-BB, misalnya 2026-03."
+    message_en = "A settlement period is written YYYY-MM, for example 2026-03."
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "period"})
+
+
+class PeriodNotOver(Conflict):
+    code = "settlement_period_not_over"
+    message = "Periode ini belum berakhir; penyelesaiannya dibayar setelah bulan ini selesai."
+    message_en = "This period is not over yet; it is settled once the month has ended."

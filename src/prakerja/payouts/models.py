@@ -196,6 +196,117 @@ class Entitlement(IdMixin, TimestampMixin, Base):
     paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
+# provider settlement (ADR 0016) -------------------------------------------------------------------------------
+
+
+class BeneficiaryType(enum.StrEnum):
+    participant = "participant"
+    institution = "institution"
+    platform = "platform"
+
+
+class SettlementAccountStatus(enum.StrEnum):
+    verified = "verified"
+    """The payment partner's account inquiry found it active and held under the organisation's name: paid here."""
+    rejected = "rejected"
+    """The inquiry (or a payment to it) failed; ``failure_reason`` says why. The organisation records another."""
+    replaced = "replaced"
+    """The organisation recorded other details since (a change is verified again)."""
+
+
+class SettlementAccountFailure(enum.StrEnum):
+    """Why an organisation's settlement account cannot be paid (shown to it and to officers in words)."""
+
+    account_not_found = "account_not_found"
+    account_inactive = "account_inactive"
+    name_mismatch = "name_mismatch"
+    """The holder's name at the bank is not the name the organisation gave."""
+    closed_after_link = "closed_after_link"
+    """A settlement payment to it failed for an account reason after it was verified."""
+
+
+class SettlementAccount(IdMixin, TimestampMixin, Base):
+    """An institution's or platform's bank account for its settlements (one verified at a time)."""
+
+    __tablename__ = "payouts_settlement_accounts"
+    __table_args__ = (
+        Index(
+            "uq_payouts_settlement_accounts_one_verified",
+            "organisation_id",
+            unique=True,
+            postgresql_where=text("status = 'verified'"),
+        ),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    provider_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts_providers.id"))
+    """The bank (a payment partner of kind ``bank``) that holds the account and pays into it."""
+    number: Mapped[str] = mapped_column(Encrypted("payouts_settlement_accounts.number"))
+    number_masked: Mapped[str] = mapped_column(String(32))
+    holder_name: Mapped[str] = mapped_column(Encrypted("payouts_settlement_accounts.holder_name"))
+    """The holder's name as the organisation gave it (its legal name)."""
+    reported_holder_name: Mapped[str | None] = mapped_column(
+        Encrypted("payouts_settlement_accounts.reported_holder_name"), nullable=True
+    )
+    """The holder's name as the bank reported it."""
+    status: Mapped[SettlementAccountStatus] = mapped_column(
+        _enum(SettlementAccountStatus, "payouts_settlement_account_status", 16)
+    )
+    failure_reason: Mapped[SettlementAccountFailure | None] = mapped_column(
+        _enum(SettlementAccountFailure, "payouts_settlement_account_failure", 32), nullable=True
+    )
+    inquiry_reference: Mapped[str] = mapped_column(String(64), unique=True)
+    verified_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class SettlementStatus(enum.StrEnum):
+    blocked = "blocked"
+    """Cannot be paid yet; ``blocked_reason`` says why (no verified settlement account). Nothing was sent."""
+    scheduled = "scheduled"
+    """The next settlement run pays it."""
+    in_flight = "in_flight"
+    """An instruction for it is with the payment partner."""
+    needs_action = "needs_action"
+    """The bank refused the account (or reversed the payment): the organisation must record a verified account."""
+    paid = "paid"
+
+
+class Settlement(IdMixin, TimestampMixin, Base):
+    """What the program owes one institution or platform for one period (a calendar month in Jakarta time): the
+    totals of its settlement statement, which is the remittance advice of the payment. One row per (organisation,
+    period): preparing a period again creates nothing twice."""
+
+    __tablename__ = "payouts_settlements"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "period"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("gross >= 0 AND commission >= 0 AND completions > 0", name="totals_valid"),
+        Index(None, "status", "period"),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
+    beneficiary_type: Mapped[BeneficiaryType] = mapped_column(
+        _enum(BeneficiaryType, "payouts_settlement_beneficiary", 16)
+    )
+    """``institution`` (paid the net of commissions) or ``platform`` (paid its commissions)."""
+    period: Mapped[str] = mapped_column(String(7))
+    """``YYYY-MM``: the statement's month."""
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    completions: Mapped[int] = mapped_column(Integer)
+    gross: Mapped[int] = mapped_column(BigInteger)
+    commission: Mapped[int] = mapped_column(BigInteger)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    """The statement's payable: the net for an institution, the commissions for a platform."""
+    statement_ref: Mapped[str] = mapped_column(String(100))
+    """The remittance advice this pays: ``{role}:{organisation id}:{YYYY-MM}`` (the statement of that month)."""
+    status: Mapped[SettlementStatus] = mapped_column(_enum(SettlementStatus, "payouts_settlement_status", 16))
+    blocked_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
 # runs, batches, instructions --------------------------------------------------------------------------------
 
 
@@ -269,12 +380,6 @@ class InstructionStatus(enum.StrEnum):
     """Reported paid, later reversed by the partner; money back on the payable (reconciliation shows it)."""
 
 
-class BeneficiaryType(enum.StrEnum):
-    participant = "participant"
-    institution = "institution"
-    platform = "platform"
-
-
 class PayoutInstruction(IdMixin, TimestampMixin, Base):
     """One payment order to one beneficiary, identified with the partner by its end-to-end id."""
 
@@ -289,6 +394,12 @@ class PayoutInstruction(IdMixin, TimestampMixin, Base):
         Index(
             "uq_payouts_instructions_one_open_per_entitlement",
             "entitlement_id",
+            unique=True,
+            postgresql_where=text("status IN ('ready', 'sent', 'succeeded')"),
+        ),
+        Index(
+            "uq_payouts_instructions_one_open_per_settlement",
+            "settlement_id",
             unique=True,
             postgresql_where=text("status IN ('ready', 'sent', 'succeeded')"),
         ),
@@ -307,6 +418,12 @@ class PayoutInstruction(IdMixin, TimestampMixin, Base):
     """The participant's linked account (none for a provider settlement: the partner's own bank details)."""
     settlement_ref: Mapped[str | None] = mapped_column(String(100), nullable=True)
     """For a provider settlement: the statement (partner and period) this pays."""
+    settlement_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("payouts_settlements.id"), nullable=True)
+    """For a provider settlement: the organisation's payable of one period this pays (ADR 0016)."""
+    settlement_account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("payouts_settlement_accounts.id"), nullable=True
+    )
+    """For a provider settlement: the organisation's verified bank account it goes to."""
     amount: Mapped[int] = mapped_column(BigInteger)
     attempt: Mapped[int] = mapped_column(SmallInteger, default=1, server_default=text("1"))
     """1 for the first instruction of an entitlement; a retry after an account fix is a new instruction."""

@@ -170,3 +170,106 @@ CLAWBACK_DAYS = 60
 
 def clawback_due_on(opened_on: date) -> date:
     return opened_on + timedelta(days=CLAWBACK_DAYS)
+
+
+# provider settlement (ADR 0016) -------------------------------------------------------------------------------
+
+
+def period_start(period: str) -> date | None:
+    """``2026-03`` -> 1 March 2026 (a settlement period is a calendar month in Jakarta time); None for anything
+    else (ASCII digits only)."""
+    if len(period) != 7 or period[4] != "-" or not (period[:4] + period[5:]).isascii():
+        return None
+    year, month = period[:4], period[5:]
+    if not (year.isdigit() and month.isdigit()) or not 1 <= int(month) <= 12 or int(year) < 2000:
+        return None
+    return date(int(year), int(month), 1)
+
+
+def period_end(start: date) -> date:
+    """The month's last day."""
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def previous_period(today: date) -> str:
+    """The month before ``today``'s: what the monthly settlement run pays."""
+    last = today.replace(day=1) - timedelta(days=1)
+    return f"{last:%Y-%m}"
+
+
+def statement_ref(role: str, organisation_id: uuid.UUID, period: str) -> str:
+    """The settlement statement a payment pays (its remittance advice): role, organisation and month."""
+    return f"{role}:{organisation_id}:{period}"
+
+
+def settlement_account_failure(*, status: str, name_match: bool) -> str | None:
+    """Why an organisation's bank account answered by the partner's inquiry cannot receive its settlements (a
+    ``SettlementAccountFailure`` value), or None: active and held under the name the organisation gave."""
+    if status == "not_found":
+        return "account_not_found"
+    if status != "active":
+        return "account_inactive"
+    if not name_match:
+        return "name_mismatch"
+    return None
+
+
+def settlement_block(*, account: str, payable_available: int, owed: int) -> str | None:
+    """Why a settlement cannot be paid now, or None. ``account``: ``verified``, ``none`` or ``rejected``;
+    ``payable_available``: what the ledger's payable still holds beyond earlier open settlements."""
+    if payable_available < owed:
+        return "payable_short"
+    if account == "none":
+        return "no_settlement_account"
+    if account != "verified":
+        return "settlement_account_rejected"
+    return None
+
+
+SETTLEMENT_REASONS: dict[str, tuple[str, str]] = {
+    "no_settlement_account": (
+        "Belum ada rekening penyelesaian yang terverifikasi. Catat rekening bank lembaga Anda; pembayaran dikirim "
+        "setelah bank memverifikasinya. Tidak ada yang dikirim.",
+        "No verified settlement account yet. Record your organisation's bank account; the payment is sent once the "
+        "bank has verified it. Nothing was sent.",
+    ),
+    "settlement_account_rejected": (
+        "Rekening penyelesaian terakhir ditolak bank. Catat rekening lain atas nama resmi lembaga. "
+        "Tidak ada yang dikirim.",
+        "The latest settlement account was refused by the bank. Record another account in the organisation's "
+        "legal name. Nothing was sent.",
+    ),
+    "payable_short": (
+        "Saldo terutang di buku besar lebih kecil dari laporan penyelesaian (misalnya karena pengembalian dana). "
+        "Petugas PMO memeriksanya. Tidak ada yang dikirim.",
+        "The ledger owes less than the settlement statement (a refund, for example). The programme office is "
+        "checking it. Nothing was sent.",
+    ),
+    "account_not_found": (
+        "Bank menolak pembayaran: nomor rekening tidak ditemukan. Catat rekening lain.",
+        "The bank refused the payment: account number not found. Record another account.",
+    ),
+    "account_closed": (
+        "Bank menolak pembayaran: rekening ditutup. Catat rekening lain.",
+        "The bank refused the payment: the account is closed. Record another account.",
+    ),
+    "account_blocked": (
+        "Bank menolak pembayaran: rekening diblokir. Catat rekening lain.",
+        "The bank refused the payment: the account is blocked. Record another account.",
+    ),
+    "name_mismatch": (
+        "Nama pemilik rekening tidak sama dengan nama resmi lembaga.",
+        "The account holder's name is not the organisation's legal name.",
+    ),
+    "account_inactive": ("Rekening ini tidak aktif.", "This account is not active."),
+    "closed_after_link": (
+        "Pembayaran ke rekening ini ditolak bank setelah diverifikasi. Catat rekening lain.",
+        "A payment to this account was refused by the bank after it was verified. Record another account.",
+    ),
+    "payout_reversed": (
+        "Bank membatalkan pembayaran setelah berhasil; uang kembali ke saldo terutang. Catat rekening lain.",
+        "The bank reversed the payment after it succeeded; the money is owed again. Record another account.",
+    ),
+}
+"""What an organisation and officers read for a settlement's or a settlement account's reason (Indonesian,
+English)."""

@@ -1,4 +1,5 @@
-"""Payouts jobs: entitlements refreshed, clawbacks overdue, the daily incentive run, the results check, the year-end
+"""Payouts jobs: entitlements refreshed, clawbacks overdue, the daily incentive run, the monthly settlement run of
+institutions and platforms, the results check, the year-end
 return of unclaimed money. Each is safe to run twice and beside another worker (deterministic ledger ids, set-based
 updates; the run of a day is one row and batches are worked under a lock)."""
 
@@ -12,7 +13,7 @@ from prakerja.audit.service import Actor
 from prakerja.db import session_factory, unit_of_work
 from prakerja.jobs import app
 from prakerja.kit.clock import clock, utcnow
-from prakerja.payouts import service
+from prakerja.payouts import rules, service
 from prakerja.payouts.models import RunKind
 from prakerja.payouts.service import runs
 
@@ -74,6 +75,25 @@ def daily_run(timestamp: int | None = None) -> int:
     summary = runs.execute(session_factory(), run_id)
     if summary.errors:
         log.warning("payout run pass with errors", extra={"run_id": str(run_id), "errors": summary.errors[:5]})
+    return summary.sent
+
+
+@app.periodic(cron="0 3 1 * *")
+@app.task(name="payouts.monthly_settlement", queueing_lock="payouts.monthly_settlement")
+def monthly_settlement(timestamp: int | None = None) -> int:
+    """The first of every month at 10:00 in Jakarta (03:00 UTC): what institutions and platforms are owed for the
+    month before (their settlement statements) is prepared and paid by the day's settlement run (ADR 0016)."""
+    today = clock.today_jakarta().date()
+    with unit_of_work() as session:
+        _prepared, run = service.settlements.start_run(
+            session, period=rules.previous_period(today), run_date=today, actor=Actor.system()
+        )
+        run_id = run.id if run is not None else None
+    if run_id is None:
+        return 0
+    summary = runs.execute(session_factory(), run_id)
+    if summary.errors:
+        log.warning("settlement run pass with errors", extra={"run_id": str(run_id), "errors": summary.errors[:5]})
     return summary.sent
 
 

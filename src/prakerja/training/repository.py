@@ -250,6 +250,20 @@ def accepted_between(
     return [(row[0], row[1]) for row in rows]
 
 
+def owed_between(session: Session, *, start: datetime, end: datetime) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """The institutions with accepted completions in [start, end), and the platforms with a commission on them."""
+    window = (
+        Completion.status == CompletionStatus.accepted,
+        Completion.decided_at >= start,
+        Completion.decided_at < end,
+    )
+    institutions = session.scalars(select(Completion.institution_id).where(*window).distinct()).all()
+    platforms = session.scalars(
+        select(Completion.platform_id).where(*window, Completion.commission > 0).distinct()
+    ).all()
+    return sorted(institutions), sorted(platforms)
+
+
 def completion_of_purchase(session: Session, purchase_id: uuid.UUID) -> Completion | None:
     return session.scalars(
         select(Completion).where(Completion.purchase_id == purchase_id).order_by(Completion.id.desc())

@@ -23,6 +23,8 @@ CHART: dict[AccountKind, tuple[LedgerCode | None, bool, bool]] = {
     AccountKind.survey_incentive_payable: (LedgerCode.cash, True, False),
     AccountKind.payouts_in_flight: (LedgerCode.cash, True, False),
     AccountKind.disbursed: (LedgerCode.cash, False, False),
+    AccountKind.settlement_in_flight: (LedgerCode.training, True, False),
+    AccountKind.settled: (LedgerCode.training, False, False),
     AccountKind.clawback_claims: (LedgerCode.cash, False, False),
     AccountKind.clawback_receivable: (LedgerCode.cash, True, False),
 }
@@ -185,3 +187,19 @@ def clawback_claims(session: Session) -> Account:
 
 def clawback_receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
     return chart_account(session, AccountKind.clawback_receivable, "clawback", str(clawback_id))
+
+
+def settlement_in_flight(session: Session, batch_id: uuid.UUID | str) -> Account:
+    """One settlement batch's money with its payment partner, not yet confirmed (training ledger, ADR 0016)."""
+    return chart_account(session, AccountKind.settlement_in_flight, "payout_batch", str(batch_id))
+
+
+def settled(session: Session) -> Account:
+    """Everything confirmed paid to institutions and platforms (training ledger)."""
+    return chart_account(session, AccountKind.settled, "program", "settled")
+
+
+def organisation_payable(session: Session, organisation_id: uuid.UUID | str, *, platform: bool) -> Account:
+    """What the program owes an organisation from accepted completions: an institution's payable (net of
+    commissions) or a platform's commission account."""
+    return platform_commission(session, organisation_id) if platform else institution_payable(session, organisation_id)

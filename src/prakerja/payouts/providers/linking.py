@@ -93,6 +93,33 @@ def inquire(partner: Partner, *, reference: str, number: str, nik: str, phone: s
     )
 
 
+@dataclass(frozen=True)
+class OrganisationInquiry:
+    status: str
+    """``active``, ``inactive`` or ``not_found``."""
+    holder_name: str | None
+    name_match: bool
+    """The bank's holder is the name the organisation gave (its legal name)."""
+
+
+def inquire_organisation(partner: Partner, *, reference: str, number: str, holder_name: str) -> OrganisationInquiry:
+    """Who holds an organisation's bank account ``number``, compared with the legal name it gave (section 3.1)."""
+    response = _post(
+        partner, "/accounts/inquiry", {"reference": reference, "number": number, "holder_name": holder_name}
+    )
+    data = _json(partner, response)
+    status = data.get("status")
+    if response.status_code != 200 or status not in ("active", "inactive", "not_found"):
+        log.warning("payment partner inquiry answer unusable", extra={"partner": partner.code})
+        raise PartnerUnavailable()
+    holder = data.get("holder_name")
+    return OrganisationInquiry(
+        status=str(status),
+        holder_name=str(holder)[:200] if isinstance(holder, str) and holder else None,
+        name_match=data.get("name_match") is True,
+    )
+
+
 def send_otp(partner: Partner, *, reference: str) -> None:
     """Ask the partner to send its OTP to the account's holder."""
     response = _post(partner, "/accounts/otp", {"reference": reference})

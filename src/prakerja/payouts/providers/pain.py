@@ -71,7 +71,7 @@ def write_pain001(batch: Batch) -> bytes:
         f"<CdtTrfTxInf><PmtId><EndToEndId>{escape(item.end_to_end_id)}</EndToEndId></PmtId>"
         f'<Amt><InstdAmt Ccy="IDR">{item.amount}</InstdAmt></Amt><Cdtr><Nm>{escape(item.name[:140] or "PESERTA")}</Nm>'
         f"</Cdtr><CdtrAcct><Id><Othr><Id>{escape(item.number)}</Id></Othr></Id></CdtrAcct>"
-        "<RmtInf><Ustrd>Insentif Kartu Prakerja</Ustrd></RmtInf></CdtTrfTxInf>"
+        f"<RmtInf><Ustrd>{escape(item.remittance[:140] or 'Insentif Kartu Prakerja')}</Ustrd></RmtInf></CdtTrfTxInf>"
         for item in batch.instructions
     )
     parts.append("</PmtInf></CstmrCdtTrfInitn></Document>")

@@ -41,6 +41,8 @@ class Outgoing:
     number: str
     amount: int
     name: str
+    remittance: str = ""
+    """What the payment is for (a settlement names the statement it pays); empty for an incentive."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def send_batch(
             "control_sum": sum(i.amount for i in instructions),
             "instructions": [
                 {"end_to_end_id": i.end_to_end_id, "number": i.number, "amount": i.amount, "name": i.name}
+                | ({"remittance": i.remittance} if i.remittance else {})
                 for i in instructions
             ],
         },

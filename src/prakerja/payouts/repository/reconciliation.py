@@ -20,6 +20,7 @@ from prakerja.payouts.models import (
     PayoutProvider,
     PayoutResult,
     PayoutRun,
+    SettlementAccount,
     Statement,
 )
 
@@ -280,10 +281,12 @@ def batch_of_provider(session: Session, provider_id: uuid.UUID, batch_id: uuid.U
 def instructions_of_batch(
     session: Session, batch_id: uuid.UUID, *, limit: int = 500
 ) -> Sequence[tuple[PayoutInstruction, str | None]]:
-    """The batch's instructions with the masked number of the account each pays (none for a settlement)."""
+    """The batch's instructions with the masked number of the account each pays (a participant's payout account, or
+    an organisation's settlement account)."""
     query = (
-        select(PayoutInstruction, PayoutAccount.number_masked)
+        select(PayoutInstruction, func.coalesce(PayoutAccount.number_masked, SettlementAccount.number_masked))
         .outerjoin(PayoutAccount, PayoutAccount.id == PayoutInstruction.payout_account_id)
+        .outerjoin(SettlementAccount, SettlementAccount.id == PayoutInstruction.settlement_account_id)
         .where(PayoutInstruction.batch_id == batch_id)
         .order_by(PayoutInstruction.end_to_end_id)
         .limit(limit)

@@ -454,7 +454,8 @@ def settle_open(
     session: Session, provider_id: uuid.UUID, paid: Sequence[tuple[str, int | None]], *, now: datetime
 ) -> list[Settled]:
     """The partner paid these (end-to-end id, amount it reports or None): each of this provider's instructions still
-    open (``ready`` or ``sent``) with that amount becomes ``succeeded``, and its entitlement ``paid``. The UPDATE
+    open (``ready`` or ``sent``) with that amount becomes ``succeeded``, and its entitlement ``paid``. Only
+    entitlements' instructions: a settlement's success goes through ``results``' rules one by one. The UPDATE
     takes each row's lock and checks the status again under it, so a result another worker applied meanwhile is
     left alone; the ones not moved are the caller's to explain."""
     if not paid:
@@ -466,6 +467,7 @@ def settle_open(
             FROM unnest(CAST(:e2es AS text[]), CAST(:amounts AS bigint[])) AS w(end_to_end_id, amount)
             WHERE i.end_to_end_id = w.end_to_end_id AND i.provider_id = :provider
               AND i.status IN ('ready', 'sent') AND (w.amount IS NULL OR w.amount = i.amount)
+              AND i.entitlement_id IS NOT NULL
             RETURNING i.id, i.end_to_end_id, i.batch_id, i.entitlement_id, i.amount
             """
         ),
@@ -538,3 +540,8 @@ def try_advisory_lock(connection: Connection, key: int) -> bool:
 
 def advisory_unlock(connection: Connection, key: int) -> None:
     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+
+
+def run_of(session: Session, kind: RunKind, run_date: date) -> PayoutRun | None:
+    query = select(PayoutRun).where(PayoutRun.kind == kind, PayoutRun.run_date == run_date)
+    return session.scalars(query).one_or_none()

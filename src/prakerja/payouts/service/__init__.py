@@ -4,7 +4,9 @@ commits, except where a module says otherwise (``runs.execute``: ADR 0015).
 - ``accounts``: payment providers (``register_provider``) and participants' payout accounts (inquiry + OTP);
 - ``entitlements``: incentives from the scheme, ``refresh``/``refresh_many``, ``grant_survey_incentive``, the
   participant's timeline;
-- ``runs``: payout runs (due entitlements -> batches per partner -> ledger -> partners), the year-end return;
+- ``runs``: payout runs (due entitlements or settlements -> batches per partner -> ledger -> partners), the year-end
+  return; ``payees``: what differs between paying a participant and paying an organisation (ADR 0016);
+- ``settlements``: institutions' and platforms' settlement accounts and their payables per period (ADR 0016);
 - ``results``: what partners report (callbacks, pain.002, status answers), each applied once;
 - ``clawbacks``: repayment demands to recipients found ineligible, repayments, overdue after 60 days;
 - ``reconciliation``: partner statements in (camt.053, CSV), differences out, resolved by officers;
@@ -15,9 +17,11 @@ from prakerja.payouts.service import (
     clawbacks,
     entitlements,
     partner_portal,
+    payees,
     reconciliation,
     results,
     runs,
+    settlements,
 )
 from prakerja.payouts.service.entitlements import grant_survey_incentive, refresh
 
@@ -27,8 +31,10 @@ __all__ = [
     "entitlements",
     "grant_survey_incentive",
     "partner_portal",
+    "payees",
     "reconciliation",
     "refresh",
     "results",
     "runs",
+    "settlements",
 ]

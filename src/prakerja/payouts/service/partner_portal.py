@@ -65,7 +65,7 @@ class BatchPage:
     desk: Desk
     row: BatchRow
     instructions: Sequence[tuple[PayoutInstruction, str | None]]
-    """Each instruction with the masked number of the account it pays (none for a settlement)."""
+    """Each instruction with the masked number of the account it pays."""
 
 
 def batch(session: Session, found: Desk, batch_id: uuid.UUID) -> BatchPage:

@@ -14,6 +14,10 @@ some race could not move money twice.
   after :data:`MAX_SENDS` sends, in flight -> back to the payable and the entitlement is scheduled again (a later
   run sends it with the next attempt's id).
 - reversed (after a success): disbursed -> back to the payable; the entitlement needs the participant's action.
+
+A provider settlement (ADR 0016) goes the same way on its own accounts (``payees``): settlement in flight ->
+settled; back to the organisation's payable on a failure or a reversal; an account reason puts the settlement in
+``needs_action`` until the organisation records a verified account again.
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
 from prakerja.payouts.models import (
     Entitlement,
-    EntitlementKind,
     EntitlementStatus,
     InstructionStatus,
     PayoutInstruction,
@@ -44,6 +47,7 @@ from prakerja.payouts.models import (
 )
 from prakerja.payouts.providers.paying import Report
 from prakerja.payouts.repository import runs as repository
+from prakerja.payouts.service import payees
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +90,7 @@ def transfer_ids(end_to_end_id: str) -> dict[str, uuid.UUID]:
 
 
 def payable(session: Session, entitlement: Entitlement) -> uuid.UUID:
-    opener = (
-        ledger.survey_incentive_payable
-        if entitlement.kind is EntitlementKind.survey_incentive
-        else ledger.incentive_payable
-    )
-    return opener(session, entitlement.participant_id, scheme=entitlement.scheme, year=entitlement.year).id
+    return payees.entitlement_payable(session, entitlement)
 
 
 def apply_report(
@@ -283,7 +282,7 @@ def _apply(session: Session, provider: PayoutProvider, report: Report, *, now: d
 
 
 def _in_flight(session: Session, instruction: PayoutInstruction) -> uuid.UUID:
-    return ledger.payouts_in_flight(session, instruction.batch_id).id
+    return payees.in_flight_of(session, instruction)
 
 
 def _move(
@@ -317,14 +316,17 @@ def _succeed(session: Session, instruction: PayoutInstruction, *, now: datetime)
         session,
         ids["settled"],
         _in_flight(session, instruction),
-        ledger.disbursed(session).id,
+        payees.paid_account(session, instruction),
         instruction.amount,
-        TransferCode.payout_settled,
+        payees.codes(instruction).settled,
         instruction.end_to_end_id,
     )
     instruction.status = InstructionStatus.succeeded
     instruction.settled_at = now
     instruction.next_check_at = None
+    settlement = payees.settlement_of(session, instruction, lock=True)
+    if settlement is not None:
+        payees.settlement_paid(session, settlement, now=now)
     if instruction.entitlement_id is not None:
         entitlement = repository.entitlement(session, instruction.entitlement_id, lock=True)
         if entitlement is not None:
@@ -332,16 +334,17 @@ def _succeed(session: Session, instruction: PayoutInstruction, *, now: datetime)
             entitlement.paid_at = now
 
 
-def _void(session: Session, instruction: PayoutInstruction, entitlement: Entitlement | None) -> None:
-    if entitlement is None:
+def _void(session: Session, instruction: PayoutInstruction) -> None:
+    back_to = payees.payable_of(session, instruction)
+    if back_to is None:
         return
     _move(
         session,
         transfer_ids(instruction.end_to_end_id)["failed"],
         _in_flight(session, instruction),
-        payable(session, entitlement),
+        back_to,
         instruction.amount,
-        TransferCode.payout_failed,
+        payees.codes(instruction).failed,
         instruction.end_to_end_id,
     )
 
@@ -356,11 +359,14 @@ def _fail(session: Session, instruction: PayoutInstruction, reason: str, *, now:
         instruction.failure_code = reason[:40]
         instruction.next_check_at = now + backoff(instruction.sends)
         return
-    _void(session, instruction, entitlement)
+    _void(session, instruction)
     instruction.status = InstructionStatus.failed
     instruction.failure_code = reason[:40]
     instruction.settled_at = now
     instruction.next_check_at = None
+    settlement = payees.settlement_of(session, instruction, lock=True)
+    if settlement is not None:
+        payees.settlement_failed(session, settlement, instruction, reason, account=reason in ACCOUNT_REASONS)
     if entitlement is None:
         return
     if reason in ACCOUNT_REASONS:
@@ -393,6 +399,18 @@ def _reverse(session: Session, instruction: PayoutInstruction, reason: str, *, n
         if instruction.payout_account_id is not None:
             repository.account_failed(session, instruction.payout_account_id, now=now)
             _notify(session, instruction.payout_account_id, instruction.amount)
+    settlement = payees.settlement_of(session, instruction, lock=True)
+    if settlement is not None:
+        _move(
+            session,
+            transfer_ids(instruction.end_to_end_id)["reversed"],
+            payees.paid_account(session, instruction),
+            payees.settlement_payable(session, settlement),
+            instruction.amount,
+            payees.codes(instruction).failed,
+            instruction.end_to_end_id,
+        )
+        payees.settlement_reversed(session, settlement, instruction)
     instruction.status = InstructionStatus.reversed
     instruction.failure_code = reason[:40]
 

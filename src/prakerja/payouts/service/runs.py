@@ -15,6 +15,11 @@ leaves a state the next worker can finish:
    to send; anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
 4. Instructions still ``sent`` after ``check_after`` are asked for (status query, or the pain.002 of their file).
 
+The same machinery pays participants' entitlements (incentive runs) and organisations' settlements (settlement runs,
+ADR 0016): what differs per payee (which items are due, which ledger accounts, where the money goes) is in
+``payees``. Incentive runs, the large ones, take the set-based path of ADR 0017 (one statement per step); settlement
+runs (a few hundred organisations a month) go item by item through ``payees``.
+
 Unlike the rest of the service, :func:`execute` and :func:`check_all` take a session *factory* and commit each step
 (like ``ledger.service.post_runs``, ADR 0006): an HTTP call must never sit inside an uncommitted transaction whose
 loss would forget it was made."""
@@ -56,7 +61,7 @@ from prakerja.payouts.models import (
 )
 from prakerja.payouts.providers import pain, paying
 from prakerja.payouts.repository import runs as repository
-from prakerja.payouts.service import results
+from prakerja.payouts.service import payees, results
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +80,7 @@ Progress = Callable[[str, int, int], None]
 """(stage, done, total)."""
 SessionFactory = Callable[[], Session]
 
-RUN_KINDS: dict[RunKind, tuple[EntitlementKind, ...]] = {
-    RunKind.incentives: (EntitlementKind.incentive, EntitlementKind.survey_incentive),
-    RunKind.settlement: (),
-}
+RUN_KINDS = payees.RUN_KINDS
 
 
 @dataclass
@@ -124,6 +126,43 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
     run = repository.lock_run(session, kind, run_date)
     if not created:
         return run
+    if kind is RunKind.settlement:
+        count, total = _start_settlements(session, run, run_date)
+    else:
+        count, total = _start_entitlements(session, run, kind, run_date)
+    if not count:
+        run.status = RunStatus.completed
+        run.finished_at = now
+    else:  # sent by a job written with the run: a crash after this commit cannot forget to send it
+        enqueue(session, "payouts.execute_run", run_id=str(run.id))
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "payouts.run_started",
+        "payout_run",
+        run.id,
+        data={"kind": kind.value, "run_date": run_date.isoformat(), "instructions": count, "amount": total},
+    )
+    return run
+
+
+def _batch(session: Session, run: PayoutRun, provider: PayoutProvider, count: int, control_sum: int) -> PayoutBatch:
+    batch = PayoutBatch(
+        run_id=run.id,
+        provider_id=provider.id,
+        message_id=message_id(run.kind, run.run_date, provider.code),
+        count=count,
+        control_sum=control_sum,
+        status=BatchStatus.ready,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def _start_entitlements(session: Session, run: PayoutRun, kind: RunKind, run_date: date) -> tuple[int, int]:
+    """The due entitlements claimed in one statement, their instructions written with COPY (ADR 0017)."""
     session.flush()
     due = repository.claim_due(session, kinds=RUN_KINDS[kind], on=run_date)
     for loaded in list(session.identity_map.values()):  # now in flight: reread if the caller looks at them
@@ -137,16 +176,7 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
     rows: list[tuple[object, ...]] = []
     for provider_id in sorted(by_provider):
         items = by_provider[provider_id]
-        batch = PayoutBatch(
-            run_id=run.id,
-            provider_id=provider_id,
-            message_id=message_id(kind, run_date, providers[provider_id].code),
-            count=len(items),
-            control_sum=sum(d.amount for d in items),
-            status=BatchStatus.ready,
-        )
-        session.add(batch)
-        session.flush()
+        batch = _batch(session, run, providers[provider_id], len(items), sum(d.amount for d in items))
         ledger.payouts_in_flight(session, batch.id)
         for item in items:
             attempt = item.attempts + 1
@@ -170,24 +200,98 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
             )
             total += item.amount
     repository.copy_instructions(session, rows)
-    if not due:
-        run.status = RunStatus.completed
-        run.finished_at = now
-    else:  # sent by a job written with the run: a crash after this commit cannot forget to send it
-        enqueue(session, "payouts.execute_run", run_id=str(run.id))
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "payouts.run_started",
-        "payout_run",
-        run.id,
-        data={"kind": kind.value, "run_date": run_date.isoformat(), "instructions": len(due), "amount": total},
-    )
-    return run
+    return len(due), total
+
+
+def _start_settlements(session: Session, run: PayoutRun, run_date: date) -> tuple[int, int]:
+    """The due settlements, one instruction each through ``payees`` (ADR 0016)."""
+    due = payees.due(session, RunKind.settlement, run_date)
+    attempts = payees.attempts_made(session, due)
+    by_provider: dict[uuid.UUID, list[payees.Due]] = defaultdict(list)
+    for item in due:
+        by_provider[item.provider_id].append(item)
+    providers = repository.providers(session, list(by_provider))
+    payables: dict[tuple[object, ...], uuid.UUID] = {}
+    total = 0
+    for provider_id in sorted(by_provider):
+        items = by_provider[provider_id]
+        batch = _batch(session, run, providers[provider_id], len(items), sum(d.amount for d in items))
+        payees.in_flight(session, batch.id, RunKind.settlement)
+        for item in items:
+            attempt = attempts.get(item.key, 0) + 1
+            e2e = rules.end_to_end_id(item.key, attempt)
+            payees.open_payable(session, item, payables)
+            session.add(
+                payees.instruction(
+                    session,
+                    item,
+                    end_to_end_id=e2e,
+                    run_id=run.id,
+                    batch_id=batch.id,
+                    attempt=attempt,
+                    pending_transfer_id=results.transfer_ids(e2e)["out"],
+                )
+            )
+            total += item.amount
+    return len(due), total
 
 
 # 2. ledger ------------------------------------------------------------------------------------------------------
+
+
+def _entitlement_transfers(session: Session, batch: PayoutBatch) -> list[list[BatchTransfer]]:
+    """An incentive batch's payable -> in flight transfers, payables looked up in bulk (ADR 0017)."""
+    in_flight = ledger.payouts_in_flight(session, batch.id).id
+    rows = repository.to_post(session, batch.id)
+    payables = {
+        kind: ledger.incentive_payables(
+            session,
+            [r.participant_id for r in rows if r.kind == kind],
+            survey=kind == EntitlementKind.survey_incentive.value,
+        )
+        for kind in {r.kind for r in rows}
+    }
+    reference = str(batch.id)
+    transfers = [
+        BatchTransfer(
+            r.pending_transfer_id,
+            payables[r.kind][str(r.participant_id)],
+            in_flight,
+            r.amount,
+            TransferCode.payout,
+            "payout_batch",
+            reference,
+        )
+        for r in rows
+    ]
+    return _chunks(transfers)
+
+
+def _settlement_transfers(session: Session, batch: PayoutBatch) -> list[list[BatchTransfer]]:
+    """A settlement batch's payable -> settlement in flight transfers, through ``payees`` (ADR 0016)."""
+    in_flight = payees.in_flight(session, batch.id, RunKind.settlement)
+    payables: dict[tuple[object, ...], uuid.UUID] = {}
+    transfers = []
+    for instruction in repository.instructions(session, batch.id):
+        payable = payees.payable_of(session, instruction, payables)
+        if payable is None:
+            continue
+        transfers.append(
+            BatchTransfer(
+                instruction.pending_transfer_id,
+                payable,
+                in_flight,
+                instruction.amount,
+                payees.codes(instruction).out,
+                "payout_batch",
+                str(batch.id),
+            )
+        )
+    return _chunks(transfers)
+
+
+def _chunks(transfers: list[BatchTransfer]) -> list[list[BatchTransfer]]:
+    return [transfers[i : i + LEDGER_CHUNK] for i in range(0, len(transfers), LEDGER_CHUNK)]
 
 
 def _post_ledger(factory: SessionFactory, run_id: uuid.UUID) -> None:
@@ -197,32 +301,12 @@ def _post_ledger(factory: SessionFactory, run_id: uuid.UUID) -> None:
         run = repository.run(session, run_id, lock=True)
         if run is None or run.status is not RunStatus.preparing:
             return
-        runs: list[list[list[BatchTransfer]]] = []
-        for batch in repository.batches(session, run_id):
-            in_flight = ledger.payouts_in_flight(session, batch.id).id
-            rows = repository.to_post(session, batch.id)
-            payables = {
-                kind: ledger.incentive_payables(
-                    session,
-                    [r.participant_id for r in rows if r.kind == kind],
-                    survey=kind == EntitlementKind.survey_incentive.value,
-                )
-                for kind in {r.kind for r in rows}
-            }
-            reference = str(batch.id)
-            transfers = [
-                BatchTransfer(
-                    r.pending_transfer_id,
-                    payables[r.kind][str(r.participant_id)],
-                    in_flight,
-                    r.amount,
-                    TransferCode.payout,
-                    "payout_batch",
-                    reference,
-                )
-                for r in rows
-            ]
-            runs.append([transfers[i : i + LEDGER_CHUNK] for i in range(0, len(transfers), LEDGER_CHUNK)])
+        runs = [
+            _settlement_transfers(session, batch)
+            if run.kind is RunKind.settlement
+            else _entitlement_transfers(session, batch)
+            for batch in repository.batches(session, run_id)
+        ]
         outcomes = ledger.post_runs(factory, runs) if runs else []
         refused = [o for o in outcomes if isinstance(o, Exception)]
         if refused:
@@ -238,8 +322,27 @@ def _partner(provider: PayoutProvider) -> paying.Partner:
     return paying.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret)
 
 
-def _outgoing(rows: Sequence[repository.Sendable]) -> list[paying.Outgoing]:
-    return [paying.Outgoing(end_to_end_id=r.end_to_end_id, number=r.number, amount=r.amount, name=r.name) for r in rows]
+def _outgoing(session: Session, rows: Sequence[repository.Sendable]) -> list[paying.Outgoing]:
+    """What the partner is sent: an incentive's account from the row itself; a settlement's account and remittance
+    (the statement it pays) through ``payees``."""
+    out = []
+    for r in rows:
+        if r.number:
+            out.append(paying.Outgoing(end_to_end_id=r.end_to_end_id, number=r.number, amount=r.amount, name=r.name))
+            continue
+        instruction = session.get(PayoutInstruction, r.id)
+        assert instruction is not None
+        to = payees.destination(session, instruction)
+        out.append(
+            paying.Outgoing(
+                end_to_end_id=r.end_to_end_id,
+                number=to.number,
+                amount=r.amount,
+                name=to.name,
+                remittance=to.remittance,
+            )
+        )
+    return out
 
 
 def _apply_file(factory: SessionFactory, provider_id: uuid.UUID, reports: Sequence[tuple[paying.Report, str]]) -> int:
@@ -334,7 +437,7 @@ def _send_api(
             return
     with factory() as session:
         due = repository.sendable(session, batch.id, due_by=now)
-    outgoing = _outgoing(due)
+        outgoing = _outgoing(session, due)
     for start_at in range(0, len(due), CHUNK):
         chunk = due[start_at : start_at + CHUNK]
         ids = [i.id for i in chunk]
@@ -371,7 +474,7 @@ def _send_file(
     now = utcnow()
     with factory() as session:
         due = repository.sendable(session, batch.id, due_by=now)
-    outgoing = _outgoing(due)
+        outgoing = _outgoing(session, due)
     if not due:
         return
     ids = [i.id for i in due]

@@ -22,6 +22,7 @@ from prakerja.kit.ids import parse_id
 from prakerja.partners.errors import NotAMember
 from prakerja.partners.service import Membership, PartnerRole
 from prakerja.portals import rules, service
+from prakerja.portals.pages import settlement as settlement_pages
 from prakerja.portals.pages.forms import FormData
 from prakerja.portals.pages.statements import statement_response
 from prakerja.web.deps import Csrf, DbSession, require_role
@@ -127,3 +128,17 @@ def statement(
 ) -> Response:
     """The institution's settlement statement for one month (``2026-03``); ``?format=csv`` for the CSV."""
     return statement_response(request, session, _organisation(session, account), month, back=HOME, csv=format == "csv")
+
+
+@router.get(HOME + "/pembayaran")
+def settlement(request: Request, session: DbSession, account: Institution) -> Response:
+    """The settlement account and the payments received, each next to its statement (the remittance advice)."""
+    return settlement_pages.settlement_page(request, session, _organisation(session, account), home=HOME)
+
+
+@router.post(HOME + "/pembayaran/rekening", dependencies=[Csrf])
+def record_settlement_account(request: Request, session: DbSession, account: Institution, form: FormData) -> Response:
+    """Record or change the settlement account (verified by the bank before any payment goes to it; audited)."""
+    return settlement_pages.record_account(
+        request, session, _organisation(session, account), form, home=HOME, actor=account.actor
+    )

@@ -1,6 +1,7 @@
 """A partner's settlement statement for one month (``/portal/lembaga/penyelesaian/2026-03``, the same under
 ``/portal/platform``): a page, and the CSV with ``?format=csv``. The statement the program office reads, for the
-signed-in account's own organisation only."""
+signed-in account's own organisation only, with the payment that settles it (the statement is its remittance
+advice)."""
 
 from __future__ import annotations
 
@@ -24,4 +25,5 @@ def statement_response(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="penyelesaian-{found.start.strftime("%Y-%m")}.csv"'},
         )
-    return render(request, "portals/statement.html", {"statement": found, "back": back})
+    payment = service.statement_payment(session, organisation, found.start.strftime("%Y-%m"))
+    return render(request, "portals/statement.html", {"statement": found, "back": back, "payment": payment})

@@ -1,7 +1,9 @@
 """What the institution and platform portals and the officer's partner page read and do, composed from the
 domains that own the data: ``partners`` (the organisation, its people and designation), ``catalog`` (courses,
 curation, listings, conflicts of interest) and ``training`` (participants, attendance, completions, sales and
-settlement, with the ledger's balances). Writes go through the same catalogue functions the partner API calls.
+settlement, with the ledger's balances) and ``payouts`` (the settlement account and the settlement payments received,
+each next to its statement, the remittance advice). Writes go through the same catalogue functions the partner API
+calls.
 Takes a session; never commits."""
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from prakerja.catalog.models import Course, Listing
 from prakerja.catalog.schemas import CourseCreate, CourseOut
 from prakerja.partners import service as partners
 from prakerja.partners.errors import NotAMember
+from prakerja.payouts import service as payouts
 from prakerja.portals import rules as portal_rules
 from prakerja.training import service as training
 from prakerja.training.errors import PeriodInvalid
@@ -44,6 +47,46 @@ def statement(session: Session, organisation: partners.Membership, month: str) -
     return training.settlement.statement(
         session, partner_id=organisation.partner_id, start=start, end=portal_rules.month_end(start)
     )
+
+
+def settlement_page(session: Session, organisation: partners.Membership) -> payouts.settlements.OrganisationSettlements:
+    """The organisation's settlement account (with its verification status and reason), the accounts it recorded
+    before, and its settlements per month with the payments that paid them."""
+    return payouts.settlements.of_organisation(session, organisation.partner_id)
+
+
+def record_settlement_account(
+    session: Session,
+    organisation: partners.Membership,
+    *,
+    provider_id: uuid.UUID | None,
+    number: str,
+    actor: audit.Actor,
+) -> None:
+    """Record (or change) the organisation's settlement account; the bank verifies it before anything is paid."""
+    payouts.settlements.record_account(
+        session, organisation_id=organisation.partner_id, provider_id=provider_id, number=number, actor=actor
+    )
+
+
+def settlement_holder(session: Session, organisation: partners.Membership) -> str:
+    """The name the account must be held under (the legal entity)."""
+    return payouts.settlements.legal_name(session, organisation.partner_id)
+
+
+def statement_payment(
+    session: Session, organisation: partners.Membership, month: str
+) -> payouts.settlements.SettlementView | None:
+    """The settlement paying one month's statement, with its payments (None before the month is prepared)."""
+    return payouts.settlements.settlement_of_period(session, organisation.partner_id, month)
+
+
+def officer_settlements(session: Session, partner_id: uuid.UUID) -> payouts.settlements.OrganisationSettlements | None:
+    """What the officer's partner page shows of settlement (institutions and platforms only)."""
+    found = partners.profile(session, partner_id)
+    if found.role.value not in ("institution", "platform"):
+        return None
+    return payouts.settlements.of_organisation(session, partner_id)
 
 
 # -- who is signed in ----------------------------------------------------------------------------------------------
@@ -191,6 +234,8 @@ class OfficerPartnerPage:
     webhooks: list[partners.WebhookEndpointView]
     credentials: int
     """Unrevoked credentials (the keys themselves are on the credentials page)."""
+    settlement: payouts.settlements.OrganisationSettlements | None
+    """An institution's or platform's settlement account and settlements."""
 
 
 def officer_partner_page(session: Session, partner_id: uuid.UUID) -> OfficerPartnerPage:
@@ -201,4 +246,5 @@ def officer_partner_page(session: Session, partner_id: uuid.UUID) -> OfficerPart
         catalogue=catalog.curation.partner_page(session, partner_id),
         webhooks=partners.webhook_endpoints(session, partner_id),
         credentials=sum(1 for v in views for c in v.credentials if not c.revoked),
+        settlement=officer_settlements(session, partner_id),
     )

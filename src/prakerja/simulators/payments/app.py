@@ -63,6 +63,16 @@ def _phone(value: str) -> str:
     return "0" + digits[2:] if digits.startswith("62") else digits
 
 
+def same_name(held: str, given: str) -> bool:
+    """A bank's holder-name check: the same words, ignoring case, punctuation and spacing (``PT. Maju Jaya`` is
+    ``pt maju jaya``)."""
+
+    def words(value: str) -> list[str]:
+        return "".join(c if c.isalnum() else " " for c in value.casefold()).split()
+
+    return bool(words(given)) and words(held) == words(given)
+
+
 def linking_router() -> APIRouter:
     router = APIRouter()
 
@@ -89,16 +99,17 @@ def linking_router() -> APIRouter:
                     "phone_match": False,
                 }
             )
-        return JSONResponse(
-            {
-                "reference": reference,
-                "status": "active" if customer.active else "inactive",
-                "holder_name": customer.holder_name,
-                "nik_match": customer.nik == str(data.get("nik", "")),
-                "kyc": customer.kyc if partner.kind == "ewallet" else True,
-                "phone_match": _phone(customer.phone) == _phone(str(data.get("phone", ""))),
-            }
-        )
+        answer: dict[str, object] = {
+            "reference": reference,
+            "status": "active" if customer.active else "inactive",
+            "holder_name": customer.holder_name,
+            "nik_match": bool(customer.nik) and customer.nik == str(data.get("nik", "")),
+            "kyc": customer.kyc if partner.kind == "ewallet" else True,
+            "phone_match": _phone(customer.phone) == _phone(str(data.get("phone", ""))),
+        }
+        if "holder_name" in data:  # an organisation's account: the name it gave against the bank's holder
+            answer["name_match"] = same_name(customer.holder_name, str(data.get("holder_name", "")))
+        return JSONResponse(answer)
 
     @router.post("/{code}/accounts/otp", status_code=202)
     async def send_otp(code: str, request: Request) -> JSONResponse:
@@ -165,7 +176,7 @@ def controls_router() -> APIRouter:
             customer = Customer(
                 number=_phone(str(body["number"])) if partner.kind == "ewallet" else str(body["number"]),
                 holder_name=str(body["holder_name"]),
-                nik=str(body["nik"]),
+                nik=str(body.get("nik", "")),
                 phone=str(body.get("phone", body["number"])),
                 active=bool(body.get("active", True)),
                 kyc=bool(body.get("kyc", True)),
@@ -189,7 +200,14 @@ def controls_router() -> APIRouter:
         partner = partner_of(request, code)
         return JSONResponse(
             [
-                {"end_to_end_id": p.end_to_end_id, "amount": p.amount, "status": p.status, "times": p.times_paid}
+                {
+                    "end_to_end_id": p.end_to_end_id,
+                    "amount": p.amount,
+                    "status": p.status,
+                    "times": p.times_paid,
+                    "number": p.number,
+                    "remittance": p.remittance,
+                }
                 for p in partner.payments.values()
             ]
         )

@@ -108,7 +108,11 @@ def _take(partner: Partner, batch_id: str, item: dict[str, Any]) -> Payment | No
         if known is not None and not (known.status == "failed" and known.reason in TECHNICAL_REASONS):
             return None
         payment = known or Payment(
-            end_to_end_id=e2e, number=str(item["number"]), amount=int(item["amount"]), batch_id=batch_id
+            end_to_end_id=e2e,
+            number=str(item["number"]),
+            amount=int(item["amount"]),
+            batch_id=batch_id,
+            remittance=str(item.get("remittance") or "")[:140],
         )
         payment.status, payment.reason, payment.updated_at = "received", "", now()
         partner.payments[e2e] = payment
@@ -300,6 +304,7 @@ def _read_pain001(body: bytes, message_id: str) -> list[dict[str, Any]]:
                     "end_to_end_id": tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns) or "",
                     "amount": int(tx.findtext("p:Amt/p:InstdAmt", namespaces=ns) or "0"),
                     "number": tx.findtext("p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=ns) or "",
+                    "remittance": tx.findtext("p:RmtInf/p:Ustrd", namespaces=ns) or "",
                 }
             )
         count = int(header.findtext("p:NbOfTxs", namespaces=ns) or "-1")

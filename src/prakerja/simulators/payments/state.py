@@ -51,6 +51,8 @@ class Payment:
     number: str
     amount: int
     batch_id: str
+    remittance: str = ""
+    """The remittance information sent with it (a settlement names the statement it pays)."""
     status: str = "received"
     """``received``, ``succeeded``, ``failed`` or ``reversed``."""
     reason: str = ""

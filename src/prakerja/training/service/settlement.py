@@ -88,6 +88,19 @@ def statement(session: Session, *, partner_id: uuid.UUID, start: date, end: date
     return Statement(partner_id, organisation.name if organisation else "", role, start, end, lines)
 
 
+def owed(session: Session, *, start: date, end: date) -> list[Statement]:
+    """The statement of every institution and platform owed something for the period (accepted completions in it;
+    a platform only for its commissions), with a payable above zero."""
+    low, high = _bounds(start, end)
+    institutions, platforms = repository.owed_between(session, start=low, end=high)
+    found = []
+    for partner_id in dict.fromkeys([*institutions, *platforms]):
+        one = statement(session, partner_id=partner_id, start=start, end=end)
+        if one.lines and one.payable > 0:
+            found.append(one)
+    return found
+
+
 def to_csv(found: Statement) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

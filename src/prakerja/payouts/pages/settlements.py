@@ -1,0 +1,65 @@
+"""``/pmo/pembayaran/penyelesaian``: officers see every institution's and platform's settlement per month (amount,
+status, the reason when held back, the payments) with the organisation's settlement account and its verification
+status; an administrator can prepare a month and start the day's settlement run by hand (audited; the same run the
+monthly job starts)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from prakerja.auth.models import PMO_ROLES, Role
+from prakerja.auth.service import CurrentAccount
+from prakerja.kit.clock import clock
+from prakerja.kit.errors import DomainError
+from prakerja.payouts import rules
+from prakerja.payouts.pages import words
+from prakerja.payouts.service import settlements
+from prakerja.web.deps import Csrf, DbSession, require_role
+from prakerja.web.forms import form_error
+from prakerja.web.pmo import PmoLink, add_link
+from prakerja.web.templating import render
+
+router = APIRouter()
+
+PAGE = "/pmo/pembayaran/penyelesaian"
+TEMPLATE = "payouts/settlements.html"
+Officer = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
+Admin = Annotated[CurrentAccount, Depends(require_role(Role.pmo_admin))]
+
+add_link(PmoLink(PAGE, "Pembayaran lembaga & platform", "Provider settlement"))
+
+
+def _context(session: DbSession, account: CurrentAccount, values: dict[str, str]) -> dict[str, object]:
+    today = clock.today_jakarta().date()
+    return {
+        "rows": settlements.overview(session),
+        "can_start": account.role is Role.pmo_admin,
+        "default_period": rules.previous_period(today),
+        "values": values,
+        "words": words,
+        "errors": {},
+        "error": None,
+    }
+
+
+@router.get(PAGE, include_in_schema=False)
+def settlements_page(request: Request, session: DbSession, account: Officer) -> Response:
+    return render(request, TEMPLATE, _context(session, account, {}))
+
+
+@router.post(PAGE, include_in_schema=False, dependencies=[Csrf])
+def start_settlement(
+    request: Request, session: DbSession, account: Admin, period: Annotated[str, Form(max_length=16)] = ""
+) -> Response:
+    """Prepare the month's settlements and start today's settlement run when anything is due (sent by the job the
+    run is written with); the audit log records the officer."""
+    try:
+        _prepared, run = settlements.start_run(
+            session, period=period, run_date=clock.today_jakarta().date(), actor=account.actor
+        )
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, lambda s: _context(s, account, {"period": period}))
+    return RedirectResponse(f"/pmo/pembayaran/{run.id}" if run is not None else PAGE, status_code=303)

@@ -1,0 +1,53 @@
+"""A partner's settlement account and the payments it received (``/portal/lembaga/pembayaran``, the same under
+``/portal/platform``): the account with its verification status (a change is verified by the bank again), the form
+to record it, and each month's settlement with its status, the reason when it is held back, the payments (bank,
+masked account, end-to-end id, status) and its statement, the remittance advice (page and CSV)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from prakerja.audit.service import Actor
+from prakerja.kit.errors import DomainError
+from prakerja.kit.ids import parse_id
+from prakerja.partners.service import Membership
+from prakerja.portals import service
+from prakerja.web.forms import form_error
+from prakerja.web.templating import render
+
+TEMPLATE = "portals/settlement.html"
+
+
+def _context(session: Session, organisation: Membership, home: str, values: dict[str, str]) -> dict[str, Any]:
+    return {
+        "page": service.settlement_page(session, organisation),
+        "holder": service.settlement_holder(session, organisation),
+        "home": home,
+        "organisation": organisation,
+        "values": values,
+        "errors": {},
+        "error": None,
+    }
+
+
+def settlement_page(request: Request, session: Session, organisation: Membership, *, home: str) -> Response:
+    return render(request, TEMPLATE, _context(session, organisation, home, {}))
+
+
+def record_account(
+    request: Request, session: Session, organisation: Membership, form: dict[str, str], *, home: str, actor: Actor
+) -> Response:
+    """Record the settlement account; a refusal (bad number, unknown bank, unreachable bank) is shown next to the
+    form with nothing written. A refused verification is written (with its reason) and shown on the page."""
+    values = {"provider": form.get("provider", "")[:40], "number": form.get("number", "")[:40]}
+    try:
+        service.record_settlement_account(
+            session, organisation, provider_id=parse_id(values["provider"]), number=values["number"], actor=actor
+        )
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, lambda s: _context(s, organisation, home, values))
+    return RedirectResponse(f"{home}/pembayaran", status_code=303)

@@ -1,0 +1,160 @@
+"""The settlement pages: an institution (and a platform) records its settlement account on its portal, sees its
+verification status and, after the settlement run, the payment it received next to the month's statement (the
+remittance advice, page and CSV); a bad number is refused next to the form with nothing written; officers see the
+same on the partner page and every settlement on /pmo/pembayaran/penyelesaian. Indonesian first, English on request."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from prakerja.audit.service import Actor
+from prakerja.auth.models import Role
+from prakerja.partners import service as partners
+from prakerja.payouts.models import SettlementAccount
+from prakerja.payouts.service import settlements
+from tests.partners.conftest import Partner
+from tests.payouts.conftest import PaymentsSim
+from tests.payouts.conftest import payments_sim as payments_sim
+from tests.payouts.settle_factories import (
+    INSTITUTION_NUMBER,
+    PERIOD,
+    PLATFORM_NUMBER,
+    accepted_completions,
+    after_march,
+    open_bank_account,
+)
+from tests.payouts.test_run_paying import factory, provider_at, until_settled  # noqa: F401
+from tests.web.test_shell import create_account, csrf, login
+
+OFFICER = Actor(id=None, role="pmo_admin")
+
+
+def member(session: Session, partner: Partner, email: str, role: Role) -> None:
+    create_account(session, email=email, role=role, name="Staf " + email.split("@")[0])
+    partners.add_member(session, partner_id=partner.partner_id, email=email, role="admin", actor=OFFICER)
+    session.commit()
+
+
+def post_account(client: TestClient, home: str, provider: str, number: str) -> object:
+    return client.post(
+        f"{home}/pembayaran/rekening",
+        data={"provider": provider, "number": number, "csrf_token": csrf(client, f"{home}/pembayaran")},
+        follow_redirects=False,
+    )
+
+
+def test_an_institution_records_its_account_and_sees_the_payment_next_to_its_statement(
+    client: TestClient,
+    session: Session,
+    factory: sessionmaker[Session],  # noqa: F811
+    frozen_clock: object,
+    payments_sim: PaymentsSim,
+) -> None:
+    market = accepted_completions(session)
+    after_march()
+    bank = provider_at(session, payments_sim, "bni")
+    session.commit()
+    member(session, market.institution, "staf@lembaga.example", Role.institution)
+    assert login(client, "staf@lembaga.example").status_code == 303
+    home = "/portal/lembaga"
+    assert 'href="/portal/lembaga/pembayaran"' in client.get(home).text
+
+    first = client.get(f"{home}/pembayaran")
+    assert first.status_code == 200
+    assert "Belum ada rekening penyelesaian" in first.text and "Lembaga Pelatihan Uji" in first.text
+
+    refused = post_account(client, home, str(bank.id), "12-ab")
+    assert refused.status_code == 422 and "Nomor rekening atau nomor HP" in refused.text  # type: ignore[attr-defined]
+    assert session.scalar(select(func.count()).select_from(SettlementAccount)) == 0
+
+    open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
+    assert post_account(client, home, str(bank.id), INSTITUTION_NUMBER).status_code == 303  # type: ignore[attr-defined]
+    page = client.get(f"{home}/pembayaran").text
+    assert "Diverifikasi bank" in page and "******0001" in page and INSTITUTION_NUMBER not in page
+
+    _prepared, run = settlements.start_run(session, period=PERIOD, run_date=date(2026, 4, 1), actor=OFFICER)
+    session.commit()
+    assert run is not None
+    until_settled(factory, run.id)
+
+    page = client.get(f"{home}/pembayaran").text
+    assert page.count('data-testid="settlement"') == 1 and page.count('data-testid="payment"') == 1
+    assert f"Rp{market.net:,}".replace(",", ".") in page and "Dibayar" in page
+    assert f'href="{home}/penyelesaian/{PERIOD}"' in page
+    statement = client.get(f"{home}/penyelesaian/{PERIOD}")
+    assert statement.status_code == 200
+    assert "Pembayaran laporan ini" in statement.text and 'data-testid="payment"' in statement.text
+    assert f"PRAKERJA SETTLEMENT {PERIOD} institution:{market.institution.partner_id}:{PERIOD}" in statement.text
+    csv_text = client.get(f"{home}/penyelesaian/{PERIOD}?format=csv").text
+    assert csv_text.splitlines()[-1] == f"total,,,,{market.gross},{market.commission},{market.net}"
+    english = client.get(f"{home}/pembayaran?lang=en").text
+    assert "Settlement account and payments" in english and "Verified by the bank" in english
+
+
+def test_a_platform_without_an_account_sees_why_and_officers_see_it_too(
+    client: TestClient,
+    session: Session,
+    frozen_clock: object,
+    payments_sim: PaymentsSim,
+) -> None:
+    market = accepted_completions(session)
+    after_march()
+    bank = provider_at(session, payments_sim, "bni")
+    session.commit()
+    open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="Lembaga Pelatihan Uji")
+    settlements.record_account(
+        session,
+        organisation_id=market.institution.partner_id,
+        provider_id=bank.id,
+        number=INSTITUTION_NUMBER,
+        actor=OFFICER,
+    )
+    settlements.prepare(session, period=PERIOD, actor=OFFICER)
+    session.commit()
+    member(session, market.platform, "staf@platform.example", Role.platform)
+    assert login(client, "staf@platform.example").status_code == 303
+    page = client.get("/portal/platform/pembayaran").text
+    assert "Tertahan" in page and "Belum ada rekening penyelesaian yang terverifikasi" in page
+    assert "Belum ada pembayaran yang dikirim" in page
+    assert client.get("/portal/lembaga/pembayaran").status_code == 403
+
+    open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
+    assert post_account(client, "/portal/platform", str(bank.id), PLATFORM_NUMBER).status_code == 303  # type: ignore[attr-defined]
+    assert "Dijadwalkan pada putaran penyelesaian berikutnya" in client.get("/portal/platform/pembayaran").text
+
+    client.post("/keluar", data={"csrf_token": csrf(client, "/")})
+    client.cookies.clear()
+    create_account(session, email="petugas@pmo.example", role=Role.pmo_officer, name="Petugas PMO")
+    assert login(client, "petugas@pmo.example").status_code == 303
+    overview = client.get("/pmo/pembayaran/penyelesaian")
+    assert overview.status_code == 200
+    assert overview.text.count('data-testid="settlement"') == 2 and "Platform Belajar Uji" in overview.text
+    partner_page = client.get(f"/pmo/mitra/{market.institution.partner_id}").text
+    assert 'data-testid="officer-settlement"' in partner_page and "******0001" in partner_page
+    assert "Diverifikasi bank" in partner_page
+    # an officer (not an administrator) cannot start a settlement run
+    started = client.post(
+        "/pmo/pembayaran/penyelesaian",
+        data={"period": PERIOD, "csrf_token": csrf(client, "/pmo/pembayaran/penyelesaian")},
+        follow_redirects=False,
+    )
+    assert started.status_code == 403
+
+
+@pytest.mark.parametrize("period", ["2026-13", "maret"])
+def test_an_administrator_is_told_of_a_bad_month_and_nothing_is_prepared(
+    client: TestClient, session: Session, period: str
+) -> None:
+    create_account(session, email="admin@pmo.example", role=Role.pmo_admin, name="Admin PMO")
+    assert login(client, "admin@pmo.example").status_code == 303
+    answer = client.post(
+        "/pmo/pembayaran/penyelesaian",
+        data={"period": period, "csrf_token": csrf(client, "/pmo/pembayaran/penyelesaian")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422 and "TTTT-BB" in answer.text
