@@ -333,6 +333,10 @@ class TestExactlyOnce:
 
         with pytest.raises(Killed):
             runs.execute(factory, run.id, checkpoint=kill, check_after=NOW)
+        with factory() as s:  # the next worker comes after the backoff
+            for instruction in s.scalars(select(PayoutInstruction)):
+                instruction.next_check_at = None
+            s.commit()
         until_settled(factory, run.id)
         session.expire_all()
         paid = paid_at_sim(payments_sim)
