@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
@@ -90,6 +91,16 @@ def partner_by_name(session: Session, name: str) -> PartnerOrganisation | None:
 
 def partners(session: Session) -> list[PartnerOrganisation]:
     return list(session.scalars(select(PartnerOrganisation).order_by(PartnerOrganisation.name)))
+
+
+def partner_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(PartnerOrganisation.id, PartnerOrganisation.name).where(PartnerOrganisation.id.in_(wanted))
+    )
+    return {row.id: row.name for row in rows}
 
 
 def credential_by_code(session: Session, client_code: str, *, lock: bool = False) -> PartnerCredential | None:

@@ -204,15 +204,20 @@ def authorise_purchase(
 ) -> Transfer:
     """Reserve the course price in the wallet (pending wallet -> institution payable) until captured, voided
     or expired after ``timeout``."""
-    source = wallet_or_404(session, participant_id)
-    payee = accounts.institution_payable(session, institution_id)
+    # both accounts by owner in one statement; the payable is opened (two more) only on the institution's first sale
+    wallet_key = (AccountKind.training_wallet, "participant", str(participant_id))
+    payable_key = (AccountKind.institution_payable, "institution", str(institution_id))
+    found = repository.account_ids_by_owner(session, LedgerCode.training, [wallet_key, payable_key])
+    if wallet_key not in found:
+        raise AccountNotFound(details={"participant_id": str(participant_id)})
+    payee_id = found.get(payable_key) or accounts.institution_payable(session, institution_id).id
     return _post_and_audit(
         session,
         [
             TransferCreate(
                 id=transfer_id,
-                debit_account_id=source.id,
-                credit_account_id=payee.id,
+                debit_account_id=found[wallet_key],
+                credit_account_id=payee_id,
                 amount=amount,
                 code=TransferCode.purchase,
                 mode=TransferMode.pending,

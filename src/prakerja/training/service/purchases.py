@@ -125,10 +125,11 @@ def inquiry(session: Session, *, card_number: str) -> CardOut:
 
 def _listed_course(session: Session, course_id: str, platform_id: uuid.UUID) -> tuple[Course, int]:
     parsed = parse_id(course_id)
-    listing = None if parsed is None else catalog.sellable_listing(session, course_id=parsed, platform_id=platform_id)
-    if parsed is None or listing is None:
+    found = None if parsed is None else catalog.sellable_course(session, course_id=parsed, platform_id=platform_id)
+    if found is None:
         raise CourseNotListed()
-    return catalog.get_course(session, parsed), listing.price
+    course, listing = found
+    return course, listing.price
 
 
 def create(session: Session, *, platform_id: uuid.UUID, data: PurchaseCreate, actor: audit.Actor) -> PurchaseCreated:
