@@ -11,7 +11,9 @@
    it) the way ``tests/training`` does; that read's own PostgreSQL CPU is measured apart and taken off.
 2. In the same run, one client alone (the same purchases without contention), and the reference: the bare signed
    endpoint ``GET /partner/v1/ping`` (signature check, then the replay record and the rate count committed in one
-   statement; no body, no idempotency), three of them per purchase.
+   statement; no body, no idempotency), three of them per purchase. Then CPU call by call: 150 inquiries, then
+   their 150 purchases, then their confirmations, then 150 signed pings, each phase measured apart (web processes
+   and PostgreSQL), to show where a purchase's CPU goes.
 3. Catalogue search over ``--courses`` approved courses (Indonesian titles and syllabi from a varied vocabulary):
    ``GET /pelatihan?q=...`` over HTTP under load, the service's ``catalog.service.search.search`` in-process, and
    the same ``websearch_to_tsquery`` query (count + one ranked page) in raw SQL with psycopg.
@@ -569,6 +571,90 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
     }
 
 
+def by_call(port: int, dsn: str, work: list, courses: list[str], watch: dict[str, int], connections: int = 4) -> dict:  # type: ignore[type-arg]
+    """CPU per call, call by call: all the inquiries of ``work``, then all its purchases, then (the codes read
+    from the phone beforehand, outside the measurement) all its confirmations, then as many signed pings, each
+    phase from ``connections`` connections; web processes and PostgreSQL measured apart for each phase."""
+    import psycopg
+    import uvloop
+
+    rng = random.Random(7)
+    items = [
+        {"card": card, "account": account, "platform": platform, "tag": uuid.uuid4().hex[:12]}
+        for card, account, platform in work
+    ]
+
+    def requests(step: str) -> list[tuple[dict, bytes]]:  # type: ignore[type-arg]
+        out = []
+        for it in items:
+            p, tag = it["platform"], it["tag"]
+            if step == "inquiry":
+                body = json.dumps({"card_number": it["card"]}).encode()
+                out.append((it, signed("POST", "/partner/v1/cards/inquiry", body, p, f"bi-{tag}")))
+            elif step == "purchase":
+                body = json.dumps(
+                    {
+                        "card_number": it["card"],
+                        "course_id": rng.choice(courses),
+                        "platform_order_id": f"order-b{tag}",
+                        "platform_account_id": f"akun-{it['account']}",
+                    }
+                ).encode()
+                out.append((it, signed("POST", "/partner/v1/purchases", body, p, f"bp-{tag}")))
+            elif step == "confirm" and "purchase_id" in it:
+                body = json.dumps({"otp": it["otp"]}).encode()
+                path = f"/partner/v1/purchases/{it['purchase_id']}/confirm"
+                out.append((it, signed("POST", path, body, p, f"bc-{tag}")))
+            elif step == "ping":
+                out.append((it, signed("GET", f"{PING_PATH}?n={uuid.uuid4().hex}", b"", p, None)))
+        return out
+
+    async def phase(step: str) -> tuple[int, int]:
+        todo = requests(step)
+        good = bad = 0
+
+        async def worker() -> None:
+            nonlocal good, bad
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            http = Http(reader, writer)
+            try:
+                while todo:
+                    it, request = todo.pop()
+                    status, answer, _ = await http.call(request)
+                    if 200 <= status < 300:
+                        good += 1
+                        if step == "purchase":
+                            it["purchase_id"] = json.loads(answer)["purchase_id"]
+                    else:
+                        bad += 1
+            finally:
+                writer.close()
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return good, bad
+
+    async def phones() -> None:
+        async with await psycopg.AsyncConnection.connect(dsn) as conn:
+            for it in items:
+                if "purchase_id" in it:
+                    it["otp"] = await _otp(conn, it["account"])
+
+    out: dict = {}  # type: ignore[type-arg]
+    for step in ("inquiry", "purchase", "confirm", "ping"):
+        if step == "confirm":
+            uvloop.run(phones())
+        before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
+        good, bad = uvloop.run(phase(step))
+        used = {name: tree_cpu_seconds(pid) - before[name] for name, pid in watch.items()}
+        out[step] = {
+            "calls": good,
+            "failed": bad,
+            "web_us": round(used["server"] / max(1, good) * 1e6),
+            "database_us": round(used.get("database", 0.0) / max(1, good) * 1e6),
+        }
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
@@ -767,6 +853,7 @@ def main() -> None:
     dsn = libpq_conninfo(url)
     work = [(card, account, platforms[i % len(platforms)]) for i, (card, account) in enumerate(cards)]
     warm, spare, work = work[:warm_cards], work[warm_cards : 2 * warm_cards], work[2 * warm_cards :]
+    calls_work, spare = spare[: warm_cards // 2], spare[warm_cards // 2 :]
     n = args.load_processes
 
     def purchase_jobs(items: list) -> list[dict]:  # type: ignore[type-arg]
@@ -789,6 +876,8 @@ def main() -> None:
             buy = run_load("purchase", port, purchase_jobs(work), args.connections, args.seconds, watch)
         print("complete purchases, one client at a time (no contention), 5 s ...", file=sys.stderr)
         alone = run_load("purchase", port, [{"work": spare, "courses": courses, "dsn": dsn}], 1, 5, watch)
+        print(f"CPU call by call ({len(calls_work)} purchases, 4 connections) ...", file=sys.stderr)
+        per_call = by_call(port, dsn, calls_work, courses, watch)
         print(f"signed ping reference for {ref_seconds:.0f} s ...", file=sys.stderr)
         ping_jobs = [{"platform": platforms[p % len(platforms)]} for p in range(n)]
         ping = run_load("ping", port, ping_jobs, args.connections, ref_seconds, watch)
@@ -856,6 +945,13 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}\n"
     )
 
+    print("CPU per call, call by call (4 connections; web processes + PostgreSQL, us):")
+    for step, r in per_call.items():
+        print(
+            f"  {step:<9} {r['web_us']:>7,} + {r['database_us']:>6,} = {r['web_us'] + r['database_us']:>7,}"
+            f"  ({r['calls']} calls, {r['failed']} failed)"
+        )
+    print()
     print("PostgreSQL backends during the purchases (average number, by what they wait on):")
     for key, value in waits.summary().items():
         print(f"  {value:6.2f}  {key}")
@@ -879,6 +975,7 @@ def main() -> None:
             "database": round((alone["cpu_us_per_op"].get("database") or 0) - phone_db_us),
         },
         "failed_calls": buy["bad"],
+        "cpu_us_by_call": per_call,
         "call_ms_by_kind": {k: {"p50": ms(v, 0.5), "p99": ms(v, 0.99)} for k, v in buy["latencies"].items()},
         "phone_read_db_cpu_us": round(phone_db_us),
         "ping_per_s": round(ping["per_s"], 1),

@@ -5,7 +5,7 @@ look for new jobs every ``job_poll_interval`` seconds (0.2 by default) and after
 that wakes a worker to abort a running job stays.
 
 Revision ID: 0030_ipath
-Revises: 0028_paydemo
+Revises: 0029_mfast
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0030_ipath"
-down_revision: str | Sequence[str] | None = "0028_paydemo"
+down_revision: str | Sequence[str] | None = "0029_mfast"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ import json
 import re
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -315,6 +316,30 @@ class TestQueue:
             queue(session, partner, **kwargs)
         session.rollback()
         assert jobs.pending() == [] and session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+    def test_one_event_for_two_partners_in_one_call(self, session: Session, jobs: Jobs) -> None:
+        """``queue_webhooks`` (one endpoints query, one INSERT): each partner gets its event, deliveries only to
+        active endpoints, the same events again are the first ones, and an unknown partner writes nothing."""
+        platform, _ = platform_with_endpoint(session, "https://platform.example.id/a")
+        institution = create_partner(session, name="Lembaga Tanpa Endpoint", role="institution")
+        data = {"purchase_id": "pur_1"}
+        items = [
+            service.WebhookToQueue(platform.partner_id, "purchase.confirmed", data, "purchase.confirmed:pur_1"),
+            service.WebhookToQueue(institution.partner_id, "purchase.confirmed", data, "purchase.confirmed:pur_1"),
+        ]
+        first = service.queue_webhooks(session, items)
+        session.commit()
+        assert [e.partner_id for e in first] == [platform.partner_id, institution.partner_id]
+        assert all(json.loads(e.body)["data"] == data for e in first)
+        assert len(jobs.pending()) == 1  # the platform's endpoint only
+        again = service.queue_webhooks(session, items)
+        session.commit()
+        assert [e.id for e in again] == [e.id for e in first] and len(jobs.pending()) == 1
+        stranger = service.WebhookToQueue(uuid.uuid4(), "purchase.confirmed", {"purchase_id": "pur_2"})
+        with pytest.raises(DomainError):
+            service.queue_webhooks(session, [items[0], stranger])
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 2
 
     def test_no_endpoint_no_job(self, session: Session, jobs: Jobs) -> None:
         partner = create_partner(session, role="platform")

@@ -100,6 +100,16 @@ def listing(session: Session, course_id: uuid.UUID, platform_id: uuid.UUID, *, l
     return session.scalars(stmt).one_or_none()
 
 
+def course_and_listing(session: Session, course_id: uuid.UUID, platform_id: uuid.UUID) -> tuple[Course, Listing] | None:
+    """The course and the platform's listing of it, in one statement (None when either is missing)."""
+    row = session.execute(
+        select(Course, Listing)
+        .join(Listing, Listing.course_id == Course.id)
+        .where(Course.id == course_id, Listing.platform_id == platform_id)
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 def listings_of_course(session: Session, course_id: uuid.UUID) -> list[Listing]:
     return list(session.scalars(select(Listing).where(Listing.course_id == course_id).order_by(Listing.price)))
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select, text
@@ -11,6 +12,35 @@ from prakerja.idempotency.models import IdempotencyRecord
 def try_lock(session: Session, lock_id: int) -> bool:
     """Transaction-scoped: released when the request commits or rolls back."""
     return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": lock_id}).scalar_one())
+
+
+@dataclass(frozen=True)
+class Stored:
+    fingerprint: bytes
+    status_code: int
+    response_body: bytes
+    expires_at: datetime
+
+
+def claim(session: Session, lock_id: int, scope: str, key: str) -> tuple[bool, Stored | None]:
+    """:func:`try_lock` and :func:`get` in one round trip (the ``idempotency_claim`` function, migration
+    ``0029_mfast``): whether the lock was granted and, if so, the stored record read after it was granted."""
+    row = session.execute(
+        text("SELECT * FROM idempotency_claim(:k, :scope, :key)"), {"k": lock_id, "scope": scope, "key": key}
+    ).one()
+    if not row.locked:
+        return False, None
+    if row.fingerprint is None:
+        return True, None
+    return True, Stored(bytes(row.fingerprint), row.status_code, bytes(row.response_body), row.expires_at)
+
+
+def remove_expired(session: Session, scope: str, key: str, now: datetime) -> None:
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key, IdempotencyRecord.expires_at <= now
+        )
+    )
 
 
 def get(session: Session, scope: str, key: str) -> IdempotencyRecord | None:

@@ -38,13 +38,13 @@ def run(
     if not rules.valid_key(key):
         raise IdempotencyKeyRequired()
     assert key is not None
-    if not repository.try_lock(session, rules.lock_id(scope, key)):
+    locked, found = repository.claim(session, rules.lock_id(scope, key), scope, key)  # one round trip
+    if not locked:
         raise IdempotencyKeyInUse()
     fingerprint = rules.fingerprint(method, path, body)
     now = utcnow()
-    found = repository.get(session, scope, key)
     if found is not None and found.expires_at <= now:
-        repository.remove(session, found)
+        repository.remove_expired(session, scope, key, now)
         found = None
     if found is not None:
         if found.fingerprint != fingerprint:

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import namedtuple_row
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,22 @@ def account_by_owner(
         )
         .execution_options(populate_existing=True)
     ).first()
+
+
+def account_ids_by_owner(
+    session: Session, ledger: int, wanted: Sequence[tuple[AccountKind, str, str]]
+) -> dict[tuple[AccountKind, str, str], uuid.UUID]:
+    """The ids of these accounts (kind, owner type, owner id) on one ledger, in one statement; absent ones are
+    missing from the answer."""
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(accounts.c.id, accounts.c.kind, accounts.c.owner_type, accounts.c.owner_id).where(
+            accounts.c.ledger == ledger,
+            tuple_(accounts.c.kind, accounts.c.owner_type, accounts.c.owner_id).in_(list(wanted)),
+        )
+    ).all()
+    return {(AccountKind(row.kind), row.owner_type, row.owner_id): row.id for row in rows}
 
 
 def insert_account_if_absent(session: Session, values: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
@@ -90,6 +91,16 @@ def partner_by_name(session: Session, name: str) -> PartnerOrganisation | None:
 
 def partners(session: Session) -> list[PartnerOrganisation]:
     return list(session.scalars(select(PartnerOrganisation).order_by(PartnerOrganisation.name)))
+
+
+def partner_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    wanted = list(set(ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(PartnerOrganisation.id, PartnerOrganisation.name).where(PartnerOrganisation.id.in_(wanted))
+    )
+    return {row.id: row.name for row in rows}
 
 
 def credential_by_code(session: Session, client_code: str, *, lock: bool = False) -> PartnerCredential | None:
@@ -224,8 +235,12 @@ def endpoints(session: Session, partner_id: uuid.UUID | None = None) -> list[Web
     return list(session.scalars(query))
 
 
-def partner_active_endpoints(session: Session, partner_id: uuid.UUID) -> list[WebhookEndpoint] | None:
-    """The organisation's active endpoints (by id), or None when there is no such organisation: one query."""
+def partners_active_endpoints(
+    session: Session, partner_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, list[WebhookEndpoint]]:
+    """The active endpoints (by id) of each of these organisations, in one query; an organisation that does not
+    exist is left out of the answer."""
+    wanted = list(set(partner_ids))
     rows = session.execute(
         select(PartnerOrganisation.id, WebhookEndpoint)
         .outerjoin(
@@ -233,24 +248,28 @@ def partner_active_endpoints(session: Session, partner_id: uuid.UUID) -> list[We
             (WebhookEndpoint.partner_id == PartnerOrganisation.id)
             & (WebhookEndpoint.status == WebhookEndpointStatus.active),
         )
-        .where(PartnerOrganisation.id == partner_id)
-        .order_by(WebhookEndpoint.id)
+        .where(PartnerOrganisation.id.in_(wanted))
+        .order_by(PartnerOrganisation.id, WebhookEndpoint.id)
     ).all()
-    if not rows:
-        return None
-    return [endpoint for _, endpoint in rows if endpoint is not None]
+    found: dict[uuid.UUID, list[WebhookEndpoint]] = {}
+    for partner_id, endpoint in rows:
+        found.setdefault(partner_id, [])
+        if endpoint is not None:
+            found[partner_id].append(endpoint)
+    return found
 
 
-def add_event(
-    session: Session, *, partner_id: uuid.UUID, webhook_id: str, type: WebhookEventType, body: str
-) -> WebhookEvent | None:
-    """The new event, or None when the partner already has one with this ``webhook_id`` (any process)."""
-    return session.scalars(
+def add_events(session: Session, rows: list[dict[str, object]]) -> dict[tuple[uuid.UUID, str], WebhookEvent]:
+    """The events in one INSERT; the new ones by (partner id, webhook id): one the partner already has under its
+    webhook id (any process) is left out of the answer."""
+    now = _now()
+    inserted = session.scalars(
         insert(WebhookEvent)
-        .values(id=_new_id(), partner_id=partner_id, webhook_id=webhook_id, type=type, body=body, created_at=_now())
+        .values([{"id": _new_id(), "created_at": now, **row} for row in rows])
         .on_conflict_do_nothing(index_elements=["partner_id", "webhook_id"])
         .returning(WebhookEvent)
-    ).first()
+    ).all()
+    return {(event.partner_id, event.webhook_id): event for event in inserted}
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import typing
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Date, Select, cast, func, insert, select
+from sqlalchemy import Date, Select, Table, cast, func, insert, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,49 @@ def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseS
     return {PurchaseStatus(status): int(n) for status, n in rows}
 
 
+_FACTS = text(
+    """
+    SELECT status::text AS status, count(*) AS n FROM training_purchases WHERE participant_id = :participant
+    GROUP BY status
+    UNION ALL
+    SELECT 'platform_account_bound', 1 WHERE EXISTS (
+        SELECT 1 FROM training_purchases
+        WHERE platform_id = :platform AND platform_account_index = :account_index AND recipient_id <> :recipient
+          AND status = ANY(:bought))
+    """
+)
+
+
+def status_counts_and_bound(
+    session: Session,
+    participant_id: uuid.UUID,
+    *,
+    platform_id: uuid.UUID,
+    account_index: bytes,
+    recipient_id: uuid.UUID,
+) -> tuple[dict[PurchaseStatus, int], bool]:
+    """:func:`status_counts` and, in the same statement, whether the platform's account (its blind index) already
+    paid with another recipient's card (a confirmed, redeemed or completed purchase)."""
+    counts: dict[PurchaseStatus, int] = {}
+    bound = False
+    rows = session.execute(
+        _FACTS,
+        {
+            "participant": participant_id,
+            "platform": platform_id,
+            "account_index": account_index,
+            "recipient": recipient_id,
+            "bought": [status.value for status in BOUGHT],
+        },
+    )
+    for status, n in rows:
+        if status == "platform_account_bound":
+            bound = True
+        else:
+            counts[PurchaseStatus(status)] = int(n)
+    return counts, bound
+
+
 def count_in_status(session: Session, participant_id: uuid.UUID, statuses: Sequence[PurchaseStatus]) -> int:
     return int(
         session.scalar(
@@ -79,24 +123,6 @@ def count_in_status(session: Session, participant_id: uuid.UUID, statuses: Seque
             .where(Purchase.participant_id == participant_id, Purchase.status.in_(list(statuses)))
         )
         or 0
-    )
-
-
-def platform_account_paid_with_other(
-    session: Session, platform_id: uuid.UUID, account_index: bytes, recipient_id: uuid.UUID
-) -> bool:
-    return (
-        session.scalar(
-            select(Purchase.id)
-            .where(
-                Purchase.platform_id == platform_id,
-                Purchase.platform_account_index == account_index,
-                Purchase.recipient_id != recipient_id,
-                Purchase.status.in_(BOUGHT),
-            )
-            .limit(1)
-        )
-        is not None
     )
 
 
@@ -143,6 +169,9 @@ def code(session: Session, value: str, *, lock: bool = False) -> RedeemCode | No
     return session.scalars(query).first()
 
 
+CODES = typing.cast(Table, RedeemCode.__table__)
+
+
 def taken_codes(session: Session, values: list[str]) -> set[str]:
     """Which of these values are already a redeem code or a voucher: one query for the lot."""
     redeem = select(RedeemCode.code).where(RedeemCode.code.in_(values))
@@ -151,9 +180,10 @@ def taken_codes(session: Session, values: list[str]) -> set[str]:
 
 
 def add_codes(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Every redeem code of a purchase in one INSERT."""
+    """Every redeem code of a purchase in one INSERT (Core, on the table: nothing in the request reads them back
+    as objects, and the ORM's bulk path costs more Python than the statement)."""
     if rows:
-        session.execute(insert(RedeemCode), rows)
+        session.execute(insert(CODES), rows)
 
 
 def codes_of(session: Session, purchase_id: uuid.UUID) -> list[RedeemCode]:
@@ -303,8 +333,9 @@ def agreement(session: Session, platform_id: uuid.UUID, *, lock: bool = False) -
     return session.scalars(query).first()
 
 
-def add_event(session: Session, event: TrainingEvent) -> None:
-    session.add(event)
+def add_events(session: Session, events: list[TrainingEvent]) -> None:
+    """One flush (one INSERT for the lot)."""
+    session.add_all(events)
     session.flush()
 
 

@@ -15,7 +15,7 @@ from prakerja.catalog.service.courses import (
     get_session,
     set_rating_summary,
 )
-from prakerja.catalog.service.listings import sellable_listing
+from prakerja.catalog.service.listings import sellable_course, sellable_listing
 
 __all__ = [
     "cancel_session",
@@ -27,6 +27,7 @@ __all__ = [
     "listings",
     "organisations",
     "search",
+    "sellable_course",
     "sellable_listing",
     "set_rating_summary",
 ]

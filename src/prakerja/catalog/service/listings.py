@@ -69,6 +69,14 @@ def sellable_listing(session: Session, *, course_id: uuid.UUID, platform_id: uui
     return found
 
 
+def sellable_course(session: Session, *, course_id: uuid.UUID, platform_id: uuid.UUID) -> tuple[Course, Listing] | None:
+    """For the training domain's purchase: :func:`sellable_listing` and the course with it, in one statement."""
+    found = repository.course_and_listing(session, course_id, platform_id)
+    if found is None or not curation.listing_is_sellable(*found):
+        return None
+    return found
+
+
 def listable_courses(session: Session) -> list[Course]:
     """Approved courses a platform may list (by title), for the platform portal's form."""
     return repository.approved_courses(session)

@@ -37,7 +37,8 @@ class Results:
 def search(session: Session, filters: SearchFilters, *, page: int = 1) -> Results:
     page = max(1, page)
     hits, total = repository.search(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return Results(hits, total, page, organisations.names(session) if hits else {})
+    institutions = organisations.names_of(session, {hit.course.institution_id for hit in hits}) if hits else {}
+    return Results(hits, total, page, institutions)
 
 
 def remaining_balance(session: Session, account_id: uuid.UUID) -> int | None:

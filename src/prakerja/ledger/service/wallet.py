@@ -5,6 +5,7 @@ the first result and moves nothing. Officer and partner actions are written to t
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable
@@ -190,7 +191,6 @@ def fund_wallet(
     )[0]
 
 
-@atomic
 def authorise_purchase(
     session: Session,
     *,
@@ -203,16 +203,42 @@ def authorise_purchase(
     actor: audit.Actor,
 ) -> Transfer:
     """Reserve the course price in the wallet (pending wallet -> institution payable) until captured, voided
-    or expired after ``timeout``."""
-    source = wallet_or_404(session, participant_id)
-    payee = accounts.institution_payable(session, institution_id)
+    or expired after ``timeout``.
+
+    Both accounts are found by owner in one statement. On the institution's first sale its payable is opened, in a
+    savepoint with the posting (as the other operations here, ``atomic``): a refusal leaves no account behind.
+    Otherwise no savepoint (two round trips fewer): a refusal of the posting function is an answer, not an error,
+    and it writes nothing, so there is nothing to roll back."""
+    wallet_key = (AccountKind.training_wallet, "participant", str(participant_id))
+    payable_key = (AccountKind.institution_payable, "institution", str(institution_id))
+    found = repository.account_ids_by_owner(session, LedgerCode.training, [wallet_key, payable_key])
+    if wallet_key not in found:
+        raise AccountNotFound(details={"participant_id": str(participant_id)})
+    post = functools.partial(_authorise, session, transfer_id, found[wallet_key], amount, purchase_ref, timeout, actor)
+    payee_id = found.get(payable_key)
+    if payee_id is None:
+        with session.begin_nested():
+            return post(accounts.institution_payable(session, institution_id).id)
+    return post(payee_id)
+
+
+def _authorise(
+    session: Session,
+    transfer_id: uuid.UUID,
+    wallet_id: uuid.UUID,
+    amount: object,
+    purchase_ref: str,
+    timeout: timedelta,
+    actor: audit.Actor,
+    payee_id: uuid.UUID,
+) -> Transfer:
     return _post_and_audit(
         session,
         [
             TransferCreate(
                 id=transfer_id,
-                debit_account_id=source.id,
-                credit_account_id=payee.id,
+                debit_account_id=wallet_id,
+                credit_account_id=payee_id,
                 amount=amount,
                 code=TransferCode.purchase,
                 mode=TransferMode.pending,

@@ -383,6 +383,11 @@ def overview(session: Session) -> list[PartnerView]:
     ]
 
 
+def partner_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The names of these organisations by id, in one query (unknown ids are left out)."""
+    return repository.partner_names(session, ids)
+
+
 def signing_credential(session: Session, client_code: str) -> SigningCredential | None:
     """The credential behind a ``client_code`` header with its keys (revoked ones too, so a request signed with
     a revoked key is told so rather than told its signature is wrong)."""

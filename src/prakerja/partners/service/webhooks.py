@@ -235,34 +235,66 @@ def queue_webhook(
     one (e.g. ``f"purchase.confirmed:{purchase_id}"``) and queueing the same event again returns the first one
     and sends nothing more. Default: a new ``evt_...`` id. Programming errors (an unknown type, personal data,
     a malformed id, the same id for a different event) raise ``ValueError``."""
-    try:
-        event_type = WebhookEventType(type)
-    except ValueError:
-        raise ValueError(f"unknown webhook event type {type!r}; one of {', '.join(WebhookEventType)}") from None
-    problems = rules.data_problems(data)
-    if problems:
-        raise ValueError("webhook data refused: " + "; ".join(problems))
-    webhook_id = event_id if event_id is not None else f"evt_{new_id().hex}"
-    if not rules.well_formed_webhook_id(webhook_id):
-        raise ValueError("event_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
-    body = rules.webhook_body(event_type.value, utcnow(), data)
-    if len(body) > rules.MAX_DATA_BYTES:
-        raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
-    endpoints = repository.partner_active_endpoints(session, partner_id)
-    if endpoints is None:
+    return queue_webhooks(session, [WebhookToQueue(partner_id, type, data, event_id)])[0]
+
+
+@dataclass(frozen=True)
+class WebhookToQueue:
+    partner_id: uuid.UUID
+    type: WebhookEventType | str
+    data: dict[str, Any]
+    event_id: str | None = None
+
+
+def queue_webhooks(session: Session, events: list[WebhookToQueue]) -> list[WebhookEvent]:
+    """:func:`queue_webhook` for several events (e.g. one event for the platform and the institution) with one
+    query for the organisations' endpoints and one INSERT for the events; the events, in order."""
+    prepared: list[tuple[WebhookToQueue, WebhookEventType, str, str]] = []
+    for item in events:
+        try:
+            event_type = WebhookEventType(item.type)
+        except ValueError:
+            raise ValueError(
+                f"unknown webhook event type {item.type!r}; one of {', '.join(WebhookEventType)}"
+            ) from None
+        problems = rules.data_problems(item.data)
+        if problems:
+            raise ValueError("webhook data refused: " + "; ".join(problems))
+        webhook_id = item.event_id if item.event_id is not None else f"evt_{new_id().hex}"
+        if not rules.well_formed_webhook_id(webhook_id):
+            raise ValueError("event_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
+        body = rules.webhook_body(event_type.value, utcnow(), item.data)
+        if len(body) > rules.MAX_DATA_BYTES:
+            raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
+        prepared.append((item, event_type, webhook_id, body))
+    if len({(item.partner_id, webhook_id) for item, _, webhook_id, _ in prepared}) != len(prepared):
+        raise ValueError("the same event_id twice for one partner")
+    endpoints = repository.partners_active_endpoints(session, {item.partner_id for item in events})
+    if any(item.partner_id not in endpoints for item in events):
         raise PartnerNotFound()
-    event = repository.add_event(session, partner_id=partner_id, webhook_id=webhook_id, type=event_type, body=body)
-    if event is None:
-        existing = repository.event_by_webhook_id(session, partner_id, webhook_id)
-        assert existing is not None
-        if existing.type != event_type or json.loads(existing.body)["data"] != json.loads(body)["data"]:
-            raise ValueError(f"event_id {webhook_id!r} was already used for another event")
-        return existing
-    for endpoint in endpoints:
-        delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=event.created_at)
-        repository.add(session, delivery)
-        enqueue(session, DELIVER_TASK, delivery_id=str(delivery.id), attempt=1)
-    return event
+    added = repository.add_events(
+        session,
+        [
+            {"partner_id": item.partner_id, "webhook_id": webhook_id, "type": event_type, "body": body}
+            for item, event_type, webhook_id, body in prepared
+        ],
+    )
+    queued = []
+    for item, event_type, webhook_id, body in prepared:
+        event = added.get((item.partner_id, webhook_id))
+        if event is None:
+            existing = repository.event_by_webhook_id(session, item.partner_id, webhook_id)
+            assert existing is not None
+            if existing.type != event_type or json.loads(existing.body)["data"] != json.loads(body)["data"]:
+                raise ValueError(f"event_id {webhook_id!r} was already used for another event")
+            queued.append(existing)
+            continue
+        for endpoint in endpoints[item.partner_id]:
+            delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=event.created_at)
+            repository.add(session, delivery)
+            enqueue(session, DELIVER_TASK, delivery_id=str(delivery.id), attempt=1)
+        queued.append(event)
+    return queued
 
 
 # --- delivery -----------------------------------------------------------------------------------------------------

@@ -28,16 +28,21 @@ TYPES = (
 
 def emit(session: Session, partner_id: uuid.UUID, type_: str, data: dict[str, Any]) -> None:
     """Queue one event for one partner (``data`` carries ids only, no personal data)."""
-    if type_ not in TYPES:
-        raise ValueError(f"unknown event type {type_!r}")
-    repository.add_event(session, TrainingEvent(partner_id=partner_id, type=type_, data=data))
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:40]
-    partners.queue_webhook(session, partner_id=partner_id, type=type_, data=data, event_id=f"{type_}:{digest}")
+    _emit(session, [partner_id], type_, data)
 
 
 def emit_both(
     session: Session, platform_id: uuid.UUID, institution_id: uuid.UUID, type_: str, data: dict[str, Any]
 ) -> None:
-    emit(session, platform_id, type_, data)
-    if institution_id != platform_id:
-        emit(session, institution_id, type_, data)
+    """The same event for the platform and the institution: one INSERT of the domain's records, one query for the
+    partners' endpoints and one INSERT of their webhook events."""
+    _emit(session, [platform_id] if institution_id == platform_id else [platform_id, institution_id], type_, data)
+
+
+def _emit(session: Session, partner_ids: list[uuid.UUID], type_: str, data: dict[str, Any]) -> None:
+    if type_ not in TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    repository.add_events(session, [TrainingEvent(partner_id=p, type=type_, data=data) for p in partner_ids])
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:40]
+    event_id = f"{type_}:{digest}"
+    partners.queue_webhooks(session, [partners.WebhookToQueue(p, type_, data, event_id) for p in partner_ids])

@@ -88,13 +88,26 @@ def usable_card(session: Session, card_number: str) -> Recipient:
     return _usable_card(session, card_number)[0]
 
 
-def _usable_card(session: Session, card_number: str) -> tuple[Recipient, dict[PurchaseStatus, int], int]:
+def _usable_card(
+    session: Session, card_number: str, *, bound_to: tuple[uuid.UUID, bytes] | None = None
+) -> tuple[Recipient, dict[PurchaseStatus, int], int, bool]:
     """:func:`usable_card`, the participant's purchases by status and the wallet's available balance (each read
-    once for the card's checks and the call's own)."""
+    once for the card's checks and the call's own); with ``bound_to`` (platform id, account index), in the same
+    statement as the counts, whether that platform account already paid with another card."""
     recipient = people.card(session, card_number)
     if recipient is None:
         raise CardNotFound()
-    counts = repository.status_counts(session, recipient.applicant_id)
+    bound = False
+    if bound_to is None:
+        counts = repository.status_counts(session, recipient.applicant_id)
+    else:
+        counts, bound = repository.status_counts_and_bound(
+            session,
+            recipient.applicant_id,
+            platform_id=bound_to[0],
+            account_index=bound_to[1],
+            recipient_id=recipient.id,
+        )
     bought = any(counts.get(status, 0) for status in repository.BOUGHT)
     if recipient.status is RecipientStatus.revoked or rules.deadline_missed(
         recipient.first_purchase_deadline, utcnow(), has_purchase=bought
@@ -103,7 +116,7 @@ def _usable_card(session: Session, card_number: str) -> tuple[Recipient, dict[Pu
     wallet = ledger.wallet(session, recipient.applicant_id) if recipient.funded_at is not None else None
     if wallet is None:
         raise CardNotActive()
-    return recipient, counts, wallet.available
+    return recipient, counts, wallet.available, bound
 
 
 def balance(session: Session, participant_id: uuid.UUID) -> int:
@@ -113,7 +126,7 @@ def balance(session: Session, participant_id: uuid.UUID) -> int:
 
 def inquiry(session: Session, *, card_number: str) -> CardOut:
     """``POST /partner/v1/cards/inquiry``: masked card and name, the balance, status and the deadline."""
-    recipient, _, available = _usable_card(session, card_number)
+    recipient, _, available, _ = _usable_card(session, card_number)
     return CardOut(
         card_number_masked=rules.mask_card(recipient.card_number),
         name_masked=rules.mask_name(people.full_name(session, recipient.account_id)),
@@ -125,18 +138,19 @@ def inquiry(session: Session, *, card_number: str) -> CardOut:
 
 def _listed_course(session: Session, course_id: str, platform_id: uuid.UUID) -> tuple[Course, int]:
     parsed = parse_id(course_id)
-    listing = None if parsed is None else catalog.sellable_listing(session, course_id=parsed, platform_id=platform_id)
-    if parsed is None or listing is None:
+    found = None if parsed is None else catalog.sellable_course(session, course_id=parsed, platform_id=platform_id)
+    if found is None:
         raise CourseNotListed()
-    return catalog.get_course(session, parsed), listing.price
+    course, listing = found
+    return course, listing.price
 
 
 def create(session: Session, *, platform_id: uuid.UUID, data: PurchaseCreate, actor: audit.Actor) -> PurchaseCreated:
     """``POST /partner/v1/purchases``: check the card and the rules, reserve the price and text a one-time code."""
-    recipient, counts, available = _usable_card(session, data.card_number)
-    course, amount = _listed_course(session, data.course_id, platform_id)
     account_index = blind_index(data.platform_account_id, "platform_account")
-    if repository.platform_account_paid_with_other(session, platform_id, account_index, recipient.id):
+    recipient, counts, available, bound = _usable_card(session, data.card_number, bound_to=(platform_id, account_index))
+    course, amount = _listed_course(session, data.course_id, platform_id)
+    if bound:
         raise PlatformAccountBound()
     participant = recipient.applicant_id
     completed = counts.get(PurchaseStatus.completed, 0)
