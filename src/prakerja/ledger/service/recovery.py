@@ -16,6 +16,33 @@ from prakerja.ledger.service import accounts
 from prakerja.ledger.service.wallet import _post_and_audit, atomic
 
 
+def _one(
+    session: Session,
+    transfer_id: uuid.UUID,
+    debit: uuid.UUID,
+    credit: uuid.UUID,
+    amount: object,
+    code: TransferCode,
+    ref: tuple[str, str],
+    *,
+    actor: audit.Actor,
+    action: str,
+    reason: str,
+    **data: object,
+) -> Transfer:
+    """One posted transfer, audited once (a retry with the same id moves nothing and records nothing)."""
+    spec = TransferCreate(
+        id=transfer_id,
+        debit_account_id=debit,
+        credit_account_id=credit,
+        amount=amount,
+        code=code,
+        ref_type=ref[0],
+        ref_id=ref[1],
+    )
+    return _post_and_audit(session, [spec], actor=actor, action=action, reason=reason, **data)[0]
+
+
 @atomic
 def demand_repayment(
     session: Session,
@@ -30,24 +57,19 @@ def demand_repayment(
     """Clawback claims -> the demand's receivable: ``amount`` is now owed back to the program."""
     source = accounts.clawback_claims(session)
     receivable = accounts.clawback_receivable(session, clawback_id)
-    return _post_and_audit(
+    return _one(
         session,
-        [
-            TransferCreate(
-                id=transfer_id,
-                debit_account_id=source.id,
-                credit_account_id=receivable.id,
-                amount=amount,
-                code=TransferCode.clawback_demand,
-                ref_type="clawback",
-                ref_id=str(clawback_id),
-            )
-        ],
+        transfer_id,
+        source.id,
+        receivable.id,
+        amount,
+        TransferCode.clawback_demand,
+        ("clawback", str(clawback_id)),
         actor=actor,
         action="ledger.clawback_demanded",
         reason=reason,
         participant_id=participant_id,
-    )[0]
+    )
 
 
 @atomic
@@ -64,23 +86,18 @@ def record_repayment(
     still owed."""
     receivable = accounts.clawback_receivable(session, clawback_id)
     treasury = accounts.treasury(session, LedgerCode.cash)
-    return _post_and_audit(
+    return _one(
         session,
-        [
-            TransferCreate(
-                id=transfer_id,
-                debit_account_id=receivable.id,
-                credit_account_id=treasury.id,
-                amount=amount,
-                code=TransferCode.clawback_repayment,
-                ref_type="clawback",
-                ref_id=str(clawback_id),
-            )
-        ],
+        transfer_id,
+        receivable.id,
+        treasury.id,
+        amount,
+        TransferCode.clawback_repayment,
+        ("clawback", str(clawback_id)),
         actor=actor,
         action="ledger.clawback_repaid",
         reason=reason,
-    )[0]
+    )
 
 
 @atomic
@@ -98,23 +115,18 @@ def withdraw_demand(
     was repaid stays with the treasury (a refund is a payment of its own)."""
     receivable = accounts.clawback_receivable(session, clawback_id)
     source = accounts.clawback_claims(session)
-    return _post_and_audit(
+    return _one(
         session,
-        [
-            TransferCreate(
-                id=transfer_id,
-                debit_account_id=receivable.id,
-                credit_account_id=source.id,
-                amount=amount,
-                code=TransferCode.clawback_withdrawn,
-                ref_type="clawback",
-                ref_id=str(clawback_id),
-            )
-        ],
+        transfer_id,
+        receivable.id,
+        source.id,
+        amount,
+        TransferCode.clawback_withdrawn,
+        ("clawback", str(clawback_id)),
         actor=actor,
         action="ledger.clawback_withdrawn",
         reason=reason,
-    )[0]
+    )
 
 
 @atomic
@@ -135,24 +147,19 @@ def release_incentive(
     opener = accounts.survey_incentive_payable if survey else accounts.incentive_payable
     payable = opener(session, participant_id, scheme=scheme, year=year)
     budget = accounts.state_budget(session, scheme=scheme, year=year, ledger=LedgerCode.cash)
-    return _post_and_audit(
+    return _one(
         session,
-        [
-            TransferCreate(
-                id=transfer_id,
-                debit_account_id=payable.id,
-                credit_account_id=budget.id,
-                amount=amount,
-                code=TransferCode.incentive_cancelled,
-                ref_type="participant",
-                ref_id=str(participant_id),
-            )
-        ],
+        transfer_id,
+        payable.id,
+        budget.id,
+        amount,
+        TransferCode.incentive_cancelled,
+        ("participant", str(participant_id)),
         actor=actor,
         action="ledger.incentive_released",
         reason=reason,
         participant_id=participant_id,
-    )[0]
+    )
 
 
 def receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
