@@ -5,57 +5,19 @@ secret (docs/payouts-partner-interface.md section 2), the account-linking calls 
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
-import time
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
+from prakerja.simulators.payments.auth import now, partner_of, signed_json
 from prakerja.simulators.payments.paying import paying_router
-from prakerja.simulators.payments.state import FAULTS, Customer, LinkSession, Partner, Simulator, request_signature
+from prakerja.simulators.payments.state import FAULTS, Customer, LinkSession, Simulator
 from prakerja.simulators.payments.statements import statements_router
 
 OTP_LIFETIME = timedelta(minutes=5)
 OTP_ATTEMPTS = 5
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def partner_of(request: Request, code: str) -> Partner:
-    simulator: Simulator = request.app.state.simulator
-    partner = simulator.partners.get(code)
-    if partner is None:
-        raise HTTPException(404, detail={"code": "unknown_partner"})
-    return partner
-
-
-async def signed_body(request: Request, partner: Partner) -> bytes:
-    """The raw body of a request the program signed, or 401."""
-    body = await request.body()
-    stamp = request.headers.get("x-prakerja-timestamp", "")
-    given = request.headers.get("x-prakerja-signature", "")
-    if not (stamp.isascii() and stamp.isdigit()) or abs(time.time() - int(stamp)) > 300:
-        raise HTTPException(401, detail={"code": "stale_timestamp"})
-    wanted = request_signature(partner.secret, int(stamp), request.method, request.url.path, body)
-    if not hmac.compare_digest(given, wanted):
-        raise HTTPException(401, detail={"code": "bad_signature"})
-    return body
-
-
-async def signed_json(request: Request, partner: Partner) -> dict[str, Any]:
-    body = await signed_body(request, partner)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise HTTPException(400, detail={"code": "malformed_body"}) from None
-    if not isinstance(data, dict):
-        raise HTTPException(400, detail={"code": "malformed_body"})
-    return data
 
 
 def _phone(value: str) -> str:

@@ -14,7 +14,6 @@ arrive after newer news), ``reversal`` (a success reversed a moment later)."""
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 import secrets
 import time
@@ -27,7 +26,8 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
-from prakerja.simulators.payments.state import Partner, Payment, Simulator, callback_signature, request_signature
+from prakerja.simulators.payments.auth import now, partner_of, signed_body, signed_json
+from prakerja.simulators.payments.state import Partner, Payment, Simulator, callback_signature
 
 ACCOUNT_REASONS = ("account_not_found", "account_closed", "account_blocked", "name_mismatch")
 TECHNICAL_REASONS = ("timeout", "partner_error", "insufficient_funds")
@@ -48,42 +48,6 @@ PAIN001 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"
 PAIN002 = "urn:iso:std:iso:20022:tech:xsd:pain.002.001.10"
 
 _tasks: set[asyncio.Task[None]] = set()
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def partner_of(request: Request, code: str) -> Partner:
-    simulator: Simulator = request.app.state.simulator
-    partner = simulator.partners.get(code)
-    if partner is None:
-        raise HTTPException(404, detail={"code": "unknown_partner"})
-    return partner
-
-
-async def signed_body(request: Request, partner: Partner) -> bytes:
-    """The raw body of a request the program signed, or 401 (docs/payouts-partner-interface.md section 2)."""
-    body = await request.body()
-    stamp = request.headers.get("x-prakerja-timestamp", "")
-    given = request.headers.get("x-prakerja-signature", "")
-    if not (stamp.isascii() and stamp.isdigit()) or abs(time.time() - int(stamp)) > 300:
-        raise HTTPException(401, detail={"code": "stale_timestamp"})
-    wanted = request_signature(partner.secret, int(stamp), request.method, request.url.path, body)
-    if not hmac.compare_digest(given, wanted):
-        raise HTTPException(401, detail={"code": "bad_signature"})
-    return body
-
-
-async def signed_json(request: Request, partner: Partner) -> dict[str, Any]:
-    body = await signed_body(request, partner)
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise HTTPException(400, detail={"code": "malformed_body"}) from None
-    if not isinstance(data, dict):
-        raise HTTPException(400, detail={"code": "malformed_body"})
-    return data
 
 
 def _spawn(coro: Any) -> None:

@@ -8,9 +8,7 @@ statements whose control totals are wrong, for tests of the program's refusal.""
 from __future__ import annotations
 
 import csv
-import hmac
 import io
-import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,7 +17,8 @@ from datetime import time as day_time
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
-from prakerja.simulators.payments.state import JAKARTA, Partner, Simulator, request_signature
+from prakerja.simulators.payments.auth import check_signature, partner_of
+from prakerja.simulators.payments.state import JAKARTA, Partner, Simulator
 
 CAMT053 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 CSV_HEADER = ["statement_id", "booked_on", "end_to_end_id", "amount", "direction", "reversal"]
@@ -150,17 +149,8 @@ def statement_csv(partner: Partner, day: date, lines: list[Line], *, corrupt: bo
 
 def _authorised(request: Request, code: str) -> Partner:
     """The partner, once the program's signature on this (bodiless) request checks out."""
-    simulator: Simulator = request.app.state.simulator
-    partner = simulator.partners.get(code)
-    if partner is None:
-        raise HTTPException(404, detail={"code": "unknown_partner"})
-    stamp = request.headers.get("x-prakerja-timestamp", "")
-    given = request.headers.get("x-prakerja-signature", "")
-    if not (stamp.isascii() and stamp.isdigit()) or abs(time.time() - int(stamp)) > 300:
-        raise HTTPException(401, detail={"code": "stale_timestamp"})
-    wanted = request_signature(partner.secret, int(stamp), request.method, request.url.path, b"")
-    if not hmac.compare_digest(given, wanted):
-        raise HTTPException(401, detail={"code": "bad_signature"})
+    partner = partner_of(request, code)
+    check_signature(request, partner, b"")
     return partner
 
 
