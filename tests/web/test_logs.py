@@ -80,3 +80,32 @@ def test_log_format_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("PRAKERJA_LOG_FORMAT", "xml")
     with pytest.raises(ValueError):
         Settings()
+
+
+def _job_lines(stream: io.StringIO) -> list[str]:
+    worker = logging.getLogger("procrastinate.worker")
+    worker.info("Starting job jobs.retry_stalled[1]", extra={"action": "start_job"})
+    worker.info("Job jobs.retry_stalled[1] ended with status: Success", extra={"action": "job_success"})
+    periodic = logging.getLogger("procrastinate.periodic")
+    periodic.info("Periodic job deferred", extra={"action": "periodic_task_deferred"})
+    worker.info("Job jobs.retry_stalled[2] ended with status: Error, to retry", extra={"action": "job_error_retry"})
+    worker.error("Job jobs.retry_stalled[3] ended with status: Error", extra={"action": "job_error"})
+    return [json.loads(line)["msg"] for line in stream.getvalue().splitlines()]
+
+
+def test_routine_job_lines_are_debug_but_failures_are_shown() -> None:
+    """The demo's terminal was flooded by the periodic jobs' start and success lines (nine a minute), and its
+    banner of logins scrolled away; failed and retried jobs must still be seen."""
+    stream = io.StringIO()
+    configure("INFO", "json", stream=stream)
+    assert _job_lines(stream) == [
+        "Job jobs.retry_stalled[2] ended with status: Error, to retry",
+        "Job jobs.retry_stalled[3] ended with status: Error",
+    ]
+    assert "request" in _emit(stream)  # the program's own INFO lines are untouched
+
+
+def test_routine_job_lines_shown_at_debug() -> None:
+    stream = io.StringIO()
+    configure("DEBUG", "json", stream=stream)
+    assert len(_job_lines(stream)) == 5

@@ -64,6 +64,27 @@ def pick_format(log_format: LogFormat, *, stream: TextIO, production: bool) -> L
     return "text" if is_terminal and not production else "json"
 
 
+ROUTINE_JOB_ACTIONS = frozenset(
+    {"start_job", "job_success", "periodic_task_deferred", "periodic_task_already_deferred", "jobs_deferred"}
+)
+"""procrastinate's lines for a job that starts, succeeds or is scheduled: several a minute from the periodic jobs
+alone, at INFO. They are kept at DEBUG; a job that fails, is retried or aborted keeps its own level."""
+
+
+class RoutineJobsAtDebug(logging.Filter):
+    """Shows procrastinate's routine lines (:data:`ROUTINE_JOB_ACTIONS`) only when the configured level is DEBUG,
+    so a terminal (the demo's, with its logins) is not flooded by the periodic jobs."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.shown = level <= logging.DEBUG
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.shown or not record.name.startswith("procrastinate") or record.levelno > logging.INFO:
+            return True
+        return getattr(record, "action", None) not in ROUTINE_JOB_ACTIONS
+
+
 def configure(
     level: str = "INFO", log_format: LogFormat = "auto", *, production: bool = False, stream: TextIO | None = None
 ) -> None:
@@ -71,6 +92,7 @@ def configure(
     handler = logging.StreamHandler(stream)
     chosen = pick_format(log_format, stream=stream, production=production)
     handler.setFormatter(TextFormatter() if chosen == "text" else JsonFormatter())
+    handler.addFilter(RoutineJobsAtDebug(logging.getLevelName(level.upper())))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
