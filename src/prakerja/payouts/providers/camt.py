@@ -24,8 +24,7 @@ import httpx
 from prakerja.kit.clock import JAKARTA
 from prakerja.payouts.errors import StatementControlMismatch, StatementMalformed, StatementUnavailable
 from prakerja.payouts.models import PayoutProvider, StatementFormat
-from prakerja.kit import untrusted_xml as untrusted
-from prakerja.payouts.providers import signing
+from prakerja.payouts.providers import signing, untrusted
 
 CAMT053 = "urn:iso:std:iso:20022:tech:xsd:camt.053.001.08"
 CSV_HEADER = ["statement_id", "booked_on", "end_to_end_id", "amount", "direction", "reversal"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from prakerja.kit import untrusted_xml as untrusted
+from prakerja.payouts.providers import untrusted
 from prakerja.payouts.providers.paying import Outgoing, Report
 
 PAIN001 = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"

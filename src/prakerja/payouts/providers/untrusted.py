@@ -1,5 +1,4 @@
-"""Reading XML from outside (a partner's pain.002 or camt.053, the program's pain.001 at a simulated partner) with the
-standard library's C parser, safely.
+"""Reading a partner's XML (pain.002, camt.053) with the standard library's C parser, safely.
 
 Entity expansion (the "billion laughs"), external entities and external DTDs all need a document type declaration,
 so a document that carries one is refused before it is parsed; so is one that is not in an ASCII-compatible
