@@ -290,6 +290,28 @@ class TestRecovery:
         assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
         assert_ledger_settled(session, run_id)
 
+    @pytest.mark.parametrize("stage", ["posted", "before_send", "after_send", "recorded"])
+    def test_a_file_that_may_have_reached_the_bank_is_asked_for_before_it_is_sent_again(
+        self, stage: str, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
+    ) -> None:
+        participants(session, payments_sim, {"bni": 3}, channel=Channel.file)
+        run_id = start(factory)
+        with pytest.raises(Crash):
+            runs.execute(factory, run_id, check_after=timedelta(hours=1), checkpoint=crash_at(stage))
+        with factory() as s:  # the next worker comes after the backoff
+            for instruction in s.scalars(select(PayoutInstruction)):
+                instruction.next_check_at = None
+            s.commit()
+        until_settled(factory, run_id)
+        # the bank got one file: a worker killed after the upload leaves its successor the file's pain.002 to ask for
+        assert len(payments_sim.simulator.partners["bni"].files) == 1
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 3 and set(paid.values()) == {1}
+        assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
+        batch = session.scalars(select(PayoutBatch)).one()
+        assert batch.status is BatchStatus.completed and batch.sent_at is not None
+        assert_ledger_settled(session, run_id)
+
     def test_two_workers_on_the_same_run_pay_nothing_twice(
         self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
     ) -> None:

@@ -268,20 +268,33 @@ class Waiting:
     id: uuid.UUID
     end_to_end_id: str
     provider_reference: str | None
+    status: InstructionStatus
 
 
 def waiting(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list[Waiting]:
-    """The batch's ``sent`` instructions whose result is due by ``due_by`` (id, end-to-end id, file), in id order."""
+    """The batch's instructions whose result is due by ``due_by`` (id, end-to-end id, file, status), in id order:
+    ``sent`` ones, and ``ready`` ones already handed to the partner in a file (``sends`` > 0), which may be with it
+    (a file channel records nothing per instruction once the partner took the file: their file's pain.002 says)."""
     rows = session.execute(
-        select(PayoutInstruction.id, PayoutInstruction.end_to_end_id, PayoutInstruction.provider_reference)
+        select(
+            PayoutInstruction.id,
+            PayoutInstruction.end_to_end_id,
+            PayoutInstruction.provider_reference,
+            PayoutInstruction.status,
+        )
         .where(
             PayoutInstruction.batch_id == batch_id,
-            PayoutInstruction.status == InstructionStatus.sent,
+            (PayoutInstruction.status == InstructionStatus.sent)
+            | (
+                (PayoutInstruction.status == InstructionStatus.ready)
+                & (PayoutInstruction.sends > 0)
+                & PayoutInstruction.provider_reference.is_not(None)
+            ),
             (PayoutInstruction.next_check_at.is_(None)) | (PayoutInstruction.next_check_at <= due_by),
         )
         .order_by(PayoutInstruction.id)
     ).all()
-    return [Waiting(r[0], r[1], r[2]) for r in rows]
+    return [Waiting(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def push_checks(session: Session, ids: Sequence[uuid.UUID], *, at: datetime) -> None:
@@ -359,6 +372,8 @@ def set_batch_status(session: Session, batch_id: uuid.UUID, status: BatchStatus,
     values: dict[str, object] = {"status": status}
     if status is BatchStatus.sent:
         values["sent_at"] = now
+    elif status is BatchStatus.completed:  # a file batch may go from ready to completed in one pass
+        values["sent_at"] = func.coalesce(PayoutBatch.sent_at, now)
     session.execute(update(PayoutBatch).where(PayoutBatch.id == batch_id).values(**values))
 
 

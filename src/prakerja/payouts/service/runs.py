@@ -9,10 +9,12 @@ leaves a state the next worker can finish:
 2. :func:`execute` posts the run's ledger transfers (``ledger.service.post_runs``, deterministic ids: a rerun
    posts only what is missing), then marks the run ``sending``.
 3. Per batch, under an advisory lock (a second worker on the same run skips a batch the first one holds; the lock
-   dies with a killed worker's connection): each instruction's ``sends`` is incremented and committed *before* the
-   HTTP call; after the partner's answer it is marked ``sent``. An instruction found ``ready`` with ``sends > 0`` may
-   have reached the partner, so the partner is asked first (``GET /payouts/{e2e}``: 404 means never received, safe
-   to send; anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
+   dies with a killed worker's connection): each instruction's ``sends`` (and, for a file, the file's reference) is
+   incremented and committed *before* the HTTP call; after the bulk API's answer it is marked ``sent``. A file's
+   instructions are not written again once the bank took the file: its pain.002 is fetched and applied at once
+   (ADR 0027). An instruction found ``ready`` with ``sends > 0`` may have reached the partner, so the partner is
+   asked first (``GET /payouts/{e2e}``, or the pain.002 of its file: none means never received, safe to send;
+   anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
 4. Instructions still ``sent`` after ``check_after`` are asked for (status query, or the pain.002 of their file).
 
 The same machinery pays participants' entitlements (incentive runs) and organisations' settlements (settlement runs,
@@ -499,11 +501,13 @@ def _send_file(
     if not isinstance(answer, paying.Accepted):
         summary.errors.append(f"{provider.code}: file {reference} {answer}")
         return
-    with factory() as session:
-        repository.mark_sent(session, ids, check_at=utcnow())
-        session.commit()
+    # nothing recorded per instruction: they stay ``ready`` with their file's reference and a send counted, which
+    # is what a worker killed here would have left; their file's pain.002 is asked for before any of them is sent
+    # again (ADR 0027)
     summary.sent += len(due)
     checkpoint("recorded")
+    waiting = [repository.Waiting(i.id, i.end_to_end_id, reference, InstructionStatus.ready) for i in due]
+    _ask_files(factory, http, provider, batch, waiting, summary, check_after=check_after, accepted=True)
 
 
 def _poll_api(
@@ -531,8 +535,29 @@ def _poll_files(
     *,
     check_after: timedelta,
 ) -> None:
+    """The pain.002 of every file whose instructions may be at the partner and are due: ``sent`` ones waiting for a
+    result, and ``ready`` ones a file carried (asked before they are sent again)."""
     with factory() as session:
         waiting = repository.waiting(session, batch.id, due_by=utcnow())
+    _ask_files(factory, http, provider, batch, waiting, summary, check_after=check_after)
+
+
+def _ask_files(
+    factory: SessionFactory,
+    http: httpx.Client,
+    provider: PayoutProvider,
+    batch: PayoutBatch,
+    waiting: Sequence[repository.Waiting],
+    summary: PassSummary,
+    *,
+    check_after: timedelta,
+    accepted: bool = False,
+) -> None:
+    """Fetch each file's pain.002 and apply its lines. Instructions it does not answer are with the partner, without
+    a result yet: asked for again after ``check_after`` (``sent``). No pain.002 yet: a file the partner just took
+    (``accepted``) is not answered yet, so its instructions are ``sent`` too; otherwise it may never have reached
+    the partner: its ``ready`` instructions are sent again when due (the partner dedupes end-to-end ids), its
+    ``sent`` ones asked for again."""
     by_file: dict[str, list[repository.Waiting]] = defaultdict(list)
     for instruction in waiting:
         by_file[instruction.provider_reference or batch.message_id].append(instruction)
@@ -555,7 +580,12 @@ def _poll_files(
                 for report in reports
             ]
             summary.applied += _apply_file(factory, provider.id, keyed)
-        unanswered = [i.id for i in items if i.end_to_end_id not in answered]
+        unanswered = [
+            i.id
+            for i in items
+            if i.end_to_end_id not in answered
+            and (document is not None or accepted or i.status is InstructionStatus.sent)
+        ]
         if unanswered:
             with factory() as session:
                 repository.push_checks(session, unanswered, at=utcnow() + check_after)
@@ -638,6 +668,8 @@ def execute(
                         _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
                         _poll_api(factory, client, provider, batch, summary, check_after=check_after)
                     else:
+                        # asked first: a file the partner took may have had its answer lost (ADR 0027)
+                        _poll_files(factory, client, provider, batch, summary, check_after=check_after)
                         _send_file(
                             factory,
                             client,
@@ -648,7 +680,6 @@ def execute(
                             checkpoint=point,
                             check_after=check_after,
                         )
-                        _poll_files(factory, client, provider, batch, summary, check_after=check_after)
                     _finish_batch(factory, batch.id)
                 finally:
                     repository.advisory_unlock(holder, lock_key(batch.id))
