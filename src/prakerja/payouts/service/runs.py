@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import httpx
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -72,6 +75,9 @@ CHUNK = 500
 LEDGER_CHUNK = 10_000
 """Ledger transfers per transaction of the batch path (ledger.service.post_runs) and results applied per
 transaction (a pain.002 file's lines)."""
+BATCH_WORKERS = 2
+"""Batches of a run worked at once by :func:`execute` (threads): while a partner reads one bank's file or writes
+its status report, the program applies another's results (ADR 0027)."""
 CHECK_AFTER = timedelta(minutes=30)
 """How long a sent instruction waits for its callback before the partner is asked."""
 
@@ -622,6 +628,42 @@ def _finish_run(factory: SessionFactory, run_id: uuid.UUID) -> None:
         session.commit()
 
 
+def _work_batch(
+    factory: SessionFactory,
+    client: httpx.Client,
+    engine: Engine,
+    provider: PayoutProvider,
+    batch: PayoutBatch,
+    run_date: date,
+    summary: PassSummary,
+    point: Checkpoint,
+    check_after: timedelta,
+) -> None:
+    """One batch's sending and asking, under its advisory lock (skipped when another worker holds it)."""
+    # the lock lives on a connection of its own, outside any transaction: it is held across the commits below and
+    # dies with the connection of a killed worker
+    with engine.connect() as holder:
+        if not repository.try_advisory_lock(holder, lock_key(batch.id)):
+            holder.commit()
+            summary.skipped_batches += 1
+            return
+        holder.commit()
+        try:
+            if provider.channel is Channel.api:
+                _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
+                _poll_api(factory, client, provider, batch, summary, check_after=check_after)
+            else:
+                # asked first: a file the partner took may have had its answer lost (ADR 0027)
+                _poll_files(factory, client, provider, batch, summary, check_after=check_after)
+                _send_file(
+                    factory, client, provider, batch, run_date, summary, checkpoint=point, check_after=check_after
+                )
+            _finish_batch(factory, batch.id)
+        finally:
+            repository.advisory_unlock(holder, lock_key(batch.id))
+            holder.commit()
+
+
 def _no_checkpoint(stage: str) -> None:
     return None
 
@@ -634,10 +676,12 @@ def execute(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     check_after: timedelta = CHECK_AFTER,
+    workers: int = BATCH_WORKERS,
 ) -> PassSummary:
     """One pass over a run: post its ledger transfers if not done, send what is ready and due, ask the partner of
     what waited too long, and close batches and the run that are final. Safe to run again, and at the same time
-    as another worker (each batch is worked by one worker at a time)."""
+    as another worker (each batch is worked by one worker at a time). ``workers`` batches (one per partner) are
+    worked at once, each in a thread with its own connections."""
     point = checkpoint or _no_checkpoint
     summary = PassSummary()
     _post_ledger(factory, run_id)
@@ -652,43 +696,33 @@ def execute(
         engine = session.get_bind().engine
     own_http = http is None
     client = http or httpx.Client()
+    done = [0]
+    counting = threading.Lock()
+
+    def work(batch: PayoutBatch) -> PassSummary:
+        one = PassSummary()
+        _work_batch(factory, client, engine, providers[batch.provider_id], batch, run_date, one, point, check_after)
+        if progress is not None:
+            with counting:
+                done[0] += 1
+                progress("batches", done[0], len(batches))
+        return one
+
     try:
-        for done, batch in enumerate(batches, start=1):
-            provider = providers[batch.provider_id]
-            # the lock lives on a connection of its own, outside any transaction: it is held across the
-            # commits below and dies with the connection of a killed worker
-            with engine.connect() as holder:
-                if not repository.try_advisory_lock(holder, lock_key(batch.id)):
-                    holder.commit()
-                    summary.skipped_batches += 1
-                    continue
-                holder.commit()
-                try:
-                    if provider.channel is Channel.api:
-                        _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
-                        _poll_api(factory, client, provider, batch, summary, check_after=check_after)
-                    else:
-                        # asked first: a file the partner took may have had its answer lost (ADR 0027)
-                        _poll_files(factory, client, provider, batch, summary, check_after=check_after)
-                        _send_file(
-                            factory,
-                            client,
-                            provider,
-                            batch,
-                            run_date,
-                            summary,
-                            checkpoint=point,
-                            check_after=check_after,
-                        )
-                    _finish_batch(factory, batch.id)
-                finally:
-                    repository.advisory_unlock(holder, lock_key(batch.id))
-                    holder.commit()
-            if progress is not None:
-                progress("batches", done, len(batches))
+        if workers <= 1 or len(batches) <= 1:
+            outcomes = [work(batch) for batch in batches]
+        else:  # one bank's file read or written by the partner while another's results are applied (ADR 0027)
+            with ThreadPoolExecutor(max_workers=min(workers, len(batches)), thread_name_prefix="payout-batch") as pool:
+                outcomes = [future.result() for future in [pool.submit(work, batch) for batch in batches]]
     finally:
         if own_http:
             client.close()
+    for one in outcomes:
+        summary.sent += one.sent
+        summary.queried += one.queried
+        summary.applied += one.applied
+        summary.skipped_batches += one.skipped_batches
+        summary.errors += one.errors
     _finish_run(factory, run_id)
     return summary
 
