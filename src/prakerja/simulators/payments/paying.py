@@ -18,7 +18,6 @@ import io
 import json
 import secrets
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from xml.sax.saxutils import escape
 import httpx
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from lxml import etree
 
 from prakerja.simulators.payments.auth import now, partner_of, signed_body, signed_json
 from prakerja.simulators.payments.state import Partner, Payment, Simulator, callback_signature
@@ -251,54 +251,90 @@ def paying_router() -> APIRouter:
     return router
 
 
-def _iterparse(body: bytes) -> Iterator[tuple[str, ET.Element]]:
-    """The C parser's events over the body, after refusing what could expand or fetch anything (a document type
-    declaration) or hide one (an encoding that is not ASCII-compatible): ``ValueError``."""
+def _iterparse(body: bytes, tags: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """libxml2's events of the elements named ``tags`` (entities never resolved, nothing loaded or fetched), after
+    refusing what could expand or fetch anything (a document type declaration) or hide one (an encoding that is not
+    ASCII-compatible): ``ValueError``."""
     if body[:4].startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in body[:4]:
         raise ValueError("not an ASCII-compatible encoding")
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise ValueError("document type declarations are refused")
-    return ET.iterparse(io.BytesIO(body), events=("start", "end"))  # noqa: S314 (no DTD, checked above)
+    return iter(
+        etree.iterparse(
+            io.BytesIO(body),
+            events=("start", "end"),
+            tag=list(tags),
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=True,
+        )
+    )
 
 
 def _q(tag: str) -> str:
     return f"{{{PAIN001}}}{tag}"
 
 
+_DOCUMENT, _HEADER, _TRANSACTION = _q("Document"), _q("GrpHdr"), _q("CdtTrfTxInf")
+
+
+def _path_text(element: Any, path: tuple[str, ...]) -> str | None:
+    """The text of the first child along ``path`` ("" when it has none), None when there is no such child."""
+    for tag in path:
+        element = next((child for child in element if child.tag == tag), None)
+        if element is None:
+            return None
+    return str(element.text or "")
+
+
+_FIELDS = {
+    _q("PmtId"): ("end_to_end_id", (_q("EndToEndId"),)),
+    _q("Amt"): ("amount", (_q("InstdAmt"),)),
+    _q("CdtrAcct"): ("number", (_q("Id"), _q("Othr"), _q("Id"))),
+    _q("RmtInf"): ("remittance", (_q("Ustrd"),)),
+}
+"""A transaction's child -> the field it holds and the path to it below that child."""
+
+
 def _read_pain001(body: bytes, message_id: str) -> list[dict[str, Any]]:
-    """The transactions of the program's pain.001, read as a stream by the C parser (each transaction dropped once
-    read) after refusing any document type declaration."""
-    transaction, header_tag = _q("CdtTrfTxInf"), _q("GrpHdr")
+    """The transactions of the program's pain.001, read as a stream (only the header and the transactions come back
+    to Python, each dropped once read) after refusing any document type declaration."""
     items: list[dict[str, Any]] = []
     header: dict[str, str | None] = {}
-    root: ET.Element | None = None
-    parent: ET.Element | None = None
+    root_checked = False
+    read: Any = None
     try:
-        for event, element in _iterparse(body):
-            if root is None:
-                root = element
-                if element.tag != _q("Document"):
+        for event, element in _iterparse(body, (_DOCUMENT, _HEADER, _TRANSACTION)):
+            if not root_checked:
+                if element.tag != _DOCUMENT or element.getparent() is not None:
                     raise HTTPException(422, detail={"code": "malformed_file"})
+                root_checked = True
             if event == "start":
-                if element.tag == _q("PmtInf"):
-                    parent = element
                 continue
-            if element.tag == transaction:
+            if element.tag == _TRANSACTION:
+                item: dict[str, Any] = {}
+                for child in element:  # the first of each field counts
+                    known = _FIELDS.get(child.tag)
+                    if known is not None and known[0] not in item:
+                        item[known[0]] = _path_text(child, known[1])
                 items.append(
                     {
-                        "end_to_end_id": element.findtext(_E2E) or "",
-                        "amount": int(element.findtext(_AMOUNT) or "0"),
-                        "number": element.findtext(_NUMBER) or "",
-                        "remittance": element.findtext(_REMITTANCE) or "",
+                        "end_to_end_id": item.get("end_to_end_id") or "",
+                        "amount": int(item.get("amount") or "0"),
+                        "number": item.get("number") or "",
+                        "remittance": item.get("remittance") or "",
                     }
                 )
-                if parent is not None:
-                    parent.remove(element)  # read: a file of a million transactions must not stay in memory
-            elif element.tag == header_tag:
+                element.clear(keep_tail=True)
+                if read is not None and read.getparent() is not None:
+                    read.getparent().remove(read)  # read: a million transactions must not stay in memory
+                read = element
+            elif element.tag == _HEADER and not header:
                 header = {tag: element.findtext(_q(tag)) for tag in ("MsgId", "NbOfTxs", "CtrlSum")}
         count = int(header.get("NbOfTxs") or "-1")
         total = int(header.get("CtrlSum") or "-1")
-    except (ET.ParseError, ValueError):
+    except (etree.XMLSyntaxError, ValueError):
         raise HTTPException(422, detail={"code": "malformed_file"}) from None
     if not header:
         raise HTTPException(422, detail={"code": "malformed_file"})
@@ -311,10 +347,6 @@ def _read_pain001(body: bytes, message_id: str) -> list[dict[str, Any]]:
     return items
 
 
-_E2E = f"{{{PAIN001}}}PmtId/{{{PAIN001}}}EndToEndId"
-_AMOUNT = f"{{{PAIN001}}}Amt/{{{PAIN001}}}InstdAmt"
-_NUMBER = f"{{{PAIN001}}}CdtrAcct/{{{PAIN001}}}Id/{{{PAIN001}}}Othr/{{{PAIN001}}}Id"
-_REMITTANCE = f"{{{PAIN001}}}RmtInf/{{{PAIN001}}}Ustrd"
 _TX_STATUS = {"succeeded": "ACSC", "failed": "RJCT", "reversed": "RJCT"}
 
 
