@@ -540,12 +540,13 @@ def _poll_files(
     summary: PassSummary,
     *,
     check_after: timedelta,
-) -> None:
+) -> bool:
     """The pain.002 of every file whose instructions may be at the partner and are due: ``sent`` ones waiting for a
-    result, and ``ready`` ones a file carried (asked before they are sent again)."""
+    result, and ``ready`` ones a file carried (asked before they are sent again). False when a file could not be
+    asked for (nothing is sent again in this pass)."""
     with factory() as session:
         waiting = repository.waiting(session, batch.id, due_by=utcnow())
-    _ask_files(factory, http, provider, batch, waiting, summary, check_after=check_after)
+    return _ask_files(factory, http, provider, batch, waiting, summary, check_after=check_after)
 
 
 def _ask_files(
@@ -558,12 +559,13 @@ def _ask_files(
     *,
     check_after: timedelta,
     accepted: bool = False,
-) -> None:
+) -> bool:
     """Fetch each file's pain.002 and apply its lines. Instructions it does not answer are with the partner, without
     a result yet: asked for again after ``check_after`` (``sent``). No pain.002 yet: a file the partner just took
     (``accepted``) is not answered yet, so its instructions are ``sent`` too; otherwise it may never have reached
     the partner: its ``ready`` instructions are sent again when due (the partner dedupes end-to-end ids), its
-    ``sent`` ones asked for again."""
+    ``sent`` ones asked for again. False when a partner could not be asked."""
+    asked = True
     by_file: dict[str, list[repository.Waiting]] = defaultdict(list)
     for instruction in waiting:
         by_file[instruction.provider_reference or batch.message_id].append(instruction)
@@ -572,6 +574,7 @@ def _ask_files(
             document = paying.fetch_pain002(http, _partner(provider), reference)
         except paying.PartnerUnavailable as error:
             summary.errors.append(f"{provider.code}: pain.002 {reference} {error}")
+            asked = False
             continue
         answered: set[str] = set()
         if document is not None:
@@ -596,6 +599,7 @@ def _ask_files(
             with factory() as session:
                 repository.push_checks(session, unanswered, at=utcnow() + check_after)
                 session.commit()
+    return asked
 
 
 def _finish_batch(factory: SessionFactory, batch_id: uuid.UUID) -> None:
@@ -654,10 +658,10 @@ def _work_batch(
                 _poll_api(factory, client, provider, batch, summary, check_after=check_after)
             else:
                 # asked first: a file the partner took may have had its answer lost (ADR 0027)
-                _poll_files(factory, client, provider, batch, summary, check_after=check_after)
-                _send_file(
-                    factory, client, provider, batch, run_date, summary, checkpoint=point, check_after=check_after
-                )
+                if _poll_files(factory, client, provider, batch, summary, check_after=check_after):
+                    _send_file(
+                        factory, client, provider, batch, run_date, summary, checkpoint=point, check_after=check_after
+                    )
             _finish_batch(factory, batch.id)
         finally:
             repository.advisory_unlock(holder, lock_key(batch.id))
