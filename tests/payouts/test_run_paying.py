@@ -290,6 +290,58 @@ class TestRecovery:
         assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
         assert_ledger_settled(session, run_id)
 
+    @pytest.mark.parametrize("stage", ["posted", "before_send", "after_send", "recorded"])
+    def test_a_file_that_may_have_reached_the_bank_is_asked_for_before_it_is_sent_again(
+        self, stage: str, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
+    ) -> None:
+        participants(session, payments_sim, {"bni": 3}, channel=Channel.file)
+        run_id = start(factory)
+        with pytest.raises(Crash):
+            runs.execute(factory, run_id, check_after=timedelta(hours=1), checkpoint=crash_at(stage))
+        with factory() as s:  # the next worker comes after the backoff
+            for instruction in s.scalars(select(PayoutInstruction)):
+                instruction.next_check_at = None
+            s.commit()
+        until_settled(factory, run_id)
+        # the bank got one file: a worker killed after the upload leaves its successor the file's pain.002 to ask for
+        assert len(payments_sim.simulator.partners["bni"].files) == 1
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 3 and set(paid.values()) == {1}
+        assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
+        batch = session.scalars(select(PayoutBatch)).one()
+        assert batch.status is BatchStatus.completed and batch.sent_at is not None
+        assert_ledger_settled(session, run_id)
+
+    def test_a_file_whose_status_report_cannot_be_asked_for_is_not_sent_again_meanwhile(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],
+        payments_sim: PaymentsSim,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        participants(session, payments_sim, {"bni": 2}, channel=Channel.file)
+        run_id = start(factory)
+        with pytest.raises(Crash):
+            runs.execute(factory, run_id, check_after=timedelta(hours=1), checkpoint=crash_at("after_send"))
+        with factory() as s:
+            for instruction in s.scalars(select(PayoutInstruction)):
+                instruction.next_check_at = None
+            s.commit()
+
+        def unavailable(*args: object, **kwargs: object) -> bytes | None:
+            raise runs.paying.PartnerUnavailable("timeout")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(runs.paying, "fetch_pain002", unavailable)
+            summary = runs.execute(factory, run_id, check_after=NOW)
+        assert summary.sent == 0 and summary.errors
+        with factory() as s:
+            assert set(s.scalars(select(PayoutInstruction.sends))) == {1}
+        until_settled(factory, run_id)
+        assert len(payments_sim.simulator.partners["bni"].files) == 1
+        assert set(paid_at_sim(payments_sim).values()) == {1}
+        assert_ledger_settled(session, run_id)
+
     def test_two_workers_on_the_same_run_pay_nothing_twice(
         self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
     ) -> None:

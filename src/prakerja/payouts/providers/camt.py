@@ -2,9 +2,9 @@
 camt.053.001.08 or the statement CSV, each checked against its own control totals, and fetching one from the
 partner over HTTP (signed as every request of the program).
 
-XML is read as a stream (``iterparse`` of the C parser, each entry dropped once read, so a statement of a million
-entries fits in memory): a document type declaration, entity or external reference is refused before parsing, never
-resolved (``untrusted``)."""
+XML is read as a stream (``untrusted.iterparse_tags``: only the entries and the statement come back to Python, each
+entry dropped once read, so a statement of a million entries fits in memory): a document type declaration, entity or
+external reference is refused before parsing, never resolved (``untrusted``)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import functools
 import hashlib
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import Element, ParseError
 
 import httpx
 
@@ -63,22 +62,37 @@ def _malformed(reason: str) -> StatementMalformed:
     return StatementMalformed(details={"reason": reason})
 
 
+@functools.lru_cache(maxsize=4096)
+def _whole(value: str) -> int | None:
+    """Whole rupiah from a statement's text (stripped), None when it is not (a day's amounts repeat: cached)."""
+    return int(value.split(".")[0]) if _WHOLE.fullmatch(value) else None
+
+
 def _amount(text: str | None, where: str) -> int:
-    value = (text or "").strip()
-    if not _WHOLE.fullmatch(value):
+    value = _whole((text or "").strip())
+    if value is None:
         raise _malformed(f"{where}: amount is not whole rupiah")
-    return int(value.split(".")[0])
+    return value
 
 
-def _day(text: str | None, where: str) -> date:
-    value = (text or "").strip()
+@functools.lru_cache(maxsize=1024)
+def _moment_day(value: str) -> date | None:
+    """The Jakarta day of an ISO date or date-time (stripped), None when it is neither (cached: a statement's lines
+    share a few booking days)."""
     try:
         if len(value) == 10:
             return date.fromisoformat(value)
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise _malformed(f"{where}: not a date") from None
+        return None
     return (moment if moment.tzinfo is not None else moment.replace(tzinfo=JAKARTA)).astimezone(JAKARTA).date()
+
+
+def _day(text: str | None, where: str) -> date:
+    found = _moment_day((text or "").strip())
+    if found is None:
+        raise _malformed(f"{where}: not a date")
+    return found
 
 
 def _identifier(text: str | None, where: str) -> str:
@@ -104,17 +118,60 @@ def read_statement(content: bytes, *, fmt: StatementFormat | None = None, day: d
 
 # camt.053 ---------------------------------------------------------------------------------------------------
 
+_DOCUMENT, _STMT, _NTRY = (f"{{{CAMT053}}}{name}" for name in ("Document", "Stmt", "Ntry"))
+_AMT, _CDT_DBT = (f"{{{CAMT053}}}{name}" for name in ("Amt", "CdtDbtInd"))
+_BOOKING, _DT, _DT_TM = (f"{{{CAMT053}}}{name}" for name in ("BookgDt", "Dt", "DtTm"))
+_DETAILS, _TX_DETAILS, _REFS, _E2E = (f"{{{CAMT053}}}{name}" for name in ("NtryDtls", "TxDtls", "Refs", "EndToEndId"))
+
 
 @functools.cache
 def _q(*names: str) -> str:
     return "/".join(f"{{{CAMT053}}}{name}" for name in names)
 
 
-def _events(content: bytes) -> Iterator[tuple[str, Element]]:
-    try:
-        yield from untrusted.iterparse(content, events=("start", "end"))
-    except (ParseError, untrusted.UnsafeXml) as error:
-        raise _malformed(f"not well-formed or unsafe XML ({type(error).__name__})") from None
+def _entry(entry: Any, number: int, lines: list[StatementLine]) -> int:
+    """One ``Ntry``'s lines appended to ``lines`` (one per ``TxDtls``); returns the entry's amount. Its children are
+    read in one pass (a statement may hold a million entries; a path search per field costs several times more)."""
+    amount_element: Any = None
+    indicator: str | None = None
+    booked: dict[str, str] = {}
+    details: list[Any] = []
+    for child in entry:  # the first of each field counts, as a path search would find it
+        tag = child.tag
+        if tag == _AMT:
+            amount_element = child if amount_element is None else amount_element
+        elif tag == _CDT_DBT:
+            indicator = (child.text or "").strip() if indicator is None else indicator
+        elif tag == _BOOKING:
+            for when in child:
+                if when.tag in (_DT, _DT_TM):
+                    booked.setdefault(when.tag, when.text or "")
+        elif tag == _DETAILS:
+            details.extend(detail for detail in child if detail.tag == _TX_DETAILS)
+    amount = _amount(amount_element.text if amount_element is not None else None, f"entry {number}")
+    if amount_element is None or amount_element.get("Ccy") != "IDR":
+        raise _malformed(f"entry {number}: currency is not IDR")
+    if indicator not in {"DBIT", "CRDT"}:
+        raise _malformed(f"entry {number}: CdtDbtInd is not DBIT or CRDT")
+    booked_on = _day(booked.get(_DT) or booked.get(_DT_TM), f"entry {number} booking date")
+    if not details:
+        raise _malformed(f"entry {number}: no transaction details (EndToEndId)")
+    debit = indicator == "DBIT"
+    parts = 0
+    for detail in details:
+        reference: str | None = None
+        own: str | None = None
+        for child in detail:
+            if child.tag == _REFS and reference is None:
+                reference = next((ref.text or "" for ref in child if ref.tag == _E2E), None)
+            elif child.tag == _AMT and own is None:
+                own = child.text or ""
+        part = _amount(own, f"entry {number}") if own is not None else amount
+        parts += part
+        lines.append(StatementLine(_identifier(reference, f"entry {number} EndToEndId"), part, debit, booked_on))
+    if parts != amount:
+        raise _malformed(f"entry {number}: transaction amounts do not add up to the entry's")
+    return amount
 
 
 def read_camt053(content: bytes) -> ParsedStatement:
@@ -128,64 +185,47 @@ def read_camt053(content: bytes) -> ParsedStatement:
     entries = 0
     entry_sum = 0
     root_checked = False
-    open_elements: list[Element] = []
-    for event, element in _events(content):
-        if not root_checked:
-            if element.tag != _q("Document"):
-                raise _malformed("not an ISO 20022 camt.053.001.08 document")
-            root_checked = True
-        if event == "start":
-            open_elements.append(element)
-            continue
-        open_elements.pop()
-        tag = element.tag
-        if tag == _q("Ntry"):
-            entries += 1
-            amount_element = element.find(_q("Amt"))
-            amount = _amount(amount_element.text if amount_element is not None else None, f"entry {entries}")
-            if amount_element is None or amount_element.get("Ccy") != "IDR":
-                raise _malformed(f"entry {entries}: currency is not IDR")
-            entry_sum += amount
-            indicator = (element.findtext(_q("CdtDbtInd")) or "").strip()
-            if indicator not in {"DBIT", "CRDT"}:
-                raise _malformed(f"entry {entries}: CdtDbtInd is not DBIT or CRDT")
-            booked = element.findtext(_q("BookgDt", "Dt")) or element.findtext(_q("BookgDt", "DtTm"))
-            booked_on = _day(booked, f"entry {entries} booking date")
-            details = element.findall(_q("NtryDtls", "TxDtls"))
-            if not details:
-                raise _malformed(f"entry {entries}: no transaction details (EndToEndId)")
-            parts = 0
-            for detail in details:
-                reference = _identifier(detail.findtext(_q("Refs", "EndToEndId")), f"entry {entries} EndToEndId")
-                own = detail.findtext(_q("Amt"))
-                part = _amount(own, f"entry {entries}") if own is not None else amount
-                parts += part
-                lines.append(StatementLine(reference, part, indicator == "DBIT", booked_on))
-            if parts != amount:
-                raise _malformed(f"entry {entries}: transaction amounts do not add up to the entry's")
-            if open_elements:
-                open_elements[-1].remove(element)  # read: a million entries must not stay in memory
-        elif tag == _q("Stmt"):
-            statements += 1
-            statement_ref = _identifier(element.findtext(_q("Id")), "Stmt/Id")
-            start = element.findtext(_q("FrToDt", "FrDtTm"))
-            end = element.findtext(_q("FrToDt", "ToDtTm"))
-            if start is not None and end is not None:
-                period = [_day(start, "FrDtTm"), _day(end, "ToDtTm")]
-            totals = element.find(_q("TxsSummry", "TtlNtries"))
-            if totals is not None:
-                count_text = totals.findtext(_q("NbOfNtries"))
-                if count_text is None or not count_text.strip().isdigit():
-                    raise _malformed("TxsSummry/TtlNtries/NbOfNtries missing")
-                declared_count = int(count_text)
-                declared_sum = _amount(totals.findtext(_q("Sum")), "TxsSummry/TtlNtries/Sum")
-                net = totals.find(_q("TtlNetNtry"))
-                if net is not None:
-                    value = _amount(net.findtext(_q("Amt")), "TtlNetNtry")
-                    declared_net = value if (net.findtext(_q("CdtDbtInd")) or "").strip() == "DBIT" else -value
-            element.clear()
+    read: Any = None
+    """The entry read last: it leaves its parent once the next one is read (a million must not stay in memory)."""
+    try:
+        for event, element in untrusted.iterparse_tags(content, (_DOCUMENT, _STMT, _NTRY)):
+            if not root_checked:
+                if element.tag != _DOCUMENT or element.getparent() is not None:
+                    raise _malformed("not an ISO 20022 camt.053.001.08 document")
+                root_checked = True
+            if event == "start":
+                continue
+            tag = element.tag
+            if tag == _NTRY:
+                entries += 1
+                entry_sum += _entry(element, entries, lines)
+                element.clear(keep_tail=True)
+                if read is not None and read.getparent() is not None:
+                    read.getparent().remove(read)
+                read = element
+            elif tag == _STMT:
+                statements += 1
+                statement_ref = _identifier(element.findtext(_q("Id")), "Stmt/Id")
+                start = element.findtext(_q("FrToDt", "FrDtTm"))
+                end = element.findtext(_q("FrToDt", "ToDtTm"))
+                if start is not None and end is not None:
+                    period = [_day(start, "FrDtTm"), _day(end, "ToDtTm")]
+                totals = element.find(_q("TxsSummry", "TtlNtries"))
+                if totals is not None:
+                    count_text = totals.findtext(_q("NbOfNtries"))
+                    if count_text is None or not count_text.strip().isdigit():
+                        raise _malformed("TxsSummry/TtlNtries/NbOfNtries missing")
+                    declared_count = int(count_text)
+                    declared_sum = _amount(totals.findtext(_q("Sum")), "TxsSummry/TtlNtries/Sum")
+                    net = totals.find(_q("TtlNetNtry"))
+                    if net is not None:
+                        value = _amount(net.findtext(_q("Amt")), "TtlNetNtry")
+                        declared_net = value if (net.findtext(_q("CdtDbtInd")) or "").strip() == "DBIT" else -value
+                element.clear(keep_tail=True)
+    except untrusted.ERRORS as error:
+        raise _malformed(f"not well-formed or unsafe XML ({type(error).__name__})") from None
     if not root_checked:
-        raise _malformed("empty document")
+        raise _malformed("not an ISO 20022 camt.053.001.08 document")
     if statements != 1 or statement_ref is None:
         raise _malformed("a statement file holds exactly one Stmt")
     if declared_count is None or declared_sum is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from xml.sax.saxutils import escape
 
 from prakerja.payouts.providers import untrusted
@@ -78,32 +79,91 @@ def write_pain001(batch: Batch) -> bytes:
     return "".join(parts).encode()
 
 
+_P2 = f"{{{PAIN002}}}"
+_DOCUMENT, _HEADER, _ORIGINAL, _TX = (_P2 + name for name in ("Document", "GrpHdr", "OrgnlGrpInfAndSts", "TxInfAndSts"))
+_E2E, _STATUS, _REASON_INFO, _REASON, _CODE = (
+    _P2 + name for name in ("OrgnlEndToEndId", "TxSts", "StsRsnInf", "Rsn", "Cd")
+)
+_REFERENCE, _AMOUNT, _INSTRUCTED = (_P2 + name for name in ("OrgnlTxRef", "Amt", "InstdAmt"))
+
+
+def _first(element: Any, *path: str) -> Any:
+    """The first child along ``path`` (tags), or None."""
+    for tag in path:
+        element = next((child for child in element if child.tag == tag), None)
+        if element is None:
+            return None
+    return element
+
+
+def _text(element: Any, *path: str) -> str | None:
+    """The text of the first child along ``path`` ("" when it has none), None when there is no such child."""
+    found = _first(element, *path)
+    return None if found is None else (found.text or "")
+
+
 def read_pain002(document: bytes, message_id: str) -> list[Report]:
     """The per-transaction statuses of a pain.002.001.10 answering ``message_id``: ``ACSC`` -> succeeded, ``RJCT``
-    -> failed with its reason; pending lines (``PDNG``, ``ACSP``...) are left out (no result yet)."""
-    ns = {"p": PAIN002}
-    try:
-        root = untrusted.fromstring(document)
-    except (ET.ParseError, ValueError) as error:
-        raise MalformedStatusReport("not XML") from error
-    if root.tag != f"{{{PAIN002}}}Document":
-        raise MalformedStatusReport("not a pain.002.001.10 document")
-    original = root.find("p:CstmrPmtStsRpt/p:OrgnlGrpInfAndSts", ns)
-    if original is None or original.findtext("p:OrgnlMsgId", namespaces=ns) != message_id:
-        raise MalformedStatusReport("the report answers another message")
-    created = root.findtext("p:CstmrPmtStsRpt/p:GrpHdr/p:CreDtTm", namespaces=ns)
-    occurred = datetime.fromisoformat(created) if created else None
+    -> failed with its reason; pending lines (``PDNG``, ``ACSP``...) are left out (no result yet). Read as a stream
+    (``untrusted.iterparse_tags``): only the header and the transactions come back to Python, each dropped once
+    read."""
+    root_checked = False
+    original: str | None = None
+    occurred: datetime | None = None
+    read: Any = None
     reports = []
-    for tx in root.iterfind("p:CstmrPmtStsRpt/p:OrgnlPmtInfAndSts/p:TxInfAndSts", ns):
-        e2e = tx.findtext("p:OrgnlEndToEndId", namespaces=ns)
-        status = tx.findtext("p:TxSts", namespaces=ns)
-        if not e2e or not status:
-            raise MalformedStatusReport("a transaction without end-to-end id or status")
-        amount_text = tx.findtext("p:OrgnlTxRef/p:Amt/p:InstdAmt", namespaces=ns)
-        amount = int(amount_text) if amount_text and amount_text.isdigit() else None
-        if status == "ACSC":
-            reports.append(Report(e2e, "succeeded", None, amount, occurred))
-        elif status == "RJCT":
-            code = tx.findtext("p:StsRsnInf/p:Rsn/p:Cd", namespaces=ns) or ""
-            reports.append(Report(e2e, "failed", REASONS.get(code, "partner_error"), amount, occurred))
+    try:
+        for event, element in untrusted.iterparse_tags(document, (_DOCUMENT, _HEADER, _ORIGINAL, _TX)):
+            if not root_checked:
+                if element.tag != _DOCUMENT or element.getparent() is not None:
+                    raise MalformedStatusReport("not a pain.002.001.10 document")
+                root_checked = True
+            if event == "start":
+                continue
+            tag = element.tag
+            if tag == _TX:
+                if original != message_id:
+                    raise MalformedStatusReport("the report answers another message")
+                e2e = status = amount_text = code = None
+                for child in element:  # one pass over the transaction's fields, the first of each counting
+                    field = child.tag
+                    if field == _E2E and e2e is None:
+                        e2e = child.text or ""
+                    elif field == _STATUS and status is None:
+                        status = child.text or ""
+                    elif field == _REFERENCE and amount_text is None:
+                        amount_text = _text(child, _AMOUNT, _INSTRUCTED)
+                    elif field == _REASON_INFO and code is None:
+                        code = _text(child, _REASON, _CODE)
+                if not e2e or not status:
+                    raise MalformedStatusReport("a transaction without end-to-end id or status")
+                amount = int(amount_text) if amount_text and amount_text.isdigit() else None
+                if status == "ACSC":
+                    reports.append(Report(e2e, "succeeded", None, amount, occurred))
+                elif status == "RJCT":
+                    reports.append(Report(e2e, "failed", REASONS.get(code or "", "partner_error"), amount, occurred))
+                element.clear(keep_tail=True)
+                if read is not None and read.getparent() is not None:
+                    read.getparent().remove(read)
+                read = element
+            elif tag == _ORIGINAL and original is None and _is_child_of_report(element):
+                original = _text(element, _P2 + "OrgnlMsgId")
+            elif tag == _HEADER and occurred is None and _is_child_of_report(element):
+                created = _text(element, _P2 + "CreDtTm")
+                occurred = datetime.fromisoformat(created) if created else None
+    except MalformedStatusReport:
+        raise
+    except untrusted.ERRORS as error:
+        raise MalformedStatusReport("not XML") from error
+    except ValueError as error:  # a creation time that is not one
+        raise MalformedStatusReport("not a pain.002.001.10 document") from error
+    if not root_checked:
+        raise MalformedStatusReport("not a pain.002.001.10 document")
+    if original != message_id:
+        raise MalformedStatusReport("the report answers another message")
     return reports
+
+
+def _is_child_of_report(element: Any) -> bool:
+    parent = element.getparent()
+    return parent is not None and parent.tag == _P2 + "CstmrPmtStsRpt" and parent.getparent().getparent() is None

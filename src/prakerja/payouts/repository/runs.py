@@ -268,20 +268,33 @@ class Waiting:
     id: uuid.UUID
     end_to_end_id: str
     provider_reference: str | None
+    status: InstructionStatus
 
 
 def waiting(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list[Waiting]:
-    """The batch's ``sent`` instructions whose result is due by ``due_by`` (id, end-to-end id, file), in id order."""
+    """The batch's instructions whose result is due by ``due_by`` (id, end-to-end id, file, status), in id order:
+    ``sent`` ones, and ``ready`` ones already handed to the partner in a file (``sends`` > 0), which may be with it
+    (a file channel records nothing per instruction once the partner took the file: their file's pain.002 says)."""
     rows = session.execute(
-        select(PayoutInstruction.id, PayoutInstruction.end_to_end_id, PayoutInstruction.provider_reference)
+        select(
+            PayoutInstruction.id,
+            PayoutInstruction.end_to_end_id,
+            PayoutInstruction.provider_reference,
+            PayoutInstruction.status,
+        )
         .where(
             PayoutInstruction.batch_id == batch_id,
-            PayoutInstruction.status == InstructionStatus.sent,
+            (PayoutInstruction.status == InstructionStatus.sent)
+            | (
+                (PayoutInstruction.status == InstructionStatus.ready)
+                & (PayoutInstruction.sends > 0)
+                & PayoutInstruction.provider_reference.is_not(None)
+            ),
             (PayoutInstruction.next_check_at.is_(None)) | (PayoutInstruction.next_check_at <= due_by),
         )
         .order_by(PayoutInstruction.id)
     ).all()
-    return [Waiting(r[0], r[1], r[2]) for r in rows]
+    return [Waiting(r[0], r[1], r[2], r[3]) for r in rows]
 
 
 def push_checks(session: Session, ids: Sequence[uuid.UUID], *, at: datetime) -> None:
@@ -359,6 +372,8 @@ def set_batch_status(session: Session, batch_id: uuid.UUID, status: BatchStatus,
     values: dict[str, object] = {"status": status}
     if status is BatchStatus.sent:
         values["sent_at"] = now
+    elif status is BatchStatus.completed:  # a file batch may go from ready to completed in one pass
+        values["sent_at"] = func.coalesce(PayoutBatch.sent_at, now)
     session.execute(update(PayoutBatch).where(PayoutBatch.id == batch_id).values(**values))
 
 
@@ -400,43 +415,63 @@ RESULT_STAGE = "payouts_results_stage"
 
 @dataclass(frozen=True, slots=True)
 class StoredResult:
-    """A report stored by :func:`insert_results` (new: never stored before)."""
+    """A report stored by :func:`store_staged_results` (new: never stored before)."""
 
     id: uuid.UUID
     event_id: str
     end_to_end_id: str
+    applied: bool
 
 
-def insert_results(
-    session: Session, rows: Iterable[tuple[object, ...]], *, provider_id: uuid.UUID
-) -> list[StoredResult]:
-    """Store many reports at once (COPY into a temporary table, then one ``INSERT ... ON CONFLICT DO NOTHING``):
-    rows are (source, event id, end-to-end id, status, reason, amount, occurred at, received at); the ones whose
-    (provider, event id) was stored before are left out of the answer, as :func:`insert_result` does one by one."""
+def stage_results(session: Session, rows: Iterable[tuple[object, ...]], *, provider_id: uuid.UUID) -> list[str]:
+    """COPY many reports into a temporary table (dropped at commit): rows are (source, event id, end-to-end id,
+    status, reason, amount, occurred at, received at). Returns the event ids never stored before for this provider,
+    in the order given (a replayed event changes nothing); :func:`store_staged_results` stores them."""
     session.execute(
         text(
-            f"CREATE TEMP TABLE IF NOT EXISTS {RESULT_STAGE} (source text, event_id text, end_to_end_id text, "
-            "reported_status text, reason_code text, amount bigint, occurred_at timestamptz, "
+            f"CREATE TEMP TABLE IF NOT EXISTS {RESULT_STAGE} (n serial, source text, event_id text, "
+            "end_to_end_id text, reported_status text, reason_code text, amount bigint, occurred_at timestamptz, "
             "received_at timestamptz) ON COMMIT DROP"
         )
     )
-    session.execute(text(f"TRUNCATE {RESULT_STAGE}"))
+    session.execute(text(f"TRUNCATE {RESULT_STAGE} RESTART IDENTITY"))
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    with raw.cursor() as cur, cur.copy(f"COPY {RESULT_STAGE} FROM STDIN") as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            f"COPY {RESULT_STAGE} (source, event_id, end_to_end_id, reported_status, reason_code, amount, "
+            "occurred_at, received_at) FROM STDIN"
+        ) as copy,
+    ):
         for row in rows:
             copy.write_row(row)
+    found = session.execute(
+        text(
+            f"SELECT s.event_id FROM {RESULT_STAGE} s WHERE NOT EXISTS (SELECT 1 FROM payouts_results r "
+            "WHERE r.provider_id = :provider AND r.event_id = s.event_id) ORDER BY s.n"
+        ),
+        {"provider": provider_id},
+    ).scalars()
+    return list(found)
+
+
+def store_staged_results(session: Session, *, provider_id: uuid.UUID, applied: Sequence[str]) -> list[StoredResult]:
+    """Store the staged reports once per (provider, event id), each written once as decided: ``applied`` for the
+    event ids in ``applied`` (the caller applied them before), not yet decided for the others (the caller applies
+    them one by one and records its decision). Events stored meanwhile by another transaction are left out of the
+    answer."""
     found = session.execute(
         text(
             "INSERT INTO payouts_results (id, provider_id, source, event_id, end_to_end_id, reported_status, "
             "reason_code, amount, occurred_at, received_at, applied) "
             "SELECT gen_random_uuid(), :provider, source, event_id, end_to_end_id, reported_status, reason_code, "
-            f"amount, occurred_at, received_at, false FROM {RESULT_STAGE} "
-            "ON CONFLICT (provider_id, event_id) DO NOTHING RETURNING id, event_id, end_to_end_id"
+            f"amount, occurred_at, received_at, event_id = ANY(:applied) FROM {RESULT_STAGE} ORDER BY n "
+            "ON CONFLICT (provider_id, event_id) DO NOTHING RETURNING id, event_id, end_to_end_id, applied"
         ),
-        {"provider": provider_id},
+        {"provider": provider_id, "applied": list(applied)},
     ).all()
-    return [StoredResult(r[0], r[1], r[2]) for r in found]
+    return [StoredResult(r[0], r[1], r[2], r[3]) for r in found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -481,15 +516,6 @@ def settle_open(
             {"now": now, "ids": entitlements},
         )
     return settled
-
-
-def results_applied(session: Session, result_ids: Sequence[uuid.UUID]) -> None:
-    session.execute(
-        update(PayoutResult)
-        .where(PayoutResult.id == _ids(result_ids))
-        .values(applied=True)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def decide_result(session: Session, result_id: uuid.UUID, *, applied: bool, rejection: str | None) -> None:

@@ -140,12 +140,13 @@ def apply_reports(
     open instruction of this provider with its amount) is applied set-wise: one UPDATE of the instructions (each
     row's lock, its status checked again under it) and of their entitlements, one ledger batch in flight ->
     disbursed (``ledger.service.post_batch``, transfer ids uuid5 of the end-to-end id as one by one, referenced to
-    the batch) and one UPDATE of the results. Anything else (failures, reversals, a second report of one id,
-    mismatches) goes through :func:`apply_report`'s own rules one at a time."""
+    the batch), then the results, each written once as decided (the settled ones ``applied``). Anything else
+    (failures, reversals, a second report of one id, mismatches) goes through :func:`apply_report`'s own rules one
+    at a time."""
     if not reports:
         return 0
     by_event = {event_id[:100]: report for report, event_id in reports}
-    stored = repository.insert_results(
+    new = repository.stage_results(
         session,
         (
             (
@@ -162,24 +163,20 @@ def apply_reports(
         ),
         provider_id=provider.id,
     )
-    if not stored:
+    if not new:
         return 0
-    order = {event_id: index for index, event_id in enumerate(by_event)}
-    stored.sort(key=lambda r: order[r.event_id])  # applied in the order the partner reported them
     per_e2e: dict[str, int] = {}
-    for row in stored:
-        per_e2e[row.end_to_end_id] = per_e2e.get(row.end_to_end_id, 0) + 1
+    for event_id in new:
+        e2e = by_event[event_id].end_to_end_id[:35]
+        per_e2e[e2e] = per_e2e.get(e2e, 0) + 1
     # the common case, set-wise: the one new report of an id is a success
     paid = {
-        row.end_to_end_id: row.id
-        for row in stored
-        if per_e2e[row.end_to_end_id] == 1 and by_event[row.event_id].status == "succeeded"
+        by_event[event_id].end_to_end_id[:35]: event_id
+        for event_id in new
+        if per_e2e[by_event[event_id].end_to_end_id[:35]] == 1 and by_event[event_id].status == "succeeded"
     }
     settled = repository.settle_open(
-        session,
-        provider.id,
-        [(row.end_to_end_id, by_event[row.event_id].amount) for row in stored if row.end_to_end_id in paid],
-        now=now,
+        session, provider.id, [(e2e, by_event[event_id].amount) for e2e, event_id in paid.items()], now=now
     )
     if settled:
         disbursed = ledger.disbursed(session).id
@@ -202,13 +199,17 @@ def apply_reports(
                 )
             )
         ledger.post_batch(session, transfers)
-        repository.results_applied(session, [paid[instruction.end_to_end_id] for instruction in settled])
+    # stored once, as decided: the settled ones applied; the others are decided below
+    stored = repository.store_staged_results(
+        session, provider_id=provider.id, applied=[paid[instruction.end_to_end_id] for instruction in settled]
+    )
+    order = {event_id: index for index, event_id in enumerate(new)}
+    stored.sort(key=lambda r: order[r.event_id])  # applied in the order the partner reported them
     # everything else (failures, reversals, several reports of one id, mismatches, news of a final instruction)
     # one at a time, under :func:`apply_report`'s rules
-    done = {instruction.end_to_end_id for instruction in settled}
     applied = len(settled)
     for row in stored:
-        if row.end_to_end_id in done:
+        if row.applied:
             continue
         outcome = _apply(session, provider, by_event[row.event_id], now=now)
         repository.decide_result(session, row.id, applied=outcome.applied, rejection=outcome.rejection)

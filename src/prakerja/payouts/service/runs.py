@@ -9,10 +9,12 @@ leaves a state the next worker can finish:
 2. :func:`execute` posts the run's ledger transfers (``ledger.service.post_runs``, deterministic ids: a rerun
    posts only what is missing), then marks the run ``sending``.
 3. Per batch, under an advisory lock (a second worker on the same run skips a batch the first one holds; the lock
-   dies with a killed worker's connection): each instruction's ``sends`` is incremented and committed *before* the
-   HTTP call; after the partner's answer it is marked ``sent``. An instruction found ``ready`` with ``sends > 0`` may
-   have reached the partner, so the partner is asked first (``GET /payouts/{e2e}``: 404 means never received, safe
-   to send; anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
+   dies with a killed worker's connection): each instruction's ``sends`` (and, for a file, the file's reference) is
+   incremented and committed *before* the HTTP call; after the bulk API's answer it is marked ``sent``. A file's
+   instructions are not written again once the bank took the file: its pain.002 is fetched and applied at once
+   (ADR 0027). An instruction found ``ready`` with ``sends > 0`` may have reached the partner, so the partner is
+   asked first (``GET /payouts/{e2e}``, or the pain.002 of its file: none means never received, safe to send;
+   anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
 4. Instructions still ``sent`` after ``check_after`` are asked for (status query, or the pain.002 of their file).
 
 The same machinery pays participants' entitlements (incentive runs) and organisations' settlements (settlement runs,
@@ -28,13 +30,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import httpx
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -70,6 +75,9 @@ CHUNK = 500
 LEDGER_CHUNK = 10_000
 """Ledger transfers per transaction of the batch path (ledger.service.post_runs) and results applied per
 transaction (a pain.002 file's lines)."""
+BATCH_WORKERS = 2
+"""Batches of a run worked at once by :func:`execute` (threads): while a partner reads one bank's file or writes
+its status report, the program applies another's results (ADR 0027)."""
 CHECK_AFTER = timedelta(minutes=30)
 """How long a sent instruction waits for its callback before the partner is asked."""
 
@@ -499,11 +507,13 @@ def _send_file(
     if not isinstance(answer, paying.Accepted):
         summary.errors.append(f"{provider.code}: file {reference} {answer}")
         return
-    with factory() as session:
-        repository.mark_sent(session, ids, check_at=utcnow())
-        session.commit()
+    # nothing recorded per instruction: they stay ``ready`` with their file's reference and a send counted, which
+    # is what a worker killed here would have left; their file's pain.002 is asked for before any of them is sent
+    # again (ADR 0027)
     summary.sent += len(due)
     checkpoint("recorded")
+    waiting = [repository.Waiting(i.id, i.end_to_end_id, reference, InstructionStatus.ready) for i in due]
+    _ask_files(factory, http, provider, batch, waiting, summary, check_after=check_after, accepted=True)
 
 
 def _poll_api(
@@ -530,9 +540,32 @@ def _poll_files(
     summary: PassSummary,
     *,
     check_after: timedelta,
-) -> None:
+) -> bool:
+    """The pain.002 of every file whose instructions may be at the partner and are due: ``sent`` ones waiting for a
+    result, and ``ready`` ones a file carried (asked before they are sent again). False when a file could not be
+    asked for (nothing is sent again in this pass)."""
     with factory() as session:
         waiting = repository.waiting(session, batch.id, due_by=utcnow())
+    return _ask_files(factory, http, provider, batch, waiting, summary, check_after=check_after)
+
+
+def _ask_files(
+    factory: SessionFactory,
+    http: httpx.Client,
+    provider: PayoutProvider,
+    batch: PayoutBatch,
+    waiting: Sequence[repository.Waiting],
+    summary: PassSummary,
+    *,
+    check_after: timedelta,
+    accepted: bool = False,
+) -> bool:
+    """Fetch each file's pain.002 and apply its lines. Instructions it does not answer are with the partner, without
+    a result yet: asked for again after ``check_after`` (``sent``). No pain.002 yet: a file the partner just took
+    (``accepted``) is not answered yet, so its instructions are ``sent`` too; otherwise it may never have reached
+    the partner: its ``ready`` instructions are sent again when due (the partner dedupes end-to-end ids), its
+    ``sent`` ones asked for again. False when a partner could not be asked."""
+    asked = True
     by_file: dict[str, list[repository.Waiting]] = defaultdict(list)
     for instruction in waiting:
         by_file[instruction.provider_reference or batch.message_id].append(instruction)
@@ -541,6 +574,7 @@ def _poll_files(
             document = paying.fetch_pain002(http, _partner(provider), reference)
         except paying.PartnerUnavailable as error:
             summary.errors.append(f"{provider.code}: pain.002 {reference} {error}")
+            asked = False
             continue
         answered: set[str] = set()
         if document is not None:
@@ -555,11 +589,17 @@ def _poll_files(
                 for report in reports
             ]
             summary.applied += _apply_file(factory, provider.id, keyed)
-        unanswered = [i.id for i in items if i.end_to_end_id not in answered]
+        unanswered = [
+            i.id
+            for i in items
+            if i.end_to_end_id not in answered
+            and (document is not None or accepted or i.status is InstructionStatus.sent)
+        ]
         if unanswered:
             with factory() as session:
                 repository.push_checks(session, unanswered, at=utcnow() + check_after)
                 session.commit()
+    return asked
 
 
 def _finish_batch(factory: SessionFactory, batch_id: uuid.UUID) -> None:
@@ -592,6 +632,42 @@ def _finish_run(factory: SessionFactory, run_id: uuid.UUID) -> None:
         session.commit()
 
 
+def _work_batch(
+    factory: SessionFactory,
+    client: httpx.Client,
+    engine: Engine,
+    provider: PayoutProvider,
+    batch: PayoutBatch,
+    run_date: date,
+    summary: PassSummary,
+    point: Checkpoint,
+    check_after: timedelta,
+) -> None:
+    """One batch's sending and asking, under its advisory lock (skipped when another worker holds it)."""
+    # the lock lives on a connection of its own, outside any transaction: it is held across the commits below and
+    # dies with the connection of a killed worker
+    with engine.connect() as holder:
+        if not repository.try_advisory_lock(holder, lock_key(batch.id)):
+            holder.commit()
+            summary.skipped_batches += 1
+            return
+        holder.commit()
+        try:
+            if provider.channel is Channel.api:
+                _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
+                _poll_api(factory, client, provider, batch, summary, check_after=check_after)
+            else:
+                # asked first: a file the partner took may have had its answer lost (ADR 0027)
+                if _poll_files(factory, client, provider, batch, summary, check_after=check_after):
+                    _send_file(
+                        factory, client, provider, batch, run_date, summary, checkpoint=point, check_after=check_after
+                    )
+            _finish_batch(factory, batch.id)
+        finally:
+            repository.advisory_unlock(holder, lock_key(batch.id))
+            holder.commit()
+
+
 def _no_checkpoint(stage: str) -> None:
     return None
 
@@ -604,10 +680,12 @@ def execute(
     checkpoint: Checkpoint | None = None,
     progress: Progress | None = None,
     check_after: timedelta = CHECK_AFTER,
+    workers: int = BATCH_WORKERS,
 ) -> PassSummary:
     """One pass over a run: post its ledger transfers if not done, send what is ready and due, ask the partner of
     what waited too long, and close batches and the run that are final. Safe to run again, and at the same time
-    as another worker (each batch is worked by one worker at a time)."""
+    as another worker (each batch is worked by one worker at a time). ``workers`` batches (one per partner) are
+    worked at once, each in a thread with its own connections."""
     point = checkpoint or _no_checkpoint
     summary = PassSummary()
     _post_ledger(factory, run_id)
@@ -622,42 +700,33 @@ def execute(
         engine = session.get_bind().engine
     own_http = http is None
     client = http or httpx.Client()
+    done = [0]
+    counting = threading.Lock()
+
+    def work(batch: PayoutBatch) -> PassSummary:
+        one = PassSummary()
+        _work_batch(factory, client, engine, providers[batch.provider_id], batch, run_date, one, point, check_after)
+        if progress is not None:
+            with counting:
+                done[0] += 1
+                progress("batches", done[0], len(batches))
+        return one
+
     try:
-        for done, batch in enumerate(batches, start=1):
-            provider = providers[batch.provider_id]
-            # the lock lives on a connection of its own, outside any transaction: it is held across the
-            # commits below and dies with the connection of a killed worker
-            with engine.connect() as holder:
-                if not repository.try_advisory_lock(holder, lock_key(batch.id)):
-                    holder.commit()
-                    summary.skipped_batches += 1
-                    continue
-                holder.commit()
-                try:
-                    if provider.channel is Channel.api:
-                        _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
-                        _poll_api(factory, client, provider, batch, summary, check_after=check_after)
-                    else:
-                        _send_file(
-                            factory,
-                            client,
-                            provider,
-                            batch,
-                            run_date,
-                            summary,
-                            checkpoint=point,
-                            check_after=check_after,
-                        )
-                        _poll_files(factory, client, provider, batch, summary, check_after=check_after)
-                    _finish_batch(factory, batch.id)
-                finally:
-                    repository.advisory_unlock(holder, lock_key(batch.id))
-                    holder.commit()
-            if progress is not None:
-                progress("batches", done, len(batches))
+        if workers <= 1 or len(batches) <= 1:
+            outcomes = [work(batch) for batch in batches]
+        else:  # one bank's file read or written by the partner while another's results are applied (ADR 0027)
+            with ThreadPoolExecutor(max_workers=min(workers, len(batches)), thread_name_prefix="payout-batch") as pool:
+                outcomes = [future.result() for future in [pool.submit(work, batch) for batch in batches]]
     finally:
         if own_http:
             client.close()
+    for one in outcomes:
+        summary.sent += one.sent
+        summary.queried += one.queried
+        summary.applied += one.applied
+        summary.skipped_batches += one.skipped_batches
+        summary.errors += one.errors
     _finish_run(factory, run_id)
     return summary
 

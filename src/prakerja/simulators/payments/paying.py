@@ -14,17 +14,19 @@ arrive after newer news), ``reversal`` (a success reversed a moment later)."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import secrets
 import time
-import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 import httpx
-from defusedxml.ElementTree import fromstring as parse_xml
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from lxml import etree
 
 from prakerja.simulators.payments.auth import now, partner_of, signed_body, signed_json
 from prakerja.simulators.payments.state import Partner, Payment, Simulator, callback_signature
@@ -249,32 +251,95 @@ def paying_router() -> APIRouter:
     return router
 
 
+def _iterparse(body: bytes, tags: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    """libxml2's events of the elements named ``tags`` (entities never resolved, nothing loaded or fetched), after
+    refusing what could expand or fetch anything (a document type declaration) or hide one (an encoding that is not
+    ASCII-compatible): ``ValueError``."""
+    if body[:4].startswith((b"\xfe\xff", b"\xff\xfe")) or b"\x00" in body[:4]:
+        raise ValueError("not an ASCII-compatible encoding")
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise ValueError("document type declarations are refused")
+    return iter(
+        etree.iterparse(
+            io.BytesIO(body),
+            events=("start", "end"),
+            tag=list(tags),
+            resolve_entities=False,
+            load_dtd=False,
+            no_network=True,
+            huge_tree=True,
+        )
+    )
+
+
+def _q(tag: str) -> str:
+    return f"{{{PAIN001}}}{tag}"
+
+
+_DOCUMENT, _HEADER, _TRANSACTION = _q("Document"), _q("GrpHdr"), _q("CdtTrfTxInf")
+
+
+def _path_text(element: Any, path: tuple[str, ...]) -> str | None:
+    """The text of the first child along ``path`` ("" when it has none), None when there is no such child."""
+    for tag in path:
+        element = next((child for child in element if child.tag == tag), None)
+        if element is None:
+            return None
+    return str(element.text or "")
+
+
+_FIELDS = {
+    _q("PmtId"): ("end_to_end_id", (_q("EndToEndId"),)),
+    _q("Amt"): ("amount", (_q("InstdAmt"),)),
+    _q("CdtrAcct"): ("number", (_q("Id"), _q("Othr"), _q("Id"))),
+    _q("RmtInf"): ("remittance", (_q("Ustrd"),)),
+}
+"""A transaction's child -> the field it holds and the path to it below that child."""
+
+
 def _read_pain001(body: bytes, message_id: str) -> list[dict[str, Any]]:
-    ns = {"p": PAIN001}
-    try:
-        root = parse_xml(body)
-    except (ET.ParseError, ValueError):
-        raise HTTPException(422, detail={"code": "malformed_file"}) from None
-    header = root.find("p:CstmrCdtTrfInitn/p:GrpHdr", ns)
-    if root.tag != f"{{{PAIN001}}}Document" or header is None:
-        raise HTTPException(422, detail={"code": "malformed_file"})
-    if header.findtext("p:MsgId", namespaces=ns) != message_id:
-        raise HTTPException(422, detail={"code": "message_id_mismatch"})
+    """The transactions of the program's pain.001, read as a stream (only the header and the transactions come back
+    to Python, each dropped once read) after refusing any document type declaration."""
     items: list[dict[str, Any]] = []
+    header: dict[str, str | None] = {}
+    root_checked = False
+    read: Any = None
     try:
-        for tx in root.iterfind("p:CstmrCdtTrfInitn/p:PmtInf/p:CdtTrfTxInf", ns):
-            items.append(
-                {
-                    "end_to_end_id": tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns) or "",
-                    "amount": int(tx.findtext("p:Amt/p:InstdAmt", namespaces=ns) or "0"),
-                    "number": tx.findtext("p:CdtrAcct/p:Id/p:Othr/p:Id", namespaces=ns) or "",
-                    "remittance": tx.findtext("p:RmtInf/p:Ustrd", namespaces=ns) or "",
-                }
-            )
-        count = int(header.findtext("p:NbOfTxs", namespaces=ns) or "-1")
-        total = int(header.findtext("p:CtrlSum", namespaces=ns) or "-1")
-    except ValueError:
+        for event, element in _iterparse(body, (_DOCUMENT, _HEADER, _TRANSACTION)):
+            if not root_checked:
+                if element.tag != _DOCUMENT or element.getparent() is not None:
+                    raise HTTPException(422, detail={"code": "malformed_file"})
+                root_checked = True
+            if event == "start":
+                continue
+            if element.tag == _TRANSACTION:
+                item: dict[str, Any] = {}
+                for child in element:  # the first of each field counts
+                    known = _FIELDS.get(child.tag)
+                    if known is not None and known[0] not in item:
+                        item[known[0]] = _path_text(child, known[1])
+                items.append(
+                    {
+                        "end_to_end_id": item.get("end_to_end_id") or "",
+                        "amount": int(item.get("amount") or "0"),
+                        "number": item.get("number") or "",
+                        "remittance": item.get("remittance") or "",
+                    }
+                )
+                element.clear(keep_tail=True)
+                if read is not None and read.getparent() is not None:
+                    read.getparent().remove(read)  # read: a million transactions must not stay in memory
+                read = element
+            elif element.tag == _HEADER and not header:
+                header = {tag: element.findtext(_q(tag)) for tag in ("MsgId", "NbOfTxs", "CtrlSum")}
+        count = int(header.get("NbOfTxs") or "-1")
+        total = int(header.get("CtrlSum") or "-1")
+    except (etree.XMLSyntaxError, ValueError):
         raise HTTPException(422, detail={"code": "malformed_file"}) from None
+    if not header:
+        raise HTTPException(422, detail={"code": "malformed_file"})
+    if header.get("MsgId") != message_id:
+        raise HTTPException(422, detail={"code": "message_id_mismatch"})
     if not items or any(not i["end_to_end_id"] or i["amount"] <= 0 for i in items):
         raise HTTPException(422, detail={"code": "malformed_file"})
     if count != len(items) or total != sum(i["amount"] for i in items):
@@ -282,35 +347,33 @@ def _read_pain001(body: bytes, message_id: str) -> list[dict[str, Any]]:
     return items
 
 
+_TX_STATUS = {"succeeded": "ACSC", "failed": "RJCT", "reversed": "RJCT"}
+
+
 def _write_pain002(partner: Partner, message_id: str, ids: list[str]) -> bytes:
-    ET.register_namespace("", PAIN002)
-
-    def sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
-        element = ET.SubElement(parent, f"{{{PAIN002}}}{tag}")
-        if text is not None:
-            element.text = text
-        return element
-
-    root = ET.Element(f"{{{PAIN002}}}Document")
-    report = sub(root, "CstmrPmtStsRpt")
-    header = sub(report, "GrpHdr")
-    sub(header, "MsgId", f"STS{message_id}"[:35])
-    sub(header, "CreDtTm", datetime.now(UTC).replace(microsecond=0).isoformat())
-    original = sub(report, "OrgnlGrpInfAndSts")
-    sub(original, "OrgnlMsgId", message_id)
-    sub(original, "OrgnlMsgNmId", "pain.001.001.09")
+    """The pain.002.001.10 status report of one file, written as text (escaped): a file may carry hundreds of
+    thousands of transactions."""
     payments = [partner.payments[e2e] for e2e in ids if e2e in partner.payments]
     paid = sum(1 for p in payments if p.status == "succeeded")
-    sub(original, "GrpSts", "ACSC" if paid == len(payments) else ("RJCT" if paid == 0 else "PART"))
-    info = sub(report, "OrgnlPmtInfAndSts")
-    sub(info, "OrgnlPmtInfId", message_id)
+    reference = escape(message_id)
+    parts = [
+        "<?xml version='1.0' encoding='utf-8'?>\n",
+        f'<Document xmlns="{PAIN002}"><CstmrPmtStsRpt><GrpHdr><MsgId>{escape(f"STS{message_id}"[:35])}</MsgId>',
+        f"<CreDtTm>{datetime.now(UTC).replace(microsecond=0).isoformat()}</CreDtTm></GrpHdr>",
+        f"<OrgnlGrpInfAndSts><OrgnlMsgId>{reference}</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.09</OrgnlMsgNmId>",
+        f"<GrpSts>{'ACSC' if paid == len(payments) else ('RJCT' if paid == 0 else 'PART')}</GrpSts>",
+        f"</OrgnlGrpInfAndSts><OrgnlPmtInfAndSts><OrgnlPmtInfId>{reference}</OrgnlPmtInfId>",
+    ]
     for payment in payments:
-        tx = sub(info, "TxInfAndSts")
-        sub(tx, "OrgnlEndToEndId", payment.end_to_end_id)
-        sub(tx, "TxSts", {"succeeded": "ACSC", "failed": "RJCT", "reversed": "RJCT"}.get(payment.status, "PDNG"))
-        if payment.status in {"failed", "reversed"}:
-            reason = sub(sub(tx, "StsRsnInf"), "Rsn")
-            sub(reason, "Cd", ISO_REASON.get(payment.reason, "NARR"))
-        amount = sub(sub(tx, "OrgnlTxRef"), "Amt")
-        sub(amount, "InstdAmt", str(payment.amount)).set("Ccy", "IDR")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        reason = (
+            f"<StsRsnInf><Rsn><Cd>{ISO_REASON.get(payment.reason, 'NARR')}</Cd></Rsn></StsRsnInf>"
+            if payment.status in {"failed", "reversed"}
+            else ""
+        )
+        parts.append(
+            f"<TxInfAndSts><OrgnlEndToEndId>{escape(payment.end_to_end_id)}</OrgnlEndToEndId>"
+            f"<TxSts>{_TX_STATUS.get(payment.status, 'PDNG')}</TxSts>{reason}"
+            f'<OrgnlTxRef><Amt><InstdAmt Ccy="IDR">{payment.amount}</InstdAmt></Amt></OrgnlTxRef></TxInfAndSts>'
+        )
+    parts.append("</OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>")
+    return "".join(parts).encode()

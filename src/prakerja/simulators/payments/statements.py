@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as day_time
+from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
@@ -61,69 +61,50 @@ def statement_id(partner: Partner, day: date) -> str:
     return f"{partner.code.upper()}-{day:%Y%m%d}"
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        element.text = text
-    return element
+def _balance(code: str, amount: int, day: date) -> str:
+    return (
+        f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="IDR">{abs(amount)}</Amt>'
+        f"<CdtDbtInd>{'CRDT' if amount >= 0 else 'DBIT'}</CdtDbtInd><Dt><Dt>{day.isoformat()}</Dt></Dt></Bal>"
+    )
 
 
-def _balance(parent: ET.Element, code: str, amount: int, day: date) -> None:
-    balance = _sub(parent, "Bal")
-    _sub(_sub(_sub(balance, "Tp"), "CdOrPrtry"), "Cd", code)
-    _sub(balance, "Amt", str(abs(amount)), Ccy="IDR")
-    _sub(balance, "CdtDbtInd", "CRDT" if amount >= 0 else "DBIT")
-    _sub(_sub(balance, "Dt"), "Dt", day.isoformat())
+_REVERSAL = "<RvslInd>true</RvslInd>"
 
 
 def camt053(partner: Partner, day: date, lines: list[Line], *, created: datetime, corrupt: bool = False) -> bytes:
-    """The ISO 20022 camt.053.001.08 document of one day (amounts in whole rupiah)."""
+    """The ISO 20022 camt.053.001.08 document of one day (amounts in whole rupiah), written as text (escaped): a
+    day's statement may hold a million entries."""
     opening = partner.opening_balance - net_before(partner, day)
     net = sum(line.amount if line.debit else -line.amount for line in lines)
     total = sum(line.amount for line in lines) + (1 if corrupt else 0)
     stamp = created.astimezone(JAKARTA).replace(microsecond=0).isoformat()
-    root = ET.Element("Document", {"xmlns": CAMT053})  # every element in the camt.053 namespace
-    report = _sub(root, "BkToCstmrStmt")
-    header = _sub(report, "GrpHdr")
-    _sub(header, "MsgId", f"STMT-{statement_id(partner, day)}")
-    _sub(header, "CreDtTm", stamp)
-    statement = _sub(report, "Stmt")
-    _sub(statement, "Id", statement_id(partner, day))
-    _sub(statement, "CreDtTm", stamp)
-    period = _sub(statement, "FrToDt")
+    ref = escape(statement_id(partner, day))
     start = datetime.combine(day, day_time(0, 0), JAKARTA)
-    _sub(period, "FrDtTm", start.isoformat())
-    _sub(period, "ToDtTm", (start + timedelta(days=1) - timedelta(seconds=1)).isoformat())
-    account = _sub(statement, "Acct")
-    _sub(_sub(_sub(account, "Id"), "Othr"), "Id", f"PRAKERJA-{partner.code.upper()}")
-    _sub(account, "Ccy", "IDR")
-    _balance(statement, "OPBD", opening, day)
-    _balance(statement, "CLBD", opening - net, day)
-    totals = _sub(_sub(statement, "TxsSummry"), "TtlNtries")
-    _sub(totals, "NbOfNtries", str(len(lines)))
-    _sub(totals, "Sum", str(total))
-    net_entry = _sub(totals, "TtlNetNtry")
-    _sub(net_entry, "Amt", str(abs(net)))
-    _sub(net_entry, "CdtDbtInd", "DBIT" if net >= 0 else "CRDT")
+    end = start + timedelta(days=1) - timedelta(seconds=1)
+    parts = [
+        "<?xml version='1.0' encoding='UTF-8'?>\n",
+        f'<Document xmlns="{CAMT053}"><BkToCstmrStmt><GrpHdr><MsgId>STMT-{ref}</MsgId><CreDtTm>{stamp}</CreDtTm>',
+        f"</GrpHdr><Stmt><Id>{ref}</Id><CreDtTm>{stamp}</CreDtTm>",
+        f"<FrToDt><FrDtTm>{start.isoformat()}</FrDtTm><ToDtTm>{end.isoformat()}</ToDtTm></FrToDt>",
+        f"<Acct><Id><Othr><Id>PRAKERJA-{escape(partner.code.upper())}</Id></Othr></Id><Ccy>IDR</Ccy></Acct>",
+        _balance("OPBD", opening, day),
+        _balance("CLBD", opening - net, day),
+        f"<TxsSummry><TtlNtries><NbOfNtries>{len(lines)}</NbOfNtries><Sum>{total}</Sum><TtlNetNtry>",
+        f"<Amt>{abs(net)}</Amt><CdtDbtInd>{'DBIT' if net >= 0 else 'CRDT'}</CdtDbtInd></TtlNetNtry></TtlNtries>",
+        "</TxsSummry>",
+    ]
     for number, line in enumerate(lines, start=1):
-        entry = _sub(statement, "Ntry")
-        _sub(entry, "NtryRef", str(number))
-        _sub(entry, "Amt", str(line.amount), Ccy="IDR")
-        _sub(entry, "CdtDbtInd", "DBIT" if line.debit else "CRDT")
-        if not line.debit:
-            _sub(entry, "RvslInd", "true")
-        _sub(_sub(entry, "Sts"), "Cd", "BOOK")
-        _sub(_sub(entry, "BookgDt"), "Dt", line.booked_on.isoformat())
-        _sub(_sub(entry, "ValDt"), "Dt", line.booked_on.isoformat())
-        domain = _sub(_sub(entry, "BkTxCd"), "Domn")
-        _sub(domain, "Cd", "PMNT")
-        family = _sub(domain, "Fmly")
-        _sub(family, "Cd", "ICDT")
-        _sub(family, "SubFmlyCd", "ESCT")
-        details = _sub(_sub(entry, "NtryDtls"), "TxDtls")
-        _sub(_sub(details, "Refs"), "EndToEndId", line.end_to_end_id)
-        _sub(details, "Amt", str(line.amount), Ccy="IDR")
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+        booked = line.booked_on.isoformat()
+        parts.append(
+            f'<Ntry><NtryRef>{number}</NtryRef><Amt Ccy="IDR">{line.amount}</Amt>'
+            f"<CdtDbtInd>{'DBIT' if line.debit else 'CRDT'}</CdtDbtInd>{'' if line.debit else _REVERSAL}"
+            f"<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{booked}</Dt></BookgDt><ValDt><Dt>{booked}</Dt></ValDt>"
+            "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>"
+            f"<NtryDtls><TxDtls><Refs><EndToEndId>{escape(line.end_to_end_id)}</EndToEndId></Refs>"
+            f'<Amt Ccy="IDR">{line.amount}</Amt></TxDtls></NtryDtls></Ntry>'
+        )
+    parts.append("</Stmt></BkToCstmrStmt></Document>")
+    return "".join(parts).encode()
 
 
 def statement_csv(partner: Partner, day: date, lines: list[Line], *, corrupt: bool = False) -> bytes:
