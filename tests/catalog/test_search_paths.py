@@ -137,7 +137,12 @@ def catalogue(session: Session, institution: Partner, other_institution: Partner
                 actor=Actor.system(),
             )
     waiting = submit(session, institution.partner_id, BODY, title="Pemasaran Kue Belum Dikurasi")
+    offline_sessions = [{**s, "province_code": "73"} for s in OFFLINE["sessions"]]
+    submit(session, institution.partner_id, OFFLINE, title="Kue Sulawesi Belum Dikurasi", sessions=offline_sessions)
     session.flush()
+    # an online session with a province code (allowed by the schema) is no offline class there
+    first_online = select(CourseSession.id).where(CourseSession.course_id == made[0].id).limit(1).scalar_subquery()
+    session.execute(update(CourseSession).where(CourseSession.id == first_online).values(province_code="61"))
     for n, course in enumerate(made):
         rating = RATINGS[n % len(RATINGS)]
         session.execute(
@@ -281,14 +286,33 @@ def test_the_loop_twin_answers_as_the_session_path(session: Session, catalogue: 
             assert set(found.institutions) == {hit.course.institution_id for hit in found.hits}
 
 
-def test_provinces_on_the_loop_match(session: Session, catalogue: list[Course]) -> None:
+def old_offline_provinces(session: Session) -> list[str]:
+    """The query the catalogue used before (every offline session joined to its course, distinct codes)."""
+    return list(
+        session.scalars(
+            select(CourseSession.province_code)
+            .join(Course, Course.id == CourseSession.course_id)
+            .where(
+                Course.status == CourseStatus.approved,
+                CourseSession.training_type == TrainingType.offline,
+                CourseSession.province_code.is_not(None),
+            )
+            .distinct()
+            .order_by(CourseSession.province_code)
+        )
+    )
+
+
+def test_provinces_match_the_old_query_and_the_loop(session: Session, catalogue: list[Course]) -> None:
     async def ask() -> list[tuple[str, str]]:
         async with db.on_loop() as conn:
             return await service.search.provinces_on_loop(conn)
 
     found = service.search.provinces(session)
     assert asyncio.run(ask()) == found
-    # Bali (51) and Jawa Timur (35) have offline sessions; Jakarta (31) too (a cancelled session still counts)
+    assert repository.offline_provinces(session) == old_offline_provinces(session)
+    # Bali (51) and Jawa Timur (35) have offline sessions; Jakarta (31) too (a cancelled session still counts);
+    # not Sulawesi Selatan (73: a course not yet approved) nor Kalimantan Barat (61: an online session)
     assert [code for code, _ in found] == ["31", "35", "51"]
 
 
