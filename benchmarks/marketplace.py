@@ -809,6 +809,42 @@ def approved_courses(url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def offline_share(url: str) -> float:
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    if not approved_courses(url):
+        return 0.0
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        row = conn.execute("SELECT avg((format = 'offline')::int) FROM catalog_courses").fetchone()
+    return float(row[0] or 0) if row else 0.0
+
+
+def make_offline(url: str, share: float) -> None:
+    """About ``share`` of the courses become offline courses: their sessions offline, at a place in one of 34
+    provinces (so the catalogue's province list has something to find)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+    from prakerja.registration.service.regions import province_names
+
+    codes = sorted(province_names())[:34]
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE bench_offline AS SELECT id, (%(codes)s::text[])[1 + abs(hashtext(id::text)) %% "
+            "cardinality(%(codes)s::text[])] AS code FROM catalog_courses "
+            "WHERE abs(hashtext(id::text || 'offline')) %% 1000 < %(permille)s",
+            {"codes": codes, "permille": round(share * 1000)},
+        )
+        conn.execute("UPDATE catalog_courses c SET format = 'offline' FROM bench_offline o WHERE o.id = c.id")
+        conn.execute(
+            "UPDATE catalog_course_sessions s SET training_type = 'offline', place = 'Jl. Pelatihan No. 1', "
+            "province_code = o.code FROM bench_offline o WHERE o.id = s.course_id"
+        )
+        conn.commit()
+
+
 def search_only(args: argparse.Namespace, url: str, env: dict[str, str], *, setup_seconds: float) -> None:
     """``--only search``: catalogue search over HTTP for ``--seconds`` from ``--load-processes`` x
     ``--search-connections`` connections, then in-process (the service and the raw SQL reference)."""
@@ -868,6 +904,7 @@ def search_only(args: argparse.Namespace, url: str, env: dict[str, str], *, setu
         "search_http_cpu_vs_raw_sql": round(http_cpu / max(1.0, raw_cpu), 2),
         "search_median_matches": service["median_hits"],
         "failed_searches": found["bad"],
+        "offline_share": args.offline_share,
         "others_busy_cores": found["others_busy_cores"],
         "load_average": round(os.getloadavg()[0], 1),
         "courses": args.courses,
@@ -905,6 +942,12 @@ def main() -> None:
         "--reuse", action="store_true", help="use the database a --keep run left when it has --courses courses"
     )
     parser.add_argument(
+        "--offline-share",
+        type=float,
+        default=0.0,
+        help="with --only search: this share of the courses made offline, five sessions in one of 34 provinces",
+    )
+    parser.add_argument(
         "--only",
         choices=("search",),
         default=None,
@@ -929,8 +972,10 @@ def main() -> None:
 
     reset_settings()
     db.dispose()
-    if kept and approved_courses(url) != args.courses:
-        print("the kept database has another number of courses: made anew", file=sys.stderr)
+    if args.offline_share and args.only != "search":
+        parser.error("--offline-share is for --only search (the purchases are of webinar courses)")
+    if kept and (approved_courses(url) != args.courses or abs(offline_share(url) - args.offline_share) > 0.02):
+        print("the kept database has another number of courses or offline share: made anew", file=sys.stderr)
         url, kept = scratch_database(reuse=False)
     migrate.upgrade(url=url)
     setup_started = time.perf_counter()
@@ -950,6 +995,8 @@ def main() -> None:
             courses = clone_courses(url, courses, args.courses, institutions)
     if args.only == "search":
         if not kept:
+            if args.offline_share:
+                make_offline(url, args.offline_share)
             with db.unit_of_work() as session:
                 from sqlalchemy import text
 
