@@ -162,12 +162,21 @@ def catalogue(session: Session, institution: Partner, other_institution: Partner
     return made
 
 
+def _run(coroutine: Any) -> Any:
+    """``asyncio.run`` in a thread of its own: an earlier test (a browser test, a test's client) may have left a loop
+    running in this thread, where ``asyncio.run`` refuses to start (as in ``tests/test_db.py``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 def _on_loop_results(filters: SearchFilters, page: int) -> Results:
     async def ask() -> Results:
         async with db.on_loop() as conn:
             return await service.search.search_on_loop(conn, filters, page=page)
 
-    return asyncio.run(ask())
+    return _run(ask())
 
 
 def _on_loop_page(filters: SearchFilters, limit: int, offset: int) -> tuple[list[Any], int]:
@@ -175,7 +184,7 @@ def _on_loop_page(filters: SearchFilters, limit: int, offset: int) -> tuple[list
         async with db.on_loop() as conn:
             return await repository.search_on_loop(conn, filters, limit=limit, offset=offset)
 
-    return asyncio.run(ask())
+    return _run(ask())
 
 
 def _same(session: Session, filters: SearchFilters, limit: int, offset: int) -> None:
@@ -309,7 +318,7 @@ def test_provinces_match_the_old_query_and_the_loop(session: Session, catalogue:
             return await service.search.provinces_on_loop(conn)
 
     found = service.search.provinces(session)
-    assert asyncio.run(ask()) == found
+    assert _run(ask()) == found
     assert repository.offline_provinces(session) == old_offline_provinces(session)
     # Bali (51) and Jawa Timur (35) have offline sessions; Jakarta (31) too (a cancelled session still counts);
     # not Sulawesi Selatan (73: a course not yet approved) nor Kalimantan Barat (61: an online session)
@@ -325,7 +334,7 @@ def test_partner_names_on_the_loop_match(session: Session, catalogue: list[Cours
         async with db.on_loop() as conn:
             return await partners.partner_names_on_loop(conn, wanted)
 
-    assert asyncio.run(ask(ids)) == partners.partner_names(session, ids)
-    assert asyncio.run(ask(set())) == {} and asyncio.run(ask({institution.partner_id})) == {
+    assert _run(ask(ids)) == partners.partner_names(session, ids)
+    assert _run(ask(set())) == {} and _run(ask({institution.partner_id})) == {
         institution.partner_id: "Lembaga Pelatihan Uji"
     }
