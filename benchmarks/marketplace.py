@@ -1,6 +1,7 @@
 """Marketplace benchmark (marketplace issue).
 
     python benchmarks/marketplace.py [--seconds S] [--courses N]
+    python benchmarks/marketplace.py --only search [--seconds S] [--courses N] [--keep --reuse] [--offline-share F]
 
 1. Complete purchases through the signed partner API (contract ``marketplace-api.md`` section 1), each one
    ``POST /partner/v1/cards/inquiry``, ``POST /partner/v1/purchases`` and ``POST .../confirm`` with the one-time
@@ -954,6 +955,8 @@ def main() -> None:
         help="search: only the catalogue search (HTTP for --seconds, then in-process), no purchases or cards",
     )
     args = parser.parse_args()
+    if args.offline_share and args.only != "search":
+        parser.error("--offline-share is for --only search (the purchases are of webinar courses)")
 
     os.environ.setdefault("PRAKERJA_HOME", str(ROOT / ".prakerja-bench"))  # its own keys and database
     url, kept = scratch_database(reuse=args.reuse)
@@ -972,8 +975,6 @@ def main() -> None:
 
     reset_settings()
     db.dispose()
-    if args.offline_share and args.only != "search":
-        parser.error("--offline-share is for --only search (the purchases are of webinar courses)")
     if kept and (approved_courses(url) != args.courses or abs(offline_share(url) - args.offline_share) > 0.02):
         print("the kept database has another number of courses or offline share: made anew", file=sys.stderr)
         url, kept = scratch_database(reuse=False)
