@@ -1,6 +1,7 @@
 """Marketplace benchmark (marketplace issue).
 
     python benchmarks/marketplace.py [--seconds S] [--courses N]
+    python benchmarks/marketplace.py --only search [--seconds S] [--courses N] [--keep --reuse] [--offline-share F]
 
 1. Complete purchases through the signed partner API (contract ``marketplace-api.md`` section 1), each one
    ``POST /partner/v1/cards/inquiry``, ``POST /partner/v1/purchases`` and ``POST .../confirm`` with the one-time
@@ -124,7 +125,9 @@ def course_body(i: int, starts: datetime) -> dict:  # type: ignore[type-arg]
 # --- database set-up ----------------------------------------------------------------------------------------------
 
 
-def scratch_database() -> str:
+def scratch_database(reuse: bool = False) -> tuple[str, bool]:
+    """The scratch database's URL, and whether it was kept from an earlier ``--keep`` run (``reuse``: then it is
+    not recreated)."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -141,10 +144,12 @@ def scratch_database() -> str:
         admin_url = embedded_url(home)
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
+        kept = reuse and conn.scalar(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": DB_NAME})
+        if not kept:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {DB_NAME}"))
     admin.dispose()
-    return make_url(admin_url).set(database=DB_NAME).render_as_string(hide_password=False)
+    return make_url(admin_url).set(database=DB_NAME).render_as_string(hide_password=False), bool(kept)
 
 
 def drop_database(url: str) -> None:
@@ -792,6 +797,129 @@ def search_in_process(url: str, rounds: int) -> dict:  # type: ignore[type-arg]
     return out
 
 
+def approved_courses(url: str) -> int:
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        found = conn.execute("SELECT to_regclass('catalog_courses') IS NOT NULL").fetchone()
+        if not found or not found[0]:
+            return 0
+        row = conn.execute("SELECT count(*) FROM catalog_courses WHERE status = 'approved'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def offline_share(url: str) -> float:
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+
+    if not approved_courses(url):
+        return 0.0
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        row = conn.execute("SELECT avg((format = 'offline')::int) FROM catalog_courses").fetchone()
+    return float(row[0] or 0) if row else 0.0
+
+
+def make_offline(url: str, share: float) -> None:
+    """About ``share`` of the courses become offline courses: their sessions offline, at a place in one of 34
+    provinces (so the catalogue's province list has something to find)."""
+    import psycopg
+
+    from prakerja.jobs import libpq_conninfo
+    from prakerja.registration.service.regions import province_names
+
+    codes = sorted(province_names())[:34]
+    with psycopg.connect(libpq_conninfo(url)) as conn:
+        conn.execute(
+            "CREATE TEMP TABLE bench_offline AS SELECT id, (%(codes)s::text[])[1 + abs(hashtext(id::text)) %% "
+            "cardinality(%(codes)s::text[])] AS code FROM catalog_courses "
+            "WHERE abs(hashtext(id::text || 'offline')) %% 1000 < %(permille)s",
+            {"codes": codes, "permille": round(share * 1000)},
+        )
+        conn.execute("UPDATE catalog_courses c SET format = 'offline' FROM bench_offline o WHERE o.id = c.id")
+        conn.execute(
+            "UPDATE catalog_course_sessions s SET training_type = 'offline', place = 'Jl. Pelatihan No. 1', "
+            "province_code = o.code FROM bench_offline o WHERE o.id = s.course_id"
+        )
+        conn.commit()
+
+
+def search_only(args: argparse.Namespace, url: str, env: dict[str, str], *, setup_seconds: float) -> None:
+    """``--only search``: catalogue search over HTTP for ``--seconds`` from ``--load-processes`` x
+    ``--search-connections`` connections, then in-process (the service and the raw SQL reference)."""
+    from prakerja import db
+
+    n = args.load_processes
+    port = free_port()
+    server = start_server(env, port, args.server_workers)
+    watch = {"server": server.pid}
+    database_pid = postmaster_pid(url)
+    if database_pid is not None:
+        watch["database"] = database_pid
+    try:
+        print("warming up ...", file=sys.stderr)
+        run_load("search", port, [{"seed": 0}], 4, 3, watch)
+        print(f"catalogue search over HTTP for {args.seconds:.0f} s ...", file=sys.stderr)
+        jobs = [{"seed": p + 1} for p in range(n)]
+        found = run_load("search", port, jobs, args.search_connections, args.seconds, watch)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    print("catalogue search in-process (service and raw SQL) ...", file=sys.stderr)
+    inproc = search_in_process(url, 400)
+    db.dispose()
+    if not args.keep:
+        drop_database(url)
+    if found["bad"]:
+        print(f"refused or failed searches: {found['bad']}: {found['first_bad']}", file=sys.stderr)
+    http_cpu = (found["cpu_us_per_op"]["server"] or 0) + (found["cpu_us_per_op"].get("database") or 0)
+    service, raw = inproc["service"], inproc["raw_sql"]
+    rounds = len(service["times"])
+    service_cpu = (service["client_cpu"] + service["db_cpu"]) / rounds * 1e6
+    raw_cpu = (raw["client_cpu"] + raw["db_cpu"]) / rounds * 1e6
+
+    def ms(values: list[float], q: float) -> float:
+        return round(pct(values, q), 1)
+
+    print(f"\n{'operation':<38} {'rate':>10} {'p50 ms':>8} {'p95 ms':>8} {'CPU us/op':>10}")
+    for name, rate, times, cpu in (
+        ("search GET /pelatihan?q= (HTTP)", f"{found['per_s']:.1f}/s", found["calls"], http_cpu),
+        ("search service, in-process", "", service["times"], service_cpu),
+        ("reference: raw SQL, same tsquery", "", raw["times"], raw_cpu),
+    ):
+        print(f"{name:<38} {rate:>10} {ms(times, 0.5):>8} {ms(times, 0.95):>8} {cpu:>10,.0f}")
+    print()
+    summary = {
+        "search_p95_ms": ms(found["calls"], 0.95),
+        "search_p50_ms": ms(found["calls"], 0.5),
+        "search_http_per_s": round(found["per_s"], 1),
+        "search_http_cpu_us": round(http_cpu),
+        "search_http_cpu_us_by_process": found["cpu_us_per_op"],
+        "search_service_ms": {"p50": ms(service["times"], 0.5), "p95": ms(service["times"], 0.95)},
+        "search_service_cpu_us": round(service_cpu),
+        "search_raw_sql_ms": {"p50": ms(raw["times"], 0.5), "p95": ms(raw["times"], 0.95)},
+        "search_raw_sql_cpu_us": round(raw_cpu),
+        "search_service_cpu_vs_raw_sql": round(service_cpu / max(1.0, raw_cpu), 2),
+        "search_http_cpu_vs_raw_sql": round(http_cpu / max(1.0, raw_cpu), 2),
+        "search_median_matches": service["median_hits"],
+        "failed_searches": found["bad"],
+        "offline_share": args.offline_share,
+        "others_busy_cores": found["others_busy_cores"],
+        "load_average": round(os.getloadavg()[0], 1),
+        "courses": args.courses,
+        "seconds": args.seconds,
+        "setup_seconds": round(setup_seconds),
+        "server_workers": args.server_workers,
+        "search_connections": args.search_connections * n,
+        "cpus": os.cpu_count(),
+        "run_id": str(uuid.uuid4())[:8],
+        "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    print(json.dumps(summary))
+
+
 # --- main ---------------------------------------------------------------------------------------------------------
 
 
@@ -811,10 +939,27 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=250.0, help="purchases/s to provision cards for")
     parser.add_argument("--ref-seconds", type=float, default=None, help="reference and search load (S/3, >= 8)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the database a --keep run left when it has --courses courses"
+    )
+    parser.add_argument(
+        "--offline-share",
+        type=float,
+        default=0.0,
+        help="with --only search: this share of the courses made offline, five sessions in one of 34 provinces",
+    )
+    parser.add_argument(
+        "--only",
+        choices=("search",),
+        default=None,
+        help="search: only the catalogue search (HTTP for --seconds, then in-process), no purchases or cards",
+    )
     args = parser.parse_args()
+    if args.offline_share and args.only != "search":
+        parser.error("--offline-share is for --only search (the purchases are of webinar courses)")
 
     os.environ.setdefault("PRAKERJA_HOME", str(ROOT / ".prakerja-bench"))  # its own keys and database
-    url = scratch_database()
+    url, kept = scratch_database(reuse=args.reuse)
     env = {
         **os.environ,
         "PRAKERJA_DATABASE_URL": url,
@@ -830,15 +975,36 @@ def main() -> None:
 
     reset_settings()
     db.dispose()
+    if kept and (approved_courses(url) != args.courses or abs(offline_share(url) - args.offline_share) > 0.02):
+        print("the kept database has another number of courses or offline share: made anew", file=sys.stderr)
+        url, kept = scratch_database(reuse=False)
     migrate.upgrade(url=url)
     setup_started = time.perf_counter()
-    institutions, platforms = seed_partners(args.institutions, args.platforms)
     by_service = max(len(TOPICS), min(args.courses, args.service_courses) // len(TOPICS) * len(TOPICS))
-    print(f"seeding {by_service} courses through the catalog service ...", file=sys.stderr)
-    courses = seed_courses(by_service, institutions, platforms)
-    if args.courses > by_service:
-        print(f"cloning them in SQL up to {args.courses} courses ...", file=sys.stderr)
-        courses = clone_courses(url, courses, args.courses, institutions)
+    if kept and args.only == "search":
+        print(f"reusing the kept database ({args.courses} approved courses)", file=sys.stderr)
+    else:
+        if kept:
+            print("--reuse serves --only search (the purchases need fresh cards): made anew", file=sys.stderr)
+            url, kept = scratch_database(reuse=False)
+            migrate.upgrade(url=url)
+        institutions, platforms = seed_partners(args.institutions, args.platforms)
+        print(f"seeding {by_service} courses through the catalog service ...", file=sys.stderr)
+        courses = seed_courses(by_service, institutions, platforms)
+        if args.courses > by_service:
+            print(f"cloning them in SQL up to {args.courses} courses ...", file=sys.stderr)
+            courses = clone_courses(url, courses, args.courses, institutions)
+    if args.only == "search":
+        if not kept:
+            if args.offline_share:
+                make_offline(url, args.offline_share)
+            with db.unit_of_work() as session:
+                from sqlalchemy import text
+
+                session.execute(text("ANALYZE"))
+        db.dispose()
+        search_only(args, url, env, setup_seconds=time.perf_counter() - setup_started)
+        return
     warm_cards = 300
     cards_needed = int(args.rate * args.seconds * 1.2) + 2 * warm_cards
     print(f"seeding {cards_needed} funded recipients ...", file=sys.stderr)

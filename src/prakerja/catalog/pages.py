@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
@@ -15,6 +16,7 @@ from prakerja.catalog import rules, service
 from prakerja.catalog.errors import CourseNotFound, LinkNotFound, PartnerUnknown
 from prakerja.catalog.models import CourseFormat, LinkKind
 from prakerja.catalog.service.search import SearchFilters
+from prakerja.db import on_loop
 from prakerja.kit.clock import JAKARTA
 from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import DomainError
@@ -57,7 +59,7 @@ def _whole(value: str | None, *, low: int, high: int) -> int | None:
 
 
 @router.get("/pelatihan")
-def catalogue(
+async def catalogue(
     request: Request,
     session: DbSession,
     account: OptionalAccount,
@@ -71,24 +73,29 @@ def catalogue(
     urut: Annotated[str, Query(max_length=16)] = "",
     halaman: Annotated[str, Query(max_length=6)] = "1",
 ) -> Response:
+    """Async: the catalogue's reads (provinces, one page of results with the count, the page's institutions) run on
+    a loop connection (``db.on_loop``, ADR 0014), with no worker thread and no ``Session``; only a signed-in
+    participant's balance is read on the request's ``Session`` (in a worker thread)."""
     balance = None
     if account is not None and account.role == Role.applicant:
-        balance = service.search.remaining_balance(session, account.id)
+        balance = await run_in_threadpool(service.search.remaining_balance, session, account.id)
     max_price = _whole(harga_maks, low=0, high=10**12)
     within_balance = saldo == "1" and balance is not None
     if within_balance:
         max_price = balance if max_price is None else min(max_price, balance or 0)
-    provinces = service.search.provinces(session)
-    filters = SearchFilters(
-        query=q.strip(),
-        category=kategori if kategori in rules.CATEGORIES else None,
-        format=format if format in CourseFormat.__members__ else None,
-        province_code=provinsi if provinsi in dict(provinces) else None,
-        max_price=max_price,
-        min_rating=_whole(rating_min, low=1, high=5),
-        sort=urut if urut in SORTS else ("relevance" if q.strip() else "rating"),
-    )
-    results = service.search.search(session, filters, page=_whole(halaman, low=1, high=100_000) or 1)
+    async with on_loop() as conn:
+        provinces = await service.search.provinces_on_loop(conn)
+        filters = SearchFilters(
+            query=q.strip(),
+            category=kategori if kategori in rules.CATEGORIES else None,
+            format=format if format in CourseFormat.__members__ else None,
+            province_code=provinsi if provinsi in dict(provinces) else None,
+            max_price=max_price,
+            min_rating=_whole(rating_min, low=1, high=5),
+            sort=urut if urut in SORTS else ("relevance" if q.strip() else "rating"),
+        )
+        page = _whole(halaman, low=1, high=100_000) or 1
+        results = await service.search.search_on_loop(conn, filters, page=page)
     language = current_language.get()
     return render(
         request,

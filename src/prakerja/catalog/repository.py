@@ -6,22 +6,25 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, cast, delete, exists, func, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import (
     Course,
+    CourseFormat,
     CourseSession,
     CourseStatus,
     CurationDecision,
     Listing,
     ListingStatus,
     PartnerLink,
-    TrainingType,
 )
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 SEARCH_CONFIG = "indonesian"
 """PostgreSQL's Indonesian text-search configuration (Snowball stemmer): ``pemasaran`` and ``memasarkan`` both
@@ -188,83 +191,157 @@ class SearchFilters:
     """``relevance`` (with a query), ``rating`` or ``price``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class CourseCard:
+    """What the catalogue shows of a course in a list of results (the columns it reads, no ORM entity)."""
+
+    id: uuid.UUID
+    title: str
+    institution_id: uuid.UUID
+    category: str
+    format: CourseFormat
+    hours: int
+    rating_average: Decimal | None
+    rating_count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SearchHit:
-    course: Course
+    course: CourseCard
     from_price: int
     """The lowest price a platform sells it for, or the curated price when nobody lists it yet."""
 
 
-def _from_price() -> ColumnElement[int]:
-    lowest = (
-        select(func.min(Listing.price))
-        .where(Listing.course_id == Course.id, Listing.status == ListingStatus.listed)
-        .correlate(Course)
-        .scalar_subquery()
-    )
-    return func.coalesce(lowest, Course.price)
+_FROM_PRICE = (
+    "coalesce((SELECT min(l.price) FROM catalog_listings l WHERE l.course_id = c.id AND l.status = 'listed'), c.price)"
+)
+_BY_RATING = "c.rating_average DESC NULLS LAST, c.rating_count DESC"
 
 
-def _filtered(filters: SearchFilters) -> tuple[Any, Any]:
-    from_price = _from_price()
-    stmt = select(Course, from_price.label("from_price")).where(Course.status == CourseStatus.approved)
-    rank = None
-    if filters.query.strip():
-        tsquery = func.websearch_to_tsquery(cast(literal(SEARCH_CONFIG), REGCONFIG), filters.query.strip())
-        stmt = stmt.where(Course.search.op("@@")(tsquery))
-        rank = func.ts_rank(Course.search, tsquery)
+def _search_sql(filters: SearchFilters) -> tuple[str, str, dict[str, Any]]:
+    """The catalogue search as SQL for psycopg (``%(name)s`` parameters): the page statement (the page's cards, each
+    row with ``count(*) OVER ()``, how many match in all) and the count alone (for a page past the last one, which
+    has no row to carry the count). Both paths (``search`` on a ``Session``, ``search_on_loop`` on a loop
+    connection) run this same text. Only the columns a card shows are read; the lowest listed price is a
+    subquery in the select list, which PostgreSQL evaluates for the page's rows only (after the sort and limit),
+    unless a price filter or sort needs it for every match."""
+    params: dict[str, Any] = {}
+    sources = "catalog_courses c"
+    where = ["c.status = 'approved'"]
+    query = filters.query.strip()
+    if query:
+        sources += f", websearch_to_tsquery('{SEARCH_CONFIG}'::regconfig, %(query)s) AS q"
+        where.append("c.search @@ q")
+        params["query"] = query
     if filters.category:
-        stmt = stmt.where(Course.category == filters.category)
+        where.append("c.category = %(category)s")
+        params["category"] = filters.category
     if filters.format:
-        stmt = stmt.where(Course.format == filters.format)
+        where.append("c.format = %(format)s")
+        params["format"] = filters.format
     if filters.province_code:
-        stmt = stmt.where(
-            exists().where(
-                and_(
-                    CourseSession.course_id == Course.id,
-                    CourseSession.training_type == TrainingType.offline,
-                    CourseSession.province_code == filters.province_code,
-                    CourseSession.cancelled_at.is_(None),
-                )
-            )
+        where.append(
+            "EXISTS (SELECT 1 FROM catalog_course_sessions s WHERE s.course_id = c.id AND s.training_type = "
+            "'offline' AND s.province_code = %(province_code)s AND s.cancelled_at IS NULL)"
         )
+        params["province_code"] = filters.province_code
     if filters.max_price is not None:
-        stmt = stmt.where(from_price <= filters.max_price)
+        where.append(f"{_FROM_PRICE} <= %(max_price)s")
+        params["max_price"] = int(filters.max_price)
     if filters.min_rating is not None:
-        stmt = stmt.where(Course.rating_average >= filters.min_rating)
-    return stmt, rank
+        where.append("c.rating_average >= %(min_rating)s")
+        params["min_rating"] = filters.min_rating
+    if filters.sort == "price":
+        order = f"from_price ASC, {_BY_RATING}"
+    elif filters.sort == "rating" or not query:
+        order = _BY_RATING
+    else:
+        order = f"ts_rank(c.search, q) DESC, {_BY_RATING}"
+    body = f"FROM {sources} WHERE {' AND '.join(where)}"
+    page = (
+        "SELECT c.id, c.title, c.institution_id, c.category, c.format, c.hours, c.rating_average, c.rating_count, "
+        f"{_FROM_PRICE} AS from_price, count(*) OVER () AS total {body} "
+        f"ORDER BY {order}, c.title, c.id LIMIT %(limit)s OFFSET %(offset)s"
+    )
+    return page, f"SELECT count(*) {body}", params
+
+
+def _hits(rows: Sequence[Any]) -> list[SearchHit]:
+    return [
+        SearchHit(
+            course=CourseCard(
+                id=row[0],
+                title=row[1],
+                institution_id=row[2],
+                category=row[3],
+                format=CourseFormat(row[4]),
+                hours=row[5],
+                rating_average=row[6],
+                rating_count=row[7],
+            ),
+            from_price=int(row[8]),
+        )
+        for row in rows
+    ]
 
 
 def search(session: Session, filters: SearchFilters, *, limit: int, offset: int) -> tuple[list[SearchHit], int]:
-    """Approved courses matching the filters, one page of them, and how many match in all."""
-    stmt, rank = _filtered(filters)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    by_rating = (Course.rating_average.desc().nulls_last(), Course.rating_count.desc())
-    if filters.sort == "price":
-        order = [stmt.selected_columns.from_price.asc(), *by_rating]
-    elif filters.sort == "rating" or rank is None:
-        order = [*by_rating]
-    else:
-        order = [rank.desc(), *by_rating]
-    rows = session.execute(stmt.order_by(*order, Course.title, Course.id).limit(limit).offset(offset))
-    return [SearchHit(course=row[0], from_price=int(row[1])) for row in rows], int(total)
+    """Approved courses matching the filters, one page of them, and how many match in all: one statement (two for a
+    page past the last one)."""
+    page, count, params = _search_sql(filters)
+    connection = session.connection()
+    rows = connection.exec_driver_sql(page, {**params, "limit": limit, "offset": offset}).all()
+    if rows:
+        return _hits(rows), int(rows[0][9])
+    total = connection.exec_driver_sql(count, params).scalar() if offset else 0
+    return [], int(total or 0)
+
+
+async def search_on_loop(
+    conn: AsyncConnection[Any], filters: SearchFilters, *, limit: int, offset: int
+) -> tuple[list[SearchHit], int]:
+    """``search`` on a loop connection (``db.on_loop``, ADR 0014): the same statement, the same answer (a test holds
+    the two equal). A read: in autocommit it commits nothing."""
+    page, count, params = _search_sql(filters)
+    cur = await conn.execute(page, {**params, "limit": limit, "offset": offset})
+    rows = await cur.fetchall()
+    if rows:
+        return _hits(rows), int(rows[0][9])
+    if not offset:
+        return [], 0
+    cur = await conn.execute(count, params)
+    found = await cur.fetchone()
+    return [], int(found[0]) if found else 0
+
+
+_OFFLINE_PROVINCES_SQL = (
+    "WITH RECURSIVE codes(code) AS ("
+    " (SELECT province_code FROM catalog_course_sessions WHERE province_code IS NOT NULL"
+    " ORDER BY province_code LIMIT 1)"
+    " UNION ALL"
+    " SELECT (SELECT s.province_code FROM catalog_course_sessions s WHERE s.province_code > codes.code"
+    " ORDER BY s.province_code LIMIT 1) FROM codes WHERE codes.code IS NOT NULL)"
+    " SELECT code FROM codes CROSS JOIN LATERAL (SELECT 1 FROM catalog_course_sessions s"
+    " JOIN catalog_courses c ON c.id = s.course_id WHERE s.province_code = codes.code"
+    " AND s.training_type = 'offline' AND c.status = 'approved' LIMIT 1) AS found"
+    " WHERE code IS NOT NULL ORDER BY code"
+)
+"""Every catalogue page asks it. The province codes present are found by skipping through the sessions' index on
+``(province_code, course_id)`` (one probe per province, not one row per session), then each is kept when it has an
+offline session of an approved course (a ``LATERAL ... LIMIT 1`` probe that stops at the first; an ``EXISTS`` would let
+the planner turn it back into a join of every offline session). Reading every offline session joined to its course
+cost ~25 ms of PostgreSQL CPU a page with a third of 20,000 courses offline (docs/benchmarks.md)."""
 
 
 def offline_provinces(session: Session) -> list[str]:
     """Province codes with an offline session of an approved course."""
-    return list(
-        session.scalars(
-            select(CourseSession.province_code)
-            .join(Course, Course.id == CourseSession.course_id)
-            .where(
-                Course.status == CourseStatus.approved,
-                CourseSession.training_type == TrainingType.offline,
-                CourseSession.province_code.is_not(None),
-            )
-            .distinct()
-            .order_by(CourseSession.province_code)
-        )
-    )
+    return [row[0] for row in session.connection().exec_driver_sql(_OFFLINE_PROVINCES_SQL)]
+
+
+async def offline_provinces_on_loop(conn: AsyncConnection[Any]) -> list[str]:
+    """``offline_provinces`` on a loop connection (the same statement; a test holds the two equal)."""
+    cur = await conn.execute(_OFFLINE_PROVINCES_SQL, prepare=True)
+    return [row[0] for row in await cur.fetchall()]
 
 
 def approved_courses(session: Session, limit: int = 500) -> list[Course]:

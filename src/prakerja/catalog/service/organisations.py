@@ -6,12 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
 from prakerja.kit.errors import NotFound
 from prakerja.partners import service as partners
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 INSTITUTION = "institution"
 PLATFORM = "platform"
@@ -43,6 +47,11 @@ def every(session: Session, role: str | None = None) -> list[Organisation]:
 def names_of(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The names of these organisations only (one query; ``names`` reads every organisation and its keys)."""
     return partners.partner_names(session, ids)
+
+
+async def names_of_on_loop(conn: AsyncConnection[Any], ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``names_of`` on a loop connection (``db.on_loop``, ADR 0014): the same answer, no ``Session``."""
+    return await partners.partner_names_on_loop(conn, ids)
 
 
 def names(session: Session) -> dict[uuid.UUID, str]:

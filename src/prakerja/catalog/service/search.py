@@ -5,21 +5,25 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from prakerja.catalog import repository
 from prakerja.catalog.errors import CourseNotFound
 from prakerja.catalog.models import Course, CourseSession, CourseStatus, ListingStatus
-from prakerja.catalog.repository import SearchFilters, SearchHit
+from prakerja.catalog.repository import CourseCard, SearchFilters, SearchHit
 from prakerja.catalog.service import courses, curation, organisations
 from prakerja.ledger import service as ledger
 from prakerja.registration import service as registration
 from prakerja.registration.service.regions import province_name, province_names
 
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
+
 PAGE_SIZE = 20
 
-__all__ = ["PAGE_SIZE", "SearchFilters", "SearchHit"]
+__all__ = ["PAGE_SIZE", "CourseCard", "SearchFilters", "SearchHit"]
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,21 @@ class Results:
 
 
 def search(session: Session, filters: SearchFilters, *, page: int = 1) -> Results:
+    """One page of approved courses matching the filters (cards: the columns the catalogue shows), how many match,
+    and the names of the page's institutions: two statements."""
     page = max(1, page)
     hits, total = repository.search(session, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     institutions = organisations.names_of(session, {hit.course.institution_id for hit in hits}) if hits else {}
+    return Results(hits, total, page, institutions)
+
+
+async def search_on_loop(conn: AsyncConnection[Any], filters: SearchFilters, *, page: int = 1) -> Results:
+    """``search`` on a loop connection (``db.on_loop``, ADR 0014): the same statements, the same answer (a test
+    holds the two equal), on the event loop with no ``Session`` and no worker thread."""
+    page = max(1, page)
+    hits, total = await repository.search_on_loop(conn, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    ids = {hit.course.institution_id for hit in hits}
+    institutions = await organisations.names_of_on_loop(conn, ids) if hits else {}
     return Results(hits, total, page, institutions)
 
 
@@ -53,6 +69,11 @@ def remaining_balance(session: Session, account_id: uuid.UUID) -> int | None:
 def provinces(session: Session) -> list[tuple[str, str]]:
     """(code, name) of provinces with an offline session of an approved course."""
     return [(code, province_name(code) or code) for code in repository.offline_provinces(session)]
+
+
+async def provinces_on_loop(conn: AsyncConnection[Any]) -> list[tuple[str, str]]:
+    """``provinces`` on a loop connection (the same statement and answer)."""
+    return [(code, province_name(code) or code) for code in await repository.offline_provinces_on_loop(conn)]
 
 
 def province_label(code: str | None) -> str:

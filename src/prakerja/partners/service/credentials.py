@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -46,6 +47,9 @@ from prakerja.partners.models import (
     PartnerStatus,
 )
 from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES
+
+if TYPE_CHECKING:
+    from psycopg import AsyncConnection
 
 __all__ = [
     "CredentialView",
@@ -386,6 +390,11 @@ def overview(session: Session) -> list[PartnerView]:
 def partner_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The names of these organisations by id, in one query (unknown ids are left out)."""
     return repository.partner_names(session, ids)
+
+
+async def partner_names_on_loop(conn: AsyncConnection[Any], ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``partner_names`` on a loop connection (``db.on_loop``, ADR 0014): the same answer, no ``Session``."""
+    return await repository.partner_names_on_loop(conn, ids)
 
 
 def signing_credential(session: Session, client_code: str) -> SigningCredential | None:
