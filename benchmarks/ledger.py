@@ -343,8 +343,6 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
         service.create_transfers(session, [spec()])
         session.commit()
 
-    import asyncio
-
     import uvloop
 
     from prakerja import db
