@@ -304,8 +304,10 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
     ``round_trips``: raw psycopg ``BEGIN``, ``SELECT 1``, ``COMMIT`` (the floor of any transaction); ``function``:
     raw psycopg ``BEGIN``, the posting function (a kept binary cursor, as the service's), ``COMMIT``; ``service``:
     ``ledger.service.create_transfers`` with a ``TransferCreate`` and the session's commit (what a request or job
-    pays); ``on_loop``: ``ledger.service.create_or_find_transfer_on_loop`` on a connection from ``db.on_loop()``
-    (uvloop; the function's statement is the transaction, ADR 0024). The differences are the posting function's
+    pays); ``one_statement``: raw psycopg, autocommit, the hot path's statement (``CREATE_POSTED_SQL``) as its own
+    transaction through a kept binary cursor, prepared (the floor of the loop path); ``on_loop``:
+    ``ledger.service.create_or_find_transfer_on_loop`` on a connection from ``db.on_loop()`` (uvloop; the
+    function's statement is the transaction, ADR 0024). The differences are the posting function's
     share and the service's + SQLAlchemy's share (or the loop path's)."""
     from prakerja.kit.clock import utcnow
     from prakerja.ledger import repository, service
@@ -343,6 +345,20 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
         service.create_transfers(session, [spec()])
         session.commit()
 
+    import psycopg
+
+    autocommit = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://", 1), autocommit=True)
+    autocommit_cursor = autocommit.cursor(binary=True)
+
+    def one_statement(session: Session) -> None:
+        s = spec()
+        autocommit_cursor.execute(
+            repository.CREATE_POSTED_SQL,
+            (s.id, debit, credit, 1, None, "adjustment", "posted", None, "", "", utcnow()),
+            prepare=True,
+        )
+        autocommit_cursor.fetchone()
+
     import uvloop
 
     from prakerja import db
@@ -350,25 +366,36 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
     db.use_engine(create_engine(url, pool_size=1))
     loop = uvloop.new_event_loop()
 
-    async def loop_transfer() -> None:
-        async with db.on_loop() as conn:
-            await service.create_or_find_transfer_on_loop(conn, spec())
+    async def loop_transfers(n: int) -> None:
+        for _ in range(n):
+            async with db.on_loop() as conn:
+                await service.create_or_find_transfer_on_loop(conn, spec())
 
-    def on_loop(session: Session) -> None:
-        loop.run_until_complete(loop_transfer())
+    def on_loop(session: Session, n: int = 1) -> None:
+        loop.run_until_complete(loop_transfers(n))  # a block at a time: the loop runs as a server's would
 
     async def loop_pid() -> int:
         async with db.on_loop() as conn:
             return int(conn.info.backend_pid)
 
-    steps = {"round_trips": round_trips, "function": function, "service": through_service, "on_loop": on_loop}
+    steps = {
+        "round_trips": round_trips,
+        "function": function,
+        "service": through_service,
+        "one_statement": one_statement,
+        "on_loop": on_loop,
+    }
     client = dict.fromkeys(steps, 0.0)
     database = dict.fromkeys(steps, 0.0)
     with engine.connect() as connection, Session(connection, expire_on_commit=False) as session:
         session_pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         session.commit()
-        pids = [session_pid, loop.run_until_complete(loop_pid())]  # each step's backend; the other idles meanwhile
+        # each step's backend (the others idle meanwhile)
+        pids = [session_pid, loop.run_until_complete(loop_pid()), autocommit.info.backend_pid]
         for step in steps.values():
+            if step is on_loop:
+                on_loop(session, min(200, count))
+                continue
             for _ in range(min(200, count)):
                 step(session)
         # the steps take turns in blocks of 50 transactions, so that the machine's changing load falls on all of
@@ -379,11 +406,15 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
             for name, step in steps.items():
                 backend = sum(_backend_seconds(pid) for pid in pids)
                 started = time.thread_time()
-                for _ in range(block):
-                    step(session)
+                if step is on_loop:
+                    on_loop(session, block)
+                else:
+                    for _ in range(block):
+                        step(session)
                 client[name] += time.thread_time() - started
                 database[name] += sum(_backend_seconds(pid) for pid in pids) - backend
         count = rounds * block
+    autocommit.close()
     db.dispose()  # before the next phase forks its clients: no inherited socket
     loop.close()
     for name in steps:
@@ -808,8 +839,9 @@ def main() -> None:
             ("posting function instead of SELECT 1 (raw psycopg)", _minus(b["function"], b["round_trips"])),
             ("service + session on top (TransferCreate, checks, SQLAlchemy)", _minus(b["service"], b["function"])),
             ("total through the service", b["service"]),
+            ("the function as its own transaction (raw psycopg, autocommit)", b["one_statement"]),
             ("on a loop connection (create_or_find_transfer_on_loop)", b["on_loop"]),
-            ("  of which above raw psycopg's function call", _minus(b["on_loop"], b["function"])),
+            ("  of which service, pool and asyncio above the raw statement", _minus(b["on_loop"], b["one_statement"])),
         ]
         for label, cpu in shares:
             print(f"  {label:<62} {cpu['client']:>6} {cpu['database']:>12}")
