@@ -809,6 +809,19 @@ def main() -> None:
             )
         if "batch" in CPU_PER_OP and "raw_copy" in CPU_PER_OP:
             results["batch_cpu_vs_raw_copy"] = round(CPU_PER_OP["batch"]["total"] / CPU_PER_OP["raw_copy"]["total"], 2)
+        # the fallback: the best CPU ratio each phase could reach if our client cost nothing (reference's
+        # whole CPU per operation over PostgreSQL's alone for ours); below the target, the rest is PostgreSQL's
+        ceilings = {
+            phase: round(CPU_PER_OP[reference]["total"] / CPU_PER_OP[phase]["database"], 3)
+            for phase, reference in (
+                ("single", "pgbench"),
+                ("single_on_loop", "pgbench"),
+                ("single_autocommit", "pgbench"),
+                ("batch", "raw_copy"),
+            )
+            if phase in CPU_PER_OP and reference in CPU_PER_OP and CPU_PER_OP[phase]["database"]
+        }
+        results["cpu_ratio_ceiling_without_client"] = ceilings
         results.update(
             {
                 "transfers": n,
