@@ -185,6 +185,7 @@ def _direct_transfer(spec: TransferCreate, amount: int, row: tuple[Any, ...]) ->
     this call wrote it); every other field is the request's, which the function wrote as given or, on a retry,
     found equal in the stored transfer. No validation of the result: each value is already of its type (the
     request's were validated, the database's come typed from the driver)."""
+    assert spec.debit_account_id is not None and spec.credit_account_id is not None  # _prepare checked it
     error, index, details, created, seq, ledger, timeout_at, created_at = row
     if error is not None:
         raise _refusal_at(index, 1, _REFUSALS[error](details=dict(details or {})))
