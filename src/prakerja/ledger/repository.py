@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from psycopg import AsyncConnection
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, func, select, text, tuple_, update
@@ -220,6 +221,70 @@ def create_posted(
     cur.execute(CREATE_POSTED_SQL, (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now))
     row: tuple[Any, ...] = cur.fetchone()
     return row
+
+
+_LOOP_POSTED_CURSOR = "_prakerja_ledger_posted_cursor"
+"""The binary cursor kept on a loop connection for :func:`create_posted_on_loop`, as :func:`_posting_cursor` keeps
+one in a pooled connection's ``info``: a new cursor per call (its adapters and loaders) cost ~120 us of client CPU, a
+third of the whole call. An attribute of the connection object, so it lives and dies with it (the pool closes a
+broken connection and drops it; the next connection gets a new cursor)."""
+
+
+async def create_posted_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID,
+    credit: uuid.UUID,
+    amount: int,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> tuple[Any, ...]:
+    """:func:`create_posted` as a whole transaction on an autocommit loop connection (``db.on_loop``, ADR 0014,
+    0024): the function's one statement is the unit of work, committed durably before the answer, in one round
+    trip, prepared on the server. The same row back; a refusal rolled itself back and wrote nothing."""
+    if not conn.autocommit:
+        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    params = (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now)
+    cur = getattr(conn, _LOOP_POSTED_CURSOR, None)
+    if cur is None:
+        cur = conn.cursor(binary=True)
+        setattr(conn, _LOOP_POSTED_CURSOR, cur)
+    await cur.execute(CREATE_POSTED_SQL, params, prepare=True)
+    row = await cur.fetchone()
+    assert row is not None  # the function answers one row: the transfer or the refusal
+    return row
+
+
+async def create_transfer_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID | None,
+    credit: uuid.UUID | None,
+    amount: int | None,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    pending: uuid.UUID | None,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> list[Any]:
+    """:func:`create_transfer` (any mode, every result column) as a whole transaction on an autocommit loop
+    connection, as :func:`create_posted_on_loop`."""
+    if not conn.autocommit:
+        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    params = (id, debit, credit, amount, ledger, code, mode, pending, timeout, ref_type, ref_id, now)
+    async with conn.cursor(binary=True, row_factory=namedtuple_row) as cur:
+        await cur.execute(CREATE_TRANSFER_SQL, params, prepare=True)
+        return list(await cur.fetchall())
 
 
 def create_transfers(

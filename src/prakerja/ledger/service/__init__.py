@@ -33,7 +33,11 @@ from prakerja.ledger.service.recovery import (
     release_incentive,
     withdraw_demand,
 )
-from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
+from prakerja.ledger.service.transfers import (
+    create_or_find_transfer_on_loop,
+    create_or_find_transfers,
+    create_transfers,
+)
 from prakerja.ledger.service.wallet import (
     allocate_budget,
     authorise_purchase,
@@ -61,6 +65,7 @@ __all__ = [
     "clawback_claims",
     "clawback_receivable",
     "close_account",
+    "create_or_find_transfer_on_loop",
     "create_or_find_transfers",
     "create_transfers",
     "demand_repayment",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -162,26 +163,30 @@ _DIRECT = (TransferMode.posted, TransferMode.pending)
 """Modes posted by ``ledger_create_transfer`` itself (the others resolve a pending transfer)."""
 
 
-def _post_direct(session: Session, spec: TransferCreate, amount: int) -> tuple[Transfer, bool]:
-    """The hot path: a posted or pending transfer. The function returns only what the caller does not know (seq,
-    ledger, timeout, creation time, and whether this call wrote it); every other field is the request's, which the
-    function wrote as given or, on a retry, found equal in the stored transfer. No validation of the result: each
-    value is already of its type (the request's were validated, the database's come typed from the driver)."""
+def _direct_params(spec: TransferCreate, amount: int) -> dict[str, Any]:
     assert spec.debit_account_id is not None and spec.credit_account_id is not None  # _prepare checked it
-    error, index, details, created, seq, ledger, timeout_at, created_at = repository.create_posted(
-        session,
-        id=spec.id,
-        debit=spec.debit_account_id,
-        credit=spec.credit_account_id,
-        amount=amount,
-        ledger=spec.ledger,
-        code=spec.code.value,
-        mode=spec.mode.value,
-        timeout=spec.timeout_seconds,
-        ref_type=spec.ref_type,
-        ref_id=spec.ref_id,
-        now=utcnow(),
-    )
+    return {
+        "id": spec.id,
+        "debit": spec.debit_account_id,
+        "credit": spec.credit_account_id,
+        "amount": amount,
+        "ledger": spec.ledger,
+        "code": spec.code.value,
+        "mode": spec.mode.value,
+        "timeout": spec.timeout_seconds,
+        "ref_type": spec.ref_type,
+        "ref_id": spec.ref_id,
+        "now": utcnow(),
+    }
+
+
+def _direct_transfer(spec: TransferCreate, amount: int, row: tuple[Any, ...]) -> tuple[Transfer, bool]:
+    """The function returns only what the caller does not know (seq, ledger, timeout, creation time, and whether
+    this call wrote it); every other field is the request's, which the function wrote as given or, on a retry,
+    found equal in the stored transfer. No validation of the result: each value is already of its type (the
+    request's were validated, the database's come typed from the driver)."""
+    assert spec.debit_account_id is not None and spec.credit_account_id is not None  # _prepare checked it
+    error, index, details, created, seq, ledger, timeout_at, created_at = row
     if error is not None:
         raise _refusal_at(index, 1, _REFUSALS[error](details=dict(details or {})))
     transfer = Transfer.model_construct(
@@ -202,29 +207,74 @@ def _post_direct(session: Session, spec: TransferCreate, amount: int) -> tuple[T
     return transfer, bool(created)
 
 
+def _post_direct(session: Session, spec: TransferCreate, amount: int) -> tuple[Transfer, bool]:
+    """The hot path: a posted or pending transfer (:func:`_direct_transfer`)."""
+    return _direct_transfer(spec, amount, repository.create_posted(session, **_direct_params(spec, amount)))
+
+
+def _one_params(spec: TransferCreate, amount: int | None) -> dict[str, Any]:
+    return {
+        "id": spec.id,
+        "debit": spec.debit_account_id,
+        "credit": spec.credit_account_id,
+        "amount": amount,
+        "ledger": spec.ledger,
+        "code": spec.code.value,
+        "mode": spec.mode.value,
+        "pending": spec.pending_id,
+        "timeout": spec.timeout_seconds,
+        "ref_type": spec.ref_type,
+        "ref_id": spec.ref_id,
+        "now": utcnow(),
+    }
+
+
+def _from_rows(rows: list[Any], count: int) -> tuple[list[Transfer], bool]:
+    first = rows[0]
+    if first.r_error is not None:
+        refusal = _REFUSALS[first.r_error](details=dict(first.r_details or {}))
+        raise _refusal_at(first.r_index, count, refusal)
+    return [_transfer(row) for row in rows], bool(first.r_created)
+
+
+def _is_direct(spec: TransferCreate, amount: int | None) -> bool:
+    return spec.pending_id is None and amount is not None and spec.mode in _DIRECT
+
+
+async def create_or_find_transfer_on_loop(conn: AsyncConnection[Any], spec: TransferCreate) -> tuple[Transfer, bool]:
+    """:func:`create_or_find_transfers` for one transfer, as its own transaction on an autocommit loop connection
+    (``db.on_loop``; ADR 0014, 0024): the posting function's one statement is the unit of work, committed durably
+    before the answer, in one round trip, with no ``Session`` and no thread. The same checks, refusals (nothing
+    written), rows, hash chain and totals as the ``Session`` path (tests/ledger/test_on_loop.py holds the two
+    equal). For a caller whose unit of work is this transfer alone; anything written with it (an audit entry, a
+    job) belongs on a ``Session`` with :func:`create_or_find_transfers`."""
+    try:
+        prepared = _prepare(spec)
+    except DomainError as error:
+        raise _refusal_at(0, 1, error) from None
+    amount = prepared.amount
+    try:
+        if _is_direct(spec, amount):
+            assert amount is not None
+            row = await repository.create_posted_on_loop(conn, **_direct_params(spec, amount))
+            return _direct_transfer(spec, amount, row)
+        rows = await repository.create_transfer_on_loop(conn, **_one_params(spec, amount))
+    except psycopg.IntegrityError as error:  # a race the locks do not cover: the statement rolled itself back
+        raise _map_integrity(error) from None
+    transfers, created = _from_rows(rows, 1)
+    return transfers[0], created
+
+
 def _post_in_one_call(session: Session, prepared: list[_Prepared]) -> tuple[list[Transfer], bool]:
     """One round trip: the function locks the accounts in id order, answers a retry, applies the two-phase
     rules and balance flags, chains the hashes and writes the transfers and totals (migration 0008, ADR 0003)."""
     if len(prepared) == 1:  # the hot path: one transfer, sent as scalars
         spec, amount = prepared[0].spec, prepared[0].amount
-        if spec.pending_id is None and amount is not None and spec.mode in _DIRECT:
+        if _is_direct(spec, amount):
+            assert amount is not None
             transfer, created = _post_direct(session, spec, amount)
             return [transfer], created
-        rows = repository.create_transfer(
-            session,
-            id=spec.id,
-            debit=spec.debit_account_id,
-            credit=spec.credit_account_id,
-            amount=amount,
-            ledger=spec.ledger,
-            code=spec.code.value,
-            mode=spec.mode.value,
-            pending=spec.pending_id,
-            timeout=spec.timeout_seconds,
-            ref_type=spec.ref_type,
-            ref_id=spec.ref_id,
-            now=utcnow(),
-        )
+        rows = repository.create_transfer(session, **_one_params(spec, amount))
     else:
         specs = [p.spec for p in prepared]
         rows = repository.create_transfers(
@@ -242,8 +292,4 @@ def _post_in_one_call(session: Session, prepared: list[_Prepared]) -> tuple[list
             ref_ids=[s.ref_id for s in specs],
             now=utcnow(),
         )
-    first = rows[0]
-    if first.r_error is not None:
-        refusal = _REFUSALS[first.r_error](details=dict(first.r_details or {}))
-        raise _refusal_at(first.r_index, len(prepared), refusal)
-    return [_transfer(row) for row in rows], bool(first.r_created)
+    return _from_rows(rows, len(prepared))
