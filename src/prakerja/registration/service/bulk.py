@@ -126,13 +126,12 @@ _ZEROS16 = "0" * 16
 _SEX_FIELDS = {"M": _LENGTHS[1] + b"M", "F": _LENGTHS[1] + b"F"}
 
 
-def _length(value: bytes) -> bytes:
-    n = len(value)
-    return _LENGTHS[n] if n < 2048 else n.to_bytes(4, "big")
-
-
 def _length_of(n: int) -> bytes:
     return _LENGTHS[n] if n < 2048 else n.to_bytes(4, "big")
+
+
+def _length(value: bytes) -> bytes:
+    return _length_of(len(value))
 
 
 def _blind_index(key: bytes) -> Callable[[bytes], bytes]:
