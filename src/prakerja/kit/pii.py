@@ -70,6 +70,29 @@ class Sealer:
         self._at = at + 12
         return self._prefix + nonce + self._encrypt(nonce, plaintext.encode(), context)
 
+    def seal_column(self, plaintexts: list[str], context: bytes) -> list[bytes]:
+        """:meth:`seal` of every value of one column: the same stored form, each value with its own fresh nonce."""
+        nonces, sealed = self.seal_column_parts(plaintexts, context)
+        prefix = self._prefix
+        return [b"".join((prefix, nonce, box)) for nonce, box in zip(nonces, sealed, strict=True)]
+
+    @property
+    def prefix(self) -> bytes:
+        """What every stored value starts with (format version and key id), before its nonce."""
+        return self._prefix
+
+    def seal_column_parts(self, plaintexts: list[str], context: bytes) -> tuple[list[bytes], list[bytes]]:
+        """:meth:`seal_column` in parts, for callers that join bytes anyway (bulk COPY): each value's nonce
+        (fresh, drawn together from ``os.urandom``) and its ciphertext with tag; the stored value is
+        :attr:`prefix` + nonce + ciphertext."""
+        if os.getpid() != self._pid:
+            raise PiiError("a Sealer was inherited across a fork; make one per process")
+        block = os.urandom(12 * len(plaintexts))
+        nonces = [block[i : i + 12] for i in range(0, len(block), 12)]
+        encrypt = self._encrypt
+        boxes = [encrypt(nonce, value.encode(), context) for nonce, value in zip(nonces, plaintexts, strict=True)]
+        return nonces, boxes
+
 
 def key_id_of(blob: bytes) -> str:
     if len(blob) < 2 or blob[0] != _VERSION:

@@ -8,14 +8,16 @@ import hmac
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from prakerja.lottery.commitment import checked_quotas
 from prakerja.lottery.entries import Entry, bulk, check_entries
 from prakerja.lottery.errors import LotteryError
+from prakerja.lottery.parallel import Helpers
 
 RESULTS_HEADER = "stratum,tier,rank,entry_hash,ticket,outcome,probability"
 SELECTED = "selected"
@@ -165,27 +167,39 @@ def _tier_csv(stratum: str, tier: int, first_rank: int, selected: int, chance: s
     return b"".join(parts)
 
 
+def _raw_hashes(lines: list[bytes]) -> list[bytes]:
+    """The raw entry hashes of a tier's rows. The rows of a tier differ only in their hash (same stratum and tier),
+    so they have one length: their hex columns are cut out of the joined rows at once and decoded in one call."""
+    if not lines:
+        return []
+    width = len(lines[0])
+    grid = np.frombuffer(b"".join(lines), dtype=np.uint8).reshape(len(lines), width)
+    raw = binascii.unhexlify(grid[:, :64].tobytes())
+    return [raw[i : i + 32] for i in range(0, len(raw), 32)]
+
+
 def _draw_tiers(seed: bytes, tiers: Sequence[_Tier]) -> list[tuple[list[bytes], bytes]]:
     """Each tier's sorted keys and ``results.csv`` rows."""
     inner, outer = _keyed(seed)
-    unhex = binascii.unhexlify
     done = []
     for t in tiers:
-        keys = _sorted_keys(inner, outer, [unhex(line[:64]) for line in t.lines])
+        keys = _sorted_keys(inner, outer, _raw_hashes(t.lines))
         done.append((keys, _tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys)))
     return done
 
 
-def _draw_packed(seed: bytes, heads: list[tuple[str, int, int, int, str, int]], blob: bytes) -> tuple[bytes, bytes]:
-    """:func:`_draw_tiers` in a helper process, over bytes: the tiers' lines LF-joined in ``blob`` (``heads`` give
-    each tier's fields and line count); returns every tier's keys joined (64 bytes each) and the CSV rows."""
-    lines = blob.split(b"\n") if blob else []
-    tiers, start = [], 0
-    for stratum, tier, first_rank, selected, chance, count in heads:
-        tiers.append(_Tier(stratum, tier, first_rank, selected, chance, lines[start : start + count]))
-        start += count
+def _draw_joined(seed: bytes, tiers: Sequence[_Tier]) -> bytes:
+    """:func:`_draw_tiers` as one byte string (for a helper process): every tier's keys joined (64 bytes each),
+    then the tiers' CSV rows."""
     done = _draw_tiers(seed, tiers)
-    return b"".join(b"".join(keys) for keys, _ in done), b"".join(csv for _, csv in done)
+    return b"".join([*(b"".join(keys) for keys, _ in done), *(csv for _, csv in done)])
+
+
+def _csv_bound(t: _Tier) -> int:
+    """At least the length of the tier's ``results.csv`` rows (:func:`_tier_csv`)."""
+    count = len(t.lines)
+    widest = max(len(f",{outcome},{t.probability}\n") for outcome in (SELECTED, WAITLIST))
+    return count * (len(f"{t.stratum},{t.tier},") + len(str(t.first_rank + count)) + 1 + 129 + widest)
 
 
 def _plan(lines: Sequence[bytes], quotas: Mapping[str, int]) -> list[_Tier]:
@@ -216,8 +230,9 @@ def _plan(lines: Sequence[bytes], quotas: Mapping[str, int]) -> list[_Tier]:
     return plan
 
 
-SEGMENTS_PER_PROCESS = 4
-"""Each process's share of a draw is cut in this many pieces, so tiers stream out while later ones are hashed."""
+SEGMENTS_PER_PROCESS = 8
+"""A draw is cut in this many pieces per process: this process streams the first ones out while a helper hashes the
+last ones, and they meet near the middle."""
 
 
 def draw_lines(
@@ -225,12 +240,12 @@ def draw_lines(
     quotas: Mapping[str, int],
     seed: bytes,
     on_tier: Callable[[TierDraw], object] | None = None,
-    executor: Executor | None = None,
+    executor: Helpers | None = None,
 ) -> Drawn:
     """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
-    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With an
-    ``executor`` (:func:`prakerja.lottery.parallel.pool`), helper processes hash tiers ahead while this process
-    streams and hashes the ones they have not started: the same tiers in the same order either way."""
+    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With
+    ``executor`` (helpers from :func:`prakerja.lottery.parallel.pool`), a forked helper hashes tiers from the end
+    while this process hashes and streams them from the start: the same tiers in the same order either way."""
     plan = _plan(lines, quotas)
     tiers: list[TierDraw] = []
     parts: list[bytes] = []
@@ -246,7 +261,7 @@ def draw_lines(
         for t, (keys, csv) in zip(plan, _draw_tiers(seed, plan), strict=True):
             emit(t, keys, csv)
         return Drawn(tiers, csv_parts=parts)
-    size = max(1, len(lines) // (SEGMENTS_PER_PROCESS * 2 * max(1, getattr(executor, "_max_workers", 1) + 1)))
+    size = max(1, len(lines) // (SEGMENTS_PER_PROCESS * (executor.count + 1)))
     segments: list[list[_Tier]] = [[]]
     filled = 0
     for t in plan:
@@ -255,28 +270,22 @@ def draw_lines(
             filled = 0
         segments[-1].append(t)
         filled += len(t.lines)
-    futures = [
-        executor.submit(
-            _draw_packed,
-            seed,
-            [(t.stratum, t.tier, t.first_rank, t.selected, t.probability, len(t.lines)) for t in segment],
-            b"\n".join(itertools.chain.from_iterable(t.lines for t in segment)),
-        )
-        for segment in segments
-    ]
-    for segment, future in zip(segments, futures, strict=True):
-        if future.cancel():  # no helper has started it: hash it here rather than wait
+    bounds = [sum(64 * len(t.lines) + _csv_bound(t) for t in segment) for segment in segments]
+    for index, joined in executor.run(len(segments), bounds, lambda i: _draw_joined(seed, segments[i])):
+        segment = segments[index]
+        if joined is None:  # this process's share (or a helper's that failed): hashed here, streamed on at once
             for t, (keys, csv) in zip(segment, _draw_tiers(seed, segment), strict=True):
                 emit(t, keys, csv)
             continue
-        joined, csv = future.result()
         start = 0
-        for index, t in enumerate(segment):
+        end = 64 * sum(len(t.lines) for t in segment)
+        csv = joined[end:]
+        for position, t in enumerate(segment):
             count = len(t.lines)
-            keys = [joined[i : i + 64] for i in range(start * 64, (start + count) * 64, 64)]
-            start += count
+            keys = [joined[i : i + 64] for i in range(start, start + 64 * count, 64)]
+            start += 64 * count
             # the segment's CSV is handed over whole with its last tier (the parts are only ever joined)
-            emit(t, keys, csv if index == len(segment) - 1 else b"")
+            emit(t, keys, csv if position == len(segment) - 1 else b"")
     return Drawn(tiers, csv_parts=parts)
 
 

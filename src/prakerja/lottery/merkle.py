@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor
 
 from prakerja.lottery.errors import LotteryError
+from prakerja.lottery.parallel import Helpers
 
 
 def _leaf_level(leaves: Iterable[bytes]) -> list[bytes]:
@@ -68,30 +68,18 @@ CHUNK = 1 << 15
 """Leaves per chunk sent to a helper: an aligned block of 2**15 leaves is a whole subtree of the RFC 6962 tree."""
 
 
-def _roots_of(blob: bytes, chunk: int) -> bytes:
-    """The Merkle roots of consecutive ``chunk``-leaf blocks of the LF-joined leaves (the last may be shorter)."""
-    leaves = blob.split(b"\n")
-    return b"".join(merkle_root(leaves[start : start + chunk]) for start in range(0, len(leaves), chunk))
-
-
-def merkle_root_on(leaves: Sequence[bytes], executor: Executor | None, *, parts: int = 2) -> bytes:
-    """:func:`merkle_root` of leaves that contain no LF, with the hashing shared between this process and
-    ``executor``'s helpers. Bottom-up, an aligned block of ``2**k`` leaves becomes one node at level ``k`` (and the
-    last, shorter block its own tree's root, as the odd node moves up unchanged), so the root is the tree over the
-    blocks' roots."""
-    if executor is None or len(leaves) <= CHUNK:
+def merkle_root_on(leaves: Sequence[bytes], helpers: Helpers | None) -> bytes:
+    """:func:`merkle_root`, with the hashing shared between this process and forked ``helpers``. Bottom-up, an
+    aligned block of ``2**k`` leaves becomes one node at level ``k`` (and the last, shorter block its own tree's
+    root, as the odd node moves up unchanged), so the root is the tree over the blocks' roots."""
+    if helpers is None or len(leaves) <= CHUNK:
         return merkle_root(leaves)
     blocks = (len(leaves) + CHUNK - 1) // CHUNK
-    mine = blocks // parts  # this process takes its share first, while the helpers hash theirs
-    per = max(1, (blocks - mine + parts - 2) // max(1, parts - 1))
-    futures = [
-        executor.submit(_roots_of, b"\n".join(leaves[b * CHUNK : (b + per) * CHUNK]), CHUNK)
-        for b in range(mine, blocks, per)
-    ]
-    roots = [merkle_root(leaves[b * CHUNK : (b + 1) * CHUNK]) for b in range(mine)]
-    for future in futures:
-        joined = future.result()
-        roots.extend(joined[i : i + 32] for i in range(0, len(joined), 32))
+
+    def block_root(index: int) -> bytes:
+        return merkle_root(leaves[index * CHUNK : (index + 1) * CHUNK])
+
+    roots = [root or block_root(index) for index, root in helpers.run(blocks, [32] * blocks, block_root)]
     level = roots
     while len(level) > 1:
         level = _parent_level(level)

@@ -75,24 +75,18 @@ def import_offline(
 
     def run() -> None:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            header = [h.strip() for h in next(reader, [])]
-            if sorted(header) != sorted(bulk.COLUMNS):
-                raise _fail(f"{path}: header must be {','.join(bulk.COLUMNS)}")
-            order = [header.index(c) for c in bulk.COLUMNS]
+            try:
+                order = bulk.csv_order(next(csv.reader(handle), []))
+            except bulk.HeaderError:
+                raise _fail(f"{path}: header must be {','.join(bulk.COLUMNS)}") from None
             # the preparing processes fork first, before the progress bar's thread and the database connection;
             # a small file (a few chunks) is prepared here, where forking would cost more than it saves
             processes = None if path.stat().st_size > bulk.SMALL_FILE_BYTES else 1
             with bulk.preparers(processes) as pool, Progress(console=console) as progress, unit_of_work() as session:
                 task = progress.add_task("registering", total=None)
-
-                def rows():  # type: ignore[no-untyped-def]
-                    for i, row in enumerate(reader):
-                        if i % 10_000 == 0:
-                            progress.update(task, completed=i)
-                        yield [row[j] if j < len(row) else "" for j in order]
-
-                result = bulk.import_rows(session, rows(), pool=pool)
+                result = bulk.import_csv(
+                    session, handle, order, pool=pool, on_rows=lambda read: progress.update(task, completed=read)
+                )
         console.print(
             f"read {result.rows_read}, invalid {result.rows_invalid}, registered {result.rows_inserted}, "
             f"already registered {result.rows_duplicate}"

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
@@ -406,28 +407,47 @@ def open_applicant_stage(session: Session, columns: Sequence[str]) -> None:
     session.execute(text("TRUNCATE registration_applicant_stage"))
 
 
-def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int:
-    """COPY ready-made binary COPY data (header, rows, trailer) into the staging table; returns rows staged."""
+def _copy_raw(session: Session, table: str, columns: Sequence[str], data: Iterable[bytes]) -> int:
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur:
-        with cur.copy(f"COPY registration_applicant_stage ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
             for block in data:
                 copy.write(block)
         return int(cur.rowcount)
 
 
-def insert_staged_applicants(session: Session, columns: Sequence[str], *, now: datetime, status: str) -> int:
+def copy_applicants_raw(session: Session, columns: Sequence[str], data: Sequence[bytes]) -> int | None:
+    """COPY ready-made binary COPY data (header, rows, trailer) straight into ``registration_applicants`` under a
+    savepoint; returns the rows copied, or None (nothing copied, the transaction usable) when a row's value was
+    already in a unique index (a NIK registered before, or twice in the data)."""
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    raw.execute("SAVEPOINT bulk_chunk")
+    try:
+        copied = _copy_raw(session, "registration_applicants", columns, data)
+    except psycopg.errors.UniqueViolation:
+        raw.execute("ROLLBACK TO SAVEPOINT bulk_chunk")
+        raw.execute("RELEASE SAVEPOINT bulk_chunk")
+        return None
+    raw.execute("RELEASE SAVEPOINT bulk_chunk")
+    return copied
+
+
+def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int:
+    """COPY ready-made binary COPY data (header, rows, trailer) into the staging table; returns rows staged."""
+    return _copy_raw(session, "registration_applicant_stage", columns, data)
+
+
+def insert_staged_applicants(session: Session, columns: Sequence[str]) -> int:
     """Move the staged rows into ``registration_applicants``, skipping NIKs already there (also repeats inside the
     file, or in an earlier batch of the same import), and empty the stage; returns rows inserted."""
     names = ", ".join(columns)
     result = session.execute(
         text(
-            f"INSERT INTO registration_applicants ({names}, identity_status, created_at, updated_at) "
-            f"SELECT {names}, :status, :now, :now FROM registration_applicant_stage "
+            f"INSERT INTO registration_applicants ({names}) SELECT {names} FROM registration_applicant_stage "
             "ON CONFLICT (nik_index) DO NOTHING"
-        ),
-        {"status": status, "now": now},
+        )
     )
     # created in this transaction, so emptied in place (no new file per batch)
     session.execute(text("TRUNCATE registration_applicant_stage"))

@@ -7,18 +7,22 @@ done by forked processes (:func:`preparers`) while this process feeds PostgreSQL
 
 from __future__ import annotations
 
+import csv
 import datetime
 import hashlib
-import hmac
+import io
+import itertools
 import multiprocessing
+import operator
 import os
 import re
 import struct
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TextIO
 
 from sqlalchemy.orm import Session
 
@@ -104,75 +108,241 @@ STAGE_COLUMNS = (
     "domicile_province",
     "domicile_regency",
     "domicile_district",
+    "identity_status",
+    "created_at",
+    "updated_at",
 )
+"""The columns of a prepared row, in order: what ``registration_applicants`` receives (the others keep their
+defaults, as before)."""
 _BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
 _BINARY_TRAILER = struct.pack("!h", -1)
 _FIELD_COUNT = struct.pack("!h", len(STAGE_COLUMNS))
 _LENGTHS = [n.to_bytes(4, "big") for n in range(2048)]
 """Binary COPY field lengths, looked up instead of formatted per field (a row's fields are far shorter)."""
+_POSTGRES_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+_DIGITS16 = re.compile(r"[0-9]{16}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ZEROS16 = "0" * 16
+_SEX_FIELDS = {"M": _LENGTHS[1] + b"M", "F": _LENGTHS[1] + b"F"}
 
 
-def _length(value: bytes) -> bytes:
-    n = len(value)
+def _length_of(n: int) -> bytes:
     return _LENGTHS[n] if n < 2048 else n.to_bytes(4, "big")
 
 
-def prepare_binary_chunk(rows: Sequence[Sequence[str]], today: datetime.date) -> tuple[bytes, int, int]:
-    """Validate and encrypt a chunk into PostgreSQL binary COPY rows (no header): (data, rows read, invalid).
-    Pure CPU work with no session, so chunks can be prepared in other processes (:func:`import_rows`).
+def _length(value: bytes) -> bytes:
+    return _length_of(len(value))
+
+
+def _blind_index(key: bytes) -> Callable[[bytes], bytes]:
+    """HMAC-SHA256 under ``key`` (RFC 2104) from its inner and outer hash states, computed once: the same digest
+    as ``hmac.digest(key, message, "sha256")`` (:func:`prakerja.kit.pii.blind_index`) at a quarter of its cost for
+    short messages, which key OpenSSL's HMAC again on every call."""
+    key = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    copy_inner = hashlib.sha256(bytes(b ^ 0x36 for b in key)).copy
+    copy_outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
+
+    def digest(message: bytes) -> bytes:
+        inner = copy_inner()
+        inner.update(message)
+        outer = copy_outer()
+        outer.update(inner.digest())
+        return outer.digest()
+
+    return digest
+
+
+def _timestamp(moment: datetime.datetime) -> bytes:
+    """A ``timestamptz`` in binary COPY: microseconds since 2000-01-01 UTC, big-endian."""
+    delta = moment - _POSTGRES_EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return _LENGTHS[8] + micros.to_bytes(8, "big", signed=True)
+
+
+class _Verdicts:
+    """The wizard's verdicts that depend on a few characters of a row, cached per process (the region lists do not
+    change while it runs; a file has few districts and birth dates compared with its rows)."""
+
+    def __init__(self) -> None:
+        self.district: dict[str, bytes | None] = {}  # the three area fields in binary COPY, or None when refused
+        self.nik_region: dict[str, bool] = {}
+        self.kk_region: dict[str, bool] = {}
+        self.birth: dict[tuple[str, datetime.date], bool] = {}
+
+    def area(self, code: str) -> bytes | None:
+        found = self.district.get(code, b"")
+        if found == b"":
+            found = None
+            if code == code.strip() and regions.district(code) is not None:
+                area = code.encode()
+                found = _LENGTHS[2] + area[:2] + _LENGTHS[4] + area[:4] + _length(area) + area
+            self.district[code] = found
+        return found
+
+    def nik_region_ok(self, prefix: str) -> bool:
+        ok = self.nik_region.get(prefix)
+        if ok is None:
+            ok = self.nik_region[prefix] = (
+                regions.province(prefix[:2], include_retired=True) is not None
+                and regions.regency(prefix[:4], include_retired=True) is not None
+                and regions.district(prefix, include_retired=True) is not None
+            )
+        return ok
+
+    def kk_region_ok(self, prefix: str) -> bool:
+        ok = self.kk_region.get(prefix)
+        if ok is None:
+            ok = self.kk_region[prefix] = (
+                regions.province(prefix[:2], include_retired=True) is not None
+                and regions.regency(prefix, include_retired=True) is not None
+            )
+        return ok
+
+    def birth_ok(self, birth: str, today: datetime.date) -> bool:
+        key = (birth, today)
+        ok = self.birth.get(key)
+        if ok is None:
+            if len(self.birth) > 200_000:
+                self.birth.clear()
+            try:
+                born = datetime.date.fromisoformat(birth)
+            except ValueError:
+                ok = False
+            else:
+                ok = born.isoformat() == birth and not rules.validate_birth_date(born, reference_date=today)
+            self.birth[key] = ok
+        return ok
+
+
+_VERDICTS = _Verdicts()
+
+
+def _plain(value: str) -> bool:
+    return len(value) <= rules.NAME_MAX_LENGTH and _PLAIN_NAME.fullmatch(value) is not None
+
+
+def _checked_fast(
+    row: Sequence[str], today: datetime.date, v: _Verdicts = _VERDICTS
+) -> tuple[str, str, str, str, str, str, str] | None:
+    """:func:`_checked` with the same verdicts and stored forms, by a short path for the common row (16 plain
+    digits, an ISO date, M or F, plain ASCII names, a district code as written): the region verdicts and birth
+    dates are cached and the NIK's date and sex fields compared as characters. Any other row takes
+    :func:`_checked` itself."""
+    if len(row) == 7:
+        nik, kk, birth, sex, name, mother, district = row
+        if (
+            (sex == "M" or sex == "F")
+            and _DIGITS16.fullmatch(nik)
+            and _DIGITS16.fullmatch(kk)
+            and _ISO_DATE.fullmatch(birth)
+            and nik[12:] != "0000"
+            and kk != _ZEROS16
+            and v.area(district) is not None
+            and v.nik_region_ok(nik[:6])
+            and v.kk_region_ok(kk[:4])
+            and v.birth_ok(birth, today)
+            and _plain(name)
+            and _plain(mother)
+        ):
+            # validate_nik's date and sex: DD (+40 for women) MM YY of the NIK against the declared date
+            day = int(nik[6:8]) - 40 if sex == "F" else int(nik[6:8])
+            if day == int(birth[8:10]) and nik[8:10] == birth[5:7] and nik[10:12] == birth[2:4]:
+                return nik, kk, birth, sex, name, mother, district
+    return _checked(row, today)
+
+
+def prepare_binary_chunk(
+    rows: Sequence[Sequence[str]], today: datetime.date, now: datetime.datetime | None = None
+) -> tuple[bytes, int, int]:
+    """Validate and encrypt a chunk into PostgreSQL binary COPY rows of :data:`STAGE_COLUMNS` (no header): (data,
+    rows read, invalid). Pure CPU work with no session, so chunks can be prepared in other processes
+    (:func:`import_rows`). ``now`` is the rows' ``created_at`` and ``updated_at`` (one instant for the import).
 
     Per field, as :func:`prakerja.kit.pii.encrypt` and :func:`~prakerja.kit.pii.blind_index` would store it: AES-GCM
     with a fresh random nonce and the column as associated data, and the HMAC blind index of the NIK and KK (16
-    ASCII digits once checked, so their own normal form)."""
+    ASCII digits once checked, so their own normal form). The work is done column by column (one C-level loop per
+    column where it can), and the rows joined in one ``bytes.join`` for the chunk."""
     keys = get_keys()
-    seal = Sealer(keys).seal  # made here, in the process that prepares the chunk (nonces are never shared)
-    index_key = keys.blind_index_key
-    digest, sha256 = hmac.digest, hashlib.sha256
-    c_nik, c_kk, c_birth = _CONTEXTS["nik"], _CONTEXTS["kk"], _CONTEXTS["birth_date"]
-    c_name, c_mother = _CONTEXTS["full_name"], _CONTEXTS["mother_maiden_name"]
-    checked = [_checked(row, today) for row in rows]
-    valid = [fields for fields in checked if fields is not None]
-    ids = new_id_block(len(valid))
-    l16, l32, l1, l2, l4, l6 = (_LENGTHS[n] for n in (16, 32, 1, 2, 4, 6))
-    out: list[bytes] = []
-    for row_id, (nik, kk, born, sex, name, mother, district) in zip(ids, valid, strict=True):
-        nik_sealed = seal(nik, c_nik)
-        kk_sealed = seal(kk, c_kk)
-        born_sealed = seal(born, c_birth)
-        name_sealed = seal(name, c_name)
-        mother_sealed = seal(mother, c_mother)
-        area = district.encode()
-        fields = (
-            _FIELD_COUNT, l16, row_id,
-            _length(nik_sealed), nik_sealed, l32, digest(index_key, b"nik\x00" + nik.encode(), sha256),
-            _length(kk_sealed), kk_sealed, l32, digest(index_key, b"kk\x00" + kk.encode(), sha256),
-            _length(born_sealed), born_sealed, l1, sex.encode(),
-            _length(name_sealed), name_sealed, _length(mother_sealed), mother_sealed,
-            l2, area[:2], l4, area[:4], l6, area,
-        )  # fmt: skip
-        out.append(b"".join(fields))
-    return b"".join(out), len(rows), len(rows) - len(valid)
+    sealer = Sealer(keys)  # made here, in the process that prepares the chunk (nonces are never shared)
+    valid = [fields for fields in (_checked_fast(row, today) for row in rows) if fields is not None]
+    if not valid:
+        return b"", len(rows), len(rows) - len(valid)
+    niks, kks, births, sexes, names, mothers, districts = (list(column) for column in zip(*valid, strict=True))
+    overhead = len(sealer.prefix) + 12
+    sealed: list[tuple[list[bytes], list[bytes], list[bytes]]] = []  # per column: length fields, nonces, boxes
+    for values, context in (
+        (niks, "nik"),
+        (kks, "kk"),
+        (births, "birth_date"),
+        (names, "full_name"),
+        (mothers, "mother_maiden_name"),
+    ):
+        nonces, boxes = sealer.seal_column_parts(values, _CONTEXTS[context])
+        sealed.append(([_length_of(overhead + len(box)) for box in boxes], nonces, boxes))
+    index = _blind_index(keys.blind_index_key)
+    nik_i = [index(b"nik\x00" + nik.encode()) for nik in niks]
+    kk_i = [index(b"kk\x00" + kk.encode()) for kk in kks]
+    areas = [_VERDICTS.area(district) for district in districts]
+    stamp = _timestamp(now or utcnow())
+    status = IdentityStatus.unsubmitted.value.encode()
+    prefix = itertools.repeat(sealer.prefix)
+    l32 = itertools.repeat(_LENGTHS[32])
+    (nik_l, nik_n, nik_b), (kk_l, kk_n, kk_b), (born_l, born_n, born_b), (name_l, name_n, name_b), mother = sealed
+    pieces = zip(
+        itertools.repeat(_FIELD_COUNT + _LENGTHS[16]), new_id_block(len(valid)),
+        nik_l, prefix, nik_n, nik_b, l32, nik_i,
+        kk_l, prefix, kk_n, kk_b, l32, kk_i,
+        born_l, prefix, born_n, born_b,
+        map(_SEX_FIELDS.__getitem__, sexes),
+        name_l, prefix, name_n, name_b,
+        mother[0], prefix, mother[1], mother[2],
+        areas, itertools.repeat(_length(status) + status + stamp + stamp),
+        strict=False,
+    )  # fmt: skip
+    data = b"".join(itertools.chain.from_iterable(pieces))
+    return data, len(rows), len(rows) - len(valid)
+
+
+def prepare_csv_chunk(
+    text: str, order: Sequence[int], today: datetime.date, now: datetime.datetime
+) -> tuple[bytes, int, int]:
+    """:func:`prepare_binary_chunk` of whole CSV records (``text``, read by :func:`csv_blocks`), parsed here with the
+    :mod:`csv` module exactly as the CLI reads a file, each record's fields taken in ``order`` (missing ones empty)."""
+    return prepare_binary_chunk(_records(text, order), today, now)
+
+
+def _records(text: str, order: Sequence[int]) -> list[Sequence[str]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    last = max(order)
+    pick = operator.itemgetter(*order)
+    return [pick(row) if len(row) > last else [row[j] if j < len(row) else "" for j in order] for row in reader]
 
 
 def write_binary_chunks(session: Session, chunks: Iterable[tuple[bytes, int, int]]) -> BulkResult:
-    """COPY chunks made by :func:`prepare_binary_chunk` and insert them, skipping NIKs already present.
+    """COPY chunks made by :func:`prepare_binary_chunk` into ``registration_applicants``, skipping NIKs already
+    present.
 
-    Each chunk is COPYed into the staging table and inserted (one set-based ``INSERT ... SELECT``) as soon as it
-    arrives, all in the caller's transaction: PostgreSQL inserts one chunk while other processes prepare the next
-    ones, and the import still commits whole or not at all."""
-    read = invalid = staged = inserted = 0
-    now = utcnow()
-    repository.open_applicant_stage(session, STAGE_COLUMNS)
+    Each chunk is COPYed as soon as it arrives, all in the caller's transaction: PostgreSQL stores one chunk while
+    other processes prepare the next ones, and the import still commits whole or not at all. A chunk goes straight
+    into the table under a savepoint; when one of its NIKs is already registered (or repeated in the file) the
+    unique index refuses the COPY, the savepoint undoes it, and that chunk alone takes the way that skips them: a
+    staging table and ``INSERT ... SELECT ... ON CONFLICT (nik_index) DO NOTHING``."""
+    read = invalid = offered = inserted = 0
     for data, chunk_read, chunk_invalid in chunks:
         read += chunk_read
         invalid += chunk_invalid
         if not data:
             continue
-        staged += repository.stage_applicants_raw(session, STAGE_COLUMNS, (_BINARY_HEADER, data, _BINARY_TRAILER))
-        inserted += repository.insert_staged_applicants(
-            session, STAGE_COLUMNS, now=now, status=IdentityStatus.unsubmitted.value
-        )
-    return BulkResult(rows_read=read, rows_invalid=invalid, rows_inserted=inserted, rows_duplicate=staged - inserted)
+        copied = repository.copy_applicants_raw(session, STAGE_COLUMNS, (_BINARY_HEADER, data, _BINARY_TRAILER))
+        if copied is None:  # a NIK conflicted: this chunk again, skipping the NIKs already there
+            repository.open_applicant_stage(session, STAGE_COLUMNS)
+            staged = repository.stage_applicants_raw(session, STAGE_COLUMNS, (_BINARY_HEADER, data, _BINARY_TRAILER))
+            copied = repository.insert_staged_applicants(session, STAGE_COLUMNS)
+            offered += staged
+        else:
+            offered += copied
+        inserted += copied
+    return BulkResult(rows_read=read, rows_invalid=invalid, rows_inserted=inserted, rows_duplicate=offered - inserted)
 
 
 def _batches(rows: Iterable[Sequence[str]], size: int) -> Iterator[list[Sequence[str]]]:
@@ -219,14 +389,13 @@ def preparers(processes: int | None = None) -> Iterator[Executor | None]:
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-def _in_order(
-    executor: Executor, batches: Iterable[list[Sequence[str]]], today: datetime.date, ahead: int
-) -> Iterator[tuple[bytes, int, int]]:
-    """Chunks prepared by the pool, in file order, at most ``ahead`` in flight (memory stays bounded)."""
+def _in_order(executor: Executor, calls: Iterable[tuple[object, ...]], ahead: int) -> Iterator[tuple[bytes, int, int]]:
+    """Chunks prepared by the pool (each call: a function and its arguments), in file order, at most ``ahead`` in
+    flight (memory stays bounded)."""
     pending: deque[Future[tuple[bytes, int, int]]] = deque()
     try:
-        for batch in batches:
-            pending.append(executor.submit(prepare_binary_chunk, batch, today))
+        for function, *arguments in calls:
+            pending.append(executor.submit(function, *arguments))  # type: ignore[arg-type]
             if len(pending) >= ahead:
                 yield pending.popleft().result()
         while pending:
@@ -234,6 +403,12 @@ def _in_order(
     finally:
         for future in pending:
             future.cancel()
+
+
+def _prepared(calls: Iterable[tuple[object, ...]], pool: Executor | None) -> Iterator[tuple[bytes, int, int]]:
+    if pool is None:
+        return (function(*arguments) for function, *arguments in calls)  # type: ignore[operator]
+    return _in_order(pool, calls, 2 * getattr(pool, "_max_workers", 2))
 
 
 def import_rows(
@@ -245,9 +420,66 @@ def import_rows(
 ) -> BulkResult:
     """Validate, encrypt and register rows, in the caller's transaction. With a ``pool`` (:func:`preparers`) the
     chunks are prepared by its processes, a few ahead, while this one feeds PostgreSQL; without, here."""
-    today = utcnow().date()
-    batches = _batches(rows, chunk_size)
-    if pool is None:
-        return write_binary_chunks(session, (prepare_binary_chunk(batch, today) for batch in batches))
-    ahead = 2 * getattr(pool, "_max_workers", 2)
-    return write_binary_chunks(session, _in_order(pool, batches, today, ahead))
+    now = utcnow()
+    today = now.date()
+    calls = ((prepare_binary_chunk, batch, today, now) for batch in _batches(rows, chunk_size))
+    return write_binary_chunks(session, _prepared(calls, pool))
+
+
+class HeaderError(ValueError):
+    """The file's first record is not the columns of :data:`COLUMNS` (in any order)."""
+
+
+CHUNK_CHARACTERS = 1 << 20
+"""Characters of CSV records per chunk handed to a preparing process (about 10,000 rows)."""
+
+
+def csv_order(header: Sequence[str]) -> list[int]:
+    """Where each of :data:`COLUMNS` is in a file's header; :class:`HeaderError` when the header is not them."""
+    names = [h.strip() for h in header]
+    if sorted(names) != sorted(COLUMNS):
+        raise HeaderError(",".join(COLUMNS))
+    return [names.index(c) for c in COLUMNS]
+
+
+def import_csv(
+    session: Session,
+    handle: TextIO,
+    order: Sequence[int],
+    *,
+    pool: Executor | None = None,
+    chunk_characters: int = CHUNK_CHARACTERS,
+    on_rows: Callable[[int], object] | None = None,
+) -> BulkResult:
+    """Register the records of an offline CSV file (``handle``: opened as text with ``newline=""``, positioned after
+    the header, whose :func:`csv_order` is ``order``), in the caller's transaction; ``on_rows`` sees the rows read
+    so far.
+
+    The records reach the preparing processes as text and are parsed there: whole lines at a time, read with
+    ``readlines`` (up to ``chunk_characters``), which are whole records as long as no double quote has been seen
+    (without quotes a CSV record is one line). From the first chunk with a double quote on, the rest of the file is
+    parsed here, record by record (a quoted field may hold a line break), and handed over as rows. Either way the
+    rows are those :mod:`csv` reads from the file, fields in header order, missing ones empty."""
+    now = utcnow()
+    today = now.date()
+    counted = [0]
+
+    def calls() -> Iterator[tuple[object, ...]]:
+        while lines := handle.readlines(chunk_characters):
+            text = "".join(lines)
+            if '"' in text:
+                rows = csv.reader(itertools.chain(lines, handle))
+                padded = ([row[j] if j < len(row) else "" for j in order] for row in rows)
+                for batch in _batches(padded, 10_000):
+                    yield prepare_binary_chunk, batch, today, now
+                return
+            yield prepare_csv_chunk, text, order, today, now
+
+    def reported(chunks: Iterator[tuple[bytes, int, int]]) -> Iterator[tuple[bytes, int, int]]:
+        for chunk in chunks:
+            counted[0] += chunk[1]
+            if on_rows is not None:
+                on_rows(counted[0])
+            yield chunk
+
+    return write_binary_chunks(session, reported(_prepared(calls(), pool)))
