@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.auth.models import Role
 from prakerja.partners import service as partners
-from prakerja.payouts.models import SettlementAccount
+from prakerja.payouts.models import PayoutRun, Settlement, SettlementAccount, SettlementStatus
 from prakerja.payouts.service import settlements
 from tests.partners.conftest import Partner
 from tests.payouts.conftest import PaymentsSim
@@ -158,3 +159,62 @@ def test_an_administrator_is_told_of_a_bad_month_and_nothing_is_prepared(
         follow_redirects=False,
     )
     assert answer.status_code == 422 and "TTTT-BB" in answer.text
+
+
+def test_an_administrator_runs_the_settlement_again_the_same_day_audited_and_nothing_is_paid_twice(
+    client: TestClient,
+    session: Session,
+    factory: sessionmaker[Session],  # noqa: F811
+    frozen_clock: object,
+    payments_sim: PaymentsSim,
+) -> None:
+    market = accepted_completions(session)
+    after_march()
+    bank = provider_at(session, payments_sim, "bni")
+    session.commit()
+    open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
+    settlements.record_account(
+        session, organisation_id=market.platform.partner_id, provider_id=bank.id, number=PLATFORM_NUMBER, actor=OFFICER
+    )
+    session.commit()
+    create_account(session, email="admin@pmo.example", role=Role.pmo_admin, name="Admin PMO")
+    assert login(client, "admin@pmo.example").status_code == 303
+    page = "/pmo/pembayaran/penyelesaian"
+    assert "Jalankan lagi" in client.get(page).text
+    first = client.post(page, data={"period": PERIOD, "csrf_token": csrf(client, page)}, follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"].startswith("/pmo/pembayaran/")
+    today_run = session.scalars(select(PayoutRun)).one()
+    until_settled(factory, today_run.id)
+    # the institution's account is verified after today's run: "Jalankan lagi" pays it by a further run today
+    open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
+    settlements.record_account(
+        session,
+        organisation_id=market.institution.partner_id,
+        provider_id=bank.id,
+        number=INSTITUTION_NUMBER,
+        actor=OFFICER,
+    )
+    session.commit()
+    again = client.post(
+        f"{page}/lagi", data={"period": PERIOD, "csrf_token": csrf(client, page)}, follow_redirects=False
+    )
+    assert again.status_code == 303
+    further = session.scalars(select(PayoutRun).where(PayoutRun.sequence == 2)).one()
+    assert again.headers["location"] == f"/pmo/pembayaran/{further.id}"
+    until_settled(factory, further.id)
+    audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "payouts.settlement_run_again")).all()
+    assert len(audited) == 1 and audited[0].data["run_id"] == str(further.id)
+    # again: nothing due, no third run, said so (and audited)
+    nothing = client.post(page + "/lagi", data={"period": PERIOD, "csrf_token": csrf(client, page)})
+    assert nothing.status_code == 200 and "Tidak ada yang perlu dibayar" in nothing.text
+    assert session.scalar(select(func.count()).select_from(PayoutRun)) == 2
+    paid = payments_sim.simulator.partners["bni"].payments
+    assert sorted((p.number, p.times_paid) for p in paid.values()) == [(INSTITUTION_NUMBER, 1), (PLATFORM_NUMBER, 1)]
+    assert {s.status for s in session.scalars(select(Settlement))} == {SettlementStatus.paid}
+    # an officer (not an administrator) cannot run it again
+    client.post("/keluar", data={"csrf_token": csrf(client, "/")})
+    client.cookies.clear()
+    create_account(session, email="petugas@pmo.example", role=Role.pmo_officer, name="Petugas PMO")
+    assert login(client, "petugas@pmo.example").status_code == 303
+    refused = client.post(page + "/lagi", data={"period": PERIOD, "csrf_token": csrf(client, page)})
+    assert refused.status_code == 403

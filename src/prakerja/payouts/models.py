@@ -326,13 +326,19 @@ class RunStatus(enum.StrEnum):
 
 
 class PayoutRun(IdMixin, TimestampMixin, Base):
-    """One payout cycle: all due amounts of one kind on one day."""
+    """One payout cycle: all due amounts of one kind on one day. A settlement run may be followed the same day by
+    further ones (``sequence`` 2, 3, ...) for what was held back then and is due since (ADR 0028)."""
 
     __tablename__ = "payouts_runs"
-    __table_args__ = (UniqueConstraint("kind", "run_date"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "run_date", "sequence"),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+    )
 
     kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "payouts_run_kind", 16))
     run_date: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """1 for the day's run; 2, 3, ... for the further runs of the same day."""
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "payouts_run_status", 24))
     started_by: Mapped[str] = mapped_column(String(100))
     """``system`` (the daily job) or the officer's account id."""

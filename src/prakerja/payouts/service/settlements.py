@@ -261,12 +261,37 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
 def start_run(
     session: Session, *, period: str, run_date: date, actor: audit.Actor
 ) -> tuple[Prepared, PayoutRun | None]:
-    """Prepare ``period`` and start the settlement run of ``run_date`` when anything is due (every scheduled
-    settlement with a verified account, of this period or an earlier one held back before). Nothing due: no run."""
+    """Prepare ``period`` and start a settlement run of ``run_date`` when anything is due (every scheduled
+    settlement with a verified account, of this period or an earlier one held back before). The day's first run, or,
+    when the day's run exists already, a further run of the same day (ADR 0028) for what was held back then and is
+    due now (an account verified since, a settlement scheduled again): each settlement is in one run only, so
+    nothing is paid twice. Nothing due: no new run (the day's latest run, if any, is returned)."""
     prepared = prepare(session, period=period, actor=actor)
+    latest = run_repository.run_of(session, RunKind.settlement, run_date, lock=True)  # one caller decides at a time
     if not repository.any_due(session):
-        return prepared, run_repository.run_of(session, RunKind.settlement, run_date)
-    return prepared, runs.start(session, kind=RunKind.settlement, run_date=run_date, actor=actor)
+        return prepared, latest
+    sequence = 1 if latest is None else latest.sequence + 1
+    return prepared, runs.start(session, kind=RunKind.settlement, run_date=run_date, actor=actor, sequence=sequence)
+
+
+def run_again(session: Session, *, period: str, run_date: date, actor: audit.Actor) -> PayoutRun | None:
+    """An officer's "run again": :func:`start_run`, audited with what it found (a further run, or nothing due)."""
+    before = run_repository.run_of(session, RunKind.settlement, run_date)
+    _prepared, run = start_run(session, period=period, run_date=run_date, actor=actor)
+    started = run is not None and (before is None or run.id != before.id)
+    audit.record(
+        session,
+        actor,
+        "payouts.settlement_run_again",
+        "settlement_period",
+        period,
+        data={
+            "run_date": run_date.isoformat(),
+            "run_id": str(run.id) if started and run is not None else None,
+            "sequence": run.sequence if started and run is not None else None,
+        },
+    )
+    return run if started else None
 
 
 # reading -------------------------------------------------------------------------------------------------------------
