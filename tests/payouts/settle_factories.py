@@ -73,3 +73,16 @@ def after_march() -> None:
     """Back to the real clock, well past March 2026: the simulated bank checks our signatures' timestamps against its
     own clock, as a real partner would, so no request to it can carry a frozen time."""
     clock.unfreeze()
+
+
+def more_completions(session: Session, market: Marketplace, *, count: int, title: str) -> int:
+    """``count`` more completions accepted for the same institution and platform, at the clock's time (frozen by
+    the caller inside the month wanted); returns their gross."""
+    course = make_course(session, market.institution, market.platform, format="self_paced", sessions=[], title=title)
+    for n in range(count):
+        person = make_participant(session)
+        purchase_id = buy(session, market.platform, person, course, account=f"akun-{title}-{n}")
+        complete_self_paced(
+            session, market.institution, course, purchase_id, confirm(session, market.platform, person, purchase_id)
+        )
+    return count * PRICE

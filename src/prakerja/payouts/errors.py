@@ -239,3 +239,39 @@ class PeriodNotOver(Conflict):
     code = "settlement_period_not_over"
     message = "Periode ini belum berakhir; penyelesaiannya dibayar setelah bulan ini selesai."
     message_en = "This period is not over yet; it is settled once the month has ended."
+
+
+class PurchaseNotSettled(NotFound):
+    code = "purchase_not_settled"
+    message = "Pembelian ini tidak ditemukan atau penyelesaian pelatihannya belum diterima."
+    message_en = "This purchase was not found or its completion was not accepted."
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "purchase_id"})
+
+
+class RefundAmountInvalid(ValidationFailed):
+    code = "refund_amount_invalid"
+    message = "Jumlah pengembalian harus lebih dari nol dan tidak melebihi harga pembelian."
+    message_en = "The refund must be above zero and no more than the purchase's price."
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "amount"})
+
+
+class SettlementNotPaid(Conflict):
+    code = "settlement_not_paid"
+    message = (
+        "Penyelesaian lembaga untuk bulan pembelian ini belum dibayar; pengembalian diambil dari utang kepada lembaga, "
+        "bukan ditagihkan kembali."
+    )
+    message_en = (
+        "The institution's settlement for this purchase's month is not paid; the refund comes from what the "
+        "program owes it, not from a claim."
+    )
+
+
+class AlreadyClaimed(Conflict):
+    code = "purchase_already_claimed"
+    message = "Pengembalian dana pembelian ini sudah ditagihkan kepada lembaga."
+    message_en = "This purchase's refund was already claimed from the institution."

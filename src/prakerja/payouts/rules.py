@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -273,3 +274,19 @@ SETTLEMENT_REASONS: dict[str, tuple[str, str]] = {
 }
 """What an organisation and officers read for a settlement's or a settlement account's reason (Indonesian,
 English)."""
+
+
+def deduction_plan(owed: Sequence[tuple[uuid.UUID, int]], available: int) -> list[tuple[uuid.UUID, int]]:
+    """What a settlement of ``available`` deducts from each receivable still owed (``(id, outstanding)``, oldest
+    first): the oldest first, never more than a receivable's outstanding amount nor more than ``available`` in all
+    (ADR 0028)."""
+    plan = []
+    left = max(available, 0)
+    for receivable_id, outstanding in owed:
+        if left <= 0:
+            break
+        take = min(outstanding, left)
+        if take > 0:
+            plan.append((receivable_id, take))
+            left -= take
+    return plan

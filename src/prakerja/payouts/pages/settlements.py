@@ -17,7 +17,7 @@ from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.payouts import rules
 from prakerja.payouts.pages import words
-from prakerja.payouts.service import settlements
+from prakerja.payouts.service import receivables, settlements
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.forms import form_error
 from prakerja.web.pmo import PmoLink, add_link
@@ -38,6 +38,7 @@ def _context(session: DbSession, account: CurrentAccount, values: dict[str, str]
     today = clock.today_jakarta().date()
     return {
         "rows": settlements.overview(session),
+        "receivables": receivables.overview(session),
         "can_start": account.role is Role.pmo_admin,
         "default_period": rules.previous_period(today),
         "values": values,
@@ -80,3 +81,25 @@ def run_settlement_again(
     except DomainError as error:
         return form_error(request, session, TEMPLATE, error, lambda s: _context(s, account, {"period": period}))
     return RedirectResponse(f"/pmo/pembayaran/{run.id}" if run is not None else PAGE + "?lagi=kosong", status_code=303)
+
+
+@router.post(PAGE + "/tagihan", include_in_schema=False, dependencies=[Csrf])
+def claim_back(
+    request: Request,
+    session: DbSession,
+    account: Admin,
+    purchase_id: Annotated[str, Form(max_length=64)] = "",
+    amount: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A purchase refunded after the institution's settlement for its month was paid: the participant's balance
+    gets it back, the institution owes it, deducted from its next settlements (audited)."""
+    values = {"purchase_id": purchase_id, "amount": amount, "reason": reason}
+    try:
+        whole = int(amount.strip().replace(".", "")) if amount.strip().replace(".", "").isdigit() else 0
+        receivables.refund_after_settlement(
+            session, purchase_id=purchase_id, amount=whole, reason=reason.strip(), actor=account.actor
+        )
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, lambda s: _context(s, account, values))
+    return RedirectResponse(PAGE, status_code=303)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -53,7 +53,7 @@ from prakerja.payouts.providers import linking
 from prakerja.payouts.repository import accounts as account_repository
 from prakerja.payouts.repository import runs as run_repository
 from prakerja.payouts.repository import settlements as repository
-from prakerja.payouts.service import runs
+from prakerja.payouts.service import receivables, runs
 from prakerja.training import service as training
 
 SETTLED_ROLES = {"institution": BeneficiaryType.institution, "platform": BeneficiaryType.platform}
@@ -221,6 +221,12 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
             payable_available=payable.available - repository.open_amount(session, organisation_id),
             owed=statement.payable,
         )
+        statement_ref = rules.statement_ref(role.value, organisation_id, period)
+        owed_back = (
+            repository.open_receivables(session, organisation_id)
+            if role is BeneficiaryType.institution and reason != "payable_short"
+            else []
+        )
         made = repository.insert_if_absent(
             session,
             {
@@ -233,13 +239,15 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
                 "gross": statement.gross,
                 "commission": statement.commission,
                 "amount": statement.payable,
-                "statement_ref": rules.statement_ref(role.value, organisation_id, period),
+                "statement_ref": statement_ref,
                 "status": SettlementStatus.blocked if reason else SettlementStatus.scheduled,
                 "blocked_reason": reason,
                 "created_by": "system" if actor.id is None else str(actor.id),
                 "created_at": utcnow(),
             },
         )
+        if made and owed_back:  # what the institution owes back is deducted from this settlement (ADR 0028)
+            _deduct(session, organisation_id, period, statement_ref, statement.payable, actor)
         if made:
             created += 1
             blocked += reason is not None
@@ -256,6 +264,24 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
             data={"created": created, "blocked": blocked, "amount": amount},
         )
     return Prepared(period, created, existing, blocked, amount)
+
+
+def _deduct(
+    session: Session, organisation_id: uuid.UUID, period: str, statement_ref: str, payable: int, actor: audit.Actor
+) -> None:
+    total, lines = receivables.deduct(
+        session, organisation_id, settlement_ref=statement_ref, available=payable, actor=actor
+    )
+    if not total:
+        return
+    settlement = repository.settlement_of(session, organisation_id, period, lock=True)
+    assert settlement is not None
+    settlement.deducted = total
+    settlement.deductions = lines
+    settlement.amount = payable - total
+    if settlement.amount == 0:  # paid by the deduction alone: nothing to send
+        settlement.status, settlement.blocked_reason, settlement.paid_at = SettlementStatus.paid, None, utcnow()
+    session.flush()
 
 
 def start_run(
@@ -325,6 +351,32 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
+class DeductionView:
+    """One refund owed back, deducted from a settlement, with its reason (Indonesian, English)."""
+
+    purchase_id: str
+    period: str
+    amount: int
+    reason: tuple[str, str]
+
+
+def _deduction(line: dict[str, object]) -> DeductionView:
+    purchase = str(line["purchase_id"])
+    period = str(line["period"])
+    note = str(line.get("reason") or "")
+    return DeductionView(
+        purchase_id=purchase,
+        period=period,
+        amount=int(str(line["amount"])),
+        reason=(
+            f"Pengembalian dana pembelian {purchase[:8]} setelah penyelesaian {period} dibayar"
+            + (f": {note}" if note else ""),
+            f"Refund of purchase {purchase[:8]} after the {period} settlement was paid" + (f": {note}" if note else ""),
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SettlementView:
     id: uuid.UUID
     organisation_id: uuid.UUID
@@ -343,6 +395,14 @@ class SettlementView:
     reason: tuple[str, str] | None
     paid_at: datetime | None
     payments: list[PaymentView]
+    deducted: int = 0
+    """What the institution owed back, deducted from this settlement (ADR 0028)."""
+    deductions: tuple[DeductionView, ...] = ()
+
+    @property
+    def payable(self) -> int:
+        """The statement's payable before the deduction."""
+        return self.amount + self.deducted
 
 
 def _reason(code: str | None) -> tuple[str, str] | None:
@@ -423,6 +483,8 @@ def _views(session: Session, settlements: list[Settlement], names: dict[uuid.UUI
                 reason=_reason(s.blocked_reason),
                 paid_at=s.paid_at,
                 payments=payments,
+                deducted=s.deducted,
+                deductions=tuple(_deduction(line) for line in s.deductions or []),
             )
         )
     return out
@@ -439,6 +501,9 @@ class OrganisationSettlements:
     history: list[AccountView]
     settlements: list[SettlementView]
     banks: list[tuple[uuid.UUID, str, str]]
+    receivables: list[receivables.ReceivableView] = field(default_factory=list)
+    """Purchases refunded after a paid settlement: what the organisation owes back and what was deducted."""
+    owed_back: int = 0
 
 
 def of_organisation(session: Session, organisation_id: uuid.UUID) -> OrganisationSettlements:
@@ -450,6 +515,8 @@ def of_organisation(session: Session, organisation_id: uuid.UUID) -> Organisatio
         history=accounts[1:],
         settlements=_views(session, repository.of_organisation(session, organisation_id), {}),
         banks=banks(session),
+        receivables=receivables.of_organisation(session, organisation_id),
+        owed_back=sum(r.outstanding for r in receivables.of_organisation(session, organisation_id)),
     )
 
 
