@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.auth.models import Role
+from prakerja.config import get_settings
 from prakerja.partners import service as partners
 from prakerja.payouts.models import PayoutRun, Settlement, SettlementAccount, SettlementStatus
 from prakerja.payouts.service import settlements
@@ -218,3 +219,40 @@ def test_an_administrator_runs_the_settlement_again_the_same_day_audited_and_not
     assert login(client, "petugas@pmo.example").status_code == 303
     refused = client.post(page + "/lagi", data={"period": PERIOD, "csrf_token": csrf(client, page)})
     assert refused.status_code == 403
+
+
+def test_an_institution_cannot_probe_bank_accounts_past_its_hourly_inquiries(
+    client: TestClient,
+    session: Session,
+    frozen_clock: object,
+    payments_sim: PaymentsSim,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each account recorded is a bank inquiry: past ``settlement_inquiries_per_hour`` for the organisation (refused
+    ones included), 429 with the words in Indonesian and Retry-After, nothing asked of the bank, nothing written;
+    another organisation is not affected. Before, any number of inquiries went to the bank."""
+    monkeypatch.setattr(get_settings(), "settlement_inquiries_per_hour", 2)
+    market = accepted_completions(session)
+    after_march()
+    bank = provider_at(session, payments_sim, "bni")
+    session.commit()
+    member(session, market.institution, "staf@lembaga.example", Role.institution)
+    assert login(client, "staf@lembaga.example").status_code == 303
+    home = "/portal/lembaga"
+    for number in ("1234500091", "1234500092"):  # two probes: the bank answers (not found), refusals are written
+        assert post_account(client, home, str(bank.id), number).status_code == 303  # type: ignore[attr-defined]
+    recorded = session.scalar(select(func.count()).select_from(SettlementAccount))
+    third = post_account(client, home, str(bank.id), "1234500093")
+    assert third.status_code == 429  # type: ignore[attr-defined]
+    assert "Terlalu banyak pemeriksaan rekening penyelesaian" in third.text  # type: ignore[attr-defined]
+    assert int(third.headers["Retry-After"]) > 0  # type: ignore[attr-defined]
+    assert session.scalar(select(func.count()).select_from(SettlementAccount)) == recorded == 2
+    open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
+    assert post_account(client, home, str(bank.id), INSTITUTION_NUMBER).status_code == 429  # type: ignore[attr-defined]
+    # the platform's own inquiries are counted apart
+    client.post("/keluar", data={"csrf_token": csrf(client, "/")})
+    client.cookies.clear()
+    member(session, market.platform, "staf@platform.example", Role.platform)
+    assert login(client, "staf@platform.example").status_code == 303
+    open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
+    assert post_account(client, "/portal/platform", str(bank.id), PLATFORM_NUMBER).status_code == 303  # type: ignore[attr-defined]

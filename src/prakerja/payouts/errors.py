@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 
 
 class ProviderNotFound(NotFound):
@@ -275,3 +275,18 @@ class AlreadyClaimed(Conflict):
     code = "purchase_already_claimed"
     message = "Pengembalian dana pembelian ini sudah ditagihkan kepada lembaga."
     message_en = "This purchase's refund was already claimed from the institution."
+
+
+class SettlementInquiriesLimited(RateLimited):
+    """Too many settlement-account inquiries for one organisation (settings ``settlement_inquiries_per_hour``)."""
+
+    code = "settlement_inquiries_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(
+            f"Terlalu banyak pemeriksaan rekening penyelesaian untuk lembaga ini. Coba lagi dalam {minutes} menit.",
+            f"Too many settlement account checks for this organisation. Try again in {minutes} minute"
+            f"{'s' if minutes != 1 else ''}.",
+            details={"retry_after": retry_after},
+        )
