@@ -246,6 +246,8 @@ class Sendable:
     sends: int
     number: str
     name: str
+    provider_reference: str | None = None
+    """The call (chunk or file) it was last handed over in."""
 
 
 def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list[Sendable]:
@@ -258,6 +260,7 @@ def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list
             PayoutInstruction.sends,
             PayoutAccount.number,
             PayoutAccount.holder_name,
+            PayoutInstruction.provider_reference,
         )
         .outerjoin(PayoutAccount, PayoutAccount.id == PayoutInstruction.payout_account_id)
         .where(
@@ -267,7 +270,7 @@ def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list
         )
         .order_by(PayoutInstruction.id)
     ).all()
-    return [Sendable(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "") for r in rows]
+    return [Sendable(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", r[6]) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +343,25 @@ def count_open(session: Session, batch_id: uuid.UUID) -> int:
         )
         or 0
     )
+
+
+def file_unanswered(session: Session, batch_id: uuid.UUID, reference: str, ids: Sequence[uuid.UUID]) -> bool:
+    """Were exactly ``ids`` the open instructions last handed over in the file ``reference``, with no report of
+    any of them since (its upload's answer was lost, so the partner may hold it)?"""
+    carried = session.scalars(
+        select(PayoutInstruction.id).where(
+            PayoutInstruction.batch_id == batch_id, PayoutInstruction.provider_reference == reference
+        )
+    ).all()
+    if set(carried) != set(ids):
+        return False
+    reported = session.scalar(
+        select(func.count())
+        .select_from(PayoutResult)
+        .join(PayoutInstruction, PayoutInstruction.end_to_end_id == PayoutResult.end_to_end_id)
+        .where(PayoutInstruction.id == _ids(ids))
+    )
+    return not reported
 
 
 def mark_sending(session: Session, ids: Sequence[uuid.UUID], *, reference: str, retry_at: datetime) -> None:

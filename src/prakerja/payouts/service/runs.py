@@ -490,6 +490,13 @@ def _send_file(
         return
     ids = [i.id for i in due]
     reference = chunk_reference(batch, [i.end_to_end_id for i in due], max(i.sends for i in due))
+    if all(i.sends for i in due) and len({i.provider_reference for i in due}) == 1:
+        earlier = due[0].provider_reference
+        with factory() as session:
+            if earlier is not None and repository.file_unanswered(session, batch.id, earlier, ids):
+                # the same file whose upload's answer was lost: sent again under its reference, so the partner
+                # answers it from its first intake (no second parse) if it got it, and takes it if it did not
+                reference = earlier
     document = pain.write_pain001(
         pain.Batch(
             message_id=reference,
