@@ -45,6 +45,7 @@ from tests.payouts.settle_factories import (
     accepted_completions,
     after_march,
     open_bank_account,
+    record_confirmed,
 )
 from tests.payouts.test_run_paying import NOW, factory, paid_at_sim, provider_at, until_settled  # noqa: F401
 
@@ -52,16 +53,9 @@ OFFICER = Actor(id=None, role="pmo_admin")
 RUN_DAY = date(2026, 4, 1)
 
 
-def record(session: Session, market_partner_id: object, provider_id: object, number: str) -> object:
-    account = settlements.record_account(
-        session,
-        organisation_id=market_partner_id,  # type: ignore[arg-type]
-        provider_id=provider_id,  # type: ignore[arg-type]
-        number=number,
-        actor=OFFICER,
-    )
-    session.commit()
-    return account
+def record(session: Session, sim: PaymentsSim, market_partner_id: object, provider_id: object, number: str) -> object:
+    """Record the account and enter the bank's OTP when the inquiry passed."""
+    return record_confirmed(session, sim, organisation_id=market_partner_id, provider_id=provider_id, number=number)
 
 
 def verified_market(session: Session, sim: PaymentsSim, channel: Channel = Channel.api) -> Marketplace:
@@ -71,8 +65,8 @@ def verified_market(session: Session, sim: PaymentsSim, channel: Channel = Chann
     session.commit()
     open_bank_account(sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
     open_bank_account(sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-    record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
-    record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
+    record(session, sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+    record(session, sim, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
     return market
 
 
@@ -155,7 +149,7 @@ class TestHeldBack:
         bank = provider_at(session, payments_sim, "bni")
         session.commit()
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="PT LAIN SEKALI")
-        refused = record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+        refused = record(session, payments_sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
         assert refused.status is SettlementAccountStatus.rejected  # type: ignore[attr-defined]
         assert start(session) is None  # nothing due: no run, nothing sent
         rows = {s.organisation_id: s for s in session.scalars(select(Settlement))}
@@ -169,7 +163,7 @@ class TestHeldBack:
 
         # the platform verifies its account: its settlement is scheduled and the next run pays it (only it)
         open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-        record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
+        record(session, payments_sim, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
         assert session.get(Settlement, rows[market.platform.partner_id].id).status is SettlementStatus.scheduled  # type: ignore[union-attr]
         run = start(session, date(2026, 4, 3))
         assert run is not None
@@ -396,15 +390,15 @@ class TestRunAgainTheSameDay:
         session.commit()
         open_bank_account(sim, number=INSTITUTION_NUMBER, holder_name="PT LAIN SEKALI")
         open_bank_account(sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-        record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
-        record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
+        record(session, sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+        record(session, sim, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
         first = start(session, run_day)
         assert first is not None and first.sequence == 1
         until_settled(factory, first.id)
         assert list(paid_at_sim(sim).values()) == [1]
         # the institution's account is fixed at the bank and recorded again after the day's run
         sim.simulator.partners["bni"].customers[INSTITUTION_NUMBER].holder_name = "LEMBAGA PELATIHAN UJI"
-        record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+        record(session, sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
         return market, bank, first
 
     def test_the_command_pays_what_was_held_back_by_a_further_run_the_same_day_and_nothing_twice(

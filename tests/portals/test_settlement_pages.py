@@ -28,7 +28,9 @@ from tests.payouts.settle_factories import (
     PLATFORM_NUMBER,
     accepted_completions,
     after_march,
+    bank_otp,
     open_bank_account,
+    record_confirmed,
 )
 from tests.payouts.test_run_paying import factory, provider_at, until_settled  # noqa: F401
 from tests.web.test_shell import create_account, csrf, login
@@ -40,6 +42,14 @@ def member(session: Session, partner: Partner, email: str, role: Role) -> None:
     create_account(session, email=email, role=role, name="Staf " + email.split("@")[0])
     partners.add_member(session, partner_id=partner.partner_id, email=email, role="admin", actor=OFFICER)
     session.commit()
+
+
+def confirm_otp(client: TestClient, home: str, otp: str) -> object:
+    return client.post(
+        f"{home}/pembayaran/rekening/otp",
+        data={"otp": otp, "csrf_token": csrf(client, f"{home}/pembayaran")},
+        follow_redirects=False,
+    )
 
 
 def post_account(client: TestClient, home: str, provider: str, number: str) -> object:
@@ -76,6 +86,12 @@ def test_an_institution_records_its_account_and_sees_the_payment_next_to_its_sta
 
     open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
     assert post_account(client, home, str(bank.id), INSTITUTION_NUMBER).status_code == 303  # type: ignore[attr-defined]
+    waiting = client.get(f"{home}/pembayaran").text
+    assert "Menunggu kode OTP dari bank" in waiting and 'data-testid="settlement-otp"' in waiting
+    wrong = "000000" if bank_otp(payments_sim, INSTITUTION_NUMBER) != "000000" else "111111"
+    refused = confirm_otp(client, home, wrong)
+    assert refused.status_code == 422 and "Bank tidak menerima kode ini" in refused.text  # type: ignore[attr-defined]
+    assert confirm_otp(client, home, bank_otp(payments_sim, INSTITUTION_NUMBER)).status_code == 303  # type: ignore[attr-defined]
     page = client.get(f"{home}/pembayaran").text
     assert "Diverifikasi bank" in page and "******0001" in page and INSTITUTION_NUMBER not in page
 
@@ -109,12 +125,12 @@ def test_a_platform_without_an_account_sees_why_and_officers_see_it_too(
     bank = provider_at(session, payments_sim, "bni")
     session.commit()
     open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="Lembaga Pelatihan Uji")
-    settlements.record_account(
+    record_confirmed(
         session,
+        payments_sim,
         organisation_id=market.institution.partner_id,
         provider_id=bank.id,
         number=INSTITUTION_NUMBER,
-        actor=OFFICER,
     )
     settlements.prepare(session, period=PERIOD, actor=OFFICER)
     session.commit()
@@ -127,6 +143,9 @@ def test_a_platform_without_an_account_sees_why_and_officers_see_it_too(
 
     open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
     assert post_account(client, "/portal/platform", str(bank.id), PLATFORM_NUMBER).status_code == 303  # type: ignore[attr-defined]
+    assert "Menunggu kode OTP dari bank" in client.get("/portal/platform/pembayaran").text
+    otp = bank_otp(payments_sim, PLATFORM_NUMBER)
+    assert confirm_otp(client, "/portal/platform", otp).status_code == 303  # type: ignore[attr-defined]
     assert "Dijadwalkan pada putaran penyelesaian berikutnya" in client.get("/portal/platform/pembayaran").text
 
     client.post("/keluar", data={"csrf_token": csrf(client, "/")})
@@ -174,8 +193,8 @@ def test_an_administrator_runs_the_settlement_again_the_same_day_audited_and_not
     bank = provider_at(session, payments_sim, "bni")
     session.commit()
     open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-    settlements.record_account(
-        session, organisation_id=market.platform.partner_id, provider_id=bank.id, number=PLATFORM_NUMBER, actor=OFFICER
+    record_confirmed(
+        session, payments_sim, organisation_id=market.platform.partner_id, provider_id=bank.id, number=PLATFORM_NUMBER
     )
     session.commit()
     create_account(session, email="admin@pmo.example", role=Role.pmo_admin, name="Admin PMO")
@@ -188,12 +207,12 @@ def test_an_administrator_runs_the_settlement_again_the_same_day_audited_and_not
     until_settled(factory, today_run.id)
     # the institution's account is verified after today's run: "Jalankan lagi" pays it by a further run today
     open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
-    settlements.record_account(
+    record_confirmed(
         session,
+        payments_sim,
         organisation_id=market.institution.partner_id,
         provider_id=bank.id,
         number=INSTITUTION_NUMBER,
-        actor=OFFICER,
     )
     session.commit()
     again = client.post(

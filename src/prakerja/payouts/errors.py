@@ -290,3 +290,9 @@ class SettlementInquiriesLimited(RateLimited):
             f"{'s' if minutes != 1 else ''}.",
             details={"retry_after": retry_after},
         )
+
+
+class SettlementAccountNotAwaitingOtp(Conflict):
+    code = "settlement_account_not_awaiting_otp"
+    message = "Tidak ada rekening penyelesaian yang menunggu kode OTP dari bank."
+    message_en = "No settlement account is waiting for the bank's OTP code."

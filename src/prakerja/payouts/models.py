@@ -208,6 +208,9 @@ class BeneficiaryType(enum.StrEnum):
 
 
 class SettlementAccountStatus(enum.StrEnum):
+    otp_sent = "otp_sent"
+    """The inquiry found it active under the organisation's name; the bank sent its OTP to the holder, whose code
+    confirms it (ADR 0028). Not paid into until confirmed; a verified account before it stays until then."""
     verified = "verified"
     """The payment partner's account inquiry found it active and held under the organisation's name: paid here."""
     rejected = "rejected"
@@ -225,6 +228,10 @@ class SettlementAccountFailure(enum.StrEnum):
     """The holder's name at the bank is not the name the organisation gave."""
     closed_after_link = "closed_after_link"
     """A settlement payment to it failed for an account reason after it was verified."""
+    otp_expired = "otp_expired"
+    """The bank's OTP expired before it was entered."""
+    otp_failed = "otp_failed"
+    """Too many wrong OTP codes: the bank locked the confirmation."""
 
 
 class SettlementAccount(IdMixin, TimestampMixin, Base):

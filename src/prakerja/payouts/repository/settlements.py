@@ -254,3 +254,28 @@ def settlement_of(
 ) -> Settlement | None:
     query = select(Settlement).where(Settlement.organisation_id == organisation_id, Settlement.period == period)
     return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def pending_account(session: Session, organisation_id: uuid.UUID, *, lock: bool = False) -> SettlementAccount | None:
+    """The organisation's account awaiting the bank's OTP (at most one: recording another replaces it)."""
+    query = (
+        select(SettlementAccount)
+        .where(
+            SettlementAccount.organisation_id == organisation_id,
+            SettlementAccount.status == SettlementAccountStatus.otp_sent,
+        )
+        .order_by(SettlementAccount.created_at.desc())
+        .limit(1)
+    )
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def replace_pending(session: Session, organisation_id: uuid.UUID) -> None:
+    session.execute(
+        update(SettlementAccount)
+        .where(
+            SettlementAccount.organisation_id == organisation_id,
+            SettlementAccount.status == SettlementAccountStatus.otp_sent,
+        )
+        .values(status=SettlementAccountStatus.replaced)
+    )

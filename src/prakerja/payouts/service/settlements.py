@@ -33,8 +33,10 @@ from prakerja.payouts import rules
 from prakerja.payouts.errors import (
     AccountNumberInvalid,
     NotASettledOrganisation,
+    OtpFormatInvalid,
     PeriodInvalid,
     PeriodNotOver,
+    SettlementAccountNotAwaitingOtp,
     SettlementBankInvalid,
 )
 from prakerja.payouts.models import (
@@ -112,8 +114,12 @@ def record_account(
         holder_name=name,
     )
     failure = rules.settlement_account_failure(status=answer.status, name_match=answer.name_match)
-    now = utcnow()
-    repository.replace_verified(session, organisation_id)
+    partner = linking.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret)
+    if failure is None:  # the bank's OTP to the holder confirms it (before anything is written: unreachable, nothing)
+        linking.send_otp(partner, reference=reference)
+    repository.replace_pending(session, organisation_id)
+    if failure is not None:
+        repository.replace_verified(session, organisation_id)
     session.flush()
     account = SettlementAccount(
         organisation_id=organisation_id,
@@ -122,10 +128,10 @@ def record_account(
         number_masked=rules.mask_number(normal),
         holder_name=name,
         reported_holder_name=answer.holder_name,
-        status=SettlementAccountStatus.rejected if failure else SettlementAccountStatus.verified,
+        status=SettlementAccountStatus.rejected if failure else SettlementAccountStatus.otp_sent,
         failure_reason=SettlementAccountFailure(failure) if failure else None,
         inquiry_reference=reference,
-        verified_at=None if failure else now,
+        verified_at=None,
         recorded_by="system" if actor.id is None else str(actor.id),
     )
     account_repository.add(session, account)
@@ -147,11 +153,74 @@ def record_account(
     return account
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    account: SettlementAccount
+    wrong_code: bool
+
+
+def confirm_account(session: Session, *, organisation_id: uuid.UUID, otp: str, actor: audit.Actor) -> Confirmed:
+    """The bank's OTP entered for the organisation's account awaiting it: verified (replacing the verified one
+    before it, scheduling what waited for it) when the bank confirms; a wrong code is counted by the bank, an expired
+    or locked one rejects the account (recorded again for a new code). Audited either way."""
+    account = repository.pending_account(session, organisation_id, lock=True)
+    if account is None:
+        raise SettlementAccountNotAwaitingOtp()
+    code = otp.strip()
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise OtpFormatInvalid()
+    provider = account_repository.provider(session, account.provider_id)
+    assert provider is not None
+    result = linking.verify_otp(
+        linking.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret),
+        reference=account.inquiry_reference,
+        otp=code,
+    )
+    if not result.linked:
+        if result.code in ("otp_expired", "otp_locked"):
+            account.status = SettlementAccountStatus.rejected
+            account.failure_reason = (
+                SettlementAccountFailure.otp_expired
+                if result.code == "otp_expired"
+                else SettlementAccountFailure.otp_failed
+            )
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "payouts.settlement_account_otp_refused",
+            "partner",
+            organisation_id,
+            data={"settlement_account_id": str(account.id), "partner_code": result.code or ""},
+        )
+        refresh(session, organisation_id)
+        return Confirmed(account, wrong_code=True)
+    repository.replace_verified(session, organisation_id)
+    session.flush()
+    account.status = SettlementAccountStatus.verified
+    account.verified_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "payouts.settlement_account_confirmed",
+        "partner",
+        organisation_id,
+        data={"settlement_account_id": str(account.id), "provider": provider.code, "number": account.number_masked},
+    )
+    refresh(session, organisation_id)
+    return Confirmed(account, wrong_code=False)
+
+
 def _account_state(session: Session, organisation_id: uuid.UUID) -> str:
-    """``verified``, ``none`` (never recorded) or ``rejected`` (the newest was refused, or failed a payment)."""
+    """``verified``, ``pending`` (the newest awaits the bank's OTP), ``none`` (never recorded) or ``rejected`` (the
+    newest was refused, or failed a payment)."""
     if repository.verified_account(session, organisation_id) is not None:
         return "verified"
-    return "rejected" if repository.accounts_of(session, organisation_id) else "none"
+    recorded = repository.accounts_of(session, organisation_id)
+    if recorded and recorded[0].status is SettlementAccountStatus.otp_sent:
+        return "pending"
+    return "rejected" if recorded else "none"
 
 
 def refresh(session: Session, organisation_id: uuid.UUID) -> int:

@@ -74,3 +74,20 @@ def record_account(
     except DomainError as error:
         return form_error(request, session, TEMPLATE, error, lambda s: _context(s, organisation, home, values))
     return RedirectResponse(f"{home}/pembayaran", status_code=303)
+
+
+def confirm_account(
+    request: Request, session: Session, organisation: Membership, form: dict[str, str], *, home: str, actor: Actor
+) -> Response:
+    """The bank's OTP: a wrong code is said next to the form (the bank counts it; recorded and audited), an expired
+    or locked one rejects the account with its reason; a bad format or no account awaiting one is refused."""
+    try:
+        confirmed = service.confirm_settlement_account(session, organisation, otp=form.get("otp", "")[:12], actor=actor)
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, lambda s: _context(s, organisation, home, {}))
+    if confirmed:
+        return RedirectResponse(f"{home}/pembayaran", status_code=303)
+    session.commit()  # the refusal is kept (audited; an expired or locked code rejects the account)
+    context = _context(session, organisation, home, {})
+    context["otp_wrong"] = True
+    return render(request, TEMPLATE, context, status_code=422)
