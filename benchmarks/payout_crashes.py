@@ -1,19 +1,21 @@
 """Exactly once under crashes (issue 14): payout runs killed with SIGKILL at random points, then finished.
 
-    python benchmarks/payout_crashes.py [--runs N] [--participants P] [--seed S]
+    python benchmarks/payout_crashes.py [--runs N] [--participants P] [--seed S] [--kind incentive|settlement|both]
 
 For each of ``--runs`` payout runs (one run date each, ``--participants`` due entitlements spread over a bank
-paying by API, an e-wallet paying by API and a bank taking pain.001 files), against the payment simulator on
+paying by API, an e-wallet paying by API and a bank taking pain.001 files; with ``--kind settlement`` as many
+institutions' scheduled settlements over the two banks, paid by the settlement run of the day; ``both`` alternates
+an incentive run and a settlement run), against the payment simulator on
 loopback with faults on (slow answers past the program's timeout, 5xx, duplicated and delayed callbacks) and the
 program's web app receiving the callbacks:
 1. a worker process starts and sends the run and is killed with SIGKILL one to three times: either by itself at a
    random step (after the ledger posting, before an HTTP call, *between the partner's answer and recording it*,
    after recording) or by this process after a random delay;
 2. then two workers run the same run at once until it completes.
-Afterwards: every due entitlement of the run paid exactly once at the simulator (``times_paid == 1``; ``lost``
-counts those unpaid, ``duplicates`` those paid more than once), ``ledger.service.check`` clean, the run's
-payouts-in-flight accounts at zero and no instruction left open. The last line is one JSON object with ``runs``,
-``kills``, ``duplicates``, ``lost``, ``ledger_ok``, ``stuck`` and ``seconds``.
+Afterwards: every due entitlement (or settlement) of the run paid exactly once at the simulator (``times_paid ==
+1``; ``lost`` counts those unpaid, ``duplicates`` those paid more than once), ``ledger.service.check`` clean, the
+run's in-flight accounts (payouts or settlement) at zero and no instruction left open. The last line is one JSON
+object with ``runs``, ``kills``, ``duplicates``, ``lost``, ``ledger_ok``, ``stuck``, ``seconds`` and ``by_kind``.
 
 Database: ``PRAKERJA_DATABASE_URL`` if set, else an embedded server under /tmp/prakerja-bench-payouts (a scratch
 database, dropped at the end). The worker shortens the retry backoff and the HTTP timeout so a run finishes in
@@ -49,7 +51,10 @@ WORKER_DEADLINE = 90.0
 # --- the worker (a separate process, killed at will) -------------------------------------------------------------
 
 
-def worker(run_date: date, stage: str | None, occurrence: int) -> int:
+KINDS = {"incentive": ("incentives",), "settlement": ("settlement",), "both": ("incentives", "settlement")}
+
+
+def worker(run_date: date, stage: str | None, occurrence: int, kind: str = "incentives") -> int:
     import httpx
 
     from prakerja.audit.service import Actor
@@ -71,7 +76,7 @@ def worker(run_date: date, stage: str | None, occurrence: int) -> int:
                 os.kill(os.getpid(), signal.SIGKILL)
 
     with unit_of_work() as session:
-        run_id = runs.start(session, kind=RunKind.incentives, run_date=run_date, actor=Actor.system()).id
+        run_id = runs.start(session, kind=RunKind(kind), run_date=run_date, actor=Actor.system()).id
     factory = session_factory()
     deadline = time.monotonic() + WORKER_DEADLINE
     with httpx.Client() as http:
@@ -130,8 +135,9 @@ class Zygote:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def spawn(self, run_date: date, stage: str | None, occurrence: int) -> int:
-        return int(self._ask({"spawn": run_date.isoformat(), "stage": stage, "occurrence": occurrence})["pid"])
+    def spawn(self, run_date: date, stage: str | None, occurrence: int, kind: str = "incentives") -> int:
+        command = {"spawn": run_date.isoformat(), "stage": stage, "occurrence": occurrence, "kind": kind}
+        return int(self._ask(command)["pid"])
 
     def wait(self, pid: int, timeout: float) -> int:
         return int(self._ask({"wait": pid, "timeout": timeout})["code"])
@@ -156,7 +162,12 @@ def zygote() -> int:
             if pid == 0:
                 code = 1
                 try:
-                    code = worker(date.fromisoformat(command["spawn"]), command["stage"], command["occurrence"])
+                    code = worker(
+                        date.fromisoformat(command["spawn"]),
+                        command["stage"],
+                        command["occurrence"],
+                        command.get("kind", "incentives"),
+                    )
                 except BaseException:
                     traceback.print_exc()
                 finally:
@@ -179,11 +190,13 @@ def zygote() -> int:
     return 0
 
 
-def crash_run(zygote: Zygote, sim: Any, run_date: date, participants: int, rng: random.Random) -> Outcome:
-    """Seed one run's participants, kill its worker at random points, finish it with two workers, check it."""
+def crash_run(
+    zygote: Zygote, sim: Any, run_date: date, participants: int, rng: random.Random, kind: str = "incentives"
+) -> Outcome:
+    """Seed one run's payees, kill its worker at random points, finish it with two workers, check it."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
-    from tests.payouts.run_factories import create_participant
+    from tests.payouts.run_factories import create_organisation_settlement, create_participant
 
     from prakerja import db
     from prakerja.ledger import service as ledger
@@ -195,28 +208,40 @@ def crash_run(zygote: Zygote, sim: Any, run_date: date, participants: int, rng: 
         PayoutInstruction,
         PayoutProvider,
         PayoutRun,
+        ProviderKind,
+        RunKind,
+        Settlement,
+        SettlementStatus,
     )
     from prakerja.simulators.payments.state import Customer
 
+    settlement = kind == "settlement"
     factory = db.session_factory()
     with factory() as session:
         providers = list(session.scalars(select(PayoutProvider).order_by(PayoutProvider.code)))
-        entitlement_ids = []
+        if settlement:
+            providers = [p for p in providers if p.kind is ProviderKind.bank]
+        payee_ids = []
         for i in range(participants):
             provider = providers[i % len(providers)]
-            person = create_participant(session, provider, due_on=run_date)
-            sim.partners[provider.code].customers[person.number] = Customer(
-                number=person.number, holder_name="PESERTA UJI", nik="3201000000000001", phone=person.number
+            if settlement:
+                org = create_organisation_settlement(session, provider, period=f"{run_date:%Y-%m}")
+                number, holder, nik, key = org.number, "", "", org.settlement_id
+            else:
+                person = create_participant(session, provider, due_on=run_date)
+                number, holder, nik, key = person.number, "PESERTA UJI", "3201000000000001", person.entitlement_id
+            sim.partners[provider.code].customers[number] = Customer(
+                number=number, holder_name=holder or "LEMBAGA UJI", nik=nik, phone=number
             )
-            entitlement_ids.append(person.entitlement_id)
+            payee_ids.append(key)
         session.commit()
 
     kills, wanted = 0, rng.randint(1, 3)
     for _ in range(2 * wanted):  # until the wanted number of kills landed, or a worker finished the run
         if rng.random() < 0.6:
-            pid = zygote.spawn(run_date, rng.choice(STAGES), rng.randint(1, 2))
+            pid = zygote.spawn(run_date, rng.choice(STAGES), rng.randint(1, 2), kind)
         else:
-            pid = zygote.spawn(run_date, None, 0)
+            pid = zygote.spawn(run_date, None, 0, kind)
             time.sleep(rng.uniform(0.02, 0.8))
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -224,39 +249,46 @@ def crash_run(zygote: Zygote, sim: Any, run_date: date, participants: int, rng: 
         kills += code == -signal.SIGKILL
         if code == 0 or kills >= wanted:
             break
-    finishers = [zygote.spawn(run_date, None, 0) for _ in range(2)]  # two workers on the same run at once
+    finishers = [zygote.spawn(run_date, None, 0, kind) for _ in range(2)]  # two workers on the same run at once
     for pid in finishers:
         code = zygote.wait(pid, WORKER_DEADLINE + 30)
         if code != 0:
             print(f"a finishing worker exited with {code}", file=sys.stderr)
 
     with Session(db.get_engine()) as session:
-        run = session.scalars(select(PayoutRun).where(PayoutRun.run_date == run_date)).one()
+        run = session.scalars(
+            select(PayoutRun).where(PayoutRun.run_date == run_date, PayoutRun.kind == RunKind(kind))
+        ).one()
         instructions = list(session.scalars(select(PayoutInstruction).where(PayoutInstruction.run_id == run.id)))
         paid_e2e = {
             p.end_to_end_id: p.times_paid for partner in sim.partners.values() for p in partner.payments.values()
         }
-        by_entitlement: dict[uuid.UUID, int] = {}
+        by_payee: dict[uuid.UUID, int] = {}
         for instruction in instructions:
-            assert instruction.entitlement_id is not None
-            by_entitlement[instruction.entitlement_id] = by_entitlement.get(
-                instruction.entitlement_id, 0
-            ) + paid_e2e.get(instruction.end_to_end_id, 0)
-        statuses = {
-            e.id: e.status for e in session.scalars(select(Entitlement).where(Entitlement.id.in_(entitlement_ids)))
-        }
-        lost = sum(
-            1 for e in entitlement_ids if by_entitlement.get(e, 0) == 0 or statuses[e] is not EntitlementStatus.paid
-        )
-        duplicates = sum(1 for e in entitlement_ids if by_entitlement.get(e, 0) > 1)
+            key = instruction.settlement_id if settlement else instruction.entitlement_id
+            assert key is not None
+            by_payee[key] = by_payee.get(key, 0) + paid_e2e.get(instruction.end_to_end_id, 0)
+        if settlement:
+            done = {
+                s.id: s.status is SettlementStatus.paid
+                for s in session.scalars(select(Settlement).where(Settlement.id.in_(payee_ids)))
+            }
+        else:
+            done = {
+                e.id: e.status is EntitlementStatus.paid
+                for e in session.scalars(select(Entitlement).where(Entitlement.id.in_(payee_ids)))
+            }
+        lost = sum(1 for e in payee_ids if by_payee.get(e, 0) == 0 or not done[e])
+        duplicates = sum(1 for e in payee_ids if by_payee.get(e, 0) > 1)
         stuck = sum(1 for i in instructions if i.status in (InstructionStatus.ready, InstructionStatus.sent))
+        in_flight = ledger.settlement_in_flight if settlement else ledger.payouts_in_flight
         for batch in session.scalars(select(PayoutBatch).where(PayoutBatch.run_id == run.id)):
-            stuck += ledger.payouts_in_flight(session, batch.id).balance != 0
+            stuck += in_flight(session, batch.id).balance != 0
         session.commit()
         report = ledger.check(session)
         if not report.ok:
             print(f"ledger problems: {report.problems[:5]}", file=sys.stderr)
-    return Outcome(len(entitlement_ids), duplicates, lost, report.ok, stuck, kills)
+    return Outcome(len(payee_ids), duplicates, lost, report.ok, stuck, kills)
 
 
 def start_servers(url: str, seed: int) -> tuple[Any, list[Any]]:
@@ -312,7 +344,7 @@ def seed_providers(simulator: Any, total_amount: int) -> None:
         session.commit()
 
 
-def harness(url: str, *, runs: int, participants: int, seed: int) -> dict[str, Any]:
+def harness(url: str, *, runs: int, participants: int, seed: int, kind: str = "incentive") -> dict[str, Any]:
     """Everything but the database's creation: used by ``main`` and by tests/payouts/test_crash_kill.py."""
     from tests.payouts.run_factories import AMOUNT
 
@@ -321,6 +353,7 @@ def harness(url: str, *, runs: int, participants: int, seed: int) -> dict[str, A
     workers = Zygote(url)
     started = time.monotonic()
     try:
+        kinds = KINDS[kind]
         seed_providers(simulator, AMOUNT * participants * runs + AMOUNT)
         totals: dict[str, Any] = {
             "runs": 0,
@@ -330,9 +363,18 @@ def harness(url: str, *, runs: int, participants: int, seed: int) -> dict[str, A
             "lost": 0,
             "stuck": 0,
             "ledger_ok": True,
+            "by_kind": {k: {"runs": 0, "payees": 0, "duplicates": 0, "lost": 0} for k in kinds},
         }
         for index in range(runs):
-            outcome = crash_run(workers, simulator, date(2026, 1, 1) + timedelta(days=index), participants, rng)
+            run_kind = kinds[index % len(kinds)]
+            outcome = crash_run(
+                workers, simulator, date(2026, 1, 1) + timedelta(days=index), participants, rng, run_kind
+            )
+            mine = totals["by_kind"][run_kind]
+            mine["runs"] += 1
+            mine["payees"] += outcome.entitlements
+            mine["duplicates"] += outcome.duplicates
+            mine["lost"] += outcome.lost
             totals["runs"] += 1
             totals["entitlements"] += outcome.entitlements
             totals["kills"] += outcome.kills
@@ -341,7 +383,7 @@ def harness(url: str, *, runs: int, participants: int, seed: int) -> dict[str, A
             totals["stuck"] += outcome.stuck
             totals["ledger_ok"] = totals["ledger_ok"] and outcome.ledger_ok
             print(
-                f"run {index + 1}/{runs}: kills {outcome.kills}, duplicates {outcome.duplicates}, "
+                f"run {index + 1}/{runs} ({run_kind}): kills {outcome.kills}, duplicates {outcome.duplicates}, "
                 f"lost {outcome.lost}, stuck {outcome.stuck}, ledger {'ok' if outcome.ledger_ok else 'BROKEN'}",
                 file=sys.stderr,
                 flush=True,
@@ -360,6 +402,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--participants", type=int, default=24)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--kind", choices=sorted(KINDS), default="incentive")
     parser.add_argument("--zygote", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.zygote:
@@ -394,7 +437,9 @@ def main() -> None:
         reset_settings()
         migrate.upgrade(url=url)
         db.dispose()
-        totals = harness(url, runs=options.runs, participants=options.participants, seed=options.seed)
+        totals = harness(
+            url, runs=options.runs, participants=options.participants, seed=options.seed, kind=options.kind
+        )
         db.dispose()
     finally:
         with admin.connect() as conn:

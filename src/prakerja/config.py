@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     partner_rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
     """Requests one partner credential may make per minute; past it, 429 ``rate_limited`` with ``Retry-After``."""
 
+    settlement_inquiries_per_hour: int = Field(default=5, ge=1, le=1000)
+    """Settlement-account inquiries (the bank's account check) one institution or platform may make per hour; past
+    it, 429 ``settlement_inquiries_limited`` for an hour: an organisation's user cannot probe bank accounts."""
+
     partner_refusal_retention_days: int = Field(default=365, ge=30, le=3650)
     """How long the log of refused partner calls keeps a row (a daily job deletes older ones, reviewed or not, and
     audits how many it deleted): a flood of bad calls must not grow it for ever."""

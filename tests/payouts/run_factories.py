@@ -17,11 +17,13 @@ from prakerja.auth.models import Account, Role
 from prakerja.kit.ids import new_id
 from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
-from prakerja.ledger.models import LedgerCode
+from prakerja.ledger.models import LedgerCode, TransferCode
+from prakerja.ledger.schemas import TransferCreate
 from prakerja.partners import service as partners
 from prakerja.payouts import rules
 from prakerja.payouts.models import (
     AccountStatus,
+    BeneficiaryType,
     Channel,
     Entitlement,
     EntitlementKind,
@@ -29,6 +31,10 @@ from prakerja.payouts.models import (
     PayoutAccount,
     PayoutProvider,
     ProviderKind,
+    Settlement,
+    SettlementAccount,
+    SettlementAccountStatus,
+    SettlementStatus,
 )
 from prakerja.recipients.models import Recipient
 from prakerja.waves.models import Wave
@@ -180,3 +186,80 @@ def create_participant(
         number=number,
         provider_code=provider.code,
     )
+
+
+@dataclass(frozen=True)
+class Organisation:
+    organisation_id: uuid.UUID
+    settlement_id: uuid.UUID
+    number: str
+    amount: int
+
+
+def create_organisation_settlement(
+    session: Session, provider: PayoutProvider, *, period: str, amount: int = AMOUNT
+) -> Organisation:
+    """An institution with a verified settlement account at ``provider`` (a bank) and one scheduled settlement of
+    ``amount`` for ``period`` whose money the training ledger holds on its payable (put there from the training
+    budget by an adjustment, as captured purchases would leave it), without the marketplace's flows."""
+    name = f"Lembaga Uji {uuid.uuid4().hex[:8]}"
+    org = partners.create_partner(session, name=name, role="institution", actor=Actor.system())
+    number = "".join(str(secrets.randbelow(10)) for _ in range(10))
+    session.add(
+        SettlementAccount(
+            organisation_id=org.id,
+            provider_id=provider.id,
+            number=number,
+            number_masked=rules.mask_number(number),
+            holder_name=name,
+            reported_holder_name=name,
+            status=SettlementAccountStatus.verified,
+            inquiry_reference="PKS" + secrets.token_hex(12).upper(),
+            verified_at=datetime(2026, 1, 1, tzinfo=UTC),
+            recorded_by="factory",
+        )
+    )
+    ledger.allocate_budget(
+        session,
+        transfer_id=uuid.uuid4(),
+        scheme=SCHEME,
+        year=YEAR,
+        amount=amount,
+        actor=Actor.system(),
+        ledger=LedgerCode.training,
+    )
+    budget = ledger.state_budget(session, scheme=SCHEME, year=YEAR, ledger=LedgerCode.training)
+    payable = ledger.institution_payable(session, org.id)
+    ledger.create_transfers(
+        session,
+        [
+            TransferCreate(
+                id=uuid.uuid4(),
+                debit_account_id=budget.id,
+                credit_account_id=payable.id,
+                amount=amount,
+                code=TransferCode.adjustment,
+                ref_type="factory",
+                ref_id=str(org.id),
+            )
+        ],
+    )
+    start = rules.period_start(period)
+    assert start is not None
+    settlement = Settlement(
+        organisation_id=org.id,
+        beneficiary_type=BeneficiaryType.institution,
+        period=period,
+        period_start=start,
+        period_end=rules.period_end(start),
+        completions=1,
+        gross=amount,
+        commission=0,
+        amount=amount,
+        statement_ref=rules.statement_ref("institution", org.id, period),
+        status=SettlementStatus.scheduled,
+        created_by="factory",
+    )
+    session.add(settlement)
+    session.flush()
+    return Organisation(org.id, settlement.id, number, amount)

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from prakerja.audit.service import Actor
 from prakerja.kit.clock import clock
+from prakerja.payouts.models import SettlementAccount, SettlementAccountStatus
+from prakerja.payouts.service import settlements
 from prakerja.simulators.payments.state import Customer
 from prakerja.training import service as training
 from tests.partners.conftest import Partner, create_partner
@@ -73,3 +75,45 @@ def after_march() -> None:
     """Back to the real clock, well past March 2026: the simulated bank checks our signatures' timestamps against its
     own clock, as a real partner would, so no request to it can carry a frozen time."""
     clock.unfreeze()
+
+
+def more_completions(session: Session, market: Marketplace, *, count: int, title: str) -> int:
+    """``count`` more completions accepted for the same institution and platform, at the clock's time (frozen by
+    the caller inside the month wanted); returns their gross."""
+    course = make_course(session, market.institution, market.platform, format="self_paced", sessions=[], title=title)
+    for n in range(count):
+        person = make_participant(session)
+        purchase_id = buy(session, market.platform, person, course, account=f"akun-{title}-{n}")
+        complete_self_paced(
+            session, market.institution, course, purchase_id, confirm(session, market.platform, person, purchase_id)
+        )
+    return count * PRICE
+
+
+def bank_otp(sim: PaymentsSim, number: str, *, code: str = "bni") -> str:
+    """The OTP the simulated bank last sent to the holder of ``number``."""
+    sent = [m for m in sim.simulator.partners[code].outbox if m["number"] == number]
+    assert sent, "the bank sent no OTP"
+    return str(sent[-1]["otp"])
+
+
+def record_confirmed(
+    session: Session, sim: PaymentsSim, *, organisation_id: object, provider_id: object, number: str
+) -> SettlementAccount:
+    """Record an organisation's settlement account and, when the bank's inquiry passed, enter the OTP the bank sent
+    to its holder (as the organisation's user does on its portal)."""
+    account = settlements.record_account(
+        session,
+        organisation_id=organisation_id,  # type: ignore[arg-type]
+        provider_id=provider_id,  # type: ignore[arg-type]
+        number=number,
+        actor=Actor.system(),
+    )
+    session.commit()
+    if account.status is SettlementAccountStatus.otp_sent:
+        settlements.confirm_account(
+            session, organisation_id=account.organisation_id, otp=bank_otp(sim, number), actor=Actor.system()
+        )
+        session.commit()
+        session.refresh(account)
+    return account

@@ -8,8 +8,9 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from prakerja.audit.service import Actor
@@ -172,6 +173,49 @@ class TestRunPaysOnce:
         files = payments_sim.simulator.partners["bni"].files
         assert list(files) == [batch.message_id] and len(files[batch.message_id]) == 3
         assert set(paid_at_sim(payments_sim).values()) == {1}
+        assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
+        assert_ledger_settled(session, run_id)
+
+    def test_a_file_whose_upload_answer_is_lost_goes_again_under_the_same_reference(
+        self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
+    ) -> None:
+        """The bank took the file but its answer never came back: the next pass sends the same file under the same
+        reference, so the bank answers from its first intake (one parse, one pain.002) and pays each once. Before,
+        it went again under a new reference and the bank parsed it a second time."""
+        participants(session, payments_sim, {"bni": 3}, channel=Channel.file)
+        run_id = start(factory)
+        uploads: list[str] = []
+
+        class AnswerLost(httpx.BaseTransport):
+            def __init__(self) -> None:
+                self.inner = httpx.HTTPTransport()
+
+            def handle_request(self, request: httpx.Request) -> httpx.Response:
+                answer = self.inner.handle_request(request)
+                if request.method == "PUT" and "/files/pain.001/" in request.url.path:
+                    uploads.append(request.url.path.rsplit("/", 1)[1])
+                    if len(uploads) == 1:  # the bank took it; its answer is lost on the way back
+                        answer.close()
+                        raise httpx.ReadTimeout("answer lost", request=request)
+                return answer
+
+        with httpx.Client(transport=AnswerLost()) as lossy:
+            first = runs.execute(factory, run_id, http=lossy, check_after=NOW)
+            assert first.sent == 0 and first.errors
+            with factory() as own:  # the next worker comes after the backoff
+                own.execute(update(PayoutInstruction).values(next_check_at=None))
+                own.commit()
+            for _ in range(200):
+                runs.execute(factory, run_id, http=lossy, check_after=NOW)
+                with factory() as own:
+                    if own.get(PayoutRun, run_id).status is RunStatus.completed:  # type: ignore[union-attr]
+                        break
+                time.sleep(0.05)
+        batch = session.scalars(select(PayoutBatch)).one()
+        assert uploads == [batch.message_id, batch.message_id]
+        files = payments_sim.simulator.partners["bni"].files
+        assert list(files) == [batch.message_id] and len(files[batch.message_id]) == 3
+        assert list(paid_at_sim(payments_sim).values()) == [1, 1, 1]
         assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
         assert_ledger_settled(session, run_id)
 

@@ -9,7 +9,7 @@ import threading
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -23,6 +23,7 @@ from prakerja.payouts.errors import PeriodInvalid, PeriodNotOver
 from prakerja.payouts.models import (
     Channel,
     InstructionStatus,
+    PayoutBatch,
     PayoutInstruction,
     PayoutRun,
     RunKind,
@@ -32,7 +33,7 @@ from prakerja.payouts.models import (
     StatementFormat,
 )
 from prakerja.payouts.service import reconciliation, runs, settlements
-from prakerja.payouts.tasks import monthly_settlement
+from prakerja.payouts.tasks import monthly_settlement, settlement_again
 from prakerja.training import service as training
 from prakerja.training.models import Purchase
 from tests.payouts.conftest import PaymentsSim
@@ -44,6 +45,7 @@ from tests.payouts.settle_factories import (
     accepted_completions,
     after_march,
     open_bank_account,
+    record_confirmed,
 )
 from tests.payouts.test_run_paying import NOW, factory, paid_at_sim, provider_at, until_settled  # noqa: F401
 
@@ -51,16 +53,9 @@ OFFICER = Actor(id=None, role="pmo_admin")
 RUN_DAY = date(2026, 4, 1)
 
 
-def record(session: Session, market_partner_id: object, provider_id: object, number: str) -> object:
-    account = settlements.record_account(
-        session,
-        organisation_id=market_partner_id,  # type: ignore[arg-type]
-        provider_id=provider_id,  # type: ignore[arg-type]
-        number=number,
-        actor=OFFICER,
-    )
-    session.commit()
-    return account
+def record(session: Session, sim: PaymentsSim, market_partner_id: object, provider_id: object, number: str) -> object:
+    """Record the account and enter the bank's OTP when the inquiry passed."""
+    return record_confirmed(session, sim, organisation_id=market_partner_id, provider_id=provider_id, number=number)
 
 
 def verified_market(session: Session, sim: PaymentsSim, channel: Channel = Channel.api) -> Marketplace:
@@ -70,8 +65,8 @@ def verified_market(session: Session, sim: PaymentsSim, channel: Channel = Chann
     session.commit()
     open_bank_account(sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN UJI")
     open_bank_account(sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-    record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
-    record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
+    record(session, sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+    record(session, sim, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
     return market
 
 
@@ -154,7 +149,7 @@ class TestHeldBack:
         bank = provider_at(session, payments_sim, "bni")
         session.commit()
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="PT LAIN SEKALI")
-        refused = record(session, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+        refused = record(session, payments_sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
         assert refused.status is SettlementAccountStatus.rejected  # type: ignore[attr-defined]
         assert start(session) is None  # nothing due: no run, nothing sent
         rows = {s.organisation_id: s for s in session.scalars(select(Settlement))}
@@ -168,7 +163,7 @@ class TestHeldBack:
 
         # the platform verifies its account: its settlement is scheduled and the next run pays it (only it)
         open_bank_account(payments_sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
-        record(session, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
+        record(session, payments_sim, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
         assert session.get(Settlement, rows[market.platform.partner_id].id).status is SettlementStatus.scheduled  # type: ignore[union-attr]
         run = start(session, date(2026, 4, 3))
         assert run is not None
@@ -375,3 +370,100 @@ class TestLedgerOwesLess:
         assert session.scalars(select(PayoutInstruction.settlement_id)).all() == [
             s.id for s in session.scalars(select(Settlement).where(Settlement.status != SettlementStatus.blocked))
         ]
+
+
+class TestRunAgainTheSameDay:
+    """ADR 0028: an account verified after the day's settlement run is paid the same day by a further run (the
+    command, the daily job), each settlement in one run only."""
+
+    def _institution_refused_platform_paid(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        sim: PaymentsSim,
+        run_day: date | None,
+    ) -> tuple[Marketplace, object, PayoutRun]:
+        market = accepted_completions(session)
+        after_march()
+        run_day = run_day or clock.today_jakarta().date()
+        bank = provider_at(session, sim, "bni")
+        session.commit()
+        open_bank_account(sim, number=INSTITUTION_NUMBER, holder_name="PT LAIN SEKALI")
+        open_bank_account(sim, number=PLATFORM_NUMBER, holder_name="Platform Belajar Uji")
+        record(session, sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+        record(session, sim, market.platform.partner_id, bank.id, PLATFORM_NUMBER)
+        first = start(session, run_day)
+        assert first is not None and first.sequence == 1
+        until_settled(factory, first.id)
+        assert list(paid_at_sim(sim).values()) == [1]
+        # the institution's account is fixed at the bank and recorded again after the day's run
+        sim.simulator.partners["bni"].customers[INSTITUTION_NUMBER].holder_name = "LEMBAGA PELATIHAN UJI"
+        record(session, sim, market.institution.partner_id, bank.id, INSTITUTION_NUMBER)
+        return market, bank, first
+
+    def test_the_command_pays_what_was_held_back_by_a_further_run_the_same_day_and_nothing_twice(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+    ) -> None:
+        market, _bank, first = self._institution_refused_platform_paid(session, factory, payments_sim, RUN_DAY)
+        again = CliRunner().invoke(
+            app, ["payouts", "run", "--kind", "settlement", "--period", PERIOD, "--date", RUN_DAY.isoformat()]
+        )
+        assert again.exit_code == 0, again.output
+        assert "further settlement run 2 of 2026-04-01" in again.output
+        session.expire_all()
+        day_runs = session.scalars(select(PayoutRun).order_by(PayoutRun.sequence)).all()
+        assert [(r.run_date, r.sequence) for r in day_runs] == [(RUN_DAY, 1), (RUN_DAY, 2)]
+        with factory() as own:  # (the command sent it; its result is asked for now rather than in 30 minutes)
+            own.execute(update(PayoutInstruction).values(next_check_at=None))
+            own.commit()
+        until_settled(factory, day_runs[1].id)
+        session.expire_all()
+        assert {s.status for s in session.scalars(select(Settlement))} == {SettlementStatus.paid}
+        by_run = {i.run_id: (i.beneficiary_id, i.amount) for i in session.scalars(select(PayoutInstruction))}
+        assert by_run == {
+            first.id: (market.platform.partner_id, market.commission),
+            day_runs[1].id: (market.institution.partner_id, market.net),
+        }
+        batches = {b.run_id: b.message_id for b in session.scalars(select(PayoutBatch))}
+        assert batches == {first.id: "PKJ20260401SBNI", day_runs[1].id: "PKJ20260401S2-BNI"}
+        # once more the same day: nothing due, no third run, nothing paid twice
+        third = CliRunner().invoke(
+            app, ["payouts", "run", "--kind", "settlement", "--period", PERIOD, "--date", RUN_DAY.isoformat()]
+        )
+        assert third.exit_code == 0, third.output
+        assert session.scalar(select(func.count()).select_from(PayoutRun)) == 2
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 2 and set(paid.values()) == {1}
+        assert ledger.institution_payable(session, market.institution.partner_id).balance == 0
+        assert ledger.settled(session).balance == market.gross
+        assert ledger.check(session).ok
+
+    def test_the_daily_job_pays_it_the_same_day(
+        self,
+        session: Session,
+        factory: sessionmaker[Session],  # noqa: F811
+        frozen_clock: object,
+        payments_sim: PaymentsSim,
+    ) -> None:
+        # today's run on the real clock (the simulated bank checks our timestamps); the job runs today too
+        market, _bank, first = self._institution_refused_platform_paid(session, factory, payments_sim, None)
+        today = clock.today_jakarta().date()
+        assert first.run_date == today
+        assert settlement_again() == 1
+        session.expire_all()
+        further = session.scalars(select(PayoutRun).where(PayoutRun.sequence == 2)).one()
+        assert further.run_date == today
+        with factory() as own:  # (the job sent it; its result is asked for now rather than in 30 minutes)
+            own.execute(update(PayoutInstruction).values(next_check_at=None))
+            own.commit()
+        until_settled(factory, further.id)
+        session.expire_all()
+        assert {s.status for s in session.scalars(select(Settlement))} == {SettlementStatus.paid}
+        assert settlement_again() == 0  # nothing due any more: nothing started
+        paid = paid_at_sim(payments_sim)
+        assert len(paid) == 2 and set(paid.values()) == {1}
+        assert ledger.institution_payable(session, market.institution.partner_id).balance == 0

@@ -21,7 +21,13 @@ from prakerja.payouts.models import (
 from prakerja.payouts.service import settlements
 from tests.partners.conftest import Partner, create_partner
 from tests.payouts.conftest import PaymentsSim
-from tests.payouts.settle_factories import INSTITUTION_NAME, INSTITUTION_NUMBER, open_bank_account
+from tests.payouts.settle_factories import (
+    INSTITUTION_NAME,
+    INSTITUTION_NUMBER,
+    bank_otp,
+    open_bank_account,
+    record_confirmed,
+)
 from tests.payouts.test_run_paying import provider_at
 
 OFFICER = Actor(id=None, role="pmo_admin")
@@ -39,7 +45,14 @@ def bank(session: Session, payments_sim: PaymentsSim) -> PayoutProvider:
     return found
 
 
-def record(session: Session, institution: Partner, provider: PayoutProvider, number: str) -> SettlementAccount:
+def record(
+    session: Session, institution: Partner, provider: PayoutProvider, number: str, sim: PaymentsSim | None = None
+) -> SettlementAccount:
+    """Record the account; with the simulated bank given, enter the OTP it sent when the inquiry passed."""
+    if sim is not None:
+        return record_confirmed(
+            session, sim, organisation_id=institution.partner_id, provider_id=provider.id, number=number
+        )
     account = settlements.record_account(
         session, organisation_id=institution.partner_id, provider_id=provider.id, number=number, actor=OFFICER
     )
@@ -57,7 +70,7 @@ class TestVerification:
         self, session: Session, institution: Partner, bank: PayoutProvider, payments_sim: PaymentsSim
     ) -> None:
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="LEMBAGA PELATIHAN, UJI")
-        account = record(session, institution, bank, INSTITUTION_NUMBER)
+        account = record(session, institution, bank, INSTITUTION_NUMBER, payments_sim)
         assert (account.status, account.number_masked) == (SettlementAccountStatus.verified, "******0001")
         raw = session.execute(text("SELECT number, holder_name FROM payouts_settlement_accounts")).one()
         assert INSTITUTION_NUMBER.encode() not in bytes(raw[0]) and b"Lembaga" not in bytes(raw[1])
@@ -65,7 +78,11 @@ class TestVerification:
             select(AuditEntry).where(AuditEntry.action == "payouts.settlement_account_recorded")
         ).one()
         assert entry.object_id == str(institution.partner_id)
-        assert entry.data["status"] == "verified" and entry.data["number"] == "******0001"
+        assert entry.data["status"] == "otp_sent" and entry.data["number"] == "******0001"
+        confirmed = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "payouts.settlement_account_confirmed")
+        ).one()
+        assert confirmed.data["number"] == "******0001"
         assert INSTITUTION_NUMBER not in str(entry.data)
         view = settlements.of_organisation(session, institution.partner_id)
         assert view.account is not None and view.account.status == "verified" and view.account.bank == "Mitra BNI"
@@ -85,20 +102,20 @@ class TestVerification:
         )
         session.commit()
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name="Lembaga Pelatihan Uji")
-        refused = record(session, institution, bank, INSTITUTION_NUMBER)
+        refused = record(session, institution, bank, INSTITUTION_NUMBER, payments_sim)
         assert (refused.status, refused.failure_reason) == (
             SettlementAccountStatus.rejected,
             SettlementAccountFailure.name_mismatch,
         )
         open_bank_account(payments_sim, number="9876500001", holder_name="PT. LEMBAGA PELATIHAN UJI NUSANTARA")
-        assert record(session, institution, bank, "9876500001").status is SettlementAccountStatus.verified
+        assert record(session, institution, bank, "9876500001", payments_sim).status is SettlementAccountStatus.verified
 
     def test_unknown_and_inactive_accounts_are_refused_with_the_reason(
         self, session: Session, institution: Partner, bank: PayoutProvider, payments_sim: PaymentsSim
     ) -> None:
-        record(session, institution, bank, "5555500001")
+        record(session, institution, bank, "5555500001", payments_sim)
         open_bank_account(payments_sim, number="5555500002", holder_name=INSTITUTION_NAME, active=False)
-        record(session, institution, bank, "5555500002")
+        record(session, institution, bank, "5555500002", payments_sim)
         assert accounts(session) == [
             (SettlementAccountStatus.rejected, SettlementAccountFailure.account_not_found),
             (SettlementAccountStatus.rejected, SettlementAccountFailure.account_inactive),
@@ -111,15 +128,72 @@ class TestVerification:
         self, session: Session, institution: Partner, bank: PayoutProvider, payments_sim: PaymentsSim
     ) -> None:
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name=INSTITUTION_NAME)
-        record(session, institution, bank, INSTITUTION_NUMBER)
+        record(session, institution, bank, INSTITUTION_NUMBER, payments_sim)
         open_bank_account(payments_sim, number="7777700001", holder_name="Orang Lain")
-        record(session, institution, bank, "7777700001")
+        record(session, institution, bank, "7777700001", payments_sim)
         assert accounts(session) == [
             (SettlementAccountStatus.replaced, None),
             (SettlementAccountStatus.rejected, SettlementAccountFailure.name_mismatch),
         ]
-        record(session, institution, bank, INSTITUTION_NUMBER)
+        record(session, institution, bank, INSTITUTION_NUMBER, payments_sim)
         assert accounts(session)[-1] == (SettlementAccountStatus.verified, None)
+
+
+class TestBankOtp:
+    """ADR 0028: an account the inquiry found is confirmed by the OTP the bank sends to its holder before anything is
+    paid into it (before, the inquiry alone verified it: anyone knowing a number and a name could point the
+    organisation's payments at it)."""
+
+    def test_the_account_waits_for_the_banks_otp_and_the_verified_one_stays_until_then(
+        self, session: Session, institution: Partner, bank: PayoutProvider, payments_sim: PaymentsSim
+    ) -> None:
+        open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name=INSTITUTION_NAME)
+        record(session, institution, bank, INSTITUTION_NUMBER, payments_sim)
+        open_bank_account(payments_sim, number="7777700002", holder_name=INSTITUTION_NAME)
+        pending = record(session, institution, bank, "7777700002")
+        assert pending.status is SettlementAccountStatus.otp_sent
+        assert accounts(session) == [(SettlementAccountStatus.verified, None), (SettlementAccountStatus.otp_sent, None)]
+        view = settlements.of_organisation(session, institution.partner_id)
+        assert view.account is not None and view.account.status == "otp_sent"
+
+        wrong = "000000" if bank_otp(payments_sim, "7777700002") != "000000" else "111111"
+        refused = settlements.confirm_account(session, organisation_id=institution.partner_id, otp=wrong, actor=OFFICER)
+        session.commit()
+        assert refused.wrong_code and refused.account.status is SettlementAccountStatus.otp_sent
+        with pytest.raises(DomainError) as malformed:
+            settlements.confirm_account(session, organisation_id=institution.partner_id, otp="12ab", actor=OFFICER)
+        assert malformed.value.code == "otp_format_invalid"
+        session.rollback()
+
+        done = settlements.confirm_account(
+            session, organisation_id=institution.partner_id, otp=bank_otp(payments_sim, "7777700002"), actor=OFFICER
+        )
+        session.commit()
+        assert not done.wrong_code
+        assert accounts(session) == [(SettlementAccountStatus.replaced, None), (SettlementAccountStatus.verified, None)]
+        actions = session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("payouts.settlement_%"))).all()
+        assert actions.count("payouts.settlement_account_otp_refused") == 1
+        assert actions.count("payouts.settlement_account_confirmed") == 2
+        with pytest.raises(DomainError) as nothing:
+            settlements.confirm_account(session, organisation_id=institution.partner_id, otp="123456", actor=OFFICER)
+        assert (nothing.value.code, nothing.value.status_code) == ("settlement_account_not_awaiting_otp", 409)
+
+    def test_too_many_wrong_codes_lock_it_and_the_account_is_refused_with_the_reason(
+        self, session: Session, institution: Partner, bank: PayoutProvider, payments_sim: PaymentsSim
+    ) -> None:
+        open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name=INSTITUTION_NAME)
+        record(session, institution, bank, INSTITUTION_NUMBER)
+        wrong = "000000" if bank_otp(payments_sim, INSTITUTION_NUMBER) != "000000" else "111111"
+        for _ in range(5):
+            result = settlements.confirm_account(
+                session, organisation_id=institution.partner_id, otp=wrong, actor=OFFICER
+            )
+            session.commit()
+            assert result.wrong_code
+        assert accounts(session) == [(SettlementAccountStatus.rejected, SettlementAccountFailure.otp_failed)]
+        view = settlements.of_organisation(session, institution.partner_id)
+        assert view.account is not None and view.account.reason is not None
+        assert view.account.reason[0].startswith("Terlalu banyak kode OTP yang salah")
 
 
 class TestRefusals:
@@ -165,10 +239,10 @@ class TestRefusals:
         self, session: Session, institution: Partner, bank: PayoutProvider, payments_sim: PaymentsSim
     ) -> None:
         open_bank_account(payments_sim, number=INSTITUTION_NUMBER, holder_name=INSTITUTION_NAME)
-        record(session, institution, bank, INSTITUTION_NUMBER)
+        record(session, institution, bank, INSTITUTION_NUMBER, payments_sim)
         payments_sim.simulator.partners["bni"].faults["server_error"] = 1.0
         with pytest.raises(DomainError) as refused:
-            record(session, institution, bank, "7777700001")
+            record(session, institution, bank, "7777700001", payments_sim)
         assert (refused.value.code, refused.value.status_code) == ("partner_unavailable", 503)
         session.rollback()
         assert accounts(session) == [(SettlementAccountStatus.verified, None)]

@@ -66,6 +66,9 @@ class AccountKind(enum.StrEnum):
     one per program, no flag: its balance is minus everything ever demanded)."""
     clawback_receivable = "clawback_receivable"
     """What one repayment demand still has to bring back (cash ledger, one per demand, never negative)."""
+    institution_receivable = "institution_receivable"
+    """What an institution owes back to the program for purchases refunded after its settlement was paid (training
+    ledger, one per institution, debit-normal, never negative; netted from its next settlements; ADR 0028)."""
 
 
 class TransferMode(enum.StrEnum):
@@ -124,6 +127,11 @@ class TransferCode(enum.StrEnum):
     """A demand's receivable to the treasury (money repaid)."""
     clawback_withdrawn = "clawback_withdrawn"
     """A withdrawn demand's receivable back to clawback claims (what was still owed is no longer claimed)."""
+    institution_clawback = "institution_clawback"
+    """An institution's receivable to a participant's wallet: a purchase refunded after the institution's settlement
+    for its month was paid (the institution owes it back)."""
+    clawback_netted = "clawback_netted"
+    """An institution's payable to its receivable: what it owed back deducted from its next settlement."""
     adjustment = "adjustment"
     """A correcting transfer made by an officer (always with a reason in the audit log)."""
 

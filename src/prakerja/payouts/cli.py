@@ -50,7 +50,8 @@ def run(
     """Start (or resume) the payout run of a day: due entitlements -> batches per partner -> ledger -> partners.
     With --kind settlement, first the period's settlements (what institutions and platforms are owed from accepted
     completions, one per organisation and month) are prepared, then they are paid the same way. Running it again
-    never pays twice; it sends what is still unsent and asks partners about the rest."""
+    never pays twice; it sends what is still unsent and asks partners about the rest; a settlement held back at the
+    day's run and due since (an account verified after it) is paid by a further run of the same day."""
     try:
         run_date = date.fromisoformat(day) if day else clock.today_jakarta().date()
         run_kind = RunKind(kind)
@@ -76,6 +77,8 @@ def run(
                 console.print("nothing due: no settlement run", highlight=False)
                 return
             started = started_or_none
+            if started.sequence > 1:
+                console.print(f"further settlement run {started.sequence} of {run_date}", highlight=False)
         else:
             started = runs.start(session, kind=run_kind, run_date=run_date, actor=OPERATOR)
         run_id = started.id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from prakerja.kit.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited, ValidationFailed
 
 
 class ProviderNotFound(NotFound):
@@ -239,3 +239,60 @@ class PeriodNotOver(Conflict):
     code = "settlement_period_not_over"
     message = "Periode ini belum berakhir; penyelesaiannya dibayar setelah bulan ini selesai."
     message_en = "This period is not over yet; it is settled once the month has ended."
+
+
+class PurchaseNotSettled(NotFound):
+    code = "purchase_not_settled"
+    message = "Pembelian ini tidak ditemukan atau penyelesaian pelatihannya belum diterima."
+    message_en = "This purchase was not found or its completion was not accepted."
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "purchase_id"})
+
+
+class RefundAmountInvalid(ValidationFailed):
+    code = "refund_amount_invalid"
+    message = "Jumlah pengembalian harus lebih dari nol dan tidak melebihi harga pembelian."
+    message_en = "The refund must be above zero and no more than the purchase's price."
+
+    def __init__(self) -> None:
+        super().__init__(details={"field": "amount"})
+
+
+class SettlementNotPaid(Conflict):
+    code = "settlement_not_paid"
+    message = (
+        "Penyelesaian lembaga untuk bulan pembelian ini belum dibayar; pengembalian diambil dari utang kepada lembaga, "
+        "bukan ditagihkan kembali."
+    )
+    message_en = (
+        "The institution's settlement for this purchase's month is not paid; the refund comes from what the "
+        "program owes it, not from a claim."
+    )
+
+
+class AlreadyClaimed(Conflict):
+    code = "purchase_already_claimed"
+    message = "Pengembalian dana pembelian ini sudah ditagihkan kepada lembaga."
+    message_en = "This purchase's refund was already claimed from the institution."
+
+
+class SettlementInquiriesLimited(RateLimited):
+    """Too many settlement-account inquiries for one organisation (settings ``settlement_inquiries_per_hour``)."""
+
+    code = "settlement_inquiries_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, (retry_after + 59) // 60)
+        super().__init__(
+            f"Terlalu banyak pemeriksaan rekening penyelesaian untuk lembaga ini. Coba lagi dalam {minutes} menit.",
+            f"Too many settlement account checks for this organisation. Try again in {minutes} minute"
+            f"{'s' if minutes != 1 else ''}.",
+            details={"retry_after": retry_after},
+        )
+
+
+class SettlementAccountNotAwaitingOtp(Conflict):
+    code = "settlement_account_not_awaiting_otp"
+    message = "Tidak ada rekening penyelesaian yang menunggu kode OTP dari bank."
+    message_en = "No settlement account is waiting for the bank's OTP code."

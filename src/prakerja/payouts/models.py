@@ -7,6 +7,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prakerja.kit.orm import Base, IdMixin, TimestampMixin
@@ -206,6 +208,9 @@ class BeneficiaryType(enum.StrEnum):
 
 
 class SettlementAccountStatus(enum.StrEnum):
+    otp_sent = "otp_sent"
+    """The inquiry found it active under the organisation's name; the bank sent its OTP to the holder, whose code
+    confirms it (ADR 0028). Not paid into until confirmed; a verified account before it stays until then."""
     verified = "verified"
     """The payment partner's account inquiry found it active and held under the organisation's name: paid here."""
     rejected = "rejected"
@@ -223,6 +228,10 @@ class SettlementAccountFailure(enum.StrEnum):
     """The holder's name at the bank is not the name the organisation gave."""
     closed_after_link = "closed_after_link"
     """A settlement payment to it failed for an account reason after it was verified."""
+    otp_expired = "otp_expired"
+    """The bank's OTP expired before it was entered."""
+    otp_failed = "otp_failed"
+    """Too many wrong OTP codes: the bank locked the confirmation."""
 
 
 class SettlementAccount(IdMixin, TimestampMixin, Base):
@@ -280,7 +289,7 @@ class Settlement(IdMixin, TimestampMixin, Base):
     __tablename__ = "payouts_settlements"
     __table_args__ = (
         UniqueConstraint("organisation_id", "period"),
-        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("amount >= 0 AND deducted >= 0", name="amount_not_negative"),
         CheckConstraint("gross >= 0 AND commission >= 0 AND completions > 0", name="totals_valid"),
         Index(None, "status", "period"),
     )
@@ -298,12 +307,49 @@ class Settlement(IdMixin, TimestampMixin, Base):
     gross: Mapped[int] = mapped_column(BigInteger)
     commission: Mapped[int] = mapped_column(BigInteger)
     amount: Mapped[int] = mapped_column(BigInteger)
-    """The statement's payable: the net for an institution, the commissions for a platform."""
+    """What is paid: the statement's payable (the net for an institution, the commissions for a platform) less
+    ``deducted``. Zero when the deduction took it all (the settlement is then paid by the deduction)."""
+    deducted: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """What the institution owed back (purchases refunded after an earlier settlement was paid, ADR 0028) deducted
+    from this settlement."""
+    deductions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
+    """The receivables it deducted: ``{receivable_id, purchase_id, period, amount, reason}``."""
     statement_ref: Mapped[str] = mapped_column(String(100))
     """The remittance advice this pays: ``{role}:{organisation id}:{YYYY-MM}`` (the statement of that month)."""
     status: Mapped[SettlementStatus] = mapped_column(_enum(SettlementStatus, "payouts_settlement_status", 16))
     blocked_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     paid_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class ReceivableStatus(enum.StrEnum):
+    open = "open"
+    """Owed by the institution; deducted from its next settlements."""
+    recovered = "recovered"
+    """Deducted in full."""
+
+
+class Receivable(IdMixin, TimestampMixin, Base):
+    """A purchase refunded after the institution's settlement for its month was paid (ADR 0028): the participant got
+    the money back, the institution owes it (the ledger's ``institution_receivable``) until its next settlements
+    deduct it. One per purchase."""
+
+    __tablename__ = "payouts_receivables"
+    __table_args__ = (
+        CheckConstraint("amount > 0 AND recovered >= 0 AND recovered <= amount", name="amounts_valid"),
+        Index(None, "organisation_id", "status"),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
+    purchase_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    period: Mapped[str] = mapped_column(String(7))
+    """The month whose paid settlement included the purchase."""
+    amount: Mapped[int] = mapped_column(BigInteger)
+    recovered: Mapped[int] = mapped_column(BigInteger, default=0)
+    reason: Mapped[str] = mapped_column(String(200))
+    transfer_id: Mapped[uuid.UUID]
+    """The ledger transfer (institution receivable -> the participant's wallet)."""
+    status: Mapped[ReceivableStatus] = mapped_column(_enum(ReceivableStatus, "payouts_receivable_status", 16))
     created_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -326,13 +372,19 @@ class RunStatus(enum.StrEnum):
 
 
 class PayoutRun(IdMixin, TimestampMixin, Base):
-    """One payout cycle: all due amounts of one kind on one day."""
+    """One payout cycle: all due amounts of one kind on one day. A settlement run may be followed the same day by
+    further ones (``sequence`` 2, 3, ...) for what was held back then and is due since (ADR 0028)."""
 
     __tablename__ = "payouts_runs"
-    __table_args__ = (UniqueConstraint("kind", "run_date"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "run_date", "sequence"),
+        CheckConstraint("sequence >= 1", name="sequence_positive"),
+    )
 
     kind: Mapped[RunKind] = mapped_column(_enum(RunKind, "payouts_run_kind", 16))
     run_date: Mapped[date] = mapped_column(Date)
+    sequence: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """1 for the day's run; 2, 3, ... for the further runs of the same day."""
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "payouts_run_status", 24))
     started_by: Mapped[str] = mapped_column(String(100))
     """``system`` (the daily job) or the officer's account id."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -221,6 +222,8 @@ def settlement_block(*, account: str, payable_available: int, owed: int) -> str 
         return "payable_short"
     if account == "none":
         return "no_settlement_account"
+    if account == "pending":
+        return "settlement_account_pending"
     if account != "verified":
         return "settlement_account_rejected"
     return None
@@ -232,6 +235,12 @@ SETTLEMENT_REASONS: dict[str, tuple[str, str]] = {
         "setelah bank memverifikasinya. Tidak ada yang dikirim.",
         "No verified settlement account yet. Record your organisation's bank account; the payment is sent once the "
         "bank has verified it. Nothing was sent.",
+    ),
+    "settlement_account_pending": (
+        "Rekening penyelesaian menunggu kode OTP dari bank. Masukkan kode yang dikirim bank kepada pemilik rekening; "
+        "tidak ada yang dikirim sebelum itu.",
+        "The settlement account is waiting for the bank's OTP. Enter the code the bank sent to the account holder; "
+        "nothing is sent before.",
     ),
     "settlement_account_rejected": (
         "Rekening penyelesaian terakhir ditolak bank. Catat rekening lain atas nama resmi lembaga. "
@@ -266,6 +275,14 @@ SETTLEMENT_REASONS: dict[str, tuple[str, str]] = {
         "Pembayaran ke rekening ini ditolak bank setelah diverifikasi. Catat rekening lain.",
         "A payment to this account was refused by the bank after it was verified. Record another account.",
     ),
+    "otp_expired": (
+        "Kode OTP dari bank kedaluwarsa sebelum dimasukkan. Catat rekening lagi untuk menerima kode baru.",
+        "The bank's OTP expired before it was entered. Record the account again to receive a new code.",
+    ),
+    "otp_failed": (
+        "Terlalu banyak kode OTP yang salah; bank mengunci konfirmasi ini. Catat rekening lagi.",
+        "Too many wrong OTP codes; the bank locked this confirmation. Record the account again.",
+    ),
     "payout_reversed": (
         "Bank membatalkan pembayaran setelah berhasil; uang kembali ke saldo terutang. Catat rekening lain.",
         "The bank reversed the payment after it succeeded; the money is owed again. Record another account.",
@@ -273,3 +290,19 @@ SETTLEMENT_REASONS: dict[str, tuple[str, str]] = {
 }
 """What an organisation and officers read for a settlement's or a settlement account's reason (Indonesian,
 English)."""
+
+
+def deduction_plan(owed: Sequence[tuple[uuid.UUID, int]], available: int) -> list[tuple[uuid.UUID, int]]:
+    """What a settlement of ``available`` deducts from each receivable still owed (``(id, outstanding)``, oldest
+    first): the oldest first, never more than a receivable's outstanding amount nor more than ``available`` in all
+    (ADR 0028)."""
+    plan = []
+    left = max(available, 0)
+    for receivable_id, outstanding in owed:
+        if left <= 0:
+            break
+        take = min(outstanding, left)
+        if take > 0:
+            plan.append((receivable_id, take))
+            left -= take
+    return plan

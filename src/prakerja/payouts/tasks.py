@@ -83,17 +83,28 @@ def daily_run(timestamp: int | None = None) -> int:
 def monthly_settlement(timestamp: int | None = None) -> int:
     """The first of every month at 10:00 in Jakarta (03:00 UTC): what institutions and platforms are owed for the
     month before (their settlement statements) is prepared and paid by the day's settlement run (ADR 0016)."""
+    return _settle(rules.previous_period(clock.today_jakarta().date()), "settlement run pass with errors")
+
+
+@app.periodic(cron="0 7 * * *")
+@app.task(name="payouts.settlement_again", queueing_lock="payouts.settlement_again")
+def settlement_again(timestamp: int | None = None) -> int:
+    """Every day at 14:00 in Jakarta (07:00 UTC): what was held back at a settlement run and is due since (an
+    account verified after it, a settlement scheduled again) is paid by a further settlement run (ADR 0028) instead
+    of waiting for next month's; nothing due, nothing started. Each settlement is in one run only."""
+    return _settle(rules.previous_period(clock.today_jakarta().date()), "settlement run (again) pass with errors")
+
+
+def _settle(period: str, warning: str) -> int:
     today = clock.today_jakarta().date()
     with unit_of_work() as session:
-        _prepared, run = service.settlements.start_run(
-            session, period=rules.previous_period(today), run_date=today, actor=Actor.system()
-        )
+        _prepared, run = service.settlements.start_run(session, period=period, run_date=today, actor=Actor.system())
         run_id = run.id if run is not None else None
     if run_id is None:
         return 0
     summary = runs.execute(session_factory(), run_id)
     if summary.errors:
-        log.warning("settlement run pass with errors", extra={"run_id": str(run_id), "errors": summary.errors[:5]})
+        log.warning(warning, extra={"run_id": str(run_id), "errors": summary.errors[:5]})
     return summary.sent
 
 

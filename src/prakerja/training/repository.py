@@ -280,6 +280,16 @@ def accepted_between(
     return [(row[0], row[1]) for row in rows]
 
 
+def accepted_of_purchase(session: Session, purchase_id: uuid.UUID) -> tuple[Completion, Purchase] | None:
+    row = session.execute(
+        select(Completion, Purchase)
+        .join(Purchase, Purchase.id == Completion.purchase_id)
+        .where(Completion.purchase_id == purchase_id, Completion.status == CompletionStatus.accepted)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
 def owed_between(session: Session, *, start: datetime, end: datetime) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """The institutions with accepted completions in [start, end), and the platforms with a commission on them."""
     window = (

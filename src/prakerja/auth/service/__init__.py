@@ -18,10 +18,12 @@ from prakerja.auth.service.accounts import (
 )
 from prakerja.auth.service.ratelimits import (
     LIMITS,
+    Limit,
     account_key,
     check_account_not_locked,
     check_not_locked,
     count_attempt,
+    count_attempt_within,
     count_failure,
 )
 from prakerja.auth.service.signup import (
@@ -37,12 +39,14 @@ __all__ = [
     "LIMITS",
     "SESSION_LIFETIME",
     "CurrentAccount",
+    "Limit",
     "account_by_email",
     "account_key",
     "authenticate",
     "check_account_not_locked",
     "check_not_locked",
     "count_attempt",
+    "count_attempt_within",
     "count_failure",
     "create_account",
     "email_index",

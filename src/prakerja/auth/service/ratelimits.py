@@ -61,6 +61,15 @@ def count_attempt(session: Session, action: str, subject: str) -> TooManyAttempt
     return _count(session, action, subject, LIMITS[action].limit + 1)
 
 
+def count_attempt_within(session: Session, action: str, subject: str, rule: Limit) -> TooManyAttempts | None:
+    """:func:`count_attempt` under a limit the caller gives (one read from settings) rather than :data:`LIMITS`."""
+    now = utcnow()
+    until = repository.hit_rate_limit(
+        session, rate_key(action, subject), now=now, window=rule.window, lock_at=rule.limit + 1, lockout=rule.lockout
+    )
+    return TooManyAttempts(until, now) if until is not None else None
+
+
 def count_failure(session: Session, action: str, subject: str) -> None:
     """Count one failure after the fact: ``limit`` failures lock the subject out (see :func:`check_not_locked`)."""
     _count(session, action, subject, LIMITS[action].limit)

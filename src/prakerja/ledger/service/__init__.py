@@ -13,6 +13,7 @@ from prakerja.ledger.service.accounts import (
     incentive_payable,
     incentive_payables,
     institution_payable,
+    institution_receivable,
     open_account,
     organisation_payable,
     payouts_in_flight,
@@ -27,7 +28,9 @@ from prakerja.ledger.service.accounts import (
 from prakerja.ledger.service.batch import post_batch, post_batches, post_runs
 from prakerja.ledger.service.reading import budget_available, check, history, program_totals
 from prakerja.ledger.service.recovery import (
+    claim_from_institution,
     demand_repayment,
+    net_receivable,
     receivable,
     record_repayment,
     release_incentive,
@@ -62,6 +65,7 @@ __all__ = [
     "capture_purchase",
     "chart_account",
     "check",
+    "claim_from_institution",
     "clawback_claims",
     "clawback_receivable",
     "close_account",
@@ -79,6 +83,8 @@ __all__ = [
     "incentive_payable",
     "incentive_payables",
     "institution_payable",
+    "institution_receivable",
+    "net_receivable",
     "open_account",
     "organisation_payable",
     "payouts_in_flight",

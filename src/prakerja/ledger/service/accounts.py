@@ -27,6 +27,7 @@ CHART: dict[AccountKind, tuple[LedgerCode | None, bool, bool]] = {
     AccountKind.settled: (LedgerCode.training, False, False),
     AccountKind.clawback_claims: (LedgerCode.cash, False, False),
     AccountKind.clawback_receivable: (LedgerCode.cash, True, False),
+    AccountKind.institution_receivable: (LedgerCode.training, False, True),
 }
 """kind -> (the only ledger it may live on, or None for either; debits must not exceed credits; credits must
 not exceed debits). Everything downstream of the treasury is credit-normal and may never go negative."""
@@ -187,6 +188,11 @@ def clawback_claims(session: Session) -> Account:
 
 def clawback_receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
     return chart_account(session, AccountKind.clawback_receivable, "clawback", str(clawback_id))
+
+
+def institution_receivable(session: Session, institution_id: uuid.UUID | str) -> Account:
+    """What the institution still owes back for purchases refunded after its settlement (debit-normal)."""
+    return chart_account(session, AccountKind.institution_receivable, "institution", str(institution_id))
 
 
 def settlement_in_flight(session: Session, batch_id: uuid.UUID | str) -> Account:

@@ -13,7 +13,7 @@ from prakerja.audit import service as audit
 from prakerja.ledger.models import LedgerCode, TransferCode
 from prakerja.ledger.schemas import Account, Transfer, TransferCreate
 from prakerja.ledger.service import accounts
-from prakerja.ledger.service.wallet import _post_and_audit, atomic
+from prakerja.ledger.service.wallet import _post_and_audit, atomic, wallet_or_404
 
 
 def _one(
@@ -165,3 +165,64 @@ def release_incentive(
 def receivable(session: Session, clawback_id: uuid.UUID | str) -> Account:
     """The demand's receivable with its balance (what is still owed)."""
     return accounts.clawback_receivable(session, clawback_id)
+
+
+@atomic
+def claim_from_institution(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    institution_id: uuid.UUID | str,
+    participant_id: uuid.UUID | str,
+    amount: object,
+    purchase_ref: str,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """A purchase refunded after the institution's settlement for its month was paid (ADR 0028): the participant's
+    balance gets the amount back and the institution owes it (its receivable -> the wallet)."""
+    receivable = accounts.institution_receivable(session, institution_id)
+    target = wallet_or_404(session, participant_id)
+    return _one(
+        session,
+        transfer_id,
+        receivable.id,
+        target.id,
+        amount,
+        TransferCode.institution_clawback,
+        ("purchase", purchase_ref),
+        actor=actor,
+        action="ledger.institution_clawback",
+        reason=reason,
+        institution_id=institution_id,
+    )
+
+
+@atomic
+def net_receivable(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    institution_id: uuid.UUID | str,
+    amount: object,
+    settlement_ref: str,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """What the institution owes back deducted from a settlement: its payable -> its receivable. Refused
+    (``insufficient_funds``) above what the payable holds or what is still owed."""
+    payable = accounts.institution_payable(session, institution_id)
+    receivable = accounts.institution_receivable(session, institution_id)
+    return _one(
+        session,
+        transfer_id,
+        payable.id,
+        receivable.id,
+        amount,
+        TransferCode.clawback_netted,
+        ("settlement", settlement_ref),
+        actor=actor,
+        action="ledger.clawback_netted",
+        reason=reason,
+        institution_id=institution_id,
+    )

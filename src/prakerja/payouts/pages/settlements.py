@@ -1,7 +1,8 @@
 """``/pmo/pembayaran/penyelesaian``: officers see every institution's and platform's settlement per month (amount,
 status, the reason when held back, the payments) with the organisation's settlement account and its verification
 status; an administrator can prepare a month and start the day's settlement run by hand (audited; the same run the
-monthly job starts)."""
+monthly job starts), and run it again the same day ("Jalankan lagi", audited) for what was held back then and is due
+now (ADR 0028)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.payouts import rules
 from prakerja.payouts.pages import words
-from prakerja.payouts.service import settlements
+from prakerja.payouts.service import receivables, settlements
 from prakerja.web.deps import Csrf, DbSession, require_role
 from prakerja.web.forms import form_error
 from prakerja.web.pmo import PmoLink, add_link
@@ -25,6 +26,7 @@ from prakerja.web.templating import render
 router = APIRouter()
 
 PAGE = "/pmo/pembayaran/penyelesaian"
+AGAIN = PAGE + "/lagi"
 TEMPLATE = "payouts/settlements.html"
 Officer = Annotated[CurrentAccount, Depends(require_role(*PMO_ROLES))]
 Admin = Annotated[CurrentAccount, Depends(require_role(Role.pmo_admin))]
@@ -36,6 +38,7 @@ def _context(session: DbSession, account: CurrentAccount, values: dict[str, str]
     today = clock.today_jakarta().date()
     return {
         "rows": settlements.overview(session),
+        "receivables": receivables.overview(session),
         "can_start": account.role is Role.pmo_admin,
         "default_period": rules.previous_period(today),
         "values": values,
@@ -46,8 +49,10 @@ def _context(session: DbSession, account: CurrentAccount, values: dict[str, str]
 
 
 @router.get(PAGE, include_in_schema=False)
-def settlements_page(request: Request, session: DbSession, account: Officer) -> Response:
-    return render(request, TEMPLATE, _context(session, account, {}))
+def settlements_page(request: Request, session: DbSession, account: Officer, lagi: str = "") -> Response:
+    context = _context(session, account, {})
+    context["nothing_due"] = lagi == "kosong"
+    return render(request, TEMPLATE, context)
 
 
 @router.post(PAGE, include_in_schema=False, dependencies=[Csrf])
@@ -63,3 +68,38 @@ def start_settlement(
     except DomainError as error:
         return form_error(request, session, TEMPLATE, error, lambda s: _context(s, account, {"period": period}))
     return RedirectResponse(f"/pmo/pembayaran/{run.id}" if run is not None else PAGE, status_code=303)
+
+
+@router.post(AGAIN, include_in_schema=False, dependencies=[Csrf])
+def run_settlement_again(
+    request: Request, session: DbSession, account: Admin, period: Annotated[str, Form(max_length=16)] = ""
+) -> Response:
+    """ "Jalankan lagi": a further settlement run today for what is due now (audited, with what it found); nothing
+    due: back to the page with a notice."""
+    try:
+        run = settlements.run_again(session, period=period, run_date=clock.today_jakarta().date(), actor=account.actor)
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, lambda s: _context(s, account, {"period": period}))
+    return RedirectResponse(f"/pmo/pembayaran/{run.id}" if run is not None else PAGE + "?lagi=kosong", status_code=303)
+
+
+@router.post(PAGE + "/tagihan", include_in_schema=False, dependencies=[Csrf])
+def claim_back(
+    request: Request,
+    session: DbSession,
+    account: Admin,
+    purchase_id: Annotated[str, Form(max_length=64)] = "",
+    amount: Annotated[str, Form(max_length=16)] = "",
+    reason: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """A purchase refunded after the institution's settlement for its month was paid: the participant's balance
+    gets it back, the institution owes it, deducted from its next settlements (audited)."""
+    values = {"purchase_id": purchase_id, "amount": amount, "reason": reason}
+    try:
+        whole = int(amount.strip().replace(".", "")) if amount.strip().replace(".", "").isdigit() else 0
+        receivables.refund_after_settlement(
+            session, purchase_id=purchase_id, amount=whole, reason=reason.strip(), actor=account.actor
+        )
+    except DomainError as error:
+        return form_error(request, session, TEMPLATE, error, lambda s: _context(s, account, values))
+    return RedirectResponse(PAGE, status_code=303)

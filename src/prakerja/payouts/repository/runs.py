@@ -50,27 +50,32 @@ def providers(session: Session, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Pay
 # runs -----------------------------------------------------------------------------------------------------------
 
 
-def insert_run_if_absent(session: Session, *, kind: RunKind, run_date: date, started_by: str, now: datetime) -> bool:
-    """Create the run of (kind, day) unless it exists; True when this call created it."""
+def insert_run_if_absent(
+    session: Session, *, kind: RunKind, run_date: date, started_by: str, now: datetime, sequence: int = 1
+) -> bool:
+    """Create the run of (kind, day, sequence) unless it exists; True when this call created it."""
     created = session.execute(
         insert(PayoutRun)
         .values(
             id=uuid.uuid4(),
             kind=kind,
             run_date=run_date,
+            sequence=sequence,
             status=RunStatus.preparing,
             started_by=started_by,
             created_at=now,
         )
-        .on_conflict_do_nothing(index_elements=["kind", "run_date"])
+        .on_conflict_do_nothing(index_elements=["kind", "run_date", "sequence"])
         .returning(PayoutRun.id)
     ).first()
     return created is not None
 
 
-def lock_run(session: Session, kind: RunKind, run_date: date) -> PayoutRun:
+def lock_run(session: Session, kind: RunKind, run_date: date, sequence: int = 1) -> PayoutRun:
     return session.scalars(
-        select(PayoutRun).where(PayoutRun.kind == kind, PayoutRun.run_date == run_date).with_for_update()
+        select(PayoutRun)
+        .where(PayoutRun.kind == kind, PayoutRun.run_date == run_date, PayoutRun.sequence == sequence)
+        .with_for_update()
     ).one()
 
 
@@ -80,7 +85,9 @@ def run(session: Session, run_id: uuid.UUID, *, lock: bool = False) -> PayoutRun
 
 
 def recent_runs(session: Session, limit: int = 30) -> Sequence[PayoutRun]:
-    return session.scalars(select(PayoutRun).order_by(PayoutRun.run_date.desc(), PayoutRun.kind).limit(limit)).all()
+    return session.scalars(
+        select(PayoutRun).order_by(PayoutRun.run_date.desc(), PayoutRun.kind, PayoutRun.sequence.desc()).limit(limit)
+    ).all()
 
 
 def unfinished_runs(session: Session) -> Sequence[PayoutRun]:
@@ -239,6 +246,8 @@ class Sendable:
     sends: int
     number: str
     name: str
+    provider_reference: str | None = None
+    """The call (chunk or file) it was last handed over in."""
 
 
 def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list[Sendable]:
@@ -251,6 +260,7 @@ def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list
             PayoutInstruction.sends,
             PayoutAccount.number,
             PayoutAccount.holder_name,
+            PayoutInstruction.provider_reference,
         )
         .outerjoin(PayoutAccount, PayoutAccount.id == PayoutInstruction.payout_account_id)
         .where(
@@ -260,7 +270,7 @@ def sendable(session: Session, batch_id: uuid.UUID, *, due_by: datetime) -> list
         )
         .order_by(PayoutInstruction.id)
     ).all()
-    return [Sendable(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "") for r in rows]
+    return [Sendable(r[0], r[1], r[2], r[3], r[4] or "", r[5] or "", r[6]) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +356,25 @@ def count_open(session: Session, batch_id: uuid.UUID) -> int:
         )
         or 0
     )
+
+
+def file_unanswered(session: Session, batch_id: uuid.UUID, reference: str, ids: Sequence[uuid.UUID]) -> bool:
+    """Were exactly ``ids`` the open instructions last handed over in the file ``reference``, with no report of
+    any of them since (its upload's answer was lost, so the partner may hold it)?"""
+    carried = session.scalars(
+        select(PayoutInstruction.id).where(
+            PayoutInstruction.batch_id == batch_id, PayoutInstruction.provider_reference == reference
+        )
+    ).all()
+    if set(carried) != set(ids):
+        return False
+    reported = session.scalar(
+        select(func.count())
+        .select_from(PayoutResult)
+        .join(PayoutInstruction, PayoutInstruction.end_to_end_id == PayoutResult.end_to_end_id)
+        .where(PayoutInstruction.id == _ids(ids))
+    )
+    return not reported
 
 
 def mark_sending(session: Session, ids: Sequence[uuid.UUID], *, reference: str, retry_at: datetime) -> None:
@@ -568,6 +597,13 @@ def advisory_unlock(connection: Connection, key: int) -> None:
     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
 
 
-def run_of(session: Session, kind: RunKind, run_date: date) -> PayoutRun | None:
-    query = select(PayoutRun).where(PayoutRun.kind == kind, PayoutRun.run_date == run_date)
-    return session.scalars(query).one_or_none()
+def run_of(session: Session, kind: RunKind, run_date: date, *, lock: bool = False) -> PayoutRun | None:
+    """The latest run of (kind, day): the day's run or its last further run (locked: one caller at a time decides
+    whether a further run is needed)."""
+    query = (
+        select(PayoutRun)
+        .where(PayoutRun.kind == kind, PayoutRun.run_date == run_date)
+        .order_by(PayoutRun.sequence.desc())
+        .limit(1)
+    )
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()

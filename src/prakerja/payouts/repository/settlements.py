@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from prakerja.payouts.models import (
     PayoutInstruction,
     PayoutProvider,
+    Receivable,
+    ReceivableStatus,
     Settlement,
     SettlementAccount,
     SettlementAccountFailure,
@@ -213,4 +215,67 @@ def hold_scheduled(session: Session, organisation_id: uuid.UUID, reason: str) ->
         update(Settlement)
         .where(Settlement.organisation_id == organisation_id, Settlement.status == SettlementStatus.scheduled)
         .values(status=SettlementStatus.blocked, blocked_reason=reason)
+    )
+
+
+# receivables (ADR 0028) -------------------------------------------------------------------------------------------
+
+
+def receivable_of_purchase(session: Session, purchase_id: uuid.UUID) -> Receivable | None:
+    return session.scalars(select(Receivable).where(Receivable.purchase_id == purchase_id)).one_or_none()
+
+
+def open_receivables(session: Session, organisation_id: uuid.UUID, *, lock: bool = False) -> list[Receivable]:
+    """The organisation's receivables still owed, oldest first (the order deductions take them)."""
+    query = (
+        select(Receivable)
+        .where(Receivable.organisation_id == organisation_id, Receivable.status == ReceivableStatus.open)
+        .order_by(Receivable.created_at, Receivable.id)
+    )
+    return list(session.scalars(query.with_for_update() if lock else query))
+
+
+def receivables_of(session: Session, organisation_id: uuid.UUID) -> list[Receivable]:
+    return list(
+        session.scalars(
+            select(Receivable)
+            .where(Receivable.organisation_id == organisation_id)
+            .order_by(Receivable.created_at.desc(), Receivable.id)
+        )
+    )
+
+
+def recent_receivables(session: Session, limit: int = 200) -> list[Receivable]:
+    return list(session.scalars(select(Receivable).order_by(Receivable.created_at.desc(), Receivable.id).limit(limit)))
+
+
+def settlement_of(
+    session: Session, organisation_id: uuid.UUID, period: str, *, lock: bool = False
+) -> Settlement | None:
+    query = select(Settlement).where(Settlement.organisation_id == organisation_id, Settlement.period == period)
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def pending_account(session: Session, organisation_id: uuid.UUID, *, lock: bool = False) -> SettlementAccount | None:
+    """The organisation's account awaiting the bank's OTP (at most one: recording another replaces it)."""
+    query = (
+        select(SettlementAccount)
+        .where(
+            SettlementAccount.organisation_id == organisation_id,
+            SettlementAccount.status == SettlementAccountStatus.otp_sent,
+        )
+        .order_by(SettlementAccount.created_at.desc())
+        .limit(1)
+    )
+    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+
+def replace_pending(session: Session, organisation_id: uuid.UUID) -> None:
+    session.execute(
+        update(SettlementAccount)
+        .where(
+            SettlementAccount.organisation_id == organisation_id,
+            SettlementAccount.status == SettlementAccountStatus.otp_sent,
+        )
+        .values(status=SettlementAccountStatus.replaced)
     )

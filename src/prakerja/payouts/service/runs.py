@@ -102,9 +102,11 @@ class PassSummary:
     errors: list[str] = field(default_factory=list)
 
 
-def message_id(kind: RunKind, run_date: date, code: str) -> str:
-    """The batch's ISO 20022 MsgId: unique per (kind, day, provider), readable on the partner's side."""
-    return f"PKJ{run_date:%Y%m%d}{kind.value[0].upper()}{code.upper()[:16]}"
+def message_id(kind: RunKind, run_date: date, code: str, sequence: int = 1) -> str:
+    """The batch's ISO 20022 MsgId: unique per (kind, day, provider), readable on the partner's side; a further run
+    of the same day carries its sequence (``PKJ20260401S2-BNI``): the partner must not take it for the first."""
+    further = f"{sequence}-" if sequence > 1 else ""
+    return f"PKJ{run_date:%Y%m%d}{kind.value[0].upper()}{further}{code.upper()[:16]}"
 
 
 def chunk_reference(batch: PayoutBatch, end_to_end_ids: Sequence[str], attempt: int = 0) -> str:
@@ -125,13 +127,16 @@ def lock_key(batch_id: uuid.UUID) -> int:
 # 1. start -------------------------------------------------------------------------------------------------------
 
 
-def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor) -> PayoutRun:
-    """The run of (kind, day), created with its batches and instructions if it does not exist yet (in the caller's
-    transaction; a second call, or a second worker, gets the same run)."""
+def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor, sequence: int = 1) -> PayoutRun:
+    """The run of (kind, day, sequence), created with its batches and instructions if it does not exist yet (in the
+    caller's transaction; a second call, or a second worker, gets the same run). ``sequence`` above 1 is a further
+    settlement run of the same day (``settlements.start_run`` decides)."""
     now = utcnow()
     started_by = "system" if actor.id is None else str(actor.id)
-    created = repository.insert_run_if_absent(session, kind=kind, run_date=run_date, started_by=started_by, now=now)
-    run = repository.lock_run(session, kind, run_date)
+    created = repository.insert_run_if_absent(
+        session, kind=kind, run_date=run_date, started_by=started_by, now=now, sequence=sequence
+    )
+    run = repository.lock_run(session, kind, run_date, sequence)
     if not created:
         return run
     if kind is RunKind.settlement:
@@ -150,7 +155,13 @@ def start(session: Session, *, kind: RunKind, run_date: date, actor: audit.Actor
         "payouts.run_started",
         "payout_run",
         run.id,
-        data={"kind": kind.value, "run_date": run_date.isoformat(), "instructions": count, "amount": total},
+        data={
+            "kind": kind.value,
+            "run_date": run_date.isoformat(),
+            "sequence": sequence,
+            "instructions": count,
+            "amount": total,
+        },
     )
     return run
 
@@ -159,7 +170,7 @@ def _batch(session: Session, run: PayoutRun, provider: PayoutProvider, count: in
     batch = PayoutBatch(
         run_id=run.id,
         provider_id=provider.id,
-        message_id=message_id(run.kind, run.run_date, provider.code),
+        message_id=message_id(run.kind, run.run_date, provider.code, run.sequence),
         count=count,
         control_sum=control_sum,
         status=BatchStatus.ready,
@@ -487,6 +498,13 @@ def _send_file(
         return
     ids = [i.id for i in due]
     reference = chunk_reference(batch, [i.end_to_end_id for i in due], max(i.sends for i in due))
+    if all(i.sends for i in due) and len({i.provider_reference for i in due}) == 1:
+        earlier = due[0].provider_reference
+        with factory() as session:
+            if earlier is not None and repository.file_unanswered(session, batch.id, earlier, ids):
+                # the same file whose upload's answer was lost: sent again under its reference, so the partner
+                # answers it from its first intake (no second parse) if it got it, and takes it if it did not
+                reference = earlier
     document = pain.write_pain001(
         pain.Batch(
             message_id=reference,
@@ -774,6 +792,8 @@ class RunView:
     created_at: datetime
     finished_at: datetime | None
     batches: list[BatchView]
+    sequence: int = 1
+    """1 for the day's run, 2, 3, ... for a further settlement run of the same day."""
 
     @property
     def count(self) -> int:
@@ -803,6 +823,7 @@ def view(session: Session, run: PayoutRun) -> RunView:
         started_by=run.started_by,
         created_at=run.created_at,
         finished_at=run.finished_at,
+        sequence=run.sequence,
         batches=[
             BatchView(
                 id=b.id,

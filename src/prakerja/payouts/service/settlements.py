@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -33,8 +33,10 @@ from prakerja.payouts import rules
 from prakerja.payouts.errors import (
     AccountNumberInvalid,
     NotASettledOrganisation,
+    OtpFormatInvalid,
     PeriodInvalid,
     PeriodNotOver,
+    SettlementAccountNotAwaitingOtp,
     SettlementBankInvalid,
 )
 from prakerja.payouts.models import (
@@ -53,7 +55,7 @@ from prakerja.payouts.providers import linking
 from prakerja.payouts.repository import accounts as account_repository
 from prakerja.payouts.repository import runs as run_repository
 from prakerja.payouts.repository import settlements as repository
-from prakerja.payouts.service import runs
+from prakerja.payouts.service import receivables, runs
 from prakerja.training import service as training
 
 SETTLED_ROLES = {"institution": BeneficiaryType.institution, "platform": BeneficiaryType.platform}
@@ -112,8 +114,12 @@ def record_account(
         holder_name=name,
     )
     failure = rules.settlement_account_failure(status=answer.status, name_match=answer.name_match)
-    now = utcnow()
-    repository.replace_verified(session, organisation_id)
+    partner = linking.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret)
+    if failure is None:  # the bank's OTP to the holder confirms it (before anything is written: unreachable, nothing)
+        linking.send_otp(partner, reference=reference)
+    repository.replace_pending(session, organisation_id)
+    if failure is not None:
+        repository.replace_verified(session, organisation_id)
     session.flush()
     account = SettlementAccount(
         organisation_id=organisation_id,
@@ -122,10 +128,10 @@ def record_account(
         number_masked=rules.mask_number(normal),
         holder_name=name,
         reported_holder_name=answer.holder_name,
-        status=SettlementAccountStatus.rejected if failure else SettlementAccountStatus.verified,
+        status=SettlementAccountStatus.rejected if failure else SettlementAccountStatus.otp_sent,
         failure_reason=SettlementAccountFailure(failure) if failure else None,
         inquiry_reference=reference,
-        verified_at=None if failure else now,
+        verified_at=None,
         recorded_by="system" if actor.id is None else str(actor.id),
     )
     account_repository.add(session, account)
@@ -147,11 +153,74 @@ def record_account(
     return account
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    account: SettlementAccount
+    wrong_code: bool
+
+
+def confirm_account(session: Session, *, organisation_id: uuid.UUID, otp: str, actor: audit.Actor) -> Confirmed:
+    """The bank's OTP entered for the organisation's account awaiting it: verified (replacing the verified one
+    before it, scheduling what waited for it) when the bank confirms; a wrong code is counted by the bank, an expired
+    or locked one rejects the account (recorded again for a new code). Audited either way."""
+    account = repository.pending_account(session, organisation_id, lock=True)
+    if account is None:
+        raise SettlementAccountNotAwaitingOtp()
+    code = otp.strip()
+    if not (len(code) == 6 and code.isascii() and code.isdigit()):
+        raise OtpFormatInvalid()
+    provider = account_repository.provider(session, account.provider_id)
+    assert provider is not None
+    result = linking.verify_otp(
+        linking.Partner(code=provider.code, base_url=provider.api_base_url, secret=provider.api_secret),
+        reference=account.inquiry_reference,
+        otp=code,
+    )
+    if not result.linked:
+        if result.code in ("otp_expired", "otp_locked"):
+            account.status = SettlementAccountStatus.rejected
+            account.failure_reason = (
+                SettlementAccountFailure.otp_expired
+                if result.code == "otp_expired"
+                else SettlementAccountFailure.otp_failed
+            )
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "payouts.settlement_account_otp_refused",
+            "partner",
+            organisation_id,
+            data={"settlement_account_id": str(account.id), "partner_code": result.code or ""},
+        )
+        refresh(session, organisation_id)
+        return Confirmed(account, wrong_code=True)
+    repository.replace_verified(session, organisation_id)
+    session.flush()
+    account.status = SettlementAccountStatus.verified
+    account.verified_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "payouts.settlement_account_confirmed",
+        "partner",
+        organisation_id,
+        data={"settlement_account_id": str(account.id), "provider": provider.code, "number": account.number_masked},
+    )
+    refresh(session, organisation_id)
+    return Confirmed(account, wrong_code=False)
+
+
 def _account_state(session: Session, organisation_id: uuid.UUID) -> str:
-    """``verified``, ``none`` (never recorded) or ``rejected`` (the newest was refused, or failed a payment)."""
+    """``verified``, ``pending`` (the newest awaits the bank's OTP), ``none`` (never recorded) or ``rejected`` (the
+    newest was refused, or failed a payment)."""
     if repository.verified_account(session, organisation_id) is not None:
         return "verified"
-    return "rejected" if repository.accounts_of(session, organisation_id) else "none"
+    recorded = repository.accounts_of(session, organisation_id)
+    if recorded and recorded[0].status is SettlementAccountStatus.otp_sent:
+        return "pending"
+    return "rejected" if recorded else "none"
 
 
 def refresh(session: Session, organisation_id: uuid.UUID) -> int:
@@ -221,6 +290,12 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
             payable_available=payable.available - repository.open_amount(session, organisation_id),
             owed=statement.payable,
         )
+        statement_ref = rules.statement_ref(role.value, organisation_id, period)
+        owed_back = (
+            repository.open_receivables(session, organisation_id)
+            if role is BeneficiaryType.institution and reason != "payable_short"
+            else []
+        )
         made = repository.insert_if_absent(
             session,
             {
@@ -233,13 +308,15 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
                 "gross": statement.gross,
                 "commission": statement.commission,
                 "amount": statement.payable,
-                "statement_ref": rules.statement_ref(role.value, organisation_id, period),
+                "statement_ref": statement_ref,
                 "status": SettlementStatus.blocked if reason else SettlementStatus.scheduled,
                 "blocked_reason": reason,
                 "created_by": "system" if actor.id is None else str(actor.id),
                 "created_at": utcnow(),
             },
         )
+        if made and owed_back:  # what the institution owes back is deducted from this settlement (ADR 0028)
+            _deduct(session, organisation_id, period, statement_ref, statement.payable, actor)
         if made:
             created += 1
             blocked += reason is not None
@@ -258,15 +335,58 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
     return Prepared(period, created, existing, blocked, amount)
 
 
+def _deduct(
+    session: Session, organisation_id: uuid.UUID, period: str, statement_ref: str, payable: int, actor: audit.Actor
+) -> None:
+    total, lines = receivables.deduct(
+        session, organisation_id, settlement_ref=statement_ref, available=payable, actor=actor
+    )
+    if not total:
+        return
+    settlement = repository.settlement_of(session, organisation_id, period, lock=True)
+    assert settlement is not None
+    settlement.deducted = total
+    settlement.deductions = lines
+    settlement.amount = payable - total
+    if settlement.amount == 0:  # paid by the deduction alone: nothing to send
+        settlement.status, settlement.blocked_reason, settlement.paid_at = SettlementStatus.paid, None, utcnow()
+    session.flush()
+
+
 def start_run(
     session: Session, *, period: str, run_date: date, actor: audit.Actor
 ) -> tuple[Prepared, PayoutRun | None]:
-    """Prepare ``period`` and start the settlement run of ``run_date`` when anything is due (every scheduled
-    settlement with a verified account, of this period or an earlier one held back before). Nothing due: no run."""
+    """Prepare ``period`` and start a settlement run of ``run_date`` when anything is due (every scheduled
+    settlement with a verified account, of this period or an earlier one held back before). The day's first run, or,
+    when the day's run exists already, a further run of the same day (ADR 0028) for what was held back then and is
+    due now (an account verified since, a settlement scheduled again): each settlement is in one run only, so
+    nothing is paid twice. Nothing due: no new run (the day's latest run, if any, is returned)."""
     prepared = prepare(session, period=period, actor=actor)
+    latest = run_repository.run_of(session, RunKind.settlement, run_date, lock=True)  # one caller decides at a time
     if not repository.any_due(session):
-        return prepared, run_repository.run_of(session, RunKind.settlement, run_date)
-    return prepared, runs.start(session, kind=RunKind.settlement, run_date=run_date, actor=actor)
+        return prepared, latest
+    sequence = 1 if latest is None else latest.sequence + 1
+    return prepared, runs.start(session, kind=RunKind.settlement, run_date=run_date, actor=actor, sequence=sequence)
+
+
+def run_again(session: Session, *, period: str, run_date: date, actor: audit.Actor) -> PayoutRun | None:
+    """An officer's "run again": :func:`start_run`, audited with what it found (a further run, or nothing due)."""
+    before = run_repository.run_of(session, RunKind.settlement, run_date)
+    _prepared, run = start_run(session, period=period, run_date=run_date, actor=actor)
+    started = run is not None and (before is None or run.id != before.id)
+    audit.record(
+        session,
+        actor,
+        "payouts.settlement_run_again",
+        "settlement_period",
+        period,
+        data={
+            "run_date": run_date.isoformat(),
+            "run_id": str(run.id) if started and run is not None else None,
+            "sequence": run.sequence if started and run is not None else None,
+        },
+    )
+    return run if started else None
 
 
 # reading -------------------------------------------------------------------------------------------------------------
@@ -300,6 +420,32 @@ class PaymentView:
 
 
 @dataclass(frozen=True)
+class DeductionView:
+    """One refund owed back, deducted from a settlement, with its reason (Indonesian, English)."""
+
+    purchase_id: str
+    period: str
+    amount: int
+    reason: tuple[str, str]
+
+
+def _deduction(line: dict[str, object]) -> DeductionView:
+    purchase = str(line["purchase_id"])
+    period = str(line["period"])
+    note = str(line.get("reason") or "")
+    return DeductionView(
+        purchase_id=purchase,
+        period=period,
+        amount=int(str(line["amount"])),
+        reason=(
+            f"Pengembalian dana pembelian {purchase[:8]} setelah penyelesaian {period} dibayar"
+            + (f": {note}" if note else ""),
+            f"Refund of purchase {purchase[:8]} after the {period} settlement was paid" + (f": {note}" if note else ""),
+        ),
+    )
+
+
+@dataclass(frozen=True)
 class SettlementView:
     id: uuid.UUID
     organisation_id: uuid.UUID
@@ -318,6 +464,14 @@ class SettlementView:
     reason: tuple[str, str] | None
     paid_at: datetime | None
     payments: list[PaymentView]
+    deducted: int = 0
+    """What the institution owed back, deducted from this settlement (ADR 0028)."""
+    deductions: tuple[DeductionView, ...] = ()
+
+    @property
+    def payable(self) -> int:
+        """The statement's payable before the deduction."""
+        return self.amount + self.deducted
 
 
 def _reason(code: str | None) -> tuple[str, str] | None:
@@ -398,6 +552,8 @@ def _views(session: Session, settlements: list[Settlement], names: dict[uuid.UUI
                 reason=_reason(s.blocked_reason),
                 paid_at=s.paid_at,
                 payments=payments,
+                deducted=s.deducted,
+                deductions=tuple(_deduction(line) for line in s.deductions or []),
             )
         )
     return out
@@ -414,6 +570,9 @@ class OrganisationSettlements:
     history: list[AccountView]
     settlements: list[SettlementView]
     banks: list[tuple[uuid.UUID, str, str]]
+    receivables: list[receivables.ReceivableView] = field(default_factory=list)
+    """Purchases refunded after a paid settlement: what the organisation owes back and what was deducted."""
+    owed_back: int = 0
 
 
 def of_organisation(session: Session, organisation_id: uuid.UUID) -> OrganisationSettlements:
@@ -425,6 +584,8 @@ def of_organisation(session: Session, organisation_id: uuid.UUID) -> Organisatio
         history=accounts[1:],
         settlements=_views(session, repository.of_organisation(session, organisation_id), {}),
         banks=banks(session),
+        receivables=receivables.of_organisation(session, organisation_id),
+        owed_back=sum(r.outstanding for r in receivables.of_organisation(session, organisation_id)),
     )
 
 

@@ -107,3 +107,11 @@ def record_settlement_account(request: Request, session: DbSession, account: Pla
     return settlement_pages.record_account(
         request, session, _organisation(session, account), form, home=HOME, actor=account.actor
     )
+
+
+@router.post(HOME + "/pembayaran/rekening/otp", dependencies=[Csrf])
+def confirm_settlement_account(request: Request, session: DbSession, account: Platform, form: FormData) -> Response:
+    """The bank's OTP for the account awaiting it (verified when the bank confirms; audited)."""
+    return settlement_pages.confirm_account(
+        request, session, _organisation(session, account), form, home=HOME, actor=account.actor
+    )

@@ -69,6 +69,14 @@ def record_settlement_account(
     )
 
 
+def confirm_settlement_account(
+    session: Session, organisation: partners.Membership, *, otp: str, actor: audit.Actor
+) -> bool:
+    """The bank's OTP for the organisation's account awaiting it; True when the bank confirmed it."""
+    result = payouts.settlements.confirm_account(session, organisation_id=organisation.partner_id, otp=otp, actor=actor)
+    return not result.wrong_code
+
+
 def settlement_holder(session: Session, organisation: partners.Membership) -> str:
     """The name the account must be held under (the legal entity)."""
     return payouts.settlements.legal_name(session, organisation.partner_id)

@@ -101,6 +101,37 @@ def owed(session: Session, *, start: date, end: date) -> list[Statement]:
     return found
 
 
+@dataclass(frozen=True)
+class SettledPurchase:
+    """A purchase whose completion was accepted (its money captured to the institution): what a refund of it after
+    the month's settlement needs to know."""
+
+    purchase_id: uuid.UUID
+    participant_id: uuid.UUID
+    institution_id: uuid.UUID
+    platform_id: uuid.UUID
+    accepted_at: datetime
+    gross: int
+    commission: int
+
+
+def settled_purchase(session: Session, purchase_id: uuid.UUID) -> SettledPurchase | None:
+    """The purchase with its accepted completion; None when there is no such purchase or no accepted completion."""
+    found = repository.accepted_of_purchase(session, purchase_id)
+    if found is None:
+        return None
+    completion, purchase = found
+    return SettledPurchase(
+        purchase_id=purchase.id,
+        participant_id=purchase.participant_id,
+        institution_id=completion.institution_id,
+        platform_id=completion.platform_id,
+        accepted_at=completion.decided_at or completion.created_at,
+        gross=completion.gross_amount,
+        commission=completion.commission,
+    )
+
+
 def to_csv(found: Statement) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
