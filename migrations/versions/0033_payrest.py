@@ -3,7 +3,7 @@ institutions' receivables for purchases refunded after their settlement was paid
 from their next settlements (``payouts_settlements.deducted``/``deductions``; a settlement may be paid by the
 deduction alone, amount zero).
 
-Revision ID: 0040_payrest
+Revision ID: 0033_payrest
 Revises: 0032_bulk
 Create Date: 2026-12-06
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0040_payrest"
+revision: str = "0033_payrest"
 down_revision: str | Sequence[str] | None = "0032_bulk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
