@@ -176,12 +176,15 @@ class TestRunPaysOnce:
         assert session.scalars(select(Entitlement.status).distinct()).all() == [EntitlementStatus.paid]
         assert_ledger_settled(session, run_id)
 
+    @pytest.mark.parametrize("reached_the_bank", [True, False], ids=["answer-lost", "upload-lost"])
     def test_a_file_whose_upload_answer_is_lost_goes_again_under_the_same_reference(
-        self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim
+        self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim, reached_the_bank: bool
     ) -> None:
-        """The bank took the file but its answer never came back: the next pass sends the same file under the same
-        reference, so the bank answers from its first intake (one parse, one pain.002) and pays each once. Before,
-        it went again under a new reference and the bank parsed it a second time."""
+        """The upload's answer never came back. If the bank took the file, the next pass asks for its pain.002
+        first (ADR 0027) and applies it: nothing is sent again. If the file never reached the bank (no pain.002),
+        it goes again under the same reference (ADR 0028), never a new one, so a bank that did take it after all
+        answers from its first intake. Either way each is paid once. Before, it went again under a new reference
+        and the bank parsed it a second time."""
         participants(session, payments_sim, {"bni": 3}, channel=Channel.file)
         run_id = start(factory)
         uploads: list[str] = []
@@ -191,8 +194,12 @@ class TestRunPaysOnce:
                 self.inner = httpx.HTTPTransport()
 
             def handle_request(self, request: httpx.Request) -> httpx.Response:
+                upload = request.method == "PUT" and "/files/pain.001/" in request.url.path
+                if upload and not uploads and not reached_the_bank:  # the file is lost on the way there
+                    uploads.append(request.url.path.rsplit("/", 1)[1])
+                    raise httpx.ConnectTimeout("upload lost", request=request)
                 answer = self.inner.handle_request(request)
-                if request.method == "PUT" and "/files/pain.001/" in request.url.path:
+                if upload:
                     uploads.append(request.url.path.rsplit("/", 1)[1])
                     if len(uploads) == 1:  # the bank took it; its answer is lost on the way back
                         answer.close()
@@ -212,7 +219,7 @@ class TestRunPaysOnce:
                         break
                 time.sleep(0.05)
         batch = session.scalars(select(PayoutBatch)).one()
-        assert uploads == [batch.message_id, batch.message_id]
+        assert uploads == [batch.message_id] * (1 if reached_the_bank else 2)
         files = payments_sim.simulator.partners["bni"].files
         assert list(files) == [batch.message_id] and len(files[batch.message_id]) == 3
         assert list(paid_at_sim(payments_sim).values()) == [1, 1, 1]
