@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from psycopg import AsyncConnection
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, func, select, text, tuple_, update
@@ -15,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from prakerja.kit import pgcopy
+from prakerja.kit.loop import Later
 from prakerja.ledger.models import AccountKind, EmptyForfeit, LedgerAccount, LedgerTransfer, TransferMode
 
 accounts = cast(Table, LedgerAccount.__table__)
@@ -79,6 +81,85 @@ def account_ids_by_owner(
         )
     ).all()
     return {(AccountKind(row.kind), row.owner_type, row.owner_id): row.id for row in rows}
+
+
+_ACCOUNT_COLUMNS_SQL = (
+    "id, ledger, kind, owner_type, owner_id, scheme, year, debits_must_not_exceed_credits,"
+    " credits_must_not_exceed_debits, closed, debits_pending, debits_posted, credits_pending, credits_posted"
+)
+ACCOUNT_FIELDS = tuple(name.strip() for name in _ACCOUNT_COLUMNS_SQL.split(","))
+"""The columns of :data:`_ACCOUNT_COLUMNS_SQL` by name, in order (the fields of ``schemas.Account``)."""
+
+_TWO_ACCOUNTS_SQL = (
+    f"SELECT {_ACCOUNT_COLUMNS_SQL} FROM ledger_accounts WHERE ledger = %s"
+    " AND ((kind = %s AND owner_type = %s AND owner_id = %s) OR (kind = %s AND owner_type = %s AND owner_id = %s))"
+)
+
+
+async def two_accounts_on_loop(
+    conn: AsyncConnection[Any], ledger: int, first: tuple[AccountKind, str, str], second: tuple[AccountKind, str, str]
+) -> Later[list[tuple[Any, ...]]]:
+    """Two accounts by (kind, owner type, owner id) on one ledger with their totals, in one statement on a loop
+    connection (ADR 0014); rows of :data:`ACCOUNT_FIELDS`, absent ones missing."""
+    cur = await conn.execute(
+        _TWO_ACCOUNTS_SQL, (ledger, first[0].value, first[1], first[2], second[0].value, second[1], second[2])
+    )
+
+    async def rows() -> list[tuple[Any, ...]]:
+        return await cur.fetchall()
+
+    return rows
+
+
+_OPEN_ACCOUNT_SQL = (
+    "INSERT INTO ledger_accounts (id, created_at, ledger, kind, owner_type, owner_id, scheme, year,"
+    " debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed, debits_pending, debits_posted,"
+    " credits_pending, credits_posted, head_hash) VALUES (%(id)s, %(created_at)s, %(ledger)s, %(kind)s,"
+    " %(owner_type)s, %(owner_id)s, %(scheme)s, %(year)s, %(debits_must_not_exceed_credits)s,"
+    " %(credits_must_not_exceed_debits)s, false, 0, 0, 0, 0, %(head_hash)s)"
+    " ON CONFLICT (ledger, kind, owner_type, owner_id) DO NOTHING"
+)
+
+
+async def open_account_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> uuid.UUID:
+    """:func:`insert_account_if_absent` then its id, on a loop connection (ADR 0014): two statements (the read
+    sees a row another transaction committed while the insert waited for it), one round trip in pipeline mode."""
+    await conn.execute(_OPEN_ACCOUNT_SQL, values)
+    cur = await conn.execute(
+        "SELECT id FROM ledger_accounts WHERE ledger = %s AND kind = %s AND owner_type = %s AND owner_id = %s",
+        (values["ledger"], values["kind"], values["owner_type"], values["owner_id"]),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
+async def create_posted_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID,
+    credit: uuid.UUID,
+    amount: int,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> Later[tuple[Any, ...]]:
+    """:func:`create_posted` on a loop connection (ADR 0014): the same posting function, the same answer row."""
+    cur = await conn.execute(
+        CREATE_POSTED_SQL, (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now)
+    )
+
+    async def row() -> tuple[Any, ...]:
+        found = await cur.fetchone()
+        assert found is not None
+        return found
+
+    return row
 
 
 def insert_account_if_absent(session: Session, values: dict[str, Any]) -> None:

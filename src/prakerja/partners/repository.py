@@ -5,14 +5,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from psycopg import AsyncConnection
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow as _now
 from prakerja.kit.ids import new_id as _new_id
+from prakerja.kit.loop import Later
 from prakerja.partners.models import (
     PartnerContact,
     PartnerCredential,
@@ -270,6 +272,77 @@ def add_events(session: Session, rows: list[dict[str, object]]) -> dict[tuple[uu
         .returning(WebhookEvent)
     ).all()
     return {(event.partner_id, event.webhook_id): event for event in inserted}
+
+
+_ENDPOINTS_SQL = (
+    "SELECT o.id, e.id FROM auth_partners o LEFT JOIN partner_webhook_endpoints e ON e.partner_id = o.id"
+    " AND e.status = 'active' WHERE o.id = ANY(%s) ORDER BY o.id, e.id"
+)
+
+
+async def active_endpoint_ids_on_loop(
+    conn: AsyncConnection[Any], partner_ids: Iterable[uuid.UUID]
+) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
+    """:func:`partners_active_endpoints`, the endpoints' ids only, on a loop connection (ADR 0014)."""
+    cur = await conn.execute(_ENDPOINTS_SQL, (list(set(partner_ids)),))
+
+    async def found() -> dict[uuid.UUID, list[uuid.UUID]]:
+        answer: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for partner_id, endpoint_id in await cur.fetchall():
+            answer.setdefault(partner_id, [])
+            if endpoint_id is not None:
+                answer[partner_id].append(endpoint_id)
+        return answer
+
+    return found
+
+
+_EVENTS_SQL = (
+    "INSERT INTO partner_webhook_events (id, created_at, partner_id, webhook_id, type, body)"
+    " SELECT e.id, %(now)s, e.partner_id, e.webhook_id, e.type, e.body FROM unnest(%(ids)s::uuid[],"
+    " %(partners)s::uuid[], %(webhook_ids)s::text[], %(types)s::text[], %(bodies)s::text[])"
+    " AS e(id, partner_id, webhook_id, type, body) ON CONFLICT (partner_id, webhook_id) DO NOTHING"
+)
+_EVENTS_AND_DELIVERIES_SQL = (
+    "WITH ev AS (" + _EVENTS_SQL + " RETURNING id), d AS ("
+    "INSERT INTO partner_webhook_deliveries (id, created_at, event_id, endpoint_id, status, attempts, next_attempt_at)"
+    " SELECT x.id, %(now)s, x.event_id, x.endpoint_id, 'pending', 0, %(now)s FROM unnest(%(d_ids)s::uuid[],"
+    " %(d_events)s::uuid[], %(d_endpoints)s::uuid[]) AS x(id, event_id, endpoint_id)"
+    " JOIN ev ON ev.id = x.event_id RETURNING id) "
+    "SELECT procrastinate_defer_jobs_v1(ARRAY(SELECT ROW('default', %(task)s, 0, NULL, NULL,"
+    " jsonb_build_object('delivery_id', d.id::text, 'attempt', 1), NULL)::procrastinate_job_to_defer_v1"
+    " FROM d ORDER BY d.id))"
+)
+
+
+async def add_events_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    events: list[dict[str, Any]],
+    deliveries: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+    task: str,
+) -> None:
+    """:func:`add_events`, and for each new event its deliveries (id, event id, endpoint id) with their jobs, in one
+    statement on a loop connection (ADR 0014). An event the partner already has under its webhook id is left alone
+    with no delivery, as the ``Session`` path does. Nothing is read back."""
+    params: dict[str, Any] = {
+        "now": _now(),
+        "ids": [e["id"] for e in events],
+        "partners": [e["partner_id"] for e in events],
+        "webhook_ids": [e["webhook_id"] for e in events],
+        "types": [e["type"] for e in events],
+        "bodies": [e["body"] for e in events],
+    }
+    if not deliveries:
+        await conn.execute(_EVENTS_SQL, params)
+        return
+    params.update(
+        d_ids=[d[0] for d in deliveries],
+        d_events=[d[1] for d in deliveries],
+        d_endpoints=[d[2] for d in deliveries],
+        task=task,
+    )
+    await conn.execute(_EVENTS_AND_DELIVERIES_SQL, params)
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.kit.ids import new_id
+from prakerja.kit.loop import Later
 from prakerja.kit.pii import Encrypted, encrypt
 from prakerja.registration.models import (
     AbilityAttempt,
@@ -154,6 +155,19 @@ async def insert_submitted_applicant_on_loop(
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     cur = await conn.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
     return await cur.fetchone() is not None
+
+
+_PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"
+
+
+async def phone_of_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[tuple[Any, ...] | None]:
+    """The profile's phone (encrypted) and when it was verified, on a loop connection (ADR 0014)."""
+    cur = await conn.execute(_PHONE_SQL, (account_id,))
+
+    async def row() -> tuple[Any, ...] | None:
+        return await cur.fetchone()
+
+    return row
 
 
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:

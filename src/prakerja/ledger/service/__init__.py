@@ -35,25 +35,31 @@ from prakerja.ledger.service.recovery import (
 )
 from prakerja.ledger.service.transfers import create_or_find_transfers, create_transfers
 from prakerja.ledger.service.wallet import (
+    PurchaseAccounts,
     allocate_budget,
     authorise_purchase,
+    authorise_purchase_on_loop,
     capture_purchase,
     expire_pending,
     forfeit_wallet,
     fund_wallet,
+    purchase_accounts_on_loop,
     record_officer_transfers,
     refund_purchase,
     schedule_incentive,
     void_purchase,
     wallet,
+    wallet_on_loop,
     wallet_or_404,
     year_end_expiry,
 )
 
 __all__ = [
     "CHART",
+    "PurchaseAccounts",
     "allocate_budget",
     "authorise_purchase",
+    "authorise_purchase_on_loop",
     "budget_available",
     "capture_purchase",
     "chart_account",
@@ -82,6 +88,7 @@ __all__ = [
     "post_batches",
     "post_runs",
     "program_totals",
+    "purchase_accounts_on_loop",
     "receivable",
     "record_officer_transfers",
     "record_repayment",
@@ -96,6 +103,7 @@ __all__ = [
     "treasury",
     "void_purchase",
     "wallet",
+    "wallet_on_loop",
     "wallet_or_404",
     "withdraw_demand",
     "year_end_expiry",

@@ -63,6 +63,20 @@ def _prepare(spec: TransferCreate) -> _Prepared:
     return _Prepared(spec=spec, amount=amount)
 
 
+def prepare_transfer(spec: TransferCreate) -> int | None:
+    """The checks of one transfer that need no database; its amount (None for a void or a full capture)."""
+    return _prepare(spec).amount
+
+
+def refusal(error: str, details: Any) -> DomainError:
+    """The refusal a posting function answered for a single transfer, as :func:`create_transfers` raises it."""
+    return _refusal_at(0, 1, _REFUSALS[error](details=dict(details or {})))
+
+
+def map_integrity(error: Exception) -> DomainError:
+    return _map_integrity(error)
+
+
 def _refusal_at(index: int, count: int, error: DomainError) -> DomainError:
     if count == 1:
         error.details.setdefault("index", index)
