@@ -102,15 +102,16 @@ class OtpContact:
 
 
 async def otp_contact_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[OtpContact | None]:
-    """Where the code goes, as :func:`send_otp` chooses it: the profile's phone and the account's e-mail read
-    together (one round trip in pipeline mode); None when there is neither (then nothing is sent)."""
+    """Where the code goes, as :func:`send_otp` chooses it: the profile's verified phone (read with the caller's
+    other reads), else the account's e-mail (one more round trip, only then); None when there is neither (then
+    nothing is sent)."""
     phone = await registration.identity.verified_phone_on_loop(conn, account_id)
-    email = await auth.email_on_loop(conn, account_id)
 
     async def contact() -> OtpContact | None:
-        found_phone, found_email = await phone(), await email()
+        found_phone = await phone()
         if found_phone:
             return OtpContact(Channel.sms, found_phone)
+        found_email = await (await auth.email_on_loop(conn, account_id))()
         return None if found_email is None else OtpContact(Channel.email, found_email)
 
     return contact
