@@ -9,8 +9,10 @@ the event loop opens it), on the same data: ``--rounds`` rounds, each ``--purcha
 with each version (the order alternates from round to round). The creations of a batch are measured apart from
 its confirmations; the one-time codes are read between the two (not measured). The reference, in the same rounds:
 a transaction holding one ``SELECT 1`` on a loop connection, twice per purchase (the floor of two calls on the
-loop). CPU from ``/proc`` (``benchmarks/cpu.py``): this process (``time.process_time``) and the PostgreSQL
-server's process tree. Medians over the rounds; the last line printed is one JSON object.
+loop). ``loop_piped``: the loop twins with the caller's transaction opened inside ``conn.pipeline()`` (``BEGIN``
+sent with the first statements, ``COMMIT`` read at the end). CPU from ``/proc`` (``benchmarks/cpu.py``): this
+process (``time.process_time``) and the PostgreSQL server's process tree. Medians over the rounds; the last line
+printed is one JSON object.
 
 Set-up as ``benchmarks/marketplace.py`` (its seeding functions): a scratch database ``prakerja_bench_purchase``
 on the embedded server under ``.prakerja-bench`` (or ``PRAKERJA_BENCH_DATABASE_URL``), one institution with a
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -100,7 +103,7 @@ def main() -> None:
         )
     courses = marketplace.seed_courses(len(marketplace.TOPICS), institutions, platforms)
     warm = 10
-    cards = marketplace.seed_recipients(2 * (args.rounds * args.purchases + warm))
+    cards = marketplace.seed_recipients(3 * (args.rounds * args.purchases + warm))
     with db.unit_of_work() as session:
         from sqlalchemy import text
 
@@ -155,13 +158,33 @@ def main() -> None:
         own_f, db_f, _ = measure(url, confirm)
         return own_c, db_c, own_f, db_f
 
-    def on_loop(batch: list[tuple[str, str]]) -> tuple[float, float, float, float]:
+    def frame(conn: Any, piped: bool) -> Any:
+        """The caller's transaction; with ``piped``, opened inside a pipeline, so that ``BEGIN`` travels with the
+        first statements and ``COMMIT`` is read at the pipeline's end."""
+        if not piped:
+            return conn.transaction()
+        stack = contextlib.AsyncExitStack()
+
+        async def enter() -> None:
+            await stack.enter_async_context(conn.pipeline())
+            await stack.enter_async_context(conn.transaction())
+
+        class Frame:
+            async def __aenter__(self) -> None:
+                await enter()
+
+            async def __aexit__(self, *exc: Any) -> None:
+                await stack.__aexit__(*exc)
+
+        return Frame()
+
+    def on_loop(batch: list[tuple[str, str]], piped: bool = False) -> tuple[float, float, float, float]:
         data = orders(batch)
 
         async def create() -> list[str]:
             made = []
             for item in data:
-                async with db.on_loop() as conn, conn.transaction():
+                async with db.on_loop() as conn, frame(conn, piped):
                     made.append(await service.purchases.create_on_loop(conn, caller=caller, data=item))
             return [m.purchase_id for m in made]
 
@@ -170,7 +193,7 @@ def main() -> None:
 
         async def confirm() -> None:
             for purchase_id, otp in zip(ids, codes, strict=True):
-                async with db.on_loop() as conn, conn.transaction():
+                async with db.on_loop() as conn, frame(conn, piped):
                     await service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=otp)
 
         own_f, db_f, _ = measure(url, lambda: loop.run_until_complete(confirm()))
@@ -188,13 +211,19 @@ def main() -> None:
         own_f, db_f, _ = measure(url, lambda: loop.run_until_complete(one()))
         return own_c, db_c, own_f, db_f
 
-    runners = {"session": by_session, "loop": on_loop, "reference": reference}
+    runners = {
+        "session": by_session,
+        "loop": on_loop,
+        "loop_piped": lambda batch: on_loop(batch, piped=True),
+        "reference": reference,
+    }
     by_session(cards[:warm])  # connections, prepared statements, the institution's payable
     on_loop(cards[warm : 2 * warm])
-    rest = cards[2 * warm :]
-    figures: dict[str, list[tuple[float, float, float, float]]] = {"session": [], "loop": [], "reference": []}
+    on_loop(cards[2 * warm : 3 * warm], piped=True)
+    rest = cards[3 * warm :]
+    figures: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in runners}
     for r in range(args.rounds):
-        names = ["session", "loop", "reference"] if r % 2 == 0 else ["reference", "loop", "session"]
+        names = list(runners) if r % 2 == 0 else list(reversed(runners))
         for name in names:
             if name == "reference":
                 batch = cards[: args.purchases]
@@ -220,7 +249,7 @@ def main() -> None:
                 "total": round(web_create + web_confirm + db_create + db_confirm, 1),
             },
         }
-    for name in ("session", "loop"):
+    for name in ("session", "loop", "loop_piped"):
         result[f"{name}_over_reference"] = round(
             result[name]["both_us"]["total"] / result["reference"]["both_us"]["total"], 2
         )
