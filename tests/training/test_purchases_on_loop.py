@@ -468,3 +468,13 @@ def test_course_sessions_on_loop_answer_as_the_session_query(session: Session, w
 
 async def _sessions(conn: Any, course_id: uuid.UUID) -> Any:
     return await (await catalog.course_sessions_on_loop(conn, course_id))()
+
+
+def test_codes_are_drawn_from_the_whole_alphabet_uniformly() -> None:
+    """``draw_code`` maps a random byte's low five bits to the 32 characters: every one of them can come out."""
+    from prakerja.training.service.purchases import CODE_ALPHABET, draw_code
+
+    assert len(set(CODE_ALPHABET)) == 32
+    drawn = "".join(draw_code(10) for _ in range(400))
+    assert set(drawn) == set(CODE_ALPHABET)
+    assert len(draw_code(12)) == 12

@@ -58,6 +58,12 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """Voucher and redeem-code characters: no 0/O or 1/I to misread."""
 
 
+def draw_code(length: int) -> str:
+    """A random code of ``length`` characters of :data:`CODE_ALPHABET`: each from one random byte's low five bits
+    (32 characters, so uniform), the whole code from one call to the operating system's random source."""
+    return "".join(CODE_ALPHABET[b & 31] for b in secrets.token_bytes(length))
+
+
 def new_codes(session: Session, lengths: list[int]) -> list[str]:
     """Fresh codes of these lengths, none already a voucher or a redeem code nor equal to another: one query to
     check the lot (and another only in the rare case one was taken)."""
@@ -65,7 +71,7 @@ def new_codes(session: Session, lengths: list[int]) -> list[str]:
     while True:
         for i, length in enumerate(lengths):
             if codes[i] is None:
-                codes[i] = "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+                codes[i] = draw_code(length)
         drawn = [c for c in codes if c is not None]
         taken = repository.taken_codes(session, drawn)
         seen: set[str] = set()
@@ -404,7 +410,7 @@ more sessions costs one more check)."""
 
 
 def _draw(lengths: list[int]) -> list[str]:
-    return ["".join(secrets.choice(CODE_ALPHABET) for _ in range(length)) for length in lengths]
+    return [draw_code(length) for length in lengths]
 
 
 def _keep_fresh(codes: Sequence[str | None], taken: set[str]) -> list[str | None]:
