@@ -478,3 +478,72 @@ def test_codes_are_drawn_from_the_whole_alphabet_uniformly() -> None:
     drawn = "".join(draw_code(10) for _ in range(400))
     assert set(drawn) == set(CODE_ALPHABET)
     assert len(draw_code(12)) == 12
+
+
+def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, world: World) -> None:
+    """The reads the loop twins make, one by one, against the ``Session`` functions they stand for."""
+    from prakerja.auth import service as auth
+    from prakerja.ledger import service as ledger
+    from prakerja.registration import service as registration
+
+    person, course = world.people[0], world.course
+    unfunded = make_participant(session, funded=False)
+    session.execute(
+        text("UPDATE registration_applicants SET phone_verified_at = NULL WHERE account_id = :a"),
+        {"a": unfunded.account_id},
+    )
+    session.commit()
+
+    async def reads(conn: Any) -> dict[str, Any]:
+        later = {
+            "holder": await recipients.card_holder_on_loop(conn, person.card_number),
+            "no_holder": await recipients.card_holder_on_loop(conn, "1234"),
+            "course": await catalog.sellable_course_on_loop(
+                conn, course_id=course.id, platform_id=world.platform.partner_id
+            ),
+            "wallet": await ledger.wallet_on_loop(conn, person.applicant_id),
+            "no_wallet": await ledger.wallet_on_loop(conn, unfunded.applicant_id),
+            "phone": await registration.identity.verified_phone_on_loop(conn, person.account_id),
+            "no_phone": await registration.identity.verified_phone_on_loop(conn, unfunded.account_id),
+            "email": await auth.email_on_loop(conn, person.account_id),
+            "endpoints": await partners.active_endpoints_on_loop(
+                conn, [world.platform.partner_id, world.institution.partner_id, new_id()]
+            ),
+        }
+        async with conn.pipeline():
+            return {name: await read() for name, read in later.items()}
+
+    got = on_loop(reads)
+    recipient = recipients.recipient_by_card(session, person.card_number)
+    assert recipient is not None
+    assert got["holder"] == recipients.CardHolder(
+        recipient.id,
+        recipient.applicant_id,
+        recipient.account_id,
+        recipient.status,
+        recipient.funded_at,
+        recipient.first_purchase_deadline,
+    )
+    assert got["no_holder"] is None
+    found = catalog.sellable_course(session, course_id=course.id, platform_id=world.platform.partner_id)
+    assert found is not None
+    assert (got["course"].id, got["course"].institution_id, got["course"].title, got["course"].price) == (
+        found[0].id,
+        found[0].institution_id,
+        found[0].title,
+        found[1].price,
+    )
+    assert got["wallet"].model_dump() == ledger.wallet(session, person.applicant_id).model_dump()  # type: ignore[union-attr]
+    assert got["no_wallet"] is None
+    profile = registration.identity.find(session, person.account_id)
+    assert profile is not None
+    assert got["phone"] == profile.phone
+    assert got["no_phone"] is None
+    account = auth.get_account(session, person.account_id)
+    assert account is not None
+    assert got["email"] == account.email
+    assert got["endpoints"] == {
+        partner: [e.id for e in partners.webhook_endpoints(session, partner) if e.status.value == "active"]
+        for partner in (world.platform.partner_id, world.institution.partner_id)
+    }
+    assert got["endpoints"][world.institution.partner_id] == [world.endpoint_id]
