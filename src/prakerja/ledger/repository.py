@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from psycopg import AsyncConnection
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, func, select, text, tuple_, update
@@ -63,6 +64,23 @@ def account_by_owner(
         )
         .execution_options(populate_existing=True)
     ).first()
+
+
+_BALANCE_COLUMNS_BY_OWNER_SQL = (
+    "SELECT debits_must_not_exceed_credits, credits_must_not_exceed_debits, debits_posted, credits_posted,"
+    " debits_pending, credits_pending FROM ledger_accounts"
+    " WHERE ledger = %s AND kind = %s AND owner_type = %s AND owner_id = %s"
+)
+
+
+async def balance_columns_by_owner_on_loop(
+    conn: AsyncConnection[Any], *, ledger: int, kind: AccountKind, owner_type: str, owner_id: str
+) -> Any | None:
+    """What :func:`account_by_owner` reads for a balance (the flags and the four totals), as a named tuple, on a
+    loop connection (``db.on_loop``, ADR 0014): one prepared read."""
+    async with conn.cursor(row_factory=namedtuple_row) as cur:
+        await cur.execute(_BALANCE_COLUMNS_BY_OWNER_SQL, (int(ledger), kind.name, owner_type, owner_id), prepare=True)
+        return await cur.fetchone()
 
 
 def account_ids_by_owner(

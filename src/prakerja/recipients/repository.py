@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,19 @@ def by_account(session: Session, account_id: uuid.UUID) -> Recipient | None:
 
 def by_card_index(session: Session, index: bytes) -> Recipient | None:
     return session.scalars(select(Recipient).where(Recipient.card_number_index == index)).first()
+
+
+_CARD_HOLDER_BY_INDEX_SQL = (
+    "SELECT id, applicant_id, account_id, card_number, status, funded_at, first_purchase_deadline"
+    " FROM selection_recipients WHERE card_number_index = %s"
+)
+
+
+async def card_holder_on_loop(conn: AsyncConnection[Any], index: bytes) -> tuple[Any, ...] | None:
+    """What checkout reads of :func:`by_card_index`'s row (id, applicant, account, encrypted card number, status
+    name, funded at, deadline), on a loop connection (``db.on_loop``, ADR 0014): one prepared read."""
+    cur = await conn.execute(_CARD_HOLDER_BY_INDEX_SQL, (index,), prepare=True)
+    return await cur.fetchone()
 
 
 def by_id(session: Session, recipient_id: uuid.UUID, *, lock: bool = False) -> Recipient | None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
-from prakerja.kit.pii import blind_index
+from prakerja.kit.pii import blind_index, decrypt
 from prakerja.recipients import repository, rules
 from prakerja.recipients.models import Recipient, RecipientStatus
 
@@ -44,6 +47,40 @@ def recipient_by_card(session: Session, card_number: str) -> Recipient | None:
     if not rules.card_number_shape_ok(card_number):
         return None
     return repository.by_card_index(session, blind_index(card_number.strip(), "card_number"))
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    """What checkout needs of a recipient, read on a loop connection (:func:`card_holder_on_loop`); the same
+    values as the :class:`Recipient` row's attributes of these names."""
+
+    id: uuid.UUID
+    applicant_id: uuid.UUID
+    account_id: uuid.UUID
+    card_number: str
+    status: RecipientStatus
+    funded_at: datetime | None
+    first_purchase_deadline: datetime
+
+
+async def card_holder_on_loop(conn: AsyncConnection[Any], card_number: str) -> CardHolder | None:
+    """:func:`recipient_by_card` on a loop connection (``db.on_loop``, ADR 0014): the same recipient's checkout
+    fields, one prepared read, no ``Session``."""
+    if not rules.card_number_shape_ok(card_number):
+        return None
+    row = await repository.card_holder_on_loop(conn, blind_index(card_number.strip(), "card_number"))
+    if row is None:
+        return None
+    recipient_id, applicant_id, account_id, card, status, funded_at, deadline = row
+    return CardHolder(
+        id=recipient_id,
+        applicant_id=applicant_id,
+        account_id=account_id,
+        card_number=decrypt(bytes(card), "selection_recipients.card_number"),
+        status=RecipientStatus[status],
+        funded_at=funded_at,
+        first_purchase_deadline=deadline,
+    )
 
 
 def active_past_deadline(

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import Date, Select, Table, cast, func, insert, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
@@ -70,6 +71,16 @@ def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseS
         select(Purchase.status, func.count()).where(Purchase.participant_id == participant_id).group_by(Purchase.status)
     )
     return {PurchaseStatus(status): int(n) for status, n in rows}
+
+
+async def status_counts_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
+    """:func:`status_counts` on a loop connection (``db.on_loop``, ADR 0014): one prepared read."""
+    cur = await conn.execute(
+        "SELECT status, count(*) FROM training_purchases WHERE participant_id = %s GROUP BY status",
+        (participant_id,),
+        prepare=True,
+    )
+    return {PurchaseStatus[status]: int(n) for status, n in await cur.fetchall()}
 
 
 _FACTS = text(

@@ -46,6 +46,7 @@ from prakerja.ledger.service.wallet import (
     schedule_incentive,
     void_purchase,
     wallet,
+    wallet_available_on_loop,
     wallet_or_404,
     year_end_expiry,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "treasury",
     "void_purchase",
     "wallet",
+    "wallet_available_on_loop",
     "wallet_or_404",
     "withdraw_demand",
     "year_end_expiry",

@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -110,6 +111,21 @@ def wallet(session: Session, participant_id: uuid.UUID | str) -> Account | None:
         owner_type="participant",
         owner_id=str(participant_id),
     )
+
+
+async def wallet_available_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID | str) -> int | None:
+    """``wallet(...).available`` on a loop connection (``db.on_loop``, ADR 0014): the participant's available
+    training balance, or None before funding. One prepared read, no ``Session``."""
+    row = await repository.balance_columns_by_owner_on_loop(
+        conn,
+        ledger=LedgerCode.training,
+        kind=AccountKind.training_wallet,
+        owner_type="participant",
+        owner_id=str(participant_id),
+    )
+    if row is None:
+        return None
+    return rules.balance(**row._asdict())[1]
 
 
 def wallet_or_404(session: Session, participant_id: uuid.UUID | str) -> Account:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
@@ -22,6 +24,11 @@ def card(session: Session, card_number: str) -> Recipient | None:
     return recipients.recipient_by_card(session, card_number)
 
 
+async def card_on_loop(conn: AsyncConnection[Any], card_number: str) -> recipients.CardHolder | None:
+    """:func:`card` on a loop connection (``db.on_loop``): the card holder's checkout fields."""
+    return await recipients.card_holder_on_loop(conn, card_number)
+
+
 def recipient_of_account(session: Session, account_id: uuid.UUID) -> Recipient | None:
     return recipients.recipient_by_account(session, account_id)
 
@@ -30,6 +37,11 @@ def full_name(session: Session, account_id: uuid.UUID) -> str:
     """The name on the registration profile ("" when there is none)."""
     profile = registration.identity.find(session, account_id)
     return (profile.full_name or "") if profile is not None else ""
+
+
+async def full_name_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str:
+    """:func:`full_name` on a loop connection (``db.on_loop``)."""
+    return await registration.identity.full_name_on_loop(conn, account_id) or ""
 
 
 def masked_names(session: Session, participant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -10,7 +10,9 @@ import hmac
 import secrets
 import uuid
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -133,6 +135,32 @@ def inquiry(session: Session, *, card_number: str) -> CardOut:
         balance=available,
         status=recipient.status.value,
         first_purchase_deadline=recipient.first_purchase_deadline,
+    )
+
+
+async def inquiry_on_loop(conn: AsyncConnection[Any], *, card_number: str) -> CardOut:
+    """:func:`inquiry` on a loop connection (``db.on_loop``, ADR 0021): the same answer and the same refusals, in
+    four prepared reads (the card, the purchases by status, the wallet, the name), no ``Session``."""
+    holder = await people.card_on_loop(conn, card_number)
+    if holder is None:
+        raise CardNotFound()
+    counts = await repository.status_counts_on_loop(conn, holder.applicant_id)
+    bought = any(counts.get(status, 0) for status in repository.BOUGHT)
+    if holder.status is RecipientStatus.revoked or rules.deadline_missed(
+        holder.first_purchase_deadline, utcnow(), has_purchase=bought
+    ):
+        raise CardRevoked()
+    available = (
+        await ledger.wallet_available_on_loop(conn, holder.applicant_id) if holder.funded_at is not None else None
+    )
+    if available is None:
+        raise CardNotActive()
+    return CardOut(
+        card_number_masked=rules.mask_card(holder.card_number),
+        name_masked=rules.mask_name(await people.full_name_on_loop(conn, holder.account_id)),
+        balance=available,
+        status=holder.status.value,
+        first_purchase_deadline=holder.first_purchase_deadline,
     )
 
 
