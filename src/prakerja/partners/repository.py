@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -206,9 +207,7 @@ def admit(
     return (None if row[0] is None else str(row[0])), bool(row[1]), int(row[2] or 0)
 
 
-_ADMIT_SQL = _ADMIT.text.replace(":credential_id", "%(credential_id)s").replace(":revision", "%(revision)s")
-for _name in ("signature", "expires_at", "window_start"):
-    _ADMIT_SQL = _ADMIT_SQL.replace(f":{_name}", f"%({_name})s")
+_ADMIT_SQL = re.sub(r"(?<![:\w]):(credential_id|revision|signature|expires_at|window_start)\b", r"%(\1)s", _ADMIT.text)
 """``_ADMIT`` for a loop connection (``db.on_loop``); tests hold the two to the same answers."""
 
 

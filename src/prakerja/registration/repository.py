@@ -43,16 +43,16 @@ def applicant(session: Session, applicant_id: uuid.UUID, *, lock: bool = False) 
     return session.scalars(query).first()
 
 
-async def full_name_by_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> tuple[bool, str | None]:
-    """(whether the account has a profile, its full name decrypted) on a loop connection (``db.on_loop``, ADR
-    0014): :func:`applicant_by_account`'s ``full_name``, one prepared read."""
+async def full_name_by_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str | None:
+    """:func:`applicant_by_account`'s ``full_name`` (decrypted; None without a profile or a name) on a loop
+    connection (``db.on_loop``, ADR 0014): one prepared read."""
     cur = await conn.execute(
         "SELECT full_name FROM registration_applicants WHERE account_id = %s LIMIT 1", (account_id,), prepare=True
     )
     row = await cur.fetchone()
-    if row is None:
-        return False, None
-    return True, None if row[0] is None else decrypt(bytes(row[0]), "registration_applicants.full_name")
+    if row is None or row[0] is None:
+        return None
+    return decrypt(bytes(row[0]), "registration_applicants.full_name")
 
 
 def applicant_by_account(session: Session, account_id: uuid.UUID, *, lock: bool = False) -> Applicant | None:
