@@ -9,12 +9,13 @@ review by the partner API's route class, as for every partner endpoint. Signing,
 from the partner API through :func:`mount`, as in ``catalog/api.py``. (No ``from __future__ import annotations``:
 FastAPI must see the routes' annotations as objects.)"""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from psycopg import AsyncConnection
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,18 @@ class Idempotent(Protocol):
         handler: Callable[[], Any],
         status_code: int = 200,
     ) -> Response: ...
+
+
+class LoopCall(Protocol):
+    def __call__(
+        self,
+        request: Request,
+        caller: PartnerCaller,
+        body: bytes,
+        handler: Callable[[AsyncConnection[Any]], Awaitable[BaseModel | dict[str, Any]]],
+        *,
+        status_code: int = 200,
+    ) -> Awaitable[Response]: ...
 
 
 PurchaseId = Annotated[str, Path(max_length=64, description="The purchase's id, as returned when it was created.")]
@@ -102,10 +115,15 @@ def mount(
     *,
     require_partner: Callable[..., Callable[..., PartnerCaller]],
     idempotent: Idempotent,
+    require_partner_on_loop: Callable[..., Callable[..., Awaitable[PartnerCaller]]],
+    loop_call: LoopCall,
 ) -> APIRouter:
-    """Add the marketplace's routes to ``router`` (prefix ``/partner/v1``, the signed route class)."""
+    """Add the marketplace's routes to ``router`` (prefix ``/partner/v1``, the signed route class). Routes on the
+    Session frame take ``require_partner`` and ``idempotent``; routes on the loop frame (ADR 0021) take
+    ``require_partner_on_loop`` and ``loop_call``."""
     Institution = Annotated[PartnerCaller, Depends(require_partner(PartnerRole.institution))]
     Platform = Annotated[PartnerCaller, Depends(require_partner(PartnerRole.platform))]
+    PlatformOnLoop = Annotated[PartnerCaller, Depends(require_partner_on_loop(PartnerRole.platform))]
 
     async def raw_body(request: Request) -> bytes:
         return await request.body()
@@ -120,13 +138,15 @@ def mount(
         responses=error_responses(CARD_REFUSALS),
         openapi_extra=_schema(CardInquiry),
     )
-    def card_inquiry(request: Request, session: DbSession, body: RawBody, caller: Platform) -> Response:
+    async def card_inquiry(request: Request, body: RawBody, caller: PlatformOnLoop) -> Response:
         """Platforms only. The card's masked number and holder name, the balance, status and first-purchase
         deadline. A revoked card is refused."""
         data = parse(CardInquiry, body)
-        return idempotent(
-            session, request, caller, body, lambda: service.purchases.inquiry(session, card_number=data.card_number)
-        )
+
+        async def inquire(conn: AsyncConnection[Any]) -> CardOut:
+            return await service.purchases.inquiry_on_loop(conn, card_number=data.card_number)
+
+        return await loop_call(request, caller, body, inquire)
 
     @router.post(
         "/purchases",

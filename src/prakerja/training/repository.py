@@ -75,6 +75,16 @@ def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseS
     return {PurchaseStatus(status): int(n) for status, n in rows}
 
 
+async def status_counts_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
+    """:func:`status_counts` on a loop connection (``db.on_loop``, ADR 0014): one prepared read."""
+    cur = await conn.execute(
+        "SELECT status, count(*) FROM training_purchases WHERE participant_id = %s GROUP BY status",
+        (participant_id,),
+        prepare=True,
+    )
+    return {PurchaseStatus[status]: int(n) for status, n in await cur.fetchall()}
+
+
 _FACTS = text(
     """
     SELECT status::text AS status, count(*) AS n FROM training_purchases WHERE participant_id = :participant

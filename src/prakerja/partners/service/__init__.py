@@ -21,6 +21,7 @@ from prakerja.partners.service.credentials import (
     SigningCredential,
     SigningKey,
     admit,
+    admit_on_loop,
     allowed_list_source,
     authenticate,
     count_request,
@@ -40,6 +41,7 @@ from prakerja.partners.service.credentials import (
     set_list_scope,
     set_status,
     signing_credential,
+    signing_credential_on_loop,
 )
 from prakerja.partners.service.profiles import (
     ContactView,
@@ -67,6 +69,7 @@ from prakerja.partners.service.refusals import (
     mark_refusals_reviewed,
     purge_old_refusals,
     record_refusal,
+    record_refusal_on_loop,
     refusal_log,
 )
 from prakerja.partners.service.webhooks import (
@@ -125,6 +128,7 @@ __all__ = [
     "add_trainer",
     "add_webhook_endpoint",
     "admit",
+    "admit_on_loop",
     "allowed_list_source",
     "authenticate",
     "change_designation",
@@ -148,6 +152,7 @@ __all__ = [
     "queue_webhooks",
     "queue_webhooks_on_loop",
     "record_refusal",
+    "record_refusal_on_loop",
     "refusal_log",
     "remember",
     "remove_item",
@@ -162,6 +167,7 @@ __all__ = [
     "set_webhook_endpoint_status",
     "signed_headers",
     "signing_credential",
+    "signing_credential_on_loop",
     "update_profile",
     "webhook_deliveries",
     "webhook_endpoints",

@@ -80,6 +80,12 @@ async def verified_phone_on_loop(conn: AsyncConnection[Any], account_id: uuid.UU
     return phone
 
 
+async def full_name_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str | None:
+    """``find(...).full_name`` on a loop connection (``db.on_loop``, ADR 0014): None when the account has no
+    profile or the profile no name. Personal data: callers mask it before it leaves their domain."""
+    return await repository.full_name_by_account_on_loop(conn, account_id)
+
+
 def full_names(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     """The registered full name of each applicant, by applicant id (one query per thousand ids; those without a
     name are left out). Personal data: callers mask it before it leaves their domain."""

@@ -36,6 +36,11 @@ def full_name(session: Session, account_id: uuid.UUID) -> str:
     return (profile.full_name or "") if profile is not None else ""
 
 
+async def full_name_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str:
+    """:func:`full_name` on a loop connection (``db.on_loop``)."""
+    return await registration.identity.full_name_on_loop(conn, account_id) or ""
+
+
 def masked_names(session: Session, participant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
     """Each participant's name as partners may see it (``Ni M**e D**i``, as the voucher's
     ``participant_name_masked``), by participant (applicant) id, in one query. Never the name itself."""

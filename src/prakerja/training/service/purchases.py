@@ -146,6 +146,31 @@ def inquiry(session: Session, *, card_number: str) -> CardOut:
     )
 
 
+async def inquiry_on_loop(conn: AsyncConnection[Any], *, card_number: str) -> CardOut:
+    """:func:`inquiry` on a loop connection (``db.on_loop``, ADR 0021): the same answer and the same refusals, in
+    four reads (the card, the purchases by status, the wallet, the name), no ``Session``. The card number masked is
+    the one asked for: the blind index matched it, and a card number (sixteen digits) is its own normal form."""
+    holder = await (await people.card_on_loop(conn, card_number))()
+    if holder is None:
+        raise CardNotFound()
+    counts = await repository.status_counts_on_loop(conn, holder.applicant_id)
+    bought = any(counts.get(status, 0) for status in repository.BOUGHT)
+    if holder.status is RecipientStatus.revoked or rules.deadline_missed(
+        holder.first_purchase_deadline, utcnow(), has_purchase=bought
+    ):
+        raise CardRevoked()
+    wallet = await (await ledger.wallet_on_loop(conn, holder.applicant_id))() if holder.funded_at is not None else None
+    if wallet is None:
+        raise CardNotActive()
+    return CardOut(
+        card_number_masked=rules.mask_card(card_number.strip()),
+        name_masked=rules.mask_name(await people.full_name_on_loop(conn, holder.account_id)),
+        balance=wallet.available,
+        status=holder.status.value,
+        first_purchase_deadline=holder.first_purchase_deadline,
+    )
+
+
 def _listed_course(session: Session, course_id: str, platform_id: uuid.UUID) -> tuple[Course, int]:
     parsed = parse_id(course_id)
     found = None if parsed is None else catalog.sellable_course(session, course_id=parsed, platform_id=platform_id)
