@@ -18,8 +18,10 @@ from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from prakerja.db import unit_of_work
+from prakerja.db import on_loop, unit_of_work
+from prakerja.kit.errors import DomainError
 from prakerja.partners.schemas import error_responses
 from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.training import service
@@ -45,6 +47,14 @@ from prakerja.training.schemas import (
 from prakerja.web.deps import DbSession
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _count_wrong_otp(caller: PartnerCaller, purchase_id: str) -> DomainError:
+    """The Session ``count_wrong_otp`` on a transaction of its own (a worker thread: it blocks)."""
+    with unit_of_work() as own:
+        return service.purchases.count_wrong_otp(
+            own, purchase_id=purchase_id, platform_id=caller.partner_id, actor=caller.actor
+        )
 
 
 class Idempotent(Protocol):
@@ -155,18 +165,15 @@ def mount(
         responses=error_responses(PURCHASE_REFUSALS),
         openapi_extra=_schema(PurchaseCreate),
     )
-    def create_purchase(request: Request, session: DbSession, body: RawBody, caller: Platform) -> Response:
+    async def create_purchase(request: Request, body: RawBody, caller: PlatformOnLoop) -> Response:
         """Platforms only. Reserve the course's listed price in the participant's balance and text them a one-time
         code (valid 5 minutes)."""
         data = parse(PurchaseCreate, body)
-        return idempotent(
-            session,
-            request,
-            caller,
-            body,
-            lambda: service.purchases.create(session, platform_id=caller.partner_id, data=data, actor=caller.actor),
-            status_code=201,
-        )
+
+        async def create(conn: AsyncConnection[Any]) -> PurchaseCreated:
+            return await service.purchases.create_on_loop(conn, caller=caller, data=data)
+
+        return await loop_call(request, caller, body, create, status_code=201)
 
     @router.post(
         "/purchases/{purchase_id}/confirm",
@@ -174,33 +181,25 @@ def mount(
         responses=error_responses(PURCHASE_REFUSALS),
         openapi_extra=_schema(PurchaseConfirm),
     )
-    def confirm_purchase(
-        request: Request, session: DbSession, body: RawBody, caller: Platform, purchase_id: PurchaseId
+    async def confirm_purchase(
+        request: Request, body: RawBody, caller: PlatformOnLoop, purchase_id: PurchaseId
     ) -> Response:
         """Platforms only. The participant's one-time code gives the voucher. A wrong code counts: the fifth
         cancels the purchase (429) and releases the reserve."""
         data = parse(PurchaseConfirm, body)
+
+        async def confirm(conn: AsyncConnection[Any]) -> PurchaseConfirmed:
+            return await service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=data.otp)
+
         try:
-            return idempotent(
-                session,
-                request,
-                caller,
-                body,
-                lambda: service.purchases.confirm(
-                    session,
-                    purchase_id=purchase_id,
-                    platform_id=caller.partner_id,
-                    otp=data.otp,
-                    actor=caller.actor,
-                ),
-            )
+            return await loop_call(request, caller, body, confirm)
         except OtpInvalid:
-            session.rollback()
-            with unit_of_work() as own:
-                error = service.purchases.count_wrong_otp(
-                    own, purchase_id=purchase_id, platform_id=caller.partner_id, actor=caller.actor
-                )
-            raise error from None
+            pass  # the frame rolled the confirmation back (and released the purchase's lock): count it on its own
+        async with on_loop() as conn:
+            error = await service.purchases.count_wrong_otp_on_loop(conn, caller=caller, purchase_id=purchase_id)
+        if error is None:  # the fifth wrong code (cancel and void) or a purchase no longer awaiting its code
+            error = await run_in_threadpool(_count_wrong_otp, caller, purchase_id)
+        raise error
 
     @router.post(
         "/purchases/{purchase_id}/cancel",
