@@ -3,7 +3,6 @@ replayed, the same refusals; the record commits or rolls back with the request's
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from prakerja import db
 from prakerja.idempotency import service
 from prakerja.idempotency.errors import IdempotencyKeyMismatch
 from prakerja.idempotency.models import IdempotencyRecord
+from tests.conftest import run_async
 
 SCOPE, KEY = "partner:loop", "key-1"
 
@@ -25,7 +25,7 @@ def on_loop(work: Callable[[AsyncConnection[Any]], Awaitable[Any]]) -> Any:
         async with db.on_loop() as conn, conn.transaction():
             return await work(conn)
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def run(body: bytes = b"{}", answer: bytes = b'{"n":1}', key: str = KEY) -> service.Outcome:
@@ -101,4 +101,4 @@ def test_outside_a_transaction_is_refused() -> None:
             )
 
     with pytest.raises(ValueError):
-        asyncio.run(go())
+        run_async(go())

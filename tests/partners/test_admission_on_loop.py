@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from prakerja.kit.errors import DomainError
 from prakerja.partners import rules
 from prakerja.partners import service as credentials
 from prakerja.partners.models import PartnerRefusal, RateWindow, SeenSignature
+from tests.conftest import run_async
 from tests.partners.conftest import Partner, create_partner
 
 
@@ -27,7 +27,7 @@ def on_loop(work: Callable[[AsyncConnection[Any]], Awaitable[Any]]) -> Any:
         async with db.on_loop() as conn:
             return await work(conn)
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def signed(partner: Partner, path: bytes, *, secret: str | None = None, stamp: int | None = None) -> dict[str, Any]:

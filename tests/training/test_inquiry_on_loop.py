@@ -4,7 +4,6 @@ signature record and its row in the log of refused calls."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +17,7 @@ from prakerja.kit.errors import DomainError
 from prakerja.partners.models import PartnerRefusal, SeenSignature
 from prakerja.recipients import service as recipients
 from prakerja.training.service import purchases
+from tests.conftest import run_async
 from tests.training.conftest import Api, Participant, Partner, make_participant
 
 
@@ -37,7 +37,7 @@ def answers(session: Session, card_number: str) -> tuple[Any, Any]:
             except DomainError as error:
                 return type(error)
 
-    return asyncio.run(ask()), sync()
+    return run_async(ask()), sync()
 
 
 class TestInquiryOnLoopTwin:

@@ -7,7 +7,6 @@ named by their role. Then every refusal of the contract on the loop functions: i
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,7 @@ from prakerja.recipients import service as recipients
 from prakerja.training import service
 from prakerja.training.models import Purchase, PurchaseStatus
 from prakerja.training.schemas import PurchaseCreate
+from tests.conftest import run_async
 from tests.training.conftest import (
     BALANCE,
     PRICE,
@@ -56,7 +56,7 @@ def on_loop(work: Callable[[Any], Awaitable[T]]) -> T:
         async with db.on_loop() as conn, conn.transaction():
             return await work(conn)
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 def caller_of(platform: Partner) -> PartnerCaller:
@@ -441,11 +441,11 @@ class TestConfirmRefusals:
 
         for attempt in range(1, 5):
             assert refused(session, confirm(world, purchase_id, wrong)).code == "otp_invalid"
-            answer = asyncio.run(count())
+            answer = run_async(count())
             assert answer is not None
             assert (answer.code, answer.details) == ("otp_invalid", {"attempts_left": 5 - attempt})
         assert refused(session, confirm(world, purchase_id, wrong)).code == "otp_invalid"
-        assert asyncio.run(count()) is None
+        assert run_async(count()) is None
         session.rollback()
         purchase = session.get(Purchase, uuid.UUID(purchase_id))
         assert purchase is not None
