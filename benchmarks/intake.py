@@ -113,7 +113,7 @@ def bench_app():  # type: ignore[no-untyped-def]
     @app.post(BARE_PATH, status_code=202, include_in_schema=False)
     async def bare(body: IdentitySubmissionCreate) -> dict[str, str]:
         async with db.on_loop() as conn:  # the product's request path for a one-statement unit of work (ADR 0014)
-            if not hasattr(conn, "fetchval"):  # psycopg (main); asyncpg on branch `intake`, compared in the same minutes
+            if not hasattr(conn, "fetchval"):  # psycopg (main); asyncpg on branch `intake`
                 await conn.execute(BARE_SQL.replace("$1", "%s"), (body.model_dump_json(),), prepare=True)
             else:
                 await conn.execute(BARE_SQL, body.model_dump_json())

@@ -3,18 +3,34 @@ database of its own; each test that touches the database starts from empty table
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` on a loop of its own in a thread of its own, in this test's context (the injected
+    clock): an earlier test of the same worker (a browser test's Playwright) may have left a loop running in this
+    thread, where ``asyncio.run`` refuses to start."""
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(context.run, asyncio.run, coroutine).result()
+
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_HOME = Path(os.environ.get("PRAKERJA_TEST_HOME", ROOT / ".prakerja-test"))

@@ -98,6 +98,8 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
             APIRouter(prefix="/partner/v1", tags=["partner"], route_class=partners_api.SignedRoute),
             require_partner=partners_api.require_partner,
             idempotent=partners_api.idempotent,
+            require_partner_on_loop=partners_api.require_partner_on_loop,
+            loop_call=partners_api.loop_call,
         )
     )
     app.include_router(payouts_api.router)

@@ -79,3 +79,18 @@ async def retry_stalled_jobs(manager: JobManager) -> int:
 async def retry_stalled(context: procrastinate.JobContext, timestamp: int | None = None) -> int:
     """Every minute: :func:`retry_stalled_jobs` (any one worker does it)."""
     return await retry_stalled_jobs(context.app.job_manager)
+
+
+DEFER_ONE_SQL = (
+    "procrastinate_defer_jobs_v1(ARRAY[ROW(%(job_queue)s, %(job_task)s, 0, NULL, NULL, %(job_args)s::jsonb, NULL)"
+    "::procrastinate_job_to_defer_v1])"
+)
+"""One job as an SQL expression, for a statement on a loop connection (``db.on_loop``, ADR 0014) that writes a
+change and its job together; its parameters come from :func:`job_params`."""
+
+
+def job_params(task_name: str, *, queue: str = "default", **args: Any) -> dict[str, str]:
+    """The parameters of :data:`DEFER_ONE_SQL`: the same job :func:`enqueue` writes (priority 0, no locks, now)."""
+    if not _TASK_NAME.match(task_name):
+        raise ValueError(f"task names are domain.verb, got {task_name!r}")
+    return {"job_queue": queue, "job_task": task_name, "job_args": json.dumps(args, default=str)}

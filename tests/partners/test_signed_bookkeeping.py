@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
@@ -20,12 +21,21 @@ from tests.partners.test_exclusion_import_api import assert_error
 
 
 @pytest.fixture
-def statements(clean_db: Engine) -> Iterator[list[str]]:
+def statements(clean_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent, through the engine or on a loop connection (the ping is on the loop frame, ADR
+    0021)."""
     seen: list[str] = []
 
     def log(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         seen.append(statement)
 
+    execute = psycopg.AsyncCursor.execute
+
+    async def loop_log(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(str(query))
+        return await execute(self, query, params, **kwargs)
+
+    monkeypatch.setattr(psycopg.AsyncCursor, "execute", loop_log)
     event.listen(clean_db, "before_cursor_execute", log)
     yield seen
     event.remove(clean_db, "before_cursor_execute", log)

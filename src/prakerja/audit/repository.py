@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,19 @@ def head(session: Session) -> AuditHead | None:
 def append(session: Session, values: dict[str, Any]) -> None:
     """One INSERT; the row is linked into the chain when the transaction commits."""
     session.execute(insert(AuditEntry).values(**values))
+
+
+_APPEND_SQL = (
+    "INSERT INTO audit_entries (occurred_at, actor_id, actor_role, action, object_type, object_id, reason, data,"
+    " request_id, body_digest) VALUES (%(occurred_at)s, %(actor_id)s, %(actor_role)s, %(action)s, %(object_type)s,"
+    " %(object_id)s, %(reason)s, %(data)s::jsonb, %(request_id)s, %(body_digest)s)"
+)
+
+
+async def append_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> None:
+    """:func:`append` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it;
+    ``data`` as JSON text. No result is read, so in pipeline mode it waits for nothing."""
+    await conn.execute(_APPEND_SQL, values)
 
 
 def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:

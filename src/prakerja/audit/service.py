@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import repository, rules
@@ -53,6 +55,35 @@ def record(
     }
     digest = rules.content_digest(**fields)
     repository.append(session, {**fields, "actor_id": actor.id, "body_digest": digest})
+
+
+async def record_on_loop(
+    conn: AsyncConnection[Any],
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    *,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """:func:`record` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it:
+    the same row (linked at commit by the same trigger)."""
+    fields: dict[str, Any] = {
+        "occurred_at": utcnow(),
+        "actor_id": str(actor.id) if actor.id else None,
+        "actor_role": actor.role,
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "reason": reason,
+        "data": data or {},
+        "request_id": current_request_id(),
+    }
+    digest = rules.content_digest(**fields)
+    await repository.append_on_loop(
+        conn, {**fields, "actor_id": actor.id, "data": json.dumps(fields["data"]), "body_digest": digest}
+    )
 
 
 @dataclass

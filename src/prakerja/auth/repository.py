@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
+from prakerja.kit.loop import Later
 from prakerja.kit.pii import decrypt
 
 EMAIL_LOCK_CLASS = 7302
@@ -78,6 +79,17 @@ async def account_for_session_on_loop(
         return None
     account_id, role, display_name = row
     return account_id, Role(role), decrypt(display_name, "auth_accounts.display_name")
+
+
+async def email_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+    """The account's e-mail (decrypted) on a loop connection (ADR 0014); None when there is no such account."""
+    cur = await conn.execute("SELECT email FROM auth_accounts WHERE id = %s", (account_id,))
+
+    async def email() -> str | None:
+        row = await cur.fetchone()
+        return None if row is None else decrypt(bytes(row[0]), "auth_accounts.email")
+
+    return email
 
 
 def revoke_sessions(session: Session, account_id: uuid.UUID, now: datetime) -> int:

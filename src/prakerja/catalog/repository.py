@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,7 @@ from prakerja.catalog.models import (
     ListingStatus,
     PartnerLink,
 )
-
-if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+from prakerja.kit.loop import Later
 
 SEARCH_CONFIG = "indonesian"
 """PostgreSQL's Indonesian text-search configuration (Snowball stemmer): ``pemasaran`` and ``memasarkan`` both
@@ -111,6 +110,41 @@ def course_and_listing(session: Session, course_id: uuid.UUID, platform_id: uuid
         .where(Course.id == course_id, Listing.platform_id == platform_id)
     ).one_or_none()
     return None if row is None else (row[0], row[1])
+
+
+_COURSE_AND_LISTING_SQL = (
+    "SELECT c.id, c.institution_id, c.title, c.status, l.price, l.status FROM catalog_courses c"
+    " JOIN catalog_listings l ON l.course_id = c.id WHERE c.id = %s AND l.platform_id = %s"
+)
+
+
+async def course_and_listing_on_loop(
+    conn: AsyncConnection[Any], course_id: uuid.UUID, platform_id: uuid.UUID
+) -> Later[tuple[Any, ...] | None]:
+    """:func:`course_and_listing` on a loop connection (ADR 0014), the columns a purchase needs: course id,
+    institution, title, course status, listing price, listing status."""
+    cur = await conn.execute(_COURSE_AND_LISTING_SQL, (course_id, platform_id))
+
+    async def row() -> tuple[Any, ...] | None:
+        return await cur.fetchone()
+
+    return row
+
+
+_SESSIONS_SQL = (
+    "SELECT id, starts_at, training_type, cancelled_at FROM catalog_course_sessions WHERE course_id = %s"
+    " ORDER BY position"
+)
+
+
+async def sessions_of_on_loop(conn: AsyncConnection[Any], course_id: uuid.UUID) -> Later[list[tuple[Any, ...]]]:
+    """:func:`sessions_of` on a loop connection (ADR 0014): id, start, training type, cancellation, in order."""
+    cur = await conn.execute(_SESSIONS_SQL, (course_id,))
+
+    async def rows() -> list[tuple[Any, ...]]:
+        return await cur.fetchall()
+
+    return rows
 
 
 def listings_of_course(session: Session, course_id: uuid.UUID) -> list[Listing]:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -76,3 +78,52 @@ def add(session: Session, record: IdempotencyRecord) -> None:
 def purge(session: Session, now: datetime) -> int:
     result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- on a loop connection (ADR 0014, 0021): the same statements, inside the caller's ``conn.transaction()`` ---------
+
+
+async def claim_on_loop(conn: AsyncConnection[Any], lock_id: int, scope: str, key: str) -> tuple[bool, Stored | None]:
+    """:func:`claim` on a loop connection, inside the request's transaction (the advisory lock is held until it
+    ends)."""
+    cur = await conn.execute(
+        "SELECT locked, fingerprint, status_code, response_body, expires_at FROM idempotency_claim(%s, %s, %s)",
+        (lock_id, scope, key),
+        prepare=True,
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    locked, fingerprint, status_code, response_body, expires_at = row
+    if not locked:
+        return False, None
+    if fingerprint is None:
+        return True, None
+    return True, Stored(bytes(fingerprint), status_code, bytes(response_body), expires_at)
+
+
+async def remove_expired_on_loop(conn: AsyncConnection[Any], scope: str, key: str, now: datetime) -> None:
+    await conn.execute(
+        "DELETE FROM idempotency_keys WHERE scope = %s AND key = %s AND expires_at <= %s", (scope, key, now)
+    )
+
+
+async def add_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    scope: str,
+    key: str,
+    fingerprint: bytes,
+    method: str,
+    path: str,
+    status_code: int,
+    response_body: bytes,
+    created_at: datetime,
+    expires_at: datetime,
+) -> None:
+    """:func:`add` on a loop connection: one INSERT of the same row."""
+    await conn.execute(
+        "INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at,"
+        " expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (scope, key, fingerprint, method, path, status_code, response_body, created_at, expires_at),
+        prepare=True,
+    )

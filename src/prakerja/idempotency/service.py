@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
+from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
 from sqlalchemy.orm import Session
 
 from prakerja.idempotency import repository
@@ -64,6 +67,52 @@ def run(
             created_at=now,
             expires_at=now + rules.TTL,
         ),
+    )
+    return Outcome(status_code, payload, replayed=False)
+
+
+async def run_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    scope: str,
+    key: str | None,
+    method: str,
+    path: str,
+    body: bytes,
+    handler: Callable[[], Awaitable[tuple[int, bytes]]],
+) -> Outcome:
+    """:func:`run` on a loop connection (``db.on_loop``, ADR 0021), inside the request's own
+    ``async with conn.transaction():`` (the advisory lock, the handler's writes and the stored response commit or
+    roll back together): the same lock, the same record, the same refusals, the same bytes replayed."""
+    if not conn.autocommit or conn.info.transaction_status != TransactionStatus.INTRANS:
+        raise ValueError("expects a loop connection inside conn.transaction()")
+    if not rules.valid_key(key):
+        raise IdempotencyKeyRequired()
+    assert key is not None
+    locked, found = await repository.claim_on_loop(conn, rules.lock_id(scope, key), scope, key)
+    if not locked:
+        raise IdempotencyKeyInUse()
+    fingerprint = rules.fingerprint(method, path, body)
+    now = utcnow()
+    if found is not None and found.expires_at <= now:
+        await repository.remove_expired_on_loop(conn, scope, key, now)
+        found = None
+    if found is not None:
+        if found.fingerprint != fingerprint:
+            raise IdempotencyKeyMismatch()
+        return Outcome(found.status_code, found.response_body, replayed=True)
+    status_code, payload = await handler()
+    await repository.add_on_loop(
+        conn,
+        scope=scope,
+        key=key,
+        fingerprint=fingerprint,
+        method=method.upper()[:8],
+        path=path[:500],
+        status_code=status_code,
+        response_body=payload,
+        created_at=now,
+        expires_at=now + rules.TTL,
     )
     return Outcome(status_code, payload, replayed=False)
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from prakerja.kit import pgcopy
+from prakerja.kit.loop import Later
 from prakerja.ledger.models import AccountKind, EmptyForfeit, LedgerAccount, LedgerTransfer, TransferMode
 
 accounts = cast(Table, LedgerAccount.__table__)
@@ -80,6 +81,86 @@ def account_ids_by_owner(
         )
     ).all()
     return {(AccountKind(row.kind), row.owner_type, row.owner_id): row.id for row in rows}
+
+
+_ACCOUNT_COLUMNS_SQL = (
+    "id, ledger, kind, owner_type, owner_id, scheme, year, debits_must_not_exceed_credits,"
+    " credits_must_not_exceed_debits, closed, debits_pending, debits_posted, credits_pending, credits_posted"
+)
+ACCOUNT_FIELDS = tuple(name.strip() for name in _ACCOUNT_COLUMNS_SQL.split(","))
+"""The columns of :data:`_ACCOUNT_COLUMNS_SQL` by name, in order (the fields of ``schemas.Account``)."""
+
+_TWO_ACCOUNTS_SQL = (
+    f"SELECT {_ACCOUNT_COLUMNS_SQL} FROM ledger_accounts WHERE ledger = %s"
+    " AND ((kind = %s AND owner_type = %s AND owner_id = %s) OR (kind = %s AND owner_type = %s AND owner_id = %s))"
+)
+
+
+async def two_accounts_on_loop(
+    conn: AsyncConnection[Any], ledger: int, first: tuple[AccountKind, str, str], second: tuple[AccountKind, str, str]
+) -> Later[list[tuple[Any, ...]]]:
+    """Two accounts by (kind, owner type, owner id) on one ledger with their totals, in one statement on a loop
+    connection (ADR 0014); rows of :data:`ACCOUNT_FIELDS`, absent ones missing."""
+    cur = await conn.execute(
+        _TWO_ACCOUNTS_SQL, (ledger, first[0].value, first[1], first[2], second[0].value, second[1], second[2])
+    )
+
+    async def rows() -> list[tuple[Any, ...]]:
+        return await cur.fetchall()
+
+    return rows
+
+
+_OPEN_ACCOUNT_SQL = (
+    "INSERT INTO ledger_accounts (id, created_at, ledger, kind, owner_type, owner_id, scheme, year,"
+    " debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed, debits_pending, debits_posted,"
+    " credits_pending, credits_posted, head_hash) VALUES (%(id)s, %(created_at)s, %(ledger)s, %(kind)s,"
+    " %(owner_type)s, %(owner_id)s, %(scheme)s, %(year)s, %(debits_must_not_exceed_credits)s,"
+    " %(credits_must_not_exceed_debits)s, false, 0, 0, 0, 0, %(head_hash)s)"
+    " ON CONFLICT (ledger, kind, owner_type, owner_id) DO NOTHING"
+)
+
+
+async def open_account_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> uuid.UUID:
+    """:func:`insert_account_if_absent` then its id, on a loop connection (ADR 0014): two statements (the read
+    sees a row another transaction committed while the insert waited for it), one round trip in pipeline mode."""
+    await conn.execute(_OPEN_ACCOUNT_SQL, values)
+    cur = await conn.execute(
+        "SELECT id FROM ledger_accounts WHERE ledger = %s AND kind = %s AND owner_type = %s AND owner_id = %s",
+        (values["ledger"], values["kind"], values["owner_type"], values["owner_id"]),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return uuid.UUID(str(row[0]))
+
+
+async def create_posted_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    id: uuid.UUID,
+    debit: uuid.UUID,
+    credit: uuid.UUID,
+    amount: int,
+    ledger: int | None,
+    code: str,
+    mode: str,
+    timeout: int | None,
+    ref_type: str,
+    ref_id: str,
+    now: datetime,
+) -> Later[tuple[Any, ...]]:
+    """:func:`create_posted` on a loop connection (ADR 0014) inside the caller's transaction (pipeline mode: the
+    answer is read later); :func:`create_posted_alone_on_loop` is the one-statement transaction of its own."""
+    cur = await conn.execute(
+        CREATE_POSTED_SQL, (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now)
+    )
+
+    async def row() -> tuple[Any, ...]:
+        found = await cur.fetchone()
+        assert found is not None
+        return found
+
+    return row
 
 
 def insert_account_if_absent(session: Session, values: dict[str, Any]) -> None:
@@ -224,13 +305,13 @@ def create_posted(
 
 
 _LOOP_POSTED_CURSOR = "_prakerja_ledger_posted_cursor"
-"""The binary cursor kept on a loop connection for :func:`create_posted_on_loop`, as :func:`_posting_cursor` keeps
+"""The binary cursor kept on a loop connection for :func:`create_posted_alone_on_loop`, as :func:`_posting_cursor` keeps
 one in a pooled connection's ``info``: a new cursor per call (its adapters and loaders) cost ~120 us of client CPU, a
 third of the whole call. An attribute of the connection object, so it lives and dies with it (the pool closes a
 broken connection and drops it; the next connection gets a new cursor)."""
 
 
-async def create_posted_on_loop(
+async def create_posted_alone_on_loop(
     conn: AsyncConnection[Any],
     *,
     id: uuid.UUID,
@@ -278,7 +359,7 @@ async def create_transfer_on_loop(
     now: datetime,
 ) -> list[Any]:
     """:func:`create_transfer` (any mode, every result column) as a whole transaction on an autocommit loop
-    connection, as :func:`create_posted_on_loop`."""
+    connection, as :func:`create_posted_alone_on_loop`."""
     if not conn.autocommit:
         raise ValueError("expects an autocommit loop connection (db.on_loop)")
     params = (id, debit, credit, amount, ledger, code, mode, pending, timeout, ref_type, ref_id, now)

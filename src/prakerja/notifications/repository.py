@@ -2,16 +2,32 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from prakerja.jobs import DEFER_ONE_SQL
 from prakerja.notifications.models import DevOutboxItem, Message
 
 
 def add(session: Session, message: Message) -> None:
     session.add(message)
     session.flush()
+
+
+_ADD_WITH_JOB_SQL = (
+    "WITH m AS (INSERT INTO notifications_messages (id, created_at, channel, account_id, recipient, subject, body,"
+    " status, attempts) VALUES (%(id)s, %(created_at)s, %(channel)s, %(account_id)s, %(recipient)s, %(subject)s,"
+    " %(body)s, 'queued', 0) RETURNING id) SELECT " + DEFER_ONE_SQL + " FROM m"
+)
+
+
+async def add_with_job_on_loop(conn: AsyncConnection[Any], values: dict[str, Any], job: dict[str, str]) -> None:
+    """The message (``recipient`` and ``body`` already encrypted) and its delivery job in one statement on a loop
+    connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it. Nothing is read back."""
+    await conn.execute(_ADD_WITH_JOB_SQL, {**values, **job})
 
 
 def lock_message(session: Session, message_id: uuid.UUID) -> Message | None:

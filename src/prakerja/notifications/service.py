@@ -11,12 +11,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
-from prakerja.jobs import enqueue
+from prakerja.jobs import enqueue, job_params
 from prakerja.kit.clock import utcnow
-from prakerja.kit.pii import mask
+from prakerja.kit.ids import new_id
+from prakerja.kit.pii import encrypt, mask
 from prakerja.notifications import repository
 from prakerja.notifications.models import Channel, Message, MessageStatus
 from prakerja.notifications.providers import dev_mailbox_enabled as _dev_mailbox_enabled
@@ -48,6 +51,34 @@ def queue_message(
     repository.add(session, message)
     enqueue(session, "notifications.deliver", message_id=str(message.id))
     return message
+
+
+async def queue_message_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    channel: Channel,
+    recipient: str,
+    subject: str,
+    body: str,
+    account_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    """:func:`queue_message` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened
+    on it: the same row (recipient and body encrypted) and the same job, in one statement; the message's id."""
+    message_id = new_id()
+    await repository.add_with_job_on_loop(
+        conn,
+        {
+            "id": message_id,
+            "created_at": utcnow(),
+            "channel": channel.value,
+            "account_id": account_id,
+            "recipient": encrypt(recipient, "notifications_messages.recipient"),
+            "subject": subject,
+            "body": encrypt(body, "notifications_messages.body"),
+        },
+        job_params("notifications.deliver", message_id=str(message_id)),
+    )
+    return message_id
 
 
 def deliver(session: Session, message_id: uuid.UUID) -> MessageStatus | None:

@@ -1,5 +1,19 @@
 """``/partner/v1``: the signed partner API (contract ``partner-api.md``). Every route depends on
-:func:`require_partner`; POST, PUT, PATCH and DELETE also need an ``Idempotency-Key``."""
+:func:`require_partner` (or :func:`require_partner_on_loop`); POST, PUT, PATCH and DELETE also need an
+``Idempotency-Key``.
+
+Two frames for a signed call, answering the same (ADR 0021):
+
+- the **Session frame**: a sync route with ``Depends(require_partner(...))`` and a ``DbSession``; admission on
+  the ``Session`` (plus an autocommit connection for the bookkeeping) in a worker thread, then :func:`idempotent`
+  around the route's work on the same ``Session``;
+- the **loop frame**: an ``async def`` route with ``Depends(require_partner_on_loop(...))``, then
+  ``await loop_call(request, caller, body, handler, status_code=...)``. Admission is one loop connection
+  (``db.on_loop``, ADR 0014); ``handler(conn)`` runs on a second one inside ``async with conn.transaction():``
+  together with the idempotency claim and the stored response, so they commit or roll back together. No worker
+  thread, no ``Session``.
+
+Either way, a refusal is logged on a loop connection once the request's own work was rolled back."""
 
 from __future__ import annotations
 
@@ -7,22 +21,23 @@ import datetime
 import email.message
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, params
-from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from psycopg import AsyncConnection
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prakerja.config import get_settings
-from prakerja.db import get_engine, unit_of_work
+from prakerja.db import get_engine, on_loop
 from prakerja.idempotency import service as idempotency
 from prakerja.idempotency.errors import IdempotencyKeyRequired
 from prakerja.kit import idempotency as idempotency_rules
@@ -76,7 +91,7 @@ class SignedRoute(APIRoute):
             try:
                 return await self._handle(request, original, form_body=form_body, json_body=json_body)
             except (DomainError, RequestValidationError, StarletteHTTPException) as error:
-                await run_in_threadpool(_record_refusal, request, endpoint, error)
+                await _record_refusal(request, endpoint, error)
                 raise
 
         return handler
@@ -135,7 +150,8 @@ async def _malformed(request: Request, *, form_body: bool, json_body: bool) -> s
     return None
 
 
-def _record_refusal(request: Request, endpoint: str, error: Exception) -> None:
+async def _record_refusal(request: Request, endpoint: str, error: Exception) -> None:
+    """One row in the log of refused calls, on a loop connection of its own (one statement, committed at once)."""
     if isinstance(error, DomainError):
         code, status = error.code, error.status_code
     elif isinstance(error, RequestValidationError):
@@ -144,9 +160,9 @@ def _record_refusal(request: Request, endpoint: str, error: Exception) -> None:
         code, status = "http_error", getattr(error, "status_code", 400)
     caller = getattr(request.state, "partner", None)
     try:
-        with unit_of_work() as own:
-            service.record_refusal(
-                own,
+        async with on_loop() as conn:
+            await service.record_refusal_on_loop(
+                conn,
                 caller=caller if isinstance(caller, PartnerCaller) else None,
                 client_code=request.headers.get("client_code"),
                 method=request.method,
@@ -176,31 +192,37 @@ def signed_path(request: Request) -> bytes:
     return bytes(path) + (b"?" + bytes(query) if query else b"")
 
 
+ClientCode = Annotated[
+    str | None, Header(alias="client_code", convert_underscores=False, description="The credential's public code.")
+]
+Timestamp = Annotated[
+    str | None, Header(alias="timestamp", description="Unix time in whole seconds, as decimal digits.")
+]
+Signature = Annotated[
+    str | None,
+    Header(
+        alias="signature",
+        description="Lowercase hex HMAC-SHA256(key, client_code + timestamp + METHOD + path + raw_body).",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Required on POST, PUT, PATCH and DELETE: 1-255 visible ASCII characters (0x21-0x7E, no "
+        "space); 400 `idempotency_key_required` without it.",
+    ),
+]
+
+
 def _caller(
     request: Request,
     session: DbSession,
     body: RawBody,
-    client_code: Annotated[
-        str | None, Header(alias="client_code", convert_underscores=False, description="The credential's public code.")
-    ] = None,
-    timestamp: Annotated[
-        str | None, Header(alias="timestamp", description="Unix time in whole seconds, as decimal digits.")
-    ] = None,
-    signature: Annotated[
-        str | None,
-        Header(
-            alias="signature",
-            description="Lowercase hex HMAC-SHA256(key, client_code + timestamp + METHOD + path + raw_body).",
-        ),
-    ] = None,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            description="Required on POST, PUT, PATCH and DELETE: 1-255 visible ASCII characters (0x21-0x7E, no "
-            "space); 400 `idempotency_key_required` without it.",
-        ),
-    ] = None,
+    client_code: ClientCode = None,
+    timestamp: Timestamp = None,
+    signature: Signature = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> PartnerCaller:
     with get_engine().connect() as own:
         # the signature record and the rate count: one statement, committed at once on a connection of its own
@@ -218,8 +240,48 @@ def _caller(
             limit_per_minute=get_settings().partner_rate_limit_per_minute,
             verified=lambda caller: setattr(request.state, "partner", caller),  # refusals from here on: the partner's
         )
+    _require_key(request, idempotency_key)
+    return caller
+
+
+async def _caller_on_loop(
+    request: Request,
+    body: RawBody,
+    client_code: ClientCode = None,
+    timestamp: Timestamp = None,
+    signature: Signature = None,
+    idempotency_key: IdempotencyKey = None,
+) -> PartnerCaller:
+    """:func:`_caller` on a loop connection (ADR 0021): the same checks, refusals and rows (the credential read
+    when not cached, then the signature record and the rate count in one statement committed at once), no
+    ``Session`` and no worker thread."""
+    async with on_loop() as conn:
+        caller = await service.admit_on_loop(
+            conn,
+            client_code=client_code,
+            timestamp=timestamp,
+            signature=signature,
+            method=request.method,
+            path=signed_path(request),
+            body=body,
+            limit_per_minute=get_settings().partner_rate_limit_per_minute,
+            verified=lambda caller: setattr(request.state, "partner", caller),
+        )
+    _require_key(request, idempotency_key)
+    return caller
+
+
+def _require_key(request: Request, idempotency_key: str | None) -> None:
     if request.method.upper() in rules.MUTATING_METHODS and not idempotency_rules.valid_key(idempotency_key):
         raise IdempotencyKeyRequired()
+
+
+def _permit(request: Request, caller: PartnerCaller, allowed: frozenset[PartnerRole]) -> PartnerCaller:
+    if caller.role not in allowed:
+        raise RoleForbidden(details={"allowed_roles": sorted(r.value for r in allowed)})
+    malformed = getattr(request.state, "malformed_body", None)
+    if malformed:  # noted by SignedRoute; refused only now, after the signature and the role
+        raise MalformedBody(details={"reason": malformed})
     return caller
 
 
@@ -229,12 +291,18 @@ def require_partner(*roles: PartnerRole) -> Callable[..., PartnerCaller]:
     allowed = frozenset(roles)
 
     def check(request: Request, caller: Annotated[PartnerCaller, Depends(_caller)]) -> PartnerCaller:
-        if caller.role not in allowed:
-            raise RoleForbidden(details={"allowed_roles": sorted(r.value for r in allowed)})
-        malformed = getattr(request.state, "malformed_body", None)
-        if malformed:  # noted by SignedRoute; refused only now, after the signature and the role
-            raise MalformedBody(details={"reason": malformed})
-        return caller
+        return _permit(request, caller, allowed)
+
+    return check
+
+
+def require_partner_on_loop(*roles: PartnerRole) -> Callable[..., Awaitable[PartnerCaller]]:
+    """:func:`require_partner` for the loop frame (``async def`` routes calling :func:`loop_call`): the same
+    refusals in the same order, admitted on a loop connection."""
+    allowed = frozenset(roles)
+
+    async def check(request: Request, caller: Annotated[PartnerCaller, Depends(_caller_on_loop)]) -> PartnerCaller:
+        return _permit(request, caller, allowed)
 
     return check
 
@@ -266,8 +334,48 @@ def idempotent(
     return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
 
 
+LoopHandler = Callable[[AsyncConnection[Any]], Awaitable[BaseModel | dict[str, Any]]]
+"""The work of a signed call on the loop frame: ``async def handler(conn) -> Model``, run inside the request's
+transaction on ``conn``; a DomainError it raises rolls everything back and is the refusal."""
+
+
+async def loop_call(
+    request: Request,
+    caller: PartnerCaller,
+    body: bytes,
+    handler: LoopHandler,
+    *,
+    status_code: int = 200,
+) -> Response:
+    """The loop frame's :func:`idempotent` (ADR 0021). Opens a loop connection and one transaction on it
+    (``async with conn.transaction():``); for POST, PUT, PATCH and DELETE claims the ``Idempotency-Key`` in it
+    (contract section 2: the first response again, byte for byte, ``Idempotent-Replayed: true``; nothing done
+    twice), runs ``await handler(conn)``, renders its answer as :func:`idempotent` does and stores it in the same
+    transaction. Everything commits together when the handler returns; an exception rolls everything back and
+    propagates (a DomainError is refused and logged by :class:`SignedRoute`, as on the Session frame)."""
+
+    async def rendered() -> tuple[int, bytes]:
+        return status_code, bytes(JSONResponse(jsonable_encoder(await handler(conn))).body)
+
+    async with on_loop() as conn, conn.transaction():
+        if request.method.upper() in rules.MUTATING_METHODS:
+            outcome = await idempotency.run_on_loop(
+                conn,
+                scope=caller.idempotency_scope,
+                key=request.headers.get(idempotency_rules.HEADER),
+                method=request.method,
+                path=signed_path(request).decode("utf-8", "replace"),
+                body=body,
+                handler=rendered,
+            )
+        else:
+            outcome = idempotency.Outcome(*await rendered(), replayed=False)
+    headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
+    return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
+
+
 @router.get("/ping", response_model=Ping, responses=error_responses())
-def ping(caller: AnyPartner) -> Ping:
+async def ping(caller: Annotated[PartnerCaller, Depends(require_partner_on_loop(*PartnerRole))]) -> Ping:
     """Check your signing: answers who you are and our clock. Changes nothing."""
     return Ping(
         client_code=caller.client_code,

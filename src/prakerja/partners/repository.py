@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from psycopg import AsyncConnection
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow as _now
 from prakerja.kit.ids import new_id as _new_id
+from prakerja.kit.loop import Later
+from prakerja.kit.pii import decrypt
 from prakerja.partners.models import (
     PartnerContact,
     PartnerCredential,
@@ -34,9 +39,6 @@ from prakerja.partners.models import (
     WebhookEvent,
     WebhookEventType,
 )
-
-if TYPE_CHECKING:
-    from psycopg import AsyncConnection
 
 
 def remember(session: Session, credential_id: uuid.UUID, signature: bytes, expires_at: datetime) -> bool:
@@ -219,6 +221,99 @@ def admit(
     return (None if row[0] is None else str(row[0])), bool(row[1]), int(row[2] or 0)
 
 
+_ADMIT_SQL = re.sub(r"(?<![:\w]):(credential_id|revision|signature|expires_at|window_start)\b", r"%(\1)s", _ADMIT.text)
+"""``_ADMIT`` for a loop connection (``db.on_loop``); tests hold the two to the same answers."""
+
+
+async def admit_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    credential_id: uuid.UUID,
+    revision: str,
+    signature: bytes,
+    expires_at: datetime,
+    window_start: datetime,
+) -> tuple[str | None, bool, int]:
+    """:func:`admit` in one prepared statement on an autocommit loop connection (ADR 0014, 0021): committed when
+    the server answers, whatever the request does next."""
+    if not conn.autocommit:
+        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    cur = await conn.execute(
+        _ADMIT_SQL,
+        {
+            "credential_id": credential_id,
+            "revision": revision,
+            "signature": signature,
+            "expires_at": expires_at,
+            "window_start": window_start,
+        },
+        prepare=True,
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return (None if row[0] is None else str(row[0])), bool(row[1]), int(row[2] or 0)
+
+
+_SIGNING_ROW_SQL = f"""
+SELECT {_REVISION}, c.id, c.client_code, c.revoked_at IS NOT NULL, c.list_types, c.list_source,
+       p.id, p.name, p.role, p.status,
+       coalesce((SELECT array_agg(k.id ORDER BY k.created_at) FROM auth_partner_keys k WHERE k.credential_id = c.id),
+                '{{}}'),
+       coalesce((SELECT array_agg(k.secret ORDER BY k.created_at) FROM auth_partner_keys k
+                 WHERE k.credential_id = c.id), '{{}}'),
+       coalesce((SELECT array_agg(k.revoked_at IS NOT NULL ORDER BY k.created_at) FROM auth_partner_keys k
+                 WHERE k.credential_id = c.id), '{{}}')
+FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
+WHERE c.client_code = %(code)s
+"""
+
+
+@dataclass(frozen=True)
+class SigningRow:
+    """What a signature check reads of a credential (``revision`` and ``signing_rows`` together), read in one
+    statement on a loop connection; the keys' secrets decrypted."""
+
+    revision: str
+    credential_id: uuid.UUID
+    client_code: str
+    credential_revoked: bool
+    list_types: tuple[str, ...]
+    list_source: str
+    partner_id: uuid.UUID
+    partner_name: str
+    role: str
+    status: str
+    keys: tuple[tuple[uuid.UUID, str, bool], ...]
+    """(id, secret, revoked) by creation."""
+
+
+async def signing_row_on_loop(conn: AsyncConnection[Any], client_code: str) -> SigningRow | None:
+    """:func:`revision` and :func:`signing_rows` in one statement on a loop connection (one snapshot: the rows are
+    exactly at the revision read). A read: in autocommit it commits nothing."""
+    cur = await conn.execute(_SIGNING_ROW_SQL, {"code": client_code}, prepare=True)
+    row = await cur.fetchone()
+    if row is None:
+        return None
+    context = "auth_partner_keys.secret"
+    keys = tuple(
+        (key_id, decrypt(bytes(secret), context), bool(revoked))
+        for key_id, secret, revoked in zip(row[10], row[11], row[12], strict=True)
+    )
+    return SigningRow(
+        revision=str(row[0]),
+        credential_id=row[1],
+        client_code=row[2],
+        credential_revoked=bool(row[3]),
+        list_types=tuple(row[4] or ()),
+        list_source=row[5],
+        partner_id=row[6],
+        partner_name=row[7],
+        role=row[8],
+        status=row[9],
+        keys=keys,
+    )
+
+
 def signing_rows(
     session: Session, client_code: str
 ) -> tuple[PartnerCredential, PartnerOrganisation, list[PartnerKey]] | None:
@@ -286,6 +381,77 @@ def add_events(session: Session, rows: list[dict[str, object]]) -> dict[tuple[uu
         .returning(WebhookEvent)
     ).all()
     return {(event.partner_id, event.webhook_id): event for event in inserted}
+
+
+_ENDPOINTS_SQL = (
+    "SELECT o.id, e.id FROM auth_partners o LEFT JOIN partner_webhook_endpoints e ON e.partner_id = o.id"
+    " AND e.status = 'active' WHERE o.id = ANY(%s) ORDER BY o.id, e.id"
+)
+
+
+async def active_endpoint_ids_on_loop(
+    conn: AsyncConnection[Any], partner_ids: Iterable[uuid.UUID]
+) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
+    """:func:`partners_active_endpoints`, the endpoints' ids only, on a loop connection (ADR 0014)."""
+    cur = await conn.execute(_ENDPOINTS_SQL, (list(set(partner_ids)),))
+
+    async def found() -> dict[uuid.UUID, list[uuid.UUID]]:
+        answer: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for partner_id, endpoint_id in await cur.fetchall():
+            answer.setdefault(partner_id, [])
+            if endpoint_id is not None:
+                answer[partner_id].append(endpoint_id)
+        return answer
+
+    return found
+
+
+_EVENTS_SQL = (
+    "INSERT INTO partner_webhook_events (id, created_at, partner_id, webhook_id, type, body)"
+    " SELECT e.id, %(now)s, e.partner_id, e.webhook_id, e.type, e.body FROM unnest(%(ids)s::uuid[],"
+    " %(partners)s::uuid[], %(webhook_ids)s::text[], %(types)s::text[], %(bodies)s::text[])"
+    " AS e(id, partner_id, webhook_id, type, body) ON CONFLICT (partner_id, webhook_id) DO NOTHING"
+)
+_EVENTS_AND_DELIVERIES_SQL = (
+    "WITH ev AS (" + _EVENTS_SQL + " RETURNING id), d AS ("
+    "INSERT INTO partner_webhook_deliveries (id, created_at, event_id, endpoint_id, status, attempts, next_attempt_at)"
+    " SELECT x.id, %(now)s, x.event_id, x.endpoint_id, 'pending', 0, %(now)s FROM unnest(%(d_ids)s::uuid[],"
+    " %(d_events)s::uuid[], %(d_endpoints)s::uuid[]) AS x(id, event_id, endpoint_id)"
+    " JOIN ev ON ev.id = x.event_id RETURNING id) "
+    "SELECT procrastinate_defer_jobs_v1(ARRAY(SELECT ROW('default', %(task)s, 0, NULL, NULL,"
+    " jsonb_build_object('delivery_id', d.id::text, 'attempt', 1), NULL)::procrastinate_job_to_defer_v1"
+    " FROM d ORDER BY d.id))"
+)
+
+
+async def add_events_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    events: list[dict[str, Any]],
+    deliveries: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+    task: str,
+) -> None:
+    """:func:`add_events`, and for each new event its deliveries (id, event id, endpoint id) with their jobs, in one
+    statement on a loop connection (ADR 0014). An event the partner already has under its webhook id is left alone
+    with no delivery, as the ``Session`` path does. Nothing is read back."""
+    params: dict[str, Any] = {
+        "now": _now(),
+        "ids": [e["id"] for e in events],
+        "partners": [e["partner_id"] for e in events],
+        "webhook_ids": [e["webhook_id"] for e in events],
+        "types": [e["type"] for e in events],
+        "bodies": [e["body"] for e in events],
+    }
+    if not deliveries:
+        await conn.execute(_EVENTS_SQL, params)
+        return
+    params.update(
+        d_ids=[d[0] for d in deliveries],
+        d_events=[d[1] for d in deliveries],
+        d_endpoints=[d[2] for d in deliveries],
+        task=task,
+    )
+    await conn.execute(_EVENTS_AND_DELIVERIES_SQL, params)
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:
@@ -407,6 +573,32 @@ def membership_of_account(session: Session, account_id: uuid.UUID) -> PartnerMem
 def add_refusal(session: Session, refusal: PartnerRefusal) -> None:
     session.add(refusal)
     session.flush()
+
+
+_ADD_REFUSAL_SQL = """
+INSERT INTO partner_refusals (id, created_at, partner_id, credential_id, client_code, signed, method, endpoint, code,
+                              status, remote)
+SELECT %(id)s, %(created_at)s, coalesce(%(partner_id)s::uuid, c.partner_id), coalesce(%(credential_id)s::uuid, c.id),
+       %(client_code)s, %(signed)s, %(method)s, %(endpoint)s, %(code)s, %(status)s, %(remote)s
+FROM (SELECT 1) AS one
+LEFT JOIN auth_partner_credentials c ON %(claimed)s AND c.client_code = %(client_code)s
+"""
+
+
+async def add_refusal_on_loop(conn: AsyncConnection[Any], values: dict[str, Any], *, claimed: bool) -> None:
+    """:func:`add_refusal` in one statement on an autocommit loop connection. With ``claimed``, the credential
+    named by ``client_code`` (if any) and its organisation are filled in by the same statement (what
+    ``credential_by_code`` reads for the Session twin)."""
+    row = {
+        "id": _new_id(),
+        "created_at": _now(),
+        "partner_id": None,
+        "credential_id": None,
+        "remote": "",
+        **values,
+        "claimed": claimed,
+    }
+    await conn.execute(_ADD_REFUSAL_SQL, row, prepare=True)
 
 
 def refusals(session: Session, *, limit: int, unreviewed: bool = False) -> list[tuple[PartnerRefusal, str | None]]:

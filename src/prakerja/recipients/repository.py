@@ -5,16 +5,35 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from prakerja.kit.loop import Later
 from prakerja.recipients.models import Recipient, RecipientStatus
 
 
 def add(session: Session, recipient: Recipient) -> None:
     session.add(recipient)
     session.flush()
+
+
+_CARD_HOLDER_SQL = (
+    "SELECT id, applicant_id, account_id, status, funded_at, first_purchase_deadline FROM selection_recipients"
+    " WHERE card_number_index = %s"
+)
+
+
+async def card_holder_on_loop(conn: AsyncConnection[Any], index: bytes) -> Later[tuple[Any, ...] | None]:
+    """:func:`by_card_index`'s facts for checkout (no personal data read) on a loop connection (ADR 0014)."""
+    cur = await conn.execute(_CARD_HOLDER_SQL, (index,))
+
+    async def row() -> tuple[Any, ...] | None:
+        return await cur.fetchone()
+
+    return row
 
 
 def by_applicant(session: Session, applicant_id: uuid.UUID) -> Recipient | None:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
+from prakerja.kit.loop import Later
 from prakerja.kit.pii import blind_index
 from prakerja.recipients import repository, rules
 from prakerja.recipients.models import Recipient, RecipientStatus
@@ -44,6 +48,38 @@ def recipient_by_card(session: Session, card_number: str) -> Recipient | None:
     if not rules.card_number_shape_ok(card_number):
         return None
     return repository.by_card_index(session, blind_index(card_number.strip(), "card_number"))
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    """What checkout needs of the card's recipient (nothing personal)."""
+
+    id: uuid.UUID
+    applicant_id: uuid.UUID
+    account_id: uuid.UUID
+    status: RecipientStatus
+    funded_at: datetime | None
+    first_purchase_deadline: datetime
+
+
+async def card_holder_on_loop(conn: AsyncConnection[Any], card_number: str) -> Later[CardHolder | None]:
+    """:func:`recipient_by_card` on a loop connection (``db.on_loop``, ADR 0014): the same recipient's facts."""
+    if not rules.card_number_shape_ok(card_number):
+
+        async def none() -> CardHolder | None:
+            return None
+
+        return none
+    row = await repository.card_holder_on_loop(conn, blind_index(card_number.strip(), "card_number"))
+
+    async def holder() -> CardHolder | None:
+        found = await row()
+        if found is None:
+            return None
+        recipient_id, applicant_id, account_id, status, funded_at, deadline = found
+        return CardHolder(recipient_id, applicant_id, account_id, RecipientStatus(status), funded_at, deadline)
+
+    return holder
 
 
 def active_past_deadline(

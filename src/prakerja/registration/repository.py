@@ -14,7 +14,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.kit.ids import new_id
-from prakerja.kit.pii import Encrypted, encrypt
+from prakerja.kit.loop import Later
+from prakerja.kit.pii import Encrypted, decrypt, encrypt
 from prakerja.registration.models import (
     AbilityAttempt,
     Applicant,
@@ -42,6 +43,18 @@ def applicant(session: Session, applicant_id: uuid.UUID, *, lock: bool = False) 
     if lock:
         query = query.with_for_update()
     return session.scalars(query).first()
+
+
+async def full_name_by_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str | None:
+    """:func:`applicant_by_account`'s ``full_name`` (decrypted; None without a profile or a name) on a loop
+    connection (``db.on_loop``, ADR 0014): one prepared read."""
+    cur = await conn.execute(
+        "SELECT full_name FROM registration_applicants WHERE account_id = %s LIMIT 1", (account_id,), prepare=True
+    )
+    row = await cur.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return decrypt(bytes(row[0]), "registration_applicants.full_name")
 
 
 def applicant_by_account(session: Session, account_id: uuid.UUID, *, lock: bool = False) -> Applicant | None:
@@ -155,6 +168,19 @@ async def insert_submitted_applicant_on_loop(
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     cur = await conn.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
     return await cur.fetchone() is not None
+
+
+_PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"
+
+
+async def phone_of_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[tuple[Any, ...] | None]:
+    """The profile's phone (encrypted) and when it was verified, on a loop connection (ADR 0014)."""
+    cur = await conn.execute(_PHONE_SQL, (account_id,))
+
+    async def row() -> tuple[Any, ...] | None:
+        return await cur.fetchone()
+
+    return row
 
 
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:

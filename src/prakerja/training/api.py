@@ -9,16 +9,19 @@ review by the partner API's route class, as for every partner endpoint. Signing,
 from the partner API through :func:`mount`, as in ``catalog/api.py``. (No ``from __future__ import annotations``:
 FastAPI must see the routes' annotations as objects.)"""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from psycopg import AsyncConnection
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from prakerja.db import unit_of_work
+from prakerja.db import on_loop, unit_of_work
+from prakerja.kit.errors import DomainError
 from prakerja.partners.schemas import error_responses
 from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.training import service
@@ -46,6 +49,14 @@ from prakerja.web.deps import DbSession
 M = TypeVar("M", bound=BaseModel)
 
 
+def _count_wrong_otp(caller: PartnerCaller, purchase_id: str) -> DomainError:
+    """The Session ``count_wrong_otp`` on a transaction of its own (a worker thread: it blocks)."""
+    with unit_of_work() as own:
+        return service.purchases.count_wrong_otp(
+            own, purchase_id=purchase_id, platform_id=caller.partner_id, actor=caller.actor
+        )
+
+
 class Idempotent(Protocol):
     def __call__(
         self,
@@ -56,6 +67,18 @@ class Idempotent(Protocol):
         handler: Callable[[], Any],
         status_code: int = 200,
     ) -> Response: ...
+
+
+class LoopCall(Protocol):
+    def __call__(
+        self,
+        request: Request,
+        caller: PartnerCaller,
+        body: bytes,
+        handler: Callable[[AsyncConnection[Any]], Awaitable[BaseModel | dict[str, Any]]],
+        *,
+        status_code: int = 200,
+    ) -> Awaitable[Response]: ...
 
 
 PurchaseId = Annotated[str, Path(max_length=64, description="The purchase's id, as returned when it was created.")]
@@ -102,10 +125,15 @@ def mount(
     *,
     require_partner: Callable[..., Callable[..., PartnerCaller]],
     idempotent: Idempotent,
+    require_partner_on_loop: Callable[..., Callable[..., Awaitable[PartnerCaller]]],
+    loop_call: LoopCall,
 ) -> APIRouter:
-    """Add the marketplace's routes to ``router`` (prefix ``/partner/v1``, the signed route class)."""
+    """Add the marketplace's routes to ``router`` (prefix ``/partner/v1``, the signed route class). Routes on the
+    Session frame take ``require_partner`` and ``idempotent``; routes on the loop frame (ADR 0021) take
+    ``require_partner_on_loop`` and ``loop_call``."""
     Institution = Annotated[PartnerCaller, Depends(require_partner(PartnerRole.institution))]
     Platform = Annotated[PartnerCaller, Depends(require_partner(PartnerRole.platform))]
+    PlatformOnLoop = Annotated[PartnerCaller, Depends(require_partner_on_loop(PartnerRole.platform))]
 
     async def raw_body(request: Request) -> bytes:
         return await request.body()
@@ -120,13 +148,15 @@ def mount(
         responses=error_responses(CARD_REFUSALS),
         openapi_extra=_schema(CardInquiry),
     )
-    def card_inquiry(request: Request, session: DbSession, body: RawBody, caller: Platform) -> Response:
+    async def card_inquiry(request: Request, body: RawBody, caller: PlatformOnLoop) -> Response:
         """Platforms only. The card's masked number and holder name, the balance, status and first-purchase
         deadline. A revoked card is refused."""
         data = parse(CardInquiry, body)
-        return idempotent(
-            session, request, caller, body, lambda: service.purchases.inquiry(session, card_number=data.card_number)
-        )
+
+        async def inquire(conn: AsyncConnection[Any]) -> CardOut:
+            return await service.purchases.inquiry_on_loop(conn, card_number=data.card_number)
+
+        return await loop_call(request, caller, body, inquire)
 
     @router.post(
         "/purchases",
@@ -135,18 +165,15 @@ def mount(
         responses=error_responses(PURCHASE_REFUSALS),
         openapi_extra=_schema(PurchaseCreate),
     )
-    def create_purchase(request: Request, session: DbSession, body: RawBody, caller: Platform) -> Response:
+    async def create_purchase(request: Request, body: RawBody, caller: PlatformOnLoop) -> Response:
         """Platforms only. Reserve the course's listed price in the participant's balance and text them a one-time
         code (valid 5 minutes)."""
         data = parse(PurchaseCreate, body)
-        return idempotent(
-            session,
-            request,
-            caller,
-            body,
-            lambda: service.purchases.create(session, platform_id=caller.partner_id, data=data, actor=caller.actor),
-            status_code=201,
-        )
+
+        async def create(conn: AsyncConnection[Any]) -> PurchaseCreated:
+            return await service.purchases.create_on_loop(conn, caller=caller, data=data)
+
+        return await loop_call(request, caller, body, create, status_code=201)
 
     @router.post(
         "/purchases/{purchase_id}/confirm",
@@ -154,33 +181,25 @@ def mount(
         responses=error_responses(PURCHASE_REFUSALS),
         openapi_extra=_schema(PurchaseConfirm),
     )
-    def confirm_purchase(
-        request: Request, session: DbSession, body: RawBody, caller: Platform, purchase_id: PurchaseId
+    async def confirm_purchase(
+        request: Request, body: RawBody, caller: PlatformOnLoop, purchase_id: PurchaseId
     ) -> Response:
         """Platforms only. The participant's one-time code gives the voucher. A wrong code counts: the fifth
         cancels the purchase (429) and releases the reserve."""
         data = parse(PurchaseConfirm, body)
+
+        async def confirm(conn: AsyncConnection[Any]) -> PurchaseConfirmed:
+            return await service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=data.otp)
+
         try:
-            return idempotent(
-                session,
-                request,
-                caller,
-                body,
-                lambda: service.purchases.confirm(
-                    session,
-                    purchase_id=purchase_id,
-                    platform_id=caller.partner_id,
-                    otp=data.otp,
-                    actor=caller.actor,
-                ),
-            )
+            return await loop_call(request, caller, body, confirm)
         except OtpInvalid:
-            session.rollback()
-            with unit_of_work() as own:
-                error = service.purchases.count_wrong_otp(
-                    own, purchase_id=purchase_id, platform_id=caller.partner_id, actor=caller.actor
-                )
-            raise error from None
+            pass  # the frame rolled the confirmation back (and released the purchase's lock): count it on its own
+        async with on_loop() as conn:
+            error = await service.purchases.count_wrong_otp_on_loop(conn, caller=caller, purchase_id=purchase_id)
+        if error is None:  # the fifth wrong code (cancel and void) or a purchase no longer awaiting its code
+            error = await run_in_threadpool(_count_wrong_otp, caller, purchase_id)
+        raise error
 
     @router.post(
         "/purchases/{purchase_id}/cancel",

@@ -8,12 +8,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import Date, Select, Table, cast, func, insert, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import Course, CourseSession
 from prakerja.certificates.models import Certificate
+from prakerja.kit.ids import new_id
+from prakerja.kit.loop import Later
 from prakerja.training.models import (
     AttendanceEvent,
     CodeState,
@@ -70,6 +73,16 @@ def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseS
         select(Purchase.status, func.count()).where(Purchase.participant_id == participant_id).group_by(Purchase.status)
     )
     return {PurchaseStatus(status): int(n) for status, n in rows}
+
+
+async def status_counts_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
+    """:func:`status_counts` on a loop connection (``db.on_loop``, ADR 0014): one prepared read."""
+    cur = await conn.execute(
+        "SELECT status, count(*) FROM training_purchases WHERE participant_id = %s GROUP BY status",
+        (participant_id,),
+        prepare=True,
+    )
+    return {PurchaseStatus[status]: int(n) for status, n in await cur.fetchall()}
 
 
 _FACTS = text(
@@ -546,3 +559,170 @@ def spent_by(session: Session, recipient_id: uuid.UUID) -> int:
         )
     )
     return int(total or 0)
+
+
+# -- the purchase path on a loop connection (db.on_loop, ADR 0014) --------------------------------------------------
+
+_FACTS_SQL = (
+    "SELECT status::text, count(*) FROM training_purchases WHERE participant_id = %(participant)s GROUP BY status"
+    " UNION ALL SELECT 'platform_account_bound', 1 WHERE EXISTS (SELECT 1 FROM training_purchases"
+    " WHERE platform_id = %(platform)s AND platform_account_index = %(account_index)s"
+    " AND recipient_id <> %(recipient)s AND status = ANY(%(bought)s))"
+)
+
+
+async def status_counts_and_bound_on_loop(
+    conn: AsyncConnection[Any],
+    participant_id: uuid.UUID,
+    *,
+    platform_id: uuid.UUID,
+    account_index: bytes,
+    recipient_id: uuid.UUID,
+) -> Later[tuple[dict[PurchaseStatus, int], bool]]:
+    """:func:`status_counts_and_bound` on a loop connection: the same statement, the same answer."""
+    cur = await conn.execute(
+        _FACTS_SQL,
+        {
+            "participant": participant_id,
+            "platform": platform_id,
+            "account_index": account_index,
+            "recipient": recipient_id,
+            "bought": [status.value for status in BOUGHT],
+        },
+    )
+
+    async def facts() -> tuple[dict[PurchaseStatus, int], bool]:
+        counts: dict[PurchaseStatus, int] = {}
+        bound = False
+        for status, n in await cur.fetchall():
+            if status == "platform_account_bound":
+                bound = True
+            else:
+                counts[PurchaseStatus(status)] = int(n)
+        return counts, bound
+
+    return facts
+
+
+_INSERT_PURCHASE_SQL = (
+    "INSERT INTO training_purchases (id, created_at, recipient_id, participant_id, account_id, course_id,"
+    " institution_id, platform_id, platform_order_id, platform_account_index, amount, refunded_amount, status,"
+    " otp_hash, otp_expires_at, otp_attempts, pending_transfer_id, cancel_reason) VALUES (%(id)s, %(created_at)s,"
+    " %(recipient_id)s, %(participant_id)s, %(account_id)s, %(course_id)s, %(institution_id)s, %(platform_id)s,"
+    " %(platform_order_id)s, %(platform_account_index)s, %(amount)s, 0, %(status)s, %(otp_hash)s,"
+    " %(otp_expires_at)s, 0, %(pending_transfer_id)s, '')"
+)
+
+
+async def add_purchase_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> None:
+    """A new purchase (the columns :func:`add` writes for a ``Purchase`` made by ``purchases.create``); nothing
+    is read back."""
+    await conn.execute(_INSERT_PURCHASE_SQL, values)
+
+
+_PURCHASE_FOR_CONFIRM_SQL = (
+    "SELECT id, platform_id, institution_id, participant_id, course_id, amount, status, otp_hash, otp_expires_at"
+    " FROM training_purchases WHERE id = %s FOR UPDATE"
+)
+
+
+async def purchase_for_confirm_on_loop(
+    conn: AsyncConnection[Any], purchase_id: uuid.UUID
+) -> Later[tuple[Any, ...] | None]:
+    """:func:`purchase` locked, the columns a confirmation reads, on a loop connection."""
+    cur = await conn.execute(_PURCHASE_FOR_CONFIRM_SQL, (purchase_id,))
+
+    async def row() -> tuple[Any, ...] | None:
+        return await cur.fetchone()
+
+    return row
+
+
+_TAKEN_SQL = (
+    "SELECT code FROM training_redeem_codes WHERE code = ANY(%(values)s)"
+    " UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = ANY(%(values)s)"
+)
+
+
+async def taken_codes_on_loop(conn: AsyncConnection[Any], values: list[str]) -> Later[set[str]]:
+    """:func:`taken_codes` on a loop connection."""
+    cur = await conn.execute(_TAKEN_SQL, {"values": values})
+
+    async def taken() -> set[str]:
+        return {str(row[0]) for row in await cur.fetchall()}
+
+    return taken
+
+
+_CONFIRM_SQL = (
+    "UPDATE training_purchases SET status = 'confirmed', confirmed_at = %(now)s, voucher_code = %(voucher)s"
+    " WHERE id = %(id)s"
+)
+_CONFIRM_WITH_CODES_SQL = (
+    "WITH p AS (" + _CONFIRM_SQL + ") INSERT INTO training_redeem_codes (id, created_at, purchase_id, session_id,"
+    " institution_id, training_type, code, state, valid_from, valid_until) SELECT c.id, %(now)s, %(id)s,"
+    " c.session_id, %(institution)s, c.training_type, c.code, 'valid', c.valid_from, c.valid_until"
+    " FROM unnest(%(ids)s::uuid[], %(sessions)s::uuid[], %(types)s::text[], %(codes)s::text[],"
+    " %(froms)s::timestamptz[], %(untils)s::timestamptz[])"
+    " AS c(id, session_id, training_type, code, valid_from, valid_until)"
+)
+
+
+async def confirm_with_codes_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    purchase_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    voucher: str,
+    now: datetime,
+    codes: list[dict[str, Any]],
+) -> None:
+    """The purchase confirmed with its voucher and its redeem codes (as :func:`add_codes` writes them: id,
+    session_id, training_type, code, valid_from, valid_until) in one statement; nothing is read back."""
+    params: dict[str, Any] = {"id": purchase_id, "now": now, "voucher": voucher}
+    if not codes:
+        await conn.execute(_CONFIRM_SQL, params)
+        return
+    params.update(
+        institution=institution_id,
+        ids=[c["id"] for c in codes],
+        sessions=[c["session_id"] for c in codes],
+        types=[c["training_type"] for c in codes],
+        codes=[c["code"] for c in codes],
+        froms=[c["valid_from"] for c in codes],
+        untils=[c["valid_until"] for c in codes],
+    )
+    await conn.execute(_CONFIRM_WITH_CODES_SQL, params)
+
+
+_EVENTS_SQL = (
+    "INSERT INTO training_events (id, created_at, partner_id, type, data) SELECT e.id, %(now)s, e.partner_id,"
+    " %(type)s, %(data)s::jsonb FROM unnest(%(ids)s::uuid[], %(partners)s::uuid[]) WITH ORDINALITY"
+    " AS e(id, partner_id, n) ORDER BY e.n"
+)
+
+
+async def add_events_on_loop(
+    conn: AsyncConnection[Any], *, partner_ids: list[uuid.UUID], type_: str, data: str, now: datetime
+) -> None:
+    """:func:`add_events` for one event (``data`` as JSON text) to several partners, in one statement."""
+    await conn.execute(
+        _EVENTS_SQL,
+        {"now": now, "type": type_, "data": data, "ids": [new_id() for _ in partner_ids], "partners": partner_ids},
+    )
+
+
+_COUNT_WRONG_SQL = (
+    "UPDATE training_purchases SET otp_attempts = otp_attempts + 1 WHERE id = %(id)s AND platform_id = %(platform)s"
+    " AND status = 'otp_sent' AND otp_attempts + 1 < %(limit)s RETURNING otp_attempts"
+)
+
+
+async def count_wrong_otp_on_loop(
+    conn: AsyncConnection[Any], purchase_id: uuid.UUID, platform_id: uuid.UUID, limit: int
+) -> int | None:
+    """One wrong code counted in one statement (an autocommit connection commits it by itself) unless it would be
+    the ``limit``-th, or the purchase is not the platform's or not awaiting its code: then None, nothing written."""
+    cur = await conn.execute(_COUNT_WRONG_SQL, {"id": purchase_id, "platform": platform_id, "limit": limit})
+    row = await cur.fetchone()
+    return None if row is None else int(row[0])

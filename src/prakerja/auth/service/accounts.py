@@ -16,6 +16,7 @@ from prakerja.auth.errors import AccountDisabled, EmailTaken, InvalidCredentials
 from prakerja.auth.models import Account, LoginSession, Role
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import InvalidInput
+from prakerja.kit.loop import Later
 from prakerja.kit.pii import blind_index
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -120,6 +121,11 @@ async def resolve_session_on_loop(conn: AsyncConnection[Any], token: str) -> Cur
 
 def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return repository.account(session, account_id)
+
+
+async def email_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+    """``get_account(...).email`` on a loop connection (``db.on_loop``, ADR 0014): None when there is no account."""
+    return await repository.email_on_loop(conn, account_id)
 
 
 def account_by_email(session: Session, email: str) -> Account | None:

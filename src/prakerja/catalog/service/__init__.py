@@ -11,15 +11,17 @@ from prakerja.catalog.service import courses, curation, listings, organisations,
 from prakerja.catalog.service.courses import (
     cancel_session,
     course_sessions,
+    course_sessions_on_loop,
     get_course,
     get_session,
     set_rating_summary,
 )
-from prakerja.catalog.service.listings import sellable_course, sellable_listing
+from prakerja.catalog.service.listings import sellable_course, sellable_course_on_loop, sellable_listing
 
 __all__ = [
     "cancel_session",
     "course_sessions",
+    "course_sessions_on_loop",
     "courses",
     "curation",
     "get_course",
@@ -28,6 +30,7 @@ __all__ = [
     "organisations",
     "search",
     "sellable_course",
+    "sellable_course_on_loop",
     "sellable_listing",
     "set_rating_summary",
 ]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -16,6 +17,7 @@ from prakerja.catalog.errors import CourseInvalid, CourseNotFound, NoSchemeInFor
 from prakerja.catalog.models import Course, CourseFormat, CourseSession, CourseStatus, TrainingType
 from prakerja.catalog.schemas import CourseCreate, CourseOut, CurationReason, SessionOut, Trainer
 from prakerja.kit.clock import clock, utcnow
+from prakerja.kit.loop import Later
 from prakerja.registration.service.regions import province_name
 from prakerja.schemes import rules as schemes
 
@@ -220,6 +222,26 @@ def get_course(session: Session, course_id: uuid.UUID) -> Course:
 def course_sessions(session: Session, course_id: uuid.UUID) -> list[CourseSession]:
     """The course's sessions in order (cancelled ones too: see ``cancelled_at``)."""
     return repository.sessions_of(session, course_id)
+
+
+@dataclass(frozen=True)
+class SessionSlot:
+    """A course session as a purchase sees it (its codes are valid around ``starts_at``)."""
+
+    id: uuid.UUID
+    starts_at: datetime
+    training_type: TrainingType
+    cancelled_at: datetime | None
+
+
+async def course_sessions_on_loop(conn: AsyncConnection[Any], course_id: uuid.UUID) -> Later[list[SessionSlot]]:
+    """:func:`course_sessions` on a loop connection (``db.on_loop``, ADR 0014): the same sessions, in order."""
+    rows = await repository.sessions_of_on_loop(conn, course_id)
+
+    async def slots() -> list[SessionSlot]:
+        return [SessionSlot(i, starts, TrainingType(kind), cancelled) for i, starts, kind, cancelled in await rows()]
+
+    return slots
 
 
 def facts(course: Course, sessions: list[CourseSession]) -> rules.CourseFacts:

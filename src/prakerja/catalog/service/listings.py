@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -12,6 +15,7 @@ from prakerja.catalog.errors import CourseNotApproved, CourseNotFound, ListingPr
 from prakerja.catalog.models import Course, CourseStatus, Listing, ListingStatus
 from prakerja.catalog.service import curation
 from prakerja.kit.clock import utcnow
+from prakerja.kit.loop import Later
 
 
 def put_listing(
@@ -75,6 +79,37 @@ def sellable_course(session: Session, *, course_id: uuid.UUID, platform_id: uuid
     if found is None or not curation.listing_is_sellable(*found):
         return None
     return found
+
+
+@dataclass(frozen=True)
+class SellableCourse:
+    """What a purchase needs of a sellable course: who gives it, its title and the platform's price."""
+
+    id: uuid.UUID
+    institution_id: uuid.UUID
+    title: str
+    price: int
+
+
+async def sellable_course_on_loop(
+    conn: AsyncConnection[Any], *, course_id: uuid.UUID, platform_id: uuid.UUID
+) -> Later[SellableCourse | None]:
+    """:func:`sellable_course` on a loop connection (``db.on_loop``, ADR 0014): the same course or None."""
+    row = await repository.course_and_listing_on_loop(conn, course_id, platform_id)
+
+    async def course() -> SellableCourse | None:
+        found = await row()
+        if found is None:
+            return None
+        found_id, institution_id, title, course_status, price, listing_status = found
+        if (
+            CourseStatus(course_status) != CourseStatus.approved
+            or ListingStatus(listing_status) != ListingStatus.listed
+        ):
+            return None
+        return SellableCourse(found_id, institution_id, title, price)
+
+    return course
 
 
 def listable_courses(session: Session) -> list[Course]:

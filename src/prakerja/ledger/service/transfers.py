@@ -64,6 +64,20 @@ def _prepare(spec: TransferCreate) -> _Prepared:
     return _Prepared(spec=spec, amount=amount)
 
 
+def prepare_transfer(spec: TransferCreate) -> int | None:
+    """The checks of one transfer that need no database; its amount (None for a void or a full capture)."""
+    return _prepare(spec).amount
+
+
+def refusal(error: str, details: Any) -> DomainError:
+    """The refusal a posting function answered for a single transfer, as :func:`create_transfers` raises it."""
+    return _refusal_at(0, 1, _REFUSALS[error](details=dict(details or {})))
+
+
+def map_integrity(error: Exception) -> DomainError:
+    return _map_integrity(error)
+
+
 def _refusal_at(index: int, count: int, error: DomainError) -> DomainError:
     if count == 1:
         error.details.setdefault("index", index)
@@ -256,7 +270,7 @@ async def create_or_find_transfer_on_loop(conn: AsyncConnection[Any], spec: Tran
     try:
         if _is_direct(spec, amount):
             assert amount is not None
-            row = await repository.create_posted_on_loop(conn, **_direct_params(spec, amount))
+            row = await repository.create_posted_alone_on_loop(conn, **_direct_params(spec, amount))
             return _direct_transfer(spec, amount, row)
         rows = await repository.create_transfer_on_loop(conn, **_one_params(spec, amount))
     except psycopg.IntegrityError as error:  # a race the locks do not cover: the statement rolled itself back

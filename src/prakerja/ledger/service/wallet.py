@@ -9,15 +9,20 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import psycopg
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError
+from prakerja.kit.ids import new_id
+from prakerja.kit.loop import Later
 from prakerja.ledger import repository, rules
 from prakerja.ledger.errors import (
     AccountNotFound,
@@ -25,12 +30,13 @@ from prakerja.ledger.errors import (
     PendingAlreadyPosted,
     PendingAlreadyVoided,
     SchemeUnknown,
+    TransferExists,
 )
-from prakerja.ledger.models import AccountKind, LedgerCode, TransferCode, TransferMode
+from prakerja.ledger.models import GENESIS, AccountKind, LedgerCode, TransferCode, TransferMode
 from prakerja.ledger.schemas import Account, BatchTransfer, Transfer, TransferCreate
 from prakerja.ledger.service import accounts
 from prakerja.ledger.service.batch import post_batch
-from prakerja.ledger.service.transfers import create_or_find_transfers
+from prakerja.ledger.service.transfers import create_or_find_transfers, map_integrity, prepare_transfer, refusal
 from prakerja.schemes.rules import Scheme, SchemeError
 from prakerja.schemes.rules import load as load_scheme
 
@@ -528,3 +534,166 @@ def year_end_expiry(session: Session, *, now: datetime, page: int = 10_000) -> i
                 data={"amount": total},
             )
     return forfeited
+
+
+# --- the purchase path on a loop connection (db.on_loop, ADR 0014) ----------------------------------------------
+
+
+def _account_of(row: tuple[Any, ...]) -> Account:
+    values = dict(zip(repository.ACCOUNT_FIELDS, row, strict=True))
+    account = Account.model_construct(**values)
+    account.balance, account.available = rules.balance(
+        debits_must_not_exceed_credits=values["debits_must_not_exceed_credits"],
+        credits_must_not_exceed_debits=values["credits_must_not_exceed_debits"],
+        debits_posted=values["debits_posted"],
+        credits_posted=values["credits_posted"],
+        debits_pending=values["debits_pending"],
+        credits_pending=values["credits_pending"],
+    )
+    account.kind = AccountKind(values["kind"])
+    return account
+
+
+@dataclass(frozen=True)
+class PurchaseAccounts:
+    """The participant's wallet (with its balances) and the institution's payable, as :func:`wallet` and
+    :func:`authorise_purchase` find them; None where absent."""
+
+    wallet: Account | None
+    payable_id: uuid.UUID | None
+
+
+async def purchase_accounts_on_loop(
+    conn: AsyncConnection[Any], *, participant_id: uuid.UUID | str, institution_id: uuid.UUID | str
+) -> Later[PurchaseAccounts]:
+    """:func:`wallet` and the accounts :func:`authorise_purchase` looks up, in one statement on a loop connection
+    (``db.on_loop``, ADR 0014)."""
+    wallet_key = (AccountKind.training_wallet, "participant", str(participant_id))
+    payable_key = (AccountKind.institution_payable, "institution", str(institution_id))
+    rows = await repository.two_accounts_on_loop(conn, LedgerCode.training, wallet_key, payable_key)
+
+    async def found() -> PurchaseAccounts:
+        wallet_row, payable_id = None, None
+        for row in await rows():
+            if row[2] == AccountKind.training_wallet.value:
+                wallet_row = row
+            else:
+                payable_id = row[0]
+        return PurchaseAccounts(None if wallet_row is None else _account_of(wallet_row), payable_id)
+
+    return found
+
+
+async def wallet_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID | str) -> Later[Account | None]:
+    """:func:`wallet` on a loop connection (``db.on_loop``, ADR 0014): the same account and balances."""
+    key = (AccountKind.training_wallet, "participant", str(participant_id))
+    rows = await repository.two_accounts_on_loop(conn, LedgerCode.training, key, key)
+
+    async def wallet_only() -> Account | None:
+        found = await rows()
+        return _account_of(found[0]) if found else None
+
+    return wallet_only
+
+
+async def authorise_purchase_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    transfer_id: uuid.UUID,
+    accounts_found: PurchaseAccounts,
+    institution_id: uuid.UUID | str,
+    amount: int,
+    purchase_ref: str,
+    timeout: timedelta,
+    actor: audit.Actor,
+) -> Later[Transfer]:
+    """:func:`authorise_purchase` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller
+    opened on it, with the accounts :func:`purchase_accounts_on_loop` found: the same posting function call and the
+    same audit entry, sent together (one round trip in pipeline mode; the institution's first sale opens its
+    payable first, one more). For a new purchase only: ``transfer_id`` must be fresh (the audit entry is sent with
+    the posting, so a retry of a stored transfer, which records nothing, is refused here). A refusal of the posting
+    raises when the answer is read; the caller's transaction must then be rolled back (the audit entry with it)."""
+    if accounts_found.wallet is None:
+        raise AccountNotFound()
+    wallet_id, payee_id = accounts_found.wallet.id, accounts_found.payable_id
+    if payee_id is None:
+        fixed_ledger, debits_flag, credits_flag = accounts.CHART[AccountKind.institution_payable]
+        assert fixed_ledger is not None
+        payee_id = await repository.open_account_on_loop(
+            conn,
+            {
+                "id": new_id(),
+                "created_at": utcnow(),
+                "ledger": int(fixed_ledger),
+                "kind": AccountKind.institution_payable.value,
+                "owner_type": "institution",
+                "owner_id": str(institution_id),
+                "scheme": None,
+                "year": None,
+                "debits_must_not_exceed_credits": debits_flag,
+                "credits_must_not_exceed_debits": credits_flag,
+                "head_hash": GENESIS,
+            },
+        )
+    spec = TransferCreate(
+        id=transfer_id,
+        debit_account_id=wallet_id,
+        credit_account_id=payee_id,
+        amount=amount,
+        code=TransferCode.purchase,
+        mode=TransferMode.pending,
+        timeout_seconds=max(1, int(timeout.total_seconds())),
+        ref_type="purchase",
+        ref_id=purchase_ref,
+    )
+    checked = prepare_transfer(spec)
+    assert checked is not None
+    row = await repository.create_posted_on_loop(
+        conn,
+        id=spec.id,
+        debit=wallet_id,
+        credit=payee_id,
+        amount=checked,
+        ledger=spec.ledger,
+        code=spec.code.value,
+        mode=spec.mode.value,
+        timeout=spec.timeout_seconds,
+        ref_type=spec.ref_type,
+        ref_id=spec.ref_id,
+        now=utcnow(),
+    )
+    await audit.record_on_loop(
+        conn,
+        actor,
+        "ledger.purchase_authorised",
+        "ledger_transfer",
+        transfer_id,
+        data={"amount": checked, "code": spec.code.value, "purchase": purchase_ref},
+    )
+
+    async def posted() -> Transfer:
+        try:
+            error, _index, details, created, seq, ledger, timeout_at, created_at = await row()
+        except psycopg.IntegrityError as failure:
+            raise map_integrity(failure) from None
+        if error is not None:
+            raise refusal(error, details)
+        if not created:
+            raise TransferExists(details={"transfer_id": str(transfer_id)})
+        return Transfer.model_construct(
+            id=spec.id,
+            seq=seq,
+            ledger=ledger,
+            code=spec.code,
+            mode=spec.mode,
+            debit_account_id=wallet_id,
+            credit_account_id=payee_id,
+            amount=checked,
+            pending_id=None,
+            timeout_at=timeout_at,
+            ref_type=spec.ref_type,
+            ref_id=spec.ref_id,
+            created_at=created_at,
+        )
+
+    return posted

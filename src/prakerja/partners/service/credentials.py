@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -48,9 +49,6 @@ from prakerja.partners.models import (
 )
 from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES
 
-if TYPE_CHECKING:
-    from psycopg import AsyncConnection
-
 __all__ = [
     "CredentialView",
     "IssuedKey",
@@ -62,6 +60,7 @@ __all__ = [
     "SigningCredential",
     "SigningKey",
     "admit",
+    "admit_on_loop",
     "allowed_list_source",
     "authenticate",
     "count_request",
@@ -78,6 +77,7 @@ __all__ = [
     "set_list_scope",
     "set_status",
     "signing_credential",
+    "signing_credential_on_loop",
 ]
 
 KEY_BYTES = 32
@@ -424,6 +424,29 @@ def signing_credential(session: Session, client_code: str) -> SigningCredential 
     )
 
 
+async def signing_credential_on_loop(conn: AsyncConnection[Any], client_code: str) -> SigningCredential | None:
+    """:func:`signing_credential` in one statement on a loop connection (``db.on_loop``, ADR 0014): the same
+    answer, no ``Session``."""
+    row = await repository.signing_row_on_loop(conn, client_code)
+    if row is None:
+        return None
+    return SigningCredential(
+        credential_id=row.credential_id,
+        client_code=row.client_code,
+        partner_id=row.partner_id,
+        partner_name=row.partner_name,
+        role=PartnerRole[row.role],
+        usable=PartnerStatus[row.status] == PartnerStatus.active and not row.credential_revoked,
+        keys=tuple(
+            SigningKey(id=key_id, secret=secret.encode(), revoked=revoked or row.credential_revoked)
+            for key_id, secret, revoked in row.keys
+        ),
+        list_types=row.list_types,
+        list_source=row.list_source,
+        revision=row.revision,
+    )
+
+
 # --- the signed API: who is calling -------------------------------------------------------------------------
 
 
@@ -555,47 +578,119 @@ def admit(
     its signature cannot be replayed. Refusals, in order: as :func:`authenticate`, then 409 ``replayed_request``,
     then 429 ``rate_limited``. ``verified`` sees the caller once its signature checked out, before a replay or the
     rate limit can refuse it (so such refusals are logged as the signed partner's)."""
-    sent_at = precheck(client_code=client_code, timestamp=timestamp, signature=signature)
+    sent_at = _sent_at(client_code, timestamp, signature)
     assert client_code is not None and timestamp is not None and signature is not None
-    if len(client_code) > 64:
-        raise UnknownClient()
     for _ in range(_ATTEMPTS):
         cached = _credentials.get(client_code)
         found = cached if cached is not None else signing_credential(session, client_code)
-        try:
-            caller = _check(found, sent_at, client_code, timestamp, signature, method, path, body)
-        except (BadSignature, CredentialRevoked):
-            if cached is None:
-                raise
-            _credentials.pop(client_code, None)  # perhaps a key issued or a partner reinstated since: read again
+        caller = _verify(found, cached, sent_at, client_code, timestamp, signature, method, path, body)
+        if caller is None:
             continue
         assert found is not None
         now = utcnow()
-        current, new, hits = repository.admit(
-            bookkeeping,
-            credential_id=found.credential_id,
-            revision=found.revision,
-            signature=bytes.fromhex(signature),
-            expires_at=datetime.fromtimestamp(sent_at, UTC) + rules.WINDOW,
-            window_start=now.replace(second=0, microsecond=0),
-        )
-        if current != found.revision:
-            _credentials.pop(client_code, None)
-            continue
-        if cached is None:
-            if len(_credentials) >= _CACHE_SIZE:
-                _credentials.clear()
-            _credentials[client_code] = found
-        if verified is not None:
-            verified(caller)
-        if not new:
-            raise ReplayedRequest()
-        if hits > limit_per_minute:
-            start = now.replace(second=0, microsecond=0)
-            retry_after = max(1, int((start + RATE_WINDOW - now).total_seconds() + 0.999))
-            raise PartnerRateLimited(retry_after, limit_per_minute)
-        return caller
+        outcome = repository.admit(bookkeeping, **_admit_values(found, signature, sent_at, now))
+        if _admitted(outcome, found, cached, caller, now, limit_per_minute, verified):
+            return caller
     raise UnknownClient()  # the credential changed under every attempt (or went away): refused, nothing written
+
+
+async def admit_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    client_code: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    method: str,
+    path: str | bytes,
+    body: bytes,
+    limit_per_minute: int,
+    verified: Callable[[PartnerCaller], object] | None = None,
+) -> PartnerCaller:
+    """:func:`admit` on one autocommit loop connection (``db.on_loop``, ADR 0014 and 0021): the same checks, the
+    same refusals in the same order, the same rows; the credential read (when not cached) and the bookkeeping
+    statement each one prepared statement on ``conn``, no ``Session`` and no worker thread."""
+    sent_at = _sent_at(client_code, timestamp, signature)
+    assert client_code is not None and timestamp is not None and signature is not None
+    for _ in range(_ATTEMPTS):
+        cached = _credentials.get(client_code)
+        found = cached if cached is not None else await signing_credential_on_loop(conn, client_code)
+        caller = _verify(found, cached, sent_at, client_code, timestamp, signature, method, path, body)
+        if caller is None:
+            continue
+        assert found is not None
+        now = utcnow()
+        outcome = await repository.admit_on_loop(conn, **_admit_values(found, signature, sent_at, now))
+        if _admitted(outcome, found, cached, caller, now, limit_per_minute, verified):
+            return caller
+    raise UnknownClient()
+
+
+def _sent_at(client_code: str | None, timestamp: str | None, signature: str | None) -> int:
+    sent_at = precheck(client_code=client_code, timestamp=timestamp, signature=signature)
+    if client_code is not None and len(client_code) > 64:
+        raise UnknownClient()
+    return sent_at
+
+
+def _verify(
+    found: SigningCredential | None,
+    cached: SigningCredential | None,
+    sent_at: int,
+    client_code: str,
+    timestamp: str,
+    signature: str,
+    method: str,
+    path: str | bytes,
+    body: bytes,
+) -> PartnerCaller | None:
+    """The caller, or None to read the credential again (a cached copy the signature did not check out against)."""
+    try:
+        return _check(found, sent_at, client_code, timestamp, signature, method, path, body)
+    except (BadSignature, CredentialRevoked):
+        if cached is None:
+            raise
+        _credentials.pop(client_code, None)  # perhaps a key issued or a partner reinstated since: read again
+        return None
+
+
+def _admit_values(found: SigningCredential, signature: str, sent_at: int, now: datetime) -> dict[str, Any]:
+    return {
+        "credential_id": found.credential_id,
+        "revision": found.revision,
+        "signature": bytes.fromhex(signature),
+        "expires_at": datetime.fromtimestamp(sent_at, UTC) + rules.WINDOW,
+        "window_start": now.replace(second=0, microsecond=0),
+    }
+
+
+def _admitted(
+    outcome: tuple[str | None, bool, int],
+    found: SigningCredential,
+    cached: SigningCredential | None,
+    caller: PartnerCaller,
+    now: datetime,
+    limit_per_minute: int,
+    verified: Callable[[PartnerCaller], object] | None,
+) -> bool:
+    """Whether the bookkeeping statement admitted the caller (False: the credential changed, read it again);
+    raises the replay and the rate-limit refusals."""
+    current, new, hits = outcome
+    if current != found.revision:
+        _credentials.pop(found.client_code, None)
+        return False
+    if cached is None:
+        if len(_credentials) >= _CACHE_SIZE:
+            _credentials.clear()
+        _credentials[found.client_code] = found
+    if verified is not None:
+        verified(caller)
+    if not new:
+        raise ReplayedRequest()
+    if hits > limit_per_minute:
+        start = now.replace(second=0, microsecond=0)
+        retry_after = max(1, int((start + RATE_WINDOW - now).total_seconds() + 0.999))
+        raise PartnerRateLimited(retry_after, limit_per_minute)
+    return True
 
 
 def remember(session: Session, caller: PartnerCaller) -> None:

@@ -7,7 +7,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -60,6 +62,34 @@ def record_refusal(
     )
     repository.add_refusal(session, row)
     return row
+
+
+async def record_refusal_on_loop(
+    conn: AsyncConnection[Any],
+    *,
+    caller: PartnerCaller | None,
+    client_code: str | None,
+    method: str,
+    endpoint: str,
+    code: str,
+    status: int,
+    remote: str | None = None,
+) -> None:
+    """:func:`record_refusal` in one statement on an autocommit loop connection (``db.on_loop``, ADR 0021): the
+    same row, committed when the server answers."""
+    values: dict[str, Any] = {
+        "signed": caller is not None,
+        "method": _visible(method, 8),
+        "endpoint": endpoint[:200],
+        "code": code[:64],
+        "status": status,
+        "remote": _visible(remote, 64),
+    }
+    if caller is not None:
+        values.update(partner_id=caller.partner_id, credential_id=caller.credential_id, client_code=caller.client_code)
+    else:
+        values["client_code"] = _visible(client_code, 64)
+    await repository.add_refusal_on_loop(conn, values, claimed=caller is None and bool(values["client_code"]))
 
 
 @dataclass(frozen=True)

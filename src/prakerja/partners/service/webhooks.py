@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
@@ -34,6 +35,7 @@ from prakerja.config import get_settings
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id, parse_id
+from prakerja.kit.loop import Later
 from prakerja.partners import repository, rules
 from prakerja.partners.errors import (
     PartnerNotFound,
@@ -295,6 +297,57 @@ def queue_webhooks(session: Session, events: list[WebhookToQueue]) -> list[Webho
             enqueue(session, DELIVER_TASK, delivery_id=str(delivery.id), attempt=1)
         queued.append(event)
     return queued
+
+
+async def active_endpoints_on_loop(
+    conn: AsyncConnection[Any], partner_ids: list[uuid.UUID]
+) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
+    """The first half of :func:`queue_webhooks_on_loop`: each organisation's active endpoints (ids), read with the
+    caller's other reads (one round trip in pipeline mode); an organisation that does not exist is left out."""
+    return await repository.active_endpoint_ids_on_loop(conn, partner_ids)
+
+
+async def queue_webhooks_on_loop(
+    conn: AsyncConnection[Any], events: list[WebhookToQueue], endpoints: dict[uuid.UUID, list[uuid.UUID]]
+) -> None:
+    """:func:`queue_webhooks` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened
+    on it, with the endpoints :func:`active_endpoints_on_loop` read: the same events, deliveries and jobs, in one
+    statement that reads nothing back. The same checks of the events (``ValueError``), and ``PartnerNotFound``
+    for an organisation that does not exist. One difference: an event already queued under its ``event_id`` is
+    left as it is without comparing its data (the ``Session`` path raises ``ValueError`` when it differs)."""
+    rows: list[dict[str, Any]] = []
+    for item in events:
+        try:
+            event_type = WebhookEventType(item.type)
+        except ValueError:
+            raise ValueError(
+                f"unknown webhook event type {item.type!r}; one of {', '.join(WebhookEventType)}"
+            ) from None
+        problems = rules.data_problems(item.data)
+        if problems:
+            raise ValueError("webhook data refused: " + "; ".join(problems))
+        webhook_id = item.event_id if item.event_id is not None else f"evt_{new_id().hex}"
+        if not rules.well_formed_webhook_id(webhook_id):
+            raise ValueError("event_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
+        body = rules.webhook_body(event_type.value, utcnow(), item.data)
+        if len(body) > rules.MAX_DATA_BYTES:
+            raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
+        rows.append(
+            {
+                "id": new_id(),
+                "partner_id": item.partner_id,
+                "webhook_id": webhook_id,
+                "type": event_type.name,
+                "body": body,
+            }
+        )
+    if len({(row["partner_id"], row["webhook_id"]) for row in rows}) != len(rows):
+        raise ValueError("the same event_id twice for one partner")
+    if any(item.partner_id not in endpoints for item in events):
+        raise PartnerNotFound()
+    # the column holds the enum's name, as SQLAlchemy writes it (``purchase_confirmed``)
+    deliveries = [(new_id(), row["id"], endpoint_id) for row in rows for endpoint_id in endpoints[row["partner_id"]]]
+    await repository.add_events_on_loop(conn, events=rows, deliveries=deliveries, task=DELIVER_TASK)
 
 
 # --- delivery -----------------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id
-from prakerja.kit.pii import blind_index
+from prakerja.kit.loop import Later
+from prakerja.kit.pii import blind_index, decrypt
 from prakerja.registration import repository, rules
 from prakerja.registration.errors import (
     IdentityLocked,
@@ -63,6 +64,26 @@ def get_or_start(session: Session, account_id: uuid.UUID, *, ip: str | None = No
 
 def find(session: Session, account_id: uuid.UUID) -> Applicant | None:
     return repository.applicant_by_account(session, account_id)
+
+
+async def verified_phone_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+    """The phone of the account's profile when it is verified (None otherwise, or with no profile), as
+    :func:`find` would show it, on a loop connection (``db.on_loop``, ADR 0014). Personal data: never logged."""
+    row = await repository.phone_of_account_on_loop(conn, account_id)
+
+    async def phone() -> str | None:
+        found = await row()
+        if found is None or found[0] is None or found[1] is None:
+            return None
+        return decrypt(bytes(found[0]), "registration_applicants.phone") or None
+
+    return phone
+
+
+async def full_name_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str | None:
+    """``find(...).full_name`` on a loop connection (``db.on_loop``, ADR 0014): None when the account has no
+    profile or the profile no name. Personal data: callers mask it before it leaves their domain."""
+    return await repository.full_name_by_account_on_loop(conn, account_id)
 
 
 def full_names(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

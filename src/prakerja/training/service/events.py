@@ -10,8 +10,11 @@ import json
 import uuid
 from typing import Any
 
+from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 
+from prakerja.kit.clock import utcnow
+from prakerja.kit.loop import Later
 from prakerja.partners import service as partners
 from prakerja.training import repository
 from prakerja.training.models import TrainingEvent
@@ -37,6 +40,34 @@ def emit_both(
     """The same event for the platform and the institution: one INSERT of the domain's records, one query for the
     partners' endpoints and one INSERT of their webhook events."""
     _emit(session, [platform_id] if institution_id == platform_id else [platform_id, institution_id], type_, data)
+
+
+async def emit_both_on_loop(
+    conn: AsyncConnection[Any],
+    platform_id: uuid.UUID,
+    institution_id: uuid.UUID,
+    type_: str,
+    data: dict[str, Any],
+    endpoints: dict[uuid.UUID, list[uuid.UUID]],
+) -> None:
+    """:func:`emit_both` on a loop connection (``db.on_loop``, ADR 0014), with the partners' endpoints read before
+    (:func:`endpoints_on_loop`): the same rows, two statements that read nothing back."""
+    partner_ids = [platform_id] if institution_id == platform_id else [platform_id, institution_id]
+    if type_ not in TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    await repository.add_events_on_loop(conn, partner_ids=partner_ids, type_=type_, data=text, now=utcnow())
+    event_id = f"{type_}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
+    await partners.queue_webhooks_on_loop(
+        conn, [partners.WebhookToQueue(p, type_, data, event_id) for p in partner_ids], endpoints
+    )
+
+
+async def endpoints_on_loop(
+    conn: AsyncConnection[Any], platform_id: uuid.UUID, institution_id: uuid.UUID
+) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
+    """The endpoints :func:`emit_both_on_loop` queues to, read with the caller's other reads."""
+    return await partners.active_endpoints_on_loop(conn, [platform_id, institution_id])
 
 
 def _emit(session: Session, partner_ids: list[uuid.UUID], type_: str, data: dict[str, Any]) -> None:

@@ -1,0 +1,549 @@
+"""Purchase creation and confirmation on a loop connection (``create_on_loop``, ``confirm_on_loop``: ADR 0014's rule
+that a ``*_on_loop`` function gives the same answer as its ``Session`` twin). Two equal worlds (an institution with a
+webhook endpoint, a platform, a course, two funded participants), one served by the ``Session`` functions and one by
+the loop functions: the same responses and the same rows written (purchases, redeem codes, ledger transfers and
+balances, messages, jobs, audit entries, training and webhook events, deliveries), after ids, codes and digests are
+named by their role. Then every refusal of the contract on the loop functions: its code, and nothing written."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from prakerja import db
+from prakerja.audit.service import Actor
+from prakerja.catalog import service as catalog
+from prakerja.catalog.models import Course
+from prakerja.kit.clock import clock
+from prakerja.kit.errors import DomainError
+from prakerja.kit.ids import new_id
+from prakerja.kit.pii import decrypt
+from prakerja.partners import service as partners
+from prakerja.partners.models import PartnerRole
+from prakerja.partners.service import PartnerCaller
+from prakerja.recipients import service as recipients
+from prakerja.training import service
+from prakerja.training.models import Purchase, PurchaseStatus
+from prakerja.training.schemas import PurchaseCreate
+from tests.conftest import run_async
+from tests.training.conftest import (
+    BALANCE,
+    PRICE,
+    Participant,
+    Partner,
+    create_partner,
+    last_otp,
+    make_course,
+    make_participant,
+)
+
+T = TypeVar("T")
+
+
+def on_loop(work: Callable[[Any], Awaitable[T]]) -> T:
+    """``work(conn)`` inside a transaction on a loop connection, as the signed frame runs it: committed when it
+    returns, rolled back when it raises."""
+
+    async def run() -> T:
+        async with db.on_loop() as conn, conn.transaction():
+            return await work(conn)
+
+    return run_async(run())
+
+
+def caller_of(platform: Partner) -> PartnerCaller:
+    return PartnerCaller(
+        credential_id=platform.key_id,
+        client_code=platform.client_code,
+        key_id=platform.key_id,
+        partner_id=platform.partner_id,
+        partner_name="platform",
+        role=PartnerRole.platform,
+        timestamp=0,
+        signature="",
+    )
+
+
+def order(participant: Participant, course: Course, account: str = "akun-1") -> PurchaseCreate:
+    return PurchaseCreate(
+        card_number=participant.card_number,
+        course_id=str(course.id),
+        platform_order_id="order-1",
+        platform_account_id=account,
+    )
+
+
+@dataclass
+class World:
+    institution: Partner
+    platform: Partner
+    course: Course
+    people: list[Participant]
+    endpoint_id: uuid.UUID
+
+    def names(self) -> dict[str, str]:
+        found = {
+            str(self.institution.partner_id): "institution",
+            str(self.platform.partner_id): "platform",
+            str(self.platform.key_id): "credential",
+            str(self.course.id): "course",
+            str(self.endpoint_id): "endpoint",
+        }
+        for n, person in enumerate(self.people):
+            found[str(person.applicant_id)] = f"participant{n}"
+            found[str(person.recipient_id)] = f"recipient{n}"
+            found[str(person.account_id)] = f"account{n}"
+        return found
+
+
+def make_world(session: Session, tag: str) -> World:
+    institution = create_partner(session, name=f"Lembaga {tag}", role="institution")
+    platform = create_partner(session, name=f"Platform {tag}", role="platform")
+    endpoint = partners.add_webhook_endpoint(
+        session, partner_id=institution.partner_id, url="https://lembaga.example/hook", actor=Actor.system()
+    )
+    session.commit()
+    course = make_course(session, institution, platform)
+    people = [make_participant(session), make_participant(session)]
+    return World(institution, platform, course, people, endpoint.endpoint_id)
+
+
+# -- what was written ----------------------------------------------------------------------------------------------
+
+TABLES = {
+    "training_purchases": "id",
+    "training_redeem_codes": "valid_from",
+    "training_events": "partner_id",
+    "ledger_transfers": "seq",
+    "notifications_messages": "id",
+    "procrastinate_jobs": "id",
+    "audit_entries": "id",
+    "partner_webhook_events": "partner_id",
+    "partner_webhook_deliveries": "event_id",
+}
+"""Each table a purchase writes, and the column its new rows are compared in the order of (per call)."""
+
+VOLATILE = {
+    "training_purchases": {"otp_hash", "platform_account_index"},
+    "ledger_transfers": {"seq", "debit_prev_hash", "credit_prev_hash", "hash", "debit_link", "credit_link"},
+    "procrastinate_jobs": {"id"},
+    "audit_entries": {"id", "seq", "prev_hash", "hash", "body_digest"},
+}
+"""Columns that differ by construction between two equal calls (serials, digests over ids, keyed hashes)."""
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def table_rows(session: Session) -> dict[str, dict[str, dict[str, Any]]]:
+    session.rollback()
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for table in TABLES:
+        rows = session.execute(text(f"SELECT * FROM {table}")).mappings().all()
+        found[table] = {str(row["id"]): dict(row) for row in rows}
+    return found
+
+
+def balances(session: Session) -> dict[str, tuple[int, int, int, int]]:
+    rows = session.execute(
+        text("SELECT id, debits_pending, debits_posted, credits_pending, credits_posted FROM ledger_accounts")
+    ).all()
+    return {str(r[0]): (r[1], r[2], r[3], r[4]) for r in rows}
+
+
+def account_owners(session: Session) -> dict[str, str]:
+    rows = session.execute(text("SELECT id, kind, owner_id FROM ledger_accounts")).all()
+    return {str(r[0]): f"{r[1]}:{r[2]}" for r in rows}
+
+
+class Namer:
+    """Ids by role: the world's entities by name, every other id by order of appearance; codes as ``<code>``."""
+
+    def __init__(self, known: dict[str, str], codes: set[str]) -> None:
+        self.known = dict(known)
+        self.codes = codes
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        if isinstance(value, bytes | memoryview):
+            return "<bytes>"
+        if isinstance(value, str):
+            if value in self.codes:
+                return "<code>"
+            value = re.sub(r"^([a-z_.]+):[0-9a-f]{40}$", r"\1:<digest of ids>", value)
+            return UUID_TEXT.sub(lambda m: self.known.setdefault(m.group(0), f"id{len(self.known)}"), value)
+        return value
+
+
+def written(session: Session, before: dict[str, dict[str, dict[str, Any]]], namer: Namer) -> dict[str, list[Any]]:
+    after = table_rows(session)
+    out: dict[str, list[Any]] = {}
+    for table, key in TABLES.items():
+        new = [row for rid, row in after[table].items() if rid not in before[table]]
+        new.sort(key=lambda row: namer(row[key]) if table.endswith("events") else row[key])
+        cleaned = []
+        for row in new:
+            row = {k: v for k, v in row.items() if k not in VOLATILE.get(table, set())}
+            if table == "notifications_messages":
+                row["recipient"] = "<phone>"
+                body = decrypt(bytes(row["body"]), "notifications_messages.body")
+                row["body"] = re.sub(r"OTP Kartu Prakerja: \d{6}", "OTP Kartu Prakerja: <otp>", body)
+            cleaned.append(namer(row))
+        out[table] = cleaned
+    return out
+
+
+def balance_changes(
+    session: Session, before: dict[str, tuple[int, int, int, int]], namer: Namer
+) -> dict[str, tuple[int, ...]]:
+    after = balances(session)
+    owners = account_owners(session)
+    return {
+        namer(owners[aid]): tuple(a - b for a, b in zip(totals, before.get(aid, (0, 0, 0, 0)), strict=True))
+        for aid, totals in after.items()
+        if totals != before.get(aid)
+    }
+
+
+def codes_in_db(session: Session) -> set[str]:
+    rows = session.execute(
+        text("SELECT code FROM training_redeem_codes UNION ALL SELECT voucher_code FROM training_purchases")
+    ).all()
+    return {r[0] for r in rows if r[0]}
+
+
+def session_twin(session: Session, world: World, person: Participant) -> tuple[Any, Any]:
+    caller = caller_of(world.platform)
+    created = service.purchases.create(
+        session,
+        platform_id=world.platform.partner_id,
+        data=order(person, world.course, f"akun-{world.people.index(person)}"),
+        actor=caller.actor,
+    )
+    session.commit()
+    clock.advance(timedelta(seconds=1))
+    confirmed = service.purchases.confirm(
+        session,
+        purchase_id=created.purchase_id,
+        platform_id=world.platform.partner_id,
+        otp=last_otp(session, person.account_id),
+        actor=caller.actor,
+    )
+    session.commit()
+    return created, confirmed
+
+
+def loop_twin(session: Session, world: World, person: Participant) -> tuple[Any, Any]:
+    caller = caller_of(world.platform)
+    created = on_loop(
+        lambda conn: service.purchases.create_on_loop(
+            conn, caller=caller, data=order(person, world.course, f"akun-{world.people.index(person)}")
+        )
+    )
+    clock.advance(timedelta(seconds=1))
+    otp = last_otp(session, person.account_id)
+    confirmed = on_loop(
+        lambda conn: service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=created.purchase_id, otp=otp)
+    )
+    return created, confirmed
+
+
+def observe(session: Session, world: World, run: Callable[[Session, World, Participant], tuple[Any, Any]]) -> list[Any]:
+    """Both participants buy and confirm (the first sale opens the institution's payable, the second finds it):
+    each call's answers and what it wrote, named by role."""
+    seen: list[Any] = []
+    for person in world.people:
+        before, totals = table_rows(session), balances(session)
+        start = clock.now()
+        created, confirmed = run(session, world, person)
+        clock.freeze(start)
+        namer = Namer(world.names(), codes_in_db(session))
+        seen.append(
+            {
+                "created": namer(created.model_dump()),
+                "confirmed": namer(confirmed.model_dump()),
+                "rows": written(session, before, namer),
+                "balances": balance_changes(session, totals, namer),
+            }
+        )
+    return seen
+
+
+@pytest.mark.usefixtures("frozen_clock")
+class TestTwins:
+    def test_the_loop_functions_write_what_the_session_functions_write(self, session: Session) -> None:
+        by_session = observe(session, make_world(session, "A"), session_twin)
+        by_loop = observe(session, make_world(session, "B"), loop_twin)
+        for n, (got, want) in enumerate(zip(by_loop, by_session, strict=True)):
+            for part in ("created", "confirmed", "balances"):
+                assert got[part] == want[part], (n, part)
+            for table in TABLES:
+                assert got["rows"][table] == want["rows"][table], (n, table)
+        assert by_loop == by_session
+        first = by_loop[0]
+        assert first["confirmed"]["status"] == "confirmed"
+        assert first["confirmed"]["balance_after"] == BALANCE - PRICE
+        assert len(first["rows"]["training_redeem_codes"]) == 5
+        assert [row["task_name"] for row in first["rows"]["procrastinate_jobs"]] == [
+            "notifications.deliver",
+            "partners.deliver_webhook",
+        ]
+        assert [row["action"] for row in first["rows"]["audit_entries"]] == [
+            "ledger.purchase_authorised",
+            "training.purchase_started",
+            "training.purchase_confirmed",
+        ]
+        assert first["balances"]["training_wallet:participant0"] == (PRICE, 0, 0, 0)
+
+    def test_the_audit_chain_stays_whole(self, session: Session) -> None:
+        from prakerja.audit import service as audit
+
+        world = make_world(session, "C")
+        loop_twin(session, world, world.people[0])
+        session.rollback()
+        assert audit.verify(session).ok
+
+    def test_an_email_when_no_phone_is_verified(self, session: Session) -> None:
+        worlds = [make_world(session, "D"), make_world(session, "E")]
+        for world in worlds:
+            session.execute(
+                text("UPDATE registration_applicants SET phone_verified_at = NULL WHERE account_id = :a"),
+                {"a": world.people[0].account_id},
+            )
+        session.commit()
+        subjects = []
+        for world, run in zip(worlds, (session_twin, loop_twin), strict=True):
+            run(session, world, world.people[0])
+            subjects.append(
+                session.execute(
+                    text("SELECT channel, subject FROM notifications_messages WHERE account_id = :a"),
+                    {"a": world.people[0].account_id},
+                ).all()
+            )
+        assert subjects[0] == subjects[1] == [("email", "Kartu Prakerja: kode OTP pembelian")]
+
+
+# -- refusals ------------------------------------------------------------------------------------------------------
+
+
+def refused(session: Session, work: Callable[[Any], Awaitable[Any]]) -> DomainError:
+    before = table_rows(session)
+    with pytest.raises(DomainError) as caught:
+        on_loop(work)
+    after = table_rows(session)
+    assert {t: set(rows) for t, rows in after.items()} == {t: set(rows) for t, rows in before.items()}
+    return caught.value
+
+
+@pytest.fixture
+def world(session: Session, frozen_clock: object) -> World:
+    return make_world(session, "R")
+
+
+def create(world: World, data: PurchaseCreate, platform: Partner | None = None) -> Callable[[Any], Awaitable[Any]]:
+    caller = caller_of(platform or world.platform)
+    return lambda conn: service.purchases.create_on_loop(conn, caller=caller, data=data)
+
+
+def confirm(world: World, purchase_id: str, otp: str) -> Callable[[Any], Awaitable[Any]]:
+    caller = caller_of(world.platform)
+    return lambda conn: service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=otp)
+
+
+class TestCreateRefusals:
+    def test_card_not_found(self, session: Session, world: World) -> None:
+        data = order(world.people[0], world.course).model_copy(update={"card_number": "9999888877776666"})
+        assert refused(session, create(world, data)).code == "card_not_found"
+
+    def test_card_revoked(self, session: Session, world: World) -> None:
+        recipients.revoke(session, world.people[0].recipient_id)
+        session.commit()
+        assert refused(session, create(world, order(world.people[0], world.course))).code == "card_revoked"
+
+    def test_card_revoked_past_the_deadline(self, session: Session, world: World) -> None:
+        clock.advance(timedelta(days=16))
+        assert refused(session, create(world, order(world.people[0], world.course))).code == "card_revoked"
+
+    def test_card_not_active(self, session: Session, world: World) -> None:
+        person = make_participant(session, funded=False)
+        assert refused(session, create(world, order(person, world.course))).code == "card_not_active"
+
+    def test_course_not_listed(self, session: Session, world: World) -> None:
+        data = order(world.people[0], world.course).model_copy(update={"course_id": str(new_id())})
+        assert refused(session, create(world, data)).code == "course_not_listed"
+        other = create_partner(session, name="Platform Tanpa Daftar", role="platform")
+        assert refused(session, create(world, order(world.people[0], world.course), other)).code == "course_not_listed"
+
+    def test_insufficient_balance(self, session: Session, world: World) -> None:
+        person = make_participant(session, balance=PRICE - 1)
+        error = refused(session, create(world, order(person, world.course)))
+        assert (error.code, error.details) == ("insufficient_balance", {"amount": PRICE})
+
+    def test_first_training_unfinished_and_platform_account_bound(self, session: Session, world: World) -> None:
+        first, second = world.people
+        created = on_loop(create(world, order(first, world.course)))
+        on_loop(confirm(world, created.purchase_id, last_otp(session, first.account_id)))
+        assert refused(session, create(world, order(first, world.course))).code == "first_training_unfinished"
+        assert refused(session, create(world, order(second, world.course))).code == "platform_account_bound"
+        assert on_loop(create(world, order(second, world.course, account="akun-2"))).status == "otp_sent"
+
+
+class TestConfirmRefusals:
+    def started(self, session: Session, world: World) -> tuple[str, str]:
+        person = world.people[0]
+        created = on_loop(create(world, order(person, world.course)))
+        return created.purchase_id, last_otp(session, person.account_id)
+
+    def test_purchase_not_found(self, session: Session, world: World) -> None:
+        purchase_id, otp = self.started(session, world)
+        assert refused(session, confirm(world, str(new_id()), otp)).code == "purchase_not_found"
+        assert refused(session, confirm(world, "not-an-id", otp)).code == "purchase_not_found"
+        other = caller_of(create_partner(session, name="Platform Lain", role="platform"))
+        error = refused(
+            session,
+            lambda conn: service.purchases.confirm_on_loop(conn, caller=other, purchase_id=purchase_id, otp=otp),
+        )
+        assert error.code == "purchase_not_found"
+
+    def test_purchase_state(self, session: Session, world: World) -> None:
+        purchase_id, otp = self.started(session, world)
+        on_loop(confirm(world, purchase_id, otp))
+        error = refused(session, confirm(world, purchase_id, otp))
+        assert (error.code, error.details) == ("purchase_state", {"status": "confirmed"})
+
+    def test_otp_expired(self, session: Session, world: World) -> None:
+        purchase_id, otp = self.started(session, world)
+        clock.advance(timedelta(minutes=6))
+        assert refused(session, confirm(world, purchase_id, otp)).code == "otp_expired"
+
+    def test_otp_invalid_counted_on_its_own(self, session: Session, world: World) -> None:
+        """A wrong code writes nothing in the call's transaction; the count is one autocommit statement after it,
+        and the last allowed wrong code goes to the ``Session`` path, which cancels the purchase (429)."""
+        purchase_id, otp = self.started(session, world)
+        wrong = "000000" if otp != "000000" else "111111"
+        caller = caller_of(world.platform)
+
+        async def count() -> DomainError | None:
+            async with db.on_loop() as conn:
+                return await service.purchases.count_wrong_otp_on_loop(conn, caller=caller, purchase_id=purchase_id)
+
+        for attempt in range(1, 5):
+            assert refused(session, confirm(world, purchase_id, wrong)).code == "otp_invalid"
+            answer = run_async(count())
+            assert answer is not None
+            assert (answer.code, answer.details) == ("otp_invalid", {"attempts_left": 5 - attempt})
+        assert refused(session, confirm(world, purchase_id, wrong)).code == "otp_invalid"
+        assert run_async(count()) is None
+        session.rollback()
+        purchase = session.get(Purchase, uuid.UUID(purchase_id))
+        assert purchase is not None
+        assert (purchase.otp_attempts, purchase.status) == (4, PurchaseStatus.otp_sent)
+        with db.unit_of_work() as own:
+            error = service.purchases.count_wrong_otp(
+                own, purchase_id=purchase_id, platform_id=world.platform.partner_id, actor=caller.actor
+            )
+        assert error.code == "otp_attempts_exceeded"
+        assert refused(session, confirm(world, purchase_id, otp)).code == "purchase_state"
+
+
+def test_course_sessions_on_loop_answer_as_the_session_query(session: Session, world: World) -> None:
+    found = on_loop(lambda conn: _sessions(conn, world.course.id))
+    expected = catalog.course_sessions(session, world.course.id)
+    assert [(s.id, s.starts_at, s.training_type, s.cancelled_at) for s in found] == [
+        (s.id, s.starts_at, s.training_type, s.cancelled_at) for s in expected
+    ]
+
+
+async def _sessions(conn: Any, course_id: uuid.UUID) -> Any:
+    return await (await catalog.course_sessions_on_loop(conn, course_id))()
+
+
+def test_codes_are_drawn_from_the_whole_alphabet_uniformly() -> None:
+    """``draw_code`` maps a random byte's low five bits to the 32 characters: every one of them can come out."""
+    from prakerja.training.service.purchases import CODE_ALPHABET, draw_code
+
+    assert len(set(CODE_ALPHABET)) == 32
+    drawn = "".join(draw_code(10) for _ in range(400))
+    assert set(drawn) == set(CODE_ALPHABET)
+    assert len(draw_code(12)) == 12
+
+
+def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, world: World) -> None:
+    """The reads the loop twins make, one by one, against the ``Session`` functions they stand for."""
+    from prakerja.auth import service as auth
+    from prakerja.ledger import service as ledger
+    from prakerja.registration import service as registration
+
+    person, course = world.people[0], world.course
+    unfunded = make_participant(session, funded=False)
+    session.execute(
+        text("UPDATE registration_applicants SET phone_verified_at = NULL WHERE account_id = :a"),
+        {"a": unfunded.account_id},
+    )
+    session.commit()
+
+    async def reads(conn: Any) -> dict[str, Any]:
+        later = {
+            "holder": await recipients.card_holder_on_loop(conn, person.card_number),
+            "no_holder": await recipients.card_holder_on_loop(conn, "1234"),
+            "course": await catalog.sellable_course_on_loop(
+                conn, course_id=course.id, platform_id=world.platform.partner_id
+            ),
+            "wallet": await ledger.wallet_on_loop(conn, person.applicant_id),
+            "no_wallet": await ledger.wallet_on_loop(conn, unfunded.applicant_id),
+            "phone": await registration.identity.verified_phone_on_loop(conn, person.account_id),
+            "no_phone": await registration.identity.verified_phone_on_loop(conn, unfunded.account_id),
+            "email": await auth.email_on_loop(conn, person.account_id),
+            "endpoints": await partners.active_endpoints_on_loop(
+                conn, [world.platform.partner_id, world.institution.partner_id, new_id()]
+            ),
+        }
+        async with conn.pipeline():
+            return {name: await read() for name, read in later.items()}
+
+    got = on_loop(reads)
+    recipient = recipients.recipient_by_card(session, person.card_number)
+    assert recipient is not None
+    assert got["holder"] == recipients.CardHolder(
+        recipient.id,
+        recipient.applicant_id,
+        recipient.account_id,
+        recipient.status,
+        recipient.funded_at,
+        recipient.first_purchase_deadline,
+    )
+    assert got["no_holder"] is None
+    found = catalog.sellable_course(session, course_id=course.id, platform_id=world.platform.partner_id)
+    assert found is not None
+    assert (got["course"].id, got["course"].institution_id, got["course"].title, got["course"].price) == (
+        found[0].id,
+        found[0].institution_id,
+        found[0].title,
+        found[1].price,
+    )
+    assert got["wallet"].model_dump() == ledger.wallet(session, person.applicant_id).model_dump()  # type: ignore[union-attr]
+    assert got["no_wallet"] is None
+    profile = registration.identity.find(session, person.account_id)
+    assert profile is not None
+    assert got["phone"] == profile.phone
+    assert got["no_phone"] is None
+    account = auth.get_account(session, person.account_id)
+    assert account is not None
+    assert got["email"] == account.email
+    assert got["endpoints"] == {
+        partner: [e.id for e in partners.webhook_endpoints(session, partner) if e.status.value == "active"]
+        for partner in (world.platform.partner_id, world.institution.partner_id)
+    }
+    assert got["endpoints"][world.institution.partner_id] == [world.endpoint_id]
