@@ -8,7 +8,7 @@ Single transfers go through ``ledger.service.create_transfers`` (one call of the
 does) and with the connection in autocommit (the function's one statement is the transaction; the same durable
 commit, one round trip instead of three); and through ``ledger.service.create_or_find_transfer_on_loop`` on the
 product's loop connections (``db.on_loop()``, uvloop as ``prakerja serve``: one prepared statement that is its own
-durable transaction, no ``Session``; ADR 0024), ``single_on_loop_tps`` and ``single_on_loop_vs_pgbench``.
+durable transaction, no ``Session``; ADR 0023), ``single_on_loop_tps`` and ``single_on_loop_vs_pgbench``.
 
 Batch posting pays N incentive payables: first as a payout cycle of R runs (one per payment partner, each with its
 own payouts-in-flight account) posted by ``service.post_runs`` on W connections (``batch_tps``), then as one run
@@ -183,7 +183,7 @@ def _loop_client(args: tuple[str, list[tuple[uuid.UUID, uuid.UUID]], int, Any, b
     """One client on an event loop (uvloop, as ``prakerja serve`` runs): each transfer is
     ``ledger.service.create_or_find_transfer_on_loop`` on a connection taken from ``db.on_loop()`` (the product's
     pool of loop connections: a checkout and a checkin per transfer) and given back, the function's one statement
-    being the whole transaction (ADR 0024). Returns as :func:`_single_client`."""
+    being the whole transaction (ADR 0023). Returns as :func:`_single_client`."""
     import asyncio
 
     import uvloop
@@ -307,7 +307,7 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
     pays); ``one_statement``: raw psycopg, autocommit, the hot path's statement (``CREATE_POSTED_SQL``) as its own
     transaction through a kept binary cursor, prepared (the floor of the loop path); ``on_loop``:
     ``ledger.service.create_or_find_transfer_on_loop`` on a connection from ``db.on_loop()`` (uvloop; the
-    function's statement is the transaction, ADR 0024). The differences are the posting function's
+    function's statement is the transaction, ADR 0023). The differences are the posting function's
     share and the service's + SQLAlchemy's share (or the loop path's)."""
     from prakerja.kit.clock import utcnow
     from prakerja.ledger import repository, service

@@ -1,4 +1,4 @@
-"""One transfer on a loop connection (``service.create_or_find_transfer_on_loop``, ADR 0024) answers, writes and
+"""One transfer on a loop connection (``service.create_or_find_transfer_on_loop``, ADR 0023) answers, writes and
 refuses exactly as ``service.create_or_find_transfers`` on a ``Session``: the same script of transfers (every mode, a
 retry, every refusal) is run once through each path from the same committed accounts, and the transfers' rows, the
 accounts' totals and chain heads, and every answer must be equal; ``ledger check`` passes after the loop path, and its

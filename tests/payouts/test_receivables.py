@@ -1,4 +1,4 @@
-"""Clawback from institutions (ADR 0028): a purchase refunded after the institution's settlement for its month was
+"""Clawback from institutions (ADR 0026): a purchase refunded after the institution's settlement for its month was
 paid gives the participant the money back and makes a receivable from the institution (the training ledger), which
 its next settlement deducts (shown with the reason); the partner is paid the rest. Before, the ledger refused the
 refund (the payable was empty) and there was no claim."""

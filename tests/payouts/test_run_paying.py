@@ -181,8 +181,8 @@ class TestRunPaysOnce:
         self, session: Session, factory: sessionmaker[Session], payments_sim: PaymentsSim, reached_the_bank: bool
     ) -> None:
         """The upload's answer never came back. If the bank took the file, the next pass asks for its pain.002
-        first (ADR 0027) and applies it: nothing is sent again. If the file never reached the bank (no pain.002),
-        it goes again under the same reference (ADR 0028), never a new one, so a bank that did take it after all
+        first (ADR 0025) and applies it: nothing is sent again. If the file never reached the bank (no pain.002),
+        it goes again under the same reference (ADR 0026), never a new one, so a bank that did take it after all
         answers from its first intake. Either way each is paid once. Before, it went again under a new reference
         and the bank parsed it a second time."""
         participants(session, payments_sim, {"bni": 3}, channel=Channel.file)

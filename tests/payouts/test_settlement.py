@@ -373,7 +373,7 @@ class TestLedgerOwesLess:
 
 
 class TestRunAgainTheSameDay:
-    """ADR 0028: an account verified after the day's settlement run is paid the same day by a further run (the
+    """ADR 0026: an account verified after the day's settlement run is paid the same day by a further run (the
     command, the daily job), each settlement in one run only."""
 
     def _institution_refused_platform_paid(

@@ -140,7 +140,7 @@ class TestVerification:
 
 
 class TestBankOtp:
-    """ADR 0028: an account the inquiry found is confirmed by the OTP the bank sends to its holder before anything is
+    """ADR 0026: an account the inquiry found is confirmed by the OTP the bank sends to its holder before anything is
     paid into it (before, the inquiry alone verified it: anyone knowing a number and a name could point the
     organisation's payments at it)."""
 

@@ -68,7 +68,7 @@ class AccountKind(enum.StrEnum):
     """What one repayment demand still has to bring back (cash ledger, one per demand, never negative)."""
     institution_receivable = "institution_receivable"
     """What an institution owes back to the program for purchases refunded after its settlement was paid (training
-    ledger, one per institution, debit-normal, never negative; netted from its next settlements; ADR 0028)."""
+    ledger, one per institution, debit-normal, never negative; netted from its next settlements; ADR 0026)."""
 
 
 class TransferMode(enum.StrEnum):

@@ -327,7 +327,7 @@ async def create_posted_alone_on_loop(
     now: datetime,
 ) -> tuple[Any, ...]:
     """:func:`create_posted` as a whole transaction on an autocommit loop connection (``db.on_loop``, ADR 0014,
-    0024): the function's one statement is the unit of work, committed durably before the answer, in one round
+    0023): the function's one statement is the unit of work, committed durably before the answer, in one round
     trip, prepared on the server. The same row back; a refusal rolled itself back and wrote nothing."""
     if not conn.autocommit:
         raise ValueError("expects an autocommit loop connection (db.on_loop)")

@@ -210,7 +210,7 @@ class BeneficiaryType(enum.StrEnum):
 class SettlementAccountStatus(enum.StrEnum):
     otp_sent = "otp_sent"
     """The inquiry found it active under the organisation's name; the bank sent its OTP to the holder, whose code
-    confirms it (ADR 0028). Not paid into until confirmed; a verified account before it stays until then."""
+    confirms it (ADR 0026). Not paid into until confirmed; a verified account before it stays until then."""
     verified = "verified"
     """The payment partner's account inquiry found it active and held under the organisation's name: paid here."""
     rejected = "rejected"
@@ -310,7 +310,7 @@ class Settlement(IdMixin, TimestampMixin, Base):
     """What is paid: the statement's payable (the net for an institution, the commissions for a platform) less
     ``deducted``. Zero when the deduction took it all (the settlement is then paid by the deduction)."""
     deducted: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    """What the institution owed back (purchases refunded after an earlier settlement was paid, ADR 0028) deducted
+    """What the institution owed back (purchases refunded after an earlier settlement was paid, ADR 0026) deducted
     from this settlement."""
     deductions: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list, server_default="[]")
     """The receivables it deducted: ``{receivable_id, purchase_id, period, amount, reason}``."""
@@ -330,7 +330,7 @@ class ReceivableStatus(enum.StrEnum):
 
 
 class Receivable(IdMixin, TimestampMixin, Base):
-    """A purchase refunded after the institution's settlement for its month was paid (ADR 0028): the participant got
+    """A purchase refunded after the institution's settlement for its month was paid (ADR 0026): the participant got
     the money back, the institution owes it (the ledger's ``institution_receivable``) until its next settlements
     deduct it. One per purchase."""
 
@@ -373,7 +373,7 @@ class RunStatus(enum.StrEnum):
 
 class PayoutRun(IdMixin, TimestampMixin, Base):
     """One payout cycle: all due amounts of one kind on one day. A settlement run may be followed the same day by
-    further ones (``sequence`` 2, 3, ...) for what was held back then and is due since (ADR 0028)."""
+    further ones (``sequence`` 2, 3, ...) for what was held back then and is due since (ADR 0026)."""
 
     __tablename__ = "payouts_runs"
     __table_args__ = (

@@ -295,7 +295,7 @@ English)."""
 def deduction_plan(owed: Sequence[tuple[uuid.UUID, int]], available: int) -> list[tuple[uuid.UUID, int]]:
     """What a settlement of ``available`` deducts from each receivable still owed (``(id, outstanding)``, oldest
     first): the oldest first, never more than a receivable's outstanding amount nor more than ``available`` in all
-    (ADR 0028)."""
+    (ADR 0026)."""
     plan = []
     left = max(available, 0)
     for receivable_id, outstanding in owed:

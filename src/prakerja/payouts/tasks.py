@@ -90,7 +90,7 @@ def monthly_settlement(timestamp: int | None = None) -> int:
 @app.task(name="payouts.settlement_again", queueing_lock="payouts.settlement_again")
 def settlement_again(timestamp: int | None = None) -> int:
     """Every day at 14:00 in Jakarta (07:00 UTC): what was held back at a settlement run and is due since (an
-    account verified after it, a settlement scheduled again) is paid by a further settlement run (ADR 0028) instead
+    account verified after it, a settlement scheduled again) is paid by a further settlement run (ADR 0026) instead
     of waiting for next month's; nothing due, nothing started. Each settlement is in one run only."""
     return _settle(rules.previous_period(clock.today_jakarta().date()), "settlement run (again) pass with errors")
 

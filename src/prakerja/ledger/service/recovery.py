@@ -179,7 +179,7 @@ def claim_from_institution(
     actor: audit.Actor,
     reason: str = "",
 ) -> Transfer:
-    """A purchase refunded after the institution's settlement for its month was paid (ADR 0028): the participant's
+    """A purchase refunded after the institution's settlement for its month was paid (ADR 0026): the participant's
     balance gets the amount back and the institution owes it (its receivable -> the wallet)."""
     receivable = accounts.institution_receivable(session, institution_id)
     target = wallet_or_404(session, participant_id)

@@ -257,7 +257,7 @@ def _is_direct(spec: TransferCreate, amount: int | None) -> bool:
 
 async def create_or_find_transfer_on_loop(conn: AsyncConnection[Any], spec: TransferCreate) -> tuple[Transfer, bool]:
     """:func:`create_or_find_transfers` for one transfer, as its own transaction on an autocommit loop connection
-    (``db.on_loop``; ADR 0014, 0024): the posting function's one statement is the unit of work, committed durably
+    (``db.on_loop``; ADR 0014, 0023): the posting function's one statement is the unit of work, committed durably
     before the answer, in one round trip, with no ``Session`` and no thread. The same checks, refusals (nothing
     written), rows, hash chain and totals as the ``Session`` path (tests/ledger/test_on_loop.py holds the two
     equal). For a caller whose unit of work is this transfer alone; anything written with it (an audit entry, a

@@ -2,7 +2,7 @@
 status, the reason when held back, the payments) with the organisation's settlement account and its verification
 status; an administrator can prepare a month and start the day's settlement run by hand (audited; the same run the
 monthly job starts), and run it again the same day ("Jalankan lagi", audited) for what was held back then and is due
-now (ADR 0028)."""
+now (ADR 0026)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ encoding (UTF-16/32 by its byte-order mark or NUL bytes), where that check could
 left is plain elements, which ``xml.etree.ElementTree``'s C parser reads several times faster than ``defusedxml``'s
 Python-level hooks (a statement or status report of hundreds of thousands of lines). A long file is read with
 :func:`iterparse_tags` (libxml2 through lxml, entities never resolved, nothing fetched): only the elements asked for
-come back to Python, not an event per element (ADR 0027)."""
+come back to Python, not an event per element (ADR 0025)."""
 
 from __future__ import annotations
 

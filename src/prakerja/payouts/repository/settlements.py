@@ -218,7 +218,7 @@ def hold_scheduled(session: Session, organisation_id: uuid.UUID, reason: str) ->
     )
 
 
-# receivables (ADR 0028) -------------------------------------------------------------------------------------------
+# receivables (ADR 0026) -------------------------------------------------------------------------------------------
 
 
 def receivable_of_purchase(session: Session, purchase_id: uuid.UUID) -> Receivable | None:

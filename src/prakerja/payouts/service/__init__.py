@@ -9,7 +9,7 @@ commits, except where a module says otherwise (``runs.execute``: ADR 0015).
 - ``settlements``: institutions' and platforms' settlement accounts and their payables per period (ADR 0016);
 - ``results``: what partners report (callbacks, pain.002, status answers), each applied once;
 - ``receivables``: purchases refunded after the institution's settlement was paid, owed back and deducted from
-  its next settlements (ADR 0028);
+  its next settlements (ADR 0026);
 - ``clawbacks``: repayment demands to recipients found ineligible, repayments, overdue after 60 days;
 - ``reconciliation``: partner statements in (camt.053, CSV), differences out, resolved by officers;
 - ``partner_portal``: what a payment partner's people see of their own runs, instructions, results and statements."""

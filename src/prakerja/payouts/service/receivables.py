@@ -1,4 +1,4 @@
-"""Clawback from institutions (ADR 0028): a purchase refunded after the institution's settlement for its month was
+"""Clawback from institutions (ADR 0026): a purchase refunded after the institution's settlement for its month was
 paid. The participant's balance gets the amount back and the institution owes it: a receivable (the training
 ledger's ``institution_receivable``, through ``ledger.service`` as participants' repayment demands are), deducted
 from its next settlements (``settlements.prepare``), each deduction shown on the settlement with its reason.

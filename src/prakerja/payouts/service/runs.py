@@ -12,7 +12,7 @@ leaves a state the next worker can finish:
    dies with a killed worker's connection): each instruction's ``sends`` (and, for a file, the file's reference) is
    incremented and committed *before* the HTTP call; after the bulk API's answer it is marked ``sent``. A file's
    instructions are not written again once the bank took the file: its pain.002 is fetched and applied at once
-   (ADR 0027). An instruction found ``ready`` with ``sends > 0`` may have reached the partner, so the partner is
+   (ADR 0025). An instruction found ``ready`` with ``sends > 0`` may have reached the partner, so the partner is
    asked first (``GET /payouts/{e2e}``, or the pain.002 of its file: none means never received, safe to send;
    anything else is its status, applied like a callback). The partner dedupes on the end-to-end id too.
 4. Instructions still ``sent`` after ``check_after`` are asked for (status query, or the pain.002 of their file).
@@ -77,7 +77,7 @@ LEDGER_CHUNK = 10_000
 transaction (a pain.002 file's lines)."""
 BATCH_WORKERS = 2
 """Batches of a run worked at once by :func:`execute` (threads): while a partner reads one bank's file or writes
-its status report, the program applies another's results (ADR 0027)."""
+its status report, the program applies another's results (ADR 0025)."""
 CHECK_AFTER = timedelta(minutes=30)
 """How long a sent instruction waits for its callback before the partner is asked."""
 
@@ -527,7 +527,7 @@ def _send_file(
         return
     # nothing recorded per instruction: they stay ``ready`` with their file's reference and a send counted, which
     # is what a worker killed here would have left; their file's pain.002 is asked for before any of them is sent
-    # again (ADR 0027)
+    # again (ADR 0025)
     summary.sent += len(due)
     checkpoint("recorded")
     waiting = [repository.Waiting(i.id, i.end_to_end_id, reference, InstructionStatus.ready) for i in due]
@@ -675,7 +675,7 @@ def _work_batch(
                 _send_api(factory, client, provider, batch, summary, checkpoint=point, check_after=check_after)
                 _poll_api(factory, client, provider, batch, summary, check_after=check_after)
             else:
-                # asked first: a file the partner took may have had its answer lost (ADR 0027)
+                # asked first: a file the partner took may have had its answer lost (ADR 0025)
                 if _poll_files(factory, client, provider, batch, summary, check_after=check_after):
                     _send_file(
                         factory, client, provider, batch, run_date, summary, checkpoint=point, check_after=check_after
@@ -733,7 +733,7 @@ def execute(
     try:
         if workers <= 1 or len(batches) <= 1:
             outcomes = [work(batch) for batch in batches]
-        else:  # one bank's file read or written by the partner while another's results are applied (ADR 0027)
+        else:  # one bank's file read or written by the partner while another's results are applied (ADR 0025)
             with ThreadPoolExecutor(max_workers=min(workers, len(batches)), thread_name_prefix="payout-batch") as pool:
                 outcomes = [future.result() for future in [pool.submit(work, batch) for batch in batches]]
     finally:

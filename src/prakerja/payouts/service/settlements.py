@@ -315,7 +315,7 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
                 "created_at": utcnow(),
             },
         )
-        if made and owed_back:  # what the institution owes back is deducted from this settlement (ADR 0028)
+        if made and owed_back:  # what the institution owes back is deducted from this settlement (ADR 0026)
             _deduct(session, organisation_id, period, statement_ref, statement.payable, actor)
         if made:
             created += 1
@@ -358,7 +358,7 @@ def start_run(
 ) -> tuple[Prepared, PayoutRun | None]:
     """Prepare ``period`` and start a settlement run of ``run_date`` when anything is due (every scheduled
     settlement with a verified account, of this period or an earlier one held back before). The day's first run, or,
-    when the day's run exists already, a further run of the same day (ADR 0028) for what was held back then and is
+    when the day's run exists already, a further run of the same day (ADR 0026) for what was held back then and is
     due now (an account verified since, a settlement scheduled again): each settlement is in one run only, so
     nothing is paid twice. Nothing due: no new run (the day's latest run, if any, is returned)."""
     prepared = prepare(session, period=period, actor=actor)
@@ -465,7 +465,7 @@ class SettlementView:
     paid_at: datetime | None
     payments: list[PaymentView]
     deducted: int = 0
-    """What the institution owed back, deducted from this settlement (ADR 0028)."""
+    """What the institution owed back, deducted from this settlement (ADR 0026)."""
     deductions: tuple[DeductionView, ...] = ()
 
     @property
