@@ -208,6 +208,12 @@ def test_officers_claim_back_on_the_page_and_the_institution_sees_it_and_the_ded
     assert done.status_code == 303
     officer_view = client.get(page).text
     assert 'data-testid="receivable"' in officer_view and "Pelatihan fiktif" in officer_view
+    # the page's title is words only, and the claim form and the list are on the page once (they were also pasted
+    # into the title block: the browser's tab showed raw HTML and the form came twice)
+    title = officer_view.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<" not in title and title.startswith("Pembayaran lembaga")
+    assert officer_view.count('data-testid="clawback-form"') == 1
+    assert officer_view.count("Pelatihan fiktif") == 1
     assert ledger.institution_receivable(session, market.institution.partner_id).balance == REFUND
     april_net = april_owed(session, market)
     settlements.start_run(session, period="2026-04", run_date=date(2026, 5, 1), actor=OFFICER)
