@@ -1,4 +1,4 @@
-"""payouts (ADR 0028): further settlement runs the same day (``payouts_runs.sequence``, unique with kind and day);
+"""payouts (ADR 0026): further settlement runs the same day (``payouts_runs.sequence``, unique with kind and day);
 institutions' receivables for purchases refunded after their settlement was paid (``payouts_receivables``), deducted
 from their next settlements (``payouts_settlements.deducted``/``deductions``; a settlement may be paid by the
 deduction alone, amount zero).

@@ -69,6 +69,10 @@ class AccountKind(enum.StrEnum):
     institution_receivable = "institution_receivable"
     """What an institution owes back to the program for purchases refunded after its settlement was paid (training
     ledger, one per institution, debit-normal, never negative; netted from its next settlements; ADR 0026)."""
+    platform_receivable = "platform_receivable"
+    """What a platform owes back: its commission's share of a purchase refunded after the settlement of the purchase's
+    month was paid (training ledger, one per platform, debit-normal, never negative; netted from its next
+    commission settlements)."""
 
 
 class TransferMode(enum.StrEnum):
@@ -131,7 +135,11 @@ class TransferCode(enum.StrEnum):
     """An institution's receivable to a participant's wallet: a purchase refunded after the institution's settlement
     for its month was paid (the institution owes it back)."""
     clawback_netted = "clawback_netted"
-    """An institution's payable to its receivable: what it owed back deducted from its next settlement."""
+    """An institution's payable (or a platform's commission account) to its receivable: what it owed back deducted
+    from its next settlement."""
+    platform_clawback = "platform_clawback"
+    """A platform's receivable to a participant's wallet: the commission's share of a purchase refunded after the
+    settlement of its month was paid (the platform owes it back)."""
     adjustment = "adjustment"
     """A correcting transfer made by an officer (always with a reason in the audit log)."""
 

@@ -330,25 +330,27 @@ class ReceivableStatus(enum.StrEnum):
 
 
 class Receivable(IdMixin, TimestampMixin, Base):
-    """A purchase refunded after the institution's settlement for its month was paid (ADR 0026): the participant got
-    the money back, the institution owes it (the ledger's ``institution_receivable``) until its next settlements
-    deduct it. One per purchase."""
+    """A purchase refunded after the settlement for its month was paid (ADR 0026): the participant got the money
+    back, and the institution owes its share (the ledger's ``institution_receivable``), the platform the share of
+    its commission (``platform_receivable``), until their next settlements deduct it. One per purchase and
+    organisation."""
 
     __tablename__ = "payouts_receivables"
     __table_args__ = (
         CheckConstraint("amount > 0 AND recovered >= 0 AND recovered <= amount", name="amounts_valid"),
         Index(None, "organisation_id", "status"),
+        UniqueConstraint("purchase_id", "organisation_id"),
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
-    purchase_id: Mapped[uuid.UUID] = mapped_column(unique=True)
+    purchase_id: Mapped[uuid.UUID]
     period: Mapped[str] = mapped_column(String(7))
     """The month whose paid settlement included the purchase."""
     amount: Mapped[int] = mapped_column(BigInteger)
     recovered: Mapped[int] = mapped_column(BigInteger, default=0)
     reason: Mapped[str] = mapped_column(String(200))
     transfer_id: Mapped[uuid.UUID]
-    """The ledger transfer (institution receivable -> the participant's wallet)."""
+    """The ledger transfer (the organisation's receivable -> the participant's wallet)."""
     status: Mapped[ReceivableStatus] = mapped_column(_enum(ReceivableStatus, "payouts_receivable_status", 16))
     created_by: Mapped[str] = mapped_column(String(100))
 

@@ -306,3 +306,13 @@ def deduction_plan(owed: Sequence[tuple[uuid.UUID, int]], available: int) -> lis
             plan.append((receivable_id, take))
             left -= take
     return plan
+
+
+def refund_shares(amount: int, *, gross: int, commission: int) -> tuple[int, int]:
+    """Who owes back ``amount`` refunded of a purchase settled for ``gross`` of which the platform's commission was
+    ``commission``: ``(institution, platform)`` in the proportions they were paid, the platform's part rounded down
+    as commissions are (so a full refund takes back exactly what each was paid). They add up to ``amount``."""
+    if gross <= 0 or commission <= 0:
+        return amount, 0
+    platform = amount * min(commission, gross) // gross
+    return amount - platform, platform

@@ -28,6 +28,7 @@ CHART: dict[AccountKind, tuple[LedgerCode | None, bool, bool]] = {
     AccountKind.clawback_claims: (LedgerCode.cash, False, False),
     AccountKind.clawback_receivable: (LedgerCode.cash, True, False),
     AccountKind.institution_receivable: (LedgerCode.training, False, True),
+    AccountKind.platform_receivable: (LedgerCode.training, False, True),
 }
 """kind -> (the only ledger it may live on, or None for either; debits must not exceed credits; credits must
 not exceed debits). Everything downstream of the treasury is credit-normal and may never go negative."""
@@ -193,6 +194,18 @@ def clawback_receivable(session: Session, clawback_id: uuid.UUID | str) -> Accou
 def institution_receivable(session: Session, institution_id: uuid.UUID | str) -> Account:
     """What the institution still owes back for purchases refunded after its settlement (debit-normal)."""
     return chart_account(session, AccountKind.institution_receivable, "institution", str(institution_id))
+
+
+def platform_receivable(session: Session, platform_id: uuid.UUID | str) -> Account:
+    """What the platform still owes back: commissions on purchases refunded after their settlement (debit-normal)."""
+    return chart_account(session, AccountKind.platform_receivable, "platform", str(platform_id))
+
+
+def organisation_receivable(session: Session, organisation_id: uuid.UUID | str, *, platform: bool) -> Account:
+    """What an institution (or a platform) still owes back for purchases refunded after their settlement."""
+    return (
+        platform_receivable(session, organisation_id) if platform else institution_receivable(session, organisation_id)
+    )
 
 
 def settlement_in_flight(session: Session, batch_id: uuid.UUID | str) -> Account:

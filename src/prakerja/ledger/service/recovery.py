@@ -199,20 +199,53 @@ def claim_from_institution(
 
 
 @atomic
+def claim_from_platform(
+    session: Session,
+    *,
+    transfer_id: uuid.UUID,
+    platform_id: uuid.UUID | str,
+    participant_id: uuid.UUID | str,
+    amount: object,
+    purchase_ref: str,
+    actor: audit.Actor,
+    reason: str = "",
+) -> Transfer:
+    """The platform's commission share of a purchase refunded after the settlement of its month was paid: the
+    participant's balance gets that share back and the platform owes it (its receivable -> the wallet)."""
+    receivable = accounts.platform_receivable(session, platform_id)
+    target = wallet_or_404(session, participant_id)
+    return _one(
+        session,
+        transfer_id,
+        receivable.id,
+        target.id,
+        amount,
+        TransferCode.platform_clawback,
+        ("purchase", purchase_ref),
+        actor=actor,
+        action="ledger.platform_clawback",
+        reason=reason,
+        platform_id=platform_id,
+    )
+
+
+@atomic
 def net_receivable(
     session: Session,
     *,
     transfer_id: uuid.UUID,
-    institution_id: uuid.UUID | str,
+    organisation_id: uuid.UUID | str,
     amount: object,
     settlement_ref: str,
     actor: audit.Actor,
+    platform: bool = False,
     reason: str = "",
 ) -> Transfer:
-    """What the institution owes back deducted from a settlement: its payable -> its receivable. Refused
-    (``insufficient_funds``) above what the payable holds or what is still owed."""
-    payable = accounts.institution_payable(session, institution_id)
-    receivable = accounts.institution_receivable(session, institution_id)
+    """What the institution (or, with ``platform``, the platform) owes back deducted from a settlement: its payable
+    (a platform's commission account) -> its receivable. Refused (``insufficient_funds``) above what the payable
+    holds or what is still owed."""
+    payable = accounts.organisation_payable(session, organisation_id, platform=platform)
+    receivable = accounts.organisation_receivable(session, organisation_id, platform=platform)
     return _one(
         session,
         transfer_id,
@@ -224,5 +257,5 @@ def net_receivable(
         actor=actor,
         action="ledger.clawback_netted",
         reason=reason,
-        institution_id=institution_id,
+        **{"platform_id" if platform else "institution_id": organisation_id},
     )

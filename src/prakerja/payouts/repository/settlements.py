@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.orm import Session
 
@@ -221,8 +221,9 @@ def hold_scheduled(session: Session, organisation_id: uuid.UUID, reason: str) ->
 # receivables (ADR 0026) -------------------------------------------------------------------------------------------
 
 
-def receivable_of_purchase(session: Session, purchase_id: uuid.UUID) -> Receivable | None:
-    return session.scalars(select(Receivable).where(Receivable.purchase_id == purchase_id)).one_or_none()
+def purchase_claimed(session: Session, purchase_id: uuid.UUID) -> bool:
+    """Whether a refund of the purchase was already claimed back (from its institution, and its platform)."""
+    return bool(session.scalar(select(exists().where(Receivable.purchase_id == purchase_id))))
 
 
 def open_receivables(session: Session, organisation_id: uuid.UUID, *, lock: bool = False) -> list[Receivable]:

@@ -1,7 +1,9 @@
-"""Clawback from institutions (ADR 0026): a purchase refunded after the institution's settlement for its month was
-paid. The participant's balance gets the amount back and the institution owes it: a receivable (the training
-ledger's ``institution_receivable``, through ``ledger.service`` as participants' repayment demands are), deducted
-from its next settlements (``settlements.prepare``), each deduction shown on the settlement with its reason.
+"""Clawback from institutions and platforms (ADR 0026): a purchase refunded after the settlement for its month was
+paid. The participant's balance gets the amount back; the institution owes its share and the platform the share of
+its commission (``rules.refund_shares``: in the proportions they were paid): a receivable each (the training
+ledger's ``institution_receivable`` / ``platform_receivable``, through ``ledger.service`` as participants' repayment
+demands are), deducted from their next settlements (``settlements.prepare``), each deduction shown on the settlement
+with its reason.
 
 Takes a session; never commits."""
 
@@ -54,32 +56,15 @@ def refund_after_settlement(
     settlement = repository.settlement_of(session, found.institution_id, period, lock=True)
     if settlement is None or settlement.status not in CLAIMABLE:
         raise SettlementNotPaid(details={"period": period})
-    if repository.receivable_of_purchase(session, found.purchase_id) is not None:
+    if repository.purchase_claimed(session, found.purchase_id):
         raise AlreadyClaimed()
-    transfer_id = new_id()
-    ledger.claim_from_institution(
-        session,
-        transfer_id=transfer_id,
-        institution_id=found.institution_id,
-        participant_id=found.participant_id,
-        amount=amount,
-        purchase_ref=str(found.purchase_id),
-        actor=actor,
-        reason=reason[:200],
-    )
-    receivable = Receivable(
-        organisation_id=found.institution_id,
-        purchase_id=found.purchase_id,
-        period=period,
-        amount=amount,
-        recovered=0,
-        reason=reason[:200],
-        transfer_id=transfer_id,
-        status=ReceivableStatus.open,
-        created_by="system" if actor.id is None else str(actor.id),
-    )
-    session.add(receivable)
-    session.flush()
+    institution_share, platform_share = rules.refund_shares(amount, gross=found.gross, commission=found.commission)
+    claims = [(found.institution_id, institution_share, False)]
+    if platform_share:
+        claims.append((found.platform_id, platform_share, True))
+    made = []
+    for organisation_id, share, platform in claims:
+        made.append(_claim(session, found, organisation_id, share, period, reason, actor, platform=platform))
     audit.record(
         session,
         actor,
@@ -88,21 +73,84 @@ def refund_after_settlement(
         found.institution_id,
         reason=reason[:200],
         data={
-            "receivable_id": str(receivable.id),
+            "receivable_id": str(made[0].id),
             "purchase_id": str(found.purchase_id),
             "period": period,
             "amount": amount,
+            "institution_share": institution_share,
+            "platform_share": platform_share,
         },
     )
+    if platform_share:
+        audit.record(
+            session,
+            actor,
+            "payouts.platform_clawback",
+            "partner",
+            found.platform_id,
+            reason=reason[:200],
+            data={
+                "receivable_id": str(made[1].id),
+                "purchase_id": str(found.purchase_id),
+                "period": period,
+                "amount": platform_share,
+            },
+        )
+    return made[0]
+
+
+def _claim(
+    session: Session,
+    found: training.settlement.SettledPurchase,
+    organisation_id: uuid.UUID,
+    share: int,
+    period: str,
+    reason: str,
+    actor: audit.Actor,
+    *,
+    platform: bool,
+) -> Receivable:
+    """One organisation's share: its receivable -> the participant's wallet, and the receivable row."""
+    transfer_id = new_id()
+    claim = ledger.claim_from_platform if platform else ledger.claim_from_institution
+    claim(
+        session,
+        transfer_id=transfer_id,
+        participant_id=found.participant_id,
+        amount=share,
+        purchase_ref=str(found.purchase_id),
+        actor=actor,
+        reason=reason[:200],
+        **{"platform_id" if platform else "institution_id": organisation_id},
+    )
+    receivable = Receivable(
+        organisation_id=organisation_id,
+        purchase_id=found.purchase_id,
+        period=period,
+        amount=share,
+        recovered=0,
+        reason=reason[:200],
+        transfer_id=transfer_id,
+        status=ReceivableStatus.open,
+        created_by="system" if actor.id is None else str(actor.id),
+    )
+    session.add(receivable)
+    session.flush()
     return receivable
 
 
 def deduct(
-    session: Session, organisation_id: uuid.UUID, *, settlement_ref: str, available: int, actor: audit.Actor
+    session: Session,
+    organisation_id: uuid.UUID,
+    *,
+    settlement_ref: str,
+    available: int,
+    actor: audit.Actor,
+    platform: bool = False,
 ) -> tuple[int, list[dict[str, object]]]:
-    """Deduct what the institution still owes (its open receivables, oldest first) from a settlement that can pay
-    ``available``: its payable -> its receivable (one ledger transfer), each receivable's recovered amount raised.
-    Returns the total and the lines the settlement shows."""
+    """Deduct what the institution (or, with ``platform``, the platform) still owes (its open receivables, oldest
+    first) from a settlement that can pay ``available``: its payable -> its receivable (one ledger transfer), each
+    receivable's recovered amount raised. Returns the total and the lines the settlement shows."""
     owed = repository.open_receivables(session, organisation_id, lock=True)
     plan = rules.deduction_plan([(r.id, r.amount - r.recovered) for r in owed], available)
     total = sum(amount for _id, amount in plan)
@@ -111,10 +159,11 @@ def deduct(
     ledger.net_receivable(
         session,
         transfer_id=uuid.uuid5(uuid.NAMESPACE_URL, f"prakerja:clawback_netted:{settlement_ref}"),
-        institution_id=organisation_id,
+        organisation_id=organisation_id,
         amount=total,
         settlement_ref=settlement_ref,
         actor=actor,
+        platform=platform,
         reason="deducted from the settlement",
     )
     by_id = {r.id: r for r in owed}
@@ -190,6 +239,6 @@ def overview(session: Session, *, limit: int = 200) -> list[ReceivableView]:
     return _views(session, repository.recent_receivables(session, limit))
 
 
-def owed(session: Session, organisation_id: uuid.UUID) -> int:
-    """What the institution still owes back (the ledger's receivable)."""
-    return ledger.institution_receivable(session, organisation_id).balance
+def owed(session: Session, organisation_id: uuid.UUID, *, platform: bool = False) -> int:
+    """What the institution (or the platform) still owes back (the ledger's receivable)."""
+    return ledger.organisation_receivable(session, organisation_id, platform=platform).balance

@@ -291,11 +291,7 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
             owed=statement.payable,
         )
         statement_ref = rules.statement_ref(role.value, organisation_id, period)
-        owed_back = (
-            repository.open_receivables(session, organisation_id)
-            if role is BeneficiaryType.institution and reason != "payable_short"
-            else []
-        )
+        owed_back = repository.open_receivables(session, organisation_id) if reason != "payable_short" else []
         made = repository.insert_if_absent(
             session,
             {
@@ -315,8 +311,16 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
                 "created_at": utcnow(),
             },
         )
-        if made and owed_back:  # what the institution owes back is deducted from this settlement (ADR 0026)
-            _deduct(session, organisation_id, period, statement_ref, statement.payable, actor)
+        if made and owed_back:  # what the organisation owes back is deducted from this settlement (ADR 0026)
+            _deduct(
+                session,
+                organisation_id,
+                period,
+                statement_ref,
+                statement.payable,
+                actor,
+                platform=role is BeneficiaryType.platform,
+            )
         if made:
             created += 1
             blocked += reason is not None
@@ -336,10 +340,17 @@ def prepare(session: Session, *, period: str, actor: audit.Actor) -> Prepared:
 
 
 def _deduct(
-    session: Session, organisation_id: uuid.UUID, period: str, statement_ref: str, payable: int, actor: audit.Actor
+    session: Session,
+    organisation_id: uuid.UUID,
+    period: str,
+    statement_ref: str,
+    payable: int,
+    actor: audit.Actor,
+    *,
+    platform: bool,
 ) -> None:
     total, lines = receivables.deduct(
-        session, organisation_id, settlement_ref=statement_ref, available=payable, actor=actor
+        session, organisation_id, settlement_ref=statement_ref, available=payable, actor=actor, platform=platform
     )
     if not total:
         return
