@@ -197,9 +197,8 @@ def _start_entitlements(session: Session, run: PayoutRun, kind: RunKind, run_dat
         items = by_provider[provider_id]
         batch = _batch(session, run, providers[provider_id], len(items), sum(d.amount for d in items))
         ledger.payouts_in_flight(session, batch.id)
-        for item in items:
-            attempt = item.attempts + 1
-            e2e = rules.end_to_end_id(item.entitlement_id, attempt)
+        e2es = [rules.end_to_end_id(item.entitlement_id, item.attempts + 1) for item in items]
+        for item, e2e, transfer_id in zip(items, e2es, results.step_ids("out", e2es), strict=True):
             rows.append(
                 (
                     e2e,
@@ -211,8 +210,8 @@ def _start_entitlements(session: Session, run: PayoutRun, kind: RunKind, run_dat
                     item.entitlement_id,
                     item.account_id,
                     item.amount,
-                    attempt,
-                    results.system_id("payouts", "out", e2e),
+                    item.attempts + 1,
+                    transfer_id,
                     InstructionStatus.ready.value,
                     0,
                 )
