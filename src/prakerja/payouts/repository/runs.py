@@ -197,10 +197,10 @@ INSTRUCTION_COLUMNS = (
 )
 
 
-def copy_instructions(session: Session, rows: Sequence[tuple[object, ...]]) -> int:
-    """Write a run's new instructions with COPY (``INSTRUCTION_COLUMNS`` minus id and created_at, in order), in the
-    caller's transaction: status ``ready``, sent zero times. Their ids are new UUIDv7s in the rows' order (made in
-    one pass, handed over as text: the COPY reads them as any uuid)."""
+def copy_instructions(session: Session, rows: Iterable[tuple[object, ...]], *, count: int) -> int:
+    """Write a run's ``count`` new instructions with COPY (``INSTRUCTION_COLUMNS`` minus id and created_at, in
+    order), in the caller's transaction: status ``ready``, sent zero times. Their ids are new UUIDv7s in the rows'
+    order (made in one pass, handed over as text: the COPY reads them as any uuid)."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
     now = utcnow()
@@ -208,9 +208,9 @@ def copy_instructions(session: Session, rows: Sequence[tuple[object, ...]]) -> i
         raw.cursor() as cur,
         cur.copy(f"COPY payouts_instructions ({', '.join(INSTRUCTION_COLUMNS)}) FROM STDIN") as copy,
     ):
-        for row, id_ in zip(rows, new_id_block(len(rows)), strict=True):
+        for row, id_ in zip(rows, new_id_block(count), strict=True):
             copy.write_row((id_.hex(), now, *row))
-    return len(rows)
+    return count
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -192,32 +192,39 @@ def _start_entitlements(session: Session, run: PayoutRun, kind: RunKind, run_dat
         by_provider[item.provider_id].append(item)
     providers = repository.providers(session, list(by_provider))
     total = 0
-    rows: list[tuple[object, ...]] = []
+    batches: list[tuple[uuid.UUID, uuid.UUID, list[repository.Due]]] = []
     for provider_id in sorted(by_provider):
         items = by_provider[provider_id]
-        batch = _batch(session, run, providers[provider_id], len(items), sum(d.amount for d in items))
+        amount = sum(d.amount for d in items)
+        batch = _batch(session, run, providers[provider_id], len(items), amount)
         ledger.payouts_in_flight(session, batch.id)
-        e2es = [rules.end_to_end_id(item.entitlement_id, item.attempts + 1) for item in items]
-        for item, e2e, transfer_id in zip(items, e2es, results.step_ids("out", e2es), strict=True):
-            rows.append(
-                (
-                    e2e,
-                    run.id,
-                    batch.id,
-                    provider_id,
-                    "participant",
-                    item.participant_id,
-                    item.entitlement_id,
-                    item.account_id,
-                    item.amount,
-                    item.attempts + 1,
-                    transfer_id,
-                    InstructionStatus.ready.value,
-                    0,
-                )
-            )
-            total += item.amount
-    repository.copy_instructions(session, rows)
+        batches.append((batch.id, provider_id, items))
+        total += amount
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        """Made a chunk at a time while the COPY runs: the server writes one chunk while the next is made."""
+        for batch_id, provider_id, items in batches:
+            for start_at in range(0, len(items), LEDGER_CHUNK):
+                chunk = items[start_at : start_at + LEDGER_CHUNK]
+                e2es = [rules.end_to_end_id(item.entitlement_id, item.attempts + 1) for item in chunk]
+                for item, e2e, transfer_id in zip(chunk, e2es, results.step_ids("out", e2es), strict=True):
+                    yield (
+                        e2e,
+                        run.id,
+                        batch_id,
+                        provider_id,
+                        "participant",
+                        item.participant_id,
+                        item.entitlement_id,
+                        item.account_id,
+                        item.amount,
+                        item.attempts + 1,
+                        transfer_id,
+                        InstructionStatus.ready.value,
+                        0,
+                    )
+
+    repository.copy_instructions(session, rows(), count=len(due))
     return len(due), total
 
 
