@@ -219,7 +219,8 @@ class ToPost:
 
     pending_transfer_id: uuid.UUID
     amount: int
-    participant_id: uuid.UUID
+    participant_id: str
+    """As text: the ledger keys payables by owner id text."""
     kind: str
 
 
@@ -227,7 +228,7 @@ def to_post(session: Session, batch_id: uuid.UUID) -> list[ToPost]:
     """The entitlement instructions of a batch with what their ledger transfer needs, in id order."""
     rows = session.execute(
         text(
-            "SELECT i.pending_transfer_id, i.amount, e.participant_id, e.kind FROM payouts_instructions i "
+            "SELECT i.pending_transfer_id, i.amount, e.participant_id::text, e.kind FROM payouts_instructions i "
             "JOIN payouts_entitlements e ON e.id = i.entitlement_id WHERE i.batch_id = :batch ORDER BY i.id"
         ),
         {"batch": batch_id},

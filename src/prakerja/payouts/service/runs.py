@@ -33,7 +33,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -280,7 +280,7 @@ def _entitlement_transfers(session: Session, batch: PayoutBatch) -> list[list[Ba
     transfers = [
         BatchTransfer(
             r.pending_transfer_id,
-            payables[r.kind][str(r.participant_id)],
+            payables[r.kind][r.participant_id],
             in_flight,
             r.amount,
             TransferCode.payout,
@@ -290,6 +290,17 @@ def _entitlement_transfers(session: Session, batch: PayoutBatch) -> list[list[Ba
         for r in rows
     ]
     return _chunks(transfers)
+
+
+def _entitlement_transfers_later(factory: SessionFactory, batch_id: uuid.UUID) -> Iterator[list[BatchTransfer]]:
+    """:func:`_entitlement_transfers` on a session of its own, made when the ledger's stream reaches the batch: one
+    batch's transfers are made while another's are posted (``ledger.service.post_runs`` reads each run's chunks in
+    its stream's thread)."""
+    with factory() as session:
+        batch = repository.batch(session, batch_id)
+        chunks = _entitlement_transfers(session, batch) if batch is not None else []
+        session.commit()  # a payable opened for a participant without one is there for the posting's connection
+    yield from chunks
 
 
 def _settlement_transfers(session: Session, batch: PayoutBatch) -> list[list[BatchTransfer]]:
@@ -326,10 +337,10 @@ def _post_ledger(factory: SessionFactory, run_id: uuid.UUID) -> None:
         run = repository.run(session, run_id, lock=True)
         if run is None or run.status is not RunStatus.preparing:
             return
-        runs = [
+        runs: list[Iterable[list[BatchTransfer]]] = [
             _settlement_transfers(session, batch)
             if run.kind is RunKind.settlement
-            else _entitlement_transfers(session, batch)
+            else _entitlement_transfers_later(factory, batch.id)
             for batch in repository.batches(session, run_id)
         ]
         outcomes = ledger.post_runs(factory, runs) if runs else []
