@@ -75,9 +75,10 @@ CHUNK = 500
 LEDGER_CHUNK = 10_000
 """Ledger transfers per transaction of the batch path (ledger.service.post_runs) and results applied per
 transaction (a pain.002 file's lines)."""
-BATCH_WORKERS = 2
+BATCH_WORKERS = 4
 """Batches of a run worked at once by :func:`execute` (threads): while a partner reads one bank's file or writes
-its status report, the program applies another's results (ADR 0025)."""
+its status report, the program applies another's results (ADR 0025); four keep both cores of the reference machine
+busier than two (ADR 0027: each worker waits on the partner or the database most of the time)."""
 CHECK_AFTER = timedelta(minutes=30)
 """How long a sent instruction waits for its callback before the partner is asked."""
 
