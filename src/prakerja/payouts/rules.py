@@ -12,6 +12,11 @@ END_TO_END_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford base32: no I, L, O or U to misread on a statement."""
 
 
+_TEN_BITS = tuple(END_TO_END_ALPHABET[high] + END_TO_END_ALPHABET[low] for high in range(32) for low in range(32))
+"""Two characters of the alphabet for each 10-bit value (130 bits are 13 of them)."""
+_SHIFTS = tuple(range(120, -1, -10))
+
+
 def end_to_end_id(entitlement_or_ref: uuid.UUID | str, attempt: int) -> str:
     """The stable ISO 20022 EndToEndId of the ``attempt``-th instruction for one entitlement (or one provider
     settlement reference): ``PKJ`` + 26 base32 characters of a SHA-256 over both, at most 35 characters. The same
@@ -19,12 +24,8 @@ def end_to_end_id(entitlement_or_ref: uuid.UUID | str, attempt: int) -> str:
     if attempt < 1:
         raise ValueError("attempt starts at 1")
     digest = hashlib.sha256(f"{entitlement_or_ref}:{attempt}".encode()).digest()
-    number = int.from_bytes(digest[:17], "big") >> 6  # 130 bits -> 26 characters of 5 bits
-    chars = []
-    for _ in range(26):
-        number, digit = divmod(number, 32)
-        chars.append(END_TO_END_ALPHABET[digit])
-    return "PKJ" + "".join(reversed(chars))
+    number = int.from_bytes(digest[:17], "big") >> 6  # 130 bits -> 26 characters of 5 bits, most significant first
+    return "PKJ" + "".join([_TEN_BITS[(number >> shift) & 1023] for shift in _SHIFTS])
 
 
 def mask_number(number: str) -> str:

@@ -23,6 +23,7 @@ from prakerja.payouts.models import (
     SettlementAccount,
     Statement,
 )
+from prakerja.payouts.repository import runs
 
 # providers --------------------------------------------------------------------------------------------------
 
@@ -89,10 +90,8 @@ def stage_lines(session: Session, lines: Iterable[tuple[str, int, bool, date]]) 
 
 
 def _new_id_sql(session: Session) -> str:
-    """Time-ordered ids made by the database (``uuidv7()``, PostgreSQL 18+; random ones before), so a million new
-    rows land at the end of the primary key's B-tree instead of all over it."""
-    version = int(session.execute(text("SHOW server_version_num")).scalar_one())
-    return "uuidv7()" if version >= 180000 else "gen_random_uuid()"
+    """Time-ordered ids made by the database (``runs.new_id_sql``)."""
+    return runs.new_id_sql(session)
 
 
 def insert_staged_entries(session: Session, statement_id: uuid.UUID) -> int:

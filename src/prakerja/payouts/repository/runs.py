@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
-from prakerja.kit.ids import new_id
+from prakerja.kit.ids import new_id_block
 from prakerja.payouts.models import (
     AccountFailure,
     AccountStatus,
@@ -197,20 +197,19 @@ INSTRUCTION_COLUMNS = (
 )
 
 
-def copy_instructions(session: Session, rows: Iterable[tuple[object, ...]]) -> int:
-    """Write a run's new instructions with COPY (``INSTRUCTION_COLUMNS`` minus id and created_at, in order), in the
-    caller's transaction: status ``ready``, sent zero times."""
+def copy_instructions(session: Session, rows: Iterable[tuple[object, ...]], *, count: int) -> int:
+    """Write a run's ``count`` new instructions with COPY (``INSTRUCTION_COLUMNS`` minus id and created_at, in
+    order), in the caller's transaction: status ``ready``, sent zero times. Their ids are new UUIDv7s in the rows'
+    order (made in one pass, handed over as text: the COPY reads them as any uuid)."""
     raw = session.connection().connection.driver_connection
     assert raw is not None
     now = utcnow()
-    count = 0
     with (
         raw.cursor() as cur,
         cur.copy(f"COPY payouts_instructions ({', '.join(INSTRUCTION_COLUMNS)}) FROM STDIN") as copy,
     ):
-        for row in rows:
-            copy.write_row((new_id(), now, *row))
-            count += 1
+        for row, id_ in zip(rows, new_id_block(count), strict=True):
+            copy.write_row((id_.hex(), now, *row))
     return count
 
 
@@ -220,7 +219,8 @@ class ToPost:
 
     pending_transfer_id: uuid.UUID
     amount: int
-    participant_id: uuid.UUID
+    participant_id: str
+    """As text: the ledger keys payables by owner id text."""
     kind: str
 
 
@@ -228,7 +228,7 @@ def to_post(session: Session, batch_id: uuid.UUID) -> list[ToPost]:
     """The entitlement instructions of a batch with what their ledger transfer needs, in id order."""
     rows = session.execute(
         text(
-            "SELECT i.pending_transfer_id, i.amount, e.participant_id, e.kind FROM payouts_instructions i "
+            "SELECT i.pending_transfer_id, i.amount, e.participant_id::text, e.kind FROM payouts_instructions i "
             "JOIN payouts_entitlements e ON e.id = i.entitlement_id WHERE i.batch_id = :batch ORDER BY i.id"
         ),
         {"batch": batch_id},
@@ -488,19 +488,34 @@ def stage_results(session: Session, rows: Iterable[tuple[object, ...]], *, provi
 def store_staged_results(session: Session, *, provider_id: uuid.UUID, applied: Sequence[str]) -> list[StoredResult]:
     """Store the staged reports once per (provider, event id), each written once as decided: ``applied`` for the
     event ids in ``applied`` (the caller applied them before), not yet decided for the others (the caller applies
-    them one by one and records its decision). Events stored meanwhile by another transaction are left out of the
-    answer."""
+    them one by one and records its decision). Returns the stored ones not yet decided (the applied ones, a whole
+    status file's in the common case, are not read back); events stored meanwhile by another transaction are left
+    out. Ids are time-ordered (``uuidv7()`` where the server has it): a file's results land at the end of the
+    primary key's B-tree."""
     found = session.execute(
         text(
-            "INSERT INTO payouts_results (id, provider_id, source, event_id, end_to_end_id, reported_status, "
-            "reason_code, amount, occurred_at, received_at, applied) "
-            "SELECT gen_random_uuid(), :provider, source, event_id, end_to_end_id, reported_status, reason_code, "
+            "WITH stored AS (INSERT INTO payouts_results (id, provider_id, source, event_id, end_to_end_id, "
+            "reported_status, reason_code, amount, occurred_at, received_at, applied) "
+            f"SELECT {new_id_sql(session)}, :provider, source, event_id, end_to_end_id, reported_status, reason_code, "
             f"amount, occurred_at, received_at, event_id = ANY(:applied) FROM {RESULT_STAGE} ORDER BY n "
-            "ON CONFLICT (provider_id, event_id) DO NOTHING RETURNING id, event_id, end_to_end_id, applied"
+            "ON CONFLICT (provider_id, event_id) DO NOTHING RETURNING id, event_id, end_to_end_id, applied) "
+            "SELECT id, event_id, end_to_end_id, applied FROM stored WHERE NOT applied"
         ),
         {"provider": provider_id, "applied": list(applied)},
     ).all()
     return [StoredResult(r[0], r[1], r[2], r[3]) for r in found]
+
+
+def new_id_sql(session: Session) -> str:
+    """Time-ordered ids made by the database (``uuidv7()``, PostgreSQL 18+; random ones before), so many new rows
+    land at the end of the primary key's B-tree instead of all over it. The server's version is asked once per
+    connection."""
+    connection = session.connection()
+    known = connection.info.get("prakerja_new_id_sql")
+    if known is None:
+        version = int(session.execute(text("SHOW server_version_num")).scalar_one())
+        known = connection.info["prakerja_new_id_sql"] = "uuidv7()" if version >= 180000 else "gen_random_uuid()"
+    return str(known)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -75,9 +75,10 @@ CHUNK = 500
 LEDGER_CHUNK = 10_000
 """Ledger transfers per transaction of the batch path (ledger.service.post_runs) and results applied per
 transaction (a pain.002 file's lines)."""
-BATCH_WORKERS = 2
+BATCH_WORKERS = 4
 """Batches of a run worked at once by :func:`execute` (threads): while a partner reads one bank's file or writes
-its status report, the program applies another's results (ADR 0025)."""
+its status report, the program applies another's results (ADR 0025); four keep both cores of the reference machine
+busier than two (ADR 0027: each worker waits on the partner or the database most of the time)."""
 CHECK_AFTER = timedelta(minutes=30)
 """How long a sent instruction waits for its callback before the partner is asked."""
 
@@ -192,33 +193,39 @@ def _start_entitlements(session: Session, run: PayoutRun, kind: RunKind, run_dat
         by_provider[item.provider_id].append(item)
     providers = repository.providers(session, list(by_provider))
     total = 0
-    rows: list[tuple[object, ...]] = []
+    batches: list[tuple[uuid.UUID, uuid.UUID, list[repository.Due]]] = []
     for provider_id in sorted(by_provider):
         items = by_provider[provider_id]
-        batch = _batch(session, run, providers[provider_id], len(items), sum(d.amount for d in items))
+        amount = sum(d.amount for d in items)
+        batch = _batch(session, run, providers[provider_id], len(items), amount)
         ledger.payouts_in_flight(session, batch.id)
-        for item in items:
-            attempt = item.attempts + 1
-            e2e = rules.end_to_end_id(item.entitlement_id, attempt)
-            rows.append(
-                (
-                    e2e,
-                    run.id,
-                    batch.id,
-                    provider_id,
-                    "participant",
-                    item.participant_id,
-                    item.entitlement_id,
-                    item.account_id,
-                    item.amount,
-                    attempt,
-                    results.system_id("payouts", "out", e2e),
-                    InstructionStatus.ready.value,
-                    0,
-                )
-            )
-            total += item.amount
-    repository.copy_instructions(session, rows)
+        batches.append((batch.id, provider_id, items))
+        total += amount
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        """Made a chunk at a time while the COPY runs: the server writes one chunk while the next is made."""
+        for batch_id, provider_id, items in batches:
+            for start_at in range(0, len(items), LEDGER_CHUNK):
+                chunk = items[start_at : start_at + LEDGER_CHUNK]
+                e2es = [rules.end_to_end_id(item.entitlement_id, item.attempts + 1) for item in chunk]
+                for item, e2e, transfer_id in zip(chunk, e2es, results.step_ids("out", e2es), strict=True):
+                    yield (
+                        e2e,
+                        run.id,
+                        batch_id,
+                        provider_id,
+                        "participant",
+                        item.participant_id,
+                        item.entitlement_id,
+                        item.account_id,
+                        item.amount,
+                        item.attempts + 1,
+                        transfer_id,
+                        InstructionStatus.ready.value,
+                        0,
+                    )
+
+    repository.copy_instructions(session, rows(), count=len(due))
     return len(due), total
 
 
@@ -274,7 +281,7 @@ def _entitlement_transfers(session: Session, batch: PayoutBatch) -> list[list[Ba
     transfers = [
         BatchTransfer(
             r.pending_transfer_id,
-            payables[r.kind][str(r.participant_id)],
+            payables[r.kind][r.participant_id],
             in_flight,
             r.amount,
             TransferCode.payout,
@@ -284,6 +291,17 @@ def _entitlement_transfers(session: Session, batch: PayoutBatch) -> list[list[Ba
         for r in rows
     ]
     return _chunks(transfers)
+
+
+def _entitlement_transfers_later(factory: SessionFactory, batch_id: uuid.UUID) -> Iterator[list[BatchTransfer]]:
+    """:func:`_entitlement_transfers` on a session of its own, made when the ledger's stream reaches the batch: one
+    batch's transfers are made while another's are posted (``ledger.service.post_runs`` reads each run's chunks in
+    its stream's thread)."""
+    with factory() as session:
+        batch = repository.batch(session, batch_id)
+        chunks = _entitlement_transfers(session, batch) if batch is not None else []
+        session.commit()  # a payable opened for a participant without one is there for the posting's connection
+    yield from chunks
 
 
 def _settlement_transfers(session: Session, batch: PayoutBatch) -> list[list[BatchTransfer]]:
@@ -320,10 +338,10 @@ def _post_ledger(factory: SessionFactory, run_id: uuid.UUID) -> None:
         run = repository.run(session, run_id, lock=True)
         if run is None or run.status is not RunStatus.preparing:
             return
-        runs = [
+        runs: list[Iterable[list[BatchTransfer]]] = [
             _settlement_transfers(session, batch)
             if run.kind is RunKind.settlement
-            else _entitlement_transfers(session, batch)
+            else _entitlement_transfers_later(factory, batch.id)
             for batch in repository.batches(session, run_id)
         ]
         outcomes = ledger.post_runs(factory, runs) if runs else []
