@@ -191,7 +191,9 @@ def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     )
     out: list[bytes] = []
     with connection.cursor(binary=True) as cursor:
-        for (block,) in cursor.execute(query):
+        # Streamed (a row at a time as PostgreSQL sends it): each block is sorted here while the server is still
+        # aggregating the next ones, instead of after the whole result has arrived.
+        for (block,) in cursor.stream(query):
             lines = bytes(block).split(b"\n")
             lines.pop()  # after the block's last LF
             lines.sort()

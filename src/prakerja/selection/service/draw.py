@@ -205,7 +205,7 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
             raise LotteryRefused(error) from None
     draw.seed_value = value
     draw.drawn_at = utcnow()
-    draw.results_sha256 = hashlib.sha256(drawn.results_csv).hexdigest()
+    draw.results_sha256 = drawn.results_sha256
     draw.selected_count = drawn.selected_count
     # The fairness report reads the whole wave back (seconds at a million entries) and is computed again at the
     # announcement, which is what it gates: here it is a job queued in the draw's transaction, so the draw page
