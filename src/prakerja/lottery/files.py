@@ -130,6 +130,7 @@ def write_draw_files(
     eligible_sha256: str | None = None,
     commitment_sha256: str | None = None,
     on_tier: Callable[[TierDraw], object] | None = None,
+    on_drawn: Callable[[], object] | None = None,
 ) -> Drawn:
     """Draws from the folder's own published commitment and writes ``seed.json`` and ``results.csv``.
 
@@ -138,8 +139,10 @@ def write_draw_files(
     :func:`write_commitment_files` returned (kept by the caller since), stands in for recomputing the Merkle
     root: a file with that digest is the one whose root was committed (and whose rows were checked then);
     ``commitment_sha256``, when given, pins ``commitment.json`` to the one the caller recorded.
-    ``on_tier`` sees each tier of the draw as soon as it is ranked. Running it again with the same seed rewrites
-    the same bytes; a different seed after one is published is refused."""
+    ``on_tier`` sees each tier of the draw as soon as it is ranked, and ``on_drawn`` is called once after the
+    last one, before the files are written (e.g. to let the database finish storing the tiers meanwhile).
+    Running it again with the same seed rewrites the same bytes; a different seed after one is published is
+    refused."""
     seed = seed_json(seed_reference, seed_value_hex)
     existing = folder / SEED_FILE
     if existing.exists() and existing.read_bytes() != seed:
@@ -147,6 +150,9 @@ def write_draw_files(
     published = load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256, commitment_sha256=commitment_sha256)
     with pool(len(published.entries)) as executor:
         drawn = draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier, executor)
+    if on_drawn is not None:
+        on_drawn()
     _write_atomic(folder / SEED_FILE, seed)
     _write_atomic(folder / RESULTS_FILE, drawn.results_parts())  # the tiers' rows as drawn, never joined
+    drawn.results_sha256  # noqa: B018 - hashed now, while on_drawn's work may still run (hashlib frees the GIL)
     return drawn

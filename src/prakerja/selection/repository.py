@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -90,6 +91,8 @@ class _ResultsCopy:
         self._stack = contextlib.ExitStack()
         self._copy: Any = None
         self._fresh = False
+        self._closing: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def _start(self) -> None:
         connection = self.session.connection().connection.driver_connection
@@ -149,10 +152,41 @@ class _ResultsCopy:
             self._copy.write(rows.tobytes())
         self.count += count
 
+    def finish_meanwhile(self) -> None:
+        """End the COPY and attach the partition on a thread of its own (PostgreSQL then builds the partition's
+        primary key) while the caller goes on with work that does not touch the session, such as writing the
+        published files; :meth:`close` waits for it and raises what it raised."""
+        if self._copy is None or self._closing is not None:
+            return
+
+        def finish() -> None:
+            try:
+                self._finish()
+            except BaseException as error:  # handed to close() or abort() in the caller's thread
+                self._failure = error
+
+        self._closing = threading.Thread(target=finish, name="selection-results-attach")
+        self._closing.start()
+
+    def _wait(self) -> bool:
+        """Wait for :meth:`finish_meanwhile`'s thread; True when there was one."""
+        if self._closing is None:
+            return False
+        self._closing.join()
+        return True
+
     def abort(self, error: BaseException) -> None:
-        self._stack.__exit__(type(error), error, error.__traceback__)
+        self._wait()
+        self._stack.__exit__(type(error), error, error.__traceback__)  # nothing left to undo when it finished
 
     def close(self) -> None:
+        if self._wait():
+            if self._failure is not None:
+                raise self._failure
+            return
+        self._finish()
+
+    def _finish(self) -> None:
         if self._copy is None:
             return
         self._copy.write(pgcopy.TRAILER)
