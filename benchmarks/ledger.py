@@ -822,6 +822,37 @@ def main() -> None:
             if phase in CPU_PER_OP and reference in CPU_PER_OP and CPU_PER_OP[phase]["database"]
         }
         results["cpu_ratio_ceiling_without_client"] = ceilings
+        if "batch" in CPU_PER_OP and "raw_copy" in CPU_PER_OP:
+            # batch posting's CPU by who spends it (the issue's fallback): our Python (the client process) and
+            # PostgreSQL, the latter also step by step from the one-batch breakdown (the guarantees' own work:
+            # the accounts' locks, the transfer rows with their indexes and CHECKs, the totals' and heads' update,
+            # the commit; the WAL writer and the rest of the server), against what 0.18 x raw COPY allows
+            batch, raw = CPU_PER_OP["batch"], CPU_PER_OP["raw_copy"]
+            accounting: dict[str, Any] = {
+                "ours": batch["client"],
+                "postgres": batch["database"],
+                "postgres_by_role": {
+                    role: round(cpu["user"] + cpu["sys"], 2)
+                    for role, cpu in CPU_BY_ROLE.get("batch", {}).items()
+                    if role != "client"
+                },
+                "raw_copy": raw["total"],
+                "budget_at_target": round(raw["total"] / 0.18, 2),
+                "postgres_vs_budget": round(batch["database"] / (raw["total"] / 0.18), 2),
+            }
+            breakdown = results.get("batch_breakdown_us")
+            if breakdown:
+                # the backend's CPU step by step; the rest of the server (WAL writer, checkpointer, autovacuum:
+                # whatever else ran in those seconds) apart, as it cannot be told step from step reliably
+                accounting["one_batch"] = {
+                    "ours": breakdown["total"]["ours"],
+                    "backend_by_step": {
+                        step: breakdown[step]["backend"] for step in ("lock", "copy", "update", "commit")
+                    },
+                    "backend": breakdown["total"]["backend"],
+                    "server_other": breakdown["total"]["server_other"],
+                }
+            results["batch_accounting_us"] = accounting
         results.update(
             {
                 "transfers": n,
@@ -865,6 +896,21 @@ def main() -> None:
         print("batch transfer, one batch on one connection (CPU per transfer, us):   ours   backend   server other")
         for step, cpu in results["batch_breakdown_us"].items():
             print(f"  {step:<10} {cpu['ours']:>8} {cpu['backend']:>9} {cpu['server_other']:>14}")
+    if "batch_accounting_us" in results:
+        a = results["batch_accounting_us"]
+        print(
+            f"batch posting, who spends the CPU (us per transfer): ours {a['ours']}, PostgreSQL {a['postgres']} "
+            f"({', '.join(f'{r} {v}' for r, v in a['postgres_by_role'].items())}); raw COPY {a['raw_copy']}; "
+            f"0.18 x raw COPY allows {a['budget_at_target']} in all, PostgreSQL alone uses "
+            f"{a['postgres_vs_budget']} x that"
+        )
+        if "one_batch" in a:
+            o = a["one_batch"]
+            steps = ", ".join(f"{k} {v}" for k, v in o["backend_by_step"].items())
+            print(
+                f"  one batch alone: ours {o['ours']}, PostgreSQL's backend {o['backend']} ({steps}), "
+                f"rest of the server {o['server_other']}"
+            )
     print(
         f"overdrafts: {results['overdrafts']}   sum zero per ledger: {results['sum_zero']}   "
         f"hot account correct: {results['hot_correct']}   check: {results.get('check_ok', 'skipped')}"

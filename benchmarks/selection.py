@@ -214,6 +214,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             session.commit()
         finished = time.perf_counter()
         cpu = {"client": _cpu_seconds() - cpu_before, "database": database.stop()}
+        database_roles = {role: [round(u, 3), round(k, 3)] for role, (u, k) in database.roles.items()}
         phase_cpu = {name: {k: round(v, 3) for k, v in usage.items()} for name, usage in phases.usage.items()}
         known = {k: sum(u.get(k, 0.0) for u in phases.usage.values()) for k in phases.counters}
         # what no phase holds: ours outside the phases, PostgreSQL's other processes (WAL writer, checkpointer...)
@@ -244,6 +245,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             "cpu_seconds": {k: round(v, 3) for k, v in cpu.items()},
             "phases": {k: round(v, 3) for k, v in phases.items()},
             "cpu_seconds_by_phase": phase_cpu,
+            "database_cpu_seconds_by_role": database_roles,
         }
         return finished - started, Path(draw.folder), detail
 
@@ -264,6 +266,31 @@ def _raw_sort(engine: Engine, wave_id: uuid.UUID) -> float:
             {"w": wave_id, "seed": secrets.token_bytes(32)},
         )
         return time.perf_counter() - started
+
+
+def _accounting(detail: dict[str, Any], raw_roles: dict[str, float]) -> dict[str, Any]:
+    """A run's CPU seconds by who spends them: ours (user, sys: every phase and what is outside them) and
+    PostgreSQL's (the session backend; the other processes by role from ``/proc``)."""
+    phases = detail["cpu_seconds_by_phase"]
+    ours_user = sum(p.get("ours_user", 0.0) for p in phases.values())
+    ours_sys = sum(p.get("ours_sys", 0.0) for p in phases.values())
+    outside = phases.get("outside the phases", {}).get("ours", 0.0)
+    # what no phase holds is shared out as the phases' own split
+    if ours_user + ours_sys > 0:
+        ours_user, ours_sys = (
+            ours_user + outside * ours_user / (ours_user + ours_sys),
+            ours_sys + outside * ours_sys / (ours_user + ours_sys),
+        )
+    roles = {r: u + k for r, (u, k) in detail.get("database_cpu_seconds_by_role", {}).items()}
+    database = detail["cpu_seconds"]["database"]
+    backend = roles.pop("backend", database)
+    return {
+        "ours_user": ours_user,
+        "ours_sys": ours_sys,
+        "postgres": database,
+        "postgres_backend": backend,
+        "postgres_other_by_role": dict(sorted(roles.items(), key=lambda kv: -kv[1])),
+    }
 
 
 def _verify(folder: Path) -> bool:
@@ -305,6 +332,7 @@ def main() -> None:
     times: list[float] = []
     sorts: list[float] = []
     sort_cpu: list[float] = []
+    sort_roles: list[dict[str, float]] = []
     details: list[dict[str, Any]] = []
     folder = root
     try:
@@ -324,7 +352,9 @@ def main() -> None:
             database.start()
             cpu_before = _cpu_seconds()
             sorts.append(_raw_sort(engine, wave_id))
-            sort_cpu.append((_cpu_seconds() - cpu_before) + database.stop())
+            client_cpu = _cpu_seconds() - cpu_before
+            sort_cpu.append(client_cpu + database.stop())
+            sort_roles.append({"client": client_cpu, **{r: u + k for r, (u, k) in database.roles.items()}})
             seconds, folder, detail = _timed_run(engine, wave_id, root)
             times.append(seconds)
             details.append(detail)
@@ -350,6 +380,24 @@ def main() -> None:
     for name, usage in by_phase.items():
         wall = middle["phases"].get(name)
         print(f"  {name:<78} {'' if wall is None else f'{wall:6.2f} s'}  {usage}")
+    accounting = _accounting(middle, sort_roles[times.index(seconds)] if seconds in times else sort_roles[-1])
+    per = 1e6 / args.applicants
+    print(
+        f"Who spends the CPU (median run, us per entry; raw sort {statistics.median(sort_cpu) * per:.2f}): "
+        f"our Python and C libraries (user) {accounting['ours_user'] * per:.2f}, our kernel time "
+        f"{accounting['ours_sys'] * per:.2f}, PostgreSQL {accounting['postgres'] * per:.2f} (session backend "
+        f"{accounting['postgres_backend'] * per:.2f}; other processes: "
+        + ", ".join(f"{r} {v * per:.2f}" for r, v in accounting["postgres_other_by_role"].items())
+        + ")"
+    )
+    raw_cpu = statistics.median(sort_cpu)
+    total_cpu = statistics.median(sum(d["cpu_seconds"].values()) for d in details)
+    print(
+        f"Against the raw sort: time {seconds / raw:.2f} x, CPU {total_cpu / raw_cpu:.2f} x; "
+        f"PostgreSQL alone {accounting['postgres'] / raw_cpu:.2f} x, PostgreSQL + our kernel time "
+        f"{(accounting['postgres'] + accounting['ours_sys']) / raw_cpu:.2f} x, our Python (user) "
+        f"{accounting['ours_user'] / raw_cpu:.2f} x"
+    )
     print(
         json.dumps(
             {
@@ -370,6 +418,31 @@ def main() -> None:
                 if sort_cpu and statistics.median(sort_cpu)
                 else None,
                 "cpu_us_per_op_by_phase": by_phase,
+                # Who spends the CPU (median run, us per entry): our process and its helpers (user: Python and C
+                # libraries; sys: the kernel on our behalf), PostgreSQL's session backend and its other processes
+                # by role; and each part against the raw sort's whole CPU (the issue's fallback: what remains
+                # without any Python of ours).
+                "cpu_us_per_op_split": {
+                    "ours_user": round(accounting["ours_user"] * per, 2),
+                    "ours_sys": round(accounting["ours_sys"] * per, 2),
+                    "postgres": round(accounting["postgres"] * per, 2),
+                    "postgres_backend": round(accounting["postgres_backend"] * per, 2),
+                    "postgres_other_by_role": {
+                        r: round(v * per, 2) for r, v in accounting["postgres_other_by_role"].items()
+                    },
+                },
+                "raw_sort_cpu_us_per_op_split": {
+                    r: round(v * per, 2)
+                    for r, v in (sort_roles[times.index(seconds)] if seconds in times else sort_roles[-1]).items()
+                },
+                "time_ratio": round(seconds / raw, 2) if raw else None,
+                "cpu_ratio_postgres_only": round(accounting["postgres"] / raw_cpu, 2) if raw_cpu else None,
+                "cpu_ratio_postgres_and_our_kernel": round(
+                    (accounting["postgres"] + accounting["ours_sys"]) / raw_cpu, 2
+                )
+                if raw_cpu
+                else None,
+                "cpu_ratio_our_python": round(accounting["ours_user"] / raw_cpu, 2) if raw_cpu else None,
                 "fairness_job_seconds": round(statistics.median(d["fairness_job_seconds"] for d in details), 3),
                 "runs_seconds": [round(t, 3) for t in times],
                 "details": details,

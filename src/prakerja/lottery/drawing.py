@@ -102,10 +102,22 @@ class Drawn:
         return self._results_csv()
 
     def _results_csv(self) -> bytes:
+        return b"".join(self.results_parts())
+
+    def results_parts(self) -> list[bytes]:
+        """``results.csv`` in pieces (the header, then the tiers' rows), to write or hash without joining them."""
         parts = self.csv_parts
         if parts is None:
             parts = [_tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, t.keys) for t in self.tiers]
-        return b"".join([RESULTS_HEADER.encode() + b"\n", *parts])
+        return [RESULTS_HEADER.encode() + b"\n", *parts]
+
+    @cached_property
+    def results_sha256(self) -> str:
+        """SHA-256 of ``results.csv`` (hex), hashed piece by piece."""
+        digest = hashlib.sha256()
+        for part in self.results_parts():
+            digest.update(part)
+        return digest.hexdigest()
 
 
 def _keyed(seed: bytes) -> tuple[Any, Any]:

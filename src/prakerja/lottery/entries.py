@@ -147,6 +147,12 @@ def eligible_lines(body: bytes) -> list[bytes]:
     """The rows of an eligible list given as ``eligible.csv``'s body (rows ending in LF, no header), checked
     and in file order: the fast path for millions of rows that are already text (e.g. straight from the
     database), refusing what :func:`sorted_entries` refuses, with the same error codes."""
+    return checked_rows(body)[0]
+
+
+def checked_rows(body: bytes) -> tuple[list[bytes], bytes]:
+    """:func:`eligible_lines` and the body in file order: ``body`` itself when its rows already were (no copy),
+    else the sorted rows joined again."""
     split = split_rows(body)
     if split is None:
         text = body.decode(errors="replace")
@@ -166,4 +172,5 @@ def eligible_lines(body: bytes) -> list[bytes]:
             twice = next(h for h, n in Counter(hashes).items() if n > 1)
             raise LotteryError("entry_duplicate", f"entry_hash appears twice: {twice.decode()}")
         lines.sort()  # distinct 64-digit prefixes: the whole row sorts like its entry_hash
-    return lines
+        return lines, b"".join([b"\n".join(lines), b"\n"])
+    return lines, body

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from prakerja.lottery.commitment import commitment_json, public_key_pem, signature_file
 from prakerja.lottery.drawing import Drawn, TierDraw, draw_lines
-from prakerja.lottery.entries import ELIGIBLE_HEADER, Entry, bulk, eligible_lines, sorted_entries
+from prakerja.lottery.entries import ELIGIBLE_HEADER, Entry, bulk, checked_rows, sorted_entries
 from prakerja.lottery.errors import LotteryError
 from prakerja.lottery.merkle import MerkleTree, merkle_root_on
 from prakerja.lottery.names import (
@@ -37,12 +37,16 @@ def seed_json(reference: str, value_hex: str) -> bytes:
     return rfc8785.dumps({"reference": reference, "value": value_hex})
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Readers never see half a file: write beside it, then rename over it."""
+def _write_atomic(path: Path, data: bytes | Sequence[bytes]) -> None:
+    """Readers never see half a file: write beside it, then rename over it. ``data`` may be the file's bytes in
+    pieces, written one after the other (a large file is then never joined in memory first)."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                out.writelines(data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -84,14 +88,17 @@ def write_commitment_files(
     """Writes ``eligible.csv``, ``commitment.json``, ``commitment.sig`` and ``public-key.pem``.
 
     The eligible list is either ``entries`` or, for millions of entries, ``eligible_rows``: ``eligible.csv``'s
-    body as bytes (``entry_hash,stratum,tier`` rows ending in LF), checked by :func:`eligible_lines`."""
+    body as bytes (``entry_hash,stratum,tier`` rows ending in LF), checked by :func:`checked_rows`."""
+    head = ELIGIBLE_HEADER.encode() + b"\n"
     if eligible_rows is not None:
-        lines = eligible_lines(eligible_rows)
+        # the rows as given when they were already in file order (as the database sends them): eligible.csv is
+        # the header and those bytes, written and hashed in two pieces, never joined again
+        lines, body = checked_rows(eligible_rows)
     else:
         lines = [e.row.encode() for e in sorted_entries(entries)]
+        body = b"".join([b"\n".join(lines), b"\n"]) if lines else b""
     with pool(len(lines)) as executor:
         root = merkle_root_on(lines, executor)
-    eligible = b"\n".join([ELIGIBLE_HEADER.encode(), *lines, b""])
     commitment = commitment_json(
         wave_id=wave_id,
         scheme=scheme,
@@ -104,11 +111,13 @@ def write_commitment_files(
     )
     signature = signature_file(commitment, signing_key)
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / ELIGIBLE_FILE, eligible)
+    _write_atomic(folder / ELIGIBLE_FILE, [head, body])
     _write_atomic(folder / COMMITMENT_FILE, commitment)
     _write_atomic(folder / SIGNATURE_FILE, signature)
     _write_atomic(folder / PUBLIC_KEY_FILE, public_key_pem(signing_key))
-    digest = hashlib.sha256(eligible).hexdigest()
+    hashed = hashlib.sha256(head)
+    hashed.update(body)
+    digest = hashed.hexdigest()
     return Commitment(commitment, signature, root.hex(), len(lines), digest, lines)
 
 
@@ -121,6 +130,7 @@ def write_draw_files(
     eligible_sha256: str | None = None,
     commitment_sha256: str | None = None,
     on_tier: Callable[[TierDraw], object] | None = None,
+    on_drawn: Callable[[], object] | None = None,
 ) -> Drawn:
     """Draws from the folder's own published commitment and writes ``seed.json`` and ``results.csv``.
 
@@ -129,8 +139,10 @@ def write_draw_files(
     :func:`write_commitment_files` returned (kept by the caller since), stands in for recomputing the Merkle
     root: a file with that digest is the one whose root was committed (and whose rows were checked then);
     ``commitment_sha256``, when given, pins ``commitment.json`` to the one the caller recorded.
-    ``on_tier`` sees each tier of the draw as soon as it is ranked. Running it again with the same seed rewrites
-    the same bytes; a different seed after one is published is refused."""
+    ``on_tier`` sees each tier of the draw as soon as it is ranked, and ``on_drawn`` is called once after the
+    last one, before the files are written (e.g. to let the database finish storing the tiers meanwhile).
+    Running it again with the same seed rewrites the same bytes; a different seed after one is published is
+    refused."""
     seed = seed_json(seed_reference, seed_value_hex)
     existing = folder / SEED_FILE
     if existing.exists() and existing.read_bytes() != seed:
@@ -138,7 +150,9 @@ def write_draw_files(
     published = load(folder, [], seed_file=seed, eligible_sha256=eligible_sha256, commitment_sha256=commitment_sha256)
     with pool(len(published.entries)) as executor:
         drawn = draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier, executor)
-    results = drawn.results_csv
+    if on_drawn is not None:
+        on_drawn()
     _write_atomic(folder / SEED_FILE, seed)
-    _write_atomic(folder / RESULTS_FILE, results)
+    _write_atomic(folder / RESULTS_FILE, drawn.results_parts())  # the tiers' rows as drawn, never joined
+    drawn.results_sha256  # noqa: B018 - hashed now, while on_drawn's work may still run (hashlib frees the GIL)
     return drawn

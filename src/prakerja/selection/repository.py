@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import struct
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
+import numpy as np
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -50,6 +51,9 @@ class TierRows(NamedTuple):
 _RESULT_COLUMNS = "ticket, entry_hash, wave_id, stratum, tier, outcome, probability_num, probability_den, status, rank"
 _int4 = struct.Struct(">ii").pack  # a binary COPY int4 field: length 4, value
 _LENGTH_32 = (32).to_bytes(4, "big")
+_LENGTH_32_ARRAY = np.frombuffer(_LENGTH_32, dtype=np.uint8)
+_LENGTH_4 = np.frombuffer((4).to_bytes(4, "big"), dtype=np.uint8)
+_ROW_HEAD = np.frombuffer((10).to_bytes(2, "big") + _LENGTH_32, dtype=np.uint8)
 
 
 def _field(value: bytes) -> bytes:
@@ -87,7 +91,8 @@ class _ResultsCopy:
         self._stack = contextlib.ExitStack()
         self._copy: Any = None
         self._fresh = False
-        self._ranks: list[bytes] = []
+        self._closing: threading.Thread | None = None
+        self._failure: BaseException | None = None
 
     def _start(self) -> None:
         connection = self.session.connection().connection.driver_connection
@@ -110,41 +115,78 @@ class _ResultsCopy:
     def __call__(self, t: TierRows) -> None:
         if self._copy is None:
             self._start()
-        last = t.first_rank - 1 + len(t.keys)
-        if last > len(self._ranks):
-            self._ranks.extend(_int4(4, rank) for rank in range(len(self._ranks) + 1, last + 1))
-        tickets = [key[:32] for key in t.keys]
-        hashes = [key[32:] for key in t.keys]
-        head = (10).to_bytes(2, "big") + (32).to_bytes(4, "big")  # 10 fields; the ticket's length
-        start = t.first_rank - 1
-        for low, high, outcome in ((0, t.selected, b"selected"), (t.selected, len(t.keys), b"waitlist")):
-            constant = b"".join(
-                [
-                    _field(self.wave_id.bytes),
-                    _field(t.stratum.encode()),
-                    _int4(4, t.tier),
-                    _field(outcome),
-                    _int4(4, t.probability_num),
-                    _int4(4, t.probability_den),
-                    _field(outcome),
-                ]
+        count = len(t.keys)
+        if not count:
+            return
+        # every row of a tier's selected (or waiting) part has one layout: the row count, the ticket, the entry
+        # hash, the tier's constant fields and the rank, each at a fixed offset, filled column by column by numpy
+        keys = np.frombuffer(b"".join(t.keys), dtype=np.uint8).reshape(count, 64)
+        ranks = np.empty((count, 8), dtype=np.uint8)
+        ranks[:, :4] = _LENGTH_4
+        ranks[:, 4:] = np.arange(t.first_rank, t.first_rank + count, dtype=">i4").view(np.uint8).reshape(count, 4)
+        for low, high, outcome in ((0, t.selected, b"selected"), (t.selected, count, b"waitlist")):
+            if high <= low:
+                continue
+            constant = np.frombuffer(
+                b"".join(
+                    [
+                        _field(self.wave_id.bytes),
+                        _field(t.stratum.encode()),
+                        _int4(4, t.tier),
+                        _field(outcome),
+                        _int4(4, t.probability_num),
+                        _int4(4, t.probability_den),
+                        _field(outcome),
+                    ]
+                ),
+                dtype=np.uint8,
             )
-            pieces = zip(
-                itertools.repeat(head),
-                tickets[low:high],
-                itertools.repeat(_LENGTH_32),
-                hashes[low:high],
-                itertools.repeat(constant),
-                self._ranks[start + low : start + high],
-                strict=False,
-            )
-            self._copy.write(b"".join(itertools.chain.from_iterable(pieces)))
-        self.count += len(t.keys)
+            width = 74 + len(constant) + 8
+            rows = np.empty((high - low, width), dtype=np.uint8)
+            rows[:, 0:6] = _ROW_HEAD  # 10 fields; the ticket's length
+            rows[:, 6:38] = keys[low:high, :32]
+            rows[:, 38:42] = _LENGTH_32_ARRAY
+            rows[:, 42:74] = keys[low:high, 32:]
+            rows[:, 74 : 74 + len(constant)] = constant
+            rows[:, 74 + len(constant) :] = ranks[low:high]
+            self._copy.write(rows.tobytes())
+        self.count += count
+
+    def finish_meanwhile(self) -> None:
+        """End the COPY and attach the partition on a thread of its own (PostgreSQL then builds the partition's
+        primary key) while the caller goes on with work that does not touch the session, such as writing the
+        published files; :meth:`close` waits for it and raises what it raised."""
+        if self._copy is None or self._closing is not None:
+            return
+
+        def finish() -> None:
+            try:
+                self._finish()
+            except BaseException as error:  # handed to close() or abort() in the caller's thread
+                self._failure = error
+
+        self._closing = threading.Thread(target=finish, name="selection-results-attach")
+        self._closing.start()
+
+    def _wait(self) -> bool:
+        """Wait for :meth:`finish_meanwhile`'s thread; True when there was one."""
+        if self._closing is None:
+            return False
+        self._closing.join()
+        return True
 
     def abort(self, error: BaseException) -> None:
-        self._stack.__exit__(type(error), error, error.__traceback__)
+        self._wait()
+        self._stack.__exit__(type(error), error, error.__traceback__)  # nothing left to undo when it finished
 
     def close(self) -> None:
+        if self._wait():
+            if self._failure is not None:
+                raise self._failure
+            return
+        self._finish()
+
+    def _finish(self) -> None:
         if self._copy is None:
             return
         self._copy.write(pgcopy.TRAILER)
@@ -191,7 +233,9 @@ def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     )
     out: list[bytes] = []
     with connection.cursor(binary=True) as cursor:
-        for (block,) in cursor.execute(query):
+        # Streamed (a row at a time as PostgreSQL sends it): each block is sorted here while the server is still
+        # aggregating the next ones, instead of after the whole result has arrived.
+        for (block,) in cursor.stream(query):
             lines = bytes(block).split(b"\n")
             lines.pop()  # after the block's last LF
             lines.sort()

@@ -539,6 +539,8 @@ def _transfer_copy_blocks(
             )
         )
     debit_roles, credit_roles = _link_roles(p)
+    # per row: 2 when its debit side carries a link, 1 when its credit side does (a role other than _OPEN)
+    linked = (np.asarray(debit_roles) != _OPEN) * 2 + (np.asarray(credit_roles) != _OPEN)
     texts = p.account_texts
     n = len(p.transfers)
     debit_pos = np.array(p.debit_pos, dtype=np.intp)
@@ -561,47 +563,57 @@ def _transfer_copy_blocks(
             credit_roles[start:end],
             strict=True,
         )
+        add_debit, add_credit = debit_links.append, credit_links.append
         for tid, d, c, amount, v, debit_role, credit_role in rows:
             mid, tail, _ = variants[v]
             body = f"{tid}{mid}{texts[d]}|{texts[c]}|{amount}{tail}".encode()
-            for position, role, links in ((d, debit_role, debit_links), (c, credit_role, credit_links)):
-                if role == _ONCE:
-                    link = heads[position] = sha256(heads[position] + body).digest()
-                    links.append(link)
-                    continue
-                digest = running.get(position)
+            # the two sides written out: an account used once in the batch (a payable in a payout run) links with
+            # one call; one used several times (the run's account) feeds its running digest
+            if debit_role == _ONCE:
+                link = heads[d] = sha256(heads[d] + body).digest()
+                add_debit(link)
+            else:
+                digest = running.get(d)
                 if digest is None:
-                    digest = running[position] = sha256(heads[position])
+                    digest = running[d] = sha256(heads[d])
                 digest.update(body)
-                if role == _LAST:
-                    link = heads[position] = digest.digest()
-                    del running[position]
-                    links.append(link)
+                if debit_role == _LAST:
+                    link = heads[d] = digest.digest()
+                    del running[d]
+                    add_debit(link)
                 else:
-                    links.append(None)
-        # rows of one variant and one link pattern share a layout: assemble each run of them at once
-        run_start = start
-        while run_start < end:
-            i = run_start - start
-            key = (block_variants[i], debit_roles[run_start] != _OPEN, credit_roles[run_start] != _OPEN)
-            run_end = run_start + 1
-            while run_end < end:
-                j = run_end - start
-                if (block_variants[j], debit_roles[run_end] != _OPEN, credit_roles[run_end] != _OPEN) != key:
-                    break
-                run_end += 1
+                    add_debit(None)
+            if credit_role == _ONCE:
+                link = heads[c] = sha256(heads[c] + body).digest()
+                add_credit(link)
+            else:
+                digest = running.get(c)
+                if digest is None:
+                    digest = running[c] = sha256(heads[c])
+                digest.update(body)
+                if credit_role == _LAST:
+                    link = heads[c] = digest.digest()
+                    del running[c]
+                    add_credit(link)
+                else:
+                    add_credit(None)
+        # rows of one variant and one link pattern share a layout: assemble each run of them at once (the runs'
+        # bounds found by numpy, where the variant or a side's having a link changes: no Python per row)
+        pattern = np.asarray(block_variants, dtype=np.int64) * 4 + linked[start:end]
+        cuts = [0, *(np.flatnonzero(pattern[1:] != pattern[:-1]) + 1).tolist(), end - start]
+        for i, j in itertools.pairwise(cuts):
+            variant, has_links = block_variants[i], int(linked[start + i])
             yield _assemble(
                 p,
-                run_start,
-                run_end,
-                debit_links[i : run_end - start] if key[1] else None,
-                credit_links[i : run_end - start] if key[2] else None,
+                start + i,
+                start + j,
+                debit_links[i:j] if has_links & 2 else None,
+                credit_links[i:j] if has_links & 1 else None,
                 debit_pos,
                 credit_pos,
                 amounts_be,
-                variants[key[0]][2],
+                variants[variant][2],
             )
-            run_start = run_end
 
 
 def _assemble(

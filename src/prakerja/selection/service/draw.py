@@ -192,7 +192,7 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
                 persist(_tier_rows(tier))
 
         try:
-            with phase("draw: lottery (verify the folder, tickets, rank, results.csv, write files)"):
+            with phase("draw: lottery (verify the folder, tickets, rank, results.csv, write files; attach meanwhile)"):
                 drawn = lottery.write_draw_files(
                     folder,
                     draw.randomness_reference,
@@ -200,12 +200,15 @@ def seed(session: Session, wave_id: uuid.UUID, *, reference: str, value: str, ac
                     eligible_sha256=draw.eligible_sha256,
                     commitment_sha256=draw.commitment_sha256,
                     on_tier=store,
+                    # the COPY's end and the partition's attach (its primary key built) run while the files are
+                    # written and hashed
+                    on_drawn=persist.finish_meanwhile,
                 )
         except lottery.LotteryError as error:
             raise LotteryRefused(error) from None
     draw.seed_value = value
     draw.drawn_at = utcnow()
-    draw.results_sha256 = hashlib.sha256(drawn.results_csv).hexdigest()
+    draw.results_sha256 = drawn.results_sha256
     draw.selected_count = drawn.selected_count
     # The fairness report reads the whole wave back (seconds at a million entries) and is computed again at the
     # announcement, which is what it gates: here it is a job queued in the draw's transaction, so the draw page
