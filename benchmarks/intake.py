@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 INTAKE_PATH = "/api/v1/registration/identity"
 BARE_PATH = "/api/v1/bench/bare"
 BARE_SESSION_PATH = "/api/v1/bench/bare-session"
-BARE_SQL = "INSERT INTO bench_bare (body) VALUES (CAST(%s AS jsonb))"
+BARE_SQL = "INSERT INTO bench_bare (body) VALUES (CAST($1 AS jsonb))"
 HTTP_ONLY_PATH = "/api/v1/bench/http-only"
 FASTAPI_ONLY_PATH = "/bench/fastapi-only"
 ASGI_ONLY_PATH = "/bench/asgi-only"
@@ -105,7 +105,10 @@ def bench_app():  # type: ignore[no-untyped-def]
     @app.post(BARE_PATH, status_code=202, include_in_schema=False)
     async def bare(body: IdentitySubmissionCreate) -> dict[str, str]:
         async with db.on_loop() as conn:  # the product's request path for a one-statement unit of work (ADR 0014)
-            await conn.execute(BARE_SQL, (body.model_dump_json(),), prepare=True)
+            if not hasattr(conn, "fetchval"):  # psycopg: a tree from before ADR 0025, compared in the same minutes
+                await conn.execute(BARE_SQL.replace("$1", "%s"), (body.model_dump_json(),), prepare=True)
+            else:
+                await conn.execute(BARE_SQL, body.model_dump_json())
         return {"status": "ok"}
 
     @app.post(BARE_SESSION_PATH, status_code=202, include_in_schema=False)
