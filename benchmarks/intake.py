@@ -45,6 +45,7 @@ BARE_PATH = "/api/v1/bench/bare"
 BARE_SESSION_PATH = "/api/v1/bench/bare-session"
 BARE_SQL = "INSERT INTO bench_bare (body) VALUES (CAST($1 AS jsonb))"
 HTTP_ONLY_PATH = "/api/v1/bench/http-only"
+SIGNED_IN_PATH = "/api/v1/bench/signed-in"
 FASTAPI_ONLY_PATH = "/bench/fastapi-only"
 ASGI_ONLY_PATH = "/bench/asgi-only"
 REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
@@ -93,12 +94,15 @@ def bench_app():  # type: ignore[no-untyped-def]
     - asgi-only: in front of FastAPI, a plain ASGI callable that reads the body and parses it with ``json.loads``:
       what uvicorn and the load generator on these cores can do at all.
     """
+    from fastapi import Depends
     from sqlalchemy import text
 
     from prakerja import db
     from prakerja.app import create_app
+    from prakerja.auth.models import Role
+    from prakerja.auth.service import CurrentAccount
     from prakerja.registration.schemas import IdentitySubmissionCreate
-    from prakerja.web.deps import DbSession
+    from prakerja.web.deps import DbSession, require_role
 
     app = create_app()
 
@@ -120,7 +124,13 @@ def bench_app():  # type: ignore[no-untyped-def]
     async def http_only(body: IdentitySubmissionCreate) -> dict[str, str]:
         return {"status": "ok"}
 
-    _next_to_intake(app, [BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH])
+    @app.post(SIGNED_IN_PATH, status_code=202, include_in_schema=False)
+    async def signed_in(
+        body: IdentitySubmissionCreate, account: CurrentAccount = Depends(require_role(Role.applicant))
+    ) -> dict[str, str]:
+        return {"status": "ok"}
+
+    _next_to_intake(app, [BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, SIGNED_IN_PATH])
 
     from fastapi import FastAPI
 
@@ -278,7 +288,7 @@ async def _connection(port: int, path: str, ids: range, step: int, offset: int, 
     i = ids.start + offset
     try:
         while time.perf_counter() < until and i < ids.stop:
-            request = _request(path, i, path == INTAKE_PATH)
+            request = _request(path, i, path in (INTAKE_PATH, SIGNED_IN_PATH))
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -416,9 +426,38 @@ def print_phases(phases: dict[str, dict]) -> None:  # type: ignore[type-arg]
         )
 
 
-def layers(phases: dict[str, dict]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
+def submission_python_us(count: int = 3000) -> dict[str, int]:
+    """CPU per submission of our own Python between the parsed body and the statement, measured directly in this
+    process (no HTTP, no database): validation, normalisation, the blind indexes, the five AES-GCM encryptions and
+    the statement's parameters (``identity._prepare``, ``insert_arguments``, ``repository._submitted_params``)."""
+    import resource
+
+    from prakerja.registration import repository
+    from prakerja.registration.service import identity as service
+
+    submissions = [service.IdentitySubmission(**identity(i)) for i in range(count)]
+    account = uuid.uuid4()
+
+    def once() -> None:
+        for submission in submissions:
+            prepared = service._prepare(account, submission, "127.0.0.1", "bench-device-00000000000000000000001")
+            _, arguments = prepared.insert_arguments()
+            repository._submitted_params(**arguments)
+
+    once()  # warm
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    once()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    return {"total": round((user + system) / count * 1e6), "user": round(user / count * 1e6),
+            "sys": round(system / count * 1e6)}  # fmt: skip
+
+
+def layers(phases: dict[str, dict], python_us: dict[str, int]) -> dict[str, dict[str, int]]:  # type: ignore[type-arg]
     """Web-process CPU per request of the bare endpoint and the submission, by layer, from the phases of one run by
-    subtraction (each phase adds one layer to the one before), user and system time apart; PostgreSQL's own."""
+    subtraction (each phase adds one layer to the one before), user and system time apart; PostgreSQL's own. The
+    submission over the signed-in reference is our submission Python (measured directly, ``python_us``) and the
+    rest, the statement's round trip (driver, event loop, kernel)."""
 
     def cpu(name: str, part: str = "server") -> dict[str, int]:
         c = phases[name]["cpu_us_per_request"]
@@ -437,6 +476,12 @@ def layers(phases: dict[str, dict]) -> dict[str, dict[str, int]]:  # type: ignor
         "database_path_in_web (bare - http_only)": named(minus(cpu("bare"), cpu("http_only"))),
         "postgresql_bare": named(cpu("bare", "database")),
         "submission_over_bare_in_web (intake - bare)": named(minus(cpu("intake"), cpu("bare"))),
+        "sign_in_round_trip_in_web (signed_in - http_only)": named(minus(cpu("signed_in"), cpu("http_only"))),
+        "submission_python (measured in-process)": python_us,
+        "submission_round_trip_in_web (intake - signed_in - python)": {
+            k: v - python_us[k] for k, v in named(minus(cpu("intake"), cpu("signed_in"))).items()
+        },
+        "postgresql_signed_in": named(cpu("signed_in", "database")),
         "postgresql_submission": named(cpu("intake", "database")),
     }
 
@@ -653,7 +698,7 @@ def main() -> None:
     try:
         print("warming up ...", file=sys.stderr)
         run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
-        for path in (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, FASTAPI_ONLY_PATH, ASGI_ONLY_PATH):
+        for path in (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, SIGNED_IN_PATH, FASTAPI_ONLY_PATH, ASGI_ONLY_PATH):
             run_load(port, path, 0, 5_000, 1, 8, 2)
         load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
@@ -670,18 +715,23 @@ def main() -> None:
         bare_session = run_load(port, BARE_SESSION_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"HTTP-only references for {bare_seconds:.0f} s each ...", file=sys.stderr)
         http_only = run_load(port, HTTP_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        print(f"signed-in reference (the sign-in statement alone) for {bare_seconds:.0f} s ...", file=sys.stderr)
+        signed_in = run_load(port, SIGNED_IN_PATH, 0, per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         fastapi_only = run_load(port, FASTAPI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         asgi_only = run_load(port, ASGI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
     finally:
         server.terminate()
         server.wait(timeout=30)
     phases = {"intake": intake, "intake_notify": intake_notify, "bare": bare, "bare_session": bare_session,
-              "http_only": http_only, "fastapi_only": fastapi_only, "asgi_only": asgi_only}  # fmt: skip
+              "http_only": http_only, "signed_in": signed_in, "fastapi_only": fastapi_only,
+              "asgi_only": asgi_only}  # fmt: skip
     for name, r in phases.items():
         if r["bad"]:
             print(f"refused requests ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
+    python_us = submission_python_us()
     print_phases(phases)
-    print_layers(layers(phases))
+    by_layer = layers(phases, python_us)
+    print_layers(by_layer)
 
     bulk_result: dict = {}  # type: ignore[type-arg]
     if args.bulk_rows:
@@ -718,7 +768,9 @@ def main() -> None:
         "asgi_only_per_s": round(asgi_only["per_s"], 1),
         "asgi_only_p99_ms": round(asgi_only["p99_ms"], 1),
         "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
-        "refused_references": sum(r["bad"] for r in (bare, bare_session, http_only, fastapi_only, asgi_only)),
+        "refused_references": sum(
+            r["bad"] for r in (bare, bare_session, http_only, signed_in, fastapi_only, asgi_only)
+        ),
         "cpu_us_per_submission": intake["cpu_us_per_request"],
         "cpu_us_per_submission_notify": intake_notify["cpu_us_per_request"],
         "submissions_notify_per_s": round(intake_notify["per_s"], 1),
@@ -736,13 +788,16 @@ def main() -> None:
         "cpu_us_per_http_only": http_only["cpu_us_per_request"],
         "cpu_us_per_fastapi_only": fastapi_only["cpu_us_per_request"],
         "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
-        "bare_server_cpu_by_layer_us": layers(phases),
+        "bare_server_cpu_by_layer_us": by_layer,
+        "cpu_us_per_signed_in": signed_in["cpu_us_per_request"],
+        "submission_python_us": python_us,
         "others_busy_cores": {
             "intake": intake["others_busy_cores"],
             "intake_notify": intake_notify["others_busy_cores"],
             "bare": bare["others_busy_cores"],
             "bare_session": bare_session["others_busy_cores"],
             "http_only": http_only["others_busy_cores"],
+            "signed_in": signed_in["others_busy_cores"],
             "fastapi_only": fastapi_only["others_busy_cores"],
             "asgi_only": asgi_only["others_busy_cores"],
         },
