@@ -46,6 +46,7 @@ BARE_SESSION_PATH = "/api/v1/bench/bare-session"
 BARE_SQL = "INSERT INTO bench_bare (body) VALUES (CAST($1 AS jsonb))"
 HTTP_ONLY_PATH = "/api/v1/bench/http-only"
 SIGNED_IN_PATH = "/api/v1/bench/signed-in"
+INTAKE_READ_PATH = "/api/v1/bench/intake-read"
 FASTAPI_ONLY_PATH = "/bench/fastapi-only"
 ASGI_ONLY_PATH = "/bench/asgi-only"
 REGENCY = "3201"  # Kabupaten Bogor; district 320101 (Cibinong)
@@ -94,17 +95,20 @@ def bench_app():  # type: ignore[no-untyped-def]
     - asgi-only: in front of FastAPI, a plain ASGI callable that reads the body and parses it with ``json.loads``:
       what uvicorn and the load generator on these cores can do at all.
     """
-    from fastapi import Depends
+    from fastapi import Depends, Request
     from sqlalchemy import text
 
     from prakerja import db
     from prakerja.app import create_app
     from prakerja.auth.models import Role
     from prakerja.auth.service import CurrentAccount
-    from prakerja.registration.schemas import IdentitySubmissionCreate
-    from prakerja.web.deps import DbSession, require_role
+    from prakerja.registration import repository
+    from prakerja.registration.schemas import IdentityStatusOut, IdentitySubmissionCreate
+    from prakerja.registration.service import identity as service
+    from prakerja.web.deps import DbSession, client_ip, device_id, require_role
 
     app = create_app()
+    read_sql, read_sql_named = _read_of_submission_parameters()
 
     @app.post(BARE_PATH, status_code=202, include_in_schema=False)
     async def bare(body: IdentitySubmissionCreate) -> dict[str, str]:
@@ -130,7 +134,26 @@ def bench_app():  # type: ignore[no-untyped-def]
     ) -> dict[str, str]:
         return {"status": "ok"}
 
-    _next_to_intake(app, [BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, SIGNED_IN_PATH])
+    @app.post(INTAKE_READ_PATH, status_code=202, response_model=IdentityStatusOut, include_in_schema=False)
+    async def intake_read(
+        body: IdentitySubmissionCreate,
+        request: Request,
+        account: CurrentAccount = Depends(require_role(Role.applicant)),
+    ) -> IdentityStatusOut:
+        """The intake route's every step (the same dependency, conversions, validation, encryption and parameters)
+        with its statement replaced by a read of the same parameters: what the write itself adds is the difference."""
+        submission = service.IdentitySubmission(**body.model_dump())
+        prepared = service._prepare(account.id, submission, client_ip(request), device_id(request))
+        applicant_id, arguments = prepared.insert_arguments()
+        params = repository._submitted_params(**arguments)
+        async with db.on_loop() as conn:
+            if hasattr(conn, "fetchval"):
+                await conn.fetchrow(read_sql, *params.values())
+            else:  # psycopg: a tree from before ADR 0025
+                await (await conn.execute(read_sql_named, params, prepare=True)).fetchone()
+        return IdentityStatusOut(applicant_id=applicant_id, identity_status="pending")
+
+    _next_to_intake(app, [BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, SIGNED_IN_PATH, INTAKE_READ_PATH])
 
     from fastapi import FastAPI
 
@@ -159,6 +182,21 @@ def bench_app():  # type: ignore[no-untyped-def]
         await send({"type": "http.response.body", "body": payload})
 
     return asgi
+
+
+def _read_of_submission_parameters() -> tuple[str, str]:
+    """A SELECT of the intake statement's parameters, each cast to its column's type (so that asyncpg sends each in
+    the same binary form as for the INSERT), in asyncpg's and psycopg's parameter styles."""
+    from prakerja.registration import repository
+    from prakerja.registration.service import identity as service
+
+    prepared = service._prepare(uuid.uuid4(), service.IdentitySubmission(**identity(1)), "127.0.0.1", "dev")
+    params = repository._submitted_params(**prepared.insert_arguments()[1])
+    kinds = {uuid.UUID: "uuid", bytes: "bytea", str: "text", datetime.datetime: "timestamptz", type(None): "bytea"}
+    casts = [kinds[type(value)] for value in params.values()]
+    positional = "SELECT " + ", ".join(f"${n}::{cast}" for n, cast in enumerate(casts, 1))
+    named = "SELECT " + ", ".join(f"%({name})s::{cast}" for name, cast in zip(params, casts, strict=True))
+    return positional, named
 
 
 def _next_to_intake(app, paths: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -288,7 +326,7 @@ async def _connection(port: int, path: str, ids: range, step: int, offset: int, 
     i = ids.start + offset
     try:
         while time.perf_counter() < until and i < ids.stop:
-            request = _request(path, i, path in (INTAKE_PATH, SIGNED_IN_PATH))
+            request = _request(path, i, path in (INTAKE_PATH, SIGNED_IN_PATH, INTAKE_READ_PATH))
             started = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
@@ -481,7 +519,12 @@ def layers(phases: dict[str, dict], python_us: dict[str, int]) -> dict[str, dict
         "submission_round_trip_in_web (intake - signed_in - python)": {
             k: v - python_us[k] for k, v in named(minus(cpu("intake"), cpu("signed_in"))).items()
         },
+        "route_glue_and_a_read_in_web (intake_read - signed_in - python)": {
+            k: v - python_us[k] for k, v in named(minus(cpu("intake_read"), cpu("signed_in"))).items()
+        },
+        "the_write_over_a_read_in_web (intake - intake_read)": named(minus(cpu("intake"), cpu("intake_read"))),
         "postgresql_signed_in": named(cpu("signed_in", "database")),
+        "postgresql_intake_read": named(cpu("intake_read", "database")),
         "postgresql_submission": named(cpu("intake", "database")),
     }
 
@@ -698,7 +741,9 @@ def main() -> None:
     try:
         print("warming up ...", file=sys.stderr)
         run_load(port, INTAKE_PATH, accounts - 10_000, 5_000, 1, 8, 3)
-        for path in (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, SIGNED_IN_PATH, FASTAPI_ONLY_PATH, ASGI_ONLY_PATH):
+        references = (BARE_PATH, BARE_SESSION_PATH, HTTP_ONLY_PATH, SIGNED_IN_PATH, INTAKE_READ_PATH, FASTAPI_ONLY_PATH,
+                      ASGI_ONLY_PATH)  # fmt: skip
+        for path in references:
             run_load(port, path, 0, 5_000, 1, 8, 2)
         load = {"processes": args.load_processes, "connections": args.connections, "watch": watch}
         print(f"intake for {args.seconds:.0f} s ...", file=sys.stderr)
@@ -717,13 +762,16 @@ def main() -> None:
         http_only = run_load(port, HTTP_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         print(f"signed-in reference (the sign-in statement alone) for {bare_seconds:.0f} s ...", file=sys.stderr)
         signed_in = run_load(port, SIGNED_IN_PATH, 0, per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
+        print(f"intake-read reference (the intake's steps, its statement a read) for {bare_seconds:.0f} s ...",
+              file=sys.stderr)  # fmt: skip
+        intake_read = run_load(port, INTAKE_READ_PATH, 0, per_process, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         fastapi_only = run_load(port, FASTAPI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
         asgi_only = run_load(port, ASGI_ONLY_PATH, 0, 10**9, seconds=bare_seconds, **load)  # type: ignore[arg-type]
     finally:
         server.terminate()
         server.wait(timeout=30)
     phases = {"intake": intake, "intake_notify": intake_notify, "bare": bare, "bare_session": bare_session,
-              "http_only": http_only, "signed_in": signed_in, "fastapi_only": fastapi_only,
+              "http_only": http_only, "signed_in": signed_in, "intake_read": intake_read, "fastapi_only": fastapi_only,
               "asgi_only": asgi_only}  # fmt: skip
     for name, r in phases.items():
         if r["bad"]:
@@ -769,7 +817,7 @@ def main() -> None:
         "asgi_only_p99_ms": round(asgi_only["p99_ms"], 1),
         "fraction_of_http_only": round(intake["per_s"] / http_only["per_s"], 3) if http_only["per_s"] else None,
         "refused_references": sum(
-            r["bad"] for r in (bare, bare_session, http_only, signed_in, fastapi_only, asgi_only)
+            r["bad"] for r in (bare, bare_session, http_only, signed_in, intake_read, fastapi_only, asgi_only)
         ),
         "cpu_us_per_submission": intake["cpu_us_per_request"],
         "cpu_us_per_submission_notify": intake_notify["cpu_us_per_request"],
@@ -790,6 +838,7 @@ def main() -> None:
         "cpu_us_per_asgi_only": asgi_only["cpu_us_per_request"],
         "bare_server_cpu_by_layer_us": by_layer,
         "cpu_us_per_signed_in": signed_in["cpu_us_per_request"],
+        "cpu_us_per_intake_read": intake_read["cpu_us_per_request"],
         "submission_python_us": python_us,
         "others_busy_cores": {
             "intake": intake["others_busy_cores"],
@@ -798,6 +847,7 @@ def main() -> None:
             "bare_session": bare_session["others_busy_cores"],
             "http_only": http_only["others_busy_cores"],
             "signed_in": signed_in["others_busy_cores"],
+            "intake_read": intake_read["others_busy_cores"],
             "fastapi_only": fastapi_only["others_busy_cores"],
             "asgi_only": asgi_only["others_busy_cores"],
         },
