@@ -222,8 +222,11 @@ class LoopConnections:
         loop = asyncio.get_running_loop()
         found = self._pools.get(loop)
         if found is None:
-            for old in [old for old in self._pools if old.is_closed()]:
-                _terminate_all(self._pools.pop(old).idle)
+            # a copy: the loops of other threads (a test's server thread) come and go meanwhile
+            for old in [old for old in list(self._pools) if old.is_closed()]:
+                gone = self._pools.pop(old, None)
+                if gone is not None:
+                    _terminate_all(gone.idle)
             found = self._pools[loop] = _LoopPool(collections.deque(), asyncio.Semaphore(self.limit))
         return found
 
