@@ -201,7 +201,8 @@ class TestLoopConnections:
         assert second != first
         time.sleep(0.2)
         with clean_db.connect() as conn:
-            alive = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": first}).scalar_one()
+            query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p")
+            alive = conn.execute(query, {"p": first}).scalar_one()
         assert alive == 0
 
     def test_a_connection_left_in_a_transaction_is_not_reused(self, clean_db: Engine) -> None:
