@@ -5,14 +5,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
 
 import psycopg
 from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from prakerja.db import positional
 from prakerja.kit.ids import new_id
 from prakerja.kit.loop import Later
 from prakerja.kit.pii import Encrypted, decrypt, encrypt
@@ -109,6 +110,7 @@ _INSERT_SUBMITTED_SQL = """
              NULL)::procrastinate_job_to_defer_v1])
     FROM identity_check
 """
+_INSERT_SUBMITTED_ON_LOOP, _INSERT_SUBMITTED_NAMES = positional(_INSERT_SUBMITTED_SQL)
 _ENCRYPTED_CONTEXT = {
     column.name: column.type.context for column in Applicant.__table__.columns if isinstance(column.type, Encrypted)
 }
@@ -151,7 +153,7 @@ def insert_submitted_applicant(
 
 
 async def insert_submitted_applicant_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     values: dict[str, object],
     check_id: uuid.UUID,
@@ -160,14 +162,14 @@ async def insert_submitted_applicant_on_loop(
     task: str,
     job_args: str,
 ) -> bool:
-    """``insert_submitted_applicant`` as a whole transaction on an autocommit loop connection (``db.on_loop``, ADR
-    0014): the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
+    """``insert_submitted_applicant`` as a whole transaction on a loop connection (``db.on_loop``, ADR 0014, 0028):
+    the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
     together, durably, in one round trip, or not at all. False, with nothing written, as above."""
-    if not conn.autocommit:
-        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
-    cur = await conn.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
-    return await cur.fetchone() is not None
+    row = await conn.fetchrow(_INSERT_SUBMITTED_ON_LOOP, *[params[name] for name in _INSERT_SUBMITTED_NAMES])
+    return row is not None
 
 
 _PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"

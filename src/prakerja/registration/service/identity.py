@@ -8,9 +8,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -290,7 +290,7 @@ def submit_identity(
 
 
 async def submit_new_identity_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     account_id: uuid.UUID,
     submission: IdentitySubmission,
