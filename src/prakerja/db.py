@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import re
 import select
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -176,19 +177,68 @@ def dispose() -> None:
 # --- loop connections (ADR 0014, asyncpg since ADR 0028) ----------------------------------------------------------
 
 
-_NAMED = re.compile(r"%\((\w+)\)s")
+_PARAMETER = re.compile(r"%\((\w+)\)s|%s|%%")
 
 
 def positional(sql: str) -> tuple[str, tuple[str, ...]]:
-    """A statement written for psycopg with named parameters (``%(name)s``) as asyncpg wants it (``$1``, ``$2``,
-    ...), and the names in their order: one SQL text serves a ``Session`` and a loop connection alike. A name used
-    twice is one parameter. Call it once, at import."""
+    """A statement written for psycopg (``%(name)s`` or ``%s`` parameters, ``%%`` for a percent sign) as asyncpg
+    wants it (``$1``, ``$2``, ..., ``%``), and the names in their order (empty for ``%s`` parameters, which keep
+    theirs): one SQL text serves a ``Session`` and a loop connection alike. A name used twice is one parameter.
+    Call it once, at import (:func:`positional_cached` for a statement built at run time)."""
     order: dict[str, int] = {}
+    anonymous = 0
 
     def number(match: re.Match[str]) -> str:
-        return f"${order.setdefault(match.group(1), len(order) + 1)}"
+        nonlocal anonymous
+        name = match.group(1)
+        if name is not None:
+            return f"${order.setdefault(name, len(order) + 1)}"
+        if match.group(0) == "%%":
+            return "%"
+        anonymous += 1
+        return f"${anonymous}"
 
-    return _NAMED.sub(number, sql), tuple(order)
+    converted = _PARAMETER.sub(number, sql)
+    if order and anonymous:
+        raise ValueError("a statement takes named or positional parameters, not both")
+    return converted, tuple(order)
+
+
+positional_cached = lru_cache(maxsize=512)(positional)
+""":func:`positional` for statements built at run time from a few shapes (the catalogue search's filters)."""
+
+
+def arguments(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
+    """The values of ``params`` in the order :func:`positional` gave its names."""
+    return [params[name] for name in names]
+
+
+@lru_cache(maxsize=64)
+def _row_type(names: tuple[str, ...]) -> Any:
+    return collections.namedtuple("Row", names)  # type: ignore[misc]
+
+
+def named_rows(records: list[Any]) -> list[Any]:
+    """asyncpg's records as the named tuples psycopg's ``namedtuple_row`` gives (``row.r_error``), for a loop twin
+    whose callers read the ``Session`` twin's rows by attribute."""
+    if not records:
+        return []
+    make = _row_type(tuple(records[0].keys()))
+    return [make(*record.values()) for record in records]
+
+
+def _json_text(value: Any) -> str:
+    """A ``json``/``jsonb`` parameter: text already JSON (what the repositories pass) as it is, anything else
+    encoded, as psycopg's ``Jsonb`` would."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+async def _prepare_connection(conn: asyncpg.Connection) -> None:
+    """What every loop connection needs before its first statement, so that no call site handles driver types:
+    ``json``/``jsonb`` come back as Python values and go in as JSON text or values (psycopg's behaviour, which the
+    ``Session`` twins keep)."""
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(name, schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="text")
 
 
 @dataclass
@@ -247,7 +297,9 @@ class LoopConnections:
             _terminate(conn)
         if self.conninfo is None:
             raise RuntimeError("loop connections used before the database was chosen")
-        return await asyncpg.connect(self.conninfo)
+        conn = await asyncpg.connect(self.conninfo)
+        await _prepare_connection(conn)
+        return conn
 
     def checkin(self, pool: _LoopPool, conn: asyncpg.Connection) -> None:
         """Back on the loop's idle stack if it is usable as it is (open, no transaction block left), else closed."""

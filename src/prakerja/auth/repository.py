@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
-from prakerja.kit.loop import Later
 from prakerja.db import positional
+from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import decrypt
 
 EMAIL_LOCK_CLASS = 7302
@@ -81,15 +81,10 @@ async def account_for_session_on_loop(
     return account_id, Role(role), decrypt(display_name, "auth_accounts.display_name")
 
 
-async def email_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
     """The account's e-mail (decrypted) on a loop connection (ADR 0014); None when there is no such account."""
-    cur = await conn.execute("SELECT email FROM auth_accounts WHERE id = %s", (account_id,))
-
-    async def email() -> str | None:
-        row = await cur.fetchone()
-        return None if row is None else decrypt(bytes(row[0]), "auth_accounts.email")
-
-    return email
+    found = await conn.fetchval("SELECT email FROM auth_accounts WHERE id = $1", account_id)
+    return ready(None if found is None else decrypt(bytes(found), "auth_accounts.email"))
 
 
 def revoke_sessions(session: Session, account_id: uuid.UUID, now: datetime) -> int:

@@ -122,7 +122,7 @@ def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return repository.account(session, account_id)
 
 
-async def email_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
     """``get_account(...).email`` on a loop connection (``db.on_loop``, ADR 0014): None when there is no account."""
     return await repository.email_on_loop(conn, account_id)
 
