@@ -215,7 +215,7 @@ def arguments(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
 
 @lru_cache(maxsize=64)
 def _row_type(names: tuple[str, ...]) -> Any:
-    return collections.namedtuple("Row", names)  # type: ignore[misc]
+    return collections.namedtuple("Row", names)
 
 
 def named_rows(records: list[Any]) -> list[Any]:

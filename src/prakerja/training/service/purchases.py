@@ -560,8 +560,9 @@ async def confirm_on_loop(
     conn: asyncpg.Connection, *, caller: PartnerCaller, purchase_id: str, otp: str
 ) -> PurchaseConfirmed:
     """:func:`confirm` on a loop connection: the purchase, locked; its sessions, the code check, the partners'
-    endpoints and the balance; every write, one statement after another. A wrong code raises :class:`OtpInvalid` and writes
-    nothing: the caller rolls back (releasing the lock) and counts it with :func:`count_wrong_otp_on_loop`."""
+    endpoints and the balance; every write, one statement after another. A wrong code raises :class:`OtpInvalid`
+    and writes nothing: the caller rolls back (releasing the lock) and counts it with
+    :func:`count_wrong_otp_on_loop`."""
     platform_id, actor = caller.partner_id, caller.actor
     parsed = parse_id(purchase_id)
     if parsed is None:
