@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -264,10 +265,36 @@ class TestLoopConnections:
         ("SELECT 1", ("SELECT 1", ())),
         ("SELECT %(a)s, %(b)s, %(a)s::text", ("SELECT $1, $2, $1::text", ("a", "b"))),
         ("INSERT INTO t VALUES (%(x_1)s)", ("INSERT INTO t VALUES ($1)", ("x_1",))),
+        ("SELECT %s, %s::uuid", ("SELECT $1, $2::uuid", ())),
+        ("SELECT %(a)s LIKE 'x%%'", ("SELECT $1 LIKE 'x%'", ("a",))),
     ],
 )
 def test_positional_numbers_each_name_once_in_order(sql: str, expected: tuple[str, tuple[str, ...]]) -> None:
     assert db.positional(sql) == expected
+
+
+def test_positional_refuses_named_and_positional_parameters_together() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        db.positional("SELECT %(a)s, %s")
+
+
+def test_loop_connections_read_and_write_json_as_psycopg_does(clean_db: Engine) -> None:
+    """``jsonb`` comes back as Python values, and goes in as JSON text or as values (one codec, in db.py), and rows
+    read by name come back as named tuples."""
+
+    async def ask() -> tuple[Any, Any, Any, list[Any]]:
+        async with db.on_loop() as conn:
+            text_in = await conn.fetchval("SELECT $1::jsonb", '{"a": [1, 2]}')
+            value_in = await conn.fetchval("SELECT $1::jsonb", {"b": None})
+            plain = await conn.fetchval("SELECT '[1, \"x\"]'::json")
+            rows = db.named_rows(await conn.fetch("SELECT 1 AS one, 'two' AS two"))
+            return text_in, value_in, plain, rows
+
+    text_in, value_in, plain, rows = _run(ask())
+    assert text_in == {"a": [1, 2]}
+    assert value_in == {"b": None}
+    assert plain == [1, "x"]
+    assert [(row.one, row.two) for row in rows] == [(1, "two")]
 
 
 def test_threads_starting_at_once_all_get_the_one_session_factory(monkeypatch: pytest.MonkeyPatch) -> None:
