@@ -328,7 +328,7 @@ async def search_on_loop(
     conn: asyncpg.Connection, filters: SearchFilters, *, limit: int, offset: int
 ) -> tuple[list[SearchHit], int]:
     """``search`` on a loop connection (``db.on_loop``, ADR 0014): the same statement, the same answer (a test holds
-    the two equal). A read: in autocommit it commits nothing."""
+    the two equal). A read: outside a transaction block it commits nothing."""
     page, count, params = _search_sql(filters)
     page_sql, names = positional_cached(page)
     rows = await conn.fetch(page_sql, *arguments(names, {**params, "limit": limit, "offset": offset}))
