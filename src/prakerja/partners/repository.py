@@ -236,7 +236,7 @@ async def admit_on_loop(
     expires_at: datetime,
     window_start: datetime,
 ) -> tuple[str | None, bool, int]:
-    """:func:`admit` in one prepared statement on a loop connection outside a transaction block (ADR 0014, 0021): committed when
+    """:func:`admit` in one prepared statement on an autocommit loop connection (ADR 0014, 0021): committed when
     the server answers, whatever the request does next."""
     if conn.is_in_transaction():
         raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
@@ -583,7 +583,7 @@ _ADD_REFUSAL_ON_LOOP, _ADD_REFUSAL_NAMES = positional(_ADD_REFUSAL_SQL)
 
 
 async def add_refusal_on_loop(conn: asyncpg.Connection, values: dict[str, Any], *, claimed: bool) -> None:
-    """:func:`add_refusal` in one statement on a loop connection outside a transaction block. With ``claimed``, the credential
+    """:func:`add_refusal` in one statement on an autocommit loop connection. With ``claimed``, the credential
     named by ``client_code`` (if any) and its organisation are filled in by the same statement (what
     ``credential_by_code`` reads for the Session twin)."""
     row = {

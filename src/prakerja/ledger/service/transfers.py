@@ -258,7 +258,7 @@ def _is_direct(spec: TransferCreate, amount: int | None) -> bool:
 
 
 async def create_or_find_transfer_on_loop(conn: asyncpg.Connection, spec: TransferCreate) -> tuple[Transfer, bool]:
-    """:func:`create_or_find_transfers` for one transfer, as its own transaction on a loop connection outside a transaction block
+    """:func:`create_or_find_transfers` for one transfer, as its own transaction on an autocommit loop connection
     (``db.on_loop``; ADR 0014, 0023): the posting function's one statement is the unit of work, committed durably
     before the answer, in one round trip, with no ``Session`` and no thread. The same checks, refusals (nothing
     written), rows, hash chain and totals as the ``Session`` path (tests/ledger/test_on_loop.py holds the two

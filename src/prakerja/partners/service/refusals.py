@@ -75,7 +75,7 @@ async def record_refusal_on_loop(
     status: int,
     remote: str | None = None,
 ) -> None:
-    """:func:`record_refusal` in one statement on a loop connection outside a transaction block (``db.on_loop``, ADR 0021): the
+    """:func:`record_refusal` in one statement on an autocommit loop connection (``db.on_loop``, ADR 0021): the
     same row, committed when the server answers."""
     values: dict[str, Any] = {
         "signed": caller is not None,

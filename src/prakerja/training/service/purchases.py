@@ -627,7 +627,7 @@ async def confirm_on_loop(
 async def count_wrong_otp_on_loop(
     conn: asyncpg.Connection, *, caller: PartnerCaller, purchase_id: str
 ) -> DomainError | None:
-    """:func:`count_wrong_otp` in one statement on a loop connection outside a transaction block (it commits by itself), after the
+    """:func:`count_wrong_otp` in one statement on an autocommit loop connection (it commits by itself), after the
     confirmation's transaction was rolled back: ``otp_invalid`` with the attempts left. None, with nothing written,
     when this wrong code is the last one allowed or the purchase is no longer awaiting its code: the caller then
     runs :func:`count_wrong_otp` on a transaction of its own (it cancels the purchase and voids its reserve, or
