@@ -113,7 +113,7 @@ def bench_app():  # type: ignore[no-untyped-def]
     @app.post(BARE_PATH, status_code=202, include_in_schema=False)
     async def bare(body: IdentitySubmissionCreate) -> dict[str, str]:
         async with db.on_loop() as conn:  # the product's request path for a one-statement unit of work (ADR 0014)
-            if not hasattr(conn, "fetchval"):  # psycopg (main); asyncpg on branch `intake`
+            if not hasattr(conn, "fetchval"):  # psycopg: a tree from before ADR 0028, compared in the same minutes
                 await conn.execute(BARE_SQL.replace("$1", "%s"), (body.model_dump_json(),), prepare=True)
             else:
                 await conn.execute(BARE_SQL, body.model_dump_json())
@@ -149,7 +149,7 @@ def bench_app():  # type: ignore[no-untyped-def]
         async with db.on_loop() as conn:
             if hasattr(conn, "fetchval"):
                 await conn.fetchrow(read_sql, *params.values())
-            else:  # psycopg (main); asyncpg on branch `intake`
+            else:  # psycopg: a tree from before ADR 0028
                 await (await conn.execute(read_sql_named, params, prepare=True)).fetchone()
         return IdentityStatusOut(applicant_id=applicant_id, identity_status="pending")
 

@@ -376,7 +376,9 @@ def single_breakdown(url: str, debit: uuid.UUID, credit: uuid.UUID, count: int) 
 
     async def loop_pid() -> int:
         async with db.on_loop() as conn:
-            return int(conn.info.backend_pid)
+            if hasattr(conn, "get_server_pid"):  # asyncpg (ADR 0028)
+                return int(conn.get_server_pid())
+            return int(conn.info.backend_pid)  # psycopg: a tree from before ADR 0028, compared in the same minutes
 
     steps = {
         "round_trips": round_trips,

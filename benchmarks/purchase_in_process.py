@@ -9,8 +9,9 @@ the event loop opens it), on the same data: ``--rounds`` rounds, each ``--purcha
 with each version (the order alternates from round to round). The creations of a batch are measured apart from
 its confirmations; the one-time codes are read between the two (not measured). The reference, in the same rounds:
 a transaction holding one ``SELECT 1`` on a loop connection, twice per purchase (the floor of two calls on the
-loop). ``loop_piped``: the loop twins with the caller's transaction opened inside ``conn.pipeline()`` (``BEGIN``
-sent with the first statements, ``COMMIT`` read at the end). CPU from ``/proc`` (``benchmarks/cpu.py``): this
+loop). ``loop_piped`` (a tree from before ADR 0028 only, whose loop connections are psycopg's): the loop twins with
+the caller's transaction opened inside ``conn.pipeline()`` (``BEGIN`` sent with the first statements, ``COMMIT`` read
+at the end); asyncpg has no pipeline of different statements. CPU from ``/proc`` (``benchmarks/cpu.py``): this
 process (``time.process_time``) and the PostgreSQL server's process tree. Medians over the rounds; the last line
 printed is one JSON object.
 
@@ -205,21 +206,26 @@ def main() -> None:
         async def one() -> None:
             for _ in batch:
                 async with db.on_loop() as conn, conn.transaction():
-                    await (await conn.execute("SELECT 1")).fetchone()
+                    if hasattr(conn, "fetchval"):  # asyncpg (ADR 0028)
+                        await conn.fetchval("SELECT 1")
+                    else:  # psycopg: a tree from before ADR 0028
+                        await (await conn.execute("SELECT 1")).fetchone()
 
         own_c, db_c, _ = measure(url, lambda: loop.run_until_complete(one()))
         own_f, db_f, _ = measure(url, lambda: loop.run_until_complete(one()))
         return own_c, db_c, own_f, db_f
 
+    piped = not hasattr(db, "positional")  # psycopg loop connections (a tree from before ADR 0028)
     runners = {
         "session": by_session,
         "loop": on_loop,
-        "loop_piped": lambda batch: on_loop(batch, piped=True),
+        **({"loop_piped": lambda batch: on_loop(batch, piped=True)} if piped else {}),
         "reference": reference,
     }
     by_session(cards[:warm])  # connections, prepared statements, the institution's payable
     on_loop(cards[warm : 2 * warm])
-    on_loop(cards[2 * warm : 3 * warm], piped=True)
+    if piped:
+        on_loop(cards[2 * warm : 3 * warm], piped=True)
     rest = cards[3 * warm :]
     figures: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in runners}
     for r in range(args.rounds):
@@ -249,7 +255,7 @@ def main() -> None:
                 "total": round(web_create + web_confirm + db_create + db_confirm, 1),
             },
         }
-    for name in ("session", "loop", "loop_piped"):
+    for name in [n for n in runners if n != "reference"]:
         result[f"{name}_over_reference"] = round(
             result[name]["both_us"]["total"] / result["reference"]["both_us"]["total"], 2
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -156,7 +157,7 @@ def _run(coroutine):  # type: ignore[no-untyped-def]
 
 
 class TestLoopConnections:
-    """``db.on_loop`` (ADR 0014): autocommit connections on the event loop."""
+    """``db.on_loop`` (ADR 0014, 0028): asyncpg connections outside any transaction block, on the event loop."""
 
     def test_a_statement_commits_by_itself(self, clean_db: Engine) -> None:
         with clean_db.begin() as conn:
@@ -165,7 +166,7 @@ class TestLoopConnections:
 
         async def insert() -> None:
             async with db.on_loop() as conn:
-                await conn.execute("INSERT INTO loop_probe (n) VALUES (%s)", (7,), prepare=True)
+                await conn.execute("INSERT INTO loop_probe (n) VALUES ($1)", 7)
 
         try:
             _run(insert())
@@ -178,49 +179,122 @@ class TestLoopConnections:
     def test_a_connection_the_server_closed_is_replaced_at_checkout(self, clean_db: Engine) -> None:
         async def pid() -> int:
             async with db.on_loop() as conn:
-                row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
-                assert row is not None
-                return int(row[0])
+                return int(await conn.fetchval("SELECT pg_backend_pid()"))
 
-        first = _run(pid())
-        assert _run(pid()) == first  # the idle one is reused
-        _terminate(clean_db, first)
-        assert _run(pid()) != first
+        async def scenario() -> tuple[int, int, int]:
+            first = await pid()
+            again = await pid()  # the idle one is reused
+            await asyncio.to_thread(_terminate, clean_db, first)
+            await asyncio.sleep(0.2)  # the loop reads the server's goodbye
+            return first, again, await pid()
+
+        first, again, after = _run(scenario())
+        assert again == first
+        assert after != first
+
+    def test_connections_of_a_closed_loop_are_closed_by_the_next_loop(self, clean_db: Engine) -> None:
+        async def pid() -> int:
+            async with db.on_loop() as conn:
+                return int(await conn.fetchval("SELECT pg_backend_pid()"))
+
+        first = _run(pid())  # left idle on a loop that asyncio.run then closed
+        second = _run(pid())  # another loop: a connection of its own, and the closed loop's one goes
+        assert second != first
+        time.sleep(0.2)
+        with clean_db.connect() as conn:
+            query = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p")
+            alive = conn.execute(query, {"p": first}).scalar_one()
+        assert alive == 0
 
     def test_a_connection_left_in_a_transaction_is_not_reused(self, clean_db: Engine) -> None:
         async def leave_open() -> int:
             async with db.on_loop() as conn:
                 await conn.execute("BEGIN")
-                row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
-                assert row is not None
-                return int(row[0])
+                return int(await conn.fetchval("SELECT pg_backend_pid()"))
 
         async def pid() -> int:
             async with db.on_loop() as conn:
-                row = await (await conn.execute("SELECT pg_backend_pid()")).fetchone()
-                assert row is not None
-                return int(row[0])
+                return int(await conn.fetchval("SELECT pg_backend_pid()"))
 
-        left = _run(leave_open())
-        assert _run(pid()) != left
+        async def scenario() -> tuple[int, int]:
+            return await leave_open(), await pid()
+
+        left, other = _run(scenario())
+        assert other != left
         time.sleep(0.2)
         with clean_db.connect() as conn:  # closed, so its transaction is gone with it
             alive = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": left}).scalar_one()
         assert alive == 0
 
     def test_a_failed_statement_writes_nothing_and_the_connection_stays_usable(self, clean_db: Engine) -> None:
-        import psycopg
+        import asyncpg
 
-        async def fail_then_read() -> int:
+        async def fail_then_read() -> tuple[int, int, int]:
             async with db.on_loop() as conn:
-                with pytest.raises(psycopg.errors.DivisionByZero):
+                first = int(await conn.fetchval("SELECT pg_backend_pid()"))
+                with pytest.raises(asyncpg.DivisionByZeroError):
                     await conn.execute("SELECT 1 / 0")
             async with db.on_loop() as conn:
-                row = await (await conn.execute("SELECT 2")).fetchone()
-                assert row is not None
-                return int(row[0])
+                return first, int(await conn.fetchval("SELECT pg_backend_pid()")), int(await conn.fetchval("SELECT 2"))
 
-        assert _run(fail_then_read()) == 2
+        first, again, two = _run(fail_then_read())
+        assert (again, two) == (first, 2)
+
+    def test_an_idle_connection_is_pinged_and_a_dead_one_replaced(
+        self, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        async def pid() -> int:
+            async with db.on_loop() as conn:
+                return int(await conn.fetchval("SELECT pg_backend_pid()"))
+
+        async def scenario() -> tuple[int, int, int]:
+            first = await pid()
+            monkeypatch.setattr(db._loop_connections, "idle_ping_seconds", 0.0)
+            again = await pid()  # idle "too long": pinged, alive, reused
+            await asyncio.to_thread(_terminate, clean_db, again)
+            return first, again, await pid()
+
+        first, again, after = _run(scenario())
+        assert again == first
+        assert after != first
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1", ("SELECT 1", ())),
+        ("SELECT %(a)s, %(b)s, %(a)s::text", ("SELECT $1, $2, $1::text", ("a", "b"))),
+        ("INSERT INTO t VALUES (%(x_1)s)", ("INSERT INTO t VALUES ($1)", ("x_1",))),
+        ("SELECT %s, %s::uuid", ("SELECT $1, $2::uuid", ())),
+        ("SELECT %(a)s LIKE 'x%%'", ("SELECT $1 LIKE 'x%'", ("a",))),
+    ],
+)
+def test_positional_numbers_each_name_once_in_order(sql: str, expected: tuple[str, tuple[str, ...]]) -> None:
+    assert db.positional(sql) == expected
+
+
+def test_positional_refuses_named_and_positional_parameters_together() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        db.positional("SELECT %(a)s, %s")
+
+
+def test_loop_connections_read_and_write_json_as_psycopg_does(clean_db: Engine) -> None:
+    """``jsonb`` comes back as Python values, and goes in as JSON text or as values (one codec, in db.py), and rows
+    read by name come back as named tuples."""
+
+    async def ask() -> tuple[Any, Any, Any, list[Any]]:
+        async with db.on_loop() as conn:
+            text_in = await conn.fetchval("SELECT $1::jsonb", '{"a": [1, 2]}')
+            value_in = await conn.fetchval("SELECT $1::jsonb", {"b": None})
+            plain = await conn.fetchval("SELECT '[1, \"x\"]'::json")
+            rows = db.named_rows(await conn.fetch("SELECT 1 AS one, 'two' AS two"))
+            return text_in, value_in, plain, rows
+
+    text_in, value_in, plain, rows = _run(ask())
+    assert text_in == {"a": [1, 2]}
+    assert value_in == {"b": None}
+    assert plain == [1, "x"]
+    assert [(row.one, row.two) for row in rows] == [(1, "two")]
 
 
 def test_threads_starting_at_once_all_get_the_one_session_factory(monkeypatch: pytest.MonkeyPatch) -> None:

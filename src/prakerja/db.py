@@ -4,23 +4,25 @@ Two ways to the database:
 
 - the SQLAlchemy :class:`Session` (``unit_of_work``, the request's ``DbSession``): any number of statements, ORM
   or Core, one transaction committed at the boundary, in a worker thread;
-- the **loop connections** (``on_loop``, ADR 0014): pooled psycopg ``AsyncConnection`` objects in autocommit mode,
-  used on the event loop with no thread hop and no ``Session``. Each statement is its own transaction, committed
-  durably when the server answers, so this path is only for a unit of work that is *one statement* (a read, or a
-  write whose every row, job and signal is in that statement: the intake's insert) or an explicit
-  ``async with conn.transaction():`` block.
+- the **loop connections** (``on_loop``, ADR 0014 and 0028): pooled ``asyncpg`` connections outside any
+  transaction block, used on the event loop with no thread hop and no ``Session``. Each statement is its own
+  transaction, committed durably when the server answers, so this path is only for a unit of work that is *one
+  statement* (a read, or a write whose every row, job and signal is in that statement: the intake's insert) or an
+  explicit ``async with conn.transaction():`` block.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import json
+import re
 import select
 import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +34,7 @@ from prakerja.config import get_settings
 from prakerja.pgembed import embedded_url
 
 if TYPE_CHECKING:
-    import psycopg
+    import asyncpg
 
 
 def normalise_url(url: str) -> str:
@@ -172,60 +174,157 @@ def dispose() -> None:
     database_url.cache_clear()
 
 
-# --- loop connections (ADR 0014) --------------------------------------------------------------------------------
+# --- loop connections (ADR 0014, asyncpg since ADR 0028) ----------------------------------------------------------
+
+
+_PARAMETER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """A statement written for psycopg (``%(name)s`` or ``%s`` parameters, ``%%`` for a percent sign) as asyncpg
+    wants it (``$1``, ``$2``, ..., ``%``), and the names in their order (empty for ``%s`` parameters, which keep
+    theirs): one SQL text serves a ``Session`` and a loop connection alike. A name used twice is one parameter.
+    Call it once, at import (:func:`positional_cached` for a statement built at run time)."""
+    order: dict[str, int] = {}
+    anonymous = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal anonymous
+        name = match.group(1)
+        if name is not None:
+            return f"${order.setdefault(name, len(order) + 1)}"
+        if match.group(0) == "%%":
+            return "%"
+        anonymous += 1
+        return f"${anonymous}"
+
+    converted = _PARAMETER.sub(number, sql)
+    if order and anonymous:
+        raise ValueError("a statement takes named or positional parameters, not both")
+    return converted, tuple(order)
+
+
+positional_cached = lru_cache(maxsize=512)(positional)
+""":func:`positional` for statements built at run time from a few shapes (the catalogue search's filters)."""
+
+
+def arguments(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
+    """The values of ``params`` in the order :func:`positional` gave its names."""
+    return [params[name] for name in names]
+
+
+@lru_cache(maxsize=64)
+def _row_type(names: tuple[str, ...]) -> Any:
+    return collections.namedtuple("Row", names)
+
+
+def named_rows(records: list[Any]) -> list[Any]:
+    """asyncpg's records as the named tuples psycopg's ``namedtuple_row`` gives (``row.r_error``), for a loop twin
+    whose callers read the ``Session`` twin's rows by attribute."""
+    if not records:
+        return []
+    make = _row_type(tuple(records[0].keys()))
+    return [make(*record.values()) for record in records]
+
+
+def _json_text(value: Any) -> str:
+    """A ``json``/``jsonb`` parameter: text already JSON (what the repositories pass) as it is, anything else
+    encoded, as psycopg's ``Jsonb`` would."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+async def _prepare_connection(conn: asyncpg.Connection) -> None:
+    """What every loop connection needs before its first statement, so that no call site handles driver types:
+    ``json``/``jsonb`` come back as Python values and go in as JSON text or values (psycopg's behaviour, which the
+    ``Session`` twins keep)."""
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(name, schema="pg_catalog", encoder=_json_text, decoder=json.loads, format="text")
+
+
+@dataclass
+class _LoopPool:
+    """One event loop's idle connections (an asyncpg connection belongs to the loop it was opened on) and the gate
+    that bounds how many are checked out at once."""
+
+    idle: collections.deque[tuple[asyncpg.Connection, float]]
+    gate: asyncio.Semaphore
 
 
 class LoopConnections:
-    """Idle autocommit ``psycopg.AsyncConnection`` objects shared by the process's event loops.
+    """Idle ``asyncpg`` connections outside any transaction block (so every statement is its own transaction,
+    committed by the server before it answers), one idle stack per event loop.
 
-    A connection is used by one coroutine at a time (checked out, then back), so it never waits on its own lock and
-    is not tied to one loop: the test client's loops and uvicorn's loop can all take from the same idle stack. How
-    many are checked out at once is bounded per loop (``limit``); idle ones beyond ``limit`` are closed. A checkout
-    costs a ``poll()`` with a zero timeout (``connection_alive``; a real ping after ``idle_ping_seconds`` idle), as
-    for the engine's pool, and connecting happens only when the stack is empty."""
+    A connection is used by one coroutine at a time (checked out, then back). How many are checked out at once is
+    bounded per loop (``limit``); idle ones beyond ``limit`` are closed. A checkout costs no round trip: asyncpg
+    reads a connection's socket whenever the loop runs, so one the server closed (restart,
+    ``pg_terminate_backend``, idle timeout) already reports ``is_closed()``; a connection idle for longer than
+    ``idle_ping_seconds`` is pinged (a silent network drop leaves nothing to read). Connecting happens only when
+    the loop's stack is empty. Connections left on a loop that has been closed (a test's ``asyncio.run``) are
+    dropped when the next new loop takes its first connection."""
 
     def __init__(self, limit: int = 10, idle_ping_seconds: float = IDLE_PING_SECONDS) -> None:
         self.limit = limit
         self.idle_ping_seconds = idle_ping_seconds
         self.conninfo: str | None = None
-        self._idle: collections.deque[tuple[psycopg.AsyncConnection[Any], float]] = collections.deque()
-        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
 
-    async def checkout(self) -> psycopg.AsyncConnection[Any]:
-        import psycopg
-
-        while self._idle:
-            conn, checked_in = self._idle.pop()
-            if connection_alive(conn, ping=time.monotonic() - checked_in > self.idle_ping_seconds):
-                return conn
-            conn.pgconn.finish()
-        if self.conninfo is None:
-            raise RuntimeError("loop connections used before the database was chosen")
-        return await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
-
-    def checkin(self, conn: psycopg.AsyncConnection[Any]) -> None:
-        """Back on the idle stack if it is usable as it is (idle, not closed), else closed."""
-        import psycopg
-
-        idle = psycopg.pq.TransactionStatus.IDLE
-        if conn.closed or conn.pgconn.transaction_status != idle or len(self._idle) >= self.limit:
-            conn.pgconn.finish()
-            return
-        self._idle.append((conn, time.monotonic()))
-
-    def gate(self) -> asyncio.Semaphore:
+    def pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()
-        found = self._gates.get(loop)
+        found = self._pools.get(loop)
         if found is None:
-            found = self._gates[loop] = asyncio.Semaphore(self.limit)
+            # a copy: the loops of other threads (a test's server thread) come and go meanwhile
+            for old in [old for old in list(self._pools) if old.is_closed()]:
+                gone = self._pools.pop(old, None)
+                if gone is not None:
+                    _terminate_all(gone.idle)
+            found = self._pools[loop] = _LoopPool(collections.deque(), asyncio.Semaphore(self.limit))
         return found
 
+    async def checkout(self, pool: _LoopPool) -> asyncpg.Connection:
+        import asyncpg
+
+        idle = pool.idle
+        while idle:
+            conn, checked_in = idle.pop()
+            if not conn.is_closed() and not conn.is_in_transaction():
+                if time.monotonic() - checked_in <= self.idle_ping_seconds:
+                    return conn
+                try:
+                    await conn.execute("SELECT 1")  # outside a transaction block: commits nothing
+                    return conn
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+                    pass
+            _terminate(conn)
+        if self.conninfo is None:
+            raise RuntimeError("loop connections used before the database was chosen")
+        conn = await asyncpg.connect(self.conninfo)
+        await _prepare_connection(conn)
+        return conn
+
+    def checkin(self, pool: _LoopPool, conn: asyncpg.Connection) -> None:
+        """Back on the loop's idle stack if it is usable as it is (open, no transaction block left), else closed."""
+        if conn.is_closed() or conn.is_in_transaction() or len(pool.idle) >= self.limit:
+            _terminate(conn)
+            return
+        pool.idle.append((conn, time.monotonic()))
+
     def close_all(self) -> None:
-        while self._idle:
-            self._idle.pop()[0].pgconn.finish()
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            _terminate_all(pool.idle)
         self.conninfo = None
+
+
+def _terminate(conn: asyncpg.Connection) -> None:
+    """Close at once, without a goodbye round trip. On a closed loop the transport is already gone (uvloop) or is
+    closed here all the same (asyncio), and asyncpg says so with a RuntimeError."""
+    with suppress(RuntimeError):
+        conn.terminate()
+
+
+def _terminate_all(idle: collections.deque[tuple[asyncpg.Connection, float]]) -> None:
+    while idle:
+        _terminate(idle.pop()[0])
 
 
 _loop_connections = LoopConnections()
@@ -239,16 +338,19 @@ def _choose_loop_database() -> None:
 
 
 @asynccontextmanager
-async def on_loop() -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-    """An autocommit connection for the event loop (ADR 0014): every statement on it commits by itself (durably:
-    the server answers after its WAL flush), so use it only for a unit of work that is one statement, or open
-    ``async with conn.transaction():`` on it. An error leaves nothing half-done: a failed statement rolled itself
-    back, and a connection that is not idle afterwards (a broken transaction block) is closed, not reused."""
+async def on_loop() -> AsyncIterator[asyncpg.Connection]:
+    """A connection for the event loop (ADR 0014, 0028), outside any transaction block: every statement on it
+    commits by itself (durably: the server answers after its WAL flush), so use it only for a unit of work that is
+    one statement, or open ``async with conn.transaction():`` on it. Statements take positional parameters
+    (``$1``; ``positional`` turns a ``%(name)s`` statement into one) and are prepared once per connection
+    (asyncpg's statement cache). An error leaves nothing half-done: a failed statement rolled itself back, and a
+    connection left inside a transaction block is closed, not reused."""
     if _loop_connections.conninfo is None:
         await asyncio.to_thread(_choose_loop_database)  # it may start the embedded server: blocking work
-    async with _loop_connections.gate():
-        conn = await _loop_connections.checkout()
+    pool = _loop_connections.pool()
+    async with pool.gate:
+        conn = await _loop_connections.checkout(pool)
         try:
             yield conn
         finally:
-            _loop_connections.checkin(conn)
+            _loop_connections.checkin(pool, conn)

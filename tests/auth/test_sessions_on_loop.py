@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from prakerja.auth import service as auth
 from prakerja.auth.models import Account, LoginSession, Role
 from prakerja.auth.rules import token_hash
 from prakerja.kit.clock import utcnow
+from tests.conftest import run_async
 
 
 def _on_loop(token: str) -> auth.CurrentAccount | None:
@@ -19,7 +19,7 @@ def _on_loop(token: str) -> auth.CurrentAccount | None:
         async with db.on_loop() as conn:
             return await auth.resolve_session_on_loop(conn, token)
 
-    return asyncio.run(ask())
+    return run_async(ask())
 
 
 def _account(session: Session, email: str = "ani@example.org") -> tuple[Account, str]:

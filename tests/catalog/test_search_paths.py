@@ -4,7 +4,6 @@ does, on varied catalogues and filters."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -22,6 +21,7 @@ from prakerja.catalog import repository, service
 from prakerja.catalog.models import Course, CourseSession, CourseStatus, Listing, ListingStatus, TrainingType
 from prakerja.catalog.service.search import Results, SearchFilters
 from tests.catalog.conftest import BODY, OFFLINE, Partner, approve, submit
+from tests.conftest import run_async
 from tests.partners.conftest import create_partner
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
@@ -163,12 +163,7 @@ def catalogue(session: Session, institution: Partner, other_institution: Partner
 
 
 def _run(coroutine: Any) -> Any:
-    """``asyncio.run`` in a thread of its own: an earlier test (a browser test, a test's client) may have left a loop
-    running in this thread, where ``asyncio.run`` refuses to start (as in ``tests/test_db.py``)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, coroutine).result()
+    return run_async(coroutine)
 
 
 def _on_loop_results(filters: SearchFilters, page: int) -> Results:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import pytest
-from psycopg import AsyncConnection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from tests.conftest import run_async
 SCOPE, KEY = "partner:loop", "key-1"
 
 
-def on_loop(work: Callable[[AsyncConnection[Any]], Awaitable[Any]]) -> Any:
+def on_loop(work: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
     async def go() -> Any:
         async with db.on_loop() as conn, conn.transaction():
             return await work(conn)

@@ -21,6 +21,7 @@ from prakerja.kit.errors import DomainError
 from prakerja.ledger import service
 from prakerja.ledger.models import AccountKind, LedgerCode, TransferCode
 from prakerja.ledger.schemas import BatchTransfer, Transfer, TransferCreate
+from tests.conftest import run_async
 from tests.ledger.conftest import plain_account
 
 
@@ -36,7 +37,7 @@ def _on_loop(specs: list[TransferCreate], clock: Clock) -> list[Any]:
                 clock.advance(timedelta(seconds=61))
         return answers
 
-    return asyncio.run(post())
+    return run_async(post())
 
 
 def _on_session(session: Session, specs: list[TransferCreate], clock: Clock) -> list[Any]:
@@ -173,7 +174,9 @@ def test_a_transfer_on_the_loop_is_in_the_chain_and_tampering_is_seen(
     session.rollback()
 
 
-def test_the_loop_path_needs_an_autocommit_connection(session: Session, accounts: list[uuid.UUID]) -> None:
+def test_the_loop_path_needs_a_connection_outside_a_transaction_block(
+    session: Session, accounts: list[uuid.UUID]
+) -> None:
     spec = TransferCreate(
         id=uuid.uuid4(),
         debit_account_id=accounts[0],
@@ -183,16 +186,11 @@ def test_the_loop_path_needs_an_autocommit_connection(session: Session, accounts
     )
 
     async def post() -> None:
-        async with db.on_loop() as conn:
-            await conn.set_autocommit(False)
-            try:
-                await service.create_or_find_transfer_on_loop(conn, spec)
-            finally:
-                await conn.rollback()
-                await conn.set_autocommit(True)
+        async with db.on_loop() as conn, conn.transaction():
+            await service.create_or_find_transfer_on_loop(conn, spec)
 
-    with pytest.raises(ValueError, match="autocommit"):
-        asyncio.run(post())
+    with pytest.raises(ValueError, match="outside a transaction block"):
+        run_async(post())
     assert session.execute(text("SELECT count(*) FROM ledger_transfers WHERE id = :id"), {"id": spec.id}).scalar() == 0
 
 
@@ -204,32 +202,33 @@ def test_a_race_on_the_same_id_is_a_refusal_not_an_error(session: Session, accou
 
     async def race() -> list[Any]:
         async with db.on_loop() as first, db.on_loop() as second:
-            await first.set_autocommit(False)
+            block = first.transaction()
+            await block.start()
             two = TransferCreate(
                 id=same, debit_account_id=unflagged, credit_account_id=other, amount=1, code=TransferCode.payout
             )
             await first.execute(  # the same id on other accounts, not yet committed
-                "SELECT * FROM ledger_create_transfer(%s, %s, %s, 1, NULL, 'payout', 'posted', NULL, NULL, '', '',"
+                "SELECT * FROM ledger_create_transfer($1, $2, $3, 1, NULL, 'payout', 'posted', NULL, NULL, '', '',"
                 " now())",
-                (same, treasury, wallet),
+                same,
+                treasury,
+                wallet,
             )
             task = asyncio.create_task(service.create_or_find_transfer_on_loop(second, two))
             waiting = None
             for _ in range(200):  # until the second statement waits for the first's row (the primary key)
                 await asyncio.sleep(0.05)
-                cur = await first.execute(
-                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (second.info.backend_pid,)
+                waiting = await first.fetchval(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1", second.get_server_pid()
                 )
-                waiting = (await cur.fetchone() or [None])[0]
                 if waiting == "Lock":
                     break
             assert waiting == "Lock"
-            await first.commit()
-            await first.set_autocommit(True)
+            await block.commit()
             try:
                 return [await task]
             except DomainError as error:
                 return [error.code, error.status_code]
 
-    assert asyncio.run(race()) == ["transfer_exists_with_different_fields", 409]
+    assert run_async(race()) == ["transfer_exists_with_different_fields", 409]
     assert service.check(session).ok

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+import asyncpg
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.testclient import TestClient
-from psycopg import AsyncConnection
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -42,12 +42,13 @@ def make_app() -> FastAPI:
 
     @router.post("/loop-frame", status_code=201)
     async def loop_frame(request: Request, body: api.RawBody, caller: Caller) -> Response:
-        async def handler(conn: AsyncConnection[Any]) -> dict[str, Any]:
+        async def handler(conn: asyncpg.Connection) -> dict[str, Any]:
             # a write of the operation's own, then perhaps a refusal: both inside the request's transaction
             await conn.execute(
                 "INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body,"
-                " created_at, expires_at) VALUES (%s, %s, '', 'X', '', 0, '', now(), now())",
-                (SCOPE, body.decode()),
+                " created_at, expires_at) VALUES ($1, $2, '', 'X', '', 0, '', now(), now())",
+                SCOPE,
+                body.decode(),
             )
             if body.startswith(b"refuse"):
                 raise Refused(details={"why": "asked"})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-import psycopg
+import asyncpg
 import pytest
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
@@ -29,13 +29,17 @@ def statements(clean_db: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
     def log(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
         seen.append(statement)
 
-    execute = psycopg.AsyncCursor.execute
+    def logged(name: str):  # type: ignore[no-untyped-def]
+        sent = getattr(asyncpg.Connection, name)
 
-    async def loop_log(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(str(query))
-        return await execute(self, query, params, **kwargs)
+        async def loop_log(self, query, *args, **kwargs):  # type: ignore[no-untyped-def]
+            seen.append(str(query))
+            return await sent(self, query, *args, **kwargs)
 
-    monkeypatch.setattr(psycopg.AsyncCursor, "execute", loop_log)
+        return loop_log
+
+    for name in ("execute", "fetch", "fetchrow", "fetchval"):  # a loop connection's statements (asyncpg, ADR 0028)
+        monkeypatch.setattr(asyncpg.Connection, name, logged(name))
     event.listen(clean_db, "before_cursor_execute", log)
     yield seen
     event.remove(clean_db, "before_cursor_execute", log)

@@ -510,8 +510,7 @@ def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, wor
                 conn, [world.platform.partner_id, world.institution.partner_id, new_id()]
             ),
         }
-        async with conn.pipeline():
-            return {name: await read() for name, read in later.items()}
+        return {name: await read() for name, read in later.items()}
 
     got = on_loop(reads)
     recipient = recipients.recipient_by_card(session, person.card_number)

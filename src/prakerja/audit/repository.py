@@ -3,11 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry, AuditHead
+from prakerja.db import arguments, positional
 
 # The chain lock (a transaction-scoped advisory lock) is taken by the database's link trigger at commit
 # (migration 0021_mperf); nothing here takes it.
@@ -27,12 +28,13 @@ _APPEND_SQL = (
     " request_id, body_digest) VALUES (%(occurred_at)s, %(actor_id)s, %(actor_role)s, %(action)s, %(object_type)s,"
     " %(object_id)s, %(reason)s, %(data)s::jsonb, %(request_id)s, %(body_digest)s)"
 )
+_APPEND_ON_LOOP, _APPEND_NAMES = positional(_APPEND_SQL)
 
 
-async def append_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> None:
+async def append_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> None:
     """:func:`append` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it;
-    ``data`` as JSON text. No result is read, so in pipeline mode it waits for nothing."""
-    await conn.execute(_APPEND_SQL, values)
+    ``data`` as JSON text. No result is read."""
+    await conn.execute(_APPEND_ON_LOOP, *arguments(_APPEND_NAMES, values))
 
 
 def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import repository, rules
@@ -58,7 +58,7 @@ def record(
 
 
 async def record_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     actor: Actor,
     action: str,
     object_type: str,

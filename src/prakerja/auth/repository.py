@@ -2,15 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import Row, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
-from prakerja.kit.loop import Later
+from prakerja.db import positional
+from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import decrypt
 
 EMAIL_LOCK_CLASS = 7302
@@ -66,30 +66,25 @@ _ACCOUNT_FOR_SESSION_SQL = (
     "WHERE s.token_hash = %(token_hash)s AND s.revoked_at IS NULL AND s.expires_at > %(now)s AND a.is_active"
 )
 """``_ACCOUNT_FOR_SESSION`` as SQL for a loop connection (``db.on_loop``); tests hold the two to the same answers."""
+_ACCOUNT_FOR_SESSION_ON_LOOP = positional(_ACCOUNT_FOR_SESSION_SQL)[0]  # $1 token_hash, $2 now
 
 
 async def account_for_session_on_loop(
-    conn: AsyncConnection[Any], token_hash: bytes, now: datetime
+    conn: asyncpg.Connection, token_hash: bytes, now: datetime
 ) -> tuple[uuid.UUID, Role, str] | None:
-    """``account_for_session`` in one prepared statement on a loop connection (ADR 0014): every signed-in request
-    asks it, so no thread hop and no ``Session``. A read: in autocommit it commits nothing."""
-    cur = await conn.execute(_ACCOUNT_FOR_SESSION_SQL, {"token_hash": token_hash, "now": now}, prepare=True)
-    row = await cur.fetchone()
+    """``account_for_session`` in one prepared statement on a loop connection (ADR 0014, 0028): every signed-in
+    request asks it, so no thread hop and no ``Session``. A read: outside a transaction block it commits nothing."""
+    row = await conn.fetchrow(_ACCOUNT_FOR_SESSION_ON_LOOP, token_hash, now)
     if row is None:
         return None
     account_id, role, display_name = row
     return account_id, Role(role), decrypt(display_name, "auth_accounts.display_name")
 
 
-async def email_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
     """The account's e-mail (decrypted) on a loop connection (ADR 0014); None when there is no such account."""
-    cur = await conn.execute("SELECT email FROM auth_accounts WHERE id = %s", (account_id,))
-
-    async def email() -> str | None:
-        row = await cur.fetchone()
-        return None if row is None else decrypt(bytes(row[0]), "auth_accounts.email")
-
-    return email
+    found = await conn.fetchval("SELECT email FROM auth_accounts WHERE id = $1", account_id)
+    return ready(None if found is None else decrypt(bytes(found), "auth_accounts.email"))
 
 
 def revoke_sessions(session: Session, account_id: uuid.UUID, now: datetime) -> int:

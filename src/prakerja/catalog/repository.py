@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,8 @@ from prakerja.catalog.models import (
     ListingStatus,
     PartnerLink,
 )
-from prakerja.kit.loop import Later
+from prakerja.db import arguments, positional, positional_cached
+from prakerja.kit.loop import Later, ready
 
 SEARCH_CONFIG = "indonesian"
 """PostgreSQL's Indonesian text-search configuration (Snowball stemmer): ``pemasaran`` and ``memasarkan`` both
@@ -116,35 +117,27 @@ _COURSE_AND_LISTING_SQL = (
     "SELECT c.id, c.institution_id, c.title, c.status, l.price, l.status FROM catalog_courses c"
     " JOIN catalog_listings l ON l.course_id = c.id WHERE c.id = %s AND l.platform_id = %s"
 )
+_COURSE_AND_LISTING_ON_LOOP = positional(_COURSE_AND_LISTING_SQL)[0]
 
 
 async def course_and_listing_on_loop(
-    conn: AsyncConnection[Any], course_id: uuid.UUID, platform_id: uuid.UUID
+    conn: asyncpg.Connection, course_id: uuid.UUID, platform_id: uuid.UUID
 ) -> Later[tuple[Any, ...] | None]:
     """:func:`course_and_listing` on a loop connection (ADR 0014), the columns a purchase needs: course id,
     institution, title, course status, listing price, listing status."""
-    cur = await conn.execute(_COURSE_AND_LISTING_SQL, (course_id, platform_id))
-
-    async def row() -> tuple[Any, ...] | None:
-        return await cur.fetchone()
-
-    return row
+    return ready(await conn.fetchrow(_COURSE_AND_LISTING_ON_LOOP, course_id, platform_id))
 
 
 _SESSIONS_SQL = (
     "SELECT id, starts_at, training_type, cancelled_at FROM catalog_course_sessions WHERE course_id = %s"
     " ORDER BY position"
 )
+_SESSIONS_ON_LOOP = positional(_SESSIONS_SQL)[0]
 
 
-async def sessions_of_on_loop(conn: AsyncConnection[Any], course_id: uuid.UUID) -> Later[list[tuple[Any, ...]]]:
+async def sessions_of_on_loop(conn: asyncpg.Connection, course_id: uuid.UUID) -> Later[list[tuple[Any, ...]]]:
     """:func:`sessions_of` on a loop connection (ADR 0014): id, start, training type, cancellation, in order."""
-    cur = await conn.execute(_SESSIONS_SQL, (course_id,))
-
-    async def rows() -> list[tuple[Any, ...]]:
-        return await cur.fetchall()
-
-    return rows
+    return ready(await conn.fetch(_SESSIONS_ON_LOOP, course_id))
 
 
 def listings_of_course(session: Session, course_id: uuid.UUID) -> list[Listing]:
@@ -332,20 +325,20 @@ def search(session: Session, filters: SearchFilters, *, limit: int, offset: int)
 
 
 async def search_on_loop(
-    conn: AsyncConnection[Any], filters: SearchFilters, *, limit: int, offset: int
+    conn: asyncpg.Connection, filters: SearchFilters, *, limit: int, offset: int
 ) -> tuple[list[SearchHit], int]:
     """``search`` on a loop connection (``db.on_loop``, ADR 0014): the same statement, the same answer (a test holds
-    the two equal). A read: in autocommit it commits nothing."""
+    the two equal). A read: outside a transaction block it commits nothing."""
     page, count, params = _search_sql(filters)
-    cur = await conn.execute(page, {**params, "limit": limit, "offset": offset})
-    rows = await cur.fetchall()
+    page_sql, names = positional_cached(page)
+    rows = await conn.fetch(page_sql, *arguments(names, {**params, "limit": limit, "offset": offset}))
     if rows:
         return _hits(rows), int(rows[0][9])
     if not offset:
         return [], 0
-    cur = await conn.execute(count, params)
-    found = await cur.fetchone()
-    return [], int(found[0]) if found else 0
+    count_sql, names = positional_cached(count)
+    found = await conn.fetchval(count_sql, *arguments(names, params))
+    return [], int(found or 0)
 
 
 _OFFLINE_PROVINCES_SQL = (
@@ -372,10 +365,9 @@ def offline_provinces(session: Session) -> list[str]:
     return [row[0] for row in session.connection().exec_driver_sql(_OFFLINE_PROVINCES_SQL)]
 
 
-async def offline_provinces_on_loop(conn: AsyncConnection[Any]) -> list[str]:
+async def offline_provinces_on_loop(conn: asyncpg.Connection) -> list[str]:
     """``offline_provinces`` on a loop connection (the same statement; a test holds the two equal)."""
-    cur = await conn.execute(_OFFLINE_PROVINCES_SQL, prepare=True)
-    return [row[0] for row in await cur.fetchall()]
+    return [row[0] for row in await conn.fetch(_OFFLINE_PROVINCES_SQL)]
 
 
 def approved_courses(session: Session, limit: int = 500) -> list[Course]:

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -83,15 +82,15 @@ def purge(session: Session, now: datetime) -> int:
 # --- on a loop connection (ADR 0014, 0021): the same statements, inside the caller's ``conn.transaction()`` ---------
 
 
-async def claim_on_loop(conn: AsyncConnection[Any], lock_id: int, scope: str, key: str) -> tuple[bool, Stored | None]:
+async def claim_on_loop(conn: asyncpg.Connection, lock_id: int, scope: str, key: str) -> tuple[bool, Stored | None]:
     """:func:`claim` on a loop connection, inside the request's transaction (the advisory lock is held until it
     ends)."""
-    cur = await conn.execute(
-        "SELECT locked, fingerprint, status_code, response_body, expires_at FROM idempotency_claim(%s, %s, %s)",
-        (lock_id, scope, key),
-        prepare=True,
+    row = await conn.fetchrow(
+        "SELECT locked, fingerprint, status_code, response_body, expires_at FROM idempotency_claim($1, $2, $3)",
+        lock_id,
+        scope,
+        key,
     )
-    row = await cur.fetchone()
     assert row is not None
     locked, fingerprint, status_code, response_body, expires_at = row
     if not locked:
@@ -101,14 +100,14 @@ async def claim_on_loop(conn: AsyncConnection[Any], lock_id: int, scope: str, ke
     return True, Stored(bytes(fingerprint), status_code, bytes(response_body), expires_at)
 
 
-async def remove_expired_on_loop(conn: AsyncConnection[Any], scope: str, key: str, now: datetime) -> None:
+async def remove_expired_on_loop(conn: asyncpg.Connection, scope: str, key: str, now: datetime) -> None:
     await conn.execute(
-        "DELETE FROM idempotency_keys WHERE scope = %s AND key = %s AND expires_at <= %s", (scope, key, now)
+        "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= $3", scope, key, now
     )
 
 
 async def add_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     scope: str,
     key: str,
@@ -123,7 +122,14 @@ async def add_on_loop(
     """:func:`add` on a loop connection: one INSERT of the same row."""
     await conn.execute(
         "INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at,"
-        " expires_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (scope, key, fingerprint, method, path, status_code, response_body, created_at, expires_at),
-        prepare=True,
+        " expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        scope,
+        key,
+        fingerprint,
+        method,
+        path,
+        status_code,
+        response_body,
+        created_at,
+        expires_at,
     )

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg.pq import TransactionStatus
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.idempotency import repository
@@ -72,7 +70,7 @@ def run(
 
 
 async def run_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     scope: str,
     key: str | None,
@@ -84,7 +82,7 @@ async def run_on_loop(
     """:func:`run` on a loop connection (``db.on_loop``, ADR 0021), inside the request's own
     ``async with conn.transaction():`` (the advisory lock, the handler's writes and the stored response commit or
     roll back together): the same lock, the same record, the same refusals, the same bytes replayed."""
-    if not conn.autocommit or conn.info.transaction_status != TransactionStatus.INTRANS:
+    if not conn.is_in_transaction():
         raise ValueError("expects a loop connection inside conn.transaction()")
     if not rules.valid_key(key):
         raise IdempotencyKeyRequired()

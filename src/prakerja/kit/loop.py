@@ -1,9 +1,9 @@
-"""Reading on a loop connection (``db.on_loop``, ADR 0014) in as few round trips as possible.
+"""Reading on a loop connection (``db.on_loop``, ADR 0014, 0028).
 
-A ``*_on_loop`` read sends its statement and returns a :data:`Later`: awaiting ``later()`` reads the answer. In
-psycopg's pipeline mode (``async with conn.pipeline():``) the statements of several domains sent before the first
-answer is read travel together and cost one round trip; outside it each answer is already there. Writes that read
-nothing back send their statement and return."""
+A ``*_on_loop`` read that other domains combine returns a :data:`Later`: awaiting ``later()`` gives the answer
+(already read: asyncpg, the loop connections' driver, has no pipeline for different statements, so each statement
+is its own round trip and a caller's reads are sequential awaits). The shape lets a caller send its reads first and
+use their answers after, as it did when the reads travelled together in psycopg's pipeline mode."""
 
 from __future__ import annotations
 
@@ -13,4 +13,13 @@ from typing import TypeAlias, TypeVar
 T = TypeVar("T")
 
 Later: TypeAlias = Callable[[], Awaitable[T]]
-"""An answer sent for and not yet read."""
+"""An answer asked for, read by awaiting it."""
+
+
+def ready(value: T) -> Later[T]:
+    """A :data:`Later` for an answer already read."""
+
+    async def later() -> T:
+        return value
+
+    return later

@@ -8,15 +8,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from psycopg import AsyncConnection
+import asyncpg
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Table, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
+from prakerja.db import arguments, named_rows, positional
 from prakerja.kit import pgcopy
-from prakerja.kit.loop import Later
+from prakerja.kit.loop import Later, ready
 from prakerja.ledger.models import AccountKind, EmptyForfeit, LedgerAccount, LedgerTransfer, TransferMode
 
 accounts = cast(Table, LedgerAccount.__table__)
@@ -94,21 +95,18 @@ _TWO_ACCOUNTS_SQL = (
     f"SELECT {_ACCOUNT_COLUMNS_SQL} FROM ledger_accounts WHERE ledger = %s"
     " AND ((kind = %s AND owner_type = %s AND owner_id = %s) OR (kind = %s AND owner_type = %s AND owner_id = %s))"
 )
+_TWO_ACCOUNTS_ON_LOOP = positional(_TWO_ACCOUNTS_SQL)[0]
 
 
 async def two_accounts_on_loop(
-    conn: AsyncConnection[Any], ledger: int, first: tuple[AccountKind, str, str], second: tuple[AccountKind, str, str]
+    conn: asyncpg.Connection, ledger: int, first: tuple[AccountKind, str, str], second: tuple[AccountKind, str, str]
 ) -> Later[list[tuple[Any, ...]]]:
     """Two accounts by (kind, owner type, owner id) on one ledger with their totals, in one statement on a loop
     connection (ADR 0014); rows of :data:`ACCOUNT_FIELDS`, absent ones missing."""
-    cur = await conn.execute(
-        _TWO_ACCOUNTS_SQL, (ledger, first[0].value, first[1], first[2], second[0].value, second[1], second[2])
+    rows = await conn.fetch(
+        _TWO_ACCOUNTS_ON_LOOP, ledger, first[0].value, first[1], first[2], second[0].value, second[1], second[2]
     )
-
-    async def rows() -> list[tuple[Any, ...]]:
-        return await cur.fetchall()
-
-    return rows
+    return ready(rows)
 
 
 _OPEN_ACCOUNT_SQL = (
@@ -119,23 +117,26 @@ _OPEN_ACCOUNT_SQL = (
     " %(credits_must_not_exceed_debits)s, false, 0, 0, 0, 0, %(head_hash)s)"
     " ON CONFLICT (ledger, kind, owner_type, owner_id) DO NOTHING"
 )
+_OPEN_ACCOUNT_ON_LOOP, _OPEN_ACCOUNT_NAMES = positional(_OPEN_ACCOUNT_SQL)
 
 
-async def open_account_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> uuid.UUID:
+async def open_account_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> uuid.UUID:
     """:func:`insert_account_if_absent` then its id, on a loop connection (ADR 0014): two statements (the read
-    sees a row another transaction committed while the insert waited for it), one round trip in pipeline mode."""
-    await conn.execute(_OPEN_ACCOUNT_SQL, values)
-    cur = await conn.execute(
-        "SELECT id FROM ledger_accounts WHERE ledger = %s AND kind = %s AND owner_type = %s AND owner_id = %s",
-        (values["ledger"], values["kind"], values["owner_type"], values["owner_id"]),
+    sees a row another transaction committed while the insert waited for it)."""
+    await conn.execute(_OPEN_ACCOUNT_ON_LOOP, *arguments(_OPEN_ACCOUNT_NAMES, values))
+    found = await conn.fetchval(
+        "SELECT id FROM ledger_accounts WHERE ledger = $1 AND kind = $2 AND owner_type = $3 AND owner_id = $4",
+        values["ledger"],
+        values["kind"],
+        values["owner_type"],
+        values["owner_id"],
     )
-    row = await cur.fetchone()
-    assert row is not None
-    return uuid.UUID(str(row[0]))
+    assert found is not None
+    return uuid.UUID(str(found))
 
 
 async def create_posted_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     id: uuid.UUID,
     debit: uuid.UUID,
@@ -149,18 +150,13 @@ async def create_posted_on_loop(
     ref_id: str,
     now: datetime,
 ) -> Later[tuple[Any, ...]]:
-    """:func:`create_posted` on a loop connection (ADR 0014) inside the caller's transaction (pipeline mode: the
-    answer is read later); :func:`create_posted_alone_on_loop` is the one-statement transaction of its own."""
-    cur = await conn.execute(
-        CREATE_POSTED_SQL, (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now)
+    """:func:`create_posted` on a loop connection (ADR 0014) inside the caller's transaction;
+    :func:`create_posted_alone_on_loop` is the one-statement transaction of its own."""
+    found = await conn.fetchrow(
+        _CREATE_POSTED_ON_LOOP, id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now
     )
-
-    async def row() -> tuple[Any, ...]:
-        found = await cur.fetchone()
-        assert found is not None
-        return found
-
-    return row
+    assert found is not None
+    return ready(tuple(found))
 
 
 def insert_account_if_absent(session: Session, values: dict[str, Any]) -> None:
@@ -278,6 +274,8 @@ CREATE_POSTED_SQL = (
 """The hot path's call (a posted or pending transfer that resolves nothing): only the columns the caller does not
 already know. The other fields of the result are the request's own: the function writes them as given, and a retry
 is answered only when every one of them equals the stored transfer's."""
+_CREATE_POSTED_ON_LOOP = positional(CREATE_POSTED_SQL)[0]
+_CREATE_TRANSFER_ON_LOOP = positional(CREATE_TRANSFER_SQL)[0]
 
 
 def create_posted(
@@ -304,15 +302,8 @@ def create_posted(
     return row
 
 
-_LOOP_POSTED_CURSOR = "_prakerja_ledger_posted_cursor"
-"""The binary cursor kept on a loop connection for :func:`create_posted_alone_on_loop`, as :func:`_posting_cursor` keeps
-one in a pooled connection's ``info``: a new cursor per call (its adapters and loaders) cost ~120 us of client CPU, a
-third of the whole call. An attribute of the connection object, so it lives and dies with it (the pool closes a
-broken connection and drops it; the next connection gets a new cursor)."""
-
-
 async def create_posted_alone_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     id: uuid.UUID,
     debit: uuid.UUID,
@@ -326,24 +317,21 @@ async def create_posted_alone_on_loop(
     ref_id: str,
     now: datetime,
 ) -> tuple[Any, ...]:
-    """:func:`create_posted` as a whole transaction on an autocommit loop connection (``db.on_loop``, ADR 0014,
-    0023): the function's one statement is the unit of work, committed durably before the answer, in one round
-    trip, prepared on the server. The same row back; a refusal rolled itself back and wrote nothing."""
-    if not conn.autocommit:
-        raise ValueError("expects an autocommit loop connection (db.on_loop)")
-    params = (id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now)
-    cur = getattr(conn, _LOOP_POSTED_CURSOR, None)
-    if cur is None:
-        cur = conn.cursor(binary=True)
-        setattr(conn, _LOOP_POSTED_CURSOR, cur)
-    await cur.execute(CREATE_POSTED_SQL, params, prepare=True)
-    row = await cur.fetchone()
+    """:func:`create_posted` as a whole transaction on a loop connection outside a transaction block
+    (``db.on_loop``, ADR 0014, 0023, 0028): the function's one statement is the unit of work, committed durably
+    before the answer, in one round trip, prepared on the server (asyncpg's statement cache). The same row back (a
+    plain tuple); a refusal rolled itself back and wrote nothing."""
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
+    row = await conn.fetchrow(
+        _CREATE_POSTED_ON_LOOP, id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now
+    )
     assert row is not None  # the function answers one row: the transfer or the refusal
-    return row
+    return tuple(row)
 
 
 async def create_transfer_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     id: uuid.UUID,
     debit: uuid.UUID | None,
@@ -358,14 +346,12 @@ async def create_transfer_on_loop(
     ref_id: str,
     now: datetime,
 ) -> list[Any]:
-    """:func:`create_transfer` (any mode, every result column) as a whole transaction on an autocommit loop
-    connection, as :func:`create_posted_alone_on_loop`."""
-    if not conn.autocommit:
-        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    """:func:`create_transfer` (any mode, every result column, rows as named tuples) as a whole transaction on a
+    loop connection outside a transaction block, as :func:`create_posted_alone_on_loop`."""
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
     params = (id, debit, credit, amount, ledger, code, mode, pending, timeout, ref_type, ref_id, now)
-    async with conn.cursor(binary=True, row_factory=namedtuple_row) as cur:
-        await cur.execute(CREATE_TRANSFER_SQL, params, prepare=True)
-        return list(await cur.fetchall())
+    return named_rows(await conn.fetch(_CREATE_TRANSFER_ON_LOOP, *params))
 
 
 def create_transfers(

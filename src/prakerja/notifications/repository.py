@@ -4,10 +4,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
+from prakerja.db import arguments, positional
 from prakerja.jobs import DEFER_ONE_SQL
 from prakerja.notifications.models import DevOutboxItem, Message
 
@@ -22,12 +23,13 @@ _ADD_WITH_JOB_SQL = (
     " status, attempts) VALUES (%(id)s, %(created_at)s, %(channel)s, %(account_id)s, %(recipient)s, %(subject)s,"
     " %(body)s, 'queued', 0) RETURNING id) SELECT " + DEFER_ONE_SQL + " FROM m"
 )
+_ADD_WITH_JOB_ON_LOOP, _ADD_WITH_JOB_NAMES = positional(_ADD_WITH_JOB_SQL)
 
 
-async def add_with_job_on_loop(conn: AsyncConnection[Any], values: dict[str, Any], job: dict[str, str]) -> None:
+async def add_with_job_on_loop(conn: asyncpg.Connection, values: dict[str, Any], job: dict[str, str]) -> None:
     """The message (``recipient`` and ``body`` already encrypted) and its delivery job in one statement on a loop
     connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it. Nothing is read back."""
-    await conn.execute(_ADD_WITH_JOB_SQL, {**values, **job})
+    await conn.execute(_ADD_WITH_JOB_ON_LOOP, *arguments(_ADD_WITH_JOB_NAMES, {**values, **job}))
 
 
 def lock_message(session: Session, message_id: uuid.UUID) -> Message | None:

@@ -11,9 +11,8 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.jobs import enqueue, job_params
@@ -54,7 +53,7 @@ def queue_message(
 
 
 async def queue_message_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     channel: Channel,
     recipient: str,

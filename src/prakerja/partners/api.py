@@ -25,12 +25,12 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
-from psycopg import AsyncConnection
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
@@ -334,7 +334,7 @@ def idempotent(
     return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
 
 
-LoopHandler = Callable[[AsyncConnection[Any]], Awaitable[BaseModel | dict[str, Any]]]
+LoopHandler = Callable[[asyncpg.Connection], Awaitable[BaseModel | dict[str, Any]]]
 """The work of a signed call on the loop frame: ``async def handler(conn) -> Model``, run inside the request's
 transaction on ``conn``; a DomainError it raises rolls everything back and is the refusal."""
 

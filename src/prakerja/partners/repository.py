@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from prakerja.db import arguments, positional
 from prakerja.kit.clock import utcnow as _now
 from prakerja.kit.ids import new_id as _new_id
-from prakerja.kit.loop import Later
+from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import decrypt
 from prakerja.partners.models import (
     PartnerContact,
@@ -110,15 +111,15 @@ def partner_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
 
 _PARTNER_NAMES_SQL = "SELECT id, name FROM auth_partners WHERE id = ANY(%(ids)s)"
 """``partner_names``'s query as SQL for a loop connection (``db.on_loop``); a test holds the two to the same answers."""
+_PARTNER_NAMES_ON_LOOP = positional(_PARTNER_NAMES_SQL)[0]  # $1 ids
 
 
-async def partner_names_on_loop(conn: AsyncConnection[Any], ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def partner_names_on_loop(conn: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """``partner_names`` in one prepared statement on a loop connection (ADR 0014). A read: it commits nothing."""
     wanted = list(set(ids))
     if not wanted:
         return {}
-    cur = await conn.execute(_PARTNER_NAMES_SQL, {"ids": wanted}, prepare=True)
-    return {row[0]: row[1] for row in await cur.fetchall()}
+    return {row[0]: row[1] for row in await conn.fetch(_PARTNER_NAMES_ON_LOOP, wanted)}
 
 
 def credential_by_code(session: Session, client_code: str, *, lock: bool = False) -> PartnerCredential | None:
@@ -223,10 +224,11 @@ def admit(
 
 _ADMIT_SQL = re.sub(r"(?<![:\w]):(credential_id|revision|signature|expires_at|window_start)\b", r"%(\1)s", _ADMIT.text)
 """``_ADMIT`` for a loop connection (``db.on_loop``); tests hold the two to the same answers."""
+_ADMIT_ON_LOOP, _ADMIT_NAMES = positional(_ADMIT_SQL)
 
 
 async def admit_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     credential_id: uuid.UUID,
     revision: str,
@@ -236,20 +238,16 @@ async def admit_on_loop(
 ) -> tuple[str | None, bool, int]:
     """:func:`admit` in one prepared statement on an autocommit loop connection (ADR 0014, 0021): committed when
     the server answers, whatever the request does next."""
-    if not conn.autocommit:
-        raise ValueError("expects an autocommit loop connection (db.on_loop)")
-    cur = await conn.execute(
-        _ADMIT_SQL,
-        {
-            "credential_id": credential_id,
-            "revision": revision,
-            "signature": signature,
-            "expires_at": expires_at,
-            "window_start": window_start,
-        },
-        prepare=True,
-    )
-    row = await cur.fetchone()
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
+    params = {
+        "credential_id": credential_id,
+        "revision": revision,
+        "signature": signature,
+        "expires_at": expires_at,
+        "window_start": window_start,
+    }
+    row = await conn.fetchrow(_ADMIT_ON_LOOP, *arguments(_ADMIT_NAMES, params))
     assert row is not None
     return (None if row[0] is None else str(row[0])), bool(row[1]), int(row[2] or 0)
 
@@ -266,6 +264,7 @@ SELECT {_REVISION}, c.id, c.client_code, c.revoked_at IS NOT NULL, c.list_types,
 FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
 WHERE c.client_code = %(code)s
 """
+_SIGNING_ROW_ON_LOOP = positional(_SIGNING_ROW_SQL)[0]  # $1 code
 
 
 @dataclass(frozen=True)
@@ -287,11 +286,10 @@ class SigningRow:
     """(id, secret, revoked) by creation."""
 
 
-async def signing_row_on_loop(conn: AsyncConnection[Any], client_code: str) -> SigningRow | None:
+async def signing_row_on_loop(conn: asyncpg.Connection, client_code: str) -> SigningRow | None:
     """:func:`revision` and :func:`signing_rows` in one statement on a loop connection (one snapshot: the rows are
-    exactly at the revision read). A read: in autocommit it commits nothing."""
-    cur = await conn.execute(_SIGNING_ROW_SQL, {"code": client_code}, prepare=True)
-    row = await cur.fetchone()
+    exactly at the revision read). A read: outside a transaction block it commits nothing."""
+    row = await conn.fetchrow(_SIGNING_ROW_ON_LOOP, client_code)
     if row is None:
         return None
     context = "auth_partner_keys.secret"
@@ -387,23 +385,19 @@ _ENDPOINTS_SQL = (
     "SELECT o.id, e.id FROM auth_partners o LEFT JOIN partner_webhook_endpoints e ON e.partner_id = o.id"
     " AND e.status = 'active' WHERE o.id = ANY(%s) ORDER BY o.id, e.id"
 )
+_ENDPOINTS_ON_LOOP = positional(_ENDPOINTS_SQL)[0]
 
 
 async def active_endpoint_ids_on_loop(
-    conn: AsyncConnection[Any], partner_ids: Iterable[uuid.UUID]
+    conn: asyncpg.Connection, partner_ids: Iterable[uuid.UUID]
 ) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
     """:func:`partners_active_endpoints`, the endpoints' ids only, on a loop connection (ADR 0014)."""
-    cur = await conn.execute(_ENDPOINTS_SQL, (list(set(partner_ids)),))
-
-    async def found() -> dict[uuid.UUID, list[uuid.UUID]]:
-        answer: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for partner_id, endpoint_id in await cur.fetchall():
-            answer.setdefault(partner_id, [])
-            if endpoint_id is not None:
-                answer[partner_id].append(endpoint_id)
-        return answer
-
-    return found
+    answer: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for partner_id, endpoint_id in await conn.fetch(_ENDPOINTS_ON_LOOP, list(set(partner_ids))):
+        answer.setdefault(partner_id, [])
+        if endpoint_id is not None:
+            answer[partner_id].append(endpoint_id)
+    return ready(answer)
 
 
 _EVENTS_SQL = (
@@ -422,10 +416,12 @@ _EVENTS_AND_DELIVERIES_SQL = (
     " jsonb_build_object('delivery_id', d.id::text, 'attempt', 1), NULL)::procrastinate_job_to_defer_v1"
     " FROM d ORDER BY d.id))"
 )
+_EVENTS_ON_LOOP, _EVENTS_NAMES = positional(_EVENTS_SQL)
+_EVENTS_AND_DELIVERIES_ON_LOOP, _EVENTS_AND_DELIVERIES_NAMES = positional(_EVENTS_AND_DELIVERIES_SQL)
 
 
 async def add_events_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     events: list[dict[str, Any]],
     deliveries: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
@@ -443,7 +439,7 @@ async def add_events_on_loop(
         "bodies": [e["body"] for e in events],
     }
     if not deliveries:
-        await conn.execute(_EVENTS_SQL, params)
+        await conn.execute(_EVENTS_ON_LOOP, *arguments(_EVENTS_NAMES, params))
         return
     params.update(
         d_ids=[d[0] for d in deliveries],
@@ -451,7 +447,7 @@ async def add_events_on_loop(
         d_endpoints=[d[2] for d in deliveries],
         task=task,
     )
-    await conn.execute(_EVENTS_AND_DELIVERIES_SQL, params)
+    await conn.execute(_EVENTS_AND_DELIVERIES_ON_LOOP, *arguments(_EVENTS_AND_DELIVERIES_NAMES, params))
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:
@@ -583,9 +579,10 @@ SELECT %(id)s, %(created_at)s, coalesce(%(partner_id)s::uuid, c.partner_id), coa
 FROM (SELECT 1) AS one
 LEFT JOIN auth_partner_credentials c ON %(claimed)s AND c.client_code = %(client_code)s
 """
+_ADD_REFUSAL_ON_LOOP, _ADD_REFUSAL_NAMES = positional(_ADD_REFUSAL_SQL)
 
 
-async def add_refusal_on_loop(conn: AsyncConnection[Any], values: dict[str, Any], *, claimed: bool) -> None:
+async def add_refusal_on_loop(conn: asyncpg.Connection, values: dict[str, Any], *, claimed: bool) -> None:
     """:func:`add_refusal` in one statement on an autocommit loop connection. With ``claimed``, the credential
     named by ``client_code`` (if any) and its organisation are filled in by the same statement (what
     ``credential_by_code`` reads for the Session twin)."""
@@ -598,7 +595,7 @@ async def add_refusal_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]
         **values,
         "claimed": claimed,
     }
-    await conn.execute(_ADD_REFUSAL_SQL, row, prepare=True)
+    await conn.execute(_ADD_REFUSAL_ON_LOOP, *arguments(_ADD_REFUSAL_NAMES, row))
 
 
 def refusals(session: Session, *, limit: int, unreviewed: bool = False) -> list[tuple[PartnerRefusal, str | None]]:

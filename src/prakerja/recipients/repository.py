@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prakerja.kit.loop import Later
+from prakerja.db import positional
+from prakerja.kit.loop import Later, ready
 from prakerja.recipients.models import Recipient, RecipientStatus
 
 
@@ -24,16 +25,12 @@ _CARD_HOLDER_SQL = (
     "SELECT id, applicant_id, account_id, status, funded_at, first_purchase_deadline FROM selection_recipients"
     " WHERE card_number_index = %s"
 )
+_CARD_HOLDER_ON_LOOP = positional(_CARD_HOLDER_SQL)[0]
 
 
-async def card_holder_on_loop(conn: AsyncConnection[Any], index: bytes) -> Later[tuple[Any, ...] | None]:
+async def card_holder_on_loop(conn: asyncpg.Connection, index: bytes) -> Later[tuple[Any, ...] | None]:
     """:func:`by_card_index`'s facts for checkout (no personal data read) on a loop connection (ADR 0014)."""
-    cur = await conn.execute(_CARD_HOLDER_SQL, (index,))
-
-    async def row() -> tuple[Any, ...] | None:
-        return await cur.fetchone()
-
-    return row
+    return ready(await conn.fetchrow(_CARD_HOLDER_ON_LOOP, index))
 
 
 def by_applicant(session: Session, applicant_id: uuid.UUID) -> Recipient | None:

@@ -12,9 +12,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
@@ -62,7 +61,7 @@ class CardHolder:
     first_purchase_deadline: datetime
 
 
-async def card_holder_on_loop(conn: AsyncConnection[Any], card_number: str) -> Later[CardHolder | None]:
+async def card_holder_on_loop(conn: asyncpg.Connection, card_number: str) -> Later[CardHolder | None]:
     """:func:`recipient_by_card` on a loop connection (``db.on_loop``, ADR 0014): the same recipient's facts."""
     if not rules.card_number_shape_ok(card_number):
 

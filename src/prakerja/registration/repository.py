@@ -7,14 +7,15 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import psycopg
-from psycopg import AsyncConnection
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from prakerja.db import arguments, positional
 from prakerja.kit.ids import new_id
-from prakerja.kit.loop import Later
+from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import Encrypted, decrypt, encrypt
 from prakerja.registration.models import (
     AbilityAttempt,
@@ -45,16 +46,15 @@ def applicant(session: Session, applicant_id: uuid.UUID, *, lock: bool = False) 
     return session.scalars(query).first()
 
 
-async def full_name_by_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str | None:
+async def full_name_by_account_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> str | None:
     """:func:`applicant_by_account`'s ``full_name`` (decrypted; None without a profile or a name) on a loop
     connection (``db.on_loop``, ADR 0014): one prepared read."""
-    cur = await conn.execute(
-        "SELECT full_name FROM registration_applicants WHERE account_id = %s LIMIT 1", (account_id,), prepare=True
+    found = await conn.fetchval(
+        "SELECT full_name FROM registration_applicants WHERE account_id = $1 LIMIT 1", account_id
     )
-    row = await cur.fetchone()
-    if row is None or row[0] is None:
+    if found is None:
         return None
-    return decrypt(bytes(row[0]), "registration_applicants.full_name")
+    return decrypt(bytes(found), "registration_applicants.full_name")
 
 
 def applicant_by_account(session: Session, account_id: uuid.UUID, *, lock: bool = False) -> Applicant | None:
@@ -109,6 +109,7 @@ _INSERT_SUBMITTED_SQL = """
              NULL)::procrastinate_job_to_defer_v1])
     FROM identity_check
 """
+_INSERT_SUBMITTED_ON_LOOP, _INSERT_SUBMITTED_NAMES = positional(_INSERT_SUBMITTED_SQL)
 _ENCRYPTED_CONTEXT = {
     column.name: column.type.context for column in Applicant.__table__.columns if isinstance(column.type, Encrypted)
 }
@@ -151,7 +152,7 @@ def insert_submitted_applicant(
 
 
 async def insert_submitted_applicant_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     values: dict[str, object],
     check_id: uuid.UUID,
@@ -160,27 +161,23 @@ async def insert_submitted_applicant_on_loop(
     task: str,
     job_args: str,
 ) -> bool:
-    """``insert_submitted_applicant`` as a whole transaction on an autocommit loop connection (``db.on_loop``, ADR
-    0014): the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
+    """``insert_submitted_applicant`` as a whole transaction on a loop connection (``db.on_loop``, ADR 0014, 0028):
+    the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
     together, durably, in one round trip, or not at all. False, with nothing written, as above."""
-    if not conn.autocommit:
-        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
-    cur = await conn.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
-    return await cur.fetchone() is not None
+    row = await conn.fetchrow(_INSERT_SUBMITTED_ON_LOOP, *arguments(_INSERT_SUBMITTED_NAMES, params))
+    return row is not None
 
 
 _PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"
+_PHONE_ON_LOOP = positional(_PHONE_SQL)[0]
 
 
-async def phone_of_account_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[tuple[Any, ...] | None]:
+async def phone_of_account_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[tuple[Any, ...] | None]:
     """The profile's phone (encrypted) and when it was verified, on a loop connection (ADR 0014)."""
-    cur = await conn.execute(_PHONE_SQL, (account_id,))
-
-    async def row() -> tuple[Any, ...] | None:
-        return await cur.fetchone()
-
-    return row
+    return ready(await conn.fetchrow(_PHONE_ON_LOOP, account_id))
 
 
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:

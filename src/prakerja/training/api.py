@@ -12,10 +12,10 @@ FastAPI must see the routes' annotations as objects.)"""
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Protocol, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from psycopg import AsyncConnection
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -75,7 +75,7 @@ class LoopCall(Protocol):
         request: Request,
         caller: PartnerCaller,
         body: bytes,
-        handler: Callable[[AsyncConnection[Any]], Awaitable[BaseModel | dict[str, Any]]],
+        handler: Callable[[asyncpg.Connection], Awaitable[BaseModel | dict[str, Any]]],
         *,
         status_code: int = 200,
     ) -> Awaitable[Response]: ...
@@ -153,7 +153,7 @@ def mount(
         deadline. A revoked card is refused."""
         data = parse(CardInquiry, body)
 
-        async def inquire(conn: AsyncConnection[Any]) -> CardOut:
+        async def inquire(conn: asyncpg.Connection) -> CardOut:
             return await service.purchases.inquiry_on_loop(conn, card_number=data.card_number)
 
         return await loop_call(request, caller, body, inquire)
@@ -170,7 +170,7 @@ def mount(
         code (valid 5 minutes)."""
         data = parse(PurchaseCreate, body)
 
-        async def create(conn: AsyncConnection[Any]) -> PurchaseCreated:
+        async def create(conn: asyncpg.Connection) -> PurchaseCreated:
             return await service.purchases.create_on_loop(conn, caller=caller, data=data)
 
         return await loop_call(request, caller, body, create, status_code=201)
@@ -188,7 +188,7 @@ def mount(
         cancels the purchase (429) and releases the reserve."""
         data = parse(PurchaseConfirm, body)
 
-        async def confirm(conn: AsyncConnection[Any]) -> PurchaseConfirmed:
+        async def confirm(conn: asyncpg.Connection) -> PurchaseConfirmed:
             return await service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=data.otp)
 
         try:

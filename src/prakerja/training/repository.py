@@ -8,15 +8,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import Date, Select, Table, cast, func, insert, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import Course, CourseSession
 from prakerja.certificates.models import Certificate
+from prakerja.db import arguments, positional
 from prakerja.kit.ids import new_id
-from prakerja.kit.loop import Later
+from prakerja.kit.loop import Later, ready
 from prakerja.training.models import (
     AttendanceEvent,
     CodeState,
@@ -75,14 +76,12 @@ def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseS
     return {PurchaseStatus(status): int(n) for status, n in rows}
 
 
-async def status_counts_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
+async def status_counts_on_loop(conn: asyncpg.Connection, participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
     """:func:`status_counts` on a loop connection (``db.on_loop``, ADR 0014): one prepared read."""
-    cur = await conn.execute(
-        "SELECT status, count(*) FROM training_purchases WHERE participant_id = %s GROUP BY status",
-        (participant_id,),
-        prepare=True,
+    rows = await conn.fetch(
+        "SELECT status, count(*) FROM training_purchases WHERE participant_id = $1 GROUP BY status", participant_id
     )
-    return {PurchaseStatus[status]: int(n) for status, n in await cur.fetchall()}
+    return {PurchaseStatus[status]: int(n) for status, n in rows}
 
 
 _FACTS = text(
@@ -569,10 +568,11 @@ _FACTS_SQL = (
     " WHERE platform_id = %(platform)s AND platform_account_index = %(account_index)s"
     " AND recipient_id <> %(recipient)s AND status = ANY(%(bought)s))"
 )
+_FACTS_ON_LOOP, _FACTS_NAMES = positional(_FACTS_SQL)
 
 
 async def status_counts_and_bound_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     participant_id: uuid.UUID,
     *,
     platform_id: uuid.UUID,
@@ -580,28 +580,21 @@ async def status_counts_and_bound_on_loop(
     recipient_id: uuid.UUID,
 ) -> Later[tuple[dict[PurchaseStatus, int], bool]]:
     """:func:`status_counts_and_bound` on a loop connection: the same statement, the same answer."""
-    cur = await conn.execute(
-        _FACTS_SQL,
-        {
-            "participant": participant_id,
-            "platform": platform_id,
-            "account_index": account_index,
-            "recipient": recipient_id,
-            "bought": [status.value for status in BOUGHT],
-        },
-    )
-
-    async def facts() -> tuple[dict[PurchaseStatus, int], bool]:
-        counts: dict[PurchaseStatus, int] = {}
-        bound = False
-        for status, n in await cur.fetchall():
-            if status == "platform_account_bound":
-                bound = True
-            else:
-                counts[PurchaseStatus(status)] = int(n)
-        return counts, bound
-
-    return facts
+    params = {
+        "participant": participant_id,
+        "platform": platform_id,
+        "account_index": account_index,
+        "recipient": recipient_id,
+        "bought": [status.value for status in BOUGHT],
+    }
+    counts: dict[PurchaseStatus, int] = {}
+    bound = False
+    for status, n in await conn.fetch(_FACTS_ON_LOOP, *arguments(_FACTS_NAMES, params)):
+        if status == "platform_account_bound":
+            bound = True
+        else:
+            counts[PurchaseStatus(status)] = int(n)
+    return ready((counts, bound))
 
 
 _INSERT_PURCHASE_SQL = (
@@ -612,46 +605,39 @@ _INSERT_PURCHASE_SQL = (
     " %(platform_order_id)s, %(platform_account_index)s, %(amount)s, 0, %(status)s, %(otp_hash)s,"
     " %(otp_expires_at)s, 0, %(pending_transfer_id)s, '')"
 )
+_INSERT_PURCHASE_ON_LOOP, _INSERT_PURCHASE_NAMES = positional(_INSERT_PURCHASE_SQL)
 
 
-async def add_purchase_on_loop(conn: AsyncConnection[Any], values: dict[str, Any]) -> None:
+async def add_purchase_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> None:
     """A new purchase (the columns :func:`add` writes for a ``Purchase`` made by ``purchases.create``); nothing
     is read back."""
-    await conn.execute(_INSERT_PURCHASE_SQL, values)
+    await conn.execute(_INSERT_PURCHASE_ON_LOOP, *arguments(_INSERT_PURCHASE_NAMES, values))
 
 
 _PURCHASE_FOR_CONFIRM_SQL = (
     "SELECT id, platform_id, institution_id, participant_id, course_id, amount, status, otp_hash, otp_expires_at"
     " FROM training_purchases WHERE id = %s FOR UPDATE"
 )
+_PURCHASE_FOR_CONFIRM_ON_LOOP = positional(_PURCHASE_FOR_CONFIRM_SQL)[0]
 
 
 async def purchase_for_confirm_on_loop(
-    conn: AsyncConnection[Any], purchase_id: uuid.UUID
+    conn: asyncpg.Connection, purchase_id: uuid.UUID
 ) -> Later[tuple[Any, ...] | None]:
     """:func:`purchase` locked, the columns a confirmation reads, on a loop connection."""
-    cur = await conn.execute(_PURCHASE_FOR_CONFIRM_SQL, (purchase_id,))
-
-    async def row() -> tuple[Any, ...] | None:
-        return await cur.fetchone()
-
-    return row
+    return ready(await conn.fetchrow(_PURCHASE_FOR_CONFIRM_ON_LOOP, purchase_id))
 
 
 _TAKEN_SQL = (
     "SELECT code FROM training_redeem_codes WHERE code = ANY(%(values)s)"
     " UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = ANY(%(values)s)"
 )
+_TAKEN_ON_LOOP = positional(_TAKEN_SQL)[0]  # $1 values
 
 
-async def taken_codes_on_loop(conn: AsyncConnection[Any], values: list[str]) -> Later[set[str]]:
+async def taken_codes_on_loop(conn: asyncpg.Connection, values: list[str]) -> Later[set[str]]:
     """:func:`taken_codes` on a loop connection."""
-    cur = await conn.execute(_TAKEN_SQL, {"values": values})
-
-    async def taken() -> set[str]:
-        return {str(row[0]) for row in await cur.fetchall()}
-
-    return taken
+    return ready({str(row[0]) for row in await conn.fetch(_TAKEN_ON_LOOP, values)})
 
 
 _CONFIRM_SQL = (
@@ -666,10 +652,12 @@ _CONFIRM_WITH_CODES_SQL = (
     " %(froms)s::timestamptz[], %(untils)s::timestamptz[])"
     " AS c(id, session_id, training_type, code, valid_from, valid_until)"
 )
+_CONFIRM_ON_LOOP, _CONFIRM_NAMES = positional(_CONFIRM_SQL)
+_CONFIRM_WITH_CODES_ON_LOOP, _CONFIRM_WITH_CODES_NAMES = positional(_CONFIRM_WITH_CODES_SQL)
 
 
 async def confirm_with_codes_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     purchase_id: uuid.UUID,
     institution_id: uuid.UUID,
@@ -681,7 +669,7 @@ async def confirm_with_codes_on_loop(
     session_id, training_type, code, valid_from, valid_until) in one statement; nothing is read back."""
     params: dict[str, Any] = {"id": purchase_id, "now": now, "voucher": voucher}
     if not codes:
-        await conn.execute(_CONFIRM_SQL, params)
+        await conn.execute(_CONFIRM_ON_LOOP, *arguments(_CONFIRM_NAMES, params))
         return
     params.update(
         institution=institution_id,
@@ -692,7 +680,7 @@ async def confirm_with_codes_on_loop(
         froms=[c["valid_from"] for c in codes],
         untils=[c["valid_until"] for c in codes],
     )
-    await conn.execute(_CONFIRM_WITH_CODES_SQL, params)
+    await conn.execute(_CONFIRM_WITH_CODES_ON_LOOP, *arguments(_CONFIRM_WITH_CODES_NAMES, params))
 
 
 _EVENTS_SQL = (
@@ -700,29 +688,29 @@ _EVENTS_SQL = (
     " %(type)s, %(data)s::jsonb FROM unnest(%(ids)s::uuid[], %(partners)s::uuid[]) WITH ORDINALITY"
     " AS e(id, partner_id, n) ORDER BY e.n"
 )
+_EVENTS_ON_LOOP, _EVENTS_NAMES = positional(_EVENTS_SQL)
 
 
 async def add_events_on_loop(
-    conn: AsyncConnection[Any], *, partner_ids: list[uuid.UUID], type_: str, data: str, now: datetime
+    conn: asyncpg.Connection, *, partner_ids: list[uuid.UUID], type_: str, data: str, now: datetime
 ) -> None:
     """:func:`add_events` for one event (``data`` as JSON text) to several partners, in one statement."""
-    await conn.execute(
-        _EVENTS_SQL,
-        {"now": now, "type": type_, "data": data, "ids": [new_id() for _ in partner_ids], "partners": partner_ids},
-    )
+    params = {"now": now, "type": type_, "data": data, "ids": [new_id() for _ in partner_ids], "partners": partner_ids}
+    await conn.execute(_EVENTS_ON_LOOP, *arguments(_EVENTS_NAMES, params))
 
 
 _COUNT_WRONG_SQL = (
     "UPDATE training_purchases SET otp_attempts = otp_attempts + 1 WHERE id = %(id)s AND platform_id = %(platform)s"
     " AND status = 'otp_sent' AND otp_attempts + 1 < %(limit)s RETURNING otp_attempts"
 )
+_COUNT_WRONG_ON_LOOP, _COUNT_WRONG_NAMES = positional(_COUNT_WRONG_SQL)
 
 
 async def count_wrong_otp_on_loop(
-    conn: AsyncConnection[Any], purchase_id: uuid.UUID, platform_id: uuid.UUID, limit: int
+    conn: asyncpg.Connection, purchase_id: uuid.UUID, platform_id: uuid.UUID, limit: int
 ) -> int | None:
     """One wrong code counted in one statement (an autocommit connection commits it by itself) unless it would be
     the ``limit``-th, or the purchase is not the platform's or not awaiting its code: then None, nothing written."""
-    cur = await conn.execute(_COUNT_WRONG_SQL, {"id": purchase_id, "platform": platform_id, "limit": limit})
-    row = await cur.fetchone()
-    return None if row is None else int(row[0])
+    params = {"id": purchase_id, "platform": platform_id, "limit": limit}
+    found = await conn.fetchval(_COUNT_WRONG_ON_LOOP, *arguments(_COUNT_WRONG_NAMES, params))
+    return None if found is None else int(found)

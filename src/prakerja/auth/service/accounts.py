@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -110,7 +109,7 @@ def resolve_session(session: Session, token: str) -> CurrentAccount | None:
     return CurrentAccount(id=account_id, role=role, display_name=display_name)
 
 
-async def resolve_session_on_loop(conn: AsyncConnection[Any], token: str) -> CurrentAccount | None:
+async def resolve_session_on_loop(conn: asyncpg.Connection, token: str) -> CurrentAccount | None:
     """``resolve_session`` on a loop connection (``db.on_loop``, ADR 0014): the same answer, no ``Session``."""
     found = await repository.account_for_session_on_loop(conn, rules.token_hash(token), utcnow())
     if found is None:
@@ -123,7 +122,7 @@ def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return repository.account(session, account_id)
 
 
-async def email_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
     """``get_account(...).email`` on a loop connection (``db.on_loop``, ADR 0014): None when there is no account."""
     return await repository.email_on_loop(conn, account_id)
 

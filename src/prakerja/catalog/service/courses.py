@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -234,7 +234,7 @@ class SessionSlot:
     cancelled_at: datetime | None
 
 
-async def course_sessions_on_loop(conn: AsyncConnection[Any], course_id: uuid.UUID) -> Later[list[SessionSlot]]:
+async def course_sessions_on_loop(conn: asyncpg.Connection, course_id: uuid.UUID) -> Later[list[SessionSlot]]:
     """:func:`course_sessions` on a loop connection (``db.on_loop``, ADR 0014): the same sessions, in order."""
     rows = await repository.sessions_of_on_loop(conn, course_id)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -92,7 +91,7 @@ class SellableCourse:
 
 
 async def sellable_course_on_loop(
-    conn: AsyncConnection[Any], *, course_id: uuid.UUID, platform_id: uuid.UUID
+    conn: asyncpg.Connection, *, course_id: uuid.UUID, platform_id: uuid.UUID
 ) -> Later[SellableCourse | None]:
     """:func:`sellable_course` on a loop connection (``db.on_loop``, ADR 0014): the same course or None."""
     row = await repository.course_and_listing_on_loop(conn, course_id, platform_id)

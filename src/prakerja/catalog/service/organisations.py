@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from prakerja.kit.errors import NotFound
 from prakerja.partners import service as partners
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    import asyncpg
 
 INSTITUTION = "institution"
 PLATFORM = "platform"
@@ -49,7 +49,7 @@ def names_of(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]
     return partners.partner_names(session, ids)
 
 
-async def names_of_on_loop(conn: AsyncConnection[Any], ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def names_of_on_loop(conn: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """``names_of`` on a loop connection (``db.on_loop``, ADR 0014): the same answer, no ``Session``."""
     return await partners.partner_names_on_loop(conn, ids)
 

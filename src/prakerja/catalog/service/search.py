@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from prakerja.registration import service as registration
 from prakerja.registration.service.regions import province_name, province_names
 
 if TYPE_CHECKING:
-    from psycopg import AsyncConnection
+    import asyncpg
 
 PAGE_SIZE = 20
 
@@ -47,7 +47,7 @@ def search(session: Session, filters: SearchFilters, *, page: int = 1) -> Result
     return Results(hits, total, page, institutions)
 
 
-async def search_on_loop(conn: AsyncConnection[Any], filters: SearchFilters, *, page: int = 1) -> Results:
+async def search_on_loop(conn: asyncpg.Connection, filters: SearchFilters, *, page: int = 1) -> Results:
     """``search`` on a loop connection (``db.on_loop``, ADR 0014): the same statements, the same answer (a test
     holds the two equal), on the event loop with no ``Session`` and no worker thread."""
     page = max(1, page)
@@ -71,7 +71,7 @@ def provinces(session: Session) -> list[tuple[str, str]]:
     return [(code, province_name(code) or code) for code in repository.offline_provinces(session)]
 
 
-async def provinces_on_loop(conn: AsyncConnection[Any]) -> list[tuple[str, str]]:
+async def provinces_on_loop(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     """``provinces`` on a loop connection (the same statement and answer)."""
     return [(code, province_name(code) or code) for code in await repository.offline_provinces_on_loop(conn)]
 

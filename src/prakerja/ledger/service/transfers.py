@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import psycopg
-from psycopg import AsyncConnection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,7 +122,9 @@ def create_or_find_transfers(session: Session, specs: Sequence[TransferCreate]) 
 def _map_integrity(error: Exception) -> DomainError:
     orig: Any = getattr(error, "orig", None) or error
     sqlstate = getattr(orig, "sqlstate", None)
-    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or ""
+    # psycopg names the constraint in ``diag``, asyncpg (loop connections) on the error itself
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None) or getattr(orig, "constraint_name", "")
+    constraint = constraint or ""
     if sqlstate == "23514" and constraint.startswith("ck_ledger_accounts_"):
         return InsufficientFunds(details={"constraint": constraint})
     if sqlstate == "23505" and constraint == "pk_ledger_transfers":
@@ -255,7 +257,7 @@ def _is_direct(spec: TransferCreate, amount: int | None) -> bool:
     return spec.pending_id is None and amount is not None and spec.mode in _DIRECT
 
 
-async def create_or_find_transfer_on_loop(conn: AsyncConnection[Any], spec: TransferCreate) -> tuple[Transfer, bool]:
+async def create_or_find_transfer_on_loop(conn: asyncpg.Connection, spec: TransferCreate) -> tuple[Transfer, bool]:
     """:func:`create_or_find_transfers` for one transfer, as its own transaction on an autocommit loop connection
     (``db.on_loop``; ADR 0014, 0023): the posting function's one statement is the unit of work, committed durably
     before the answer, in one round trip, with no ``Session`` and no thread. The same checks, refusals (nothing
@@ -273,7 +275,7 @@ async def create_or_find_transfer_on_loop(conn: AsyncConnection[Any], spec: Tran
             row = await repository.create_posted_alone_on_loop(conn, **_direct_params(spec, amount))
             return _direct_transfer(spec, amount, row)
         rows = await repository.create_transfer_on_loop(conn, **_one_params(spec, amount))
-    except psycopg.IntegrityError as error:  # a race the locks do not cover: the statement rolled itself back
+    except asyncpg.IntegrityConstraintViolationError as error:  # a race the locks do not cover: rolled back
         raise _map_integrity(error) from None
     transfers, created = _from_rows(rows, 1)
     return transfers[0], created

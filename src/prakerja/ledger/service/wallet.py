@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-import psycopg
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -564,7 +563,7 @@ class PurchaseAccounts:
 
 
 async def purchase_accounts_on_loop(
-    conn: AsyncConnection[Any], *, participant_id: uuid.UUID | str, institution_id: uuid.UUID | str
+    conn: asyncpg.Connection, *, participant_id: uuid.UUID | str, institution_id: uuid.UUID | str
 ) -> Later[PurchaseAccounts]:
     """:func:`wallet` and the accounts :func:`authorise_purchase` looks up, in one statement on a loop connection
     (``db.on_loop``, ADR 0014)."""
@@ -584,7 +583,7 @@ async def purchase_accounts_on_loop(
     return found
 
 
-async def wallet_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID | str) -> Later[Account | None]:
+async def wallet_on_loop(conn: asyncpg.Connection, participant_id: uuid.UUID | str) -> Later[Account | None]:
     """:func:`wallet` on a loop connection (``db.on_loop``, ADR 0014): the same account and balances."""
     key = (AccountKind.training_wallet, "participant", str(participant_id))
     rows = await repository.two_accounts_on_loop(conn, LedgerCode.training, key, key)
@@ -597,7 +596,7 @@ async def wallet_on_loop(conn: AsyncConnection[Any], participant_id: uuid.UUID |
 
 
 async def authorise_purchase_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     transfer_id: uuid.UUID,
     accounts_found: PurchaseAccounts,
@@ -609,10 +608,10 @@ async def authorise_purchase_on_loop(
 ) -> Later[Transfer]:
     """:func:`authorise_purchase` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller
     opened on it, with the accounts :func:`purchase_accounts_on_loop` found: the same posting function call and the
-    same audit entry, sent together (one round trip in pipeline mode; the institution's first sale opens its
-    payable first, one more). For a new purchase only: ``transfer_id`` must be fresh (the audit entry is sent with
-    the posting, so a retry of a stored transfer, which records nothing, is refused here). A refusal of the posting
-    raises when the answer is read; the caller's transaction must then be rolled back (the audit entry with it)."""
+    same audit entry (the institution's first sale opens its payable first). For a new purchase only:
+    ``transfer_id`` must be fresh (a retry of a stored transfer, which records nothing, is refused here). A refusal
+    of the posting raises when the answer is read (no audit entry is written for it); the caller's transaction must
+    then be rolled back."""
     if accounts_found.wallet is None:
         raise AccountNotFound()
     wallet_id, payee_id = accounts_found.wallet.id, accounts_found.payable_id
@@ -648,20 +647,38 @@ async def authorise_purchase_on_loop(
     )
     checked = prepare_transfer(spec)
     assert checked is not None
-    row = await repository.create_posted_on_loop(
-        conn,
-        id=spec.id,
-        debit=wallet_id,
-        credit=payee_id,
-        amount=checked,
-        ledger=spec.ledger,
-        code=spec.code.value,
-        mode=spec.mode.value,
-        timeout=spec.timeout_seconds,
-        ref_type=spec.ref_type,
-        ref_id=spec.ref_id,
-        now=utcnow(),
-    )
+    try:
+        answer = await repository.create_posted_on_loop(
+            conn,
+            id=spec.id,
+            debit=wallet_id,
+            credit=payee_id,
+            amount=checked,
+            ledger=spec.ledger,
+            code=spec.code.value,
+            mode=spec.mode.value,
+            timeout=spec.timeout_seconds,
+            ref_type=spec.ref_type,
+            ref_id=spec.ref_id,
+            now=utcnow(),
+        )
+    except asyncpg.IntegrityConstraintViolationError as failure:  # the statement failed: the transaction with it
+        mapped = map_integrity(failure)
+
+        async def failed() -> Transfer:
+            raise mapped
+
+        return failed
+    row = await answer()
+    if row[0] is not None or not row[3]:  # refused, or not new: the caller rolls back, no audit entry needed
+
+        async def refused() -> Transfer:
+            error, details = row[0], row[2]
+            if error is not None:
+                raise refusal(error, details)
+            raise TransferExists(details={"transfer_id": str(transfer_id)})
+
+        return refused
     await audit.record_on_loop(
         conn,
         actor,
@@ -671,15 +688,9 @@ async def authorise_purchase_on_loop(
         data={"amount": checked, "code": spec.code.value, "purchase": purchase_ref},
     )
 
+    _error, _index, _details, _created, seq, ledger, timeout_at, created_at = row
+
     async def posted() -> Transfer:
-        try:
-            error, _index, details, created, seq, ledger, timeout_at, created_at = await row()
-        except psycopg.IntegrityError as failure:
-            raise map_integrity(failure) from None
-        if error is not None:
-            raise refusal(error, details)
-        if not created:
-            raise TransferExists(details={"transfer_id": str(transfer_id)})
         return Transfer.model_construct(
             id=spec.id,
             seq=seq,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -392,7 +392,7 @@ def partner_names(session: Session, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
     return repository.partner_names(session, ids)
 
 
-async def partner_names_on_loop(conn: AsyncConnection[Any], ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+async def partner_names_on_loop(conn: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """``partner_names`` on a loop connection (``db.on_loop``, ADR 0014): the same answer, no ``Session``."""
     return await repository.partner_names_on_loop(conn, ids)
 
@@ -424,7 +424,7 @@ def signing_credential(session: Session, client_code: str) -> SigningCredential 
     )
 
 
-async def signing_credential_on_loop(conn: AsyncConnection[Any], client_code: str) -> SigningCredential | None:
+async def signing_credential_on_loop(conn: asyncpg.Connection, client_code: str) -> SigningCredential | None:
     """:func:`signing_credential` in one statement on a loop connection (``db.on_loop``, ADR 0014): the same
     answer, no ``Session``."""
     row = await repository.signing_row_on_loop(conn, client_code)
@@ -595,7 +595,7 @@ def admit(
 
 
 async def admit_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     client_code: str | None,
     timestamp: str | None,

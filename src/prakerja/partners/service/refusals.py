@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -65,7 +65,7 @@ def record_refusal(
 
 
 async def record_refusal_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     caller: PartnerCaller | None,
     client_code: str | None,

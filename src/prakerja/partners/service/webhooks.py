@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
-from psycopg import AsyncConnection
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
@@ -300,7 +300,7 @@ def queue_webhooks(session: Session, events: list[WebhookToQueue]) -> list[Webho
 
 
 async def active_endpoints_on_loop(
-    conn: AsyncConnection[Any], partner_ids: list[uuid.UUID]
+    conn: asyncpg.Connection, partner_ids: list[uuid.UUID]
 ) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
     """The first half of :func:`queue_webhooks_on_loop`: each organisation's active endpoints (ids), read with the
     caller's other reads (one round trip in pipeline mode); an organisation that does not exist is left out."""
@@ -308,7 +308,7 @@ async def active_endpoints_on_loop(
 
 
 async def queue_webhooks_on_loop(
-    conn: AsyncConnection[Any], events: list[WebhookToQueue], endpoints: dict[uuid.UUID, list[uuid.UUID]]
+    conn: asyncpg.Connection, events: list[WebhookToQueue], endpoints: dict[uuid.UUID, list[uuid.UUID]]
 ) -> None:
     """:func:`queue_webhooks` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened
     on it, with the endpoints :func:`active_endpoints_on_loop` read: the same events, deliveries and jobs, in one

@@ -8,9 +8,9 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -66,7 +66,7 @@ def find(session: Session, account_id: uuid.UUID) -> Applicant | None:
     return repository.applicant_by_account(session, account_id)
 
 
-async def verified_phone_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[str | None]:
+async def verified_phone_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
     """The phone of the account's profile when it is verified (None otherwise, or with no profile), as
     :func:`find` would show it, on a loop connection (``db.on_loop``, ADR 0014). Personal data: never logged."""
     row = await repository.phone_of_account_on_loop(conn, account_id)
@@ -80,7 +80,7 @@ async def verified_phone_on_loop(conn: AsyncConnection[Any], account_id: uuid.UU
     return phone
 
 
-async def full_name_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str | None:
+async def full_name_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> str | None:
     """``find(...).full_name`` on a loop connection (``db.on_loop``, ADR 0014): None when the account has no
     profile or the profile no name. Personal data: callers mask it before it leaves their domain."""
     return await repository.full_name_by_account_on_loop(conn, account_id)
@@ -290,7 +290,7 @@ def submit_identity(
 
 
 async def submit_new_identity_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     *,
     account_id: uuid.UUID,
     submission: IdentitySubmission,

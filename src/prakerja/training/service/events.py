@@ -10,7 +10,7 @@ import json
 import uuid
 from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
@@ -43,7 +43,7 @@ def emit_both(
 
 
 async def emit_both_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     platform_id: uuid.UUID,
     institution_id: uuid.UUID,
     type_: str,
@@ -64,7 +64,7 @@ async def emit_both_on_loop(
 
 
 async def endpoints_on_loop(
-    conn: AsyncConnection[Any], platform_id: uuid.UUID, institution_id: uuid.UUID
+    conn: asyncpg.Connection, platform_id: uuid.UUID, institution_id: uuid.UUID
 ) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
     """The endpoints :func:`emit_both_on_loop` queues to, read with the caller's other reads."""
     return await partners.active_endpoints_on_loop(conn, [platform_id, institution_id])

@@ -7,9 +7,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
@@ -36,7 +35,7 @@ def full_name(session: Session, account_id: uuid.UUID) -> str:
     return (profile.full_name or "") if profile is not None else ""
 
 
-async def full_name_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> str:
+async def full_name_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> str:
     """:func:`full_name` on a loop connection (``db.on_loop``)."""
     return await registration.identity.full_name_on_loop(conn, account_id) or ""
 
@@ -94,7 +93,7 @@ def revoke(session: Session, recipient_id: uuid.UUID) -> None:
 # -- on a loop connection (db.on_loop, ADR 0014) --------------------------------------------------------------------
 
 
-async def card_on_loop(conn: AsyncConnection[Any], card_number: str) -> Later[recipients.CardHolder | None]:
+async def card_on_loop(conn: asyncpg.Connection, card_number: str) -> Later[recipients.CardHolder | None]:
     return await recipients.card_holder_on_loop(conn, card_number)
 
 
@@ -106,7 +105,7 @@ class OtpContact:
     address: str
 
 
-async def otp_contact_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID) -> Later[OtpContact | None]:
+async def otp_contact_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[OtpContact | None]:
     """Where the code goes, as :func:`send_otp` chooses it: the profile's verified phone (read with the caller's
     other reads), else the account's e-mail (one more round trip, only then); None when there is neither (then
     nothing is sent)."""
@@ -123,7 +122,7 @@ async def otp_contact_on_loop(conn: AsyncConnection[Any], account_id: uuid.UUID)
 
 
 async def send_otp_on_loop(
-    conn: AsyncConnection[Any],
+    conn: asyncpg.Connection,
     contact: OtpContact | None,
     *,
     account_id: uuid.UUID,

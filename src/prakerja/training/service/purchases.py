@@ -11,9 +11,8 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from psycopg import AsyncConnection
+import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -146,7 +145,7 @@ def inquiry(session: Session, *, card_number: str) -> CardOut:
     )
 
 
-async def inquiry_on_loop(conn: AsyncConnection[Any], *, card_number: str) -> CardOut:
+async def inquiry_on_loop(conn: asyncpg.Connection, *, card_number: str) -> CardOut:
     """:func:`inquiry` on a loop connection (``db.on_loop``, ADR 0021): the same answer and the same refusals, in
     four reads (the card, the purchases by status, the wallet, the name), no ``Session``. The card number masked is
     the one asked for: the blind index matched it, and a card number (sixteen digits) is its own normal form."""
@@ -423,8 +422,8 @@ def revoke_missed_deadline(session: Session, recipient: Recipient) -> bool:
 # -- creation and confirmation on a loop connection (db.on_loop, ADR 0014) ------------------------------------------
 #
 # The twins of :func:`create` and :func:`confirm` for a signed call served on the event loop: plain SQL through each
-# domain's own service, in the transaction the caller opened on ``conn`` (``async with conn.transaction():``), in
-# psycopg's pipeline mode so that the reads of several domains, and then all the writes, travel together. The same
+# domain's own service, in the transaction the caller opened on ``conn`` (``async with conn.transaction():``), one
+# statement after another (asyncpg sends no pipeline of different statements; ADR 0028). The same
 # rows, the same answers and the same refusals (raised before anything is written, except a refusal of the ledger's
 # posting function, which the caller's rollback undoes, as the ``Session`` route's does); tests/training/
 # test_purchases_on_loop.py holds each pair to that.
@@ -451,104 +450,104 @@ def _keep_fresh(codes: Sequence[str | None], taken: set[str]) -> list[str | None
     return kept
 
 
-async def create_on_loop(conn: AsyncConnection[Any], *, caller: PartnerCaller, data: PurchaseCreate) -> PurchaseCreated:
-    """:func:`create` on a loop connection: three round trips (the card and the course; the participant's
-    purchases, the wallet and payable, where the code goes; every write), one more on an institution's first sale."""
+async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, data: PurchaseCreate) -> PurchaseCreated:
+    """:func:`create` on a loop connection: the card, the course, the participant's purchases, the wallet and
+    payable, where the code goes, then every write, one statement after another (one more on an institution's first
+    sale)."""
     platform_id, actor = caller.partner_id, caller.actor
     account_index = blind_index(data.platform_account_id, "platform_account")
     parsed_course = parse_id(data.course_id)
-    async with conn.pipeline():
-        card_later = await people.card_on_loop(conn, data.card_number)
-        course_later = (
-            None
-            if parsed_course is None
-            else await catalog.sellable_course_on_loop(conn, course_id=parsed_course, platform_id=platform_id)
+    card_later = await people.card_on_loop(conn, data.card_number)
+    course_later = (
+        None
+        if parsed_course is None
+        else await catalog.sellable_course_on_loop(conn, course_id=parsed_course, platform_id=platform_id)
+    )
+    holder = await card_later()
+    if holder is None:
+        raise CardNotFound()
+    course = None if course_later is None else await course_later()
+    facts_later = await repository.status_counts_and_bound_on_loop(
+        conn, holder.applicant_id, platform_id=platform_id, account_index=account_index, recipient_id=holder.id
+    )
+    if course is None:
+        wallet_later = await ledger.wallet_on_loop(conn, holder.applicant_id)
+    else:
+        accounts_later = await ledger.purchase_accounts_on_loop(
+            conn, participant_id=holder.applicant_id, institution_id=course.institution_id
         )
-        holder = await card_later()
-        if holder is None:
-            raise CardNotFound()
-        course = None if course_later is None else await course_later()
-        facts_later = await repository.status_counts_and_bound_on_loop(
-            conn, holder.applicant_id, platform_id=platform_id, account_index=account_index, recipient_id=holder.id
-        )
-        if course is None:
-            wallet_later = await ledger.wallet_on_loop(conn, holder.applicant_id)
-        else:
-            accounts_later = await ledger.purchase_accounts_on_loop(
-                conn, participant_id=holder.applicant_id, institution_id=course.institution_id
-            )
-            contact_later = await people.otp_contact_on_loop(conn, holder.account_id)
-        counts, bound = await facts_later()
-        bought = any(counts.get(status, 0) for status in repository.BOUGHT)
-        if holder.status is RecipientStatus.revoked or rules.deadline_missed(
-            holder.first_purchase_deadline, utcnow(), has_purchase=bought
-        ):
-            raise CardRevoked()
-        if course is None:
-            if holder.funded_at is None or await wallet_later() is None:
-                raise CardNotActive()
-            raise CourseNotListed()
-        accounts = await accounts_later()
-        if holder.funded_at is None or accounts.wallet is None:
+        contact_later = await people.otp_contact_on_loop(conn, holder.account_id)
+    counts, bound = await facts_later()
+    bought = any(counts.get(status, 0) for status in repository.BOUGHT)
+    if holder.status is RecipientStatus.revoked or rules.deadline_missed(
+        holder.first_purchase_deadline, utcnow(), has_purchase=bought
+    ):
+        raise CardRevoked()
+    if course is None:
+        if holder.funded_at is None or await wallet_later() is None:
             raise CardNotActive()
-        if bound:
-            raise PlatformAccountBound()
-        amount = course.price
-        if not counts.get(PurchaseStatus.completed, 0) and any(counts.get(s, 0) for s in repository.UNDER_WAY):
-            raise FirstTrainingUnfinished()
-        if accounts.wallet.available < amount:
-            raise InsufficientBalance(details={"amount": amount})
-        contact = await contact_later()
-        now = utcnow()
-        purchase_id = new_id()
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        otp_expires_at = now + rules.OTP_TTL
-        pending_transfer_id = new_id()
-        await repository.add_purchase_on_loop(
-            conn,
-            {
-                "id": purchase_id,
-                "created_at": now,
-                "recipient_id": holder.id,
-                "participant_id": holder.applicant_id,
-                "account_id": holder.account_id,
-                "course_id": course.id,
-                "institution_id": course.institution_id,
-                "platform_id": platform_id,
-                "platform_order_id": data.platform_order_id,
-                "platform_account_index": account_index,
-                "amount": amount,
-                "status": PurchaseStatus.otp_sent.value,
-                "otp_hash": otp_hash(purchase_id, code),
-                "otp_expires_at": otp_expires_at,
-                "pending_transfer_id": pending_transfer_id,
-            },
-        )
-        posted = await ledger.authorise_purchase_on_loop(
-            conn,
-            transfer_id=pending_transfer_id,
-            accounts_found=accounts,
-            institution_id=course.institution_id,
-            amount=amount,
-            purchase_ref=str(purchase_id),
-            timeout=rules.RESERVE_TIMEOUT,
-            actor=actor,
-        )
-        await people.send_otp_on_loop(
-            conn, contact, account_id=holder.account_id, code=code, amount=amount, course_title=course.title
-        )
-        await audit.record_on_loop(
-            conn,
-            actor,
-            "training.purchase_started",
-            "purchase",
-            purchase_id,
-            data={"course_id": str(course.id), "amount": amount, "platform_order_id": data.platform_order_id},
-        )
-        try:
-            await posted()
-        except InsufficientFunds:
-            raise InsufficientBalance(details={"amount": amount}) from None
+        raise CourseNotListed()
+    accounts = await accounts_later()
+    if holder.funded_at is None or accounts.wallet is None:
+        raise CardNotActive()
+    if bound:
+        raise PlatformAccountBound()
+    amount = course.price
+    if not counts.get(PurchaseStatus.completed, 0) and any(counts.get(s, 0) for s in repository.UNDER_WAY):
+        raise FirstTrainingUnfinished()
+    if accounts.wallet.available < amount:
+        raise InsufficientBalance(details={"amount": amount})
+    contact = await contact_later()
+    now = utcnow()
+    purchase_id = new_id()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    otp_expires_at = now + rules.OTP_TTL
+    pending_transfer_id = new_id()
+    await repository.add_purchase_on_loop(
+        conn,
+        {
+            "id": purchase_id,
+            "created_at": now,
+            "recipient_id": holder.id,
+            "participant_id": holder.applicant_id,
+            "account_id": holder.account_id,
+            "course_id": course.id,
+            "institution_id": course.institution_id,
+            "platform_id": platform_id,
+            "platform_order_id": data.platform_order_id,
+            "platform_account_index": account_index,
+            "amount": amount,
+            "status": PurchaseStatus.otp_sent.value,
+            "otp_hash": otp_hash(purchase_id, code),
+            "otp_expires_at": otp_expires_at,
+            "pending_transfer_id": pending_transfer_id,
+        },
+    )
+    posted = await ledger.authorise_purchase_on_loop(
+        conn,
+        transfer_id=pending_transfer_id,
+        accounts_found=accounts,
+        institution_id=course.institution_id,
+        amount=amount,
+        purchase_ref=str(purchase_id),
+        timeout=rules.RESERVE_TIMEOUT,
+        actor=actor,
+    )
+    await people.send_otp_on_loop(
+        conn, contact, account_id=holder.account_id, code=code, amount=amount, course_title=course.title
+    )
+    await audit.record_on_loop(
+        conn,
+        actor,
+        "training.purchase_started",
+        "purchase",
+        purchase_id,
+        data={"course_id": str(course.id), "amount": amount, "platform_order_id": data.platform_order_id},
+    )
+    try:
+        await posted()
+    except InsufficientFunds:
+        raise InsufficientBalance(details={"amount": amount}) from None
     return PurchaseCreated(
         purchase_id=str(purchase_id),
         status=PurchaseStatus.otp_sent.value,
@@ -558,64 +557,64 @@ async def create_on_loop(conn: AsyncConnection[Any], *, caller: PartnerCaller, d
 
 
 async def confirm_on_loop(
-    conn: AsyncConnection[Any], *, caller: PartnerCaller, purchase_id: str, otp: str
+    conn: asyncpg.Connection, *, caller: PartnerCaller, purchase_id: str, otp: str
 ) -> PurchaseConfirmed:
-    """:func:`confirm` on a loop connection: three round trips (the purchase, locked; its sessions, the code check,
-    the partners' endpoints and the balance; every write). A wrong code raises :class:`OtpInvalid` and writes
-    nothing: the caller rolls back (releasing the lock) and counts it with :func:`count_wrong_otp_on_loop`."""
+    """:func:`confirm` on a loop connection: the purchase, locked; its sessions, the code check, the partners'
+    endpoints and the balance; every write, one statement after another. A wrong code raises :class:`OtpInvalid`
+    and writes nothing: the caller rolls back (releasing the lock) and counts it with
+    :func:`count_wrong_otp_on_loop`."""
     platform_id, actor = caller.partner_id, caller.actor
     parsed = parse_id(purchase_id)
     if parsed is None:
         raise PurchaseNotFound()
-    async with conn.pipeline():
-        row = await (await repository.purchase_for_confirm_on_loop(conn, parsed))()
-        if row is None or row[1] != platform_id:
-            raise PurchaseNotFound()
-        found_id, _, institution_id, participant_id, course_id, amount, status, stored_hash, expires_at = row
-        if status != PurchaseStatus.otp_sent.value:
-            raise PurchaseState(details={"status": status})
-        now = utcnow()
-        if now > expires_at:
-            raise OtpExpired()
-        if not hmac.compare_digest(otp_hash(found_id, otp), bytes(stored_hash)):
-            raise OtpInvalid()
-        drawn: list[str | None] = list(_draw([12] + [10] * CODES_DRAWN_AHEAD))
-        sessions_later = await catalog.course_sessions_on_loop(conn, course_id)
-        taken_later = await repository.taken_codes_on_loop(conn, [c for c in drawn if c is not None])
-        endpoints_later = await events.endpoints_on_loop(conn, platform_id, institution_id)
-        wallet_later = await ledger.wallet_on_loop(conn, participant_id)
-        sessions = [s for s in await sessions_later() if s.cancelled_at is None]
-        codes = _keep_fresh(drawn[: 1 + len(sessions)], await taken_later())
-        codes += [None] * (1 + len(sessions) - len(codes))
-        endpoints = await endpoints_later()
-        wallet = await wallet_later()
-        while any(c is None for c in codes):
-            redrawn = [c if c is not None else _draw([12 if i == 0 else 10])[0] for i, c in enumerate(codes)]
-            fresh = [c for c, old in zip(redrawn, codes, strict=True) if old is None]
-            codes = _keep_fresh(redrawn, await (await repository.taken_codes_on_loop(conn, fresh))())
-        voucher, *session_codes = [c for c in codes if c is not None]
-        await repository.confirm_with_codes_on_loop(
-            conn,
-            purchase_id=found_id,
-            institution_id=institution_id,
-            voucher=voucher,
-            now=now,
-            codes=[
-                {
-                    "id": new_id(),
-                    "session_id": course_session.id,
-                    "training_type": course_session.training_type.value,
-                    "code": code,
-                    "valid_from": course_session.starts_at - rules.REDEEM_WINDOW,
-                    "valid_until": course_session.starts_at + rules.REDEEM_WINDOW,
-                }
-                for course_session, code in zip(sessions, session_codes, strict=True)
-            ],
-        )
-        await events.emit_both_on_loop(
-            conn, platform_id, institution_id, "purchase.confirmed", {"purchase_id": str(found_id)}, endpoints
-        )
-        await audit.record_on_loop(conn, actor, "training.purchase_confirmed", "purchase", found_id)
+    row = await (await repository.purchase_for_confirm_on_loop(conn, parsed))()
+    if row is None or row[1] != platform_id:
+        raise PurchaseNotFound()
+    found_id, _, institution_id, participant_id, course_id, amount, status, stored_hash, expires_at = row
+    if status != PurchaseStatus.otp_sent.value:
+        raise PurchaseState(details={"status": status})
+    now = utcnow()
+    if now > expires_at:
+        raise OtpExpired()
+    if not hmac.compare_digest(otp_hash(found_id, otp), bytes(stored_hash)):
+        raise OtpInvalid()
+    drawn: list[str | None] = list(_draw([12] + [10] * CODES_DRAWN_AHEAD))
+    sessions_later = await catalog.course_sessions_on_loop(conn, course_id)
+    taken_later = await repository.taken_codes_on_loop(conn, [c for c in drawn if c is not None])
+    endpoints_later = await events.endpoints_on_loop(conn, platform_id, institution_id)
+    wallet_later = await ledger.wallet_on_loop(conn, participant_id)
+    sessions = [s for s in await sessions_later() if s.cancelled_at is None]
+    codes = _keep_fresh(drawn[: 1 + len(sessions)], await taken_later())
+    codes += [None] * (1 + len(sessions) - len(codes))
+    endpoints = await endpoints_later()
+    wallet = await wallet_later()
+    while any(c is None for c in codes):
+        redrawn = [c if c is not None else _draw([12 if i == 0 else 10])[0] for i, c in enumerate(codes)]
+        fresh = [c for c, old in zip(redrawn, codes, strict=True) if old is None]
+        codes = _keep_fresh(redrawn, await (await repository.taken_codes_on_loop(conn, fresh))())
+    voucher, *session_codes = [c for c in codes if c is not None]
+    await repository.confirm_with_codes_on_loop(
+        conn,
+        purchase_id=found_id,
+        institution_id=institution_id,
+        voucher=voucher,
+        now=now,
+        codes=[
+            {
+                "id": new_id(),
+                "session_id": course_session.id,
+                "training_type": course_session.training_type.value,
+                "code": code,
+                "valid_from": course_session.starts_at - rules.REDEEM_WINDOW,
+                "valid_until": course_session.starts_at + rules.REDEEM_WINDOW,
+            }
+            for course_session, code in zip(sessions, session_codes, strict=True)
+        ],
+    )
+    await events.emit_both_on_loop(
+        conn, platform_id, institution_id, "purchase.confirmed", {"purchase_id": str(found_id)}, endpoints
+    )
+    await audit.record_on_loop(conn, actor, "training.purchase_confirmed", "purchase", found_id)
     return PurchaseConfirmed(
         purchase_id=str(found_id),
         status=PurchaseStatus.confirmed.value,
@@ -626,15 +625,15 @@ async def confirm_on_loop(
 
 
 async def count_wrong_otp_on_loop(
-    conn: AsyncConnection[Any], *, caller: PartnerCaller, purchase_id: str
+    conn: asyncpg.Connection, *, caller: PartnerCaller, purchase_id: str
 ) -> DomainError | None:
     """:func:`count_wrong_otp` in one statement on an autocommit loop connection (it commits by itself), after the
     confirmation's transaction was rolled back: ``otp_invalid`` with the attempts left. None, with nothing written,
     when this wrong code is the last one allowed or the purchase is no longer awaiting its code: the caller then
     runs :func:`count_wrong_otp` on a transaction of its own (it cancels the purchase and voids its reserve, or
     gives the refusal)."""
-    if not conn.autocommit:
-        raise ValueError("expects an autocommit loop connection (db.on_loop)")
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
     parsed = parse_id(purchase_id)
     if parsed is None:
         return PurchaseNotFound()
