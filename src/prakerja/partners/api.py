@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import datetime
 import email.message
+import functools
+import inspect
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
@@ -27,6 +29,9 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, params
+from fastapi import routing as fastapi_routing
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -64,9 +69,21 @@ MAX_BODY_BYTES = lists.MAX_LIST_BYTES + 1024 * 1024
 
 def _media_type(request: Request) -> str:
     """``type/subtype`` of the request's Content-Type, lower case ("" when absent)."""
+    value = request.headers.get("content-type")
+    return _content_type(value) if value else ""
+
+
+@functools.lru_cache(maxsize=64)
+def _content_type(value: str) -> str:
+    """A Content-Type header's ``type/subtype`` as the e-mail parser reads it (a partner sends the same one or two
+    values on every call: parsed once each)."""
     message = email.message.Message()
-    message["content-type"] = request.headers.get("content-type", "")
-    return message.get_content_type() if request.headers.get("content-type") else ""
+    message["content-type"] = value
+    return message.get_content_type()
+
+
+DIRECT_ROUTES: set[tuple[str, str]] = set()
+"""(method, path) of every signed route served without FastAPI's dependency solving (ADR 0030)."""
 
 
 class SignedRoute(APIRoute):
@@ -82,6 +99,11 @@ class SignedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
+        effective = _effective(self)
+        direct = _direct(self, effective) if effective is not None else None
+        if direct is not None:
+            original = _direct_or(original, direct, effective.dependency_overrides_provider)
+            DIRECT_ROUTES.update((method, effective.path) for method in self.methods or ())
         form_body = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
         extra = (self.openapi_extra or {}).get("requestBody", {})
         json_body = not form_body and (self.body_field is not None or "application/json" in extra.get("content", {}))
@@ -123,6 +145,127 @@ class SignedRoute(APIRoute):
         if request.method.upper() in rules.BODY_METHODS:
             request.state.malformed_body = await _malformed(request, form_body=form_body, json_body=json_body)
         return await original(request)
+
+
+def _effective(route: APIRoute) -> Any:
+    """The route as included in the app (FastAPI builds a route's handler once per inclusion, with the app's and
+    the routers' dependencies added, and says which inclusion in a context variable), or None (the route as
+    declared on its router, without the app's dependencies, or a FastAPI that no longer says)."""
+    context_var = getattr(fastapi_routing, "_effective_route_context_var", None)
+    context = context_var.get() if context_var is not None else None
+    return context if context is not None and getattr(context, "original_route", None) is route else None
+
+
+def _plain_dependency(dependant: Dependant) -> bool:
+    """A dependency that takes only the request and is a coroutine function (``refuse_nul``, the raw body)."""
+    return (
+        dependant.request_param_name is not None
+        and not dependant.dependencies
+        and not (
+            dependant.path_params
+            or dependant.query_params
+            or dependant.header_params
+            or dependant.cookie_params
+            or dependant.body_params
+        )
+        and not (
+            dependant.websocket_param_name
+            or dependant.http_connection_param_name
+            or dependant.response_param_name
+            or dependant.background_tasks_param_name
+            or dependant.security_scopes_param_name
+        )
+        and dependant.concurrency is None
+        and inspect.iscoroutinefunction(dependant.call)
+    )
+
+
+def _direct(route: APIRoute, effective: Any) -> Callable[[Request], Awaitable[Response]] | None:
+    """The route's handler without FastAPI's dependency solving (ADR 0030), or None when the route is not one it
+    can serve: an ``async def`` endpoint returning a :class:`Response`, taking only the request, path parameters
+    and dependencies that are :func:`require_partner_on_loop`'s admission (exactly one) or take only the request
+    (``refuse_nul``, the raw body). It does what FastAPI does for such a route, in the same order: each dependency
+    in turn (the admission's refusals, then the role and the malformed body), then the path parameters validated
+    by FastAPI's own function (422 as before), then the endpoint. The route's declaration is unchanged, so its
+    OpenAPI description is too."""
+    dependant = effective.dependant
+    endpoint = dependant.call if dependant is not None else None
+    if (
+        endpoint is None
+        or not inspect.iscoroutinefunction(endpoint)
+        or dependant.query_params
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+    ):
+        return None
+    steps: list[tuple[str | None, Callable[..., Any], str, frozenset[PartnerRole] | None]] = []
+    for sub in dependant.dependencies:
+        call = sub.call
+        allowed = _LOOP_PERMITS.get(call) if call is not None else None
+        if allowed is not None and sub.name is not None:
+            steps.append((sub.name, _admit_on_loop, "", allowed))
+        elif call is not None and _plain_dependency(sub):
+            steps.append((sub.name, call, sub.request_param_name or "request", None))
+        else:
+            return None
+    if sum(1 for step in steps if step[3] is not None) != 1:
+        return None
+    path_fields = list(dependant.path_params)
+    request_name = dependant.request_param_name
+
+    async def direct(request: Request) -> Response:
+        values: dict[str, Any] = {}
+        for name, call, request_param, allowed in steps:
+            if allowed is None:
+                solved = await call(**{request_param: request})
+            else:
+                headers = request.headers
+                caller = await _admit_on_loop(
+                    request,
+                    request._body,
+                    headers.get("client_code"),
+                    headers.get("timestamp"),
+                    headers.get("signature"),
+                    headers.get(idempotency_rules.HEADER),
+                )
+                solved = _permit(request, caller, allowed)
+            if name is not None:
+                values[name] = solved
+        if path_fields:
+            path_values, errors = request_params_to_args(path_fields, request.path_params)
+            if errors:
+                raise RequestValidationError(errors, body=None)
+            values.update(path_values)
+        if request_name is not None:
+            values[request_name] = request
+        response = await endpoint(**values)
+        if not isinstance(response, Response):  # a route on the direct path renders its own answer
+            raise TypeError(f"{route.path}: a signed route on the loop frame returns a Response")
+        return response
+
+    return direct
+
+
+def _direct_or(
+    original: Callable[[Request], Coroutine[Any, Any, Response]],
+    direct: Callable[[Request], Awaitable[Response]],
+    overrides: Any,
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    """The direct path, except while dependencies are overridden (``app.dependency_overrides``, in tests): then
+    FastAPI's, which applies them."""
+
+    async def handler(request: Request) -> Response:
+        if overrides is not None and getattr(overrides, "dependency_overrides", None):
+            return await original(request)
+        return await direct(request)
+
+    return handler
 
 
 async def _malformed(request: Request, *, form_body: bool, json_body: bool) -> str | None:
@@ -255,6 +398,19 @@ async def _caller_on_loop(
     """:func:`_caller` on a loop connection (ADR 0021): the same checks, refusals and rows (the credential read
     when not cached, then the signature record and the rate count in one statement committed at once), no
     ``Session`` and no worker thread."""
+    return await _admit_on_loop(request, body, client_code, timestamp, signature, idempotency_key)
+
+
+async def _admit_on_loop(
+    request: Request,
+    body: bytes,
+    client_code: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    idempotency_key: str | None,
+) -> PartnerCaller:
+    """The work of :func:`_caller_on_loop`, shared with the direct path of :class:`SignedRoute` (ADR 0030), which
+    reads the four headers itself."""
     async with on_loop() as conn:
         caller = await service.admit_on_loop(
             conn,
@@ -296,6 +452,11 @@ def require_partner(*roles: PartnerRole) -> Callable[..., PartnerCaller]:
     return check
 
 
+_LOOP_PERMITS: dict[Callable[..., Any], frozenset[PartnerRole]] = {}
+"""Each dependency made by :func:`require_partner_on_loop` and the roles it lets in: how :class:`SignedRoute`
+recognises the loop frame's admission in a route's dependencies and runs it without FastAPI (ADR 0030)."""
+
+
 def require_partner_on_loop(*roles: PartnerRole) -> Callable[..., Awaitable[PartnerCaller]]:
     """:func:`require_partner` for the loop frame (``async def`` routes calling :func:`loop_call`): the same
     refusals in the same order, admitted on a loop connection."""
@@ -304,6 +465,7 @@ def require_partner_on_loop(*roles: PartnerRole) -> Callable[..., Awaitable[Part
     async def check(request: Request, caller: Annotated[PartnerCaller, Depends(_caller_on_loop)]) -> PartnerCaller:
         return _permit(request, caller, allowed)
 
+    _LOOP_PERMITS[check] = allowed
     return check
 
 
@@ -334,6 +496,23 @@ def idempotent(
     return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
 
 
+def render_json(answer: BaseModel | dict[str, Any]) -> bytes:
+    """The bytes FastAPI's ``JSONResponse(jsonable_encoder(answer))`` sends, encoded once: a model dumped as
+    ``jsonable_encoder`` dumps it (JSON mode, by alias), which leaves nothing for it to convert, then
+    ``JSONResponse.render``'s own ``json.dumps``."""
+    if isinstance(answer, BaseModel):
+        content = answer.model_dump(mode="json", by_alias=True)  # JSON types only: jsonable_encoder would copy it
+    else:
+        content = jsonable_encoder(answer)
+    return json.dumps(
+        content,
+        ensure_ascii=False,
+        allow_nan=False,
+        indent=None,
+        separators=(",", ":"),
+    ).encode("utf-8")
+
+
 LoopHandler = Callable[[asyncpg.Connection], Awaitable[BaseModel | dict[str, Any]]]
 """The work of a signed call on the loop frame: ``async def handler(conn) -> Model``, run inside the request's
 transaction on ``conn``; a DomainError it raises rolls everything back and is the refusal."""
@@ -355,7 +534,7 @@ async def loop_call(
     propagates (a DomainError is refused and logged by :class:`SignedRoute`, as on the Session frame)."""
 
     async def rendered() -> tuple[int, bytes]:
-        return status_code, bytes(JSONResponse(jsonable_encoder(await handler(conn))).body)
+        return status_code, render_json(await handler(conn))
 
     async with on_loop() as conn, conn.transaction():
         if request.method.upper() in rules.MUTATING_METHODS:
@@ -375,14 +554,15 @@ async def loop_call(
 
 
 @router.get("/ping", response_model=Ping, responses=error_responses())
-async def ping(caller: Annotated[PartnerCaller, Depends(require_partner_on_loop(*PartnerRole))]) -> Ping:
+async def ping(caller: Annotated[PartnerCaller, Depends(require_partner_on_loop(*PartnerRole))]) -> Response:
     """Check your signing: answers who you are and our clock. Changes nothing."""
-    return Ping(
+    answer = Ping(
         client_code=caller.client_code,
         partner=caller.partner_name,
         role=caller.role.value,
         server_time=int(utcnow().timestamp()),
     )
+    return JSONResponse(answer.model_dump(mode="json"))
 
 
 @router.post(
