@@ -3,8 +3,8 @@
 per purchase and organisation instead of per purchase (the ledger's new ``platform_receivable`` account kind and
 ``platform_clawback`` transfer code need no change in the schema).
 
-Revision ID: 0039_commission
-Revises: 0033_payrest
+Revision ID: 0035_commission
+Revises: 0034_pay2
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0039_commission"
-down_revision: str | Sequence[str] | None = "0033_payrest"
+revision: str = "0035_commission"
+down_revision: str | Sequence[str] | None = "0034_pay2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
