@@ -43,6 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STEPS = ("inquiry", "purchase", "confirm", "ping", "healthz")
 
 
+AB_CHUNK = 10
+
+
 def signed_scope(method: str, target: str, body: bytes, partner: dict, key: str | None) -> dict:  # type: ignore[type-arg]
     """The ASGI scope of the request ``marketplace.signed`` writes on the wire (same headers, same order)."""
     stamp = str(int(time.time()))
@@ -109,6 +112,12 @@ def main() -> None:
     parser.add_argument("--purchases", type=int, default=100, help="purchases per round (100)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (3)")
     parser.add_argument("--profile", default=None, help="profile one more round into this pstats file")
+    parser.add_argument(
+        "--ab",
+        action="store_true",
+        help="also alternate, in chunks of 10 calls, the direct path (ADR 0030) and FastAPI's path (forced by a"
+        " module switch, partners.api.USE_DIRECT_PATH) and report the web CPU per call of each (branch mweb and later)",
+    )
     args = parser.parse_args()
 
     import uvloop
@@ -122,6 +131,7 @@ def main() -> None:
     from prakerja.app import create_app
     from prakerja.audit.service import Actor
     from prakerja.config import reset_settings
+    from prakerja.partners import api as partners_api
     from prakerja.partners import service as partners
 
     reset_settings()
@@ -147,6 +157,8 @@ def main() -> None:
     database = postmaster_pid(url)
     app = create_app()
     loop = uvloop.new_event_loop()
+    ab_cpu: dict[str, dict[str, float]] = {step: {} for step in STEPS}
+    ab_calls: dict[str, dict[str, int]] = {step: {} for step in STEPS}
     asyncio.set_event_loop(loop)
 
     def run_round(batch: list[tuple[str, str]], profiler: cProfile.Profile | None = None) -> dict[str, Any]:
@@ -189,8 +201,17 @@ def main() -> None:
 
             async def phase(todo: list[tuple[dict, dict, bytes]] = todo, step: str = step) -> int:  # type: ignore[type-arg]
                 bad = 0
-                for it, scope, body in todo:
+                for i, (it, scope, body) in enumerate(todo):
+                    if args.ab:  # chunks of AB_CHUNK calls, FastAPI's path and the direct path in turn
+                        if i % AB_CHUNK == 0:
+                            partners_api.USE_DIRECT_PATH = (i // AB_CHUNK) % 2 == 0
+                            started = time.process_time()
+                        kind = "direct" if partners_api.USE_DIRECT_PATH else "fastapi"
                     status, answer = await call(app, scope, body)
+                    if args.ab:
+                        ab_cpu[step][kind] = ab_cpu[step].get(kind, 0.0) + time.process_time() - started
+                        ab_calls[step][kind] = ab_calls[step].get(kind, 0) + 1
+                        started = time.process_time()
                     if not 200 <= status < 300:
                         bad += 1
                         print(f"  {step}: {status} {answer[:200]!r}", file=sys.stderr)
@@ -212,6 +233,9 @@ def main() -> None:
         return out
 
     run_round(cards[:warm])  # connections, prepared statements, caches
+    for step in STEPS:
+        ab_cpu[step].clear()
+        ab_calls[step].clear()
     rest = cards[warm:]
     figures: list[dict[str, Any]] = []
     for r in range(args.rounds):
@@ -227,6 +251,12 @@ def main() -> None:
         }
     result["purchase_web_us"] = sum(result[s]["web_us"] for s in ("inquiry", "purchase", "confirm"))
     result["purchase_database_us"] = sum(result[s]["database_us"] for s in ("inquiry", "purchase", "confirm"))
+    if args.ab:
+        result["ab_web_us"] = {
+            step: {kind: round(ab_cpu[step][kind] / ab_calls[step][kind] * 1e6) for kind in sorted(ab_cpu[step])}
+            for step in STEPS
+        }
+        partners_api.USE_DIRECT_PATH = True
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
         batch, rest = rest[: args.purchases], rest[args.purchases :]

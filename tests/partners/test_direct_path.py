@@ -29,7 +29,7 @@ def _not_used() -> None:  # pragma: no cover - only its identity matters
     pass
 
 
-@pytest.fixture(params=["direct", "fastapi"])
+@pytest.fixture(params=["direct", "fastapi", "overridden"])
 def path_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -37,9 +37,11 @@ def path_kind(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def signed(app: FastAPI, path_kind: str, frozen_clock: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A signed client on the product app, through the direct path (FastAPI's dependency solving made to fail,
-    so that an answer proves it was not used) or through FastAPI's path (any dependency override sends the
-    request there)."""
+    so that an answer proves it was not used) or through FastAPI's path (switched off, or any dependency
+    override)."""
     if path_kind == "fastapi":
+        monkeypatch.setattr(api, "USE_DIRECT_PATH", False)
+    elif path_kind == "overridden":
         app.dependency_overrides[_not_used] = _not_used
     else:
 

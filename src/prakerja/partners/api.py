@@ -82,6 +82,9 @@ def _content_type(value: str) -> str:
     return message.get_content_type()
 
 
+USE_DIRECT_PATH = True
+"""False sends every signed route down FastAPI's path (``benchmarks/partner_asgi.py --ab`` compares the two)."""
+
 DIRECT_ROUTES: set[tuple[str, str]] = set()
 """(method, path) of every signed route served without FastAPI's dependency solving (ADR 0030)."""
 
@@ -261,7 +264,7 @@ def _direct_or(
     FastAPI's, which applies them."""
 
     async def handler(request: Request) -> Response:
-        if overrides is not None and getattr(overrides, "dependency_overrides", None):
+        if not USE_DIRECT_PATH or (overrides is not None and getattr(overrides, "dependency_overrides", None)):
             return await original(request)
         return await direct(request)
 
