@@ -6,6 +6,12 @@
   link step and the commit as the advisory lock did (in READ COMMITTED, ``FOR UPDATE`` waits for the holder and then
   reads the row it committed). Only while the head row does not exist yet (the first entry ever) is the advisory lock
   taken, as before, so that two first entries are linked in turn.
+- Indexes a purchase no longer maintains where another index or a narrower one does the same work:
+  ``ix_partner_webhook_events_partner_id`` dropped (the unique index on (partner_id, webhook_id) starts with the same
+  column); the voucher's unique constraint becomes a unique index of the rows that have a voucher (a purchase
+  awaiting its code is not in it; uniqueness is the same: NULLs never conflicted);
+  ``ix_training_purchases_status_otp_expires_at`` becomes ``ix_training_purchases_otp_sent_expires_at``, the expiry
+  of the purchases awaiting their code (what ``expire_otps`` reads; a confirmation no longer adds an entry to it).
 - ``idempotency_claim`` (migration 0029): the same answer with a ``SELECT ... INTO`` and one ``RETURN NEXT`` instead of
   up to two ``RETURN QUERY``; the read is still a statement of its own, so its snapshot is still taken after the lock.
 
@@ -16,6 +22,7 @@ Create Date: 2026-12-06
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0036_mpg"
@@ -141,8 +148,30 @@ $$
 def upgrade() -> None:
     op.execute(LINK_FUNCTION)
     op.execute(CLAIM_FUNCTION)
+    op.drop_index("ix_partner_webhook_events_partner_id", table_name="partner_webhook_events")
+    op.create_index(
+        "uq_training_purchases_voucher_code_partial",
+        "training_purchases",
+        ["voucher_code"],
+        unique=True,
+        postgresql_where=sa.text("voucher_code IS NOT NULL"),
+    )
+    op.drop_constraint("uq_training_purchases_voucher_code", "training_purchases", type_="unique")
+    op.execute("ALTER INDEX uq_training_purchases_voucher_code_partial RENAME TO uq_training_purchases_voucher_code")
+    op.create_index(
+        "ix_training_purchases_otp_sent_expires_at",
+        "training_purchases",
+        ["otp_expires_at"],
+        postgresql_where=sa.text("status = 'otp_sent'"),
+    )
+    op.drop_index("ix_training_purchases_status_otp_expires_at", table_name="training_purchases")
 
 
 def downgrade() -> None:
+    op.create_index("ix_training_purchases_status_otp_expires_at", "training_purchases", ["status", "otp_expires_at"])
+    op.drop_index("ix_training_purchases_otp_sent_expires_at", table_name="training_purchases")
+    op.drop_index("uq_training_purchases_voucher_code", table_name="training_purchases")
+    op.create_unique_constraint("uq_training_purchases_voucher_code", "training_purchases", ["voucher_code"])
+    op.create_index("ix_partner_webhook_events_partner_id", "partner_webhook_events", ["partner_id"])
     op.execute(OLD_CLAIM_FUNCTION)
     op.execute(OLD_LINK_FUNCTION)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prakerja import db
@@ -608,3 +609,41 @@ def test_a_code_already_taken_is_drawn_again_and_written_once(
         {"oid": second_created.purchase_id},
     ).one()
     assert tuple(counts) == (1, 2)
+
+
+def test_the_purchase_indexes_keep_their_guarantees(session: Session, world: World) -> None:
+    """Migration 0036 (ADR 0029): the voucher's unique index covers only the rows that have one, and still refuses
+    a voucher given twice; purchases awaiting their code (no voucher) are any number; the expiry index holds only
+    the purchases awaiting their code; the webhook events' partner lookups use the unique index."""
+    indexes = dict(
+        session.execute(
+            text(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                " WHERE indrelid IN ('training_purchases'::regclass, 'partner_webhook_events'::regclass)"
+            )
+        ).all()
+    )
+    assert "UNIQUE" in indexes["uq_training_purchases_voucher_code"]
+    assert "WHERE (voucher_code IS NOT NULL)" in indexes["uq_training_purchases_voucher_code"]
+    assert "'otp_sent'" in indexes["ix_training_purchases_otp_sent_expires_at"]
+    assert "ix_training_purchases_status_otp_expires_at" not in indexes
+    assert "ix_partner_webhook_events_partner_id" not in indexes
+    first, second = world.people
+    created = on_loop(create(world, order(first, world.course, "akun-a")))
+    clock.advance(timedelta(seconds=1))
+    waiting = on_loop(create(world, order(second, world.course, "akun-b")))
+    confirmed = on_loop(confirm(world, created.purchase_id, last_otp(session, first.account_id)))
+    session.rollback()
+    assert session.execute(text("SELECT count(*) FROM training_purchases WHERE voucher_code IS NULL")).scalar_one() == 1
+    with pytest.raises(IntegrityError):
+        session.execute(
+            text("UPDATE training_purchases SET voucher_code = :v WHERE id = :id"),
+            {"v": confirmed.voucher_code, "id": uuid.UUID(waiting.purchase_id)},
+        )
+    session.rollback()
+    clock.advance(timedelta(minutes=10))
+    with db.unit_of_work() as own:
+        assert service.purchases.expire_otps(own, now=clock.now()) == 1
+    session.rollback()
+    purchase = session.get(Purchase, uuid.UUID(waiting.purchase_id))
+    assert purchase is not None and purchase.status is PurchaseStatus.cancelled
