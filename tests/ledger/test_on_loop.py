@@ -21,6 +21,7 @@ from prakerja.kit.errors import DomainError
 from prakerja.ledger import service
 from prakerja.ledger.models import AccountKind, LedgerCode, TransferCode
 from prakerja.ledger.schemas import BatchTransfer, Transfer, TransferCreate
+from tests.conftest import run_async
 from tests.ledger.conftest import plain_account
 
 
@@ -36,7 +37,7 @@ def _on_loop(specs: list[TransferCreate], clock: Clock) -> list[Any]:
                 clock.advance(timedelta(seconds=61))
         return answers
 
-    return asyncio.run(post())
+    return run_async(post())
 
 
 def _on_session(session: Session, specs: list[TransferCreate], clock: Clock) -> list[Any]:
@@ -192,7 +193,7 @@ def test_the_loop_path_needs_an_autocommit_connection(session: Session, accounts
                 await conn.set_autocommit(True)
 
     with pytest.raises(ValueError, match="autocommit"):
-        asyncio.run(post())
+        run_async(post())
     assert session.execute(text("SELECT count(*) FROM ledger_transfers WHERE id = :id"), {"id": spec.id}).scalar() == 0
 
 
@@ -231,5 +232,5 @@ def test_a_race_on_the_same_id_is_a_refusal_not_an_error(session: Session, accou
             except DomainError as error:
                 return [error.code, error.status_code]
 
-    assert asyncio.run(race()) == ["transfer_exists_with_different_fields", 409]
+    assert run_async(race()) == ["transfer_exists_with_different_fields", 409]
     assert service.check(session).ok
