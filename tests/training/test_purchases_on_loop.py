@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from prakerja import db
@@ -546,3 +547,102 @@ def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, wor
         for partner in (world.platform.partner_id, world.institution.partner_id)
     }
     assert got["endpoints"][world.institution.partner_id] == [world.endpoint_id]
+
+
+def test_a_code_already_taken_is_drawn_again_and_written_once(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The confirmation checks its codes in the statement that writes them (ADR 0029): when a drawn
+    code is already a voucher or a redeem code, that statement writes nothing, the taken codes are drawn again and
+    the statement sent again; the purchase ends confirmed with fresh codes, its events and audit entry written
+    once. A code drawn twice within one confirmation is drawn again before anything is sent."""
+    from prakerja.training.service import purchases
+
+    first, second = world.people
+    created = on_loop(create(world, order(first, world.course, "akun-a")))
+    on_loop(confirm(world, created.purchase_id, last_otp(session, first.account_id)))
+    taken_voucher, taken_code = session.execute(
+        text(
+            "SELECT p.voucher_code, min(c.code) FROM training_purchases p JOIN training_redeem_codes c"
+            " ON c.purchase_id = p.id WHERE p.id = :id GROUP BY p.voucher_code"
+        ),
+        {"id": uuid.UUID(created.purchase_id)},
+    ).one()
+    sessions = len(catalog.course_sessions(session, world.course.id))
+    assert sessions >= 2
+    real = purchases.draw_code
+    # the voucher already given, then a redeem code already given and the same fresh code twice
+    scripted = [taken_voucher, taken_code] + ["ABCDEFGHJK"] * 2
+    drawn: list[str] = []
+
+    def draw(length: int) -> str:
+        code = scripted.pop(0) if scripted else real(length)
+        drawn.append(code)
+        return code
+
+    monkeypatch.setattr(purchases, "draw_code", draw)
+    clock.advance(timedelta(seconds=1))
+    second_created = on_loop(create(world, order(second, world.course, "akun-b")))
+    otp = last_otp(session, second.account_id)
+    confirmed = on_loop(confirm(world, second_created.purchase_id, otp))
+    session.rollback()
+
+    assert not scripted  # every scripted code was drawn
+    assert confirmed.voucher_code not in (taken_voucher, taken_code)
+    rows = session.execute(
+        text("SELECT code FROM training_redeem_codes WHERE purchase_id = :id"),
+        {"id": uuid.UUID(second_created.purchase_id)},
+    ).all()
+    codes = [r[0] for r in rows]
+    assert len(codes) == sessions and len(set(codes)) == sessions
+    assert taken_code not in codes and taken_voucher not in codes
+    assert codes.count("ABCDEFGHJK") <= 1
+    purchase = session.get(Purchase, uuid.UUID(second_created.purchase_id))
+    assert purchase is not None
+    assert (purchase.status, purchase.voucher_code) == (PurchaseStatus.confirmed, confirmed.voucher_code)
+    counts = session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM audit_entries WHERE action = 'training.purchase_confirmed'"
+            " AND object_id = :oid), (SELECT count(*) FROM training_events WHERE data->>'purchase_id' = :oid)"
+        ),
+        {"oid": second_created.purchase_id},
+    ).one()
+    assert tuple(counts) == (1, 2)
+
+
+def test_the_purchase_indexes_keep_their_guarantees(session: Session, world: World) -> None:
+    """Migration 0036 (ADR 0029): the voucher's unique index covers only the rows that have one, and still refuses
+    a voucher given twice; purchases awaiting their code (no voucher) are any number; the expiry index holds only
+    the purchases awaiting their code; the webhook events' partner lookups use the unique index."""
+    indexes = dict(
+        session.execute(
+            text(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                " WHERE indrelid IN ('training_purchases'::regclass, 'partner_webhook_events'::regclass)"
+            )
+        ).all()
+    )
+    assert "UNIQUE" in indexes["uq_training_purchases_voucher_code"]
+    assert "WHERE (voucher_code IS NOT NULL)" in indexes["uq_training_purchases_voucher_code"]
+    assert "'otp_sent'" in indexes["ix_training_purchases_otp_sent_expires_at"]
+    assert "ix_training_purchases_status_otp_expires_at" not in indexes
+    assert "ix_partner_webhook_events_partner_id" not in indexes
+    first, second = world.people
+    created = on_loop(create(world, order(first, world.course, "akun-a")))
+    clock.advance(timedelta(seconds=1))
+    waiting = on_loop(create(world, order(second, world.course, "akun-b")))
+    confirmed = on_loop(confirm(world, created.purchase_id, last_otp(session, first.account_id)))
+    session.rollback()
+    assert session.execute(text("SELECT count(*) FROM training_purchases WHERE voucher_code IS NULL")).scalar_one() == 1
+    with pytest.raises(IntegrityError):
+        session.execute(
+            text("UPDATE training_purchases SET voucher_code = :v WHERE id = :id"),
+            {"v": confirmed.voucher_code, "id": uuid.UUID(waiting.purchase_id)},
+        )
+    session.rollback()
+    clock.advance(timedelta(minutes=10))
+    with db.unit_of_work() as own:
+        assert service.purchases.expire_otps(own, now=clock.now()) == 1
+    session.rollback()
+    purchase = session.get(Purchase, uuid.UUID(waiting.purchase_id))
+    assert purchase is not None and purchase.status is PurchaseStatus.cancelled

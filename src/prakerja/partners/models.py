@@ -249,7 +249,8 @@ class WebhookEvent(IdMixin, TimestampMixin, Base):
     __tablename__ = "partner_webhook_events"
     __table_args__ = (UniqueConstraint("partner_id", "webhook_id"),)
 
-    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    partner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
+    """Looked up through the unique index on (partner_id, webhook_id), which starts with it."""
     webhook_id: Mapped[str] = mapped_column(String(128))
     """The ``webhook-id`` header, stable per event: the partner deduplicates on it."""
     type: Mapped[WebhookEventType] = mapped_column(

@@ -74,7 +74,17 @@ class Purchase(IdMixin, TimestampMixin, Base):
         Index(None, "participant_id", "status"),
         Index(None, "platform_id", "platform_account_index"),
         Index(None, "course_id"),
-        Index(None, "status", "otp_expires_at"),
+        # the purchases awaiting their code, by expiry (``expire_otps``); a confirmed or cancelled row leaves it
+        Index(
+            "ix_training_purchases_otp_sent_expires_at", "otp_expires_at", postgresql_where=text("status = 'otp_sent'")
+        ),
+        # a purchase has its voucher from its confirmation: the rows without one are not in the index
+        Index(
+            "uq_training_purchases_voucher_code",
+            "voucher_code",
+            unique=True,
+            postgresql_where=text("voucher_code IS NOT NULL"),
+        ),
     )
 
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("selection_recipients.id"))
@@ -103,7 +113,8 @@ class Purchase(IdMixin, TimestampMixin, Base):
     """The ledger's pending purchase transfer now reserving the price (replaced when a session is refunded)."""
     void_transfer_id: Mapped[uuid.UUID | None]
     capture_transfer_id: Mapped[uuid.UUID | None]
-    voucher_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    voucher_code: Mapped[str | None] = mapped_column(String(16))
+    """Unique once given (a partial unique index: the rows still without one are left out of it)."""
     confirmed_at: Mapped[datetime | None]
     redeemed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]

@@ -628,31 +628,19 @@ async def purchase_for_confirm_on_loop(
     return ready(await conn.fetchrow(_PURCHASE_FOR_CONFIRM_ON_LOOP, purchase_id))
 
 
-_TAKEN_SQL = (
-    "SELECT code FROM training_redeem_codes WHERE code = ANY(%(values)s)"
-    " UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = ANY(%(values)s)"
-)
-_TAKEN_ON_LOOP = positional(_TAKEN_SQL)[0]  # $1 values
-
-
-async def taken_codes_on_loop(conn: asyncpg.Connection, values: list[str]) -> Later[set[str]]:
-    """:func:`taken_codes` on a loop connection."""
-    return ready({str(row[0]) for row in await conn.fetch(_TAKEN_ON_LOOP, values)})
-
-
-_CONFIRM_SQL = (
-    "UPDATE training_purchases SET status = 'confirmed', confirmed_at = %(now)s, voucher_code = %(voucher)s"
-    " WHERE id = %(id)s"
-)
 _CONFIRM_WITH_CODES_SQL = (
-    "WITH p AS (" + _CONFIRM_SQL + ") INSERT INTO training_redeem_codes (id, created_at, purchase_id, session_id,"
-    " institution_id, training_type, code, state, valid_from, valid_until) SELECT c.id, %(now)s, %(id)s,"
-    " c.session_id, %(institution)s, c.training_type, c.code, 'valid', c.valid_from, c.valid_until"
-    " FROM unnest(%(ids)s::uuid[], %(sessions)s::uuid[], %(types)s::text[], %(codes)s::text[],"
+    "WITH taken AS (SELECT code FROM training_redeem_codes WHERE code = ANY(%(drawn)s::text[])"
+    " UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = ANY(%(drawn)s::text[])),"
+    " p AS (UPDATE training_purchases SET status = 'confirmed', confirmed_at = %(now)s, voucher_code = %(voucher)s"
+    " WHERE id = %(id)s AND NOT EXISTS (SELECT FROM taken) RETURNING id),"
+    " c AS (INSERT INTO training_redeem_codes (id, created_at, purchase_id, session_id, institution_id,"
+    " training_type, code, state, valid_from, valid_until) SELECT c.id, %(now)s, p.id, c.session_id,"
+    " %(institution)s, c.training_type, c.code, 'valid', c.valid_from, c.valid_until FROM p,"
+    " unnest(%(ids)s::uuid[], %(sessions)s::uuid[], %(types)s::text[], %(codes)s::text[],"
     " %(froms)s::timestamptz[], %(untils)s::timestamptz[])"
-    " AS c(id, session_id, training_type, code, valid_from, valid_until)"
+    " AS c(id, session_id, training_type, code, valid_from, valid_until))"
+    " SELECT code FROM taken"
 )
-_CONFIRM_ON_LOOP, _CONFIRM_NAMES = positional(_CONFIRM_SQL)
 _CONFIRM_WITH_CODES_ON_LOOP, _CONFIRM_WITH_CODES_NAMES = positional(_CONFIRM_WITH_CODES_SQL)
 
 
@@ -664,23 +652,26 @@ async def confirm_with_codes_on_loop(
     voucher: str,
     now: datetime,
     codes: list[dict[str, Any]],
-) -> None:
+) -> Later[set[str]]:
     """The purchase confirmed with its voucher and its redeem codes (as :func:`add_codes` writes them: id,
-    session_id, training_type, code, valid_from, valid_until) in one statement; nothing is read back."""
-    params: dict[str, Any] = {"id": purchase_id, "now": now, "voucher": voucher}
-    if not codes:
-        await conn.execute(_CONFIRM_ON_LOOP, *arguments(_CONFIRM_NAMES, params))
-        return
-    params.update(
-        institution=institution_id,
-        ids=[c["id"] for c in codes],
-        sessions=[c["session_id"] for c in codes],
-        types=[c["training_type"] for c in codes],
-        codes=[c["code"] for c in codes],
-        froms=[c["valid_from"] for c in codes],
-        untils=[c["valid_until"] for c in codes],
-    )
-    await conn.execute(_CONFIRM_WITH_CODES_ON_LOOP, *arguments(_CONFIRM_WITH_CODES_NAMES, params))
+    session_id, training_type, code, valid_from, valid_until) in one statement that first checks the codes as
+    :func:`taken_codes` does: the answer is the codes already a voucher or a redeem code, and when there is one,
+    nothing was written (the caller draws those again and sends the statement again)."""
+    params: dict[str, Any] = {
+        "id": purchase_id,
+        "now": now,
+        "voucher": voucher,
+        "drawn": [voucher] + [c["code"] for c in codes],
+        "institution": institution_id,
+        "ids": [c["id"] for c in codes],
+        "sessions": [c["session_id"] for c in codes],
+        "types": [c["training_type"] for c in codes],
+        "codes": [c["code"] for c in codes],
+        "froms": [c["valid_from"] for c in codes],
+        "untils": [c["valid_until"] for c in codes],
+    }
+    rows = await conn.fetch(_CONFIRM_WITH_CODES_ON_LOOP, *arguments(_CONFIRM_WITH_CODES_NAMES, params))
+    return ready({str(row[0]) for row in rows})
 
 
 _EVENTS_SQL = (

@@ -21,6 +21,7 @@ from prakerja.catalog.models import Course
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError, NotFound
 from prakerja.kit.ids import new_id, parse_id
+from prakerja.kit.loop import Later
 from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
 from prakerja.ledger.errors import InsufficientFunds, PendingAlreadyPosted, PendingAlreadyVoided
@@ -428,17 +429,18 @@ def revoke_missed_deadline(session: Session, recipient: Recipient) -> bool:
 # posting function, which the caller's rollback undoes, as the ``Session`` route's does); tests/training/
 # test_purchases_on_loop.py holds each pair to that.
 
-CODES_DRAWN_AHEAD = 8
-"""Redeem codes drawn before the course's sessions are known, checked with them in one round trip (a course with
-more sessions costs one more check)."""
 
-
-def _draw(lengths: list[int]) -> list[str]:
-    return [draw_code(length) for length in lengths]
+def _fresh_draw(codes: Sequence[str | None], lengths: list[int], taken: set[str]) -> list[str]:
+    """As :func:`new_codes`: a code missing, already taken or drawn twice is drawn again, until all are fresh (among
+    themselves; the database checks them with the write)."""
+    kept = _keep_fresh(codes, taken)
+    while any(c is None for c in kept):
+        kept = _keep_fresh([c if c is not None else draw_code(n) for c, n in zip(kept, lengths, strict=True)], set())
+    return [c for c in kept if c is not None]
 
 
 def _keep_fresh(codes: Sequence[str | None], taken: set[str]) -> list[str | None]:
-    """As :func:`new_codes`: a code already taken or drawn twice is drawn again (None here)."""
+    """A code already taken or drawn twice is left out (None here), to be drawn again."""
     seen: set[str] = set()
     kept: list[str | None] = []
     for code in codes:
@@ -559,10 +561,10 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
 async def confirm_on_loop(
     conn: asyncpg.Connection, *, caller: PartnerCaller, purchase_id: str, otp: str
 ) -> PurchaseConfirmed:
-    """:func:`confirm` on a loop connection: the purchase, locked; its sessions, the code check, the partners'
-    endpoints and the balance; every write, one statement after another. A wrong code raises :class:`OtpInvalid`
-    and writes nothing: the caller rolls back (releasing the lock) and counts it with
-    :func:`count_wrong_otp_on_loop`."""
+    """:func:`confirm` on a loop connection: the purchase, locked; its sessions, the partners' endpoints and the
+    balance; every write, the codes checked by the statement that writes them (drawn again only in the rare case one
+    was taken), one statement after another. A wrong code raises :class:`OtpInvalid` and writes nothing: the caller
+    rolls back (releasing the lock) and counts it with :func:`count_wrong_otp_on_loop`."""
     platform_id, actor = caller.partner_id, caller.actor
     parsed = parse_id(purchase_id)
     if parsed is None:
@@ -578,47 +580,51 @@ async def confirm_on_loop(
         raise OtpExpired()
     if not hmac.compare_digest(otp_hash(found_id, otp), bytes(stored_hash)):
         raise OtpInvalid()
-    drawn: list[str | None] = list(_draw([12] + [10] * CODES_DRAWN_AHEAD))
     sessions_later = await catalog.course_sessions_on_loop(conn, course_id)
-    taken_later = await repository.taken_codes_on_loop(conn, [c for c in drawn if c is not None])
     endpoints_later = await events.endpoints_on_loop(conn, platform_id, institution_id)
     wallet_later = await ledger.wallet_on_loop(conn, participant_id)
     sessions = [s for s in await sessions_later() if s.cancelled_at is None]
-    codes = _keep_fresh(drawn[: 1 + len(sessions)], await taken_later())
-    codes += [None] * (1 + len(sessions) - len(codes))
     endpoints = await endpoints_later()
     wallet = await wallet_later()
-    while any(c is None for c in codes):
-        redrawn = [c if c is not None else _draw([12 if i == 0 else 10])[0] for i, c in enumerate(codes)]
-        fresh = [c for c, old in zip(redrawn, codes, strict=True) if old is None]
-        codes = _keep_fresh(redrawn, await (await repository.taken_codes_on_loop(conn, fresh))())
-    voucher, *session_codes = [c for c in codes if c is not None]
-    await repository.confirm_with_codes_on_loop(
-        conn,
-        purchase_id=found_id,
-        institution_id=institution_id,
-        voucher=voucher,
-        now=now,
-        codes=[
-            {
-                "id": new_id(),
-                "session_id": course_session.id,
-                "training_type": course_session.training_type.value,
-                "code": code,
-                "valid_from": course_session.starts_at - rules.REDEEM_WINDOW,
-                "valid_until": course_session.starts_at + rules.REDEEM_WINDOW,
-            }
-            for course_session, code in zip(sessions, session_codes, strict=True)
-        ],
-    )
+    lengths = [12] + [10] * len(sessions)
+    codes = _fresh_draw([None] * len(lengths), lengths, set())
+    ids = [new_id() for _ in sessions]
+
+    async def write(codes: list[str]) -> Later[set[str]]:
+        voucher, *session_codes = codes
+        return await repository.confirm_with_codes_on_loop(
+            conn,
+            purchase_id=found_id,
+            institution_id=institution_id,
+            voucher=voucher,
+            now=now,
+            codes=[
+                {
+                    "id": code_id,
+                    "session_id": course_session.id,
+                    "training_type": course_session.training_type.value,
+                    "code": code,
+                    "valid_from": course_session.starts_at - rules.REDEEM_WINDOW,
+                    "valid_until": course_session.starts_at + rules.REDEEM_WINDOW,
+                }
+                for code_id, course_session, code in zip(ids, sessions, session_codes, strict=True)
+            ],
+        )
+
+    written = await write(codes)
     await events.emit_both_on_loop(
         conn, platform_id, institution_id, "purchase.confirmed", {"purchase_id": str(found_id)}, endpoints
     )
     await audit.record_on_loop(conn, actor, "training.purchase_confirmed", "purchase", found_id)
+    # a code already taken (rare) wrote nothing: drawn again
+    taken = await written()
+    while taken:
+        codes = _fresh_draw(codes, lengths, taken)
+        taken = await (await write(codes))()
     return PurchaseConfirmed(
         purchase_id=str(found_id),
         status=PurchaseStatus.confirmed.value,
-        voucher_code=voucher,
+        voucher_code=codes[0],
         amount=amount,
         balance_after=wallet.available if wallet is not None else 0,
     )
