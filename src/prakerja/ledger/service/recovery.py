@@ -182,17 +182,15 @@ def claim_from_institution(
     """A purchase refunded after the institution's settlement for its month was paid (ADR 0026): the participant's
     balance gets the amount back and the institution owes it (its receivable -> the wallet)."""
     receivable = accounts.institution_receivable(session, institution_id)
-    target = wallet_or_404(session, participant_id)
-    return _one(
+    return _to_wallet(
         session,
         transfer_id,
-        receivable.id,
-        target.id,
+        receivable,
+        participant_id,
         amount,
         TransferCode.institution_clawback,
-        ("purchase", purchase_ref),
+        purchase_ref,
         actor=actor,
-        action="ledger.institution_clawback",
         reason=reason,
         institution_id=institution_id,
     )
@@ -213,6 +211,34 @@ def claim_from_platform(
     """The platform's commission share of a purchase refunded after the settlement of its month was paid: the
     participant's balance gets that share back and the platform owes it (its receivable -> the wallet)."""
     receivable = accounts.platform_receivable(session, platform_id)
+    return _to_wallet(
+        session,
+        transfer_id,
+        receivable,
+        participant_id,
+        amount,
+        TransferCode.platform_clawback,
+        purchase_ref,
+        actor=actor,
+        reason=reason,
+        platform_id=platform_id,
+    )
+
+
+def _to_wallet(
+    session: Session,
+    transfer_id: uuid.UUID,
+    receivable: Account,
+    participant_id: uuid.UUID | str,
+    amount: object,
+    code: TransferCode,
+    purchase_ref: str,
+    *,
+    actor: audit.Actor,
+    reason: str,
+    **data: object,
+) -> Transfer:
+    """An organisation's receivable -> the participant's wallet (a refund it owes back), audited ``ledger.<code>``."""
     target = wallet_or_404(session, participant_id)
     return _one(
         session,
@@ -220,12 +246,12 @@ def claim_from_platform(
         receivable.id,
         target.id,
         amount,
-        TransferCode.platform_clawback,
+        code,
         ("purchase", purchase_ref),
         actor=actor,
-        action="ledger.platform_clawback",
+        action=f"ledger.{code.value}",
         reason=reason,
-        platform_id=platform_id,
+        **data,
     )
 
 
