@@ -302,32 +302,14 @@ def create_posted(
     return row
 
 
-async def create_posted_alone_on_loop(
-    conn: asyncpg.Connection,
-    *,
-    id: uuid.UUID,
-    debit: uuid.UUID,
-    credit: uuid.UUID,
-    amount: int,
-    ledger: int | None,
-    code: str,
-    mode: str,
-    timeout: int | None,
-    ref_type: str,
-    ref_id: str,
-    now: datetime,
-) -> tuple[Any, ...]:
+async def create_posted_alone_on_loop(conn: asyncpg.Connection, **params: Any) -> tuple[Any, ...]:
     """:func:`create_posted` as a whole transaction on a loop connection outside a transaction block
     (``db.on_loop``, ADR 0014, 0023, 0028): the function's one statement is the unit of work, committed durably
     before the answer, in one round trip, prepared on the server (asyncpg's statement cache). The same row back (a
     plain tuple); a refusal rolled itself back and wrote nothing."""
     if conn.is_in_transaction():
         raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
-    row = await conn.fetchrow(
-        _CREATE_POSTED_ON_LOOP, id, debit, credit, amount, ledger, code, mode, timeout, ref_type, ref_id, now
-    )
-    assert row is not None  # the function answers one row: the transfer or the refusal
-    return tuple(row)
+    return await (await create_posted_on_loop(conn, **params))()  # the parameters of create_posted_on_loop
 
 
 async def create_transfer_on_loop(

@@ -248,26 +248,31 @@ class WebhookToQueue:
     event_id: str | None = None
 
 
+def _checked(item: WebhookToQueue) -> tuple[WebhookEventType, str, str]:
+    """One event's type, id (its own or a new one) and body, checked as both queueing paths check them
+    (``ValueError``: an unknown type, refused data, a malformed id, a body too long)."""
+    try:
+        event_type = WebhookEventType(item.type)
+    except ValueError:
+        raise ValueError(f"unknown webhook event type {item.type!r}; one of {', '.join(WebhookEventType)}") from None
+    problems = rules.data_problems(item.data)
+    if problems:
+        raise ValueError("webhook data refused: " + "; ".join(problems))
+    webhook_id = item.event_id if item.event_id is not None else f"evt_{new_id().hex}"
+    if not rules.well_formed_webhook_id(webhook_id):
+        raise ValueError("event_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
+    body = rules.webhook_body(event_type.value, utcnow(), item.data)
+    if len(body) > rules.MAX_DATA_BYTES:
+        raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
+    return event_type, webhook_id, body
+
+
 def queue_webhooks(session: Session, events: list[WebhookToQueue]) -> list[WebhookEvent]:
     """:func:`queue_webhook` for several events (e.g. one event for the platform and the institution) with one
     query for the organisations' endpoints and one INSERT for the events; the events, in order."""
     prepared: list[tuple[WebhookToQueue, WebhookEventType, str, str]] = []
     for item in events:
-        try:
-            event_type = WebhookEventType(item.type)
-        except ValueError:
-            raise ValueError(
-                f"unknown webhook event type {item.type!r}; one of {', '.join(WebhookEventType)}"
-            ) from None
-        problems = rules.data_problems(item.data)
-        if problems:
-            raise ValueError("webhook data refused: " + "; ".join(problems))
-        webhook_id = item.event_id if item.event_id is not None else f"evt_{new_id().hex}"
-        if not rules.well_formed_webhook_id(webhook_id):
-            raise ValueError("event_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
-        body = rules.webhook_body(event_type.value, utcnow(), item.data)
-        if len(body) > rules.MAX_DATA_BYTES:
-            raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
+        event_type, webhook_id, body = _checked(item)
         prepared.append((item, event_type, webhook_id, body))
     if len({(item.partner_id, webhook_id) for item, _, webhook_id, _ in prepared}) != len(prepared):
         raise ValueError("the same event_id twice for one partner")
@@ -317,21 +322,7 @@ async def queue_webhooks_on_loop(
     left as it is without comparing its data (the ``Session`` path raises ``ValueError`` when it differs)."""
     rows: list[dict[str, Any]] = []
     for item in events:
-        try:
-            event_type = WebhookEventType(item.type)
-        except ValueError:
-            raise ValueError(
-                f"unknown webhook event type {item.type!r}; one of {', '.join(WebhookEventType)}"
-            ) from None
-        problems = rules.data_problems(item.data)
-        if problems:
-            raise ValueError("webhook data refused: " + "; ".join(problems))
-        webhook_id = item.event_id if item.event_id is not None else f"evt_{new_id().hex}"
-        if not rules.well_formed_webhook_id(webhook_id):
-            raise ValueError("event_id must be 1-128 characters of A-Z a-z 0-9 _ . : -")
-        body = rules.webhook_body(event_type.value, utcnow(), item.data)
-        if len(body) > rules.MAX_DATA_BYTES:
-            raise ValueError(f"webhook body longer than {rules.MAX_DATA_BYTES} bytes")
+        event_type, webhook_id, body = _checked(item)
         rows.append(
             {
                 "id": new_id(),
