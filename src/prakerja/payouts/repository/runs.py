@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Uuid, and_, any_, bindparam, func, select, text, update
+from sqlalchemy import Uuid, any_, bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -94,39 +94,6 @@ def unfinished_runs(session: Session) -> Sequence[PayoutRun]:
     return session.scalars(
         select(PayoutRun).where(PayoutRun.status != RunStatus.completed).order_by(PayoutRun.run_date)
     ).all()
-
-
-def due_entitlements(
-    session: Session, *, kinds: Sequence[EntitlementKind], on: date
-) -> list[tuple[Entitlement, PayoutAccount]]:
-    """Scheduled entitlements due by ``on`` whose participant has an active account at an active provider,
-    locked (rows another worker holds are skipped: they are in its run)."""
-    rows = session.execute(
-        select(Entitlement, PayoutAccount)
-        .join(
-            PayoutAccount,
-            and_(PayoutAccount.recipient_id == Entitlement.recipient_id, PayoutAccount.status == AccountStatus.active),
-        )
-        .join(PayoutProvider, and_(PayoutProvider.id == PayoutAccount.provider_id, PayoutProvider.active))
-        .where(
-            Entitlement.status == EntitlementStatus.scheduled,
-            Entitlement.schedule_transfer_id.is_not(None),
-            Entitlement.due_on <= on,
-            Entitlement.kind.in_(list(kinds)),
-        )
-        .order_by(Entitlement.id)
-        .with_for_update(of=Entitlement, skip_locked=True)
-    ).all()
-    return [(e, a) for e, a in rows]
-
-
-def attempts_made(session: Session, entitlement_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, int]:
-    rows = session.execute(
-        select(PayoutInstruction.entitlement_id, func.max(PayoutInstruction.attempt))
-        .where(PayoutInstruction.entitlement_id.in_(list(entitlement_ids)))
-        .group_by(PayoutInstruction.entitlement_id)
-    ).all()
-    return {r[0]: int(r[1]) for r in rows if r[0] is not None}
 
 
 def _ids(ids: Sequence[uuid.UUID]) -> object:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,6 @@ from prakerja.payouts.models import (
     BeneficiaryType,
     Entitlement,
     EntitlementKind,
-    EntitlementStatus,
     InstructionStatus,
     PayoutInstruction,
     RunKind,
@@ -58,13 +57,12 @@ SETTLEMENT_CODES = Codes(TransferCode.settlement, TransferCode.settlement_paid, 
 
 @dataclass(frozen=True)
 class Due:
-    """One amount a run pays: an entitlement to a participant's payout account, or a settlement to an
-    organisation's settlement account."""
+    """One settlement a settlement run pays, to the organisation's settlement account."""
 
-    item: Entitlement | Settlement
+    item: Settlement
     provider_id: uuid.UUID
     account_id: uuid.UUID
-    """The participant's payout account, or the organisation's settlement account."""
+    """The organisation's settlement account."""
 
     @property
     def key(self) -> uuid.UUID:
@@ -76,22 +74,15 @@ class Due:
         return self.item.amount
 
 
-def due(session: Session, kind: RunKind, run_date: date) -> list[Due]:
-    """What a run of ``kind`` on ``run_date`` pays, locked (rows another worker holds are skipped)."""
-    if kind is RunKind.settlement:
-        return [Due(s, a.provider_id, a.id) for s, a in settlement_repository.due(session)]
-    rows = run_repository.due_entitlements(session, kinds=RUN_KINDS[kind], on=run_date)
-    return [Due(e, a.provider_id, a.id) for e, a in rows]
+def due_settlements(session: Session) -> list[Due]:
+    """The settlements a settlement run pays, locked (rows another worker holds are skipped). An incentive run's
+    entitlements are claimed set-based by the run itself (``runs``, ADR 0017), not through here."""
+    return [Due(s, a.provider_id, a.id) for s, a in settlement_repository.due(session)]
 
 
 def attempts_made(session: Session, dues: list[Due]) -> dict[uuid.UUID, int]:
-    """Instructions already made per item (the next one is attempt + 1, with a new end-to-end id)."""
-    entitlements = [d.key for d in dues if isinstance(d.item, Entitlement)]
-    settlements = [d.key for d in dues if isinstance(d.item, Settlement)]
-    made = run_repository.attempts_made(session, entitlements) if entitlements else {}
-    if settlements:
-        made.update(settlement_repository.attempts_made(session, settlements))
-    return made
+    """Instructions already made per settlement (the next one is attempt + 1, with a new end-to-end id)."""
+    return settlement_repository.attempts_made(session, [d.key for d in dues]) if dues else {}
 
 
 def instruction(
@@ -104,37 +95,25 @@ def instruction(
     attempt: int,
     pending_transfer_id: uuid.UUID,
 ) -> PayoutInstruction:
-    """The instruction paying ``found``; its item goes in flight."""
-    common = {
-        "end_to_end_id": end_to_end_id,
-        "run_id": run_id,
-        "batch_id": batch_id,
-        "provider_id": found.provider_id,
-        "amount": found.amount,
-        "attempt": attempt,
-        "pending_transfer_id": pending_transfer_id,
-        "status": InstructionStatus.ready,
-        "sends": 0,
-    }
+    """The instruction paying the settlement ``found``; the settlement goes in flight."""
     item = found.item
-    if isinstance(item, Settlement):
-        item.status = SettlementStatus.in_flight
-        item.blocked_reason = None
-        return PayoutInstruction(
-            beneficiary_type=item.beneficiary_type,
-            beneficiary_id=item.organisation_id,
-            settlement_id=item.id,
-            settlement_account_id=found.account_id,
-            settlement_ref=item.statement_ref,
-            **common,
-        )
-    item.status = EntitlementStatus.in_flight
+    item.status = SettlementStatus.in_flight
+    item.blocked_reason = None
     return PayoutInstruction(
-        beneficiary_type=BeneficiaryType.participant,
-        beneficiary_id=item.participant_id,
-        entitlement_id=item.id,
-        payout_account_id=found.account_id,
-        **common,
+        end_to_end_id=end_to_end_id,
+        run_id=run_id,
+        batch_id=batch_id,
+        provider_id=found.provider_id,
+        amount=found.amount,
+        attempt=attempt,
+        pending_transfer_id=pending_transfer_id,
+        status=InstructionStatus.ready,
+        sends=0,
+        beneficiary_type=item.beneficiary_type,
+        beneficiary_id=item.organisation_id,
+        settlement_id=item.id,
+        settlement_account_id=found.account_id,
+        settlement_ref=item.statement_ref,
     )
 
 
@@ -181,17 +160,12 @@ def payable_of(
 
 
 def open_payable(session: Session, found: Due, cache: dict[tuple[object, ...], uuid.UUID]) -> uuid.UUID:
-    """The payable a due item is paid from, opened in the run's own transaction (the ledger's batch path, on other
-    connections, must find it committed)."""
+    """The payable a due settlement is paid from, opened in the run's own transaction (the ledger's batch path, on
+    other connections, must find it committed)."""
     item = found.item
-    if isinstance(item, Settlement):
-        key: tuple[object, ...] = ("settlement", item.organisation_id, item.beneficiary_type)
-        if key not in cache:
-            cache[key] = settlement_payable(session, item)
-        return cache[key]
-    key = (item.participant_id, item.kind, item.scheme, item.year)
+    key: tuple[object, ...] = ("settlement", item.organisation_id, item.beneficiary_type)
     if key not in cache:
-        cache[key] = entitlement_payable(session, item)
+        cache[key] = settlement_payable(session, item)
     return cache[key]
 
 

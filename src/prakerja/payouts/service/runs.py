@@ -231,7 +231,7 @@ def _start_entitlements(session: Session, run: PayoutRun, kind: RunKind, run_dat
 
 def _start_settlements(session: Session, run: PayoutRun, run_date: date) -> tuple[int, int]:
     """The due settlements, one instruction each through ``payees`` (ADR 0016)."""
-    due = payees.due(session, RunKind.settlement, run_date)
+    due = payees.due_settlements(session)
     attempts = payees.attempts_made(session, due)
     by_provider: dict[uuid.UUID, list[payees.Due]] = defaultdict(list)
     for item in due:
