@@ -187,6 +187,52 @@ def _cpu_counters(backend: int | None) -> dict[str, Any]:
     return counters
 
 
+def _timeline(database: Any, backend: int) -> Any:
+    """A sampler of who works when (``cpu.Timeline``): our main thread, our other threads, our helper processes,
+    the session's PostgreSQL backend, its other backends (more connections, parallel workers) and its background
+    processes (WAL writer, checkpointer, autovacuum...)."""
+    from cpu import Timeline, _role
+
+    roles: dict[int, str] = {}
+
+    def label(kind: str, pid: int) -> str:
+        if kind == "main":
+            return "ours: main thread"
+        if kind == "thread":
+            return "ours: other threads"
+        if kind == "child":
+            return "ours: helper processes"
+        if pid == backend:
+            return "postgres: session backend"
+        role = roles.setdefault(pid, _role(pid))
+        return "postgres: other backends" if role == "backend" else "postgres: background"
+
+    return Timeline(database.pid, label)
+
+
+TIMELINE_COLUMNS = (
+    ("ours: main thread", "main"),
+    ("ours: other threads", "threads"),
+    ("ours: helper processes", "helpers"),
+    ("postgres: session backend", "pg session"),
+    ("postgres: other backends", "pg other be"),
+    ("postgres: background", "pg bg"),
+)
+
+
+def _print_timeline(timeline: dict[str, dict[str, float]]) -> None:
+    """Per phase: wall seconds, CPU seconds of each process, and how many of the two cores ours and PostgreSQL's
+    kept busy (the machine's, neighbours included, beside it)."""
+    head = "".join(f"{short:>12}" for _, short in TIMELINE_COLUMNS)
+    print(f"  {'phase (who works when; CPU seconds)':<58}{'wall':>7}{head}{'busy':>7}{'machine':>9}")
+    for name, row in timeline.items():
+        cells = "".join(f"{row.get(label, 0.0):12.2f}" for label, _ in TIMELINE_COLUMNS)
+        print(
+            f"  {name[:58]:<58}{row['wall']:7.2f}{cells}{row['cores_busy_ours_and_postgres']:7.2f}"
+            f"{row['cores_busy_machine']:9.2f}"
+        )
+
+
 def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, Path, dict[str, Any]]:
     from prakerja.audit.service import Actor
     from prakerja.selection import service
@@ -202,6 +248,8 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
         if session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend:  # another pooled connection
             phases.counters = {k: v for k, v in phases.counters.items() if k.startswith("ours")}
         session.commit()
+        timeline = _timeline(database, backend)
+        timeline.start()
         database.start()
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
@@ -214,6 +262,18 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             session.commit()
         finished = time.perf_counter()
         cpu = {"client": _cpu_seconds() - cpu_before, "database": database.stop()}
+        timeline.stop()
+        spans = [
+            *phases.spans,
+            ("commit: other (locks, quotas, audit)", started, committed),
+            ("draw: other (locks, seed checks, audit)", committed, finished),
+        ]
+        who_when = {
+            name: {k: round(v, 3) for k, v in row.items()}
+            for name, row in timeline.spans(spans).items()
+        }
+        whole = timeline.spans([("whole run", started, finished)])["whole run"]
+        who_when["whole run"] = {k: round(v, 3) for k, v in whole.items()}
         database_roles = {role: [round(u, 3), round(k, 3)] for role, (u, k) in database.roles.items()}
         phase_cpu = {name: {k: round(v, 3) for k, v in usage.items()} for name, usage in phases.usage.items()}
         known = {k: sum(u.get(k, 0.0) for u in phases.usage.values()) for k in phases.counters}
@@ -246,6 +306,10 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             "phases": {k: round(v, 3) for k, v in phases.items()},
             "cpu_seconds_by_phase": phase_cpu,
             "database_cpu_seconds_by_role": database_roles,
+            # per phase: wall seconds, CPU seconds of each process (ours: main thread, other threads, helpers;
+            # PostgreSQL's session backend, other backends, background), cores kept busy (ours and PostgreSQL's,
+            # and the whole machine's)
+            "who_works_when": who_when,
         }
         return finished - started, Path(draw.folder), detail
 
@@ -380,6 +444,8 @@ def main() -> None:
     for name, usage in by_phase.items():
         wall = middle["phases"].get(name)
         print(f"  {name:<78} {'' if wall is None else f'{wall:6.2f} s'}  {usage}")
+    print("Who works when (median run; CPU seconds per process in each phase's wall time; busy = cores kept busy):")
+    _print_timeline(middle["who_works_when"])
     accounting = _accounting(middle, sort_roles[times.index(seconds)] if seconds in times else sort_roles[-1])
     per = 1e6 / args.applicants
     print(
@@ -436,6 +502,7 @@ def main() -> None:
                     for r, v in (sort_roles[times.index(seconds)] if seconds in times else sort_roles[-1]).items()
                 },
                 "time_ratio": round(seconds / raw, 2) if raw else None,
+                "who_works_when": middle["who_works_when"],
                 "cpu_ratio_postgres_only": round(accounting["postgres"] / raw_cpu, 2) if raw_cpu else None,
                 "cpu_ratio_postgres_and_our_kernel": round(
                     (accounting["postgres"] + accounting["ours_sys"]) / raw_cpu, 2
