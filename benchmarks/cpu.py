@@ -3,9 +3,10 @@ shared machine are steadier than rates (docs/benchmarks.md, "Performance per ope
 
 from __future__ import annotations
 
+import itertools
 import os
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -287,7 +288,7 @@ class Timeline:
         # the innermost span open at each moment: cut the time line at every span's edges
         edges = sorted({t for _n, a, b in spans for t in (a, b)})
         out: dict[str, dict[str, float]] = {}
-        for low, high in zip(edges, edges[1:], strict=False):
+        for low, high in itertools.pairwise(edges):
             middle = (low + high) / 2
             open_spans = [(a, name) for name, a, b in spans if a <= middle < b]
             if not open_spans:

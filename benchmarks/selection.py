@@ -268,10 +268,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             ("commit: other (locks, quotas, audit)", started, committed),
             ("draw: other (locks, seed checks, audit)", committed, finished),
         ]
-        who_when = {
-            name: {k: round(v, 3) for k, v in row.items()}
-            for name, row in timeline.spans(spans).items()
-        }
+        who_when = {name: {k: round(v, 3) for k, v in row.items()} for name, row in timeline.spans(spans).items()}
         whole = timeline.spans([("whole run", started, finished)])["whole run"]
         who_when["whole run"] = {k: round(v, 3) for k, v in whole.items()}
         database_roles = {role: [round(u, 3), round(k, 3)] for role, (u, k) in database.roles.items()}
