@@ -206,6 +206,7 @@ class Timeline:
         self.label = label
         self.interval = interval
         self.samples: list[tuple[float, dict[str, float], float]] = []
+        self.names: dict[str, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cpu-timeline", daemon=True)
         self._pid = os.getpid()
@@ -233,6 +234,9 @@ class Timeline:
                 if value is not None:
                     per[("postgres", pid)] = value
         busy, _total = machine_busy_seconds()
+        for kind, pid in per:  # named when first seen (a process that ends can no longer say what it was)
+            if f"{kind}:{pid}" not in self.names:
+                self.names[f"{kind}:{pid}"] = self.label(kind, pid)
         return now, {f"{kind}:{pid}": value for (kind, pid), value in per.items()}, busy
 
     def _run(self) -> None:
@@ -284,7 +288,7 @@ class Timeline:
         included)."""
         series = self._series()
         machine = [(when, busy) for when, _values, busy in self.samples]
-        names = {key: self.label(key.split(":")[0], int(key.split(":")[1])) for key in series}
+        names = self.names
         # the innermost span open at each moment: cut the time line at every span's edges
         edges = sorted({t for _n, a, b in spans for t in (a, b)})
         out: dict[str, dict[str, float]] = {}

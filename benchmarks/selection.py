@@ -205,7 +205,7 @@ def _timeline(database: Any, backend: int) -> Any:
         if pid == backend:
             return "postgres: session backend"
         role = roles.setdefault(pid, _role(pid))
-        return "postgres: other backends" if role == "backend" else "postgres: background"
+        return "postgres: parallel workers, other backends" if role == "backend" else "postgres: background"
 
     return Timeline(database.pid, label)
 
@@ -215,7 +215,7 @@ TIMELINE_COLUMNS = (
     ("ours: other threads", "threads"),
     ("ours: helper processes", "helpers"),
     ("postgres: session backend", "pg session"),
-    ("postgres: other backends", "pg other be"),
+    ("postgres: parallel workers, other backends", "pg workers"),
     ("postgres: background", "pg bg"),
 )
 
@@ -264,7 +264,7 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
         cpu = {"client": _cpu_seconds() - cpu_before, "database": database.stop()}
         timeline.stop()
         spans = [
-            *phases.spans,
+            *getattr(phases, "spans", []),  # (none with an older service: the whole commit and draw only)
             ("commit: other (locks, quotas, audit)", started, committed),
             ("draw: other (locks, seed checks, audit)", committed, finished),
         ]

@@ -262,26 +262,24 @@ def draw_lines(
     executor: Helpers | None = None,
 ) -> Drawn:
     """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
-    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With
+    tier once, as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With
     ``executor`` (helpers from :func:`prakerja.lottery.parallel.pool`), a forked helper hashes tiers from the end
-    while this process hashes and streams them from the start: the same tiers in the same order either way."""
+    while this process hashes tiers from the start; ``on_tier`` then sees this process's tiers as they are ranked
+    and a helper's as soon as it has finished them (so the database stores both halves while the tickets are
+    drawn), in that order rather than the file's: the same tiers, and the same :class:`Drawn`, either way."""
     plan = _plan(lines, quotas)
-    tiers: list[TierDraw] = []
-    parts: list[bytes | None] = []
 
-    def emit(t: _Tier, keys: list[bytes], csv: bytes | None) -> None:
+    def emit(t: _Tier, keys: list[bytes], csv: bytes | None) -> tuple[TierDraw, bytes | None]:
         drawn = TierDraw(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys)
-        tiers.append(drawn)
-        parts.append(csv)
         if on_tier is not None:
             on_tier(drawn)
+        return drawn, csv
 
     # The tiers ranked here get their results.csv rows only when the file is written (Drawn builds them), after
     # the last tier was handed to ``on_tier``: the database finishes storing them meanwhile.
     if executor is None:
-        for t, (keys, csv) in zip(plan, _draw_tiers(seed, plan, csv=False), strict=True):
-            emit(t, keys, csv)
-        return Drawn(tiers, csv_parts=parts)
+        done = [emit(t, keys, csv) for t, (keys, csv) in zip(plan, _draw_tiers(seed, plan, csv=False), strict=True)]
+        return Drawn([tier for tier, _ in done], csv_parts=[csv for _, csv in done])
     size = max(1, len(lines) // (SEGMENTS_PER_PROCESS * (executor.count + 1)))
     segments: list[list[_Tier]] = [[]]
     filled = 0
@@ -292,22 +290,26 @@ def draw_lines(
         segments[-1].append(t)
         filled += len(t.lines)
     bounds = [sum(64 * len(t.lines) + _csv_bound(t) for t in segment) for segment in segments]
-    for index, joined in executor.run(len(segments), bounds, lambda i: _draw_joined(seed, segments[i])):
+    by_segment: dict[int, list[tuple[TierDraw, bytes | None]]] = {}
+    work = executor.run(len(segments), bounds, lambda i: _draw_joined(seed, segments[i]), ordered=False)
+    for index, joined in work:
         segment = segments[index]
         if joined is None:  # this process's share (or a helper's that failed): hashed here, streamed on at once
-            for t, (keys, csv) in zip(segment, _draw_tiers(seed, segment, csv=False), strict=True):
-                emit(t, keys, csv)
+            ranked = zip(segment, _draw_tiers(seed, segment, csv=False), strict=True)
+            by_segment[index] = [emit(t, keys, csv) for t, (keys, csv) in ranked]
             continue
         start = 0
         end = 64 * sum(len(t.lines) for t in segment)
         csv = joined[end:]
+        out = by_segment[index] = []
         for position, t in enumerate(segment):
             count = len(t.lines)
             keys = [joined[i : i + 64] for i in range(start, start + 64 * count, 64)]
             start += 64 * count
             # the segment's CSV is handed over whole with its last tier (the parts are only ever joined)
-            emit(t, keys, csv if position == len(segment) - 1 else b"")
-    return Drawn(tiers, csv_parts=parts)
+            out.append(emit(t, keys, csv if position == len(segment) - 1 else b""))
+    done = [pair for index in range(len(segments)) for pair in by_segment[index]]
+    return Drawn([tier for tier, _ in done], csv_parts=[csv for _, csv in done])
 
 
 @bulk

@@ -100,12 +100,11 @@ def checked_root_on(
             return b""
         return merkle_root(block)
 
-    roots = []
-    for index, root in helpers.run(blocks, [32] * blocks, block_root):
-        root = block_root(index) if root is None else root
-        if not root:
+    roots = [b""] * blocks
+    for index, root in helpers.run(blocks, [32] * blocks, block_root, ordered=False):
+        roots[index] = block_root(index) if root is None else root
+        if not roots[index]:
             return None
-        roots.append(root)
     if check is not None and not all(check(leaves[i - 1 : i + 1]) for i in range(chunk, len(leaves), chunk)):
         return None
     level = roots

@@ -212,6 +212,17 @@ def results_writer(session: Session, wave_id: uuid.UUID) -> Iterator[_ResultsCop
     writer.close()
 
 
+def eligible_blocks_query(wave_id: uuid.UUID) -> str:
+    """The statement :func:`eligible_csv_rows` streams: the eligible set's rows in 256 blocks by first byte."""
+    return (
+        "SELECT convert_to(string_agg(encode(entry_hash, 'hex') || ',' || stratum || ',' || tier || E'\\n', ''), "
+        "'UTF8') FROM waves_entries "
+        f"WHERE wave_id = '{uuid.UUID(str(wave_id))}' AND status IN {_IN_DRAW} "
+        "AND entry_hash IS NOT NULL AND stratum IS NOT NULL AND tier IS NOT NULL "
+        "GROUP BY get_byte(entry_hash, 0) ORDER BY get_byte(entry_hash, 0)"
+    )
+
+
 def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     """The body of ``eligible.csv`` (``entry_hash,stratum,tier`` rows, LF-terminated, sorted by entry_hash: bytea
     order is hex order) for the wave's frozen eligible set, also after the announcement changed statuses.
@@ -225,13 +236,7 @@ def eligible_csv_rows(session: Session, wave_id: uuid.UUID) -> bytes:
     tier are left out."""
     connection = session.connection().connection.driver_connection
     assert connection is not None
-    query = (
-        "SELECT convert_to(string_agg(encode(entry_hash, 'hex') || ',' || stratum || ',' || tier || E'\\n', ''), "
-        "'UTF8') FROM waves_entries "
-        f"WHERE wave_id = '{uuid.UUID(str(wave_id))}' AND status IN {_IN_DRAW} "
-        "AND entry_hash IS NOT NULL AND stratum IS NOT NULL AND tier IS NOT NULL "
-        "GROUP BY get_byte(entry_hash, 0) ORDER BY get_byte(entry_hash, 0)"
-    )
+    query = eligible_blocks_query(wave_id)
     out: list[bytes] = []
     # The scan, the sort by first byte and the partial aggregates run on a parallel worker beside this session's
     # backend (one per core beyond the first): PostgreSQL's parallel workers read with the leader's snapshot, so
