@@ -16,6 +16,7 @@ nothing here asserts a duration."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import resource
@@ -187,6 +188,98 @@ def _cpu_counters(backend: int | None) -> dict[str, Any]:
     return counters
 
 
+def _timeline(database: Any, backend: int) -> Any:
+    """A sampler of who works when (``cpu.Timeline``): our main thread, our other threads, our helper processes,
+    the session's PostgreSQL backend, its other backends (more connections, parallel workers) and its background
+    processes (WAL writer, checkpointer, autovacuum...)."""
+    from cpu import Timeline, _role
+
+    roles: dict[int, str] = {}
+
+    def label(kind: str, pid: int) -> str:
+        if kind == "main":
+            return "ours: main thread"
+        if kind == "thread":
+            return "ours: other threads"
+        if kind == "child":
+            return "ours: helper processes"
+        if pid == backend:
+            return "postgres: session backend"
+        role = roles.setdefault(pid, _role(pid))
+        return "postgres: parallel workers, other backends" if role == "backend" else "postgres: background"
+
+    return Timeline(database.pid, label)
+
+
+TIMELINE_COLUMNS = (
+    ("ours: main thread", "main"),
+    ("ours: other threads", "threads"),
+    ("ours: helper processes", "helpers"),
+    ("postgres: session backend", "pg session"),
+    ("postgres: parallel workers, other backends", "pg workers"),
+    ("postgres: background", "pg bg"),
+)
+
+
+def _two_free_cores(timeline: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Per phase, the least wall time its work could take with both cores free (no neighbours): its CPU (ours and
+    PostgreSQL's) over two cores, but never less than its busiest process's CPU (one process uses one core at a
+    time). A lower bound: waits (locks, fsync, a process idle for another's answer) are left out."""
+    out: dict[str, float] = {}
+    for name, row in timeline.items():
+        if name == "whole run":
+            continue
+        cpu = {k: v for k, v in row.items() if k.startswith(("ours:", "postgres:"))}
+        out[name] = max(sum(cpu.values()) / 2, max(cpu.values(), default=0.0))
+    return out
+
+
+def _print_timeline(timeline: dict[str, dict[str, float]]) -> None:
+    """Per phase: wall seconds, CPU seconds of each process, and how many of the two cores ours and PostgreSQL's
+    kept busy (the machine's, neighbours included, beside it)."""
+    head = "".join(f"{short:>12}" for _, short in TIMELINE_COLUMNS)
+    free = _two_free_cores(timeline)
+    print(f"  {'phase (who works when; CPU seconds)':<58}{'wall':>7}{head}{'busy':>7}{'machine':>9}{'2 free':>8}")
+    for name, row in timeline.items():
+        cells = "".join(f"{row.get(label, 0.0):12.2f}" for label, _ in TIMELINE_COLUMNS)
+        projected = free.get(name, sum(free.values()))
+        print(
+            f"  {name[:58]:<58}{row['wall']:7.2f}{cells}{row['cores_busy_ours_and_postgres']:7.2f}"
+            f"{row['cores_busy_machine']:9.2f}{projected:8.2f}"
+        )
+
+
+def _spans_of_an_older_service() -> list[tuple[str, float, float]]:
+    """With a service whose phase timers keep no spans (``main`` before branch ``lotx``), the draw module's phases
+    are wrapped to record them here, so that both print the same per-phase table; else nothing."""
+    from contextlib import contextmanager
+
+    module = importlib.import_module("prakerja.selection.service.draw")
+    from prakerja.selection.service.phases import Phases
+
+    spans: list[tuple[str, float, float]] = []
+    if hasattr(Phases({}), "spans"):
+        return spans
+    if hasattr(module.phase, "spans_here"):  # wrapped by an earlier run
+        kept: list[tuple[str, float, float]] = module.phase.spans_here
+        kept.clear()
+        return kept
+    original = module.phase
+
+    @contextmanager
+    def phase(name: str) -> Any:
+        started = time.perf_counter()
+        try:
+            with original(name):
+                yield
+        finally:
+            spans.append((name, started, time.perf_counter()))
+
+    phase.spans_here = spans  # type: ignore[attr-defined]
+    module.phase = phase  # type: ignore[assignment]
+    return spans
+
+
 def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, Path, dict[str, Any]]:
     from prakerja.audit.service import Actor
     from prakerja.selection import service
@@ -198,10 +291,13 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
     with Session(engine) as session:
         backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
         session.commit()  # the same connection stays with the session (the engine's pool hands it back)
+    older = _spans_of_an_older_service()
     with Session(engine) as session, recording(_cpu_counters(backend)) as phases:
         if session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend:  # another pooled connection
             phases.counters = {k: v for k, v in phases.counters.items() if k.startswith("ours")}
         session.commit()
+        timeline = _timeline(database, backend)
+        timeline.start()
         database.start()
         cpu_before = _cpu_seconds()
         started = time.perf_counter()
@@ -214,6 +310,15 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             session.commit()
         finished = time.perf_counter()
         cpu = {"client": _cpu_seconds() - cpu_before, "database": database.stop()}
+        timeline.stop()
+        spans = [
+            *getattr(phases, "spans", older),
+            ("commit: other (locks, quotas, audit)", started, committed),
+            ("draw: other (locks, seed checks, audit)", committed, finished),
+        ]
+        who_when = {name: {k: round(v, 3) for k, v in row.items()} for name, row in timeline.spans(spans).items()}
+        whole = timeline.spans([("whole run", started, finished)])["whole run"]
+        who_when["whole run"] = {k: round(v, 3) for k, v in whole.items()}
         database_roles = {role: [round(u, 3), round(k, 3)] for role, (u, k) in database.roles.items()}
         phase_cpu = {name: {k: round(v, 3) for k, v in usage.items()} for name, usage in phases.usage.items()}
         known = {k: sum(u.get(k, 0.0) for u in phases.usage.values()) for k in phases.counters}
@@ -246,6 +351,10 @@ def _timed_run(engine: Engine, wave_id: uuid.UUID, root: Path) -> tuple[float, P
             "phases": {k: round(v, 3) for k, v in phases.items()},
             "cpu_seconds_by_phase": phase_cpu,
             "database_cpu_seconds_by_role": database_roles,
+            # per phase: wall seconds, CPU seconds of each process (ours: main thread, other threads, helpers;
+            # PostgreSQL's session backend, other backends, background), cores kept busy (ours and PostgreSQL's,
+            # and the whole machine's)
+            "who_works_when": who_when,
         }
         return finished - started, Path(draw.folder), detail
 
@@ -380,6 +489,12 @@ def main() -> None:
     for name, usage in by_phase.items():
         wall = middle["phases"].get(name)
         print(f"  {name:<78} {'' if wall is None else f'{wall:6.2f} s'}  {usage}")
+    print(
+        "Who works when (median run; CPU seconds per process in each phase's wall time; busy = cores kept busy by "
+        "ours and PostgreSQL's, machine = by every process; 2 free = the phase's least wall time with both cores "
+        "free):"
+    )
+    _print_timeline(middle["who_works_when"])
     accounting = _accounting(middle, sort_roles[times.index(seconds)] if seconds in times else sort_roles[-1])
     per = 1e6 / args.applicants
     print(
@@ -398,6 +513,12 @@ def main() -> None:
         f"{(accounting['postgres'] + accounting['ours_sys']) / raw_cpu:.2f} x, our Python (user) "
         f"{accounting['ours_user'] / raw_cpu:.2f} x"
     )
+    free = sum(_two_free_cores(middle["who_works_when"]).values())
+    if raw_cpu:
+        print(
+            f"With both cores free (median run; each phase at least its busiest process's CPU): {free:.2f} s against "
+            f"the raw sort's {raw_cpu:.2f} s on one core: {free / raw_cpu:.2f} x"
+        )
     print(
         json.dumps(
             {
@@ -436,6 +557,13 @@ def main() -> None:
                     for r, v in (sort_roles[times.index(seconds)] if seconds in times else sort_roles[-1]).items()
                 },
                 "time_ratio": round(seconds / raw, 2) if raw else None,
+                "who_works_when": middle["who_works_when"],
+                # the median run's phases with both cores free (each phase: its CPU over two cores, at least its
+                # busiest process's), against the raw sort's CPU (one backend: its time on a free core)
+                "two_free_cores_seconds": round(sum(_two_free_cores(middle["who_works_when"]).values()), 3),
+                "two_free_cores_time_ratio": round(sum(_two_free_cores(middle["who_works_when"]).values()) / raw_cpu, 2)
+                if raw_cpu
+                else None,
                 "cpu_ratio_postgres_only": round(accounting["postgres"] / raw_cpu, 2) if raw_cpu else None,
                 "cpu_ratio_postgres_and_our_kernel": round(
                     (accounting["postgres"] + accounting["ours_sys"]) / raw_cpu, 2

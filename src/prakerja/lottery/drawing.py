@@ -77,8 +77,9 @@ class Drawn:
     """A draw: its tiers in ``results.csv`` order (stratum as a string, then tier, i.e. rank)."""
 
     tiers: list[TierDraw] = field(repr=False)
-    csv_parts: list[bytes] | None = field(default=None, repr=False)
-    """The tiers' ``results.csv`` rows when the draw already made them (else built from ``tiers`` on demand)."""
+    csv_parts: Sequence[bytes | None] | None = field(default=None, repr=False)
+    """The tiers' ``results.csv`` rows where the draw already made them (a helper process); the others (None, or
+    all when not given) are built from ``tiers`` when first asked for."""
 
     @property
     def selected_count(self) -> int:
@@ -106,10 +107,15 @@ class Drawn:
 
     def results_parts(self) -> list[bytes]:
         """``results.csv`` in pieces (the header, then the tiers' rows), to write or hash without joining them."""
-        parts = self.csv_parts
-        if parts is None:
-            parts = [_tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, t.keys) for t in self.tiers]
-        return [RESULTS_HEADER.encode() + b"\n", *parts]
+        return [RESULTS_HEADER.encode() + b"\n", *self._tier_parts]
+
+    @cached_property
+    def _tier_parts(self) -> list[bytes]:
+        given = self.csv_parts if self.csv_parts is not None else [None] * len(self.tiers)
+        return [
+            _tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, t.keys) if part is None else part
+            for t, part in zip(self.tiers, given, strict=True)
+        ]
 
     @cached_property
     def results_sha256(self) -> str:
@@ -190,13 +196,14 @@ def _raw_hashes(lines: list[bytes]) -> list[bytes]:
     return [raw[i : i + 32] for i in range(0, len(raw), 32)]
 
 
-def _draw_tiers(seed: bytes, tiers: Sequence[_Tier]) -> list[tuple[list[bytes], bytes]]:
-    """Each tier's sorted keys and ``results.csv`` rows."""
+def _draw_tiers(seed: bytes, tiers: Sequence[_Tier], csv: bool = True) -> list[tuple[list[bytes], bytes | None]]:
+    """Each tier's sorted keys and ``results.csv`` rows (None unless ``csv``: built later by :class:`Drawn`)."""
     inner, outer = _keyed(seed)
-    done = []
+    done: list[tuple[list[bytes], bytes | None]] = []
     for t in tiers:
         keys = _sorted_keys(inner, outer, _raw_hashes(t.lines))
-        done.append((keys, _tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys)))
+        rows = _tier_csv(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys) if csv else None
+        done.append((keys, rows))
     return done
 
 
@@ -204,7 +211,7 @@ def _draw_joined(seed: bytes, tiers: Sequence[_Tier]) -> bytes:
     """:func:`_draw_tiers` as one byte string (for a helper process): every tier's keys joined (64 bytes each),
     then the tiers' CSV rows."""
     done = _draw_tiers(seed, tiers)
-    return b"".join([*(b"".join(keys) for keys, _ in done), *(csv for _, csv in done)])
+    return b"".join([*(b"".join(keys) for keys, _ in done), *(csv or b"" for _, csv in done)])
 
 
 def _csv_bound(t: _Tier) -> int:
@@ -255,24 +262,24 @@ def draw_lines(
     executor: Helpers | None = None,
 ) -> Drawn:
     """Section 5 over checked ``eligible.csv`` rows (``entry_hash,stratum,tier`` as bytes); ``on_tier`` sees each
-    tier as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With
+    tier once, as soon as it is ranked (e.g. to stream it into the database while the next one is drawn). With
     ``executor`` (helpers from :func:`prakerja.lottery.parallel.pool`), a forked helper hashes tiers from the end
-    while this process hashes and streams them from the start: the same tiers in the same order either way."""
+    while this process hashes tiers from the start; ``on_tier`` then sees this process's tiers as they are ranked
+    and a helper's as soon as it has finished them (so the database stores both halves while the tickets are
+    drawn), in that order rather than the file's: the same tiers, and the same :class:`Drawn`, either way."""
     plan = _plan(lines, quotas)
-    tiers: list[TierDraw] = []
-    parts: list[bytes] = []
 
-    def emit(t: _Tier, keys: list[bytes], csv: bytes) -> None:
+    def emit(t: _Tier, keys: list[bytes], csv: bytes | None) -> tuple[TierDraw, bytes | None]:
         drawn = TierDraw(t.stratum, t.tier, t.first_rank, t.selected, t.probability, keys)
-        tiers.append(drawn)
-        parts.append(csv)
         if on_tier is not None:
             on_tier(drawn)
+        return drawn, csv
 
+    # The tiers ranked here get their results.csv rows only when the file is written (Drawn builds them), after
+    # the last tier was handed to ``on_tier``: the database finishes storing them meanwhile.
     if executor is None:
-        for t, (keys, csv) in zip(plan, _draw_tiers(seed, plan), strict=True):
-            emit(t, keys, csv)
-        return Drawn(tiers, csv_parts=parts)
+        done = [emit(t, keys, csv) for t, (keys, csv) in zip(plan, _draw_tiers(seed, plan, csv=False), strict=True)]
+        return Drawn([tier for tier, _ in done], csv_parts=[csv for _, csv in done])
     size = max(1, len(lines) // (SEGMENTS_PER_PROCESS * (executor.count + 1)))
     segments: list[list[_Tier]] = [[]]
     filled = 0
@@ -283,22 +290,26 @@ def draw_lines(
         segments[-1].append(t)
         filled += len(t.lines)
     bounds = [sum(64 * len(t.lines) + _csv_bound(t) for t in segment) for segment in segments]
-    for index, joined in executor.run(len(segments), bounds, lambda i: _draw_joined(seed, segments[i])):
+    by_segment: dict[int, list[tuple[TierDraw, bytes | None]]] = {}
+    work = executor.run(len(segments), bounds, lambda i: _draw_joined(seed, segments[i]), ordered=False)
+    for index, joined in work:
         segment = segments[index]
         if joined is None:  # this process's share (or a helper's that failed): hashed here, streamed on at once
-            for t, (keys, csv) in zip(segment, _draw_tiers(seed, segment), strict=True):
-                emit(t, keys, csv)
+            ranked = zip(segment, _draw_tiers(seed, segment, csv=False), strict=True)
+            by_segment[index] = [emit(t, keys, csv) for t, (keys, csv) in ranked]
             continue
         start = 0
         end = 64 * sum(len(t.lines) for t in segment)
         csv = joined[end:]
+        out = by_segment[index] = []
         for position, t in enumerate(segment):
             count = len(t.lines)
             keys = [joined[i : i + 64] for i in range(start, start + 64 * count, 64)]
             start += 64 * count
             # the segment's CSV is handed over whole with its last tier (the parts are only ever joined)
-            emit(t, keys, csv if position == len(segment) - 1 else b"")
-    return Drawn(tiers, csv_parts=parts)
+            out.append(emit(t, keys, csv if position == len(segment) - 1 else b""))
+    done = [pair for index in range(len(segments)) for pair in by_segment[index]]
+    return Drawn([tier for tier, _ in done], csv_parts=[csv for _, csv in done])
 
 
 @bulk

@@ -143,6 +143,23 @@ def split_rows(body: bytes) -> tuple[list[bytes], list[bytes]] | None:
     return (lines, heads) if well_formed else None
 
 
+def rows_in_order(lines: Sequence[bytes]) -> bool:
+    """Whether every row is ``entry_hash,stratum,tier`` in canonical form (as :func:`split_rows` checks) and the
+    rows are in strictly increasing entry_hash order: what :func:`checked_rows` accepts without change, checked on
+    any run of consecutive rows (a helper process checks the rows it hashes; the runs' edges are compared apart)."""
+    if not all(_SUFFIX_RE.fullmatch(suffix) for suffix in {line[65:] for line in lines}):
+        return False
+    heads = [line[:65] for line in lines]
+    joined = b"".join(heads)
+    return (
+        len(joined) == 65 * len(lines)
+        and joined[64::65] == b"," * len(lines)
+        and joined.count(b",") == len(lines)
+        and not joined.translate(None, _HEX_AND_COMMA)
+        and all(map(operator.lt, heads, heads[1:]))
+    )
+
+
 def eligible_lines(body: bytes) -> list[bytes]:
     """The rows of an eligible list given as ``eligible.csv``'s body (rows ending in LF, no header), checked
     and in file order: the fast path for millions of rows that are already text (e.g. straight from the

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from prakerja.lottery.commitment import commitment_json, public_key_pem, signature_file
 from prakerja.lottery.drawing import Drawn, TierDraw, draw_lines
-from prakerja.lottery.entries import ELIGIBLE_HEADER, Entry, bulk, checked_rows, sorted_entries
+from prakerja.lottery.entries import ELIGIBLE_HEADER, Entry, bulk, checked_rows, rows_in_order, sorted_entries
 from prakerja.lottery.errors import LotteryError
-from prakerja.lottery.merkle import MerkleTree, merkle_root_on
+from prakerja.lottery.merkle import CHUNK, MerkleTree, checked_root_on, merkle_root_on
 from prakerja.lottery.names import (
     COMMITMENT_FILE,
     ELIGIBLE_FILE,
@@ -28,7 +29,7 @@ from prakerja.lottery.names import (
     SEED_FILE,
     SIGNATURE_FILE,
 )
-from prakerja.lottery.parallel import pool
+from prakerja.lottery.parallel import Helpers, pool
 from prakerja.lottery.verify import load
 
 
@@ -71,6 +72,23 @@ class Commitment:
         return MerkleTree(self.leaves)
 
 
+def checked_rows_and_root(
+    body: bytes, executor: Helpers | None, chunk: int = CHUNK
+) -> tuple[list[bytes], bytes, bytes]:
+    """:func:`checked_rows` of ``eligible.csv``'s body and the Merkle root of its rows. With helpers, the rows are
+    checked block by block by the process that hashes the block (both cores for the checks as for the tree); a
+    block refused there is checked again by :func:`checked_rows`, which raises what it always raised (or, for
+    rows out of order, sorts them, and the tree is computed again): the same rows, body and root either way."""
+    if executor is not None and body.endswith(b"\n"):
+        lines = body.split(b"\n")
+        lines.pop()
+        root = checked_root_on(lines, executor, rows_in_order, chunk)
+        if root is not None:
+            return lines, body, root
+    lines, body = checked_rows(body)
+    return lines, body, merkle_root_on(lines, executor)
+
+
 @bulk
 def write_commitment_files(
     folder: Path,
@@ -93,12 +111,13 @@ def write_commitment_files(
     if eligible_rows is not None:
         # the rows as given when they were already in file order (as the database sends them): eligible.csv is
         # the header and those bytes, written and hashed in two pieces, never joined again
-        lines, body = checked_rows(eligible_rows)
+        with pool(eligible_rows.count(b"\n")) as executor:
+            lines, body, root = checked_rows_and_root(eligible_rows, executor)
     else:
         lines = [e.row.encode() for e in sorted_entries(entries)]
         body = b"".join([b"\n".join(lines), b"\n"]) if lines else b""
-    with pool(len(lines)) as executor:
-        root = merkle_root_on(lines, executor)
+        with pool(len(lines)) as executor:
+            root = merkle_root_on(lines, executor)
     commitment = commitment_json(
         wave_id=wave_id,
         scheme=scheme,
@@ -110,13 +129,18 @@ def write_commitment_files(
         committed_at=committed_at,
     )
     signature = signature_file(commitment, signing_key)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / ELIGIBLE_FILE, [head, body])
-    _write_atomic(folder / COMMITMENT_FILE, commitment)
-    _write_atomic(folder / SIGNATURE_FILE, signature)
-    _write_atomic(folder / PUBLIC_KEY_FILE, public_key_pem(signing_key))
     hashed = hashlib.sha256(head)
-    hashed.update(body)
+    # eligible.csv is hashed on a thread while the files are written (hashlib and file writes let go of the GIL)
+    hashing = threading.Thread(target=hashed.update, args=(body,), name="lottery-sha256")
+    hashing.start()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / ELIGIBLE_FILE, [head, body])
+        _write_atomic(folder / COMMITMENT_FILE, commitment)
+        _write_atomic(folder / SIGNATURE_FILE, signature)
+        _write_atomic(folder / PUBLIC_KEY_FILE, public_key_pem(signing_key))
+    finally:
+        hashing.join()
     digest = hashed.hexdigest()
     return Commitment(commitment, signature, root.hex(), len(lines), digest, lines)
 
@@ -152,7 +176,16 @@ def write_draw_files(
         drawn = draw_lines(published.entries, published.quotas, bytes.fromhex(seed_value_hex), on_tier, executor)
     if on_drawn is not None:
         on_drawn()
-    _write_atomic(folder / SEED_FILE, seed)
-    _write_atomic(folder / RESULTS_FILE, drawn.results_parts())  # the tiers' rows as drawn, never joined
-    drawn.results_sha256  # noqa: B018 - hashed now, while on_drawn's work may still run (hashlib frees the GIL)
+    # While on_drawn's work may still run: the rows of the tiers ranked in this process are built, then
+    # results.csv is written (the tiers' rows as drawn, never joined) and hashed on a thread at the same time
+    # (file writes and hashlib let go of the GIL).
+    parts = drawn.results_parts()
+    hashing = threading.Thread(target=lambda: drawn.results_sha256, name="lottery-sha256")
+    hashing.start()
+    try:
+        _write_atomic(folder / SEED_FILE, seed)
+        _write_atomic(folder / RESULTS_FILE, parts)
+    finally:
+        hashing.join()
+    drawn.results_sha256  # noqa: B018 - computed by the thread above (or now, had it failed)
     return drawn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from prakerja.lottery.errors import LotteryError
 from prakerja.lottery.parallel import Helpers
@@ -72,14 +72,41 @@ def merkle_root_on(leaves: Sequence[bytes], helpers: Helpers | None) -> bytes:
     """:func:`merkle_root`, with the hashing shared between this process and forked ``helpers``. Bottom-up, an
     aligned block of ``2**k`` leaves becomes one node at level ``k`` (and the last, shorter block its own tree's
     root, as the odd node moves up unchanged), so the root is the tree over the blocks' roots."""
-    if helpers is None or len(leaves) <= CHUNK:
+    root = checked_root_on(leaves, helpers)
+    assert root is not None  # nothing to check
+    return root
+
+
+def checked_root_on(
+    leaves: Sequence[bytes],
+    helpers: Helpers | None,
+    check: Callable[[Sequence[bytes]], bool] | None = None,
+    chunk: int = CHUNK,
+) -> bytes | None:
+    """:func:`merkle_root_on`, and ``check`` run over each block of leaves by the process that hashes it (``chunk``
+    leaves, a power of two): None when ``check`` refused a block (or the blocks' edges, which it is also given as
+    pairs of leaves), else the root."""
+    if chunk < 1 or chunk & (chunk - 1):
+        raise ValueError("chunk must be a power of two")
+    if helpers is None or len(leaves) <= chunk:
+        if check is not None and not check(leaves):
+            return None
         return merkle_root(leaves)
-    blocks = (len(leaves) + CHUNK - 1) // CHUNK
+    blocks = (len(leaves) + chunk - 1) // chunk
 
     def block_root(index: int) -> bytes:
-        return merkle_root(leaves[index * CHUNK : (index + 1) * CHUNK])
+        block = leaves[index * chunk : (index + 1) * chunk]
+        if check is not None and not check(block):
+            return b""
+        return merkle_root(block)
 
-    roots = [root or block_root(index) for index, root in helpers.run(blocks, [32] * blocks, block_root)]
+    roots = [b""] * blocks
+    for index, root in helpers.run(blocks, [32] * blocks, block_root, ordered=False):
+        roots[index] = block_root(index) if root is None else root
+        if not roots[index]:
+            return None
+    if check is not None and not all(check(leaves[i - 1 : i + 1]) for i in range(chunk, len(leaves), chunk)):
+        return None
     level = roots
     while len(level) > 1:
         level = _parent_level(level)

@@ -43,10 +43,12 @@ class Helpers:
         self.count = count
 
     def run(
-        self, tasks: int, bounds: Sequence[int], compute: Callable[[int], bytes]
+        self, tasks: int, bounds: Sequence[int], compute: Callable[[int], bytes], *, ordered: bool = True
     ) -> Iterator[tuple[int, bytes | None]]:
-        """Every task index in order, with the helpers' result (``compute(i)``, at most ``bounds[i]`` bytes), or
-        None for a task this process must do itself, now (before asking for the next one)."""
+        """Every task index once, with the helpers' result (``compute(i)``, at most ``bounds[i]`` bytes), or None
+        for a task this process must do itself, now (before asking for the next one). In index order; or, when not
+        ``ordered``, as they are done: each of this process's tasks when it claims it, and between them every task
+        a helper has finished since (so that its result can be used while the helper works on)."""
         offsets = [0, *itertools.accumulate(bounds)]
         table = _CLAIMS.size
         data = table + _LENGTH.size * tasks
@@ -74,32 +76,50 @@ class Helpers:
                                 break
                             start = data + offsets[index]
                             shared[start : start + len(result)] = result
-                            _LENGTH.pack_into(shared, table + _LENGTH.size * index, len(result))
+                            with lock:  # the result is in place before its length says so
+                                _LENGTH.pack_into(shared, table + _LENGTH.size * index, len(result))
                         code = 0
                     finally:
                         os._exit(code)
                 children.append(pid)
             mine = 0
+            given: set[int] = set()  # helpers' results handed out already (not ordered)
+
+            def result_of(index: int, length: int) -> bytes:
+                start = data + offsets[index]
+                return shared[start : start + length]
+
             while True:
                 with lock:
                     front, back = _CLAIMS.unpack_from(shared, 0)
                     if front >= back:
                         break
                     _CLAIMS.pack_into(shared, 0, front + 1, back)
+                    finished = () if ordered else range(back, tasks)
+                    done = [i for i in finished if i not in given and self._length(shared, table, i) >= 0]
+                for index in done:
+                    given.add(index)
+                    yield index, result_of(index, self._length(shared, table, index))
                 yield front, None
                 mine = front + 1
             for pid in children:
                 os.waitpid(pid, 0)
             children.clear()
             for index in range(mine, tasks):
-                (length,) = _LENGTH.unpack_from(shared, table + _LENGTH.size * index)
-                start = data + offsets[index]
-                yield index, (shared[start : start + length] if length >= 0 else None)
+                if index in given:
+                    continue
+                length = self._length(shared, table, index)
+                yield index, (result_of(index, length) if length >= 0 else None)
         finally:
             for pid in children:  # the caller stopped early: stop the helpers
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
             shared.close()
+
+    @staticmethod
+    def _length(shared: mmap.mmap, table: int, index: int) -> int:
+        """The length of task ``index``'s result in ``shared``, -1 while there is none."""
+        return int(_LENGTH.unpack_from(shared, table + _LENGTH.size * index)[0])
 
 
 @contextmanager

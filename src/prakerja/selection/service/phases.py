@@ -2,6 +2,9 @@
 records (``with recording() as seconds: ...``); phases of the same name add up, and a phase entered inside another
 counts only once (the outer phase keeps its own time, without the inner one's).
 
+Each phase's span (start and end on the wall clock) is kept too (``seconds.spans``): the benchmark lays them over a
+timeline of every process's CPU to show which process worked, and on how many cores, in each phase.
+
 Besides the wall clock, a recording may be given other counters (``recording({"ours_user": ..., ...})``, each a
 function returning a running total, e.g. CPU seconds read from ``/proc``): each phase then also gets its share of
 each counter, by the same rules, in ``seconds.usage[phase][counter]``.
@@ -23,6 +26,9 @@ class Phases(dict[str, float]):
         super().__init__()
         self.counters = dict(counters)
         self.usage: dict[str, dict[str, float]] = {}
+        self.spans: list[tuple[str, float, float]] = []
+        """Every phase entered, as (name, start, end) on the ``perf_counter`` clock, for a timeline of who worked
+        when (a nested phase's span lies inside its outer phase's)."""
 
     def read(self) -> list[float]:
         return [perf_counter(), *(counter() for counter in self.counters.values())]
@@ -62,6 +68,7 @@ def phase(name: str) -> Iterator[None]:
             for i, value in enumerate(spent):
                 outer[i] += value
         seconds[name] = seconds.get(name, 0.0) + spent[0] - inner[0]
+        seconds.spans.append((name, started[0], started[0] + spent[0]))
         if seconds.counters:
             usage = seconds.usage.setdefault(name, dict.fromkeys(seconds.counters, 0.0))
             for i, counter in enumerate(seconds.counters, start=1):
