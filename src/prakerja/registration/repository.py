@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -169,6 +170,73 @@ async def insert_submitted_applicant_on_loop(
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     row = await conn.fetchrow(_INSERT_SUBMITTED_ON_LOOP, *arguments(_INSERT_SUBMITTED_NAMES, params))
     return row is not None
+
+
+_SIGNED_IN_SUBMISSION_SQL = """
+    WITH signed_in AS ({signed_in}),
+    applicant AS (
+      INSERT INTO registration_applicants (id, account_id, nik, nik_index, kk, kk_index, birth_date, sex, full_name,
+        mother_maiden_name, identity_status, submitted_at, registration_ip_index, created_at, updated_at)
+      SELECT %(id)s, signed_in.id, %(nik)s, %(nik_index)s, %(kk)s, %(kk_index)s, %(birth_date)s, %(sex)s,
+        %(full_name)s, %(mother_maiden_name)s, %(status)s, %(now)s, %(ip_index)s, %(now)s, %(now)s
+      FROM signed_in WHERE signed_in.role = '{role}'
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), identity_check AS (
+      INSERT INTO registration_identity_checks (id, applicant_id, attempts, created_at)
+      SELECT %(check_id)s, id, 0, %(now)s FROM applicant
+      RETURNING id
+    ), device AS (
+      INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
+      SELECT %(signal_id)s, id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
+      WHERE %(device_index)s::bytea IS NOT NULL
+    )
+    SELECT signed_in.id, signed_in.role, signed_in.display_name,
+      (SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(%(queue)s, %(task)s, 0, NULL, NULL, %(job_args)s::jsonb,
+               NULL)::procrastinate_job_to_defer_v1])
+       FROM identity_check) IS NOT NULL AS written
+    FROM (VALUES (1)) AS one LEFT JOIN signed_in ON true
+"""
+"""``_INSERT_SUBMITTED_SQL`` with who is signed in asked in the same statement (ADR 0035): ``signed_in`` is auth's
+own SQL for a live session (``auth.service.SessionLookup.sql``, given by the caller), read here and never written;
+the applicant is written only for an account of ``role`` behind that session. One row always: the account (NULLs
+when nobody is signed in) and whether the submission was written."""
+
+
+@lru_cache(maxsize=4)
+def _signed_in_submission(signed_in_sql: str, role: str) -> tuple[str, tuple[str, ...]]:
+    return positional(_SIGNED_IN_SUBMISSION_SQL.format(signed_in=signed_in_sql, role=role))
+
+
+async def insert_signed_in_submission_on_loop(
+    conn: asyncpg.Connection,
+    *,
+    signed_in_sql: str,
+    signed_in_params: dict[str, object],
+    role: str,
+    values: dict[str, object],
+    check_id: uuid.UUID,
+    device_index: bytes | None,
+    queue: str,
+    task: str,
+    job_args: str,
+) -> tuple[tuple[uuid.UUID, str, bytes] | None, bool]:
+    """``insert_submitted_applicant_on_loop`` for the account behind a session, checked in the same statement and
+    round trip (ADR 0035): the account's row of ``signed_in_sql`` (None when nobody is signed in), and whether the
+    applicant, its check, its device signal and its job were written, together, durably. Nothing is written when
+    nobody is signed in, for an account of another role than ``role``, when the account already has a profile or
+    when another profile holds the NIK. ``values["account_id"]`` is not used: the account is the session's."""
+    if conn.is_in_transaction():
+        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
+    sql, names = _signed_in_submission(signed_in_sql, role)
+    params = _submitted_params(values, check_id, device_index, queue, task, job_args)
+    params.update(signed_in_params)
+    row = await conn.fetchrow(sql, *arguments(names, params))
+    assert row is not None  # one row always
+    account_id, account_role, display_name, written = row
+    if account_id is None:
+        return None, False
+    return (account_id, account_role, bytes(display_name)), bool(written)
 
 
 _PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"
