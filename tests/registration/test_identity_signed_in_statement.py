@@ -179,3 +179,15 @@ class TestTheStatementAsksWhatResolveSessionAsks:
         done = _submit(second)
         assert done.account is not None and done.submitted is None
         assert _written(session) == (1, 1, 1, 1)
+
+
+def test_a_submission_adds_no_entry_to_the_regency_index(session: Session) -> None:
+    """Migration 0041_subm: the regency index holds only profiles that have a regency (a submission has none yet)."""
+    _, token = _account(session, "ani@example.org")
+    assert _submit(token).submitted is not None
+    predicate = session.execute(
+        text("SELECT pg_get_expr(indpred, indrelid) FROM pg_index WHERE indexrelid = CAST(:i AS regclass)"),
+        {"i": "ix_registration_applicants_domicile_regency"},
+    ).scalar_one()
+    assert predicate == "(domicile_regency IS NOT NULL)"
+    assert session.scalar(select(func.count()).select_from(Applicant).where(Applicant.domicile_regency.is_(None))) == 1

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.db import arguments, positional
+from prakerja.jobs import INSERT_ONE_SQL
 from prakerja.kit.ids import new_id
 from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import Encrypted, decrypt, encrypt
@@ -190,22 +191,23 @@ _SIGNED_IN_SUBMISSION_SQL = """
       INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
       SELECT %(signal_id)s, id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
       WHERE %(device_index)s::bytea IS NOT NULL
+    ), job AS (
+      {job}
     )
-    SELECT signed_in.id, signed_in.role, signed_in.display_name,
-      (SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(%(queue)s, %(task)s, 0, NULL, NULL, %(job_args)s::jsonb,
-               NULL)::procrastinate_job_to_defer_v1])
-       FROM identity_check) IS NOT NULL AS written
+    SELECT signed_in.id, signed_in.role, signed_in.display_name, EXISTS (SELECT FROM job) AS written
     FROM (VALUES (1)) AS one LEFT JOIN signed_in ON true
 """
 """``_INSERT_SUBMITTED_SQL`` with who is signed in asked in the same statement (ADR 0035): ``signed_in`` is auth's
 own SQL for a live session (``auth.service.SessionLookup.sql``, given by the caller), read here and never written;
-the applicant is written only for an account of ``role`` behind that session. One row always: the account (NULLs
-when nobody is signed in) and whether the submission was written."""
+the applicant is written only for an account of ``role`` behind that session; the job by ``jobs.INSERT_ONE_SQL``
+(procrastinate's own INSERT, without its PL/pgSQL call). One row always: the account (NULLs when nobody is signed
+in) and whether the submission was written."""
 
 
 @lru_cache(maxsize=4)
 def _signed_in_submission(signed_in_sql: str, role: str) -> tuple[str, tuple[str, ...]]:
-    return positional(_SIGNED_IN_SUBMISSION_SQL.format(signed_in=signed_in_sql, role=role))
+    job = INSERT_ONE_SQL.format(rows="identity_check")
+    return positional(_SIGNED_IN_SUBMISSION_SQL.format(signed_in=signed_in_sql, role=role, job=job))
 
 
 async def insert_signed_in_submission_on_loop(
@@ -230,7 +232,7 @@ async def insert_signed_in_submission_on_loop(
         raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
     sql, names = _signed_in_submission(signed_in_sql, role)
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
-    params.update(signed_in_params)
+    params.update(signed_in_params, job_queue=queue, job_task=task)
     row = await conn.fetchrow(sql, *arguments(names, params))
     assert row is not None  # one row always
     account_id, account_role, display_name, written = row
