@@ -111,7 +111,6 @@ _INSERT_SUBMITTED_SQL = """
              NULL)::procrastinate_job_to_defer_v1])
     FROM identity_check
 """
-_INSERT_SUBMITTED_ON_LOOP, _INSERT_SUBMITTED_NAMES = positional(_INSERT_SUBMITTED_SQL)
 _ENCRYPTED_CONTEXT = {
     column.name: column.type.context for column in Applicant.__table__.columns if isinstance(column.type, Encrypted)
 }
@@ -144,33 +143,14 @@ def insert_submitted_applicant(
     the caller's transaction. Personal fields in ``values`` are encrypted here, with their columns' contexts.
     Executed on the session's psycopg connection as a prepared statement: this path is measured per microsecond
     (docs/benchmarks.md). False, with nothing written, when the account already has a profile or another profile
-    holds the NIK (the caller then takes the general path)."""
+    holds the NIK (the caller then takes the general path). On a loop connection:
+    ``insert_signed_in_submission_on_loop``."""
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     raw = session.connection().connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur:
         cur.execute(_INSERT_SUBMITTED_SQL, params, prepare=True)
         return cur.fetchone() is not None
-
-
-async def insert_submitted_applicant_on_loop(
-    conn: asyncpg.Connection,
-    *,
-    values: dict[str, object],
-    check_id: uuid.UUID,
-    device_index: bytes | None,
-    queue: str,
-    task: str,
-    job_args: str,
-) -> bool:
-    """``insert_submitted_applicant`` as a whole transaction on a loop connection (``db.on_loop``, ADR 0014, 0028):
-    the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
-    together, durably, in one round trip, or not at all. False, with nothing written, as above."""
-    if conn.is_in_transaction():
-        raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
-    params = _submitted_params(values, check_id, device_index, queue, task, job_args)
-    row = await conn.fetchrow(_INSERT_SUBMITTED_ON_LOOP, *arguments(_INSERT_SUBMITTED_NAMES, params))
-    return row is not None
 
 
 _SIGNED_IN_SUBMISSION_SQL = """
@@ -223,11 +203,12 @@ async def insert_signed_in_submission_on_loop(
     task: str,
     job_args: str,
 ) -> tuple[tuple[uuid.UUID, str, bytes] | None, bool]:
-    """``insert_submitted_applicant_on_loop`` for the account behind a session, checked in the same statement and
-    round trip (ADR 0035): the account's row of ``signed_in_sql`` (None when nobody is signed in), and whether the
-    applicant, its check, its device signal and its job were written, together, durably. Nothing is written when
-    nobody is signed in, for an account of another role than ``role``, when the account already has a profile or
-    when another profile holds the NIK. ``values["account_id"]`` is not used: the account is the session's."""
+    """``insert_submitted_applicant`` as a whole transaction on a loop connection (``db.on_loop``, ADR 0014, 0028)
+    for the account behind a session, checked in the same statement and round trip (ADR 0035): the account's row of
+    ``signed_in_sql`` (None when nobody is signed in), and whether the applicant, its check, its device signal and
+    its job were written, together, durably. Nothing is written when nobody is signed in, for an account of another
+    role than ``role``, when the account already has a profile or when another profile holds the NIK.
+    ``values["account_id"]`` is not used: the account is the session's."""
     if conn.is_in_transaction():
         raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
     sql, names = _signed_in_submission(signed_in_sql, role)

@@ -294,26 +294,6 @@ def submit_identity(
     return _submit_to_existing(session, prepared)
 
 
-async def submit_new_identity_on_loop(
-    conn: asyncpg.Connection,
-    *,
-    account_id: uuid.UUID,
-    submission: IdentitySubmission,
-    ip: str | None = None,
-    device: str | None = None,
-) -> Submitted | None:
-    """``submit_identity``'s hot path as a whole unit of work on a loop connection (``db.on_loop``, ADR 0014): the
-    applicant, its check, its device signal and the registry job in one statement, committed durably by itself,
-    in one round trip. ``InvalidInput`` before anything is sent. None, with nothing written, when the account
-    already has a profile or another profile holds the NIK: the caller then runs ``submit_identity`` on a
-    ``Session`` (the general path, with its refusals)."""
-    prepared = _prepare(account_id, submission, ip, device)
-    applicant_id, arguments = prepared.insert_arguments()
-    if await repository.insert_submitted_applicant_on_loop(conn, **arguments):
-        return Submitted(id=applicant_id, identity_status=IdentityStatus.pending.value)
-    return None
-
-
 @dataclass(frozen=True)
 class SignedInSubmission:
     """What :func:`submit_signed_in_identity_on_loop` found and did."""
@@ -334,10 +314,13 @@ async def submit_signed_in_identity_on_loop(
     ip: str | None = None,
     device: str | None = None,
 ) -> SignedInSubmission:
-    """:func:`submit_new_identity_on_loop` with who is signed in asked in the same statement and round trip (ADR
-    0035): auth's own SQL for a live session (``session``) decides the account, and the applicant, its check, its
-    device signal and its job are written only for an account of ``role``, together and durably, or not at all.
-    ``InvalidInput`` before anything is sent (the caller answers who is signed in first, as it would have)."""
+    """``submit_identity``'s hot path as a whole unit of work on a loop connection (``db.on_loop``, ADR 0014), with
+    who is signed in asked in the same statement and round trip (ADR 0035): auth's own SQL for a live session
+    (``session``) decides the account, and the applicant, its check, its device signal and its job are written only
+    for an account of ``role``, together and durably, or not at all, in one statement. ``InvalidInput`` before
+    anything is sent (the caller answers who is signed in first, as it would have). Nothing is written, and
+    ``submitted`` is None, when the account already has a profile or another profile holds the NIK: the caller then
+    runs ``submit_identity`` on a ``Session`` (the general path, with its refusals)."""
     prepared = _prepare(None, submission, ip, device)
     applicant_id, arguments = prepared.insert_arguments()
     row, written = await repository.insert_signed_in_submission_on_loop(
