@@ -89,8 +89,20 @@ DEFER_ONE_SQL = (
 change and its job together; its parameters come from :func:`job_params`."""
 
 
+INSERT_ONE_SQL = (
+    "INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at) "
+    "SELECT %(job_queue)s, %(job_task)s, 0, NULL, NULL, %(job_args)s::jsonb, NULL FROM {rows} RETURNING id"
+)
+""":data:`DEFER_ONE_SQL`'s job as the statement of a data-modifying CTE: one job for each row of ``{rows}`` (another
+CTE of the same statement, ``str.format``), written by the very INSERT ``procrastinate_defer_jobs_v1`` runs, without
+the PL/pgSQL call and its array around it (ADR 0035). procrastinate's triggers on the table fire as for
+:data:`DEFER_ONE_SQL`; ``tests/test_jobs_insert.py`` holds the two to the same row and the function to that INSERT
+(a procrastinate upgrade that changes it fails there). Its parameters come from :func:`job_params`."""
+
+
 def job_params(task_name: str, *, queue: str = "default", **args: Any) -> dict[str, str]:
-    """The parameters of :data:`DEFER_ONE_SQL`: the same job :func:`enqueue` writes (priority 0, no locks, now)."""
+    """The parameters of :data:`DEFER_ONE_SQL` and :data:`INSERT_ONE_SQL`: the same job :func:`enqueue` writes
+    (priority 0, no locks, now)."""
     if not _TASK_NAME.match(task_name):
         raise ValueError(f"task names are domain.verb, got {task_name!r}")
     return {"job_queue": queue, "job_task": task_name, "job_args": json.dumps(args, default=str)}

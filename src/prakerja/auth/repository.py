@@ -61,12 +61,21 @@ def account_for_session(session: Session, token_hash: bytes, now: datetime) -> R
     return result.first()
 
 
-_ACCOUNT_FOR_SESSION_SQL = (
+ACCOUNT_FOR_SESSION_SQL = (
     "SELECT a.id, a.role, a.display_name FROM auth_accounts a JOIN auth_sessions s ON s.account_id = a.id "
-    "WHERE s.token_hash = %(token_hash)s AND s.revoked_at IS NULL AND s.expires_at > %(now)s AND a.is_active"
+    "WHERE s.token_hash = %(session_token_hash)s AND s.revoked_at IS NULL AND s.expires_at > %(session_now)s "
+    "AND a.is_active"
 )
-"""``_ACCOUNT_FOR_SESSION`` as SQL for a loop connection (``db.on_loop``); tests hold the two to the same answers."""
-_ACCOUNT_FOR_SESSION_ON_LOOP = positional(_ACCOUNT_FOR_SESSION_SQL)[0]  # $1 token_hash, $2 now
+"""``_ACCOUNT_FOR_SESSION`` as SQL for a loop connection (``db.on_loop``); tests hold the two to the same answers.
+At most one row ``(id, role, display_name)``, ``display_name`` encrypted (:func:`account_of_row`). Another domain's
+statement may include it, through ``auth.service.session_lookup`` only (ADR 0035): this text is the one definition
+of a live session, wherever it is asked."""
+_ACCOUNT_FOR_SESSION_ON_LOOP = positional(ACCOUNT_FOR_SESSION_SQL)[0]  # $1 session_token_hash, $2 session_now
+
+
+def account_of_row(account_id: uuid.UUID, role: str, display_name: bytes) -> tuple[uuid.UUID, Role, str]:
+    """A row of ``ACCOUNT_FOR_SESSION_SQL`` with its role typed and its display name decrypted."""
+    return account_id, Role(role), decrypt(display_name, "auth_accounts.display_name")
 
 
 async def account_for_session_on_loop(
@@ -78,7 +87,7 @@ async def account_for_session_on_loop(
     if row is None:
         return None
     account_id, role, display_name = row
-    return account_id, Role(role), decrypt(display_name, "auth_accounts.display_name")
+    return account_of_row(account_id, role, display_name)
 
 
 async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:

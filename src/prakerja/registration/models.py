@@ -52,7 +52,8 @@ class Applicant(IdMixin, TimestampMixin, Base):
     __tablename__ = "registration_applicants"
     __table_args__ = (
         CheckConstraint("sex IS NULL OR sex IN ('M', 'F')", name="sex"),
-        Index(None, "domicile_regency"),
+        # partial: a profile has no regency until its address step, and an identity submission pays per index entry
+        Index(None, "domicile_regency", postgresql_where=text("domicile_regency IS NOT NULL")),
         # partial: records imported offline have no account, phone or IP, and a bulk import pays per index entry
         Index(None, "registration_ip_index", "created_at", postgresql_where=text("registration_ip_index IS NOT NULL")),
         Index(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import asyncpg
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from prakerja.db import arguments, positional
+from prakerja.jobs import INSERT_ONE_SQL
 from prakerja.kit.ids import new_id
 from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import Encrypted, decrypt, encrypt
@@ -109,7 +111,6 @@ _INSERT_SUBMITTED_SQL = """
              NULL)::procrastinate_job_to_defer_v1])
     FROM identity_check
 """
-_INSERT_SUBMITTED_ON_LOOP, _INSERT_SUBMITTED_NAMES = positional(_INSERT_SUBMITTED_SQL)
 _ENCRYPTED_CONTEXT = {
     column.name: column.type.context for column in Applicant.__table__.columns if isinstance(column.type, Encrypted)
 }
@@ -142,7 +143,8 @@ def insert_submitted_applicant(
     the caller's transaction. Personal fields in ``values`` are encrypted here, with their columns' contexts.
     Executed on the session's psycopg connection as a prepared statement: this path is measured per microsecond
     (docs/benchmarks.md). False, with nothing written, when the account already has a profile or another profile
-    holds the NIK (the caller then takes the general path)."""
+    holds the NIK (the caller then takes the general path). On a loop connection:
+    ``insert_signed_in_submission_on_loop``."""
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
     raw = session.connection().connection.driver_connection
     assert raw is not None
@@ -151,24 +153,73 @@ def insert_submitted_applicant(
         return cur.fetchone() is not None
 
 
-async def insert_submitted_applicant_on_loop(
+_SIGNED_IN_SUBMISSION_SQL = """
+    WITH signed_in AS ({signed_in}),
+    applicant AS (
+      INSERT INTO registration_applicants (id, account_id, nik, nik_index, kk, kk_index, birth_date, sex, full_name,
+        mother_maiden_name, identity_status, submitted_at, registration_ip_index, created_at, updated_at)
+      SELECT %(id)s, signed_in.id, %(nik)s, %(nik_index)s, %(kk)s, %(kk_index)s, %(birth_date)s, %(sex)s,
+        %(full_name)s, %(mother_maiden_name)s, %(status)s, %(now)s, %(ip_index)s, %(now)s, %(now)s
+      FROM signed_in WHERE signed_in.role = '{role}'
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), identity_check AS (
+      INSERT INTO registration_identity_checks (id, applicant_id, attempts, created_at)
+      SELECT %(check_id)s, id, 0, %(now)s FROM applicant
+      RETURNING id
+    ), device AS (
+      INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
+      SELECT %(signal_id)s, id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
+      WHERE %(device_index)s::bytea IS NOT NULL
+    ), job AS (
+      {job}
+    )
+    SELECT signed_in.id, signed_in.role, signed_in.display_name, EXISTS (SELECT FROM job) AS written
+    FROM (VALUES (1)) AS one LEFT JOIN signed_in ON true
+"""
+"""``_INSERT_SUBMITTED_SQL`` with who is signed in asked in the same statement (ADR 0035): ``signed_in`` is auth's
+own SQL for a live session (``auth.service.SessionLookup.sql``, given by the caller), read here and never written;
+the applicant is written only for an account of ``role`` behind that session; the job by ``jobs.INSERT_ONE_SQL``
+(procrastinate's own INSERT, without its PL/pgSQL call). One row always: the account (NULLs when nobody is signed
+in) and whether the submission was written."""
+
+
+@lru_cache(maxsize=4)
+def _signed_in_submission(signed_in_sql: str, role: str) -> tuple[str, tuple[str, ...]]:
+    job = INSERT_ONE_SQL.format(rows="identity_check")
+    return positional(_SIGNED_IN_SUBMISSION_SQL.format(signed_in=signed_in_sql, role=role, job=job))
+
+
+async def insert_signed_in_submission_on_loop(
     conn: asyncpg.Connection,
     *,
+    signed_in_sql: str,
+    signed_in_params: dict[str, object],
+    role: str,
     values: dict[str, object],
     check_id: uuid.UUID,
     device_index: bytes | None,
     queue: str,
     task: str,
     job_args: str,
-) -> bool:
-    """``insert_submitted_applicant`` as a whole transaction on a loop connection (``db.on_loop``, ADR 0014, 0028):
-    the one statement is the unit of work, so the applicant, its check, its device signal and its job commit
-    together, durably, in one round trip, or not at all. False, with nothing written, as above."""
+) -> tuple[tuple[uuid.UUID, str, bytes] | None, bool]:
+    """``insert_submitted_applicant`` as a whole transaction on a loop connection (``db.on_loop``, ADR 0014, 0028)
+    for the account behind a session, checked in the same statement and round trip (ADR 0035): the account's row of
+    ``signed_in_sql`` (None when nobody is signed in), and whether the applicant, its check, its device signal and
+    its job were written, together, durably. Nothing is written when nobody is signed in, for an account of another
+    role than ``role``, when the account already has a profile or when another profile holds the NIK.
+    ``values["account_id"]`` is not used: the account is the session's."""
     if conn.is_in_transaction():
         raise ValueError("expects a loop connection outside a transaction block (db.on_loop)")
+    sql, names = _signed_in_submission(signed_in_sql, role)
     params = _submitted_params(values, check_id, device_index, queue, task, job_args)
-    row = await conn.fetchrow(_INSERT_SUBMITTED_ON_LOOP, *arguments(_INSERT_SUBMITTED_NAMES, params))
-    return row is not None
+    params.update(signed_in_params, job_queue=queue, job_task=task)
+    row = await conn.fetchrow(sql, *arguments(names, params))
+    assert row is not None  # one row always
+    account_id, account_role, display_name, written = row
+    if account_id is None:
+        return None, False
+    return (account_id, account_role, bytes(display_name)), bool(written)
 
 
 _PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -119,7 +121,8 @@ async def _signed_in(account: OptionalAccount) -> auth.CurrentAccount:
 SignedIn = Annotated[auth.CurrentAccount, Depends(_signed_in)]
 
 
-def _check_role(account: auth.CurrentAccount, allowed: frozenset[Role]) -> auth.CurrentAccount:
+def check_role(account: auth.CurrentAccount, allowed: frozenset[Role]) -> auth.CurrentAccount:
+    """403 (``forbidden``, with the roles required) unless the account has one of ``allowed``."""
     if account.role not in allowed:
         raise Forbidden(details={"required": sorted(r.value for r in allowed)})
     return account
@@ -130,9 +133,45 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[auth.CurrentAccount]]:
     allowed = frozenset(roles)
 
     async def check(account: SignedIn) -> auth.CurrentAccount:  # no I/O: no worker-thread hop
-        return _check_role(account, allowed)
+        return check_role(account, allowed)
 
     return check
+
+
+async def signed_in_as(request: Request, roles: frozenset[Role]) -> auth.CurrentAccount:
+    """What ``require_role(*roles)`` answers for this request, asked now: the account, or 401 signed out, 403 for
+    another role. For a route that checks who is signed in within its own statement (ADR 0035), on the paths
+    where it refuses the request before that statement is sent."""
+    return check_role(await _signed_in(await _current_account_on_loop(request)), roles)
+
+
+def session_token(request: Request) -> str | None:
+    """The browser's session token (its cookie), unchecked."""
+    return request.cookies.get(SESSION_COOKIE) or None
+
+
+def signed_in_first(*roles: Role) -> type[APIRoute]:
+    """The route class of a route that checks who is signed in within its own statement (ADR 0035) instead of
+    with a ``require_role(*roles)`` dependency. FastAPI ran that dependency before it validated the body, so a body
+    it refuses (422) is answered as before: 401 signed out and 403 for another role come first; a body that is not
+    JSON at all is refused first, as FastAPI refuses it before any dependency runs."""
+    allowed = frozenset(roles)
+
+    class SignedInFirst(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+            handler = super().get_route_handler()
+
+            async def answer(request: Request) -> Response:
+                try:
+                    return await handler(request)
+                except RequestValidationError as refused:
+                    if not any(error.get("type") == "json_invalid" for error in refused.errors()):
+                        await signed_in_as(request, allowed)
+                    raise
+
+            return answer
+
+    return SignedInFirst
 
 
 def client_ip(request: Request) -> str | None:

@@ -6,6 +6,7 @@ the rate limits shared by every process (``ratelimits``), re-exported here."""
 from prakerja.auth.service.accounts import (
     SESSION_LIFETIME,
     CurrentAccount,
+    SessionLookup,
     account_by_email,
     authenticate,
     create_account,
@@ -15,6 +16,7 @@ from prakerja.auth.service.accounts import (
     get_account,
     resolve_session,
     resolve_session_on_loop,
+    session_lookup,
     start_session,
 )
 from prakerja.auth.service.ratelimits import (
@@ -41,6 +43,7 @@ __all__ = [
     "SESSION_LIFETIME",
     "CurrentAccount",
     "Limit",
+    "SessionLookup",
     "account_by_email",
     "account_key",
     "authenticate",
@@ -59,6 +62,7 @@ __all__ = [
     "resolve_session",
     "resolve_session_on_loop",
     "send_email_verification",
+    "session_lookup",
     "sign_up",
     "start_session",
     "token_valid",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 import asyncpg
 from sqlalchemy.orm import Session
@@ -116,6 +117,31 @@ async def resolve_session_on_loop(conn: asyncpg.Connection, token: str) -> Curre
         return None
     account_id, role, display_name = found
     return CurrentAccount(id=account_id, role=role, display_name=display_name)
+
+
+@dataclass(frozen=True)
+class SessionLookup:
+    """Who is signed in, as SQL that another domain's statement includes so that the sign-in check and its write
+    are one round trip (ADR 0035). ``sql`` is auth's one definition of a live session (a known token, not revoked,
+    not expired, an active account: exactly what :func:`resolve_session` asks), a ``SELECT`` of at most one row
+    ``(id, role, display_name)`` with ``display_name`` still encrypted; its parameters are named
+    ``session_token_hash`` and ``session_now`` (psycopg's ``%(name)s`` style, as ``db.positional`` reads it) and
+    their values are ``params``. The including statement reads the row only to know the account and must give it
+    back to :meth:`account` to learn who that is; it never writes auth's tables."""
+
+    params: dict[str, object]
+    sql: ClassVar[str] = repository.ACCOUNT_FOR_SESSION_SQL
+
+    @staticmethod
+    def account(account_id: uuid.UUID, role: str, display_name: bytes) -> CurrentAccount:
+        """The :class:`CurrentAccount` of a row of ``sql``."""
+        account_id, typed_role, name = repository.account_of_row(account_id, role, display_name)
+        return CurrentAccount(id=account_id, role=typed_role, display_name=name)
+
+
+def session_lookup(token: str) -> SessionLookup:
+    """:class:`SessionLookup` for the browser's session token, as of now (the injected clock)."""
+    return SessionLookup({"session_token_hash": rules.token_hash(token), "session_now": utcnow()})
 
 
 def get_account(session: Session, account_id: uuid.UUID) -> Account | None:

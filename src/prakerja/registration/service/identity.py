@@ -14,6 +14,8 @@ import asyncpg
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from prakerja.auth import service as auth
+from prakerja.auth.models import Role
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id
@@ -208,7 +210,8 @@ class _InsertArguments(TypedDict):
 class _Prepared:
     """A submission checked and normalised, with everything the one-statement insert needs."""
 
-    account_id: uuid.UUID
+    account_id: uuid.UUID | None
+    """None when the statement takes the account from the session (ADR 0035)."""
     submission: IdentitySubmission
     born: datetime.date
     nik: str
@@ -246,7 +249,9 @@ class _Prepared:
         }
 
 
-def _prepare(account_id: uuid.UUID, submission: IdentitySubmission, ip: str | None, device: str | None) -> _Prepared:
+def _prepare(
+    account_id: uuid.UUID | None, submission: IdentitySubmission, ip: str | None, device: str | None
+) -> _Prepared:
     """Validation and normalisation (no I/O): any problem refuses the whole submission (``InvalidInput``)."""
     problems, born = checks.identity_problems(
         nik=submission.nik, kk=submission.kk, birth_date=submission.birth_date, sex=submission.sex
@@ -289,30 +294,50 @@ def submit_identity(
     return _submit_to_existing(session, prepared)
 
 
-async def submit_new_identity_on_loop(
+@dataclass(frozen=True)
+class SignedInSubmission:
+    """What :func:`submit_signed_in_identity_on_loop` found and did."""
+
+    account: auth.CurrentAccount | None
+    """Who is signed in (None: nobody, and nothing was written)."""
+    submitted: Submitted | None
+    """The submission, when it was written; None with nothing written for an account of another role, or when
+    the general path must run (``submit_identity`` on a ``Session``, for ``account``)."""
+
+
+async def submit_signed_in_identity_on_loop(
     conn: asyncpg.Connection,
     *,
-    account_id: uuid.UUID,
+    session: auth.SessionLookup,
+    role: Role,
     submission: IdentitySubmission,
     ip: str | None = None,
     device: str | None = None,
-) -> Submitted | None:
-    """``submit_identity``'s hot path as a whole unit of work on a loop connection (``db.on_loop``, ADR 0014): the
-    applicant, its check, its device signal and the registry job in one statement, committed durably by itself,
-    in one round trip. ``InvalidInput`` before anything is sent. None, with nothing written, when the account
-    already has a profile or another profile holds the NIK: the caller then runs ``submit_identity`` on a
-    ``Session`` (the general path, with its refusals)."""
-    prepared = _prepare(account_id, submission, ip, device)
+) -> SignedInSubmission:
+    """``submit_identity``'s hot path as a whole unit of work on a loop connection (``db.on_loop``, ADR 0014), with
+    who is signed in asked in the same statement and round trip (ADR 0035): auth's own SQL for a live session
+    (``session``) decides the account, and the applicant, its check, its device signal and its job are written only
+    for an account of ``role``, together and durably, or not at all, in one statement. ``InvalidInput`` before
+    anything is sent (the caller answers who is signed in first, as it would have). Nothing is written, and
+    ``submitted`` is None, when the account already has a profile or another profile holds the NIK: the caller then
+    runs ``submit_identity`` on a ``Session`` (the general path, with its refusals)."""
+    prepared = _prepare(None, submission, ip, device)
     applicant_id, arguments = prepared.insert_arguments()
-    if await repository.insert_submitted_applicant_on_loop(conn, **arguments):
-        return Submitted(id=applicant_id, identity_status=IdentityStatus.pending.value)
-    return None
+    row, written = await repository.insert_signed_in_submission_on_loop(
+        conn, signed_in_sql=session.sql, signed_in_params=session.params, role=role.value, **arguments
+    )
+    if row is None:
+        return SignedInSubmission(account=None, submitted=None)
+    account = session.account(*row)
+    submitted = Submitted(id=applicant_id, identity_status=IdentityStatus.pending.value) if written else None
+    return SignedInSubmission(account=account, submitted=submitted)
 
 
 def _submit_to_existing(session: Session, prepared: _Prepared) -> Submitted:
     """The general path: an existing profile (locked) takes the new identity, unless it is locked or another
     profile holds the NIK."""
     account_id, ip, device = prepared.account_id, prepared.ip, prepared.device
+    assert account_id is not None
     applicant, taken = repository.applicant_and_nik_holder(session, account_id, prepared.nik_index)
     if taken:
         raise nik_taken()
