@@ -220,10 +220,12 @@ def free_port() -> int:
 
 
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    # as `prakerja serve` runs uvicorn: uvloop and httptools (its "auto" choices when installed), no access log, and
+    # no proxy-headers middleware (the app reads X-Forwarded-For itself, from trusted proxies only)
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "intake:bench_app", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-        "--loop", "uvloop", "--http", "httptools",
+        "--loop", "uvloop", "--http", "httptools", "--no-proxy-headers",
     ]  # fmt: skip
     server_env = {**env, "PYTHONPATH": str(ROOT / "benchmarks") + os.pathsep + env.get("PYTHONPATH", "")}
     process = subprocess.Popen(command, env=server_env, cwd=str(ROOT))

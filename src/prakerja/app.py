@@ -37,7 +37,7 @@ from prakerja.training import api as training_api
 from prakerja.training import pages as training_pages
 from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
-from prakerja.web import errors, middleware, openapi, portals
+from prakerja.web import errors, heap, middleware, openapi, portals, routing
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
 from prakerja.web.inputs import refuse_nul
@@ -52,6 +52,7 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        heap.freeze_startup_objects()  # the app is built: its objects leave the collector's walks (ADR 0034)
         worker = None
         if in_process_worker:
             worker = InProcessWorker(concurrency=2, shutdown_timeout=get_settings().shutdown_timeout)
@@ -129,4 +130,5 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
     def pmo_home(request: Request, account: CurrentAccount = Depends(require_role(*PMO_ROLES))) -> Response:
         return render(request, "pmo.html", {"links": links(account.role)})
 
+    routing.install(app)  # the first route to match a method and path, remembered (ADR 0034)
     return app
