@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from prakerja import db
 from prakerja.idempotency.models import IdempotencyRecord
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
+from prakerja.kit.ids import new_id
 from prakerja.partners.models import PartnerRefusal, SeenSignature
 from prakerja.recipients import service as recipients
 from prakerja.training.service import purchases
@@ -68,6 +69,70 @@ class TestInquiryOnLoopTwin:
         nameless = make_participant(session, name="")
         loop, sync = answers(session, nameless.card_number)
         assert loop == sync
+
+    def test_the_first_refusal_that_applies(self, session: Session, frozen_clock: object) -> None:
+        """A revoked card that was never funded is refused as revoked (checked first), as by ``inquiry``."""
+        revoked_unfunded = make_participant(session, funded=False)
+        recipients.revoke(session, revoked_unfunded.recipient_id)
+        late_unfunded = make_participant(session, funded=False, deadline_days=1)
+        session.commit()
+        clock.advance(timedelta(days=2))
+        for card in (revoked_unfunded.card_number, late_unfunded.card_number):
+            loop, sync = answers(session, card)
+            assert loop == sync and loop.__name__ == "CardRevoked"
+
+    def test_past_the_deadline_with_a_purchase_the_card_still_answers(
+        self, session: Session, participant: Participant, course: object, frozen_clock: object
+    ) -> None:
+        """The purchases by status read in the same statement: a participant who bought is not past the deadline."""
+        session.execute(
+            text(
+                "INSERT INTO training_purchases (id, created_at, recipient_id, participant_id, account_id, course_id,"
+                " institution_id, platform_id, platform_order_id, platform_account_index, amount, refunded_amount,"
+                " status, otp_hash, otp_expires_at, otp_attempts, pending_transfer_id, cancel_reason)"
+                " SELECT :id, now(), :recipient, :participant, :account, c.id, c.institution_id, l.platform_id, 'o-1',"
+                " '\\x00', 1, 0, 'confirmed', '\\x00', now(), 0, :pending, '' FROM catalog_courses c"
+                " JOIN catalog_listings l ON l.course_id = c.id LIMIT 1"
+            ),
+            {
+                "id": new_id(),
+                "recipient": participant.recipient_id,
+                "participant": participant.applicant_id,
+                "account": participant.account_id,
+                "pending": new_id(),
+            },
+        )
+        session.commit()
+        clock.advance(timedelta(days=40))
+        loop, sync = answers(session, participant.card_number)
+        assert loop == sync and loop.status == "active"
+
+    def test_one_statement_and_none_for_a_card_number_of_the_wrong_shape(
+        self, session: Session, participant: Participant
+    ) -> None:
+        async def ask(card: str) -> tuple[Any, list[str]]:
+            sent: list[str] = []
+
+            def log(record: Any) -> None:
+                if not any(mark in record.query for mark in ("typeinfo_tree", "'jit'")):
+                    sent.append(record.query)
+
+            async with db.on_loop() as conn:
+                conn.add_query_logger(log)
+                try:
+                    try:
+                        return await purchases.inquiry_on_loop(conn, card_number=card), sent
+                    except DomainError as error:
+                        return type(error), sent
+                finally:
+                    conn.remove_query_logger(log)
+
+        answer, sent = run_async(ask(participant.card_number))
+        assert answer.balance > 0 and len(sent) == 1 and "selection_recipients" in sent[0]
+        answer, sent = run_async(ask("12ab"))
+        assert answer.__name__ == "CardNotFound" and sent == []
+        answer, sent = run_async(ask("1234567890123456"))
+        assert answer.__name__ == "CardNotFound" and len(sent) == 1
 
 
 def signatures(session: Session) -> int:

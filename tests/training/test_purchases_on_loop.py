@@ -26,7 +26,8 @@ from prakerja.catalog.models import Course
 from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import new_id
-from prakerja.kit.pii import decrypt
+from prakerja.kit.pii import blind_index, decrypt
+from prakerja.notifications.models import Channel
 from prakerja.partners import service as partners
 from prakerja.partners.models import PartnerRole
 from prakerja.partners.service import PartnerCaller
@@ -482,31 +483,16 @@ def test_codes_are_drawn_from_the_whole_alphabet_uniformly() -> None:
 
 
 def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, world: World) -> None:
-    """The reads the loop twins make, one by one, against the ``Session`` functions they stand for."""
-    from prakerja.auth import service as auth
+    """The confirmation's reads on the loop, one by one, against the ``Session`` functions they stand for."""
     from prakerja.ledger import service as ledger
-    from prakerja.registration import service as registration
 
-    person, course = world.people[0], world.course
+    person = world.people[0]
     unfunded = make_participant(session, funded=False)
-    session.execute(
-        text("UPDATE registration_applicants SET phone_verified_at = NULL WHERE account_id = :a"),
-        {"a": unfunded.account_id},
-    )
-    session.commit()
 
     async def reads(conn: Any) -> dict[str, Any]:
         later = {
-            "holder": await recipients.card_holder_on_loop(conn, person.card_number),
-            "no_holder": await recipients.card_holder_on_loop(conn, "1234"),
-            "course": await catalog.sellable_course_on_loop(
-                conn, course_id=course.id, platform_id=world.platform.partner_id
-            ),
             "wallet": await ledger.wallet_on_loop(conn, person.applicant_id),
             "no_wallet": await ledger.wallet_on_loop(conn, unfunded.applicant_id),
-            "phone": await registration.identity.verified_phone_on_loop(conn, person.account_id),
-            "no_phone": await registration.identity.verified_phone_on_loop(conn, unfunded.account_id),
-            "email": await auth.email_on_loop(conn, person.account_id),
             "endpoints": await partners.active_endpoints_on_loop(
                 conn, [world.platform.partner_id, world.institution.partner_id, new_id()]
             ),
@@ -514,34 +500,8 @@ def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, wor
         return {name: await read() for name, read in later.items()}
 
     got = on_loop(reads)
-    recipient = recipients.recipient_by_card(session, person.card_number)
-    assert recipient is not None
-    assert got["holder"] == recipients.CardHolder(
-        recipient.id,
-        recipient.applicant_id,
-        recipient.account_id,
-        recipient.status,
-        recipient.funded_at,
-        recipient.first_purchase_deadline,
-    )
-    assert got["no_holder"] is None
-    found = catalog.sellable_course(session, course_id=course.id, platform_id=world.platform.partner_id)
-    assert found is not None
-    assert (got["course"].id, got["course"].institution_id, got["course"].title, got["course"].price) == (
-        found[0].id,
-        found[0].institution_id,
-        found[0].title,
-        found[1].price,
-    )
     assert got["wallet"].model_dump() == ledger.wallet(session, person.applicant_id).model_dump()  # type: ignore[union-attr]
     assert got["no_wallet"] is None
-    profile = registration.identity.find(session, person.account_id)
-    assert profile is not None
-    assert got["phone"] == profile.phone
-    assert got["no_phone"] is None
-    account = auth.get_account(session, person.account_id)
-    assert account is not None
-    assert got["email"] == account.email
     assert got["endpoints"] == {
         partner: [e.id for e in partners.webhook_endpoints(session, partner) if e.status.value == "active"]
         for partner in (world.platform.partner_id, world.institution.partner_id)
@@ -646,3 +606,313 @@ def test_the_purchase_indexes_keep_their_guarantees(session: Session, world: Wor
     session.rollback()
     purchase = session.get(Purchase, uuid.UUID(waiting.purchase_id))
     assert purchase is not None and purchase.status is PurchaseStatus.cancelled
+
+
+# -- the creation in two statements (ADR 0031) ---------------------------------------------------------------------
+
+
+def statements(work: Callable[[Any], Awaitable[Any]]) -> tuple[Any, list[str]]:
+    """``work(conn)`` as :func:`on_loop` runs it, and the statements it sent (asyncpg's query logger: one a round
+    trip), the transaction's own ``BEGIN`` and ``COMMIT`` left out, and asyncpg's reading of a type it meets for
+    the first time on a connection (once a connection, not a call)."""
+
+    async def run() -> tuple[Any, list[str]]:
+        sent: list[str] = []
+
+        def log(record: Any) -> None:
+            if not any(mark in record.query for mark in ("typeinfo_tree", "'jit'")):
+                sent.append(record.query)
+
+        async with db.on_loop() as conn, conn.transaction():
+            conn.add_query_logger(log)
+            try:
+                answer = await work(conn)
+            finally:
+                conn.remove_query_logger(log)
+        return answer, sent
+
+    return run_async(run())
+
+
+@pytest.mark.usefixtures("frozen_clock")
+class TestCreationStatements:
+    def test_one_read_and_one_write_and_two_more_on_an_institutions_first_sale(self, session: Session) -> None:
+        world = make_world(session, "S")
+        first, second = world.people
+        created, sent = statements(create(world, order(first, world.course, "akun-a")))
+        assert created.status == "otp_sent"
+        assert len(sent) == 4  # the read, the payable opened (insert, then its id), the writes
+        assert "ledger_create_transfer" in sent[-1] and "notifications_messages" in sent[-1]
+        assert "INSERT INTO ledger_accounts" in sent[1]
+        clock.advance(timedelta(seconds=1))
+        created, sent = statements(create(world, order(second, world.course, "akun-b")))
+        assert created.status == "otp_sent" and len(sent) == 2
+        assert "selection_recipients" in sent[0] and "ledger_create_transfer" in sent[1]
+
+    def test_a_refusal_is_decided_by_the_read_alone(self, session: Session) -> None:
+        world = make_world(session, "T")
+        data = order(world.people[0], world.course).model_copy(update={"course_id": str(new_id())})
+        with pytest.raises(DomainError) as caught:
+            statements(create(world, data))
+        assert caught.value.code == "course_not_listed"
+        bad_shape = order(world.people[0], world.course).model_copy(update={"card_number": "12ab"})
+        with pytest.raises(DomainError) as caught:
+            statements(create(world, bad_shape))
+        assert caught.value.code == "card_not_found"
+
+    def test_the_parts_of_the_read_answer_as_their_session_twins(self, session: Session) -> None:
+        """Each domain's part of the creation's read, read by its owner, against the ``Session`` function it stands
+        for: the card holder, the course and its listing, the purchases by status and the platform account's
+        binding, the wallet, the institution's payable, where the code goes."""
+        from prakerja.auth import service as auth
+        from prakerja.ledger import service as ledger
+        from prakerja.registration import service as registration
+        from prakerja.training import repository
+        from prakerja.training.service import people, purchases
+
+        world = make_world(session, "U")
+        person, other = world.people
+        unfunded = make_participant(session, funded=False)
+        session.execute(
+            text("UPDATE registration_applicants SET phone_verified_at = NULL WHERE account_id = :a"),
+            {"a": unfunded.account_id},
+        )
+        session.commit()
+
+        def read(card: str, course_id: uuid.UUID | None = world.course.id, account: str = "akun-1") -> Any:
+            index = people.card_index(card)
+            assert index is not None
+            params = {
+                "card_index": index,
+                "course_id": course_id,
+                "platform_id": world.platform.partner_id,
+                "account_index": blind_index(account, "platform_account"),
+            }
+            return on_loop(lambda conn: repository.checkout_on_loop(conn, purchases._CHECKOUT, params))
+
+        def session_facts(who: Participant, account: str) -> tuple[Any, Any]:
+            return repository.status_counts_and_bound(
+                session,
+                who.applicant_id,
+                platform_id=world.platform.partner_id,
+                account_index=blind_index(account, "platform_account"),
+                recipient_id=who.recipient_id,
+            )
+
+        got = read(person.card_number)
+        recipient = recipients.recipient_by_card(session, person.card_number)
+        assert recipient is not None
+        assert people.card_holder_of(got.holder) == recipients.CardHolder(
+            recipient.id,
+            recipient.applicant_id,
+            recipient.account_id,
+            recipient.status,
+            recipient.funded_at,
+            recipient.first_purchase_deadline,
+        )
+        found = catalog.sellable_course(session, course_id=world.course.id, platform_id=world.platform.partner_id)
+        assert found is not None
+        course = catalog.sellable_course_of(got.course)
+        assert course is not None
+        assert (course.id, course.institution_id, course.title, course.price) == (
+            found[0].id,
+            found[0].institution_id,
+            found[0].title,
+            found[1].price,
+        )
+        wallet = ledger.wallet(session, person.applicant_id)
+        assert wallet is not None
+        assert ledger.account_of(got.wallet).model_dump() == wallet.model_dump()
+        assert got.payable_id is None  # the institution has sold nothing yet
+        assert (repository.counts_of(got.counts), got.bound) == session_facts(person, "akun-1") == ({}, False)
+        profile = registration.identity.find(session, person.account_id)
+        assert profile is not None and profile.phone
+        assert people.otp_contact_of(got.phone, got.email) == people.OtpContact(Channel.sms, profile.phone)
+
+        # after a confirmed purchase: the counts, the binding of the platform account, the payable
+        created = on_loop(create(world, order(person, world.course, "akun-1")))
+        on_loop(confirm(world, created.purchase_id, last_otp(session, person.account_id)))
+        session.rollback()
+        got = read(person.card_number)
+        assert (repository.counts_of(got.counts), got.bound) == session_facts(person, "akun-1")
+        assert repository.counts_of(got.counts) == {PurchaseStatus.confirmed: 1} and not got.bound
+        got_other = read(other.card_number, account="akun-1")
+        assert (repository.counts_of(got_other.counts), got_other.bound) == session_facts(other, "akun-1")
+        assert got_other.bound
+        payable = ledger.institution_payable(session, world.institution.partner_id)
+        assert got.payable_id == payable.id
+
+        # a course the platform does not list, an unfunded card with no verified phone, an unknown card
+        assert catalog.sellable_course_of(read(person.card_number, course_id=new_id()).course) is None
+        assert catalog.sellable_course_of(read(person.card_number, course_id=None).course) is None
+        got = read(unfunded.card_number)
+        assert got.wallet is None and ledger.wallet(session, unfunded.applicant_id) is None
+        account = auth.get_account(session, unfunded.account_id)
+        assert account is not None
+        assert people.otp_contact_of(got.phone, got.email) == people.OtpContact(Channel.email, account.email)
+        assert read("9999888877776666") is None
+
+    def test_an_unlisted_course_read_with_a_suspended_listing(self, session: Session) -> None:
+        world = make_world(session, "V")
+        session.execute(
+            text("UPDATE catalog_listings SET status = 'suspended' WHERE course_id = :c"), {"c": world.course.id}
+        )
+        session.commit()
+        assert refused(session, create(world, order(world.people[0], world.course))).code == "course_not_listed"
+
+    def test_no_message_when_there_is_nowhere_to_send_the_code(
+        self, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """As :func:`send_otp` with neither a verified phone nor an account (the creation's statement without the
+        message and its job): the purchase, the reserve and both audit entries are written, no message."""
+        from prakerja.training.service import people
+
+        world = make_world(session, "W")
+        person = world.people[0]
+        monkeypatch.setattr(people, "otp_contact_of", lambda phone, email: None)
+        before = table_rows(session)
+        created, sent = statements(create(world, order(person, world.course)))
+        assert created.status == "otp_sent" and "notifications_messages" not in sent[-1]
+        after = table_rows(session)
+        new = {table: set(after[table]) - set(before[table]) for table in TABLES}
+        assert len(new["training_purchases"]) == 1 and len(new["ledger_transfers"]) == 1
+        assert len(new["audit_entries"]) == 2
+        assert not new["notifications_messages"] and not new["procrastinate_jobs"]
+
+    def test_a_refusal_of_the_posting_function_writes_nothing(
+        self, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The balance read was enough, but another purchase reserved it before the writes: the ledger's posting
+        function refuses (it locks the wallet and checks the balance itself), the call answers
+        ``insufficient_balance`` and the statement's other writes are rolled back with it."""
+        from prakerja.ledger import service as ledger
+        from prakerja.training import repository
+        from prakerja.training.service import purchases
+
+        world = make_world(session, "X")
+        person = world.people[0]
+        read = repository.checkout_on_loop
+
+        async def read_then_spend(conn: Any, statement: Any, params: Any) -> Any:
+            found = await read(conn, statement, params)
+            with db.unit_of_work() as own:  # another transaction reserves most of the balance meanwhile
+                ledger.authorise_purchase(
+                    own,
+                    transfer_id=new_id(),
+                    participant_id=person.applicant_id,
+                    institution_id=world.institution.partner_id,
+                    amount=BALANCE - PRICE + 1,
+                    purchase_ref="elsewhere",
+                    timeout=timedelta(hours=1),
+                    actor=Actor.system(),
+                )
+            return found
+
+        monkeypatch.setattr(purchases.repository, "checkout_on_loop", read_then_spend)
+        before = table_rows(session)
+        with pytest.raises(DomainError) as caught:
+            on_loop(create(world, order(person, world.course)))
+        assert (caught.value.code, caught.value.details) == ("insufficient_balance", {"amount": PRICE})
+        after = table_rows(session)
+        new = {table: set(after[table]) - set(before[table]) for table in TABLES}
+        assert len(new["ledger_transfers"]) == 1  # the other reserve only
+        assert len(new["audit_entries"]) == 1  # its own entry
+        assert not new["training_purchases"] and not new["notifications_messages"] and not new["procrastinate_jobs"]
+
+
+def test_parts_naming_the_same_parameter_are_refused() -> None:
+    from prakerja.training import repository
+
+    with pytest.raises(ValueError, match="card_index"):
+        repository.Composed.of("SELECT 1", "SELECT %(card_index)s", "SELECT %(card_index)s, %(other)s")
+    assert repository.Composed.of("SELECT %(a)s, %(b)s, %(a)s", "SELECT %(a)s", "SELECT %(b)s").names == ("a", "b")
+
+
+# -- every refusal of the creation, the loop twin against the Session twin -----------------------------------------
+
+
+def twin_refusal(session: Session, world: World, data: PurchaseCreate, platform: Partner | None = None) -> DomainError:
+    """The same refusal from :func:`create_on_loop` and :func:`create` (class, code, details), neither writing
+    anything; the loop's."""
+    loop_error = refused(session, create(world, data, platform))
+    before = table_rows(session)
+    with pytest.raises(DomainError) as caught:
+        service.purchases.create(
+            session,
+            platform_id=(platform or world.platform).partner_id,
+            data=data,
+            actor=caller_of(platform or world.platform).actor,
+        )
+    session.rollback()
+    assert {t: set(rows) for t, rows in table_rows(session).items()} == {t: set(rows) for t, rows in before.items()}
+    sync_error = caught.value
+    assert (type(loop_error), loop_error.code, loop_error.details) == (
+        type(sync_error),
+        sync_error.code,
+        sync_error.details,
+    )
+    return loop_error
+
+
+class TestEveryCreationRefusalAsTheSessionTwin:
+    """Each refusal of ``POST /partner/v1/purchases`` (contract section 1), and where two apply the one the
+    ``Session`` function gives first."""
+
+    def test_card_not_found(self, session: Session, world: World) -> None:
+        base = order(world.people[0], world.course)
+        for card in ("9999888877776666", "12ab", " "):
+            assert twin_refusal(session, world, base.model_copy(update={"card_number": card})).code == "card_not_found"
+        unknown_card_and_course = base.model_copy(update={"card_number": "9999888877776666", "course_id": "x"})
+        assert twin_refusal(session, world, unknown_card_and_course).code == "card_not_found"
+
+    def test_card_revoked(self, session: Session, world: World) -> None:
+        revoked, late = world.people
+        recipients.revoke(session, revoked.recipient_id)
+        session.commit()
+        assert twin_refusal(session, world, order(revoked, world.course)).code == "card_revoked"
+        unlisted = order(revoked, world.course).model_copy(update={"course_id": str(new_id())})
+        assert twin_refusal(session, world, unlisted).code == "card_revoked"
+        clock.advance(timedelta(days=16))
+        assert twin_refusal(session, world, order(late, world.course)).code == "card_revoked"
+
+    def test_card_not_active(self, session: Session, world: World) -> None:
+        unfunded = make_participant(session, funded=False)
+        assert twin_refusal(session, world, order(unfunded, world.course)).code == "card_not_active"
+        unlisted = order(unfunded, world.course).model_copy(update={"course_id": "bukan-id"})
+        assert twin_refusal(session, world, unlisted).code == "card_not_active"
+
+    def test_course_not_listed(self, session: Session, world: World) -> None:
+        person = world.people[0]
+        for course_id in (str(new_id()), "bukan-id"):
+            data = order(person, world.course).model_copy(update={"course_id": course_id})
+            assert twin_refusal(session, world, data).code == "course_not_listed"
+        other = create_partner(session, name="Platform Tanpa Daftar", role="platform")
+        assert twin_refusal(session, world, order(person, world.course), other).code == "course_not_listed"
+        session.execute(
+            text("UPDATE catalog_listings SET status = 'suspended' WHERE course_id = :c"), {"c": world.course.id}
+        )
+        session.commit()
+        assert twin_refusal(session, world, order(person, world.course)).code == "course_not_listed"
+
+    def test_platform_account_bound_then_first_training_unfinished(self, session: Session, world: World) -> None:
+        first, second = world.people
+        for person, account in ((first, "akun-1"), (second, "akun-2")):
+            created = on_loop(create(world, order(person, world.course, account)))
+            on_loop(confirm(world, created.purchase_id, last_otp(session, person.account_id)))
+            clock.advance(timedelta(seconds=1))
+        # the second participant, training under way, pays with the first one's platform account: bound first
+        assert twin_refusal(session, world, order(second, world.course, "akun-1")).code == "platform_account_bound"
+        assert twin_refusal(session, world, order(second, world.course, "akun-2")).code == "first_training_unfinished"
+        third = make_participant(session)
+        assert twin_refusal(session, world, order(third, world.course, "akun-1")).code == "platform_account_bound"
+
+    def test_insufficient_balance(self, session: Session, world: World) -> None:
+        poor = make_participant(session, balance=PRICE - 1)
+        error = twin_refusal(session, world, order(poor, world.course))
+        assert (error.code, error.details) == ("insufficient_balance", {"amount": PRICE})
+
+    def test_first_training_unfinished_before_insufficient_balance(self, session: Session, world: World) -> None:
+        person = make_participant(session, balance=PRICE + PRICE // 2)
+        created = on_loop(create(world, order(person, world.course, "akun-9")))
+        on_loop(confirm(world, created.purchase_id, last_otp(session, person.account_id)))
+        assert twin_refusal(session, world, order(person, world.course, "akun-9")).code == "first_training_unfinished"

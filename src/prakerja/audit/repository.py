@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -35,6 +35,37 @@ async def append_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> No
     """:func:`append` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it;
     ``data`` as JSON text. No result is read."""
     await conn.execute(_APPEND_ON_LOOP, *arguments(_APPEND_NAMES, values))
+
+
+APPEND_MANY_SQL = (
+    "INSERT INTO audit_entries (occurred_at, actor_id, actor_role, action, object_type, object_id, reason, data,"
+    " request_id, body_digest) SELECT e.occurred_at, e.actor_id, e.actor_role, e.action, e.object_type, e.object_id,"
+    " e.reason, e.data::jsonb, e.request_id, e.body_digest FROM unnest(%(audit_occurred_at)s::timestamptz[],"
+    " %(audit_actor_id)s::uuid[], %(audit_actor_role)s::text[], %(audit_action)s::text[],"
+    " %(audit_object_type)s::text[], %(audit_object_id)s::text[], %(audit_reason)s::text[], %(audit_data)s::text[],"
+    " %(audit_request_id)s::text[], %(audit_body_digest)s::bytea[]) WITH ORDINALITY AS e(occurred_at, actor_id,"
+    " actor_role, action, object_type, object_id, reason, data, request_id, body_digest, n) ORDER BY e.n"
+)
+"""Several rows of :func:`append` in one INSERT, in the order given (so linked in that order at commit), with
+names prefixed ``audit_`` for a statement another domain composes (ADR 0031); ``data`` as JSON text."""
+
+_COLUMNS = (
+    "occurred_at",
+    "actor_id",
+    "actor_role",
+    "action",
+    "object_type",
+    "object_id",
+    "reason",
+    "data",
+    "request_id",
+    "body_digest",
+)
+
+
+def append_many_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of :data:`APPEND_MANY_SQL` for these rows (the values :func:`append_on_loop` takes)."""
+    return {f"audit_{column}": [row[column] for row in rows] for column in _COLUMNS}
 
 
 def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -69,6 +70,20 @@ async def record_on_loop(
 ) -> None:
     """:func:`record` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it:
     the same row (linked at commit by the same trigger)."""
+    await repository.append_on_loop(conn, entry(actor, action, object_type, object_id, reason=reason, data=data))
+
+
+def entry(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    *,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The row :func:`record` appends (``data`` as JSON text, the digest computed), not yet written: for
+    :func:`record_on_loop`, or for :data:`ENTRIES_SQL` in a statement another domain composes (ADR 0031)."""
     fields: dict[str, Any] = {
         "occurred_at": utcnow(),
         "actor_id": str(actor.id) if actor.id else None,
@@ -81,9 +96,17 @@ async def record_on_loop(
         "request_id": current_request_id(),
     }
     digest = rules.content_digest(**fields)
-    await repository.append_on_loop(
-        conn, {**fields, "actor_id": actor.id, "data": json.dumps(fields["data"]), "body_digest": digest}
-    )
+    return {**fields, "actor_id": actor.id, "data": json.dumps(fields["data"]), "body_digest": digest}
+
+
+ENTRIES_SQL = repository.APPEND_MANY_SQL
+"""An INSERT of several entries in the order given (its parameters from :func:`entries_params`), linked at commit by
+the same trigger as :func:`record`'s: a part of a statement another domain's repository composes (ADR 0031)."""
+
+
+def entries_params(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of :data:`ENTRIES_SQL` for these rows of :func:`entry`."""
+    return repository.append_many_params(entries)
 
 
 @dataclass

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account, AccountSignal, AccountToken, LoginSession, RateLimit, Role
 from prakerja.db import positional
-from prakerja.kit.loop import Later, ready
 from prakerja.kit.pii import decrypt
 
 EMAIL_LOCK_CLASS = 7302
@@ -90,10 +89,10 @@ async def account_for_session_on_loop(
     return account_of_row(account_id, role, display_name)
 
 
-async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
-    """The account's e-mail (decrypted) on a loop connection (ADR 0014); None when there is no such account."""
-    found = await conn.fetchval("SELECT email FROM auth_accounts WHERE id = $1", account_id)
-    return ready(None if found is None else decrypt(bytes(found), "auth_accounts.email"))
+def email_sql(account: str) -> str:
+    """An SQL expression: the account's e-mail (encrypted; NULL when there is no such account) for the account given
+    as an SQL expression, for a statement another domain composes (ADR 0031)."""
+    return f"(SELECT email FROM auth_accounts WHERE id = {account})"
 
 
 def revoke_sessions(session: Session, account_id: uuid.UUID, now: datetime) -> int:

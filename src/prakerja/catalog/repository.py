@@ -113,19 +113,14 @@ def course_and_listing(session: Session, course_id: uuid.UUID, platform_id: uuid
     return None if row is None else (row[0], row[1])
 
 
-_COURSE_AND_LISTING_SQL = (
-    "SELECT c.id, c.institution_id, c.title, c.status, l.price, l.status FROM catalog_courses c"
-    " JOIN catalog_listings l ON l.course_id = c.id WHERE c.id = %s AND l.platform_id = %s"
-)
-_COURSE_AND_LISTING_ON_LOOP = positional(_COURSE_AND_LISTING_SQL)[0]
-
-
-async def course_and_listing_on_loop(
-    conn: asyncpg.Connection, course_id: uuid.UUID, platform_id: uuid.UUID
-) -> Later[tuple[Any, ...] | None]:
-    """:func:`course_and_listing` on a loop connection (ADR 0014), the columns a purchase needs: course id,
-    institution, title, course status, listing price, listing status."""
-    return ready(await conn.fetchrow(_COURSE_AND_LISTING_ON_LOOP, course_id, platform_id))
+def course_and_listing_sql(course: str, platform: str) -> str:
+    """:func:`course_and_listing`'s columns a purchase needs (course id, institution, title, course status, listing
+    price, listing status) for the course and platform given as SQL expressions: a row source of at most one row
+    another domain composes into its statement (ADR 0031)."""
+    return (
+        "SELECT c.id, c.institution_id, c.title, c.status, l.price, l.status AS listing_status FROM catalog_courses c"
+        f" JOIN catalog_listings l ON l.course_id = c.id WHERE c.id = {course} AND l.platform_id = {platform}"
+    )
 
 
 _SESSIONS_SQL = (

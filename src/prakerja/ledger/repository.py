@@ -109,6 +109,31 @@ async def two_accounts_on_loop(
     return ready(rows)
 
 
+def account_row_sql(ledger: int, kind: AccountKind, owner_type: str, owner: str) -> str:
+    """An SQL expression: the account (kind, owner type, owner given as an SQL expression) on one ledger with its
+    totals, as one record of :data:`ACCOUNT_FIELDS` (NULL when there is none), for a statement another domain
+    composes (ADR 0031). The same look-up as :func:`two_accounts_on_loop`'s (the unique index)."""
+    return (
+        f"(SELECT ROW({_ACCOUNT_COLUMNS_SQL}) FROM ledger_accounts WHERE ledger = {int(ledger)}"
+        f" AND kind = '{kind.value}' AND owner_type = '{_identifier(owner_type)}' AND owner_id = ({owner})::text)"
+    )
+
+
+def account_id_sql(ledger: int, kind: AccountKind, owner_type: str, owner: str) -> str:
+    """As :func:`account_row_sql`, the account's id alone (NULL when there is none)."""
+    return (
+        f"(SELECT id FROM ledger_accounts WHERE ledger = {int(ledger)} AND kind = '{kind.value}'"
+        f" AND owner_type = '{_identifier(owner_type)}' AND owner_id = ({owner})::text)"
+    )
+
+
+def _identifier(value: str) -> str:
+    """A constant of ours written into SQL: letters and underscores only."""
+    if not value.replace("_", "").isalpha():
+        raise ValueError(f"not an identifier: {value!r}")
+    return value
+
+
 _OPEN_ACCOUNT_SQL = (
     "INSERT INTO ledger_accounts (id, created_at, ledger, kind, owner_type, owner_id, scheme, year,"
     " debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed, debits_pending, debits_posted,"
@@ -275,6 +300,12 @@ CREATE_POSTED_SQL = (
 already know. The other fields of the result are the request's own: the function writes them as given, and a retry
 is answered only when every one of them equals the stored transfer's."""
 _CREATE_POSTED_ON_LOOP = positional(CREATE_POSTED_SQL)[0]
+POSTED_NAMES = ("id", "debit", "credit", "amount", "ledger", "code", "mode", "timeout", "ref_type", "ref_id", "now")
+"""The parameters of :data:`CREATE_POSTED_SQL`, in order (those of :func:`create_posted`)."""
+CREATE_POSTED_NAMED_SQL = CREATE_POSTED_SQL % tuple(f"%(transfer_{name})s" for name in POSTED_NAMES)
+""":data:`CREATE_POSTED_SQL` with named parameters (``transfer_`` and a name of :data:`POSTED_NAMES`), for a statement
+another domain composes (ADR 0031): the same call of the same posting function."""
+
 _CREATE_TRANSFER_ON_LOOP = positional(CREATE_TRANSFER_SQL)[0]
 
 

@@ -2,13 +2,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
-import asyncpg
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from prakerja.db import arguments, positional
 from prakerja.jobs import DEFER_ONE_SQL
 from prakerja.notifications.models import DevOutboxItem, Message
 
@@ -18,18 +15,19 @@ def add(session: Session, message: Message) -> None:
     session.flush()
 
 
-_ADD_WITH_JOB_SQL = (
-    "WITH m AS (INSERT INTO notifications_messages (id, created_at, channel, account_id, recipient, subject, body,"
-    " status, attempts) VALUES (%(id)s, %(created_at)s, %(channel)s, %(account_id)s, %(recipient)s, %(subject)s,"
-    " %(body)s, 'queued', 0) RETURNING id) SELECT " + DEFER_ONE_SQL + " FROM m"
+ADD_MESSAGE_SQL = (
+    "INSERT INTO notifications_messages (id, created_at, channel, account_id, recipient, subject, body, status,"
+    " attempts) VALUES (%(message_id)s, %(message_created_at)s, %(message_channel)s, %(message_account_id)s,"
+    " %(message_recipient)s, %(message_subject)s, %(message_body)s, 'queued', 0) RETURNING id"
 )
-_ADD_WITH_JOB_ON_LOOP, _ADD_WITH_JOB_NAMES = positional(_ADD_WITH_JOB_SQL)
+"""The row :func:`add` writes (``recipient`` and ``body`` already encrypted), names prefixed ``message_``, for a
+statement another domain composes (ADR 0031) with :func:`delivery_job_sql` over it."""
 
 
-async def add_with_job_on_loop(conn: asyncpg.Connection, values: dict[str, Any], job: dict[str, str]) -> None:
-    """The message (``recipient`` and ``body`` already encrypted) and its delivery job in one statement on a loop
-    connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it. Nothing is read back."""
-    await conn.execute(_ADD_WITH_JOB_ON_LOOP, *arguments(_ADD_WITH_JOB_NAMES, {**values, **job}))
+def delivery_job_sql(messages: str) -> str:
+    """A SELECT deferring the delivery job (:data:`prakerja.jobs.DEFER_ONE_SQL`, parameters ``job_...``) once for
+    each row of ``messages`` (the name of :data:`ADD_MESSAGE_SQL` in the composed statement)."""
+    return "SELECT " + DEFER_ONE_SQL + " FROM " + messages
 
 
 def lock_message(session: Session, message_id: uuid.UUID) -> Message | None:

@@ -11,8 +11,8 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.jobs import enqueue, job_params
@@ -52,32 +52,33 @@ def queue_message(
     return message
 
 
-async def queue_message_on_loop(
-    conn: asyncpg.Connection,
-    *,
-    channel: Channel,
-    recipient: str,
-    subject: str,
-    body: str,
-    account_id: uuid.UUID | None = None,
-) -> uuid.UUID:
-    """:func:`queue_message` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened
-    on it: the same row (recipient and body encrypted) and the same job, in one statement; the message's id."""
+MESSAGE_SQL = repository.ADD_MESSAGE_SQL
+"""The row :func:`queue_message` writes, as an INSERT (``RETURNING id``) for a statement another domain's repository
+composes (ADR 0031); its parameters from :func:`message_params`. Its job: :func:`delivery_job_sql` over it."""
+
+
+def delivery_job_sql(messages: str) -> str:
+    """The delivery job :func:`queue_message` defers, as a SELECT over ``messages`` (the composed statement's name
+    for :data:`MESSAGE_SQL`): written in the same transaction as the message, or not at all."""
+    return repository.delivery_job_sql(messages)
+
+
+def message_params(
+    *, channel: Channel, recipient: str, subject: str, body: str, account_id: uuid.UUID | None = None
+) -> dict[str, Any]:
+    """The parameters of :data:`MESSAGE_SQL` and :func:`delivery_job_sql` for the message :func:`queue_message`
+    would write (recipient and body encrypted here) and its job. Nothing is written here."""
     message_id = new_id()
-    await repository.add_with_job_on_loop(
-        conn,
-        {
-            "id": message_id,
-            "created_at": utcnow(),
-            "channel": channel.value,
-            "account_id": account_id,
-            "recipient": encrypt(recipient, "notifications_messages.recipient"),
-            "subject": subject,
-            "body": encrypt(body, "notifications_messages.body"),
-        },
-        job_params("notifications.deliver", message_id=str(message_id)),
-    )
-    return message_id
+    return {
+        "message_id": message_id,
+        "message_created_at": utcnow(),
+        "message_channel": channel.value,
+        "message_account_id": account_id,
+        "message_recipient": encrypt(recipient, "notifications_messages.recipient"),
+        "message_subject": subject,
+        "message_body": encrypt(body, "notifications_messages.body"),
+        **job_params("notifications.deliver", message_id=str(message_id)),
+    }
 
 
 def deliver(session: Session, message_id: uuid.UUID) -> MessageStatus | None:

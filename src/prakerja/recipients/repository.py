@@ -5,14 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prakerja.db import positional
-from prakerja.kit.loop import Later, ready
 from prakerja.recipients.models import Recipient, RecipientStatus
 
 
@@ -21,16 +17,14 @@ def add(session: Session, recipient: Recipient) -> None:
     session.flush()
 
 
-_CARD_HOLDER_SQL = (
-    "SELECT id, applicant_id, account_id, status, funded_at, first_purchase_deadline FROM selection_recipients"
-    " WHERE card_number_index = %s"
-)
-_CARD_HOLDER_ON_LOOP = positional(_CARD_HOLDER_SQL)[0]
-
-
-async def card_holder_on_loop(conn: asyncpg.Connection, index: bytes) -> Later[tuple[Any, ...] | None]:
-    """:func:`by_card_index`'s facts for checkout (no personal data read) on a loop connection (ADR 0014)."""
-    return ready(await conn.fetchrow(_CARD_HOLDER_ON_LOOP, index))
+def card_holder_sql(index: str) -> str:
+    """The facts checkout needs of the recipient whose card number's blind index is the SQL expression ``index``
+    (no personal data read): id, applicant_id, account_id, status, funded_at, first_purchase_deadline; at most one
+    row (the index is unique). A row source another domain composes into its statement (ADR 0031)."""
+    return (
+        "SELECT id, applicant_id, account_id, status, funded_at, first_purchase_deadline FROM selection_recipients"
+        " WHERE card_number_index = " + index
+    )
 
 
 def by_applicant(session: Session, applicant_id: uuid.UUID) -> Recipient | None:

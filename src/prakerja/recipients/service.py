@@ -12,12 +12,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.kit.clock import utcnow
-from prakerja.kit.loop import Later
 from prakerja.kit.pii import blind_index
 from prakerja.recipients import repository, rules
 from prakerja.recipients.models import Recipient, RecipientStatus
@@ -61,24 +60,25 @@ class CardHolder:
     first_purchase_deadline: datetime
 
 
-async def card_holder_on_loop(conn: asyncpg.Connection, card_number: str) -> Later[CardHolder | None]:
-    """:func:`recipient_by_card` on a loop connection (``db.on_loop``, ADR 0014): the same recipient's facts."""
+def card_index(card_number: str) -> bytes | None:
+    """The blind index a card number is looked up by (as :func:`recipient_by_card` looks it up); None when it
+    cannot be a card number, so there is nothing to look up."""
     if not rules.card_number_shape_ok(card_number):
+        return None
+    return blind_index(card_number.strip(), "card_number")
 
-        async def none() -> CardHolder | None:
-            return None
 
-        return none
-    row = await repository.card_holder_on_loop(conn, blind_index(card_number.strip(), "card_number"))
+def card_holder_source(index: str) -> str:
+    """A row source of at most one row, the :class:`CardHolder` facts (read by :func:`card_holder_of`) of the card
+    whose blind index (:func:`card_index`) is the SQL expression ``index``: for a statement another domain's
+    repository composes (ADR 0031). The recipient register's SQL stays here."""
+    return repository.card_holder_sql(index)
 
-    async def holder() -> CardHolder | None:
-        found = await row()
-        if found is None:
-            return None
-        recipient_id, applicant_id, account_id, status, funded_at, deadline = found
-        return CardHolder(recipient_id, applicant_id, account_id, RecipientStatus(status), funded_at, deadline)
 
-    return holder
+def card_holder_of(row: Sequence[Any]) -> CardHolder:
+    """A row of :func:`card_holder_source` as the :class:`CardHolder` :func:`recipient_by_card` would give."""
+    recipient_id, applicant_id, account_id, status, funded_at, deadline = row
+    return CardHolder(recipient_id, applicant_id, account_id, RecipientStatus(status), funded_at, deadline)
 
 
 def active_past_deadline(

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 import asyncpg
 import psycopg
@@ -17,8 +16,7 @@ from sqlalchemy.orm import Session
 from prakerja.db import arguments, positional
 from prakerja.jobs import INSERT_ONE_SQL
 from prakerja.kit.ids import new_id
-from prakerja.kit.loop import Later, ready
-from prakerja.kit.pii import Encrypted, decrypt, encrypt
+from prakerja.kit.pii import Encrypted, encrypt
 from prakerja.registration.models import (
     AbilityAttempt,
     Applicant,
@@ -48,15 +46,10 @@ def applicant(session: Session, applicant_id: uuid.UUID, *, lock: bool = False) 
     return session.scalars(query).first()
 
 
-async def full_name_by_account_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> str | None:
-    """:func:`applicant_by_account`'s ``full_name`` (decrypted; None without a profile or a name) on a loop
-    connection (``db.on_loop``, ADR 0014): one prepared read."""
-    found = await conn.fetchval(
-        "SELECT full_name FROM registration_applicants WHERE account_id = $1 LIMIT 1", account_id
-    )
-    if found is None:
-        return None
-    return decrypt(bytes(found), "registration_applicants.full_name")
+def full_name_sql(account: str) -> str:
+    """An SQL expression: :func:`applicant_by_account`'s ``full_name`` (encrypted; NULL without a profile or a name)
+    for the account given as an SQL expression, for a statement another domain composes (ADR 0031)."""
+    return f"(SELECT full_name FROM registration_applicants WHERE account_id = {account})"
 
 
 def applicant_by_account(session: Session, account_id: uuid.UUID, *, lock: bool = False) -> Applicant | None:
@@ -222,13 +215,10 @@ async def insert_signed_in_submission_on_loop(
     return (account_id, account_role, bytes(display_name)), bool(written)
 
 
-_PHONE_SQL = "SELECT phone, phone_verified_at FROM registration_applicants WHERE account_id = %s"
-_PHONE_ON_LOOP = positional(_PHONE_SQL)[0]
-
-
-async def phone_of_account_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[tuple[Any, ...] | None]:
-    """The profile's phone (encrypted) and when it was verified, on a loop connection (ADR 0014)."""
-    return ready(await conn.fetchrow(_PHONE_ON_LOOP, account_id))
+def verified_phone_sql(account: str) -> str:
+    """An SQL expression: the profile's phone (encrypted) when it is verified, NULL otherwise or without a profile,
+    for the account given as an SQL expression, for a statement another domain composes (ADR 0031)."""
+    return f"(SELECT phone FROM registration_applicants WHERE account_id = {account} AND phone_verified_at IS NOT NULL)"
 
 
 def nik_taken(session: Session, nik_index: bytes, *, other_than: uuid.UUID) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from sqlalchemy import Date, Select, Table, cast, func, insert, select, text
@@ -74,14 +75,6 @@ def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseS
         select(Purchase.status, func.count()).where(Purchase.participant_id == participant_id).group_by(Purchase.status)
     )
     return {PurchaseStatus(status): int(n) for status, n in rows}
-
-
-async def status_counts_on_loop(conn: asyncpg.Connection, participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
-    """:func:`status_counts` on a loop connection (``db.on_loop``, ADR 0014): one prepared read."""
-    rows = await conn.fetch(
-        "SELECT status, count(*) FROM training_purchases WHERE participant_id = $1 GROUP BY status", participant_id
-    )
-    return {PurchaseStatus[status]: int(n) for status, n in rows}
 
 
 _FACTS = text(
@@ -562,56 +555,178 @@ def spent_by(session: Session, recipient_id: uuid.UUID) -> int:
 
 # -- the purchase path on a loop connection (db.on_loop, ADR 0014) --------------------------------------------------
 
-_FACTS_SQL = (
-    "SELECT status::text, count(*) FROM training_purchases WHERE participant_id = %(participant)s GROUP BY status"
-    " UNION ALL SELECT 'platform_account_bound', 1 WHERE EXISTS (SELECT 1 FROM training_purchases"
-    " WHERE platform_id = %(platform)s AND platform_account_index = %(account_index)s"
-    " AND recipient_id <> %(recipient)s AND status = ANY(%(bought)s))"
-)
-_FACTS_ON_LOOP, _FACTS_NAMES = positional(_FACTS_SQL)
+# -- the card inquiry and the purchase's creation, each phase one statement (ADR 0031) ------------------------------
+#
+# Each statement is composed here, once at import, of the marketplace's own SQL and parts other domains give through
+# their services (the card holder, the course and its listing, the wallet and the payable, the profile's name and
+# phone, the account's e-mail; the posting function's call, the audit entries, the message and its job): each
+# domain's SQL stays in its own repository, written by nobody else; this module only places the parts and names
+# what it reads back. Parameters are named, each part's with its own prefix (checked disjoint when composed).
 
 
-async def status_counts_and_bound_on_loop(
-    conn: asyncpg.Connection,
-    participant_id: uuid.UUID,
+@dataclass(frozen=True)
+class Composed:
+    """A statement composed of several domains' parts, in asyncpg's form (``$n``), and its parameters' names."""
+
+    sql: str
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, sql: str, *parts: str) -> Composed:
+        """``sql`` (the whole statement) converted by ``db.positional``; each of ``parts`` (the pieces it was built
+        of) must name parameters no other piece names (one name, one value)."""
+        seen: set[str] = set()
+        for part in parts:
+            named = set(positional(part)[1])
+            if seen & named:
+                raise ValueError(f"parameters named by two parts: {sorted(seen & named)}")
+            seen |= named
+        converted, names = positional(sql)
+        return cls(converted, names)
+
+
+_COUNTED = tuple(PurchaseStatus)
+
+
+def _counts_sql(participant: str) -> str:
+    """The participant's (an SQL expression) purchases by status, one count per :data:`_COUNTED` in an array: what
+    :func:`status_counts` reads, in one scan of the participant's purchases."""
+    counts = ", ".join(f"count(*) FILTER (WHERE status = '{status.value}')" for status in _COUNTED)
+    return f"(SELECT ARRAY[{counts}] FROM training_purchases WHERE participant_id = {participant})"
+
+
+def counts_of(counts: Sequence[int]) -> dict[PurchaseStatus, int]:
+    """A value of :func:`_counts_sql` as :func:`status_counts` gives it (statuses without a purchase left out)."""
+    return {status: int(n) for status, n in zip(_COUNTED, counts, strict=True) if n}
+
+
+def _bound_sql(recipient: str) -> str:
+    """Whether the platform's account (parameters ``platform_id``, ``account_index``) already paid with another
+    recipient's card than ``recipient`` (an SQL expression), as :func:`status_counts_and_bound` decides it."""
+    bought = ", ".join(f"'{status.value}'" for status in BOUGHT)
+    return (
+        "EXISTS (SELECT 1 FROM training_purchases WHERE platform_id = %(platform_id)s"
+        f" AND platform_account_index = %(account_index)s AND recipient_id <> {recipient} AND status IN ({bought}))"
+    )
+
+
+class InquiryRow(NamedTuple):
+    """What the inquiry's statement read, each part as its owner gives it (for its owner to read)."""
+
+    holder: Sequence[Any]
+    counts: Sequence[int]
+    wallet: Sequence[Any] | None
+    name: Any
+
+
+def inquiry_statement(
+    *, card: Callable[[str], str], wallet: Callable[[str], str], name: Callable[[str], str]
+) -> Composed:
+    """The card inquiry's reads in one statement (parameter ``card_index``): the card holder (``card``: a row source
+    for the card's blind index), the holder's purchases by status, the wallet (``wallet``: a record for the
+    participant) and the profile's name (``name``: a value for the account); no row when there is no such card."""
+    holder = card("%(card_index)s")
+    sql = (
+        f"SELECT h, {_counts_sql('h.applicant_id')}, {wallet('h.applicant_id')}, {name('h.account_id')}"
+        f" FROM ({holder}) h"
+    )
+    return Composed.of(sql, holder)
+
+
+async def inquiry_on_loop(conn: asyncpg.Connection, statement: Composed, card_index: bytes) -> InquiryRow | None:
+    """The :func:`inquiry_statement` read on a loop connection: one round trip."""
+    row = await conn.fetchrow(statement.sql, *arguments(statement.names, {"card_index": card_index}))
+    return None if row is None else InquiryRow(*row)
+
+
+class CheckoutRow(NamedTuple):
+    """What the creation's read found, each part as its owner gives it (for its owner to read)."""
+
+    holder: Sequence[Any]
+    course: Sequence[Any] | None
+    counts: Sequence[int]
+    bound: bool
+    wallet: Sequence[Any] | None
+    payable_id: uuid.UUID | None
+    phone: Any
+    email: Any
+
+
+def checkout_statement(
     *,
-    platform_id: uuid.UUID,
-    account_index: bytes,
-    recipient_id: uuid.UUID,
-) -> Later[tuple[dict[PurchaseStatus, int], bool]]:
-    """:func:`status_counts_and_bound` on a loop connection: the same statement, the same answer."""
-    params = {
-        "participant": participant_id,
-        "platform": platform_id,
-        "account_index": account_index,
-        "recipient": recipient_id,
-        "bought": [status.value for status in BOUGHT],
-    }
-    counts: dict[PurchaseStatus, int] = {}
-    bound = False
-    for status, n in await conn.fetch(_FACTS_ON_LOOP, *arguments(_FACTS_NAMES, params)):
-        if status == "platform_account_bound":
-            bound = True
-        else:
-            counts[PurchaseStatus(status)] = int(n)
-    return ready((counts, bound))
+    card: Callable[[str], str],
+    course: Callable[[str, str], str],
+    wallet: Callable[[str], str],
+    payable: Callable[[str], str],
+    phone: Callable[[str], str],
+    email: Callable[[str], str],
+) -> Composed:
+    """Everything the creation's checks and writes need, in one statement (parameters ``card_index``,
+    ``course_id``, ``platform_id``, ``account_index``): the card holder (``card``), the course with the platform's
+    listing (``course``: a row source), the holder's purchases by status and whether the platform's account paid
+    with another card, the wallet (``wallet``) and the institution's payable (``payable``: an id), the verified
+    phone (``phone``) and the account's e-mail (``email``); no row when there is no such card."""
+    holder = card("%(card_index)s")
+    listed = course("%(course_id)s", "%(platform_id)s")
+    sql = (
+        f"SELECT h, c, {_counts_sql('h.applicant_id')}, {_bound_sql('h.id')}, {wallet('h.applicant_id')},"
+        f" {payable('c.institution_id')}, {phone('h.account_id')}, {email('h.account_id')}"
+        f" FROM ({holder}) h LEFT JOIN ({listed}) c ON true"
+    )
+    return Composed.of(sql, holder, listed)
+
+
+async def checkout_on_loop(conn: asyncpg.Connection, statement: Composed, params: dict[str, Any]) -> CheckoutRow | None:
+    """The :func:`checkout_statement` read on a loop connection: one round trip."""
+    row = await conn.fetchrow(statement.sql, *arguments(statement.names, params))
+    return None if row is None else CheckoutRow(*row)
 
 
 _INSERT_PURCHASE_SQL = (
     "INSERT INTO training_purchases (id, created_at, recipient_id, participant_id, account_id, course_id,"
     " institution_id, platform_id, platform_order_id, platform_account_index, amount, refunded_amount, status,"
-    " otp_hash, otp_expires_at, otp_attempts, pending_transfer_id, cancel_reason) VALUES (%(id)s, %(created_at)s,"
-    " %(recipient_id)s, %(participant_id)s, %(account_id)s, %(course_id)s, %(institution_id)s, %(platform_id)s,"
-    " %(platform_order_id)s, %(platform_account_index)s, %(amount)s, 0, %(status)s, %(otp_hash)s,"
-    " %(otp_expires_at)s, 0, %(pending_transfer_id)s, '')"
+    " otp_hash, otp_expires_at, otp_attempts, pending_transfer_id, cancel_reason) VALUES (%(purchase_id)s,"
+    " %(purchase_created_at)s, %(purchase_recipient_id)s, %(purchase_participant_id)s, %(purchase_account_id)s,"
+    " %(purchase_course_id)s, %(purchase_institution_id)s, %(purchase_platform_id)s, %(purchase_platform_order_id)s,"
+    " %(purchase_platform_account_index)s, %(purchase_amount)s, 0, %(purchase_status)s, %(purchase_otp_hash)s,"
+    " %(purchase_otp_expires_at)s, 0, %(purchase_pending_transfer_id)s, '')"
 )
-_INSERT_PURCHASE_ON_LOOP, _INSERT_PURCHASE_NAMES = positional(_INSERT_PURCHASE_SQL)
+"""A new purchase: the columns :func:`add` writes for a ``Purchase`` made by ``purchases.create`` (``purchase_`` and
+the column's name)."""
 
 
-async def add_purchase_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> None:
-    """A new purchase (the columns :func:`add` writes for a ``Purchase`` made by ``purchases.create``); nothing
-    is read back."""
-    await conn.execute(_INSERT_PURCHASE_ON_LOOP, *arguments(_INSERT_PURCHASE_NAMES, values))
+def purchase_params(values: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of the purchase's INSERT in :func:`creation_statement` for these column values."""
+    return {f"purchase_{column}": value for column, value in values.items()}
+
+
+def creation_statement(
+    *, posting: str, entries: str, message: str | None = None, job: Callable[[str], str] | None = None
+) -> Composed:
+    """Every write of a purchase's creation in one statement: the purchase, the audit entries (``entries``: an
+    INSERT), the message (``message``: an INSERT ... RETURNING) with its job (``job``: a SELECT over the message),
+    and the reserve (``posting``: the posting function's SELECT of one row). The answer is the jobs deferred
+    (counted so that their SELECT runs) then the posting function's columns. The INSERTs run whatever the posting
+    function answers: on a refusal the caller raises and its transaction is rolled back (nothing written)."""
+    parts = [_INSERT_PURCHASE_SQL, entries, posting]
+    ctes = [f"purchase AS ({_INSERT_PURCHASE_SQL})", f"entries AS ({entries})"]
+    jobs = "0"
+    if message is not None:
+        assert job is not None
+        deferred = job("message")
+        parts += [message, deferred]
+        ctes += [f"message AS ({message})", f"job AS ({deferred})"]
+        jobs = "(SELECT count(*) FROM job)"
+    ctes.append(f"posting AS ({posting})")
+    return Composed.of("WITH " + ", ".join(ctes) + f" SELECT {jobs} AS jobs, posting.* FROM posting", *parts)
+
+
+async def create_on_loop(conn: asyncpg.Connection, statement: Composed, params: dict[str, Any]) -> Sequence[Any]:
+    """The :func:`creation_statement` on a loop connection, in the caller's transaction: one round trip; the
+    posting function's row (its columns as they are: a ``jsonb`` inside a record would reach asyncpg in binary)."""
+    row = await conn.fetchrow(statement.sql, *arguments(statement.names, params))
+    assert row is not None
+    return tuple(row)[1:]
 
 
 _PURCHASE_FOR_CONFIRM_SQL = (

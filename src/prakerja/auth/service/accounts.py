@@ -16,8 +16,7 @@ from prakerja.auth.errors import AccountDisabled, EmailTaken, InvalidCredentials
 from prakerja.auth.models import Account, LoginSession, Role
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import InvalidInput
-from prakerja.kit.loop import Later
-from prakerja.kit.pii import blind_index
+from prakerja.kit.pii import blind_index, decrypt
 
 SESSION_LIFETIME = timedelta(hours=12)
 
@@ -148,9 +147,15 @@ def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return repository.account(session, account_id)
 
 
-async def email_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
-    """``get_account(...).email`` on a loop connection (``db.on_loop``, ADR 0014): None when there is no account."""
-    return await repository.email_on_loop(conn, account_id)
+def email_sql(account: str) -> str:
+    """An SQL expression read by :func:`email_of`: ``get_account(...).email`` of the account given as an SQL
+    expression, for a statement another domain's repository composes (ADR 0031)."""
+    return repository.email_sql(account)
+
+
+def email_of(value: bytes | None) -> str | None:
+    """A value of :func:`email_sql`, decrypted; None when there is no account. Personal data: never logged."""
+    return None if value is None else decrypt(bytes(value), "auth_accounts.email")
 
 
 def account_by_email(session: Session, email: str) -> Account | None:

@@ -16,9 +16,16 @@ from prakerja.catalog.service.courses import (
     get_session,
     set_rating_summary,
 )
-from prakerja.catalog.service.listings import sellable_course, sellable_course_on_loop, sellable_listing
+from prakerja.catalog.service.listings import (
+    SellableCourse,
+    sellable_course,
+    sellable_course_of,
+    sellable_course_source,
+    sellable_listing,
+)
 
 __all__ = [
+    "SellableCourse",
     "cancel_session",
     "course_sessions",
     "course_sessions_on_loop",
@@ -30,7 +37,8 @@ __all__ = [
     "organisations",
     "search",
     "sellable_course",
-    "sellable_course_on_loop",
+    "sellable_course_of",
+    "sellable_course_source",
     "sellable_listing",
     "set_rating_summary",
 ]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
@@ -14,7 +15,6 @@ from prakerja.catalog.errors import CourseNotApproved, CourseNotFound, ListingPr
 from prakerja.catalog.models import Course, CourseStatus, Listing, ListingStatus
 from prakerja.catalog.service import curation
 from prakerja.kit.clock import utcnow
-from prakerja.kit.loop import Later
 
 
 def put_listing(
@@ -90,25 +90,22 @@ class SellableCourse:
     price: int
 
 
-async def sellable_course_on_loop(
-    conn: asyncpg.Connection, *, course_id: uuid.UUID, platform_id: uuid.UUID
-) -> Later[SellableCourse | None]:
-    """:func:`sellable_course` on a loop connection (``db.on_loop``, ADR 0014): the same course or None."""
-    row = await repository.course_and_listing_on_loop(conn, course_id, platform_id)
+def sellable_course_source(course: str, platform: str) -> str:
+    """A row source of at most one row, read by :func:`sellable_course_of`: the course and the platform's listing of
+    it, for the course and platform given as SQL expressions, for a statement another domain's repository composes
+    (ADR 0031). The catalogue's SQL stays here."""
+    return repository.course_and_listing_sql(course, platform)
 
-    async def course() -> SellableCourse | None:
-        found = await row()
-        if found is None:
-            return None
-        found_id, institution_id, title, course_status, price, listing_status = found
-        if (
-            CourseStatus(course_status) != CourseStatus.approved
-            or ListingStatus(listing_status) != ListingStatus.listed
-        ):
-            return None
-        return SellableCourse(found_id, institution_id, title, price)
 
-    return course
+def sellable_course_of(row: Sequence[Any] | None) -> SellableCourse | None:
+    """A row of :func:`sellable_course_source` (None when it found none) as :func:`sellable_course` decides it:
+    the course when it may be bought through that listing now, else None."""
+    if row is None:
+        return None
+    found_id, institution_id, title, course_status, price, listing_status = row
+    if CourseStatus(course_status) != CourseStatus.approved or ListingStatus(listing_status) != ListingStatus.listed:
+        return None
+    return SellableCourse(found_id, institution_id, title, price)
 
 
 def listable_courses(session: Session) -> list[Course]:

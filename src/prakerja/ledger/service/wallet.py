@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -553,36 +553,6 @@ def _account_of(row: tuple[Any, ...]) -> Account:
     return account
 
 
-@dataclass(frozen=True)
-class PurchaseAccounts:
-    """The participant's wallet (with its balances) and the institution's payable, as :func:`wallet` and
-    :func:`authorise_purchase` find them; None where absent."""
-
-    wallet: Account | None
-    payable_id: uuid.UUID | None
-
-
-async def purchase_accounts_on_loop(
-    conn: asyncpg.Connection, *, participant_id: uuid.UUID | str, institution_id: uuid.UUID | str
-) -> Later[PurchaseAccounts]:
-    """:func:`wallet` and the accounts :func:`authorise_purchase` looks up, in one statement on a loop connection
-    (``db.on_loop``, ADR 0014)."""
-    wallet_key = (AccountKind.training_wallet, "participant", str(participant_id))
-    payable_key = (AccountKind.institution_payable, "institution", str(institution_id))
-    rows = await repository.two_accounts_on_loop(conn, LedgerCode.training, wallet_key, payable_key)
-
-    async def found() -> PurchaseAccounts:
-        wallet_row, payable_id = None, None
-        for row in await rows():
-            if row[2] == AccountKind.training_wallet.value:
-                wallet_row = row
-            else:
-                payable_id = row[0]
-        return PurchaseAccounts(None if wallet_row is None else _account_of(wallet_row), payable_id)
-
-    return found
-
-
 async def wallet_on_loop(conn: asyncpg.Connection, participant_id: uuid.UUID | str) -> Later[Account | None]:
     """:func:`wallet` on a loop connection (``db.on_loop``, ADR 0014): the same account and balances."""
     key = (AccountKind.training_wallet, "participant", str(participant_id))
@@ -595,45 +565,109 @@ async def wallet_on_loop(conn: asyncpg.Connection, participant_id: uuid.UUID | s
     return wallet_only
 
 
-async def authorise_purchase_on_loop(
-    conn: asyncpg.Connection,
+# --- the purchase's reserve in a statement the training domain composes (ADR 0031) ----------------------------------
+
+
+def wallet_row_sql(participant: str) -> str:
+    """An SQL expression: the participant's training wallet (the participant's id given as an SQL expression) with
+    its totals, one record read by :func:`account_of` (NULL when there is none): :func:`wallet`'s account, for a
+    statement another domain's repository composes (ADR 0031). The ledger's SQL stays in its repository."""
+    return repository.account_row_sql(LedgerCode.training, AccountKind.training_wallet, "participant", participant)
+
+
+def payable_id_sql(institution: str) -> str:
+    """An SQL expression: the id of the institution's payable (the institution's id given as an SQL expression),
+    NULL before its first sale (then :func:`open_payable_on_loop`), as :func:`authorise_purchase` finds it."""
+    return repository.account_id_sql(LedgerCode.training, AccountKind.institution_payable, "institution", institution)
+
+
+def account_of(row: Sequence[Any]) -> Account:
+    """A record of :func:`wallet_row_sql` as the :class:`Account` :func:`wallet` gives (balance and available
+    computed)."""
+    return _account_of(tuple(row))
+
+
+async def open_payable_on_loop(conn: asyncpg.Connection, institution_id: uuid.UUID | str) -> uuid.UUID:
+    """The institution's payable opened on its first sale (insert if absent, then its id: two statements on a loop
+    connection, in the caller's transaction), as :func:`authorise_purchase` opens it."""
+    fixed_ledger, debits_flag, credits_flag = accounts.CHART[AccountKind.institution_payable]
+    assert fixed_ledger is not None
+    return await repository.open_account_on_loop(
+        conn,
+        {
+            "id": new_id(),
+            "created_at": utcnow(),
+            "ledger": int(fixed_ledger),
+            "kind": AccountKind.institution_payable.value,
+            "owner_type": "institution",
+            "owner_id": str(institution_id),
+            "scheme": None,
+            "year": None,
+            "debits_must_not_exceed_credits": debits_flag,
+            "credits_must_not_exceed_debits": credits_flag,
+            "head_hash": GENESIS,
+        },
+    )
+
+
+PURCHASE_POSTING_SQL = repository.CREATE_POSTED_NAMED_SQL
+"""The posting function's call that reserves a purchase's price (:func:`authorise_purchase`'s), parameters named
+``transfer_...`` (from :meth:`PurchasePosting.params`): a SELECT of one row, read by :meth:`PurchasePosting.answer`, for
+a statement another domain's repository composes (ADR 0031). The function keeps its locks, balance checks and hash
+chain; a refusal is its answer and writes nothing."""
+
+
+@dataclass(frozen=True)
+class PurchasePosting:
+    """A purchase's reserve (pending wallet -> institution payable) prepared for :data:`PURCHASE_POSTING_SQL`: its
+    parameters, the audit entry the ledger writes for it (``audit.entry``: for the composing statement to write with
+    its own), and the answer read from the function's row."""
+
+    spec: TransferCreate
+    wallet_id: uuid.UUID
+    payee_id: uuid.UUID
+    amount: int
+    params: dict[str, Any]
+    audit_entry: dict[str, Any]
+
+    def answer(self, row: Sequence[Any]) -> Transfer:
+        """The reserve written, or the posting function's refusal raised (the caller's transaction must then be
+        rolled back: the composing statement wrote the rest, the audit entry among it)."""
+        error, _index, details, created, seq, ledger, timeout_at, created_at = row
+        if error is not None:
+            raise refusal(error, details)
+        if not created:  # a stored transfer of the same id: this is for a new purchase only
+            raise TransferExists(details={"transfer_id": str(self.spec.id)})
+        return Transfer.model_construct(
+            id=self.spec.id,
+            seq=seq,
+            ledger=ledger,
+            code=self.spec.code,
+            mode=self.spec.mode,
+            debit_account_id=self.wallet_id,
+            credit_account_id=self.payee_id,
+            amount=self.amount,
+            pending_id=None,
+            timeout_at=timeout_at,
+            ref_type=self.spec.ref_type,
+            ref_id=self.spec.ref_id,
+            created_at=created_at,
+        )
+
+
+def purchase_posting(
     *,
     transfer_id: uuid.UUID,
-    accounts_found: PurchaseAccounts,
-    institution_id: uuid.UUID | str,
+    wallet_id: uuid.UUID,
+    payee_id: uuid.UUID,
     amount: int,
     purchase_ref: str,
     timeout: timedelta,
     actor: audit.Actor,
-) -> Later[Transfer]:
-    """:func:`authorise_purchase` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller
-    opened on it, with the accounts :func:`purchase_accounts_on_loop` found: the same posting function call and the
-    same audit entry (the institution's first sale opens its payable first). For a new purchase only:
-    ``transfer_id`` must be fresh (a retry of a stored transfer, which records nothing, is refused here). A refusal
-    of the posting raises when the answer is read (no audit entry is written for it); the caller's transaction must
-    then be rolled back."""
-    if accounts_found.wallet is None:
-        raise AccountNotFound()
-    wallet_id, payee_id = accounts_found.wallet.id, accounts_found.payable_id
-    if payee_id is None:
-        fixed_ledger, debits_flag, credits_flag = accounts.CHART[AccountKind.institution_payable]
-        assert fixed_ledger is not None
-        payee_id = await repository.open_account_on_loop(
-            conn,
-            {
-                "id": new_id(),
-                "created_at": utcnow(),
-                "ledger": int(fixed_ledger),
-                "kind": AccountKind.institution_payable.value,
-                "owner_type": "institution",
-                "owner_id": str(institution_id),
-                "scheme": None,
-                "year": None,
-                "debits_must_not_exceed_credits": debits_flag,
-                "credits_must_not_exceed_debits": credits_flag,
-                "head_hash": GENESIS,
-            },
-        )
+) -> PurchasePosting:
+    """:func:`authorise_purchase`'s posting and audit entry for a new purchase (``transfer_id`` fresh), with the
+    wallet (:func:`wallet_row_sql`) and the payable (:func:`payable_id_sql`, or :func:`open_payable_on_loop`) found,
+    to be written by a statement another domain composes (ADR 0031). Nothing is written here."""
     spec = TransferCreate(
         id=transfer_id,
         debit_account_id=wallet_id,
@@ -647,64 +681,33 @@ async def authorise_purchase_on_loop(
     )
     checked = prepare_transfer(spec)
     assert checked is not None
-    try:
-        answer = await repository.create_posted_on_loop(
-            conn,
-            id=spec.id,
-            debit=wallet_id,
-            credit=payee_id,
-            amount=checked,
-            ledger=spec.ledger,
-            code=spec.code.value,
-            mode=spec.mode.value,
-            timeout=spec.timeout_seconds,
-            ref_type=spec.ref_type,
-            ref_id=spec.ref_id,
-            now=utcnow(),
-        )
-    except asyncpg.IntegrityConstraintViolationError as failure:  # the statement failed: the transaction with it
-        mapped = map_integrity(failure)
-
-        async def failed() -> Transfer:
-            raise mapped
-
-        return failed
-    row = await answer()
-    if row[0] is not None or not row[3]:  # refused, or not new: the caller rolls back, no audit entry needed
-
-        async def refused() -> Transfer:
-            error, details = row[0], row[2]
-            if error is not None:
-                raise refusal(error, details)
-            raise TransferExists(details={"transfer_id": str(transfer_id)})
-
-        return refused
-    await audit.record_on_loop(
-        conn,
+    values = {
+        "id": spec.id,
+        "debit": wallet_id,
+        "credit": payee_id,
+        "amount": checked,
+        "ledger": spec.ledger,
+        "code": spec.code.value,
+        "mode": spec.mode.value,
+        "timeout": spec.timeout_seconds,
+        "ref_type": spec.ref_type,
+        "ref_id": spec.ref_id,
+        "now": utcnow(),
+    }
+    entry = audit.entry(
         actor,
         "ledger.purchase_authorised",
         "ledger_transfer",
         transfer_id,
         data={"amount": checked, "code": spec.code.value, "purchase": purchase_ref},
     )
+    params = {f"transfer_{name}": values[name] for name in repository.POSTED_NAMES}
+    return PurchasePosting(spec, wallet_id, payee_id, checked, params, entry)
 
-    _error, _index, _details, _created, seq, ledger, timeout_at, created_at = row
 
-    async def posted() -> Transfer:
-        return Transfer.model_construct(
-            id=spec.id,
-            seq=seq,
-            ledger=ledger,
-            code=spec.code,
-            mode=spec.mode,
-            debit_account_id=wallet_id,
-            credit_account_id=payee_id,
-            amount=checked,
-            pending_id=None,
-            timeout_at=timeout_at,
-            ref_type=spec.ref_type,
-            ref_id=spec.ref_id,
-            created_at=created_at,
-        )
-
-    return posted
+def posting_failure(error: asyncpg.IntegrityConstraintViolationError) -> DomainError | None:
+    """The ledger's refusal for a constraint of its own tables that stopped a composed statement (as
+    :func:`authorise_purchase` maps it); None when the constraint is another domain's."""
+    if not str(getattr(error, "table_name", None) or "").startswith("ledger_"):
+        return None
+    return map_integrity(error)

@@ -19,7 +19,6 @@ from prakerja.auth.models import Role
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id
-from prakerja.kit.loop import Later
 from prakerja.kit.pii import blind_index, decrypt
 from prakerja.registration import repository, rules
 from prakerja.registration.errors import (
@@ -68,24 +67,28 @@ def find(session: Session, account_id: uuid.UUID) -> Applicant | None:
     return repository.applicant_by_account(session, account_id)
 
 
-async def verified_phone_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[str | None]:
-    """The phone of the account's profile when it is verified (None otherwise, or with no profile), as
-    :func:`find` would show it, on a loop connection (``db.on_loop``, ADR 0014). Personal data: never logged."""
-    row = await repository.phone_of_account_on_loop(conn, account_id)
-
-    async def phone() -> str | None:
-        found = await row()
-        if found is None or found[0] is None or found[1] is None:
-            return None
-        return decrypt(bytes(found[0]), "registration_applicants.phone") or None
-
-    return phone
+def verified_phone_sql(account: str) -> str:
+    """An SQL expression read by :func:`phone_of`: the account's (given as an SQL expression) verified phone, as
+    :func:`find` shows it, for a statement another domain's repository composes (ADR 0031)."""
+    return repository.verified_phone_sql(account)
 
 
-async def full_name_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> str | None:
-    """``find(...).full_name`` on a loop connection (``db.on_loop``, ADR 0014): None when the account has no
-    profile or the profile no name. Personal data: callers mask it before it leaves their domain."""
-    return await repository.full_name_by_account_on_loop(conn, account_id)
+def phone_of(value: bytes | None) -> str | None:
+    """A value of :func:`verified_phone_sql`, decrypted; None without a verified phone. Personal data: never
+    logged."""
+    return None if value is None else decrypt(bytes(value), "registration_applicants.phone") or None
+
+
+def full_name_sql(account: str) -> str:
+    """An SQL expression read by :func:`full_name_of`: ``find(...).full_name`` of the account given as an SQL
+    expression, for a statement another domain's repository composes (ADR 0031)."""
+    return repository.full_name_sql(account)
+
+
+def full_name_of(value: bytes | None) -> str | None:
+    """A value of :func:`full_name_sql`, decrypted: None when the account has no profile or the profile no name.
+    Personal data: callers mask it before it leaves their domain."""
+    return None if value is None else decrypt(bytes(value), "registration_applicants.full_name")
 
 
 def full_names(session: Session, applicant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.auth import service as auth
-from prakerja.kit.loop import Later
 from prakerja.notifications import service as notifications
 from prakerja.notifications.models import Channel
 from prakerja.recipients import service as recipients
@@ -33,11 +32,6 @@ def full_name(session: Session, account_id: uuid.UUID) -> str:
     """The name on the registration profile ("" when there is none)."""
     profile = registration.identity.find(session, account_id)
     return (profile.full_name or "") if profile is not None else ""
-
-
-async def full_name_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> str:
-    """:func:`full_name` on a loop connection (``db.on_loop``)."""
-    return await registration.identity.full_name_on_loop(conn, account_id) or ""
 
 
 def masked_names(session: Session, participant_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -90,11 +84,32 @@ def revoke(session: Session, recipient_id: uuid.UUID) -> None:
     recipients.revoke(session, recipient_id)
 
 
-# -- on a loop connection (db.on_loop, ADR 0014) --------------------------------------------------------------------
+# -- parts of the marketplace's composed statements (ADR 0031) -----------------------------------------------------
 
 
-async def card_on_loop(conn: asyncpg.Connection, card_number: str) -> Later[recipients.CardHolder | None]:
-    return await recipients.card_holder_on_loop(conn, card_number)
+def card_index(card_number: str) -> bytes | None:
+    """The blind index the card is looked up by; None when it cannot be a card number (nothing to look up)."""
+    return recipients.card_index(card_number)
+
+
+def card_source(index: str) -> str:
+    """The card holder's facts (:func:`card_holder_of`) for the card's blind index given as an SQL expression: a row
+    source of at most one row."""
+    return recipients.card_holder_source(index)
+
+
+def card_holder_of(row: Sequence[Any]) -> recipients.CardHolder:
+    return recipients.card_holder_of(row)
+
+
+def full_name_sql(account: str) -> str:
+    """The profile's name (read by :func:`full_name_of`) of the account given as an SQL expression."""
+    return registration.identity.full_name_sql(account)
+
+
+def full_name_of(value: bytes | None) -> str:
+    """A value of :func:`full_name_sql` as :func:`full_name` gives it ("" when there is none)."""
+    return registration.identity.full_name_of(value) or ""
 
 
 @dataclass(frozen=True)
@@ -105,36 +120,41 @@ class OtpContact:
     address: str
 
 
-async def otp_contact_on_loop(conn: asyncpg.Connection, account_id: uuid.UUID) -> Later[OtpContact | None]:
-    """Where the code goes, as :func:`send_otp` chooses it: the profile's verified phone (read with the caller's
-    other reads), else the account's e-mail (one more round trip, only then); None when there is neither (then
-    nothing is sent)."""
-    phone = await registration.identity.verified_phone_on_loop(conn, account_id)
-
-    async def contact() -> OtpContact | None:
-        found_phone = await phone()
-        if found_phone:
-            return OtpContact(Channel.sms, found_phone)
-        found_email = await (await auth.email_on_loop(conn, account_id))()
-        return None if found_email is None else OtpContact(Channel.email, found_email)
-
-    return contact
+def verified_phone_sql(account: str) -> str:
+    """The profile's verified phone of the account given as an SQL expression (for :func:`otp_contact_of`)."""
+    return registration.identity.verified_phone_sql(account)
 
 
-async def send_otp_on_loop(
-    conn: asyncpg.Connection,
-    contact: OtpContact | None,
-    *,
-    account_id: uuid.UUID,
-    code: str,
-    amount: int,
-    course_title: str,
-) -> None:
-    """:func:`send_otp` on a loop connection, to the contact :func:`otp_contact_on_loop` found: the same message."""
-    if contact is None:
-        return
-    await notifications.queue_message_on_loop(
-        conn,
+def email_sql(account: str) -> str:
+    """The e-mail of the account given as an SQL expression (for :func:`otp_contact_of`)."""
+    return auth.email_sql(account)
+
+
+def otp_contact_of(phone: bytes | None, email: bytes | None) -> OtpContact | None:
+    """Where the code goes, as :func:`send_otp` chooses it, from the values of :func:`verified_phone_sql` and
+    :func:`email_sql`: the verified phone, else the e-mail (decrypted only then); None when there is neither (then
+    nothing is sent). Personal data: never logged."""
+    found_phone = registration.identity.phone_of(phone)
+    if found_phone:
+        return OtpContact(Channel.sms, found_phone)
+    found_email = auth.email_of(email)
+    return None if found_email is None else OtpContact(Channel.email, found_email)
+
+
+MESSAGE_SQL = notifications.MESSAGE_SQL
+"""The one-time code's message as an INSERT for a composed statement (its job: :func:`delivery_job_sql`)."""
+
+
+def delivery_job_sql(messages: str) -> str:
+    return notifications.delivery_job_sql(messages)
+
+
+def otp_message_params(
+    contact: OtpContact, *, account_id: uuid.UUID, code: str, amount: int, course_title: str
+) -> dict[str, Any]:
+    """The parameters of :data:`MESSAGE_SQL` and :func:`delivery_job_sql` for :func:`send_otp`'s message to
+    ``contact``: the same message, encrypted, and its job."""
+    return notifications.message_params(
         channel=contact.channel,
         recipient=contact.address,
         subject=SMS_SUBJECT if contact.channel is Channel.sms else EMAIL_SUBJECT,

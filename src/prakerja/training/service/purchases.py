@@ -146,26 +146,34 @@ def inquiry(session: Session, *, card_number: str) -> CardOut:
     )
 
 
+_INQUIRY = repository.inquiry_statement(
+    card=people.card_source, wallet=ledger.wallet_row_sql, name=people.full_name_sql
+)
+"""The inquiry's reads in one statement (ADR 0031): the card holder, the purchases by status, the wallet, the name."""
+
+
 async def inquiry_on_loop(conn: asyncpg.Connection, *, card_number: str) -> CardOut:
     """:func:`inquiry` on a loop connection (``db.on_loop``, ADR 0021): the same answer and the same refusals, in
-    four reads (the card, the purchases by status, the wallet, the name), no ``Session``. The card number masked is
-    the one asked for: the blind index matched it, and a card number (sixteen digits) is its own normal form."""
-    holder = await (await people.card_on_loop(conn, card_number))()
-    if holder is None:
+    one statement (:data:`_INQUIRY`: the card, the purchases by status, the wallet, the name), none for a card
+    number of the wrong shape; no ``Session``. The card number masked is the one asked for: the blind index matched
+    it, and a card number (sixteen digits) is its own normal form."""
+    index = people.card_index(card_number)
+    found = None if index is None else await repository.inquiry_on_loop(conn, _INQUIRY, index)
+    if found is None:
         raise CardNotFound()
-    counts = await repository.status_counts_on_loop(conn, holder.applicant_id)
+    holder = people.card_holder_of(found.holder)
+    counts = repository.counts_of(found.counts)
     bought = any(counts.get(status, 0) for status in repository.BOUGHT)
     if holder.status is RecipientStatus.revoked or rules.deadline_missed(
         holder.first_purchase_deadline, utcnow(), has_purchase=bought
     ):
         raise CardRevoked()
-    wallet = await (await ledger.wallet_on_loop(conn, holder.applicant_id))() if holder.funded_at is not None else None
-    if wallet is None:
+    if holder.funded_at is None or found.wallet is None:
         raise CardNotActive()
     return CardOut(
         card_number_masked=rules.mask_card(card_number.strip()),
-        name_masked=rules.mask_name(await people.full_name_on_loop(conn, holder.account_id)),
-        balance=wallet.available,
+        name_masked=rules.mask_name(people.full_name_of(found.name)),
+        balance=ledger.account_of(found.wallet).available,
         status=holder.status.value,
         first_purchase_deadline=holder.first_purchase_deadline,
     )
@@ -452,102 +460,137 @@ def _keep_fresh(codes: Sequence[str | None], taken: set[str]) -> list[str | None
     return kept
 
 
+_CHECKOUT = repository.checkout_statement(
+    card=people.card_source,
+    course=catalog.sellable_course_source,
+    wallet=ledger.wallet_row_sql,
+    payable=ledger.payable_id_sql,
+    phone=people.verified_phone_sql,
+    email=people.email_sql,
+)
+"""The creation's reads in one statement (ADR 0031): the card holder, the course and its listing, the purchases by
+status and the platform account's binding, the wallet and the payable, where the code goes."""
+_CREATION = repository.creation_statement(
+    posting=ledger.PURCHASE_POSTING_SQL,
+    entries=audit.ENTRIES_SQL,
+    message=people.MESSAGE_SQL,
+    job=people.delivery_job_sql,
+)
+"""The creation's writes in one statement (ADR 0031): the purchase, the ledger's and the marketplace's audit entries,
+the one-time code's message and its job, the reserve by the ledger's posting function."""
+_CREATION_UNSENT = repository.creation_statement(posting=ledger.PURCHASE_POSTING_SQL, entries=audit.ENTRIES_SQL)
+""":data:`_CREATION` for an account with neither a verified phone nor an e-mail (nothing is sent)."""
+
+
 async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, data: PurchaseCreate) -> PurchaseCreated:
-    """:func:`create` on a loop connection: the card, the course, the participant's purchases, the wallet and
-    payable, where the code goes, then every write, one statement after another (one more on an institution's first
-    sale)."""
+    """:func:`create` on a loop connection: every check's facts read by one statement (:data:`_CHECKOUT`), the
+    refusals of :func:`create` in its order (nothing written), then every write by one statement
+    (:data:`_CREATION`; on an institution's first sale its payable is opened first, two statements more). The
+    personal data is decrypted and encrypted here, between the two."""
     platform_id, actor = caller.partner_id, caller.actor
     account_index = blind_index(data.platform_account_id, "platform_account")
-    parsed_course = parse_id(data.course_id)
-    card_later = await people.card_on_loop(conn, data.card_number)
-    course_later = (
+    index = people.card_index(data.card_number)
+    found = (
         None
-        if parsed_course is None
-        else await catalog.sellable_course_on_loop(conn, course_id=parsed_course, platform_id=platform_id)
-    )
-    holder = await card_later()
-    if holder is None:
-        raise CardNotFound()
-    course = None if course_later is None else await course_later()
-    facts_later = await repository.status_counts_and_bound_on_loop(
-        conn, holder.applicant_id, platform_id=platform_id, account_index=account_index, recipient_id=holder.id
-    )
-    if course is None:
-        wallet_later = await ledger.wallet_on_loop(conn, holder.applicant_id)
-    else:
-        accounts_later = await ledger.purchase_accounts_on_loop(
-            conn, participant_id=holder.applicant_id, institution_id=course.institution_id
+        if index is None
+        else await repository.checkout_on_loop(
+            conn,
+            _CHECKOUT,
+            {
+                "card_index": index,
+                "course_id": parse_id(data.course_id),
+                "platform_id": platform_id,
+                "account_index": account_index,
+            },
         )
-        contact_later = await people.otp_contact_on_loop(conn, holder.account_id)
-    counts, bound = await facts_later()
+    )
+    if found is None:
+        raise CardNotFound()
+    holder = people.card_holder_of(found.holder)
+    counts = repository.counts_of(found.counts)
     bought = any(counts.get(status, 0) for status in repository.BOUGHT)
     if holder.status is RecipientStatus.revoked or rules.deadline_missed(
         holder.first_purchase_deadline, utcnow(), has_purchase=bought
     ):
         raise CardRevoked()
-    if course is None:
-        if holder.funded_at is None or await wallet_later() is None:
-            raise CardNotActive()
-        raise CourseNotListed()
-    accounts = await accounts_later()
-    if holder.funded_at is None or accounts.wallet is None:
+    if holder.funded_at is None or found.wallet is None:
         raise CardNotActive()
-    if bound:
+    course = catalog.sellable_course_of(found.course)
+    if course is None:
+        raise CourseNotListed()
+    if found.bound:
         raise PlatformAccountBound()
     amount = course.price
     if not counts.get(PurchaseStatus.completed, 0) and any(counts.get(s, 0) for s in repository.UNDER_WAY):
         raise FirstTrainingUnfinished()
-    if accounts.wallet.available < amount:
+    wallet = ledger.account_of(found.wallet)
+    if wallet.available < amount:
         raise InsufficientBalance(details={"amount": amount})
-    contact = await contact_later()
+    contact = people.otp_contact_of(found.phone, found.email)
+    payable_id = found.payable_id
+    if payable_id is None:  # the institution's first sale
+        payable_id = await ledger.open_payable_on_loop(conn, course.institution_id)
     now = utcnow()
     purchase_id = new_id()
     code = f"{secrets.randbelow(1_000_000):06d}"
     otp_expires_at = now + rules.OTP_TTL
     pending_transfer_id = new_id()
-    await repository.add_purchase_on_loop(
-        conn,
-        {
-            "id": purchase_id,
-            "created_at": now,
-            "recipient_id": holder.id,
-            "participant_id": holder.applicant_id,
-            "account_id": holder.account_id,
-            "course_id": course.id,
-            "institution_id": course.institution_id,
-            "platform_id": platform_id,
-            "platform_order_id": data.platform_order_id,
-            "platform_account_index": account_index,
-            "amount": amount,
-            "status": PurchaseStatus.otp_sent.value,
-            "otp_hash": otp_hash(purchase_id, code),
-            "otp_expires_at": otp_expires_at,
-            "pending_transfer_id": pending_transfer_id,
-        },
-    )
-    posted = await ledger.authorise_purchase_on_loop(
-        conn,
+    posting = ledger.purchase_posting(
         transfer_id=pending_transfer_id,
-        accounts_found=accounts,
-        institution_id=course.institution_id,
+        wallet_id=wallet.id,
+        payee_id=payable_id,
         amount=amount,
         purchase_ref=str(purchase_id),
         timeout=rules.RESERVE_TIMEOUT,
         actor=actor,
     )
-    await people.send_otp_on_loop(
-        conn, contact, account_id=holder.account_id, code=code, amount=amount, course_title=course.title
-    )
-    await audit.record_on_loop(
-        conn,
+    started = audit.entry(
         actor,
         "training.purchase_started",
         "purchase",
         purchase_id,
         data={"course_id": str(course.id), "amount": amount, "platform_order_id": data.platform_order_id},
     )
+    params = {
+        **repository.purchase_params(
+            {
+                "id": purchase_id,
+                "created_at": now,
+                "recipient_id": holder.id,
+                "participant_id": holder.applicant_id,
+                "account_id": holder.account_id,
+                "course_id": course.id,
+                "institution_id": course.institution_id,
+                "platform_id": platform_id,
+                "platform_order_id": data.platform_order_id,
+                "platform_account_index": account_index,
+                "amount": amount,
+                "status": PurchaseStatus.otp_sent.value,
+                "otp_hash": otp_hash(purchase_id, code),
+                "otp_expires_at": otp_expires_at,
+                "pending_transfer_id": pending_transfer_id,
+            }
+        ),
+        **posting.params,
+        **audit.entries_params([posting.audit_entry, started]),
+    }
+    statement = _CREATION_UNSENT
+    if contact is not None:
+        statement = _CREATION
+        params.update(
+            people.otp_message_params(
+                contact, account_id=holder.account_id, code=code, amount=amount, course_title=course.title
+            )
+        )
     try:
-        await posted()
+        try:
+            row = await repository.create_on_loop(conn, statement, params)
+        except asyncpg.IntegrityConstraintViolationError as failure:
+            mapped = ledger.posting_failure(failure)
+            if mapped is None:
+                raise
+            raise mapped from None
+        posting.answer(row)
     except InsufficientFunds:
         raise InsufficientBalance(details={"amount": amount}) from None
     return PurchaseCreated(
