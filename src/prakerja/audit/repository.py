@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry, AuditHead
-from prakerja.db import arguments, positional
+from prakerja.db import SqlPart, arguments, positional
 
 # The chain lock (a transaction-scoped advisory lock) is taken by the database's link trigger at commit
 # (migration 0021_mperf); nothing here takes it.
@@ -35,6 +35,20 @@ async def append_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> No
     """:func:`append` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it;
     ``data`` as JSON text. No result is read."""
     await conn.execute(_APPEND_ON_LOOP, *arguments(_APPEND_NAMES, values))
+
+
+_APPEND_PART_SQL = (
+    "au AS (INSERT INTO audit_entries (occurred_at, actor_id, actor_role, action, object_type, object_id, reason,"
+    " data, request_id, body_digest) SELECT %(au_occurred_at)s::timestamptz, %(au_actor_id)s::uuid,"
+    " %(au_actor_role)s::text, %(au_action)s::text, %(au_object_type)s::text, %(au_object_id)s::text,"
+    " %(au_reason)s::text, %(au_data)s::jsonb, %(au_request_id)s::text, %(au_body_digest)s::bytea WHERE {gate})"
+)
+
+
+def append_part(values: dict[str, Any], *, gate: str) -> SqlPart:
+    """:func:`append_on_loop`'s row as a part of a statement another domain composes (ADR 0032), written only when
+    ``gate`` (an SQL condition of the composing statement) holds; linked at commit by the same trigger."""
+    return SqlPart(_APPEND_PART_SQL.format(gate=gate), {f"au_{name}": value for name, value in values.items()})
 
 
 def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:

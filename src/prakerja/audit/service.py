@@ -12,6 +12,7 @@ import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import repository, rules
+from prakerja.db import SqlPart
 from prakerja.kit.clock import utcnow
 from prakerja.kit.context import current_request_id
 from prakerja.kit.pii import blind_index
@@ -69,6 +70,28 @@ async def record_on_loop(
 ) -> None:
     """:func:`record` on a loop connection (``db.on_loop``, ADR 0014), in the transaction the caller opened on it:
     the same row (linked at commit by the same trigger)."""
+    await repository.append_on_loop(conn, _loop_fields(actor, action, object_type, object_id, reason, data))
+
+
+def record_part(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    *,
+    gate: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> SqlPart:
+    """:func:`record_on_loop`'s row as a part of a statement another domain's repository composes (ADR 0032): the
+    same row, written only when ``gate`` (an SQL condition of that statement) holds, linked at commit by the same
+    trigger."""
+    return repository.append_part(_loop_fields(actor, action, object_type, object_id, reason, data), gate=gate)
+
+
+def _loop_fields(
+    actor: Actor, action: str, object_type: str, object_id: str | uuid.UUID, reason: str, data: dict[str, Any] | None
+) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "occurred_at": utcnow(),
         "actor_id": str(actor.id) if actor.id else None,
@@ -81,9 +104,7 @@ async def record_on_loop(
         "request_id": current_request_id(),
     }
     digest = rules.content_digest(**fields)
-    await repository.append_on_loop(
-        conn, {**fields, "actor_id": actor.id, "data": json.dumps(fields["data"]), "body_digest": digest}
-    )
+    return {**fields, "actor_id": actor.id, "data": json.dumps(fields["data"]), "body_digest": digest}
 
 
 @dataclass

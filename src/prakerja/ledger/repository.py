@@ -109,6 +109,14 @@ async def two_accounts_on_loop(
     return ready(rows)
 
 
+ACCOUNT_LATERAL_SQL = (
+    "SELECT " + ", ".join(f"{name} AS {{prefix}}{name}" for name in ACCOUNT_FIELDS) + " FROM ledger_accounts"
+    " WHERE ledger = {ledger} AND kind = '{kind}' AND owner_type = '{owner_type}' AND owner_id = {owner_id}"
+)
+"""One account (its columns as :data:`ACCOUNT_FIELDS`, each name prefixed) for a ``LEFT JOIN LATERAL`` of a
+statement another domain composes (ADR 0032); ``owner_id`` an SQL expression of that statement."""
+
+
 _OPEN_ACCOUNT_SQL = (
     "INSERT INTO ledger_accounts (id, created_at, ledger, kind, owner_type, owner_id, scheme, year,"
     " debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed, debits_pending, debits_posted,"

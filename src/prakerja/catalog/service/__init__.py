@@ -14,6 +14,8 @@ from prakerja.catalog.service.courses import (
     course_sessions_on_loop,
     get_course,
     get_session,
+    sessions_lateral_sql,
+    sessions_of_row,
     set_rating_summary,
 )
 from prakerja.catalog.service.listings import sellable_course, sellable_course_on_loop, sellable_listing
@@ -32,5 +34,7 @@ __all__ = [
     "sellable_course",
     "sellable_course_on_loop",
     "sellable_listing",
+    "sessions_lateral_sql",
+    "sessions_of_row",
     "set_rating_summary",
 ]

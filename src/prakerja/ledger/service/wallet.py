@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
@@ -593,6 +593,29 @@ async def wallet_on_loop(conn: asyncpg.Connection, participant_id: uuid.UUID | s
         return _account_of(found[0]) if found else None
 
     return wallet_only
+
+
+WALLET_PREFIX = "wallet_"
+
+
+def wallet_lateral_sql(participant_id: str) -> str:
+    """A subquery for a ``LEFT JOIN LATERAL`` of a statement another domain composes (ADR 0032): the participant's
+    wallet as :func:`wallet_on_loop` reads it, ``participant_id`` an SQL expression (a uuid) of that statement; its
+    columns are named :data:`WALLET_PREFIX` + the account's fields, read back by :func:`wallet_of_row`."""
+    return repository.ACCOUNT_LATERAL_SQL.format(
+        prefix=WALLET_PREFIX,
+        ledger=int(LedgerCode.training),
+        kind=AccountKind.training_wallet.value,
+        owner_type="participant",
+        owner_id=f"({participant_id})::text",
+    )
+
+
+def wallet_of_row(row: Mapping[str, Any]) -> Account | None:
+    """The wallet of a row with :func:`wallet_lateral_sql`'s columns, as :func:`wallet_on_loop` answers."""
+    if row[WALLET_PREFIX + "id"] is None:
+        return None
+    return _account_of(tuple(row[WALLET_PREFIX + name] for name in repository.ACCOUNT_FIELDS))
 
 
 async def authorise_purchase_on_loop(
