@@ -552,10 +552,11 @@ def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, wor
 def test_a_code_already_taken_is_drawn_again_and_written_once(
     session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The confirmation checks its codes in the statement that writes them (ADR 0029): when a drawn
-    code is already a voucher or a redeem code, that statement writes nothing, the taken codes are drawn again and
-    the statement sent again; the purchase ends confirmed with fresh codes, its events and audit entry written
-    once. A code drawn twice within one confirmation is drawn again before anything is sent."""
+    """The confirmation checks its codes in the statement that writes them (ADR 0029, 0032): when a drawn
+    code is already a voucher or a redeem code, that statement writes nothing at all (the purchase, codes, events,
+    webhooks and audit entry are all gated on the confirmation), the taken codes are drawn again and the statement
+    sent again; the purchase ends confirmed with fresh codes, its events, webhook delivery, job and audit entry
+    written once. A code drawn twice within one confirmation is drawn again before anything is sent."""
     from prakerja.training.service import purchases
 
     first, second = world.people
