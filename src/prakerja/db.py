@@ -213,6 +213,19 @@ def arguments(names: tuple[str, ...], params: Mapping[str, Any]) -> list[Any]:
     return [params[name] for name in names]
 
 
+@dataclass(frozen=True)
+class SqlPart:
+    """A domain's share of a statement another domain's repository composes (ADR 0032): ``sql``, its common table
+    expressions (``name AS (...)``, comma-separated; names and ``%(name)s`` parameters prefixed by the domain so
+    parts never clash), ``params`` their values, and ``touch``, scalar expressions the composed statement's final
+    SELECT must evaluate (a CTE that writes through a function call runs only when read). Each domain's repository
+    writes its own part on its own tables; the composer only places the parts and gates them."""
+
+    sql: str
+    params: dict[str, Any]
+    touch: tuple[str, ...] = ()
+
+
 @lru_cache(maxsize=64)
 def _row_type(names: tuple[str, ...]) -> Any:
     return collections.namedtuple("Row", names)

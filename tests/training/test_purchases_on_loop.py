@@ -512,10 +512,11 @@ def test_each_read_on_the_loop_answers_as_its_session_twin(session: Session, wor
 def test_a_code_already_taken_is_drawn_again_and_written_once(
     session: Session, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The confirmation checks its codes in the statement that writes them (ADR 0029): when a drawn
-    code is already a voucher or a redeem code, that statement writes nothing, the taken codes are drawn again and
-    the statement sent again; the purchase ends confirmed with fresh codes, its events and audit entry written
-    once. A code drawn twice within one confirmation is drawn again before anything is sent."""
+    """The confirmation checks its codes in the statement that writes them (ADR 0029, 0032): when a drawn
+    code is already a voucher or a redeem code, that statement writes nothing at all (the purchase, codes, events,
+    webhooks and audit entry are all gated on the confirmation), the taken codes are drawn again and the statement
+    sent again; the purchase ends confirmed with fresh codes, its events, webhook delivery, job and audit entry
+    written once. A code drawn twice within one confirmation is drawn again before anything is sent."""
     from prakerja.training.service import purchases
 
     first, second = world.people
@@ -568,6 +569,173 @@ def test_a_code_already_taken_is_drawn_again_and_written_once(
         {"oid": second_created.purchase_id},
     ).one()
     assert tuple(counts) == (1, 2)
+    deliveries = session.execute(
+        text(
+            "SELECT count(*) FROM partner_webhook_deliveries d JOIN partner_webhook_events e ON e.id = d.event_id"
+            " WHERE e.body::jsonb->'data'->>'purchase_id' = :oid"
+        ),
+        {"oid": second_created.purchase_id},
+    ).scalar_one()
+    jobs = session.execute(
+        text(
+            "SELECT count(*) FROM procrastinate_jobs j JOIN partner_webhook_deliveries d"
+            " ON j.args->>'delivery_id' = d.id::text JOIN partner_webhook_events e ON e.id = d.event_id"
+            " WHERE e.body::jsonb->'data'->>'purchase_id' = :oid"
+        ),
+        {"oid": second_created.purchase_id},
+    ).scalar_one()
+    assert (deliveries, jobs) == (1, 1)  # the institution's one endpoint, queued once
+
+
+# -- the confirmation in two statements (ADR 0032) -----------------------------------------------------------------
+
+
+def statements_of(work: Callable[[Any], Awaitable[T]]) -> tuple[T | DomainError, list[str]]:
+    """``work(conn)`` as :func:`on_loop` runs it, and the statements it sent (each its own round trip on asyncpg),
+    the transaction's own BEGIN and COMMIT or ROLLBACK left out, and asyncpg's look-up of a result's array types
+    (made once per connection, the first time a statement reads such a type: three statements on a fresh one)."""
+    sent: list[str] = []
+
+    def log(record: Any) -> None:
+        if "typeinfo_tree" not in record.query and "set_config('jit'" not in record.query:
+            sent.append(record.query)
+
+    async def run() -> T | DomainError:
+        async with db.on_loop() as conn:
+            try:
+                async with conn.transaction():
+                    conn.add_query_logger(log)
+                    try:
+                        return await work(conn)
+                    finally:
+                        conn.remove_query_logger(log)
+            except DomainError as error:
+                return error
+
+    return run_async(run()), sent
+
+
+class TestTwoStatements:
+    """The confirmation reads once (the purchase locked, its sessions, the endpoints, the wallet) and writes once
+    (everything else); a refusal is the read alone."""
+
+    def started(self, session: Session, world: World) -> tuple[str, str]:
+        return TestConfirmRefusals.started(TestConfirmRefusals(), session, world)
+
+    def test_a_confirmation_is_one_read_and_one_write(self, session: Session, world: World) -> None:
+        purchase_id, otp = self.started(session, world)
+        answer, sent = statements_of(confirm(world, purchase_id, otp))
+        assert not isinstance(answer, DomainError)
+        assert answer.status == "confirmed"
+        assert len(sent) == 2, sent
+        assert "FOR UPDATE OF p" in sent[0]
+        for table in (
+            "training_purchases",
+            "training_redeem_codes",
+            "training_events",
+            "partner_webhook_events",
+            "partner_webhook_deliveries",
+            "procrastinate_defer_jobs_v1",
+            "audit_entries",
+        ):
+            assert table in sent[1], table
+
+    @pytest.mark.parametrize("case", ["wrong_code", "expired", "state", "other_platform", "unknown"])
+    def test_a_refusal_is_the_read_alone_and_writes_nothing(self, session: Session, world: World, case: str) -> None:
+        purchase_id, otp = self.started(session, world)
+        caller = caller_of(world.platform)
+        if case == "wrong_code":
+            otp = "000000" if otp != "000000" else "111111"
+        elif case == "expired":
+            clock.advance(timedelta(minutes=6))
+        elif case == "state":
+            on_loop(confirm(world, purchase_id, otp))
+        elif case == "other_platform":
+            caller = caller_of(create_partner(session, name="Platform Lain", role="platform"))
+        else:
+            purchase_id = str(new_id())
+        before = table_rows(session)
+        answer, sent = statements_of(
+            lambda conn: service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=otp)
+        )
+        assert isinstance(answer, DomainError)
+        assert (
+            answer.code
+            == {
+                "wrong_code": "otp_invalid",
+                "expired": "otp_expired",
+                "state": "purchase_state",
+                "other_platform": "purchase_not_found",
+                "unknown": "purchase_not_found",
+            }[case]
+        )
+        assert len(sent) == 1
+        after = table_rows(session)
+        assert after == before
+
+    def test_the_read_holds_the_purchase_row_lock(self, session: Session, world: World) -> None:
+        """The read locks the purchase (``FOR UPDATE``) until the transaction ends: another transaction cannot lock
+        it meanwhile; once the confirmation committed, it finds the purchase confirmed."""
+        from sqlalchemy.exc import OperationalError
+
+        purchase_id, otp = self.started(session, world)
+        seen: list[str] = []
+
+        async def confirm_and_probe(conn: Any) -> Any:
+            answer = await service.purchases.confirm_on_loop(
+                conn, caller=caller_of(world.platform), purchase_id=purchase_id, otp=otp
+            )
+            with db.unit_of_work() as other:
+                try:
+                    other.execute(
+                        text("SELECT 1 FROM training_purchases WHERE id = :id FOR UPDATE NOWAIT"),
+                        {"id": uuid.UUID(purchase_id)},
+                    )
+                except OperationalError as error:
+                    seen.append(type(error.orig).__name__)
+            return answer
+
+        on_loop(confirm_and_probe)
+        assert seen == ["LockNotAvailable"]
+        session.rollback()
+        purchase = session.get(Purchase, uuid.UUID(purchase_id))
+        assert purchase is not None and purchase.status is PurchaseStatus.confirmed
+
+    def test_the_read_answers_as_the_reads_it_replaced(self, session: Session, world: World) -> None:
+        """The sessions (one cancelled), the partners' endpoints and the wallet read with the locked purchase, against
+        ``course_sessions_on_loop``, ``active_endpoints_on_loop`` and ``wallet_on_loop``."""
+        from prakerja.ledger import service as ledger
+        from prakerja.training import repository
+        from prakerja.training.service.purchases import _CONFIRM_READ
+
+        purchase_id, _ = self.started(session, world)
+        sessions = catalog.course_sessions(session, world.course.id)
+        catalog.cancel_session(session, session_id=sessions[1].id, actor=Actor.system(), reason="libur")
+        session.commit()
+        person = world.people[0]
+
+        async def both(conn: Any) -> tuple[Any, ...]:
+            row = await repository.purchase_for_confirm_on_loop(conn, _CONFIRM_READ, uuid.UUID(purchase_id))
+            assert row is not None
+            return (
+                row,
+                await (await catalog.course_sessions_on_loop(conn, world.course.id))(),
+                await (
+                    await partners.active_endpoints_on_loop(
+                        conn, [world.platform.partner_id, world.institution.partner_id]
+                    )
+                )(),
+                await (await ledger.wallet_on_loop(conn, person.applicant_id))(),
+            )
+
+        row, slots, endpoints, wallet = on_loop(both)
+        assert catalog.sessions_of_row(row) == slots
+        assert any(s.cancelled_at is not None for s in slots)
+        assert partners.endpoints_of_row(row["wh_partner_ids"], row["wh_endpoint_ids"]) == endpoints
+        found = ledger.account_of(row["wallet"])
+        assert found is not None and wallet is not None
+        assert found.model_dump() == wallet.model_dump()
+        assert found.available == BALANCE - PRICE
 
 
 def test_the_purchase_indexes_keep_their_guarantees(session: Session, world: World) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from prakerja.audit.models import AuditEntry, AuditHead
-from prakerja.db import arguments, positional
+from prakerja.db import SqlPart, arguments, positional
 
 # The chain lock (a transaction-scoped advisory lock) is taken by the database's link trigger at commit
 # (migration 0021_mperf); nothing here takes it.
@@ -37,15 +37,17 @@ async def append_on_loop(conn: asyncpg.Connection, values: dict[str, Any]) -> No
     await conn.execute(_APPEND_ON_LOOP, *arguments(_APPEND_NAMES, values))
 
 
-APPEND_MANY_SQL = (
+_APPEND_MANY_TEMPLATE = (
     "INSERT INTO audit_entries (occurred_at, actor_id, actor_role, action, object_type, object_id, reason, data,"
     " request_id, body_digest) SELECT e.occurred_at, e.actor_id, e.actor_role, e.action, e.object_type, e.object_id,"
     " e.reason, e.data::jsonb, e.request_id, e.body_digest FROM unnest(%(audit_occurred_at)s::timestamptz[],"
     " %(audit_actor_id)s::uuid[], %(audit_actor_role)s::text[], %(audit_action)s::text[],"
     " %(audit_object_type)s::text[], %(audit_object_id)s::text[], %(audit_reason)s::text[], %(audit_data)s::text[],"
     " %(audit_request_id)s::text[], %(audit_body_digest)s::bytea[]) WITH ORDINALITY AS e(occurred_at, actor_id,"
-    " actor_role, action, object_type, object_id, reason, data, request_id, body_digest, n) ORDER BY e.n"
+    " actor_role, action, object_type, object_id, reason, data, request_id, body_digest, n) WHERE {gate} ORDER BY e.n"
 )
+
+APPEND_MANY_SQL = _APPEND_MANY_TEMPLATE.format(gate="true")
 """Several rows of :func:`append` in one INSERT, in the order given (so linked in that order at commit), with
 names prefixed ``audit_`` for a statement another domain composes (ADR 0031); ``data`` as JSON text."""
 
@@ -66,6 +68,13 @@ _COLUMNS = (
 def append_many_params(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of :data:`APPEND_MANY_SQL` for these rows (the values :func:`append_on_loop` takes)."""
     return {f"audit_{column}": [row[column] for row in rows] for column in _COLUMNS}
+
+
+def append_part(rows: Sequence[dict[str, Any]], *, gate: str) -> SqlPart:
+    """:data:`APPEND_MANY_SQL` as the common table expression ``au`` of a statement another domain composes
+    (ADR 0032), written only when ``gate`` (an SQL condition of the composing statement) holds; linked at commit by
+    the same trigger."""
+    return SqlPart(f"au AS ({_APPEND_MANY_TEMPLATE.format(gate=gate)})", append_many_params(rows))
 
 
 def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:

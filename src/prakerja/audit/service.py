@@ -13,6 +13,7 @@ import asyncpg
 from sqlalchemy.orm import Session
 
 from prakerja.audit import repository, rules
+from prakerja.db import SqlPart
 from prakerja.kit.clock import utcnow
 from prakerja.kit.context import current_request_id
 from prakerja.kit.pii import blind_index
@@ -107,6 +108,22 @@ the same trigger as :func:`record`'s: a part of a statement another domain's rep
 def entries_params(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of :data:`ENTRIES_SQL` for these rows of :func:`entry`."""
     return repository.append_many_params(entries)
+
+
+def record_part(
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str | uuid.UUID,
+    *,
+    gate: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> SqlPart:
+    """:func:`record_on_loop`'s row (:func:`entry`) as a part of a statement another domain's repository composes
+    (ADR 0032): the same INSERT as :data:`ENTRIES_SQL`, written only when ``gate`` (an SQL condition of that
+    statement) holds, linked at commit by the same trigger."""
+    return repository.append_part([entry(actor, action, object_type, object_id, reason=reason, data=data)], gate=gate)
 
 
 @dataclass

@@ -135,6 +135,15 @@ async def sessions_of_on_loop(conn: asyncpg.Connection, course_id: uuid.UUID) ->
     return ready(await conn.fetch(_SESSIONS_ON_LOOP, course_id))
 
 
+SESSIONS_LATERAL_SQL = (
+    "SELECT array_agg(id ORDER BY position) AS session_ids, array_agg(starts_at ORDER BY position) AS session_starts,"
+    " array_agg(training_type::text ORDER BY position) AS session_types, array_agg(cancelled_at ORDER BY position)"
+    " AS session_cancelled FROM catalog_course_sessions WHERE course_id = {course_id}"
+)
+""":func:`sessions_of_on_loop`'s rows as one row of aligned arrays (NULL when there are none), for a ``LATERAL``
+join of a statement another domain composes (ADR 0032); ``course_id`` an SQL expression of that statement."""
+
+
 def listings_of_course(session: Session, course_id: uuid.UUID) -> list[Listing]:
     return list(session.scalars(select(Listing).where(Listing.course_id == course_id).order_by(Listing.price)))
 

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from prakerja.db import arguments, positional
+from prakerja.db import SqlPart, arguments, positional
 from prakerja.kit.clock import utcnow as _now
 from prakerja.kit.ids import new_id as _new_id
 from prakerja.kit.loop import Later, ready
@@ -448,6 +448,75 @@ async def add_events_on_loop(
         task=task,
     )
     await conn.execute(_EVENTS_AND_DELIVERIES_ON_LOOP, *arguments(_EVENTS_AND_DELIVERIES_NAMES, params))
+
+
+_EVENTS_PART_SQL = (
+    "wh_ev AS (INSERT INTO partner_webhook_events (id, created_at, partner_id, webhook_id, type, body)"
+    " SELECT e.id, %(wh_now)s::timestamptz, e.partner_id, e.webhook_id, e.type, e.body FROM unnest(%(wh_ids)s::uuid[],"
+    " %(wh_partners)s::uuid[], %(wh_webhook_ids)s::text[], %(wh_types)s::text[], %(wh_bodies)s::text[])"
+    " AS e(id, partner_id, webhook_id, type, body) WHERE {gate}"
+    " ON CONFLICT (partner_id, webhook_id) DO NOTHING RETURNING id)"
+)
+_DELIVERIES_PART_SQL = (
+    ", wh_d AS (INSERT INTO partner_webhook_deliveries (id, created_at, event_id, endpoint_id, status, attempts,"
+    " next_attempt_at) SELECT x.id, %(wh_now)s::timestamptz, x.event_id, x.endpoint_id, 'pending', 0,"
+    " %(wh_now)s::timestamptz FROM unnest(%(wh_d_ids)s::uuid[], %(wh_d_events)s::uuid[], %(wh_d_endpoints)s::uuid[])"
+    " AS x(id, event_id, endpoint_id) JOIN wh_ev ON wh_ev.id = x.event_id RETURNING id),"
+    " wh_j AS (SELECT procrastinate_defer_jobs_v1(ARRAY(SELECT ROW('default', %(wh_task)s::text, 0, NULL, NULL,"
+    " jsonb_build_object('delivery_id', wh_d.id::text, 'attempt', 1), NULL)::procrastinate_job_to_defer_v1"
+    " FROM wh_d ORDER BY wh_d.id)) AS jobs)"
+)
+
+
+def add_events_part(
+    *,
+    events: list[dict[str, Any]],
+    deliveries: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]],
+    task: str,
+    gate: str,
+) -> SqlPart:
+    """:func:`add_events_on_loop`'s rows as a part of a statement another domain composes (ADR 0032): the events
+    written only when ``gate`` (an SQL condition of the composing statement) holds, their deliveries and jobs only
+    for the events written (an event the partner already has is left alone, with no delivery)."""
+    params: dict[str, Any] = {
+        "wh_now": _now(),
+        "wh_ids": [e["id"] for e in events],
+        "wh_partners": [e["partner_id"] for e in events],
+        "wh_webhook_ids": [e["webhook_id"] for e in events],
+        "wh_types": [e["type"] for e in events],
+        "wh_bodies": [e["body"] for e in events],
+    }
+    if not deliveries:
+        return SqlPart(_EVENTS_PART_SQL.format(gate=gate), params)
+    params.update(
+        wh_d_ids=[d[0] for d in deliveries],
+        wh_d_events=[d[1] for d in deliveries],
+        wh_d_endpoints=[d[2] for d in deliveries],
+        wh_task=task,
+    )
+    return SqlPart(_EVENTS_PART_SQL.format(gate=gate) + _DELIVERIES_PART_SQL, params, ("(SELECT count(*) FROM wh_j)",))
+
+
+ENDPOINTS_LATERAL_SQL = (
+    "SELECT array_agg(o.id ORDER BY o.id, e.id) AS wh_partner_ids, array_agg(e.id ORDER BY o.id, e.id)"
+    " AS wh_endpoint_ids FROM auth_partners o LEFT JOIN partner_webhook_endpoints e ON e.partner_id = o.id"
+    " AND e.status = 'active' WHERE o.id IN ({first}, {second})"
+)
+"""The active endpoints of two organisations (SQL expressions of the composing statement) as one row of two
+aligned arrays (organisation, endpoint or NULL), for a ``LATERAL`` join (ADR 0032); as
+:func:`active_endpoint_ids_on_loop` reads them."""
+
+
+def endpoints_of_arrays(
+    partner_ids: list[uuid.UUID] | None, endpoint_ids: list[uuid.UUID | None] | None
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """:data:`ENDPOINTS_LATERAL_SQL`'s row as :func:`active_endpoint_ids_on_loop`'s answer."""
+    answer: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for partner_id, endpoint_id in zip(partner_ids or [], endpoint_ids or [], strict=True):
+        answer.setdefault(partner_id, [])
+        if endpoint_id is not None:
+            answer[partner_id].append(endpoint_id)
+    return answer
 
 
 def event_by_webhook_id(session: Session, partner_id: uuid.UUID, webhook_id: str) -> WebhookEvent | None:

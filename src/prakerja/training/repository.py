@@ -16,9 +16,8 @@ from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import Course, CourseSession
 from prakerja.certificates.models import Certificate
-from prakerja.db import arguments, positional
+from prakerja.db import SqlPart, arguments, positional, positional_cached
 from prakerja.kit.ids import new_id
-from prakerja.kit.loop import Later, ready
 from prakerja.training.models import (
     AttendanceEvent,
     CodeState,
@@ -729,37 +728,56 @@ async def create_on_loop(conn: asyncpg.Connection, statement: Composed, params: 
     return tuple(row)[1:]
 
 
-_PURCHASE_FOR_CONFIRM_SQL = (
-    "SELECT id, platform_id, institution_id, participant_id, course_id, amount, status, otp_hash, otp_expires_at"
-    " FROM training_purchases WHERE id = %s FOR UPDATE"
+# The confirmation in two statements (ADR 0032): the purchase locked with everything the confirmation reads, then
+# every write in one statement. Each other domain's share is its own repository's SQL, given by its service (a
+# ``LATERAL`` subquery to read, an :class:`SqlPart` to write); this repository writes the training tables' SQL and
+# places the parts.
+
+_CONFIRM_READ_SQL = (
+    "SELECT p.id, p.platform_id, p.institution_id, p.participant_id, p.course_id, p.amount, p.status::text AS status,"
+    " p.otp_hash, p.otp_expires_at, s.*, e.*, {wallet} AS wallet FROM training_purchases p"
+    " CROSS JOIN LATERAL ({sessions}) s CROSS JOIN LATERAL ({endpoints}) e WHERE p.id = $1 FOR UPDATE OF p"
 )
-_PURCHASE_FOR_CONFIRM_ON_LOOP = positional(_PURCHASE_FOR_CONFIRM_SQL)[0]
+
+
+def confirm_read_sql(*, sessions: str, endpoints: str, wallet: str) -> str:
+    """The confirmation's read: the purchase locked (``FOR UPDATE``, as :func:`purchase` with ``lock``), its
+    course's sessions and the partners' endpoints (each a ``LATERAL`` subquery of its domain) and the participant's
+    wallet (the ledger's record expression, read back by ``ledger.account_of``), on the purchase's columns
+    (``p.course_id``, ``p.platform_id``, ``p.institution_id``, ``p.participant_id``); one parameter, the purchase's
+    id. Built once, at import."""
+    return _CONFIRM_READ_SQL.format(sessions=sessions, endpoints=endpoints, wallet=wallet)
 
 
 async def purchase_for_confirm_on_loop(
-    conn: asyncpg.Connection, purchase_id: uuid.UUID
-) -> Later[tuple[Any, ...] | None]:
-    """:func:`purchase` locked, the columns a confirmation reads, on a loop connection."""
-    return ready(await conn.fetchrow(_PURCHASE_FOR_CONFIRM_ON_LOOP, purchase_id))
+    conn: asyncpg.Connection, sql: str, purchase_id: uuid.UUID
+) -> asyncpg.Record | None:
+    """The purchase locked and the confirmation's other reads (:func:`confirm_read_sql`) in one round trip; None
+    when there is no such purchase."""
+    found: asyncpg.Record | None = await conn.fetchrow(sql, purchase_id)
+    return found
 
 
-_CONFIRM_WITH_CODES_SQL = (
+CONFIRMED = "EXISTS (SELECT FROM confirmed)"
+"""The condition the confirmation's other writes are gated on: the purchase was confirmed by this statement."""
+
+_CONFIRM_WRITE_SQL = (
     "WITH taken AS (SELECT code FROM training_redeem_codes WHERE code = ANY(%(drawn)s::text[])"
     " UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = ANY(%(drawn)s::text[])),"
-    " p AS (UPDATE training_purchases SET status = 'confirmed', confirmed_at = %(now)s, voucher_code = %(voucher)s"
-    " WHERE id = %(id)s AND NOT EXISTS (SELECT FROM taken) RETURNING id),"
-    " c AS (INSERT INTO training_redeem_codes (id, created_at, purchase_id, session_id, institution_id,"
-    " training_type, code, state, valid_from, valid_until) SELECT c.id, %(now)s, p.id, c.session_id,"
-    " %(institution)s, c.training_type, c.code, 'valid', c.valid_from, c.valid_until FROM p,"
+    " confirmed AS (UPDATE training_purchases SET status = 'confirmed', confirmed_at = %(now)s,"
+    " voucher_code = %(voucher)s WHERE id = %(id)s AND status = 'otp_sent' AND NOT EXISTS (SELECT FROM taken)"
+    " RETURNING id),"
+    " codes AS (INSERT INTO training_redeem_codes (id, created_at, purchase_id, session_id, institution_id,"
+    " training_type, code, state, valid_from, valid_until) SELECT c.id, %(now)s, confirmed.id, c.session_id,"
+    " %(institution)s, c.training_type, c.code, 'valid', c.valid_from, c.valid_until FROM confirmed,"
     " unnest(%(ids)s::uuid[], %(sessions)s::uuid[], %(types)s::text[], %(codes)s::text[],"
     " %(froms)s::timestamptz[], %(untils)s::timestamptz[])"
-    " AS c(id, session_id, training_type, code, valid_from, valid_until))"
-    " SELECT code FROM taken"
+    " AS c(id, session_id, training_type, code, valid_from, valid_until)), {parts}"
+    " SELECT ARRAY(SELECT code FROM taken)::text[] AS taken{touch}"
 )
-_CONFIRM_WITH_CODES_ON_LOOP, _CONFIRM_WITH_CODES_NAMES = positional(_CONFIRM_WITH_CODES_SQL)
 
 
-async def confirm_with_codes_on_loop(
+async def confirm_on_loop(
     conn: asyncpg.Connection,
     *,
     purchase_id: uuid.UUID,
@@ -767,11 +785,19 @@ async def confirm_with_codes_on_loop(
     voucher: str,
     now: datetime,
     codes: list[dict[str, Any]],
-) -> Later[set[str]]:
-    """The purchase confirmed with its voucher and its redeem codes (as :func:`add_codes` writes them: id,
-    session_id, training_type, code, valid_from, valid_until) in one statement that first checks the codes as
-    :func:`taken_codes` does: the answer is the codes already a voucher or a redeem code, and when there is one,
-    nothing was written (the caller draws those again and sends the statement again)."""
+    parts: Sequence[SqlPart],
+) -> set[str]:
+    """Every write of a confirmation in one statement (ADR 0032): the purchase confirmed with its voucher and its
+    redeem codes (as :func:`add_codes` writes them: id, session_id, training_type, code, valid_from, valid_until),
+    then the ``parts`` (the events, the webhooks, the audit entry), each gated on :data:`CONFIRMED`. The codes are
+    first checked as :func:`taken_codes` does: the answer is the codes already a voucher or a redeem code, and when
+    there is one, nothing at all was written (the caller draws those again and sends the statement again)."""
+    touch = tuple(expression for part in parts for expression in part.touch)
+    sql, names = positional_cached(
+        _CONFIRM_WRITE_SQL.format(
+            parts=", ".join(part.sql for part in parts), touch="".join(f", {expression}" for expression in touch)
+        )
+    )
     params: dict[str, Any] = {
         "id": purchase_id,
         "now": now,
@@ -785,24 +811,25 @@ async def confirm_with_codes_on_loop(
         "froms": [c["valid_from"] for c in codes],
         "untils": [c["valid_until"] for c in codes],
     }
-    rows = await conn.fetch(_CONFIRM_WITH_CODES_ON_LOOP, *arguments(_CONFIRM_WITH_CODES_NAMES, params))
-    return ready({str(row[0]) for row in rows})
+    for part in parts:
+        params.update(part.params)
+    taken = await conn.fetchval(sql, *arguments(names, params))
+    return set(taken)
 
 
-_EVENTS_SQL = (
-    "INSERT INTO training_events (id, created_at, partner_id, type, data) SELECT e.id, %(now)s, e.partner_id,"
-    " %(type)s, %(data)s::jsonb FROM unnest(%(ids)s::uuid[], %(partners)s::uuid[]) WITH ORDINALITY"
-    " AS e(id, partner_id, n) ORDER BY e.n"
+_EVENTS_PART_SQL = (
+    "te AS (INSERT INTO training_events (id, created_at, partner_id, type, data) SELECT e.id,"
+    " %(te_now)s::timestamptz, e.partner_id, %(te_type)s::text, %(te_data)s::jsonb FROM unnest(%(te_ids)s::uuid[],"
+    " %(te_partners)s::uuid[]) WITH ORDINALITY AS e(id, partner_id, n) WHERE {gate} ORDER BY e.n)"
 )
-_EVENTS_ON_LOOP, _EVENTS_NAMES = positional(_EVENTS_SQL)
 
 
-async def add_events_on_loop(
-    conn: asyncpg.Connection, *, partner_ids: list[uuid.UUID], type_: str, data: str, now: datetime
-) -> None:
-    """:func:`add_events` for one event (``data`` as JSON text) to several partners, in one statement."""
-    params = {"now": now, "type": type_, "data": data, "ids": [new_id() for _ in partner_ids], "partners": partner_ids}
-    await conn.execute(_EVENTS_ON_LOOP, *arguments(_EVENTS_NAMES, params))
+def add_events_part(*, partner_ids: list[uuid.UUID], type_: str, data: str, now: datetime, gate: str) -> SqlPart:
+    """:func:`add_events` for one event (``data`` as JSON text) to several partners, as a part of a composed
+    statement, written only when ``gate`` holds."""
+    params = {"te_now": now, "te_type": type_, "te_data": data, "te_ids": [new_id() for _ in partner_ids]}
+    params["te_partners"] = partner_ids
+    return SqlPart(_EVENTS_PART_SQL.format(gate=gate), params)
 
 
 _COUNT_WRONG_SQL = (

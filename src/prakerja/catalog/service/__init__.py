@@ -14,6 +14,8 @@ from prakerja.catalog.service.courses import (
     course_sessions_on_loop,
     get_course,
     get_session,
+    sessions_lateral_sql,
+    sessions_of_row,
     set_rating_summary,
 )
 from prakerja.catalog.service.listings import (
@@ -40,5 +42,7 @@ __all__ = [
     "sellable_course_of",
     "sellable_course_source",
     "sellable_listing",
+    "sessions_lateral_sql",
+    "sessions_of_row",
     "set_rating_summary",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -242,6 +243,28 @@ async def course_sessions_on_loop(conn: asyncpg.Connection, course_id: uuid.UUID
         return [SessionSlot(i, starts, TrainingType(kind), cancelled) for i, starts, kind, cancelled in await rows()]
 
     return slots
+
+
+def sessions_lateral_sql(course_id: str) -> str:
+    """A subquery for a ``LATERAL`` join of a statement another domain composes (ADR 0032): a course's sessions as
+    :func:`course_sessions_on_loop` reads them, ``course_id`` an SQL expression of that statement; its columns
+    (``session_ids``, ``session_starts``, ``session_types``, ``session_cancelled``) read back by
+    :func:`sessions_of_row`."""
+    return repository.SESSIONS_LATERAL_SQL.format(course_id=course_id)
+
+
+def sessions_of_row(row: Mapping[str, Any]) -> list[SessionSlot]:
+    """The sessions of a row with :func:`sessions_lateral_sql`'s columns, as :func:`course_sessions_on_loop`
+    answers: the same sessions, in order."""
+    ids = row["session_ids"]
+    if ids is None:
+        return []
+    return [
+        SessionSlot(i, starts, TrainingType(kind), cancelled)
+        for i, starts, kind, cancelled in zip(
+            ids, row["session_starts"], row["session_types"], row["session_cancelled"], strict=True
+        )
+    ]
 
 
 def facts(course: Course, sessions: list[CourseSession]) -> rules.CourseFacts:

@@ -32,6 +32,7 @@ from standardwebhooks.webhooks import Webhook
 
 from prakerja.audit import service as audit
 from prakerja.config import get_settings
+from prakerja.db import SqlPart
 from prakerja.jobs import enqueue
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import new_id, parse_id
@@ -320,6 +321,37 @@ async def queue_webhooks_on_loop(
     statement that reads nothing back. The same checks of the events (``ValueError``), and ``PartnerNotFound``
     for an organisation that does not exist. One difference: an event already queued under its ``event_id`` is
     left as it is without comparing its data (the ``Session`` path raises ``ValueError`` when it differs)."""
+    rows, deliveries = _rows_and_deliveries(events, endpoints)
+    await repository.add_events_on_loop(conn, events=rows, deliveries=deliveries, task=DELIVER_TASK)
+
+
+def queue_webhooks_part(
+    events: list[WebhookToQueue], endpoints: dict[uuid.UUID, list[uuid.UUID]], *, gate: str
+) -> SqlPart:
+    """:func:`queue_webhooks_on_loop` as a part of a statement another domain's repository composes (ADR 0032):
+    the same checks (raised here, before anything is sent), the same events, deliveries and jobs, written only when
+    ``gate`` (an SQL condition of the composing statement) holds."""
+    rows, deliveries = _rows_and_deliveries(events, endpoints)
+    return repository.add_events_part(events=rows, deliveries=deliveries, task=DELIVER_TASK, gate=gate)
+
+
+def endpoints_lateral_sql(first: str, second: str) -> str:
+    """A ``LATERAL`` subquery giving two organisations' active endpoints (``first`` and ``second``: SQL
+    expressions of the composing statement) as :func:`endpoints_of_row` reads them (ADR 0032)."""
+    return repository.ENDPOINTS_LATERAL_SQL.format(first=first, second=second)
+
+
+def endpoints_of_row(
+    partner_ids: list[uuid.UUID] | None, endpoint_ids: list[uuid.UUID | None] | None
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """The two columns ``wh_partner_ids`` and ``wh_endpoint_ids`` of :func:`endpoints_lateral_sql` as
+    :func:`active_endpoints_on_loop` answers (an organisation that does not exist is left out)."""
+    return repository.endpoints_of_arrays(partner_ids, endpoint_ids)
+
+
+def _rows_and_deliveries(
+    events: list[WebhookToQueue], endpoints: dict[uuid.UUID, list[uuid.UUID]]
+) -> tuple[list[dict[str, Any]], list[tuple[uuid.UUID, uuid.UUID, uuid.UUID]]]:
     rows: list[dict[str, Any]] = []
     for item in events:
         event_type, webhook_id, body = _checked(item)
@@ -338,7 +370,7 @@ async def queue_webhooks_on_loop(
         raise PartnerNotFound()
     # the column holds the enum's name, as SQLAlchemy writes it (``purchase_confirmed``)
     deliveries = [(new_id(), row["id"], endpoint_id) for row in rows for endpoint_id in endpoints[row["partner_id"]]]
-    await repository.add_events_on_loop(conn, events=rows, deliveries=deliveries, task=DELIVER_TASK)
+    return rows, deliveries
 
 
 # --- delivery -----------------------------------------------------------------------------------------------------

@@ -10,11 +10,10 @@ import json
 import uuid
 from typing import Any
 
-import asyncpg
 from sqlalchemy.orm import Session
 
+from prakerja.db import SqlPart
 from prakerja.kit.clock import utcnow
-from prakerja.kit.loop import Later
 from prakerja.partners import service as partners
 from prakerja.training import repository
 from prakerja.training.models import TrainingEvent
@@ -42,32 +41,30 @@ def emit_both(
     _emit(session, [platform_id] if institution_id == platform_id else [platform_id, institution_id], type_, data)
 
 
-async def emit_both_on_loop(
-    conn: asyncpg.Connection,
+def emit_both_parts(
     platform_id: uuid.UUID,
     institution_id: uuid.UUID,
     type_: str,
     data: dict[str, Any],
     endpoints: dict[uuid.UUID, list[uuid.UUID]],
-) -> None:
-    """:func:`emit_both` on a loop connection (``db.on_loop``, ADR 0014), with the partners' endpoints read before
-    (:func:`endpoints_on_loop`): the same rows, two statements that read nothing back."""
+    *,
+    gate: str,
+) -> list[SqlPart]:
+    """:func:`emit_both` as parts of a statement the training repository composes (ADR 0032), with the partners'
+    endpoints read before (``partners.endpoints_lateral_sql``): the same rows (the domain's records, then the
+    partners' webhook events, deliveries and jobs), written only when ``gate`` holds. The checks are made here,
+    before anything is sent."""
     partner_ids = [platform_id] if institution_id == platform_id else [platform_id, institution_id]
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    await repository.add_events_on_loop(conn, partner_ids=partner_ids, type_=type_, data=text, now=utcnow())
     event_id = f"{type_}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
-    await partners.queue_webhooks_on_loop(
-        conn, [partners.WebhookToQueue(p, type_, data, event_id) for p in partner_ids], endpoints
-    )
-
-
-async def endpoints_on_loop(
-    conn: asyncpg.Connection, platform_id: uuid.UUID, institution_id: uuid.UUID
-) -> Later[dict[uuid.UUID, list[uuid.UUID]]]:
-    """The endpoints :func:`emit_both_on_loop` queues to, read with the caller's other reads."""
-    return await partners.active_endpoints_on_loop(conn, [platform_id, institution_id])
+    return [
+        repository.add_events_part(partner_ids=partner_ids, type_=type_, data=text, now=utcnow(), gate=gate),
+        partners.queue_webhooks_part(
+            [partners.WebhookToQueue(p, type_, data, event_id) for p in partner_ids], endpoints, gate=gate
+        ),
+    ]
 
 
 def _emit(session: Session, partner_ids: list[uuid.UUID], type_: str, data: dict[str, Any]) -> None:

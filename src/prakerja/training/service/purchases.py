@@ -21,10 +21,10 @@ from prakerja.catalog.models import Course
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError, NotFound
 from prakerja.kit.ids import new_id, parse_id
-from prakerja.kit.loop import Later
 from prakerja.kit.pii import blind_index
 from prakerja.ledger import service as ledger
 from prakerja.ledger.errors import InsufficientFunds, PendingAlreadyPosted, PendingAlreadyVoided
+from prakerja.partners import service as partners
 from prakerja.partners.service import PartnerCaller
 from prakerja.recipients.models import Recipient, RecipientStatus
 from prakerja.training import repository, rules
@@ -601,41 +601,58 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
     )
 
 
+_CONFIRM_READ = repository.confirm_read_sql(
+    sessions=catalog.sessions_lateral_sql("p.course_id"),
+    endpoints=partners.endpoints_lateral_sql("p.platform_id", "p.institution_id"),
+    wallet=ledger.wallet_row_sql("p.participant_id"),
+)
+"""The confirmation's read on a loop connection: the purchase locked, with its sessions (catalog's SQL), the
+partners' endpoints (partners') and the wallet (ledger's), each domain's subquery from its service (ADR 0032)."""
+
+
 async def confirm_on_loop(
     conn: asyncpg.Connection, *, caller: PartnerCaller, purchase_id: str, otp: str
 ) -> PurchaseConfirmed:
-    """:func:`confirm` on a loop connection: the purchase, locked; its sessions, the partners' endpoints and the
-    balance; every write, the codes checked by the statement that writes them (drawn again only in the rare case one
-    was taken), one statement after another. A wrong code raises :class:`OtpInvalid` and writes nothing: the caller
-    rolls back (releasing the lock) and counts it with :func:`count_wrong_otp_on_loop`."""
+    """:func:`confirm` on a loop connection in two statements (ADR 0032): the purchase locked with its sessions, the
+    partners' endpoints and the balance (one read); the same refusals, in the same order, from what it read; then
+    every write in one statement (the purchase, its voucher and codes, the events, the webhooks and their jobs, the
+    audit entry), the codes checked by that statement (all drawn again and the statement sent again, with nothing
+    written, only in the rare case one was taken). A wrong code raises :class:`OtpInvalid` having written nothing:
+    the caller rolls back (releasing the lock) and counts it with :func:`count_wrong_otp_on_loop`."""
     platform_id, actor = caller.partner_id, caller.actor
     parsed = parse_id(purchase_id)
     if parsed is None:
         raise PurchaseNotFound()
-    row = await (await repository.purchase_for_confirm_on_loop(conn, parsed))()
-    if row is None or row[1] != platform_id:
+    row = await repository.purchase_for_confirm_on_loop(conn, _CONFIRM_READ, parsed)
+    if row is None or row["platform_id"] != platform_id:
         raise PurchaseNotFound()
-    found_id, _, institution_id, participant_id, course_id, amount, status, stored_hash, expires_at = row
+    found_id, institution_id, amount, status = row["id"], row["institution_id"], row["amount"], row["status"]
     if status != PurchaseStatus.otp_sent.value:
         raise PurchaseState(details={"status": status})
     now = utcnow()
-    if now > expires_at:
+    if now > row["otp_expires_at"]:
         raise OtpExpired()
-    if not hmac.compare_digest(otp_hash(found_id, otp), bytes(stored_hash)):
+    if not hmac.compare_digest(otp_hash(found_id, otp), bytes(row["otp_hash"])):
         raise OtpInvalid()
-    sessions_later = await catalog.course_sessions_on_loop(conn, course_id)
-    endpoints_later = await events.endpoints_on_loop(conn, platform_id, institution_id)
-    wallet_later = await ledger.wallet_on_loop(conn, participant_id)
-    sessions = [s for s in await sessions_later() if s.cancelled_at is None]
-    endpoints = await endpoints_later()
-    wallet = await wallet_later()
+    sessions = [s for s in catalog.sessions_of_row(row) if s.cancelled_at is None]
+    wallet = None if row["wallet"] is None else ledger.account_of(row["wallet"])
+    parts = [
+        *events.emit_both_parts(
+            platform_id,
+            institution_id,
+            "purchase.confirmed",
+            {"purchase_id": str(found_id)},
+            partners.endpoints_of_row(row["wh_partner_ids"], row["wh_endpoint_ids"]),
+            gate=repository.CONFIRMED,
+        ),
+        audit.record_part(actor, "training.purchase_confirmed", "purchase", found_id, gate=repository.CONFIRMED),
+    ]
     lengths = [12] + [10] * len(sessions)
     codes = _fresh_draw([None] * len(lengths), lengths, set())
     ids = [new_id() for _ in sessions]
-
-    async def write(codes: list[str]) -> Later[set[str]]:
+    while True:
         voucher, *session_codes = codes
-        return await repository.confirm_with_codes_on_loop(
+        taken = await repository.confirm_on_loop(
             conn,
             purchase_id=found_id,
             institution_id=institution_id,
@@ -652,22 +669,15 @@ async def confirm_on_loop(
                 }
                 for code_id, course_session, code in zip(ids, sessions, session_codes, strict=True)
             ],
+            parts=parts,
         )
-
-    written = await write(codes)
-    await events.emit_both_on_loop(
-        conn, platform_id, institution_id, "purchase.confirmed", {"purchase_id": str(found_id)}, endpoints
-    )
-    await audit.record_on_loop(conn, actor, "training.purchase_confirmed", "purchase", found_id)
-    # a code already taken (rare) wrote nothing: drawn again
-    taken = await written()
-    while taken:
-        codes = _fresh_draw(codes, lengths, taken)
-        taken = await (await write(codes))()
+        if not taken:
+            break
+        codes = _fresh_draw(codes, lengths, taken)  # a code already taken (rare): nothing was written
     return PurchaseConfirmed(
         purchase_id=str(found_id),
         status=PurchaseStatus.confirmed.value,
-        voucher_code=codes[0],
+        voucher_code=voucher,
         amount=amount,
         balance_after=wallet.available if wallet is not None else 0,
     )
