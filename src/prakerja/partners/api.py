@@ -586,14 +586,13 @@ async def loop_call(
     status_code: int = 200,
 ) -> Response:
     """The loop frame's :func:`idempotent` (ADR 0021, 0033). On the loop connection the admission checked out for
-    the request (one check-out per call; a connection of its own outside :class:`SignedRoute`), released when it
-    ends, one transaction: for POST, PUT, PATCH and DELETE ``idempotency.run_on_loop`` opens it with the claim of the
-    ``Idempotency-Key`` in the same round trip (contract section 2: the first response again, byte for byte,
+    the request (one check-out per call; a connection of its own outside :class:`SignedRoute`), given back when it
+    ends, one transaction (``async with conn.transaction():``); for POST, PUT, PATCH and DELETE claims the
+    ``Idempotency-Key`` in it (contract section 2: the first response again, byte for byte,
     ``Idempotent-Replayed: true``; nothing done twice), runs ``await handler(conn)``, renders its answer as
-    :func:`idempotent` does and stores it with the ``COMMIT`` (one round trip); other methods run the handler in
-    ``async with conn.transaction():``. Everything commits together when the handler returns; an exception rolls
-    everything back and propagates (a DomainError is refused and logged by :class:`SignedRoute`, as on the Session
-    frame)."""
+    :func:`idempotent` does and stores it in the same transaction. Everything commits together when the handler
+    returns; an exception rolls everything back and propagates (a DomainError is refused and logged by
+    :class:`SignedRoute`, as on the Session frame)."""
     lease = _taken(request)
     if lease is None:
         async with on_loop() as conn:
@@ -618,17 +617,17 @@ async def _work(
     async def rendered() -> tuple[int, bytes]:
         return status_code, render_json(await handler(conn))
 
-    if request.method.upper() in rules.MUTATING_METHODS:
-        return await idempotency.run_on_loop(
-            conn,
-            scope=caller.idempotency_scope,
-            key=request.headers.get(idempotency_rules.HEADER),
-            method=request.method,
-            path=signed_path(request).decode("utf-8", "replace"),
-            body=body,
-            handler=rendered,
-        )
     async with conn.transaction():
+        if request.method.upper() in rules.MUTATING_METHODS:
+            return await idempotency.run_on_loop(
+                conn,
+                scope=caller.idempotency_scope,
+                key=request.headers.get(idempotency_rules.HEADER),
+                method=request.method,
+                path=signed_path(request).decode("utf-8", "replace"),
+                body=body,
+                handler=rendered,
+            )
         return idempotency.Outcome(*await rendered(), replayed=False)
 
 
