@@ -380,12 +380,8 @@ async def on_loop() -> AsyncIterator[asyncpg.Connection]:
     (``$1``; ``positional`` turns a ``%(name)s`` statement into one) and are prepared once per connection
     (asyncpg's statement cache). An error leaves nothing half-done: a failed statement rolled itself back, and a
     connection left inside a transaction block is closed, not reused."""
-    if _loop_connections.conninfo is None:
-        await asyncio.to_thread(_choose_loop_database)  # it may start the embedded server: blocking work
-    pool = _loop_connections.pool()
-    async with pool.gate:
-        conn = await _loop_connections.checkout(pool)
-        try:
-            yield conn
-        finally:
-            _loop_connections.checkin(pool, conn)
+    lease = await lease_on_loop()
+    try:
+        yield lease.conn
+    finally:
+        lease.release()

@@ -174,7 +174,8 @@ _REVISION_BY_CODE = text(
 # ADR 0033): it is visible to every connection once committed, and flushed by the WAL writer within a few hundred
 # ms or by the next durable commit of any connection, whichever comes first. Every durable effect of the request
 # (its work, its logged refusal) is a later commit, whose flush writes this record first (WAL is flushed in order),
-# so a crash can forget only the admissions of calls that left nothing durable: reads and replayed answers.
+# so a crash can forget only the admissions of calls that left nothing durable (reads, replayed answers, calls
+# whose work the crash lost as well): such a request could be admitted once more; see the ADR.
 _ADMIT = text(
     f"""
 WITH quick AS (
