@@ -8,7 +8,9 @@ request each call of ``benchmarks/marketplace.py`` sends (signed, ``Idempotency-
 not measured) as many confirmations, then as many signed pings and as many ``GET /healthz``. No socket and no HTTP
 parser: what is measured is the app's own CPU per call (this process's ``time.process_time``: middleware, routing,
 dependencies, signature, JSON, the frame, the services and the database driver's client side), and PostgreSQL's
-CPU per call (its process tree, ``benchmarks/cpu.py``). Medians over the rounds; the last line is one JSON object.
+CPU per call (its process tree, ``benchmarks/cpu.py``), and the wall time per call (``wall_us``: one call at a time,
+so how long a call holds what it locks; branch ``mframe``). Medians over the rounds; the last line is one JSON
+object.
 
 ``--profile FILE`` runs one more round under ``cProfile`` with a CPU clock (``time.process_time``) and writes its
 statistics to FILE (``python -m pstats FILE``), then prints the top functions by own time and by cumulative time.
@@ -220,6 +222,7 @@ def main() -> None:
                 return bad
 
             db_before = tree_cpu_seconds(database) if database else 0.0
+            wall_before = time.perf_counter()
             own_before = time.process_time()
             if profiler is not None:
                 profiler.enable()
@@ -227,9 +230,15 @@ def main() -> None:
             if profiler is not None:
                 profiler.disable()
             own = time.process_time() - own_before
+            wall = time.perf_counter() - wall_before
             used_db = (tree_cpu_seconds(database) - db_before) if database else 0.0
             calls = max(1, len(todo))
-            out[step] = {"web_us": own / calls * 1e6, "database_us": used_db / calls * 1e6, "failed": bad}
+            out[step] = {
+                "web_us": own / calls * 1e6,
+                "database_us": used_db / calls * 1e6,
+                "wall_us": wall / calls * 1e6,
+                "failed": bad,
+            }
         return out
 
     run_round(cards[:warm])  # connections, prepared statements, caches
@@ -247,6 +256,7 @@ def main() -> None:
         result[step] = {
             "web_us": round(statistics.median(f[step]["web_us"] for f in figures)),
             "database_us": round(statistics.median(f[step]["database_us"] for f in figures)),
+            "wall_us": round(statistics.median(f[step]["wall_us"] for f in figures)),
             "failed": sum(f[step]["failed"] for f in figures),
         }
     result["purchase_web_us"] = sum(result[s]["web_us"] for s in ("inquiry", "purchase", "confirm"))

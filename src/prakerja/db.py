@@ -350,6 +350,41 @@ def _choose_loop_database() -> None:
     _loop_connections.conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+@dataclass
+class LoopLease:
+    """A loop connection checked out by :func:`lease_on_loop` until :meth:`release` (ADR 0033): for a unit of work
+    whose check-out and check-in are in different places of one request (the signed call's frame: admission, then
+    the work, on one connection). It counts against the loop's gate like :func:`on_loop`'s."""
+
+    conn: asyncpg.Connection
+    pool: _LoopPool
+    released: bool = False
+
+    def release(self) -> None:
+        """Back to the idle stack (or closed, as :func:`on_loop` does at its end); a second call does nothing."""
+        if not self.released:
+            self.released = True
+            try:
+                _loop_connections.checkin(self.pool, self.conn)
+            finally:
+                self.pool.gate.release()
+
+
+async def lease_on_loop() -> LoopLease:
+    """A loop connection as :func:`on_loop` gives it (outside any transaction block, every statement its own
+    transaction), held until the lease's :meth:`LoopLease.release`: whoever takes one releases it in a ``finally``."""
+    if _loop_connections.conninfo is None:
+        await asyncio.to_thread(_choose_loop_database)  # it may start the embedded server: blocking work
+    pool = _loop_connections.pool()
+    await pool.gate.acquire()
+    try:
+        conn = await _loop_connections.checkout(pool)
+    except BaseException:
+        pool.gate.release()
+        raise
+    return LoopLease(conn, pool)
+
+
 @asynccontextmanager
 async def on_loop() -> AsyncIterator[asyncpg.Connection]:
     """A connection for the event loop (ADR 0014, 0028), outside any transaction block: every statement on it
@@ -358,12 +393,8 @@ async def on_loop() -> AsyncIterator[asyncpg.Connection]:
     (``$1``; ``positional`` turns a ``%(name)s`` statement into one) and are prepared once per connection
     (asyncpg's statement cache). An error leaves nothing half-done: a failed statement rolled itself back, and a
     connection left inside a transaction block is closed, not reused."""
-    if _loop_connections.conninfo is None:
-        await asyncio.to_thread(_choose_loop_database)  # it may start the embedded server: blocking work
-    pool = _loop_connections.pool()
-    async with pool.gate:
-        conn = await _loop_connections.checkout(pool)
-        try:
-            yield conn
-        finally:
-            _loop_connections.checkin(pool, conn)
+    lease = await lease_on_loop()
+    try:
+        yield lease.conn
+    finally:
+        lease.release()

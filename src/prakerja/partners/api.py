@@ -8,10 +8,11 @@ Two frames for a signed call, answering the same (ADR 0021):
   the ``Session`` (plus an autocommit connection for the bookkeeping) in a worker thread, then :func:`idempotent`
   around the route's work on the same ``Session``;
 - the **loop frame**: an ``async def`` route with ``Depends(require_partner_on_loop(...))``, then
-  ``await loop_call(request, caller, body, handler, status_code=...)``. Admission is one loop connection
-  (``db.on_loop``, ADR 0014); ``handler(conn)`` runs on a second one inside ``async with conn.transaction():``
-  together with the idempotency claim and the stored response, so they commit or roll back together. No worker
-  thread, no ``Session``.
+  ``await loop_call(request, caller, body, handler, status_code=...)``. One loop connection (``db.lease_on_loop``,
+  ADR 0014 and 0033) is checked out by the admission and serves the work too: the admission's statement commits on
+  its own, then ``handler(conn)`` runs in one transaction with the idempotency claim and the stored response, so
+  they commit or roll back together; the connection goes back when ``loop_call`` ends (or when the request does,
+  for a route that never calls it). No worker thread, no ``Session``.
 
 Either way, a refusal is logged on a loop connection once the request's own work was rolled back."""
 
@@ -23,7 +24,7 @@ import functools
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -42,7 +43,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from prakerja.config import get_settings
-from prakerja.db import get_engine, on_loop
+from prakerja.db import LoopLease, get_engine, lease_on_loop, on_loop
 from prakerja.idempotency import service as idempotency
 from prakerja.idempotency.errors import IdempotencyKeyRequired
 from prakerja.kit import idempotency as idempotency_rules
@@ -113,11 +114,15 @@ class SignedRoute(APIRoute):
         endpoint = self.path
 
         async def handler(request: Request) -> Response:
+            scope = request.scope
+            scope[_LEASE] = None  # the loop frame's admission may check out the request's connection (ADR 0033)
             try:
                 return await self._handle(request, original, form_body=form_body, json_body=json_body)
             except (DomainError, RequestValidationError, StarletteHTTPException) as error:
                 await _record_refusal(request, endpoint, error)
                 raise
+            finally:
+                _release(scope)
 
         return handler
 
@@ -296,8 +301,47 @@ async def _malformed(request: Request, *, form_body: bool, json_body: bool) -> s
     return None
 
 
+_LEASE = "prakerja.partners.lease"
+"""The key, in a request's ASGI scope, of the loop connection its admission checked out (a :class:`LoopLease`),
+None before and after: present only while :class:`SignedRoute` serves the request, which releases it at the end."""
+
+
+async def _lease(request: Request) -> LoopLease | None:
+    """The request's loop connection for the admission and the work (ADR 0033), checked out now, or None outside
+    :class:`SignedRoute` (then the admission takes a connection of its own, as before)."""
+    scope = request.scope
+    if _LEASE not in scope:
+        return None
+    held = scope[_LEASE]
+    if held is not None:  # admitted twice (FastAPI's path solving a second dependency): one connection all the same
+        return held
+    lease = scope[_LEASE] = await lease_on_loop()
+    return lease
+
+
+def _taken(request: Request) -> LoopLease | None:
+    """The request's leased connection, handed over to whoever releases it next (:func:`loop_call`), if it is
+    usable: not released, outside any transaction block."""
+    scope = request.scope
+    lease = scope.get(_LEASE)
+    if lease is None:
+        return None
+    scope[_LEASE] = None
+    if lease.released or lease.conn.is_closed() or lease.conn.is_in_transaction():
+        lease.release()
+        return None
+    return lease
+
+
+def _release(scope: MutableMapping[str, Any]) -> None:
+    lease = scope.pop(_LEASE, None)
+    if lease is not None:
+        lease.release()
+
+
 async def _record_refusal(request: Request, endpoint: str, error: Exception) -> None:
-    """One row in the log of refused calls, on a loop connection of its own (one statement, committed at once)."""
+    """One row in the log of refused calls, on the request's leased loop connection if it still holds one (a
+    refusal before the work), else on a loop connection of its own (one statement, committed at once)."""
     if isinstance(error, DomainError):
         code, status = error.code, error.status_code
     elif isinstance(error, RequestValidationError):
@@ -305,18 +349,25 @@ async def _record_refusal(request: Request, endpoint: str, error: Exception) -> 
     else:
         code, status = "http_error", getattr(error, "status_code", 400)
     caller = getattr(request.state, "partner", None)
+    values: dict[str, Any] = {
+        "caller": caller if isinstance(caller, PartnerCaller) else None,
+        "client_code": request.headers.get("client_code"),
+        "method": request.method,
+        "endpoint": endpoint,
+        "code": code,
+        "status": status,
+        "remote": request.client.host if request.client else None,
+    }
     try:
+        lease = _taken(request)
+        if lease is not None:
+            try:
+                await service.record_refusal_on_loop(lease.conn, **values)
+            finally:
+                lease.release()
+            return
         async with on_loop() as conn:
-            await service.record_refusal_on_loop(
-                conn,
-                caller=caller if isinstance(caller, PartnerCaller) else None,
-                client_code=request.headers.get("client_code"),
-                method=request.method,
-                endpoint=endpoint,
-                code=code,
-                status=status,
-                remote=request.client.host if request.client else None,
-            )
+            await service.record_refusal_on_loop(conn, **values)
     except Exception:  # the refusal itself is answered even when the log cannot be written
         log.exception("refused partner call not logged", extra={"code": code})
 
@@ -413,19 +464,24 @@ async def _admit_on_loop(
     idempotency_key: str | None,
 ) -> PartnerCaller:
     """The work of :func:`_caller_on_loop`, shared with the direct path of :class:`SignedRoute` (ADR 0030), which
-    reads the four headers itself."""
-    async with on_loop() as conn:
-        caller = await service.admit_on_loop(
-            conn,
-            client_code=client_code,
-            timestamp=timestamp,
-            signature=signature,
-            method=request.method,
-            path=signed_path(request),
-            body=body,
-            limit_per_minute=get_settings().partner_rate_limit_per_minute,
-            verified=lambda caller: setattr(request.state, "partner", caller),
-        )
+    reads the four headers itself. On the request's leased connection (ADR 0033), which :func:`loop_call` then
+    uses for the work; outside :class:`SignedRoute`, on a connection of its own."""
+    values: dict[str, Any] = {
+        "client_code": client_code,
+        "timestamp": timestamp,
+        "signature": signature,
+        "method": request.method,
+        "path": signed_path(request),
+        "body": body,
+        "limit_per_minute": get_settings().partner_rate_limit_per_minute,
+        "verified": lambda caller: setattr(request.state, "partner", caller),
+    }
+    lease = await _lease(request)
+    if lease is not None:
+        caller = await service.admit_on_loop(lease.conn, **values)
+    else:
+        async with on_loop() as conn:
+            caller = await service.admit_on_loop(conn, **values)
     _require_key(request, idempotency_key)
     return caller
 
@@ -529,19 +585,41 @@ async def loop_call(
     *,
     status_code: int = 200,
 ) -> Response:
-    """The loop frame's :func:`idempotent` (ADR 0021). Opens a loop connection and one transaction on it
-    (``async with conn.transaction():``); for POST, PUT, PATCH and DELETE claims the ``Idempotency-Key`` in it
-    (contract section 2: the first response again, byte for byte, ``Idempotent-Replayed: true``; nothing done
-    twice), runs ``await handler(conn)``, renders its answer as :func:`idempotent` does and stores it in the same
-    transaction. Everything commits together when the handler returns; an exception rolls everything back and
-    propagates (a DomainError is refused and logged by :class:`SignedRoute`, as on the Session frame)."""
+    """The loop frame's :func:`idempotent` (ADR 0021, 0033). On the loop connection the admission checked out for
+    the request (one check-out per call; a connection of its own outside :class:`SignedRoute`), given back when it
+    ends, one transaction (``async with conn.transaction():``); for POST, PUT, PATCH and DELETE claims the
+    ``Idempotency-Key`` in it (contract section 2: the first response again, byte for byte,
+    ``Idempotent-Replayed: true``; nothing done twice), runs ``await handler(conn)``, renders its answer as
+    :func:`idempotent` does and stores it in the same transaction. Everything commits together when the handler
+    returns; an exception rolls everything back and propagates (a DomainError is refused and logged by
+    :class:`SignedRoute`, as on the Session frame)."""
+    lease = _taken(request)
+    if lease is None:
+        async with on_loop() as conn:
+            outcome = await _work(conn, request, caller, body, handler, status_code)
+    else:
+        try:
+            outcome = await _work(lease.conn, request, caller, body, handler, status_code)
+        finally:
+            lease.release()
+    headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
+    return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
 
+
+async def _work(
+    conn: asyncpg.Connection,
+    request: Request,
+    caller: PartnerCaller,
+    body: bytes,
+    handler: LoopHandler,
+    status_code: int,
+) -> idempotency.Outcome:
     async def rendered() -> tuple[int, bytes]:
         return status_code, render_json(await handler(conn))
 
-    async with on_loop() as conn, conn.transaction():
+    async with conn.transaction():
         if request.method.upper() in rules.MUTATING_METHODS:
-            outcome = await idempotency.run_on_loop(
+            return await idempotency.run_on_loop(
                 conn,
                 scope=caller.idempotency_scope,
                 key=request.headers.get(idempotency_rules.HEADER),
@@ -550,10 +628,7 @@ async def loop_call(
                 body=body,
                 handler=rendered,
             )
-        else:
-            outcome = idempotency.Outcome(*await rendered(), replayed=False)
-    headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
-    return Response(outcome.body, status_code=outcome.status_code, headers=headers, media_type="application/json")
+        return idempotency.Outcome(*await rendered(), replayed=False)
 
 
 @router.get("/ping", response_model=Ping, responses=error_responses())

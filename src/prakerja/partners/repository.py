@@ -170,9 +170,17 @@ _REVISION_BY_CODE = text(
 # One round trip on an autocommit connection, so it is committed whatever the request does next: checks that
 # the credential is still at the revision the caller checked the signature against and, only then, records the
 # signature (a replay inserts nothing) and, only for a new signature, counts the request in its minute.
+# Its commit does not wait for its WAL flush (``synchronous_commit`` off for this statement's transaction alone,
+# ADR 0033): it is visible to every connection once committed, and flushed by the WAL writer within a few hundred
+# ms or by the next durable commit of any connection, whichever comes first. Every durable effect of the request
+# (its work, its logged refusal) is a later commit, whose flush writes this record first (WAL is flushed in order),
+# so a crash can forget only the admissions of calls that left nothing durable (reads, replayed answers, calls
+# whose work the crash lost as well): such a request could be admitted once more; see the ADR.
 _ADMIT = text(
     f"""
-WITH cur AS (
+WITH quick AS (
+    SELECT set_config('synchronous_commit', 'off', true)
+), cur AS (
     SELECT {_REVISION} AS revision
     FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
     WHERE c.id = :credential_id
@@ -187,7 +195,7 @@ WITH cur AS (
     ON CONFLICT (credential_id, window_start) DO UPDATE SET hits = partner_rate_windows.hits + 1
     RETURNING hits
 )
-SELECT (SELECT revision FROM cur), EXISTS (SELECT 1 FROM seen), (SELECT hits FROM hit)
+SELECT (SELECT revision FROM cur), EXISTS (SELECT 1 FROM seen), (SELECT hits FROM hit) FROM quick
 """
 )
 
