@@ -182,7 +182,7 @@ class TestTheStatementAsksWhatResolveSessionAsks:
 
 
 def test_a_submission_adds_no_entry_to_the_regency_index(session: Session) -> None:
-    """Migration 0041_subm: the regency index holds only profiles that have a regency (a submission has none yet)."""
+    """Migration 0037_subm: the regency index holds only profiles that have a regency (a submission has none yet)."""
     _, token = _account(session, "ani@example.org")
     assert _submit(token).submitted is not None
     predicate = session.execute(

@@ -6,7 +6,7 @@ address step, so it no longer adds an entry with a NULL key; a look-up by regenc
 served by the partial index as before (the equality implies the predicate), and no query looks for applicants
 without one through it.
 
-Revision ID: 0041_subm
+Revision ID: 0037_subm
 Revises: 0036_mpg
 Create Date: 2026-12-06
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0041_subm"
+revision: str = "0037_subm"
 down_revision: str | Sequence[str] | None = "0036_mpg"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
