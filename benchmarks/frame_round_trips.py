@@ -2,10 +2,11 @@
 
     python benchmarks/frame_round_trips.py [--iterations N] [--rounds R]
 
-One asyncpg connection on uvloop, in one process, against a scratch database migrated as the app's (embedded
-server under ``.prakerja-bench`` or ``PRAKERJA_BENCH_DATABASE_URL``), 20,000 idempotency records in it, analyzed. Each variant runs ``--iterations`` times per
-round, the variants in turn within each round; per variant the medians over the rounds of this process's CPU
-(``time.process_time``), PostgreSQL's (its process tree, ``benchmarks/cpu.py``) and the wall time, per iteration:
+One asyncpg connection on uvloop, in one process, against a scratch database migrated as the app's (embedded server
+under ``.prakerja-bench`` or ``PRAKERJA_BENCH_DATABASE_URL``), 20,000 idempotency records in it, analyzed. Each
+variant runs ``--iterations`` times per round, the variants in turn within each round; per variant the medians over
+the rounds of this process's CPU (``time.process_time``), PostgreSQL's (its process tree, ``benchmarks/cpu.py``) and
+the wall time, per iteration:
 
 - ``begin_rollback``: ``BEGIN``, ``ROLLBACK`` (two round trips: what one costs);
 - ``claim_prepared``: ``BEGIN``, the prepared ``idempotency_claim``, ``ROLLBACK`` (the frame's claim today);
