@@ -83,15 +83,7 @@ def applicant_and_nik_holder(
     return mine, any(a.account_id != account_id for a in rows)
 
 
-_INSERT_SUBMITTED_SQL = """
-    WITH applicant AS (
-      INSERT INTO registration_applicants (id, account_id, nik, nik_index, kk, kk_index, birth_date, sex, full_name,
-        mother_maiden_name, identity_status, submitted_at, registration_ip_index, created_at, updated_at)
-      VALUES (%(id)s, %(account_id)s, %(nik)s, %(nik_index)s, %(kk)s, %(kk_index)s, %(birth_date)s, %(sex)s,
-        %(full_name)s, %(mother_maiden_name)s, %(status)s, %(now)s, %(ip_index)s, %(now)s, %(now)s)
-      ON CONFLICT DO NOTHING
-      RETURNING id
-    ), identity_check AS (
+_CHECK_AND_DEVICE = """identity_check AS (
       INSERT INTO registration_identity_checks (id, applicant_id, attempts, created_at)
       SELECT %(check_id)s, id, 0, %(now)s FROM applicant
       RETURNING id
@@ -99,7 +91,19 @@ _INSERT_SUBMITTED_SQL = """
       INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
       SELECT %(signal_id)s, id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
       WHERE %(device_index)s::bytea IS NOT NULL
-    )
+    )"""
+"""The submission's identity check and device signal, written after ``applicant`` (a CTE answering the new
+applicant's id, or nothing): the part both submission statements share."""
+
+_INSERT_SUBMITTED_SQL = f"""
+    WITH applicant AS (
+      INSERT INTO registration_applicants (id, account_id, nik, nik_index, kk, kk_index, birth_date, sex, full_name,
+        mother_maiden_name, identity_status, submitted_at, registration_ip_index, created_at, updated_at)
+      VALUES (%(id)s, %(account_id)s, %(nik)s, %(nik_index)s, %(kk)s, %(kk_index)s, %(birth_date)s, %(sex)s,
+        %(full_name)s, %(mother_maiden_name)s, %(status)s, %(now)s, %(ip_index)s, %(now)s, %(now)s)
+      ON CONFLICT DO NOTHING
+      RETURNING id
+    ), {_CHECK_AND_DEVICE}
     SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(%(queue)s, %(task)s, 0, NULL, NULL, %(job_args)s::jsonb,
              NULL)::procrastinate_job_to_defer_v1])
     FROM identity_check
@@ -156,15 +160,7 @@ _SIGNED_IN_SUBMISSION_SQL = """
       FROM signed_in WHERE signed_in.role = '{role}'
       ON CONFLICT DO NOTHING
       RETURNING id
-    ), identity_check AS (
-      INSERT INTO registration_identity_checks (id, applicant_id, attempts, created_at)
-      SELECT %(check_id)s, id, 0, %(now)s FROM applicant
-      RETURNING id
-    ), device AS (
-      INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
-      SELECT %(signal_id)s, id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
-      WHERE %(device_index)s::bytea IS NOT NULL
-    ), job AS (
+    ), {check_and_device}, job AS (
       {job}
     )
     SELECT signed_in.id, signed_in.role, signed_in.display_name, EXISTS (SELECT FROM job) AS written
@@ -180,7 +176,11 @@ in) and whether the submission was written."""
 @lru_cache(maxsize=4)
 def _signed_in_submission(signed_in_sql: str, role: str) -> tuple[str, tuple[str, ...]]:
     job = INSERT_ONE_SQL.format(rows="identity_check")
-    return positional(_SIGNED_IN_SUBMISSION_SQL.format(signed_in=signed_in_sql, role=role, job=job))
+    return positional(
+        _SIGNED_IN_SUBMISSION_SQL.format(
+            signed_in=signed_in_sql, role=role, job=job, check_and_device=_CHECK_AND_DEVICE
+        )
+    )
 
 
 async def insert_signed_in_submission_on_loop(

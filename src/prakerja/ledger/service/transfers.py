@@ -179,7 +179,8 @@ _DIRECT = (TransferMode.posted, TransferMode.pending)
 """Modes posted by ``ledger_create_transfer`` itself (the others resolve a pending transfer)."""
 
 
-def _direct_params(spec: TransferCreate, amount: int) -> dict[str, Any]:
+def direct_params(spec: TransferCreate, amount: int) -> dict[str, Any]:
+    """The posting function's parameters for one transfer of ``amount`` (checked by :func:`prepare_transfer`)."""
     assert spec.debit_account_id is not None and spec.credit_account_id is not None  # _prepare checked it
     return {
         "id": spec.id,
@@ -225,7 +226,7 @@ def _direct_transfer(spec: TransferCreate, amount: int, row: tuple[Any, ...]) ->
 
 def _post_direct(session: Session, spec: TransferCreate, amount: int) -> tuple[Transfer, bool]:
     """The hot path: a posted or pending transfer (:func:`_direct_transfer`)."""
-    return _direct_transfer(spec, amount, repository.create_posted(session, **_direct_params(spec, amount)))
+    return _direct_transfer(spec, amount, repository.create_posted(session, **direct_params(spec, amount)))
 
 
 def _one_params(spec: TransferCreate, amount: int | None) -> dict[str, Any]:
@@ -272,7 +273,7 @@ async def create_or_find_transfer_on_loop(conn: asyncpg.Connection, spec: Transf
     try:
         if _is_direct(spec, amount):
             assert amount is not None
-            row = await repository.create_posted_alone_on_loop(conn, **_direct_params(spec, amount))
+            row = await repository.create_posted_alone_on_loop(conn, **direct_params(spec, amount))
             return _direct_transfer(spec, amount, row)
         rows = await repository.create_transfer_on_loop(conn, **_one_params(spec, amount))
     except asyncpg.IntegrityConstraintViolationError as error:  # a race the locks do not cover: rolled back

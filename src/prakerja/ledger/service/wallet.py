@@ -35,7 +35,13 @@ from prakerja.ledger.models import GENESIS, AccountKind, LedgerCode, TransferCod
 from prakerja.ledger.schemas import Account, BatchTransfer, Transfer, TransferCreate
 from prakerja.ledger.service import accounts
 from prakerja.ledger.service.batch import post_batch
-from prakerja.ledger.service.transfers import create_or_find_transfers, map_integrity, prepare_transfer, refusal
+from prakerja.ledger.service.transfers import (
+    create_or_find_transfers,
+    direct_params,
+    map_integrity,
+    prepare_transfer,
+    refusal,
+)
 from prakerja.schemes.rules import Scheme, SchemeError
 from prakerja.schemes.rules import load as load_scheme
 
@@ -681,19 +687,7 @@ def purchase_posting(
     )
     checked = prepare_transfer(spec)
     assert checked is not None
-    values = {
-        "id": spec.id,
-        "debit": wallet_id,
-        "credit": payee_id,
-        "amount": checked,
-        "ledger": spec.ledger,
-        "code": spec.code.value,
-        "mode": spec.mode.value,
-        "timeout": spec.timeout_seconds,
-        "ref_type": spec.ref_type,
-        "ref_id": spec.ref_id,
-        "now": utcnow(),
-    }
+    values = direct_params(spec, checked)
     entry = audit.entry(
         actor,
         "ledger.purchase_authorised",
