@@ -11,6 +11,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
 
 import asyncpg
 from sqlalchemy.orm import Session
@@ -53,6 +54,10 @@ from prakerja.training.schemas import (
     PurchaseSession,
 )
 from prakerja.training.service import events, people
+
+if TYPE_CHECKING:
+    from prakerja.ledger.schemas import Account
+    from prakerja.recipients.service import CardHolder
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """Voucher and redeem-code characters: no 0/O or 1/I to misread."""
@@ -152,13 +157,13 @@ _INQUIRY = repository.inquiry_statement(
 """The inquiry's reads in one statement (ADR 0031): the card holder, the purchases by status, the wallet, the name."""
 
 
-async def inquiry_on_loop(conn: asyncpg.Connection, *, card_number: str) -> CardOut:
-    """:func:`inquiry` on a loop connection (``db.on_loop``, ADR 0021): the same answer and the same refusals, in
-    one statement (:data:`_INQUIRY`: the card, the purchases by status, the wallet, the name), none for a card
-    number of the wrong shape; no ``Session``. The card number masked is the one asked for: the blind index matched
-    it, and a card number (sixteen digits) is its own normal form."""
-    index = people.card_index(card_number)
-    found = None if index is None else await repository.inquiry_on_loop(conn, _INQUIRY, index)
+_Read = TypeVar("_Read", repository.InquiryRow, repository.CheckoutRow)
+
+
+def _usable_holder(found: _Read | None) -> tuple[_Read, CardHolder, dict[PurchaseStatus, int], Account]:
+    """The row the inquiry's or the creation's statement read, with its card holder, their purchases by status and
+    their wallet, refused as :func:`_usable_card` refuses them (no such card; revoked or past the first-purchase
+    deadline without a purchase; not funded or without a wallet)."""
     if found is None:
         raise CardNotFound()
     holder = people.card_holder_of(found.holder)
@@ -170,10 +175,21 @@ async def inquiry_on_loop(conn: asyncpg.Connection, *, card_number: str) -> Card
         raise CardRevoked()
     if holder.funded_at is None or found.wallet is None:
         raise CardNotActive()
+    return found, holder, counts, ledger.account_of(found.wallet)
+
+
+async def inquiry_on_loop(conn: asyncpg.Connection, *, card_number: str) -> CardOut:
+    """:func:`inquiry` on a loop connection (``db.on_loop``, ADR 0021): the same answer and the same refusals, in
+    one statement (:data:`_INQUIRY`: the card, the purchases by status, the wallet, the name), none for a card
+    number of the wrong shape; no ``Session``. The card number masked is the one asked for: the blind index matched
+    it, and a card number (sixteen digits) is its own normal form."""
+    index = people.card_index(card_number)
+    found = None if index is None else await repository.inquiry_on_loop(conn, _INQUIRY, index)
+    found, holder, _, wallet = _usable_holder(found)
     return CardOut(
         card_number_masked=rules.mask_card(card_number.strip()),
         name_masked=rules.mask_name(people.full_name_of(found.name)),
-        balance=ledger.account_of(found.wallet).available,
+        balance=wallet.available,
         status=holder.status.value,
         first_purchase_deadline=holder.first_purchase_deadline,
     )
@@ -504,17 +520,7 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
             },
         )
     )
-    if found is None:
-        raise CardNotFound()
-    holder = people.card_holder_of(found.holder)
-    counts = repository.counts_of(found.counts)
-    bought = any(counts.get(status, 0) for status in repository.BOUGHT)
-    if holder.status is RecipientStatus.revoked or rules.deadline_missed(
-        holder.first_purchase_deadline, utcnow(), has_purchase=bought
-    ):
-        raise CardRevoked()
-    if holder.funded_at is None or found.wallet is None:
-        raise CardNotActive()
+    found, holder, counts, wallet = _usable_holder(found)
     course = catalog.sellable_course_of(found.course)
     if course is None:
         raise CourseNotListed()
@@ -523,7 +529,6 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
     amount = course.price
     if not counts.get(PurchaseStatus.completed, 0) and any(counts.get(s, 0) for s in repository.UNDER_WAY):
         raise FirstTrainingUnfinished()
-    wallet = ledger.account_of(found.wallet)
     if wallet.available < amount:
         raise InsufficientBalance(details={"amount": amount})
     contact = people.otp_contact_of(found.phone, found.email)
