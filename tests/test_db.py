@@ -339,3 +339,16 @@ def test_threads_starting_at_once_all_get_the_one_session_factory(monkeypatch: p
         if db._engine is not None and db._engine is not saved[0]:
             db._engine.dispose()
         db._engine, db._factory = saved
+
+
+def test_composed_parts_may_not_name_the_same_parameter() -> None:
+    """``db.with_parts`` (ADR 0032): a part naming a parameter the statement or another part names is refused, not
+    silently given the other's value."""
+    from prakerja.db import SqlPart, with_parts
+
+    first = SqlPart("a AS (SELECT %(a_x)s)", {"a_x": 1})
+    assert with_parts({"id": 7}, [first]) == {"id": 7, "a_x": 1}
+    with pytest.raises(ValueError, match="a_x"):
+        with_parts({"id": 7}, [first, SqlPart("b AS (SELECT %(a_x)s)", {"a_x": 2})])
+    with pytest.raises(ValueError, match="id"):
+        with_parts({"id": 7}, [SqlPart("c AS (SELECT %(id)s)", {"id": 8})])

@@ -20,7 +20,7 @@ import re
 import select
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -224,6 +224,18 @@ class SqlPart:
     sql: str
     params: dict[str, Any]
     touch: tuple[str, ...] = ()
+
+
+def with_parts(params: Mapping[str, Any], parts: Sequence[SqlPart]) -> dict[str, Any]:
+    """The composing statement's own ``params`` and every part's, refusing a name given twice (one name, one value:
+    a clash would silently give one part another's value)."""
+    merged = dict(params)
+    for part in parts:
+        clash = merged.keys() & part.params.keys()
+        if clash:
+            raise ValueError(f"parameters named by two parts: {sorted(clash)}")
+        merged.update(part.params)
+    return merged
 
 
 @lru_cache(maxsize=64)

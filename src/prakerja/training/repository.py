@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.catalog.models import Course, CourseSession
 from prakerja.certificates.models import Certificate
-from prakerja.db import SqlPart, arguments, positional, positional_cached
+from prakerja.db import SqlPart, arguments, positional, positional_cached, with_parts
 from prakerja.kit.ids import new_id
 from prakerja.training.models import (
     AttendanceEvent,
@@ -811,9 +811,7 @@ async def confirm_on_loop(
         "froms": [c["valid_from"] for c in codes],
         "untils": [c["valid_until"] for c in codes],
     }
-    for part in parts:
-        params.update(part.params)
-    taken = await conn.fetchval(sql, *arguments(names, params))
+    taken = await conn.fetchval(sql, *arguments(names, with_parts(params, parts)))
     return set(taken)
 
 
