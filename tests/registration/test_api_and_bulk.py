@@ -165,6 +165,38 @@ class TestBulk:
             applicant.nik == rows[3][0] and applicant.account_id is None and applicant.domicile_district == rows[3][6]
         )
 
+    @staticmethod
+    def subtransactions(session: Session) -> tuple[int, bool]:
+        """This session's backend's cached subtransactions and whether the cache overflowed (PostgreSQL 16+)."""
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        row = session.execute(
+            text(
+                "SELECT x.subxact_count, x.subxact_overflowed FROM pg_stat_get_backend_idset() AS b(id),"
+                " pg_stat_get_backend_subxact(b.id) AS x WHERE pg_stat_get_backend_pid(b.id) = pg_backend_pid()"
+            )
+        ).one()
+        return int(row[0]), bool(row[1])
+
+    def test_many_chunks_keep_the_transaction_under_64_subtransactions(self, session: Session) -> None:
+        """A savepoint per chunk gave a 100-chunk import 100 subtransactions (PostgreSQL's cache of 64 overflowed,
+        slowing every other session's snapshots); the chunks' groups give it a handful, with a repeated NIK in a
+        late group still skipped and counted, and the import still whole."""
+        rows = self.rows(306)
+        session.execute(text("SELECT 1"))  # the transaction open before the import, as the CLI's is
+        result = bulk.import_rows(session, [*rows[:250], rows[10], *rows[250:]], chunk_size=3)
+        count, overflowed = self.subtransactions(session)
+        assert not overflowed and count <= 16
+        assert (result.rows_read, result.rows_inserted, result.rows_duplicate) == (307, 306, 1)
+        assert session.scalar(select(func.count()).select_from(Applicant)) == 306
+        session.rollback()  # all or nothing: the import was in the caller's transaction
+        assert session.scalar(select(func.count()).select_from(Applicant)) == 0
+        again = bulk.import_rows(session, rows[:200], chunk_size=3)
+        session.commit()
+        first = bulk.import_rows(session, rows, chunk_size=3)
+        assert (first.rows_inserted, first.rows_duplicate) == (106, 200)
+        session.commit()
+        assert again.rows_inserted == 200 and counts(session)[0] == 306
+
     def test_cli(self, session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
         from prakerja.cli import app
 

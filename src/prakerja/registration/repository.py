@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 import asyncpg
 import psycopg
@@ -472,30 +473,41 @@ def open_applicant_stage(session: Session, columns: Sequence[str]) -> None:
 
 
 def _copy_raw(session: Session, table: str, columns: Sequence[str], data: Iterable[bytes]) -> int:
-    raw = session.connection().connection.driver_connection
-    assert raw is not None
-    with raw.cursor() as cur:
+    with _raw(session).cursor() as cur:
         with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
             for block in data:
                 copy.write(block)
         return int(cur.rowcount)
 
 
-def copy_applicants_raw(session: Session, columns: Sequence[str], data: Sequence[bytes]) -> int | None:
-    """COPY ready-made binary COPY data (header, rows, trailer) straight into ``registration_applicants`` under a
-    savepoint; returns the rows copied, or None (nothing copied, the transaction usable) when a row's value was
-    already in a unique index (a NIK registered before, or twice in the data)."""
+def _raw(session: Session) -> psycopg.Connection[Any]:
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    raw.execute("SAVEPOINT bulk_chunk")
+    return raw
+
+
+def open_applicant_group(session: Session) -> None:
+    """Open the savepoint that covers the next chunks of a bulk import (:func:`copy_applicants_in_group`)."""
+    _raw(session).execute("SAVEPOINT bulk_group")
+
+
+def copy_applicants_in_group(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int | None:
+    """COPY ready-made binary COPY data (header, rows, trailer) straight into ``registration_applicants`` under the
+    group's open savepoint; returns the rows copied, or None when a row's value was already in a unique index (a
+    NIK registered before, or twice in the data): then everything since :func:`open_applicant_group` is undone and
+    the savepoint closed (the transaction usable)."""
     try:
-        copied = _copy_raw(session, "registration_applicants", columns, data)
+        return _copy_raw(session, "registration_applicants", columns, data)
     except psycopg.errors.UniqueViolation:
-        raw.execute("ROLLBACK TO SAVEPOINT bulk_chunk")
-        raw.execute("RELEASE SAVEPOINT bulk_chunk")
+        raw = _raw(session)
+        raw.execute("ROLLBACK TO SAVEPOINT bulk_group")
+        raw.execute("RELEASE SAVEPOINT bulk_group")
         return None
-    raw.execute("RELEASE SAVEPOINT bulk_chunk")
-    return copied
+
+
+def close_applicant_group(session: Session) -> None:
+    """Keep what the group's chunks COPYed: release its savepoint."""
+    _raw(session).execute("RELEASE SAVEPOINT bulk_group")
 
 
 def stage_applicants_raw(session: Session, columns: Sequence[str], data: Iterable[bytes]) -> int:

@@ -318,30 +318,57 @@ def _records(text: str, order: Sequence[int]) -> list[Sequence[str]]:
     return [pick(row) if len(row) > last else [row[j] if j < len(row) else "" for j in order] for row in reader]
 
 
+SAVEPOINT_GROUP_BYTES = 64 << 20
+"""The most COPY data one savepoint covers (kept in memory to be staged again if it conflicts)."""
+
+
 def write_binary_chunks(session: Session, chunks: Iterable[tuple[bytes, int, int]]) -> BulkResult:
     """COPY chunks made by :func:`prepare_binary_chunk` into ``registration_applicants``, skipping NIKs already
     present.
 
     Each chunk is COPYed as soon as it arrives, all in the caller's transaction: PostgreSQL stores one chunk while
-    other processes prepare the next ones, and the import still commits whole or not at all. A chunk goes straight
-    into the table under a savepoint; when one of its NIKs is already registered (or repeated in the file) the
-    unique index refuses the COPY, the savepoint undoes it, and that chunk alone takes the way that skips them: a
-    staging table and ``INSERT ... SELECT ... ON CONFLICT (nik_index) DO NOTHING``."""
+    other processes prepare the next ones, and the import still commits whole or not at all. Chunks go straight
+    into the table under a savepoint that covers a group of them; when one of their NIKs is already registered (or
+    repeated in the file) the unique index refuses the COPY, the savepoint undoes the group, and the group alone
+    takes the way that skips them: a staging table and ``INSERT ... SELECT ... ON CONFLICT (nik_index) DO NOTHING``.
+
+    A group is one chunk at first and twice as many after each clean one, up to :data:`SAVEPOINT_GROUP_BYTES` of
+    data, and one chunk again after a conflict: every released savepoint keeps its subtransaction id in the
+    import's transaction until the commit, and past 64 of them PostgreSQL's per-backend cache of subtransactions
+    overflows, after which every other session's snapshot looks subtransactions up in ``pg_subtrans`` for as long
+    as the import runs. A savepoint per chunk (~10,000 rows) overflowed at ~640,000 rows; groups keep an import of
+    tens of millions of rows under 64."""
     read = invalid = offered = inserted = 0
+    group: list[bytes] = []  # the chunks COPYed under the open savepoint
+    group_bytes = group_rows = 0
+    group_size = 1
     for data, chunk_read, chunk_invalid in chunks:
         read += chunk_read
         invalid += chunk_invalid
         if not data:
             continue
-        copied = repository.copy_applicants_raw(session, STAGE_COLUMNS, (_BINARY_HEADER, data, _BINARY_TRAILER))
-        if copied is None:  # a NIK conflicted: this chunk again, skipping the NIKs already there
+        if not group:
+            repository.open_applicant_group(session)
+        copied = repository.copy_applicants_in_group(session, STAGE_COLUMNS, (_BINARY_HEADER, data, _BINARY_TRAILER))
+        if copied is None:  # a NIK conflicted, the group undone: its chunks again, skipping the NIKs already there
+            group.append(data)
             repository.open_applicant_stage(session, STAGE_COLUMNS)
-            staged = repository.stage_applicants_raw(session, STAGE_COLUMNS, (_BINARY_HEADER, data, _BINARY_TRAILER))
-            copied = repository.insert_staged_applicants(session, STAGE_COLUMNS)
-            offered += staged
-        else:
-            offered += copied
+            staged = repository.stage_applicants_raw(session, STAGE_COLUMNS, (_BINARY_HEADER, *group, _BINARY_TRAILER))
+            moved = repository.insert_staged_applicants(session, STAGE_COLUMNS)
+            offered += staged - group_rows
+            inserted += moved - group_rows
+            group, group_bytes, group_rows, group_size = [], 0, 0, 1
+            continue
+        offered += copied
         inserted += copied
+        group.append(data)
+        group_bytes += len(data)
+        group_rows += copied
+        if len(group) >= group_size or group_bytes >= SAVEPOINT_GROUP_BYTES:
+            repository.close_applicant_group(session)
+            group, group_bytes, group_rows, group_size = [], 0, 0, group_size * 2
+    if group:
+        repository.close_applicant_group(session)
     return BulkResult(rows_read=read, rows_invalid=invalid, rows_inserted=inserted, rows_duplicate=offered - inserted)
 
 
