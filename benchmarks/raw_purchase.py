@@ -1,0 +1,153 @@
+"""The raw PostgreSQL reference of a complete purchase (issue 13 "Performance"; ``benchmarks/marketplace.py``).
+
+``raw_purchase.sql`` (next to this file) is a pgbench script: one run of it is one complete purchase's rows in plain
+SQL (its header says what it holds and what not). This module makes the three small look-up tables it picks cards,
+courses and platforms from, runs it with pgbench on the benchmark's server and database, and reads the CPU it cost
+from ``/proc``: PostgreSQL's process tree (``raw_purchase_pg_us``) and pgbench's own (the client, apart).
+
+Importable both as ``raw_purchase`` (the benchmarks put their folder on ``sys.path``) and as
+``benchmarks.raw_purchase`` (``tests/benchmarks``): no import of a sibling module at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+SCRIPT = Path(__file__).with_name("raw_purchase.sql")
+LOOKUPS = ("bench_raw_cards", "bench_raw_courses", "bench_raw_platforms")
+TOP_UP = 10**12
+"""Credit given to each wallet by ``prepare(top_up=True)`` (scratch database only), so that a card the script picks
+twice can pay again: the rows a purchase writes are the same whatever the balance."""
+
+
+def pgbench_binary() -> str | None:
+    """The embedded server's own pgbench (same version as the server), or one on the PATH; None when none."""
+    found = os.environ.get("PRAKERJA_PGBENCH")
+    if found:
+        return found
+    try:
+        from prakerja.pgembed import bin_path
+
+        bundled = bin_path() / "pgbench"
+        if bundled.exists():
+            return str(bundled)
+    except (ImportError, OSError, RuntimeError):
+        pass
+    return shutil.which("pgbench")
+
+
+def prepare(conninfo: str, *, top_up: bool = False) -> dict[str, int]:
+    """(Re)make the look-up tables from the database's funded cards, approved courses listed by a platform, and
+    platform credentials whose platform lists them; with ``top_up``, credit every training wallet with
+    :data:`TOP_UP` by SQL (see there). Returns the counts pgbench is given (``-D cards=... courses=...
+    platforms=...``)."""
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        for table in LOOKUPS:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.execute(
+            "CREATE TABLE bench_raw_cards AS SELECT row_number() OVER (ORDER BY id)::int AS n, card_number_index "
+            "FROM selection_recipients WHERE funded_at IS NOT NULL"
+        )
+        conn.execute(
+            "CREATE TABLE bench_raw_platforms AS SELECT row_number() OVER (ORDER BY c.id)::int AS n, "
+            "c.id AS credential_id FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id "
+            "WHERE p.role = 'platform' AND c.revoked_at IS NULL "
+            "AND EXISTS (SELECT FROM catalog_listings l WHERE l.platform_id = p.id)"
+        )
+        # courses every such platform lists, so any platform may buy any of them
+        conn.execute(
+            "CREATE TABLE bench_raw_courses AS SELECT row_number() OVER (ORDER BY c.id)::int AS n, c.id AS course_id "
+            "FROM catalog_courses c WHERE c.status = 'approved' AND (SELECT count(DISTINCT l.platform_id) "
+            "FROM catalog_listings l WHERE l.course_id = c.id AND l.status = 'listed' AND l.platform_id IN "
+            "(SELECT k.partner_id FROM auth_partner_credentials k JOIN bench_raw_platforms b ON b.credential_id = k.id))"
+            " = (SELECT count(DISTINCT k.partner_id) FROM auth_partner_credentials k "
+            "JOIN bench_raw_platforms b ON b.credential_id = k.id)"
+        )
+        for table in LOOKUPS:
+            conn.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (n)")
+        if top_up:
+            conn.execute(
+                "UPDATE ledger_accounts SET credits_posted = credits_posted + %s "
+                "WHERE kind = 'training_wallet' AND owner_type = 'participant'",
+                (TOP_UP,),
+            )
+        counts = {name: conn.execute(f"SELECT count(*) FROM bench_raw_{name}").fetchone()[0] for name in ("cards", "courses", "platforms")}  # type: ignore[index]
+        conn.commit()
+        for table in (*LOOKUPS, "ledger_accounts"):
+            conn.execute(f"ANALYZE {table}")
+        conn.commit()
+    if not all(counts.values()):
+        raise RuntimeError(f"nothing to buy with: {counts}")
+    return {name: int(n) for name, n in counts.items()}
+
+
+def drop(conninfo: str) -> None:
+    import psycopg
+
+    with psycopg.connect(conninfo) as conn:
+        for table in LOOKUPS:
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.commit()
+
+
+def command(conninfo: str, counts: dict[str, int], *, clients: int, seconds: float | None = None,
+            transactions: int | None = None) -> list[str]:  # fmt: skip
+    """The pgbench command line: ``clients`` connections (``-j`` up to the cores), prepared statements, no vacuum of
+    pgbench's own tables, for ``seconds`` (``-T``) or ``transactions`` per client (``-t``)."""
+    binary = pgbench_binary()
+    if binary is None:
+        raise RuntimeError("no pgbench binary (the embedded server's, PRAKERJA_PGBENCH or the PATH)")
+    threads = max(1, min(clients, os.cpu_count() or 1))
+    out = [binary, "-n", "-M", "prepared", "-c", str(clients), "-j", str(threads), "-f", str(SCRIPT)]
+    out += [f"-D{name}={n}" for name, n in sorted(counts.items())]
+    out += ["-T", str(max(1, round(seconds)))] if seconds is not None else ["-t", str(transactions or 1)]
+    return [*out, conninfo]
+
+
+def parse(output: str) -> dict[str, Any]:
+    """pgbench's summary: purchases done, failed, tps (without the initial connection time)."""
+    processed = re.search(r"number of transactions actually processed: (\d+)", output)
+    failed = re.search(r"number of failed transactions: (\d+)", output)
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", output)
+    if not processed or not tps:
+        raise RuntimeError(f"unexpected pgbench output: {output[-800:]}")
+    return {
+        "purchases": int(processed.group(1)),
+        "failed": int(failed.group(1)) if failed else 0,
+        "tps": float(tps.group(1)),
+    }
+
+
+def run(conninfo: str, counts: dict[str, int], *, clients: int, seconds: float, database_pid: int | None) -> dict[str, Any]:
+    """The script for ``seconds`` from ``clients`` connections; rate, and CPU per purchase (us) of PostgreSQL's
+    process tree (``database_pid``'s) and of pgbench."""
+    from cpu import tree_cpu_seconds  # benchmarks/cpu.py (the benchmarks' folder is on sys.path when this runs)
+
+    before_client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before_db = tree_cpu_seconds(database_pid) if database_pid else 0.0
+    done = subprocess.run(
+        command(conninfo, counts, clients=clients, seconds=seconds),
+        capture_output=True, text=True, timeout=seconds + 300, check=False,
+    )  # fmt: skip
+    used_db = (tree_cpu_seconds(database_pid) - before_db) if database_pid else 0.0
+    after_client = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0 and "actually processed" not in done.stdout:
+        raise RuntimeError(f"pgbench failed ({done.returncode}): {done.stderr[-1500:]}")
+    found = parse(done.stdout)
+    client = (after_client.ru_utime + after_client.ru_stime) - (before_client.ru_utime + before_client.ru_stime)
+    n = max(1, found["purchases"])
+    return {
+        **found,
+        "clients": clients,
+        "errors": done.stderr.strip().splitlines()[-3:] if done.returncode != 0 else [],
+        "pg_us": round(used_db / n * 1e6),
+        "client_us": round(client / n * 1e6),
+    }
