@@ -16,6 +16,7 @@ import re
 import resource
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,14 @@ def prepare(conninfo: str, *, top_up: bool = False) -> dict[str, int]:
         )
         # courses every such platform lists, so any platform may buy any of them
         conn.execute(
+            "CREATE TEMP TABLE bench_raw_sellers AS SELECT DISTINCT k.partner_id FROM auth_partner_credentials k "
+            "JOIN bench_raw_platforms b ON b.credential_id = k.id"
+        )
+        conn.execute(
             "CREATE TABLE bench_raw_courses AS SELECT row_number() OVER (ORDER BY c.id)::int AS n, c.id AS course_id "
             "FROM catalog_courses c WHERE c.status = 'approved' AND (SELECT count(DISTINCT l.platform_id) "
-            "FROM catalog_listings l WHERE l.course_id = c.id AND l.status = 'listed' AND l.platform_id IN "
-            "(SELECT k.partner_id FROM auth_partner_credentials k JOIN bench_raw_platforms b ON b.credential_id = k.id))"
-            " = (SELECT count(DISTINCT k.partner_id) FROM auth_partner_credentials k "
-            "JOIN bench_raw_platforms b ON b.credential_id = k.id)"
+            "FROM catalog_listings l JOIN bench_raw_sellers s ON s.partner_id = l.platform_id "
+            "WHERE l.course_id = c.id AND l.status = 'listed') = (SELECT count(*) FROM bench_raw_sellers)"
         )
         for table in LOOKUPS:
             conn.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (n)")
@@ -79,14 +82,17 @@ def prepare(conninfo: str, *, top_up: bool = False) -> dict[str, int]:
                 "WHERE kind = 'training_wallet' AND owner_type = 'participant'",
                 (TOP_UP,),
             )
-        counts = {name: conn.execute(f"SELECT count(*) FROM bench_raw_{name}").fetchone()[0] for name in ("cards", "courses", "platforms")}  # type: ignore[index]
+        counts = {}
+        for name in ("cards", "courses", "platforms"):
+            row = conn.execute(f"SELECT count(*) FROM bench_raw_{name}").fetchone()
+            counts[name] = int(row[0]) if row else 0
         conn.commit()
         for table in (*LOOKUPS, "ledger_accounts"):
             conn.execute(f"ANALYZE {table}")
         conn.commit()
     if not all(counts.values()):
         raise RuntimeError(f"nothing to buy with: {counts}")
-    return {name: int(n) for name, n in counts.items()}
+    return counts
 
 
 def drop(conninfo: str) -> None:
@@ -126,28 +132,57 @@ def parse(output: str) -> dict[str, Any]:
     }
 
 
-def run(conninfo: str, counts: dict[str, int], *, clients: int, seconds: float, database_pid: int | None) -> dict[str, Any]:
-    """The script for ``seconds`` from ``clients`` connections; rate, and CPU per purchase (us) of PostgreSQL's
-    process tree (``database_pid``'s) and of pgbench."""
+def run(
+    conninfo: str,
+    counts: dict[str, int],
+    *,
+    clients: int,
+    seconds: float,
+    database_pid: int | None,
+    warm_seconds: float = 2.0,
+) -> dict[str, Any]:
+    """The script from ``clients`` connections for ``warm_seconds`` (connections opened, statements prepared,
+    caches filled: not counted, as the app's connections are warm when it is measured) and then ``seconds``
+    measured: purchases done in that window (rows of ``training_purchases``, read before and after), their rate,
+    and CPU per purchase (us) of PostgreSQL's process tree (``database_pid``'s); and pgbench's own CPU per purchase
+    over its whole run (the client, apart)."""
+    import psycopg
     from cpu import tree_cpu_seconds  # benchmarks/cpu.py (the benchmarks' folder is on sys.path when this runs)
 
+    def purchases(conn: psycopg.Connection[Any]) -> int:
+        row = conn.execute("SELECT count(*) FROM training_purchases").fetchone()
+        return int(row[0]) if row else 0
+
     before_client = resource.getrusage(resource.RUSAGE_CHILDREN)
-    before_db = tree_cpu_seconds(database_pid) if database_pid else 0.0
-    done = subprocess.run(
-        command(conninfo, counts, clients=clients, seconds=seconds),
-        capture_output=True, text=True, timeout=seconds + 300, check=False,
-    )  # fmt: skip
-    used_db = (tree_cpu_seconds(database_pid) - before_db) if database_pid else 0.0
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        started = purchases(conn)
+        process = subprocess.Popen(
+            command(conninfo, counts, clients=clients, seconds=warm_seconds + seconds + 1.5),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(warm_seconds)
+        first = purchases(conn)
+        db_first = tree_cpu_seconds(database_pid) if database_pid else 0.0
+        window = time.perf_counter()
+        time.sleep(seconds)
+        db_last = tree_cpu_seconds(database_pid) if database_pid else 0.0
+        last = purchases(conn)
+        window = time.perf_counter() - window
+        stdout, stderr = process.communicate(timeout=seconds + 300)
+        total = purchases(conn) - started
     after_client = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0 and "actually processed" not in done.stdout:
-        raise RuntimeError(f"pgbench failed ({done.returncode}): {done.stderr[-1500:]}")
-    found = parse(done.stdout)
+    if process.returncode != 0 and "actually processed" not in stdout:
+        raise RuntimeError(f"pgbench failed ({process.returncode}): {stderr[-1500:]}")
+    found = parse(stdout)
     client = (after_client.ru_utime + after_client.ru_stime) - (before_client.ru_utime + before_client.ru_stime)
-    n = max(1, found["purchases"])
+    measured = max(1, last - first)
     return {
         **found,
         "clients": clients,
-        "errors": done.stderr.strip().splitlines()[-3:] if done.returncode != 0 else [],
-        "pg_us": round(used_db / n * 1e6),
-        "client_us": round(client / n * 1e6),
+        "measured_purchases": last - first,
+        "tps": measured / window,
+        "pgbench_tps": found["tps"],
+        "errors": stderr.strip().splitlines()[-3:] if process.returncode != 0 else [],
+        "pg_us": round((db_last - db_first) / measured * 1e6),
+        "client_us": round(client / max(1, total) * 1e6),
     }

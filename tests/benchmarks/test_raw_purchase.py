@@ -34,7 +34,7 @@ def _written_since(engine: Engine, mark: int) -> dict[str, int]:
             )
         ).all()
         counts = {
-            table: int(conn.scalar(text(f"SELECT count(*) FROM {table} WHERE xmin::text::bigint >= :m"), {"m": mark}))  # noqa: S608
+            table: int(conn.scalar(text(f"SELECT count(*) FROM {table} WHERE xmin::text::bigint >= :m"), {"m": mark}))
             for table in tables
         }
     return {table: n for table, n in counts.items() if n}
@@ -50,7 +50,13 @@ def _buy(api: Api, session: Session, platform: Any, course: Any, participant: Pa
 
 
 def test_the_raw_script_writes_the_rows_a_purchase_writes(
-    api: Api, session: Session, clean_db: Engine, database_url: str, platform: Any, course: Any, participant: Participant
+    api: Api,
+    session: Session,
+    clean_db: Engine,
+    database_url: str,
+    platform: Any,
+    course: Any,
+    participant: Participant,
 ) -> None:
     # the app's purchase first, on its own participant
     mark = _mark(clean_db)
