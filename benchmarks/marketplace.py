@@ -1178,6 +1178,8 @@ def main() -> None:
         raw_ref = raw_purchase.run(
             dsn, raw_counts, clients=args.connections * n, seconds=ref_seconds, database_pid=database_pid
         )
+        print("raw PostgreSQL reference, one connection (no contention), 5 s ...", file=sys.stderr)
+        raw_alone = raw_purchase.run(dsn, raw_counts, clients=1, seconds=5, database_pid=database_pid, warm_seconds=1)
         raw_purchase.drop(dsn)
         print(f"catalogue search over HTTP for {ref_seconds:.0f} s ...", file=sys.stderr)
         search_jobs = [{"seed": p + 1} for p in range(n)]
@@ -1232,6 +1234,8 @@ def main() -> None:
         ("reference: HTTP-only (no database)", f"{floor['per_s']:.1f}/s", f"{ms(floor['calls'], 0.5)}",
          f"{ms(floor['calls'], 0.99)}", f"{floor['cpu_us_per_op']['server'] or 0:,}"),
         ("reference: raw SQL purchase (pgbench)", f"{raw_ref['tps']:.1f}/s", "-", "-", f"{raw_ref['pg_us']:,} PG"),
+        ("reference: raw SQL purchase, one client", f"{raw_alone['tps']:.1f}/s", "-", "-",
+         f"{raw_alone['pg_us']:,} PG"),
         ("search GET /pelatihan?q= (HTTP)", f"{found['per_s']:.1f}/s", f"{ms(found['calls'], 0.5)}",
          f"p95 {ms(found['calls'], 0.95)}", f"{search_http_cpu:,.0f}"),
         ("search service, in-process", "", f"{ms(service['times'], 0.5)}", f"p95 {ms(service['times'], 0.95)}",
@@ -1279,7 +1283,12 @@ def main() -> None:
         "raw_purchases": raw_ref["purchases"],
         "raw_measured_purchases": raw_ref["measured_purchases"],
         "raw_pgbench_tps": round(raw_ref["pgbench_tps"], 1),
-        "raw_failed": raw_ref["failed"],
+        "raw_failed": raw_ref["failed"] + raw_alone["failed"],
+        "raw_alone_purchase_pg_us": raw_alone["pg_us"],
+        "raw_alone_tps": round(raw_alone["tps"], 1),
+        "alone_pg_vs_raw_alone": round(
+            ((alone["cpu_us_per_op"].get("database") or 0) - phone_db_us) / max(1, raw_alone["pg_us"]), 2
+        ),
         "raw_clients": raw_ref["clients"],
         "http_only_cpu_us_per_call": floor["cpu_us_per_op"],
         "http_only_per_s": round(floor["per_s"], 1),
