@@ -140,12 +140,14 @@ def run(
     seconds: float,
     database_pid: int | None,
     warm_seconds: float = 2.0,
+    quick_commits: bool = False,
 ) -> dict[str, Any]:
     """The script from ``clients`` connections for ``warm_seconds`` (connections opened, statements prepared,
     caches filled: not counted, as the app's connections are warm when it is measured) and then ``seconds``
     measured: purchases done in that window (rows of ``training_purchases``, read before and after), their rate,
     and CPU per purchase (us) of PostgreSQL's process tree (``database_pid``'s); and pgbench's own CPU per purchase
-    over its whole run (the client, apart)."""
+    over its whole run (the client, apart). ``quick_commits``: every commit without waiting for its WAL flush
+    (``synchronous_commit = off`` for pgbench's connections), to show what the durable commits cost."""
     import psycopg
     from cpu import tree_cpu_seconds  # benchmarks/cpu.py (the benchmarks' folder is on sys.path when this runs)
 
@@ -153,12 +155,15 @@ def run(
         row = conn.execute("SELECT count(*) FROM training_purchases").fetchone()
         return int(row[0]) if row else 0
 
+    environment = dict(os.environ)
+    if quick_commits:
+        environment["PGOPTIONS"] = (environment.get("PGOPTIONS", "") + " -c synchronous_commit=off").strip()
     before_client = resource.getrusage(resource.RUSAGE_CHILDREN)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         started = purchases(conn)
         process = subprocess.Popen(
             command(conninfo, counts, clients=clients, seconds=warm_seconds + seconds + 1.5),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
         )  # fmt: skip
         time.sleep(warm_seconds)
         first = purchases(conn)
