@@ -209,7 +209,7 @@ drawn AS MATERIALIZED (
     FROM unnest(:session_ids::uuid[], :session_types::text[], :session_starts::timestamptz[])
          WITH ORDINALITY AS s(session_id, training_type, starts_at, n)
 ), taken AS (
-    SELECT code FROM training_redeem_codes WHERE code IN (SELECT code FROM drawn)
+    SELECT code FROM training_redeem_codes WHERE code = ANY (ARRAY(SELECT code FROM drawn))
     UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = (SELECT voucher FROM ids)
 ), confirmed AS (
     UPDATE training_purchases SET status = 'confirmed', confirmed_at = (SELECT at FROM ids),
