@@ -15,7 +15,20 @@
    statement; no body, no idempotency), three of them per purchase. Then CPU call by call: 150 inquiries, then
    their 150 purchases, then their confirmations, then 150 signed pings, each phase measured apart (web processes
    and PostgreSQL), to show where a purchase's CPU goes.
-3. Catalogue search over ``--courses`` approved courses (Indonesian titles and syllabi from a varied vocabulary):
+3. In the same run, where a purchase's CPU goes, against two more references: the HTTP-only floor (the same
+   signed requests' bytes, three a purchase, to ``POST /partner/v1/bench/http-only`` on the same uvicorn worker
+   processes and app: middleware, routing, the body read and parsed, a JSON answer; no signature check, no
+   database) and the raw PostgreSQL reference (``benchmarks/raw_purchase.sql``: the rows the three calls read and
+   write, in plain SQL with the same tables, indexes, triggers and commits, run by pgbench from as many
+   connections on the same server, its first 2 s not counted; ``benchmarks/raw_purchase.py``), also from one
+   connection (against the one-client purchases) and with no commit waiting for its WAL flush (what the durable
+   commits cost). The accounting splits a purchase's web CPU into the HTTP floor, the signed frame's (three signed
+   pings above the floor) and our handlers' above both, and its PostgreSQL CPU into the raw rows' and ours above
+   them (JSON: ``raw_purchase_pg_us``, ``raw_purchase_tps``, ``purchase_vs_raw`` = ``cpu_us_per_purchase`` /
+   ``raw_purchase_pg_us``, ``purchase_pg_vs_raw``, ``purchase_accounting_us``). The raw phases credit every
+   training wallet by SQL first (``raw_purchase.TOP_UP``), so the scratch database's ledger no longer balances
+   after them.
+4. Catalogue search over ``--courses`` approved courses (Indonesian titles and syllabi from a varied vocabulary):
    ``GET /pelatihan?q=...`` over HTTP under load, the service's ``catalog.service.search.search`` in-process, and
    the same ``websearch_to_tsquery`` query (count + one ranked page) in raw SQL with psycopg.
 
@@ -49,6 +62,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import raw_purchase  # benchmarks/raw_purchase.py
 from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +70,18 @@ DB_NAME = "prakerja_bench_market"
 SCHEME = "2023-normal"
 BALANCE = 3_500_000
 PING_PATH = "/partner/v1/ping"
+HTTP_ONLY_PATH = "/partner/v1/bench/http-only"
+HTTP_ONLY_ANSWER = json.dumps(
+    {
+        "card_number_masked": "**** **** **** 6687",
+        "name_masked": "S**i R*******i 20",
+        "balance": 3500000,
+        "status": "active",
+        "first_purchase_deadline": "2027-01-05T21:44:43.443040Z",
+    },
+    separators=(",", ":"),
+).encode()
+"""The HTTP-only reference's answer: a card inquiry's, byte for byte in size."""
 
 # --- synthetic Indonesian courses ---------------------------------------------------------------------------------
 
@@ -346,15 +372,37 @@ def seed_recipients(count: int) -> list[tuple[str, str]]:
 # --- the server ---------------------------------------------------------------------------------------------------
 
 
+def bench_app():  # type: ignore[no-untyped-def]
+    """The product app (``prakerja.app.create_app``) plus the HTTP-only reference route, served by the same uvicorn
+    worker processes: ``POST /partner/v1/bench/http-only`` reads the body, parses it as JSON and answers a card
+    inquiry's answer (same size), with the shell middleware and routing of every partner path, and nothing else
+    (no signature check, no admission, no database). Added after every route of the app, so the purchase's routes
+    are found as before."""
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from prakerja.app import create_app
+
+    app = create_app()
+
+    async def http_only(request: Request) -> Response:
+        json.loads(await request.body())
+        return Response(content=HTTP_ONLY_ANSWER, media_type="application/json")
+
+    app.add_route(HTTP_ONLY_PATH, http_only, methods=["POST"], include_in_schema=False)
+    return app
+
+
 def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
     import socket
 
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "prakerja.app:create_app", "--host", "127.0.0.1",
+        sys.executable, "-m", "uvicorn", "--factory", "marketplace:bench_app", "--host", "127.0.0.1",
         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
         "--loop", "uvloop", "--http", "httptools",
     ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, cwd=str(ROOT))
+    server_env = {**env, "PYTHONPATH": str(ROOT / "benchmarks") + os.pathsep + env.get("PYTHONPATH", "")}
+    process = subprocess.Popen(command, env=server_env, cwd=str(ROOT))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -493,6 +541,28 @@ async def _pinger(port: int, platform: dict, until: float, out: dict) -> None:  
         writer.close()
 
 
+async def _floor(port: int, job: dict, until: float, out: dict) -> None:  # type: ignore[type-arg]
+    """The HTTP-only reference: a card inquiry's signed request (headers, key, body) sent to the HTTP-only path."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    http = Http(reader, writer)
+    cards = job["cards"]
+    try:
+        n = 0
+        while time.perf_counter() < until:
+            body = json.dumps({"card_number": cards[n % len(cards)]}).encode()
+            n += 1
+            request = signed("POST", HTTP_ONLY_PATH, body, job["platform"], f"h-{uuid.uuid4().hex[:12]}")
+            status, answer, ms = await http.call(request)
+            out["latencies"]["http_only"].append(ms)
+            if status == 200:
+                out["ok"] += 1
+            else:
+                out["bad"] += 1
+                out.setdefault("first_bad", f"http-only {status} {answer[:300]!r}")
+    finally:
+        writer.close()
+
+
 async def _searcher(port: int, until: float, out: dict, seed: int) -> None:  # type: ignore[type-arg]
     from urllib.parse import quote_plus
 
@@ -517,7 +587,7 @@ def _load_process(kind: str, port: int, job: dict, connections: int, seconds: fl
     import uvloop
 
     out: dict = {"latencies": {}, "ok": 0, "bad": 0, "phone_ms": []}  # type: ignore[type-arg]
-    for name in ("inquiry", "purchase", "confirm", "ping", "search"):
+    for name in ("inquiry", "purchase", "confirm", "ping", "http_only", "search"):
         out["latencies"][name] = []
 
     async def main() -> None:
@@ -527,6 +597,8 @@ def _load_process(kind: str, port: int, job: dict, connections: int, seconds: fl
             tasks = [_buyer(port, job["dsn"], shares[c], job["courses"], until, out) for c in range(connections)]
         elif kind == "ping":
             tasks = [_pinger(port, job["platform"], until, out) for _ in range(connections)]
+        elif kind == "http_only":
+            tasks = [_floor(port, job, until, out) for _ in range(connections)]
         else:
             tasks = [_searcher(port, until, out, job["seed"] * 100 + c) for c in range(connections)]
         await asyncio.gather(*tasks)
@@ -558,7 +630,9 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
     cpu["others"] = max(0.0, machine_busy - sum(cpu.values()))
     ok = sum(r["ok"] for r in results)
     latencies = {name: sorted(x for r in results for x in r["latencies"][name]) for name in results[0]["latencies"]}
-    every_call = sorted(x for name in ("inquiry", "purchase", "confirm", "ping", "search") for x in latencies[name])
+    every_call = sorted(
+        x for name in ("inquiry", "purchase", "confirm", "ping", "http_only", "search") for x in latencies[name]
+    )
     return {
         "ok": ok,
         "bad": sum(r["bad"] for r in results),
@@ -578,8 +652,9 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
 
 def by_call(port: int, dsn: str, work: list, courses: list[str], watch: dict[str, int], connections: int = 4) -> dict:  # type: ignore[type-arg]
     """CPU per call, call by call: all the inquiries of ``work``, then all its purchases, then (the codes read
-    from the phone beforehand, outside the measurement) all its confirmations, then as many signed pings, each
-    phase from ``connections`` connections; web processes and PostgreSQL measured apart for each phase."""
+    from the phone beforehand, outside the measurement) all its confirmations, then as many signed pings and as
+    many HTTP-only calls, each phase from ``connections`` connections; web processes and PostgreSQL measured apart
+    for each phase."""
     import psycopg
     import uvloop
 
@@ -612,6 +687,9 @@ def by_call(port: int, dsn: str, work: list, courses: list[str], watch: dict[str
                 out.append((it, signed("POST", path, body, p, f"bc-{tag}")))
             elif step == "ping":
                 out.append((it, signed("GET", f"{PING_PATH}?n={uuid.uuid4().hex}", b"", p, None)))
+            elif step == "http_only":
+                body = json.dumps({"card_number": it["card"]}).encode()
+                out.append((it, signed("POST", HTTP_ONLY_PATH, body, p, f"bh-{tag}")))
         return out
 
     async def phase(step: str) -> tuple[int, int]:
@@ -645,7 +723,7 @@ def by_call(port: int, dsn: str, work: list, courses: list[str], watch: dict[str
                     it["otp"] = await _otp(conn, it["account"])
 
     out: dict = {}  # type: ignore[type-arg]
-    for step in ("inquiry", "purchase", "confirm", "ping"):
+    for step in ("inquiry", "purchase", "confirm", "ping", "http_only"):
         if step == "confirm":
             uvloop.run(phones())
         before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
@@ -920,6 +998,54 @@ def search_only(args: argparse.Namespace, url: str, env: dict[str, str], *, setu
     print(json.dumps(summary))
 
 
+# --- where a purchase's CPU goes ----------------------------------------------------------------------------------
+
+
+def purchase_accounting(web_us: float, database_us: float, ping: dict, floor: dict, raw: dict) -> dict[str, int]:  # type: ignore[type-arg]
+    """A complete purchase's CPU under load (``web_us`` + ``database_us``, us) split against the references of the
+    same run: on the web side the HTTP-only floor (three calls through the same stack without the database), the
+    signed frame (three signed pings above the floor: signature check and admission) and our handlers' above
+    both (idempotency, transaction, reads, rules, encryption, writes, answer); on PostgreSQL's side the raw
+    script's rows (the same rows, plain SQL, the same commits) and ours above them. ``floor_us`` is what the two
+    floors alone cost: the least the purchase could cost on this stack with these rows."""
+    floor_web = floor["cpu_us_per_op"]["server"] or 0
+    ping_web = ping["cpu_us_per_op"]["server"] or 0
+    ping_db = ping["cpu_us_per_op"].get("database") or 0
+    raw_pg = raw["pg_us"]
+    return {
+        "web": round(web_us),
+        "web_http_floor": round(3 * floor_web),
+        "web_signed_frame": round(3 * (ping_web - floor_web)),
+        "web_ours_above_frame": round(web_us - 3 * ping_web),
+        "postgres": round(database_us),
+        "postgres_raw_rows": raw_pg,
+        "postgres_ours_above_raw": round(database_us - raw_pg),
+        "postgres_three_pings": round(3 * ping_db),
+        "http_only_postgres": round(3 * (floor["cpu_us_per_op"].get("database") or 0)),
+        "total": round(web_us + database_us),
+        "floor_us": round(3 * floor_web + raw_pg),
+        "above_floor_us": round(web_us + database_us - 3 * floor_web - raw_pg),
+    }
+
+
+def print_accounting(a: dict[str, int]) -> None:
+    total = max(1, a["total"])
+
+    def line(name: str, us: int) -> None:
+        print(f"  {name:<68} {us:>7,} us  {100 * us / total:5.1f}%")
+
+    print("Where a complete purchase's CPU goes (under load; references measured in this run):")
+    line("web: HTTP-only floor (3 calls, same uvicorn stack, no database)", a["web_http_floor"])
+    line("web: signed frame above the floor (3 signed pings - 3 HTTP-only)", a["web_signed_frame"])
+    line("web: our handlers above the signed frame (web - 3 signed pings)", a["web_ours_above_frame"])
+    line("PostgreSQL: the raw rows (raw script: same rows, plain SQL, same commits)", a["postgres_raw_rows"])
+    line("PostgreSQL: ours above the raw rows", a["postgres_ours_above_raw"])
+    line("total (web + PostgreSQL)", a["total"])
+    line("floor: HTTP-only x 3 + raw rows (the least on this stack)", a["floor_us"])
+    print(f"  (PostgreSQL of three signed pings: {a['postgres_three_pings']:,} us; of three HTTP-only calls: "
+          f"{a['http_only_postgres']:,} us)\n")  # fmt: skip
+
+
 # --- main ---------------------------------------------------------------------------------------------------------
 
 
@@ -1047,6 +1173,23 @@ def main() -> None:
         print(f"signed ping reference for {ref_seconds:.0f} s ...", file=sys.stderr)
         ping_jobs = [{"platform": platforms[p % len(platforms)]} for p in range(n)]
         ping = run_load("ping", port, ping_jobs, args.connections, ref_seconds, watch)
+        print(f"HTTP-only reference (same stack, no database) for {ref_seconds:.0f} s ...", file=sys.stderr)
+        floor_cards = [card for card, _, _ in calls_work]
+        floor_jobs = [{"platform": platforms[p % len(platforms)], "cards": floor_cards} for p in range(n)]
+        floor = run_load("http_only", port, floor_jobs, args.connections, ref_seconds, watch)
+        print(f"raw PostgreSQL reference (pgbench, {args.connections * n} connections) for {ref_seconds:.0f} s ...",
+              file=sys.stderr)  # fmt: skip
+        raw_counts = raw_purchase.prepare(dsn, top_up=True)
+        raw_ref = raw_purchase.run(
+            dsn, raw_counts, clients=args.connections * n, seconds=ref_seconds, database_pid=database_pid
+        )
+        print("raw PostgreSQL reference, one connection (no contention), 5 s ...", file=sys.stderr)
+        raw_alone = raw_purchase.run(dsn, raw_counts, clients=1, seconds=5, database_pid=database_pid, warm_seconds=1)
+        print("raw PostgreSQL reference, every commit without waiting for its flush, 5 s ...", file=sys.stderr)
+        raw_quick = raw_purchase.run(
+            dsn, raw_counts, clients=args.connections * n, seconds=5, database_pid=database_pid, quick_commits=True
+        )
+        raw_purchase.drop(dsn)
         print(f"catalogue search over HTTP for {ref_seconds:.0f} s ...", file=sys.stderr)
         search_jobs = [{"seed": p + 1} for p in range(n)]
         found = run_load("search", port, search_jobs, args.search_connections, ref_seconds, watch)
@@ -1063,7 +1206,7 @@ def main() -> None:
 
     if buy["ran_out"]:
         print("the load ran out of funded cards before the time was up: raise --rate", file=sys.stderr)
-    for name, r in (("purchases", buy), ("alone", alone), ("ping", ping), ("search", found)):
+    for name, r in (("purchases", buy), ("alone", alone), ("ping", ping), ("http-only", floor), ("search", found)):
         if r["bad"]:
             print(f"refused or failed calls ({name}): {r['bad']}: {r['first_bad']}", file=sys.stderr)
 
@@ -1073,6 +1216,9 @@ def main() -> None:
     purchase_cpu = server_us + database_us
     alone_cpu = (alone["cpu_us_per_op"]["server"] or 0) + (alone["cpu_us_per_op"].get("database") or 0) - phone_db_us
     ping_cpu = (ping["cpu_us_per_op"]["server"] or 0) + (ping["cpu_us_per_op"].get("database") or 0)
+    if raw_ref["failed"] or raw_ref["errors"]:
+        print(f"raw reference: {raw_ref['failed']} failed; {raw_ref['errors']}", file=sys.stderr)
+    accounting = purchase_accounting(server_us, database_us, ping, floor, raw_ref)
     search_http_cpu = (found["cpu_us_per_op"]["server"] or 0) + (found["cpu_us_per_op"].get("database") or 0)
     service = inproc["service"]
     raw = inproc["raw_sql"]
@@ -1094,6 +1240,12 @@ def main() -> None:
          f"{ms(alone['calls'], 0.99)}", f"{alone_cpu:,.0f}"),
         ("reference: signed ping", f"{ping['per_s']:.1f}/s", f"{ms(ping['calls'], 0.5)}",
          f"{ms(ping['calls'], 0.99)}", f"{ping_cpu:,.0f}"),
+        ("reference: HTTP-only (no database)", f"{floor['per_s']:.1f}/s", f"{ms(floor['calls'], 0.5)}",
+         f"{ms(floor['calls'], 0.99)}", f"{floor['cpu_us_per_op']['server'] or 0:,}"),
+        ("reference: raw SQL purchase (pgbench)", f"{raw_ref['tps']:.1f}/s", "-", "-", f"{raw_ref['pg_us']:,} PG"),
+        ("reference: raw SQL purchase, one client", f"{raw_alone['tps']:.1f}/s", "-", "-",
+         f"{raw_alone['pg_us']:,} PG"),
+        ("  raw SQL, no commit waits its flush", f"{raw_quick['tps']:.1f}/s", "-", "-", f"{raw_quick['pg_us']:,} PG"),
         ("search GET /pelatihan?q= (HTTP)", f"{found['per_s']:.1f}/s", f"{ms(found['calls'], 0.5)}",
          f"p95 {ms(found['calls'], 0.95)}", f"{search_http_cpu:,.0f}"),
         ("search service, in-process", "", f"{ms(service['times'], 0.5)}", f"p95 {ms(service['times'], 0.95)}",
@@ -1111,6 +1263,7 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}\n"
     )
 
+    print_accounting(accounting)
     print("CPU per call, call by call (4 connections; web processes + PostgreSQL, us):")
     for step, r in per_call.items():
         print(
@@ -1131,6 +1284,28 @@ def main() -> None:
         "search_p50_ms": ms(found["calls"], 0.5),
         "cpu_us_per_op": {"server": server_us, "database": round(database_us), "total": round(purchase_cpu)},
         "purchase_cpu_vs_three_signed_pings": round(purchase_cpu / max(1, 3 * ping_cpu), 2),
+        "raw_purchase_pg_us": raw_ref["pg_us"],
+        "raw_purchase_tps": round(raw_ref["tps"], 1),
+        "purchase_vs_raw": round(purchase_cpu / max(1, raw_ref["pg_us"]), 2),
+        "purchase_pg_vs_raw": round(database_us / max(1, raw_ref["pg_us"]), 2),
+        "purchases_per_s_vs_raw_tps": round(buy["per_s"] / max(0.1, raw_ref["tps"]), 3),
+        "raw_purchase_client_us": raw_ref["client_us"],
+        "raw_purchases": raw_ref["purchases"],
+        "raw_measured_purchases": raw_ref["measured_purchases"],
+        "raw_pgbench_tps": round(raw_ref["pgbench_tps"], 1),
+        "raw_failed": raw_ref["failed"] + raw_alone["failed"] + raw_quick["failed"],
+        "raw_quick_commits_pg_us": raw_quick["pg_us"],
+        "raw_quick_commits_tps": round(raw_quick["tps"], 1),
+        "raw_alone_purchase_pg_us": raw_alone["pg_us"],
+        "raw_alone_tps": round(raw_alone["tps"], 1),
+        "alone_pg_vs_raw_alone": round(
+            ((alone["cpu_us_per_op"].get("database") or 0) - phone_db_us) / max(1, raw_alone["pg_us"]), 2
+        ),
+        "raw_clients": raw_ref["clients"],
+        "http_only_cpu_us_per_call": floor["cpu_us_per_op"],
+        "http_only_per_s": round(floor["per_s"], 1),
+        "http_only_p99_ms": ms(floor["calls"], 0.99),
+        "purchase_accounting_us": accounting,
         "search_service_cpu_vs_raw_sql": round(service_cpu / max(1.0, raw_cpu), 2),
         "search_service_p95_vs_raw_sql": round(pct(service["times"], 0.95) / max(0.001, pct(raw["times"], 0.95)), 2),
         "purchases": ok,
@@ -1159,6 +1334,7 @@ def main() -> None:
         "others_busy_cores": {
             "purchase": buy["others_busy_cores"],
             "ping": ping["others_busy_cores"],
+            "http_only": floor["others_busy_cores"],
             "search": found["others_busy_cores"],
         },
         "load_average": round(os.getloadavg()[0], 1),
