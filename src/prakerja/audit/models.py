@@ -62,9 +62,11 @@ class AuditEntry(Base):
     on older ones, whose link's hash covers the canonical form with ``seq``)."""
 
     seq: Mapped[int | None] = column_property(
-        select(AuditLink.seq).where(AuditLink.entry_id == id).correlate_except(AuditLink).scalar_subquery()
+        select(AuditLink.seq).where(AuditLink.entry_id == id).correlate_except(AuditLink).scalar_subquery(),
+        deferred=True,
     )
-    """Position in the chain (read from its link, the unique index on ``entry_id``); empty until the commit."""
+    """Position in the chain, read from its link (the unique index on ``entry_id``) when asked for or ordered by;
+    empty until the commit."""
 
 
 class AuditHead(Base):
