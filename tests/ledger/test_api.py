@@ -175,7 +175,12 @@ def test_transfer_audited_and_history(client: TestClient, session: Session) -> N
     assert response.status_code == 201
     history = client.get(f"/api/v1/ledger/accounts/{wallet.id}/history").json()
     assert history[0]["running_balance"] == 5_000
-    actions = session.execute(text("SELECT action, reason FROM audit_entries ORDER BY seq DESC LIMIT 1")).one()
+    actions = session.execute(
+        text(
+            "SELECT e.action, e.reason FROM audit_entries e JOIN audit_links l ON l.entry_id = e.id"
+            " ORDER BY l.seq DESC LIMIT 1"
+        )
+    ).one()
     assert tuple(actions) == ("ledger.transfer_created", "koreksi")
 
 

@@ -93,7 +93,13 @@ class TestFund:
         assert caught.value.code == "transfer_exists_with_different_fields"
 
     def test_funding_is_audited(self, session: Session, program: Program) -> None:
-        actions = session.execute(text("SELECT action FROM audit_entries ORDER BY seq")).scalars().all()
+        actions = (
+            session.execute(
+                text("SELECT e.action FROM audit_entries e JOIN audit_links l ON l.entry_id = e.id ORDER BY l.seq")
+            )
+            .scalars()
+            .all()
+        )
         assert actions == ["ledger.budget_allocated", "ledger.wallet_funded"]
 
 

@@ -4,30 +4,44 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, LargeBinary, Sequence, String, Text
+from sqlalchemy import BigInteger, Index, LargeBinary, Sequence, String, Text, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from prakerja.kit.orm import Base
 
 
+class AuditLink(Base):
+    """An entry's place in the chain: written by the database's deferred trigger (``prakerja_audit_link``) right
+    before the entry's transaction commits, never changed (a trigger refuses UPDATE, DELETE and TRUNCATE).
+    docs/adr/0039 (the link was columns of the entry, UPDATEd at commit, until migration 0039)."""
+
+    __tablename__ = "audit_links"
+    __table_args__ = (UniqueConstraint("entry_id"),)
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    """Position in the chain, 1, 2, 3... without gaps, in commit order."""
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    """The linked entry (``audit_entries.id``); each entry is linked once."""
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    """Entries with a ``body_digest`` (since 0021): SHA-256 over ``prev_hash``, ``seq`` (8 bytes, big-endian) and
+    ``body_digest``; before: SHA-256 over ``prev_hash`` and the canonical form of the entry with ``seq``."""
+
+
 class AuditEntry(Base):
-    """One recorded action. A row is written in the caller's transaction without its chain link; a deferred
-    trigger (``prakerja_audit_link``, migration 0021) links it right before that transaction commits, so every
-    committed row has ``seq``, ``prev_hash`` and ``hash``. Linked rows are never updated or deleted (a trigger
-    refuses it). docs/adr/0012."""
+    """One recorded action, written once in the caller's transaction and never changed (a trigger refuses UPDATE,
+    DELETE and TRUNCATE). Its place in the chain is an :class:`AuditLink` the database writes right before that
+    transaction commits. docs/adr/0012, docs/adr/0039."""
 
     __tablename__ = "audit_entries"
     __table_args__ = (
         Index(None, "object_type", "object_id"),
         Index(None, "actor_id"),
-        Index("uq_audit_entries_seq", "seq", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Sequence("audit_entries_id_seq"), primary_key=True)
     """Insertion order (not the chain's order: a transaction that commits later is linked later)."""
-    seq: Mapped[int | None] = mapped_column(BigInteger)
-    """Position in the chain, 1, 2, 3... without gaps, in commit order; empty until the commit links the row."""
     occurred_at: Mapped[datetime]
     """When it happened (injected clock)."""
     actor_id: Mapped[uuid.UUID | None]
@@ -44,12 +58,15 @@ class AuditEntry(Base):
     """Non-personal details of the change."""
     request_id: Mapped[str | None] = mapped_column(String(64))
     body_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))
-    """SHA-256 of the canonical form of the row's content without ``seq`` (entries written since 0021; empty on
-    older ones, whose hash covers the canonical form with ``seq``)."""
-    prev_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
-    hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
-    """Since 0021: SHA-256 over ``prev_hash``, ``seq`` (8 bytes, big-endian) and ``body_digest``; before: SHA-256
-    over ``prev_hash`` and the canonical form of this row with ``seq``."""
+    """SHA-256 of the canonical form of the row's content without its position (entries written since 0021; empty
+    on older ones, whose link's hash covers the canonical form with ``seq``)."""
+
+    seq: Mapped[int | None] = column_property(
+        select(AuditLink.seq).where(AuditLink.entry_id == id).correlate_except(AuditLink).scalar_subquery(),
+        deferred=True,
+    )
+    """Position in the chain, read from its link (the unique index on ``entry_id``) when asked for or ordered by;
+    empty until the commit."""
 
 
 class AuditHead(Base):

@@ -7,11 +7,11 @@ import asyncpg
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from prakerja.audit.models import AuditEntry, AuditHead
+from prakerja.audit.models import AuditEntry, AuditHead, AuditLink
 from prakerja.db import SqlPart, arguments, positional
 
-# The chain lock (a transaction-scoped advisory lock) is taken by the database's link trigger at commit
-# (migration 0021_mperf); nothing here takes it.
+# The chain lock (the head row's) is taken by the database's link trigger at commit, which writes the entry's
+# ``audit_links`` row (migrations 0021_mperf, 0036_mpg, 0039_maudit); nothing here takes it.
 
 
 def head(session: Session) -> AuditHead | None:
@@ -77,35 +77,47 @@ def append_part(rows: Sequence[dict[str, Any]], *, gate: str) -> SqlPart:
     return SqlPart(f"au AS ({_APPEND_MANY_TEMPLATE.format(gate=gate)})", append_many_params(rows))
 
 
-def iterate(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
-    """Linked entries in chain order."""
+def iterate(session: Session, batch: int = 5000) -> Iterator[tuple[AuditLink, AuditEntry | None]]:
+    """Links in chain order, each with its entry (None when no entry has the link's entry id)."""
     last = 0
     while True:
-        rows = session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.seq > last)
-            .order_by(AuditEntry.seq)
+        rows = session.execute(
+            select(AuditLink, AuditEntry)
+            .outerjoin(AuditEntry, AuditEntry.id == AuditLink.entry_id)
+            .where(AuditLink.seq > last)
+            .order_by(AuditLink.seq)
             .limit(batch)
             .execution_options(populate_existing=True)
         ).all()
         if not rows:
             return
-        yield from rows
-        last = rows[-1].seq or last
+        yield from ((link, found) for link, found in rows)
+        last = rows[-1][0].seq
         session.expunge_all()
 
 
 def unlinked(session: Session) -> list[int]:
-    """Insertion ids of rows without a chain link (at most 20). Committed, such a row was written with the link
-    trigger bypassed; in the reading transaction's own uncommitted writes it is simply not linked yet."""
+    """Insertion ids of entries without a link (at most 20). Committed, such an entry was written with the link
+    trigger bypassed, or its link was removed; in the reading transaction's own uncommitted writes it is simply not
+    linked yet."""
     return list(
-        session.scalars(select(AuditEntry.id).where(AuditEntry.hash.is_(None)).order_by(AuditEntry.id).limit(20))
+        session.scalars(
+            select(AuditEntry.id)
+            .where(~select(AuditLink.seq).where(AuditLink.entry_id == AuditEntry.id).exists())
+            .order_by(AuditEntry.id)
+            .limit(20)
+        )
     )
 
 
-def recent(session: Session, *, limit: int, before: int | None = None) -> list[AuditEntry]:
+def recent(session: Session, *, limit: int, before: int | None = None) -> list[tuple[AuditLink, AuditEntry]]:
     """Newest first; ``before`` pages back from a position in the chain. Only linked (committed) entries."""
-    query = select(AuditEntry).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(limit)
+    query = (
+        select(AuditLink, AuditEntry)
+        .join(AuditEntry, AuditEntry.id == AuditLink.entry_id)
+        .order_by(AuditLink.seq.desc())
+        .limit(limit)
+    )
     if before is not None:
-        query = query.where(AuditEntry.seq < before)
-    return list(session.scalars(query))
+        query = query.where(AuditLink.seq < before)
+    return [(link, entry) for link, entry in session.execute(query).all()]

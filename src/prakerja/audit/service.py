@@ -137,49 +137,52 @@ class VerifyReport:
 
 
 def verify(session: Session, *, max_problems: int = 20) -> VerifyReport:
-    """Recompute the chain: an edited row breaks its hash, an inserted, deleted or moved row breaks the sequence
-    or the link to the previous hash, a deleted tail disagrees with the recorded head, a row slipped in without
-    a link has none. Read it from a transaction with no audit entries of its own still to commit."""
+    """Recompute the chain: an edited entry breaks its hash, an inserted, deleted or moved entry or link breaks the
+    sequence or the link to the previous hash, a deleted tail disagrees with the recorded head, an entry slipped in
+    without a link (or whose link was removed) has none, a link whose entry was removed has no entry. Read it from a
+    transaction with no audit entries of its own still to commit."""
     problems: list[str] = []
     expected_seq = 1
     prev = rules.GENESIS
     checked = 0
-    for entry in repository.iterate(session):
+    for link, entry in repository.iterate(session):
         checked += 1
-        seq = entry.seq or 0
+        seq = link.seq
         if seq != expected_seq:
             problems.append(f"seq {expected_seq}: missing (next row is seq {seq}): rows deleted")
             expected_seq = seq
-        if entry.prev_hash != prev:
+        if link.prev_hash != prev:
             problems.append(f"seq {seq}: does not link to the previous row: rows inserted, deleted or reordered")
-        content: dict[str, Any] = {
-            "occurred_at": entry.occurred_at,
-            "actor_id": str(entry.actor_id) if entry.actor_id else None,
-            "actor_role": entry.actor_role,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "reason": entry.reason,
-            "data": entry.data,
-            "request_id": entry.request_id,
-        }
-        link = entry.prev_hash or b""
-        if entry.body_digest is None:  # written before 0021: the first formula
-            computed = rules.chain_hash(link, rules.canonical(seq=seq, **content))
+        if entry is None:
+            problems.append(f"seq {seq}: its entry (id {link.entry_id}) is missing: row deleted")
         else:
-            digest = rules.content_digest(**content)
-            computed = rules.linked_hash(link, seq, digest)
-            if digest != entry.body_digest:
-                problems.append(f"seq {seq}: content does not match its digest: row edited")
-        if computed != entry.hash:
-            problems.append(f"seq {seq}: content does not match its hash: row edited")
-        prev = entry.hash or b""
+            content: dict[str, Any] = {
+                "occurred_at": entry.occurred_at,
+                "actor_id": str(entry.actor_id) if entry.actor_id else None,
+                "actor_role": entry.actor_role,
+                "action": entry.action,
+                "object_type": entry.object_type,
+                "object_id": entry.object_id,
+                "reason": entry.reason,
+                "data": entry.data,
+                "request_id": entry.request_id,
+            }
+            if entry.body_digest is None:  # written before 0021: the first formula
+                computed = rules.chain_hash(link.prev_hash, rules.canonical(seq=seq, **content))
+            else:
+                digest = rules.content_digest(**content)
+                computed = rules.linked_hash(link.prev_hash, seq, digest)
+                if digest != entry.body_digest:
+                    problems.append(f"seq {seq}: content does not match its digest: row edited")
+            if computed != link.hash:
+                problems.append(f"seq {seq}: content does not match its hash: row edited")
+        prev = link.hash
         expected_seq = seq + 1
         if len(problems) >= max_problems:
             break
     if len(problems) < max_problems:
         problems.extend(
-            f"entry id {i}: not linked into the chain (written past the link step): row inserted"
+            f"entry id {i}: not linked into the chain (written past the link step, or its link removed)"
             for i in repository.unlinked(session)
         )
     head = repository.head(session)
@@ -216,7 +219,7 @@ def pseudonym(value: str | None, kind: str) -> str:
 def recent_pseudonymous(session: Session, *, limit: int = 100, before: int | None = None) -> list[PseudonymousEntry]:
     return [
         PseudonymousEntry(
-            seq=entry.seq or 0,
+            seq=link.seq,
             occurred_at=entry.occurred_at,
             actor_role=entry.actor_role,
             actor=pseudonym(str(entry.actor_id) if entry.actor_id else None, "actor"),
@@ -224,7 +227,7 @@ def recent_pseudonymous(session: Session, *, limit: int = 100, before: int | Non
             object_type=entry.object_type,
             object=pseudonym(entry.object_id, "object"),
             reason=entry.reason,
-            hash_prefix=(entry.hash or b"").hex()[:16],
+            hash_prefix=link.hash.hex()[:16],
         )
-        for entry in repository.recent(session, limit=limit, before=before)
+        for link, entry in repository.recent(session, limit=limit, before=before)
     ]
