@@ -16,7 +16,7 @@ routes, the memo keeps that route (:class:`Leaf`) and serves the next request fo
 the scope what the included router's ``handle`` and ``_handle_selected`` do (no second scan of the router's routes).
 A route whose path has parameters (``/partner/v1/purchases/{purchase_id}/confirm``) is remembered by its template
 instead of by each path, once it is proven that no route FastAPI tries before it can fully match any path it matches
-(:func:`_shadows`: same methods, literal segments compared); a path it matches is then served by it without the scan.
+(:func:`_shadowed`: methods and literal segments compared); a path it matches is then served by it without the scan.
 Anything not proven keeps the scan."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class RouteMemo:
         self._memo: dict[tuple[str, str, str], int | Leaf] = {}
         self._routes_seen: list[BaseRoute] = list(router.routes)
         self._templates: dict[str, list[Leaf]] = {}
-        """Per method, the routes with path parameters proven first for every path they match (:func:`_shadows`)."""
+        """Per method, the routes with path parameters proven first for every path they match (:func:`_shadowed`)."""
         self._judged: set[tuple[str, int]] = set()
         """(method, id of a route context) whose template was already judged (proven or not): judged once."""
 
