@@ -148,7 +148,13 @@ def _ask(memo: RouteMemo, method: str, path: str) -> dict[str, Any]:
     if memo.leaf(dict(scope)) is None:
         found = memo.full_match(dict(scope))
         if found is not None:
-            memo.learn(dict(scope), found[0], found[1])
+            index, entry, _ = found
+            served = dict(scope)  # the keys FastAPI's _handle_selected leaves in the scope it serves
+            if isinstance(entry, _IncludedRouter):
+                served[_FASTAPI_SCOPE_KEY] = {_FASTAPI_INCLUDED_ROUTER_KEY: entry}
+                _, _, served["route"], context = entry._match(dict(served))
+                served[_FASTAPI_SCOPE_KEY][_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY] = context
+            memo.learn(served, index, entry, (method, "", path))
     return scope
 
 

@@ -144,23 +144,20 @@ class RouteMemo:
         match, child_scope = leaf.context.matches(scope)
         return (leaf, child_scope) if match == Match.FULL else None
 
-    def learn(self, scope: Scope, index: int, entry: BaseRoute) -> Leaf | None:
-        """Which route the included router ``entry`` (the first full match at ``index``) chooses for ``scope``,
-        remembered for the path (or, for a route with path parameters proven first wherever it matches, for its
-        template); None when it is not one of its own FastAPI routes. ``scope`` is left as it was."""
+    def learn(self, scope: Scope, index: int, entry: BaseRoute, key: tuple[str, str, str]) -> Leaf | None:
+        """Which route the included router ``entry`` (the first full match at ``index``) chose for the request
+        ``key`` names, read from the keys FastAPI's ``_handle_selected`` left in the ``scope`` it served (no scan of
+        ours), remembered for the path (or, for a route with path parameters proven first wherever it matches, for
+        its template); None when it chose something other than one of its own FastAPI routes (a router inside it,
+        a plain route)."""
         if not isinstance(entry, _IncludedRouter):
             return None
-        probe = dict(scope)
-        fastapi_scope = dict(scope.get(_FASTAPI_SCOPE_KEY, {}))
-        fastapi_scope[_FASTAPI_INCLUDED_ROUTER_KEY] = entry
-        probe[_FASTAPI_SCOPE_KEY] = fastapi_scope
-        match, _, route, context = entry._match(probe)
-        if (
-            match != Match.FULL
-            or context is None
-            or not isinstance(route, APIRoute)
-            or context.original_route is not route
-        ):
+        fastapi_scope = scope.get(_FASTAPI_SCOPE_KEY)
+        if not isinstance(fastapi_scope, dict) or fastapi_scope.get(_FASTAPI_INCLUDED_ROUTER_KEY) is not entry:
+            return None
+        context: Any = fastapi_scope.get(_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY)
+        route: Any = scope.get("route")
+        if getattr(context, "original_route", None) is not route or not isinstance(route, APIRoute):
             return None
         found = Leaf(
             index=index,
@@ -170,9 +167,9 @@ class RouteMemo:
             path=getattr(context.starlette_route, "path_format", None) or context.path_format,
             version=entry.original_router._get_routes_version(),
         )
-        method = scope["method"]
+        method = key[0]
         if not context.param_convertors:
-            self._memo[(method, scope.get("root_path", ""), scope["path"])] = found
+            self._memo[key] = found
         elif (method, id(context)) not in self._judged:
             self._judged.add((method, id(context)))
             if not _shadowed(self.router.routes, found, method):
@@ -197,11 +194,12 @@ class RouteMemo:
             await router.app(scope, receive, send)  # FastAPI's scan: partial match, redirect, not found
             return
         index, route, child_scope = found
-        if LEAVES:
-            self.learn(scope, index, route)
+        key = (scope["method"], scope.get("root_path", ""), scope["path"])
         _update_scope(scope, child_scope)
         _route_selected(scope=scope, path=getattr(route, "path_format", None), mount=isinstance(route, Mount))
         await route.handle(scope, receive, send)
+        if LEAVES:
+            self.learn(scope, index, route, key)  # what FastAPI chose inside the entry, from the scope it served
 
 
 async def _handle_leaf(scope: Scope, receive: Receive, send: Send, leaf: Leaf, child_scope: Scope) -> None:
