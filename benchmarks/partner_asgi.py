@@ -10,7 +10,8 @@ parser: what is measured is the app's own CPU per call (this process's ``time.pr
 dependencies, signature, JSON, the frame, the services and the database driver's client side), and PostgreSQL's
 CPU per call (its process tree, ``benchmarks/cpu.py``), and the wall time per call (``wall_us``: one call at a time,
 so how long a call holds what it locks; branch ``mframe``). Medians over the rounds; the last line is one JSON
-object.
+object. The start-up objects are frozen out of the collector as the app's lifespan does under uvicorn (ADR 0034;
+since branch ``mweb3``: before, a full collection of ~0.2 s fell in some rounds).
 
 ``--profile FILE`` runs one more round under ``cProfile`` with a CPU clock (``time.process_time``) and writes its
 statistics to FILE (``python -m pstats FILE``), then prints the top functions by own time and by cumulative time.
@@ -120,6 +121,13 @@ def main() -> None:
         help="also alternate, in chunks of 10 calls, the direct path (ADR 0030) and FastAPI's path (forced by a"
         " module switch, partners.api.USE_DIRECT_PATH) and report the web CPU per call of each (branch mweb and later)",
     )
+    parser.add_argument(
+        "--ab-flag",
+        default=None,
+        metavar="MODULE:NAME",
+        help="with --ab, alternate this boolean module attribute instead (e.g. prakerja.web.routing:LEAVES, branch"
+        " mweb3); the two kinds are reported as 'on' and 'off'",
+    )
     args = parser.parse_args()
 
     import uvloop
@@ -135,6 +143,15 @@ def main() -> None:
     from prakerja.config import reset_settings
     from prakerja.partners import api as partners_api
     from prakerja.partners import service as partners
+
+    flag_module: Any = partners_api
+    flag_name, flag_kinds = "USE_DIRECT_PATH", ("direct", "fastapi")
+    if args.ab_flag:
+        import importlib
+
+        module_name, _, flag_name = args.ab_flag.partition(":")
+        flag_module, flag_kinds = importlib.import_module(module_name), ("on", "off")
+        assert isinstance(getattr(flag_module, flag_name), bool), args.ab_flag
 
     reset_settings()
     db.dispose()
@@ -158,6 +175,12 @@ def main() -> None:
     platform = platforms[0]
     database = postmaster_pid(url)
     app = create_app()
+    try:  # what the app's lifespan does first when uvicorn starts it (ADR 0034), which this script does not run
+        from prakerja.web import heap
+
+        heap.freeze_startup_objects()
+    except ImportError:  # a tree from before ADR 0034
+        pass
     loop = uvloop.new_event_loop()
     ab_cpu: dict[str, dict[str, float]] = {step: {} for step in STEPS}
     ab_calls: dict[str, dict[str, int]] = {step: {} for step in STEPS}
@@ -206,9 +229,9 @@ def main() -> None:
                 for i, (it, scope, body) in enumerate(todo):
                     if args.ab:  # chunks of AB_CHUNK calls, FastAPI's path and the direct path in turn
                         if i % AB_CHUNK == 0:
-                            partners_api.USE_DIRECT_PATH = (i // AB_CHUNK) % 2 == 0
+                            setattr(flag_module, flag_name, (i // AB_CHUNK) % 2 == 0)
                             started = time.process_time()
-                        kind = "direct" if partners_api.USE_DIRECT_PATH else "fastapi"
+                        kind = flag_kinds[0] if getattr(flag_module, flag_name) else flag_kinds[1]
                     status, answer = await call(app, scope, body)
                     if args.ab:
                         ab_cpu[step][kind] = ab_cpu[step].get(kind, 0.0) + time.process_time() - started
@@ -266,7 +289,7 @@ def main() -> None:
             step: {kind: round(ab_cpu[step][kind] / ab_calls[step][kind] * 1e6) for kind in sorted(ab_cpu[step])}
             for step in STEPS
         }
-        partners_api.USE_DIRECT_PATH = True
+        setattr(flag_module, flag_name, True)
     if args.profile:
         profiler = cProfile.Profile(time.process_time)
         batch, rest = rest[: args.purchases], rest[args.purchases :]

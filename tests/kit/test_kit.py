@@ -41,6 +41,34 @@ class TestIds:
         assert ids == sorted(ids)
         assert all(i.version == 7 for i in ids)
 
+    def test_laid_out_as_uuid6_lays_out_a_uuid7(self) -> None:
+        """The fast construction (ADR 0041) gives what ``uuid.UUID(uuid6.uuid7().bytes)`` gave: a plain ``UUID``
+        equal, hashed and printed as one built by ``UUID.__init__``, version 7 and the RFC variant set as ``UUID(int=,
+        version=7)`` sets them, the millisecond clock in the first 48 bits, in order with ``new_id_bytes``."""
+        import copy
+        import time
+        import uuid
+
+        import uuid6
+
+        from prakerja.kit.ids import new_id_bytes
+
+        before = time.time_ns() // 1_000_000
+        made = [new_id() for _ in range(500)]
+        raw = [new_id_bytes() for _ in range(500)]
+        after = time.time_ns() // 1_000_000
+        reference = uuid6.uuid7()
+        for value in made:
+            assert type(value) is uuid.UUID and value.is_safe is uuid.SafeUUID.unknown
+            rebuilt = uuid6.UUID(int=value.int, version=7)  # what uuid6.uuid7() builds
+            assert rebuilt == value and rebuilt.int == value.int and hash(rebuilt) == hash(value)
+            assert str(uuid.UUID(str(value))) == str(value) and copy.deepcopy(value) == value
+            assert (value.version, value.variant) == (reference.version, reference.variant)
+            assert before <= value.int >> 80 <= after + 1000
+        assert made == sorted(made) and len(set(made)) == len(made)
+        assert [value.bytes for value in made] + raw == sorted([value.bytes for value in made] + raw)
+        assert all(uuid.UUID(bytes=b).version == 7 for b in raw)
+
     def test_parse(self) -> None:
         value = new_id()
         assert parse_id(str(value)) == value

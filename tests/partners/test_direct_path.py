@@ -151,3 +151,25 @@ def test_render_json_is_what_fastapi_sends() -> None:
     assert api.render_json(answer) == bytes(JSONResponse(jsonable_encoder(answer)).body)
     plain = {"x": 1, "y": [answer.items[0]]}
     assert api.render_json(plain) == bytes(JSONResponse(jsonable_encoder(plain)).body)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        [],
+        [(b"client_code", b"PB-1"), (b"timestamp", b"1"), (b"signature", b"ab"), (b"idempotency-key", b"k")],
+        [(b"client_code", b"first"), (b"client_code", b"second"), (b"content-type", b"application/json")],
+        [(b"Client_Code", b"upper"), (b"client_code", b"lower"), (b"CONTENT-TYPE", b"text/plain")],
+        [(b"signature", b"caf\xe9"), (b"content-length", b""), (b"x-other", b"1"), (b"timestamp", b" 12 ")],
+    ],
+)
+def test_the_signed_headers_read_once_are_what_starlette_reads(raw: list[tuple[bytes, bytes]]) -> None:
+    """The headers a signed call reads, from one pass (ADR 0041), are each what ``request.headers.get`` gives:
+    the first of a name, names compared as sent, values as Latin-1; any other name is still Starlette's."""
+    from starlette.requests import Request
+
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": raw, "query_string": b""})
+    request.scope[api._HEADERS] = api._signed_headers(raw)
+    names = ["client_code", "timestamp", "signature", "content-length", "content-type", "idempotency-key"]
+    for name in [*names, "x-other", "host"]:
+        assert api._header(request, name) == request.headers.get(name), name

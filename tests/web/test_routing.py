@@ -4,8 +4,17 @@ is only safe because no two routes answer the same method and path: then the ord
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi import Request
+from fastapi.routing import (
+    _FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY,
+    _FASTAPI_INCLUDED_ROUTER_KEY,
+    _FASTAPI_SCOPE_KEY,
+    _IncludedRouter,
+)
 from starlette.routing import BaseRoute, Match
 
 from prakerja.app import create_app
@@ -99,7 +108,9 @@ def test_requests_answer_as_without_the_memo(app: Any, client: Any) -> None:
     plain = create_app()
     plain.router.middleware_stack = plain.router.app  # FastAPI's routing as it is
     asked = [("GET", "/healthz"), ("GET", "/tidak-ada-halaman"), ("DELETE", "/healthz"), ("GET", "/healthz/"),
-             ("GET", "/static/app.css"), ("GET", "/bahasa/en"), ("POST", "/api/v1/registration/identity")]  # fmt: skip
+             ("GET", "/static/app.css"), ("GET", "/bahasa/en"), ("POST", "/api/v1/registration/identity"),
+             ("POST", "/partner/v1/cards/inquiry"), ("POST", "/partner/v1/purchases/1/confirm"),
+             ("POST", "/partner/v1/purchases/2/confirm"), ("GET", "/partner/v1/purchases/3/confirm")]  # fmt: skip
     with TestClient(plain, base_url="http://testserver") as reference:
         for _ in range(2):
             for method, path in asked:
@@ -112,3 +123,198 @@ def test_requests_answer_as_without_the_memo(app: Any, client: Any) -> None:
                 assert ours.headers.get("content-type") == theirs.headers.get("content-type"), (method, path)
                 if "json" in (ours.headers.get("content-type") or ""):
                     assert ours.json() == theirs.json(), (method, path)
+
+
+# -- down to the route (ADR 0041) -------------------------------------------------------------------------------
+
+
+def _fastapi_choice(top: list[BaseRoute], scope: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The route FastAPI's own routing serves ``scope`` with: the first top-level entry that fully matches and, for an
+    included router, the route (and its inclusion's context) its own scan chooses."""
+    index = _plain_first_full_match(top, scope)
+    if index is None:
+        return None
+    entry = top[index]
+    if not isinstance(entry, _IncludedRouter):
+        return entry, None
+    probe = {**scope, _FASTAPI_SCOPE_KEY: {_FASTAPI_INCLUDED_ROUTER_KEY: entry}}
+    _, _, route, context = entry._match(probe)
+    return route, context
+
+
+def _ask(memo: RouteMemo, method: str, path: str) -> dict[str, Any]:
+    """What the memo's dispatch does with a request it serves: the leaf when known, else the scan and the learning."""
+    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": []}
+    if memo.leaf(dict(scope)) is None:
+        found = memo.full_match(dict(scope))
+        if found is not None:
+            index, entry, _ = found
+            served = dict(scope)  # the keys FastAPI's _handle_selected leaves in the scope it serves
+            if isinstance(entry, _IncludedRouter):
+                served[_FASTAPI_SCOPE_KEY] = {_FASTAPI_INCLUDED_ROUTER_KEY: entry}
+                _, _, served["route"], context = entry._match(dict(served))
+                served[_FASTAPI_SCOPE_KEY][_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY] = context
+            memo.learn(served, index, entry, (method, "", path))
+    return scope
+
+
+def _templates(top: list[BaseRoute]) -> list[tuple[str, set[str]]]:
+    return [(path, methods) for path, methods in _leaves(top) if "{" in path]
+
+
+def test_every_route_known_down_to_the_route_is_the_one_fastapi_serves() -> None:
+    """Every route's method and path, with several values in each parameter (numbers, UUIDs, and every literal
+    segment of every other route, where a route remembered by its template could be taken for another), asked three
+    times: whenever the memo serves a path straight to a route, it is the route (and inclusion) FastAPI's own scan
+    chooses; and the hot signed calls are served so from their second time (the confirmation by its template)."""
+    import uuid as uuid_module
+
+    app = create_app()
+    memo = app.router.middleware_stack
+    assert isinstance(memo, RouteMemo)
+    top: list[BaseRoute] = app.router.routes
+    literals = sorted({part for path, _ in _leaves(top) for part in path.split("/") if part and "{" not in part})
+    values = ["1", str(uuid_module.uuid4()), "abc", *literals]
+    asked: list[tuple[str, str]] = []
+    for path, methods in _leaves(top):
+        count = path.count("{")
+        for value in values if count == 1 else values[:3] if count else [""]:
+            concrete = re.sub(r"\{[^}]+\}", value, path) if count else path
+            asked += [(method, concrete) for method in methods]
+    asked += [("GET", "/tidak-ada"), ("DELETE", "/healthz"), ("POST", "/partner/v1/purchases/1/2/confirm")]
+    served = 0
+    for _ in range(3):
+        for method, path in asked:
+            scope = _ask(memo, method, path)
+            known = memo.leaf(dict(scope))
+            if known is not None:
+                served += 1
+                leaf, _ = known
+                assert (leaf.route, leaf.context) == _fastapi_choice(top, scope), (method, path)
+    assert served > len(asked)
+    hot = [("POST", "/partner/v1/cards/inquiry"), ("POST", "/partner/v1/purchases"), ("GET", "/partner/v1/ping"),
+           ("POST", f"/partner/v1/purchases/{uuid_module.uuid4()}/confirm")]  # fmt: skip
+    for method, path in hot:  # asked once more (the memo may have started over meanwhile: it is bounded)
+        scope = _ask(memo, method, path)
+        known = memo.leaf(dict(scope))
+        assert known is not None and (known[0].route, known[0].context) == _fastapi_choice(top, scope), path
+    assert [leaf.path for leaf in memo._templates["POST"]].count("/partner/v1/purchases/{purchase_id}/confirm") == 1
+
+
+def _small_app(*declare: tuple[str, str]) -> Any:
+    """An app with one included router declaring ``(method, path)`` routes in this order, plus a static mount and
+    a route of its own before it, routed by the memo."""
+    from fastapi import APIRouter, FastAPI
+    from fastapi.staticfiles import StaticFiles
+
+    from prakerja.web import routing
+
+    app = FastAPI()
+
+    @app.get("/berkas/{nama}")
+    def own(nama: str) -> dict[str, str]:
+        return {"nama": nama}
+
+    app.mount("/aset", StaticFiles(directory=str(Path(__file__).parent)), name="aset")
+    router = APIRouter(prefix="/t")
+    for n, (method, path) in enumerate(declare):
+
+        def endpoint(request: Request, n: int = n) -> dict[str, Any]:
+            return {"n": n, "params": request.path_params}
+
+        router.add_api_route(path, endpoint, methods=[method], name=f"r{n}")
+    app.include_router(router)
+    assert routing.install(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("declared", "proven"),
+    [
+        ([("POST", "/a/{x}/confirm")], True),
+        ([("POST", "/b/{y}"), ("POST", "/a/{x}/confirm")], True),  # another literal segment
+        ([("POST", "/a/{y}/cancel"), ("POST", "/a/{x}/confirm")], True),
+        ([("GET", "/a/{y}/confirm"), ("POST", "/a/{x}/confirm")], True),  # another method: a partial match at most
+        ([("POST", "/a/{y}"), ("POST", "/a/{x}/confirm")], True),  # another number of segments
+        ([("POST", "/a/{y}/{z}"), ("POST", "/a/{x}/confirm")], False),  # may match first
+        ([("POST", "/a/special/confirm"), ("POST", "/a/{x}/confirm")], False),
+        ([("POST", "/a/{rest:path}"), ("POST", "/a/{x}/confirm")], False),
+        ([("POST", "/{x}/{y}/confirm"), ("POST", "/a/{x}/confirm")], False),
+        ([("POST", "/a/v{y}/confirm"), ("POST", "/a/{x}/confirm")], False),
+    ],
+)
+def test_a_template_is_remembered_only_when_no_route_before_it_may_match(
+    declared: list[tuple[str, str]], proven: bool
+) -> None:
+    """The last declared route, a template, is served without the scan only when it is proven first for every path
+    it matches; whatever is decided, each request is answered by the route FastAPI's own routing answers with."""
+    from fastapi.testclient import TestClient
+
+    app = _small_app(*declared)
+    plain = _small_app(*declared)
+    plain.router.middleware_stack = plain.router.app
+    paths = ["/t/a/1/confirm", "/t/a/special/confirm", "/t/a/v2/confirm", "/t/a/x/y", "/t/b/1", "/berkas/a", "/t/a/1"]
+    with TestClient(app) as ours, TestClient(plain) as theirs:
+        for _ in range(3):
+            for path in paths:
+                for method in ("GET", "POST"):
+                    mine, other = ours.request(method, path), theirs.request(method, path)
+                    assert (mine.status_code, mine.text) == (other.status_code, other.text), (method, path)
+    memo = app.router.middleware_stack
+    assert isinstance(memo, RouteMemo)
+    last = f"r{len(declared) - 1}"
+    assert any(leaf.route.name == last for leaf in memo._templates.get("POST", [])) is proven
+
+
+def test_the_route_sees_the_scope_fastapi_gives_it() -> None:
+    """The scope a route's endpoint sees (its route, endpoint, path parameters, router, FastAPI's inclusion keys)
+    is the same served straight to the route, by path and by template, as through FastAPI's own routing."""
+    from fastapi import APIRouter, FastAPI
+    from fastapi.testclient import TestClient
+
+    from prakerja.web import routing
+
+    seen: list[dict[str, Any]] = []
+
+    def build() -> Any:
+        app = FastAPI()
+        router = APIRouter(prefix="/p")
+
+        @router.post("/beli/{beli_id}/konfirmasi")
+        @router.post("/beli")
+        def endpoint(request: Request) -> dict[str, str]:
+            scope = request.scope
+            fastapi_scope = scope.get(_FASTAPI_SCOPE_KEY, {})
+            seen.append(
+                {
+                    "route": scope["route"],
+                    "endpoint": scope["endpoint"],
+                    "path_params": scope["path_params"],
+                    "router": scope["router"],
+                    "included": fastapi_scope.get(_FASTAPI_INCLUDED_ROUTER_KEY),
+                    "context": fastapi_scope.get(_FASTAPI_EFFECTIVE_ROUTE_CONTEXT_KEY),
+                    "keys": sorted(k for k in scope if k not in ("state", "extensions", "headers")),
+                    "fastapi_keys": sorted(fastapi_scope),
+                }
+            )
+            return {}
+
+        app.include_router(router)
+        return app
+
+    ours = build()
+    assert routing.install(ours)
+    theirs = build()
+    for path in ("/p/beli", "/p/beli", "/p/beli/1/konfirmasi", "/p/beli/2/konfirmasi", "/p/beli/3/konfirmasi"):
+        for app in (ours, theirs):
+            with TestClient(app) as client:
+                assert client.post(path).status_code == 200
+        mine, other = seen[-2], seen[-1]
+        assert (mine["route"].path, mine["route"].name) == (other["route"].path, other["route"].name)
+        assert mine["endpoint"] is mine["route"].endpoint and other["endpoint"] is other["route"].endpoint
+        assert mine["path_params"] == other["path_params"]
+        assert mine["keys"] == other["keys"] and mine["fastapi_keys"] == other["fastapi_keys"]
+        assert mine["router"] is ours.router and mine["included"] is ours.router.routes[-1]
+        assert mine["context"] is not None and mine["context"].original_route is mine["route"]
+    memo = ours.router.middleware_stack
+    assert isinstance(memo, RouteMemo) and memo._templates["POST"][0].path == "/p/beli/{beli_id}/konfirmasi"
