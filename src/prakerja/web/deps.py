@@ -18,6 +18,7 @@ from prakerja.auth import service as auth
 from prakerja.auth.models import Role
 from prakerja.config import get_settings
 from prakerja.kit.errors import DomainError, Forbidden, Unauthenticated
+from prakerja.web import direct
 
 SESSION_COOKIE = "prakerja_session"
 CSRF_COOKIE = "prakerja_csrf"
@@ -159,7 +160,7 @@ def signed_in_first(*roles: Role) -> type[APIRoute]:
 
     class SignedInFirst(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            handler = super().get_route_handler()
+            handler = direct.json_route_handler(self, super().get_route_handler())  # ADR 0037
 
             async def answer(request: Request) -> Response:
                 try:
