@@ -86,6 +86,17 @@ def main() -> None:
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     lifespan = loop.run_until_complete(bare_asgi.start_lifespan(app))
+    import gc
+
+    gc_spent = [0.0, 0.0]  # CPU seconds in the cyclic collector, and when the running collection started
+
+    def gc_watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_spent[1] = time.process_time()
+        else:
+            gc_spent[0] += time.process_time() - gc_spent[1]
+
+    gc.callbacks.append(gc_watch)
     switch = direct_path is not None
     ab = args.ab and switch
     next_account = [0]
@@ -117,6 +128,7 @@ def main() -> None:
         if kind is not None and direct_path is not None:
             direct_path.USE_DIRECT_PATH = kind == "direct"
         db_before = tree_cpu_seconds(database) if database else 0.0
+        gc_before = gc_spent[0]
         own_before = time.process_time()
         if profiler is not None:
             profiler.enable()
@@ -125,7 +137,7 @@ def main() -> None:
             profiler.disable()
         own = time.process_time() - own_before
         used_db = (tree_cpu_seconds(database) - db_before) if database else 0.0
-        return {"web_s": own, "database_s": used_db, "count": count, "failed": bad}
+        return {"web_s": own, "database_s": used_db, "gc_s": gc_spent[0] - gc_before, "count": count, "failed": bad}
 
     run(intake.INTAKE_PATH, warm)  # warm: connections, prepared statements, caches
     run(intake.HTTP_ONLY_PATH, 500)
@@ -133,7 +145,7 @@ def main() -> None:
     figures: dict[str, list[dict[str, float]]] = {k: [] for k in [*kinds, "http_only"]}
     for r in range(args.rounds):
         if ab:
-            spent = {k: {"web_s": 0.0, "database_s": 0.0, "count": 0, "failed": 0} for k in kinds}
+            spent = {k: {"web_s": 0.0, "database_s": 0.0, "gc_s": 0.0, "count": 0, "failed": 0} for k in kinds}
             for c in range(args.requests // args.chunk):
                 kind = kinds[(c + r) % 2]
                 chunk = run(intake.INTAKE_PATH, args.chunk, kind=kind)
@@ -159,6 +171,7 @@ def main() -> None:
             "web_us": round(statistics.median(web)),
             "web_us_rounds": [round(w) for w in web],
             "database_us": round(statistics.median(pg)),
+            "gc_us": round(statistics.median(f["gc_s"] / f["count"] * 1e6 for f in rounds), 1),
             "failed": sum(int(f["failed"]) for f in rounds),
         }
     if ab:

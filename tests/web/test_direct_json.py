@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Role
 from prakerja.registration.schemas import IdentitySubmissionCreate
-from prakerja.web import direct
-from prakerja.web.deps import CSRF_COOKIE, DEVICE_COOKIE, SESSION_COOKIE
+from prakerja.web import direct, middleware
+from prakerja.web.deps import CSRF_COOKIE, DEVICE_COOKIE, SESSION_COOKIE, request_cookies
 from tests.registration.test_api_and_bulk import body
 from tests.registration.test_identity_signed_in_statement import _account
 
@@ -256,3 +256,31 @@ def test_only_a_route_that_qualifies_takes_the_direct_path() -> None:
     assert ("POST", "/direct-json/plain") in direct.DIRECT_ROUTES
     assert ("POST", "/direct-json/with-query") not in direct.DIRECT_ROUTES
     assert ("POST", "/direct-json/with-sync-dependency") not in direct.DIRECT_ROUTES
+
+
+def test_the_cookies_the_shell_middleware_parsed_are_the_requests() -> None:
+    """``request_cookies`` (what the submission reads its session from) is ``request.cookies``, parsed once."""
+    seen: dict[str, Any] = {}
+    app = FastAPI()
+    middleware.install(app)
+
+    @app.get("/cookies")
+    async def cookies(request: Request) -> dict[str, str]:
+        seen["state"] = request_cookies(request)
+        seen["starlette"] = dict(request.cookies)
+        seen["middleware"] = request.scope["state"].get("cookies")
+        return {}
+
+    raw = [
+        [b"a=1; prakerja_session=tok", b"b=2; a=3"],
+        [b'x="quoted value"; ;; =bare; y=', b"prakerja_session=second"],
+        [],
+    ]
+    with TestClient(app) as client:
+        for headers in raw:
+            response = client.get("/cookies", headers=[("cookie", h.decode()) for h in headers])
+            assert response.status_code == 200
+            assert seen["state"] == seen["starlette"]
+            assert seen["middleware"] == seen["starlette"] and seen["state"] is seen["middleware"]
+    request = Request({"type": "http", "headers": [(b"cookie", b"prakerja_session=t")], "state": {}})
+    assert request_cookies(request) == {"prakerja_session": "t"}  # without the middleware: parsed here
