@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from prakerja.kit import pii
 from prakerja.kit.clock import Clock
-from prakerja.kit.ids import new_id, parse_id
+from prakerja.kit.ids import new_id, new_id_bytes, parse_id
 from prakerja.kit.keys import KeyMaterial
 from prakerja.kit.money import MoneyError, format_rupiah, rupiah
 
@@ -40,6 +42,21 @@ class TestIds:
         ids = [new_id() for _ in range(200)]
         assert ids == sorted(ids)
         assert all(i.version == 7 for i in ids)
+
+    def test_the_layout_of_a_uuid7(self) -> None:
+        before = time.time_ns() // 1_000_000
+        value = new_id()
+        after = time.time_ns() // 1_000_000
+        assert value.version == 7 and value.variant == uuid.RFC_4122
+        assert before <= value.int >> 80  # its millisecond; a burst of ids may take the next ones
+        assert value.int >> 80 <= after + 1000
+        raw = new_id_bytes()
+        assert len(raw) == 16 and uuid.UUID(bytes=raw).version == 7 and uuid.UUID(bytes=raw) > value
+
+    def test_the_random_bits_vary(self) -> None:
+        ids = [new_id().int for _ in range(2000)]
+        assert len({i >> 64 & 0xFFF for i in ids}) > 1000  # rand_a, 12 bits
+        assert len({i & (1 << 62) - 1 for i in ids}) == 2000  # rand_b, 62 bits
 
     def test_parse(self) -> None:
         value = new_id()

@@ -284,3 +284,12 @@ def test_the_cookies_the_shell_middleware_parsed_are_the_requests() -> None:
             assert seen["middleware"] == seen["starlette"] and seen["state"] is seen["middleware"]
     request = Request({"type": "http", "headers": [(b"cookie", b"prakerja_session=t")], "state": {}})
     assert request_cookies(request) == {"prakerja_session": "t"}  # without the middleware: parsed here
+
+
+def test_the_submission_model_and_the_services_submission_have_the_same_fields() -> None:
+    """The route copies the body's fields one by one into the service's ``IdentitySubmission``."""
+    from dataclasses import fields
+
+    from prakerja.registration.service.identity import IdentitySubmission
+
+    assert list(IdentitySubmissionCreate.model_fields) == [f.name for f in fields(IdentitySubmission)]
