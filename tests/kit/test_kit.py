@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import itertools
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from prakerja.kit import pii
 from prakerja.kit.clock import Clock
-from prakerja.kit.ids import new_id, parse_id
+from prakerja.kit.ids import new_id, new_id_bytes, parse_id
 from prakerja.kit.keys import KeyMaterial
 from prakerja.kit.money import MoneyError, format_rupiah, rupiah
 
@@ -42,14 +45,13 @@ class TestIds:
         assert all(i.version == 7 for i in ids)
 
     def test_laid_out_as_uuid6_lays_out_a_uuid7(self) -> None:
-        """The fast construction (ADR 0041) gives what ``uuid.UUID(uuid6.uuid7().bytes)`` gave: a plain ``UUID``
-        equal, hashed and printed as one built by ``UUID.__init__``, version 7 and the RFC variant set as ``UUID(int=,
-        version=7)`` sets them, the millisecond clock in the first 48 bits, in order with ``new_id_bytes``."""
+        """The fast construction (ADR 0041) gives what ``uuid6.uuid7()`` gave (the package is no longer a dependency):
+        a plain ``UUID`` equal, hashed and printed as one built by ``UUID.__init__``, version 7 and the RFC variant
+        set as ``UUID(int=, version=7)`` sets them, the millisecond clock in the first 48 bits, in order with
+        ``new_id_bytes``."""
         import copy
         import time
         import uuid
-
-        import uuid6
 
         from prakerja.kit.ids import new_id_bytes
 
@@ -57,17 +59,45 @@ class TestIds:
         made = [new_id() for _ in range(500)]
         raw = [new_id_bytes() for _ in range(500)]
         after = time.time_ns() // 1_000_000
-        reference = uuid6.uuid7()
         for value in made:
             assert type(value) is uuid.UUID and value.is_safe is uuid.SafeUUID.unknown
-            rebuilt = uuid6.UUID(int=value.int, version=7)  # what uuid6.uuid7() builds
+            rebuilt = uuid.UUID(int=value.int)  # the same value through UUID.__init__ (3.11 refuses version=7)
+            assert value.int >> 76 & 0xF == 7 and value.int >> 62 & 0b11 == 0b10  # the bits uuid6.uuid7() sets
             assert rebuilt == value and rebuilt.int == value.int and hash(rebuilt) == hash(value)
             assert str(uuid.UUID(str(value))) == str(value) and copy.deepcopy(value) == value
-            assert (value.version, value.variant) == (reference.version, reference.variant)
+            assert (value.version, value.variant) == (7, uuid.RFC_4122)
             assert before <= value.int >> 80 <= after + 1000
         assert made == sorted(made) and len(set(made)) == len(made)
         assert [value.bytes for value in made] + raw == sorted([value.bytes for value in made] + raw)
         assert all(uuid.UUID(bytes=b).version == 7 for b in raw)
+
+    def test_the_layout_of_a_uuid7(self) -> None:
+        before = time.time_ns() // 1_000_000
+        value = new_id()
+        after = time.time_ns() // 1_000_000
+        assert value.version == 7 and value.variant == uuid.RFC_4122
+        assert before <= value.int >> 80  # its millisecond; a burst of ids may take the next ones
+        assert value.int >> 80 <= after + 1000
+        raw = new_id_bytes()
+        assert len(raw) == 16 and uuid.UUID(bytes=raw).version == 7 and uuid.UUID(bytes=raw) > value
+
+    def test_the_random_bits_vary_and_the_counter_counts(self) -> None:
+        ids = [new_id().int for _ in range(2000)]
+        assert len({i & (1 << 62) - 1 for i in ids}) == 2000  # rand_b, 62 random bits
+        stamps = [i >> 80 << 12 | i >> 64 & 0xFFF for i in ids]  # millisecond and counter (rand_a)
+        assert all(b > a for a, b in itertools.pairwise(stamps))
+        same_ms = [(a, b) for a, b in itertools.pairwise(ids) if a >> 80 == b >> 80]
+        assert same_ms and all((b >> 64 & 0xFFF) == (a >> 64 & 0xFFF) + 1 for a, b in same_ms)
+
+    def test_a_burst_of_ids_keeps_the_clock(self) -> None:
+        """``uuid6.uuid7()`` moved the millisecond one ahead per id made within one: a burst of 100,000 ids carried
+        times ~100 s ahead; the counter keeps them within the burst's own milliseconds."""
+        import time
+
+        before = time.time_ns() // 1_000_000
+        last = max(new_id().int for _ in range(100_000))
+        after = time.time_ns() // 1_000_000
+        assert before <= last >> 80 <= after + 1
 
     def test_parse(self) -> None:
         value = new_id()

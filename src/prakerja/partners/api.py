@@ -19,8 +19,6 @@ Either way, a refusal is logged on a loop connection once the request's own work
 from __future__ import annotations
 
 import datetime
-import email.message
-import functools
 import inspect
 import json
 import logging
@@ -30,8 +28,6 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile, params
-from fastapi import routing as fastapi_routing
-from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -61,6 +57,7 @@ from prakerja.partners.schemas import (
 from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.registration.service import lists
 from prakerja.web.deps import DbSession
+from prakerja.web.direct import content_type, effective_route, plain_dependency
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +66,10 @@ MAX_BODY_BYTES = lists.MAX_LIST_BYTES + 1024 * 1024
 
 
 def _media_type(request: Request) -> str:
-    """``type/subtype`` of the request's Content-Type, lower case ("" when absent)."""
+    """``type/subtype`` of the request's Content-Type, lower case ("" when absent); a partner sends the same one or
+    two values on every call: each parsed once (``web.direct.content_type``)."""
     value = _header(request, "content-type")
-    return _content_type(value) if value else ""
+    return content_type(value) if value else ""
 
 
 _HEADERS = "prakerja.partners.headers"
@@ -105,15 +103,6 @@ def _header(request: Request, name: str) -> str | None:
     return found.get(name)
 
 
-@functools.lru_cache(maxsize=64)
-def _content_type(value: str) -> str:
-    """A Content-Type header's ``type/subtype`` as the e-mail parser reads it (a partner sends the same one or two
-    values on every call: parsed once each)."""
-    message = email.message.Message()
-    message["content-type"] = value
-    return message.get_content_type()
-
-
 USE_DIRECT_PATH = True
 """False sends every signed route down FastAPI's path (``benchmarks/partner_asgi.py --ab`` compares the two)."""
 
@@ -134,7 +123,7 @@ class SignedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
-        effective = _effective(self)
+        effective = effective_route(self)
         direct = _direct(self, effective) if effective is not None else None
         if direct is not None:
             original = _direct_or(original, direct, effective.dependency_overrides_provider)
@@ -187,39 +176,6 @@ class SignedRoute(APIRoute):
         return await original(request)
 
 
-def _effective(route: APIRoute) -> Any:
-    """The route as included in the app (FastAPI builds a route's handler once per inclusion, with the app's and
-    the routers' dependencies added, and says which inclusion in a context variable), or None (the route as
-    declared on its router, without the app's dependencies, or a FastAPI that no longer says)."""
-    context_var = getattr(fastapi_routing, "_effective_route_context_var", None)
-    context = context_var.get() if context_var is not None else None
-    return context if context is not None and getattr(context, "original_route", None) is route else None
-
-
-def _plain_dependency(dependant: Dependant) -> bool:
-    """A dependency that takes only the request and is a coroutine function (``refuse_nul``, the raw body)."""
-    return (
-        dependant.request_param_name is not None
-        and not dependant.dependencies
-        and not (
-            dependant.path_params
-            or dependant.query_params
-            or dependant.header_params
-            or dependant.cookie_params
-            or dependant.body_params
-        )
-        and not (
-            dependant.websocket_param_name
-            or dependant.http_connection_param_name
-            or dependant.response_param_name
-            or dependant.background_tasks_param_name
-            or dependant.security_scopes_param_name
-        )
-        and dependant.concurrency is None
-        and inspect.iscoroutinefunction(dependant.call)
-    )
-
-
 def _direct(route: APIRoute, effective: Any) -> Callable[[Request], Awaitable[Response]] | None:
     """The route's handler without FastAPI's dependency solving (ADR 0030), or None when the route is not one it
     can serve: an ``async def`` endpoint returning a :class:`Response`, taking only the request, path parameters
@@ -250,7 +206,7 @@ def _direct(route: APIRoute, effective: Any) -> Callable[[Request], Awaitable[Re
         allowed = _LOOP_PERMITS.get(call) if call is not None else None
         if allowed is not None and sub.name is not None:
             steps.append((sub.name, _admit_on_loop, "", allowed))
-        elif call is not None and _plain_dependency(sub):
+        elif call is not None and plain_dependency(sub):
             steps.append((sub.name, call, sub.request_param_name or "request", None))
         else:
             return None

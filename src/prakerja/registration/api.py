@@ -45,7 +45,10 @@ async def submit_identity(body: IdentitySubmissionCreate, request: Request) -> I
     token = session_token(request)
     if token is None:
         raise Unauthenticated()
-    submission = identity.IdentitySubmission(**body.model_dump())
+    submission = identity.IdentitySubmission(
+        nik=body.nik, kk=body.kk, birth_date=body.birth_date, sex=body.sex, full_name=body.full_name,
+        mother_maiden_name=body.mother_maiden_name,
+    )  # fmt: skip
     ip, device = client_ip(request), device_id(request)
     try:
         async with on_loop() as conn:

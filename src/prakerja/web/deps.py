@@ -18,6 +18,7 @@ from prakerja.auth import service as auth
 from prakerja.auth.models import Role
 from prakerja.config import get_settings
 from prakerja.kit.errors import DomainError, Forbidden, Unauthenticated
+from prakerja.web import direct
 
 SESSION_COOKIE = "prakerja_session"
 CSRF_COOKIE = "prakerja_csrf"
@@ -99,7 +100,7 @@ async def _current_account_on_loop(request: Request) -> auth.CurrentAccount | No
     """Who is signed in: one prepared statement on a loop connection (``db.on_loop``, ADR 0014), asked on the event
     loop before the route runs. No thread hop, and the request's ``Session`` is not opened for it (a read in
     autocommit commits nothing; the route's own transaction starts with the route's first statement)."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request_cookies(request).get(SESSION_COOKIE)
     if not token:
         return None
     async with db.on_loop() as conn:
@@ -145,9 +146,17 @@ async def signed_in_as(request: Request, roles: frozenset[Role]) -> auth.Current
     return check_role(await _signed_in(await _current_account_on_loop(request)), roles)
 
 
+def request_cookies(request: Request) -> dict[str, str]:
+    """The request's cookies, as ``request.cookies`` reads them: parsed once by the shell middleware (in the
+    request's state), or here when it did not run."""
+    state = request.scope.get("state")
+    cookies = state.get("cookies") if state else None
+    return cookies if isinstance(cookies, dict) else request.cookies
+
+
 def session_token(request: Request) -> str | None:
     """The browser's session token (its cookie), unchecked."""
-    return request.cookies.get(SESSION_COOKIE) or None
+    return request_cookies(request).get(SESSION_COOKIE) or None
 
 
 def signed_in_first(*roles: Role) -> type[APIRoute]:
@@ -159,7 +168,7 @@ def signed_in_first(*roles: Role) -> type[APIRoute]:
 
     class SignedInFirst(APIRoute):
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-            handler = super().get_route_handler()
+            handler = direct.json_route_handler(self, super().get_route_handler())  # ADR 0037
 
             async def answer(request: Request) -> Response:
                 try:

@@ -134,8 +134,11 @@ class ShellMiddleware:
                 accept_language = value.decode("latin-1") if accept_language is None else accept_language
             elif key == _HOST:
                 host = value.decode("latin-1") if host is None else host
-        # as Starlette's Request.cookies reads them (several Cookie headers are joined)
-        cookies = cookie_parser("; ".join(cookie_values)) if cookie_values else {}
+        # as Starlette's Request.cookies reads them (each Cookie header in turn), once: routes read them from the
+        # request's state (``web.deps.request_cookies``) instead of parsing them again
+        cookies: dict[str, str] = {}
+        for value in cookie_values:
+            cookies.update(cookie_parser(value))
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         query_lang = Request(scope).query_params.get("lang") if scope.get("query_string") else None
         language = i18n.pick_language(query_lang, cookies.get(LANG_COOKIE), accept_language, self.default_language)
@@ -148,6 +151,7 @@ class ShellMiddleware:
         state["device_id"] = device
         state["user"] = None
         state["request_id"] = request_id
+        state["cookies"] = cookies
         set_cookies: list[str] = []
         if browser and CSRF_COOKIE not in cookies:
             set_cookies.append(cookie_header(CSRF_COOKIE, csrf, secure=self.secure))
