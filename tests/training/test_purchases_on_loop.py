@@ -778,11 +778,11 @@ def test_the_purchase_indexes_keep_their_guarantees(session: Session, world: Wor
 
 def test_a_redeem_code_refers_to_its_purchase_and_the_purchases_institution(session: Session, world: World) -> None:
     """Migration 0040 (ADR 0040): the redeem codes' two references (to the purchase, to the institution) are one, to
-    the purchase's (id, institution): every code written by either confirmation carries its purchase's institution,
+    the purchase's (institution, id): every code written by either confirmation carries its purchase's institution,
     which is a partner (the purchase's own reference); a code of a purchase that does not exist, or of another
     institution than its purchase's (even an existing partner), is refused by the database; no code refers to the
     partners' table any more (no key-share lock on the institution's row); the purchases' index on ``course_id``
-    (read by nothing) is gone."""
+    (read by nothing) is gone, and their index on ``institution_id`` is the reference's unique target."""
     first, second = world.people
     created = on_loop(create(world, order(first, world.course, "akun-a")))
     on_loop(confirm(world, created.purchase_id, last_otp(session, first.account_id)))
@@ -826,10 +826,18 @@ def test_a_redeem_code_refers_to_its_purchase_and_the_purchases_institution(sess
         ("fk_training_redeem_codes_purchase_institution", "training_purchases"),
         ("fk_training_redeem_codes_session_id_catalog_course_sessions", "catalog_course_sessions"),
     ]
-    indexes = session.execute(
-        text("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = 'training_purchases'::regclass")
-    ).scalars()
-    assert "ix_training_purchases_course_id" not in set(indexes)
+    indexes = dict(
+        session.execute(
+            text(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                " WHERE indrelid = 'training_purchases'::regclass"
+            )
+        ).all()
+    )
+    assert "ix_training_purchases_course_id" not in indexes
+    assert "ix_training_purchases_institution_id" not in indexes  # the reference's target serves its lists
+    assert "UNIQUE" in indexes["uq_training_purchases_institution_id_id"]
+    assert "(institution_id, id)" in indexes["uq_training_purchases_institution_id_id"]
 
 
 # -- the creation in two statements (ADR 0031) ---------------------------------------------------------------------

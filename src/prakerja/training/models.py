@@ -74,8 +74,9 @@ class Purchase(IdMixin, TimestampMixin, Base):
         CheckConstraint("otp_attempts >= 0", name="otp_attempts_not_negative"),
         Index(None, "participant_id", "status"),
         Index(None, "platform_id", "platform_account_index"),
-        # what a redeem code's (purchase, institution) refers to (ADR 0040): the code's institution is its purchase's
-        UniqueConstraint("id", "institution_id", name="uq_training_purchases_id_institution_id"),
+        # an institution's purchases (its portal's lists), and what a redeem code's (institution, purchase) refers
+        # to (ADR 0040: the code's institution is its purchase's)
+        UniqueConstraint("institution_id", "id"),
         # the purchases awaiting their code, by expiry (``expire_otps``); a confirmed or cancelled row leaves it
         Index(
             "ix_training_purchases_otp_sent_expires_at", "otp_expires_at", postgresql_where=text("status = 'otp_sent'")
@@ -94,7 +95,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
     """The wallet owner in the ledger (the recipient's applicant id)."""
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_courses.id"))
-    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
     platform_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
     platform_order_id: Mapped[str] = mapped_column(String(100))
     platform_account_index: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -134,8 +135,8 @@ class RedeemCode(IdMixin, TimestampMixin, Base):
         # the code's purchase and its institution in one reference (ADR 0040): the institution is the purchase's
         # (which refers to the partner), checked on the purchase's row instead of locking the institution's
         ForeignKeyConstraint(
-            ["purchase_id", "institution_id"],
-            ["training_purchases.id", "training_purchases.institution_id"],
+            ["institution_id", "purchase_id"],
+            ["training_purchases.institution_id", "training_purchases.id"],
             name="fk_training_redeem_codes_purchase_institution",
         ),
     )
