@@ -776,6 +776,70 @@ def test_the_purchase_indexes_keep_their_guarantees(session: Session, world: Wor
     assert purchase is not None and purchase.status is PurchaseStatus.cancelled
 
 
+def test_a_redeem_code_refers_to_its_purchase_and_the_purchases_institution(session: Session, world: World) -> None:
+    """Migration 0040 (ADR 0040): the redeem codes' two references (to the purchase, to the institution) are one, to
+    the purchase's (institution, id): every code written by either confirmation carries its purchase's institution,
+    which is a partner (the purchase's own reference); a code of a purchase that does not exist, or of another
+    institution than its purchase's (even an existing partner), is refused by the database; no code refers to the
+    partners' table any more (no key-share lock on the institution's row); the purchases' index on ``course_id``
+    (read by nothing) is gone, and their index on ``institution_id`` is the reference's unique target."""
+    first, second = world.people
+    created = on_loop(create(world, order(first, world.course, "akun-a")))
+    on_loop(confirm(world, created.purchase_id, last_otp(session, first.account_id)))
+    session.rollback()
+    clock.advance(timedelta(seconds=1))
+    session_twin(session, world, second)  # the Session's confirmation (service.purchases.confirm) writes codes too
+    session.rollback()
+    codes = session.execute(
+        text(
+            "SELECT c.purchase_id, c.institution_id, p.institution_id, a.id FROM training_redeem_codes c"
+            " JOIN training_purchases p ON p.id = c.purchase_id LEFT JOIN auth_partners a ON a.id = c.institution_id"
+        )
+    ).all()
+    sessions = catalog.course_sessions(session, world.course.id)
+    assert len({row[0] for row in codes}) == 2 and len(codes) == 2 * len(sessions)
+    assert all(row[1] == row[2] == row[3] == world.institution.partner_id for row in codes)
+    one = session.execute(text("SELECT id, purchase_id FROM training_redeem_codes LIMIT 1")).one()
+    for institution, purchase in (
+        (world.platform.partner_id, one.purchase_id),  # a partner, but not the purchase's institution
+        (world.institution.partner_id, new_id()),  # no such purchase
+    ):
+        with pytest.raises(IntegrityError, match="fk_training_redeem_codes_purchase_institution"):
+            session.execute(
+                text("UPDATE training_redeem_codes SET institution_id = :i, purchase_id = :p WHERE id = :id"),
+                {"i": institution, "p": purchase, "id": one.id},
+            )
+        session.rollback()
+    with pytest.raises(IntegrityError, match="fk_training_redeem_codes_purchase_institution"):
+        session.execute(  # a purchase's institution cannot change under its codes
+            text("UPDATE training_purchases SET institution_id = :i WHERE id = :p"),
+            {"i": world.platform.partner_id, "p": one.purchase_id},
+        )
+    session.rollback()
+    references = session.execute(
+        text(
+            "SELECT conname, confrelid::regclass::text FROM pg_constraint"
+            " WHERE conrelid = 'training_redeem_codes'::regclass AND contype = 'f' ORDER BY conname"
+        )
+    ).all()
+    assert [tuple(r) for r in references] == [
+        ("fk_training_redeem_codes_purchase_institution", "training_purchases"),
+        ("fk_training_redeem_codes_session_id_catalog_course_sessions", "catalog_course_sessions"),
+    ]
+    indexes = dict(
+        session.execute(
+            text(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index"
+                " WHERE indrelid = 'training_purchases'::regclass"
+            )
+        ).all()
+    )
+    assert "ix_training_purchases_course_id" not in indexes
+    assert "ix_training_purchases_institution_id" not in indexes  # the reference's target serves its lists
+    assert "UNIQUE" in indexes["uq_training_purchases_institution_id_id"]
+    assert "(institution_id, id)" in indexes["uq_training_purchases_institution_id_id"]
+
+
 # -- the creation in two statements (ADR 0031) ---------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -73,7 +74,9 @@ class Purchase(IdMixin, TimestampMixin, Base):
         CheckConstraint("otp_attempts >= 0", name="otp_attempts_not_negative"),
         Index(None, "participant_id", "status"),
         Index(None, "platform_id", "platform_account_index"),
-        Index(None, "course_id"),
+        # an institution's purchases (its portal's lists), and what a redeem code's (institution, purchase) refers
+        # to (ADR 0040: the code's institution is its purchase's)
+        UniqueConstraint("institution_id", "id"),
         # the purchases awaiting their code, by expiry (``expire_otps``); a confirmed or cancelled row leaves it
         Index(
             "ix_training_purchases_otp_sent_expires_at", "otp_expires_at", postgresql_where=text("status = 'otp_sent'")
@@ -92,7 +95,7 @@ class Purchase(IdMixin, TimestampMixin, Base):
     """The wallet owner in the ledger (the recipient's applicant id)."""
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"), index=True)
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_courses.id"))
-    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"), index=True)
+    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
     platform_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
     platform_order_id: Mapped[str] = mapped_column(String(100))
     platform_account_index: Mapped[bytes] = mapped_column(LargeBinary(32))
@@ -126,11 +129,22 @@ class RedeemCode(IdMixin, TimestampMixin, Base):
     """One participant's code for one session, valid from 1 hour before to 1 hour after the start."""
 
     __tablename__ = "training_redeem_codes"
-    __table_args__ = (UniqueConstraint("purchase_id", "session_id"), Index(None, "session_id"))
+    __table_args__ = (
+        UniqueConstraint("purchase_id", "session_id"),
+        Index(None, "session_id"),
+        # the code's purchase and its institution in one reference (ADR 0040): the institution is the purchase's
+        # (which refers to the partner), checked on the purchase's row instead of locking the institution's
+        ForeignKeyConstraint(
+            ["institution_id", "purchase_id"],
+            ["training_purchases.institution_id", "training_purchases.id"],
+            name="fk_training_redeem_codes_purchase_institution",
+        ),
+    )
 
-    purchase_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("training_purchases.id"))
+    purchase_id: Mapped[uuid.UUID]
     session_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_course_sessions.id"))
-    institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
+    institution_id: Mapped[uuid.UUID]
+    """The purchase's institution (the reference above holds it so)."""
     training_type: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(16), unique=True)
     state: Mapped[CodeState] = mapped_column(Enum(CodeState, name="training_code_state", native_enum=False, length=16))

@@ -766,10 +766,10 @@ _CONFIRM_WRITE_SQL = (
     " UNION ALL SELECT voucher_code FROM training_purchases WHERE voucher_code = ANY(%(drawn)s::text[])),"
     " confirmed AS (UPDATE training_purchases SET status = 'confirmed', confirmed_at = %(now)s,"
     " voucher_code = %(voucher)s WHERE id = %(id)s AND status = 'otp_sent' AND NOT EXISTS (SELECT FROM taken)"
-    " RETURNING id),"
+    " RETURNING id, institution_id),"
     " codes AS (INSERT INTO training_redeem_codes (id, created_at, purchase_id, session_id, institution_id,"
     " training_type, code, state, valid_from, valid_until) SELECT c.id, %(now)s, confirmed.id, c.session_id,"
-    " %(institution)s, c.training_type, c.code, 'valid', c.valid_from, c.valid_until FROM confirmed,"
+    " confirmed.institution_id, c.training_type, c.code, 'valid', c.valid_from, c.valid_until FROM confirmed,"
     " unnest(%(ids)s::uuid[], %(sessions)s::uuid[], %(types)s::text[], %(codes)s::text[],"
     " %(froms)s::timestamptz[], %(untils)s::timestamptz[])"
     " AS c(id, session_id, training_type, code, valid_from, valid_until)), {parts}"
@@ -781,14 +781,14 @@ async def confirm_on_loop(
     conn: asyncpg.Connection,
     *,
     purchase_id: uuid.UUID,
-    institution_id: uuid.UUID,
     voucher: str,
     now: datetime,
     codes: list[dict[str, Any]],
     parts: Sequence[SqlPart],
 ) -> set[str]:
     """Every write of a confirmation in one statement (ADR 0032): the purchase confirmed with its voucher and its
-    redeem codes (as :func:`add_codes` writes them: id, session_id, training_type, code, valid_from, valid_until),
+    redeem codes (as :func:`add_codes` writes them: id, session_id, training_type, code, valid_from, valid_until;
+    each code's institution the confirmed row's, as its reference to the purchase requires, ADR 0040),
     then the ``parts`` (the events, the webhooks, the audit entry), each gated on :data:`CONFIRMED`. The codes are
     first checked as :func:`taken_codes` does: the answer is the codes already a voucher or a redeem code, and when
     there is one, nothing at all was written (the caller draws those again and sends the statement again)."""
@@ -803,7 +803,6 @@ async def confirm_on_loop(
         "now": now,
         "voucher": voucher,
         "drawn": [voucher] + [c["code"] for c in codes],
-        "institution": institution_id,
         "ids": [c["id"] for c in codes],
         "sessions": [c["session_id"] for c in codes],
         "types": [c["training_type"] for c in codes],

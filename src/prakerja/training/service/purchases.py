@@ -660,7 +660,6 @@ async def confirm_on_loop(
         taken = await repository.confirm_on_loop(
             conn,
             purchase_id=found_id,
-            institution_id=institution_id,
             voucher=voucher,
             now=now,
             codes=[
