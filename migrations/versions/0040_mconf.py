@@ -15,7 +15,7 @@ and the purchase's institution in one reference; the purchases' index on ``cours
   at a purchase's creation and one at its confirmation (whose ``UPDATE`` of the status and the voucher is not HOT).
 
 Revision ID: 0040_mconf
-Revises: 0037_subm
+Revises: 0039_maudit
 Create Date: 2026-12-06
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0040_mconf"
-down_revision: str | Sequence[str] | None = "0037_subm"
+down_revision: str | Sequence[str] | None = "0039_maudit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
