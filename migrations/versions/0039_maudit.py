@@ -12,7 +12,7 @@ before), so old rows verify and the chain goes on from the last one.
 refuses UPDATE, DELETE and TRUNCATE.
 
 Revision ID: 0039_maudit
-Revises: 0037_subm
+Revises: 0038_subpg
 Create Date: 2026-12-06
 """
 
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0039_maudit"
-down_revision: str | Sequence[str] | None = "0037_subm"
+down_revision: str | Sequence[str] | None = "0038_subpg"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

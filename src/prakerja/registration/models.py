@@ -76,7 +76,9 @@ class Applicant(IdMixin, TimestampMixin, Base):
     nik_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     """Blind index of the NIK: one profile per NIK."""
     kk: Mapped[str | None] = mapped_column(Encrypted("registration_applicants.kk"))
-    kk_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    kk_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """Blind index of the KK, read with the profile (selection's snapshots, the per-family cap counts recipients'
+    own index); no query looks profiles up by it, so no index (migration 0038_subpg)."""
     birth_date: Mapped[str | None] = mapped_column(Encrypted("registration_applicants.birth_date"))
     """ISO date, encrypted."""
     sex: Mapped[str | None] = mapped_column(String(1))
@@ -220,19 +222,18 @@ class ListEntry(Base):
     import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("registration_list_imports.id"))
 
 
-class Signal(IdMixin, TimestampMixin, Base):
-    """Something an applicant used that others might share: phone, device, IP, payout account (blind index)."""
+class Signal(TimestampMixin, Base):
+    """Something an applicant used that others might share: phone, device, IP, payout account (blind index).
+
+    Keyed by what it says (applicant, kind, value), each recorded once: one index a row, the key's (migration
+    0038_subpg: no surrogate id, no index by value; the integrity scan reads the whole table)."""
 
     __tablename__ = "registration_signals"
-    __table_args__ = (
-        UniqueConstraint("applicant_id", "kind", "value_index"),
-        Index(None, "kind", "value_index"),
-    )
 
-    applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("registration_applicants.id"))
-    kind: Mapped[str] = mapped_column(String(16))
+    applicant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("registration_applicants.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     """``phone``, ``device``, ``ip`` or ``payout_account``."""
-    value_index: Mapped[bytes] = mapped_column(LargeBinary(32))
+    value_index: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
 
 
 class IntegrityFlag(IdMixin, TimestampMixin, Base):

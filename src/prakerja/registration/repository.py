@@ -89,8 +89,8 @@ _CHECK_AND_DEVICE = """identity_check AS (
       SELECT %(check_id)s, id, 0, %(now)s FROM applicant
       RETURNING id
     ), device AS (
-      INSERT INTO registration_signals (id, applicant_id, kind, value_index, created_at)
-      SELECT %(signal_id)s, id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
+      INSERT INTO registration_signals (applicant_id, kind, value_index, created_at)
+      SELECT id, 'device', %(device_index)s::bytea, %(now)s FROM applicant
       WHERE %(device_index)s::bytea IS NOT NULL
     )"""
 """The submission's identity check and device signal, written after ``applicant`` (a CTE answering the new
@@ -120,9 +120,7 @@ def _submitted_params(
 ) -> dict[str, object]:
     params = {name: encrypt(v, _ENCRYPTED_CONTEXT[name]) if name in _ENCRYPTED_CONTEXT and isinstance(v, str) else v
               for name, v in values.items()}  # fmt: skip
-    params.update(
-        check_id=check_id, signal_id=uuid.uuid4(), device_index=device_index, queue=queue, task=task, job_args=job_args
-    )
+    params.update(check_id=check_id, device_index=device_index, queue=queue, task=task, job_args=job_args)
     return params
 
 
@@ -353,7 +351,7 @@ def list_types_of(session: Session, nik_index: bytes) -> list[tuple[str, str, st
 def add_signal(session: Session, *, applicant_id: uuid.UUID, kind: str, value_index: bytes) -> None:
     session.execute(
         insert(Signal)
-        .values(id=uuid.uuid4(), applicant_id=applicant_id, kind=kind, value_index=value_index)
+        .values(applicant_id=applicant_id, kind=kind, value_index=value_index)
         .on_conflict_do_nothing(index_elements=["applicant_id", "kind", "value_index"])
     )
 
