@@ -1025,8 +1025,8 @@ class TestCreationStatements:
         person = world.people[0]
         read = repository.checkout_on_loop
 
-        async def read_then_spend(conn: Any, statement: Any, params: Any) -> Any:
-            found = await read(conn, statement, params)
+        async def read_then_spend(conn: Any, statement: Any, params: Any, *frame: Any) -> Any:
+            found = await read(conn, statement, params, *frame)
             with db.unit_of_work() as own:  # another transaction reserves most of the balance meanwhile
                 ledger.authorise_purchase(
                     own,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy import delete, insert, select, text
@@ -133,3 +134,48 @@ async def add_on_loop(
         created_at,
         expires_at,
     )
+
+
+# --- folded into a signed call's own statements (ADR 0043) ----------------------------------------------------------
+#
+# The claim as a common table expression of the handler's first read (the read gated on it: it runs only when the
+# lock was granted and nothing unexpired is stored), and the stored answer as one of its write's: one round trip
+# each fewer. Parameters prefixed ``idem_`` and ``ia_``, names no other part uses.
+
+CLAIM_CTE = (
+    "idem AS (SELECT locked, fingerprint, status_code, response_body, expires_at"
+    " FROM idempotency_claim(%(idem_lock)s, %(idem_scope)s, %(idem_key)s))"
+)
+"""The claim (migration ``0029_mfast``'s function: the transaction's advisory lock, then the stored record read in
+a snapshot of its own, taken after the lock was granted) as a CTE named ``idem``."""
+
+CLAIM_COLUMNS = (
+    "idem.locked AS idem_locked, idem.fingerprint AS idem_fingerprint, idem.status_code AS idem_status_code,"
+    " idem.response_body AS idem_response_body, idem.expires_at AS idem_expires_at"
+)
+"""What the composed read returns of the claim first, in :func:`claim_of`'s order."""
+CLAIM_WIDTH = 5
+
+CLAIM_GATE = "(SELECT locked AND (fingerprint IS NULL OR expires_at <= %(idem_now)s::timestamptz) FROM idem)"
+"""True when the call's own work is to run: the lock granted and no stored answer but an expired one (removed by
+the caller before it writes)."""
+
+
+def claim_of(values: Any) -> tuple[bool, Stored | None]:
+    """:func:`claim_on_loop`'s answer from the claim's columns of a composed read."""
+    locked, fingerprint, status_code, response_body, expires_at = values
+    if not locked:
+        return False, None
+    if fingerprint is None:
+        return True, None
+    return True, Stored(bytes(fingerprint), status_code, bytes(response_body), expires_at)
+
+
+ANSWER_CTE = (
+    "idem_answer AS (INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code,"
+    " response_body, created_at, expires_at) SELECT %(ia_scope)s::text, %(ia_key)s::text, %(ia_fingerprint)s::bytea,"
+    " %(ia_method)s::text, %(ia_path)s::text, %(ia_status_code)s::int, %(ia_response_body)s::bytea,"
+    " %(ia_created_at)s::timestamptz, %(ia_expires_at)s::timestamptz WHERE {gate})"
+)
+""":func:`add_on_loop`'s INSERT as a CTE named ``idem_answer``, written only when ``{gate}`` (an SQL condition of the
+composing statement) holds."""

@@ -564,6 +564,11 @@ LoopHandler = Callable[[asyncpg.Connection], Awaitable[BaseModel | dict[str, Any
 transaction on ``conn``; a DomainError it raises rolls everything back and is the refusal."""
 
 
+FOLD_FRAME = True
+"""Whether a folding handler's call folds the idempotency claim into its first read and the stored answer into its
+write (ADR 0043); False: each its own statement, as before (``benchmarks/partner_asgi.py --ab`` compares the two)."""
+
+
 async def loop_call(
     request: Request,
     caller: PartnerCaller,
@@ -571,6 +576,7 @@ async def loop_call(
     handler: LoopHandler,
     *,
     status_code: int = 200,
+    folds: bool = False,
 ) -> Response:
     """The loop frame's :func:`idempotent` (ADR 0021, 0033). On the loop connection the admission checked out for
     the request (one check-out per call; a connection of its own outside :class:`SignedRoute`), given back when it
@@ -579,14 +585,18 @@ async def loop_call(
     ``Idempotent-Replayed: true``; nothing done twice), runs ``await handler(conn)``, renders its answer as
     :func:`idempotent` does and stores it in the same transaction. Everything commits together when the handler
     returns; an exception rolls everything back and propagates (a DomainError is refused and logged by
-    :class:`SignedRoute`, as on the Session frame)."""
+    :class:`SignedRoute`, as on the Session frame).
+
+    ``folds``: the handler reads and writes through the call's ``idempotency.service.Frame`` (ADR 0043; the
+    marketplace's purchase calls): the claim is folded into its first read and the stored answer into its write,
+    so a call is ``BEGIN``, its read, its write, ``COMMIT``."""
     lease = _taken(request)
     if lease is None:
         async with on_loop() as conn:
-            outcome = await _work(conn, request, caller, body, handler, status_code)
+            outcome = await _work(conn, request, caller, body, handler, status_code, folds)
     else:
         try:
-            outcome = await _work(lease.conn, request, caller, body, handler, status_code)
+            outcome = await _work(lease.conn, request, caller, body, handler, status_code, folds)
         finally:
             lease.release()
     headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
@@ -600,12 +610,16 @@ async def _work(
     body: bytes,
     handler: LoopHandler,
     status_code: int,
+    folds: bool = False,
 ) -> idempotency.Outcome:
     async def rendered() -> tuple[int, bytes]:
         return status_code, render_json(await handler(conn))
 
+    mutating = request.method.upper() in rules.MUTATING_METHODS
+    if folds and mutating:
+        return await _folded_work(conn, request, caller, body, handler, status_code)
     async with conn.transaction():
-        if request.method.upper() in rules.MUTATING_METHODS:
+        if mutating:
             return await idempotency.run_on_loop(
                 conn,
                 scope=caller.idempotency_scope,
@@ -616,6 +630,45 @@ async def _work(
                 handler=rendered,
             )
         return idempotency.Outcome(*await rendered(), replayed=False)
+
+
+async def _folded_work(
+    conn: asyncpg.Connection,
+    request: Request,
+    caller: PartnerCaller,
+    body: bytes,
+    handler: LoopHandler,
+    status_code: int,
+) -> idempotency.Outcome:
+    """:func:`_work` for a handler reading and writing through the call's frame (ADR 0043): the claim's refusals
+    come from its first read, before its own; a stored answer is replayed from there; the answer its write stored
+    (or, for a handler that writes nothing, one ``INSERT`` here) commits with its work."""
+    frame = idempotency.Frame(
+        scope=caller.idempotency_scope,
+        key=_header(request, "idempotency-key") or "",
+        method=request.method,
+        path=signed_path(request).decode("utf-8", "replace"),
+        body=body,
+        status_code=status_code,
+        render=render_json,
+        fold=FOLD_FRAME,
+    )
+    token = idempotency.set_frame(frame)
+    try:
+        async with conn.transaction():
+            try:
+                answer = await handler(conn)
+            except idempotency.Replayed as replayed:
+                return replayed.outcome
+            if not frame.claimed:
+                raise RuntimeError("a folding handler reads through its frame first (idempotency.current_frame)")
+            payload = frame.answered
+            if payload is None:
+                payload = render_json(answer)
+                await frame.store(conn, payload)
+            return idempotency.Outcome(status_code, payload, replayed=False)
+    finally:
+        idempotency.reset_frame(token)
 
 
 @router.get("/ping", response_model=Ping, responses=error_responses())

@@ -78,6 +78,7 @@ class LoopCall(Protocol):
         handler: Callable[[asyncpg.Connection], Awaitable[BaseModel | dict[str, Any]]],
         *,
         status_code: int = 200,
+        folds: bool = False,
     ) -> Awaitable[Response]: ...
 
 
@@ -156,7 +157,7 @@ def mount(
         async def inquire(conn: asyncpg.Connection) -> CardOut:
             return await service.purchases.inquiry_on_loop(conn, card_number=data.card_number)
 
-        return await loop_call(request, caller, body, inquire)
+        return await loop_call(request, caller, body, inquire, folds=True)
 
     @router.post(
         "/purchases",
@@ -173,7 +174,7 @@ def mount(
         async def create(conn: asyncpg.Connection) -> PurchaseCreated:
             return await service.purchases.create_on_loop(conn, caller=caller, data=data)
 
-        return await loop_call(request, caller, body, create, status_code=201)
+        return await loop_call(request, caller, body, create, status_code=201, folds=True)
 
     @router.post(
         "/purchases/{purchase_id}/confirm",
@@ -192,7 +193,7 @@ def mount(
             return await service.purchases.confirm_on_loop(conn, caller=caller, purchase_id=purchase_id, otp=data.otp)
 
         try:
-            return await loop_call(request, caller, body, confirm)
+            return await loop_call(request, caller, body, confirm, folds=True)
         except OtpInvalid:
             pass  # the frame rolled the confirmation back (and released the purchase's lock): count it on its own
         async with on_loop() as conn:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import asyncpg
 from sqlalchemy import Date, Select, Table, cast, func, insert, select, text
@@ -565,10 +565,13 @@ def spent_by(session: Session, recipient_id: uuid.UUID) -> int:
 
 @dataclass(frozen=True)
 class Composed:
-    """A statement composed of several domains' parts, in asyncpg's form (``$n``), and its parameters' names."""
+    """A statement composed of several domains' parts, in asyncpg's form (``$n``), and its parameters' names;
+    ``source``, the same in the parts' own form (``%(name)s``), for the signed call's frame to fold its claim into
+    (:class:`FrameReader`, ADR 0043)."""
 
     sql: str
     names: tuple[str, ...]
+    source: str = ""
 
     @classmethod
     def of(cls, sql: str, *parts: str) -> Composed:
@@ -581,7 +584,34 @@ class Composed:
                 raise ValueError(f"parameters named by two parts: {sorted(seen & named)}")
             seen |= named
         converted, names = positional(sql)
-        return cls(converted, names)
+        return cls(converted, names, sql)
+
+
+FRAME_GATE = "/*frame*/ true"
+"""Where a first read of a signed call names its frame's gate (ADR 0043): ``true`` as it stands; the frame, folding
+its claim into the read, puts its condition here (the read runs only when the key was claimed)."""
+
+
+class FrameReader(Protocol):
+    """The signed call's frame (``idempotency.service.Frame``) as a read of this repository sees it."""
+
+    @property
+    def width(self) -> int: ...
+
+    async def read(self, conn: asyncpg.Connection, source: str, marker: str, params: Mapping[str, Any]) -> Any: ...
+
+
+async def _first_read(
+    conn: asyncpg.Connection, statement: Composed, params: Mapping[str, Any], frame: FrameReader | None
+) -> tuple[Any, ...] | None:
+    """``statement`` read with ``params``: directly, or through the call's ``frame`` (its claim folded in, its
+    columns left out); None when the read found nothing (its first column NULL)."""
+    if frame is None:
+        row = await conn.fetchrow(statement.sql, *arguments(statement.names, params))
+        return None if row is None else tuple(row)
+    row = await frame.read(conn, statement.source, FRAME_GATE, params)
+    values = () if row is None else tuple(row)[frame.width :]
+    return None if not values or values[0] is None else values
 
 
 _COUNTED = tuple(PurchaseStatus)
@@ -627,14 +657,17 @@ def inquiry_statement(
     holder = card("%(card_index)s")
     sql = (
         f"SELECT h, {_counts_sql('h.applicant_id')}, {wallet('h.applicant_id')}, {name('h.account_id')}"
-        f" FROM ({holder}) h"
+        f" FROM ({holder}) h WHERE {FRAME_GATE}"
     )
     return Composed.of(sql, holder)
 
 
-async def inquiry_on_loop(conn: asyncpg.Connection, statement: Composed, card_index: bytes) -> InquiryRow | None:
-    """The :func:`inquiry_statement` read on a loop connection: one round trip."""
-    row = await conn.fetchrow(statement.sql, *arguments(statement.names, {"card_index": card_index}))
+async def inquiry_on_loop(
+    conn: asyncpg.Connection, statement: Composed, card_index: bytes | None, frame: FrameReader | None = None
+) -> InquiryRow | None:
+    """The :func:`inquiry_statement` read on a loop connection: one round trip (the call's claim folded in, through
+    ``frame``)."""
+    row = await _first_read(conn, statement, {"card_index": card_index}, frame)
     return None if row is None else InquiryRow(*row)
 
 
@@ -670,14 +703,17 @@ def checkout_statement(
     sql = (
         f"SELECT h, c, {_counts_sql('h.applicant_id')}, {_bound_sql('h.id')}, {wallet('h.applicant_id')},"
         f" {payable('c.institution_id')}, {phone('h.account_id')}, {email('h.account_id')}"
-        f" FROM ({holder}) h LEFT JOIN ({listed}) c ON true"
+        f" FROM ({holder}) h LEFT JOIN ({listed}) c ON true WHERE {FRAME_GATE}"
     )
     return Composed.of(sql, holder, listed)
 
 
-async def checkout_on_loop(conn: asyncpg.Connection, statement: Composed, params: dict[str, Any]) -> CheckoutRow | None:
-    """The :func:`checkout_statement` read on a loop connection: one round trip."""
-    row = await conn.fetchrow(statement.sql, *arguments(statement.names, params))
+async def checkout_on_loop(
+    conn: asyncpg.Connection, statement: Composed, params: dict[str, Any], frame: FrameReader | None = None
+) -> CheckoutRow | None:
+    """The :func:`checkout_statement` read on a loop connection: one round trip (the call's claim folded in, through
+    ``frame``)."""
+    row = await _first_read(conn, statement, params, frame)
     return None if row is None else CheckoutRow(*row)
 
 
@@ -700,13 +736,19 @@ def purchase_params(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def creation_statement(
-    *, posting: str, entries: str, message: str | None = None, job: Callable[[str], str] | None = None
+    *,
+    posting: str,
+    entries: str,
+    message: str | None = None,
+    job: Callable[[str], str] | None = None,
+    answer: str | None = None,
 ) -> Composed:
     """Every write of a purchase's creation in one statement: the purchase, the audit entries (``entries``: an
     INSERT), the message (``message``: an INSERT ... RETURNING) with its job (``job``: a SELECT over the message),
     and the reserve (``posting``: the posting function's SELECT of one row). The answer is the jobs deferred
     (counted so that their SELECT runs) then the posting function's columns. The INSERTs run whatever the posting
-    function answers: on a refusal the caller raises and its transaction is rolled back (nothing written)."""
+    function answers: on a refusal the caller raises and its transaction is rolled back (nothing written). With
+    ``answer`` (a CTE: the signed call's stored answer, ADR 0043), that too."""
     parts = [_INSERT_PURCHASE_SQL, entries, posting]
     ctes = [f"purchase AS ({_INSERT_PURCHASE_SQL})", f"entries AS ({entries})"]
     jobs = "0"
@@ -716,6 +758,9 @@ def creation_statement(
         parts += [message, deferred]
         ctes += [f"message AS ({message})", f"job AS ({deferred})"]
         jobs = "(SELECT count(*) FROM job)"
+    if answer is not None:
+        parts.append(answer)
+        ctes.append(answer)
     ctes.append(f"posting AS ({posting})")
     return Composed.of("WITH " + ", ".join(ctes) + f" SELECT {jobs} AS jobs, posting.* FROM posting", *parts)
 
@@ -736,26 +781,34 @@ async def create_on_loop(conn: asyncpg.Connection, statement: Composed, params: 
 _CONFIRM_READ_SQL = (
     "SELECT p.id, p.platform_id, p.institution_id, p.participant_id, p.course_id, p.amount, p.status::text AS status,"
     " p.otp_hash, p.otp_expires_at, s.*, e.*, {wallet} AS wallet FROM training_purchases p"
-    " CROSS JOIN LATERAL ({sessions}) s CROSS JOIN LATERAL ({endpoints}) e WHERE p.id = $1 FOR UPDATE OF p"
+    " CROSS JOIN LATERAL ({sessions}) s CROSS JOIN LATERAL ({endpoints}) e WHERE p.id = %(id)s AND {gate}"
+    " FOR UPDATE OF p"
 )
 
 
-def confirm_read_sql(*, sessions: str, endpoints: str, wallet: str) -> str:
+def confirm_read_sql(*, sessions: str, endpoints: str, wallet: str) -> Composed:
     """The confirmation's read: the purchase locked (``FOR UPDATE``, as :func:`purchase` with ``lock``), its
     course's sessions and the partners' endpoints (each a ``LATERAL`` subquery of its domain) and the participant's
     wallet (the ledger's record expression, read back by ``ledger.account_of``), on the purchase's columns
     (``p.course_id``, ``p.platform_id``, ``p.institution_id``, ``p.participant_id``); one parameter, the purchase's
-    id. Built once, at import."""
-    return _CONFIRM_READ_SQL.format(sessions=sessions, endpoints=endpoints, wallet=wallet)
+    id (``id``). Built once, at import."""
+    return Composed.of(_CONFIRM_READ_SQL.format(sessions=sessions, endpoints=endpoints, wallet=wallet, gate=FRAME_GATE))
 
 
 async def purchase_for_confirm_on_loop(
-    conn: asyncpg.Connection, sql: str, purchase_id: uuid.UUID
-) -> asyncpg.Record | None:
-    """The purchase locked and the confirmation's other reads (:func:`confirm_read_sql`) in one round trip; None
-    when there is no such purchase."""
-    found: asyncpg.Record | None = await conn.fetchrow(sql, purchase_id)
-    return found
+    conn: asyncpg.Connection, statement: Composed, purchase_id: uuid.UUID | None, frame: FrameReader | None = None
+) -> Mapping[str, Any] | None:
+    """The purchase locked and the confirmation's other reads (:func:`confirm_read_sql`) in one round trip (the
+    call's claim folded in, through ``frame``); None when there is no such purchase. By column name."""
+    if frame is None:
+        found: asyncpg.Record | None = await conn.fetchrow(
+            statement.sql, *arguments(statement.names, {"id": purchase_id})
+        )
+        return found
+    row = await frame.read(conn, statement.source, FRAME_GATE, {"id": purchase_id})
+    if row is None or row["id"] is None:
+        return None
+    return row
 
 
 CONFIRMED = "EXISTS (SELECT FROM confirmed)"

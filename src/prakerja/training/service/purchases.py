@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from prakerja.audit import service as audit
 from prakerja.catalog import service as catalog
 from prakerja.catalog.models import Course
+from prakerja.idempotency import service as idempotency
 from prakerja.kit.clock import utcnow
 from prakerja.kit.errors import DomainError, NotFound
 from prakerja.kit.ids import new_id, parse_id
@@ -184,7 +185,8 @@ async def inquiry_on_loop(conn: asyncpg.Connection, *, card_number: str) -> Card
     number of the wrong shape; no ``Session``. The card number masked is the one asked for: the blind index matched
     it, and a card number (sixteen digits) is its own normal form."""
     index = people.card_index(card_number)
-    found = None if index is None else await repository.inquiry_on_loop(conn, _INQUIRY, index)
+    frame = idempotency.current_frame()  # the call's claim folded into the read (ADR 0043)
+    found = None if index is None and frame is None else await repository.inquiry_on_loop(conn, _INQUIRY, index, frame)
     found, holder, _, wallet = _usable_holder(found)
     return CardOut(
         card_number_masked=rules.mask_card(card_number.strip()),
@@ -496,6 +498,19 @@ _CREATION = repository.creation_statement(
 the one-time code's message and its job, the reserve by the ledger's posting function."""
 _CREATION_UNSENT = repository.creation_statement(posting=ledger.PURCHASE_POSTING_SQL, entries=audit.ENTRIES_SQL)
 """:data:`_CREATION` for an account with neither a verified phone nor an e-mail (nothing is sent)."""
+_ANSWERED = {
+    _CREATION: repository.creation_statement(
+        posting=ledger.PURCHASE_POSTING_SQL,
+        entries=audit.ENTRIES_SQL,
+        message=people.MESSAGE_SQL,
+        job=people.delivery_job_sql,
+        answer=idempotency.answer_sql(),
+    ),
+    _CREATION_UNSENT: repository.creation_statement(
+        posting=ledger.PURCHASE_POSTING_SQL, entries=audit.ENTRIES_SQL, answer=idempotency.answer_sql()
+    ),
+}
+"""Each creation statement with the signed call's stored answer written by it too (ADR 0043)."""
 
 
 async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, data: PurchaseCreate) -> PurchaseCreated:
@@ -506,9 +521,10 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
     platform_id, actor = caller.partner_id, caller.actor
     account_index = blind_index(data.platform_account_id, "platform_account")
     index = people.card_index(data.card_number)
+    frame = idempotency.current_frame()  # the call's claim folded into the read, its answer into the write (ADR 0043)
     found = (
         None
-        if index is None
+        if index is None and frame is None
         else await repository.checkout_on_loop(
             conn,
             _CHECKOUT,
@@ -518,6 +534,7 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
                 "platform_id": platform_id,
                 "account_index": account_index,
             },
+            frame,
         )
     )
     found, holder, counts, wallet = _usable_holder(found)
@@ -587,6 +604,16 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
                 contact, account_id=holder.account_id, code=code, amount=amount, course_title=course.title
             )
         )
+    answer = PurchaseCreated(
+        purchase_id=str(purchase_id),
+        status=PurchaseStatus.otp_sent.value,
+        amount=amount,
+        otp_expires_at=otp_expires_at,
+    )
+    stored = None if frame is None else frame.answer_part(answer)
+    if stored is not None:  # the answer's bytes made now: everything in it was made above
+        statement = _ANSWERED[statement]
+        params.update(stored.params)
     try:
         try:
             row = await repository.create_on_loop(conn, statement, params)
@@ -598,12 +625,7 @@ async def create_on_loop(conn: asyncpg.Connection, *, caller: PartnerCaller, dat
         posting.answer(row)
     except InsufficientFunds:
         raise InsufficientBalance(details={"amount": amount}) from None
-    return PurchaseCreated(
-        purchase_id=str(purchase_id),
-        status=PurchaseStatus.otp_sent.value,
-        amount=amount,
-        otp_expires_at=otp_expires_at,
-    )
+    return answer
 
 
 _CONFIRM_READ = repository.confirm_read_sql(
@@ -626,9 +648,10 @@ async def confirm_on_loop(
     the caller rolls back (releasing the lock) and counts it with :func:`count_wrong_otp_on_loop`."""
     platform_id, actor = caller.partner_id, caller.actor
     parsed = parse_id(purchase_id)
-    if parsed is None:
+    frame = idempotency.current_frame()  # the call's claim folded into the read, its answer into the write (ADR 0043)
+    if parsed is None and frame is None:
         raise PurchaseNotFound()
-    row = await repository.purchase_for_confirm_on_loop(conn, _CONFIRM_READ, parsed)
+    row = await repository.purchase_for_confirm_on_loop(conn, _CONFIRM_READ, parsed, frame)
     if row is None or row["platform_id"] != platform_id:
         raise PurchaseNotFound()
     found_id, institution_id, amount, status = row["id"], row["institution_id"], row["amount"], row["status"]
@@ -655,8 +678,17 @@ async def confirm_on_loop(
     lengths = [12] + [10] * len(sessions)
     codes = _fresh_draw([None] * len(lengths), lengths, set())
     ids = [new_id() for _ in sessions]
+    balance_after = wallet.available if wallet is not None else 0
     while True:
         voucher, *session_codes = codes
+        answer = PurchaseConfirmed(
+            purchase_id=str(found_id),
+            status=PurchaseStatus.confirmed.value,
+            voucher_code=voucher,
+            amount=amount,
+            balance_after=balance_after,
+        )
+        stored = None if frame is None else frame.answer_part(answer, gate=repository.CONFIRMED)
         taken = await repository.confirm_on_loop(
             conn,
             purchase_id=found_id,
@@ -673,18 +705,12 @@ async def confirm_on_loop(
                 }
                 for code_id, course_session, code in zip(ids, sessions, session_codes, strict=True)
             ],
-            parts=parts,
+            parts=parts if stored is None else [*parts, stored],
         )
         if not taken:
             break
         codes = _fresh_draw(codes, lengths, taken)  # a code already taken (rare): nothing was written
-    return PurchaseConfirmed(
-        purchase_id=str(found_id),
-        status=PurchaseStatus.confirmed.value,
-        voucher_code=voucher,
-        amount=amount,
-        balance_after=wallet.available if wallet is not None else 0,
-    )
+    return answer
 
 
 async def count_wrong_otp_on_loop(
