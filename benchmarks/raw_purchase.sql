@@ -4,9 +4,11 @@
 -- the three signed calls of a purchase read and write today (card inquiry, purchase creation, confirmation), in
 -- plain SQL with no application code (no function of ours is called: the idempotency claim, the ledger's posting
 -- and procrastinate's defer are written out), on the same tables with their indexes, constraints and triggers (the
--- audit chain's link at commit, procrastinate's event row), and with the same commits: per call the admission's
--- (signature record and rate count, committed without waiting for its WAL flush, ADR 0033) and the call's own
--- transaction (a durable commit). Values are made here (random signatures, keys, codes; `uuidv7()` ids, as our
+-- audit chain's link at commit, procrastinate's event row), and with the same statements and commits (ADR 0043):
+-- per call one transaction, `BEGIN`, one statement that records the signature, counts the call in its shard of
+-- the minute (the server process's) and claims the idempotency key, gating the call's read on both, one statement
+-- that writes the call's rows with its stored answer (the inquiry: the stored answer alone), and a durable
+-- `COMMIT`. Values are made here (random signatures, keys, codes; `uuidv7()` ids, as our
 -- uuid7 ids; ciphertexts and response bodies as constants of the same sizes). What pgbench cannot hold (uuid and
 -- bytea choices) comes from three small tables `benchmarks/raw_purchase.py` makes: one index probe each, the price
 -- of picking a card, a course and a platform at random.
@@ -25,8 +27,8 @@
 -- ---- 1. POST /partner/v1/cards/inquiry ---------------------------------------------------------------------------
 
 \set sig random(1, 4611686018427387903)
-WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)),
-cred AS (
+BEGIN;
+WITH cred AS (
     SELECT c.id, c.partner_id, c.revoked_at, p.status,
            (SELECT count(*) FROM auth_partner_keys k WHERE k.credential_id = c.id) AS keys
     FROM bench_raw_platforms b JOIN auth_partner_credentials c ON c.id = b.credential_id
@@ -37,27 +39,34 @@ cred AS (
     SELECT id, sha256(int8send(:sig::bigint)), now() + interval '5 minutes' FROM cred
     ON CONFLICT DO NOTHING RETURNING 1
 ), hit AS (
-    INSERT INTO partner_rate_windows (credential_id, window_start, hits)
-    SELECT (SELECT id FROM cred), date_trunc('minute', now()), 1 FROM seen
-    ON CONFLICT (credential_id, window_start) DO UPDATE SET hits = partner_rate_windows.hits + 1
+    INSERT INTO partner_rate_windows (credential_id, window_start, shard, hits)
+    SELECT (SELECT id FROM cred), date_trunc('minute', now()), pg_backend_pid(), 1 FROM seen
+    ON CONFLICT (credential_id, window_start, shard) DO UPDATE SET hits = partner_rate_windows.hits + 1
     RETURNING hits
+), adm AS (
+    SELECT (SELECT hits FROM hit) + (SELECT coalesce(sum(hits), 0) FROM partner_rate_windows
+                                     WHERE credential_id = (SELECT id FROM cred)
+                                       AND window_start = date_trunc('minute', now()) AND shard <> pg_backend_pid()) AS hits
+), claim AS (
+    SELECT pg_try_advisory_xact_lock(:tag::bigint) AS locked,
+           EXISTS (SELECT FROM idempotency_keys WHERE scope = 'partner:' || (SELECT id FROM cred)::text
+                   AND key = 'i-' || :tag::text) AS stored
+    FROM adm WHERE adm.hits <= 1000000
 )
-SELECT (SELECT id FROM cred) AS credential_id, (SELECT partner_id FROM cred) AS platform_id,
-       (SELECT hits FROM hit) AS hits
-FROM quick
+SELECT (SELECT id FROM cred) AS credential_id, (SELECT partner_id FROM cred) AS platform_id, claim.locked, r.*
+FROM (SELECT) one LEFT JOIN claim ON true LEFT JOIN (
+    SELECT r.id AS recipient_id, r.applicant_id, r.account_id, r.status, r.funded_at, r.first_purchase_deadline,
+           (SELECT count(*) FROM training_purchases t
+            WHERE t.participant_id = r.applicant_id AND t.status IN ('otp_sent', 'confirmed', 'redeemed')) AS under_way,
+           (SELECT credits_posted - debits_posted - debits_pending FROM ledger_accounts
+            WHERE ledger = 1 AND kind = 'training_wallet' AND owner_type = 'participant'
+              AND owner_id = r.applicant_id::text) AS available,
+           (SELECT full_name FROM registration_applicants WHERE account_id = r.account_id) AS full_name
+    FROM selection_recipients r
+    WHERE r.card_number_index = (SELECT card_number_index FROM bench_raw_cards WHERE n = :pick_card::int)
+      AND (SELECT locked AND NOT stored FROM claim)
+) r ON true
 \gset
-BEGIN;
-SELECT pg_try_advisory_xact_lock(:tag::bigint) AS locked,
-       EXISTS (SELECT FROM idempotency_keys WHERE scope = 'partner:' || :credential_id::text AND key = 'i-' || :tag::text) AS stored;
-SELECT r.id AS recipient_id, r.applicant_id, r.account_id, r.status, r.funded_at, r.first_purchase_deadline,
-       (SELECT count(*) FROM training_purchases t
-        WHERE t.participant_id = r.applicant_id AND t.status IN ('otp_sent', 'confirmed', 'redeemed')) AS under_way,
-       (SELECT credits_posted - debits_posted - debits_pending FROM ledger_accounts
-        WHERE ledger = 1 AND kind = 'training_wallet' AND owner_type = 'participant'
-          AND owner_id = r.applicant_id::text) AS available,
-       (SELECT full_name FROM registration_applicants WHERE account_id = r.account_id) AS full_name
-FROM selection_recipients r
-WHERE r.card_number_index = (SELECT card_number_index FROM bench_raw_cards WHERE n = :pick_card::int);
 INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at, expires_at)
 VALUES ('partner:' || :credential_id::text, 'i-' || :tag::text, sha256(int8send(:tag::bigint)), 'POST',
         '/partner/v1/cards/inquiry', 200, convert_to(repeat('i', 169), 'UTF8'), now(), now() + interval '1 day');
@@ -66,8 +75,8 @@ COMMIT;
 -- ---- 2. POST /partner/v1/purchases -------------------------------------------------------------------------------
 
 \set sig random(1, 4611686018427387903)
-WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)),
-cred AS (
+BEGIN;
+WITH cred AS (
     SELECT c.id, c.partner_id, c.revoked_at, p.status,
            (SELECT count(*) FROM auth_partner_keys k WHERE k.credential_id = c.id) AS keys
     FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
@@ -77,31 +86,40 @@ cred AS (
     SELECT id, sha256(int8send(:sig::bigint)), now() + interval '5 minutes' FROM cred
     ON CONFLICT DO NOTHING RETURNING 1
 ), hit AS (
-    INSERT INTO partner_rate_windows (credential_id, window_start, hits)
-    SELECT (SELECT id FROM cred), date_trunc('minute', now()), 1 FROM seen
-    ON CONFLICT (credential_id, window_start) DO UPDATE SET hits = partner_rate_windows.hits + 1
+    INSERT INTO partner_rate_windows (credential_id, window_start, shard, hits)
+    SELECT (SELECT id FROM cred), date_trunc('minute', now()), pg_backend_pid(), 1 FROM seen
+    ON CONFLICT (credential_id, window_start, shard) DO UPDATE SET hits = partner_rate_windows.hits + 1
     RETURNING hits
+), adm AS (
+    SELECT (SELECT hits FROM hit) + (SELECT coalesce(sum(hits), 0) FROM partner_rate_windows
+                                     WHERE credential_id = :credential_id::uuid
+                                       AND window_start = date_trunc('minute', now()) AND shard <> pg_backend_pid()) AS hits
+), claim AS (
+    SELECT pg_try_advisory_xact_lock(:tag::bigint + 1) AS locked,
+           EXISTS (SELECT FROM idempotency_keys WHERE scope = 'partner:' || :credential_id::text
+                   AND key = 'p-' || :tag::text) AS stored
+    FROM adm WHERE adm.hits <= 1000000
 )
-SELECT (SELECT hits FROM hit) AS hits FROM quick;
-BEGIN;
-SELECT pg_try_advisory_xact_lock(:tag::bigint + 1) AS locked,
-       EXISTS (SELECT FROM idempotency_keys WHERE scope = 'partner:' || :credential_id::text AND key = 'p-' || :tag::text) AS stored;
-SELECT r.id AS recipient_id, r.applicant_id, r.account_id, c.id AS course_id, c.institution_id, l.price,
-       (SELECT count(*) FROM training_purchases t
-        WHERE t.participant_id = r.applicant_id AND t.status IN ('otp_sent', 'confirmed', 'redeemed')) AS under_way,
-       EXISTS (SELECT FROM training_purchases t
-               WHERE t.platform_id = :platform_id::uuid AND t.platform_account_index = sha256(r.account_id::text::bytea)
-                 AND t.recipient_id <> r.id AND t.status IN ('confirmed', 'redeemed', 'completed')) AS bound_elsewhere,
-       (SELECT id FROM ledger_accounts WHERE ledger = 1 AND kind = 'training_wallet' AND owner_type = 'participant'
-          AND owner_id = r.applicant_id::text) AS wallet_id,
-       (SELECT id FROM ledger_accounts WHERE ledger = 1 AND kind = 'institution_payable' AND owner_type = 'institution'
-          AND owner_id = c.institution_id::text) AS payable_id,
-       (SELECT phone FROM registration_applicants WHERE account_id = r.account_id AND phone_verified_at IS NOT NULL) IS NOT NULL AS phone,
-       (SELECT email FROM auth_accounts WHERE id = r.account_id) IS NOT NULL AS email
-FROM selection_recipients r,
-     catalog_courses c JOIN catalog_listings l ON l.course_id = c.id AND l.platform_id = :platform_id::uuid
-WHERE r.card_number_index = (SELECT card_number_index FROM bench_raw_cards WHERE n = :pick_card::int)
-  AND c.id = (SELECT course_id FROM bench_raw_courses WHERE n = :pick_course::int)
+SELECT claim.locked, r.*
+FROM (SELECT) one LEFT JOIN claim ON true LEFT JOIN (
+    SELECT r.id AS recipient_id, r.applicant_id, r.account_id, c.id AS course_id, c.institution_id, l.price,
+           (SELECT count(*) FROM training_purchases t
+            WHERE t.participant_id = r.applicant_id AND t.status IN ('otp_sent', 'confirmed', 'redeemed')) AS under_way,
+           EXISTS (SELECT FROM training_purchases t
+                   WHERE t.platform_id = :platform_id::uuid AND t.platform_account_index = sha256(r.account_id::text::bytea)
+                     AND t.recipient_id <> r.id AND t.status IN ('confirmed', 'redeemed', 'completed')) AS bound_elsewhere,
+           (SELECT id FROM ledger_accounts WHERE ledger = 1 AND kind = 'training_wallet' AND owner_type = 'participant'
+              AND owner_id = r.applicant_id::text) AS wallet_id,
+           (SELECT id FROM ledger_accounts WHERE ledger = 1 AND kind = 'institution_payable' AND owner_type = 'institution'
+              AND owner_id = c.institution_id::text) AS payable_id,
+           (SELECT phone FROM registration_applicants WHERE account_id = r.account_id AND phone_verified_at IS NOT NULL) IS NOT NULL AS phone,
+           (SELECT email FROM auth_accounts WHERE id = r.account_id) IS NOT NULL AS email
+    FROM selection_recipients r,
+         catalog_courses c JOIN catalog_listings l ON l.course_id = c.id AND l.platform_id = :platform_id::uuid
+    WHERE r.card_number_index = (SELECT card_number_index FROM bench_raw_cards WHERE n = :pick_card::int)
+      AND c.id = (SELECT course_id FROM bench_raw_courses WHERE n = :pick_course::int)
+      AND (SELECT locked AND NOT stored FROM claim)
+) r ON true
 \gset
 WITH ids AS MATERIALIZED (SELECT uuidv7() AS purchase_id, uuidv7() AS transfer_id, uuidv7() AS message_id, now() AS at),
 accounts AS MATERIALIZED (
@@ -157,19 +175,21 @@ accounts AS MATERIALIZED (
     INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at)
     SELECT 'default', 'notifications.deliver', 0, NULL, NULL, jsonb_build_object('message_id', ids.message_id), NULL
     FROM ids
+), answer AS (
+    INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at,
+        expires_at)
+    VALUES ('partner:' || :credential_id::text, 'p-' || :tag::text, sha256(int8send(:tag::bigint + 1)), 'POST',
+            '/partner/v1/purchases', 201, convert_to(repeat('p', 137), 'UTF8'), now(), now() + interval '1 day')
 )
 SELECT ids.purchase_id, (SELECT hash FROM chained) IS NOT NULL AS posted FROM ids
 \gset
-INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at, expires_at)
-VALUES ('partner:' || :credential_id::text, 'p-' || :tag::text, sha256(int8send(:tag::bigint + 1)), 'POST',
-        '/partner/v1/purchases', 201, convert_to(repeat('p', 137), 'UTF8'), now(), now() + interval '1 day');
 COMMIT;
 
 -- ---- 3. POST /partner/v1/purchases/{id}/confirm ------------------------------------------------------------------
 
 \set sig random(1, 4611686018427387903)
-WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)),
-cred AS (
+BEGIN;
+WITH cred AS (
     SELECT c.id, c.partner_id, c.revoked_at, p.status,
            (SELECT count(*) FROM auth_partner_keys k WHERE k.credential_id = c.id) AS keys
     FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
@@ -179,29 +199,37 @@ cred AS (
     SELECT id, sha256(int8send(:sig::bigint)), now() + interval '5 minutes' FROM cred
     ON CONFLICT DO NOTHING RETURNING 1
 ), hit AS (
-    INSERT INTO partner_rate_windows (credential_id, window_start, hits)
-    SELECT (SELECT id FROM cred), date_trunc('minute', now()), 1 FROM seen
-    ON CONFLICT (credential_id, window_start) DO UPDATE SET hits = partner_rate_windows.hits + 1
+    INSERT INTO partner_rate_windows (credential_id, window_start, shard, hits)
+    SELECT (SELECT id FROM cred), date_trunc('minute', now()), pg_backend_pid(), 1 FROM seen
+    ON CONFLICT (credential_id, window_start, shard) DO UPDATE SET hits = partner_rate_windows.hits + 1
     RETURNING hits
+), adm AS (
+    SELECT (SELECT hits FROM hit) + (SELECT coalesce(sum(hits), 0) FROM partner_rate_windows
+                                     WHERE credential_id = :credential_id::uuid
+                                       AND window_start = date_trunc('minute', now()) AND shard <> pg_backend_pid()) AS hits
+), claim AS (
+    SELECT pg_try_advisory_xact_lock(:tag::bigint + 2) AS locked,
+           EXISTS (SELECT FROM idempotency_keys WHERE scope = 'partner:' || :credential_id::text
+                   AND key = 'c-' || :tag::text) AS stored
+    FROM adm WHERE adm.hits <= 1000000
 )
-SELECT (SELECT hits FROM hit) AS hits FROM quick;
-BEGIN;
-SELECT pg_try_advisory_xact_lock(:tag::bigint + 2) AS locked,
-       EXISTS (SELECT FROM idempotency_keys WHERE scope = 'partner:' || :credential_id::text AND key = 'c-' || :tag::text) AS stored;
-SELECT p.status, p.otp_hash, p.otp_expires_at,
-       s.session_ids, s.session_types, s.session_starts,
-       (SELECT count(e.id) FROM auth_partners o LEFT JOIN partner_webhook_endpoints e ON e.partner_id = o.id AND e.status = 'active'
-        WHERE o.id IN (p.platform_id, p.institution_id)) AS endpoints,
-       (SELECT credits_posted - debits_posted - debits_pending FROM ledger_accounts
-        WHERE ledger = 1 AND kind = 'training_wallet' AND owner_type = 'participant'
-          AND owner_id = p.participant_id::text) AS available
-FROM training_purchases p
-CROSS JOIN LATERAL (
-    SELECT array_agg(id ORDER BY position) AS session_ids, array_agg(training_type ORDER BY position) AS session_types,
-           array_agg(starts_at ORDER BY position) AS session_starts
-    FROM catalog_course_sessions WHERE course_id = p.course_id
-) s
-WHERE p.id = :purchase_id::uuid FOR UPDATE OF p
+SELECT claim.locked, r.*
+FROM (SELECT) one LEFT JOIN claim ON true LEFT JOIN (
+    SELECT p.status, p.otp_hash, p.otp_expires_at,
+           s.session_ids, s.session_types, s.session_starts,
+           (SELECT count(e.id) FROM auth_partners o LEFT JOIN partner_webhook_endpoints e ON e.partner_id = o.id AND e.status = 'active'
+            WHERE o.id IN (p.platform_id, p.institution_id)) AS endpoints,
+           (SELECT credits_posted - debits_posted - debits_pending FROM ledger_accounts
+            WHERE ledger = 1 AND kind = 'training_wallet' AND owner_type = 'participant'
+              AND owner_id = p.participant_id::text) AS available
+    FROM training_purchases p
+    CROSS JOIN LATERAL (
+        SELECT array_agg(id ORDER BY position) AS session_ids, array_agg(training_type ORDER BY position) AS session_types,
+               array_agg(starts_at ORDER BY position) AS session_starts
+        FROM catalog_course_sessions WHERE course_id = p.course_id
+    ) s
+    WHERE p.id = :purchase_id::uuid AND (SELECT locked AND NOT stored FROM claim) FOR UPDATE OF p
+) r ON true
 \gset
 WITH ids AS MATERIALIZED (SELECT now() AS at, upper(substr(md5(random()::text), 1, 12)) AS voucher),
 drawn AS MATERIALIZED (
@@ -241,10 +269,13 @@ drawn AS MATERIALIZED (
     SELECT ids.at, :credential_id::uuid, 'partner' || ':' || 'platform', 'training.purchase_confirmed', 'purchase',
            :purchase_id::text, '', '{}'::jsonb, to_hex(:tag::bigint), sha256(convert_to(:purchase_id::text, 'UTF8'))
     FROM ids WHERE EXISTS (SELECT FROM confirmed)
+), answer AS (
+    INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at,
+        expires_at)
+    SELECT 'partner:' || :credential_id::text, 'c-' || :tag::text, sha256(int8send(:tag::bigint + 2)), 'POST',
+           '/partner/v1/purchases/' || :purchase_id::text || '/confirm', 200, convert_to(repeat('c', 145), 'UTF8'),
+           now(), now() + interval '1 day'
+    WHERE EXISTS (SELECT FROM confirmed)
 )
 SELECT ARRAY(SELECT code FROM taken)::text[] AS taken;
-INSERT INTO idempotency_keys (scope, key, fingerprint, method, path, status_code, response_body, created_at, expires_at)
-VALUES ('partner:' || :credential_id::text, 'c-' || :tag::text, sha256(int8send(:tag::bigint + 2)), 'POST',
-        '/partner/v1/purchases/' || :purchase_id::text || '/confirm', 200, convert_to(repeat('c', 145), 'UTF8'), now(),
-        now() + interval '1 day');
 COMMIT;

@@ -170,6 +170,8 @@ class Frame:
     """Whether :meth:`read` claimed the key (a handler that never read through the frame is a bug)."""
     answered: bytes | None = None
     """The answer's bytes as the handler's write stores them (None: the caller stores the answer)."""
+    rolled_back: bool = False
+    """Whether the caller rolled the call's transaction back (what was folded into it is to be written again)."""
 
     def __post_init__(self) -> None:
         self.fingerprint = rules.fingerprint(self.method, self.path, self.body)

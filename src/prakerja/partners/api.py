@@ -18,6 +18,8 @@ Either way, a refusal is logged on a loop connection once the request's own work
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime
 import inspect
 import json
@@ -138,11 +140,19 @@ class SignedRoute(APIRoute):
             scope[_LEASE] = None  # the loop frame's admission may check out the request's connection (ADR 0033)
             scope[_HEADERS] = _signed_headers(scope["headers"])
             try:
-                return await self._handle(request, original, form_body=form_body, json_body=json_body)
+                response = await self._handle(request, original, form_body=form_body, json_body=json_body)
+                await _settle(request)  # a route that never reached loop_call: its admission alone (ADR 0043)
+                return response
             except (DomainError, RequestValidationError, StarletteHTTPException) as error:
+                try:  # refused before its work: the admission first, whose own refusals come first (ADR 0043)
+                    await _settle(request)
+                except DomainError as first:
+                    await _record_refusal(request, endpoint, first)
+                    raise first from None
                 await _record_refusal(request, endpoint, error)
                 raise
             finally:
+                scope.pop(_PENDING, None)
                 _release(scope)
 
         return handler
@@ -464,6 +474,13 @@ async def _admit_on_loop(
         "verified": lambda caller: setattr(request.state, "partner", caller),
     }
     lease = await _lease(request)
+    if lease is not None and FOLD_ADMISSION and request.method.upper() in rules.MUTATING_METHODS:
+        # checked now against the cached credential, its statement folded into the call's first read (ADR 0043)
+        pending = service.defer_admission(**values)
+        if pending is not None:
+            request.scope[_PENDING] = pending
+            _require_key(request, idempotency_key)
+            return pending.caller
     if lease is not None:
         caller = await service.admit_on_loop(lease.conn, **values)
     else:
@@ -471,6 +488,32 @@ async def _admit_on_loop(
             caller = await service.admit_on_loop(conn, **values)
     _require_key(request, idempotency_key)
     return caller
+
+
+FOLD_ADMISSION = True
+"""Whether a signed POST, PUT, PATCH or DELETE admitted from a cached credential leaves its admission's statement
+to be folded into the call's first read (ADR 0043); False: committed on its own first, as before."""
+
+_PENDING = "prakerja.partners.pending_admission"
+"""The key, in a signed request's ASGI scope, of its admission still to run (``service.PendingAdmission``): taken
+by :func:`loop_call` (folded, or run alone first) or, when the request ends before it, run alone then."""
+
+
+async def _settle(request: Request, conn: asyncpg.Connection | None = None) -> None:
+    """The request's pending admission, if any, run alone now (committed at once, as before ADR 0043): its
+    refusals (replay, rate limit) come before any other, as when it ran first."""
+    pending = request.scope.pop(_PENDING, None)
+    if pending is None:
+        return
+    if conn is not None:
+        await service.run_admission(conn, pending)
+        return
+    lease = request.scope.get(_LEASE)
+    if lease is not None and not lease.released and not lease.conn.is_in_transaction():
+        await service.run_admission(lease.conn, pending)
+        return
+    async with on_loop() as own:
+        await service.run_admission(own, pending)
 
 
 def _require_key(request: Request, idempotency_key: str | None) -> None:
@@ -590,13 +633,16 @@ async def loop_call(
     ``folds``: the handler reads and writes through the call's ``idempotency.service.Frame`` (ADR 0043; the
     marketplace's purchase calls): the claim is folded into its first read and the stored answer into its write,
     so a call is ``BEGIN``, its read, its write, ``COMMIT``."""
+    if not folds:  # the admission alone first, on the request's connection (a refusal is logged on it)
+        await _settle(request)
     lease = _taken(request)
+    pending = request.scope.pop(_PENDING, None)
     if lease is None:
         async with on_loop() as conn:
-            outcome = await _work(conn, request, caller, body, handler, status_code, folds)
+            outcome = await _work(conn, request, caller, body, handler, status_code, folds, pending)
     else:
         try:
-            outcome = await _work(lease.conn, request, caller, body, handler, status_code, folds)
+            outcome = await _work(lease.conn, request, caller, body, handler, status_code, folds, pending)
         finally:
             lease.release()
     headers = {idempotency_rules.REPLAYED_HEADER: "true"} if outcome.replayed else None
@@ -611,13 +657,16 @@ async def _work(
     handler: LoopHandler,
     status_code: int,
     folds: bool = False,
+    pending: service.PendingAdmission | None = None,
 ) -> idempotency.Outcome:
     async def rendered() -> tuple[int, bytes]:
         return status_code, render_json(await handler(conn))
 
     mutating = request.method.upper() in rules.MUTATING_METHODS
     if folds and mutating:
-        return await _folded_work(conn, request, caller, body, handler, status_code)
+        return await _folded_work(conn, request, caller, body, handler, status_code, pending)
+    if pending is not None:  # a handler that does not read through the frame: the admission alone, first
+        await service.run_admission(conn, pending)
     async with conn.transaction():
         if mutating:
             return await idempotency.run_on_loop(
@@ -639,10 +688,17 @@ async def _folded_work(
     body: bytes,
     handler: LoopHandler,
     status_code: int,
+    pending: service.PendingAdmission | None,
 ) -> idempotency.Outcome:
-    """:func:`_work` for a handler reading and writing through the call's frame (ADR 0043): the claim's refusals
-    come from its first read, before its own; a stored answer is replayed from there; the answer its write stored
-    (or, for a handler that writes nothing, one ``INSERT`` here) commits with its work."""
+    """:func:`_work` for a handler reading and writing through the call's frame (ADR 0043): the admission (when
+    pending) and the claim come with its first read, their refusals before its own; a stored answer is replayed from
+    there; the answer its write stored (or, for a handler that writes nothing, one ``INSERT`` here) commits with its
+    work, and with the admission: one commit per call.
+
+    A refusal raised before the handler asked for its answer's part (so before its write: the admission's, the
+    claim's and the handler's checks) commits what the transaction holds, the admission's rows alone, so the call
+    is counted and its signature is spent; any other exception rolls back, and the admission is then written alone
+    (as before ADR 0043, on its own commit)."""
     frame = idempotency.Frame(
         scope=caller.idempotency_scope,
         key=_header(request, "idempotency-key") or "",
@@ -652,23 +708,65 @@ async def _folded_work(
         status_code=status_code,
         render=render_json,
         fold=FOLD_FRAME,
+        before=service.admission_part(pending) if pending is not None and FOLD_FRAME else None,
     )
+    if pending is not None and frame.before is None:
+        await service.run_admission(conn, pending)
+        pending = None
     token = idempotency.set_frame(frame)
     try:
-        async with conn.transaction():
+        while True:
             try:
-                answer = await handler(conn)
-            except idempotency.Replayed as replayed:
-                return replayed.outcome
-            if not frame.claimed:
-                raise RuntimeError("a folding handler reads through its frame first (idempotency.current_frame)")
-            payload = frame.answered
-            if payload is None:
-                payload = render_json(answer)
-                await frame.store(conn, payload)
-            return idempotency.Outcome(status_code, payload, replayed=False)
+                return await _in_frame(conn, frame, handler, status_code)
+            except service.AdmitAgain:  # the credential changed: nothing was written; admitted from scratch
+                assert pending is not None
+                await service.admit_on_loop(conn, **pending.inputs)
+                pending = None
+                frame = dataclasses.replace(frame, before=None, claimed=False, answered=None, rolled_back=False)
+                idempotency.reset_frame(token)
+                token = idempotency.set_frame(frame)
+            except BaseException:
+                if pending is not None and frame.rolled_back:  # rolled back with the work: written alone now
+                    # (a refusal of it now, say the signature brought meanwhile by a replay, changes nothing: this
+                    # call is answered by its own error)
+                    with contextlib.suppress(DomainError):
+                        await service.run_admission(conn, pending)
+                raise
     finally:
         idempotency.reset_frame(token)
+
+
+async def _in_frame(
+    conn: asyncpg.Connection, frame: idempotency.Frame, handler: LoopHandler, status_code: int
+) -> idempotency.Outcome:
+    """One transaction of :func:`_folded_work`: committed when the handler answered, when the answer was stored
+    already, or when a refusal came before the handler's write; rolled back otherwise."""
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        answer = await handler(conn)
+        if not frame.claimed:
+            raise RuntimeError("a folding handler reads through its frame first (idempotency.current_frame)")
+        payload = frame.answered
+        if payload is None:
+            payload = render_json(answer)
+            await frame.store(conn, payload)
+    except idempotency.Replayed as replayed:
+        await transaction.commit()  # the admission's rows (nothing else was written)
+        return replayed.outcome
+    except DomainError:
+        if frame.answered is None and frame.claimed:  # refused before the handler's write: the admission's rows
+            await transaction.commit()
+        else:
+            frame.rolled_back = True
+            await transaction.rollback()
+        raise
+    except BaseException:
+        frame.rolled_back = True
+        await transaction.rollback()
+        raise
+    await transaction.commit()
+    return idempotency.Outcome(status_code, payload, replayed=False)
 
 
 @router.get("/ping", response_model=Ping, responses=error_responses())

@@ -125,12 +125,15 @@ class SeenSignature(Base):
 class RateWindow(Base):
     """Requests a credential made in one minute (``partners.service.count_request``): past the setting
     ``partner_rate_limit_per_minute`` the API answers 429 ``rate_limited``. Old windows are purged with the seen
-    signatures."""
+    signatures. A minute's count is the sum of its shards (ADR 0043): shard 0 for an admission committed on its
+    own, the server process's id for one counted in its call's own transaction (no two transactions at once share
+    a row, so none waits for another's commit)."""
 
     __tablename__ = "partner_rate_windows"
 
     credential_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     window_start: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, server_default="0")
     hits: Mapped[int] = mapped_column(Integer)
 
 

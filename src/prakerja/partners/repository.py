@@ -59,16 +59,21 @@ def purge(session: Session, now: datetime) -> int:
 
 
 def hit_rate_window(session: Session, credential_id: uuid.UUID, window_start: datetime) -> int:
-    """Count one request in the credential's window (atomic across processes); returns the window's count."""
-    statement = insert(RateWindow).values(credential_id=credential_id, window_start=window_start, hits=1)
-    return int(
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[RateWindow.credential_id, RateWindow.window_start],
-                set_={"hits": RateWindow.hits + 1},
-            ).returning(RateWindow.hits)
-        ).scalar_one()
+    """Count one request in the credential's window (atomic across processes, in shard 0); returns the window's
+    count (the sum of its shards, ADR 0043)."""
+    statement = insert(RateWindow).values(credential_id=credential_id, window_start=window_start, shard=0, hits=1)
+    own = session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[RateWindow.credential_id, RateWindow.window_start, RateWindow.shard],
+            set_={"hits": RateWindow.hits + 1},
+        ).returning(RateWindow.hits)
+    ).scalar_one()
+    others = session.scalar(
+        select(func.coalesce(func.sum(RateWindow.hits), 0)).where(
+            RateWindow.credential_id == credential_id, RateWindow.window_start == window_start, RateWindow.shard != 0
+        )
     )
+    return int(own) + int(others or 0)
 
 
 def purge_rate_windows(session: Session, before: datetime) -> int:
@@ -190,12 +195,15 @@ WITH quick AS (
     ON CONFLICT DO NOTHING
     RETURNING 1
 ), hit AS (
-    INSERT INTO partner_rate_windows (credential_id, window_start, hits)
-    SELECT :credential_id, :window_start, 1 FROM seen
-    ON CONFLICT (credential_id, window_start) DO UPDATE SET hits = partner_rate_windows.hits + 1
+    INSERT INTO partner_rate_windows (credential_id, window_start, shard, hits)
+    SELECT :credential_id, :window_start, 0, 1 FROM seen
+    ON CONFLICT (credential_id, window_start, shard) DO UPDATE SET hits = partner_rate_windows.hits + 1
     RETURNING hits
 )
-SELECT (SELECT revision FROM cur), EXISTS (SELECT 1 FROM seen), (SELECT hits FROM hit) FROM quick
+SELECT (SELECT revision FROM cur), EXISTS (SELECT 1 FROM seen),
+       (SELECT hits FROM hit) + (SELECT coalesce(sum(hits), 0) FROM partner_rate_windows
+                                 WHERE credential_id = :credential_id AND window_start = :window_start AND shard <> 0)
+FROM quick
 """
 )
 
@@ -258,6 +266,52 @@ async def admit_on_loop(
     row = await conn.fetchrow(_ADMIT_ON_LOOP, *arguments(_ADMIT_NAMES, params))
     assert row is not None
     return (None if row[0] is None else str(row[0])), bool(row[1]), int(row[2] or 0)
+
+
+# The same admission folded into a signed call's own transaction (ADR 0043): common table expressions of the call's
+# first read (``idempotency.service.FramePart``), parameters prefixed ``adm_``. No ``synchronous_commit`` of its own:
+# it commits with the call. The count goes to the shard of this server process (``pg_backend_pid()``), a row no
+# other transaction writes while this one runs, so the call holds no row another call of the credential waits for;
+# the minute's count is this shard's (as written now) and the others' as committed. The claim and the call's read
+# are gated on :data:`ADMISSION_GATE`.
+ADMISSION_CTES = f"""adm_cur AS (
+    SELECT {_REVISION} AS revision
+    FROM auth_partner_credentials c JOIN auth_partners p ON p.id = c.partner_id
+    WHERE c.id = %(adm_credential_id)s
+), adm_seen AS (
+    INSERT INTO partner_seen_signatures (credential_id, signature, expires_at)
+    SELECT %(adm_credential_id)s, %(adm_signature)s, %(adm_expires_at)s FROM adm_cur
+    WHERE adm_cur.revision = %(adm_revision)s
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+), adm_hit AS (
+    INSERT INTO partner_rate_windows (credential_id, window_start, shard, hits)
+    SELECT %(adm_credential_id)s, %(adm_window_start)s, pg_backend_pid(), 1 FROM adm_seen
+    ON CONFLICT (credential_id, window_start, shard) DO UPDATE SET hits = partner_rate_windows.hits + 1
+    RETURNING hits
+), adm AS (
+    SELECT (SELECT revision FROM adm_cur) AS revision, EXISTS (SELECT 1 FROM adm_seen) AS new,
+           (SELECT hits FROM adm_hit) + (
+               SELECT coalesce(sum(hits), 0) FROM partner_rate_windows WHERE credential_id = %(adm_credential_id)s
+               AND window_start = %(adm_window_start)s AND shard <> pg_backend_pid()
+           ) AS hits
+)"""
+ADMISSION_COLUMNS = (
+    "(SELECT revision FROM adm) AS adm_revision, (SELECT new FROM adm) AS adm_new, (SELECT hits FROM adm) AS adm_hits"
+)
+ADMISSION_WIDTH = 3
+ADMISSION_GATE = "(SELECT revision = %(adm_revision)s AND new AND hits <= %(adm_limit)s FROM adm)"
+
+
+def admission_params(values: dict[str, Any], limit_per_minute: int) -> dict[str, Any]:
+    """:data:`ADMISSION_CTES`' parameters for :func:`admit`'s values."""
+    return {**{f"adm_{name}": value for name, value in values.items()}, "adm_limit": limit_per_minute}
+
+
+def admission_of(values: Any) -> tuple[str | None, bool, int]:
+    """:func:`admit`'s answer from :data:`ADMISSION_COLUMNS`."""
+    revision, new, hits = values
+    return (None if revision is None else str(revision)), bool(new), int(hits or 0)
 
 
 _SIGNING_ROW_SQL = f"""

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
+from prakerja.idempotency import service as idempotency
 from prakerja.kit.clock import utcnow
 from prakerja.kit.ids import parse_id
 from prakerja.kit.text import invisible_characters
@@ -50,6 +51,7 @@ from prakerja.partners.models import (
 from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES
 
 __all__ = [
+    "AdmitAgain",
     "CredentialView",
     "IssuedKey",
     "KeyView",
@@ -57,14 +59,17 @@ __all__ = [
     "PartnerRole",
     "PartnerStatus",
     "PartnerView",
+    "PendingAdmission",
     "SigningCredential",
     "SigningKey",
+    "admission_part",
     "admit",
     "admit_on_loop",
     "allowed_list_source",
     "authenticate",
     "count_request",
     "create_partner",
+    "defer_admission",
     "find_partner",
     "forget_cached_credentials",
     "issue_key",
@@ -74,6 +79,7 @@ __all__ = [
     "remember",
     "revoke_credential",
     "revoke_key",
+    "run_admission",
     "set_list_scope",
     "set_status",
     "signing_credential",
@@ -623,6 +629,107 @@ async def admit_on_loop(
         if _admitted(outcome, found, cached, caller, now, limit_per_minute, verified):
             return caller
     raise UnknownClient()
+
+
+# --- the admission folded into the call's own transaction (ADR 0043) --------------------------------------------
+
+
+class AdmitAgain(Exception):
+    """The folded admission found the credential changed since its cached copy: it wrote nothing; the caller
+    rolls back and admits the call from scratch (:func:`run_admission` does)."""
+
+
+@dataclass(frozen=True)
+class PendingAdmission:
+    """A signed call checked in Python against its cached credential (:func:`defer_admission`), its statement (the
+    credential's revision checked, the signature recorded, the call counted) still to run: folded into the call's
+    first read (:func:`admission_part`) or alone (:func:`run_admission`)."""
+
+    caller: PartnerCaller
+    found: SigningCredential
+    values: dict[str, Any]
+    now: datetime
+    limit_per_minute: int
+    verified: Callable[[PartnerCaller], object] | None
+    inputs: dict[str, Any]
+    """:func:`admit_on_loop`'s arguments, to admit the call from scratch."""
+
+
+def defer_admission(
+    *,
+    client_code: str | None,
+    timestamp: str | None,
+    signature: str | None,
+    method: str,
+    path: str | bytes,
+    body: bytes,
+    limit_per_minute: int,
+    verified: Callable[[PartnerCaller], object] | None = None,
+) -> PendingAdmission | None:
+    """:func:`admit_on_loop`'s checks that need no database, in its order, against the cached credential (missing
+    headers, stale timestamp, unknown client, wrong signature, revoked key or suspended partner); the statement not
+    run. None when the credential is not cached or its copy did not check out (the caller admits as before)."""
+    sent_at = _sent_at(client_code, timestamp, signature)
+    assert client_code is not None and timestamp is not None and signature is not None
+    cached = _credentials.get(client_code)
+    if cached is None:
+        return None
+    caller = _verify(cached, cached, sent_at, client_code, timestamp, signature, method, path, body)
+    if caller is None:
+        return None
+    now = utcnow()
+    if verified is not None:
+        verified(caller)  # refusals from here on are the signed partner's
+    return PendingAdmission(
+        caller=caller,
+        found=cached,
+        values=_admit_values(cached, signature, sent_at, now),
+        now=now,
+        limit_per_minute=limit_per_minute,
+        verified=verified,
+        inputs={
+            "client_code": client_code,
+            "timestamp": timestamp,
+            "signature": signature,
+            "method": method,
+            "path": path,
+            "body": body,
+            "limit_per_minute": limit_per_minute,
+            "verified": verified,
+        },
+    )
+
+
+async def run_admission(conn: asyncpg.Connection, pending: PendingAdmission) -> PartnerCaller:
+    """The pending admission's statement alone, on an autocommit loop connection, as :func:`admit_on_loop` runs
+    it (committed at once, without waiting for its flush, ADR 0033); its refusals (409 ``replayed_request``, 429
+    ``rate_limited``); admitted from scratch when the credential changed."""
+    outcome = await repository.admit_on_loop(conn, **pending.values)
+    if _admitted(outcome, pending.found, pending.found, pending.caller, pending.now, pending.limit_per_minute, None):
+        return pending.caller
+    return await admit_on_loop(conn, **pending.inputs)
+
+
+def admission_part(pending: PendingAdmission) -> idempotency.FramePart:
+    """The pending admission as the part a signed call's frame runs first in its first read (ADR 0043): the claim
+    and the read run only when it admitted the call; its refusals are raised before any other; :class:`AdmitAgain`
+    when the credential changed (nothing written)."""
+
+    def check(values: Any) -> None:
+        outcome = repository.admission_of(values)
+        if not _admitted(
+            outcome, pending.found, pending.found, pending.caller, pending.now, pending.limit_per_minute, None
+        ):
+            raise AdmitAgain()
+
+    return idempotency.FramePart(
+        ctes=repository.ADMISSION_CTES,
+        columns=repository.ADMISSION_COLUMNS,
+        width=repository.ADMISSION_WIDTH,
+        gate=repository.ADMISSION_GATE,
+        params=repository.admission_params(pending.values, pending.limit_per_minute),
+        check=check,
+    )
 
 
 def _sent_at(client_code: str | None, timestamp: str | None, signature: str | None) -> int:
