@@ -151,6 +151,10 @@ class SignedRoute(APIRoute):
                     raise first from None
                 await _record_refusal(request, endpoint, error)
                 raise
+            except BaseException:
+                with contextlib.suppress(Exception):  # a failure before the work: the call counted all the same
+                    await _settle(request)
+                raise
             finally:
                 scope.pop(_PENDING, None)
                 _release(scope)
