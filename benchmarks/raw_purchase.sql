@@ -250,11 +250,6 @@ drawn AS MATERIALIZED (
     SELECT uuidv7(), ids.at, confirmed.id, s.session_id, :institution_id::uuid, s.training_type, s.code, 'valid',
            s.starts_at - interval '1 hour', s.starts_at + interval '1 hour'
     FROM confirmed, ids, drawn s ORDER BY s.n
-), events AS (
-    INSERT INTO training_events (id, created_at, partner_id, type, data)
-    SELECT uuidv7(), ids.at, e.partner_id, 'purchase.confirmed', jsonb_build_object('purchase_id', :purchase_id::uuid)
-    FROM ids, (VALUES (1, :platform_id::uuid), (2, :institution_id::uuid)) AS e(n, partner_id)
-    WHERE EXISTS (SELECT FROM confirmed) ORDER BY e.n
 ), webhook_events AS (
     INSERT INTO partner_webhook_events (id, created_at, partner_id, webhook_id, type, body)
     SELECT uuidv7(), ids.at, e.partner_id, 'purchase.confirmed:' || :purchase_id::text, 'purchase_confirmed',

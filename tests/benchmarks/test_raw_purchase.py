@@ -100,7 +100,7 @@ def test_the_raw_script_writes_the_rows_a_purchase_writes(
     for table in (
         "partner_seen_signatures", "partner_rate_windows", "idempotency_keys", "training_purchases",
         "ledger_transfers", "ledger_accounts", "audit_entries", "audit_head", "notifications_messages",
-        "procrastinate_jobs", "procrastinate_events", "training_redeem_codes", "training_events",
+        "procrastinate_jobs", "procrastinate_events", "training_redeem_codes",
         "partner_webhook_events",
     ):  # fmt: skip
         assert table in ours, table

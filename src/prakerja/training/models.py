@@ -93,7 +93,8 @@ class Purchase(IdMixin, TimestampMixin, Base):
     recipient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("selection_recipients.id"))
     participant_id: Mapped[uuid.UUID]
     """The wallet owner in the ledger (the recipient's applicant id)."""
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"), index=True)
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_accounts.id"))
+    """Not indexed (ADR 0044): an account's purchases are found by its participant."""
     course_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("catalog_courses.id"))
     institution_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
     platform_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auth_partners.id"))
@@ -247,7 +248,9 @@ class PlatformAgreement(Base):
 
 
 class TrainingEvent(IdMixin, TimestampMixin, Base):
-    """An event for a partner's webhook (``purchase.confirmed`` ...), written with the change that caused it."""
+    """No longer written (ADR 0044): an event for a partner's webhook was recorded here and again as the partner's
+    webhook event (``partners.models.WebhookEvent``: partner, type, the body as sent, when), which is now its only
+    record. The table and its rows are kept until a later release drops it (expand, then contract)."""
 
     __tablename__ = "training_events"
     __table_args__ = (Index(None, "partner_id", "created_at"),)

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from prakerja.catalog.models import Course, CourseSession
 from prakerja.certificates.models import Certificate
 from prakerja.db import SqlPart, arguments, positional, positional_cached, with_parts
-from prakerja.kit.ids import new_id
 from prakerja.training.models import (
     AttendanceEvent,
     CodeState,
@@ -29,7 +28,6 @@ from prakerja.training.models import (
     Rating,
     RedeemCode,
     SessionRefund,
-    TrainingEvent,
 )
 
 BOUGHT = (PurchaseStatus.confirmed, PurchaseStatus.redeemed, PurchaseStatus.completed)
@@ -64,8 +62,16 @@ def purchases_of_participant(session: Session, participant_id: uuid.UUID) -> lis
     )
 
 
-def purchases_of_account(session: Session, account_id: uuid.UUID) -> list[Purchase]:
-    return list(session.scalars(select(Purchase).where(Purchase.account_id == account_id).order_by(Purchase.id.desc())))
+def purchases_of_account(session: Session, account_id: uuid.UUID, participant_id: uuid.UUID) -> list[Purchase]:
+    """The account's purchases, found by its participant (one profile an account, one card a profile): purchases
+    are not indexed by account (ADR 0044); ``account_id`` still filters, so a wrong pair finds nothing."""
+    return list(
+        session.scalars(
+            select(Purchase)
+            .where(Purchase.participant_id == participant_id, Purchase.account_id == account_id)
+            .order_by(Purchase.id.desc())
+        )
+    )
 
 
 def status_counts(session: Session, participant_id: uuid.UUID) -> dict[PurchaseStatus, int]:
@@ -345,19 +351,6 @@ def agreement(session: Session, platform_id: uuid.UUID, *, lock: bool = False) -
     if lock:
         query = query.with_for_update()
     return session.scalars(query).first()
-
-
-def add_events(session: Session, events: list[TrainingEvent]) -> None:
-    """One flush (one INSERT for the lot)."""
-    session.add_all(events)
-    session.flush()
-
-
-def events(session: Session, partner_id: uuid.UUID | None = None) -> list[TrainingEvent]:
-    query = select(TrainingEvent).order_by(TrainingEvent.id)
-    if partner_id is not None:
-        query = query.where(TrainingEvent.partner_id == partner_id)
-    return list(session.scalars(query))
 
 
 # -- what a partner's portal reads (set-based, one query each; course titles and sessions by catalog's models) -------
@@ -865,21 +858,6 @@ async def confirm_on_loop(
     }
     taken = await conn.fetchval(sql, *arguments(names, with_parts(params, parts)))
     return set(taken)
-
-
-_EVENTS_PART_SQL = (
-    "te AS (INSERT INTO training_events (id, created_at, partner_id, type, data) SELECT e.id,"
-    " %(te_now)s::timestamptz, e.partner_id, %(te_type)s::text, %(te_data)s::jsonb FROM unnest(%(te_ids)s::uuid[],"
-    " %(te_partners)s::uuid[]) WITH ORDINALITY AS e(id, partner_id, n) WHERE {gate} ORDER BY e.n)"
-)
-
-
-def add_events_part(*, partner_ids: list[uuid.UUID], type_: str, data: str, now: datetime, gate: str) -> SqlPart:
-    """:func:`add_events` for one event (``data`` as JSON text) to several partners, as a part of a composed
-    statement, written only when ``gate`` holds."""
-    params = {"te_now": now, "te_type": type_, "te_data": data, "te_ids": [new_id() for _ in partner_ids]}
-    params["te_partners"] = partner_ids
-    return SqlPart(_EVENTS_PART_SQL.format(gate=gate), params)
 
 
 _COUNT_WRONG_SQL = (

@@ -1,7 +1,8 @@
-"""The one call site for the marketplace's webhook events (contract section 3). Each event is written in the
-change's transaction to ``training_events`` (the domain's own record) and queued for delivery to the partner's
-endpoints by ``partners.service.queue_webhook`` in the same transaction, under a ``webhook-id`` derived from the
-event's type and data, so the same event queued twice is delivered once."""
+"""The one call site for the marketplace's webhook events (contract section 3). Each event is queued in the
+change's transaction for delivery to the partner's endpoints by ``partners.service.queue_webhook``, under a
+``webhook-id`` derived from the event's type and data, so the same event queued twice is delivered once. The
+partner's webhook event row (partner, type, the body exactly as sent, when) is the event's only record: the
+domain's copy in ``training_events`` is no longer written (ADR 0044; the table and its rows are kept)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from prakerja.db import SqlPart
-from prakerja.kit.clock import utcnow
 from prakerja.partners import service as partners
-from prakerja.training import repository
-from prakerja.training.models import TrainingEvent
 
 TYPES = (
     "purchase.confirmed",
@@ -36,8 +34,8 @@ def emit(session: Session, partner_id: uuid.UUID, type_: str, data: dict[str, An
 def emit_both(
     session: Session, platform_id: uuid.UUID, institution_id: uuid.UUID, type_: str, data: dict[str, Any]
 ) -> None:
-    """The same event for the platform and the institution: one INSERT of the domain's records, one query for the
-    partners' endpoints and one INSERT of their webhook events."""
+    """The same event for the platform and the institution: one query for the partners' endpoints and one INSERT
+    of their webhook events."""
     _emit(session, [platform_id] if institution_id == platform_id else [platform_id, institution_id], type_, data)
 
 
@@ -51,16 +49,14 @@ def emit_both_parts(
     gate: str,
 ) -> list[SqlPart]:
     """:func:`emit_both` as parts of a statement the training repository composes (ADR 0032), with the partners'
-    endpoints read before (``partners.endpoints_lateral_sql``): the same rows (the domain's records, then the
-    partners' webhook events, deliveries and jobs), written only when ``gate`` holds. The checks are made here,
-    before anything is sent."""
+    endpoints read before (``partners.endpoints_lateral_sql``): the same rows (the partners' webhook events,
+    deliveries and jobs), written only when ``gate`` holds. The checks are made here, before anything is sent."""
     partner_ids = [platform_id] if institution_id == platform_id else [platform_id, institution_id]
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     text = json.dumps(data, sort_keys=True, separators=(",", ":"))
     event_id = f"{type_}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
     return [
-        repository.add_events_part(partner_ids=partner_ids, type_=type_, data=text, now=utcnow(), gate=gate),
         partners.queue_webhooks_part(
             [partners.WebhookToQueue(p, type_, data, event_id) for p in partner_ids], endpoints, gate=gate
         ),
@@ -70,7 +66,6 @@ def emit_both_parts(
 def _emit(session: Session, partner_ids: list[uuid.UUID], type_: str, data: dict[str, Any]) -> None:
     if type_ not in TYPES:
         raise ValueError(f"unknown event type {type_!r}")
-    repository.add_events(session, [TrainingEvent(partner_id=p, type=type_, data=data) for p in partner_ids])
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:40]
     event_id = f"{type_}:{digest}"
     partners.queue_webhooks(session, [partners.WebhookToQueue(p, type_, data, event_id) for p in partner_ids])

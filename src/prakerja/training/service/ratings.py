@@ -14,6 +14,7 @@ from prakerja.catalog import service as catalog
 from prakerja.training import repository, rules
 from prakerja.training.errors import PurchaseNotFound, RatingInvalid, RatingNotAllowed
 from prakerja.training.models import CompletionStatus, PurchaseStatus, Rating
+from prakerja.training.service import people
 
 
 def rate(
@@ -76,7 +77,10 @@ class TrainingView:
 
 def my_trainings(session: Session, account_id: uuid.UUID) -> list[TrainingView]:
     """The participant's purchases, newest first (voucher and codes: shown to their owner only)."""
-    purchases = repository.purchases_of_account(session, account_id)
+    recipient = people.recipient_of_account(session, account_id)
+    if recipient is None:
+        return []
+    purchases = repository.purchases_of_account(session, account_id, recipient.applicant_id)
     first = min((p for p in purchases if p.status is not PurchaseStatus.cancelled), key=lambda p: p.id, default=None)
     views = []
     for purchase in purchases:
