@@ -122,6 +122,10 @@ class ShellMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.serve(scope, receive, send, self.app)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        """An HTTP request through this middleware to ``app`` (the rest of the stack, or ``web.fastpath``'s route)."""
         # the four request headers read here, in one pass over the raw list (Starlette's Headers scans it per look-up)
         incoming = accept_language = host = None
         cookie_values: list[str] = []
@@ -189,7 +193,7 @@ class ShellMiddleware:
         lang_token = i18n.current_language.set(language)
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, send_wrapper)
+            await app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route_name = getattr(scope.get("route"), "path", "unmatched")
