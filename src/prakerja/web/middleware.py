@@ -107,6 +107,12 @@ _HOST = b"host"
 _X_REQUEST_ID = b"x-request-id"
 
 
+def _may_name_lang(query: bytes | None) -> bool:
+    """Whether a raw query string can hold a ``lang`` parameter: spelled out, or percent-escaped (the only other way
+    to write those four letters); a query without either (a partner's nonce) is not parsed."""
+    return bool(query) and (b"lang" in query or b"%" in query)  # type: ignore[operator]
+
+
 class ShellMiddleware:
     def __init__(self, app: ASGIApp, answer_hooks: Sequence[AnswerHook] = ()) -> None:
         self.app = app
@@ -144,7 +150,7 @@ class ShellMiddleware:
         for value in cookie_values:
             cookies.update(cookie_parser(value))
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-        query_lang = Request(scope).query_params.get("lang") if scope.get("query_string") else None
+        query_lang = Request(scope).query_params.get("lang") if _may_name_lang(scope.get("query_string")) else None
         language = i18n.pick_language(query_lang, cookies.get(LANG_COOKIE), accept_language, self.default_language)
         csrf = cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         device, new_device = device_id(cookies)
