@@ -53,8 +53,9 @@ prakerja.web.fastpath:USE_FAST_PATH`` compares the two; the equivalence tests ru
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
-_ROUTES: dict[int, tuple[Any, Handler, Callable[[], bool]]] = {}
-"""id of a route as included in the app (FastAPI's route context) -> (that context, its handler, when usable)."""
+_HANDLER = "prakerja_fast_path"
+"""The attribute, on a route as included in the app (FastAPI's route context), of its handler and when it is usable:
+kept on the route itself, so that it lives and dies with its app (tests build hundreds)."""
 
 _PREFIXES: tuple[str, ...] = ()
 """Path prefixes of the registered routes: a request outside them is not looked up at all."""
@@ -67,7 +68,7 @@ def register(context: Any, handler: Handler, usable: Callable[[], bool], prefix:
     """Serve the route ``context`` (FastAPI's route as included, ``web.direct.effective_route``) with ``handler``
     while ``usable()`` says so; ``prefix`` is a path prefix every request to the route has (``/partner/v1/``)."""
     global _PREFIXES
-    _ROUTES[id(context)] = (context, handler, usable)
+    setattr(context, _HANDLER, (handler, usable))
     if prefix not in _PREFIXES:
         _PREFIXES = (*_PREFIXES, prefix)
 
@@ -95,9 +96,9 @@ class FastPath:
             found = self.memo.leaf(scope)
             if found is not None:
                 leaf, child_scope = found
-                entry = _ROUTES.get(id(leaf.context))
-                if entry is not None and entry[0] is leaf.context and entry[2]():
-                    scope[_SERVED] = (entry[1], leaf.route, child_scope)
+                entry = getattr(leaf.context, _HANDLER, None)
+                if entry is not None and entry[1]():
+                    scope[_SERVED] = (entry[0], leaf.route, child_scope)
                     await self.errors(scope, receive, send)
                     return
         await self.stack(scope, receive, send)
