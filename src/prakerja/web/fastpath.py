@@ -82,7 +82,10 @@ class FastPath:
         self.shell = shell
         self.memo: RouteMemo = app.router.middleware_stack  # type: ignore[assignment]
         self.handlers = (exceptions._exception_handlers, exceptions._status_handlers)
-        error_handler = app.exception_handlers.get(500) or app.exception_handlers.get(Exception)
+        error_handler = None
+        for key, value in app.exception_handlers.items():  # as FastAPI's build_middleware_stack picks it
+            if key in (500, Exception):
+                error_handler = value
         self.errors = ServerErrorMiddleware(self._shell, handler=error_handler, debug=app.debug)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
