@@ -49,6 +49,21 @@ STEPS = ("inquiry", "purchase", "confirm", "ping", "healthz")
 AB_CHUNK = 10
 
 
+class FlagsTogether:
+    """Several boolean module attributes switched as one (``--ab-flag a:X,b:Y``, branch ``mshell``)."""
+
+    def __init__(self, targets: list[tuple[Any, str]]) -> None:
+        object.__setattr__(self, "targets", targets)
+
+    def __getattr__(self, name: str) -> bool:
+        module, attr = self.targets[0]
+        return bool(getattr(module, attr))
+
+    def __setattr__(self, name: str, value: bool) -> None:
+        for module, attr in self.targets:
+            setattr(module, attr, value)
+
+
 def signed_scope(method: str, target: str, body: bytes, partner: dict, key: str | None) -> dict:  # type: ignore[type-arg]
     """The ASGI scope of the request ``marketplace.signed`` writes on the wire (same headers, same order)."""
     stamp = str(int(time.time()))
@@ -126,7 +141,8 @@ def main() -> None:
         default=None,
         metavar="MODULE:NAME",
         help="with --ab, alternate this boolean module attribute instead (e.g. prakerja.web.routing:LEAVES, branch"
-        " mweb3); the two kinds are reported as 'on' and 'off'",
+        " mweb3; several, comma-separated, switched together: branch mshell); the two kinds are reported as 'on' and"
+        " 'off'",
     )
     args = parser.parse_args()
 
@@ -149,9 +165,16 @@ def main() -> None:
     if args.ab_flag:
         import importlib
 
-        module_name, _, flag_name = args.ab_flag.partition(":")
-        flag_module, flag_kinds = importlib.import_module(module_name), ("on", "off")
-        assert isinstance(getattr(flag_module, flag_name), bool), args.ab_flag
+        targets = []
+        for one in args.ab_flag.split(","):
+            module_name, _, name = one.partition(":")
+            targets.append((importlib.import_module(module_name), name))
+            assert isinstance(getattr(*targets[-1]), bool), one
+        flag_kinds = ("on", "off")
+        if len(targets) == 1:
+            flag_module, flag_name = targets[0]
+        else:
+            flag_module, flag_name = FlagsTogether(targets), "together"
 
     reset_settings()
     db.dispose()

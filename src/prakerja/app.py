@@ -37,7 +37,7 @@ from prakerja.training import api as training_api
 from prakerja.training import pages as training_pages
 from prakerja.waves import api as waves_api
 from prakerja.waves import pages as waves_pages
-from prakerja.web import errors, heap, middleware, openapi, portals, routing
+from prakerja.web import errors, fastpath, heap, middleware, openapi, portals, routing
 from prakerja.web import pages as shell_pages
 from prakerja.web.deps import require_role
 from prakerja.web.inputs import refuse_nul
@@ -131,4 +131,5 @@ def create_app(*, in_process_worker: bool = False) -> FastAPI:
         return render(request, "pmo.html", {"links": links(account.role)})
 
     routing.install(app)  # the first route to match a method and path, remembered (ADR 0034)
+    fastpath.install(app)  # the hot signed calls served outside FastAPI's layers (ADR 0042)
     return app

@@ -4,6 +4,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -183,3 +185,19 @@ def test_every_template_string_is_translated(template_dir: str) -> None:
             if catalogue.gettext(msg) == msg and msg not in {"Prakerja", "Kartu Prakerja", "E-mail"}:
                 missing.append(f"{path.name}: {msg}")
     assert missing == []
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["l", "a", "n", "g", "%", "=", "&", ";", "+", "6", "C", "c", "1", "x", "L"]), max_size=14)
+)
+def test_a_query_not_parsed_for_its_language_holds_none(parts: list[str]) -> None:
+    """The shell middleware parses a query for ``lang`` only when its raw bytes could name it (ADR 0042)."""
+    from starlette.datastructures import QueryParams
+
+    from prakerja.web.middleware import _may_name_lang
+
+    raw = "".join(parts).encode()
+    if not _may_name_lang(raw):
+        assert QueryParams(raw.decode("latin-1")).get("lang") is None
+    assert _may_name_lang(b"n=1&lang=en") and _may_name_lang(b"%6Cang=en") and not _may_name_lang(b"n=abc")

@@ -11,12 +11,55 @@ Two link formulas, told apart by the row's ``body_digest`` (docs/adr/0012):
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
 import rfc8785
 
 GENESIS = b"\x00" * 32
+
+FAST_CANONICAL = True
+"""False: every canonical form through ``rfc8785.dumps`` (``benchmarks/partner_asgi.py --ab`` compares the two)."""
+
+_SAFE_INT = 2**53 - 1
+"""RFC 8785 numbers are IEEE doubles: ``rfc8785`` refuses integers past this (``IntegerDomainError``)."""
+_LAST_BMP = "\uffff"
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")).encode
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``json.dumps`` writes ``value`` exactly as RFC 8785 does (ADR 0042): only ``str``, ``int`` within
+    +-(2**53 - 1), ``bool``, ``None``, and ``dict`` (keys ``str`` with no character past the BMP, so that code-point
+    order, ``sort_keys``', is UTF-16 code-unit order, RFC 8785's) and ``list``/``tuple`` of them; exact types only (a
+    float, a subclass such as an enum, anything else: False). Strings are escaped the same by both (the two-character
+    escapes, ``\\u00xx`` in lower case for the other control characters, everything else as itself)."""
+    kind = type(value)
+    if kind is str or value is None or kind is bool:
+        return True
+    if kind is int:
+        return -_SAFE_INT <= value <= _SAFE_INT
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or not (key.isascii() or max(key, default="") <= _LAST_BMP):
+                return False
+            if not _plain(item):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_plain(item) for item in value)
+    return False
+
+
+def canonical_json(value: Any) -> bytes:
+    """``rfc8785.dumps(value)``, through the C JSON encoder when the output is provably the same (:func:`_plain`;
+    a lone surrogate, which UTF-8 cannot hold, goes to ``rfc8785`` too, which refuses it as before)."""
+    if FAST_CANONICAL and _plain(value):
+        try:
+            return _dumps(value).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+    return rfc8785.dumps(value)
 
 
 def canonical(
@@ -33,7 +76,7 @@ def canonical(
     request_id: str | None,
 ) -> bytes:
     """The canonical form hashed by the first formula (entries from before 0021)."""
-    return rfc8785.dumps(
+    return canonical_json(
         {
             "seq": seq,
             **_content(occurred_at, actor_id, actor_role, action, object_type, object_id, reason, data, request_id),
@@ -55,7 +98,7 @@ def content_digest(
 ) -> bytes:
     """SHA-256 of the canonical form of an entry's content (everything but its place in the chain)."""
     return hashlib.sha256(
-        rfc8785.dumps(
+        canonical_json(
             _content(occurred_at, actor_id, actor_role, action, object_type, object_id, reason, data, request_id)
         )
     ).digest()

@@ -58,6 +58,7 @@ from prakerja.partners.schemas import (
 )
 from prakerja.partners.service import PartnerCaller, PartnerRole
 from prakerja.registration.service import lists
+from prakerja.web import fastpath
 from prakerja.web.deps import DbSession
 from prakerja.web.direct import content_type, effective_route, plain_dependency
 
@@ -105,6 +106,11 @@ def _header(request: Request, name: str) -> str | None:
     return found.get(name)
 
 
+def router_prefix(path: str) -> str:
+    """``/partner/v1/`` of ``/partner/v1/purchases``: what every request to a signed route starts with."""
+    return "/".join(path.split("/")[:3]) + "/"
+
+
 USE_DIRECT_PATH = True
 """False sends every signed route down FastAPI's path (``benchmarks/partner_asgi.py --ab`` compares the two)."""
 
@@ -127,44 +133,56 @@ class SignedRoute(APIRoute):
         original = super().get_route_handler()
         effective = effective_route(self)
         direct = _direct(self, effective) if effective is not None else None
-        if direct is not None:
-            original = _direct_or(original, direct, effective.dependency_overrides_provider)
-            DIRECT_ROUTES.update((method, effective.path) for method in self.methods or ())
         form_body = self.body_field is not None and isinstance(self.body_field.field_info, params.Form)
         extra = (self.openapi_extra or {}).get("requestBody", {})
         json_body = not form_body and (self.body_field is not None or "application/json" in extra.get("content", {}))
         endpoint = self.path
 
-        async def handler(request: Request) -> Response:
-            scope = request.scope
-            scope[_LEASE] = None  # the loop frame's admission may check out the request's connection (ADR 0033)
-            scope[_HEADERS] = _signed_headers(scope["headers"])
-            try:
-                response = await self._handle(request, original, form_body=form_body, json_body=json_body)
-                await _settle(request)  # a route that never reached loop_call: its admission alone (ADR 0043)
-                return response
-            except (DomainError, RequestValidationError, StarletteHTTPException) as error:
-                try:  # refused before its work: the admission first, whose own refusals come first (ADR 0043)
-                    await _settle(request)
-                except DomainError as first:
-                    await _record_refusal(request, endpoint, first)
-                    raise first from None
-                await _record_refusal(request, endpoint, error)
-                raise
-            except BaseException:
-                with contextlib.suppress(Exception):  # a failure before the work: the call counted all the same
-                    await _settle(request)
-                raise
-            finally:
-                scope.pop(_PENDING, None)
-                _release(scope)
+        def signed(inner: Callable[[Request], Awaitable[Response]]) -> fastpath.Handler:
+            async def handler(request: Request) -> Response:
+                scope = request.scope
+                scope[_LEASE] = None  # the loop frame's admission may check out the request's connection (ADR 0033)
+                scope[_HEADERS] = _signed_headers(scope["headers"])
+                try:
+                    response = await self._handle(request, inner, form_body=form_body, json_body=json_body)
+                    await _settle(request)  # a route that never reached loop_call: its admission alone (ADR 0043)
+                    return response
+                except (DomainError, RequestValidationError, StarletteHTTPException) as error:
+                    try:  # refused before its work: the admission first, whose own refusals come first (ADR 0043)
+                        await _settle(request)
+                    except DomainError as first:
+                        await _record_refusal(request, endpoint, first)
+                        raise first from None
+                    await _record_refusal(request, endpoint, error)
+                    raise
+                except BaseException:
+                    with contextlib.suppress(Exception):  # a failure before the work: the call counted all the same
+                        await _settle(request)
+                    raise
+                finally:
+                    scope.pop(_PENDING, None)
+                    _release(scope)
 
-        return handler
+            return handler
+
+        if direct is not None:
+            overrides = effective.dependency_overrides_provider
+            # the same handler, served outside FastAPI's layers by web.fastpath (ADR 0042) while the direct path is
+            # the one FastAPI's would take
+            fastpath.register(
+                effective,
+                signed(direct),
+                lambda: USE_DIRECT_PATH and not getattr(overrides, "dependency_overrides", None),
+                router_prefix(effective.path),
+            )
+            original = _direct_or(original, direct, overrides)
+            DIRECT_ROUTES.update((method, effective.path) for method in self.methods or ())
+        return signed(original)
 
     @staticmethod
     async def _handle(
         request: Request,
-        original: Callable[[Request], Coroutine[Any, Any, Response]],
+        original: Callable[[Request], Awaitable[Response]],
         *,
         form_body: bool,
         json_body: bool,

@@ -3,6 +3,7 @@ fields are refused; amounts are whole rupiah; times RFC 3339."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -15,8 +16,11 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _printable(value: str) -> str:
-    if any(ord(c) < 32 for c in value):
+    if _CONTROL.search(value):  # a character below U+0020 (one regex scan, not a Python step per character)
         raise ValueError("control characters are not allowed")
     return value.strip()
 

@@ -107,6 +107,12 @@ _HOST = b"host"
 _X_REQUEST_ID = b"x-request-id"
 
 
+def _may_name_lang(query: bytes | None) -> bool:
+    """Whether a raw query string can hold a ``lang`` parameter: spelled out, or percent-escaped (the only other way
+    to write those four letters); a query without either (a partner's nonce) is not parsed."""
+    return bool(query) and (b"lang" in query or b"%" in query)  # type: ignore[operator]
+
+
 class ShellMiddleware:
     def __init__(self, app: ASGIApp, answer_hooks: Sequence[AnswerHook] = ()) -> None:
         self.app = app
@@ -122,6 +128,10 @@ class ShellMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.serve(scope, receive, send, self.app)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
+        """An HTTP request through this middleware to ``app`` (the rest of the stack, or ``web.fastpath``'s route)."""
         # the four request headers read here, in one pass over the raw list (Starlette's Headers scans it per look-up)
         incoming = accept_language = host = None
         cookie_values: list[str] = []
@@ -140,7 +150,7 @@ class ShellMiddleware:
         for value in cookie_values:
             cookies.update(cookie_parser(value))
         request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-        query_lang = Request(scope).query_params.get("lang") if scope.get("query_string") else None
+        query_lang = Request(scope).query_params.get("lang") if _may_name_lang(scope.get("query_string")) else None
         language = i18n.pick_language(query_lang, cookies.get(LANG_COOKIE), accept_language, self.default_language)
         csrf = cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
         device, new_device = device_id(cookies)
@@ -189,7 +199,7 @@ class ShellMiddleware:
         lang_token = i18n.current_language.set(language)
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, send_wrapper)
+            await app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route_name = getattr(scope.get("route"), "path", "unmatched")
