@@ -243,33 +243,27 @@ class Frame:
         self.answered = self.render(answer)
         return SqlPart(answer_sql(gate), self.answer_params(self.answered))
 
-    def answer_params(self, payload: bytes) -> dict[str, Any]:
+    def record(self, payload: bytes) -> dict[str, Any]:
+        """The stored answer's row for ``payload``: the columns :func:`run_on_loop` stores."""
         return {
-            "ia_scope": self.scope,
-            "ia_key": self.key,
-            "ia_fingerprint": self.fingerprint,
-            "ia_method": self.method.upper()[:8],
-            "ia_path": self.path[:500],
-            "ia_status_code": self.status_code,
-            "ia_response_body": payload,
-            "ia_created_at": self.now,
-            "ia_expires_at": self.now + rules.TTL,
+            "scope": self.scope,
+            "key": self.key,
+            "fingerprint": self.fingerprint,
+            "method": self.method.upper()[:8],
+            "path": self.path[:500],
+            "status_code": self.status_code,
+            "response_body": payload,
+            "created_at": self.now,
+            "expires_at": self.now + rules.TTL,
         }
+
+    def answer_params(self, payload: bytes) -> dict[str, Any]:
+        """:meth:`record` as the parameters of :func:`answer_sql`'s CTE (``ia_`` prefixed)."""
+        return {f"ia_{name}": value for name, value in self.record(payload).items()}
 
     async def store(self, conn: asyncpg.Connection, payload: bytes) -> None:
         """The answer stored by a statement of its own (a handler without a write of its own: the inquiry)."""
-        await repository.add_on_loop(
-            conn,
-            scope=self.scope,
-            key=self.key,
-            fingerprint=self.fingerprint,
-            method=self.method.upper()[:8],
-            path=self.path[:500],
-            status_code=self.status_code,
-            response_body=payload,
-            created_at=self.now,
-            expires_at=self.now + rules.TTL,
-        )
+        await repository.add_on_loop(conn, **self.record(payload))
 
 
 def answer_sql(gate: str = "true") -> str:
