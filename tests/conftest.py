@@ -94,13 +94,41 @@ def _tables(engine: Engine) -> list[str]:
         return [r[0] for r in rows]
 
 
+_OWNED_SEQUENCES_USED = text(
+    """
+    SELECT quote_ident(s.relname) FROM pg_class s
+    JOIN pg_namespace n ON n.oid = s.relnamespace AND n.nspname = 'public'
+    JOIN pg_sequences q ON q.schemaname = n.nspname AND q.sequencename = s.relname
+    WHERE s.relkind = 'S' AND q.last_value IS NOT NULL
+      AND EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = s.oid
+                  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+    """
+)
+
+
+def empty_database(engine: Engine) -> None:
+    """Empty every table as ``TRUNCATE <every table> RESTART IDENTITY CASCADE`` did, at a fraction of its cost
+    (~0.15-0.45 s a test: a new file for each of ~80 tables and their indexes, against ~0.01 s).
+
+    Every table is locked as TRUNCATE locks it (a transaction of an earlier test still in flight is waited for, as
+    before), then only the tables holding rows are truncated and only the used sequences owned by a column are
+    restarted."""
+    tables = _tables(engine)
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE EXISTS (SELECT FROM {name})" for name in tables)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE"))
+        holding = [row[0] for row in conn.execute(text(probe))]
+        if holding:
+            conn.execute(text(f"TRUNCATE {', '.join(holding)} RESTART IDENTITY CASCADE"))
+        for sequence in conn.execute(_OWNED_SEQUENCES_USED).scalars().all():
+            conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
+
+
 @pytest.fixture
 def clean_db(engine: Engine) -> Iterator[Engine]:
     """Empty tables before the test (committed data of earlier tests never leaks)."""
-    tables = _tables(engine)
-    with engine.begin() as conn:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))
-        conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    empty_database(engine)
     yield engine
 
 

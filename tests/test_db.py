@@ -352,3 +352,38 @@ def test_composed_parts_may_not_name_the_same_parameter() -> None:
         with_parts({"id": 7}, [first, SqlPart("b AS (SELECT %(a_x)s)", {"a_x": 2})])
     with pytest.raises(ValueError, match="id"):
         with_parts({"id": 7}, [SqlPart("c AS (SELECT %(id)s)", {"id": 8})])
+
+
+def test_emptying_the_database_leaves_no_row_and_restarts_used_identities(clean_db: Engine) -> None:
+    """The per-test clean-up (``conftest.empty_database``) truncates only tables holding rows: a table written,
+    another written and emptied again (its identity advanced), both come back empty with their identity restarted,
+    as ``TRUNCATE`` of every table did."""
+    from tests.conftest import empty_database
+
+    with clean_db.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS clean_probe_a (id bigserial PRIMARY KEY, v text)"))
+        conn.execute(text("CREATE TABLE IF NOT EXISTS clean_probe_b (id bigserial PRIMARY KEY, v text)"))
+        conn.execute(text("INSERT INTO clean_probe_a (v) VALUES ('x'), ('y')"))
+        conn.execute(text("INSERT INTO clean_probe_b (v) VALUES ('z')"))
+        conn.execute(text("DELETE FROM clean_probe_b"))
+        conn.execute(
+            text("INSERT INTO procrastinate_jobs (queue_name, task_name, args) VALUES ('default', 'probe.job', '{}')")
+        )
+    try:
+        empty_database(clean_db)
+        with clean_db.begin() as conn:
+            counts = conn.execute(
+                text(
+                    "SELECT (SELECT count(*) FROM clean_probe_a), (SELECT count(*) FROM clean_probe_b),"
+                    " (SELECT count(*) FROM procrastinate_jobs)"
+                )
+            ).one()
+            assert tuple(counts) == (0, 0, 0)
+            ids = [
+                conn.execute(text(f"INSERT INTO clean_probe_{t} (v) VALUES ('n') RETURNING id")).scalar_one()
+                for t in ("a", "b")
+            ]
+            assert ids == [1, 1]
+    finally:
+        with clean_db.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS clean_probe_a, clean_probe_b"))
