@@ -63,7 +63,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import raw_purchase  # benchmarks/raw_purchase.py
-from cpu import DatabaseCpu, machine_busy_seconds, postmaster_pid, tree_cpu_seconds  # benchmarks/cpu.py
+from cpu import (
+    DatabaseCpu,
+    machine_busy_seconds,
+    postmaster_pid,
+    tree_cpu_by_role,
+    tree_cpu_seconds,
+)  # benchmarks/cpu.py
 
 ROOT = Path(__file__).resolve().parents[1]
 DB_NAME = "prakerja_bench_market"
@@ -611,6 +617,7 @@ def _load_process(kind: str, port: int, job: dict, connections: int, seconds: fl
 def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: float, watch: dict[str, int]) -> dict:  # type: ignore[type-arg]
     """Drive the server from ``len(jobs)`` processes for ``seconds``; CPU of the watched process trees per op."""
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
+    roles_before = tree_cpu_by_role(watch["database"]) if "database" in watch else {}
     load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     machine_before = machine_busy_seconds()
     queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
@@ -625,6 +632,7 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
     machine_after = machine_busy_seconds()
     load_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = {name: tree_cpu_seconds(pid) - cpu_before[name] for name, pid in watch.items()}
+    roles_after = tree_cpu_by_role(watch["database"]) if "database" in watch else {}
     cpu["load_generator"] = (load_after.ru_utime + load_after.ru_stime) - (load_before.ru_utime + load_before.ru_stime)
     machine_busy = machine_after[0] - machine_before[0]
     cpu["others"] = max(0.0, machine_busy - sum(cpu.values()))
@@ -647,7 +655,21 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
         "cpu_us_per_op": {name: round(v / ok * 1e6) if ok else None for name, v in cpu.items()},
         "others_busy_cores": round(cpu["others"] / elapsed, 2),
         "machine_busy_cores": round(machine_busy / elapsed, 2),
+        "postgres_by_role_us": roles_per_op(roles_before, roles_after, ok),
     }
+
+
+def roles_per_op(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], ops: int) -> dict:  # type: ignore[type-arg]
+    """PostgreSQL's CPU between two ``tree_cpu_by_role`` readings, us per operation by role (user + system): the
+    backends serving connections apart from the server's background work (autovacuum, WAL writer, checkpointer;
+    ``exited``: processes that ended in between, autovacuum workers mostly)."""
+    out = {}
+    for role, (user, system) in after.items():
+        u0, s0 = before.get(role, (0.0, 0.0))
+        used = max(0.0, user - u0) + max(0.0, system - s0)
+        if used > 0 and ops:
+            out[role] = round(used / ops * 1e6)
+    return dict(sorted(out.items(), key=lambda item: -item[1]))
 
 
 def by_call(port: int, dsn: str, work: list, courses: list[str], watch: dict[str, int], connections: int = 4) -> dict:  # type: ignore[type-arg]
@@ -1271,6 +1293,11 @@ def main() -> None:
             f"  ({r['calls']} calls, {r['failed']} failed)"
         )
     print()
+    print("PostgreSQL CPU by process role, us per purchase (the purchases / the raw reference, same run):")
+    ours_roles, raw_roles = buy["postgres_by_role_us"], raw_ref.get("pg_by_role_us", {})
+    for role in sorted(set(ours_roles) | set(raw_roles), key=lambda r: -(ours_roles.get(r, 0) + raw_roles.get(r, 0))):
+        print(f"  {role:<22} {ours_roles.get(role, 0):>7,} / {raw_roles.get(role, 0):>7,}")
+    print()
     print("PostgreSQL backends during the purchases (average number, by what they wait on):")
     for key, value in waits.summary().items():
         print(f"  {value:6.2f}  {key}")
@@ -1331,6 +1358,7 @@ def main() -> None:
         "search_raw_sql_cpu_us": round(raw_cpu),
         "search_median_matches": service["median_hits"],
         "purchase_backends_by_wait": waits.summary(),
+        "postgres_by_role_us": {"purchase": buy["postgres_by_role_us"], "raw": raw_ref.get("pg_by_role_us", {})},
         "others_busy_cores": {
             "purchase": buy["others_busy_cores"],
             "ping": ping["others_busy_cores"],
