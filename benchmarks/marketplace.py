@@ -614,6 +614,19 @@ def _load_process(kind: str, port: int, job: dict, connections: int, seconds: fl
     queue.put(out)
 
 
+def analyze(dsn: str) -> None:
+    """Statistics for the tables the warm-up's purchases began to fill (the set-up analysed them empty), as
+    autovacuum's analyze gives them within its naptime (a minute) on a running system, and as the raw reference,
+    measured later, finds them: the purchases' plans no longer depend on whether autovacuum happened to reach those
+    tables during the measured seconds. (Twelfth session: the PostgreSQL backends' CPU of a purchase was the raw
+    reference's in one run of three and ~1,900 us above it in two; with this, 900-1,500 us above in two runs: the
+    machine's noise is as large, so this is for like-for-like statistics, not a measured saving.)"""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: float, watch: dict[str, int]) -> dict:  # type: ignore[type-arg]
     """Drive the server from ``len(jobs)`` processes for ``seconds``; CPU of the watched process trees per op."""
     cpu_before = {name: tree_cpu_seconds(pid) for name, pid in watch.items()}
@@ -1185,6 +1198,7 @@ def main() -> None:
         run_load("purchase", port, purchase_jobs(warm), 4, 4, watch)
         run_load("ping", port, [{"platform": platforms[0]}], 4, 2, watch)
         run_load("search", port, [{"seed": 0}], 4, 2, watch)
+        analyze(dsn)
         print(f"complete purchases for {args.seconds:.0f} s ...", file=sys.stderr)
         with WaitSampler(url) as waits:
             buy = run_load("purchase", port, purchase_jobs(work), args.connections, args.seconds, watch)
