@@ -355,9 +355,9 @@ def test_composed_parts_may_not_name_the_same_parameter() -> None:
 
 
 def test_emptying_the_database_leaves_no_row_and_restarts_used_identities(clean_db: Engine) -> None:
-    """The per-test clean-up (``conftest.empty_database``) truncates only tables holding rows: a table written,
-    another written and emptied again (its identity advanced), both come back empty with their identity restarted,
-    as ``TRUNCATE`` of every table did."""
+    """The per-test clean-up (``conftest.empty_database``) truncates only the tables written since their last
+    truncation: a table written, another written and emptied again (its identity advanced, its dead row on disk),
+    both come back empty, with fresh files and their identity restarted, as ``TRUNCATE`` of every table did."""
     from tests.conftest import empty_database
 
     with clean_db.begin() as conn:
@@ -379,6 +379,9 @@ def test_emptying_the_database_leaves_no_row_and_restarts_used_identities(clean_
                 )
             ).one()
             assert tuple(counts) == (0, 0, 0)
+            # emptied by DELETE, its dead row and index entry still on disk: truncated too (a fresh file), as tests
+            # that count index entries expect
+            assert conn.scalar(text("SELECT pg_relation_size('clean_probe_b')")) == 0
             ids = [
                 conn.execute(text(f"INSERT INTO clean_probe_{t} (v) VALUES ('n') RETURNING id")).scalar_one()
                 for t in ("a", "b")
