@@ -117,6 +117,21 @@ def tree_cpu_by_role(root: int) -> dict[str, tuple[float, float]]:
     return out
 
 
+def roles_per_op(
+    before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], ops: int
+) -> dict[str, int]:
+    """PostgreSQL's CPU between two ``tree_cpu_by_role`` readings, us per operation by role (user + system): the
+    backends serving connections apart from the server's background work (autovacuum, WAL writer, checkpointer;
+    ``exited``: processes that ended in between, autovacuum workers mostly)."""
+    out = {}
+    for role, (user, system) in after.items():
+        u0, s0 = before.get(role, (0.0, 0.0))
+        used = max(0.0, user - u0) + max(0.0, system - s0)
+        if used > 0 and ops:
+            out[role] = round(used / ops * 1e6)
+    return dict(sorted(out.items(), key=lambda item: -item[1]))
+
+
 class DatabaseCpu:
     """CPU seconds the local PostgreSQL server (all its processes) used between ``start()`` and ``stop()``; 0 when
     the server is remote. ``by_role()`` after ``stop()`` splits them: the backends serving connections and each

@@ -67,6 +67,7 @@ from cpu import (
     DatabaseCpu,
     machine_busy_seconds,
     postmaster_pid,
+    roles_per_op,
     tree_cpu_by_role,
     tree_cpu_seconds,
 )  # benchmarks/cpu.py
@@ -670,19 +671,6 @@ def run_load(kind: str, port: int, jobs: list[dict], connections: int, seconds: 
         "machine_busy_cores": round(machine_busy / elapsed, 2),
         "postgres_by_role_us": roles_per_op(roles_before, roles_after, ok),
     }
-
-
-def roles_per_op(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], ops: int) -> dict:  # type: ignore[type-arg]
-    """PostgreSQL's CPU between two ``tree_cpu_by_role`` readings, us per operation by role (user + system): the
-    backends serving connections apart from the server's background work (autovacuum, WAL writer, checkpointer;
-    ``exited``: processes that ended in between, autovacuum workers mostly)."""
-    out = {}
-    for role, (user, system) in after.items():
-        u0, s0 = before.get(role, (0.0, 0.0))
-        used = max(0.0, user - u0) + max(0.0, system - s0)
-        if used > 0 and ops:
-            out[role] = round(used / ops * 1e6)
-    return dict(sorted(out.items(), key=lambda item: -item[1]))
 
 
 def by_call(port: int, dsn: str, work: list, courses: list[str], watch: dict[str, int], connections: int = 4) -> dict:  # type: ignore[type-arg]

@@ -149,7 +149,7 @@ def run(
     over its whole run (the client, apart). ``quick_commits``: every commit without waiting for its WAL flush
     (``synchronous_commit = off`` for pgbench's connections), to show what the durable commits cost."""
     import psycopg
-    from cpu import tree_cpu_by_role, tree_cpu_seconds  # benchmarks/cpu.py (on sys.path when this runs)
+    from cpu import roles_per_op, tree_cpu_by_role, tree_cpu_seconds  # benchmarks/cpu.py (on sys.path)
 
     def purchases(conn: psycopg.Connection[Any]) -> int:
         row = conn.execute("SELECT count(*) FROM training_purchases").fetchone()
@@ -191,17 +191,6 @@ def run(
         "pgbench_tps": found["tps"],
         "errors": stderr.strip().splitlines()[-3:] if process.returncode != 0 else [],
         "pg_us": round((db_last - db_first) / measured * 1e6),
-        "pg_by_role_us": {
-            role: round(
-                (
-                    max(0.0, u - roles_first.get(role, (0.0, 0.0))[0])
-                    + max(0.0, s - roles_first.get(role, (0.0, 0.0))[1])
-                )
-                / measured
-                * 1e6
-            )
-            for role, (u, s) in roles_last.items()
-            if (u, s) != roles_first.get(role, (0.0, 0.0))
-        },
+        "pg_by_role_us": roles_per_op(roles_first, roles_last, measured),
         "client_us": round(client / max(1, total) * 1e6),
     }
