@@ -357,12 +357,16 @@ def test_composed_parts_may_not_name_the_same_parameter() -> None:
 def test_emptying_the_database_leaves_no_row_and_restarts_used_identities(clean_db: Engine) -> None:
     """The per-test clean-up (``conftest.empty_database``) truncates only the tables written since their last
     truncation: a table written, another written and emptied again (its identity advanced, its dead row on disk),
-    both come back empty, with fresh files and their identity restarted, as ``TRUNCATE`` of every table did."""
+    both come back empty, with fresh files and their identity restarted, and a third never written whose identity
+    was drawn has it restarted, as ``TRUNCATE`` of every table did."""
     from tests.conftest import empty_database
 
     with clean_db.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS clean_probe_a (id bigserial PRIMARY KEY, v text)"))
         conn.execute(text("CREATE TABLE IF NOT EXISTS clean_probe_b (id bigserial PRIMARY KEY, v text)"))
+        # never written, its identity drawn once: only the restart of used owned sequences brings it back to 1
+        conn.execute(text("CREATE TABLE IF NOT EXISTS clean_probe_c (id bigserial PRIMARY KEY, v text)"))
+        conn.execute(text("SELECT nextval(pg_get_serial_sequence('clean_probe_c', 'id'))"))
         conn.execute(text("INSERT INTO clean_probe_a (v) VALUES ('x'), ('y')"))
         conn.execute(text("INSERT INTO clean_probe_b (v) VALUES ('z')"))
         conn.execute(text("DELETE FROM clean_probe_b"))
@@ -384,9 +388,9 @@ def test_emptying_the_database_leaves_no_row_and_restarts_used_identities(clean_
             assert conn.scalar(text("SELECT pg_relation_size('clean_probe_b')")) == 0
             ids = [
                 conn.execute(text(f"INSERT INTO clean_probe_{t} (v) VALUES ('n') RETURNING id")).scalar_one()
-                for t in ("a", "b")
+                for t in ("a", "b", "c")
             ]
-            assert ids == [1, 1]
+            assert ids == [1, 1, 1]
     finally:
         with clean_db.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS clean_probe_a, clean_probe_b"))
+            conn.execute(text("DROP TABLE IF EXISTS clean_probe_a, clean_probe_b, clean_probe_c"))
