@@ -345,6 +345,7 @@ class TestUploads:
             ("ktp.jpg", b"\xff\xd8\xff" + png()[3:], 422, "corrupt"),
             ("ktp.png", b"\x89PNG\r\n\x1a\n" + b"garbage" * 100, 422, "corrupt"),
         ],
+        ids=["too_large", "pdf_named_jpg", "html_named_png", "corrupt_jpg", "corrupt_png"],  # not the 2 MB bytes
     )
     def test_bad_uploads_refused_nothing_stored(
         self, applicant_client: TestClient, session: Session, filename: str, content: bytes, status: int, reason: str
