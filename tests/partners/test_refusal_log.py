@@ -238,6 +238,7 @@ class TestMalformedBodies:
             (b'{"card_number": "1234567890123456"}', "text/plain", "content_type"),
             (b'{"card_number": "1234567890123456"}', "", "content_type"),
         ],
+        ids=["deep_nesting", "not_utf8", "empty", "text_plain", "no_content_type"],  # not 100,000 brackets
     )
     def test_what_cannot_be_read(
         self, signed_client: SignedClient, platform: Partner, content: bytes, content_type: str, reason: str
