@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import Account as AuthAccount
 from prakerja.auth.models import Role
+from prakerja.kit.clock import JAKARTA
 from prakerja.kit.idempotency import lock_id
 from prakerja.kit.ids import new_id
 from prakerja.ledger import service
@@ -197,6 +198,8 @@ class TestParticipantPage:
         login(client)
         html = client.get("/dasbor/saldo").text
         assert "Saldo tersedia" in html and "Rp3.500.000" in html and "Saldo pelatihan diterima" in html
+        when = session.execute(text("SELECT max(created_at) FROM ledger_transfers")).scalar_one().astimezone(JAKARTA)
+        assert f"{when:%d-%m-%Y %H:%M} WIB" in html  # the history's time in Jakarta time, with its zone
         dashboard = client.get("/dasbor").text
         assert "Saldo pelatihan: Rp3.500.000" in dashboard
 

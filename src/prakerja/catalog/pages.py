@@ -17,7 +17,6 @@ from prakerja.catalog.errors import CourseNotFound, LinkNotFound, PartnerUnknown
 from prakerja.catalog.models import CourseFormat, LinkKind
 from prakerja.catalog.service.search import SearchFilters
 from prakerja.db import on_loop
-from prakerja.kit.clock import JAKARTA
 from prakerja.kit.digits import is_ascii_number
 from prakerja.kit.errors import DomainError
 from prakerja.kit.ids import parse_id
@@ -125,7 +124,6 @@ def course_page(request: Request, session: DbSession, course_id: str) -> Respons
         {
             "page": page,
             "category": rules.category_label(page.course.category, language),
-            "jakarta": JAKARTA,
             "province": service.search.province_label,
         },
     )
@@ -230,7 +228,6 @@ def _decision_page(
             "officer_reasons": [(code, rules.reason_text(code, language)) for code in rules.OFFICER_REASONS],
             "conflicts": service.curation.conflicts(session, [course.institution_id]),
             "decisions": service.curation.decisions(session, course.id),
-            "jakarta": JAKARTA,
             "province": service.search.province_label,
             "error": _message(error) if error else None,
         },

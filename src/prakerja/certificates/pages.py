@@ -110,7 +110,6 @@ def certificate_page(certificate_id: str, request: Request, session: DbSession) 
             "revoked": revoked,
             "url": page_url(certificate),
             "did": service.did(),
-            "jakarta": JAKARTA,
         },
     )
     response.headers["X-Robots-Tag"] = "noindex"

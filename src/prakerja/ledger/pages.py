@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.auth.models import PMO_ROLES, Role
 from prakerja.auth.service import CurrentAccount
-from prakerja.kit.clock import JAKARTA, clock
+from prakerja.kit.clock import clock
 from prakerja.kit.errors import DomainError, one_field
 from prakerja.kit.ids import new_id, parse_id
 from prakerja.kit.money import format_rupiah
@@ -47,7 +47,7 @@ def balance_page(
 ) -> Response:
     wallet = _wallet_of(session, account.id)
     lines = service.history(session, wallet.id, limit=100) if wallet is not None else []
-    return render(request, "ledger/balance.html", {"wallet": wallet, "lines": lines, "jakarta": JAKARTA})
+    return render(request, "ledger/balance.html", {"wallet": wallet, "lines": lines})
 
 
 def _card(session: Session, account: CurrentAccount, section: dashboard.Section) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,6 +55,23 @@ def _jakarta_time(value: datetime | None) -> str:
     return value.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M") + " WIB"
 
 
+def _participant_time(value: datetime | None) -> str:
+    """A moment as participants and partners read it: Jakarta time with its zone, e.g. ``31-12-2026 09:00 WIB``."""
+    if value is None:
+        return "-"
+    return value.astimezone(JAKARTA).strftime("%d-%m-%Y %H:%M") + " WIB"
+
+
+def _jakarta_date(value: date | None) -> str:
+    """A day as everyone reads it, e.g. ``31-12-2026``: a moment's day in Jakarta (a completion at 02:00 WIB on
+    1 January is on 01-01, not on the UTC day before), a calendar date as it is."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        value = value.astimezone(JAKARTA)
+    return value.strftime("%d-%m-%Y")
+
+
 def _region(code: object) -> str:
     """A region code with its official name, e.g. ``1271 Kota Medan`` (the code alone when unknown)."""
     text = str(code)
@@ -63,6 +80,8 @@ def _region(code: object) -> str:
 
 
 env.filters["wib"] = _jakarta_time
+env.filters["waktu"] = _participant_time
+env.filters["tanggal"] = _jakarta_date
 env.filters["region"] = _region
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from prakerja.audit import service as audit
 from prakerja.idempotency import service as idempotency
-from prakerja.kit.clock import utcnow
+from prakerja.kit.clock import JAKARTA, utcnow
 from prakerja.kit.ids import parse_id
 from prakerja.kit.text import invisible_characters
 from prakerja.partners import repository, rules
@@ -372,7 +372,11 @@ def overview(session: Session) -> list[PartnerView]:
     keys_by: dict[uuid.UUID, list[KeyView]] = {}
     for k in keys:
         keys_by.setdefault(k.credential_id, []).append(
-            KeyView(id=k.id, created_at=k.created_at.strftime("%Y-%m-%d %H:%M"), revoked=k.revoked_at is not None)
+            KeyView(
+                id=k.id,
+                created_at=k.created_at.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M WIB"),
+                revoked=k.revoked_at is not None,
+            )
         )
     creds_by: dict[uuid.UUID, list[CredentialView]] = {}
     for c in credentials:
