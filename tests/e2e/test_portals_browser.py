@@ -122,6 +122,9 @@ def test_institution_submits_officer_approves_platform_lists(  # type: ignore[no
     officer.get_by_role("button", name="Simpan keputusan").click()
     officer.wait_for_load_state()
     assert officer.get_by_test_id("course-status").inner_text() == "Disetujui"
+    officer.goto(live_server + "/pmo/pelatihan/penyelesaian")  # the partners' long names in its picker
+    assert officer.get_by_label("Mitra").locator("option").count() == 4
+    no_sideways_scroll(officer)
     officer_context.close()
 
     # the institution sees it approved
