@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prakerja.app import create_app
 from prakerja.audit import service as audit
+from prakerja.audit import words
 from prakerja.audit.models import AuditEntry
 from prakerja.auth import service as auth
 from prakerja.certificates import service as certificates
@@ -102,6 +103,15 @@ def test_demo_is_consistent_and_idempotent(clean_db: Engine) -> None:
         assert (wallet.balance, wallet.available) == (3_500_000 - WEBINAR, 3_500_000 - WEBINAR - SELF_PACED)
         assert ledger.check(session).ok
         assert audit.verify(session).ok
+        said = session.execute(
+            select(AuditEntry.action, AuditEntry.actor_role, AuditEntry.object_type).distinct()
+        ).all()
+        unsaid = [
+            (action, role, kind)
+            for action, role, kind in said
+            if action not in words.ACTIONS or role not in words.ROLES or kind not in words.OBJECTS
+        ]
+        assert len(said) > 20 and unsaid == []  # the audit page has words for all the demo writes
         session.rollback()
 
 

@@ -54,7 +54,7 @@ def test_the_auditor_reads_a_pseudonymous_log_and_verifies_the_chain(client: Tes
     audit.record(
         session,
         audit.Actor(id=officer, role="pmo_officer"),
-        "registration.viewed",
+        "registration.applicant_viewed",
         "applicant",
         person.applicant_id,
         reason="pemeriksaan",
@@ -62,7 +62,7 @@ def test_the_auditor_reads_a_pseudonymous_log_and_verifies_the_chain(client: Tes
     session.commit()
     _sign_in(client, session, Role.auditor)
     html = client.get("/audit").text
-    assert "registration.viewed" in html and "pemeriksaan" in html
+    assert "Data pendaftar dilihat" in html and "pemeriksaan" in html  # the action in words (tests/audit/test_words.py)
     assert str(person.applicant_id) not in html and str(officer) not in html
     assert audit.pseudonym(str(person.applicant_id), "object") in html
     checked = client.get("/audit?periksa=1").text

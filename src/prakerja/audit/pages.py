@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from prakerja.audit import service
+from prakerja.audit import service, words
 from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.web.deps import DbSession, require_role
+from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
 
@@ -28,11 +29,16 @@ def audit_log(
     """``periksa=1`` recomputes the whole chain (a full read of the log: on request, not on every view)."""
     entries = service.recent_pseudonymous(session, limit=PAGE_SIZE, before=sebelum)
     report = service.verify(session) if periksa else None
+    language = current_language.get()
     return render(
         request,
         "audit/log.html",
         {
             "entries": entries,
+            # each code in words, in the page's language (the code itself in the cell's title)
+            "actions": {e.action: words.action_words(e.action, language) for e in entries},
+            "roles": {e.actor_role: words.role_words(e.actor_role, language) for e in entries},
+            "objects": {e.object_type: words.object_words(e.object_type, language) for e in entries},
             "report": report,
             "older": entries[-1].seq if len(entries) == PAGE_SIZE else None,
         },
