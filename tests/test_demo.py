@@ -23,8 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from prakerja.app import create_app
 from prakerja.audit import service as audit
-from prakerja.audit import words
 from prakerja.audit.models import AuditEntry
+from prakerja.audit.rules import words
 from prakerja.auth import service as auth
 from prakerja.certificates import service as certificates
 from prakerja.demo import DEMO_ACCOUNTS, DEMO_BANK_ACCOUNT, DEMO_PASSWORD, prepare

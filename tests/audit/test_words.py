@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from prakerja import jobs
 from prakerja.audit import service as audit
-from prakerja.audit import words
+from prakerja.audit.rules import words
 from prakerja.auth.models import Role
 from prakerja.ledger.models import TransferCode
 from prakerja.partners.models import PartnerRole

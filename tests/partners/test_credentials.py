@@ -124,6 +124,9 @@ class TestPages:
         assert session.scalars(select(PartnerKey)).one().secret == secret.group(1)
         listing = client.get("/pmo/mitra").text
         assert client_code.group(1) in listing and secret.group(1) not in listing  # shown once
+        # the role and the status in words, never their codes
+        assert "Peran: Kementerian atau lembaga pemerintah" in listing and "<strong>Ditetapkan</strong>" in listing
+        assert "Kode klien" in listing and "client_code</th>" not in listing and ">ministry<" not in listing
         rotated = client.post(
             f"/pmo/mitra/{partner.id}/kunci", data={"client_code": client_code.group(1), "csrf_token": token}
         )

@@ -18,7 +18,8 @@ from prakerja.audit.models import AuditEntry
 from prakerja.audit.service import Actor
 from prakerja.auth.models import Role
 from prakerja.registration.errors import ListFileInvalid
-from prakerja.registration.models import ListEntry, ListImport
+from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES, ListEntry, ListImport
+from prakerja.registration.rules.listfiles import LIST_TYPE_NAMES
 from prakerja.registration.service import list_types_for, lists, nik_index, whitelist_types_for
 from tests.registration.conftest import csrf
 from tests.web.test_shell import create_account, login
@@ -219,3 +220,24 @@ class TestSizeLimit:
         page = client.post("/pmo/daftar-pengecualian", data=data | {"csrf_token": token}, files=files)
         assert page.status_code == 413 and "terlalu besar" in page.text
         assert entries(session) == 0 and session.scalar(select(func.count()).select_from(ListImport)) == 0
+
+
+class TestPageInWords:
+    """The officer's list page says each list type, import mode and way in words, never their codes."""
+
+    def test_every_list_type_has_words(self) -> None:
+        assert sorted(set(EXCLUSION_TYPES) | set(WHITELIST_TYPES)) == sorted(LIST_TYPE_NAMES)
+
+    def test_an_import_on_the_page_is_shown_in_words(self, client: TestClient, session: Session) -> None:
+        create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
+        login(client, "admin@example.org")
+        form = client.get("/pmo/daftar-pengecualian").text
+        assert '<option value="state_official">pejabat negara</option>' in form
+        data = {"list_type": "polri", "source": "Polri", "as_of": "2026-02-01", "mode": "merge"}
+        files = {"file": ("polri.csv", csv_bytes(NIKS), "text/csv")}
+        token = csrf(client, "/pmo/daftar-pengecualian")
+        page = client.post("/pmo/daftar-pengecualian", data=data | {"csrf_token": token}, files=files)
+        assert page.status_code == 200 and entries(session) == len(NIKS)
+        assert "Diimpor: anggota Polri" in page.text
+        assert "<td>anggota Polri</td>" in page.text and "<td>Gabung</td>" in page.text and "(halaman PMO)" in page.text
+        assert "<td>polri</td>" not in page.text and "<td>merge</td>" not in page.text and "(web)" not in page.text

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from prakerja.audit import service, words
+from prakerja.audit import service
+from prakerja.audit.rules import words
 from prakerja.auth.models import Role
 from prakerja.auth.service import CurrentAccount
 from prakerja.web.deps import DbSession, require_role

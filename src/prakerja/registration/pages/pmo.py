@@ -18,9 +18,11 @@ from prakerja.kit.ids import parse_id
 from prakerja.registration.errors import AsOfInvalid
 from prakerja.registration.models import EXCLUSION_TYPES, WHITELIST_TYPES
 from prakerja.registration.pages.common import Admin, Officer, Text, not_found, status_text
+from prakerja.registration.rules import listfiles
 from prakerja.registration.service import integrity, lists, officers
 from prakerja.web.deps import Csrf, DbSession
 from prakerja.web.forms import form_error
+from prakerja.web.i18n import current_language
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
 
@@ -80,9 +82,12 @@ def pmo_review_flag(
 
 
 def _lists_context(session: Session) -> dict[str, Any]:
+    language = current_language.get()
     return {
         "imports": lists.recent_imports(session),
         "types": [*EXCLUSION_TYPES, *WHITELIST_TYPES],
+        "type_name": lambda code: listfiles.said(listfiles.LIST_TYPE_NAMES, code, language),
+        "way_name": lambda code: listfiles.said(listfiles.IMPORT_WAYS, code, language),
         "errors": {},
         "result": None,
     }

@@ -60,3 +60,38 @@ def _parquet(data: bytes) -> Iterator[str]:
     for batch in table.iter_batches(columns=[NIK_COLUMN], batch_size=65536):
         for value in batch.column(0).to_pylist():
             yield "" if value is None else str(value).strip()
+
+
+LIST_TYPE_NAMES: dict[str, tuple[str, str]] = {
+    "asn": ("Aparatur Sipil Negara (ASN)", "civil servants (ASN)"),
+    "tni": ("anggota TNI", "armed forces (TNI)"),
+    "polri": ("anggota Polri", "police (Polri)"),
+    "state_official": ("pejabat negara", "state officials"),
+    "dprd": ("anggota DPR/DPRD", "members of the DPR/DPRD"),
+    "village_official": ("kepala desa dan perangkat desa", "village heads and officials"),
+    "bumn_board": ("direksi, komisaris dan dewan pengawas BUMN/BUMD", "boards of state and regional enterprises"),
+    "student": ("pelajar dan mahasiswa", "students"),
+    "other_aid_dtks": ("penerima bantuan sosial (DTKS)", "social aid recipients (DTKS)"),
+    "other_aid_bsu": ("penerima Bantuan Subsidi Upah (BSU)", "wage subsidy recipients (BSU)"),
+    "other_aid_bpum": ("penerima Banpres Usaha Mikro (BPUM)", "micro-business aid recipients (BPUM)"),
+    "past_recipient": ("penerima Kartu Prakerja sebelumnya", "past Kartu Prakerja recipients"),
+    "revoked": ("kepesertaan yang dicabut", "revoked memberships"),
+    "laid_off": ("pekerja terkena PHK (prioritas)", "laid-off workers (priority)"),
+    "migrant_returnee": ("pekerja migran yang kembali (prioritas)", "returning migrant workers (priority)"),
+}
+"""Each list type in words (``registration.models.EXCLUSION_TYPES`` and ``WHITELIST_TYPES``): Bahasa Indonesia,
+English."""
+
+IMPORT_WAYS: dict[str, tuple[str, str]] = {
+    "web": ("halaman PMO", "PMO page"),
+    "cli": ("baris perintah", "command line"),
+    "api": ("API", "API"),
+    "partner_api": ("API mitra", "partner API"),
+}
+"""How a list was imported, in words."""
+
+
+def said(table: dict[str, tuple[str, str]], code: str, language: str) -> str:
+    """A code's words in ``language`` (``id`` or ``en``); the code itself when it has none."""
+    found = table.get(code)
+    return code if found is None else found[0] if language == "id" else found[1]
