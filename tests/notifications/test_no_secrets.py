@@ -97,6 +97,7 @@ def test_no_secret_reaches_an_officer_page_an_api_response_or_a_log(
     listing = pages["/pmo/pesan"]
     assert "Kode OTP" in listing and "Verifikasi e-mail Kartu Prakerja" in listing  # the office sees *that* they went
     assert "Atur ulang kata sandi Kartu Prakerja" in listing and "siti@example.org" not in listing
+    assert "<td>E-mail</td>" in listing and "<td>email</td>" not in listing and " WIB" in listing  # in words, zoned
     leaks = [(path, kind) for path, text in pages.items() for kind, secret in secrets.items() if secret in text]
     assert leaks == []
 

@@ -106,6 +106,7 @@ def test_public_page_lists_files_by_stage(client: TestClient, session: Session) 
     session.commit()
     html = client.get("/undian").text
     assert f"/undian/{wave.id}/commitment.json" in html and "results.csv" not in html
+    assert "Tahap: Komitmen undian sudah diterbitkan" in html and "Tahap: committed" not in html  # the stage in words
     body = client.get(f"/undian/{wave.id}/commitment.json")
     assert body.status_code == 200 and body.content == (Path(draw.folder) / "commitment.json").read_bytes()
     assert client.get(f"/undian/{wave.id}/results.csv").status_code == 404
