@@ -123,6 +123,8 @@ class TestOfficerPages:
         assert BODY["title"] in client.get("/pmo/kurasi").text
         page = client.get(f"/pmo/kurasi/{course.id}").text
         assert "Lolos" in page or "✓" in page
+        assert "✓ Harga di Prakerja tidak boleh melebihi harga di luar Prakerja." in page  # the check in words
+        assert "price_above_outside_price</code>" not in page and 'data-code="price_above_outside_price"' in page
         assert "Budi Santoso" in page  # the officer sees who the trainers are
         response = client.post(
             f"/pmo/kurasi/{course.id}",
