@@ -46,6 +46,16 @@ def test_case_table(row: dict[str, str]) -> None:
         assert check.message and check.message_en and check.message != check.message_en
 
 
+def test_the_messages_say_formats_and_modes_in_words() -> None:
+    row = next(r for r in CASES if r["failing_checks"] == "format_not_in_scheme")
+    checks = rules.check_course(facts(row), load(row["scheme"]))
+    assert checks[0].message == "Format luring (tatap muka) harus termasuk moda skema (daring)."
+    assert checks[0].message_en == "The offline (classroom) format must be one of the scheme's modes (online)."
+    assert not any(
+        "_" in c.message + c.message_en for r in CASES for c in rules.check_course(facts(r), load(r["scheme"]))
+    )
+
+
 def test_every_check_fails_in_some_case() -> None:
     seen = {code for row in CASES for code in row["failing_checks"].split()}
     assert seen == set(rules.CHECK_CODES)

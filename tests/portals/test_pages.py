@@ -330,3 +330,7 @@ class TestOfficerPartnerPage:
         )
         assert response.status_code == 403
         assert client.get(f"/pmo/mitra/{uuid.uuid4()}").status_code == 404
+        bank = partners.create_partner(session, name="Bank Uji", role="payment_partner", actor=Actor.system())
+        session.commit()
+        html = client.get(f"/pmo/mitra/{bank.id}").text  # every role in words, a payment partner's too
+        assert "<p>Mitra pembayaran · Status di program" in html and "payment_partner" not in html

@@ -31,6 +31,15 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 """Course categories: code -> (Indonesian, English)."""
 
 FORMAT_MODE = {"webinar": "online", "self_paced": "online", "offline": "offline", "hybrid": "hybrid"}
+FORMAT_WORDS = {
+    "webinar": ("daring langsung (webinar)", "live online (webinar)"),
+    "self_paced": ("daring mandiri", "self-paced online"),
+    "offline": ("luring (tatap muka)", "offline (classroom)"),
+    "hybrid": ("campuran (daring dan luring)", "hybrid (online and offline)"),
+}
+"""Each format in words for the checks' messages (Bahasa Indonesia, English)."""
+MODE_WORDS = {"online": ("daring", "online"), "offline": ("luring", "offline"), "hybrid": ("campuran", "hybrid")}
+"""Each scheme mode in words (Bahasa Indonesia, English)."""
 """The scheme's ``modes`` a course format needs."""
 
 LIVE_ONLINE_FORMATS = frozenset({"webinar", "hybrid"})
@@ -137,8 +146,10 @@ def check_course(facts: CourseFacts, scheme: Scheme) -> list[Check]:
         Check(
             "format_not_in_scheme",
             mode in t.modes,
-            f"Format {facts.format} harus termasuk moda skema ({', '.join(t.modes)}).",
-            f"The {facts.format} format must be one of the scheme's modes ({', '.join(t.modes)}).",
+            f"Format {FORMAT_WORDS[facts.format][0]} harus termasuk moda skema"
+            f" ({', '.join(MODE_WORDS[m][0] for m in t.modes)}).",
+            f"The {FORMAT_WORDS[facts.format][1]} format must be one of the scheme's modes"
+            f" ({', '.join(MODE_WORDS[m][1] for m in t.modes)}).",
         ),
         Check(
             "sessions_missing",
