@@ -207,3 +207,22 @@ class TestNormalise:
     def test_other_digits_still_go_through_nfkc(self) -> None:
         assert pii.normalise("\uff13\uff12") == "32"  # full-width digits
         assert pii.normalise("\u0663\u0662") == "\u0663\u0662"  # Arabic-Indic digits stay as they are
+
+
+def test_a_refusal_code_in_words() -> None:
+    from prakerja.kit.errors import DomainError, words_for_code
+    from prakerja.partners import errors as partner_errors
+
+    class FarAway(DomainError):
+        code = "test_far_away"
+        message = "Terlalu jauh."
+        message_en = "Too far away."
+
+    class FartherAway(FarAway):  # inherits the code: the first class that declares it answers
+        message = "Lebih jauh."
+
+    assert words_for_code("test_far_away") == ("Terlalu jauh.", "Too far away.")
+    stale = partner_errors.StaleTimestamp
+    assert words_for_code("stale_timestamp") == (stale.message, stale.message_en)  # a partner API refusal
+    assert words_for_code("no_such_code_anywhere") is None
+    assert FartherAway.code == "test_far_away"

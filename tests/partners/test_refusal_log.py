@@ -311,6 +311,7 @@ class TestOfficerReview:
         assert page.status_code == 200
         assert "Panggilan mitra yang ditolak" in page.text and "Platform Dua" in page.text
         assert "stale_timestamp" in page.text and "siapa-ini" in page.text
+        assert "Timestamp permintaan lebih dari 300 detik dari waktu server.<br>" in page.text  # each code in words
         assert page.text.count('data-testid="refusal"') == 2
         ids = [str(r.id) for r in refusals(session)]
         token = csrf(client, "/pmo/penolakan-mitra")

@@ -43,6 +43,21 @@ class DomainError(Exception):
         }
 
 
+def words_for_code(code: str) -> tuple[str, str] | None:
+    """The (Indonesian, English) message of the refusal class that owns ``code``, for pages that list refusals
+    by code (the partner refusal log); None for a code no class declares (one built at run time)."""
+    todo, seen = list(DomainError.__subclasses__()), set()
+    while todo:
+        kind = todo.pop()
+        if kind in seen:
+            continue
+        seen.add(kind)
+        if vars(kind).get("code") == code:
+            return kind.message, kind.message_en
+        todo.extend(kind.__subclasses__())
+    return None
+
+
 DEFAULT_RETRY_AFTER = 60
 """Seconds a 429 asks the caller to wait when the refusal does not say (``details["retry_after"]``)."""
 
