@@ -63,6 +63,7 @@ class TestTierPage:
         wave = _wave(session)
         html = admin.get(f"/pmo/gelombang/{wave.id}/prioritas").text
         assert 'data-testid="tier-table"' in html and "PHK" in html and 'data-testid="tier-form"' in html
+        assert "<td>Korban PHK (Kemnaker)</td>" in html and "<td>laid_off</td>" not in html  # in words
         assert f'href="/pmo/gelombang/{wave.id}/prioritas"' in admin.get(f"/pmo/gelombang/{wave.id}").text
 
     def test_unknown_region_code_is_named_next_to_its_field(self, admin: TestClient, session: Session) -> None:
