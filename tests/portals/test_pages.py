@@ -325,6 +325,7 @@ class TestOfficerPartnerPage:
         html = client.get(page).text
         assert 'data-testid="conflicts"' in html and "Lembaga Pelatihan Uji" in html
         assert "Penetapan" not in html and 'data-testid="reach"' in html
+        assert 'href="/pmo/mitra"' not in html  # no link to the administrators' key page an officer cannot open
         response = client.post(
             page + "/penetapan", data={"status": "suspended", "reason": "x", "csrf_token": csrf(client, page)}
         )
