@@ -16,8 +16,7 @@ from prakerja.auth.service import CurrentAccount
 from prakerja.kit.errors import DomainError, words_for_code
 from prakerja.partners import service as partners
 from prakerja.web.deps import Csrf, DbSession, require_role
-from prakerja.web.forms import form_error
-from prakerja.web.i18n import current_language
+from prakerja.web.forms import form_error, pick
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
 
@@ -192,9 +191,8 @@ def refusal_log(
 ) -> Response:
     """Every refused call to the signed partner API, newest first: unreviewed ones unless ``?semua=1``."""
     found = partners.refusal_log(session, unreviewed_only=semua != "1")
-    english = current_language.get() == "en"
     said = {row.code: words_for_code(row.code) for row in found.rows}
-    words = {code: pair[1 if english else 0] for code, pair in said.items() if pair is not None}
+    words = {code: pick(*pair) for code, pair in said.items() if pair is not None}
     return render(request, "partners/refusals.html", {"log": found, "all": semua == "1", "words": words})
 
 

@@ -21,8 +21,7 @@ from prakerja.registration.pages.common import Admin, Officer, Text, not_found, 
 from prakerja.registration.rules import listfiles
 from prakerja.registration.service import integrity, lists, officers
 from prakerja.web.deps import Csrf, DbSession
-from prakerja.web.forms import form_error
-from prakerja.web.i18n import current_language
+from prakerja.web.forms import form_error, pick
 from prakerja.web.pmo import PmoLink, add_link
 from prakerja.web.templating import render
 
@@ -81,13 +80,17 @@ def pmo_review_flag(
     return RedirectResponse("/pmo/tanda", status_code=303)
 
 
+def _said(table: dict[str, tuple[str, str]], code: str) -> str:
+    """A list type's or an import way's words in the request's language; the code when it has none."""
+    return pick(*table[code]) if code in table else code
+
+
 def _lists_context(session: Session) -> dict[str, Any]:
-    language = current_language.get()
     return {
         "imports": lists.recent_imports(session),
         "types": [*EXCLUSION_TYPES, *WHITELIST_TYPES],
-        "type_name": lambda code: listfiles.said(listfiles.LIST_TYPE_NAMES, code, language),
-        "way_name": lambda code: listfiles.said(listfiles.IMPORT_WAYS, code, language),
+        "type_name": lambda code: _said(listfiles.LIST_TYPE_NAMES, code),
+        "way_name": lambda code: _said(listfiles.IMPORT_WAYS, code),
         "errors": {},
         "result": None,
     }

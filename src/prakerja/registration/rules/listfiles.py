@@ -89,9 +89,3 @@ IMPORT_WAYS: dict[str, tuple[str, str]] = {
     "partner_api": ("API mitra", "partner API"),
 }
 """How a list was imported, in words."""
-
-
-def said(table: dict[str, tuple[str, str]], code: str, language: str) -> str:
-    """A code's words in ``language`` (``id`` or ``en``); the code itself when it has none."""
-    found = table.get(code)
-    return code if found is None else found[0] if language == "id" else found[1]
