@@ -51,6 +51,11 @@ def test_linking_an_ewallet_on_a_phone(  # type: ignore[no-untyped-def]
         page.wait_for_url("**/insentif-saya")
         page.get_by_role("link", name="Tautkan atau ganti rekening").click()
         page.wait_for_url("**/rekening-saya")
+        providers = page.locator("label.choice").all()
+        assert len(providers) >= 2
+        for provider in providers:  # each bank or e-wallet a large target on a phone
+            box = provider.bounding_box()
+            assert box is not None and box["height"] >= 44
         page.get_by_label("OVO (dompet digital)").check()
         page.get_by_label("Nomor rekening, atau nomor HP dompet digital").fill(person.phone)
         assert page.evaluate("document.documentElement.scrollWidth") <= 360

@@ -41,6 +41,11 @@ def test_rating_a_finished_training_on_a_phone(  # type: ignore[no-untyped-def]
         assert page.get_by_test_id("voucher").inner_text() == voucher
         assert "Rating bintang" in page.get_by_test_id("missing").inner_text()
         page.get_by_role("link", name="Beri penilaian pelatihan ini").click()
+        stars = page.locator("label.choice").all()
+        assert len(stars) == 5
+        for star in stars:  # each star a large target on a phone, its radio button beside its label
+            box, radio = star.bounding_box(), star.locator("input").bounding_box()
+            assert box is not None and radio is not None and box["height"] >= 44 and radio["width"] >= 24
         page.get_by_label("4 ★").check()
         page.get_by_label("Ulasan Anda").fill("Contohnya banyak dan mudah diikuti.")
         page.get_by_role("button", name="Kirim penilaian").click()
