@@ -232,12 +232,12 @@ class TestPageInWords:
         create_account(session, email="admin@example.org", role=Role.pmo_admin, name="Admin")
         login(client, "admin@example.org")
         form = client.get("/pmo/daftar-pengecualian").text
-        assert '<option value="state_official">pejabat negara</option>' in form
+        assert '<option value="state_official">Pejabat negara</option>' in form
         data = {"list_type": "polri", "source": "Polri", "as_of": "2026-02-01", "mode": "merge"}
         files = {"file": ("polri.csv", csv_bytes(NIKS), "text/csv")}
         token = csrf(client, "/pmo/daftar-pengecualian")
         page = client.post("/pmo/daftar-pengecualian", data=data | {"csrf_token": token}, files=files)
         assert page.status_code == 200 and entries(session) == len(NIKS)
-        assert "Diimpor: anggota Polri" in page.text
-        assert "<td>anggota Polri</td>" in page.text and "<td>Gabung</td>" in page.text and "(halaman PMO)" in page.text
+        assert "Diimpor: Anggota Polri" in page.text
+        assert "<td>Anggota Polri</td>" in page.text and "<td>Gabung</td>" in page.text and "(halaman PMO)" in page.text
         assert "<td>polri</td>" not in page.text and "<td>merge</td>" not in page.text and "(web)" not in page.text

@@ -63,21 +63,21 @@ def _parquet(data: bytes) -> Iterator[str]:
 
 
 LIST_TYPE_NAMES: dict[str, tuple[str, str]] = {
-    "asn": ("Aparatur Sipil Negara (ASN)", "civil servants (ASN)"),
-    "tni": ("anggota TNI", "armed forces (TNI)"),
-    "polri": ("anggota Polri", "police (Polri)"),
-    "state_official": ("pejabat negara", "state officials"),
-    "dprd": ("anggota DPR/DPRD", "members of the DPR/DPRD"),
-    "village_official": ("kepala desa dan perangkat desa", "village heads and officials"),
-    "bumn_board": ("direksi, komisaris dan dewan pengawas BUMN/BUMD", "boards of state and regional enterprises"),
-    "student": ("pelajar dan mahasiswa", "students"),
-    "other_aid_dtks": ("penerima bantuan sosial (DTKS)", "social aid recipients (DTKS)"),
-    "other_aid_bsu": ("penerima Bantuan Subsidi Upah (BSU)", "wage subsidy recipients (BSU)"),
-    "other_aid_bpum": ("penerima Banpres Usaha Mikro (BPUM)", "micro-business aid recipients (BPUM)"),
-    "past_recipient": ("penerima Kartu Prakerja sebelumnya", "past Kartu Prakerja recipients"),
-    "revoked": ("kepesertaan yang dicabut", "revoked memberships"),
-    "laid_off": ("pekerja terkena PHK (prioritas)", "laid-off workers (priority)"),
-    "migrant_returnee": ("pekerja migran yang kembali (prioritas)", "returning migrant workers (priority)"),
+    "asn": ("Aparatur Sipil Negara (ASN)", "Civil servants (ASN)"),
+    "tni": ("Anggota TNI", "Armed forces (TNI)"),
+    "polri": ("Anggota Polri", "Police (Polri)"),
+    "state_official": ("Pejabat negara", "State officials"),
+    "dprd": ("Anggota DPR/DPRD", "Members of the DPR/DPRD"),
+    "village_official": ("Kepala desa dan perangkat desa", "Village heads and officials"),
+    "bumn_board": ("Direksi, komisaris dan dewan pengawas BUMN/BUMD", "Boards of state and regional enterprises"),
+    "student": ("Pelajar dan mahasiswa", "Students"),
+    "other_aid_dtks": ("Penerima bantuan sosial (DTKS)", "Social aid recipients (DTKS)"),
+    "other_aid_bsu": ("Penerima Bantuan Subsidi Upah (BSU)", "Wage subsidy recipients (BSU)"),
+    "other_aid_bpum": ("Penerima Banpres Usaha Mikro (BPUM)", "Micro-business aid recipients (BPUM)"),
+    "past_recipient": ("Penerima Kartu Prakerja sebelumnya", "Past Kartu Prakerja recipients"),
+    "revoked": ("Kepesertaan yang dicabut", "Revoked memberships"),
+    "laid_off": ("Korban PHK (Kemnaker)", "Laid-off workers (labour ministry)"),  # as the tiers page says them
+    "migrant_returnee": ("Pekerja migran yang kembali", "Returning migrant workers"),
 }
 """Each list type in words (``registration.models.EXCLUSION_TYPES`` and ``WHITELIST_TYPES``): Bahasa Indonesia,
 English."""
