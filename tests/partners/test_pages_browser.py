@@ -37,6 +37,12 @@ def test_officer_issues_a_key_the_ministry_signs_with(page, live_server: str, se
     assert len(secret) == 43
     page.get_by_role("link", name="Kembali ke daftar mitra").click()
     assert client_code in page.content() and secret not in page.content()
+    page.set_viewport_size({"width": 360, "height": 740})  # on a phone: the key table scrolls, its headings stay whole
+    heading = page.get_by_role("columnheader", name="Keperluan")
+    line = float(heading.evaluate("e => parseFloat(getComputedStyle(e).lineHeight) || 24"))
+    box = heading.bounding_box()
+    assert box is not None and box["height"] < 2 * line + 12  # one line of text (plus padding), not "Kepe / rluan"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     timestamp = str(int(utcnow().timestamp()))
     signature = rules.sign(secret.encode(), client_code, timestamp, "GET", "/partner/v1/ping", b"")
